@@ -1,0 +1,2 @@
+// Package caps applies the five capability sets of an OCI process.
+package caps

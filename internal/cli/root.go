@@ -1,0 +1,35 @@
+// Package cli holds the jinn commands, docker's command line, one file per
+// command.
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// Options are the global flags every command sees.
+type Options struct {
+	Root    string // --root: the store, /var/lib/jinn by default
+	RunRoot string // --runroot: the runtime state, /run/jinn by default
+	Runtime string // --runtime: the OCI runtime binary the engine drives
+	Debug   bool
+}
+
+// NewRoot builds the jinn command tree.
+func NewRoot() *cobra.Command {
+	o := &Options{}
+	root := &cobra.Command{
+		Use:           "jinn",
+		Short:         "A daemonless container engine",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
+	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
+	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
+	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
+	root.AddCommand(
+	// Commands are added here, one constructor per file: newRunCmd(o), ...
+	)
+	return root
+}
