@@ -45,3 +45,9 @@ type Config struct {
 
 // ErrNotImplemented is returned by the placeholder until the drivers land.
 var ErrNotImplemented = errors.New("cgroups: not implemented")
+
+// New returns the Manager for a container's cgroup on this host's
+// hierarchies. It does no I/O beyond finding the hierarchies.
+func New(cfg Config) (Manager, error) {
+	return nil, ErrNotImplemented
+}
