@@ -5,6 +5,7 @@ go 1.24
 require (
 	github.com/opencontainers/runtime-spec v1.3.0
 	github.com/spf13/cobra v1.10.2
+	golang.org/x/sys v0.33.0
 )
 
 require (
