@@ -111,17 +111,13 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 	return specs.LinuxNamespace{}, false
 }
 
-// cgroup returns the container's cgroup manager, or nil where the cgroups
-// driver is not available yet.
+// cgroup returns the container's cgroup manager.
 func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
 	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
-	if errors.Is(err, cgroups.ErrNotImplemented) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
