@@ -162,6 +162,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(spec.Linux.UIDMappings)
 		attr.GidMappings = idMaps(spec.Linux.GIDMappings)
+		// The child keeps the host's root ids until it sets them again
+		// inside the namespace; only then is it root there.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
 	var header []byte
