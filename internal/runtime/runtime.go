@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -116,6 +117,11 @@ func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
+	}
+	if strings.HasPrefix(path, "/") && path != "/jinn" && !strings.HasPrefix(path, "/jinn/") {
+		// jinn makes cgroups only under its own parent: an engine's
+		// absolute path (podman's /libpod_parent/...) is nested there.
+		path = strings.TrimLeft(path, "/")
 	}
 	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
 	if err != nil {
