@@ -96,7 +96,8 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	child.Close()
 	conn := newConn(parent)
 	if _, err := parent.Write(nsexec.Header(joins, nil, true)); err != nil {
-		reap(cmd, cmd.Process.Pid)
+		reap(cmd.Process.Pid)
+		cmd.Wait()
 		return 0, err
 	}
 	m, err := conn.expect("pid")
@@ -106,7 +107,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	pid := m.Pid
 	fail := func(err error) (int, error) {
-		reap(nil, pid)
+		reap(pid)
 		return 0, err
 	}
 	mgr, err := r.cgroup(&c.State)

@@ -48,14 +48,26 @@ func initMain(c *conn) error {
 	s := cfg.Spec
 	_, userNS := nsOf(s, specs.UserNamespace)
 	cgNS, hasCgNS := nsOf(s, specs.CgroupNamespace)
-	if hasCgNS && cgNS.Path == "" {
-		// This thread (locked, the one that execs) only: enough.
-		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return fmt.Errorf("unshare cgroup namespace: %w", err)
+	inCgroup := false
+	waitCgroup := func() error {
+		if inCgroup {
+			return nil
 		}
+		inCgroup = true
+		if _, err := c.expect("cgroup"); err != nil {
+			return err
+		}
+		if hasCgNS && cgNS.Path == "" {
+			// Now the container's cgroup is the namespace's root. This
+			// thread (locked, the one that execs) only: enough.
+			if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+				return fmt.Errorf("unshare cgroup namespace: %w", err)
+			}
+		}
+		return nil
 	}
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
-		CgroupNS: hasCgNS && cgNS.Path == ""}
+		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
 		return err
@@ -70,6 +82,9 @@ func initMain(c *conn) error {
 		if err := root.MkdirAll(s.Process.Cwd, 0o755); err != nil {
 			return fmt.Errorf("make cwd: %w", err)
 		}
+	}
+	if err := waitCgroup(); err != nil {
+		return err
 	}
 	h := hooksOf(s)
 	if len(h.Prestart)+len(h.CreateRuntime) > 0 {

@@ -218,5 +218,12 @@ func Wait(pid int) int {
 	return ws.ExitStatus()
 }
 
-// Remove deletes a container run has waited for.
-func (r *Runtime) Remove(c *Created) error { return r.destroy(c.Container) }
+// Remove deletes a container run has waited for (it relocks it: while
+// it ran, other commands could use it, or delete it).
+func (r *Runtime) Remove(c *Created) error {
+	if err := c.relock(); err != nil {
+		return err
+	}
+	defer c.Close()
+	return r.destroy(c.Container)
+}

@@ -149,6 +149,21 @@ func (c *Container) save() error {
 	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
 }
 
+// relock takes the lock again after Close; a container deleted meanwhile
+// does not exist.
+func (c *Container) relock() error {
+	fd, err := lockDir(c.Dir)
+	if err != nil {
+		return ErrNotExist
+	}
+	c.lock = fd
+	if _, err := os.Stat(filepath.Join(c.Dir, stateFile)); err != nil {
+		c.Close()
+		return ErrNotExist
+	}
+	return nil
+}
+
 // Close unlocks the container.
 func (c *Container) Close() {
 	if c.lock >= 0 {
