@@ -1,8 +1,6 @@
 package ocicli
 
 import (
-	"os"
-
 	"github.com/jinn-containers/jinn/internal/runtime"
 	"github.com/spf13/cobra"
 )
@@ -18,11 +16,11 @@ func newRun(g *Global) *cobra.Command {
 			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay
-			spec, err := runtime.LoadSpec(o.Bundle)
+			spec, raw, err := runtime.LoadSpecRaw(o.Bundle)
 			if err != nil {
 				return err
 			}
-			o.Spec = spec
+			o.Spec, o.Config = spec, raw
 			if !detach && o.ConsoleSocket == "" && spec.Process.Terminal {
 				// A terminal with nobody to take the master: be the taker.
 				if relay, err = newConsoleRelay(); err != nil {
@@ -54,7 +52,6 @@ func newRun(g *Global) *cobra.Command {
 			if err := r.Remove(c); err != nil && err != runtime.ErrNotExist {
 				g.fatal(err)
 			}
-			os.Stdout.Sync()
 			return exitCode(code)
 		},
 	}

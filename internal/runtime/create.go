@@ -26,8 +26,10 @@ type CreateOpts struct {
 	PreserveFDs         int
 	// Start makes the init go straight on to execve (run): no exec.fifo.
 	Start bool
-	// Spec is the bundle's config if the caller has loaded it already.
-	Spec *specs.Spec
+	// Spec and Config are the bundle's config if the caller has loaded it
+	// already (LoadSpec).
+	Spec   *specs.Spec
+	Config []byte
 }
 
 // Created is a container just made; Pid is its init, a child of the
@@ -70,9 +72,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := o.Spec
-	if spec == nil {
-		if spec, err = LoadSpec(bundle); err != nil {
+	spec, raw := o.Spec, o.Config
+	if spec == nil || raw == nil {
+		if spec, raw, err = loadSpec(bundle); err != nil {
 			return nil, err
 		}
 	}
@@ -86,7 +88,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw}
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -101,15 +103,16 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.
 	var files []*os.File
+	var extraEnv []string
 	extra := o.PreserveFDs
 	if n := listenFDs(); n > 0 {
-		spec.Process.Env = append(spec.Process.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+		extraEnv = []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
 		extra += n
 	}
 	for i := 0; i < extra; i++ {
 		files = append(files, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	cfg := initConfig{Spec: spec, Rootfs: c.State.Rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+	cfg := initConfig{Config: raw, ExtraEnv: extraEnv, Rootfs: c.State.Rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		NewKeyring: !o.NoNewKeyring, FifoFd: -1, ConsoleFd: -1, ExtraFds: extra}
 	parent, child, err := socketpair()
 	if err != nil {

@@ -70,7 +70,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	defer parent.Close()
 	defer child.Close()
-	cfg := initConfig{Spec: &spec, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
+	cfg := initConfig{Config: c.State.Config, Process: p, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if p.Terminal {

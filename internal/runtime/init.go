@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -42,10 +43,17 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	if cfg.Exec {
-		return execInit(c, &cfg)
+	s := new(specs.Spec)
+	if err := json.Unmarshal(cfg.Config, s); err != nil {
+		return fmt.Errorf("read config: %w", err)
 	}
-	s := cfg.Spec
+	if cfg.Process != nil {
+		s.Process = cfg.Process
+	}
+	s.Process.Env = append(s.Process.Env, cfg.ExtraEnv...)
+	if cfg.Exec {
+		return execInit(c, &cfg, s)
+	}
 	_, userNS := nsOf(s, specs.UserNamespace)
 	cgNS, hasCgNS := nsOf(s, specs.CgroupNamespace)
 	inCgroup := false
@@ -167,8 +175,8 @@ func initMain(c *conn) error {
 
 // execInit runs in a process that the C stage put in all of a running
 // container's namespaces (its root is the container's).
-func execInit(c *conn, cfg *initConfig) error {
-	p := cfg.Spec.Process
+func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
+	p := s.Process
 	var tty *os.File
 	if p.Terminal {
 		root, err := rootfs.OpenRoot("/")
@@ -192,7 +200,7 @@ func execInit(c *conn, cfg *initConfig) error {
 	if err := c.send(message{Type: "ready"}); err != nil {
 		return err
 	}
-	return finish(p, cfg.Spec.Linux, tty, cfg.ExtraFds, path, env)
+	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)
 }
 
 func sendConsole(sock int, master *os.File, size *specs.Box) error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -196,6 +197,7 @@ func waitExit(pid int, start uint64, timeout time.Duration) {
 // forwarding the signals a user sends to the runtime, and returns the exit
 // status as a shell reports it.
 func Wait(pid int) int {
+	debug.SetGCPercent(100)
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
 		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)

@@ -31,14 +31,17 @@ const (
 // exec fifo, so no command needs to update it and nothing depends on a
 // runtime process staying alive.
 type State struct {
-	ID        string      `json:"id"`
-	Pid       int         `json:"init_process_pid"`
-	StartTime uint64      `json:"init_process_start"` // guards against pid reuse
-	Bundle    string      `json:"bundle"`
-	Rootfs    string      `json:"rootfs"`
-	Created   time.Time   `json:"created"`
-	Cgroup    string      `json:"cgroup_path,omitempty"`
-	Spec      *specs.Spec `json:"config"`
+	ID        string    `json:"id"`
+	Pid       int       `json:"init_process_pid"`
+	StartTime uint64    `json:"init_process_start"` // guards against pid reuse
+	Bundle    string    `json:"bundle"`
+	Rootfs    string    `json:"rootfs"`
+	Created   time.Time `json:"created"`
+	Cgroup    string    `json:"cgroup_path,omitempty"`
+	// Config is the bundle's config.json as it was read; Spec is it
+	// decoded.
+	Config json.RawMessage `json:"config"`
+	Spec   *specs.Spec     `json:"-"`
 }
 
 // Container is one locked entry of the store.
@@ -133,6 +136,10 @@ func (c *Container) read() error {
 	}
 	if err := json.Unmarshal(b, &c.State); err != nil {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
+	}
+	c.State.Spec = new(specs.Spec)
+	if err := json.Unmarshal(c.State.Config, c.State.Spec); err != nil {
+		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
 	}
 	return nil
 }
