@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +71,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	defer parent.Close()
 	defer child.Close()
-	cfg := initConfig{Config: c.State.Config, Process: p, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
+	praw, err := json.Marshal(p)
+	if err != nil {
+		return 0, err
+	}
+	cfg := initConfig{Config: c.State.Config, Process: praw, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if p.Terminal {

@@ -48,7 +48,10 @@ func initMain(c *conn) error {
 		return fmt.Errorf("read config: %w", err)
 	}
 	if cfg.Process != nil {
-		s.Process = cfg.Process
+		s.Process = new(specs.Process)
+		if err := json.Unmarshal(cfg.Process, s.Process); err != nil {
+			return fmt.Errorf("read process: %w", err)
+		}
 	}
 	s.Process.Env = append(s.Process.Env, cfg.ExtraEnv...)
 	if cfg.Exec {

@@ -39,8 +39,10 @@ type message struct {
 
 // initConfig is everything the container side needs, sent in step 2.
 type initConfig struct {
-	Config      json.RawMessage `json:"config"`            // config.json as read
-	Process     *specs.Process  `json:"process,omitempty"` // exec: replaces config's
+	Config json.RawMessage `json:"config"` // config.json as read
+	// Process replaces config's (exec). Raw, like Config: encoding a
+	// specs type costs the parent a reflection walk of all of it.
+	Process     json.RawMessage `json:"process,omitempty"`
 	ExtraEnv    []string        `json:"extra_env,omitempty"`
 	Rootfs      string          `json:"rootfs"`
 	Bundle      string          `json:"bundle"`
