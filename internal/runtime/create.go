@@ -226,7 +226,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := conn.send(cfg); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return nil, err
 	}

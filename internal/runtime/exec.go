@@ -115,7 +115,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		reap(pid)
 		return 0, err
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return fail(err)
 	}
@@ -154,7 +154,7 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 	if c.Status() == specs.StateStopped {
 		return nil, ErrNotRunning
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return ErrNotRunning
 	}
 	if all {
-		mgr, err := r.cgroup(&c.State)
+		mgr, err := r.cgroup(c)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 // destroy kills whatever is left, removes the cgroup and the state, and
 // runs the poststop hooks.
 func (r *Runtime) destroy(c *Container) error {
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return err
 	}

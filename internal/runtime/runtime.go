@@ -123,7 +123,11 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 }
 
 // cgroup returns the container's cgroup manager.
-func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
+func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
+	if c.mgr != nil {
+		return c.mgr, nil
+	}
+	s := &c.State
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
@@ -137,5 +141,6 @@ func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
+	c.mgr = m
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -49,6 +50,7 @@ type Container struct {
 	Dir   string
 	State State
 	lock  int
+	mgr   cgroups.Manager // made on first use
 }
 
 // ValidateID enforces runc's id rule: letters, digits and _+-. only, no
