@@ -89,7 +89,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw}
+	// undo runs on failure, before the files are closed: the init is
+	// killed before it could see its socket close and complain.
 	var undo []func()
+	var files2close []*os.File
 	defer func() {
 		if err != nil {
 			for i := len(undo) - 1; i >= 0; i-- {
@@ -97,6 +100,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			}
 			os.RemoveAll(c.Dir)
 			c.Close()
+		}
+		for _, f := range files2close {
+			f.Close()
 		}
 	}()
 
@@ -118,8 +124,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer parent.Close()
-	defer child.Close()
+	files2close = append(files2close, parent, child)
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if !o.Start {
@@ -131,7 +136,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("open exec fifo: %w", err)
 		}
-		defer f.Close()
+		files2close = append(files2close, f)
 		cfg.FifoFd = 3 + len(files)
 		files = append(files, f)
 	}
@@ -141,7 +146,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			if cons, err = dialUnix(o.ConsoleSocket); err != nil {
 				return nil, err
 			}
-			defer cons.Close()
+			files2close = append(files2close, cons)
 		}
 		cfg.ConsoleFd = 3 + len(files)
 		files = append(files, cons)

@@ -161,6 +161,9 @@ func initMain(c *conn) error {
 	if cfg.FifoFd >= 0 {
 		// Blocks until start opens the fifo for reading.
 		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		for err == unix.EINTR {
+			fd, err = unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		}
 		if err != nil {
 			return fmt.Errorf("open exec fifo: %w", err)
 		}

@@ -90,9 +90,8 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 			return err
 		}
 		if mgr != nil {
-			if err := signalCgroup(mgr.Pids, sig); err != nil {
-				return err
-			}
+			// The init is one of them; it may be gone by now.
+			return signalCgroup(mgr.Pids, sig)
 		}
 	}
 	return signalInit(c, sig)
