@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRuntimePodman runs Podman from Debian with jinn-runtime as its OCI
@@ -17,15 +18,23 @@ func TestRuntimePodman(t *testing.T) {
 	}
 	dir := t.TempDir()
 	store := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
-		"--storage-driver", "vfs", "--events-backend", "none"}
+		"--tmpdir", filepath.Join(dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
+	// File locks in our tmpdir: the default SHM lock table is shared by
+	// every podman on the host.
+	conf := filepath.Join(dir, "containers.conf")
+	os.WriteFile(conf, []byte("[engine]\nlock_type = \"file\"\n"), 0o644)
+	env := append(os.Environ(), "CONTAINERS_CONF="+conf)
 	podman := func(args ...string) (string, error) {
-		out, err := exec.Command("podman", append(store, args...)...).CombinedOutput()
+		c := exec.Command("podman", append(store, args...)...)
+		c.Env = env
+		out, err := c.CombinedOutput()
 		return string(out), err
 	}
 	t.Cleanup(func() { podman("system", "reset", "--force") })
 	image := "localhost/jinn-runtime-busybox:test"
 	imp := exec.Command("sh", append([]string{"-c", `r=$1; shift; tar -C "$r" -c . | podman "$@"`, "sh",
 		busyboxRootfs()}, append(store, "import", "-", image)...)...)
+	imp.Env = env
 	if out, err := imp.CombinedOutput(); err != nil {
 		t.Fatalf("import: %v: %s", err, out)
 	}
@@ -41,8 +50,16 @@ func TestRuntimePodman(t *testing.T) {
 	}
 }
 
-// removeCgroups removes a cgroup and its children on every hierarchy.
+// removeCgroups removes a cgroup and its children on every hierarchy,
+// retrying while a process (conmon on its way out) still holds one.
 func removeCgroups(rel string) {
+	for i := 0; i < 100 && removeCgroupsOnce(rel) > 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func removeCgroupsOnce(rel string) int {
+	left := 0
 	hs, _ := filepath.Glob("/sys/fs/cgroup/*")
 	for _, h := range hs {
 		var dirs []string
@@ -54,7 +71,10 @@ func removeCgroups(rel string) {
 		})
 		sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
 		for _, d := range dirs {
-			os.Remove(d)
+			if os.Remove(d) != nil {
+				left++
+			}
 		}
 	}
+	return left
 }
