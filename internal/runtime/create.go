@@ -196,7 +196,12 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	for _, f := range files {
 		fds = append(fds, f.Fd())
 	}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"jinn-runtime", "init"},
+	exe, exePath, err := sealedExe()
+	if err != nil {
+		return nil, err
+	}
+	files2close = append(files2close, exe)
+	pid, err := syscall.ForkExec(exePath, []string{"jinn-runtime", "init"},
 		&syscall.ProcAttr{Env: env, Files: fds, Sys: attr})
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)

@@ -90,8 +90,13 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		files = append(files, cons)
 	}
 	fd := strconv.Itoa(syncFd)
+	exe, exePath, err := sealedExe()
+	if err != nil {
+		return 0, err
+	}
+	defer exe.Close()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"jinn-runtime", "init"},
+		Path: exePath, Args: []string{"jinn-runtime", "init"},
 		Env:   []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd},
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
