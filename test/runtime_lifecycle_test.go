@@ -131,7 +131,9 @@ func TestRuntimeRunExitStatus(t *testing.T) {
 }
 
 func TestRuntimeNoPivot(t *testing.T) {
-	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sh", "-c", "ls /bin/busybox && cat /proc/1/mountinfo | head -1"} })
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sh", "-c", "ls /bin/busybox && cat /proc/1/mountinfo | head -1"}
+	})
 	out := e.must("run", "--no-pivot", newID("nopivot"))
 	if !strings.Contains(out, "/bin/busybox") {
 		t.Fatalf("no-pivot: %q", out)

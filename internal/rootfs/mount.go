@@ -98,7 +98,11 @@ type Config struct {
 func Prepare(c *Config) (*Root, error) {
 	prop := uintptr(unix.MS_PRIVATE | unix.MS_REC)
 	if p, ok := propagationFlags[c.Spec.Linux.RootfsPropagation]; ok {
-		prop = p | unix.MS_REC
+		// pivot_root refuses shared mounts: a shared root becomes shared
+		// only after it (Finish).
+		if p&unix.MS_SHARED == 0 {
+			prop = p | unix.MS_REC
+		}
 	} else if c.Spec.Linux.RootfsPropagation != "" {
 		return nil, fmt.Errorf("invalid rootfsPropagation %q", c.Spec.Linux.RootfsPropagation)
 	}

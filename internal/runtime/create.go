@@ -11,6 +11,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
+	"github.com/jinn-containers/jinn/internal/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -151,6 +152,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			forkPid = forkPid || t == specs.PIDNamespace
 		case t == specs.TimeNamespace:
 			newTime = true
+		case t == specs.CgroupNamespace:
+			// Made by the init once it is in its cgroup, so that cgroup is
+			// the namespace's root.
 		default:
 			attr.Cloneflags |= cloneFlag[t]
 		}
@@ -158,6 +162,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(spec.Linux.UIDMappings)
 		attr.GidMappings = idMaps(spec.Linux.GIDMappings)
+		// The child keeps the host's root ids until it sets them again
+		// inside the namespace; only then is it root there.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
 	var header []byte
@@ -257,8 +264,10 @@ func applyCgroup(mgr cgroups.Manager, pid int, spec *specs.Spec) error {
 	if err := mgr.Apply(pid); err != nil {
 		return fmt.Errorf("cgroup apply: %w", err)
 	}
-	if spec.Linux.Resources != nil {
-		if err := mgr.Set(spec.Linux.Resources); err != nil {
+	if r := spec.Linux.Resources; r != nil {
+		res := *r
+		res.Devices = allowedDevices(spec)
+		if err := mgr.Set(&res); err != nil {
 			return fmt.Errorf("cgroup set: %w", err)
 		}
 	}
@@ -330,4 +339,33 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("write pid file: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
+	return specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: access}
+}
+
+// allowedDevices is the spec's device cgroup rules followed by what every
+// container needs, as runc adds them: mknod of anything (the cgroup still
+// guards use), the default devices, the pty devices and linux.devices.
+func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
+	if spec.Linux.Resources == nil || len(spec.Linux.Resources.Devices) == 0 {
+		return nil
+	}
+	out := append([]specs.LinuxDeviceCgroup{}, spec.Linux.Resources.Devices...)
+	out = append(out, devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"))
+	for _, d := range rootfs.DefaultDevices {
+		out = append(out, devRule("c", d.Major, d.Minor, "rwm"))
+	}
+	out = append(out, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
+	for _, d := range spec.Linux.Devices {
+		t := d.Type
+		if t == "u" {
+			t = "c"
+		}
+		if t == "c" || t == "b" {
+			out = append(out, devRule(t, d.Major, d.Minor, "rwm"))
+		}
+	}
+	return out
 }

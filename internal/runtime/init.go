@@ -48,6 +48,12 @@ func initMain(c *conn) error {
 	s := cfg.Spec
 	_, userNS := nsOf(s, specs.UserNamespace)
 	cgNS, hasCgNS := nsOf(s, specs.CgroupNamespace)
+	if hasCgNS && cgNS.Path == "" {
+		// This thread (locked, the one that execs) only: enough.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
 		CgroupNS: hasCgNS && cgNS.Path == ""}
 	root, err := rootfs.Prepare(rc)

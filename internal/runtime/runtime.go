@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -111,17 +112,18 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 	return specs.LinuxNamespace{}, false
 }
 
-// cgroup returns the container's cgroup manager, or nil where the cgroups
-// driver is not available yet.
+// cgroup returns the container's cgroup manager.
 func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
-	if errors.Is(err, cgroups.ErrNotImplemented) {
-		return nil, nil
+	if strings.HasPrefix(path, "/") && path != "/jinn" && !strings.HasPrefix(path, "/jinn/") {
+		// jinn makes cgroups only under its own parent: an engine's
+		// absolute path (podman's /libpod_parent/...) is nested there.
+		path = strings.TrimLeft(path, "/")
 	}
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
