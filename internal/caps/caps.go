@@ -126,8 +126,12 @@ func Apply(c *specs.LinuxCapabilities) error {
 		if want.ambient&(1<<uint(i)) == 0 {
 			continue
 		}
+		// The kernel only raises an ambient capability that is permitted
+		// and inheritable; runc's default spec asks for ambient ones
+		// without inheritable, and runc goes on with a warning in its log: so do we (debug level,
+		// as the init's stderr is the container's).
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
-			return fmt.Errorf("raise ambient %s (it must be permitted and inheritable): %w", capName(i), err)
+			slog.Debug("cannot raise ambient capability (it must be permitted and inheritable)", "cap", capName(i), "err", err)
 		}
 	}
 	return nil

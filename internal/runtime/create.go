@@ -179,8 +179,13 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		header = nsexec.Header(joins, offsets, forkPid)
 		env = append(env, nsexec.Env+"="+strconv.Itoa(syncFd))
 	}
+	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
+	if err != nil {
+		return nil, err
+	}
+	defer closeExe()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"jinn-runtime", "init"}, Env: env,
+		Path: exe, Args: []string{"jinn-runtime", "init"}, Env: env,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		ExtraFiles: files, SysProcAttr: attr,
 	}

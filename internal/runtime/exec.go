@@ -85,8 +85,13 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		files = append(files, cons)
 	}
 	fd := strconv.Itoa(syncFd)
+	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
+	if err != nil {
+		return 0, err
+	}
+	defer closeExe()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"jinn-runtime", "init"},
+		Path: exe, Args: []string{"jinn-runtime", "init"},
 		Env:   []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd},
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
