@@ -51,6 +51,9 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if p.Terminal && o.ConsoleSocket == "" && o.Console == nil {
 		return 0, errors.New("cannot allocate tty if jinn-runtime will detach without setting console socket")
 	}
+	if err := validateProcessConfinement(p); err != nil {
+		return 0, err
+	}
 	spec := *c.State.Spec
 	spec.Process = p
 	var joins []nsexec.Join

@@ -83,6 +83,9 @@ func validate(s *specs.Spec, bundle string) error {
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return errors.New("timeOffsets need a time namespace")
 	}
+	if err := validateConfinement(s); err != nil {
+		return err
+	}
 	root := rootfsPath(s, bundle)
 	fi, err := os.Stat(root)
 	if err != nil {
