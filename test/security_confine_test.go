@@ -84,7 +84,9 @@ func TestSecurityCapabilities(t *testing.T) {
 	e.fails(`unknown capability \"CAP_BOGUS\"`, "exec", "--cap", "CAP_BOGUS", id, "true")
 	e.must("delete", "--force", id)
 
-	e.edit(func(s *specs.Spec) { s.Process.Capabilities.Effective = append(s.Process.Capabilities.Effective, "CAP_MAKE_COFFEE") })
+	e.edit(func(s *specs.Spec) {
+		s.Process.Capabilities.Effective = append(s.Process.Capabilities.Effective, "CAP_MAKE_COFFEE")
+	})
 	e.fails(`unknown capability \"CAP_MAKE_COFFEE\"`, "run", secID("caps"))
 }
 

@@ -46,10 +46,10 @@ func (a *asm) emit(i insn) {
 
 const opMark = 0xffff // pseudo-instruction: carries a label, takes no space
 
-func (a *asm) ld(off uint32)   { a.emit(insn{op: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, k: off}) }
-func (a *asm) and(k uint32)    { a.emit(insn{op: unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, k: k}) }
-func (a *asm) ret(k uint32)    { a.emit(insn{op: unix.BPF_RET | unix.BPF_K, k: k}) }
-func (a *asm) jmp(l label)     { a.emit(insn{op: unix.BPF_JMP | unix.BPF_JA, ja: l}) }
+func (a *asm) ld(off uint32)            { a.emit(insn{op: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, k: off}) }
+func (a *asm) and(k uint32)             { a.emit(insn{op: unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, k: k}) }
+func (a *asm) ret(k uint32)             { a.emit(insn{op: unix.BPF_RET | unix.BPF_K, k: k}) }
+func (a *asm) jmp(l label)              { a.emit(insn{op: unix.BPF_JMP | unix.BPF_JA, ja: l}) }
 func (a *asm) jeq(k uint32, t, f label) { a.jcond(unix.BPF_JEQ, k, t, f) }
 func (a *asm) jgt(k uint32, t, f label) { a.jcond(unix.BPF_JGT, k, t, f) }
 func (a *asm) jge(k uint32, t, f label) { a.jcond(unix.BPF_JGE, k, t, f) }

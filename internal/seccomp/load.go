@@ -66,5 +66,3 @@ func SendListener(listenerPath string, fd int, st specs.ContainerProcessState) e
 	}
 	return nil
 }
-
-

@@ -69,12 +69,12 @@ var foreignArchs = map[specs.Arch]bool{
 
 // Filter flags by name, and whether the kernel knows them as such.
 var filterFlags = map[specs.LinuxSeccompFlag]uint{
-	specs.LinuxSeccompFlagLog:                   unix.SECCOMP_FILTER_FLAG_LOG,
-	specs.LinuxSeccompFlagSpecAllow:             unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-	specs.LinuxSeccompFlagWaitKillableRecv:      1 << 5, // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-	"SECCOMP_FILTER_FLAG_TSYNC":                 unix.SECCOMP_FILTER_FLAG_TSYNC,
-	"SECCOMP_FILTER_FLAG_TSYNC_ESRCH":           1 << 4,
-	"SECCOMP_FILTER_FLAG_NEW_LISTENER":          unix.SECCOMP_FILTER_FLAG_NEW_LISTENER,
+	specs.LinuxSeccompFlagLog:              unix.SECCOMP_FILTER_FLAG_LOG,
+	specs.LinuxSeccompFlagSpecAllow:        unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+	specs.LinuxSeccompFlagWaitKillableRecv: 1 << 5, // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+	"SECCOMP_FILTER_FLAG_TSYNC":            unix.SECCOMP_FILTER_FLAG_TSYNC,
+	"SECCOMP_FILTER_FLAG_TSYNC_ESRCH":      1 << 4,
+	"SECCOMP_FILTER_FLAG_NEW_LISTENER":     unix.SECCOMP_FILTER_FLAG_NEW_LISTENER,
 }
 
 // Program is a compiled filter and how to load it.
