@@ -145,6 +145,9 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 	if m.Type == "cgroup" || m.Type == "cgroup2" {
 		return mountCgroup(r, c, m, flags)
 	}
+	if err := checkKernelFSTarget(r, m); err != nil {
+		return err
+	}
 	src := m.Source
 	if isBind(m) {
 		if !filepath.IsAbs(src) {

@@ -89,6 +89,9 @@ func exe(args []string) {
 			fmt.Println("caught", pid, link)
 		}
 		for pid, fd := range held {
+			if fd < 0 {
+				continue
+			}
 			w, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_WRONLY|unix.O_TRUNC, 0)
 			if err == unix.ETXTBSY {
 				continue // still running: try again once it exec'd
