@@ -227,3 +227,30 @@ func TestSecurityProcfsWriteRedirect(t *testing.T) {
 		t.Errorf("unclear error: %s", stderr)
 	}
 }
+
+// /proc and /sys are mounted so the container cannot change the host's
+// settings through them: /proc/sys, /proc/sysrq-trigger and sysfs are
+// read-only, and cannot be made writable again.
+func TestSecurityProcSysReadOnly(t *testing.T) {
+	watchCanary(t)
+	e := newSec(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sh", "-c", "jinn-attack write " + canary + " " + evil +
+			"; jinn-attack openw /proc/sysrq-trigger /proc/sys/kernel/core_pattern /sys/kernel/mm/transparent_hugepage/enabled /proc/irq/default_smp_affinity" +
+			"; jinn-attack remount /proc/sys /sys; cat /proc/kcore | wc -c"}
+	})
+	out := e.must("run", secID("procsys"))
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 1: // wc -c of the masked /proc/kcore
+			if f[0] != "0" {
+				t.Errorf("/proc/kcore readable: %s bytes", f[0])
+			}
+		case len(f) >= 3 && f[len(f)-1] == "ok":
+			t.Errorf("ESCAPE: %s", l)
+		case len(f) >= 3 && f[len(f)-1] != "EROFS" && f[len(f)-1] != "EPERM" && f[len(f)-1] != "ENOENT" && f[len(f)-1] != "EACCES":
+			t.Errorf("unexpected: %s", l)
+		}
+	}
+	t.Logf("%s", out)
+}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	mobyseccomp "github.com/moby/profiles/seccomp"
 	"github.com/jinn-containers/jinn/internal/ocicli"
 	"github.com/jinn-containers/jinn/internal/runtime"
+	mobyseccomp "github.com/moby/profiles/seccomp"
 )
 
 // FuzzConfig: whatever config.json holds, loading and validating it gives a

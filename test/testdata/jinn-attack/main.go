@@ -28,6 +28,19 @@ func main() {
 		cwd()
 	case "write":
 		write(os.Args[2], os.Args[3])
+	case "openw":
+		for _, p := range os.Args[2:] {
+			fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			fmt.Println("openw", p, errno(err))
+		}
+	case "remount":
+		for _, p := range os.Args[2:] {
+			err := unix.Mount("", p, "", unix.MS_REMOUNT|unix.MS_BIND, "")
+			fmt.Println("remount", p, errno(err))
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown attack", os.Args[1])
 		os.Exit(2)
