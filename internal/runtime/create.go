@@ -140,7 +140,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		files = append(files, cons)
 	}
 
-	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: true}
+	// An unprivileged caller may only write gid_map after setgroups is denied.
+	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
 	var joins []nsexec.Join
 	newTime, forkPid := false, false
 	for _, t := range joinOrder {

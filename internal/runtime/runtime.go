@@ -117,6 +117,9 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 
 // cgroup returns the container's cgroup manager.
 func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
+	if rootlessNoCgroup(s.Spec) { // rootless.go
+		return nil, nil
+	}
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
