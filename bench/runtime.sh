@@ -31,13 +31,25 @@ jinn="$JINN --root $work/state/jinn run -b $bundle bench-jinn"
 runc="runc --root $work/state/runc run -b $bundle bench-runc"
 crun="crun --root $work/state/crun run -b $bundle bench-crun"
 
+# summary CSV: median and min wall time, CPU time (user+sys), and each
+# runtime's median over jinn-runtime's: medians and CPU time are what a
+# shared, loaded machine distorts least.
+summary() {
+	awk -F, 'NR > 1 { name[NR] = $1; med[NR] = $4 * 1000; min[NR] = $7 * 1000; cpu[NR] = ($5 + $6) * 1000
+		if ($1 == "jinn-runtime") j = NR }
+	END { printf "%-14s %10s %10s %10s %16s\n", "runtime", "median ms", "min ms", "cpu ms", "median / jinn"
+		for (i = 2; i <= NR; i++) printf "%-14s %10.1f %10.1f %10.1f %16.2f\n", name[i], med[i], min[i], cpu[i], med[i] / med[j] }' "$1"
+}
+
 echo "## host as is (hybrid cgroups): jinn-runtime vs runc"
-hyperfine -N --warmup 10 --runs "$RUNS" -n jinn-runtime "$jinn" -n runc "$runc"
+hyperfine -N --warmup 10 --runs "$RUNS" --export-csv "$work/host.csv" -n jinn-runtime "$jinn" -n runc "$runc"
+summary "$work/host.csv"
 
 echo
 echo "## private mount namespace without /sys/fs/cgroup/unified: jinn-runtime vs runc vs crun"
 unshare -m sh -c '
 	mount --make-rprivate /
 	umount /sys/fs/cgroup/unified
-	exec hyperfine -N --warmup 10 --runs "$0" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
-' "$RUNS" "$jinn" "$crun" "$runc"
+	exec hyperfine -N --warmup 10 --runs "$0" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
+' "$RUNS" "$jinn" "$crun" "$runc" "$work/private.csv"
+summary "$work/private.csv"

@@ -16,7 +16,7 @@ func TestRuntimeBadInput(t *testing.T) {
 	e := newRT(t, nil)
 	cfg := filepath.Join(e.bundle, "config.json")
 	good, _ := os.ReadFile(cfg)
-	before := countInits(t)
+	before := countInits(t, e.root)
 
 	os.WriteFile(cfg, []byte("{not json"), 0o644)
 	e.fails("config.json", "create", newID("bad"))
@@ -60,21 +60,26 @@ func TestRuntimeBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fails("exists", "spec", "--bundle", e.bundle)
-	if n := countInits(t); n != before {
+	if n := countInits(t, e.root); n != before {
 		t.Fatalf("%d container inits left running", n-before)
 	}
 }
 
-// countInits counts jinn-runtime init processes (of this test's root).
-func countInits(t *testing.T) int {
+// countInits counts the container inits of one --root (they hold its
+// exec.fifo) still waiting before execve.
+func countInits(t *testing.T, root string) int {
 	ents, _ := os.ReadDir("/proc")
 	n := 0
 	for _, e := range ents {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		if b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline"); strings.HasPrefix(string(b), "jinn-runtime\x00init") {
-			n++
+		fds, _ := os.ReadDir("/proc/" + e.Name() + "/fd")
+		for _, fd := range fds {
+			if l, _ := os.Readlink("/proc/" + e.Name() + "/fd/" + fd.Name()); strings.HasPrefix(l, root) {
+				n++
+				break
+			}
 		}
 	}
 	return n

