@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 
+	"github.com/jinn-containers/jinn/internal/caps"
 	"github.com/jinn-containers/jinn/internal/rootfs"
+	"github.com/jinn-containers/jinn/internal/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/spf13/cobra"
@@ -23,11 +25,12 @@ func newFeatures(g *Global) *cobra.Command {
 				Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 				MountOptions:  rootfs.Options(),
 				Linux: &features.Linux{
-					Namespaces: []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
-					Cgroup:     &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no},
-					Seccomp:    &features.Seccomp{Enabled: &no},
-					Apparmor:   &features.Apparmor{Enabled: &no},
-					Selinux:    &features.Selinux{Enabled: &no},
+					Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
+					Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no},
+					Seccomp:      seccomp.Features(),
+					Capabilities: caps.Known(),
+					Apparmor:     &features.Apparmor{Enabled: &no},
+					Selinux:      &features.Selinux{Enabled: &no},
 				},
 				Annotations: map[string]string{"org.jinn-containers.runtime.version": Version},
 			}

@@ -153,6 +153,9 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		}
 		return mountCgroup(r, c, m, flags)
 	}
+	if err := checkKernelFSTarget(r, m); err != nil {
+		return err
+	}
 	src := m.Source
 	if isBind(m) {
 		if !filepath.IsAbs(src) {

@@ -89,7 +89,11 @@ func mask(p string) error {
 	if fi.IsDir() {
 		err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "")
 	} else {
-		err = unix.Mount("/dev/null", p, "", unix.MS_BIND, "")
+		var null int
+		if null, err = nullDevice(); err == nil {
+			err = unix.Mount(fdPath(null), p, "", unix.MS_BIND, "")
+			unix.Close(null)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("mask %s: %w", p, err)

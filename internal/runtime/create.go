@@ -152,7 +152,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		files = append(files, cons)
 	}
 
-	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: true}
+	// An unprivileged caller may only write gid_map after setgroups is denied.
+	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
 	var joins []nsexec.Join
 	newTime, forkPid := false, false
 	for _, t := range joinOrder {
@@ -191,17 +192,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		header = nsexec.Header(joins, offsets, forkPid)
 		env = append(env, nsexec.Env+"="+strconv.Itoa(syncFd))
 	}
+	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
+	if err != nil {
+		return nil, err
+	}
+	defer closeExe()
 	// syscall.ForkExec, not os/exec: no pidfd probe, no goroutines.
 	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
 	for _, f := range files {
 		fds = append(fds, f.Fd())
 	}
-	exe, exePath, err := sealedExe()
-	if err != nil {
-		return nil, err
-	}
-	files2close = append(files2close, exe)
-	pid, err := syscall.ForkExec(exePath, []string{"jinn-runtime", "init"},
+	pid, err := syscall.ForkExec(exe, []string{"jinn-runtime", "init"},
 		&syscall.ProcAttr{Env: env, Files: fds, Sys: attr})
 	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -240,11 +241,13 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	undo = append(undo, func() { mgr.Destroy() })
-	if err := applyCgroup(mgr, pid, spec); err != nil {
-		return nil, err
+	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
+		undo = append(undo, func() { mgr.Destroy() })
+		if err := applyCgroup(mgr, pid, spec); err != nil {
+			return nil, err
+		}
+		c.State.Cgroup = mgr.Path()
 	}
-	c.State.Cgroup = mgr.Path()
 	conn.send(message{Type: "cgroup"})
 	for {
 		m, err := conn.recv()

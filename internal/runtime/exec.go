@@ -52,6 +52,9 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if p.Terminal && o.ConsoleSocket == "" && o.Console == nil {
 		return 0, errors.New("cannot allocate tty if jinn-runtime will detach without setting console socket")
 	}
+	if err := validateProcessConfinement(p); err != nil {
+		return 0, err
+	}
 	spec := *c.State.Spec
 	spec.Process = p
 	var joins []nsexec.Join
@@ -90,13 +93,13 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		files = append(files, cons)
 	}
 	fd := strconv.Itoa(syncFd)
-	exe, exePath, err := sealedExe()
+	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
 	if err != nil {
 		return 0, err
 	}
-	defer exe.Close()
+	defer closeExe()
 	cmd := &exec.Cmd{
-		Path: exePath, Args: []string{"jinn-runtime", "init"},
+		Path: exe, Args: []string{"jinn-runtime", "init"},
 		Env:   []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd},
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}

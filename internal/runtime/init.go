@@ -227,9 +227,8 @@ func sysctl(kv map[string]string) error {
 		if strings.Contains(k, "..") || strings.Contains(k, "/") && strings.Contains(k, ".") {
 			return fmt.Errorf("invalid sysctl %q", k)
 		}
-		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
-		if err := os.WriteFile(p, []byte(v), 0); err != nil {
-			return fmt.Errorf("sysctl %s=%s: %w", k, v, err)
+		if err := writeProcSys(k, v); err != nil { // procfs.go
+			return err
 		}
 	}
 	return nil

@@ -93,6 +93,9 @@ func validate(s *specs.Spec, bundle string) error {
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return errors.New("timeOffsets need a time namespace")
 	}
+	if err := validateConfinement(s); err != nil {
+		return err
+	}
 	root := rootfsPath(s, bundle)
 	fi, err := os.Stat(root)
 	if err != nil {
@@ -128,6 +131,9 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 		return c.mgr, nil
 	}
 	s := &c.State
+	if rootlessNoCgroup(s.Spec) { // rootless.go
+		return nil, nil
+	}
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath

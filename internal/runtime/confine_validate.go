@@ -1,0 +1,75 @@
+package runtime
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/jinn-containers/jinn/internal/caps"
+	"github.com/jinn-containers/jinn/internal/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// validateConfinement checks the confinement parts of a spec before
+// anything is made, so a typo is a one-line error from create, not a
+// half-started container: capability names, the seccomp profile (compiled
+// once here; the init compiles it again after the pivot), personality.
+func validateConfinement(s *specs.Spec) error {
+	if err := validateProcessConfinement(s.Process); err != nil {
+		return err
+	}
+	if s.Linux.Seccomp != nil {
+		if _, err := seccomp.Compile(s.Linux.Seccomp); err != nil {
+			return err
+		}
+	}
+	if p := s.Linux.Personality; p != nil {
+		if _, err := personality(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateProcessConfinement(p *specs.Process) error {
+	if p.Capabilities != nil {
+		if err := caps.Validate(p.Capabilities); err != nil {
+			return err
+		}
+	}
+	return checkLSM(p)
+}
+
+// checkLSM: jinn applies no LSM profiles. On a host where AppArmor or
+// SELinux is enabled, ignoring a requested profile would silently weaken
+// the container, so it is an error there; on hosts without them the fields
+// are ignored with a warning, as runc does.
+func checkLSM(p *specs.Process) error {
+	if p.ApparmorProfile != "" {
+		if b, _ := os.ReadFile("/sys/module/apparmor/parameters/enabled"); len(b) > 0 && b[0] == 'Y' {
+			return fmt.Errorf("apparmorProfile %q: AppArmor profiles are not supported by jinn-runtime", p.ApparmorProfile)
+		}
+		slog.Warn("apparmorProfile ignored: AppArmor is not enabled on this host", "profile", p.ApparmorProfile)
+	}
+	if p.SelinuxLabel != "" {
+		if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+			return fmt.Errorf("selinuxLabel %q: SELinux labels are not supported by jinn-runtime", p.SelinuxLabel)
+		}
+		slog.Warn("selinuxLabel ignored: SELinux is not enabled on this host", "label", p.SelinuxLabel)
+	}
+	return nil
+}
+
+// personality returns the personality(2) value of linux.personality.
+func personality(p *specs.LinuxPersonality) (uintptr, error) {
+	if len(p.Flags) > 0 {
+		return 0, fmt.Errorf("linux.personality.flags %v: not supported", p.Flags)
+	}
+	switch p.Domain {
+	case specs.PerLinux:
+		return 0x0000, nil // PER_LINUX
+	case specs.PerLinux32:
+		return 0x0008, nil // PER_LINUX32
+	}
+	return 0, fmt.Errorf("linux.personality.domain %q: want LINUX or LINUX32", p.Domain)
+}

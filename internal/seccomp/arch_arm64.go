@@ -1,0 +1,5 @@
+package seccomp
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+const nativeArch = specs.ArchAARCH64
