@@ -245,3 +245,59 @@ func TestRealUnifiedFreezeKill(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A device program on the real unified mount: /dev/null is allowed for
+// reading and writing, /dev/zero is not, and an update replaces it.
+func TestRealUnifiedDevices(t *testing.T) {
+	const mnt = "/sys/fs/cgroup/unified"
+	if os.Geteuid() != 0 || !cgfs.Exists(mnt, "cgroup.controllers") {
+		t.Skip("needs root and cgroup2 at " + mnt)
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	m := New(mnt, "jinn", "jinn/jinn-test-"+hex.EncodeToString(b))
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Remove()
+	one, three, five := int64(1), int64(3), int64(5)
+	rules := []specs.LinuxDeviceCgroup{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: &one, Minor: &three, Access: "rw"},
+	}
+	if err := set(m, &specs.LinuxResources{Devices: rules}); err != nil {
+		t.Fatal(err)
+	}
+	try := func(script string) string {
+		cmd := exec.Command("/bin/sh", "-c", "read x; "+script)
+		w, _ := cmd.StdinPipe()
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Join(cmd.Process.Pid); err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("\n"))
+		cmd.Wait()
+		return out.String()
+	}
+	if out := try("echo hi > /dev/null && echo ok"); !strings.Contains(out, "ok") {
+		t.Errorf("write to /dev/null refused: %s", out)
+	}
+	if out := try("head -c1 /dev/zero >/dev/null && echo ok"); strings.Contains(out, "ok") {
+		t.Errorf("read of /dev/zero allowed: %s", out)
+	}
+	// Update: now /dev/zero is allowed too, and only one program is left.
+	rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: &one, Minor: &five, Access: "r"})
+	if err := set(m, &specs.LinuxResources{Devices: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if out := try("head -c1 /dev/zero >/dev/null && echo ok"); !strings.Contains(out, "ok") {
+		t.Errorf("read of /dev/zero refused after update: %s", out)
+	}
+	if out := try("echo > /dev/zero && echo ok"); strings.Contains(out, "ok") {
+		t.Errorf("write to /dev/zero allowed with only r: %s", out)
+	}
+}
