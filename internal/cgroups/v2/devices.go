@@ -33,7 +33,7 @@ func DeviceProgram(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
 		asm.And.Imm32(asm.R2, 0xffff), // type
 		asm.LoadMem(asm.R3, asm.R1, 0, asm.Word),
-		asm.RSh.Imm32(asm.R3, 16), // access
+		asm.RSh.Imm32(asm.R3, 16),                // access
 		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word), // major
 		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word), // minor
 	}
