@@ -101,6 +101,26 @@ func TestRuntimeTerminal(t *testing.T) {
 	e.must("delete", "--force", id)
 }
 
+// Without --console-socket, run and exec relay the pty to their own stdio.
+func TestRuntimeTerminalRelay(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.Args = []string{"sh", "-c", "[ -t 1 ] && echo relayed-tty; exit 4"}
+	})
+	out, _, code := e.run("run", newID("relay"))
+	if code != 4 || !strings.Contains(out, "relayed-tty") {
+		t.Fatalf("run with terminal: code %d, out %q", code, out)
+	}
+	e.edit(func(s *specs.Spec) { s.Process.Terminal = false; s.Process.Args = []string{"sleep", "100"} })
+	id := newID("relayexec")
+	e.must("run", "-d", id)
+	out, _, code = e.run("exec", "-t", id, "sh", "-c", "[ -t 0 ] && echo exec-relayed")
+	if code != 0 || !strings.Contains(out, "exec-relayed") {
+		t.Fatalf("exec -t: code %d, out %q", code, out)
+	}
+	e.must("delete", "--force", id)
+}
+
 func TestRuntimeExec(t *testing.T) {
 	e := newRT(t, func(s *specs.Spec) {
 		s.Process.Args = []string{"sleep", "100"}

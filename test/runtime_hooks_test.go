@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -62,7 +63,15 @@ func TestRuntimeHooks(t *testing.T) {
 
 func checkHook(t *testing.T, dir, name, id string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	// startContainer runs in the init after start returns: give it time.
+	var b []byte
+	var err error
+	for i := 0; i < 200; i++ {
+		if b, err = os.ReadFile(filepath.Join(dir, name+".json")); err == nil && len(b) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("%s hook did not run: %v", name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,7 +85,7 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return ErrNotRunning
 	}
 	if all {
-		mgr, err := r.cgroup(&c.State)
+		mgr, err := r.cgroup(c)
 		if err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ func (r *Runtime) Delete(id string, force bool) error {
 // destroy kills whatever is left, removes the cgroup and the state, and
 // runs the poststop hooks.
 func (r *Runtime) destroy(c *Container) error {
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return err
 	}
@@ -207,6 +208,7 @@ func waitExit(pid int, start uint64, timeout time.Duration) {
 // forwarding the signals a user sends to the runtime, and returns the exit
 // status as a shell reports it.
 func Wait(pid int) int {
+	debug.SetGCPercent(100)
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
 		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
@@ -229,5 +231,12 @@ func Wait(pid int) int {
 	return ws.ExitStatus()
 }
 
-// Remove deletes a container run has waited for.
-func (r *Runtime) Remove(c *Created) error { return r.destroy(c.Container) }
+// Remove deletes a container run has waited for (it relocks it: while
+// it ran, other commands could use it, or delete it).
+func (r *Runtime) Remove(c *Created) error {
+	if err := c.relock(); err != nil {
+		return err
+	}
+	defer c.Close()
+	return r.destroy(c.Container)
+}

@@ -161,7 +161,7 @@ func (r *Runtime) live(id string) (*Container, cgroups.Manager, error) {
 		c.Close()
 		return nil, nil, ErrNotRunning
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err == nil && (mgr == nil || !mgr.Exists()) {
 		err = fmt.Errorf("container %s has no cgroup", id)
 	}
@@ -175,7 +175,7 @@ func (r *Runtime) live(id string) (*Container, cgroups.Manager, error) {
 // frozen says whether a live container's cgroup is frozen: Status reports
 // such a container as paused.
 func (c *Container) frozen() bool {
-	mgr, err := (&Runtime{}).cgroup(&c.State)
+	mgr, err := (&Runtime{}).cgroup(c)
 	if err != nil || mgr == nil {
 		return false
 	}

@@ -25,21 +25,31 @@ type Runtime struct {
 
 // LoadSpec reads and checks bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
+	s, _, err := loadSpec(bundle)
+	return s, err
+}
+
+// LoadSpecRaw is LoadSpec that also returns config.json's bytes.
+func LoadSpecRaw(bundle string) (*specs.Spec, []byte, error) { return loadSpec(bundle) }
+
+// loadSpec also returns the file's bytes: they are passed on and saved as
+// they are, which spares encoding the spec again.
+func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, errors.New("JSON specification file config.json not found")
+		return nil, nil, errors.New("JSON specification file config.json not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config.json: %w", err)
+		return nil, nil, fmt.Errorf("read config.json: %w", err)
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("parse config.json: %w", err)
+		return nil, nil, fmt.Errorf("parse config.json: %w", err)
 	}
 	if err := validate(&s, bundle); err != nil {
-		return nil, fmt.Errorf("invalid config.json: %w", err)
+		return nil, nil, fmt.Errorf("invalid config.json: %w", err)
 	}
-	return &s, nil
+	return &s, b, nil
 }
 
 var nsTypes = map[specs.LinuxNamespaceType]bool{
@@ -113,7 +123,11 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 }
 
 // cgroup returns the container's cgroup manager.
-func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
+func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
+	if c.mgr != nil {
+		return c.mgr, nil
+	}
+	s := &c.State
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
@@ -127,5 +141,6 @@ func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
+	c.mgr = m
 	return m, nil
 }
