@@ -144,6 +144,7 @@ func TestCgroupsUpdate(t *testing.T) {
 	// Bad input: one line naming the field, nothing changed.
 	e.fails("memory.limit", "update", "--pids-limit", "70", "--memory", "100", id)
 	e.fails("cpu.shares", "update", "--cpu-shares", "1", id)
+	e.fails("memory.swap", "update", "--memory", "200m", id)
 	e.fails("--memory", "update", "--memory", "lots", id)
 	if got := cgFile(t, "pids", id, "pids.max"); got != "60" {
 		t.Errorf("pids.max %s after refused updates, want 60", got)
