@@ -282,3 +282,52 @@ func killHook(t *testing.T, id string) {
 		}
 	}
 }
+
+// events --interval streams stats; a controller the host lacks is a clear
+// error at create, with nothing left behind.
+func TestCgroupsEventsIntervalAndMissingController(t *testing.T) {
+	needCgroupV1(t, "memory", "pids")
+	e := newRT(t, sleeper)
+	id := cgID("events")
+	e.must("run", "-d", id)
+	ev := e.cmd("events", "--interval", "100ms", id)
+	out, _ := ev.StdoutPipe()
+	if err := ev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for i := 0; i < 2; i++ {
+		if !sc.Scan() {
+			t.Fatalf("events ended: %v", sc.Err())
+		}
+		var m struct {
+			Type string
+			Data struct{ Pids struct{ Current uint64 } }
+		}
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m.Type != "stats" || m.Data.Pids.Current != 1 {
+			t.Errorf("event %s: %v", sc.Bytes(), err)
+		}
+	}
+	e.must("kill", id, "KILL")
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"exit"`) {
+			break
+		}
+	}
+	if err := ev.Wait(); err != nil {
+		t.Errorf("events: %v", err)
+	}
+	e.must("delete", id)
+	noCgroup(t, id)
+
+	if _, err := os.Stat("/sys/fs/cgroup/net_cls"); err == nil {
+		return // the host has net_cls: nothing to refuse
+	}
+	classID := uint32(0x100001)
+	e.edit(func(s *specs.Spec) { s.Linux.Resources.Network = &specs.LinuxNetwork{ClassID: &classID} })
+	id = cgID("netcls")
+	if _, stderr, code := e.run("create", id); code == 0 || !strings.Contains(stderr, "linux.resources.network.classID: the host has no net_cls cgroup controller") {
+		t.Errorf("create with net_cls: exit %d, %s", code, stderr)
+	}
+	noCgroup(t, id)
+}
