@@ -179,7 +179,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// inside the namespace; only then is it root there.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
+	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd)}, oomEnv()...)
 	var header []byte
 	if len(joins) > 0 || newTime {
 		offsets := map[string][2]int64{"monotonic": {0, 0}}
@@ -243,6 +243,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
 		undo = append(undo, func() { mgr.Destroy() })
+		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+			return nil, err
+		}
 		if err := applyCgroup(mgr, pid, spec); err != nil {
 			return nil, err
 		}

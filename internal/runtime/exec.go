@@ -100,7 +100,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	defer closeExe()
 	cmd := &exec.Cmd{
 		Path: exe, Args: []string{"jinn-runtime", "init"},
-		Env:   []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd},
+		Env:   append([]string{InitEnv + "=" + fd, nsexec.Env + "=" + fd}, oomEnv()...),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
 	if err := cmd.Start(); err != nil {
