@@ -42,11 +42,26 @@ func TestRuntimePodman(t *testing.T) {
 	// the test removes them (conmon's included) afterwards.
 	parent := "/jinn/" + newID("podman")
 	t.Cleanup(func() { removeCgroups(parent) })
-	out, err := podman("--runtime", bin("jinn-runtime"), "--cgroup-manager", "cgroupfs",
-		"run", "--rm", "--network", "none", "--cgroup-parent", parent,
-		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", image, "echo", "ok")
+	rt := []string{"--runtime", bin("jinn-runtime"), "--cgroup-manager", "cgroupfs"}
+	run := append(append([]string{}, rt...), "run", "--network", "none", "--cgroup-parent", parent,
+		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
+	out, err := podman(append(run, "--rm", image, "echo", "ok")...)
 	if err != nil || strings.TrimSpace(out) != "ok" {
 		t.Fatalf("podman run: %v: %s", err, out)
+	}
+	// A terminal (the pty master through conmon's console socket), a
+	// detached container, exec into it, stop and rm.
+	if out, err := podman(append(run, "--rm", "-t", image, "sh", "-c", "tty")...); err != nil || !strings.Contains(out, "/dev/pts/0") {
+		t.Fatalf("podman run -t: %v: %q", err, out)
+	}
+	if out, err := podman(append(run, "-d", "--name", "sleeper", image, "sleep", "100")...); err != nil {
+		t.Fatalf("podman run -d: %v: %s", err, out)
+	}
+	if out, err := podman(append(rt, "exec", "sleeper", "sh", "-c", "echo exec-ok")...); err != nil || strings.TrimSpace(out) != "exec-ok" {
+		t.Fatalf("podman exec: %v: %s", err, out)
+	}
+	if out, err := podman(append(rt, "rm", "-f", "-t", "0", "sleeper")...); err != nil {
+		t.Fatalf("podman rm -f: %v: %s", err, out)
 	}
 }
 
