@@ -30,6 +30,9 @@ func NewRoot() *cobra.Command {
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
 	// Commands are added here, one constructor per file: newRunCmd(o), ...
+		newBuildCmd(o),
+		newBuilderCmd(o),
 	)
+	addImageBuild(root, o)
 	return root
 }
