@@ -219,7 +219,10 @@ func (s *stage) meta(in *Instruction) (func(*image.Config) error, string, error)
 			return nil, "", fmt.Errorf("ONBUILD requires an instruction")
 		}
 		t := in.Sub.Original
-		return func(c *image.Config) error { c.Config.OnBuild = append(append([]string(nil), c.Config.OnBuild...), t); return nil }, "ONBUILD " + t, nil
+		return func(c *image.Config) error {
+			c.Config.OnBuild = append(append([]string(nil), c.Config.OnBuild...), t)
+			return nil
+		}, "ONBUILD " + t, nil
 	}
 	return nil, "", fmt.Errorf("instruction %s is not supported", name)
 }

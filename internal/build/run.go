@@ -15,7 +15,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 )
 
 // exitError is a RUN whose command exited non-zero.
@@ -303,5 +302,3 @@ func resolveOwner(root *Root, spec string) (*Owner, error) {
 	}
 	return &Owner{int(uid), int(gid)}, nil
 }
-
-

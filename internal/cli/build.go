@@ -214,4 +214,3 @@ func buildRuntime(cmd *cobra.Command, o *Options) string {
 	}
 	return o.Runtime
 }
-
