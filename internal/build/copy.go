@@ -34,6 +34,9 @@ func expandSources(src *Root, ig *Ignore, patterns []string) ([]string, error) {
 		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
 			return nil, fmt.Errorf("source %s: a URL is only allowed in ADD", p)
 		}
+		if rel := path.Clean(p); rel == ".." || strings.HasPrefix(rel, "../") {
+			return nil, fmt.Errorf("source %s: forbidden path outside the build context", p)
+		}
 		c := clean(p)
 		if !hasMeta(c) {
 			if _, err := src.Stat(c); err != nil || ig.Excluded(c) {

@@ -126,6 +126,9 @@ func convert(n *parser.Node) (*Instruction, error) {
 		}
 		in.Args = append(in.Args, x.Value)
 	}
+	if in.Cmd == "onbuild" && in.Sub != nil {
+		return in, nil
+	}
 	if err := checkArity(in); err != nil {
 		return nil, err
 	}
