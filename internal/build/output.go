@@ -118,3 +118,11 @@ func (w *prefixWriter) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
+
+// Flush writes a last line that had no newline.
+func (w *prefixWriter) Flush() {
+	if len(w.buf) > 0 {
+		w.p.printf("%s%s\n", w.prefix, w.buf)
+		w.buf = nil
+	}
+}

@@ -172,6 +172,9 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
 		return ctx.Err()
 	}
+	if f, ok := cmd.Stdout.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 	b.out.removing(id)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
