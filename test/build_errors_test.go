@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -96,8 +97,8 @@ func TestBuildInterrupt(t *testing.T) {
 	ctx := t.TempDir()
 	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started; sleep 60\n"})
 	cmd := exec.Command(bin("jinn"), "--root", e.root, "--runroot", e.runroot, "build", "-t", "intr", ctx)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,4 +127,22 @@ func TestBuildInterrupt(t *testing.T) {
 	e.checkClean()
 	writeFiles(t, ctx, map[string]string{"Dockerfile": "FROM busybox\nRUN echo again\n"})
 	e.mustBuild("-t", "after", ctx)
+}
+
+// lockedBuffer is written by the command's copier while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

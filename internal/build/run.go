@@ -162,12 +162,23 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		exec.Command(b.opts.Runtime, "--root", state, "kill", id, "KILL").Run()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
+		// The runtime may still be between create and start: repeat the
+		// kill until the container is gone.
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		giveUp := time.After(10 * time.Second)
+	wait:
+		for {
+			exec.Command(b.opts.Runtime, "--root", state, "kill", id, "KILL").Run()
+			select {
+			case <-done:
+				break wait
+			case <-tick.C:
+			case <-giveUp:
+				cmd.Process.Kill()
+				<-done
+				break wait
+			}
 		}
 		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
 		return ctx.Err()
