@@ -29,7 +29,10 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
-	// Commands are added here, one constructor per file: newRunCmd(o), ...
+		// Commands are added here, one constructor per file: newRunCmd(o), ...
+		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
+		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
+		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
 	)
 	return root
 }
