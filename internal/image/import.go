@@ -22,11 +22,13 @@ func (s *Store) importTar(ctx context.Context, r io.Reader, opts ImportOptions) 
 		}
 	}
 	done := s.writing()
-	defer done()
 	l, err := s.AddLayer(ctx, "", r)
 	if err != nil {
+		done()
+		s.GC() // the blob of a layer that did not unpack
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	defer done()
 	now := time.Now().UTC()
 	cfg.Created = &now
 	if opts.Platform.OS != "" {
