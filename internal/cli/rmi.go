@@ -53,4 +53,3 @@ func rmiCmd(o *Options, use string, aliases []string) *cobra.Command {
 	c.Flags().BoolVar(&noPrune, "no-prune", false, "Do not delete untagged parents")
 	return c
 }
-

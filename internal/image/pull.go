@@ -167,7 +167,7 @@ func (s *Store) resolveManifest(desc ocispec.Descriptor, platform ocispec.Platfo
 			return desc, ocispec.Manifest{}, err
 		}
 		var probe struct {
-			MediaType string          `json:"mediaType"`
+			MediaType string               `json:"mediaType"`
 			Manifests []ocispec.Descriptor `json:"manifests"`
 			ocispec.Manifest
 		}

@@ -3,6 +3,8 @@ package image
 import (
 	"bytes"
 	"context"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,7 +32,7 @@ func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 // testRegistry serves go-containerregistry's registry on loopback with
 // basic auth; corrupt, when set, flips a byte of blob downloads.
 func testRegistry(t *testing.T, corrupt *atomic.Bool) string {
-	reg := registry.New()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
 		if !ok || u != "alice" || p != "secret" {

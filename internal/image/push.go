@@ -43,10 +43,12 @@ type storeLayer struct {
 	desc ocispec.Descriptor
 }
 
-func (l *storeLayer) Digest() (v1.Hash, error)             { return v1.NewHash(l.desc.Digest.String()) }
-func (l *storeLayer) Compressed() (io.ReadCloser, error)   { return l.s.content.Open(l.desc.Digest) }
-func (l *storeLayer) Size() (int64, error)                 { return l.s.content.Size(l.desc.Digest) }
-func (l *storeLayer) MediaType() (types.MediaType, error)  { return types.MediaType(l.desc.MediaType), nil }
+func (l *storeLayer) Digest() (v1.Hash, error)           { return v1.NewHash(l.desc.Digest.String()) }
+func (l *storeLayer) Compressed() (io.ReadCloser, error) { return l.s.content.Open(l.desc.Digest) }
+func (l *storeLayer) Size() (int64, error)               { return l.s.content.Size(l.desc.Digest) }
+func (l *storeLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.desc.MediaType), nil
+}
 
 func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 	img, err := s.Get(ref)

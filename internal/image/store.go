@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	"golang.org/x/sys/unix"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/snapshot"
 )
@@ -302,7 +302,7 @@ func (s *Store) users(id digest.Digest) ([]string, error) {
 
 // PruneOptions tune Prune.
 type PruneOptions struct {
-	All    bool                   // also tagged images no container uses (-a)
+	All    bool                  // also tagged images no container uses (-a)
 	Filter func(img *Image) bool // extra condition (--filter until=, label=)
 }
 

@@ -60,15 +60,15 @@ func apply(t *testing.T, data []byte) (string, error) {
 func TestApplyUnsafe(t *testing.T) {
 	outside := t.TempDir()
 	cases := map[string][]ent{
-		"dotdot":         {{name: "../evil", typ: tar.TypeReg, body: "x"}},
-		"dotdot-inside":  {{name: "a/../../evil", typ: tar.TypeReg, body: "x"}},
-		"absolute":       {{name: "/etc/evil", typ: tar.TypeReg, body: "x"}},
-		"through-link":   {{name: "l", typ: tar.TypeSymlink, link: outside}, {name: "l/evil", typ: tar.TypeReg, body: "x"}},
-		"through-rel":    {{name: "l", typ: tar.TypeSymlink, link: "../../../../.."}, {name: "l/tmp/evil", typ: tar.TypeReg, body: "x"}},
-		"hardlink-out":   {{name: "h", typ: tar.TypeLink, link: "../../../etc/passwd"}},
-		"hardlink-abs":   {{name: "h", typ: tar.TypeLink, link: "/etc/passwd"}},
-		"hardlink-link":  {{name: "l", typ: tar.TypeSymlink, link: "/etc"}, {name: "h", typ: tar.TypeLink, link: "l/passwd"}},
-		"whiteout-link":  {{name: "l", typ: tar.TypeSymlink, link: outside}, {name: "l/.wh.x", typ: tar.TypeReg}},
+		"dotdot":        {{name: "../evil", typ: tar.TypeReg, body: "x"}},
+		"dotdot-inside": {{name: "a/../../evil", typ: tar.TypeReg, body: "x"}},
+		"absolute":      {{name: "/etc/evil", typ: tar.TypeReg, body: "x"}},
+		"through-link":  {{name: "l", typ: tar.TypeSymlink, link: outside}, {name: "l/evil", typ: tar.TypeReg, body: "x"}},
+		"through-rel":   {{name: "l", typ: tar.TypeSymlink, link: "../../../../.."}, {name: "l/tmp/evil", typ: tar.TypeReg, body: "x"}},
+		"hardlink-out":  {{name: "h", typ: tar.TypeLink, link: "../../../etc/passwd"}},
+		"hardlink-abs":  {{name: "h", typ: tar.TypeLink, link: "/etc/passwd"}},
+		"hardlink-link": {{name: "l", typ: tar.TypeSymlink, link: "/etc"}, {name: "h", typ: tar.TypeLink, link: "l/passwd"}},
+		"whiteout-link": {{name: "l", typ: tar.TypeSymlink, link: outside}, {name: "l/.wh.x", typ: tar.TypeReg}},
 	}
 	os.WriteFile(filepath.Join(outside, "x"), []byte("keep"), 0o644)
 	for name, ents := range cases {
@@ -107,8 +107,8 @@ func TestApplyKinds(t *testing.T) {
 		ent{name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"},
 		ent{name: "dev/null", typ: tar.TypeChar, major: 1, mode: 0o666},
 		ent{name: "ping", typ: tar.TypeReg, body: "x", mode: 0o755, xattrs: map[string]string{
-			"security.capability": "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
-			"user.note":           "hi",
+			"security.capability":      "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+			"user.note":                "hi",
 			"trusted.overlay.redirect": "/etc",
 		}},
 		ent{name: "gone/.wh..wh..opq", typ: tar.TypeReg},
