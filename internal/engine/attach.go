@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"path/filepath"
 	"strconv"
 	"sync"
 
@@ -28,7 +27,12 @@ func (e *Local) Attach(ctx context.Context, ref string, a *AttachOptions) (int, 
 // attach connects to the monitor; with start it then starts the container.
 // It returns the container's exit code, or 0 when the user detached.
 func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) {
-	conn, err := net.Dial("unix", filepath.Join(e.stateDir(c.ID), monitor.AttachSock))
+	path, done, err := monitor.ShortPath(e.stateDir(c.ID), monitor.AttachSock)
+	if err != nil {
+		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
+	}
+	conn, err := net.Dial("unix", path)
+	done()
 	if err != nil {
 		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
 	}
@@ -53,12 +57,9 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 		}()
 	}
 	if start {
-		if err := e.runtimeFor(c).start(c.ID); err != nil {
-			e.runtimeFor(c).kill(c.ID, "KILL", true)
-			return 0, runtimeExitError(err.Error())
+		if err := send(monitor.FrameStart, nil); err != nil {
+			return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
 		}
-		e.markRunning(c)
-		e.events.Add("container", "start", c.ID, c.Name, c.Image)
 	}
 	if a.Stdin != nil {
 		go func() {
@@ -110,6 +111,12 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 			return 0, exitErr(ExitEngine, "attach: %v", err)
 		}
 		switch typ {
+		case monitor.FrameStarted:
+			if len(p) > 0 {
+				e.runtimeFor(c).kill(c.ID, "KILL", true)
+				return 0, runtimeExitError(string(p))
+			}
+			e.events.Add("container", "start", c.ID, c.Name, c.Image)
 		case monitor.FrameStdout:
 			if a.Stdout != nil {
 				a.Stdout.Write(p)

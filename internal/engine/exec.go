@@ -93,7 +93,11 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	var console int = -1
 	if o.Tty {
-		sock := filepath.Join(dir, "console.sock")
+		sock, done, err := monitor.ShortPath(dir, "console.sock")
+		if err != nil {
+			return 0, err
+		}
+		defer done()
 		fd, err := listenUnix(sock)
 		if err != nil {
 			return 0, err

@@ -263,9 +263,9 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 func runtimeExitError(msg string) error {
 	code := ExitEngine
 	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "exec"):
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory") && strings.Contains(msg, `exec: "`):
 		code = ExitNotFound
-	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "exec"):
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, `exec: "`):
 		code = ExitCannotRun
 	}
 	return &ExitError{Code: code, Err: fmt.Errorf("OCI runtime create failed: %s", msg)}

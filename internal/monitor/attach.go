@@ -19,6 +19,8 @@ const (
 	FrameExit       = 3
 	FrameCloseStdin = 4
 	FrameResize     = 5
+	FrameStart      = 6 // client → monitor: start the created container
+	FrameStarted    = 7 // monitor → client: payload empty, or the error
 )
 
 // WriteFrame writes one frame.
@@ -58,6 +60,7 @@ type hub struct {
 	tty     bool
 	exited  bool
 	code    int
+	startCh chan *client // start requests from clients
 }
 
 type client struct {
@@ -65,7 +68,25 @@ type client struct {
 	out chan []byte
 }
 
-func newHub() *hub { return &hub{clients: map[*client]struct{}{}} }
+func newHub() *hub {
+	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4)}
+}
+
+// reply sends one frame to one client.
+func (h *hub) reply(c *client, typ byte, p []byte) {
+	fr := make([]byte, 5+len(p))
+	fr[0] = typ
+	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
+	copy(fr[5:], p)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; ok {
+		select {
+		case c.out <- fr:
+		default:
+		}
+	}
+}
 
 func (h *hub) setStdin(f *os.File, tty bool) {
 	h.mu.Lock()
@@ -114,8 +135,13 @@ func (h *hub) finish(code int) {
 
 // listen serves attach.sock without the net package: a non-blocking socket
 // wrapped in os.File uses the runtime poller.
-func (h *hub) listen(path string) error {
-	os.Remove(path)
+func (h *hub) listen(dir, name string) error {
+	os.Remove(dir + "/" + name)
+	path, done, err := ShortPath(dir, name)
+	if err != nil {
+		return err
+	}
+	defer done()
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -128,7 +154,7 @@ func (h *hub) listen(path string) error {
 		syscall.Close(fd)
 		return err
 	}
-	lf := os.NewFile(uintptr(fd), path)
+	lf := os.NewFile(uintptr(fd), name)
 	rc, err := lf.SyscallConn()
 	if err != nil {
 		return err
@@ -189,6 +215,11 @@ func (h *hub) serve(f *os.File) {
 			in, tty := h.stdin, h.tty
 			h.mu.Unlock()
 			switch typ {
+			case FrameStart:
+				select {
+				case h.startCh <- c:
+				default:
+				}
 			case FrameStdin:
 				if in != nil {
 					in.Write(p)
@@ -227,4 +258,15 @@ func itoa(n int) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
+}
+
+// ShortPath returns a path for dir/name under the 108-byte limit of unix
+// socket addresses: /proc/PID/fd/N/name with an O_PATH fd of dir, valid
+// (for this and other processes) until done is called.
+func ShortPath(dir, name string) (string, func(), error) {
+	fd, err := syscall.Open(dir, 0x200000 /* O_PATH */|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return "/proc/" + itoa(os.Getpid()) + "/fd/" + itoa(fd) + "/" + name, func() { syscall.Close(fd) }, nil
 }

@@ -11,24 +11,33 @@ import (
 // --console-socket protocol: one SCM_RIGHTS message with the fd).
 type consoleSocket struct {
 	fd   int
-	path string
+	path string // short, valid while the socket is open
+	file string
+	done func()
 }
 
-func listenConsole(path string) (*consoleSocket, error) {
-	os.Remove(path)
+func listenConsole(dir, name string) (*consoleSocket, error) {
+	os.Remove(dir + "/" + name)
+	path, done, err := ShortPath(dir, name)
+	if err != nil {
+		return nil, err
+	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
+		done()
 		return nil, err
 	}
 	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
 		syscall.Close(fd)
+		done()
 		return nil, err
 	}
 	if err := syscall.Listen(fd, 1); err != nil {
 		syscall.Close(fd)
+		done()
 		return nil, err
 	}
-	return &consoleSocket{fd: fd, path: path}, nil
+	return &consoleSocket{fd: fd, path: path, file: dir + "/" + name, done: done}, nil
 }
 
 // ReceivePty accepts one connection on a listening console socket and
@@ -65,7 +74,8 @@ func ReceivePty(lfd int) (*os.File, error) {
 
 func (c *consoleSocket) close() {
 	syscall.Close(c.fd)
-	os.Remove(c.path)
+	c.done()
+	os.Remove(c.file)
 }
 
 func setWinsize(f *os.File, rows, cols uint16) {

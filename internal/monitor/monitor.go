@@ -50,7 +50,7 @@ func Run(cfg *Config, sync *os.File) int {
 		return fail(err)
 	}
 	defer m.log.close()
-	if err := m.hub.listen(filepath.Join(cfg.StateDir, AttachSock)); err != nil {
+	if err := m.hub.listen(cfg.StateDir, AttachSock); err != nil {
 		return fail(fmt.Errorf("listen on attach socket: %w", err))
 	}
 
@@ -90,9 +90,29 @@ func Run(cfg *Config, sync *os.File) int {
 			sync.Close()
 			sync = nil
 		}
-		stopHealth := m.startHealth(pid)
-		ws := <-exitCh
-		stopHealth()
+		var ws syscall.WaitStatus
+		if !start {
+			// Created for an attached start: the client asks once it is
+			// attached, so start and delete never race.
+			select {
+			case c := <-m.hub.startCh:
+				if err := m.runtime("start", cfg.ID); err != nil {
+					m.hub.reply(c, FrameStarted, []byte(err.Error()))
+				} else {
+					UpdateState(cfg.StateDir, func(s *State) {
+						s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
+					})
+					m.hub.reply(c, FrameStarted, nil)
+				}
+			case ws = <-exitCh:
+				exitCh = nil
+			}
+		}
+		if exitCh != nil {
+			stopHealth := m.startHealth(pid)
+			ws = <-exitCh
+			stopHealth()
+		}
 		finished := time.Now().UTC()
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
@@ -211,13 +231,12 @@ func (m *monitor) create() (int, *stdio, error) {
 	var errR *os.File // where the runtime's own messages arrive
 	var console *consoleSocket
 	if cfg.Tty {
-		sock := filepath.Join(cfg.StateDir, "console.sock")
 		var err error
-		if console, err = listenConsole(sock); err != nil {
+		if console, err = listenConsole(cfg.StateDir, "console.sock"); err != nil {
 			return 0, nil, fmt.Errorf("console socket: %w", err)
 		}
 		defer console.close()
-		args = append(args, "--console-socket", sock)
+		args = append(args, "--console-socket", console.path)
 		r, w, err := os.Pipe()
 		if err != nil {
 			return 0, nil, err
