@@ -264,7 +264,7 @@ func itoa(n int) string {
 // socket addresses: /proc/PID/fd/N/name with an O_PATH fd of dir, valid
 // (for this and other processes) until done is called.
 func ShortPath(dir, name string) (string, func(), error) {
-	fd, err := syscall.Open(dir, 0x200000 /* O_PATH */|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(dir, 0x200000 /* O_PATH */ |syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return "", nil, err
 	}
