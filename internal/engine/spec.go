@@ -169,7 +169,8 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 		}
 	}
 	s := &specs.Spec{
-		Version:  specs.Version,
+		// 1.0.2: the newest version every runtime here (runc 1.1, crun 1.8) accepts.
+		Version:  "1.0.2",
 		Process:  p,
 		Root:     &specs.Root{Path: in.rootfs, Readonly: h.ReadonlyRootfs},
 		Hostname: c.Config.Hostname,

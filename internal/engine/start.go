@@ -209,7 +209,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
-	if err := writeJSON(cfgPath, mc); err != nil {
+	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
 		return err
 	}
 	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {

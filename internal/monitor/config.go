@@ -22,9 +22,7 @@
 package monitor
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -33,8 +31,8 @@ import (
 
 // Files in a container's state directory.
 const (
-	ConfigFile = "monitor.json"
-	StateFile  = "state.json"
+	ConfigFile = "monitor.conf"
+	StateFile  = "state"
 	LockFile   = "lock"
 	AttachSock = "attach.sock"
 	StopMarker = "stopped-by-user" // jinn stop/kill: the restart policy must not restart
@@ -78,7 +76,9 @@ type Health struct {
 }
 
 // State is the container's mutable state, shared by the monitor and the
-// engine; every writer holds the lock file.
+// engine; every writer holds the lock file. Config and State are stored
+// in a small line format (codec.go), not JSON: the monitor then runs no
+// reflection, which keeps its resident size down.
 type State struct {
 	Status       string       `json:"status"` // created, running, paused, restarting, exited
 	Pid          int          `json:"pid"`
@@ -114,32 +114,29 @@ func ReadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Config{}
-	if err := json.Unmarshal(b, c); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	return c, nil
+	return decodeConfig(b)
 }
 
-// ReadState loads state.json; a missing file is the zero State.
+// WriteConfig writes a monitor's config (the engine's side).
+func WriteConfig(path string, c *Config) error {
+	return WriteFileAtomic(path, encodeConfig(c), 0o600)
+}
+
+// ReadState loads the state file; a missing file is the zero State.
 func ReadState(dir string) (*State, error) {
-	s := &State{}
 	b, err := os.ReadFile(filepath.Join(dir, StateFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+		return &State{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("parse state of %s: %w", dir, err)
-	}
-	return s, nil
+	return decodeState(b)
 }
 
 // WriteFileAtomic writes a file by rename so readers never see half of it.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
+	tmp := path + ".tmp" + itoa(os.Getpid())
 	if err := os.WriteFile(tmp, data, perm); err != nil {
 		return err
 	}
@@ -155,7 +152,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 func Lock(dir string) (func(), error) {
 	fd, err := syscall.Open(filepath.Join(dir, LockFile), syscall.O_CREAT|syscall.O_RDWR|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open lock of %s: %w", dir, err)
+		return nil, errors.New("open lock of " + dir + ": " + err.Error())
 	}
 	for {
 		err = syscall.Flock(fd, syscall.LOCK_EX)
@@ -165,7 +162,7 @@ func Lock(dir string) (func(), error) {
 	}
 	if err != nil {
 		syscall.Close(fd)
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+		return nil, errors.New("lock " + dir + ": " + err.Error())
 	}
 	return func() { syscall.Close(fd) }, nil
 }
@@ -182,11 +179,7 @@ func UpdateState(dir string, f func(*State)) (*State, error) {
 		return nil, err
 	}
 	f(s)
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	return s, WriteFileAtomic(filepath.Join(dir, StateFile), b, 0o600)
+	return s, WriteFileAtomic(filepath.Join(dir, StateFile), encodeState(s), 0o600)
 }
 
 // ProcStart returns a process's start time in clock ticks (field 22 of
@@ -195,7 +188,7 @@ func ProcStart(pid int) uint64 {
 	if pid <= 0 {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := os.ReadFile("/proc/" + itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}
@@ -236,7 +229,7 @@ func Alive(pid int, start uint64) bool {
 		return false
 	}
 	// A zombie is not alive.
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := os.ReadFile("/proc/" + itoa(pid) + "/stat")
 	if err != nil {
 		return false
 	}

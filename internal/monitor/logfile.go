@@ -1,7 +1,7 @@
 package monitor
 
 import (
-	"fmt"
+	"errors"
 	"os"
 	"sync"
 	"time"
@@ -24,7 +24,7 @@ type jsonLog struct {
 func openJSONLog(path string, maxSize int64, maxFiles int) (*jsonLog, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("open log %s: %w", path, err)
+		return nil, errors.New("open log " + path + ": " + err.Error())
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -64,7 +64,7 @@ func (l *jsonLog) rotate() {
 	l.f.Close()
 	if l.maxFiles > 1 {
 		for i := l.maxFiles - 1; i > 1; i-- {
-			os.Rename(fmt.Sprintf("%s.%d", l.path, i-1), fmt.Sprintf("%s.%d", l.path, i))
+			os.Rename(l.path+"."+itoa(i-1), l.path+"."+itoa(i))
 		}
 		os.Rename(l.path, l.path+".1")
 	}

@@ -3,7 +3,6 @@ package monitor
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,7 +31,7 @@ func Run(cfg *Config, sync *os.File) int {
 	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub()}
 	fail := func(err error) int {
 		if sync != nil {
-			fmt.Fprintf(sync, "error %s\n", oneLine(err.Error()))
+			sync.WriteString("error " + oneLine(err.Error()) + "\n")
 			sync.Close()
 		}
 		UpdateState(cfg.StateDir, func(s *State) {
@@ -51,7 +50,7 @@ func Run(cfg *Config, sync *os.File) int {
 	}
 	defer m.log.close()
 	if err := m.hub.listen(cfg.StateDir, AttachSock); err != nil {
-		return fail(fmt.Errorf("listen on attach socket: %w", err))
+		return fail(errors.New("listen on attach socket: " + err.Error()))
 	}
 
 	restarts, backoff := 0, 100*time.Millisecond
@@ -86,7 +85,7 @@ func Run(cfg *Config, sync *os.File) int {
 			})
 		}
 		if sync != nil {
-			fmt.Fprintf(sync, "ok %d\n", pid)
+			sync.WriteString("ok " + itoa(pid) + "\n")
 			sync.Close()
 			sync = nil
 		}
@@ -184,7 +183,7 @@ func (m *monitor) runtime(args ...string) error {
 	<-done
 	rp.Close()
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", filepath.Base(m.cfg.Runtime), args[0], err)
+		return errors.New(filepath.Base(m.cfg.Runtime) + " " + args[0] + ": " + err.Error())
 	}
 	if ws.ExitStatus() != 0 || ws.Signaled() {
 		return runtimeError(m.cfg.Runtime, args[0], out, ws)
@@ -195,9 +194,9 @@ func (m *monitor) runtime(args ...string) error {
 func runtimeError(rt, cmd string, out []byte, ws syscall.WaitStatus) error {
 	msg := strings.TrimSpace(string(out))
 	if msg == "" {
-		msg = fmt.Sprintf("exit status %d", exitCode(ws))
+		msg = "exit status " + itoa(exitCode(ws))
 	}
-	return fmt.Errorf("%s %s failed: %s", filepath.Base(rt), cmd, msg)
+	return errors.New(filepath.Base(rt) + " " + cmd + " failed: " + msg)
 }
 
 func readAll(f *os.File) ([]byte, error) {
@@ -233,7 +232,7 @@ func (m *monitor) create() (int, *stdio, error) {
 	if cfg.Tty {
 		var err error
 		if console, err = listenConsole(cfg.StateDir, "console.sock"); err != nil {
-			return 0, nil, fmt.Errorf("console socket: %w", err)
+			return 0, nil, errors.New("console socket: " + err.Error())
 		}
 		defer console.close()
 		args = append(args, "--console-socket", console.path)
@@ -279,7 +278,7 @@ func (m *monitor) create() (int, *stdio, error) {
 		f.Close()
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("run %s: %w", cfg.Runtime, err)
+		return 0, nil, errors.New("run " + cfg.Runtime + ": " + err.Error())
 	}
 	rpid := p.Pid
 	p.Release()
@@ -322,11 +321,11 @@ func (m *monitor) create() (int, *stdio, error) {
 	}
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
-		return 0, nil, fmt.Errorf("read pid file of %s: %w", cfg.ID, err)
+		return 0, nil, errors.New("read pid file of " + cfg.ID + ": " + err.Error())
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return 0, nil, fmt.Errorf("bad pid file of %s: %q", cfg.ID, b)
+		return 0, nil, errors.New("bad pid file of " + cfg.ID + ": " + strconv.Quote(string(b)))
 	}
 	return pid, io, nil
 }
