@@ -31,10 +31,10 @@ func (r statsRow) ID() string {
 }
 func (r statsRow) Name() string     { return r.name }
 func (r statsRow) CPUPerc() string  { return fmt.Sprintf("%.2f%%", r.cpu) }
-func (r statsRow) MemUsage() string { return bytesSize(r.mem) + " / " + bytesSize(r.limit) }
+func (r statsRow) MemUsage() string { return binarySize(r.mem) + " / " + binarySize(r.limit) }
 func (r statsRow) MemPerc() string  { return fmt.Sprintf("%.2f%%", r.memPerc) }
-func (r statsRow) NetIO() string    { return humanSize(r.netRx) + " / " + humanSize(r.netTx) }
-func (r statsRow) BlockIO() string  { return humanSize(r.blkR) + " / " + humanSize(r.blkW) }
+func (r statsRow) NetIO() string    { return decimalSize(r.netRx) + " / " + decimalSize(r.netTx) }
+func (r statsRow) BlockIO() string  { return decimalSize(r.blkR) + " / " + decimalSize(r.blkW) }
 func (r statsRow) PIDs() string     { return fmt.Sprint(r.pids) }
 
 var statsHeaders = map[string]string{
