@@ -17,10 +17,11 @@ type dfRow struct {
 	Reclaimable string
 }
 
-// newSystemCmd is `jinn system`; the engine may add info/prune to it.
+// newSystemCmd is `jinn system`: df here, prune, info and events from
+// the engine.
 func newSystemCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{Use: "system", Short: "Manage jinn"}
-	c.AddCommand(newSystemDfCmd(o))
+	c.AddCommand(newSystemDfCmd(o), newSystemPruneCmd(o), newInfoCmd(o), newEventsCmd(o))
 	return c
 }
 
