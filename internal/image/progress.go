@@ -50,17 +50,22 @@ func (p *progress) line(format string, args ...any) {
 }
 
 type pbar struct {
-	p   *progress
-	d   digest.Digest
-	bar *mpb.Bar
+	p    *progress
+	d    digest.Digest
+	bar  *mpb.Bar
+	push bool
 }
 
-func (p *progress) bar(d digest.Digest, size int64) *pbar {
-	b := &pbar{p: p, d: d}
+func (p *progress) bar(d digest.Digest, size int64) *pbar { return p.newBar(d, size, false) }
+
+func (p *progress) newBar(d digest.Digest, size int64, push bool) *pbar {
+	b := &pbar{p: p, d: d, push: push}
 	if p.p != nil {
 		b.bar = p.p.AddBar(size,
 			mpb.PrependDecorators(decor.Name(short(d)+" "), decor.CountersKibiByte("% .1f / % .1f")),
 			mpb.AppendDecorators(decor.Percentage()))
+	} else if push {
+		p.line("%s: Pushing", short(d))
 	} else {
 		p.line("%s: Pulling fs layer", short(d))
 	}
@@ -83,9 +88,12 @@ func (b *pbar) done(err error) {
 		}
 		return
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		b.p.line("%s: Failed: %v", short(b.d), err)
-	} else {
+	case b.push:
+		b.p.line("%s: Pushed", short(b.d))
+	default:
 		b.p.line("%s: Pull complete", short(b.d))
 	}
 }

@@ -447,6 +447,9 @@ func (s *Store) GC() (GCResult, error) {
 			break
 		}
 	}
+	if alone {
+		s.snaps.Cleanup()
+	}
 	// Temporary blobs of crashed writers.
 	if ents, err := os.ReadDir(filepath.Join(s.dir, "blobs", "tmp")); err == nil {
 		for _, e := range ents {
