@@ -93,6 +93,17 @@ func TestBuildMultiStage(t *testing.T) {
 			t.Errorf("history lacks %q:\n%s", want, hist)
 		}
 	}
+	// `jinn run` runs the artifact as the image's entrypoint; `jinn history`
+	// shows each step; `jinn save` writes it out.
+	if got, err := runJinn(e, "run", "--rm", "app:1"); err != nil || !strings.Contains(got, "hello jinn from the artifact") {
+		t.Errorf("jinn run app:1: %v\n%s", err, got)
+	}
+	if got, err := runJinn(e, "history", "--no-trunc", "app:1"); err != nil || !strings.Contains(got, "ENTRYPOINT [\"/bin/sh\",\"/app/hello\"]") || !strings.Contains(got, "COPY file:") {
+		t.Errorf("jinn history app:1: %v\n%s", err, got)
+	}
+	if got, err := runJinn(e, "save", "-o", filepath.Join(t.TempDir(), "app.tar"), "app:1"); err != nil {
+		t.Errorf("jinn save app:1: %v\n%s", err, got)
+	}
 	// The minimal final image runs its artifact (busybox sh from the build
 	// stage, the script it generated), and the ONBUILD trigger fires.
 	run := e.runIn("app:1", "/bin/sh", "-c", "/bin/sh /app/hello; cat /app/note /app/conf")

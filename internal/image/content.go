@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
@@ -217,4 +218,15 @@ func (c *Content) Walk(fn func(d digest.Digest, size int64) error) error {
 		}
 	}
 	return nil
+}
+
+// old tells whether a blob was written long enough ago that no write in
+// progress can be about to reference it.
+func (c *Content) old(d digest.Digest) bool {
+	p, err := c.path(d)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(p)
+	return err == nil && time.Since(fi.ModTime()) > 10*time.Minute
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/snapshot"
 )
@@ -301,7 +302,7 @@ func (s *Store) users(id digest.Digest) ([]string, error) {
 
 // PruneOptions tune Prune.
 type PruneOptions struct {
-	All    bool                   // also tagged images no container uses (-a)
+	All    bool                  // also tagged images no container uses (-a)
 	Filter func(img *Image) bool // extra condition (--filter until=, label=)
 }
 
@@ -382,6 +383,10 @@ type GCResult struct {
 // plus leftovers of interrupted unpacks.
 func (s *Store) GC() (GCResult, error) {
 	var res GCResult
+	// While another process writes, only old leftovers are collected: its
+	// new blobs and layers are not referenced yet.
+	alone, release := s.gcExclusive()
+	defer release()
 	m, unlock, err := s.lockMeta()
 	if err != nil {
 		return res, err
@@ -408,7 +413,7 @@ func (s *Store) GC() (GCResult, error) {
 		}
 	}
 	s.content.Walk(func(d digest.Digest, size int64) error {
-		if !liveBlobs[d] && s.content.Delete(d) == nil {
+		if !liveBlobs[d] && (alone || s.content.old(d)) && s.content.Delete(d) == nil {
 			res.Blobs = append(res.Blobs, d)
 			res.Bytes += size
 		}
@@ -426,7 +431,7 @@ func (s *Store) GC() (GCResult, error) {
 		}
 		removed := 0
 		for _, i := range infos {
-			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key]
+			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] && (alone || staleTime(i.Created))
 			// An unpack that crashed leaves an active snapshot labelled
 			// as an extraction; one older than a minute is garbage.
 			if i.Labels[labelExtract] != "" && staleExtract(i) {
@@ -442,6 +447,9 @@ func (s *Store) GC() (GCResult, error) {
 			break
 		}
 	}
+	if alone {
+		s.snaps.Cleanup()
+	}
 	// Temporary blobs of crashed writers.
 	if ents, err := os.ReadDir(filepath.Join(s.dir, "blobs", "tmp")); err == nil {
 		for _, e := range ents {
@@ -455,3 +463,28 @@ func (s *Store) GC() (GCResult, error) {
 
 // IsNotFound tells a missing image (or blob) from other failures.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// writing marks a store write in progress (a shared flock) so that a
+// concurrent GC leaves recent unreferenced blobs and layers alone.
+func (s *Store) writing() func() {
+	f, err := os.OpenFile(filepath.Join(s.dir, "gc.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_SH)
+	return func() { f.Close() }
+}
+
+// gcExclusive tells whether no write is in progress, holding that until
+// release is called.
+func (s *Store) gcExclusive() (bool, func()) {
+	f, err := os.OpenFile(filepath.Join(s.dir, "gc.lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false, func() {}
+	}
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		f.Close()
+		return false, func() {}
+	}
+	return true, func() { f.Close() }
+}

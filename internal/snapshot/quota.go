@@ -100,13 +100,15 @@ func (s *Snapshotter) ensureLoop(dir string) error {
 	if unix.Stat(dir, &a) == nil && unix.Stat(mnt, &b) == nil && a.Dev != b.Dev {
 		return nil
 	}
-	dev, err := attachLoop(filepath.Join(dir, "upper.img"))
+	// The device stays open until mounted: with autoclear, its last close
+	// before the mount would detach it.
+	lf, err := attachLoop(filepath.Join(dir, "upper.img"))
 	if err != nil {
 		return err
 	}
-	if err := unix.Mount(dev, mnt, "ext4", unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-		detachLoop(dev)
-		return fmt.Errorf("mount %s on %s: %w", dev, mnt, err)
+	defer lf.Close()
+	if err := unix.Mount(lf.Name(), mnt, "ext4", unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", lf.Name(), mnt, err)
 	}
 	return nil
 }
@@ -125,26 +127,26 @@ func unmountLoop(dir string) error {
 
 // attachLoop binds file to a free loop device with autoclear, so the last
 // unmount frees the device.
-func attachLoop(file string) (string, error) {
+func attachLoop(file string) (*os.File, error) {
 	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", fmt.Errorf("open loop-control: %w", err)
+		return nil, fmt.Errorf("open loop-control: %w", err)
 	}
 	defer ctl.Close()
 	back, err := os.OpenFile(file, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer back.Close()
 	for try := 0; try < 20; try++ {
 		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
 		if err != nil {
-			return "", fmt.Errorf("get free loop device: %w", err)
+			return nil, fmt.Errorf("get free loop device: %w", err)
 		}
 		dev := "/dev/loop" + strconv.Itoa(n)
 		lf, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return "", fmt.Errorf("open %s: %w", dev, err)
+			return nil, fmt.Errorf("open %s: %w", dev, err)
 		}
 		err = unix.IoctlSetInt(int(lf.Fd()), unix.LOOP_SET_FD, int(back.Fd()))
 		if err == unix.EBUSY {
@@ -153,24 +155,16 @@ func attachLoop(file string) (string, error) {
 		}
 		if err != nil {
 			lf.Close()
-			return "", fmt.Errorf("attach %s to %s: %w", file, dev, err)
+			return nil, fmt.Errorf("attach %s to %s: %w", file, dev, err)
 		}
 		info := unix.LoopInfo64{Flags: unix.LO_FLAGS_AUTOCLEAR}
 		copy(info.File_name[:], file)
 		if err := unix.IoctlLoopSetStatus64(int(lf.Fd()), &info); err != nil {
 			unix.IoctlSetInt(int(lf.Fd()), unix.LOOP_CLR_FD, 0)
 			lf.Close()
-			return "", fmt.Errorf("configure %s: %w", dev, err)
+			return nil, fmt.Errorf("configure %s: %w", dev, err)
 		}
-		lf.Close()
-		return dev, nil
+		return lf, nil
 	}
-	return "", fmt.Errorf("no free loop device")
-}
-
-func detachLoop(dev string) {
-	if f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
-		unix.IoctlSetInt(int(f.Fd()), unix.LOOP_CLR_FD, 0)
-		f.Close()
-	}
+	return nil, fmt.Errorf("no free loop device")
 }

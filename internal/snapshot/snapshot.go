@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -484,4 +485,34 @@ func diskUsage(dir string) (Usage, error) {
 		return nil
 	})
 	return u, err
+}
+
+// Cleanup removes what a crash left behind: directories of removals that
+// did not finish and of snapshots that never made it into the index.
+func (s *Snapshotter) Cleanup() error {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	known := map[string]bool{}
+	for _, i := range ix.Snapshots {
+		known[strconv.Itoa(i.ID)] = true
+	}
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() || known[n] {
+			continue
+		}
+		if _, err := strconv.Atoi(n); err != nil && !strings.HasPrefix(n, "removing-") {
+			continue
+		}
+		unmountLoop(filepath.Join(s.root, n))
+		os.RemoveAll(filepath.Join(s.root, n))
+	}
+	return nil
 }

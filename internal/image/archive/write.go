@@ -110,7 +110,6 @@ func write(ctx context.Context, dir string, w io.Writer, diff bool) error {
 	return tw.Close()
 }
 
-
 func isWhiteout(fi os.FileInfo) bool {
 	if fi.Mode()&os.ModeCharDevice == 0 {
 		return false
