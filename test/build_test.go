@@ -256,7 +256,7 @@ func TestBuildContextSources(t *testing.T) {
 	writeFiles(t, ctx, map[string]string{"more.df": "FROM busybox\nADD " + srv.URL + "/page.txt /web/\n" +
 		"COPY --from=busybox /bin/busybox /copied-busybox\n" +
 		"RUN cat <<EOF > /from-heredoc\nline one\nEOF\n" +
-		"SHELL [\"/bin/sh\", \"-ec\"]\nRUN test -x /copied-busybox && cat /web/page.txt /from-heredoc\n"})
+		"SHELL [\"/bin/sh\", \"-ec\"]\nRUN test -x /copied-busybox && grep -q localhost /etc/hosts && cat /web/page.txt /from-heredoc\n"})
 	if out := e.mustBuild("-f", filepath.Join(ctx, "more.df"), ctx); !strings.Contains(out, "served over http") || !strings.Contains(out, "line one") {
 		t.Errorf("URL/--from image/heredoc/SHELL:\n%s", out)
 	}

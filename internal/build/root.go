@@ -292,3 +292,16 @@ func (r *Root) SetAttr(rel string, mode os.FileMode, own *Owner, mtime int64) er
 	defer unix.Close(fd)
 	return finish(fd, mode, own, mtime)
 }
+
+// Remove unlinks a file (not a directory) inside the root.
+func (r *Root) Remove(rel string) error {
+	dir, base, err := r.parent(rel)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dir)
+	if err := unix.Unlinkat(dir, base, 0); err != nil {
+		return &os.PathError{Op: "remove", Path: rel, Err: err}
+	}
+	return nil
+}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -139,6 +141,16 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	}
 	defer os.RemoveAll(bundle)
 	spec := runSpec(id, rootfs, argv, env, cwd, uid, gid, groups, network)
+	created, err := netFiles(root, bundle, id, network, spec)
+	if err != nil {
+		return err
+	}
+	// Mount targets the runtime had to create are not part of the layer.
+	defer func() {
+		for _, c := range created {
+			root.Remove(c)
+		}
+	}()
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -315,4 +327,41 @@ func resolveOwner(root *Root, spec string) (*Owner, error) {
 		}
 	}
 	return &Owner{int(uid), int(gid)}, nil
+}
+
+// netFiles gives the RUN an /etc/hosts (and, on the host network, the
+// host's /etc/resolv.conf) as read-only bind mounts, as docker does. It
+// returns the targets that did not exist, to be removed after the RUN.
+func netFiles(root *Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
+	if st, err := root.Stat("etc"); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, nil // no /etc (a scratch image): add nothing to the layer
+	}
+	files := map[string]string{
+		"etc/hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + id + "\n",
+	}
+	if network == "host" {
+		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+			files["etc/resolv.conf"] = string(b)
+		}
+	}
+	var created []string
+	for _, target := range []string{"etc/hosts", "etc/resolv.conf"} {
+		content, ok := files[target]
+		if !ok {
+			continue
+		}
+		st, err := root.Lstat(target)
+		if err != nil {
+			created = append(created, target)
+		} else if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue // a symlink or directory there: leave the image's own
+		}
+		src := filepath.Join(bundle, filepath.Base(target))
+		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+			return nil, err
+		}
+		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/" + target, Type: "bind", Source: src,
+			Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec"}})
+	}
+	return created, nil
 }
