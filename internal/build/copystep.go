@@ -95,6 +95,11 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 		}
 		err = s.b.viewImage(img, func(dir string) error {
 			plan, err = s.planFrom(ctx, in, dir, false, nil, srcs, dest, destIsDir)
+			if plan != nil {
+				// Let go of the view before it is unmounted.
+				plan.src.Close()
+				plan.src = nil
+			}
 			return err
 		})
 		if err != nil {
@@ -136,8 +141,8 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 				if err != nil {
 					return err
 				}
-				defer r.Close()
 				plan.src = r
+				defer func() { r.Close(); plan.src = nil }()
 				return inner(ctx, rootfs)
 			})
 		}
