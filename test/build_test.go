@@ -49,6 +49,10 @@ func TestBuildMultiStage(t *testing.T) {
 	})
 	iid := filepath.Join(t.TempDir(), "iid")
 	out := e.mustBuild("-t", "app:1", "-t", "app:latest", "--build-arg", "NAME=jinn", "--label", "built.by=test", "--iidfile", iid, ctx)
+	// Everything, --chmod and heredocs included, hits the cache the second time.
+	if again := e.mustBuild("--build-arg", "NAME=jinn", "--label", "built.by=test", ctx); strings.Contains(again, "Running in") || strings.Count(again, "Using cache") != 17 {
+		t.Errorf("second build missed the cache:\n%s", again)
+	}
 	for _, want := range []string{"Step 1/", "FROM busybox AS build", " ---> Running in ", "Successfully built ", "Successfully tagged app:1", "Successfully tagged app:latest"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)

@@ -113,7 +113,11 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 	}
 	defer plan.cleanup()
 
-	parts := []string{in.Cmd, plan.sum, dest, chown, fmt.Sprint(chmod)}
+	mode := ""
+	if chmod != nil {
+		mode = fmt.Sprintf("%o", unixMode(*chmod))
+	}
+	parts := []string{in.Cmd, plan.sum, dest, chown, mode}
 	createdBy := nop(fmt.Sprintf("%s %s in %s ", name, plan.describe(), dest))
 	work := func(ctx context.Context, rootfs string) error {
 		dst, err := OpenRoot(rootfs, false)
