@@ -259,6 +259,7 @@ func TestBuildContextSources(t *testing.T) {
 	defer srv.Close()
 	writeFiles(t, ctx, map[string]string{"more.df": "FROM busybox\nADD " + srv.URL + "/page.txt /web/\n" +
 		"COPY --from=busybox /bin/busybox /copied-busybox\n" +
+		"COPY f /tmp\nRUN test -f /tmp/f\n" +
 		"RUN cat <<EOF > /from-heredoc\nline one\nEOF\n" +
 		"SHELL [\"/bin/sh\", \"-ec\"]\nRUN test -x /copied-busybox && grep -q localhost /etc/hosts && cat /web/page.txt /from-heredoc\n"})
 	if out := e.mustBuild("-f", filepath.Join(ctx, "more.df"), ctx); !strings.Contains(out, "served over http") || !strings.Contains(out, "line one") {

@@ -129,6 +129,12 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 		if err != nil {
 			return fmt.Errorf("--chown=%s: %w", chown, err)
 		}
+		if !destIsDir {
+			// docker: a file copied onto an existing directory goes into it.
+			if st, err := dst.Stat(dest); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+				plan.into(dest)
+			}
+		}
 		return plan.apply(ctx, s.b, dst, own, chmod)
 	}
 	if hasFrom {
@@ -174,6 +180,21 @@ func (p *copyPlan) describe() string {
 		return p.kinds[0] + ":" + p.sum[:16]
 	}
 	return "multi:" + p.sum[:16]
+}
+
+// into retargets single files aimed at dest to dest/<name>.
+func (p *copyPlan) into(dest string) {
+	for i := range p.ops {
+		op := &p.ops[i]
+		if op.dst != dest || op.kind() == unix.S_IFDIR {
+			continue
+		}
+		name := path.Base("/" + op.src)
+		if op.src == "" {
+			name = path.Base(dest)
+		}
+		op.dst = path.Join(dest, name)
+	}
 }
 
 func (p *copyPlan) cleanup() {
