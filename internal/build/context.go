@@ -182,11 +182,3 @@ func untar(tr *tar.Reader, root *Root, dest string, keepOwners bool) error {
 	}
 	return nil
 }
-
-// isArchive reports whether f starts like a tar (plain or gzip) for ADD.
-func isArchive(head []byte) bool {
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return true
-	}
-	return len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar"))
-}
