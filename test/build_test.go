@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -183,8 +184,9 @@ ARG UNUSED_IN_STAGE=meta
 FROM busybox:${TAG}
 ARG GREETING=hello
 ARG TAG
+ARG TARGETARCH
 COPY . /ctx/
-RUN echo "greeting=$GREETING tag=$TAG meta=${UNUSED_IN_STAGE:-unset}" > /args && ls -R /ctx > /listing
+RUN echo "greeting=$GREETING tag=$TAG meta=${UNUSED_IN_STAGE:-unset} arch=$TARGETARCH" > /args && ls -R /ctx > /listing
 `,
 		".dockerignore":         "*.key\n**/second.key\nlogs\n!logs/keep.log\nsecret/**\n",
 		"app.txt":               "app",
@@ -200,7 +202,7 @@ RUN echo "greeting=$GREETING tag=$TAG meta=${UNUSED_IN_STAGE:-unset}" > /args &&
 		t.Errorf("no warning for an unused build arg:\n%s", out)
 	}
 	got := e.runIn("ig", "cat", "/args", "/listing")
-	for _, want := range []string{"greeting=hey tag=latest meta=unset", "app.txt", "keep.log", "ok.txt", "Dockerfile"} {
+	for _, want := range []string{"greeting=hey tag=latest meta=unset arch=" + runtime.GOARCH, "app.txt", "keep.log", "ok.txt", "Dockerfile"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
 		}

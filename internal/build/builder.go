@@ -131,6 +131,8 @@ func (b *Builder) declareArgs(in *Instruction, v *vars, meta map[string]string) 
 			def = d
 		} else if mv, ok := meta[k]; ok {
 			def, hasDef = mv, true
+		} else if pv, ok := platformArg(k); ok {
+			def, hasDef = pv, true
 		}
 		if val, ok := b.buildArg(k); ok {
 			def, hasDef = val, true
@@ -205,4 +207,25 @@ func (b *Builder) resolveImage(ref string) (*image.Image, error) {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	return img, nil
+}
+
+// platformArg is buildkit's automatic platform ARGs (TARGETARCH, ...): set
+// when declared without a value; jinn builds for the host's platform.
+func platformArg(k string) (string, bool) {
+	p := image.DefaultPlatform()
+	plat := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		plat += "/" + p.Variant
+	}
+	switch k {
+	case "TARGETPLATFORM", "BUILDPLATFORM":
+		return plat, true
+	case "TARGETOS", "BUILDOS":
+		return p.OS, true
+	case "TARGETARCH", "BUILDARCH":
+		return p.Architecture, true
+	case "TARGETVARIANT", "BUILDVARIANT":
+		return p.Variant, true
+	}
+	return "", false
 }
