@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -266,6 +267,16 @@ func TestBuildContextSources(t *testing.T) {
 		"SHELL [\"/bin/sh\", \"-ec\"]\nRUN test -x /copied-busybox && grep -q localhost /etc/hosts && cat /web/page.txt /from-heredoc\n"})
 	if out := e.mustBuild("-f", filepath.Join(ctx, "more.df"), ctx); !strings.Contains(out, "served over http") || !strings.Contains(out, "line one") {
 		t.Errorf("URL/--from image/heredoc/SHELL:\n%s", out)
+	}
+	// --network none sees only lo; --network host sees the host's links.
+	hostDev, _ := os.ReadFile("/proc/net/dev")
+	hostLinks := strings.Count(string(hostDev), "\n") - 2
+	writeFiles(t, ctx, map[string]string{"net.df": "FROM busybox\nRUN echo links=$(( $(wc -l < /proc/net/dev) - 2 ))\n"})
+	for mode, want := range map[string]int{"none": 1, "default": 1, "host": hostLinks} {
+		out := e.mustBuild("--no-cache", "--network", mode, "-f", filepath.Join(ctx, "net.df"), ctx)
+		if !strings.Contains(out, fmt.Sprintf("links=%d\n", want)) {
+			t.Errorf("--network %s: want %d links:\n%s", mode, want, out)
+		}
 	}
 	// --target stops at a stage.
 	writeFiles(t, ctx, map[string]string{"multi.df": "FROM busybox AS one\nRUN echo stage-one\nFROM one AS two\nRUN echo stage-two\n"})
