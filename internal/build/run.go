@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -141,6 +142,10 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	}
 	defer os.RemoveAll(bundle)
 	spec := runSpec(id, rootfs, argv, env, cwd, uid, gid, groups, network)
+	// docker's default seccomp profile, as for any container.
+	if spec.Linux.Seccomp, err = mobyseccomp.GetDefaultProfile(spec); err != nil {
+		return fmt.Errorf("seccomp profile: %w", err)
+	}
 	created, err := netFiles(root, bundle, id, network, spec)
 	if err != nil {
 		return err
