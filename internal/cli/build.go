@@ -111,7 +111,7 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := image.Open(o.Root)
+	store, err := openImageStore(o)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/build"
-	"github.com/jinn-containers/jinn/internal/image"
 )
 
 // newBuilderCmd is `jinn builder` with `prune`: it clears the layer cache.
@@ -18,7 +17,7 @@ func newBuilderCmd(o *Options) *cobra.Command {
 		Short: "Remove the build cache",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := image.Open(o.Root)
+			store, err := openImageStore(o)
 			if err != nil {
 				return err
 			}
