@@ -413,7 +413,7 @@ func (s *Store) GC() (GCResult, error) {
 		}
 	}
 	s.content.Walk(func(d digest.Digest, size int64) error {
-		if !liveBlobs[d] && (alone || s.content.old(d)) && s.content.Delete(d) == nil {
+		if !liveBlobs[d] && !m.leased(d) && (alone || s.content.old(d)) && s.content.Delete(d) == nil {
 			res.Blobs = append(res.Blobs, d)
 			res.Bytes += size
 		}
@@ -431,7 +431,8 @@ func (s *Store) GC() (GCResult, error) {
 		}
 		removed := 0
 		for _, i := range infos {
-			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] && (alone || staleTime(i.Created))
+			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] &&
+				!m.leased(digest.Digest(i.Key)) && (alone || staleTime(i.Created))
 			// An unpack that crashed leaves an active snapshot labelled
 			// as an extraction; one older than a minute is garbage.
 			if i.Labels[labelExtract] != "" && staleExtract(i) {

@@ -265,3 +265,33 @@ func TestQuota(t *testing.T) {
 		t.Fatalf("write past quota: %v", werr)
 	}
 }
+
+// A layer made for a build survives a GC until an image uses it.
+func TestLeaseKeepsNewLayer(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	s := testStore(t)
+	l, err := s.AddLayer(ctx, "", bytes.NewReader(layerTar(tfile{name: "x", body: "1"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GC(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Content().Has(l.Blob.Digest) {
+		t.Fatal("GC removed a leased layer blob")
+	}
+	if _, err := s.Snapshots().Stat(string(l.ChainID)); err != nil {
+		t.Fatal("GC removed a leased layer snapshot")
+	}
+	img, err := s.AddImage(ctx, Config{}, []Layer{l}, AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(img.ID.String(), DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Content().Has(l.Blob.Digest) {
+		t.Fatal("layer kept after its image went")
+	}
+}
