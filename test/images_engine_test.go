@@ -46,3 +46,20 @@ func TestImagesContainerRootfs(t *testing.T) {
 		t.Fatalf("after rmi: %d blobs, %d snapshots", b, s)
 	}
 }
+
+// The nginx and redis fixture images (host binaries and their libraries)
+// run their programs.
+func TestImagesAppFixturesRun(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	for app, check := range map[string][]string{
+		"redis": {"redis-server", "--version"},
+		"nginx": {"nginx", "-t"},
+	} {
+		jinnOK(t, root, "load", "-q", "-i", imageFixture(t, app))
+		out, stderr := jinnCmd(t, root, nil, false, append([]string{"--runroot", run, "run", "--rm", app}, check...)...)
+		if !strings.Contains(out+stderr, map[string]string{"redis": "Redis server v=", "nginx": "successful"}[app]) {
+			t.Errorf("%s: %q %q", app, out, stderr)
+		}
+	}
+}
