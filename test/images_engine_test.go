@@ -31,9 +31,18 @@ func TestImagesContainerRootfs(t *testing.T) {
 	if _, stderr := j(true, "rmi", "busybox"); !strings.Contains(stderr, "being used by container") {
 		t.Fatalf("rmi of an image in use: %q", stderr)
 	}
+	out, _ := j(false, "rmi", "-f", "busybox")
+	if !strings.Contains(out, "Untagged: busybox:latest") || strings.Contains(out, "Deleted") {
+		t.Fatalf("rmi -f of an image in use: %q", out)
+	}
+	if out, _ := j(false, "images", "-q", "--filter", "dangling=true"); len(strings.Fields(out)) != 1 {
+		t.Fatalf("the image in use should stay, dangling: %q", out)
+	}
 	j(false, "rm", "-f", name)
+	j(false, "image", "prune", "-f")
+	j(false, "load", "-q", "-i", imageFixture(t, "busybox"))
 
-	out, _ := j(true, "run", "--rm", "--storage-opt", "size=20m", "busybox",
+	out, _ = j(true, "run", "--rm", "--storage-opt", "size=20m", "busybox",
 		"sh", "-c", "dd if=/dev/zero of=/big bs=1M count=40 && echo wrote-all")
 	if strings.Contains(out, "wrote-all") {
 		t.Fatalf("wrote 40MB into a 20MB container")

@@ -239,11 +239,12 @@ func (s *Store) Delete(ref string, opts DeleteOptions) ([]DeleteItem, error) {
 		}
 		for _, r := range refs {
 			delete(m.Refs, r)
-			if !strings.Contains(r, "@") {
-				items = append(items, DeleteItem{Untagged: Familiar(r)})
-			} else {
-				items = append(items, DeleteItem{Untagged: Familiar(r)})
-			}
+			items = append(items, DeleteItem{Untagged: Familiar(r)})
+		}
+		// Forced on an image in use, docker only untags it: the container
+		// keeps its image, now dangling.
+		if users, err := s.users(id); err == nil && len(users) > 0 {
+			return nil
 		}
 		items = append(items, s.deleteImage(m, id, opts)...)
 		return nil
