@@ -295,3 +295,22 @@ func TestLeaseKeepsNewLayer(t *testing.T) {
 		t.Fatal("layer kept after its image went")
 	}
 }
+
+// A blob corrupted on disk is detected when read: save fails.
+func TestCorruptBlobOnDisk(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	s := testStore(t)
+	if _, err := s.Load(ctx, bytes.NewReader(dockerArchive(t, "c:1", layerTar(tfile{name: "f", body: strings.Repeat("q", 4000)}))), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := s.Get("c:1")
+	p := filepath.Join(s.dir, "blobs", "sha256", img.Layers[0].Digest.Encoded())
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 1
+	os.WriteFile(p, b, 0o600)
+	var out bytes.Buffer
+	if err := s.Save(ctx, []string{"c:1"}, &out, FormatDockerArchive); err == nil || !strings.Contains(err.Error(), "corrupted") {
+		t.Fatalf("save of a corrupted blob: %v", err)
+	}
+}
