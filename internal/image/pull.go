@@ -85,37 +85,55 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	if err := fetch(man.Config.Digest, man.Config.Size, false); err != nil {
 		return nil, fmt.Errorf("pull %s: config: %w", ref, err)
 	}
+	// Layers download in parallel; each is unpacked as soon as it and the
+	// layers below it are in, so unpacking overlaps the transfers.
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ropts = append(ropts, remote.WithContext(dctx))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
-	errs := make([]error, len(man.Layers))
-	for i, l := range man.Layers {
+	ready := map[digest.Digest]chan error{}
+	for _, l := range man.Layers {
+		if _, dup := ready[l.Digest]; dup {
+			continue
+		}
+		ch := make(chan error, 1)
+		ready[l.Digest] = ch
 		if s.content.Has(l.Digest) {
 			prog.line("%s: Already exists", short(l.Digest))
+			ch <- nil
 			continue
 		}
 		wg.Add(1)
-		go func(i int, l ocispec.Descriptor) {
+		go func(l ocispec.Descriptor) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := s.fetchBlob(repo, ropts, prog, l.Digest, l.Size, false, true); err != nil {
-				errs[i] = fmt.Errorf("layer %s: %w", l.Digest, err)
+			err := s.fetchBlob(repo, ropts, prog, l.Digest, l.Size, false, true)
+			if err != nil {
+				err = fmt.Errorf("layer %s: %w", l.Digest, err)
 			}
-		}(i, l)
+			ch <- err
+		}(l)
 	}
-	wg.Wait()
-	prog.wait()
-	for _, e := range errs {
-		if e != nil {
-			return nil, fmt.Errorf("pull %s: %w", ref, e)
-		}
-	}
+	waited := map[digest.Digest]error{}
 	img, err = s.storeManifest(ctx, manDesc, opts.Platform, func(d digest.Digest) error {
+		if ch, ok := ready[d]; ok {
+			if _, done := waited[d]; !done {
+				waited[d] = <-ch
+			}
+			return waited[d]
+		}
 		if !s.content.Has(d) {
 			return fmt.Errorf("blob %s missing", d)
 		}
 		return nil
 	})
+	if err != nil {
+		cancel() // stop the other transfers before the GC that follows
+	}
+	wg.Wait()
+	prog.wait()
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
