@@ -7,7 +7,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 out=${1:-$fx/images/big.tar}
 mb=${2:-100}
-[ -s "$out" ] && exit 0
+# Cached: remade when missing or when these scripts change.
+stamp=$(cat "$0" "$here/mkimage.sh" | sha256sum | cut -c1-16)
+[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 mkdir -p "$(dirname "$out")"
 [ -x "$fx/busybox/bin/busybox" ] || "$here/mkrootfs-busybox.sh" "$fx/busybox"
 root=$(mktemp -d "$out.rootfs.XXXXXX")
@@ -20,3 +22,4 @@ for i in $(seq 1 "$mb"); do
 	head -c 1048576 /dev/urandom >"$d/blob$i"
 done
 "$here/mkimage.sh" "$root" big:latest "$out" '["sh"]'
+echo "$stamp" >"$out.stamp"

@@ -31,9 +31,18 @@ func TestImagesContainerRootfs(t *testing.T) {
 	if _, stderr := j(true, "rmi", "busybox"); !strings.Contains(stderr, "being used by container") {
 		t.Fatalf("rmi of an image in use: %q", stderr)
 	}
+	out, _ := j(false, "rmi", "-f", "busybox")
+	if !strings.Contains(out, "Untagged: busybox:latest") || strings.Contains(out, "Deleted") {
+		t.Fatalf("rmi -f of an image in use: %q", out)
+	}
+	if out, _ := j(false, "images", "-q", "--filter", "dangling=true"); len(strings.Fields(out)) != 1 {
+		t.Fatalf("the image in use should stay, dangling: %q", out)
+	}
 	j(false, "rm", "-f", name)
+	j(false, "image", "prune", "-f")
+	j(false, "load", "-q", "-i", imageFixture(t, "busybox"))
 
-	out, _ := j(true, "run", "--rm", "--storage-opt", "size=20m", "busybox",
+	out, _ = j(true, "run", "--rm", "--storage-opt", "size=20m", "busybox",
 		"sh", "-c", "dd if=/dev/zero of=/big bs=1M count=40 && echo wrote-all")
 	if strings.Contains(out, "wrote-all") {
 		t.Fatalf("wrote 40MB into a 20MB container")
@@ -44,5 +53,22 @@ func TestImagesContainerRootfs(t *testing.T) {
 	j(false, "rmi", "busybox")
 	if b, s := storeCounts(t, root); b != 0 || s != 0 {
 		t.Fatalf("after rmi: %d blobs, %d snapshots", b, s)
+	}
+}
+
+// The nginx and redis fixture images (host binaries and their libraries)
+// run their programs.
+func TestImagesAppFixturesRun(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	for app, check := range map[string][]string{
+		"redis": {"redis-server", "--version"},
+		"nginx": {"nginx", "-t"},
+	} {
+		jinnOK(t, root, "load", "-q", "-i", imageFixture(t, app))
+		out, stderr := jinnCmd(t, root, nil, false, append([]string{"--runroot", run, "run", "--rm", app}, check...)...)
+		if !strings.Contains(out+stderr, map[string]string{"redis": "Redis server v=", "nginx": "successful"}[app]) {
+			t.Errorf("%s: %q %q", app, out, stderr)
+		}
 	}
 }

@@ -31,9 +31,6 @@ func NewRoot() *cobra.Command {
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
 		// Commands are added here, one constructor per file: newRunCmd(o), ...
-		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
-		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
-		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
 		newRunCmd(o),
 		newCreateCmd(o),
 		newStartCmd(o),
@@ -59,6 +56,9 @@ func NewRoot() *cobra.Command {
 		newEventsCmd(o),
 		newVersionCmd(o),
 		newInfoCmd(o),
+		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
+		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
+		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
 		newBuildCmd(o),
 		newBuilderCmd(o),
 	)

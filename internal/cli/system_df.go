@@ -45,13 +45,12 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Containers are the active snapshots that are not unpacks in
-			// progress; an image is active if a container sits on its top
-			// layer.
+			// Containers are the active snapshots the engine labelled; an
+			// image is active if a container sits on its top layer.
 			parents := map[string]bool{}
 			var ctrs []snapshot.Info
 			for _, i := range infos {
-				if i.Kind == snapshot.KindActive && i.Labels["jinn.extract"] == "" {
+				if i.Kind == snapshot.KindActive && i.Labels["jinn.container"] != "" {
 					ctrs = append(ctrs, i)
 					parents[i.Parent] = true
 				}

@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // reaper reaps every child of the monitor (it is a child subreaper, so the
@@ -21,7 +22,14 @@ func newReaper() *reaper {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, syscall.SIGCHLD)
 	go func() {
-		for range ch {
+		// SIGCHLD wakes us; the slow tick is a safety net (a lost wakeup
+		// was seen under load), costing one wait4 a second.
+		t := time.NewTicker(time.Second)
+		for {
+			select {
+			case <-ch:
+			case <-t.C:
+			}
 			r.reap()
 		}
 	}()

@@ -312,10 +312,13 @@ func (s *Snapshotter) Remove(key string) error {
 			}
 		}
 		dir = s.dir(info.ID)
-		if info.QuotaKind == "loop" {
+		switch info.QuotaKind {
+		case "loop":
 			if err := unmountLoop(dir); err != nil {
 				return fmt.Errorf("remove snapshot %s: %w", key, err)
 			}
+		case "xfs":
+			clearXFSQuota(dir, info.ID)
 		}
 		// Rename first so a crash leaves an obvious leftover, not a
 		// directory that a later snapshot with the same id would reuse.
