@@ -48,6 +48,13 @@ func TestRuntimeLifecycle(t *testing.T) {
 		t.Fatalf("state after start: %+v", st)
 	}
 	e.fails("already running", "start", id)
+	// start returns once the init is released; it execs sleep right after.
+	for i := 0; i < 500; i++ {
+		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cmdline"); strings.HasPrefix(string(b), "sleep") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	e.fails("not stopped", "delete", id)
 	if out := e.must("ps", id); !strings.Contains(out, "sleep 100") || !strings.Contains(out, "PID") {
 		t.Fatalf("ps: %s", out)

@@ -36,17 +36,19 @@ func (r *Runtime) Start(id string) error {
 // release opens exec.fifo for reading, which lets the init's open for
 // writing return, and waits for its byte or its death.
 func release(c *Container) error {
+	// The pidfd first: once the fifo is open the init may exec a program
+	// that exits and is reaped at once.
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return errors.New("container init exited before start")
+	}
+	defer unix.Close(pidfd)
 	fifo := filepath.Join(c.Dir, fifoName)
 	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
-	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
-	if err != nil {
-		return fmt.Errorf("container init: %w", err)
-	}
-	defer unix.Close(pidfd)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
