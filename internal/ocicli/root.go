@@ -77,6 +77,7 @@ func NewRoot(g *Global) *cobra.Command {
 			return g.setup()
 		},
 	}
+	root.CompletionOptions.DisableDefaultCmd = true // runc has none
 	root.SetVersionTemplate(fmt.Sprintf("jinn-runtime version %s\nspec: %s\ngo: %s\n",
 		Version, specs.Version, goruntime.Version()))
 	f := root.PersistentFlags()
