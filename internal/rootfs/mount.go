@@ -94,6 +94,9 @@ type Config struct {
 	// BeforeCgroup runs before the first cgroup mount: the process must be
 	// in its cgroup (and cgroup namespace) by then.
 	BeforeCgroup func() error
+	// RootfsFd, if not 0, is a detached (idmapped) clone of the rootfs to
+	// mount over it instead of binding it to itself.
+	RootfsFd int
 }
 
 // Prepare makes the mount tree private (or the spec's rootfsPropagation) and
@@ -112,7 +115,13 @@ func Prepare(c *Config) (*Root, error) {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return nil, fmt.Errorf("make / %s: %w", c.Spec.Linux.RootfsPropagation, err)
 	}
-	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if c.RootfsFd > 0 {
+		err := unix.MoveMount(c.RootfsFd, "", unix.AT_FDCWD, c.Rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		unix.Close(c.RootfsFd)
+		if err != nil {
+			return nil, fmt.Errorf("mount idmapped rootfs %s: %w", c.Rootfs, err)
+		}
+	} else if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
 	}
 	return OpenRoot(c.Rootfs)

@@ -151,6 +151,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		cfg.ConsoleFd = 3 + len(files)
 		files = append(files, cons)
 	}
+	if f := idmappedRootfs(spec, c.State.Rootfs); f != nil { // idmap.go
+		files2close = append(files2close, f)
+		cfg.RootfsFd = 3 + len(files)
+		files = append(files, f)
+	}
 
 	// An unprivileged caller may only write gid_map after setgroups is denied.
 	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}

@@ -1,0 +1,96 @@
+package runtime
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// idmappedRootfs returns a detached, idmapped clone of the rootfs for a
+// container in a new user namespace whose rootfs owner is not mapped (an
+// image unpacked by host root, run with uids 0-65535 mapped to 200000...):
+// without it every file would belong to nobody inside. The clone maps the
+// files' owners through the container's own mappings, so root-owned files
+// are root's inside and files the container makes are owned by the mapped
+// ids on disk. The init moves it over the rootfs (rootfs.Config.RootfsFd).
+//
+// It returns nil when nothing is to be done, and nil with a warning when
+// the kernel or filesystem cannot idmap (files then show as nobody, as
+// under runc: chown the rootfs to the mapped ids in that case).
+func idmappedRootfs(spec *specs.Spec, rootfs string) *os.File {
+	ns, ok := nsOf(spec, specs.UserNamespace)
+	if !ok || ns.Path != "" || len(spec.Linux.UIDMappings) == 0 || os.Geteuid() != 0 {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(rootfs, &st); err != nil || mapped(spec.Linux.UIDMappings, st.Uid) {
+		return nil
+	}
+	f, err := idmapClone(rootfs, spec.Linux.UIDMappings, spec.Linux.GIDMappings)
+	if err != nil {
+		slog.Warn("rootfs not idmapped: its files show as nobody in the container", "rootfs", rootfs, "err", err)
+		return nil
+	}
+	return f
+}
+
+// mapped says whether host id falls in one of the mappings' host ranges.
+func mapped(ms []specs.LinuxIDMapping, id uint32) bool {
+	for _, m := range ms {
+		if id >= m.HostID && id-m.HostID < m.Size {
+			return true
+		}
+	}
+	return false
+}
+
+func idmapClone(rootfs string, uids, gids []specs.LinuxIDMapping) (*os.File, error) {
+	userns, err := usernsWith(uids, gids)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(userns)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if err != nil {
+		return nil, fmt.Errorf("open_tree %s: %w", rootfs, err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mount_setattr idmap: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "rootfs-idmapped"), nil
+}
+
+// usernsWith makes a user namespace with the given mappings and returns an
+// fd on it: a child of ours is started in it, stopped at its execve by
+// ptrace (so it runs nothing), its namespace opened, and killed.
+func usernsWith(uids, gids []specs.LinuxIDMapping) (int, error) {
+	runtime.LockOSThread() // ptrace: the tracer is this thread
+	defer runtime.UnlockOSThread()
+	attr := &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUSER, Ptrace: true,
+		UidMappings: idMaps(uids), GidMappings: idMaps(gids), GidMappingsEnableSetgroups: true}
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"jinn-runtime-userns"}, &syscall.ProcAttr{Sys: attr})
+	if err != nil {
+		return -1, fmt.Errorf("make a user namespace for idmapping: %w", err)
+	}
+	defer func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+	}()
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open user namespace: %w", err)
+	}
+	return fd, nil
+}

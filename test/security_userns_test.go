@@ -1,0 +1,85 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func withUserNS(s *specs.Spec) {
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 300000, Size: 65536}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 300000, Size: 65536}}
+}
+
+// openPath lets the mapped root reach its rootfs through the test's 0700
+// temporary directories.
+func openPath(e *rtEnv) {
+	for d := e.bundle; d != "/tmp" && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+}
+
+// User namespaces: a rootfs unpacked by host root, run with ids mapped to
+// 300000+, shows its files as root's inside (an idmapped mount), not as
+// nobody's; what the container makes is owned on disk as the image's files
+// are; and root inside is not root outside.
+func TestSecurityUserNamespaceOwnership(t *testing.T) {
+	watchCanary(t)
+	e := newSec(t, func(s *specs.Spec) {
+		withUserNS(s)
+		s.Root.Readonly = false
+		s.Process.Args = []string{"sh", "-c", "id -u; stat -c '%u:%g' /bin/busybox /etc/passwd; touch /tmp/made; stat -c '%u' /tmp/made; cat /proc/self/uid_map; jinn-attack write " + canary + " " + evil}
+	})
+	openPath(e)
+	out := e.must("run", secID("userns"))
+	lines := strings.Split(out, "\n")
+	if len(lines) < 6 || lines[0] != "0" || lines[1] != "0:0" || lines[2] != "0:0" || lines[3] != "0" ||
+		!strings.Contains(lines[4], "300000") || !strings.Contains(out, "write "+canary+" E") {
+		t.Fatalf("user namespace:\n%s", out)
+	}
+	fi, err := os.Stat(filepath.Join(e.rootfs, "tmp", "made"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
+		t.Errorf("file made by the container's root owned by %d on disk, want 0 (as the image's files)", uid)
+	}
+}
+
+// The masked-path attack (CVE-2025-31133) in a user namespace, where device
+// nodes are bind mounts of the host's and the image's /dev/null symlink is
+// followed: the runtime must refuse to mask with anything but the null
+// device.
+func TestSecurityUserNamespaceMaskedDevNull(t *testing.T) {
+	watchCanary(t)
+	e := newSec(t, func(s *specs.Spec) {
+		withUserNS(s)
+		var ms []specs.Mount
+		for _, m := range s.Mounts {
+			if !strings.HasPrefix(m.Destination, "/dev") {
+				ms = append(ms, m)
+			}
+		}
+		s.Mounts = ms
+		s.Process.Args = []string{"sh", "-c", "for p in /proc/timer_list /proc/keys; do jinn-attack write $p " + evil + "; done"}
+	})
+	openPath(e)
+	os.MkdirAll(filepath.Join(e.rootfs, "dev"), 0o755)
+	if err := os.Symlink(canary, filepath.Join(e.rootfs, "dev", "null")); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := e.run("run", secID("usernull"))
+	t.Logf("exit %d\n%s%s", code, out, stderr)
+	if code == 0 && strings.Contains(out, " ok") {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasSuffix(l, " ok") {
+				t.Errorf("write through a masked path succeeded: %s", l)
+			}
+		}
+	}
+}
