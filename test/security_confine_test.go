@@ -127,3 +127,26 @@ func TestSecurityInheritableCapsDoNotLeak(t *testing.T) {
 	}
 	e.must("delete", "--force", id)
 }
+
+// linux.personality LINUX32 shows in uname; apparmorProfile and
+// selinuxLabel are ignored with a warning on a host that has neither.
+func TestSecurityPersonalityAndLSM(t *testing.T) {
+	e := newSec(t, func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+		s.Process.ApparmorProfile = "docker-default"
+		s.Process.SelinuxLabel = "system_u:system_r:container_t:s0"
+		s.Process.Args = []string{"uname", "-m"}
+	})
+	out, stderr, code := e.run("run", secID("pers"))
+	if code != 0 || strings.TrimSpace(out) != "i686" {
+		t.Errorf("personality LINUX32: exit %d, uname -m %q, %s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "apparmorProfile ignored") || !strings.Contains(stderr, "selinuxLabel ignored") {
+		t.Errorf("no warning for the ignored LSM fields: %q", stderr)
+	}
+	e.edit(func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
+		s.Process.ApparmorProfile, s.Process.SelinuxLabel = "", ""
+	})
+	e.fails("personality", "run", secID("pers"))
+}

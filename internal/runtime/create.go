@@ -84,6 +84,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if !spec.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, fmt.Errorf("cannot use console socket if jinn-runtime will not detach or allocate tty")
 	}
+	r.warnLSM(spec.Process) // confine_validate.go
 	c, err := r.newContainer(o.ID)
 	if err != nil {
 		return nil, err

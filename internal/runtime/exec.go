@@ -55,6 +55,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if err := validateProcessConfinement(p); err != nil {
 		return 0, err
 	}
+	r.warnLSM(p)
 	spec := *c.State.Spec
 	spec.Process = p
 	var joins []nsexec.Join
