@@ -101,6 +101,11 @@ func TestSecurityLeakedFdCwd(t *testing.T) {
 			t.Errorf("ESCAPE: cwd %s puts the process outside the container:\n%s", cwd, out)
 		}
 	}
+	// No descriptor of the runtime's reaches the process at all.
+	e.edit(func(s *specs.Spec) { s.Process.Cwd = "/" })
+	if out := e.must("run", secID("fds")); strings.Contains(out, "\nfd ") {
+		t.Errorf("descriptors leaked into the container:\n%s", out)
+	}
 	// Same through exec --cwd.
 	e.edit(func(s *specs.Spec) { s.Process.Cwd = "/"; s.Process.Args = []string{"sleep", "100"} })
 	id := secID("cwd")
@@ -110,6 +115,9 @@ func TestSecurityLeakedFdCwd(t *testing.T) {
 		if code == 0 && (strings.Contains(out, "unreachable") || strings.Contains(out, "work,") || !strings.Contains(out, "root bin,")) {
 			t.Errorf("ESCAPE: exec --cwd /proc/self/fd/%d:\n%s", n, out)
 		}
+	}
+	if out := e.must("exec", id, "jinn-attack", "cwd"); strings.Contains(out, "\nfd ") {
+		t.Errorf("descriptors leaked into an exec'd process:\n%s", out)
 	}
 	e.must("delete", "--force", id)
 }
