@@ -15,10 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SCMP_ACT_NOTIFY: the listener goes to the agent at listenerPath with the
-// process state; the agent answers mkdir with EACCES and the container sees
-// it. (listenerPath is reached from the container: the agent's directory is
-// bind-mounted at the same path.)
+// SCMP_ACT_NOTIFY: the listener goes to the agent at listenerPath (on the
+// host) with the process state; the agent answers mkdir with EACCES and the
+// container sees it; the same for an exec'd process.
 func TestSecuritySeccompNotify(t *testing.T) {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
@@ -32,7 +31,6 @@ func TestSecuritySeccompNotify(t *testing.T) {
 	go agent(l, got)
 	e := newSec(t, func(s *specs.Spec) {
 		s.Root.Readonly = false
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: dir, Type: "bind", Source: dir, Options: []string{"bind"}})
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sock, ListenerMetadata: "jinn-test",
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify}}}
 		s.Process.Args = []string{"sh", "-c", "mkdir /tmp/notified; echo rc=$?; ls /tmp"}
@@ -46,12 +44,23 @@ func TestSecuritySeccompNotify(t *testing.T) {
 	}
 	select {
 	case m := <-got:
-		if !strings.Contains(m, `"metadata":"jinn-test"`) || !strings.Contains(m, `"seccompFd"`) {
+		if !strings.Contains(m, `"metadata":"jinn-test"`) || !strings.Contains(m, `"seccompFd"`) || !strings.Contains(m, `"id":"security-notify-`) {
 			t.Errorf("agent got state %s", m)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("agent got nothing")
 	}
+	// exec: a listener of its own.
+	go agent(l, got)
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := secID("notify")
+	e.must("run", "-d", id)
+	<-got // the init's listener
+	go agent(l, got)
+	if out := e.must("exec", id, "sh", "-c", "mkdir /tmp/x2; echo rc=$?"); !strings.Contains(out, "rc=1") {
+		t.Errorf("exec: mkdir not refused: %s", out)
+	}
+	e.must("delete", "--force", id)
 }
 
 // agent takes one listener and answers every notification with EACCES.

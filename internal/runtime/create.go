@@ -157,6 +157,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		cfg.RootfsFd = 3 + len(files)
 		files = append(files, f)
 	}
+	agent, err := dialAgent(spec) // notify.go
+	if err != nil {
+		return nil, err
+	}
+	agentFd := 3 + len(files)
+	if agent != nil {
+		files2close = append(files2close, agent)
+		files = append(files, agent)
+	}
 
 	// An unprivileged caller may only write gid_map after setgroups is denied.
 	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
@@ -186,6 +195,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
+	if agent != nil {
+		env = append(env, agentEnvVar(agentFd))
+	}
 	var header []byte
 	if len(joins) > 0 || newTime {
 		offsets := map[string][2]int64{"monotonic": {0, 0}}

@@ -43,6 +43,7 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
+	keepAgentState(cfg.State) // notify.go
 	s := new(specs.Spec)
 	if err := json.Unmarshal(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)

@@ -484,3 +484,13 @@ func (a *asm) compare(c cond, fail label) {
 	}
 	a.place(ok)
 }
+
+// UsesNotify says whether cfg has a SCMP_ACT_NOTIFY rule.
+func UsesNotify(cfg *specs.LinuxSeccomp) bool {
+	for _, s := range cfg.Syscalls {
+		if s.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
+}
