@@ -112,12 +112,19 @@ func TestRuntimeDeleteCreatedKillsInit(t *testing.T) {
 
 func TestRuntimeKillSignals(t *testing.T) {
 	e := newRT(t, func(s *specs.Spec) {
-		s.Process.Args = []string{"sh", "-c", "trap 'echo got-usr1 > /tmp/sig; exit 0' USR1; while :; do sleep 0.05; done"}
+		s.Process.Args = []string{"sh", "-c", "trap 'echo got-usr1 > /tmp/sig; exit 0' USR1; touch /tmp/trapped; while :; do sleep 0.05; done"}
 		s.Root.Readonly = false
 	})
 	id := newID("kill")
 	e.must("run", "-d", id)
 	e.fails("unknown signal", "kill", id, "SIGNOPE")
+	// pid 1 ignores signals it has no handler for: wait for the trap.
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(filepath.Join(e.rootfs, "tmp", "trapped")); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	e.must("kill", id, "SIGUSR1")
 	waitStatus(t, e, id, specs.StateStopped)
 	if b, _ := os.ReadFile(filepath.Join(e.rootfs, "tmp", "sig")); string(b) != "got-usr1\n" {

@@ -21,6 +21,16 @@ const (
 	maxPidLimit = 1 << 22 // PID_MAX_LIMIT
 )
 
+// Validate checks the values of r that do not depend on the host, with
+// no I/O, so a caller can refuse bad input before it starts anything.
+// Set checks them again, with the rest.
+func Validate(r *specs.LinuxResources) error {
+	if r == nil {
+		return nil
+	}
+	return validate(r)
+}
+
 // validate checks the values in r that do not depend on the hierarchy.
 // Errors name the config.json field.
 func validate(r *specs.LinuxResources) error {

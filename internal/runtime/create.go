@@ -194,7 +194,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// inside the namespace; only then is it root there.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
+	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd)}, oomEnv()...)
 	if agent != nil {
 		env = append(env, agentEnvVar(agentFd))
 	}
@@ -261,6 +261,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
 		undo = append(undo, func() { mgr.Destroy() })
+		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+			return nil, err
+		}
 		if err := applyCgroup(mgr, pid, spec); err != nil {
 			return nil, err
 		}

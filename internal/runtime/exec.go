@@ -111,7 +111,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	defer closeExe()
 	cmd := &exec.Cmd{
 		Path: exe, Args: []string{"jinn-runtime", "init"},
-		Env:   initEnv,
+		Env:   append(initEnv, oomEnv()...),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
 	if err := cmd.Start(); err != nil {

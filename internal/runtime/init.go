@@ -29,6 +29,11 @@ func Init() {
 		os.Exit(1)
 	}
 	os.Unsetenv(InitEnv)
+	if err := restoreOOMScore(os.Getenv(oomScoreEnv)); err != nil {
+		fmt.Fprintln(os.Stderr, "jinn-runtime init: restore oom_score_adj:", err)
+		os.Exit(1)
+	}
+	os.Unsetenv(oomScoreEnv)
 	unix.CloseOnExec(fd)
 	c := newConn(os.NewFile(uintptr(fd), "sync"))
 	err = initMain(c)

@@ -89,7 +89,11 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		if err != nil {
 			return err
 		}
-		if mgr != nil {
+		if mgr != nil && sig == unix.SIGKILL {
+			// One write to cgroup.kill where the kernel has it, with no
+			// race against forks; frozen processes are thawed to die.
+			return mgr.Kill() // the init was in the cgroup
+		} else if mgr != nil {
 			// The init is one of them; it may be gone by now.
 			return signalCgroup(mgr.Pids, sig)
 		}
@@ -128,7 +132,11 @@ func signalInit(c *Container, sig unix.Signal) error {
 func (r *Runtime) Delete(id string, force bool) error {
 	c, err := r.Load(id)
 	if errors.Is(err, ErrNotExist) && ValidateID(id) == nil {
-		// A create that died midway leaves a directory without state.
+		// A create that died midway leaves a directory without state,
+		// and maybe a cgroup with processes in it.
+		if err := r.destroyOrphanCgroup(id); err != nil {
+			return err
+		}
 		os.RemoveAll(filepath.Join(r.Root, id))
 		if force {
 			return nil
@@ -158,7 +166,7 @@ func (r *Runtime) destroy(c *Container) error {
 	}
 	if alive(c.State.Pid, c.State.StartTime) {
 		if mgr != nil {
-			signalCgroup(mgr.Pids, unix.SIGKILL)
+			mgr.Kill() // thaws a paused container so its processes die
 		}
 		signalInit(c, unix.SIGKILL)
 		waitExit(c.State.Pid, c.State.StartTime, 10*time.Second)

@@ -8,50 +8,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sealedExe returns a path that executes a sealed in-memory copy of the
-// running binary, and a cleanup. The container's init and exec'd processes
-// are this binary until their execve, and a process in the container can
-// reach them through /proc/<pid>/exe: with the host binary behind it, it
-// could reopen it for writing and replace jinn-runtime on the host
-// (CVE-2019-5736). So the binary they run is one nobody can write.
+// sealedExe returns a path that executes the running binary through a
+// read-only detached bind mount of it, and a cleanup. The container's init
+// and exec'd processes are this binary until their execve, and a process in
+// the container can reach them through /proc/<pid>/exe: with a writable
+// mount behind it, it could keep a handle, reopen it for writing once the
+// binary is no longer busy, and replace jinn-runtime on the host
+// (CVE-2019-5736). Through a read-only mount that open fails with EROFS,
+// and the mount, detached, is in no namespace the container could remount.
+//
+// Cost: two syscalls (open_tree, mount_setattr), where a sealed memfd copy
+// of the binary costs about 1 ms per create or exec. Callers without
+// CAP_SYS_ADMIN (rootless) cannot clone a mount and get the copy.
 func sealedExe() (string, func(), error) {
-	if p, done, err := roExe(); err == nil {
-		return p, done, nil
-	}
-	return memfdExe()
-}
-
-// roExe is the cheap way, for root: a detached, read-only bind mount of the
-// binary (open_tree + mount_setattr, two syscalls, about 30 µs). The exec'd
-// file lives on that mount, so reopening /proc/<pid>/exe for writing fails
-// with EROFS, and the mount, in no namespace, cannot be made writable from
-// the container. It vanishes with its last reference.
-func roExe() (string, func(), error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err == unix.EPERM {
+		return sealedCopy()
+	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("seal own binary: clone mount: %w", err)
 	}
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
 	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
 		unix.Close(fd)
-		return "", nil, err
+		return "", nil, fmt.Errorf("seal own binary: make read-only: %w", err)
 	}
-	return highFd(fd)
-}
-
-// highFd moves fd to a high number, so the child's dup2s of its ExtraFiles
-// never land on it between fork and execve.
-func highFd(fd int) (string, func(), error) {
+	// A high number, so the child's dup2s of its ExtraFiles never land on
+	// it between fork and execve.
 	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 1000)
 	unix.Close(fd)
 	if err != nil {
-		return "", nil, fmt.Errorf("dup own binary: %w", err)
+		return "", nil, fmt.Errorf("seal own binary: dup: %w", err)
 	}
 	return "/proc/self/fd/" + strconv.Itoa(hi), func() { unix.Close(hi) }, nil
 }
 
-// memfdExe is the fallback (rootless): a sealed memfd copy.
-func memfdExe() (string, func(), error) {
+// sealedCopy is a memfd copy of the binary sealed against writes and
+// resizing: nobody can write it.
+func sealedCopy() (string, func(), error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return "", nil, fmt.Errorf("open own binary: %w", err)
@@ -90,5 +84,12 @@ func memfdExe() (string, func(), error) {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
 		return fail("add seals", err)
 	}
-	return highFd(fd)
+	// A high number, so the child's dup2s of its ExtraFiles never land on
+	// it between fork and execve.
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 1000)
+	unix.Close(fd)
+	if err != nil {
+		return "", nil, fmt.Errorf("seal own binary: dup: %w", err)
+	}
+	return "/proc/self/fd/" + strconv.Itoa(hi), func() { unix.Close(hi) }, nil
 }

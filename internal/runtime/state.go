@@ -187,6 +187,9 @@ func (c *Container) Status() specs.ContainerState {
 	if !alive(c.State.Pid, c.State.StartTime) {
 		return specs.StateStopped
 	}
+	if c.frozen() {
+		return StatePaused
+	}
 	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
 		return specs.StateCreated
 	}

@@ -82,6 +82,14 @@ func (m *Manager) memory(p *cgfs.Plan, r *specs.LinuxResources) error {
 			p.Write(d, "memory.memsw.limit_in_bytes", itoa(*mem.Swap))
 		}
 	} else {
+		if mem.Limit != nil && *mem.Limit != 0 && cgfs.Exists(d, "memory.memsw.limit_in_bytes") {
+			// The kernel refuses a memory limit above memory+swap with a
+			// bare EINVAL: say which field to give.
+			cur, err := cgfs.ReadUint(d, "memory.memsw.limit_in_bytes")
+			if err == nil && cur < 1<<62 && (*mem.Limit == -1 || uint64(*mem.Limit) > cur) {
+				return fmt.Errorf("linux.resources.memory.limit %d: above the memory+swap limit %d in force; give memory.swap too", *mem.Limit, cur)
+			}
+		}
 		limit()
 	}
 	if mem.Reservation != nil && *mem.Reservation != 0 {

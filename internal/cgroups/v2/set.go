@@ -28,7 +28,7 @@ func (m *Manager) Prepare(r *specs.LinuxResources) (*cgfs.Plan, error) {
 	}
 	s := &setter{m: m, p: p, ctrls: ctrls}
 	for _, f := range []func(*specs.LinuxResources) error{
-		s.memory, s.cpu, s.cpuset, s.pids, s.io, s.hugetlb, s.devices, s.unified,
+		s.memory, s.cpu, s.cpuset, s.pids, s.io, s.hugetlb, s.unified, s.devices,
 	} {
 		if err := f(r); err != nil {
 			return nil, err
