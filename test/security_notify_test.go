@@ -32,6 +32,7 @@ func TestSecuritySeccompNotify(t *testing.T) {
 	e := newSec(t, func(s *specs.Spec) {
 		s.Root.Readonly = false
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sock, ListenerMetadata: "jinn-test",
+			Flags:    []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv},
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActNotify}}}
 		s.Process.Args = []string{"sh", "-c", "mkdir /tmp/notified; echo rc=$?; ls /tmp"}
 	})

@@ -230,6 +230,10 @@ func Compile(cfg *specs.LinuxSeccomp) (*Program, error) {
 			return nil, fmt.Errorf("seccomp: SCMP_ACT_NOTIFY cannot be the default action")
 		}
 		p.Flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	} else {
+		// Only meaningful with a listener, and the kernel refuses it
+		// without one.
+		p.Flags &^= filterFlags[specs.LinuxSeccompFlagWaitKillableRecv]
 	}
 
 	var a asm
