@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -82,4 +83,31 @@ func TestSecurityUserNamespaceMaskedDevNull(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Confinement inside a user namespace: Docker's seccomp profile and exact
+// capabilities for the init and for exec, and the mapped root still cannot
+// mount or unshare.
+func TestSecurityUserNamespaceConfine(t *testing.T) {
+	e := newSec(t, func(s *specs.Spec) {
+		withUserNS(s)
+		s.Process.NoNewPrivileges = false
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: dockerCaps, Effective: dockerCaps, Permitted: dockerCaps}
+		sc, err := mobyseccomp.GetDefaultProfile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Linux.Seccomp = sc
+		s.Process.Args = []string{"sleep", "100"}
+	})
+	openPath(e)
+	id := secID("usercaps")
+	e.must("run", "-d", id)
+	out := e.must("exec", id, "sh", "-c", "jinn-attack syscalls; grep -E 'CapBnd|Seccomp:' /proc/self/status")
+	for _, want := range []string{"unshare EPERM", "mount EPERM", "keyctl EPERM", "Seccomp:\t2", "CapBnd:\t00000000a80425fb"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	e.must("delete", "--force", id)
 }
