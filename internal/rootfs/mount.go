@@ -97,6 +97,8 @@ type Config struct {
 	// RootfsFd, if not 0, is a detached (idmapped) clone of the rootfs to
 	// mount over it instead of binding it to itself.
 	RootfsFd int
+	// MountFds are detached idmapped bind mounts by index in Spec.Mounts.
+	MountFds map[int]int
 }
 
 // Prepare makes the mount tree private (or the spec's rootfsPropagation) and
@@ -129,8 +131,14 @@ func Prepare(c *Config) (*Root, error) {
 
 // MountAll mounts the spec's mounts in order inside the root.
 func MountAll(r *Root, c *Config) error {
-	for _, m := range c.Spec.Mounts {
-		if err := mountOne(r, c, m); err != nil {
+	for i, m := range c.Spec.Mounts {
+		err := error(nil)
+		if fd, ok := c.MountFds[i]; ok { // idmapped, made by the runtime
+			err = moveMount(r, m, fd)
+		} else {
+			err = mountOne(r, c, m)
+		}
+		if err != nil {
 			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
 		}
 	}

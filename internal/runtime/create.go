@@ -157,6 +157,18 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		cfg.RootfsFd = 3 + len(files)
 		files = append(files, f)
 	}
+	idmapped, err := idmappedMounts(spec, bundle) // idmap.go
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range idmapped {
+		files2close = append(files2close, f)
+		if cfg.MountFds == nil {
+			cfg.MountFds = map[int]int{}
+		}
+		cfg.MountFds[i] = 3 + len(files)
+		files = append(files, f)
+	}
 	agent, err := dialAgent(spec) // notify.go
 	if err != nil {
 		return nil, err

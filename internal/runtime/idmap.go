@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -50,21 +51,31 @@ func mapped(ms []specs.LinuxIDMapping, id uint32) bool {
 }
 
 func idmapClone(rootfs string, uids, gids []specs.LinuxIDMapping) (*os.File, error) {
+	return idmapTree(rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE, uids, gids)
+}
+
+// idmapTree clones the mount at path (open_tree flags) and idmaps it
+// through a user namespace with the given mappings.
+func idmapTree(path string, flags uint, uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 	userns, err := usernsWith(uids, gids)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(userns)
-	fd, err := unix.OpenTree(unix.AT_FDCWD, rootfs, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path, flags)
 	if err != nil {
-		return nil, fmt.Errorf("open_tree %s: %w", rootfs, err)
+		return nil, fmt.Errorf("open_tree %s: %w", path, err)
+	}
+	setFlags := uint(unix.AT_EMPTY_PATH)
+	if flags&unix.AT_RECURSIVE != 0 {
+		setFlags |= unix.AT_RECURSIVE
 	}
 	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+	if err := unix.MountSetattr(fd, "", setFlags, &attr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mount_setattr idmap: %w", err)
 	}
-	return os.NewFile(uintptr(fd), "rootfs-idmapped"), nil
+	return os.NewFile(uintptr(fd), "idmapped"), nil
 }
 
 // usernsWith makes a user namespace with the given mappings and returns an
@@ -93,4 +104,52 @@ func usernsWith(uids, gids []specs.LinuxIDMapping) (int, error) {
 		return -1, fmt.Errorf("open user namespace: %w", err)
 	}
 	return fd, nil
+}
+
+// idmappedMounts makes a detached idmapped clone of the source of every
+// bind mount that has uidMappings/gidMappings (runtime-spec 1.2 idmapped
+// mounts), keyed by the mount's index; the init attaches them. Idmapping
+// needs privilege over the source's filesystem, which only the runtime on
+// the host has.
+func idmappedMounts(spec *specs.Spec, bundle string) (map[int]*os.File, error) {
+	var out map[int]*os.File
+	for i, m := range spec.Mounts {
+		if len(m.UIDMappings) == 0 && len(m.GIDMappings) == 0 {
+			continue
+		}
+		fail := func(err error) (map[int]*os.File, error) {
+			for _, f := range out {
+				f.Close()
+			}
+			return nil, fmt.Errorf("idmapped mount %s on %s: %w", m.Source, m.Destination, err)
+		}
+		if len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0 {
+			return fail(fmt.Errorf("needs both uidMappings and gidMappings"))
+		}
+		bind, recursive := m.Type == "bind", false
+		for _, o := range m.Options {
+			bind = bind || o == "bind" || o == "rbind"
+			recursive = recursive || o == "rbind" || o == "ridmap"
+		}
+		if !bind {
+			return fail(fmt.Errorf("only bind mounts can be idmapped"))
+		}
+		src := m.Source
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(bundle, src)
+		}
+		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+		if recursive {
+			flags |= unix.AT_RECURSIVE
+		}
+		f, err := idmapTree(src, flags, m.UIDMappings, m.GIDMappings)
+		if err != nil {
+			return fail(err)
+		}
+		if out == nil {
+			out = map[int]*os.File{}
+		}
+		out[i] = f
+	}
+	return out, nil
 }

@@ -84,7 +84,7 @@ func initMain(c *conn) error {
 		return nil
 	}
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
-		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd}
+		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
 		return err

@@ -53,6 +53,7 @@ type initConfig struct {
 	ConsoleFd   int             `json:"console_fd"`          // -1: no terminal
 	ExtraFds    int             `json:"extra_fds"`           // preserved fds at 3..3+ExtraFds-1
 	RootfsFd    int             `json:"rootfs_fd,omitempty"` // an idmapped rootfs to move in (idmap.go)
+	MountFds    map[int]int     `json:"mount_fds,omitempty"` // idmapped bind mounts by mount index (idmap.go)
 	State       specs.State     `json:"state"`               // for in-container hooks
 	ExtraGroups []uint32        `json:"-"`
 }
