@@ -140,14 +140,16 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 			return err
 		}
 	}
-	// The host's links (cpu -> cpu,cpuacct) name the same hierarchies.
-	ents, _ := os.ReadDir(base)
-	for _, e := range ents {
-		if e.Type()&os.ModeSymlink == 0 {
+	// A co-mounted hierarchy (cpu,cpuacct) is also reached by each
+	// controller's name, as on the host: derived from the mount names, not
+	// by reading the host's directory.
+	for _, h := range hosts {
+		name := filepath.Base(h.mountpoint)
+		if filepath.Dir(h.mountpoint) != base || !strings.Contains(name, ",") {
 			continue
 		}
-		if target, err := os.Readlink(filepath.Join(base, e.Name())); err == nil {
-			unix.Symlinkat(target, fd, e.Name())
+		for _, ctrl := range strings.Split(name, ",") {
+			unix.Symlinkat(name, fd, ctrl)
 		}
 	}
 	if ro {

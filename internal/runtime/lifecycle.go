@@ -66,7 +66,11 @@ func release(c *Container) error {
 }
 
 func (r *Runtime) poststart(c *Container) {
-	if err := runHooks("poststart", hooksOf(c.State.Spec).Poststart, c.OCI().State); err != nil {
+	hooks := hooksOf(c.State.Spec).Poststart
+	if len(hooks) == 0 {
+		return
+	}
+	if err := runHooks("poststart", hooks, c.OCI().State); err != nil {
 		r.Log.Warn(err.Error())
 	}
 }

@@ -15,8 +15,12 @@ import (
 //	step | parent (create / run / exec)        | child (Init)
 //	-----+-------------------------------------+---------------------------------------
 //	 0   | [nsexec header; reads "pid"]        | [C: setns, fork]
-//	 1   | puts the child in the cgroup        | blocks reading its config
-//	 2   | sends initConfig                     | create: mounts, devices
+//	 1   | sends initConfig                    | blocks reading its config
+//	     | (exec: joins the cgroup first)      |
+//	 2   | create: makes the cgroup, puts the  | create: mounts, devices; before the
+//	     | child in it, sends "cgroup"         | first cgroup mount (or step 3) it
+//	     |                                     | waits for "cgroup", then unshares
+//	     |                                     | the cgroup namespace
 //	 3   | runs prestart + createRuntime hooks | sends "hooks" (only if there are any)
 //	     | sends "ok"                          | and waits for it
 //	 4   |                                     | createContainer hooks, console,
@@ -32,12 +36,12 @@ import (
 // Any failure in the child sends {"type":"error","msg":...} and exits 1;
 // the parent kills the child and removes everything it made.
 type message struct {
-	Type string `json:"type"` // pid, hooks, ok, ready, error
+	Type string `json:"type"` // pid, cgroup, hooks, ok, ready, error
 	Pid  int    `json:"pid,omitempty"`
 	Msg  string `json:"msg,omitempty"`
 }
 
-// initConfig is everything the container side needs, sent in step 2.
+// initConfig is everything the container side needs, sent in step 1.
 type initConfig struct {
 	Config json.RawMessage `json:"config"` // config.json as read
 	// Process replaces config's (exec). Raw, like Config: encoding a
