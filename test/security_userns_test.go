@@ -2,6 +2,7 @@ package test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -131,4 +132,34 @@ func TestSecurityIdmappedBindMount(t *testing.T) {
 	}
 	e.edit(func(s *specs.Spec) { s.Mounts[len(s.Mounts)-1].GIDMappings = nil })
 	e.fails("gidMappings", "run", secID("idmapbind"))
+}
+
+// Where the rootfs's filesystem cannot be idmapped (ramfs), the runtime
+// shifts the owners on disk to the mapped ids instead.
+func TestSecurityUserNamespaceChownFallback(t *testing.T) {
+	e := newSec(t, func(s *specs.Spec) {
+		withUserNS(s)
+		s.Process.Args = []string{"sh", "-c", "stat -c '%u:%g' /bin/busybox /etc/passwd"}
+	})
+	openPath(e)
+	tmp := e.rootfs + ".copy"
+	if err := os.Rename(e.rootfs, tmp); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(e.rootfs, 0o755)
+	if err := syscall.Mount("ramfs", e.rootfs, "ramfs", 0, "mode=755"); err != nil {
+		t.Skipf("no ramfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(e.rootfs, syscall.MNT_DETACH) })
+	if out, err := exec.Command("cp", "-a", tmp+"/.", e.rootfs).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	out, stderr, code := e.run("run", secID("chown"))
+	if code != 0 || out != "0:0\n0:0\n" {
+		t.Fatalf("exit %d, owners inside:\n%s%s", code, out, stderr)
+	}
+	fi, _ := os.Stat(filepath.Join(e.rootfs, "bin", "busybox"))
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 300000 {
+		t.Errorf("busybox owned by %d on disk, want 300000", uid)
+	}
 }

@@ -20,9 +20,8 @@ import (
 // are root's inside and files the container makes are owned by the mapped
 // ids on disk. The init moves it over the rootfs (rootfs.Config.RootfsFd).
 //
-// It returns nil when nothing is to be done, and nil with a warning when
-// the kernel or filesystem cannot idmap (files then show as nobody, as
-// under runc: chown the rootfs to the mapped ids in that case).
+// It returns nil when nothing is to be done, and when the filesystem cannot
+// be idmapped, in which case the owners are shifted on disk instead.
 func idmappedRootfs(spec *specs.Spec, rootfs string) *os.File {
 	ns, ok := nsOf(spec, specs.UserNamespace)
 	if !ok || ns.Path != "" || len(spec.Linux.UIDMappings) == 0 || os.Geteuid() != 0 {
@@ -33,11 +32,67 @@ func idmappedRootfs(spec *specs.Spec, rootfs string) *os.File {
 		return nil
 	}
 	f, err := idmapClone(rootfs, spec.Linux.UIDMappings, spec.Linux.GIDMappings)
-	if err != nil {
-		slog.Warn("rootfs not idmapped: its files show as nobody in the container", "rootfs", rootfs, "err", err)
-		return nil
+	if err == nil {
+		return f
 	}
-	return f
+	// The filesystem cannot be idmapped: shift the owners on disk instead
+	// (once: the rootfs owner is mapped afterwards), as engines do.
+	if cerr := shiftOwners(rootfs, spec.Linux.UIDMappings, spec.Linux.GIDMappings); cerr != nil {
+		slog.Warn("rootfs neither idmapped nor chowned: its files show as nobody in the container",
+			"rootfs", rootfs, "idmap", err, "chown", cerr)
+	}
+	return nil
+}
+
+// shiftOwners chowns every file of the rootfs from container ids to the
+// host ids the mappings give them, without following symlinks or leaving
+// the filesystem. Ids outside the mappings are left alone.
+func shiftOwners(rootfs string, uids, gids []specs.LinuxIDMapping) error {
+	var st0 unix.Stat_t
+	if err := unix.Lstat(rootfs, &st0); err != nil {
+		return err
+	}
+	return filepath.WalkDir(rootfs, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		if st.Dev != st0.Dev {
+			return filepath.SkipDir // a mount inside: not the image's
+		}
+		u, uok := toHost(uids, st.Uid)
+		g, gok := toHost(gids, st.Gid)
+		if !uok && !gok {
+			return nil
+		}
+		if !uok {
+			u = st.Uid
+		}
+		if !gok {
+			g = st.Gid
+		}
+		if err := unix.Lchown(p, int(u), int(g)); err != nil {
+			return err
+		}
+		// chown clears setuid/setgid bits: put them back (not on links).
+		if st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 && st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return unix.Chmod(p, st.Mode&07777)
+		}
+		return nil
+	})
+}
+
+// toHost maps a container id to its host id.
+func toHost(ms []specs.LinuxIDMapping, id uint32) (uint32, bool) {
+	for _, m := range ms {
+		if id >= m.ContainerID && id-m.ContainerID < m.Size {
+			return m.HostID + (id - m.ContainerID), true
+		}
+	}
+	return 0, false
 }
 
 // mapped says whether host id falls in one of the mappings' host ranges.
