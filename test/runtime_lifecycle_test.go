@@ -52,6 +52,9 @@ func TestRuntimeLifecycle(t *testing.T) {
 	if out := e.must("ps", id); !strings.Contains(out, "sleep 100") || !strings.Contains(out, "PID") {
 		t.Fatalf("ps: %s", out)
 	}
+	if out := e.must("ps", id, "-o", "pid,comm"); !strings.Contains(out, strconv.Itoa(st.Pid)+" sleep") {
+		t.Fatalf("ps with ps(1) args: %s", out)
+	}
 	if out := e.must("ps", "--format", "json", id); out != "["+strconv.Itoa(st.Pid)+"]\n" {
 		t.Fatalf("ps json: %q, pid %d", out, st.Pid)
 	}

@@ -23,13 +23,45 @@ func NewRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	f := root.PersistentFlags()
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
-	// Commands are added here, one constructor per file: newRunCmd(o), ...
+		// Commands are added here, one constructor per file: newRunCmd(o), ...
+		newRunCmd(o),
+		newCreateCmd(o),
+		newStartCmd(o),
+		newStopCmd(o),
+		newKillCmd(o),
+		newRestartCmd(o),
+		newRmCmd(o),
+		newPsCmd(o),
+		newLogsCmd(o),
+		newExecCmd(o),
+		newAttachCmd(o),
+		newInspectCmd(o),
+		newWaitCmd(o),
+		newTopCmd(o),
+		newStatsCmd(o),
+		newPauseCmd(o),
+		newUnpauseCmd(o),
+		newRenameCmd(o),
+		newCpCmd(o),
+		newPortCmd(o),
+		newVolumeCmd(o),
+		newContainerCmd(o),
+		newEventsCmd(o),
+		newVersionCmd(o),
+		newInfoCmd(o),
+		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
+		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
+		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
+		newBuildCmd(o),
+		newBuilderCmd(o),
 	)
+	addImageBuild(root, o)
 	return root
 }

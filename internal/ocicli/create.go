@@ -27,6 +27,7 @@ func newCreate(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			g.logger.Debug("container created", "id", o.ID, "pid", c.Pid, "bundle", c.State.Bundle)
 			c.Close()
 			return nil
 		},

@@ -9,7 +9,11 @@ func newDelete(g *Global) *cobra.Command {
 		Short: "Delete a container and everything it holds",
 		Args:  exactArgs(1, "container id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.Runtime().Delete(args[0], force)
+			if err := g.Runtime().Delete(args[0], force); err != nil {
+				return err
+			}
+			g.logger.Debug("container deleted", "id", args[0])
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "kill the container first if it is running")

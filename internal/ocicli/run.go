@@ -32,6 +32,7 @@ func newRun(g *Global) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			g.logger.Debug("container started", "id", o.ID, "pid", c.Pid, "bundle", c.State.Bundle)
 			r.Poststart(c)
 			if detach {
 				c.Close()
