@@ -35,6 +35,9 @@ func TestSecuritySeccompDockerProfile(t *testing.T) {
 					t.Fatal(err)
 				}
 				s.Linux.Seccomp = sc
+				if c.nnp {
+					sc.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}
+				}
 				s.Process.Args = []string{"sh", "-c", "jinn-attack syscalls; ls / >/dev/null && echo ls ok; grep Seccomp: /proc/self/status"}
 			})
 			out := e.must("run", secID("seccomp"))
@@ -126,4 +129,27 @@ func TestSecurityInheritableCapsDoNotLeak(t *testing.T) {
 		}
 	}
 	e.must("delete", "--force", id)
+}
+
+// linux.personality LINUX32 shows in uname; apparmorProfile and
+// selinuxLabel are ignored with a warning on a host that has neither.
+func TestSecurityPersonalityAndLSM(t *testing.T) {
+	e := newSec(t, func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+		s.Process.ApparmorProfile = "docker-default"
+		s.Process.SelinuxLabel = "system_u:system_r:container_t:s0"
+		s.Process.Args = []string{"uname", "-m"}
+	})
+	out, stderr, code := e.run("run", secID("pers"))
+	if code != 0 || strings.TrimSpace(out) != "i686" {
+		t.Errorf("personality LINUX32: exit %d, uname -m %q, %s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "apparmorProfile ignored") || !strings.Contains(stderr, "selinuxLabel ignored") {
+		t.Errorf("no warning for the ignored LSM fields: %q", stderr)
+	}
+	e.edit(func(s *specs.Spec) {
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
+		s.Process.ApparmorProfile, s.Process.SelinuxLabel = "", ""
+	})
+	e.fails("personality", "run", secID("pers"))
 }

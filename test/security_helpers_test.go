@@ -26,8 +26,10 @@ var (
 func attackBin(t *testing.T) string {
 	t.Helper()
 	attackOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "jinn-attack-")
-		if err != nil {
+		// One fixed place, rebuilt each run (go's cache makes it quick), so
+		// runs leave no trail of temporary directories.
+		dir := filepath.Join(os.TempDir(), "jinn-security-attack")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			attackErr = err
 			return
 		}

@@ -112,4 +112,15 @@ func TestSecurityRootless(t *testing.T) {
 	}
 	must("--root", root, "kill", id, "KILL")
 	must("--root", root, "delete", "--force", id)
+
+	// Without --root, the state goes under $XDG_RUNTIME_DIR.
+	s.Process.Args = []string{"true"}
+	b, _ = json.Marshal(&s)
+	os.WriteFile(p, b, 0o644)
+	id = secID("rootless")
+	must("create", id)
+	if _, err := os.Stat(filepath.Join(xdg, "jinn-runtime", id)); err != nil {
+		t.Errorf("default root of an unprivileged user: %v", err)
+	}
+	must("delete", "--force", id)
 }

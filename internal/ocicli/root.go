@@ -81,7 +81,7 @@ func NewRoot(g *Global) *cobra.Command {
 	root.SetVersionTemplate(fmt.Sprintf("jinn-runtime version %s\nspec: %s\ngo: %s\n",
 		Version, specs.Version, goruntime.Version()))
 	f := root.PersistentFlags()
-	f.StringVar(&g.Root, "root", "/run/jinn-runtime", "root directory for storage of container state")
+	f.StringVar(&g.Root, "root", defaultRoot(), "root directory for storage of container state") // rootless.go
 	f.StringVar(&g.Log, "log", "", "log file path (default stderr)")
 	f.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&g.Debug, "debug", false, "enable debug logging")

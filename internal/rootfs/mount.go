@@ -94,6 +94,11 @@ type Config struct {
 	// BeforeCgroup runs before the first cgroup mount: the process must be
 	// in its cgroup (and cgroup namespace) by then.
 	BeforeCgroup func() error
+	// RootfsFd, if not 0, is a detached (idmapped) clone of the rootfs to
+	// mount over it instead of binding it to itself.
+	RootfsFd int
+	// MountFds are detached idmapped bind mounts by index in Spec.Mounts.
+	MountFds map[int]int
 }
 
 // Prepare makes the mount tree private (or the spec's rootfsPropagation) and
@@ -112,7 +117,13 @@ func Prepare(c *Config) (*Root, error) {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return nil, fmt.Errorf("make / %s: %w", c.Spec.Linux.RootfsPropagation, err)
 	}
-	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if c.RootfsFd > 0 {
+		err := unix.MoveMount(c.RootfsFd, "", unix.AT_FDCWD, c.Rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		unix.Close(c.RootfsFd)
+		if err != nil {
+			return nil, fmt.Errorf("mount idmapped rootfs %s: %w", c.Rootfs, err)
+		}
+	} else if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
 	}
 	return OpenRoot(c.Rootfs)
@@ -120,8 +131,14 @@ func Prepare(c *Config) (*Root, error) {
 
 // MountAll mounts the spec's mounts in order inside the root.
 func MountAll(r *Root, c *Config) error {
-	for _, m := range c.Spec.Mounts {
-		if err := mountOne(r, c, m); err != nil {
+	for i, m := range c.Spec.Mounts {
+		err := error(nil)
+		if fd, ok := c.MountFds[i]; ok { // idmapped, made by the runtime
+			err = moveMount(r, m, fd)
+		} else {
+			err = mountOne(r, c, m)
+		}
+		if err != nil {
 			return fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
 		}
 	}

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/jinn-containers/jinn/internal/caps"
@@ -49,15 +48,27 @@ func checkLSM(p *specs.Process) error {
 		if b, _ := os.ReadFile("/sys/module/apparmor/parameters/enabled"); len(b) > 0 && b[0] == 'Y' {
 			return fmt.Errorf("apparmorProfile %q: AppArmor profiles are not supported by jinn-runtime", p.ApparmorProfile)
 		}
-		slog.Warn("apparmorProfile ignored: AppArmor is not enabled on this host", "profile", p.ApparmorProfile)
 	}
 	if p.SelinuxLabel != "" {
 		if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
 			return fmt.Errorf("selinuxLabel %q: SELinux labels are not supported by jinn-runtime", p.SelinuxLabel)
 		}
-		slog.Warn("selinuxLabel ignored: SELinux is not enabled on this host", "label", p.SelinuxLabel)
 	}
 	return nil
+}
+
+// warnLSM tells that the LSM fields are ignored (checkLSM has refused them
+// on hosts that have the LSM).
+func (r *Runtime) warnLSM(p *specs.Process) {
+	if p == nil || r.Log == nil {
+		return
+	}
+	if p.ApparmorProfile != "" {
+		r.Log.Warn("apparmorProfile ignored: AppArmor is not enabled on this host", "profile", p.ApparmorProfile)
+	}
+	if p.SelinuxLabel != "" {
+		r.Log.Warn("selinuxLabel ignored: SELinux is not enabled on this host", "label", p.SelinuxLabel)
+	}
 }
 
 // personality returns the personality(2) value of linux.personality.

@@ -84,6 +84,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if !spec.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, fmt.Errorf("cannot use console socket if jinn-runtime will not detach or allocate tty")
 	}
+	r.warnLSM(spec.Process) // confine_validate.go
 	c, err := r.newContainer(o.ID)
 	if err != nil {
 		return nil, err
@@ -151,6 +152,32 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		cfg.ConsoleFd = 3 + len(files)
 		files = append(files, cons)
 	}
+	if f := idmappedRootfs(spec, c.State.Rootfs); f != nil { // idmap.go
+		files2close = append(files2close, f)
+		cfg.RootfsFd = 3 + len(files)
+		files = append(files, f)
+	}
+	idmapped, err := idmappedMounts(spec, bundle) // idmap.go
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range idmapped {
+		files2close = append(files2close, f)
+		if cfg.MountFds == nil {
+			cfg.MountFds = map[int]int{}
+		}
+		cfg.MountFds[i] = 3 + len(files)
+		files = append(files, f)
+	}
+	agent, err := dialAgent(spec) // notify.go
+	if err != nil {
+		return nil, err
+	}
+	agentFd := 3 + len(files)
+	if agent != nil {
+		files2close = append(files2close, agent)
+		files = append(files, agent)
+	}
 
 	// An unprivileged caller may only write gid_map after setgroups is denied.
 	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
@@ -180,6 +207,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd)}, oomEnv()...)
+	if agent != nil {
+		env = append(env, agentEnvVar(agentFd))
+	}
 	var header []byte
 	if len(joins) > 0 || newTime {
 		offsets := map[string][2]int64{"monotonic": {0, 0}}

@@ -55,6 +55,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if err := validateProcessConfinement(p); err != nil {
 		return 0, err
 	}
+	r.warnLSM(p)
 	spec := *c.State.Spec
 	spec.Process = p
 	var joins []nsexec.Join
@@ -93,6 +94,16 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		files = append(files, cons)
 	}
 	fd := strconv.Itoa(syncFd)
+	initEnv := []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd}
+	agent, err := dialAgent(&spec) // notify.go
+	if err != nil {
+		return 0, err
+	}
+	if agent != nil {
+		defer agent.Close()
+		initEnv = append(initEnv, agentEnvVar(3+len(files)))
+		files = append(files, agent)
+	}
 	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
 	if err != nil {
 		return 0, err
@@ -100,7 +111,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	defer closeExe()
 	cmd := &exec.Cmd{
 		Path: exe, Args: []string{"jinn-runtime", "init"},
-		Env:   append([]string{InitEnv + "=" + fd, nsexec.Env + "=" + fd}, oomEnv()...),
+		Env:   append(initEnv, oomEnv()...),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
 	if err := cmd.Start(); err != nil {

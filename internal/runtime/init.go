@@ -48,6 +48,7 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
+	keepAgentState(cfg.State) // notify.go
 	s := new(specs.Spec)
 	if err := json.Unmarshal(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)
@@ -83,7 +84,7 @@ func initMain(c *conn) error {
 		return nil
 	}
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
-		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup}
+		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
 		return err

@@ -53,10 +53,12 @@ type initConfig struct {
 	Exec        bool            `json:"exec,omitempty"` // a process joining a running container
 	NoPivot     bool            `json:"no_pivot,omitempty"`
 	NewKeyring  bool            `json:"new_keyring,omitempty"`
-	FifoFd      int             `json:"fifo_fd"`    // -1: run, start at once
-	ConsoleFd   int             `json:"console_fd"` // -1: no terminal
-	ExtraFds    int             `json:"extra_fds"`  // preserved fds at 3..3+ExtraFds-1
-	State       specs.State     `json:"state"`      // for in-container hooks
+	FifoFd      int             `json:"fifo_fd"`             // -1: run, start at once
+	ConsoleFd   int             `json:"console_fd"`          // -1: no terminal
+	ExtraFds    int             `json:"extra_fds"`           // preserved fds at 3..3+ExtraFds-1
+	RootfsFd    int             `json:"rootfs_fd,omitempty"` // an idmapped rootfs to move in (idmap.go)
+	MountFds    map[int]int     `json:"mount_fds,omitempty"` // idmapped bind mounts by mount index (idmap.go)
+	State       specs.State     `json:"state"`               // for in-container hooks
 	ExtraGroups []uint32        `json:"-"`
 }
 

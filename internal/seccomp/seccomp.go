@@ -230,6 +230,10 @@ func Compile(cfg *specs.LinuxSeccomp) (*Program, error) {
 			return nil, fmt.Errorf("seccomp: SCMP_ACT_NOTIFY cannot be the default action")
 		}
 		p.Flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+	} else {
+		// Only meaningful with a listener, and the kernel refuses it
+		// without one.
+		p.Flags &^= filterFlags[specs.LinuxSeccompFlagWaitKillableRecv]
 	}
 
 	var a asm
@@ -270,18 +274,18 @@ func Compile(cfg *specs.LinuxSeccomp) (*Program, error) {
 			}
 			a.jge(x32Bit, x32Block, next)
 			if x64 {
-				argBlocks = append(argBlocks, a.tree(rules[specs.ArchX86_64], 0, x32Bit-1, def, retLabel)...)
+				argBlocks = append(argBlocks, a.tree(rules[specs.ArchX86_64], 0, x32Bit-1, def, false, retLabel)...)
 			} else {
 				a.jmp(bad)
 			}
 			if x32 {
 				a.place(x32Block)
-				argBlocks = append(argBlocks, a.tree(rules[specs.ArchX32], x32Bit, 0xffffffff, def, retLabel)...)
+				argBlocks = append(argBlocks, a.tree(rules[specs.ArchX32], x32Bit, 0xffffffff, def, true, retLabel)...)
 			}
 		default:
 			for _, ar := range arches {
 				if archs[ar] == au {
-					argBlocks = append(argBlocks, a.tree(rules[ar], 0, 0xffffffff, def, retLabel)...)
+					argBlocks = append(argBlocks, a.tree(rules[ar], 0, 0xffffffff, def, arch32[ar], retLabel)...)
 				}
 			}
 		}
@@ -351,7 +355,7 @@ type segment struct {
 // tree emits a binary search over the numbers [lo, hi] of one arch, with
 // the accumulator holding the syscall number; it returns emitters for the
 // argument blocks, to be laid out after all the trees.
-func (a *asm) tree(rs map[uint32]*sysRules, lo, hi uint32, def uint32, retLabel func(uint32) label) []func() {
+func (a *asm) tree(rs map[uint32]*sysRules, lo, hi uint32, def uint32, bits32 bool, retLabel func(uint32) label) []func() {
 	nrs := make([]uint32, 0, len(rs))
 	for nr := range rs {
 		if nr >= lo && nr <= hi {
@@ -383,7 +387,7 @@ func (a *asm) tree(rs map[uint32]*sysRules, lo, hi uint32, def uint32, retLabel 
 		} else {
 			l := a.newLabel()
 			add(nr, nr, l)
-			blocks = append(blocks, func() { a.argBlock(l, sr.conditional, retLabel(fallback), retLabel) })
+			blocks = append(blocks, func() { a.argBlock(l, sr.conditional, retLabel(fallback), bits32, retLabel) })
 		}
 		cur = nr + 1
 		if nr == hi {
@@ -417,17 +421,50 @@ func (a *asm) search(segs []segment) {
 
 // argBlock emits the conditional rules of one syscall: the first rule whose
 // conditions all hold decides; if none does, fallback.
-func (a *asm) argBlock(at label, rs []rule, fallback label, retLabel func(uint32) label) {
+func (a *asm) argBlock(at label, rs []rule, fallback label, bits32 bool, retLabel func(uint32) label) {
 	a.place(at)
 	for _, r := range rs {
 		fail := a.newLabel()
 		for _, c := range r.conds {
-			a.compare(c, fail)
+			if bits32 {
+				a.compare32(c, fail)
+			} else {
+				a.compare(c, fail)
+			}
 		}
 		a.jmp(retLabel(r.ret))
 		a.place(fail)
 	}
 	a.jmp(fallback)
+}
+
+// arch32 are the architectures whose arguments are 32 bits: libseccomp
+// compares only the low word there (a value of -1 given as 64 bits still
+// matches 0xffffffff), and so does this compiler. x32 counts as 32-bit too.
+var arch32 = map[specs.Arch]bool{specs.ArchX86: true, specs.ArchX32: true, specs.ArchARM: true}
+
+// compare32 is compare on the low word only.
+func (a *asm) compare32(c cond, fail label) {
+	lo := uint32(offArgs + 8*c.index)
+	v := uint32(c.val)
+	a.ld(lo)
+	switch c.op {
+	case specs.OpEqualTo:
+		a.jeq(v, next, fail)
+	case specs.OpNotEqual:
+		a.jeq(v, fail, next)
+	case specs.OpMaskedEqual:
+		a.and(v)
+		a.jeq(uint32(c.two), next, fail)
+	case specs.OpGreaterThan:
+		a.jgt(v, next, fail)
+	case specs.OpGreaterEqual:
+		a.jge(v, next, fail)
+	case specs.OpLessThan:
+		a.jge(v, fail, next)
+	case specs.OpLessEqual:
+		a.jgt(v, fail, next)
+	}
 }
 
 // compare emits one condition: falls through when it holds, jumps to fail
@@ -483,4 +520,14 @@ func (a *asm) compare(c cond, fail label) {
 		a.jgt(vlo, fail, next)
 	}
 	a.place(ok)
+}
+
+// UsesNotify says whether cfg has a SCMP_ACT_NOTIFY rule.
+func UsesNotify(cfg *specs.LinuxSeccomp) bool {
+	for _, s := range cfg.Syscalls {
+		if s.Action == specs.ActNotify {
+			return true
+		}
+	}
+	return false
 }

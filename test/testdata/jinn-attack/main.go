@@ -90,7 +90,7 @@ func exe(args []string) {
 				continue
 			}
 			link, err := os.Readlink("/proc/" + e.Name() + "/exe")
-			if err != nil || !strings.Contains(link, "jinn") {
+			if err != nil || !runtimeExe(link) {
 				continue
 			}
 			fd, err := unix.Open("/proc/"+e.Name()+"/exe", unix.O_PATH, 0)
@@ -99,7 +99,7 @@ func exe(args []string) {
 			}
 			// The process may have exec'd between readlink and open: keep
 			// the handle only if it is the runtime's binary.
-			if got, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); !strings.Contains(got, "jinn") {
+			if got, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); !runtimeExe(got) {
 				unix.Close(fd)
 				continue
 			}
@@ -132,6 +132,13 @@ func exe(args []string) {
 		}
 	}
 	fmt.Println("caught", caught, "wrote", wrote)
+}
+
+// runtimeExe says whether an exe link is not one of the container's own
+// programs (busybox, this one), i.e. the runtime's binary, however it is
+// presented (a host path, a memfd, a detached mount).
+func runtimeExe(link string) bool {
+	return link != "" && !strings.HasPrefix(link, "/bin/") && !strings.HasPrefix(link, "/usr/")
 }
 
 // cwd is CVE-2024-21626: a cwd of /proc/self/fd/N on a leaked host
