@@ -3,6 +3,7 @@ module github.com/jinn-containers/jinn
 go 1.24
 
 require (
+	github.com/cilium/ebpf v0.19.0
 	github.com/distribution/reference v0.6.0
 	github.com/docker/cli v28.2.2+incompatible
 	github.com/google/go-containerregistry v0.20.6
