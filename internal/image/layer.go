@@ -33,6 +33,8 @@ func randomKey(prefix string) string {
 // StoreBlob copies r into the blob store. With expected set the content
 // must match its digest (and size when >= 0), or nothing is stored.
 func (s *Store) StoreBlob(r io.Reader, expected digest.Digest, size int64) (ocispec.Descriptor, error) {
+	done := s.writing()
+	defer done()
 	if expected != "" && s.content.Has(expected) {
 		n, err := s.content.Size(expected)
 		return ocispec.Descriptor{Digest: expected, Size: n}, err
@@ -94,6 +96,8 @@ func (s *Store) lease(l Layer) error {
 // (layers are unpacked once and shared). If diffID is set the uncompressed
 // content must match it. On any error nothing of the layer remains.
 func (s *Store) Unpack(ctx context.Context, parent digest.Digest, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
+	done := s.writing()
+	defer done()
 	l := Layer{Blob: desc, DiffID: diffID}
 	if diffID != "" {
 		l.ChainID = chainOn(parent, diffID)
@@ -166,6 +170,8 @@ func chainOn(parent, diffID digest.Digest) digest.Digest {
 // build step's upper dir) into a layer: a tar blob and a committed
 // snapshot on the snapshot's parent. The active snapshot is left as is.
 func (s *Store) CreateLayer(ctx context.Context, key string) (Layer, error) {
+	done := s.writing()
+	defer done()
 	info, err := s.snaps.Stat(key)
 	if err != nil {
 		return Layer{}, err
@@ -204,6 +210,8 @@ type AddOptions struct {
 // cfg.RootFS is set from the layers, Created/OS/Architecture defaulted.
 // The config and an OCI manifest are stored as blobs.
 func (s *Store) AddImage(ctx context.Context, cfg Config, layers []Layer, opts AddOptions) (*Image, error) {
+	done := s.writing()
+	defer done()
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
 	man := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
 	man.SchemaVersion = 2
