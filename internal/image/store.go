@@ -108,7 +108,7 @@ func (s *Store) snapSizes() map[string]int64 {
 func (s *Store) load(m *meta, id digest.Digest, sizes map[string]int64) (*Image, error) {
 	r, ok := m.Images[id]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	img := &Image{ID: id, Manifest: r.Manifest, MediaType: r.MediaType, Parent: r.Parent}
 	cb, err := s.content.ReadAll(id)
