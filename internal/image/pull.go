@@ -72,6 +72,12 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	fetch := func(d digest.Digest, size int64, isManifest bool) error {
 		return s.fetchBlob(repo, ropts, prog, d, size, isManifest, false)
 	}
+	byDigest := reference.TrimNamed(named).String() + "@" + digest.Digest(desc.Digest.String()).String()
+	upToDate := false
+	if m, unlock, err := s.lockMeta(); err == nil {
+		_, upToDate = m.Refs[byDigest]
+		unlock()
+	}
 	top := ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
 	if _, err := s.StoreBlob(strings.NewReader(string(desc.Manifest)), top.Digest, top.Size); err != nil {
 		return nil, fmt.Errorf("pull %s: manifest: %w", ref, err)
@@ -137,7 +143,7 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
-	refs := []string{reference.TrimNamed(named).String() + "@" + top.Digest.String()}
+	refs := []string{byDigest}
 	if _, ok := named.(reference.Digested); !ok {
 		refs = append(refs, named.String())
 	}
@@ -145,7 +151,11 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 		return nil, err
 	}
 	prog.line("Digest: %s", top.Digest)
-	prog.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	if upToDate {
+		prog.line("Status: Image is up to date for %s", reference.FamiliarString(named))
+	} else {
+		prog.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	}
 	return s.Get(img.ID.String())
 }
 
