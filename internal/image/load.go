@@ -73,6 +73,7 @@ func (s *Store) load2(ctx context.Context, r io.Reader, opts LoadOptions) ([]str
 	}
 	tr := tar.NewReader(plain)
 	n := 0
+	var smallBytes int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -100,6 +101,10 @@ func (s *Store) load2(ctx context.Context, r io.Reader, opts LoadOptions) ([]str
 			continue
 		}
 		if hdr.Size <= 1<<20 && !strings.HasPrefix(name, "blobs/") || hdr.Size <= 64<<10 {
+			// Metadata is kept in memory, within a bound.
+			if smallBytes += hdr.Size; smallBytes > 64<<20 {
+				return nil, fmt.Errorf("load: too much metadata in the archive (over 64MB of small files)")
+			}
 			b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
 			if err != nil || int64(len(b)) != hdr.Size {
 				return nil, fmt.Errorf("load: %s: truncated archive", name)
