@@ -72,3 +72,11 @@ func storeCounts(t *testing.T, root string) (blobs, snaps int) {
 	}
 	return len(ents), snaps
 }
+
+// jinnAny runs bin/jinn with its own --root whatever its exit status and
+// returns stdout and stderr together.
+func jinnAny(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	out, _ := exec.Command(bin("jinn"), append([]string{"--root", root}, args...)...).CombinedOutput()
+	return string(out)
+}
