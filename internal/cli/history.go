@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 			w := cmd.OutOrStdout()
 			if quiet {
 				for _, r := range rows {
-					cmd.Println(r.ID)
+					fmt.Fprintln(w, r.ID)
 				}
 				return nil
 			}
