@@ -216,8 +216,13 @@ func (s *Snapshotter) mounts(ix *index, info *Info) ([]Mount, error) {
 	if len(lowers) == 0 {
 		return []Mount{{Type: "bind", Source: s.fsDir(info), Options: []string{"rw", "rbind"}}}, nil
 	}
+	// The upper dir must stay a plain diff that WriteDiff and Changes can
+	// read: no redirects or metadata-only copy-ups, whatever the kernel's
+	// defaults.
 	opts := []string{
 		"index=off",
+		"redirect_dir=off",
+		"metacopy=off",
 		"workdir=" + s.workDir(info),
 		"upperdir=" + s.fsDir(info),
 		"lowerdir=" + joinColon(lowers),
