@@ -14,6 +14,7 @@ import (
 // image a container uses.
 func TestImagesContainerRootfs(t *testing.T) {
 	root := t.TempDir()
+	unmountUnder(t, root)
 	run := filepath.Join(root, "run")
 	j := func(wantErr bool, args ...string) (string, string) {
 		t.Helper()
@@ -66,6 +67,7 @@ func TestImagesContainerRootfs(t *testing.T) {
 // run their programs.
 func TestImagesAppFixturesRun(t *testing.T) {
 	root := t.TempDir()
+	unmountUnder(t, root)
 	run := filepath.Join(root, "run")
 	for app, check := range map[string][]string{
 		"redis": {"redis-server", "--version"},
