@@ -80,3 +80,40 @@ func TestImagesAppFixturesRun(t *testing.T) {
 		}
 	}
 }
+
+// jinn diff, commit and export read the container's snapshot.
+func TestImagesDiffCommitExport(t *testing.T) {
+	root := t.TempDir()
+	unmountUnder(t, root)
+	run := filepath.Join(root, "run")
+	j := func(args ...string) string {
+		t.Helper()
+		return jinnOK(t, root, append([]string{"--runroot", run}, args...)...)
+	}
+	j("load", "-q", "-i", imageFixture(t, "busybox"))
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := "images-" + hex.EncodeToString(b)
+	t.Cleanup(func() { exec.Command(bin("jinn"), "--root", root, "--runroot", run, "rm", "-f", name).Run() })
+	jinnAny(t, root, "--runroot", run, "run", "--name", name, "busybox", "sh", "-c", "echo hi > /root/new; rm /bin/vi; mkdir /tmp/d")
+	if out := j("diff", name); !strings.Contains(out, "A /root/new") || !strings.Contains(out, "D /bin/vi") ||
+		!strings.Contains(out, "A /tmp/d") || !strings.Contains(out, "C /root") || strings.Contains(out, "/etc/hostname") {
+		t.Fatalf("diff:\n%s", out)
+	}
+	id := strings.TrimSpace(j("commit", "-m", "msg", "-c", "ENV X=1", name, "committed:1"))
+	if !strings.HasPrefix(id, "sha256:") {
+		t.Fatalf("commit: %q", id)
+	}
+	if out := j("image", "inspect", "--format", "{{.Comment}} {{.Config.Env}} {{len .RootFS.Layers}}", "committed:1"); !strings.Contains(out, "msg") || !strings.Contains(out, "X=1") || !strings.Contains(out, " 2") {
+		t.Fatalf("committed image: %q", out)
+	}
+	if out := jinnAny(t, root, "--runroot", run, "run", "--rm", "committed:1", "sh", "-c", "cat /root/new; ls /bin/vi"); !strings.Contains(out, "hi") || !strings.Contains(out, "No such file") {
+		t.Fatalf("run committed image: %q", out)
+	}
+	tarPath := filepath.Join(t.TempDir(), "exp.tar")
+	j("export", "-o", tarPath, name)
+	out, err := exec.Command("tar", "tf", tarPath).Output()
+	if err != nil || !strings.Contains(string(out), "root/new") || strings.Contains(string(out), "bin/vi\n") || !strings.Contains(string(out), "bin/busybox") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+}

@@ -59,6 +59,7 @@ func NewRoot() *cobra.Command {
 		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
 		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
 		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
+		newDiffCmd(o), newCommitCmd(o), newExportCmd(o),
 		newBuildCmd(o),
 		newBuilderCmd(o),
 	)
