@@ -63,6 +63,9 @@ func NewRoot() *cobra.Command {
 		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
 		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
 		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
+		newBuildCmd(o),
+		newBuilderCmd(o),
 	)
+	addImageBuild(root, o)
 	return root
 }
