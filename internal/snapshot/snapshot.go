@@ -141,6 +141,14 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 			}
 		}
 		ix.Next++
+		// A process killed between its mkdir and the index write left a
+		// directory no snapshot owns: skip past it rather than fail forever.
+		for {
+			if _, err := os.Lstat(s.dir(ix.Next)); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			ix.Next++
+		}
 		info := &Info{Key: key, Parent: parent, Kind: kind, Created: time.Now().UTC(), ID: ix.Next}
 		for _, o := range opts {
 			o(info)
