@@ -78,6 +78,12 @@ type Opt func(*Info)
 // ENOSPC (docker's --storage-opt size=).
 func WithSize(n int64) Opt { return func(i *Info) { i.Quota = n } }
 
+// WithParent, given to Commit, stacks the layer on the committed snapshot
+// p instead of the one it was prepared on: a layer's directory does not
+// depend on what is below it, so layers can be unpacked in parallel and
+// stacked afterwards.
+func WithParent(p string) Opt { return func(i *Info) { i.Parent = p } }
+
 // WithLabels attaches labels to the snapshot.
 func WithLabels(l map[string]string) Opt {
 	return func(i *Info) {
@@ -304,6 +310,11 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 		info.Labels = nil
 		for _, o := range opts {
 			o(info)
+		}
+		if info.Parent != "" {
+			if p, ok := ix.Snapshots[info.Parent]; !ok || p.Kind != KindCommitted || info.Parent == name {
+				return fmt.Errorf("commit %s: parent %s is not a committed snapshot", key, info.Parent)
+			}
 		}
 		os.RemoveAll(s.workDir(info))
 		ix.Snapshots[name] = info
