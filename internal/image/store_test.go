@@ -363,3 +363,28 @@ func TestLoadLegacyDockerArchiveWithLinks(t *testing.T) {
 		t.Fatalf("%d snapshots for one shared layer", len(infos))
 	}
 }
+
+// Loads of the same image racing in one store end with one image and one
+// snapshot per layer.
+func TestConcurrentLoads(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	arch := dockerArchive(t, "race:1", layerTar(tfile{name: "a", body: "1"}), layerTar(tfile{name: "b", body: "2"}))
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			_, err := s.Load(context.Background(), bytes.NewReader(arch), LoadOptions{})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	imgs, _ := s.List()
+	infos, _ := s.Snapshots().List()
+	if len(imgs) != 1 || len(infos) != 2 {
+		t.Fatalf("%d images, %d snapshots", len(imgs), len(infos))
+	}
+}
