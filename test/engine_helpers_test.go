@@ -21,9 +21,10 @@ type jinnEnv struct {
 	loaded  bool
 }
 
-// engineRuntimes are the OCI runtimes the core engine tests run against.
+// engineRuntimes are the OCI runtimes the core engine tests run against:
+// jinn's own (the default) and runc; JINN_ENGINE_RUNTIMES overrides.
 func engineRuntimes() []string {
-	rts := []string{"runc"}
+	rts := []string{"jinn-runtime", "runc"}
 	if v := os.Getenv("JINN_ENGINE_RUNTIMES"); v != "" {
 		rts = strings.Split(v, ",")
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -71,4 +72,34 @@ func storeCounts(t *testing.T, root string) (blobs, snaps int) {
 		}
 	}
 	return len(ents), snaps
+}
+
+// jinnAny runs bin/jinn with its own --root whatever its exit status and
+// returns stdout and stderr together.
+func jinnAny(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	out, _ := exec.Command(bin("jinn"), append([]string{"--root", root}, args...)...).CombinedOutput()
+	return string(out)
+}
+
+// unmountUnder registers a cleanup that lazily unmounts anything left
+// mounted below dir (container rootfs or netns of a failed teardown), so a
+// test never leaks mounts whatever the engine did.
+func unmountUnder(t *testing.T, dir string) {
+	t.Cleanup(func() {
+		b, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			return
+		}
+		var mps []string
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+				mps = append(mps, f[4])
+			}
+		}
+		for i := len(mps) - 1; i >= 0; i-- {
+			syscall.Unmount(mps[i], syscall.MNT_DETACH)
+		}
+	})
 }

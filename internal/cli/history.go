@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"fmt"
+	"strconv"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/image"
 )
 
 type historyRow struct {
@@ -57,7 +62,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 				if !h.EmptyLayer && li >= 0 {
 					r.Size = humanSize(sizes[li])
 					if !human {
-						r.Size = fmtInt(sizes[li])
+						r.Size = strconv.FormatInt(sizes[li], 10)
 					}
 					li--
 				}
@@ -72,7 +77,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 			w := cmd.OutOrStdout()
 			if quiet {
 				for _, r := range rows {
-					cmd.Println(r.ID)
+					fmt.Fprintln(w, r.ID)
 				}
 				return nil
 			}
@@ -86,3 +91,6 @@ func newHistoryCmd(o *Options) *cobra.Command {
 	f.StringVar(&format, "format", "", "Format output using a custom template")
 	return c
 }
+
+// chainOf is the snapshot key of the layer stack d.
+func chainOf(d []digest.Digest) string { return string(image.ChainID(d)) }

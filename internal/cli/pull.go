@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,9 @@ func newPullCmd(o *Options) *cobra.Command {
 			var prog io.Writer
 			if !quiet {
 				prog = cmd.OutOrStdout()
+				if !strings.ContainsAny(lastPart(args[0]), ":@") {
+					fmt.Fprintln(prog, "Using default tag: latest")
+				}
 			}
 			if _, err := st.Pull(cmd.Context(), args[0], image.PullOptions{Platform: p, Progress: prog, Insecure: insecure}); err != nil {
 				return err
@@ -42,4 +46,13 @@ func newPullCmd(o *Options) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	f.BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")
 	return c
+}
+
+// lastPart is what follows the last "/" of a reference (its name, tag and
+// digest; a registry port is before it).
+func lastPart(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ref
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -187,6 +188,9 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	if !h.Privileged {
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = maskedPaths, readonlyPaths
 	}
+	if err := applySeccomp(s, h); err != nil {
+		return nil, err
+	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + f, Type: "bind",
 			Source: in.hostDir + "/" + f, Options: []string{"rbind", "rprivate"}})
@@ -345,5 +349,43 @@ func writeEtcFiles(dir, hostname string) error {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
+	return nil
+}
+
+// applySeccomp gives the container docker's default seccomp profile (with
+// the syscalls its capabilities allow), none with --privileged or
+// --security-opt seccomp=unconfined, or a JSON profile from a file.
+func applySeccomp(s *specs.Spec, h *HostConfig) error {
+	profile := ""
+	for _, o := range h.SecurityOpt {
+		k, v, _ := strings.Cut(o, "=")
+		if k == "seccomp" {
+			profile = v
+		} else if strings.HasPrefix(o, "seccomp:") {
+			profile = strings.TrimPrefix(o, "seccomp:")
+		}
+	}
+	switch {
+	case profile == "unconfined":
+		return nil
+	case profile != "":
+		b, err := os.ReadFile(profile)
+		if err != nil {
+			return fmt.Errorf("opening seccomp profile (%s) failed: %w", profile, err)
+		}
+		sc, err := mobyseccomp.LoadProfile(string(b), s)
+		if err != nil {
+			return fmt.Errorf("decoding seccomp profile failed: %w", err)
+		}
+		s.Linux.Seccomp = sc
+		return nil
+	case h.Privileged:
+		return nil
+	}
+	sc, err := mobyseccomp.GetDefaultProfile(s)
+	if err != nil {
+		return fmt.Errorf("seccomp profile: %w", err)
+	}
+	s.Linux.Seccomp = sc
 	return nil
 }

@@ -8,6 +8,25 @@
 //	blobs/sha256/<hex>   content: manifests, configs, layer tarballs
 //	images.json          image records and references (atomic rename, flock)
 //	../snapshots/        the snapshotter (layers and container rootfs)
+//
+// How the engine and the builder use it:
+//
+//	st, _ := image.Open("/var/lib/jinn", image.WithInUse(containersUsing))
+//	img, _ := st.Get("busybox")                        // errors.Is(err, image.ErrNotFound)
+//	ms, _ := st.Snapshots().Prepare(ctrID, string(img.ChainID), snapshot.WithSize(1<<30))
+//	snapshot.MountAll(ms, rootfs); …; snapshot.UnmountAll(rootfs)
+//	st.Changes(ctrID)                                  // jinn diff
+//	st.Commit(ctx, ctrID, img, image.CommitOptions{Tags: []string{"me/app:1"}}) // jinn commit
+//	st.Export(ctx, ctrID, w)                           // jinn export
+//	st.Snapshots().Remove(ctrID)                       // jinn rm
+//
+//	// A build step: a layer from a snapshot's upper dir, then the image.
+//	l, _ := st.CreateLayer(ctx, stepKey)               // or st.AddLayer(ctx, parentChain, tarball)
+//	st.AddImage(ctx, cfg, append(baseLayers, l), image.AddOptions{Tags: tags, Parent: base.ID})
+//
+// Concurrency: metadata changes take an flock and replace their JSON index
+// by atomic rename; writers hold a shared lock that GC checks, and layers
+// made by AddLayer/CreateLayer are leased until AddImage uses them.
 package image
 
 import (

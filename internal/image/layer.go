@@ -33,6 +33,8 @@ func randomKey(prefix string) string {
 // StoreBlob copies r into the blob store. With expected set the content
 // must match its digest (and size when >= 0), or nothing is stored.
 func (s *Store) StoreBlob(r io.Reader, expected digest.Digest, size int64) (ocispec.Descriptor, error) {
+	done := s.writing()
+	defer done()
 	if expected != "" && s.content.Has(expected) {
 		n, err := s.content.Size(expected)
 		return ocispec.Descriptor{Digest: expected, Size: n}, err
@@ -94,65 +96,141 @@ func (s *Store) lease(l Layer) error {
 // (layers are unpacked once and shared). If diffID is set the uncompressed
 // content must match it. On any error nothing of the layer remains.
 func (s *Store) Unpack(ctx context.Context, parent digest.Digest, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
-	l := Layer{Blob: desc, DiffID: diffID}
+	done := s.writing()
+	defer done()
 	if diffID != "" {
-		l.ChainID = chainOn(parent, diffID)
-		if info, err := s.snaps.Stat(string(l.ChainID)); err == nil {
-			l.Size = info.Size
+		if l, ok := s.haveLayer(parent, desc, diffID); ok {
 			return l, nil
 		}
 	}
-	key := randomKey("extract-")
-	if _, err := s.snaps.Prepare(key, string(parent), snapshot.WithLabels(map[string]string{labelExtract: desc.Digest.String()})); err != nil {
-		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+	key, got, err := s.extract(ctx, desc, diffID)
+	if err != nil {
+		return Layer{Blob: desc, DiffID: diffID}, err
 	}
-	ok := false
+	return s.stack(key, parent, desc, got)
+}
+
+// haveLayer tells whether the layer is unpacked on parent already.
+func (s *Store) haveLayer(parent digest.Digest, desc ocispec.Descriptor, diffID digest.Digest) (Layer, bool) {
+	l := Layer{Blob: desc, DiffID: diffID, ChainID: chainOn(parent, diffID)}
+	info, err := s.snaps.Stat(string(l.ChainID))
+	if err != nil || info.Kind != snapshot.KindCommitted {
+		return l, false
+	}
+	l.Size = info.Size
+	return l, true
+}
+
+// extract unpacks blob desc into a new parentless active snapshot and
+// returns its key and the digest of the uncompressed content (checked
+// against diffID if set). A layer's content does not depend on the layers
+// below it (whiteouts are recorded, not applied), so layers extract in
+// parallel and are stacked afterwards. On error nothing remains.
+func (s *Store) extract(ctx context.Context, desc ocispec.Descriptor, diffID digest.Digest) (key string, got digest.Digest, err error) {
+	key = randomKey("extract-")
+	if _, err := s.snaps.Prepare(key, "", snapshot.WithLabels(map[string]string{labelExtract: desc.Digest.String()})); err != nil {
+		return "", "", fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+	}
 	defer func() {
-		if !ok {
+		if err != nil {
 			s.snaps.Remove(key)
 		}
 	}()
 	upper, _, err := s.snaps.Dirs(key)
 	if err != nil {
-		return l, err
+		return "", "", err
 	}
 	rc, err := s.content.Open(desc.Digest)
 	if err != nil {
-		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+		return "", "", fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
 	}
 	defer rc.Close()
 	plain, _, err := archive.Decompress(rc)
 	if err != nil {
-		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+		return "", "", fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
 	}
 	defer plain.Close()
 	dg := digest.SHA256.Digester()
 	if _, err := archive.Apply(ctx, upper, io.TeeReader(plain, dg.Hash()), archive.ApplyOptions{}); err != nil {
-		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+		return "", "", fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
 	}
 	// Drain the tar's trailing padding so the digest covers every byte.
 	if _, err := io.Copy(dg.Hash(), plain); err != nil {
-		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
+		return "", "", fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
 	}
-	got := dg.Digest()
+	got = dg.Digest()
 	if diffID != "" && got != diffID {
-		return l, fmt.Errorf("unpack layer %s: uncompressed digest %s does not match diff ID %s", desc.Digest, got, diffID)
+		return "", "", fmt.Errorf("unpack layer %s: uncompressed digest %s does not match diff ID %s", desc.Digest, got, diffID)
 	}
-	l.DiffID = got
-	l.ChainID = chainOn(parent, got)
-	err = s.snaps.Commit(string(l.ChainID), key)
+	return key, got, nil
+}
+
+// stack commits the extracted snapshot key as the layer diffID on parent.
+func (s *Store) stack(key string, parent digest.Digest, desc ocispec.Descriptor, diffID digest.Digest) (Layer, error) {
+	l := Layer{Blob: desc, DiffID: diffID, ChainID: chainOn(parent, diffID)}
+	err := s.snaps.Commit(string(l.ChainID), key, snapshot.WithParent(string(parent)))
 	if errors.Is(err, snapshot.ErrExists) {
-		err = nil // unpacked meanwhile by another process; ours goes
-	} else if err == nil {
-		ok = true
+		s.snaps.Remove(key) // unpacked meanwhile by another process
+		err = nil
 	}
 	if err != nil {
+		s.snaps.Remove(key)
 		return l, fmt.Errorf("unpack layer %s: %w", desc.Digest, err)
 	}
 	if info, err := s.snaps.Stat(string(l.ChainID)); err == nil {
 		l.Size = info.Size
 	}
 	return l, nil
+}
+
+// unpackAll unpacks an image's layers (bottom first, with their diff IDs):
+// those not unpacked yet extract in parallel, each once need says its blob
+// is there, and are stacked in order. On error no new layer remains.
+func (s *Store) unpackAll(ctx context.Context, layers []ocispec.Descriptor, diffIDs []digest.Digest, need func(digest.Digest) error) error {
+	done := s.writing()
+	defer done()
+	type result struct {
+		key string
+		err error
+	}
+	results := make([]chan result, len(layers))
+	sem := make(chan struct{}, 2)
+	var parent digest.Digest
+	for i, l := range layers {
+		results[i] = make(chan result, 1)
+		if _, ok := s.haveLayer(parent, l, diffIDs[i]); ok {
+			results[i] <- result{}
+		} else {
+			go func(i int, l ocispec.Descriptor) {
+				if err := need(l.Digest); err != nil {
+					results[i] <- result{err: err}
+					return
+				}
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				key, _, err := s.extract(ctx, l, diffIDs[i])
+				results[i] <- result{key, err}
+			}(i, l)
+		}
+		parent = chainOn(parent, diffIDs[i])
+	}
+	var firstErr error
+	parent = ""
+	for i, l := range layers {
+		r := <-results[i]
+		switch {
+		case r.err != nil && firstErr == nil:
+			firstErr = r.err
+		case r.key != "" && firstErr != nil:
+			s.snaps.Remove(r.key)
+		case r.key != "":
+			if _, err := s.stack(r.key, parent, l, diffIDs[i]); err != nil {
+				firstErr = err
+			}
+		}
+		parent = chainOn(parent, diffIDs[i])
+	}
+	return firstErr
 }
 
 func chainOn(parent, diffID digest.Digest) digest.Digest {
@@ -166,6 +244,8 @@ func chainOn(parent, diffID digest.Digest) digest.Digest {
 // build step's upper dir) into a layer: a tar blob and a committed
 // snapshot on the snapshot's parent. The active snapshot is left as is.
 func (s *Store) CreateLayer(ctx context.Context, key string) (Layer, error) {
+	done := s.writing()
+	defer done()
 	info, err := s.snaps.Stat(key)
 	if err != nil {
 		return Layer{}, err
@@ -204,6 +284,8 @@ type AddOptions struct {
 // cfg.RootFS is set from the layers, Created/OS/Architecture defaulted.
 // The config and an OCI manifest are stored as blobs.
 func (s *Store) AddImage(ctx context.Context, cfg Config, layers []Layer, opts AddOptions) (*Image, error) {
+	done := s.writing()
+	defer done()
 	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
 	man := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
 	man.SchemaVersion = 2

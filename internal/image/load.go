@@ -73,6 +73,7 @@ func (s *Store) load2(ctx context.Context, r io.Reader, opts LoadOptions) ([]str
 	}
 	tr := tar.NewReader(plain)
 	n := 0
+	var smallBytes int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -100,6 +101,10 @@ func (s *Store) load2(ctx context.Context, r io.Reader, opts LoadOptions) ([]str
 			continue
 		}
 		if hdr.Size <= 1<<20 && !strings.HasPrefix(name, "blobs/") || hdr.Size <= 64<<10 {
+			// Metadata is kept in memory, within a bound.
+			if smallBytes += hdr.Size; smallBytes > 64<<20 {
+				return nil, fmt.Errorf("load: too much metadata in the archive (over 64MB of small files)")
+			}
 			b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
 			if err != nil || int64(len(b)) != hdr.Size {
 				return nil, fmt.Errorf("load: %s: truncated archive", name)
@@ -181,19 +186,16 @@ func (s *Store) loadDocker(ctx context.Context, files *archiveFiles) ([]string, 
 		man := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, Layers: []ocispec.Descriptor{}}
 		man.SchemaVersion = 2
 		man.Config = ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: cdesc.Digest, Size: cdesc.Size}
-		var parent digest.Digest
-		for i, lp := range e.Layers {
+		for _, lp := range e.Layers {
 			ld, ok := files.blob(lp)
 			if !ok {
 				return nil, fmt.Errorf("load: layer %s missing from the archive", lp)
 			}
 			ld.MediaType = s.layerMediaType(ld.Digest)
-			l, err := s.Unpack(ctx, parent, ld, cfg.RootFS.DiffIDs[i])
-			if err != nil {
-				return nil, fmt.Errorf("load: %w", err)
-			}
-			parent = l.ChainID
 			man.Layers = append(man.Layers, ld)
+		}
+		if err := s.unpackAll(ctx, man.Layers, cfg.RootFS.DiffIDs, func(digest.Digest) error { return nil }); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
 		}
 		var tags []string
 		for _, t := range e.RepoTags {
@@ -331,16 +333,8 @@ func (s *Store) storeManifest(ctx context.Context, d ocispec.Descriptor, platfor
 		if len(cfg.RootFS.DiffIDs) != len(man.Layers) {
 			return nil, fmt.Errorf("manifest %s has %d layers but its config %d diff IDs", d.Digest, len(man.Layers), len(cfg.RootFS.DiffIDs))
 		}
-		var parent digest.Digest
-		for i, l := range man.Layers {
-			if err := need(l.Digest); err != nil {
-				return nil, err
-			}
-			ul, err := s.Unpack(ctx, parent, l, cfg.RootFS.DiffIDs[i])
-			if err != nil {
-				return nil, err
-			}
-			parent = ul.ChainID
+		if err := s.unpackAll(ctx, man.Layers, cfg.RootFS.DiffIDs, need); err != nil {
+			return nil, err
 		}
 		return s.record(man, raw, AddOptions{})
 	}

@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -72,6 +73,12 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	fetch := func(d digest.Digest, size int64, isManifest bool) error {
 		return s.fetchBlob(repo, ropts, prog, d, size, isManifest, false)
 	}
+	byDigest := reference.TrimNamed(named).String() + "@" + digest.Digest(desc.Digest.String()).String()
+	upToDate := false
+	if m, unlock, err := s.lockMeta(); err == nil {
+		_, upToDate = m.Refs[byDigest]
+		unlock()
+	}
 	top := ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
 	if _, err := s.StoreBlob(strings.NewReader(string(desc.Manifest)), top.Digest, top.Size); err != nil {
 		return nil, fmt.Errorf("pull %s: manifest: %w", ref, err)
@@ -85,44 +92,47 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	if err := fetch(man.Config.Digest, man.Config.Size, false); err != nil {
 		return nil, fmt.Errorf("pull %s: config: %w", ref, err)
 	}
-	// Layers download in parallel; each is unpacked as soon as it and the
-	// layers below it are in, so unpacking overlaps the transfers.
+	// Layers download in parallel and each is unpacked as soon as it is in
+	// (unpackAll stacks them in order), so unpacking overlaps the transfers.
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ropts = append(ropts, remote.WithContext(dctx))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
-	ready := map[digest.Digest]chan error{}
+	// Each download closes its done channel, so any number of unpackers
+	// (a layer can appear twice) can wait for it.
+	type transfer struct {
+		done chan struct{}
+		err  error
+	}
+	ready := map[digest.Digest]*transfer{}
 	for _, l := range man.Layers {
 		if _, dup := ready[l.Digest]; dup {
 			continue
 		}
-		ch := make(chan error, 1)
-		ready[l.Digest] = ch
+		tr := &transfer{done: make(chan struct{})}
+		ready[l.Digest] = tr
 		if s.content.Has(l.Digest) {
 			prog.line("%s: Already exists", short(l.Digest))
-			ch <- nil
+			close(tr.done)
 			continue
 		}
 		wg.Add(1)
 		go func(l ocispec.Descriptor) {
 			defer wg.Done()
+			defer close(tr.done)
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			err := s.fetchBlob(repo, ropts, prog, l.Digest, l.Size, false, true)
-			if err != nil {
-				err = fmt.Errorf("layer %s: %w", l.Digest, err)
+			if err := s.fetchBlob(repo, ropts, prog, l.Digest, l.Size, false, true); err != nil {
+				tr.err = fmt.Errorf("layer %s: %w", l.Digest, err)
+				cancel() // the pull fails: stop the other transfers
 			}
-			ch <- err
 		}(l)
 	}
-	waited := map[digest.Digest]error{}
 	img, err = s.storeManifest(ctx, manDesc, opts.Platform, func(d digest.Digest) error {
-		if ch, ok := ready[d]; ok {
-			if _, done := waited[d]; !done {
-				waited[d] = <-ch
-			}
-			return waited[d]
+		if tr, ok := ready[d]; ok {
+			<-tr.done
+			return tr.err
 		}
 		if !s.content.Has(d) {
 			return fmt.Errorf("blob %s missing", d)
@@ -135,9 +145,18 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	wg.Wait()
 	prog.wait()
 	if err != nil {
+		// Report the transfer that failed, not one it cancelled.
+		for _, tr := range ready {
+			if tr.err != nil && !errors.Is(tr.err, context.Canceled) {
+				err = tr.err
+				break
+			}
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
-	refs := []string{reference.TrimNamed(named).String() + "@" + top.Digest.String()}
+	refs := []string{byDigest}
 	if _, ok := named.(reference.Digested); !ok {
 		refs = append(refs, named.String())
 	}
@@ -145,7 +164,11 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 		return nil, err
 	}
 	prog.line("Digest: %s", top.Digest)
-	prog.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	if upToDate {
+		prog.line("Status: Image is up to date for %s", reference.FamiliarString(named))
+	} else {
+		prog.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	}
 	return s.Get(img.ID.String())
 }
 

@@ -60,7 +60,7 @@ func (m *meta) resolve(ref string) (digest.Digest, error) {
 	if h, ok := idCandidate(ref); ok {
 		return m.byPrefix(ref, h)
 	}
-	return "", fmt.Errorf("%s: %w", ref, ErrNotFound)
+	return "", fmt.Errorf("%w: %s", ErrNotFound, ref)
 }
 
 func (m *meta) byPrefix(ref, h string) (digest.Digest, error) {
@@ -74,7 +74,7 @@ func (m *meta) byPrefix(ref, h string) (digest.Digest, error) {
 		}
 	}
 	if found == "" {
-		return "", fmt.Errorf("%s: %w", ref, ErrNotFound)
+		return "", fmt.Errorf("%w: %s", ErrNotFound, ref)
 	}
 	return found, nil
 }

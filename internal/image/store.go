@@ -108,7 +108,7 @@ func (s *Store) snapSizes() map[string]int64 {
 func (s *Store) load(m *meta, id digest.Digest, sizes map[string]int64) (*Image, error) {
 	r, ok := m.Images[id]
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	img := &Image{ID: id, Manifest: r.Manifest, MediaType: r.MediaType, Parent: r.Parent}
 	cb, err := s.content.ReadAll(id)
@@ -435,8 +435,9 @@ func (s *Store) GC() (GCResult, error) {
 			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] &&
 				!m.leased(digest.Digest(i.Key)) && (alone || staleTime(i.Created))
 			// An unpack that crashed leaves an active snapshot labelled
-			// as an extraction; one older than a minute is garbage.
-			if i.Labels[labelExtract] != "" && staleExtract(i) {
+			// as an extraction: garbage if no write is in progress (every
+			// unpack holds the write lock) or if it is old.
+			if i.Labels[labelExtract] != "" && (alone || staleExtract(i)) {
 				dead = !parents[i.Key]
 			}
 			if dead && s.snaps.Remove(i.Key) == nil {
@@ -455,7 +456,7 @@ func (s *Store) GC() (GCResult, error) {
 	// Temporary blobs of crashed writers.
 	if ents, err := os.ReadDir(filepath.Join(s.dir, "blobs", "tmp")); err == nil {
 		for _, e := range ents {
-			if fi, err := e.Info(); err == nil && staleTime(fi.ModTime()) {
+			if fi, err := e.Info(); err == nil && (alone || staleTime(fi.ModTime())) {
 				os.Remove(filepath.Join(s.dir, "blobs", "tmp", e.Name()))
 			}
 		}

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -312,5 +313,78 @@ func TestCorruptBlobOnDisk(t *testing.T) {
 	var out bytes.Buffer
 	if err := s.Save(ctx, []string{"c:1"}, &out, FormatDockerArchive); err == nil || !strings.Contains(err.Error(), "corrupted") {
 		t.Fatalf("save of a corrupted blob: %v", err)
+	}
+}
+
+// Old docker save: <id>/layer.tar, a layer shared between images as a
+// symlink to another directory's layer.tar, and the tar gzipped.
+func TestLoadLegacyDockerArchiveWithLinks(t *testing.T) {
+	needRoot(t)
+	base := layerTar(tfile{name: "base", body: "b"})
+	d := digest.FromBytes(base)
+	var cfg Config
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{d}}
+	cb, _ := json.Marshal(cfg)
+	cfg.Config.Cmd = []string{"other"}
+	cb2, _ := json.Marshal(cfg)
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	add("aaa/layer.tar", base)
+	tw.WriteHeader(&tar.Header{Name: "bbb/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../aaa/layer.tar"})
+	add("c1.json", cb)
+	add("c2.json", cb2)
+	mb, _ := json.Marshal([]dockerManifestEntry{
+		{Config: "c1.json", RepoTags: []string{"one:1"}, Layers: []string{"aaa/layer.tar"}},
+		{Config: "c2.json", RepoTags: []string{"two:1"}, Layers: []string{"bbb/layer.tar"}},
+	})
+	add("manifest.json", mb)
+	tw.Close()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(out.Bytes())
+	zw.Close()
+	s := testStore(t)
+	names, err := s.Load(context.Background(), &gz, LoadOptions{})
+	if err != nil || len(names) != 2 {
+		t.Fatalf("%v %v", names, err)
+	}
+	a, _ := s.Get("one:1")
+	b, _ := s.Get("two:1")
+	if a == nil || b == nil || a.ChainID != b.ChainID || a.ID == b.ID {
+		t.Fatal("layer not shared between the two images")
+	}
+	infos, _ := s.Snapshots().List()
+	if len(infos) != 1 {
+		t.Fatalf("%d snapshots for one shared layer", len(infos))
+	}
+}
+
+// Loads of the same image racing in one store end with one image and one
+// snapshot per layer.
+func TestConcurrentLoads(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	arch := dockerArchive(t, "race:1", layerTar(tfile{name: "a", body: "1"}), layerTar(tfile{name: "b", body: "2"}))
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			_, err := s.Load(context.Background(), bytes.NewReader(arch), LoadOptions{})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	imgs, _ := s.List()
+	infos, _ := s.Snapshots().List()
+	if len(imgs) != 1 || len(infos) != 2 {
+		t.Fatalf("%d images, %d snapshots", len(imgs), len(infos))
 	}
 }

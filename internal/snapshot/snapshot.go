@@ -78,6 +78,12 @@ type Opt func(*Info)
 // ENOSPC (docker's --storage-opt size=).
 func WithSize(n int64) Opt { return func(i *Info) { i.Quota = n } }
 
+// WithParent, given to Commit, stacks the layer on the committed snapshot
+// p instead of the one it was prepared on: a layer's directory does not
+// depend on what is below it, so layers can be unpacked in parallel and
+// stacked afterwards.
+func WithParent(p string) Opt { return func(i *Info) { i.Parent = p } }
+
 // WithLabels attaches labels to the snapshot.
 func WithLabels(l map[string]string) Opt {
 	return func(i *Info) {
@@ -141,6 +147,14 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 			}
 		}
 		ix.Next++
+		// A process killed between its mkdir and the index write left a
+		// directory no snapshot owns: skip past it rather than fail forever.
+		for {
+			if _, err := os.Lstat(s.dir(ix.Next)); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			ix.Next++
+		}
 		info := &Info{Key: key, Parent: parent, Kind: kind, Created: time.Now().UTC(), ID: ix.Next}
 		for _, o := range opts {
 			o(info)
@@ -216,8 +230,13 @@ func (s *Snapshotter) mounts(ix *index, info *Info) ([]Mount, error) {
 	if len(lowers) == 0 {
 		return []Mount{{Type: "bind", Source: s.fsDir(info), Options: []string{"rw", "rbind"}}}, nil
 	}
+	// The upper dir must stay a plain diff that WriteDiff and Changes can
+	// read: no redirects or metadata-only copy-ups, whatever the kernel's
+	// defaults.
 	opts := []string{
 		"index=off",
+		"redirect_dir=off",
+		"metacopy=off",
 		"workdir=" + s.workDir(info),
 		"upperdir=" + s.fsDir(info),
 		"lowerdir=" + joinColon(lowers),
@@ -291,6 +310,11 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 		info.Labels = nil
 		for _, o := range opts {
 			o(info)
+		}
+		if info.Parent != "" {
+			if p, ok := ix.Snapshots[info.Parent]; !ok || p.Kind != KindCommitted || info.Parent == name {
+				return fmt.Errorf("commit %s: parent %s is not a committed snapshot", key, info.Parent)
+			}
 		}
 		os.RemoveAll(s.workDir(info))
 		ix.Snapshots[name] = info

@@ -167,3 +167,26 @@ func TestQuotaXFS(t *testing.T) {
 	defer exec.Command("umount", mnt).Run()
 	testQuota(t, filepath.Join(mnt, "snapshots"), "xfs")
 }
+
+// Layers extracted apart can be stacked afterwards with WithParent.
+func TestCommitWithParent(t *testing.T) {
+	needRoot(t)
+	s, _ := Open(t.TempDir())
+	s.Prepare("a-tmp", "")
+	s.Prepare("b-tmp", "")
+	if err := s.Commit("b", "b-tmp", WithParent("a")); err == nil {
+		t.Fatal("stacked on a parent that is not committed yet")
+	}
+	if err := s.Commit("a", "a-tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit("b", "b-tmp", WithParent("a")); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := s.Stat("b"); info.Parent != "a" {
+		t.Fatalf("parent %q", info.Parent)
+	}
+	if _, lowers, _ := s.Dirs("b"); len(lowers) != 1 {
+		t.Fatalf("lowers %v", lowers)
+	}
+}

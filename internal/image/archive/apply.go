@@ -283,6 +283,9 @@ func (a *applier) whiteout(rel, base string) error {
 		return err
 	}
 	defer unix.Close(pfd)
+	if base != whiteoutOpaque && strings.HasPrefix(base, whiteoutPrefix+whiteoutPrefix) {
+		return nil // aufs metadata (.wh..wh..plnk): nothing to apply
+	}
 	if base == whiteoutOpaque {
 		p := "/proc/self/fd/" + strconv.Itoa(pfd)
 		if err := unix.Setxattr(p, "trusted.overlay.opaque", []byte("y"), 0); err != nil {

@@ -35,6 +35,9 @@ func write(ctx context.Context, dir string, w io.Writer, diff bool) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if fi.Mode()&os.ModeSocket != 0 {
+			return nil // sockets cannot be archived (docker skips them too)
+		}
 		full := filepath.Join(dir, rel)
 		st := fi.Sys().(*syscall.Stat_t)
 		if diff && isWhiteout(fi) {
