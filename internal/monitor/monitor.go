@@ -347,7 +347,7 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		defer io.wg.Done()
 		defer f.Close()
 		ls := &lineSplitter{stream: stream, log: m.log}
-		buf := make([]byte, 32*1024)
+		buf := make([]byte, 8*1024)
 		for {
 			n, err := f.Read(buf)
 			if n > 0 {
