@@ -84,8 +84,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
 }
 
+// badFlag is an invalid flag value: a usage error (125).
 func badFlag(format string, a ...any) error {
-	return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf(format, a...)}
+	return usageError{fmt.Errorf(format, a...)}
 }
 
 // options validates every flag into CreateOptions; nothing is made here.
