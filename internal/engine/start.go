@@ -162,6 +162,9 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 	rt := e.runtimeFor(c)
 	mc := &monitor.Config{
 		ID:          c.ID,
+		Name:        c.Name,
+		Image:       c.Image,
+		Events:      e.events.path,
 		Runtime:     rt.path,
 		RuntimeArgs: []string{"--root", rt.root},
 		Bundle:      e.bundleDir(c.ID),

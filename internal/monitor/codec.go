@@ -83,6 +83,9 @@ func atime(v string) time.Time {
 func encodeConfig(c *Config) []byte {
 	w := &kvWriter{}
 	w.str("id", c.ID)
+	w.str("name", c.Name)
+	w.str("image", c.Image)
+	w.str("events", c.Events)
 	w.str("runtime", c.Runtime)
 	for _, a := range c.RuntimeArgs {
 		w.str("runtime_arg", a)
@@ -131,6 +134,12 @@ func decodeConfig(b []byte) (*Config, error) {
 		switch p.k {
 		case "id":
 			c.ID = unq(p.v)
+		case "name":
+			c.Name = unq(p.v)
+		case "image":
+			c.Image = unq(p.v)
+		case "events":
+			c.Events = unq(p.v)
 		case "runtime":
 			c.Runtime = unq(p.v)
 		case "runtime_arg":

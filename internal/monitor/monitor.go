@@ -120,6 +120,10 @@ func Run(cfg *Config, sync *os.File) int {
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
 		oom := m.oomCount() > oomBase
+		if oom {
+			m.event("oom")
+		}
+		m.event("die", "exitCode", itoa(code))
 		st, _ := UpdateState(cfg.StateDir, func(s *State) {
 			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = "exited", code, oom, finished, 0
 		})
