@@ -110,7 +110,14 @@ func (e *Local) prepareStart(c *Container) error {
 	if err := writeEtcFiles(e.containerDir(c.ID), c.Config.Hostname); err != nil {
 		return err
 	}
-	spec, err := buildSpec(&specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)})
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)}
+	if c.Host.Init {
+		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
+		if _, err := os.Stat(in.initBin); err != nil {
+			return exitErr(ExitEngine, "--init: %s not found", in.initBin)
+		}
+	}
+	spec, err := buildSpec(in)
 	if err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
