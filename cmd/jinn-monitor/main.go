@@ -5,14 +5,11 @@ package main
 import (
 	"os"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 func main() {
-	// The monitor lives as long as its container: keep the heap small.
-	debug.SetGCPercent(20)
 	// One P is plenty for a process that mostly sleeps; it also means
 	// fewer runtime threads and stacks.
 	runtime.GOMAXPROCS(1)
