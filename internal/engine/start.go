@@ -249,6 +249,8 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	cmd.ExtraFiles = []*os.File{syncW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
+	// One P from the start: fewer per-P caches and threads in the monitor.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	if err := cmd.Start(); err != nil {
 		syncW.Close()
 		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)
