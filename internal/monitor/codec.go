@@ -197,6 +197,7 @@ func encodeState(s *State) []byte {
 	w.time("started_at", s.StartedAt)
 	w.time("finished_at", s.FinishedAt)
 	w.int("restart_count", int64(s.RestartCount))
+	w.bool("deleted", s.Deleted)
 	if h := s.Health; h != nil {
 		w.str("health_status", h.Status)
 		w.int("health_failing_streak", int64(h.FailingStreak))
@@ -242,6 +243,8 @@ func decodeState(b []byte) (*State, error) {
 			s.FinishedAt = atime(p.v)
 		case "restart_count":
 			s.RestartCount = int(atoi(p.v))
+		case "deleted":
+			s.Deleted = p.v == "1"
 		case "health_status":
 			health().Status = unq(p.v)
 		case "health_failing_streak":

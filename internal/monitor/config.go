@@ -93,6 +93,7 @@ type State struct {
 	StartedAt    time.Time    `json:"started_at"`
 	FinishedAt   time.Time    `json:"finished_at"`
 	RestartCount int          `json:"restart_count"`
+	Deleted      bool         `json:"deleted"` // the monitor ran the runtime's delete
 	Health       *HealthState `json:"health,omitempty"`
 }
 

@@ -146,8 +146,8 @@ func Run(cfg *Config, sync *os.File) int {
 		}
 		start = true
 	}
-	m.runtime("delete", "--force", cfg.ID)
-	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+	deleted := m.runtime("delete", "--force", cfg.ID) == nil
+	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	st, _ := ReadState(cfg.StateDir)
 	code := 0
 	if st != nil {
