@@ -23,7 +23,9 @@ func testBadInput(t *testing.T, rt string) {
 		{j.runArgs([]string{"--restart", "sometimes"}, "true"), 125, "invalid restart policy"},
 		{j.runArgs([]string{"--rm"}, "no-such-command"), 127, "executable file not found"},
 		{j.runArgs([]string{"--rm"}, "/etc/passwd"), 126, "permission denied"},
-		{[]string{"exec", "nobody-home", "true"}, 125, "No such container: nobody-home"},
+		{[]string{"exec", "nobody-home", "true"}, 1, "No such container: nobody-home"},
+		{[]string{"ps", "--bogus"}, 125, "unknown flag: --bogus"},
+		{[]string{"logs"}, 125, "requires exactly 1 argument"},
 		{[]string{"rm", "nobody-home"}, 1, "No such container"},
 	}
 	for _, c := range cases {
@@ -41,7 +43,7 @@ func testBadInput(t *testing.T, rt string) {
 		t.Errorf("name in use: exit %d %q", code, errs)
 	}
 	_, errs, code = j.run("exec", "taken", "true")
-	if code != 125 || !strings.Contains(errs, "is not running") {
+	if code != 1 || !strings.Contains(errs, "is not running") {
 		t.Errorf("exec into stopped: exit %d %q", code, errs)
 	}
 	if n := len(strings.Fields(j.ok("ps", "-aq"))); n != 1 {

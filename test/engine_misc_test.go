@@ -11,6 +11,9 @@ import (
 // health checks, stats, ps filters and formats, wait, events, inspect JSON.
 func TestEngineMisc(t *testing.T) {
 	j := newJinn(t, "runc")
+	if out := j.ok(j.runArgs([]string{"--rm", "--init"}, "cat", "/proc/1/comm")...); out != "docker-init\n" {
+		t.Errorf("--init: PID 1 is %q", out)
+	}
 	j.ok("volume", "create", "vol1")
 	j.ok(j.runArgs([]string{"--rm", "-v", "vol1:/data"}, "sh", "-c", "echo kept > /data/f")...)
 	if out := j.ok(j.runArgs([]string{"--rm", "-v", "vol1:/data:ro"}, "cat", "/data/f")...); out != "kept\n" {

@@ -5,17 +5,16 @@ package main
 import (
 	"os"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 func main() {
-	// The monitor lives as long as its container: keep the heap small.
-	debug.SetGCPercent(20)
-	// One P is plenty for a process that mostly sleeps; it also means
-	// fewer runtime threads and stacks.
+	// One P is plenty for a process that mostly sleeps (the engine also
+	// sets GOMAXPROCS=1 so the runtime starts that way); the runtimes and
+	// commands it runs get the host's default again.
 	runtime.GOMAXPROCS(1)
+	os.Unsetenv("GOMAXPROCS")
 	if len(os.Args) != 2 {
 		os.Stderr.WriteString("usage: jinn-monitor CONFIG\n")
 		os.Exit(2)

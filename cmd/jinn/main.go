@@ -10,7 +10,7 @@ import (
 )
 
 func main() {
-	if err := cli.NewRoot().Execute(); err != nil {
+	if cmd, err := cli.NewRoot().ExecuteC(); err != nil {
 		var ee *engine.ExitError
 		if e, ok := err.(*engine.ExitError); ok {
 			ee = e
@@ -18,6 +18,6 @@ func main() {
 		if ee == nil || ee.Err != nil {
 			fmt.Fprintln(os.Stderr, "jinn:", err)
 		}
-		os.Exit(engine.ExitCode(err))
+		os.Exit(cli.ExitCode(cmd, err))
 	}
 }

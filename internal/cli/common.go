@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -31,9 +32,35 @@ func (o *Options) engine() (engine.Engine, error) {
 	return e, nil
 }
 
+// usageError is bad command-line input: exit 125 from every command.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
 // flagError is docker's: "unknown flag: --x\nSee 'jinn run --help'.", exit 125.
 func flagError(c *cobra.Command, err error) error {
-	return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("%v\nSee '%s --help'.", err, c.CommandPath())}
+	return usageError{fmt.Errorf("%v\nSee '%s --help'.", err, c.CommandPath())}
+}
+
+// ExitCode is docker's exit status for a command's error: 125 for bad
+// usage and for run/create failures of the engine, the container's or
+// exec's own code (126/127 included) as is, and 1 for other failures.
+func ExitCode(cmd *cobra.Command, err error) int {
+	if err == nil {
+		return 0
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		return engine.ExitEngine
+	}
+	code := engine.ExitCode(err)
+	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "create") {
+		return code
+	}
+	if code == engine.ExitEngine {
+		return 1
+	}
+	return code
 }
 
 // exactArgs / minArgs give docker's messages and 125.
@@ -44,7 +71,7 @@ func minArgs(n int) cobra.PositionalArgs {
 			if n > 1 {
 				what = "arguments"
 			}
-			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("\"%s\" requires at least %d %s.\nSee '%s --help'.", c.CommandPath(), n, what, c.CommandPath())}
+			return usageError{fmt.Errorf("\"%s\" requires at least %d %s.\nSee '%s --help'.", c.CommandPath(), n, what, c.CommandPath())}
 		}
 		return nil
 	}
@@ -53,7 +80,7 @@ func minArgs(n int) cobra.PositionalArgs {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {
-			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("\"%s\" requires exactly %d argument(s).\nSee '%s --help'.", c.CommandPath(), n, c.CommandPath())}
+			return usageError{fmt.Errorf("\"%s\" requires exactly %d argument(s).\nSee '%s --help'.", c.CommandPath(), n, c.CommandPath())}
 		}
 		return nil
 	}

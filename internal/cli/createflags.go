@@ -84,8 +84,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
 }
 
+// badFlag is an invalid flag value: a usage error (125).
 func badFlag(format string, a ...any) error {
-	return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf(format, a...)}
+	return usageError{fmt.Errorf(format, a...)}
 }
 
 // options validates every flag into CreateOptions; nothing is made here.
@@ -165,9 +166,6 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	h.AutoRemove, h.ReadonlyRootfs, h.Privileged, h.Init = f.rm, f.readOnly, f.privileged, f.init
 	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = f.capAdd, f.capDrop, f.securityOpt, f.oomScoreAdj
 	h.Binds = f.volumes
-	if f.init {
-		return nil, badFlag("--init: no init binary is available to jinn yet")
-	}
 	if f.oomScoreAdj < -1000 || f.oomScoreAdj > 1000 {
 		return nil, badFlag("Invalid value %d, range for oom score adj is [-1000, 1000]", f.oomScoreAdj)
 	}

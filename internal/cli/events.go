@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,8 +51,16 @@ func newEventsCmd(o *Options) *cobra.Command {
 					return
 				}
 				t := time.Unix(0, ev.TimeNano).Format("2006-01-02T15:04:05.000000000-07:00")
-				fmt.Fprintf(c.OutOrStdout(), "%s %s %s %s (image=%s, name=%s)\n", t, ev.Type, ev.Action, ev.Actor.ID,
-					ev.Actor.Attributes["image"], ev.Actor.Attributes["name"])
+				keys := make([]string, 0, len(ev.Actor.Attributes))
+				for k := range ev.Actor.Attributes {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				attrs := make([]string, len(keys))
+				for i, k := range keys {
+					attrs[i] = k + "=" + ev.Actor.Attributes[k]
+				}
+				fmt.Fprintf(c.OutOrStdout(), "%s %s %s %s (%s)\n", t, ev.Type, ev.Action, ev.Actor.ID, strings.Join(attrs, ", "))
 			})
 		},
 	}

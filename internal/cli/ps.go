@@ -133,7 +133,7 @@ func newPsCmd(o *Options) *cobra.Command {
 				}
 				r := psRow{v: v, noTrunc: noTrunc}
 				if size {
-					r.size = decimalSize(float64(dirSize(upperDir(o, v)))) + " (virtual 0B)"
+					r.size = containerSize(o, v)
 				}
 				rows = append(rows, r)
 				if last > 0 && len(rows) == last {
@@ -177,12 +177,24 @@ func newPsCmd(o *Options) *cobra.Command {
 	return c
 }
 
-// upperDir is where a container's own writes are (for ps -s).
-func upperDir(o *Options, v *engine.View) string {
+// containerSize is ps -s: the container's own writes (its snapshot's
+// upper dir, or its --rootfs directory) and the image's size.
+func containerSize(o *Options, v *engine.View) string {
 	if v.Rootfs != "" {
-		return v.Rootfs
+		return decimalSize(float64(dirSize(v.Rootfs))) + " (virtual 0B)"
 	}
-	return filepath.Join(o.RunRoot, "containers", v.ID, "rootfs-upper-unknown")
+	st, err := openImageStore(o)
+	if err != nil {
+		return "0B"
+	}
+	var own, virt int64
+	if u, err := st.Snapshots().Usage(v.Snapshot); err == nil {
+		own = u.Size
+	}
+	if img, err := st.Get(v.ImageID); err == nil {
+		virt = img.Size
+	}
+	return decimalSize(float64(own)) + " (virtual " + decimalSize(float64(own+virt)) + ")"
 }
 
 func dirSize(dir string) int64 {

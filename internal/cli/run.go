@@ -80,7 +80,10 @@ func runAttached(ctx context.Context, e engine.Engine, id string, tty, stdin boo
 	}
 	if sigProxy && !tty {
 		ch := make(chan os.Signal, 4)
-		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+		// SIGHUP is not passed on: closing the terminal leaves the
+		// container running under its monitor.
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+		signal.Ignore(syscall.SIGHUP)
 		defer signal.Stop(ch)
 		go func() {
 			for s := range ch {

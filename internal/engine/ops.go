@@ -257,7 +257,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	if _, err := os.Stat(e.containerDir(c.ID)); errors.Is(err, os.ErrNotExist) {
 		return nil // its monitor removed it (--rm)
 	}
-	if err := rt.delete(c.ID); err != nil {
+	if own, _ := monitor.ReadState(e.stateDir(c.ID)); own != nil && own.Deleted {
+		// The monitor already deleted it from the runtime.
+	} else if err := rt.delete(c.ID); err != nil {
 		if s, serr := rt.state(c.ID); serr == nil && s.Status != "stopped" {
 			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
 		}

@@ -131,6 +131,19 @@ type specInput struct {
 	env     []string
 	netns   string // path of the network namespace the engine made
 	hostDir string // where hostname, hosts, resolv.conf are
+	initBin string // jinn-init on the host, for --init
+}
+
+// initPath is where --init's init is mounted, docker's path.
+const initPath = "/sbin/docker-init"
+
+// processArgs is the container's argv, behind the init with --init.
+func processArgs(c *Container) []string {
+	argv := append([]string{c.Path}, c.Args...)
+	if c.Host.Init {
+		argv = append([]string{initPath, "--"}, argv...)
+	}
+	return argv
 }
 
 // buildSpec makes the OCI spec from the container's config; cgroupsPath is
@@ -149,7 +162,7 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	p := &specs.Process{
 		Terminal: c.Config.Tty,
 		User:     specs.User{UID: in.user.UID, GID: in.user.GID},
-		Args:     append([]string{c.Path}, c.Args...),
+		Args:     processArgs(c),
 		Env:      in.env,
 		Cwd:      cwd,
 		Capabilities: &specs.LinuxCapabilities{
@@ -194,6 +207,10 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/" + f, Type: "bind",
 			Source: in.hostDir + "/" + f, Options: []string{"rbind", "rprivate"}})
+	}
+	if h.Init {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: initPath, Type: "bind", Source: in.initBin,
+			Options: []string{"bind", "ro", "rprivate"}})
 	}
 	for _, m := range c.Mounts {
 		switch m.Type {

@@ -110,7 +110,14 @@ func (e *Local) prepareStart(c *Container) error {
 	if err := writeEtcFiles(e.containerDir(c.ID), c.Config.Hostname); err != nil {
 		return err
 	}
-	spec, err := buildSpec(&specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)})
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)}
+	if c.Host.Init {
+		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
+		if _, err := os.Stat(in.initBin); err != nil {
+			return exitErr(ExitEngine, "--init: %s not found", in.initBin)
+		}
+	}
+	spec, err := buildSpec(in)
 	if err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
@@ -162,6 +169,9 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 	rt := e.runtimeFor(c)
 	mc := &monitor.Config{
 		ID:          c.ID,
+		Name:        c.Name,
+		Image:       c.Image,
+		Events:      e.events.path,
 		Runtime:     rt.path,
 		RuntimeArgs: []string{"--root", rt.root},
 		Bundle:      e.bundleDir(c.ID),
@@ -239,6 +249,8 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	cmd.ExtraFiles = []*os.File{syncW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
+	// One P from the start: fewer per-P caches and threads in the monitor.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	if err := cmd.Start(); err != nil {
 		syncW.Close()
 		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)

@@ -83,6 +83,9 @@ func atime(v string) time.Time {
 func encodeConfig(c *Config) []byte {
 	w := &kvWriter{}
 	w.str("id", c.ID)
+	w.str("name", c.Name)
+	w.str("image", c.Image)
+	w.str("events", c.Events)
 	w.str("runtime", c.Runtime)
 	for _, a := range c.RuntimeArgs {
 		w.str("runtime_arg", a)
@@ -131,6 +134,12 @@ func decodeConfig(b []byte) (*Config, error) {
 		switch p.k {
 		case "id":
 			c.ID = unq(p.v)
+		case "name":
+			c.Name = unq(p.v)
+		case "image":
+			c.Image = unq(p.v)
+		case "events":
+			c.Events = unq(p.v)
 		case "runtime":
 			c.Runtime = unq(p.v)
 		case "runtime_arg":
@@ -188,6 +197,7 @@ func encodeState(s *State) []byte {
 	w.time("started_at", s.StartedAt)
 	w.time("finished_at", s.FinishedAt)
 	w.int("restart_count", int64(s.RestartCount))
+	w.bool("deleted", s.Deleted)
 	if h := s.Health; h != nil {
 		w.str("health_status", h.Status)
 		w.int("health_failing_streak", int64(h.FailingStreak))
@@ -233,6 +243,8 @@ func decodeState(b []byte) (*State, error) {
 			s.FinishedAt = atime(p.v)
 		case "restart_count":
 			s.RestartCount = int(atoi(p.v))
+		case "deleted":
+			s.Deleted = p.v == "1"
 		case "health_status":
 			health().Status = unq(p.v)
 		case "health_failing_streak":

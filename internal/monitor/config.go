@@ -41,6 +41,9 @@ const (
 // Config is what the engine tells a monitor; written once before it starts.
 type Config struct {
 	ID          string   `json:"id"`
+	Name        string   `json:"name"`         // for events
+	Image       string   `json:"image"`        // for events
+	Events      string   `json:"events"`       // the engine's events file: die and oom are appended
 	Runtime     string   `json:"runtime"`      // OCI runtime binary
 	RuntimeArgs []string `json:"runtime_args"` // global args, e.g. --root DIR
 	Bundle      string   `json:"bundle"`
@@ -90,6 +93,7 @@ type State struct {
 	StartedAt    time.Time    `json:"started_at"`
 	FinishedAt   time.Time    `json:"finished_at"`
 	RestartCount int          `json:"restart_count"`
+	Deleted      bool         `json:"deleted"` // the monitor ran the runtime's delete
 	Health       *HealthState `json:"health,omitempty"`
 }
 

@@ -158,3 +158,39 @@ func (s *lineSplitter) flush() {
 		s.part = s.part[:0]
 	}
 }
+
+// event appends one docker-style event to the engine's events file (one
+// O_APPEND write, atomic for lines this short).
+func (m *monitor) event(action string, attrs ...string) {
+	if m.cfg.Events == "" {
+		return
+	}
+	now := time.Now()
+	b := []byte(`{"Type":"container","Action":"`)
+	b = append(b, action...)
+	b = append(b, `","Actor":{"ID":"`...)
+	b = appendJSONString(b, []byte(m.cfg.ID))
+	b = append(b, `","Attributes":{"image":"`...)
+	b = appendJSONString(b, []byte(m.cfg.Image))
+	b = append(b, `","name":"`...)
+	b = appendJSONString(b, []byte(m.cfg.Name))
+	b = append(b, '"')
+	for i := 0; i+1 < len(attrs); i += 2 {
+		b = append(b, `,"`...)
+		b = append(b, attrs[i]...)
+		b = append(b, `":"`...)
+		b = appendJSONString(b, []byte(attrs[i+1]))
+		b = append(b, '"')
+	}
+	b = append(b, `}},"scope":"local","time":`...)
+	b = append(b, itoa(int(now.Unix()))...)
+	b = append(b, `,"timeNano":`...)
+	b = append(b, itoa(int(now.UnixNano()))...)
+	b = append(b, "}\n"...)
+	f, err := os.OpenFile(m.cfg.Events, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	f.Write(b)
+	f.Close()
+}

@@ -120,6 +120,10 @@ func Run(cfg *Config, sync *os.File) int {
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
 		oom := m.oomCount() > oomBase
+		if oom {
+			m.event("oom")
+		}
+		m.event("die", "exitCode", itoa(code))
 		st, _ := UpdateState(cfg.StateDir, func(s *State) {
 			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = "exited", code, oom, finished, 0
 		})
@@ -142,8 +146,8 @@ func Run(cfg *Config, sync *os.File) int {
 		}
 		start = true
 	}
-	m.runtime("delete", "--force", cfg.ID)
-	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+	deleted := m.runtime("delete", "--force", cfg.ID) == nil
+	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	st, _ := ReadState(cfg.StateDir)
 	code := 0
 	if st != nil {
@@ -347,7 +351,7 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		defer io.wg.Done()
 		defer f.Close()
 		ls := &lineSplitter{stream: stream, log: m.log}
-		buf := make([]byte, 32*1024)
+		buf := make([]byte, 8*1024)
 		for {
 			n, err := f.Read(buf)
 			if n > 0 {

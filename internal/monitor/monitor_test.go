@@ -1,0 +1,83 @@
+package monitor
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCodecRoundTrip(t *testing.T) {
+	c := &Config{ID: "abc", Name: "n", Runtime: "/usr/bin/runc", RuntimeArgs: []string{"--root", "/x y"},
+		Bundle: "/b", StateDir: "/s", LogPath: "/l", LogMaxSize: 1024, LogMaxFiles: 3, Tty: true, Start: true,
+		Restart: Restart{Name: "on-failure", Max: 2}, OOMFiles: []string{"/a", "/b"}, Cleanup: []string{"jinn", "rm", "-f"},
+		Health: &Health{Test: []string{"CMD-SHELL", "echo \"hi\"\n"}, Interval: time.Second, Timeout: 2 * time.Second, Retries: 3}}
+	got, err := decodeConfig(encodeConfig(c))
+	if err != nil || !reflect.DeepEqual(got, c) {
+		t.Fatalf("config round trip: %v\n got %+v\nwant %+v", err, got, c)
+	}
+	now := time.Unix(0, time.Now().UnixNano()).UTC()
+	s := &State{Status: "exited", Pid: 3, MonitorPid: 4, MonitorStart: 5, ExitCode: 137, OOMKilled: true,
+		Error: "a \"b\"", StartedAt: now, FinishedAt: now, RestartCount: 1,
+		Health: &HealthState{Status: "healthy", FailingStreak: 0, Log: []HealthLog{{Start: now, End: now, ExitCode: 0, Output: "ok 1 2\n"}}}}
+	gs, err := decodeState(encodeState(s))
+	if err != nil || !reflect.DeepEqual(gs, s) {
+		t.Fatalf("state round trip: %v\n got %+v\nwant %+v", err, gs, s)
+	}
+}
+
+// The json-file log must be what encoding/json (and docker) read back.
+func TestJSONLogRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c-json.log")
+	l, err := openJSONLog(path, 300, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := &lineSplitter{stream: "stdout", log: l}
+	sp.write([]byte("a \"quoted\" <tag> \x01 \xff line\npart"))
+	sp.write([]byte("ial\n"))
+	for i := 0; i < 10; i++ {
+		sp.write([]byte(strings.Repeat("x", 40) + "\n"))
+	}
+	l.close()
+	for _, p := range []string{path, path + ".1"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 300 {
+			t.Errorf("%s: %d bytes over max-size", p, len(b))
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var e struct{ Log, Stream, Time string }
+			if err := json.Unmarshal([]byte(line), &e); err != nil || e.Stream != "stdout" {
+				t.Errorf("bad line %q: %v", line, err)
+			}
+		}
+	}
+	if _, err := os.Stat(path + ".2"); err == nil {
+		t.Errorf("max-file 2 kept a third file")
+	}
+	var e struct{ Log string }
+	l2, _ := openJSONLog(filepath.Join(dir, "d.log"), 0, 1)
+	(&lineSplitter{stream: "stderr", log: l2}).write([]byte("a \"quoted\" <tag> \x01 \xff line\n"))
+	l2.close()
+	b, _ := os.ReadFile(filepath.Join(dir, "d.log"))
+	json.Unmarshal(b, &e)
+	if e.Log != "a \"quoted\" <tag> \x01 \ufffd line\n" {
+		t.Errorf("escaping: %q", e.Log)
+	}
+}
+
+func TestProcStart(t *testing.T) {
+	if ProcStart(os.Getpid()) == 0 || !Alive(os.Getpid(), ProcStart(os.Getpid())) {
+		t.Fatal("own process not alive")
+	}
+	if Alive(os.Getpid(), ProcStart(os.Getpid())+1) {
+		t.Fatal("a reused pid passed as alive")
+	}
+}
