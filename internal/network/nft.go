@@ -1,0 +1,215 @@
+package network
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// The nftables table is derived state: syncRules rebuilds all of it from
+// the persisted networks and endpoints in one atomic batch, so rules
+// appear with Setup, vanish with Teardown or crash cleanup, and can never
+// drift from the state. The table is deleted when nothing needs it.
+//
+//	prerouting/output (nat, dstnat): published ports, DNAT to the container
+//	postrouting (nat, srcnat): masquerade out of the subnet; masquerade
+//	    DNAT'd traffic from 127/8 (host loopback) and from the subnet itself
+//	    (hairpin) so replies come back through the host
+//	forward (filter): no traffic between jinn bridges; internal networks
+//	    stay on their bridge
+//	input (filter): no new connections from a bridge to 127/8
+//	    (route_localnet's guard)
+
+type ruleSet struct {
+	nets  []*Network
+	ports []portRule
+}
+
+type portRule struct {
+	Port
+	ctrIP net.IP
+}
+
+func (m *Manager) syncRules() error {
+	nets, err := m.loadNetworks()
+	if err != nil {
+		return err
+	}
+	ctrs, err := m.loadContainers()
+	if err != nil {
+		return err
+	}
+	inUse := map[string]bool{}
+	var rs ruleSet
+	for _, c := range ctrs {
+		for _, ep := range c.Endpoints {
+			inUse[ep.Network] = true
+		}
+		if len(c.Endpoints) > 0 {
+			for _, p := range c.Ports {
+				rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
+			}
+		}
+	}
+	for _, n := range nets {
+		if n.Name != DefaultNetwork || inUse[n.Name] {
+			rs.nets = append(rs.nets, n)
+		}
+	}
+	return applyRules(m.cfg.Table, rs)
+}
+
+func applyRules(table string, rs ruleSet) error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	t := &nftables.Table{Name: table, Family: nftables.TableFamilyIPv4}
+	// Add-then-delete makes the delete valid whether or not the table
+	// existed; the whole batch is one transaction.
+	c.AddTable(t)
+	c.DelTable(t)
+	if len(rs.nets) == 0 && len(rs.ports) == 0 {
+		if err := c.Flush(); err != nil {
+			return fmt.Errorf("remove nftables table %s: %w", table, err)
+		}
+		return nil
+	}
+	c.AddTable(t)
+	chain := func(name string, typ nftables.ChainType, hook *nftables.ChainHook, prio *nftables.ChainPriority) *nftables.Chain {
+		return c.AddChain(&nftables.Chain{Name: name, Table: t, Type: typ, Hooknum: hook, Priority: prio})
+	}
+	pre := chain("prerouting", nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest)
+	out := chain("output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest)
+	post := chain("postrouting", nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource)
+	fwd := chain("forward", nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter)
+	in := chain("input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter)
+	add := func(ch *nftables.Chain, exprs ...[]expr.Any) {
+		var all []expr.Any
+		for _, e := range exprs {
+			all = append(all, e...)
+		}
+		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: all})
+	}
+	loopback := &net.IPNet{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)}
+
+	for _, p := range rs.ports {
+		var match []expr.Any
+		if p.HostIP != "" {
+			match = ipAddr(16, &net.IPNet{IP: net.ParseIP(p.HostIP).To4(), Mask: net.CIDRMask(32, 32)})
+		} else {
+			match = fibDaddrLocal()
+		}
+		match = append(match, l4Port(p.Proto, p.HostPort)...)
+		for _, ch := range []*nftables.Chain{pre, out} {
+			add(ch, match, dnat(p.ctrIP, p.ContainerPort))
+		}
+	}
+	for _, n := range rs.nets {
+		_, subnet, err := net.ParseCIDR(n.Subnet)
+		if err != nil {
+			return fmt.Errorf("network %s subnet %q: %w", n.Name, n.Subnet, err)
+		}
+		masq := []expr.Any{&expr.Masq{}}
+		if !n.Internal {
+			add(post, ipAddr(12, subnet), ifname(false, n.Bridge, expr.CmpOpNeq), masq)
+		}
+		add(post, ifname(false, n.Bridge, expr.CmpOpEq), ipAddr(12, loopback), masq)
+		add(post, ifname(false, n.Bridge, expr.CmpOpEq), ipAddr(12, subnet), ctDNAT(), masq)
+		add(in, ifname(true, n.Bridge, expr.CmpOpEq), ipAddr(16, loopback), ctNotEstablished(), drop())
+		if n.Internal {
+			add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, n.Bridge, expr.CmpOpNeq), drop())
+			add(fwd, ifname(false, n.Bridge, expr.CmpOpEq), ifname(true, n.Bridge, expr.CmpOpNeq), drop())
+		}
+		for _, o := range rs.nets {
+			if o != n {
+				add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), drop())
+			}
+		}
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("write nftables table %s: %w", table, err)
+	}
+	return nil
+}
+
+func ifname(in bool, name string, op expr.CmpOp) []expr.Any {
+	key := expr.MetaKeyOIFNAME
+	if in {
+		key = expr.MetaKeyIIFNAME
+	}
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Cmp{Op: op, Register: 1, Data: b},
+	}
+}
+
+// ipAddr matches the IPv4 source (offset 12) or destination (16) in n.
+func ipAddr(offset uint32, n *net.IPNet) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: []byte(n.Mask), Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: n.IP.To4().Mask(n.Mask)},
+	}
+}
+
+func fibDaddrLocal() []expr.Any {
+	return []expr.Any{
+		&expr.Fib{Register: 1, FlagDADDR: true, ResultADDRTYPE: true},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(unix.RTN_LOCAL)},
+	}
+}
+
+func l4Port(proto string, port int) []expr.Any {
+	p := byte(unix.IPPROTO_TCP)
+	if proto == "udp" {
+		p = unix.IPPROTO_UDP
+	}
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{p}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(uint16(port))},
+	}
+}
+
+func ctDNAT() []expr.Any {
+	const ipsDstNat = 1 << 5
+	mask := make([]byte, 4)
+	binary.NativeEndian.PutUint32(mask, ipsDstNat)
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 0, 0, 0}},
+	}
+}
+
+// ctNotEstablished matches packets that do not belong to a connection
+// the host made: replies to DNAT'd 127.0.0.1 connections pass, a
+// container's own attempts to reach the host's loopback do not.
+func ctNotEstablished() []expr.Any {
+	mask := make([]byte, 4)
+	binary.NativeEndian.PutUint32(mask, expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED)
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 0, 0, 0}},
+	}
+}
+
+func dnat(ip net.IP, port int) []expr.Any {
+	return []expr.Any{
+		&expr.Immediate{Register: 1, Data: ip.To4()},
+		&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(uint16(port))},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2},
+	}
+}
+
+func drop() []expr.Any { return []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}} }
