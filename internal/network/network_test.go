@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -328,4 +329,88 @@ func measure(t *testing.T, from, to *container, n int) float64 {
 		t.Fatal("transfer timed out")
 		return 0
 	}
+}
+
+func TestConnectDisconnect(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	if _, err := m.CreateNetwork(ctx, "extra", NetworkOptions{Subnet: "10.87.250.0/24", Gateway: "10.87.250.254"}); err != nil {
+		t.Fatal(err)
+	}
+	a := setup(t, m, Attachment{Name: "multi"})
+	b := setup(t, m, Attachment{Name: "other", Network: "extra", IP: "10.87.250.9"})
+	listenIn(t, b.ns, ":80", hello)
+	if c, err := dialIn(a.ns, "10.87.250.9:80", 300*time.Millisecond); err == nil {
+		c.Close()
+		t.Fatal("reached extra before connect")
+	}
+	res, err := m.Connect(ctx, a.id, "extra", "", []string{"m2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Endpoints) != 2 || res.Endpoints[1].IfName != "eth1" || res.Endpoints[1].IP != "10.87.250.1" {
+		t.Fatalf("endpoints after connect: %+v", res.Endpoints)
+	}
+	c, err := dialIn(a.ns, "10.87.250.9:80", 2*time.Second)
+	if err != nil {
+		t.Fatalf("after connect: %v", err)
+	}
+	c.Close()
+	if _, err := m.Disconnect(ctx, a.id, "extra"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := dialIn(a.ns, "10.87.250.9:80", 300*time.Millisecond); err == nil {
+		c.Close()
+		t.Fatal("reached extra after disconnect")
+	}
+	if _, err := m.Disconnect(ctx, a.id, "extra"); err == nil {
+		t.Fatal("disconnected twice")
+	}
+}
+
+// TestCrashCleanup: the namespace is gone (its container crashed and the
+// engine removed it) before Teardown; Teardown still removes everything.
+func TestCrashCleanup(t *testing.T) {
+	m := newManager(t)
+	id := randID()
+	ns := filepath.Join(t.TempDir(), "ns")
+	if err := NewNetns(ns); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Setup(context.Background(), Attachment{ContainerID: id, NetnsPath: ns, Ports: []Port{{ContainerPort: 80, Proto: "udp"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveNetns(ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Teardown(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Teardown(context.Background(), id); err != nil {
+		t.Fatalf("second teardown: %v", err)
+	}
+	assertClean(t, m)
+}
+
+func TestBadInputLeavesNothing(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	for _, a := range []Attachment{
+		{Network: "nosuch"},
+		{IP: "192.0.2.99"},
+		{ExtraHosts: []string{"bad"}},
+		{DNS: []string{"not-an-ip"}},
+	} {
+		a.ContainerID, a.NetnsPath = randID(), newNetns(t)
+		if _, err := m.Setup(ctx, a); err == nil {
+			t.Errorf("setup %+v accepted", a)
+		}
+	}
+	if _, err := m.CreateNetwork(ctx, "bad", NetworkOptions{Subnet: "10.0.0.0/33"}); err == nil {
+		t.Error("bad subnet accepted")
+	}
+	if _, err := m.CreateNetwork(ctx, "host", NetworkOptions{}); err == nil {
+		t.Error("reserved name accepted")
+	}
+	assertClean(t, m)
 }
