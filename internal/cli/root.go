@@ -29,7 +29,8 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
-	// Commands are added here, one constructor per file: newRunCmd(o), ...
+		// Commands are added here, one constructor per file: newRunCmd(o), ...
+		newNetworkCmd(o),
 	)
 	return root
 }
