@@ -1,12 +1,30 @@
-// Command jinn-runtime is an OCI runtime with runc's command line.
+// Command jinn-runtime is an OCI runtime with runc's command line. The same
+// binary, re-executed as "init", is the container side of create and exec.
 package main
 
 import (
-	"fmt"
 	"os"
+	goruntime "runtime"
+
+	"github.com/jinn-containers/jinn/internal/ocicli"
+	"github.com/jinn-containers/jinn/internal/runtime"
 )
 
+func isInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv(runtime.InitEnv) != ""
+}
+
+func init() {
+	// The container side sets credentials on the thread that execs: keep
+	// main on the main thread.
+	if isInit() {
+		goruntime.LockOSThread()
+	}
+}
+
 func main() {
-	fmt.Fprintln(os.Stderr, "jinn-runtime: not built yet")
-	os.Exit(1)
+	if isInit() {
+		runtime.Init()
+	}
+	os.Exit(ocicli.Main(os.Args[1:]))
 }

@@ -6,11 +6,18 @@ import (
 	"os"
 
 	"github.com/jinn-containers/jinn/internal/cli"
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func main() {
 	if err := cli.NewRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "jinn:", err)
-		os.Exit(125)
+		var ee *engine.ExitError
+		if e, ok := err.(*engine.ExitError); ok {
+			ee = e
+		}
+		if ee == nil || ee.Err != nil {
+			fmt.Fprintln(os.Stderr, "jinn:", err)
+		}
+		os.Exit(engine.ExitCode(err))
 	}
 }

@@ -23,6 +23,7 @@ func NewRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	f := root.PersistentFlags()
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
@@ -30,6 +31,32 @@ func NewRoot() *cobra.Command {
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(
 		// Commands are added here, one constructor per file: newRunCmd(o), ...
+		newRunCmd(o),
+		newCreateCmd(o),
+		newStartCmd(o),
+		newStopCmd(o),
+		newKillCmd(o),
+		newRestartCmd(o),
+		newRmCmd(o),
+		newPsCmd(o),
+		newLogsCmd(o),
+		newExecCmd(o),
+		newAttachCmd(o),
+		newInspectCmd(o),
+		newWaitCmd(o),
+		newTopCmd(o),
+		newStatsCmd(o),
+		newPauseCmd(o),
+		newUnpauseCmd(o),
+		newRenameCmd(o),
+		newCpCmd(o),
+		newPortCmd(o),
+		newVolumeCmd(o),
+		newContainerCmd(o),
+		newSystemCmd(o),
+		newEventsCmd(o),
+		newVersionCmd(o),
+		newInfoCmd(o),
 		newNetworkCmd(o),
 	)
 	return root

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/, each side by side with the other tools it
+# is compared to, and prints the ratios. Results are recorded in BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+for b in runtime engine images network build; do
+	[ -x "./$b.sh" ] || continue
+	echo "== $b"
+	"./$b.sh"
+done

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+// engine builds the local engine for a command. The image store is
+// plugged in by newImages (images.go).
+func (o *Options) engine() (engine.Engine, error) {
+	self, _ := os.Executable()
+	self, _ = filepath.EvalSymlinks(self)
+	imgs, err := newImages(o)
+	if err != nil {
+		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
+	}
+	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self}, imgs)
+	if err != nil {
+		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
+	}
+	return e, nil
+}
+
+// flagError is docker's: "unknown flag: --x\nSee 'jinn run --help'.", exit 125.
+func flagError(c *cobra.Command, err error) error {
+	return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("%v\nSee '%s --help'.", err, c.CommandPath())}
+}
+
+// exactArgs / minArgs give docker's messages and 125.
+func minArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < n {
+			what := "argument"
+			if n > 1 {
+				what = "arguments"
+			}
+			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("\"%s\" requires at least %d %s.\nSee '%s --help'.", c.CommandPath(), n, what, c.CommandPath())}
+		}
+		return nil
+	}
+}
+
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("\"%s\" requires exactly %d argument(s).\nSee '%s --help'.", c.CommandPath(), n, c.CommandPath())}
+		}
+		return nil
+	}
+}
+
+// forEach runs fn on every argument like docker's multi-container
+// commands: print the name on success, the error on failure, exit 1 if any failed.
+func forEach(c *cobra.Command, args []string, fn func(string) error) error {
+	failed := false
+	for _, a := range args {
+		if err := fn(a); err != nil {
+			fmt.Fprintln(c.ErrOrStderr(), "Error response from daemon:", err)
+			failed = true
+			continue
+		}
+		fmt.Fprintln(c.OutOrStdout(), a)
+	}
+	if failed {
+		return &engine.ExitError{Code: 1}
+	}
+	return nil
+}
+
+// terminal puts stdin in raw mode for a -t session and reports size changes.
+type terminal struct {
+	state  *term.State
+	resize chan [2]uint16
+	stop   func()
+}
+
+func newTerminal(ctx context.Context) *terminal {
+	t := &terminal{}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return t
+	}
+	if st, err := term.MakeRaw(fd); err == nil {
+		t.state = st
+	}
+	t.resize = make(chan [2]uint16, 4)
+	send := func() {
+		if w, h, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			select {
+			case t.resize <- [2]uint16{uint16(h), uint16(w)}:
+			default:
+			}
+		}
+	}
+	send()
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGWINCH)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ch:
+				send()
+			case <-done:
+				return
+			}
+		}
+	}()
+	t.stop = func() { signal.Stop(ch); close(done) }
+	return t
+}
+
+func (t *terminal) restore() {
+	if t.state != nil {
+		term.Restore(int(os.Stdin.Fd()), t.state)
+	}
+	if t.stop != nil {
+		t.stop()
+	}
+}
+
+func parseDetachKeys(s string) ([]byte, error) {
+	if s == "" {
+		return []byte{16, 17}, nil // ctrl-p ctrl-q
+	}
+	var out []byte
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		switch {
+		case strings.HasPrefix(k, "ctrl-") && len(k) == 6:
+			c := k[5]
+			switch {
+			case c >= 'a' && c <= 'z':
+				out = append(out, c-'a'+1)
+			case c == '@':
+				out = append(out, 0)
+			case c >= '[' && c <= '_':
+				out = append(out, c-'['+27)
+			default:
+				return nil, fmt.Errorf("invalid detach keys (%s) provided", s)
+			}
+		case len(k) == 1:
+			out = append(out, k[0])
+		default:
+			return nil, fmt.Errorf("invalid detach keys (%s) provided", s)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newCreateCmd(o *Options) *cobra.Command {
+	f := &createFlags{}
+	c := &cobra.Command{
+		Use:   "create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create a new container",
+		RunE: func(c *cobra.Command, args []string) error {
+			opts, err := f.options(c.Flags(), args)
+			if err != nil {
+				return err
+			}
+			if opts.Runtime == "" {
+				opts.Runtime = o.Runtime
+			}
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			ctr, err := e.Create(context.Background(), opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.OutOrStdout(), ctr.ID)
+			return nil
+		},
+	}
+	f.register(c.Flags())
+	return c
+}

@@ -1,0 +1,360 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+// createFlags are the flags run and create share.
+type createFlags struct {
+	name, user, workdir, hostname, entrypoint, rootfs, runtime       string
+	env, envFile, volumes, mounts, tmpfs, labels, capAdd, capDrop    []string
+	securityOpt, ulimits, logOpts, storageOpts, readBps, writeBps    []string
+	tty, interactive, rm, readOnly, privileged, oomKillDisable, init bool
+	memory, memorySwap, memoryReservation, cpus, cpusetCpus, restart string
+	stopSignal, network, logDriver                                   string
+	cpuShares, pidsLimit                                             int64
+	blkioWeight                                                      uint16
+	oomScoreAdj, stopTimeout                                         int
+	healthCmd, healthInterval, healthTimeout, healthStartPeriod      string
+	healthRetries                                                    int
+	noHealthcheck                                                    bool
+	publish                                                          []string
+}
+
+func (f *createFlags) register(fs *pflag.FlagSet) {
+	fs.Bool("help", false, "Print usage")
+	fs.SetInterspersed(false)
+	fs.StringVar(&f.name, "name", "", "Assign a name to the container")
+	fs.StringVarP(&f.user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fs.StringVarP(&f.workdir, "workdir", "w", "", "Working directory inside the container")
+	fs.StringVarP(&f.hostname, "hostname", "h", "", "Container host name")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
+	fs.StringVar(&f.rootfs, "rootfs", "", "Run from a plain root filesystem directory instead of an image")
+	fs.StringVar(&f.runtime, "runtime", "", "Runtime to use for this container")
+	fs.StringArrayVarP(&f.env, "env", "e", nil, "Set environment variables")
+	fs.StringArrayVar(&f.envFile, "env-file", nil, "Read in a file of environment variables")
+	fs.StringArrayVarP(&f.volumes, "volume", "v", nil, "Bind mount a volume")
+	fs.StringArrayVar(&f.mounts, "mount", nil, "Attach a filesystem mount to the container")
+	fs.StringArrayVar(&f.tmpfs, "tmpfs", nil, "Mount a tmpfs directory")
+	fs.StringArrayVarP(&f.labels, "label", "l", nil, "Set meta data on a container")
+	fs.StringArrayVar(&f.capAdd, "cap-add", nil, "Add Linux capabilities")
+	fs.StringArrayVar(&f.capDrop, "cap-drop", nil, "Drop Linux capabilities")
+	fs.StringArrayVar(&f.securityOpt, "security-opt", nil, "Security Options")
+	fs.StringArrayVar(&f.ulimits, "ulimit", nil, "Ulimit options")
+	fs.StringArrayVar(&f.logOpts, "log-opt", nil, "Log driver options")
+	fs.StringVar(&f.logDriver, "log-driver", "json-file", "Logging driver for the container")
+	fs.StringArrayVar(&f.storageOpts, "storage-opt", nil, "Storage driver options for the container")
+	fs.StringArrayVar(&f.readBps, "device-read-bps", nil, "Limit read rate (bytes per second) from a device")
+	fs.StringArrayVar(&f.writeBps, "device-write-bps", nil, "Limit write rate (bytes per second) to a device")
+	fs.BoolVarP(&f.tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fs.BoolVarP(&f.interactive, "interactive", "i", false, "Keep STDIN open even if not attached")
+	fs.BoolVar(&f.rm, "rm", false, "Automatically remove the container when it exits")
+	fs.BoolVar(&f.readOnly, "read-only", false, "Mount the container's root filesystem as read only")
+	fs.BoolVar(&f.privileged, "privileged", false, "Give extended privileges to this container")
+	fs.BoolVar(&f.oomKillDisable, "oom-kill-disable", false, "Disable OOM Killer")
+	fs.BoolVar(&f.init, "init", false, "Run an init inside the container")
+	fs.StringVarP(&f.memory, "memory", "m", "", "Memory limit")
+	fs.StringVar(&f.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	fs.StringVar(&f.memoryReservation, "memory-reservation", "", "Memory soft limit")
+	fs.StringVar(&f.cpus, "cpus", "", "Number of CPUs")
+	fs.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fs.Int64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	fs.Int64Var(&f.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
+	fs.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable")
+	fs.IntVar(&f.oomScoreAdj, "oom-score-adj", 0, "Tune host's OOM preferences (-1000 to 1000)")
+	fs.StringVar(&f.restart, "restart", "no", "Restart policy to apply when a container exits")
+	fs.StringVar(&f.stopSignal, "stop-signal", "", "Signal to stop the container")
+	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "Timeout (in seconds) to stop a container")
+	fs.StringVar(&f.network, "network", "none", "Connect a container to a network")
+	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
+	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
+	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
+	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
+	fs.StringVar(&f.healthStartPeriod, "health-start-period", "", "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)")
+	fs.IntVar(&f.healthRetries, "health-retries", 0, "Consecutive failures needed to report unhealthy")
+	fs.BoolVar(&f.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
+}
+
+func badFlag(format string, a ...any) error {
+	return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf(format, a...)}
+}
+
+// options validates every flag into CreateOptions; nothing is made here.
+func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateOptions, error) {
+	o := &engine.CreateOptions{Name: f.name, Rootfs: f.rootfs, Runtime: f.runtime, Volumes: f.volumes, Mounts: f.mounts, Tmpfs: f.tmpfs}
+	if f.rootfs == "" {
+		if len(args) == 0 {
+			return nil, badFlag("\"run\" requires at least 1 argument.")
+		}
+		o.Image, args = args[0], args[1:]
+	}
+	o.Cmd = args
+	if fs.Changed("entrypoint") {
+		o.EntrypointSet = true
+		if f.entrypoint != "" {
+			o.Entrypoint = []string{f.entrypoint}
+		}
+	}
+	cc := &o.Config
+	cc.User, cc.WorkingDir, cc.Hostname, cc.Tty, cc.OpenStdin = f.user, f.workdir, f.hostname, f.tty, f.interactive
+	if cc.WorkingDir != "" && !strings.HasPrefix(cc.WorkingDir, "/") {
+		return nil, badFlag("the working directory '%s' is invalid, it needs to be an absolute path", cc.WorkingDir)
+	}
+	for _, file := range f.envFile {
+		env, err := readEnvFile(file)
+		if err != nil {
+			return nil, badFlag("%v", err)
+		}
+		cc.Env = append(cc.Env, env...)
+	}
+	for _, kv := range f.env {
+		if !strings.Contains(kv, "=") {
+			if v, ok := os.LookupEnv(kv); ok {
+				kv += "=" + v
+			} else {
+				continue
+			}
+		}
+		cc.Env = append(cc.Env, kv)
+	}
+	if len(f.labels) > 0 {
+		cc.Labels = map[string]string{}
+		for _, l := range f.labels {
+			k, v, _ := strings.Cut(l, "=")
+			cc.Labels[k] = v
+		}
+	}
+	if f.stopSignal != "" {
+		cc.StopSignal = f.stopSignal
+	}
+	if f.stopTimeout >= 0 {
+		t := f.stopTimeout
+		cc.StopTimeout = &t
+	}
+	if f.noHealthcheck {
+		cc.Healthcheck = &engine.Healthcheck{Test: []string{"NONE"}}
+	} else if f.healthCmd != "" {
+		hc := &engine.Healthcheck{Test: []string{"CMD-SHELL", f.healthCmd}, Retries: f.healthRetries}
+		for _, d := range []struct {
+			s   string
+			dst *time.Duration
+			n   string
+		}{{f.healthInterval, &hc.Interval, "interval"}, {f.healthTimeout, &hc.Timeout, "timeout"}, {f.healthStartPeriod, &hc.StartPeriod, "start-period"}} {
+			if d.s == "" {
+				continue
+			}
+			v, err := time.ParseDuration(d.s)
+			if err != nil || v < 0 {
+				return nil, badFlag("invalid argument %q for \"--health-%s\" flag: %v", d.s, d.n, err)
+			}
+			*d.dst = v
+		}
+		cc.Healthcheck = hc
+	}
+
+	h := &o.Host
+	h.AutoRemove, h.ReadonlyRootfs, h.Privileged, h.Init = f.rm, f.readOnly, f.privileged, f.init
+	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = f.capAdd, f.capDrop, f.securityOpt, f.oomScoreAdj
+	h.Binds = f.volumes
+	if f.init {
+		return nil, badFlag("--init: no init binary is available to jinn yet")
+	}
+	if f.oomScoreAdj < -1000 || f.oomScoreAdj > 1000 {
+		return nil, badFlag("Invalid value %d, range for oom score adj is [-1000, 1000]", f.oomScoreAdj)
+	}
+	if f.network != "none" && f.network != "" {
+		return nil, badFlag("network %s not found: only --network none is available yet", f.network)
+	}
+	if len(f.publish) > 0 {
+		return nil, badFlag("--publish: port publishing needs networking, not available yet")
+	}
+	h.NetworkMode = "none"
+	var err error
+	parseSize := func(flag, s string) (int64, error) {
+		if s == "" {
+			return 0, nil
+		}
+		if s == "-1" && flag == "memory-swap" {
+			return -1, nil
+		}
+		n, err := engine.ParseBytes(s)
+		if err != nil {
+			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
+		}
+		return n, nil
+	}
+	if h.Memory, err = parseSize("memory", f.memory); err != nil {
+		return nil, err
+	}
+	if h.Memory > 0 && h.Memory < 6*1024*1024 {
+		return nil, badFlag("Minimum memory limit allowed is 6MB")
+	}
+	if h.MemorySwap, err = parseSize("memory-swap", f.memorySwap); err != nil {
+		return nil, err
+	}
+	if h.MemorySwap > 0 && h.Memory == 0 {
+		return nil, badFlag("You should always set the Memory limit when using Memoryswap limit, see usage")
+	}
+	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
+		return nil, badFlag("Minimum memoryswap limit should be larger than memory limit, see usage")
+	}
+	if h.MemoryReservation, err = parseSize("memory-reservation", f.memoryReservation); err != nil {
+		return nil, err
+	}
+	if f.cpus != "" {
+		v, err := strconv.ParseFloat(f.cpus, 64)
+		if err != nil || v < 0 {
+			return nil, badFlag("invalid argument %q for \"--cpus\" flag: failed to parse %s as a rational number", f.cpus, f.cpus)
+		}
+		h.NanoCpus = int64(v * 1e9)
+	}
+	h.CPUShares, h.CpusetCpus = f.cpuShares, f.cpusetCpus
+	if fs.Changed("pids-limit") {
+		v := f.pidsLimit
+		h.PidsLimit = &v
+	}
+	if f.blkioWeight != 0 && (f.blkioWeight < 10 || f.blkioWeight > 1000) {
+		return nil, badFlag("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", f.blkioWeight)
+	}
+	h.BlkioWeight = f.blkioWeight
+	for i, spec := range [][]string{f.readBps, f.writeBps} {
+		var out []engine.ThrottleDevice
+		for _, s := range spec {
+			path, rate, ok := strings.Cut(s, ":")
+			n, err := engine.ParseBytes(rate)
+			if !ok || err != nil || !strings.HasPrefix(path, "/dev/") {
+				return nil, badFlag("invalid argument %q: bad format for device rate, expected /dev/DEVICE:RATE", s)
+			}
+			out = append(out, engine.ThrottleDevice{Path: path, Rate: uint64(n)})
+		}
+		if i == 0 {
+			h.BlkioDeviceReadBps = out
+		} else {
+			h.BlkioDeviceWriteBps = out
+		}
+	}
+	if f.oomKillDisable {
+		t := true
+		h.OomKillDisable = &t
+	}
+	for _, u := range f.ulimits {
+		ul, err := parseUlimit(u)
+		if err != nil {
+			return nil, err
+		}
+		h.Ulimits = append(h.Ulimits, ul)
+	}
+	name, max, _ := strings.Cut(f.restart, ":")
+	switch name {
+	case "no", "always", "unless-stopped":
+		if max != "" {
+			return nil, badFlag("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+		}
+	case "on-failure":
+		if max != "" {
+			n, err := strconv.Atoi(max)
+			if err != nil || n < 0 {
+				return nil, badFlag("invalid restart policy format: maximum retry count must be an integer")
+			}
+			h.RestartPolicy.MaximumRetryCount = n
+		}
+	default:
+		return nil, badFlag("invalid restart policy format: unknown policy %q", name)
+	}
+	h.RestartPolicy.Name = name
+	if f.logDriver != "json-file" {
+		return nil, badFlag("logging driver %q is not supported: only json-file", f.logDriver)
+	}
+	h.LogConfig = engine.LogConfig{Type: "json-file", Config: map[string]string{}}
+	for _, kv := range f.logOpts {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, badFlag("invalid key value pair format in log opts: %s", kv)
+		}
+		switch k {
+		case "max-size":
+			if _, err := engine.ParseBytes(v); err != nil {
+				return nil, badFlag("failed to parse max-size %q", v)
+			}
+		case "max-file":
+			if n, err := strconv.Atoi(v); err != nil || n < 1 {
+				return nil, badFlag("max-file must be a positive integer")
+			}
+		default:
+			return nil, badFlag("unknown log opt '%s' for json-file log driver", k)
+		}
+		h.LogConfig.Config[k] = v
+	}
+	if len(f.storageOpts) > 0 {
+		h.StorageOpt = map[string]string{}
+		for _, kv := range f.storageOpts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return nil, badFlag("invalid storage option %s", kv)
+			}
+			h.StorageOpt[k] = v
+		}
+	}
+	return o, nil
+}
+
+func parseUlimit(s string) (engine.Ulimit, error) {
+	name, val, ok := strings.Cut(s, "=")
+	if !ok {
+		return engine.Ulimit{}, badFlag("invalid ulimit argument: %s", s)
+	}
+	soft, hard, hasHard := strings.Cut(val, ":")
+	sv, err := strconv.ParseInt(soft, 10, 64)
+	if err != nil {
+		return engine.Ulimit{}, badFlag("invalid ulimit argument: %s", s)
+	}
+	hv := sv
+	if hasHard {
+		if hv, err = strconv.ParseInt(hard, 10, 64); err != nil {
+			return engine.Ulimit{}, badFlag("invalid ulimit argument: %s", s)
+		}
+	}
+	switch name {
+	case "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as":
+	default:
+		return engine.Ulimit{}, badFlag("invalid ulimit type: %s", name)
+	}
+	if sv > hv {
+		return engine.Ulimit{}, badFlag("ulimit soft limit must be less than or equal to hard limit: %d > %d", sv, hv)
+	}
+	return engine.Ulimit{Name: name, Soft: sv, Hard: hv}, nil
+}
+
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.Contains(line, "=") {
+			if v, ok := os.LookupEnv(line); ok {
+				line += "=" + v
+			} else {
+				continue
+			}
+		}
+		out = append(out, line)
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+func newExecCmd(o *Options) *cobra.Command {
+	var interactive, tty, detach, privileged bool
+	var env []string
+	var user, workdir string
+	c := &cobra.Command{
+		Use:   "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+		Short: "Execute a command in a running container",
+		Args:  minArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			eo := &engine.ExecOptions{Cmd: args[1:], Env: env, User: user, WorkingDir: workdir, Tty: tty,
+				Detach: detach, Privileged: privileged, Stdout: os.Stdout, Stderr: os.Stderr}
+			if interactive {
+				eo.Stdin = os.Stdin
+			}
+			if tty && !detach {
+				t := newTerminal(context.Background())
+				defer t.restore()
+				eo.Resize = t.resize
+			}
+			code, err := e.Exec(context.Background(), args[0], eo)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return &engine.ExitError{Code: code}
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.SetInterspersed(false)
+	fl.BoolVarP(&interactive, "interactive", "i", false, "Keep STDIN open even if not attached")
+	fl.BoolVarP(&tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fl.BoolVarP(&detach, "detach", "d", false, "Detached mode: run command in the background")
+	fl.BoolVar(&privileged, "privileged", false, "Give extended privileges to the command")
+	fl.StringArrayVarP(&env, "env", "e", nil, "Set environment variables")
+	fl.StringVarP(&user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fl.StringVarP(&workdir, "workdir", "w", "", "Working directory inside the container")
+	return c
+}

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+// containerJSON is docker's `inspect` document for a container.
+type containerJSON struct {
+	ID              string         `json:"Id"`
+	Created         string         `json:"Created"`
+	Path            string         `json:"Path"`
+	Args            []string       `json:"Args"`
+	State           stateJSON      `json:"State"`
+	Image           string         `json:"Image"`
+	ResolvConfPath  string         `json:"ResolvConfPath"`
+	HostnamePath    string         `json:"HostnamePath"`
+	HostsPath       string         `json:"HostsPath"`
+	LogPath         string         `json:"LogPath"`
+	Name            string         `json:"Name"`
+	RestartCount    int            `json:"RestartCount"`
+	Driver          string         `json:"Driver"`
+	Platform        string         `json:"Platform"`
+	MountLabel      string         `json:"MountLabel"`
+	ProcessLabel    string         `json:"ProcessLabel"`
+	AppArmorProfile string         `json:"AppArmorProfile"`
+	ExecIDs         []string       `json:"ExecIDs"`
+	HostConfig      hostConfigJSON `json:"HostConfig"`
+	GraphDriver     graphDriver    `json:"GraphDriver"`
+	Mounts          []mountJSON    `json:"Mounts"`
+	Config          configJSON     `json:"Config"`
+	NetworkSettings networkJSON    `json:"NetworkSettings"`
+}
+
+type stateJSON struct {
+	Status     string      `json:"Status"`
+	Running    bool        `json:"Running"`
+	Paused     bool        `json:"Paused"`
+	Restarting bool        `json:"Restarting"`
+	OOMKilled  bool        `json:"OOMKilled"`
+	Dead       bool        `json:"Dead"`
+	Pid        int         `json:"Pid"`
+	ExitCode   int         `json:"ExitCode"`
+	Error      string      `json:"Error"`
+	StartedAt  string      `json:"StartedAt"`
+	FinishedAt string      `json:"FinishedAt"`
+	Health     *healthJSON `json:"Health,omitempty"`
+}
+
+type healthJSON struct {
+	Status        string `json:"Status"`
+	FailingStreak int    `json:"FailingStreak"`
+	Log           any    `json:"Log"`
+}
+
+type hostConfigJSON struct {
+	engine.HostConfig
+	NanoCpus int64 `json:"NanoCpus"`
+}
+
+type graphDriver struct {
+	Name string            `json:"Name"`
+	Data map[string]string `json:"Data"`
+}
+
+type mountJSON struct {
+	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Driver      string `json:"Driver,omitempty"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+type configJSON struct {
+	Hostname     string            `json:"Hostname"`
+	Domainname   string            `json:"Domainname"`
+	User         string            `json:"User"`
+	AttachStdin  bool              `json:"AttachStdin"`
+	AttachStdout bool              `json:"AttachStdout"`
+	AttachStderr bool              `json:"AttachStderr"`
+	Tty          bool              `json:"Tty"`
+	OpenStdin    bool              `json:"OpenStdin"`
+	StdinOnce    bool              `json:"StdinOnce"`
+	Env          []string          `json:"Env"`
+	Cmd          []string          `json:"Cmd"`
+	Healthcheck  any               `json:"Healthcheck,omitempty"`
+	Image        string            `json:"Image"`
+	Volumes      map[string]any    `json:"Volumes"`
+	WorkingDir   string            `json:"WorkingDir"`
+	Entrypoint   []string          `json:"Entrypoint"`
+	Labels       map[string]string `json:"Labels"`
+	StopSignal   string            `json:"StopSignal,omitempty"`
+	StopTimeout  *int              `json:"StopTimeout,omitempty"`
+}
+
+type networkJSON struct {
+	Bridge     string         `json:"Bridge"`
+	SandboxID  string         `json:"SandboxID"`
+	SandboxKey string         `json:"SandboxKey"`
+	Ports      map[string]any `json:"Ports"`
+	IPAddress  string         `json:"IPAddress"`
+	Gateway    string         `json:"Gateway"`
+	MacAddress string         `json:"MacAddress"`
+	Networks   map[string]any `json:"Networks"`
+}
+
+func dockerTime(t time.Time) string {
+	if t.IsZero() {
+		return "0001-01-01T00:00:00Z"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func inspectJSON(o *Options, v *engine.View) *containerJSON {
+	st := v.State
+	dir := filepath.Join(o.Root, "containers", v.ID)
+	j := &containerJSON{
+		ID: v.ID, Created: dockerTime(v.Created), Path: v.Path, Args: v.Args, Image: v.ImageID,
+		ResolvConfPath: filepath.Join(dir, "resolv.conf"), HostnamePath: filepath.Join(dir, "hostname"),
+		HostsPath: filepath.Join(dir, "hosts"), LogPath: v.LogPath, Name: "/" + v.Name,
+		RestartCount: st.RestartCount, Driver: "overlay", Platform: "linux", ExecIDs: nil,
+		HostConfig:  hostConfigJSON{HostConfig: v.Host, NanoCpus: v.Host.NanoCpus},
+		GraphDriver: graphDriver{Name: "overlay", Data: map[string]string{"MergedDir": filepath.Join(o.RunRoot, "containers", v.ID, "rootfs")}},
+		Mounts:      []mountJSON{},
+		NetworkSettings: networkJSON{SandboxKey: filepath.Join(o.RunRoot, "netns", v.ID), Ports: map[string]any{},
+			Networks: map[string]any{"none": map[string]any{}}},
+	}
+	if j.Args == nil {
+		j.Args = []string{}
+	}
+	if v.Rootfs != "" {
+		j.Driver, j.GraphDriver = "", graphDriver{Name: "rootfs", Data: map[string]string{"MergedDir": v.Rootfs}}
+	}
+	j.State = stateJSON{
+		Status: st.Status, Running: st.Status == "running" || st.Status == "paused", Paused: st.Status == "paused",
+		Restarting: st.Status == "restarting", OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode,
+		Error: st.Error, StartedAt: dockerTime(st.StartedAt), FinishedAt: dockerTime(st.FinishedAt),
+	}
+	if st.Health != nil {
+		j.State.Health = &healthJSON{Status: st.Health.Status, FailingStreak: st.Health.FailingStreak, Log: st.Health.Log}
+	}
+	vols := map[string]any{}
+	for _, m := range v.Mounts {
+		mj := mountJSON{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation}
+		if m.Type == "volume" {
+			mj.Driver = "local"
+			vols[m.Destination] = struct{}{}
+		}
+		if m.Type == "bind" && mj.Propagation == "" {
+			mj.Propagation = "rprivate"
+		}
+		j.Mounts = append(j.Mounts, mj)
+	}
+	c := v.Config
+	j.Config = configJSON{
+		Hostname: c.Hostname, User: c.User, Tty: c.Tty, OpenStdin: c.OpenStdin, Env: c.Env, Cmd: c.Cmd,
+		Image: v.Image, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, Labels: c.Labels,
+		StopSignal: c.StopSignal, StopTimeout: c.StopTimeout, AttachStdout: true, AttachStderr: true,
+	}
+	if c.Healthcheck != nil {
+		j.Config.Healthcheck = c.Healthcheck
+	}
+	if len(vols) > 0 {
+		j.Config.Volumes = vols
+	}
+	if j.Config.Labels == nil {
+		j.Config.Labels = map[string]string{}
+	}
+	return j
+}
+
+func newInspectCmd(o *Options) *cobra.Command {
+	var format, typ string
+	var size bool
+	c := &cobra.Command{
+		Use:   "inspect [OPTIONS] NAME|ID [NAME|ID...]",
+		Short: "Return low-level information on Docker objects",
+		Args:  minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			var docs []any
+			failed := false
+			for _, ref := range args {
+				var doc any
+				if typ == "" || typ == "container" {
+					if v, err := e.Inspect(context.Background(), ref); err == nil {
+						doc = inspectJSON(o, v)
+					}
+				}
+				if doc == nil && (typ == "" || typ == "volume") {
+					if vol, err := e.Volumes().Get(ref); err == nil {
+						doc = vol
+					}
+				}
+				if doc == nil {
+					fmt.Fprintf(c.ErrOrStderr(), "Error: No such object: %s\n", ref)
+					failed = true
+					continue
+				}
+				docs = append(docs, doc)
+			}
+			if format != "" {
+				fm, err := newFormatter(c.OutOrStdout(), format, nil)
+				if err != nil {
+					return err
+				}
+				for _, d := range docs {
+					// Templates see the JSON document, like docker's.
+					var m any
+					b, _ := json.Marshal(d)
+					json.Unmarshal(b, &m)
+					if err := fm.row(m); err != nil {
+						return err
+					}
+				}
+			} else {
+				if docs == nil {
+					docs = []any{}
+				}
+				b, _ := json.MarshalIndent(docs, "", "    ")
+				fmt.Fprintln(c.OutOrStdout(), string(b))
+			}
+			if failed {
+				return &engine.ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
+	c.Flags().StringVar(&typ, "type", "", "Return JSON for specified type")
+	c.Flags().BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
+	return c
+}

@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+// psRow is what ps --format templates see: docker's fields.
+type psRow struct {
+	v       *engine.View
+	noTrunc bool
+	size    string
+}
+
+func (r psRow) ID() string {
+	if r.noTrunc {
+		return r.v.ID
+	}
+	return r.v.ID[:12]
+}
+func (r psRow) Image() string { return r.v.Image }
+func (r psRow) Command() string {
+	cmd := strings.Join(append([]string{r.v.Path}, r.v.Args...), " ")
+	if !r.noTrunc && len(cmd) > 20 {
+		cmd = cmd[:19] + "…"
+	}
+	return strconv.Quote(cmd)
+}
+func (r psRow) CreatedAt() string  { return r.v.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
+func (r psRow) RunningFor() string { return humanDuration(time.Since(r.v.Created)) + " ago" }
+func (r psRow) Status() string     { return statusString(r.v) }
+func (r psRow) State() string      { return r.v.State.Status }
+func (r psRow) Ports() string      { return "" }
+func (r psRow) Names() string      { return r.v.Name }
+func (r psRow) Size() string       { return r.size }
+func (r psRow) Networks() string   { return r.v.Host.NetworkMode }
+func (r psRow) Mounts() string {
+	var m []string
+	for _, mp := range r.v.Mounts {
+		if mp.Name != "" {
+			m = append(m, mp.Name)
+		} else {
+			m = append(m, mp.Source)
+		}
+	}
+	return strings.Join(m, ",")
+}
+func (r psRow) Labels() string {
+	var l []string
+	for k, v := range r.v.Config.Labels {
+		l = append(l, k+"="+v)
+	}
+	return strings.Join(l, ",")
+}
+func (r psRow) Label(k string) string { return r.v.Config.Labels[k] }
+
+// statusString is docker's STATUS column.
+func statusString(v *engine.View) string {
+	st := v.State
+	switch st.Status {
+	case "running":
+		s := "Up " + humanDuration(time.Since(st.StartedAt))
+		if st.Health != nil {
+			s += " (" + st.Health.Status + ")"
+			if st.Health.Status == "starting" {
+				s = "Up " + humanDuration(time.Since(st.StartedAt)) + " (health: starting)"
+			}
+		}
+		return s
+	case "paused":
+		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
+	case "restarting":
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
+	case "exited":
+		if st.FinishedAt.IsZero() {
+			return fmt.Sprintf("Exited (%d)", st.ExitCode)
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
+	}
+	return "Created"
+}
+
+var psHeaders = map[string]string{
+	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+	"RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "Size": "SIZE",
+	"State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+}
+
+const psDefault = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+func newPsCmd(o *Options) *cobra.Command {
+	var all, quiet, size, noTrunc, latest bool
+	var last int
+	var filters []string
+	var format string
+	c := &cobra.Command{
+		Use:     "ps [OPTIONS]",
+		Aliases: []string{"list", "ls"},
+		Short:   "List containers",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			views, err := e.List(context.Background())
+			if err != nil {
+				return err
+			}
+			match, err := parseFilters(filters)
+			if err != nil {
+				return err
+			}
+			if latest {
+				last = 1
+			}
+			var rows []psRow
+			for _, v := range views {
+				if !all && last <= 0 && v.State.Status != "running" && v.State.Status != "paused" && v.State.Status != "restarting" && !match.has("status") {
+					continue
+				}
+				if !match.ok(v) {
+					continue
+				}
+				r := psRow{v: v, noTrunc: noTrunc}
+				if size {
+					r.size = humanSize(float64(dirSize(upperDir(o, v)))) + " (virtual 0B)"
+				}
+				rows = append(rows, r)
+				if last > 0 && len(rows) == last {
+					break
+				}
+			}
+			if quiet {
+				for _, r := range rows {
+					fmt.Fprintln(c.OutOrStdout(), r.ID())
+				}
+				return nil
+			}
+			if format == "" {
+				format = psDefault
+				if size {
+					format += "\t{{.Size}}"
+				}
+			}
+			fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(psHeaders))
+			if err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if err := fm.row(r); err != nil {
+					return err
+				}
+			}
+			fm.flush()
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.BoolVarP(&all, "all", "a", false, "Show all containers (default shows just running)")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "Only display container IDs")
+	fl.BoolVarP(&size, "size", "s", false, "Display total file sizes")
+	fl.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
+	fl.BoolVarP(&latest, "latest", "l", false, "Show the latest created container (includes all states)")
+	fl.IntVarP(&last, "last", "n", -1, "Show n last created containers (includes all states)")
+	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	fl.StringVar(&format, "format", "", "Format output using a custom template")
+	return c
+}
+
+// upperDir is where a container's own writes are (for ps -s).
+func upperDir(o *Options, v *engine.View) string {
+	if v.Rootfs != "" {
+		return v.Rootfs
+	}
+	return filepath.Join(o.RunRoot, "containers", v.ID, "rootfs-upper-unknown")
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+// psFilter is --filter key=value, docker's keys.
+type psFilter map[string][]string
+
+func parseFilters(fs []string) (psFilter, error) {
+	m := psFilter{}
+	for _, f := range fs {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, badFlag("bad format of filter (expected name=value)")
+		}
+		switch k {
+		case "id", "name", "status", "label", "ancestor", "exited", "before", "since", "volume", "health":
+		default:
+			return nil, badFlag("invalid filter '%s'", k)
+		}
+		m[k] = append(m[k], v)
+	}
+	return m, nil
+}
+
+func (m psFilter) has(k string) bool { return len(m[k]) > 0 }
+
+func (m psFilter) ok(v *engine.View) bool {
+	any := func(k string, f func(string) bool) bool {
+		if len(m[k]) == 0 {
+			return true
+		}
+		for _, x := range m[k] {
+			if f(x) {
+				return true
+			}
+		}
+		return false
+	}
+	return any("id", func(x string) bool { return strings.HasPrefix(v.ID, x) }) &&
+		any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
+		any("status", func(x string) bool { return v.State.Status == x }) &&
+		any("ancestor", func(x string) bool {
+			return v.Image == x || v.ImageID == x || strings.HasPrefix(v.ImageID, "sha256:"+x)
+		}) &&
+		any("exited", func(x string) bool { return v.State.Status == "exited" && strconv.Itoa(v.State.ExitCode) == x }) &&
+		any("health", func(x string) bool {
+			return v.State.Health != nil && v.State.Health.Status == x || x == "none" && v.State.Health == nil
+		}) &&
+		any("volume", func(x string) bool {
+			for _, mp := range v.Mounts {
+				if mp.Name == x || mp.Destination == x {
+					return true
+				}
+			}
+			return false
+		}) &&
+		any("label", func(x string) bool {
+			k, val, hasVal := strings.Cut(x, "=")
+			got, ok := v.Config.Labels[k]
+			return ok && (!hasVal || got == val)
+		})
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+func newRunCmd(o *Options) *cobra.Command {
+	f := &createFlags{}
+	var detach bool
+	var detachKeys string
+	var sigProxy bool
+	c := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create and run a new container from an image",
+		RunE: func(c *cobra.Command, args []string) error {
+			opts, err := f.options(c.Flags(), args)
+			if err != nil {
+				return err
+			}
+			if detach && opts.Host.AutoRemove && false {
+				return nil
+			}
+			keys, err := parseDetachKeys(detachKeys)
+			if err != nil {
+				return badFlag("%v", err)
+			}
+			if opts.Runtime == "" {
+				opts.Runtime = o.Runtime
+			}
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			ctx := context.Background()
+			ctr, err := e.Create(ctx, opts)
+			if err != nil {
+				return err
+			}
+			if detach {
+				if _, err := e.Start(ctx, ctr.ID, nil); err != nil {
+					return err
+				}
+				fmt.Fprintln(c.OutOrStdout(), ctr.ID)
+				return nil
+			}
+			return runAttached(ctx, e, ctr.ID, opts.Config.Tty, opts.Config.OpenStdin, keys, sigProxy, func(a *engine.AttachOptions) (int, error) {
+				return e.Start(ctx, ctr.ID, a)
+			})
+		},
+	}
+	c.Flags().BoolVarP(&detach, "detach", "d", false, "Run container in background and print container ID")
+	c.Flags().StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
+	c.Flags().BoolVar(&sigProxy, "sig-proxy", true, "Proxy received signals to the process")
+	f.register(c.Flags())
+	return c
+}
+
+// runAttached runs fn with the terminal's streams and returns the
+// container's exit code as the command's.
+func runAttached(ctx context.Context, e engine.Engine, id string, tty, stdin bool, keys []byte, sigProxy bool, fn func(*engine.AttachOptions) (int, error)) error {
+	a := &engine.AttachOptions{Stdout: os.Stdout, Stderr: os.Stderr, Tty: tty, DetachKeys: keys}
+	if stdin {
+		a.Stdin = os.Stdin
+	}
+	if tty {
+		t := newTerminal(ctx)
+		defer t.restore()
+		a.Resize = t.resize
+	}
+	if sigProxy && !tty {
+		ch := make(chan os.Signal, 4)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+		defer signal.Stop(ch)
+		go func() {
+			for s := range ch {
+				e.Kill(ctx, id, fmt.Sprint(int(s.(syscall.Signal))))
+			}
+		}()
+	}
+	code, err := fn(a)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &engine.ExitError{Code: code}
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+func newStartCmd(o *Options) *cobra.Command {
+	var attach, interactive bool
+	var detachKeys string
+	c := &cobra.Command{
+		Use:   "start [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Start one or more stopped containers",
+		Args:  minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			ctx := context.Background()
+			if attach || interactive {
+				if len(args) > 1 {
+					return badFlag("you cannot start and attach multiple containers at once")
+				}
+				keys, err := parseDetachKeys(detachKeys)
+				if err != nil {
+					return badFlag("%v", err)
+				}
+				v, err := e.Inspect(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return runAttached(ctx, e, v.ID, v.Config.Tty, interactive, keys, true, func(a *engine.AttachOptions) (int, error) {
+					return e.Start(ctx, v.ID, a)
+				})
+			}
+			return forEach(c, args, func(id string) error {
+				_, err := e.Start(ctx, id, nil)
+				return err
+			})
+		},
+	}
+	c.Flags().BoolVarP(&attach, "attach", "a", false, "Attach STDOUT/STDERR and forward signals")
+	c.Flags().BoolVarP(&interactive, "interactive", "i", false, "Attach container's STDIN")
+	c.Flags().StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
+	return c
+}

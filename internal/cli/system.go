@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newSystemCmd(o *Options) *cobra.Command {
+	s := &cobra.Command{Use: "system COMMAND", Short: "Manage jinn"}
+	var all, force, volumes bool
+	prune := &cobra.Command{
+		Use: "prune [OPTIONS]", Short: "Remove unused data",
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			ids, err := e.Prune(context.Background())
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			if len(ids) > 0 {
+				fmt.Fprintln(out, "Deleted Containers:")
+				for _, id := range ids {
+					fmt.Fprintln(out, id)
+				}
+				fmt.Fprintln(out)
+			}
+			if volumes {
+				names, err := e.Volumes().Prune(all)
+				if err != nil {
+					return err
+				}
+				if len(names) > 0 {
+					fmt.Fprintln(out, "Deleted Volumes:")
+					for _, n := range names {
+						fmt.Fprintln(out, n)
+					}
+					fmt.Fprintln(out)
+				}
+			}
+			fmt.Fprintln(out, "Total reclaimed space: 0B")
+			return nil
+		},
+	}
+	prune.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")
+	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	prune.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
+	s.AddCommand(prune, newInfoCmd(o), newEventsCmd(o))
+	return s
+}

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+// Attach attaches to a running container's stdio through its monitor.
+func (e *Local) Attach(ctx context.Context, ref string, a *AttachOptions) (int, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return 0, err
+	}
+	st := e.liveState(c)
+	if st.Status != "running" && st.Status != "paused" {
+		return 0, exitErr(ExitEngine, "You cannot attach to a stopped container, start it first")
+	}
+	return e.attach(c, a, false)
+}
+
+// attach connects to the monitor; with start it then starts the container.
+// It returns the container's exit code, or 0 when the user detached.
+func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) {
+	path, done, err := monitor.ShortPath(e.stateDir(c.ID), monitor.AttachSock)
+	if err != nil {
+		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
+	}
+	conn, err := net.Dial("unix", path)
+	done()
+	if err != nil {
+		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
+	}
+	defer conn.Close()
+	var wmu sync.Mutex
+	send := func(typ byte, p []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		return monitor.WriteFrame(conn, typ, p)
+	}
+	detached := make(chan struct{})
+	if a.Resize != nil {
+		go func() {
+			for sz := range a.Resize {
+				var b [4]byte
+				binary.BigEndian.PutUint16(b[:], sz[0])
+				binary.BigEndian.PutUint16(b[2:], sz[1])
+				if send(monitor.FrameResize, b[:]) != nil {
+					return
+				}
+			}
+		}()
+	}
+	if start {
+		if err := send(monitor.FrameStart, nil); err != nil {
+			return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
+		}
+	}
+	if a.Stdin != nil {
+		go func() {
+			keys := a.DetachKeys
+			matched := 0
+			buf := make([]byte, 32*1024)
+			for {
+				n, err := a.Stdin.Read(buf)
+				if n > 0 {
+					p := buf[:n]
+					if a.Tty && len(keys) > 0 {
+						for _, b := range p {
+							if b == keys[matched] {
+								matched++
+								if matched == len(keys) {
+									close(detached)
+									conn.Close()
+									return
+								}
+							} else {
+								matched = 0
+							}
+						}
+					}
+					if send(monitor.FrameStdin, p) != nil {
+						return
+					}
+				}
+				if err != nil {
+					send(monitor.FrameCloseStdin, nil)
+					return
+				}
+			}
+		}()
+	}
+	for {
+		typ, p, err := monitor.ReadFrame(conn)
+		if err != nil {
+			select {
+			case <-detached:
+				return 0, nil
+			default:
+			}
+			if err == io.EOF {
+				// The monitor went away without an exit frame: ask the state.
+				st := e.liveState(c)
+				return st.ExitCode, nil
+			}
+			return 0, exitErr(ExitEngine, "attach: %v", err)
+		}
+		switch typ {
+		case monitor.FrameStarted:
+			if len(p) > 0 {
+				e.runtimeFor(c).kill(c.ID, "KILL", true)
+				return 0, runtimeExitError(string(p))
+			}
+			e.events.Add("container", "start", c.ID, c.Name, c.Image)
+		case monitor.FrameStdout:
+			if a.Stdout != nil {
+				a.Stdout.Write(p)
+			}
+		case monitor.FrameStderr:
+			if a.Stderr != nil {
+				a.Stderr.Write(p)
+			}
+		case monitor.FrameExit:
+			code, _ := strconv.Atoi(string(p))
+			return code, nil
+		}
+	}
+}

@@ -1,0 +1,90 @@
+// Package engine is containers as docker users see them: create, start,
+// stop, remove, list, logs, exec. It is daemonless: each running container
+// has a jinn-monitor (internal/monitor), and the engine drives any OCI
+// runtime by its command line. The CLI sees only the Engine interface, so
+// it could sit on a remote engine later.
+package engine
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Engine is the seam between the CLI and the containers.
+type Engine interface {
+	Create(ctx context.Context, o *CreateOptions) (*Container, error)
+	// Start starts a created or exited container; with streams it attaches
+	// before the container runs and returns the container's exit code.
+	Start(ctx context.Context, ref string, a *AttachOptions) (int, error)
+	Stop(ctx context.Context, ref string, timeout *int) error
+	Kill(ctx context.Context, ref, signal string) error
+	Remove(ctx context.Context, ref string, force, volumes bool) error
+	List(ctx context.Context) ([]*View, error)
+	Inspect(ctx context.Context, ref string) (*View, error)
+	Logs(ctx context.Context, ref string, o *LogOptions) error
+	Exec(ctx context.Context, ref string, o *ExecOptions) (int, error)
+	Attach(ctx context.Context, ref string, a *AttachOptions) (int, error)
+	Wait(ctx context.Context, ref string) (int, error)
+	Pause(ctx context.Context, ref string) error
+	Unpause(ctx context.Context, ref string) error
+	Rename(ctx context.Context, ref, name string) error
+	Top(ctx context.Context, ref string) ([]int, error)
+	Stats(ctx context.Context, ref string) (*Stats, error)
+	CopyTo(ctx context.Context, ref, dst string, tar io.Reader) error
+	CopyFrom(ctx context.Context, ref, src string, tar io.Writer) error
+	Volumes() *VolumeStore
+	Prune(ctx context.Context) ([]string, error)
+	Events() *EventLog
+}
+
+// AttachOptions are the CLI's streams for run, start -a and attach.
+type AttachOptions struct {
+	Stdin      io.Reader // nil: no stdin
+	Stdout     io.Writer
+	Stderr     io.Writer
+	Tty        bool
+	DetachKeys []byte // ctrl-p ctrl-q by default
+	Resize     <-chan [2]uint16
+	SigProxy   bool
+}
+
+// Local is the engine on this machine.
+type Local struct {
+	cfg    Config
+	images Images
+	net    NetworkSetup
+	vols   *VolumeStore
+	events *EventLog
+}
+
+// New returns the local engine; images may be nil (then only --rootfs works).
+func New(cfg Config, images Images) (*Local, error) {
+	if images == nil {
+		images = noImages{}
+	}
+	if cfg.Self == "" {
+		cfg.Self, _ = os.Executable()
+	}
+	if cfg.Monitor == "" {
+		cfg.Monitor = filepath.Join(filepath.Dir(cfg.Self), "jinn-monitor")
+	}
+	for _, d := range []string{filepath.Join(cfg.Root, "containers"), filepath.Join(cfg.RunRoot, "containers")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	e := &Local{cfg: cfg, images: images, net: loopbackOnly{}}
+	e.vols = &VolumeStore{dir: filepath.Join(cfg.Root, "volumes"), inUse: e.volumeUsers}
+	e.events = &EventLog{path: filepath.Join(cfg.Root, "events.log")}
+	return e, nil
+}
+
+// SetNetwork replaces the network setup (the network package's).
+func (e *Local) SetNetwork(n NetworkSetup) { e.net = n }
+
+func (e *Local) List(context.Context) ([]*View, error)                { return e.list() }
+func (e *Local) Inspect(_ context.Context, ref string) (*View, error) { return e.inspect(ref) }
+func (e *Local) Volumes() *VolumeStore                                { return e.vols }
+func (e *Local) Events() *EventLog                                    { return e.events }

@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"errors"
+	"time"
+)
+
+// ImageConfig is the part of an image's OCI config a container starts from.
+type ImageConfig struct {
+	User         string
+	Env          []string
+	Entrypoint   []string
+	Cmd          []string
+	WorkingDir   string
+	Labels       map[string]string
+	StopSignal   string
+	Volumes      map[string]struct{}
+	ExposedPorts map[string]struct{}
+	Healthcheck  *Healthcheck
+}
+
+// Image is an image as the engine needs it.
+type Image struct {
+	ID       string // sha256:...
+	RepoTags []string
+	ChainID  string // of the top layer: the parent of the container's snapshot
+	Config   ImageConfig
+	Created  time.Time
+}
+
+// Mount is a mount as data (a snapshot's overlay).
+type Mount struct {
+	Type    string
+	Source  string
+	Options []string
+}
+
+// Images is the seam to the image store and the snapshotter: the engine
+// resolves references and gets a writable root filesystem as mounts.
+type Images interface {
+	// Get resolves a reference or id; ErrImageNotFound if absent.
+	Get(ref string) (*Image, error)
+	// Prepare makes the container's writable snapshot on the image's layers.
+	Prepare(key string, img *Image, opts map[string]string) ([]Mount, error)
+	// Mounts returns an existing snapshot's mounts (start after reboot).
+	Mounts(key string) ([]Mount, error)
+	// Remove deletes the snapshot; a missing one is not an error.
+	Remove(key string) error
+	// List lists every image (for system prune and ancestor filters).
+	List() ([]*Image, error)
+}
+
+// ErrImageNotFound is returned by Images.Get for an unknown reference.
+var ErrImageNotFound = errors.New("image not found")
+
+// noImages is the store when none is configured: every image is missing.
+type noImages struct{}
+
+func (noImages) Get(string) (*Image, error) { return nil, ErrImageNotFound }
+func (noImages) Prepare(string, *Image, map[string]string) ([]Mount, error) {
+	return nil, ErrImageNotFound
+}
+func (noImages) Mounts(string) ([]Mount, error) { return nil, ErrImageNotFound }
+func (noImages) Remove(string) error            { return nil }
+func (noImages) List() ([]*Image, error)        { return nil, nil }

@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+func (e *Local) markStopped(c *Container) {
+	os.WriteFile(filepath.Join(e.stateDir(c.ID), monitor.StopMarker), nil, 0o600)
+}
+
+// waitExit polls until the container no longer runs or d passes.
+func (e *Local) waitExit(c *Container, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		st := e.liveState(c)
+		if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitMonitor waits until the container's monitor has finished.
+func (e *Local) waitMonitor(c *Container, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		st, err := monitor.ReadState(e.stateDir(c.ID))
+		if err != nil || st.MonitorPid == 0 || !monitor.Alive(st.MonitorPid, st.MonitorStart) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Stop sends the stop signal, then SIGKILL after the timeout.
+func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st := e.liveState(c)
+	e.markStopped(c)
+	if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+		return nil
+	}
+	rt := e.runtimeFor(c)
+	if st.Status == "paused" {
+		rt.resume(c.ID)
+	}
+	t := 10
+	if c.Config.StopTimeout != nil {
+		t = *c.Config.StopTimeout
+	}
+	if timeout != nil {
+		t = *timeout
+	}
+	sig := c.Config.StopSignal
+	if sig == "" {
+		sig = "TERM"
+	}
+	if t != 0 {
+		if err := rt.kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
+			e.waitMonitor(c, 5*time.Second)
+			e.events.Add("container", "stop", c.ID, c.Name, c.Image)
+			return nil
+		}
+	}
+	rt.kill(c.ID, "KILL", true)
+	if !e.waitExit(c, 10*time.Second) {
+		return exitErr(ExitEngine, "cannot stop container %s: still running after SIGKILL", c.Name)
+	}
+	e.waitMonitor(c, 5*time.Second)
+	e.events.Add("container", "stop", c.ID, c.Name, c.Image)
+	return nil
+}
+
+func normSignal(s string) string {
+	s = strings.ToUpper(strings.TrimPrefix(strings.ToUpper(s), "SIG"))
+	return s
+}
+
+// Kill sends a signal to the container's init.
+func (e *Local) Kill(ctx context.Context, ref, sig string) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st := e.liveState(c)
+	if !running(st) {
+		return exitErr(ExitEngine, "Cannot kill container: %s: Container %s is not running", ref, c.ID)
+	}
+	if sig == "" {
+		sig = "KILL"
+	}
+	if _, ok := signalNumber(sig); !ok {
+		return exitErr(ExitEngine, "Invalid signal: %s", sig)
+	}
+	sig = normSignal(sig)
+	if sig == "KILL" || sig == "9" {
+		e.markStopped(c)
+	}
+	if err := e.runtimeFor(c).kill(c.ID, sig, false); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	e.events.Add("container", "kill", c.ID, c.Name, c.Image)
+	return nil
+}
+
+// Wait blocks until the container stops and returns its exit code.
+func (e *Local) Wait(ctx context.Context, ref string) (int, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		st := e.liveState(c)
+		if st.Status == "exited" || (st.Status == "created" && st.MonitorPid == 0 && !st.FinishedAt.IsZero()) {
+			e.waitMonitor(c, 5*time.Second)
+			st = e.liveState(c)
+			return st.ExitCode, nil
+		}
+		if _, err := os.Stat(e.containerDir(c.ID)); err != nil {
+			return 0, nil // removed (--rm)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Pause freezes the container through the runtime's pause.
+func (e *Local) Pause(ctx context.Context, ref string) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st := e.liveState(c)
+	if st.Status == "paused" {
+		return exitErr(ExitEngine, "Container %s is already paused", c.ID)
+	}
+	if st.Status != "running" {
+		return exitErr(ExitEngine, "Container %s is not running", c.ID)
+	}
+	if err := e.runtimeFor(c).pause(c.ID); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
+		if s.Status == "running" {
+			s.Status = "paused"
+		}
+	})
+	e.events.Add("container", "pause", c.ID, c.Name, c.Image)
+	return nil
+}
+
+// Unpause thaws a paused container.
+func (e *Local) Unpause(ctx context.Context, ref string) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	if st := e.liveState(c); st.Status != "paused" {
+		return exitErr(ExitEngine, "Container %s is not paused", c.ID)
+	}
+	if err := e.runtimeFor(c).resume(c.ID); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
+		if s.Status == "paused" {
+			s.Status = "running"
+		}
+	})
+	e.events.Add("container", "unpause", c.ID, c.Name, c.Image)
+	return nil
+}
+
+// Rename gives a container a new name.
+func (e *Local) Rename(ctx context.Context, ref, name string) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	name = strings.TrimPrefix(name, "/")
+	if !validName.MatchString(name) {
+		return exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	}
+	if name == c.Name {
+		return exitErr(ExitEngine, "Error when allocating new name: Renaming a container with the same name as its current name")
+	}
+	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := e.reserveName(name, c.ID); err != nil {
+		return err
+	}
+	old := c.Name
+	c.Name = name
+	if err := e.writeContainer(c); err != nil {
+		e.releaseName(name, c.ID)
+		return err
+	}
+	e.releaseName(old, c.ID)
+	e.events.Add("container", "rename", c.ID, c.Name, c.Image)
+	return nil
+}
+
+// Remove removes a container; force kills it first. Whatever state a killed
+// CLI or monitor left, Remove(force) cleans it up.
+func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) error {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st := e.liveState(c)
+	live := running(st) || (st.Status == "created" && st.MonitorPid != 0)
+	if live && !force {
+		if st.Status == "paused" {
+			return exitErr(ExitEngine, "cannot remove container \"/%s\": container is paused and must be unpaused first", c.Name)
+		}
+		return exitErr(ExitEngine, "cannot remove container \"/%s\": container is running: stop the container before removing or force remove", c.Name)
+	}
+	rt := e.runtimeFor(c)
+	if live {
+		e.markStopped(c)
+		rt.kill(c.ID, "KILL", true)
+		if st.Status == "paused" {
+			rt.resume(c.ID)
+		}
+		e.waitExit(c, 10*time.Second)
+		own, _ := monitor.ReadState(e.stateDir(c.ID))
+		if own != nil && own.MonitorPid != 0 && own.MonitorPid != os.Getppid() && !e.waitMonitor(c, 10*time.Second) {
+			// A stuck monitor: it is ours, end it by its pid.
+			if monitor.Alive(own.MonitorPid, own.MonitorStart) {
+				syscall.Kill(own.MonitorPid, syscall.SIGKILL)
+			}
+		}
+	}
+	if _, err := os.Stat(e.containerDir(c.ID)); errors.Is(err, os.ErrNotExist) {
+		return nil // its monitor removed it (--rm)
+	}
+	if err := rt.delete(c.ID); err != nil {
+		if s, serr := rt.state(c.ID); serr == nil && s.Status != "stopped" {
+			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
+		}
+	}
+	e.cleanup(c, volumes)
+	e.events.Add("container", "destroy", c.ID, c.Name, c.Image)
+	return nil
+}
+
+// cleanup removes everything a container owns; every step is idempotent.
+func (e *Local) cleanup(c *Container, volumes bool) {
+	e.unmountRootfs(c)
+	if c.Snapshot != "" {
+		e.images.Remove(c.Snapshot)
+	}
+	e.removeNetns(c)
+	if volumes {
+		for _, m := range c.Mounts {
+			if m.Type == "volume" && m.Anonymous {
+				e.vols.Remove(m.Name, true)
+			}
+		}
+	}
+	os.RemoveAll(e.stateDir(c.ID))
+	os.RemoveAll(e.containerDir(c.ID))
+	if c.Name != "" {
+		e.releaseName(c.Name, c.ID)
+	}
+}
+
+// Top lists the container's processes.
+func (e *Local) Top(ctx context.Context, ref string) ([]int, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	if st := e.liveState(c); !running(st) {
+		return nil, exitErr(ExitEngine, "Container %s is not running", c.ID)
+	}
+	pids, err := e.runtimeFor(c).ps(c.ID)
+	if err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
+	return pids, nil
+}
+
+// Prune removes every stopped container and what killed CLIs left behind.
+func (e *Local) Prune(ctx context.Context) ([]string, error) {
+	views, err := e.list()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, v := range views {
+		if running(v.State) || (v.State.Status == "created" && v.State.MonitorPid != 0) {
+			continue
+		}
+		if err := e.Remove(ctx, v.ID, true, false); err == nil {
+			removed = append(removed, v.ID)
+		}
+	}
+	// Leftovers without a config: a create killed before it wrote one.
+	for _, base := range []string{filepath.Join(e.cfg.Root, "containers"), filepath.Join(e.cfg.RunRoot, "containers")} {
+		ents, _ := os.ReadDir(base)
+		for _, d := range ents {
+			if _, err := os.Stat(filepath.Join(e.containerDir(d.Name()), "config.json")); err == nil {
+				continue
+			}
+			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
+				e.cleanup(&Container{ID: d.Name(), Snapshot: "jinn-" + d.Name()}, false)
+			}
+		}
+	}
+	ents, _ := os.ReadDir(e.namesDir())
+	for _, d := range ents {
+		t, err := os.Readlink(filepath.Join(e.namesDir(), d.Name()))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(e.containerDir(t)); errors.Is(err, os.ErrNotExist) {
+			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
+				os.Remove(filepath.Join(e.namesDir(), d.Name()))
+			}
+		}
+	}
+	return removed, nil
+}
+
+var signals = map[string]int{
+	"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "BUS": 7, "FPE": 8, "KILL": 9,
+	"USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15, "STKFLT": 16,
+	"CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22, "URG": 23,
+	"XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29, "PWR": 30, "SYS": 31,
+}
+
+func signalNumber(s string) (int, bool) {
+	s = normSignal(s)
+	if n, ok := signals[s]; ok {
+		return n, true
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && n > 0 && n < 65 {
+		return n, true
+	}
+	return 0, false
+}

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// rootPath is where the container's root filesystem is seen from the host.
+func (e *Local) rootPath(c *Container) string {
+	if c.Rootfs != "" {
+		return c.Rootfs
+	}
+	return e.rootfsDir(c.ID)
+}
+
+func isMountpoint(dir string) bool {
+	var a, b unix.Stat_t
+	if unix.Lstat(dir, &a) != nil || unix.Lstat(dir+"/..", &b) != nil {
+		return false
+	}
+	if a.Dev != b.Dev {
+		return true
+	}
+	// Same device (e.g. a bind of the same fs): compare with the parent's mount id.
+	return false
+}
+
+// mountRootfs mounts the container's snapshot at its rootfs dir (again
+// after a reboot emptied the run root).
+func (e *Local) mountRootfs(c *Container) error {
+	if c.Snapshot == "" {
+		return nil
+	}
+	dir := e.rootfsDir(c.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if isMountpoint(dir) {
+		return nil
+	}
+	mounts, err := e.images.Mounts(c.Snapshot)
+	if err != nil {
+		return fmt.Errorf("snapshot of %s: %w", c.ID, err)
+	}
+	for _, m := range mounts {
+		var flags uintptr
+		var data []string
+		for _, o := range m.Options {
+			switch o {
+			case "ro":
+				flags |= unix.MS_RDONLY
+			case "rbind":
+				flags |= unix.MS_BIND | unix.MS_REC
+			case "bind":
+				flags |= unix.MS_BIND
+			default:
+				data = append(data, o)
+			}
+		}
+		if err := unix.Mount(m.Source, dir, m.Type, flags, strings.Join(data, ",")); err != nil {
+			return fmt.Errorf("mount %s root filesystem on %s: %w", m.Type, dir, err)
+		}
+	}
+	return nil
+}
+
+func (e *Local) unmountRootfs(c *Container) {
+	if c.Snapshot == "" {
+		return
+	}
+	dir := e.rootfsDir(c.ID)
+	for i := 0; i < 8; i++ {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+// Start starts a container. Without streams it returns once the container
+// runs (its monitor holds it); with streams it attaches first, starts, and
+// returns the container's exit code when it ends (or 0 on detach).
+func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return 0, err
+	}
+	st := e.liveState(c)
+	switch st.Status {
+	case "running", "restarting":
+		if a != nil {
+			return e.attach(c, a, false)
+		}
+		return 0, nil
+	case "paused":
+		return 0, exitErr(ExitEngine, "cannot start a paused container, try unpause instead")
+	case "created":
+		if st.MonitorPid != 0 {
+			// A monitor holds the created container already (its starter died).
+			if err := e.runtimeFor(c).start(c.ID); err != nil {
+				return 0, &ExitError{Code: ExitEngine, Err: err}
+			}
+			e.markRunning(c)
+			return 0, nil
+		}
+	}
+	if err := e.prepareStart(c); err != nil {
+		if a != nil && c.Host.AutoRemove {
+			e.Remove(ctx, c.ID, true, true)
+		}
+		return 0, err
+	}
+	attach := a != nil
+	if err := e.spawnMonitor(c, !attach); err != nil {
+		if c.Host.AutoRemove {
+			e.Remove(ctx, c.ID, true, true)
+		}
+		return 0, err
+	}
+	if !attach {
+		e.events.Add("container", "start", c.ID, c.Name, c.Image)
+		return 0, nil
+	}
+	// Attach before the container runs so no output is missed.
+	return e.attach(c, a, true)
+}
+
+func (e *Local) markRunning(c *Container) {
+	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
+		if s.Status == "created" {
+			s.Status, s.StartedAt = "running", time.Now().UTC()
+		}
+	})
+}
+
+// prepareStart writes the bundle: rootfs mounted, netns made, spec written,
+// and checks that the command can run (docker's 126/127).
+func (e *Local) prepareStart(c *Container) error {
+	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
+		return err
+	}
+	if err := e.mountRootfs(c); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	root := e.rootPath(c)
+	user, err := resolveUser(root, c.Config.User)
+	if err != nil {
+		return exitErr(ExitEngine, "unable to find user %s: %v", c.Config.User, err)
+	}
+	env := containerEnv(c.Config.Hostname, c.Config.Tty, user.Home, nil, c.Config.Env)
+	cwd := c.Config.WorkingDir
+	if cwd == "" {
+		cwd = "/"
+	}
+	var skip []string
+	for _, m := range c.Mounts {
+		skip = append(skip, m.Destination)
+	}
+	if err := checkExecutable(root, c.Path, cwd, env, skip); err != nil {
+		var ee *ExitError
+		if ok := asExit(err, &ee); ok {
+			return &ExitError{Code: ee.Code, Err: fmt.Errorf("failed to create task for container: %w", ee.Err)}
+		}
+		return err
+	}
+	netns, err := e.makeNetns(c)
+	if err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	if err := writeEtcFiles(e.containerDir(c.ID), c.Config.Hostname); err != nil {
+		return err
+	}
+	spec, err := buildSpec(&specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)})
+	if err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "config.json"), spec); err != nil {
+		return err
+	}
+	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
+		p := *spec.Process
+		p.Terminal = false
+		p.Args = healthArgs(hc.Test)
+		if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "health.json"), &p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func healthArgs(test []string) []string {
+	if len(test) == 0 {
+		return nil
+	}
+	switch test[0] {
+	case "CMD":
+		return test[1:]
+	case "CMD-SHELL":
+		return []string{"/bin/sh", "-c", strings.Join(test[1:], " ")}
+	}
+	return test
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return monitor.WriteFileAtomic(path, b, 0o600)
+}
+
+func asExit(err error, target **ExitError) bool {
+	e, ok := err.(*ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// monitorConfig is what the container's monitor is told.
+func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
+	rt := e.runtimeFor(c)
+	mc := &monitor.Config{
+		ID:          c.ID,
+		Runtime:     rt.path,
+		RuntimeArgs: []string{"--root", rt.root},
+		Bundle:      e.bundleDir(c.ID),
+		StateDir:    e.stateDir(c.ID),
+		LogPath:     c.LogPath,
+		Tty:         c.Config.Tty,
+		Stdin:       c.Config.OpenStdin,
+		Start:       start,
+		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
+		OOMFiles: []string{
+			"/sys/fs/cgroup/memory/jinn/" + c.ID + "/memory.oom_control",
+			"/sys/fs/cgroup/jinn/" + c.ID + "/memory.events",
+		},
+	}
+	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
+		mc.LogMaxSize, _ = ParseBytes(v)
+	}
+	if v := c.Host.LogConfig.Config["max-file"]; v != "" {
+		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)
+	}
+	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
+		h := &monitor.Health{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
+		if h.Interval <= 0 {
+			h.Interval = 30 * time.Second
+		}
+		if h.Timeout <= 0 {
+			h.Timeout = 30 * time.Second
+		}
+		if h.Retries <= 0 {
+			h.Retries = 3
+		}
+		mc.Health = h
+	}
+	if c.Host.AutoRemove {
+		mc.Cleanup = []string{e.cfg.Self, "--root", e.cfg.Root, "--runroot", e.cfg.RunRoot, "rm", "-f", "-v", c.ID}
+	}
+	return mc
+}
+
+// spawnMonitor starts the container's monitor, detached in its own
+// session, and waits for its word that the runtime's create (and start,
+// when start) worked.
+func (e *Local) spawnMonitor(c *Container, start bool) error {
+	sd := e.stateDir(c.ID)
+	os.Remove(filepath.Join(sd, monitor.StopMarker))
+	mc := e.monitorConfig(c, start)
+	cfgPath := filepath.Join(sd, monitor.ConfigFile)
+	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
+		return err
+	}
+	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {
+		restarts := s.RestartCount
+		*s = monitor.State{Status: "created", RestartCount: restarts}
+	}); err != nil {
+		return err
+	}
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer syncR.Close()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	cmd := exec.Command(e.cfg.Monitor, cfgPath)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.ExtraFiles = []*os.File{syncW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		syncW.Close()
+		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)
+	}
+	syncW.Close()
+	monPid := cmd.Process.Pid
+	// Record the monitor at once: a CLI killed from here on leaves a state
+	// that names the monitor.
+	monitor.UpdateState(sd, func(s *monitor.State) {
+		if s.MonitorPid == 0 {
+			s.MonitorPid, s.MonitorStart = monPid, monitor.ProcStart(monPid)
+		}
+	})
+	line, _ := bufio.NewReader(syncR).ReadString('\n')
+	line = strings.TrimSpace(line)
+	go cmd.Wait() // reap it if it ends while we live
+	if strings.HasPrefix(line, "ok") {
+		return nil
+	}
+	msg := strings.TrimPrefix(line, "error ")
+	if msg == "" {
+		msg = "monitor exited without a word"
+	}
+	return runtimeExitError(msg)
+}
+
+// runtimeExitError maps a runtime's create/start failure to docker's code.
+func runtimeExitError(msg string) error {
+	code := ExitEngine
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory") && strings.Contains(msg, `exec: "`):
+		code = ExitNotFound
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, `exec: "`):
+		code = ExitCannotRun
+	}
+	return &ExitError{Code: code, Err: fmt.Errorf("OCI runtime create failed: %s", msg)}
+}
+
+// ensure specs is used for health process type.
+var _ = specs.Process{}

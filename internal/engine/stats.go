@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"golang.org/x/sys/unix"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Stats is one sample of a container's resource use, from its cgroup.
+type Stats struct {
+	Read     time.Time
+	CPUNanos uint64 // cumulative CPU time
+	MemUsage uint64
+	MemLimit uint64
+	Pids     uint64
+	BlkRead  uint64
+	BlkWrite uint64
+	NetRx    uint64
+	NetTx    uint64
+}
+
+// cgroupFile finds a file of the container's cgroup on v1 (controller
+// dir) or v2 (unified).
+func cgroupFile(id, v1ctl, v1file, v2file string) string {
+	p := filepath.Join("/sys/fs/cgroup", v1ctl, "jinn", id, v1file)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return filepath.Join("/sys/fs/cgroup/jinn", id, v2file)
+}
+
+func readUint(path string) uint64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "max" {
+		return 0
+	}
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
+}
+
+func readKeyed(path, key string) uint64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == key {
+			n, _ := strconv.ParseUint(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// Stats samples the container's cgroup.
+func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stats{Read: time.Now()}
+	if st := e.liveState(c); !running(st) {
+		return s, nil
+	}
+	id := c.ID
+	if p := cgroupFile(id, "cpuacct", "cpuacct.usage", "cpu.stat"); strings.HasSuffix(p, "cpuacct.usage") {
+		s.CPUNanos = readUint(p)
+	} else {
+		s.CPUNanos = readKeyed(p, "usage_usec") * 1000
+	}
+	if p := cgroupFile(id, "memory", "memory.usage_in_bytes", "memory.current"); strings.HasSuffix(p, "usage_in_bytes") {
+		// Docker subtracts the page cache (total_inactive_file).
+		use := readUint(p)
+		inactive := readKeyed(filepath.Join(filepath.Dir(p), "memory.stat"), "total_inactive_file")
+		if inactive < use {
+			use -= inactive
+		}
+		s.MemUsage = use
+		s.MemLimit = readUint(filepath.Join(filepath.Dir(p), "memory.limit_in_bytes"))
+	} else {
+		s.MemUsage = readUint(p)
+		s.MemLimit = readUint(filepath.Join(filepath.Dir(p), "memory.max"))
+	}
+	if host := hostMemory(); s.MemLimit == 0 || s.MemLimit > host {
+		s.MemLimit = host
+	}
+	s.Pids = readUint(cgroupFile(id, "pids", "pids.current", "pids.current"))
+	if b, err := os.ReadFile(cgroupFile(id, "blkio", "blkio.throttle.io_service_bytes", "io.stat")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 3 && f[1] == "Read" {
+				n, _ := strconv.ParseUint(f[2], 10, 64)
+				s.BlkRead += n
+			}
+			if len(f) == 3 && f[1] == "Write" {
+				n, _ := strconv.ParseUint(f[2], 10, 64)
+				s.BlkWrite += n
+			}
+		}
+	}
+	return s, nil
+}
+
+func hostMemory() uint64 {
+	return readKeyed("/proc/meminfo", "MemTotal:") * 1024
+}
+
+func timeOf(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }

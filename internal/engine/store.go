@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+// Config says where the engine keeps its files and what it runs.
+type Config struct {
+	Root    string // /var/lib/jinn: container configs, logs, names, volumes
+	RunRoot string // /run/jinn: state, bundles, rootfs mounts, sockets
+	Runtime string // default OCI runtime: a name in PATH or a path
+	Monitor string // jinn-monitor binary
+	Self    string // the jinn binary, for the monitor's --rm cleanup
+}
+
+func (e *Local) containerDir(id string) string { return filepath.Join(e.cfg.Root, "containers", id) }
+func (e *Local) stateDir(id string) string     { return filepath.Join(e.cfg.RunRoot, "containers", id) }
+func (e *Local) namesDir() string              { return filepath.Join(e.cfg.Root, "names") }
+func (e *Local) bundleDir(id string) string    { return filepath.Join(e.stateDir(id), "bundle") }
+func (e *Local) rootfsDir(id string) string    { return filepath.Join(e.stateDir(id), "rootfs") }
+func (e *Local) runtimeRoot(rt string) string {
+	return filepath.Join(e.cfg.RunRoot, "runtime", filepath.Base(rt))
+}
+
+func newID() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// reserveName claims a name atomically: a symlink names/NAME → id, which
+// creation makes exclusive without a global lock.
+func (e *Local) reserveName(name, id string) error {
+	if err := os.MkdirAll(e.namesDir(), 0o700); err != nil {
+		return err
+	}
+	err := os.Symlink(id, filepath.Join(e.namesDir(), name))
+	if errors.Is(err, os.ErrExist) {
+		other, _ := os.Readlink(filepath.Join(e.namesDir(), name))
+		if _, serr := os.Stat(e.containerDir(other)); serr != nil && other != id {
+			// A stale reservation of a container that never came to be
+			// (its creator was killed): take it over.
+			os.Remove(filepath.Join(e.namesDir(), name))
+			return e.reserveName(name, id)
+		}
+		return exitErr(ExitEngine, "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", name, other)
+	}
+	return err
+}
+
+func (e *Local) releaseName(name, id string) {
+	p := filepath.Join(e.namesDir(), name)
+	if t, err := os.Readlink(p); err == nil && t == id {
+		os.Remove(p)
+	}
+}
+
+// generateName picks a free docker-style name.
+func (e *Local) generateName(id string) (string, error) {
+	for i := 0; i < 20; i++ {
+		var b [2]byte
+		rand.Read(b[:])
+		name := adjectives[int(b[0])%len(adjectives)] + "_" + nouns[int(b[1])%len(nouns)]
+		if i > 3 {
+			name += fmt.Sprintf("%d", int(b[0])%10+i)
+		}
+		err := e.reserveName(name, id)
+		if err == nil {
+			return name, nil
+		}
+		var ee *ExitError
+		if !errors.As(err, &ee) {
+			return "", err
+		}
+	}
+	return "", errors.New("could not find a free container name")
+}
+
+func (e *Local) writeContainer(c *Container) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return monitor.WriteFileAtomic(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
+}
+
+func (e *Local) readContainer(id string) (*Container, error) {
+	b, err := os.ReadFile(filepath.Join(e.containerDir(id), "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Container{}
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("parse config of %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// ids lists every container, oldest first.
+func (e *Local) ids() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(e.cfg.Root, "containers"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, d := range ents {
+		if d.IsDir() && len(d.Name()) == 64 {
+			ids = append(ids, d.Name())
+		}
+	}
+	return ids, nil
+}
+
+// Lookup finds a container by full id, name, or unique id prefix.
+func (e *Local) Lookup(ref string) (*Container, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return nil, exitErr(ExitEngine, "No such container: %s", ref)
+	}
+	if t, err := os.Readlink(filepath.Join(e.namesDir(), ref)); err == nil {
+		if c, err := e.readContainer(t); err == nil {
+			return c, nil
+		}
+	}
+	if len(ref) == 64 {
+		if c, err := e.readContainer(ref); err == nil {
+			return c, nil
+		}
+	}
+	ids, err := e.ids()
+	if err != nil {
+		return nil, err
+	}
+	var match []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) {
+			match = append(match, id)
+		}
+	}
+	if len(match) == 1 {
+		if c, err := e.readContainer(match[0]); err == nil {
+			return c, nil
+		}
+	}
+	if len(match) > 1 {
+		return nil, exitErr(ExitEngine, "multiple IDs found with provided prefix: %s", ref)
+	}
+	return nil, &ExitError{Code: ExitEngine, Err: fmt.Errorf("No such container: %s: %w", ref, ErrNotFound)}
+}
+
+// List returns every container with its live state, newest first.
+func (e *Local) list() ([]*View, error) {
+	ids, err := e.ids()
+	if err != nil {
+		return nil, err
+	}
+	var out []*View
+	for _, id := range ids {
+		c, err := e.readContainer(id)
+		if err != nil {
+			continue // being created or removed right now
+		}
+		out = append(out, &View{Container: c, State: e.liveState(c)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// Inspect returns one container with its live state.
+func (e *Local) inspect(ref string) (*View, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	return &View{Container: c, State: e.liveState(c)}, nil
+}

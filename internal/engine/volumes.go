@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+// Volume is a named volume: a directory under <root>/volumes/NAME/_data.
+type Volume struct {
+	Name       string            `json:"Name"`
+	Driver     string            `json:"Driver"`
+	Mountpoint string            `json:"Mountpoint"`
+	CreatedAt  time.Time         `json:"CreatedAt"`
+	Labels     map[string]string `json:"Labels"`
+	Scope      string            `json:"Scope"`
+	Options    map[string]string `json:"Options"`
+	Anonymous  bool              `json:"-"`
+}
+
+// VolumeStore keeps named volumes.
+type VolumeStore struct {
+	dir   string
+	inUse func(name string) []string // container ids using it
+}
+
+func (v *VolumeStore) dataDir(name string) string { return filepath.Join(v.dir, name, "_data") }
+
+// Create makes a volume; an existing one is returned as is.
+func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bool) (*Volume, error) {
+	if name == "" {
+		name = newID()
+		anonymous = true
+	}
+	if !validName.MatchString(name) {
+		return nil, exitErr(ExitEngine, "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name, name)
+	}
+	if vol, err := v.Get(name); err == nil {
+		return vol, nil
+	}
+	if err := os.MkdirAll(v.dataDir(name), 0o755); err != nil {
+		return nil, err
+	}
+	vol := &Volume{Name: name, Driver: "local", Mountpoint: v.dataDir(name), CreatedAt: time.Now().UTC().Truncate(time.Second),
+		Labels: labels, Scope: "local", Options: map[string]string{}, Anonymous: anonymous}
+	if vol.Labels == nil {
+		vol.Labels = map[string]string{}
+	}
+	if anonymous {
+		vol.Labels["com.docker.volume.anonymous"] = ""
+	}
+	b, _ := json.Marshal(vol)
+	if err := monitor.WriteFileAtomic(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
+		return nil, err
+	}
+	return vol, nil
+}
+
+// Get returns one volume.
+func (v *VolumeStore) Get(name string) (*Volume, error) {
+	vol := &Volume{}
+	if err := readJSON(filepath.Join(v.dir, name, "volume.json"), vol); err != nil {
+		return nil, exitErr(ExitEngine, "get %s: no such volume", name)
+	}
+	_, vol.Anonymous = vol.Labels["com.docker.volume.anonymous"]
+	return vol, nil
+}
+
+// List returns every volume by name.
+func (v *VolumeStore) List() ([]*Volume, error) {
+	ents, err := os.ReadDir(v.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	var out []*Volume
+	for _, d := range ents {
+		if vol, err := v.Get(d.Name()); err == nil {
+			out = append(out, vol)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Remove deletes a volume unless a container uses it (force: anyway).
+func (v *VolumeStore) Remove(name string, force bool) error {
+	if _, err := v.Get(name); err != nil {
+		return err
+	}
+	if users := v.inUse(name); len(users) > 0 && !force {
+		return exitErr(ExitEngine, "remove %s: volume is in use - [%s]", name, users[0])
+	}
+	return os.RemoveAll(filepath.Join(v.dir, name))
+}
+
+// Prune removes unused anonymous volumes (all unused ones with all).
+func (v *VolumeStore) Prune(all bool) ([]string, error) {
+	vols, err := v.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, vol := range vols {
+		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(v.dir, vol.Name)); err != nil {
+			return out, fmt.Errorf("remove volume %s: %w", vol.Name, err)
+		}
+		out = append(out, vol.Name)
+	}
+	return out, nil
+}
+
+func (e *Local) volumeUsers(name string) []string {
+	views, _ := e.list()
+	var out []string
+	for _, v := range views {
+		for _, m := range v.Mounts {
+			if m.Type == "volume" && m.Name == name {
+				out = append(out, v.ID)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,272 @@
+package monitor
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// Attach protocol on attach.sock: frames of [type byte][uint32 BE length][payload].
+// Monitor → client: FrameStdout, FrameStderr, FrameExit (payload: decimal exit code).
+// Client → monitor: FrameStdin, FrameCloseStdin, FrameResize (rows, cols as uint16 BE).
+const (
+	FrameStdin      = 0
+	FrameStdout     = 1
+	FrameStderr     = 2
+	FrameExit       = 3
+	FrameCloseStdin = 4
+	FrameResize     = 5
+	FrameStart      = 6 // client → monitor: start the created container
+	FrameStarted    = 7 // monitor → client: payload empty, or the error
+)
+
+// WriteFrame writes one frame.
+func WriteFrame(w io.Writer, typ byte, p []byte) error {
+	var h [5]byte
+	h[0] = typ
+	binary.BigEndian.PutUint32(h[1:], uint32(len(p)))
+	if _, err := w.Write(append(h[:], p...)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ReadFrame reads one frame; payloads over 1 MiB are refused.
+func ReadFrame(r io.Reader) (byte, []byte, error) {
+	var h [5]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(h[1:])
+	if n > 1<<20 {
+		return 0, nil, errors.New("attach: frame too large")
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, nil, err
+	}
+	return h[0], p, nil
+}
+
+// hub fans the container's output out to attached clients and feeds their
+// input to the container.
+type hub struct {
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	stdin   *os.File // pipe write end or pty master; nil without -i/-t
+	tty     bool
+	exited  bool
+	code    int
+	startCh chan *client // start requests from clients
+}
+
+type client struct {
+	f   *os.File
+	out chan []byte
+}
+
+func newHub() *hub {
+	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4)}
+}
+
+// reply sends one frame to one client.
+func (h *hub) reply(c *client, typ byte, p []byte) {
+	fr := make([]byte, 5+len(p))
+	fr[0] = typ
+	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
+	copy(fr[5:], p)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; ok {
+		select {
+		case c.out <- fr:
+		default:
+		}
+	}
+}
+
+func (h *hub) setStdin(f *os.File, tty bool) {
+	h.mu.Lock()
+	h.stdin, h.tty = f, tty
+	h.mu.Unlock()
+}
+
+// broadcast sends a frame to every client; a client that cannot keep up is
+// dropped rather than stalling the container.
+func (h *hub) broadcast(typ byte, p []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) == 0 {
+		return
+	}
+	fr := make([]byte, 5+len(p))
+	fr[0] = typ
+	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
+	copy(fr[5:], p)
+	for c := range h.clients {
+		select {
+		case c.out <- fr:
+		default:
+			delete(h.clients, c)
+			close(c.out)
+		}
+	}
+}
+
+// finish sends the exit code to every client and closes them.
+func (h *hub) finish(code int) {
+	h.mu.Lock()
+	h.exited, h.code = true, code
+	cs := h.clients
+	h.clients = map[*client]struct{}{}
+	h.mu.Unlock()
+	for c := range cs {
+		fr := make([]byte, 5)
+		fr[0] = FrameExit
+		p := []byte(itoa(code))
+		binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
+		c.out <- append(fr, p...)
+		close(c.out)
+	}
+}
+
+// listen serves attach.sock without the net package: a non-blocking socket
+// wrapped in os.File uses the runtime poller.
+func (h *hub) listen(dir, name string) error {
+	os.Remove(dir + "/" + name)
+	path, done, err := ShortPath(dir, name)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	if err := syscall.Listen(fd, 16); err != nil {
+		syscall.Close(fd)
+		return err
+	}
+	lf := os.NewFile(uintptr(fd), name)
+	rc, err := lf.SyscallConn()
+	if err != nil {
+		return err
+	}
+	go func() {
+		for {
+			var nfd int
+			var aerr error
+			err := rc.Read(func(s uintptr) bool {
+				nfd, _, aerr = syscall.Accept4(int(s), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+				return aerr != syscall.EAGAIN
+			})
+			if err != nil {
+				return
+			}
+			if aerr != nil {
+				continue
+			}
+			h.serve(os.NewFile(uintptr(nfd), "attach"))
+		}
+	}()
+	return nil
+}
+
+func (h *hub) serve(f *os.File) {
+	c := &client{f: f, out: make(chan []byte, 512)}
+	h.mu.Lock()
+	if h.exited {
+		code := h.code
+		h.mu.Unlock()
+		WriteFrame(f, FrameExit, []byte(itoa(code)))
+		f.Close()
+		return
+	}
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+	go func() {
+		for fr := range c.out {
+			if _, err := f.Write(fr); err != nil {
+				break
+			}
+		}
+		f.Close()
+	}()
+	go func() {
+		for {
+			typ, p, err := ReadFrame(f)
+			if err != nil {
+				h.mu.Lock()
+				if _, ok := h.clients[c]; ok {
+					delete(h.clients, c)
+					close(c.out)
+				}
+				h.mu.Unlock()
+				return
+			}
+			h.mu.Lock()
+			in, tty := h.stdin, h.tty
+			h.mu.Unlock()
+			switch typ {
+			case FrameStart:
+				select {
+				case h.startCh <- c:
+				default:
+				}
+			case FrameStdin:
+				if in != nil {
+					in.Write(p)
+				}
+			case FrameCloseStdin:
+				if in != nil && !tty {
+					in.Close()
+					h.setStdin(nil, false)
+				}
+			case FrameResize:
+				if in != nil && tty && len(p) == 4 {
+					setWinsize(in, binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:]))
+				}
+			}
+		}
+	}()
+}
+
+func itoa(n int) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// ShortPath returns a path for dir/name under the 108-byte limit of unix
+// socket addresses: /proc/PID/fd/N/name with an O_PATH fd of dir, valid
+// (for this and other processes) until done is called.
+func ShortPath(dir, name string) (string, func(), error) {
+	fd, err := syscall.Open(dir, 0x200000 /* O_PATH */ |syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	return "/proc/" + itoa(os.Getpid()) + "/fd/" + itoa(fd) + "/" + name, func() { syscall.Close(fd) }, nil
+}

@@ -1,0 +1,160 @@
+package monitor
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// jsonLog writes docker's json-file log format, one JSON object per line:
+// {"log":"text\n","stream":"stdout","time":"RFC3339Nano"}, rotating the file
+// at maxSize into at most maxFiles files (path, path.1, ...).
+type jsonLog struct {
+	mu       sync.Mutex
+	path     string
+	f        *os.File
+	size     int64
+	maxSize  int64
+	maxFiles int
+	buf      []byte
+}
+
+func openJSONLog(path string, maxSize int64, maxFiles int) (*jsonLog, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, errors.New("open log " + path + ": " + err.Error())
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if maxFiles < 1 {
+		maxFiles = 1
+	}
+	return &jsonLog{path: path, f: f, size: st.Size(), maxSize: maxSize, maxFiles: maxFiles}, nil
+}
+
+// writeLine logs one line (with its newline, if it had one).
+func (l *jsonLog) writeLine(stream string, line []byte, t time.Time) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buf[:0]
+	b = append(b, `{"log":"`...)
+	b = appendJSONString(b, line)
+	b = append(b, `","stream":"`...)
+	b = append(b, stream...)
+	b = append(b, `","time":"`...)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, "\"}\n"...)
+	l.buf = b
+	if l.maxSize > 0 && l.size > 0 && l.size+int64(len(b)) > l.maxSize {
+		l.rotate()
+	}
+	n, _ := l.f.Write(b)
+	l.size += int64(n)
+}
+
+func (l *jsonLog) rotate() {
+	l.f.Close()
+	if l.maxFiles > 1 {
+		for i := l.maxFiles - 1; i > 1; i-- {
+			os.Rename(l.path+"."+itoa(i-1), l.path+"."+itoa(i))
+		}
+		os.Rename(l.path, l.path+".1")
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		l.f = nil
+		return
+	}
+	l.f, l.size = f, 0
+}
+
+func (l *jsonLog) close() {
+	if l != nil && l.f != nil {
+		l.f.Close()
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString escapes s for a JSON string body; invalid UTF-8 becomes
+// U+FFFD as encoding/json does.
+func appendJSONString(b, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return b
+}
+
+// lineSplitter turns a stream of chunks into lines for the log; a line
+// longer than 16 KiB is cut, like docker's.
+type lineSplitter struct {
+	stream string
+	log    *jsonLog
+	part   []byte
+}
+
+func (s *lineSplitter) write(p []byte) {
+	now := time.Now()
+	for len(p) > 0 {
+		i := 0
+		for i < len(p) && p[i] != '\n' {
+			i++
+		}
+		if i == len(p) {
+			s.part = append(s.part, p...)
+			if len(s.part) >= 16*1024 {
+				s.log.writeLine(s.stream, s.part, now)
+				s.part = s.part[:0]
+			}
+			return
+		}
+		line := p[:i+1]
+		if len(s.part) > 0 {
+			s.part = append(s.part, line...)
+			line = s.part
+		}
+		s.log.writeLine(s.stream, line, now)
+		s.part = s.part[:0]
+		p = p[i+1:]
+	}
+}
+
+func (s *lineSplitter) flush() {
+	if len(s.part) > 0 {
+		s.log.writeLine(s.stream, s.part, time.Now())
+		s.part = s.part[:0]
+	}
+}

@@ -1,0 +1,376 @@
+package monitor
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type monitor struct {
+	cfg    *Config
+	r      *reaper
+	hub    *hub
+	log    *jsonLog
+	devnul *os.File
+}
+
+// Run is the monitor's main: sync is the pipe to the engine (may be nil).
+func Run(cfg *Config, sync *os.File) int {
+	// The container's init is reparented to us when the runtime's create exits.
+	syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0)
+	// Best effort: lowering needs CAP_SYS_RESOURCE. The container's own
+	// value is set in its spec (process.oomScoreAdj), not inherited from us.
+	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
+
+	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub()}
+	fail := func(err error) int {
+		if sync != nil {
+			sync.WriteString("error " + oneLine(err.Error()) + "\n")
+			sync.Close()
+		}
+		UpdateState(cfg.StateDir, func(s *State) {
+			s.Status, s.Error, s.MonitorPid, s.FinishedAt = "exited", err.Error(), 0, time.Now().UTC()
+			s.ExitCode = 125
+		})
+		m.runtime("delete", "--force", cfg.ID)
+		return 1
+	}
+	var err error
+	if m.devnul, err = os.Open(os.DevNull); err != nil {
+		return fail(err)
+	}
+	if m.log, err = openJSONLog(cfg.LogPath, cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+		return fail(err)
+	}
+	defer m.log.close()
+	if err := m.hub.listen(cfg.StateDir, AttachSock); err != nil {
+		return fail(errors.New("listen on attach socket: " + err.Error()))
+	}
+
+	restarts, backoff := 0, 100*time.Millisecond
+	start := cfg.Start
+	for {
+		pid, io, err := m.create()
+		if err != nil {
+			if sync != nil {
+				return fail(err)
+			}
+			// A restart that fails to create ends the container.
+			UpdateState(cfg.StateDir, func(s *State) { s.Status, s.Error = "exited", err.Error() })
+			break
+		}
+		oomBase := m.oomCount()
+		UpdateState(cfg.StateDir, func(s *State) {
+			s.Pid, s.MonitorPid, s.MonitorStart = pid, os.Getpid(), ProcStart(os.Getpid())
+			s.Error = ""
+			if s.Status == "" || s.Status == "restarting" {
+				s.Status = "created"
+			}
+		})
+		exitCh := m.r.wait(pid)
+		if start {
+			if err := m.runtime("start", cfg.ID); err != nil {
+				if sync != nil {
+					return fail(err)
+				}
+			}
+			UpdateState(cfg.StateDir, func(s *State) {
+				s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
+			})
+		}
+		if sync != nil {
+			sync.WriteString("ok " + itoa(pid) + "\n")
+			sync.Close()
+			sync = nil
+		}
+		var ws syscall.WaitStatus
+		if !start {
+			// Created for an attached start: the client asks once it is
+			// attached, so start and delete never race.
+			select {
+			case c := <-m.hub.startCh:
+				if err := m.runtime("start", cfg.ID); err != nil {
+					m.hub.reply(c, FrameStarted, []byte(err.Error()))
+				} else {
+					UpdateState(cfg.StateDir, func(s *State) {
+						s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
+					})
+					m.hub.reply(c, FrameStarted, nil)
+				}
+			case ws = <-exitCh:
+				exitCh = nil
+			}
+		}
+		if exitCh != nil {
+			stopHealth := m.startHealth(pid)
+			ws = <-exitCh
+			stopHealth()
+		}
+		finished := time.Now().UTC()
+		io.wait(2 * time.Second)
+		code := exitCode(ws)
+		oom := m.oomCount() > oomBase
+		st, _ := UpdateState(cfg.StateDir, func(s *State) {
+			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = "exited", code, oom, finished, 0
+		})
+		if !m.shouldRestart(code, restarts, st) {
+			break
+		}
+		m.runtime("delete", "--force", cfg.ID)
+		restarts++
+		UpdateState(cfg.StateDir, func(s *State) { s.Status = "restarting"; s.RestartCount = restarts })
+		if time.Since(st.StartedAt) > 10*time.Second {
+			backoff = 100 * time.Millisecond
+		}
+		time.Sleep(backoff)
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+		if _, err := os.Stat(filepath.Join(cfg.StateDir, StopMarker)); err == nil {
+			UpdateState(cfg.StateDir, func(s *State) { s.Status = "exited" })
+			break
+		}
+		start = true
+	}
+	m.runtime("delete", "--force", cfg.ID)
+	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+	st, _ := ReadState(cfg.StateDir)
+	if len(cfg.Cleanup) > 0 {
+		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul})
+	}
+	code := 0
+	if st != nil {
+		code = st.ExitCode
+	}
+	m.hub.finish(code)
+	// Give attached clients a moment to read the exit frame.
+	time.Sleep(20 * time.Millisecond)
+	return 0
+}
+
+func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
+	if _, err := os.Stat(filepath.Join(m.cfg.StateDir, StopMarker)); err == nil {
+		return false
+	}
+	switch m.cfg.Restart.Name {
+	case "always", "unless-stopped":
+		return true
+	case "on-failure":
+		return code != 0 && (m.cfg.Restart.Max <= 0 || restarts < m.cfg.Restart.Max)
+	}
+	return false
+}
+
+// runtime runs the OCI runtime with the monitor's global args; on failure
+// the error holds what the runtime printed.
+func (m *monitor) runtime(args ...string) error {
+	rp, wp, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	argv := append(append([]string{m.cfg.Runtime}, m.cfg.RuntimeArgs...), args...)
+	var out []byte
+	done := make(chan struct{})
+	go func() { out, _ = readAll(rp); close(done) }()
+	ws, err := m.r.run(argv, []*os.File{m.devnul, wp, wp})
+	wp.Close()
+	<-done
+	rp.Close()
+	if err != nil {
+		return errors.New(filepath.Base(m.cfg.Runtime) + " " + args[0] + ": " + err.Error())
+	}
+	if ws.ExitStatus() != 0 || ws.Signaled() {
+		return runtimeError(m.cfg.Runtime, args[0], out, ws)
+	}
+	return nil
+}
+
+func runtimeError(rt, cmd string, out []byte, ws syscall.WaitStatus) error {
+	msg := strings.TrimSpace(string(out))
+	if msg == "" {
+		msg = "exit status " + itoa(exitCode(ws))
+	}
+	return errors.New(filepath.Base(rt) + " " + cmd + " failed: " + msg)
+}
+
+func readAll(f *os.File) ([]byte, error) {
+	var b bytes.Buffer
+	_, err := b.ReadFrom(f)
+	return b.Bytes(), err
+}
+
+// stdio is one run of the container's streams.
+type stdio struct{ wg sync.WaitGroup }
+
+func (s *stdio) wait(d time.Duration) {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+// create runs `runtime create` with fresh pipes (or a console socket) and
+// returns the container init's pid.
+func (m *monitor) create() (int, *stdio, error) {
+	cfg := m.cfg
+	pidFile := filepath.Join(cfg.StateDir, "init.pid")
+	os.Remove(pidFile)
+	args := []string{"create", "--bundle", cfg.Bundle, "--pid-file", pidFile}
+	io := &stdio{}
+	var files []*os.File
+	var closeAfter []*os.File
+	var errR *os.File // where the runtime's own messages arrive
+	var console *consoleSocket
+	if cfg.Tty {
+		var err error
+		if console, err = listenConsole(cfg.StateDir, "console.sock"); err != nil {
+			return 0, nil, errors.New("console socket: " + err.Error())
+		}
+		defer console.close()
+		args = append(args, "--console-socket", console.path)
+		r, w, err := os.Pipe()
+		if err != nil {
+			return 0, nil, err
+		}
+		errR = r
+		files = []*os.File{m.devnul, w, w}
+		closeAfter = append(closeAfter, w)
+	} else {
+		inR := m.devnul
+		if cfg.Stdin {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return 0, nil, err
+			}
+			inR = r
+			closeAfter = append(closeAfter, r)
+			m.hub.setStdin(w, false)
+		}
+		outR, outW, err := os.Pipe()
+		if err != nil {
+			return 0, nil, err
+		}
+		errR2, errW, err := os.Pipe()
+		if err != nil {
+			return 0, nil, err
+		}
+		files = []*os.File{inR, outW, errW}
+		closeAfter = append(closeAfter, outW, errW)
+		errR = errR2
+		defer func() {
+			// The runtime's messages during create came on the stderr pipe;
+			// from start on, both pipes are the container's.
+			m.copyOut(io, outR, "stdout", FrameStdout)
+			m.copyOut(io, errR, "stderr", FrameStderr)
+		}()
+	}
+	argv := append(append([]string{cfg.Runtime}, cfg.RuntimeArgs...), append(args, cfg.ID)...)
+	p, err := os.StartProcess(cfg.Runtime, argv, &os.ProcAttr{Files: files})
+	for _, f := range closeAfter {
+		f.Close()
+	}
+	if err != nil {
+		return 0, nil, errors.New("run " + cfg.Runtime + ": " + err.Error())
+	}
+	rpid := p.Pid
+	p.Release()
+	var ptyCh chan *os.File
+	if console != nil {
+		ptyCh = make(chan *os.File, 1)
+		go func() {
+			f, err := ReceivePty(console.fd)
+			if err != nil {
+				f = nil
+			}
+			ptyCh <- f
+		}()
+	}
+	ws := <-m.r.wait(rpid)
+	if ws.ExitStatus() != 0 || ws.Signaled() {
+		var msg []byte
+		if cfg.Tty {
+			msg, _ = readAll(errR)
+		} else {
+			errR.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			msg, _ = readAll(errR)
+		}
+		errR.Close()
+		errR = nil
+		return 0, nil, runtimeError(cfg.Runtime, "create", msg, ws)
+	}
+	if cfg.Tty {
+		errR.Close()
+		var master *os.File
+		select {
+		case master = <-ptyCh:
+		case <-time.After(5 * time.Second):
+		}
+		if master == nil {
+			return 0, nil, errors.New("create: runtime sent no pty master")
+		}
+		m.hub.setStdin(master, true)
+		m.copyOut(io, master, "stdout", FrameStdout)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, nil, errors.New("read pid file of " + cfg.ID + ": " + err.Error())
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, nil, errors.New("bad pid file of " + cfg.ID + ": " + strconv.Quote(string(b)))
+	}
+	return pid, io, nil
+}
+
+// copyOut copies one stream into the log and to attached clients until EOF.
+func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
+	if f == nil {
+		return
+	}
+	io.wg.Add(1)
+	go func() {
+		defer io.wg.Done()
+		defer f.Close()
+		ls := &lineSplitter{stream: stream, log: m.log}
+		buf := make([]byte, 32*1024)
+		for {
+			n, err := f.Read(buf)
+			if n > 0 {
+				ls.write(buf[:n])
+				m.hub.broadcast(frame, buf[:n])
+			}
+			if err != nil {
+				break
+			}
+		}
+		ls.flush()
+	}()
+}
+
+// oomCount reads the OOM kill counter of the container's memory cgroup.
+func (m *monitor) oomCount() int64 {
+	var n int64
+	for _, p := range m.cfg.OOMFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }

@@ -1,0 +1,132 @@
+// The pre-Go stage of jinn-runtime: an ELF constructor that runs before the
+// Go runtime starts its threads, because setns(2) into a user, mount or time
+// namespace needs a single-threaded caller. It does nothing unless the
+// environment names a socket in _JINN_NSEXEC; then it follows the protocol
+// documented in nsexec.go, and returns into Go (or _exits, as the
+// intermediate process of a fork).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define MAXNS 16
+
+static int syncfd = -1;
+
+// fail reports one error line to the parent, in the JSON shape the Go side
+// reads, and exits. Messages hold no quotes or backslashes.
+static void fail(const char *what, const char *arg)
+{
+	dprintf(syncfd, "{\"type\":\"error\",\"msg\":\"nsexec: %s %s: %s\"}\n", what, arg, strerror(errno));
+	_exit(1);
+}
+
+static int readfull(int fd, void *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = read(fd, (char *)buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += r;
+	}
+	return 0;
+}
+
+static int nstype(const char *name)
+{
+	static const struct { const char *n; int f; } t[] = {
+		{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+		{"network", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"mount", CLONE_NEWNS},
+		{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].n, name) == 0)
+			return t[i].f;
+	return 0;
+}
+
+__attribute__((constructor)) static void jinn_nsexec(void)
+{
+	const char *env = getenv("_JINN_NSEXEC");
+	if (env == NULL)
+		return;
+	syncfd = atoi(env);
+	unsetenv("_JINN_NSEXEC");
+
+	uint32_t len;
+	if (readfull(syncfd, &len, sizeof(len)) < 0 || len > 65536)
+		fail("read header", "length");
+	char *buf = calloc(1, len + 1);
+	if (buf == NULL || readfull(syncfd, buf, len) < 0)
+		fail("read header", "body");
+
+	// Open every namespace first: once in the container's mount namespace,
+	// the host's /proc paths are gone.
+	int fds[MAXNS], types[MAXNS], n = 0, dofork = 0;
+	char offsets[1024] = "";
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		if (strcmp(line, "fork") == 0) {
+			dofork = 1;
+		} else if (sp && strncmp(line, "offset ", 7) == 0) {
+			strncat(offsets, sp + 1, sizeof(offsets) - strlen(offsets) - 2);
+			strcat(offsets, "\n");
+		} else if (sp && n < MAXNS) {
+			*sp = 0;
+			if ((types[n] = nstype(line)) == 0) {
+				errno = EINVAL;
+				fail("namespace type", line);
+			}
+			if ((fds[n] = open(sp + 1, O_RDONLY | O_CLOEXEC)) < 0)
+				fail("open namespace", sp + 1);
+			n++;
+		}
+	}
+	// The user namespace first: it owns the others and gives the rights to
+	// join them.
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			if ((pass == 0) != (types[i] == CLONE_NEWUSER))
+				continue;
+			if (setns(fds[i], types[i]) < 0)
+				fail("setns", pass == 0 ? "user" : "namespace");
+			close(fds[i]);
+		}
+	if (offsets[0]) {
+		// A new time namespace takes its offsets before any process is in
+		// it; execve of the user program moves the process in.
+		if (unshare(CLONE_NEWTIME) < 0)
+			fail("unshare", "time");
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, offsets, strlen(offsets)) < 0)
+			fail("write", "timens_offsets");
+		close(fd);
+	}
+	free(buf);
+	if (!dofork)
+		return;
+	// setns(CLONE_NEWPID) only moves children: fork once. CLONE_PARENT
+	// makes the child a sibling, so the runtime that started us can wait
+	// for it directly.
+	pid_t pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		fail("clone", "child");
+	if (pid > 0) {
+		dprintf(syncfd, "{\"type\":\"pid\",\"pid\":%d}\n", pid);
+		_exit(0);
+	}
+}

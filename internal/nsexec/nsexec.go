@@ -1,0 +1,62 @@
+// Package nsexec is the small C stage of jinn-runtime that runs before the Go
+// runtime starts threads: it joins namespaces by path (setns into a user,
+// mount or time namespace needs a single-threaded process), sets time
+// namespace offsets, and forks once so a joined pid namespace takes effect.
+// Importing the package links the constructor into the binary.
+//
+// The protocol on the socket whose number is in _JINN_NSEXEC:
+//
+//	step | parent (create / exec)              | child (constructor, then Go)
+//	-----+-------------------------------------+-------------------------------------
+//	 1   | writes u32 length + header lines:    | reads the header, unsets the env
+//	     |   "<ns> <path>"  join (ns: user,     |
+//	     |    ipc, uts, network, pid, mount,    |
+//	     |    cgroup, time)                     |
+//	     |   "offset <clock> <sec> <nsec>"      |
+//	     |   "fork"                             |
+//	 2   |                                     | opens every path, setns user first,
+//	     |                                     | then the rest in header order
+//	 3   |                                     | offsets: unshare(CLONE_NEWTIME) and
+//	     |                                     | writes /proc/self/timens_offsets
+//	 4   |                                     | fork: clone(CLONE_PARENT); the middle
+//	     |                                     | process writes {"type":"pid"} and
+//	     |                                     | exits 0; the child goes on into Go
+//	 5   | reads JSON lines: "pid" (if fork),  | Go: the runtime's own sync protocol
+//	     | "error", then the runtime's protocol| (internal/runtime/sync.go)
+//
+// Any failure in steps 1-4 writes {"type":"error","msg":...} and exits 1.
+package nsexec
+
+// #cgo CFLAGS: -Wall -O2
+import "C"
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// Env is the variable that names the socket to the constructor.
+const Env = "_JINN_NSEXEC"
+
+// Join is one namespace to enter by path.
+type Join struct {
+	Type string // runtime-spec name: pid, network, mount, ipc, uts, user, cgroup, time
+	Path string
+}
+
+// Header encodes the constructor's instructions.
+func Header(joins []Join, timeOffsets map[string][2]int64, fork bool) []byte {
+	var b strings.Builder
+	for _, j := range joins {
+		fmt.Fprintf(&b, "%s %s\n", j.Type, j.Path)
+	}
+	for clock, o := range timeOffsets {
+		fmt.Fprintf(&b, "offset %s %d %d\n", clock, o[0], o[1])
+	}
+	if fork {
+		b.WriteString("fork\n")
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(b.Len()))
+	return append(out, b.String()...)
+}

@@ -1,0 +1,140 @@
+// Package ocicli is jinn-runtime's command line, runc 1.1's in shape, flags,
+// output and exit codes: one file per command.
+package ocicli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	goruntime "runtime"
+	"time"
+
+	"github.com/jinn-containers/jinn/internal/runtime"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+)
+
+// Version is jinn-runtime's version.
+const Version = "0.1.0"
+
+// Global are the flags every command sees.
+type Global struct {
+	Root          string
+	Log           string
+	LogFormat     string
+	Debug         bool
+	SystemdCgroup bool
+	logger        *slog.Logger
+	logFile       io.Writer // where errors go besides stderr, if not stderr
+}
+
+// Runtime returns the runtime of --root.
+func (g *Global) Runtime() *runtime.Runtime {
+	return &runtime.Runtime{Root: g.Root, Log: g.logger}
+}
+
+// exitCode is returned by run and exec to exit with the process's status.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// Main runs the command line and returns the process exit status.
+func Main(args []string) int {
+	g := &Global{}
+	root := NewRoot(g)
+	root.SetArgs(args)
+	err := root.Execute()
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	}
+	g.fatal(err)
+	return 1
+}
+
+// fatal reports err as runc does: to the log, and a plain line on stderr.
+func (g *Global) fatal(err error) {
+	if g.logger != nil && g.logFile != nil {
+		g.logger.Error(err.Error())
+	}
+	fmt.Fprintf(os.Stderr, "time=%q level=error msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), err.Error())
+}
+
+// NewRoot builds the command tree.
+func NewRoot(g *Global) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "jinn-runtime",
+		Short:         "An OCI runtime with runc's command line",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.setup()
+		},
+	}
+	root.SetVersionTemplate(fmt.Sprintf("jinn-runtime version %s\nspec: %s\ngo: %s\n",
+		Version, specs.Version, goruntime.Version()))
+	f := root.PersistentFlags()
+	f.StringVar(&g.Root, "root", "/run/jinn-runtime", "root directory for storage of container state")
+	f.StringVar(&g.Log, "log", "", "log file path (default stderr)")
+	f.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
+	f.BoolVar(&g.Debug, "debug", false, "enable debug logging")
+	f.BoolVar(&g.SystemdCgroup, "systemd-cgroup", false, "use systemd cgroups (not supported)")
+	f.String("criu", "criu", "unused, for runc compatibility")
+	f.String("rootless", "auto", "unused, for runc compatibility")
+	root.AddCommand(newCreate(g), newStart(g), newRun(g), newState(g), newKill(g),
+		newDelete(g), newList(g), newPs(g), newExec(g), newSpec(g), newFeatures(g))
+	return root
+}
+
+func (g *Global) setup() error {
+	level := slog.LevelWarn
+	if g.Debug {
+		level = slog.LevelDebug
+	}
+	var w io.Writer = os.Stderr
+	if g.Log != "" {
+		f, err := os.OpenFile(g.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log %s: %w", g.Log, err)
+		}
+		w, g.logFile = f, f
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.LogFormat {
+	case "text":
+		g.logger = slog.New(slog.NewTextHandler(w, opts))
+	case "json":
+		g.logger = slog.New(slog.NewJSONHandler(w, opts))
+	default:
+		return fmt.Errorf("unknown log-format %q", g.LogFormat)
+	}
+	if g.SystemdCgroup {
+		return errors.New("--systemd-cgroup is not supported: use cgroupfs")
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs with runc's wording.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s: %q requires exactly %d argument(s): %s", cmd.Name(), cmd.CommandPath(), n, what)
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return fmt.Errorf("%s: %q requires a minimum of %d argument(s): %s", cmd.Name(), cmd.CommandPath(), n, what)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,66 @@
+package ocicli
+
+import (
+	"os"
+
+	"github.com/jinn-containers/jinn/internal/runtime"
+	"github.com/spf13/cobra"
+)
+
+func newRun(g *Global) *cobra.Command {
+	var o runtime.CreateOpts
+	var detach bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] <container-id>",
+		Short: "Create and start a container, and wait for it unless detached",
+		Args:  exactArgs(1, "container id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.ID, o.Start = args[0], true
+			r := g.Runtime()
+			var relay *consoleRelay
+			if !detach && o.ConsoleSocket == "" {
+				// A terminal with nobody to take the master: be the taker.
+				if spec, err := runtime.LoadSpec(o.Bundle); err == nil && spec.Process.Terminal {
+					if relay, err = newConsoleRelay(); err != nil {
+						return err
+					}
+					o.Console = relay.remote
+				}
+			}
+			c, err := r.Create(o)
+			if err != nil {
+				return err
+			}
+			r.Poststart(c)
+			if detach {
+				c.Close()
+				return nil
+			}
+			if relay != nil {
+				if err := relay.start(); err != nil {
+					return err
+				}
+				defer relay.stop()
+			}
+			// Unlock while the container runs so state, kill and exec work.
+			c.Close()
+			code := runtime.Wait(c.Pid)
+			if relay != nil {
+				relay.stop()
+			}
+			c2, err := r.Load(c.State.ID)
+			if err == nil {
+				err = r.Remove(&runtime.Created{Container: c2, Pid: c.Pid})
+				c2.Close()
+			}
+			if err != nil && err != runtime.ErrNotExist {
+				g.fatal(err)
+			}
+			os.Stdout.Sync()
+			return exitCode(code)
+		},
+	}
+	createFlags(cmd.Flags(), &o)
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "detach from the container's process")
+	return cmd
+}

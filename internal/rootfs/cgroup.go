@@ -1,0 +1,198 @@
+package rootfs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// hostCgroup is one cgroup hierarchy of the host as /proc/self/mountinfo
+// shows it.
+type hostCgroup struct {
+	mountpoint string
+	fstype     string   // cgroup or cgroup2
+	opts       []string // super options: controllers, name=...
+}
+
+func hostCgroups() ([]hostCgroup, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []hostCgroup
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, f := range fields {
+			if f == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || sep+3 >= len(fields) {
+			continue
+		}
+		if t := fields[sep+1]; t == "cgroup" || t == "cgroup2" {
+			out = append(out, hostCgroup{mountpoint: fields[4], fstype: t, opts: strings.Split(fields[sep+3], ",")})
+		}
+	}
+	return out, sc.Err()
+}
+
+// ownCgroups maps "cgroup2" or a v1 controller list ("cpu,cpuacct",
+// "name=systemd") to the calling process's cgroup path.
+func ownCgroups() (map[string]string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			out["cgroup2"] = parts[2]
+		} else {
+			out[parts[1]] = parts[2]
+		}
+	}
+	return out, nil
+}
+
+func (h hostCgroup) has(ctrl string) bool {
+	for _, o := range h.opts {
+		if o == ctrl {
+			return true
+		}
+	}
+	return false
+}
+
+// mountCgroup gives the container its own cgroups at m.Destination. On a
+// pure cgroup2 host that is one cgroup2 mount; on v1 and hybrid hosts, a
+// tmpfs holding one directory per hierarchy, like the host's
+// /sys/fs/cgroup. Inside a cgroup namespace each hierarchy is mounted fresh
+// (the namespace makes the container's cgroup its root); without one, the
+// container's own cgroup directory is bound, never the host's root.
+func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
+	hosts, err := hostCgroups()
+	if err != nil {
+		return err
+	}
+	own, err := ownCgroups()
+	if err != nil {
+		return err
+	}
+	ro := flags&unix.MS_RDONLY != 0
+	flags &^= unix.MS_RDONLY | unix.MS_BIND | unix.MS_REC
+	v1 := false
+	for _, h := range hosts {
+		v1 = v1 || h.fstype == "cgroup"
+	}
+	if err := r.MkdirAll(m.Destination, 0o755); err != nil {
+		return err
+	}
+	if !v1 || m.Type == "cgroup2" {
+		for _, h := range hosts {
+			if h.fstype == "cgroup2" {
+				return mountHierarchy(r, c, m.Destination, h, own["cgroup2"], flags, ro)
+			}
+		}
+		return fmt.Errorf("no cgroup2 hierarchy on the host")
+	}
+	fd, err := r.Open(m.Destination, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Mount("tmpfs", fdPath(fd), "tmpfs", flags, "mode=755"); err != nil {
+		return fmt.Errorf("mount tmpfs: %w", err)
+	}
+	unix.Close(fd)
+	if fd, err = r.Open(m.Destination, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+		return err
+	}
+	base := filepath.Dir(hosts[0].mountpoint)
+	for _, h := range hosts {
+		if filepath.Dir(h.mountpoint) != base {
+			continue
+		}
+		path := ""
+		for ctrls, p := range own {
+			if ctrls == "cgroup2" && h.fstype == "cgroup2" {
+				path = p
+			} else if ctrls != "cgroup2" && h.fstype == "cgroup" && h.has(strings.Split(ctrls, ",")[0]) {
+				path = p
+			}
+		}
+		dst := filepath.Join(m.Destination, filepath.Base(h.mountpoint))
+		if err := mountHierarchy(r, c, dst, h, path, flags, ro); err != nil {
+			return err
+		}
+	}
+	// The host's links (cpu -> cpu,cpuacct) name the same hierarchies.
+	ents, _ := os.ReadDir(base)
+	for _, e := range ents {
+		if e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		if target, err := os.Readlink(filepath.Join(base, e.Name())); err == nil {
+			unix.Symlinkat(target, fd, e.Name())
+		}
+	}
+	if ro {
+		return remount(fdPath(fd), flags|unix.MS_RDONLY)
+	}
+	return nil
+}
+
+func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, flags uintptr, ro bool) error {
+	if err := r.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	fd, err := r.Open(dst, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	target := fdPath(fd)
+	if c.CgroupNS {
+		var data []string
+		for _, o := range h.opts {
+			if o != "rw" && o != "ro" {
+				data = append(data, o)
+			}
+		}
+		if ro {
+			flags |= unix.MS_RDONLY
+		}
+		if err := unix.Mount("cgroup", target, h.fstype, flags, strings.Join(data, ",")); err != nil {
+			return fmt.Errorf("mount %s %s: %w", h.fstype, dst, err)
+		}
+		return nil
+	}
+	src := filepath.Join(h.mountpoint, own)
+	if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", src, err)
+	}
+	mfd, err := r.Open(dst, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mfd)
+	target = fdPath(mfd)
+	if ro {
+		flags |= unix.MS_RDONLY
+	}
+	return remount(target, flags)
+}

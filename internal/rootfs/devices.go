@@ -1,0 +1,112 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func dev(path string, major, minor int64) specs.LinuxDevice {
+	mode := os.FileMode(0o666)
+	return specs.LinuxDevice{Path: path, Type: "c", Major: major, Minor: minor, FileMode: &mode}
+}
+
+// DefaultDevices are the nodes every container gets (runtime-spec
+// "Default Devices").
+var DefaultDevices = []specs.LinuxDevice{
+	dev("/dev/null", 1, 3), dev("/dev/zero", 1, 5), dev("/dev/full", 1, 7),
+	dev("/dev/random", 1, 8), dev("/dev/urandom", 1, 9), dev("/dev/tty", 5, 0),
+}
+
+// Devices makes the default devices, then linux.devices, then /dev's links.
+func Devices(r *Root, c *Config) error {
+	all := append([]specs.LinuxDevice{}, DefaultDevices...)
+	if c.Spec.Linux != nil {
+		all = append(all, c.Spec.Linux.Devices...)
+	}
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range all {
+		if err := makeDevice(r, c, d); err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
+		}
+	}
+	for _, l := range [][2]string{
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
+	} {
+		if err := r.link(l[0], "/dev/"+l[1]); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		return r.link("/proc/kcore", "/dev/core")
+	}
+	return nil
+}
+
+// link makes a symlink at p unless something is there already.
+func (r *Root) link(target, p string) error {
+	pfd, name, err := r.Parent(p)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pfd)
+	if err := unix.Symlinkat(target, pfd, name); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("symlink %s: %w", p, err)
+	}
+	return nil
+}
+
+func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
+	var typ uint32
+	switch d.Type {
+	case "c", "u":
+		typ = unix.S_IFCHR
+	case "b":
+		typ = unix.S_IFBLK
+	case "p":
+		typ = unix.S_IFIFO
+	default:
+		return fmt.Errorf("unknown device type %q", d.Type)
+	}
+	mode := uint32(0o666)
+	if d.FileMode != nil {
+		mode = uint32(d.FileMode.Perm())
+	}
+	if c.UserNS {
+		// mknod is denied in a user namespace: bind the host's node.
+		if err := r.MkFile(d.Path); err != nil {
+			return err
+		}
+		fd, err := r.Open(d.Path, unix.O_PATH)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return unix.Mount(d.Path, fdPath(fd), "", unix.MS_BIND, "")
+	}
+	pfd, name, err := r.Parent(d.Path)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pfd)
+	unix.Unlinkat(pfd, name, 0)
+	if err := unix.Mknodat(pfd, name, typ|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
+		return fmt.Errorf("mknod: %w", err)
+	}
+	uid, gid := 0, 0
+	if d.UID != nil {
+		uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		gid = int(*d.GID)
+	}
+	if uid != 0 || gid != 0 {
+		return unix.Fchownat(pfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	return nil
+}

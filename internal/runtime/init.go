@@ -1,0 +1,249 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/jinn-containers/jinn/internal/rootfs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// InitEnv is set in the environment of the re-executed binary: it names the
+// sync socket, and its presence means "be the container side".
+const InitEnv = "_JINN_INIT"
+
+// Init is the container side of create and exec, in the re-executed binary.
+// The caller must have locked the main goroutine to the main thread (in an
+// init function): credentials, no_new_privs and seccomp are set on the
+// thread that calls execve. Init returns only by exiting.
+func Init() {
+	fd, err := strconv.Atoi(os.Getenv(InitEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jinn-runtime init: not started by jinn-runtime")
+		os.Exit(1)
+	}
+	os.Unsetenv(InitEnv)
+	unix.CloseOnExec(fd)
+	c := newConn(os.NewFile(uintptr(fd), "sync"))
+	err = initMain(c)
+	if c.send(message{Type: "error", Msg: err.Error()}) != nil {
+		fmt.Fprintln(os.Stderr, "jinn-runtime init:", err)
+	}
+	os.Exit(1)
+}
+
+func initMain(c *conn) error {
+	var cfg initConfig
+	if err := c.dec.Decode(&cfg); err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	if cfg.Exec {
+		return execInit(c, &cfg)
+	}
+	s := cfg.Spec
+	_, userNS := nsOf(s, specs.UserNamespace)
+	cgNS, hasCgNS := nsOf(s, specs.CgroupNamespace)
+	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
+		CgroupNS: hasCgNS && cgNS.Path == ""}
+	root, err := rootfs.Prepare(rc)
+	if err != nil {
+		return err
+	}
+	if err := rootfs.MountAll(root, rc); err != nil {
+		return err
+	}
+	if err := rootfs.Devices(root, rc); err != nil {
+		return err
+	}
+	if s.Process.Cwd != "" {
+		if err := root.MkdirAll(s.Process.Cwd, 0o755); err != nil {
+			return fmt.Errorf("make cwd: %w", err)
+		}
+	}
+	h := hooksOf(s)
+	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		if err := c.send(message{Type: "hooks"}); err != nil {
+			return err
+		}
+		if _, err := c.expect("ok"); err != nil {
+			return err
+		}
+	}
+	cfg.State.Status = specs.StateCreated
+	if err := runHooks("createContainer", h.CreateContainer, cfg.State); err != nil {
+		return err
+	}
+	var tty *os.File
+	if s.Process.Terminal {
+		master, slave, err := rootfs.Console(root)
+		if err != nil {
+			return err
+		}
+		if err := sendConsole(cfg.ConsoleFd, master, s.Process.ConsoleSize); err != nil {
+			return err
+		}
+		tty = slave
+	}
+	root.Close()
+	if s.Process.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*s.Process.OOMScoreAdj)), 0); err != nil {
+			return fmt.Errorf("set oom_score_adj: %w", err)
+		}
+	}
+	if cfg.NewKeyring {
+		// A keyring of its own, so the container never sees the host's
+		// session keys. Kernels without keyrings (or denied) go without.
+		unix.KeyctlJoinSessionKeyring("_ses." + cfg.State.ID)
+	}
+	if err := rootfs.Pivot(cfg.Rootfs, cfg.NoPivot); err != nil {
+		return err
+	}
+	if err := sysctl(s.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := rootfs.Finish(rc); err != nil {
+		return err
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("set hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("set domainname: %w", err)
+		}
+	}
+	path, env, err := prepareExec(s.Process)
+	if err != nil {
+		return err
+	}
+	if err := c.send(message{Type: "ready"}); err != nil {
+		return err
+	}
+	if cfg.FifoFd >= 0 {
+		// Blocks until start opens the fifo for reading.
+		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open exec fifo: %w", err)
+		}
+		if _, err := unix.Write(fd, []byte{0}); err != nil {
+			return fmt.Errorf("write exec fifo: %w", err)
+		}
+		unix.Close(fd)
+	}
+	cfg.State.Status = specs.StateRunning
+	if err := runHooks("startContainer", h.StartContainer, cfg.State); err != nil {
+		return err
+	}
+	return finish(s.Process, s.Linux, tty, cfg.ExtraFds, path, env)
+}
+
+// execInit runs in a process that the C stage put in all of a running
+// container's namespaces (its root is the container's).
+func execInit(c *conn, cfg *initConfig) error {
+	p := cfg.Spec.Process
+	var tty *os.File
+	if p.Terminal {
+		root, err := rootfs.OpenRoot("/")
+		if err != nil {
+			return err
+		}
+		master, slave, err := rootfs.OpenPty(root)
+		root.Close()
+		if err != nil {
+			return err
+		}
+		if err := sendConsole(cfg.ConsoleFd, master, p.ConsoleSize); err != nil {
+			return err
+		}
+		tty = slave
+	}
+	path, env, err := prepareExec(p)
+	if err != nil {
+		return err
+	}
+	if err := c.send(message{Type: "ready"}); err != nil {
+		return err
+	}
+	return finish(p, cfg.Spec.Linux, tty, cfg.ExtraFds, path, env)
+}
+
+func sendConsole(sock int, master *os.File, size *specs.Box) error {
+	defer master.Close()
+	defer unix.Close(sock)
+	if size != nil {
+		unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ,
+			&unix.Winsize{Row: uint16(size.Height), Col: uint16(size.Width)})
+	}
+	if err := unix.Sendmsg(sock, []byte("/dev/ptmx"), unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
+		return fmt.Errorf("send pty master to console socket: %w", err)
+	}
+	return nil
+}
+
+func sysctl(kv map[string]string) error {
+	for k, v := range kv {
+		if strings.Contains(k, "..") || strings.Contains(k, "/") && strings.Contains(k, ".") {
+			return fmt.Errorf("invalid sysctl %q", k)
+		}
+		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			return fmt.Errorf("sysctl %s=%s: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// prepareExec finds the program in the container's PATH and completes the
+// environment, before "ready", so a typo fails create, not start.
+func prepareExec(p *specs.Process) (string, []string, error) {
+	env := p.Env
+	pathVar, home := "", false
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			pathVar = e[5:]
+		}
+		home = home || strings.HasPrefix(e, "HOME=")
+	}
+	if !home {
+		env = append(env[:len(env):len(env)], "HOME="+homeOf(p.User.UID))
+	}
+	arg0 := p.Args[0]
+	if strings.Contains(arg0, "/") {
+		if _, err := os.Stat(arg0); err != nil {
+			return "", nil, fmt.Errorf("exec: %q: %w", arg0, errors.Unwrap(err))
+		}
+		return arg0, env, nil
+	}
+	if pathVar == "" {
+		pathVar = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		cand := filepath.Join(dir, arg0)
+		if fi, err := os.Stat(cand); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return cand, env, nil
+		}
+	}
+	return "", nil, fmt.Errorf("exec: %q: executable file not found in $PATH", arg0)
+}
+
+func homeOf(uid uint32) string {
+	b, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return "/"
+	}
+	want := strconv.FormatUint(uint64(uid), 10)
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(l, ":")
+		if len(f) >= 6 && f[2] == want && f[5] != "" {
+			return f[5]
+		}
+	}
+	return "/"
+}

@@ -1,0 +1,222 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Start releases a created container's init to execve the user program.
+func (r *Runtime) Start(id string) error {
+	c, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch c.Status() {
+	case specs.StateStopped:
+		return errors.New("cannot start a container that has stopped")
+	case specs.StateRunning:
+		return errors.New("cannot start an already running container")
+	}
+	if err := release(c); err != nil {
+		return err
+	}
+	r.poststart(c)
+	return nil
+}
+
+// release opens exec.fifo for reading, which lets the init's open for
+// writing return, and waits for its byte or its death.
+func release(c *Container) error {
+	fifo := filepath.Join(c.Dir, fifoName)
+	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("container init: %w", err)
+	}
+	defer unix.Close(pidfd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			return fmt.Errorf("wait for container init: %w", err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			var b [1]byte
+			if n, _ := unix.Read(fd, b[:]); n == 1 {
+				break
+			}
+		}
+		if fds[1].Revents != 0 {
+			return errors.New("container init exited before start")
+		}
+	}
+	return os.Remove(fifo)
+}
+
+func (r *Runtime) poststart(c *Container) {
+	if err := runHooks("poststart", hooksOf(c.State.Spec).Poststart, c.OCI().State); err != nil {
+		r.Log.Warn(err.Error())
+	}
+}
+
+// Poststart runs the poststart hooks of a container run just started.
+func (r *Runtime) Poststart(c *Created) { r.poststart(c.Container) }
+
+// Kill signals the init, or with all every process of the container.
+func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
+	c, err := r.Load(id)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if c.Status() == specs.StateStopped {
+		return ErrNotRunning
+	}
+	if all {
+		mgr, err := r.cgroup(&c.State)
+		if err != nil {
+			return err
+		}
+		if mgr != nil {
+			if err := signalCgroup(mgr.Pids, sig); err != nil {
+				return err
+			}
+		}
+	}
+	return signalInit(c, sig)
+}
+
+func signalCgroup(pids func() ([]int, error), sig unix.Signal) error {
+	ps, err := pids()
+	if err != nil {
+		return fmt.Errorf("list cgroup: %w", err)
+	}
+	for _, p := range ps {
+		unix.Kill(p, sig)
+	}
+	return nil
+}
+
+// signalInit signals through a pidfd, so a recycled pid is never hit.
+func signalInit(c *Container, sig unix.Signal) error {
+	pidfd, err := unix.PidfdOpen(c.State.Pid, 0)
+	if err != nil {
+		return ErrNotRunning
+	}
+	defer unix.Close(pidfd)
+	if !alive(c.State.Pid, c.State.StartTime) {
+		return ErrNotRunning
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal container init: %w", err)
+	}
+	return nil
+}
+
+// Delete removes a stopped (or created, or with force any) container.
+func (r *Runtime) Delete(id string, force bool) error {
+	c, err := r.Load(id)
+	if errors.Is(err, ErrNotExist) && ValidateID(id) == nil {
+		// A create that died midway leaves a directory without state.
+		os.RemoveAll(filepath.Join(r.Root, id))
+		if force {
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch st := c.Status(); st {
+	case specs.StateCreated:
+	case specs.StateStopped:
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", id, st)
+		}
+	}
+	return r.destroy(c)
+}
+
+// destroy kills whatever is left, removes the cgroup and the state, and
+// runs the poststop hooks.
+func (r *Runtime) destroy(c *Container) error {
+	mgr, err := r.cgroup(&c.State)
+	if err != nil {
+		return err
+	}
+	if alive(c.State.Pid, c.State.StartTime) {
+		if mgr != nil {
+			signalCgroup(mgr.Pids, unix.SIGKILL)
+		}
+		signalInit(c, unix.SIGKILL)
+		waitExit(c.State.Pid, c.State.StartTime, 10*time.Second)
+	}
+	if mgr != nil {
+		if err := mgr.Destroy(); err != nil {
+			return fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	st := c.OCI().State
+	st.Status = specs.StateStopped
+	if err := os.RemoveAll(c.Dir); err != nil {
+		return fmt.Errorf("remove state: %w", err)
+	}
+	if err := runHooks("poststop", hooksOf(c.State.Spec).Poststop, st); err != nil {
+		r.Log.Warn(err.Error())
+	}
+	return nil
+}
+
+// waitExit waits until a process that is not our child has exited.
+func waitExit(pid int, start uint64, timeout time.Duration) {
+	if pidfd, err := unix.PidfdOpen(pid, 0); err == nil {
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		unix.Poll(fds, int(timeout/time.Millisecond))
+		unix.Close(pidfd)
+		return
+	}
+	for end := time.Now().Add(timeout); alive(pid, start) && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Wait waits for a child (the init of run, or an exec'd process) while
+// forwarding the signals a user sends to the runtime, and returns the exit
+// status as a shell reports it.
+func Wait(pid int) int {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
+		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			unix.Kill(pid, s.(unix.Signal))
+		}
+	}()
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// Remove deletes a container run has waited for.
+func (r *Runtime) Remove(c *Created) error { return r.destroy(c.Container) }

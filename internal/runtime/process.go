@@ -1,0 +1,99 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+var rlimitTypes = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE,
+	"RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC,
+	"RLIMIT_RSS": unix.RLIMIT_RSS, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// finish turns the calling thread into the user process: rlimits, the
+// terminal, cwd, user, umask, fds, confinement, execve. Everything is done
+// on this (locked) thread, which is the one execve keeps.
+func finish(p *specs.Process, l *specs.Linux, tty *os.File, extraFds int, path string, env []string) error {
+	for _, r := range p.Rlimits {
+		t, ok := rlimitTypes[r.Type]
+		if !ok {
+			return fmt.Errorf("unknown rlimit %q", r.Type)
+		}
+		if err := unix.Prlimit(0, t, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}, nil); err != nil {
+			return fmt.Errorf("set %s: %w", r.Type, err)
+		}
+	}
+	if tty != nil {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
+		fd := int(tty.Fd())
+		if err := unix.IoctlSetInt(fd, unix.TIOCSCTTY, 0); err != nil {
+			return fmt.Errorf("set controlling terminal: %w", err)
+		}
+		for i := 0; i < 3; i++ {
+			if err := unix.Dup3(fd, i, 0); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+		}
+	}
+	if err := setUser(p.User); err != nil {
+		return err
+	}
+	umask := 0o022
+	if p.User.Umask != nil {
+		umask = int(*p.User.Umask)
+	}
+	unix.Umask(umask)
+	// Nothing of the runtime's leaks into the container: everything past the
+	// preserved fds closes on execve.
+	if err := unix.CloseRange(uint(3+extraFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close fds: %w", err)
+	}
+	if err := confine(p, l); err != nil {
+		return err
+	}
+	if err := unix.Exec(path, p.Args, env); err != nil {
+		return fmt.Errorf("exec %s: %w", path, err)
+	}
+	return nil
+}
+
+// setUser switches to the process user, keeping the permitted capabilities
+// across setuid so confine can set the spec's sets afterwards.
+func setUser(u specs.User) error {
+	groups := make([]int, len(u.AdditionalGids))
+	for i, g := range u.AdditionalGids {
+		groups[i] = int(g)
+	}
+	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && setgroupsDenied()) {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("keep capabilities: %w", err)
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return fmt.Errorf("setgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	}
+	return nil
+}
+
+func setgroupsDenied() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && string(b) == "deny\n"
+}

@@ -1,0 +1,129 @@
+// Package runtime turns an OCI bundle into a container and drives its
+// lifecycle: create, start, state, kill, delete, exec. The parent side
+// (these commands) and the container side (Init, in the re-executed binary)
+// talk over one socket; sync.go documents the protocol.
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Runtime is one --root.
+type Runtime struct {
+	Root string
+	Log  *slog.Logger
+}
+
+// LoadSpec reads and checks bundle/config.json.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errors.New("JSON specification file config.json not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config.json: %w", err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("parse config.json: %w", err)
+	}
+	if err := validate(&s, bundle); err != nil {
+		return nil, fmt.Errorf("invalid config.json: %w", err)
+	}
+	return &s, nil
+}
+
+var nsTypes = map[specs.LinuxNamespaceType]bool{
+	specs.PIDNamespace: true, specs.NetworkNamespace: true, specs.MountNamespace: true,
+	specs.IPCNamespace: true, specs.UTSNamespace: true, specs.UserNamespace: true,
+	specs.CgroupNamespace: true, specs.TimeNamespace: true,
+}
+
+func validate(s *specs.Spec, bundle string) error {
+	if s.Process == nil {
+		return errors.New("process is missing")
+	}
+	if len(s.Process.Args) == 0 {
+		return errors.New("process.args is empty")
+	}
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path is missing")
+	}
+	if s.Linux == nil {
+		return errors.New("linux is missing")
+	}
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for _, ns := range s.Linux.Namespaces {
+		if !nsTypes[ns.Type] {
+			return fmt.Errorf("unknown namespace type %q", ns.Type)
+		}
+		if seen[ns.Type] {
+			return fmt.Errorf("namespace %s given twice", ns.Type)
+		}
+		seen[ns.Type] = true
+	}
+	if !seen[specs.MountNamespace] {
+		return errors.New("a mount namespace is required")
+	}
+	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
+		return errors.New("hostname or domainname needs a uts namespace")
+	}
+	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !seen[specs.UserNamespace] {
+		return errors.New("uid/gid mappings need a user namespace")
+	}
+	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
+		return errors.New("timeOffsets need a time namespace")
+	}
+	root := rootfsPath(s, bundle)
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("rootfs: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("rootfs %s is not a directory", root)
+	}
+	return nil
+}
+
+func rootfsPath(s *specs.Spec, bundle string) string {
+	if filepath.IsAbs(s.Root.Path) {
+		return filepath.Clean(s.Root.Path)
+	}
+	return filepath.Join(bundle, s.Root.Path)
+}
+
+func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
+	if s.Linux != nil {
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type == t {
+				return ns, true
+			}
+		}
+	}
+	return specs.LinuxNamespace{}, false
+}
+
+// cgroup returns the container's cgroup manager, or nil where the cgroups
+// driver is not available yet.
+func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
+	path := ""
+	if s.Spec != nil && s.Spec.Linux != nil {
+		path = s.Spec.Linux.CgroupsPath
+	}
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
+	if errors.Is(err, cgroups.ErrNotImplemented) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,245 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// The errors runc prints, word for word: engines match on them.
+var (
+	ErrNotExist   = errors.New("container does not exist")
+	ErrExist      = errors.New("container with given ID already exists")
+	ErrNotRunning = errors.New("container not running")
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// State is what a container leaves under --root: written once by create,
+// never rewritten. Its status is derived from the init process and the
+// exec fifo, so no command needs to update it and nothing depends on a
+// runtime process staying alive.
+type State struct {
+	ID        string      `json:"id"`
+	Pid       int         `json:"init_process_pid"`
+	StartTime uint64      `json:"init_process_start"` // guards against pid reuse
+	Bundle    string      `json:"bundle"`
+	Rootfs    string      `json:"rootfs"`
+	Created   time.Time   `json:"created"`
+	Cgroup    string      `json:"cgroup_path,omitempty"`
+	Spec      *specs.Spec `json:"config"`
+}
+
+// Container is one locked entry of the store.
+type Container struct {
+	Dir   string
+	State State
+	lock  int
+}
+
+// ValidateID enforces runc's id rule: letters, digits and _+-. only, no
+// "." or "..", at most 1024 bytes.
+func ValidateID(id string) error {
+	if id == "" {
+		return errors.New("container id cannot be empty")
+	}
+	if id == "." || id == ".." || len(id) > 1024 {
+		return fmt.Errorf("invalid container id format: %s", id)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_+-.", c)) {
+			return fmt.Errorf("invalid container id format: %s", id)
+		}
+	}
+	return nil
+}
+
+func lockDir(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// newContainer makes the container's directory, failing if it exists, and
+// locks it for the rest of create.
+func (r *Runtime) newContainer(id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(r.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("make state root: %w", err)
+	}
+	dir := filepath.Join(r.Root, id)
+	if err := unix.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return nil, ErrExist
+		}
+		return nil, fmt.Errorf("make state dir: %w", err)
+	}
+	fd, err := lockDir(dir)
+	if err != nil {
+		os.Remove(dir)
+		return nil, err
+	}
+	return &Container{Dir: dir, lock: fd, State: State{ID: id}}, nil
+}
+
+// Load locks and reads container id. A directory without state is a
+// create that died midway: it does not exist.
+func (r *Runtime) Load(id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(r.Root, id)
+	fd, err := lockDir(dir)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	c := &Container{Dir: dir, lock: fd}
+	if err := c.read(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Container) read() error {
+	b, err := os.ReadFile(filepath.Join(c.Dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrNotExist
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &c.State); err != nil {
+		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
+	}
+	return nil
+}
+
+func (c *Container) save() error {
+	b, err := json.Marshal(&c.State)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(c.Dir, "."+stateFile)
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
+}
+
+// Close unlocks the container.
+func (c *Container) Close() {
+	if c.lock >= 0 {
+		unix.Close(c.lock)
+		c.lock = -1
+	}
+}
+
+// Status is created, running or stopped ("creating" is never seen: create
+// holds the lock until the state is written).
+func (c *Container) Status() specs.ContainerState {
+	if !alive(c.State.Pid, c.State.StartTime) {
+		return specs.StateStopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
+		return specs.StateCreated
+	}
+	return specs.StateRunning
+}
+
+// procStat returns a process's state letter and start time.
+func procStat(pid int) (byte, uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	return f[0][0], start, err
+}
+
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, s, err := procStat(pid)
+	return err == nil && s == start && st != 'Z' && st != 'X'
+}
+
+// OCIState is the state JSON of `state`, with runc's extra fields.
+type OCIState struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// OCI returns the container's state as `state` prints it and hooks read it.
+func (c *Container) OCI() OCIState {
+	st := c.Status()
+	pid := c.State.Pid
+	if st == specs.StateStopped {
+		pid = 0
+	}
+	s := OCIState{
+		State: specs.State{Version: specs.Version, ID: c.State.ID, Status: st, Pid: pid,
+			Bundle: c.State.Bundle},
+		Rootfs: c.State.Rootfs, Created: c.State.Created,
+	}
+	if c.State.Spec != nil {
+		s.Annotations = c.State.Spec.Annotations
+	}
+	return s
+}
+
+// List reads every container's state without locking.
+func (r *Runtime) List() ([]OCIState, error) {
+	ents, err := os.ReadDir(r.Root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []OCIState
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		c := &Container{Dir: filepath.Join(r.Root, e.Name()), lock: -1}
+		if c.read() == nil {
+			out = append(out, c.OCI())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,95 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The parent <-> container protocol, JSON lines on one socket (after the C
+// stage of internal/nsexec, when it runs):
+//
+//	step | parent (create / run / exec)        | child (Init)
+//	-----+-------------------------------------+---------------------------------------
+//	 0   | [nsexec header; reads "pid"]        | [C: setns, fork]
+//	 1   | puts the child in the cgroup        | blocks reading its config
+//	 2   | sends initConfig                     | create: mounts, devices
+//	 3   | runs prestart + createRuntime hooks | sends "hooks" (only if there are any)
+//	     | sends "ok"                          | and waits for it
+//	 4   |                                     | createContainer hooks, console,
+//	     |                                     | pivot_root, masks, sysctl, lookup
+//	 5   | writes state.json, pid file         | sends "ready"
+//	 6   | create returns                      | create: blocks opening exec.fifo
+//	     | start: opens exec.fifo, reads       | for writing, writes one byte
+//	 7   | start/run: poststart hooks          | startContainer hooks, user, confine,
+//	     |                                     | execve (the socket is O_CLOEXEC)
+//	exec | after "ready", EOF means execve     | an execve failure sends "error"
+//	     | worked                              |
+//
+// Any failure in the child sends {"type":"error","msg":...} and exits 1;
+// the parent kills the child and removes everything it made.
+type message struct {
+	Type string `json:"type"` // pid, hooks, ok, ready, error
+	Pid  int    `json:"pid,omitempty"`
+	Msg  string `json:"msg,omitempty"`
+}
+
+// initConfig is everything the container side needs, sent in step 2.
+type initConfig struct {
+	Spec        *specs.Spec `json:"spec"`
+	Rootfs      string      `json:"rootfs"`
+	Bundle      string      `json:"bundle"`
+	Exec        bool        `json:"exec,omitempty"` // a process joining a running container
+	NoPivot     bool        `json:"no_pivot,omitempty"`
+	NewKeyring  bool        `json:"new_keyring,omitempty"`
+	FifoFd      int         `json:"fifo_fd"`    // -1: run, start at once
+	ConsoleFd   int         `json:"console_fd"` // -1: no terminal
+	ExtraFds    int         `json:"extra_fds"`  // preserved fds at 3..3+ExtraFds-1
+	State       specs.State `json:"state"`      // for in-container hooks
+	ExtraGroups []uint32    `json:"-"`
+}
+
+type conn struct {
+	f   *os.File
+	dec *json.Decoder
+}
+
+func newConn(f *os.File) *conn { return &conn{f: f, dec: json.NewDecoder(f)} }
+
+func (c *conn) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = c.f.Write(append(b, '\n'))
+	return err
+}
+
+// recv reads one message; an "error" message becomes the error.
+func (c *conn) recv() (message, error) {
+	var m message
+	if err := c.dec.Decode(&m); err != nil {
+		if err == io.EOF {
+			return m, io.EOF
+		}
+		return m, fmt.Errorf("read from container init: %w", err)
+	}
+	if m.Type == "error" {
+		return m, fmt.Errorf("%s", m.Msg)
+	}
+	return m, nil
+}
+
+func (c *conn) expect(t string) (message, error) {
+	m, err := c.recv()
+	if err == io.EOF {
+		return m, fmt.Errorf("container init exited before %q", t)
+	}
+	if err == nil && m.Type != t {
+		err = fmt.Errorf("container init sent %q, want %q", m.Type, t)
+	}
+	return m, err
+}

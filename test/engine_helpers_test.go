@@ -1,0 +1,157 @@
+package test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jinnEnv is one test's engine: its own --root and --runroot, one runtime.
+type jinnEnv struct {
+	t       *testing.T
+	root    string
+	runroot string
+	runtime string
+	rootfs  string
+}
+
+// engineRuntimes are the OCI runtimes the core engine tests run against.
+func engineRuntimes() []string {
+	rts := []string{"runc"}
+	if v := os.Getenv("JINN_ENGINE_RUNTIMES"); v != "" {
+		rts = strings.Split(v, ",")
+	}
+	return rts
+}
+
+func newJinn(t *testing.T, runtime string) *jinnEnv {
+	t.Helper()
+	dir := t.TempDir()
+	j := &jinnEnv{t: t, root: filepath.Join(dir, "root"), runroot: filepath.Join(dir, "run"), runtime: runtime}
+	t.Cleanup(j.cleanup)
+	return j
+}
+
+// image returns the args that name the busybox image to run. A --rootfs
+// container writes into its directory, so each test has its own copy.
+func (j *jinnEnv) image() []string {
+	if j.rootfs == "" {
+		j.rootfs = copyRootfs(j.t)
+	}
+	return []string{"--rootfs", j.rootfs}
+}
+
+func (j *jinnEnv) cmd(args ...string) *exec.Cmd {
+	a := []string{"--root", j.root, "--runroot", j.runroot}
+	if j.runtime != "" {
+		a = append(a, "--runtime", j.runtime)
+	}
+	return exec.Command(bin("jinn"), append(a, args...)...)
+}
+
+// run runs jinn and returns stdout, stderr and the exit code.
+func (j *jinnEnv) run(args ...string) (string, string, int) {
+	j.t.Helper()
+	c := j.cmd(args...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		j.t.Fatalf("jinn %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs jinn and fails the test unless it exits 0.
+func (j *jinnEnv) ok(args ...string) string {
+	j.t.Helper()
+	out, errs, code := j.run(args...)
+	if code != 0 {
+		j.t.Fatalf("jinn %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// runArgs builds `run FLAGS... IMAGE CMD...`.
+func (j *jinnEnv) runArgs(flags []string, cmd ...string) []string {
+	a := append([]string{"run"}, flags...)
+	a = append(a, j.image()...)
+	return append(a, cmd...)
+}
+
+func (j *jinnEnv) inspect(ref, format string) string {
+	j.t.Helper()
+	return strings.TrimSpace(j.ok("inspect", "-f", format, ref))
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cleanup removes every container and checks nothing is left behind:
+// mounts, network namespaces, cgroups, state directories.
+func (j *jinnEnv) cleanup() {
+	out, _, _ := j.run("ps", "-aq", "--no-trunc")
+	ids := strings.Fields(out)
+	if len(ids) > 0 {
+		j.run(append([]string{"rm", "-f", "-v"}, ids...)...)
+	}
+	j.run("system", "prune", "-f")
+	j.assertClean(ids)
+}
+
+func (j *jinnEnv) assertClean(ids []string) {
+	t := j.t
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if strings.Contains(line, j.runroot) || strings.Contains(line, j.root) {
+			t.Errorf("mount left behind: %s", line)
+		}
+	}
+	for _, id := range ids {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory/jinn", id)); err == nil {
+			t.Errorf("cgroup left behind: memory/jinn/%s", id)
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Join(j.runroot, "containers"))
+	for _, e := range ents {
+		t.Errorf("state left behind: %s", e.Name())
+	}
+}
+
+// monitorPid finds the monitor of a container by its command line.
+func monitorPid(t *testing.T, id string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if strings.Contains(s, "jinn-monitor") && strings.Contains(s, id) {
+			var pid int
+			if _, err := fmtSscan(e.Name(), &pid); err == nil {
+				return pid
+			}
+		}
+	}
+	return 0
+}
