@@ -30,6 +30,9 @@ func newNetworkCmd(o *Options) *cobra.Command {
 		newNetworkInspectCmd(o),
 		newNetworkRmCmd(o),
 		newNetworkPruneCmd(o),
+		newNetworkConnectCmd(o),
+		newNetworkDisconnectCmd(o),
+		newNetworkTeardownCmd(o),
 		newNetworkDNSServeCmd(o),
 	)
 	return c

@@ -31,6 +31,8 @@ func ServeDNS(ctx context.Context, stateDir, network string, ready *os.File) err
 		return fmt.Errorf("dns for network %s: %w", network, err)
 	}
 	defer pc.Close()
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
 	if ready != nil {
 		ready.Write([]byte{1})
 		ready.Close()
@@ -46,6 +48,9 @@ func ServeDNS(ctx context.Context, stateDir, network string, ready *os.File) err
 					return nil // network removed: nothing left to serve
 				}
 				continue
+			}
+			if ctx.Err() != nil {
+				return nil
 			}
 			return fmt.Errorf("dns read: %w", err)
 		}

@@ -42,8 +42,10 @@ func (m *Manager) dnsRunning(network string) int {
 	if err != nil {
 		return 0
 	}
-	want := []byte(strings.Join(m.dnsArgv(network), "\x00") + "\x00")
-	if !bytes.Equal(cmdline, want) {
+	// The argv ends in the state dir and network; the binary's path may be
+	// spelled differently by different jinn invocations.
+	want := []byte("\x00" + m.cfg.StateDir + "\x00" + network + "\x00")
+	if !bytes.HasSuffix(cmdline, want) {
 		return 0
 	}
 	return pid

@@ -104,7 +104,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	c := &containerState{
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
 		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch,
-		IngressRate: a.IngressRate, EgressRate: a.EgressRate,
+		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
 	}
 	if c.Hostname == "" {
 		c.Hostname = shortID(a.ContainerID)
@@ -130,14 +130,14 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 // SetupFiles writes hosts, hostname and resolv.conf for a container
 // without a network of its own here (--network none or host).
 func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
-	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch}
+	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, FilesDir: a.FilesDir}
 	if c.Hostname == "" {
 		c.Hostname = shortID(a.ContainerID)
 		if hostNet {
 			c.Hostname, _ = os.Hostname()
 		}
 	}
-	h, hn, r, err := writeFiles(m.FilesDir(a.ContainerID), c, nil, m.cfg.HostResolv, hostNet)
+	h, hn, r, err := writeFiles(m.filesDir(c), c, nil, m.cfg.HostResolv, hostNet)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (m *Manager) commit(c *containerState) (*Result, error) {
 			}
 		}
 	}
-	h, hn, r, err := writeFiles(m.FilesDir(c.ID), c, nets, m.cfg.HostResolv, false)
+	h, hn, r, err := writeFiles(m.filesDir(c), c, nets, m.cfg.HostResolv, false)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,9 @@ func (m *Manager) undo(c *containerState) {
 		delLink(ep.HostVeth)
 	}
 	os.Remove(m.ctrPath(c.ID))
-	os.RemoveAll(m.FilesDir(c.ID))
+	if c.FilesDir == "" {
+		os.RemoveAll(m.FilesDir(c.ID))
+	}
 	m.syncRules()
 	m.gcNetworks()
 }
@@ -234,6 +236,10 @@ func (m *Manager) undo(c *containerState) {
 // from the persisted state alone, so it cleans up after crashes too, and
 // it is a no-op for unknown containers.
 func (m *Manager) Teardown(ctx context.Context, containerID string) error {
+	if _, err := os.Stat(m.ctrPath(containerID)); errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(m.FilesDir(containerID))
+		return nil // nothing was set up: no lock, no rule rebuild
+	}
 	unlock, err := m.lock()
 	if err != nil {
 		return err
@@ -400,6 +406,13 @@ func (m *Manager) Containers() ([]string, error) {
 		ids = append(ids, c.ID)
 	}
 	return ids, nil
+}
+
+func (m *Manager) filesDir(c *containerState) string {
+	if c.FilesDir != "" {
+		return c.FilesDir
+	}
+	return m.FilesDir(c.ID)
 }
 
 func shortID(id string) string {

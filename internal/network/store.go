@@ -28,6 +28,7 @@ type containerState struct {
 	DNSSearch   []string   `json:"dnsSearch,omitempty"`
 	IngressRate uint64     `json:"ingressRate,omitempty"`
 	EgressRate  uint64     `json:"egressRate,omitempty"`
+	FilesDir    string     `json:"filesDir,omitempty"`
 }
 
 func hashOf(parts ...string) string {
@@ -42,7 +43,8 @@ func (m *Manager) ctrPath(id string) string {
 	return filepath.Join(m.cfg.StateDir, "containers", id+".json")
 }
 
-// FilesDir is where the container's hosts, hostname and resolv.conf live.
+// FilesDir is where the container's hosts, hostname and resolv.conf live
+// unless the Attachment says otherwise.
 func (m *Manager) FilesDir(id string) string {
 	return filepath.Join(m.cfg.StateDir, "files", id)
 }

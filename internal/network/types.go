@@ -61,6 +61,9 @@ type Attachment struct {
 	DNSSearch   []string
 	IngressRate uint64 // bits per second into the container; 0 = unlimited
 	EgressRate  uint64 // bits per second out of the container; 0 = unlimited
+	// FilesDir is where hosts, hostname and resolv.conf go; default: a
+	// directory of the Manager's (removed by Teardown).
+	FilesDir string
 }
 
 // Endpoint is one container interface on one network, as persisted.
