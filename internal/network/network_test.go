@@ -115,6 +115,29 @@ func TestIsolationBetweenNetworks(t *testing.T) {
 	if err := m.RemoveNetwork(ctx, "red"); err == nil {
 		t.Fatal("removed a network in use")
 	}
+	// blue's DNS is not red's business.
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var c net.Conn
+		err := InNetns(r1.ns, func() (err error) {
+			c, err = net.Dial("udp4", b1.res.Endpoints[0].Gateway+":53")
+			return err
+		})
+		return c, err
+	}}
+	qctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if ips, err := r.LookupIPAddr(qctx, "b1"); err == nil {
+		t.Errorf("red resolved b1 through blue's DNS: %v", ips)
+	}
+	// A published port is reachable from another network, through the host.
+	pub := setup(t, m, Attachment{Name: "pub", Network: "blue", Ports: []Port{{ContainerPort: 80, Proto: "tcp"}}})
+	listenIn(t, pub.ns, ":80", hello)
+	addr := net.JoinHostPort(r1.res.Endpoints[0].Gateway, itoa(pub.res.Ports[0].HostPort))
+	if c, err := dialIn(r1.ns, addr, 2*time.Second); err != nil {
+		t.Errorf("red cannot reach blue's published port at %s: %v", addr, err)
+	} else {
+		c.Close()
+	}
 }
 
 // TestNATOutbound routes from a container to an "outside" namespace the
@@ -167,6 +190,28 @@ func TestNATOutbound(t *testing.T) {
 	if !strings.Contains(got, "hello "+hostIP.String()+":") {
 		t.Fatalf("outside saw %q, want the masqueraded source %s", got, hostIP)
 	}
+
+	// From outside, a container is reached through its published port on
+	// the host's address, never directly at its own address.
+	pub := setup(t, m, Attachment{Name: "pub", Ports: []Port{{ContainerPort: 80, Proto: "tcp"}}})
+	listenIn(t, pub.ns, ":80", hello)
+	err = withNetlinkIn(ext, func(h *netlink.Handle) error {
+		l, _ := h.LinkByName("ext0")
+		_, dst, _ := net.ParseCIDR(c.res.Endpoints[0].Gateway + "/24")
+		return h.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Dst: dst, Gw: hostIP})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := dialIn(ext, pub.res.IP().String()+":80", 300*time.Millisecond); err == nil {
+		conn.Close()
+		t.Error("outside reached a container's address directly")
+	}
+	conn, err = dialIn(ext, net.JoinHostPort(hostIP.String(), itoa(pub.res.Ports[0].HostPort)), 2*time.Second)
+	if err != nil {
+		t.Fatalf("outside cannot reach the published port: %v", err)
+	}
+	readAll(t, conn)
 }
 
 func TestPublishedPorts(t *testing.T) {

@@ -20,10 +20,11 @@ import (
 //	postrouting (nat, srcnat): masquerade out of the subnet; masquerade
 //	    DNAT'd traffic from 127/8 (host loopback) and from the subnet itself
 //	    (hairpin) so replies come back through the host
-//	forward (filter): no traffic between jinn bridges; internal networks
-//	    stay on their bridge
+//	forward (filter): no traffic between jinn bridges but to published
+//	    ports; nothing from outside to a container but replies and
+//	    published ports; internal networks stay on their bridge
 //	input (filter): no new connections from a bridge to 127/8
-//	    (route_localnet's guard)
+//	    (route_localnet's guard); none to another network's gateway
 
 type ruleSet struct {
 	nets  []*Network
@@ -128,8 +129,17 @@ func applyRules(table string, rs ruleSet) error {
 		}
 		for _, o := range rs.nets {
 			if o != n {
-				add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), drop())
+				// Published ports (DNAT'd) stay reachable from other networks, as in docker.
+				add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
+				// Nor may another network's containers talk to this one's
+				// gateway (its DNS server would tell them names and addresses).
+				add(in, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: net.CIDRMask(32, 32)}), drop())
 			}
+		}
+		if !n.Internal {
+			// From outside, containers are reached only through published
+			// ports or as replies: ip_forward must not route to them directly.
+			add(fwd, ifname(false, n.Bridge, expr.CmpOpEq), ifname(true, n.Bridge, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
 		}
 	}
 	if err := c.Flush(); err != nil {
@@ -180,14 +190,20 @@ func l4Port(proto string, port int) []expr.Any {
 	}
 }
 
-func ctDNAT() []expr.Any {
+func ctDNAT() []expr.Any { return ctStatusDNAT(expr.CmpOpNeq) }
+
+func ctNotDNAT() []expr.Any { return ctStatusDNAT(expr.CmpOpEq) }
+
+// ctStatusDNAT tests the connection's IPS_DST_NAT bit: set (CmpOpNeq 0) or
+// clear (CmpOpEq 0).
+func ctStatusDNAT(op expr.CmpOp) []expr.Any {
 	const ipsDstNat = 1 << 5
 	mask := make([]byte, 4)
 	binary.NativeEndian.PutUint32(mask, ipsDstNat)
 	return []expr.Any{
 		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: []byte{0, 0, 0, 0}},
-		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: op, Register: 1, Data: []byte{0, 0, 0, 0}},
 	}
 }
 
