@@ -459,3 +459,39 @@ func TestBadInputLeavesNothing(t *testing.T) {
 	}
 	assertClean(t, m)
 }
+
+// TestConcurrentSetup: IPAM under the lock gives concurrent setups, from
+// separate Managers as separate jinn processes would be, distinct addresses.
+func TestConcurrentSetup(t *testing.T) {
+	m := newManager(t)
+	const n = 8
+	nss := make([]string, n)
+	for i := range nss {
+		nss[i] = newNetns(t)
+	}
+	ips := make(chan string, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(ns string) {
+			other, _ := Open(m.cfg)
+			res, err := other.Setup(context.Background(), Attachment{ContainerID: randID(), NetnsPath: ns})
+			if err != nil {
+				errs <- err
+				return
+			}
+			ips <- res.IP().String()
+		}(nss[i])
+	}
+	seen := map[string]bool{}
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case ip := <-ips:
+			if seen[ip] {
+				t.Fatalf("address %s given twice", ip)
+			}
+			seen[ip] = true
+		}
+	}
+}

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The nftables table is derived state: syncRules rebuilds all of it from
-// the persisted networks and endpoints in one atomic batch, so rules
+// The nftables table is derived state: syncRules rewrites all its rules
+// from the persisted networks and endpoints in one atomic batch, so rules
 // appear with Setup, vanish with Teardown or crash cleanup, and can never
 // drift from the state. The table is deleted when nothing needs it.
 //
@@ -71,81 +71,138 @@ func applyRules(table string, rs ruleSet) error {
 		return fmt.Errorf("nftables: %w", err)
 	}
 	t := &nftables.Table{Name: table, Family: nftables.TableFamilyIPv4}
-	// Add-then-delete makes the delete valid whether or not the table
-	// existed; the whole batch is one transaction.
-	c.AddTable(t)
-	c.DelTable(t)
 	if len(rs.nets) == 0 && len(rs.ports) == 0 {
+		// Add-then-delete makes the delete valid whether or not the
+		// table existed; the batch is one transaction.
+		c.AddTable(t)
+		c.DelTable(t)
 		if err := c.Flush(); err != nil {
 			return fmt.Errorf("remove nftables table %s: %w", table, err)
 		}
 		return nil
 	}
-	c.AddTable(t)
-	chain := func(name string, typ nftables.ChainType, hook *nftables.ChainHook, prio *nftables.ChainPriority) *nftables.Chain {
-		return c.AddChain(&nftables.Chain{Name: name, Table: t, Type: typ, Hooknum: hook, Priority: prio})
+	want := desiredRules(rs)
+	if want == nil {
+		return fmt.Errorf("nftables table %s: bad network state", table)
 	}
-	pre := chain("prerouting", nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest)
-	out := chain("output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest)
-	post := chain("postrouting", nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource)
-	fwd := chain("forward", nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter)
-	in := chain("input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter)
-	add := func(ch *nftables.Chain, exprs ...[]expr.Any) {
-		var all []expr.Any
-		for _, e := range exprs {
-			all = append(all, e...)
-		}
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: all})
-	}
-	loopback := &net.IPNet{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)}
 
-	for _, p := range rs.ports {
-		var match []expr.Any
-		if p.HostIP != "" {
-			match = ipAddr(16, &net.IPNet{IP: net.ParseIP(p.HostIP).To4(), Mask: net.CIDRMask(32, 32)})
-		} else {
-			match = fibDaddrLocal()
-		}
-		match = append(match, l4Port(p.Proto, p.HostPort)...)
-		for _, ch := range []*nftables.Chain{pre, out} {
-			add(ch, match, dnat(p.ctrIP, p.ContainerPort))
-		}
-	}
-	for _, n := range rs.nets {
-		_, subnet, err := net.ParseCIDR(n.Subnet)
-		if err != nil {
-			return fmt.Errorf("network %s subnet %q: %w", n.Name, n.Subnet, err)
-		}
-		masq := []expr.Any{&expr.Masq{}}
-		if !n.Internal {
-			add(post, ipAddr(12, subnet), ifname(false, n.Bridge, expr.CmpOpNeq), masq)
-		}
-		add(post, ifname(false, n.Bridge, expr.CmpOpEq), ipAddr(12, loopback), masq)
-		add(post, ifname(false, n.Bridge, expr.CmpOpEq), ipAddr(12, subnet), ctDNAT(), masq)
-		add(in, ifname(true, n.Bridge, expr.CmpOpEq), ipAddr(16, loopback), ctNotEstablished(), drop())
-		if n.Internal {
-			add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, n.Bridge, expr.CmpOpNeq), drop())
-			add(fwd, ifname(false, n.Bridge, expr.CmpOpEq), ifname(true, n.Bridge, expr.CmpOpNeq), drop())
-		}
-		for _, o := range rs.nets {
-			if o != n {
-				// Published ports (DNAT'd) stay reachable from other networks, as in docker.
-				add(fwd, ifname(true, n.Bridge, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
-				// Nor may another network's containers talk to this one's
-				// gateway (its DNS server would tell them names and addresses).
-				add(in, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: net.CIDRMask(32, 32)}), drop())
+	// Rules are diffed against the kernel's by a key kept in each rule's
+	// user data, so that a Setup only adds: any deletion makes the kernel
+	// wait for an RCU grace period (~15 ms), additions do not.
+	// Only missing chains are added: re-adding an existing base chain
+	// re-registers its hook, which costs as much as a deletion.
+	existing := map[string]bool{}
+	if all, err := c.ListChainsOfTableFamily(nftables.TableFamilyIPv4); err == nil {
+		for _, ch := range all {
+			if ch.Table.Name == table {
+				existing[ch.Name] = true
 			}
 		}
-		if !n.Internal {
-			// From outside, containers are reached only through published
-			// ports or as replies: ip_forward must not route to them directly.
-			add(fwd, ifname(false, n.Bridge, expr.CmpOpEq), ifname(true, n.Bridge, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
+	}
+	c.AddTable(t)
+	for _, ch := range chains {
+		chain := &nftables.Chain{Name: ch.name, Table: t, Type: ch.typ, Hooknum: ch.hook, Priority: ch.prio}
+		if !existing[ch.name] {
+			c.AddChain(chain)
+		}
+		have := map[string]bool{}
+		if rules, err := c.GetRules(t, chain); err == nil {
+			for _, r := range rules {
+				key := string(r.UserData)
+				if _, ok := want[ch.name][key]; ok && !have[key] {
+					have[key] = true
+					continue
+				}
+				c.DelRule(r)
+			}
+		}
+		for key, exprs := range want[ch.name] {
+			if !have[key] {
+				c.AddRule(&nftables.Rule{Table: t, Chain: chain, Exprs: exprs, UserData: []byte(key)})
+			}
 		}
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("write nftables table %s: %w", table, err)
 	}
 	return nil
+}
+
+var chains = []struct {
+	name string
+	typ  nftables.ChainType
+	hook *nftables.ChainHook
+	prio *nftables.ChainPriority
+}{
+	{"prerouting", nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest},
+	{"output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest},
+	{"postrouting", nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource},
+	{"forward", nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter},
+	{"input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter},
+}
+
+// desiredRules returns, per chain, the rules rs needs by their key. The
+// key spells out what the rule does, so equal keys mean equal rules.
+func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
+	want := map[string]map[string][]expr.Any{}
+	for _, ch := range chains {
+		want[ch.name] = map[string][]expr.Any{}
+	}
+	add := func(chain, key string, exprs ...[]expr.Any) {
+		var all []expr.Any
+		for _, e := range exprs {
+			all = append(all, e...)
+		}
+		want[chain][key] = all
+	}
+	loopback := &net.IPNet{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)}
+
+	for _, p := range rs.ports {
+		var match []expr.Any
+		dst := p.HostIP
+		if p.HostIP != "" {
+			match = ipAddr(16, &net.IPNet{IP: net.ParseIP(p.HostIP).To4(), Mask: net.CIDRMask(32, 32)})
+		} else {
+			match, dst = fibDaddrLocal(), "local"
+		}
+		match = append(match, l4Port(p.Proto, p.HostPort)...)
+		key := fmt.Sprintf("dnat %s %s/%d to %s:%d", dst, p.Proto, p.HostPort, p.ctrIP, p.ContainerPort)
+		add("prerouting", key, match, dnat(p.ctrIP, p.ContainerPort))
+		add("output", key, match, dnat(p.ctrIP, p.ContainerPort))
+	}
+	for _, n := range rs.nets {
+		_, subnet, err := net.ParseCIDR(n.Subnet)
+		if err != nil {
+			return nil
+		}
+		gw := &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: net.CIDRMask(32, 32)}
+		masq := []expr.Any{&expr.Masq{}}
+		br := n.Bridge
+		if !n.Internal {
+			add("postrouting", "masq out "+subnet.String()+" !"+br, ipAddr(12, subnet), ifname(false, br, expr.CmpOpNeq), masq)
+			// From outside, containers are reached only through published
+			// ports or as replies: ip_forward must not route to them directly.
+			add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
+		}
+		add("postrouting", "masq loopback to "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, loopback), masq)
+		add("postrouting", "masq hairpin "+subnet.String()+" "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, subnet), ctDNAT(), masq)
+		add("input", "no new to loopback from "+br, ifname(true, br, expr.CmpOpEq), ipAddr(16, loopback), ctNotEstablished(), drop())
+		if n.Internal {
+			add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
+			add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
+		}
+		for _, o := range rs.nets {
+			if o == n {
+				continue
+			}
+			// Published ports (DNAT'd) stay reachable from other networks, as in docker.
+			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
+			// Nor may another network's containers talk to this one's
+			// gateway (its DNS server would tell them names and addresses).
+			add("input", "no "+o.Bridge+" to gateway "+n.Gateway, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, gw), drop())
+		}
+	}
+	return want
 }
 
 func ifname(in bool, name string, op expr.CmpOp) []expr.Any {
