@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/engine"
 )
@@ -41,4 +42,22 @@ func networkSettings(o *Options, v *engine.View) networkJSON {
 		ns.Ports[key] = append(prev, map[string]string{"HostIp": ip, "HostPort": strconv.Itoa(p.HostPort)})
 	}
 	return ns
+}
+
+// portsColumn is ps's PORTS: "127.0.0.1:8080->80/tcp, 0.0.0.0:32768->53/udp".
+func portsColumn(o *Options, v *engine.View) string {
+	m, err := o.networks()
+	if err != nil {
+		return ""
+	}
+	ports, _ := m.Ports(v.ID)
+	var cols []string
+	for _, p := range ports {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		cols = append(cols, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Proto))
+	}
+	return strings.Join(cols, ", ")
 }
