@@ -495,3 +495,35 @@ func TestConcurrentSetup(t *testing.T) {
 		}
 	}
 }
+
+func TestPublishedUDP(t *testing.T) {
+	m := newManager(t)
+	c := setup(t, m, Attachment{Name: "dns", Ports: []Port{{HostIP: "127.0.0.1", ContainerPort: 5353, Proto: "udp"}}})
+	var pc net.PacketConn
+	if err := InNetns(c.ns, func() (err error) { pc, err = net.ListenPacket("udp4", ":5353"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(append([]byte("echo "), buf[:n]...), from)
+		}
+	}()
+	conn, err := net.Dial("udp4", "127.0.0.1:"+itoa(c.res.Ports[0].HostPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	conn.Write([]byte("ping"))
+	buf := make([]byte, 100)
+	n, err := conn.Read(buf)
+	if err != nil || string(buf[:n]) != "echo ping" {
+		t.Fatalf("udp through 127.0.0.1:%d: %q %v", c.res.Ports[0].HostPort, buf[:n], err)
+	}
+}
