@@ -103,6 +103,8 @@ func (e *Local) checkNetwork(c *Container, img *Image) error {
 		return exitErr(ExitEngine, "conflicting options: port publishing and the container type network mode")
 	case !bridged && (n.IPAddress != "" || len(n.NetworkAliases) > 0):
 		return exitErr(ExitEngine, "conflicting options: --ip/--network-alias need a bridge network")
+	case mode.Network == network.DefaultNetwork && len(n.NetworkAliases) > 0:
+		return exitErr(ExitEngine, "network-scoped aliases are only supported for user-defined networks")
 	case mode.Kind == network.ModeContainer && (len(n.DNS) > 0 || len(n.ExtraHosts) > 0):
 		return exitErr(ExitEngine, "conflicting options: --dns/--add-host and the container type network mode")
 	case mode.Kind == network.ModeNone || mode.Kind == network.ModeHost:
