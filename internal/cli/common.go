@@ -157,3 +157,11 @@ func parseDetachKeys(s string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// checkTTY is docker's: -it needs a terminal on stdin.
+func checkTTY(tty, interactive bool) error {
+	if tty && interactive && !term.IsTerminal(int(os.Stdin.Fd())) {
+		return &engine.ExitError{Code: 1, Err: fmt.Errorf("the input device is not a TTY")}
+	}
+	return nil
+}

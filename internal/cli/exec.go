@@ -18,6 +18,9 @@ func newExecCmd(o *Options) *cobra.Command {
 		Short: "Execute a command in a running container",
 		Args:  minArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkTTY(tty && !detach, interactive); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err

@@ -37,7 +37,7 @@ func (r psRow) Command() string {
 	return strconv.Quote(cmd)
 }
 func (r psRow) CreatedAt() string  { return r.v.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
-func (r psRow) RunningFor() string { return humanDuration(time.Since(r.v.Created)) + " ago" }
+func (r psRow) RunningFor() string { return ageString(time.Since(r.v.Created)) + " ago" }
 func (r psRow) Status() string     { return statusString(r.v) }
 func (r psRow) State() string      { return r.v.State.Status }
 func (r psRow) Ports() string      { return r.ports }
@@ -69,23 +69,23 @@ func statusString(v *engine.View) string {
 	st := v.State
 	switch st.Status {
 	case "running":
-		s := "Up " + humanDuration(time.Since(st.StartedAt))
+		s := "Up " + ageString(time.Since(st.StartedAt))
 		if st.Health != nil {
 			s += " (" + st.Health.Status + ")"
 			if st.Health.Status == "starting" {
-				s = "Up " + humanDuration(time.Since(st.StartedAt)) + " (health: starting)"
+				s = "Up " + ageString(time.Since(st.StartedAt)) + " (health: starting)"
 			}
 		}
 		return s
 	case "paused":
-		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
+		return "Up " + ageString(time.Since(st.StartedAt)) + " (Paused)"
 	case "restarting":
-		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
 	case "exited":
 		if st.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", st.ExitCode)
 		}
-		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
 	}
 	return "Created"
 }
@@ -134,7 +134,7 @@ func newPsCmd(o *Options) *cobra.Command {
 				}
 				r := psRow{v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
 				if size {
-					r.size = humanSize(float64(dirSize(upperDir(o, v)))) + " (virtual 0B)"
+					r.size = decimalSize(float64(dirSize(upperDir(o, v)))) + " (virtual 0B)"
 				}
 				rows = append(rows, r)
 				if last > 0 && len(rows) == last {

@@ -28,6 +28,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			if detach && opts.Host.AutoRemove && false {
 				return nil
 			}
+			if err := checkTTY(opts.Config.Tty && !detach, opts.Config.OpenStdin); err != nil {
+				return err
+			}
 			keys, err := parseDetachKeys(detachKeys)
 			if err != nil {
 				return badFlag("%v", err)

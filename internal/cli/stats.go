@@ -15,6 +15,7 @@ import (
 // statsRow is what stats --format templates see: docker's fields.
 type statsRow struct {
 	id, name                 string
+	noTrunc                  bool
 	cpu, mem, memPerc        float64
 	limit                    float64
 	pids                     uint64
@@ -22,14 +23,19 @@ type statsRow struct {
 }
 
 func (r statsRow) Container() string { return r.id[:12] }
-func (r statsRow) ID() string        { return r.id }
-func (r statsRow) Name() string      { return r.name }
-func (r statsRow) CPUPerc() string   { return fmt.Sprintf("%.2f%%", r.cpu) }
-func (r statsRow) MemUsage() string  { return bytesSize(r.mem) + " / " + bytesSize(r.limit) }
-func (r statsRow) MemPerc() string   { return fmt.Sprintf("%.2f%%", r.memPerc) }
-func (r statsRow) NetIO() string     { return humanSize(r.netRx) + " / " + humanSize(r.netTx) }
-func (r statsRow) BlockIO() string   { return humanSize(r.blkR) + " / " + humanSize(r.blkW) }
-func (r statsRow) PIDs() string      { return fmt.Sprint(r.pids) }
+func (r statsRow) ID() string {
+	if r.noTrunc {
+		return r.id
+	}
+	return r.id[:12]
+}
+func (r statsRow) Name() string     { return r.name }
+func (r statsRow) CPUPerc() string  { return fmt.Sprintf("%.2f%%", r.cpu) }
+func (r statsRow) MemUsage() string { return binarySize(r.mem) + " / " + binarySize(r.limit) }
+func (r statsRow) MemPerc() string  { return fmt.Sprintf("%.2f%%", r.memPerc) }
+func (r statsRow) NetIO() string    { return decimalSize(r.netRx) + " / " + decimalSize(r.netTx) }
+func (r statsRow) BlockIO() string  { return decimalSize(r.blkR) + " / " + decimalSize(r.blkW) }
+func (r statsRow) PIDs() string     { return fmt.Sprint(r.pids) }
 
 var statsHeaders = map[string]string{
 	"Container": "CONTAINER", "ID": "CONTAINER ID", "Name": "NAME", "CPUPerc": "CPU %",
@@ -86,7 +92,7 @@ func newStatsCmd(o *Options) *cobra.Command {
 					if err != nil {
 						continue
 					}
-					r := statsRow{id: v.ID, name: v.Name, mem: float64(s.MemUsage), limit: float64(s.MemLimit), pids: s.Pids,
+					r := statsRow{id: v.ID, name: v.Name, noTrunc: noTrunc, mem: float64(s.MemUsage), limit: float64(s.MemLimit), pids: s.Pids,
 						blkR: float64(s.BlkRead), blkW: float64(s.BlkWrite), netRx: float64(s.NetRx), netTx: float64(s.NetTx)}
 					if p := prev[v.ID]; p != nil && s.Read.After(p.Read) && s.CPUNanos >= p.CPUNanos {
 						r.cpu = float64(s.CPUNanos-p.CPUNanos) / float64(s.Read.Sub(p.Read).Nanoseconds()) * 100

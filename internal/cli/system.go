@@ -7,8 +7,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newSystemCmd(o *Options) *cobra.Command {
-	s := &cobra.Command{Use: "system COMMAND", Short: "Manage jinn"}
+// newSystemPruneCmd is `jinn system prune`; the system command itself
+// (system_df.go) adds it with info and events.
+func newSystemPruneCmd(o *Options) *cobra.Command {
 	var all, force, volumes bool
 	prune := &cobra.Command{
 		Use: "prune [OPTIONS]", Short: "Remove unused data",
@@ -49,6 +50,5 @@ func newSystemCmd(o *Options) *cobra.Command {
 	prune.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	prune.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
-	s.AddCommand(prune, newInfoCmd(o), newEventsCmd(o))
-	return s
+	return prune
 }

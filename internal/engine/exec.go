@@ -11,8 +11,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // ExecOptions are `jinn exec` flags.
@@ -91,77 +89,42 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	if o.Detach {
 		args = append(args, "--detach", "--pid-file", filepath.Join(dir, "pid"))
 	}
-	var console int = -1
-	if o.Tty {
-		sock, done, err := monitor.ShortPath(dir, "console.sock")
-		if err != nil {
-			return 0, err
-		}
-		defer done()
-		fd, err := listenUnix(sock)
-		if err != nil {
-			return 0, err
-		}
-		console = fd
-		defer unix.Close(fd)
-		args = append(args, "--console-socket", sock)
-	}
-	cmd := exec.Command(rt.path, append(args, c.ID)...)
 	if o.Detach {
-		out, err := cmd.CombinedOutput()
+		// A detached process has no one to hold a pty.
+		p.Terminal = false
+		if err := writeJSON(procPath, &p); err != nil {
+			return 0, err
+		}
+		out, err := exec.Command(rt.path, append(args, c.ID)...).CombinedOutput()
 		if err != nil {
-			return 0, runtimeExitError(string(out))
+			return 0, execError(string(out))
 		}
 		return 0, nil
 	}
-	if !o.Tty {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode(), nil
-		}
-		if err != nil {
-			return 0, exitErr(ExitEngine, "exec: %v", err)
-		}
-		return 0, nil
+	// In the foreground the runtime itself holds the pty (with -t) and
+	// copies it to our stdio, as runc exec -t does.
+	cmd := exec.Command(rt.path, append(args, c.ID)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	if cmd.Stdin == nil && o.Tty {
+		cmd.Stdin, _ = os.Open(os.DevNull)
 	}
-	cmd.Stderr = o.Stderr
-	if err := cmd.Start(); err != nil {
-		return 0, exitErr(ExitEngine, "exec: %v", err)
-	}
-	ptyCh := make(chan *os.File, 1)
-	go func() {
-		f, _ := monitor.ReceivePty(console)
-		ptyCh <- f
-	}()
-	waitCh := make(chan error, 1)
-	go func() { waitCh <- cmd.Wait() }()
-	var master *os.File
-	select {
-	case master = <-ptyCh:
-	case err := <-waitCh:
-		return 0, runtimeExitError(fmt.Sprint(err))
-	}
-	if master == nil {
-		return 0, exitErr(ExitEngine, "exec: no pty received")
-	}
-	defer master.Close()
-	if o.OnPty != nil {
-		o.OnPty(master)
-	}
-	if o.Stdin != nil {
-		go io.Copy(master, o.Stdin)
-	}
-	done := make(chan struct{})
-	go func() { io.Copy(o.Stdout, master); close(done) }()
-	err = <-waitCh
-	<-done
+	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode(), nil
 	}
+	if err != nil {
+		return 0, exitErr(ExitEngine, "exec: %v", err)
+	}
 	return 0, nil
+}
+
+func execError(msg string) error {
+	err := runtimeExitError(msg)
+	if ee, ok := err.(*ExitError); ok {
+		return &ExitError{Code: ee.Code, Err: fmt.Errorf("OCI runtime exec failed: %s", msg)}
+	}
+	return err
 }
 
 func listenUnix(path string) (int, error) {

@@ -53,7 +53,7 @@ func readKeyed(path, key string) uint64 {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == key {
+		if len(f) >= 2 && f[0] == key {
 			n, _ := strconv.ParseUint(f[1], 10, 64)
 			return n
 		}

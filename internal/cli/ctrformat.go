@@ -110,7 +110,7 @@ func headerFromTemplate(names map[string]string) func(string) string {
 }
 
 // humanDuration is go-units' HumanDuration, as docker prints ages.
-func humanDuration(d time.Duration) string {
+func ageString(d time.Duration) string {
 	if s := int(d.Seconds()); s < 1 {
 		return "Less than a second"
 	} else if s == 1 {
@@ -137,7 +137,7 @@ func humanDuration(d time.Duration) string {
 }
 
 // humanSize is go-units' HumanSize (decimal) for ps -s.
-func humanSize(n float64) string {
+func decimalSize(n float64) string {
 	units := []string{"B", "kB", "MB", "GB", "TB"}
 	i := 0
 	for n >= 1000 && i < len(units)-1 {
@@ -148,7 +148,7 @@ func humanSize(n float64) string {
 }
 
 // bytesSize is go-units' BytesSize (binary) for stats.
-func bytesSize(n float64) string {
+func binarySize(n float64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	i := 0
 	for n >= 1024 && i < len(units)-1 {
