@@ -4,6 +4,8 @@ import (
 	"net"
 	"reflect"
 	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 func TestParsePort(t *testing.T) {
@@ -81,5 +83,41 @@ func TestAllocateIP(t *testing.T) {
 	delete(used, "10.9.0.4")
 	if ip, err := allocateIP(n, used, "10.9.0.4"); err != nil || !ip.Equal(net.ParseIP("10.9.0.4")) {
 		t.Errorf("requested free address: %v %v", ip, err)
+	}
+}
+
+func TestDNSAnswer(t *testing.T) {
+	m := &Manager{cfg: Config{StateDir: t.TempDir()}}
+	writeJSON(m.ctrPath("c1"), &containerState{ID: "0123456789abcdef", Name: "web", Hostname: "h1",
+		Endpoints: []Endpoint{{Network: "app", IP: "10.88.5.2", Aliases: []string{"www"}}, {Network: "other", IP: "10.88.6.2"}}})
+	query := func(name string, typ dnsmessage.Type) dnsmessage.Message {
+		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 7, RecursionDesired: true})
+		b.StartQuestions()
+		b.Question(dnsmessage.Question{Name: dnsmessage.MustNewName(name), Type: typ, Class: dnsmessage.ClassINET})
+		q, _ := b.Finish()
+		resp, err := m.answer("app", q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg dnsmessage.Message
+		if err := msg.Unpack(resp); err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	for _, name := range []string{"web.", "WWW.", "h1.", "0123456789ab.", "web.app."} {
+		msg := query(name, dnsmessage.TypeA)
+		if msg.ID != 7 || len(msg.Answers) != 1 || msg.Answers[0].Body.(*dnsmessage.AResource).A != [4]byte{10, 88, 5, 2} {
+			t.Errorf("%s: %+v", name, msg)
+		}
+	}
+	if msg := query("web.", dnsmessage.TypeAAAA); msg.RCode != dnsmessage.RCodeSuccess || len(msg.Answers) != 0 {
+		t.Errorf("AAAA of a known name: %+v", msg.Header)
+	}
+	if msg := query("nosuch.", dnsmessage.TypeA); msg.RCode != dnsmessage.RCodeNameError {
+		t.Errorf("unknown name: %+v", msg.Header)
+	}
+	if msg := query("web.other.", dnsmessage.TypeA); msg.RCode != dnsmessage.RCodeNameError {
+		t.Errorf("a name on another network resolved: %+v", msg.Answers)
 	}
 }
