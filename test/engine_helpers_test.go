@@ -18,6 +18,7 @@ type jinnEnv struct {
 	runroot string
 	runtime string
 	rootfs  string
+	loaded  bool
 }
 
 // engineRuntimes are the OCI runtimes the core engine tests run against.
@@ -37,9 +38,25 @@ func newJinn(t *testing.T, runtime string) *jinnEnv {
 	return j
 }
 
-// image returns the args that name the busybox image to run. A --rootfs
-// container writes into its directory, so each test has its own copy.
+// image returns the args that name the busybox image to run: the image
+// fixture (hack/mkimage-busybox.sh) loaded into this test's store.
 func (j *jinnEnv) image() []string {
+	j.t.Helper()
+	if !j.loaded {
+		tar := filepath.Join(fixturesDir, "images", "busybox.tar")
+		if _, err := os.Stat(tar); err != nil {
+			if out, err := exec.Command("../hack/mkimage-busybox.sh", tar).CombinedOutput(); err != nil {
+				j.t.Fatalf("make busybox image: %v: %s", err, out)
+			}
+		}
+		j.ok("load", "-q", "-i", tar)
+		j.loaded = true
+	}
+	return []string{"busybox"}
+}
+
+// rootfsArgs runs from a private copy of the busybox directory (--rootfs).
+func (j *jinnEnv) rootfsArgs() []string {
 	if j.rootfs == "" {
 		j.rootfs = copyRootfs(j.t)
 	}

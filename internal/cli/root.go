@@ -53,10 +53,12 @@ func NewRoot() *cobra.Command {
 		newPortCmd(o),
 		newVolumeCmd(o),
 		newContainerCmd(o),
-		newSystemCmd(o),
 		newEventsCmd(o),
 		newVersionCmd(o),
 		newInfoCmd(o),
+		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
+		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
+		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
 		newNetworkCmd(o),
 	)
 	return root

@@ -122,14 +122,23 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			e.cleanup(c, true)
 		}
 	}()
-	if err := os.MkdirAll(e.containerDir(c.ID), 0o700); err != nil {
+	// The container directory appears whole (config inside) by rename, and
+	// its state directory only after: a create killed at any point leaves
+	// either nothing that ps lists or a container that rm -f removes.
+	tmp := filepath.Join(e.cfg.Root, "containers", ".new-"+c.ID)
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, err
+	}
+	if err := writeJSON(filepath.Join(tmp, "config.json"), c); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("write container config: %w", err)
+	}
+	if err := os.Rename(tmp, e.containerDir(c.ID)); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("write container config: %w", err)
 	}
 	if err := os.MkdirAll(e.stateDir(c.ID), 0o700); err != nil {
 		return nil, err
-	}
-	if err := e.writeContainer(c); err != nil {
-		return nil, fmt.Errorf("write container config: %w", err)
 	}
 	if c.Snapshot != "" {
 		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt); err != nil {

@@ -245,9 +245,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		if st.Status == "paused" {
 			rt.resume(c.ID)
 		}
-		e.waitExit(c, 10*time.Second)
+		e.waitExit(c, 5*time.Second)
 		own, _ := monitor.ReadState(e.stateDir(c.ID))
-		if own != nil && own.MonitorPid != 0 && own.MonitorPid != os.Getppid() && !e.waitMonitor(c, 10*time.Second) {
+		if own != nil && own.MonitorPid != 0 && own.MonitorPid != os.Getppid() && !e.waitMonitor(c, 5*time.Second) {
 			// A stuck monitor: it is ours, end it by its pid.
 			if monitor.Alive(own.MonitorPid, own.MonitorStart) {
 				syscall.Kill(own.MonitorPid, syscall.SIGKILL)
@@ -327,7 +327,20 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 				continue
 			}
 			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
+				if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok {
+					os.RemoveAll(filepath.Join(base, d.Name()))
+					e.cleanup(&Container{ID: id}, false)
+					continue
+				}
 				e.cleanup(&Container{ID: d.Name(), Snapshot: "jinn-" + d.Name()}, false)
+			} else if err == nil && base == filepath.Join(e.cfg.RunRoot, "containers") {
+				// A state dir whose container is gone (removed while a
+				// killed CLI was still making it): nothing refers to it.
+				if _, err := os.Stat(e.containerDir(d.Name())); errors.Is(err, os.ErrNotExist) {
+					if _, err := os.Stat(filepath.Join(e.cfg.Root, "containers", ".new-"+d.Name())); errors.Is(err, os.ErrNotExist) {
+						e.cleanup(&Container{ID: d.Name(), Snapshot: "jinn-" + d.Name()}, false)
+					}
+				}
 			}
 		}
 	}

@@ -232,7 +232,13 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	defer devnull.Close()
 	cmd := exec.Command(e.cfg.Monitor, cfgPath)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	// The monitor's own messages (and Go's crash dumps) go to monitor.log.
+	mlog, err := os.OpenFile(filepath.Join(sd, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer mlog.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, mlog
 	cmd.ExtraFiles = []*os.File{syncW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"

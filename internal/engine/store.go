@@ -187,3 +187,21 @@ func (e *Local) inspect(ref string) (*View, error) {
 	}
 	return &View{Container: c, State: e.liveState(c)}, nil
 }
+
+// ContainersUsingImage lists the containers made from an image (for rmi and
+// image prune); it reads configs only, so the image store can call it
+// without an engine.
+func ContainersUsingImage(root, imageID string) ([]string, error) {
+	e := &Local{cfg: Config{Root: root}}
+	ids, err := e.ids()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if c, err := e.readContainer(id); err == nil && c.ImageID == imageID {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

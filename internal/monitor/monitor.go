@@ -13,11 +13,12 @@ import (
 )
 
 type monitor struct {
-	cfg    *Config
-	r      *reaper
-	hub    *hub
-	log    *jsonLog
-	devnul *os.File
+	earlyExit syscall.WaitStatus // init's status if it ended during start
+	cfg       *Config
+	r         *reaper
+	hub       *hub
+	log       *jsonLog
+	devnul    *os.File
 }
 
 // Run is the monitor's main: sync is the pipe to the engine (may be nil).
@@ -75,7 +76,7 @@ func Run(cfg *Config, sync *os.File) int {
 		})
 		exitCh := m.r.wait(pid)
 		if start {
-			if err := m.runtime("start", cfg.ID); err != nil {
+			if err := m.startRacing(pid, &exitCh); err != nil {
 				if sync != nil {
 					return fail(err)
 				}
@@ -95,7 +96,7 @@ func Run(cfg *Config, sync *os.File) int {
 			// attached, so start and delete never race.
 			select {
 			case c := <-m.hub.startCh:
-				if err := m.runtime("start", cfg.ID); err != nil {
+				if err := m.startRacing(pid, &exitCh); err != nil {
 					m.hub.reply(c, FrameStarted, []byte(err.Error()))
 				} else {
 					UpdateState(cfg.StateDir, func(s *State) {
@@ -106,6 +107,9 @@ func Run(cfg *Config, sync *os.File) int {
 			case ws = <-exitCh:
 				exitCh = nil
 			}
+		}
+		if exitCh == nil && ws == 0 {
+			ws = m.earlyExit
 		}
 		if exitCh != nil {
 			stopHealth := m.startHealth(pid)
@@ -142,7 +146,7 @@ func Run(cfg *Config, sync *os.File) int {
 	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
 	st, _ := ReadState(cfg.StateDir)
 	if len(cfg.Cleanup) > 0 {
-		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul})
+		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
 	}
 	code := 0
 	if st != nil {
@@ -170,6 +174,12 @@ func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
 // runtime runs the OCI runtime with the monitor's global args; on failure
 // the error holds what the runtime printed.
 func (m *monitor) runtime(args ...string) error {
+	return m.runtimeAbort(nil, args...)
+}
+
+// runtimeAbort is runtime that gives up when abort closes; every runtime
+// command has a deadline, so a hung runtime cannot hold the monitor.
+func (m *monitor) runtimeAbort(abort <-chan struct{}, args ...string) error {
 	rp, wp, err := os.Pipe()
 	if err != nil {
 		return err
@@ -178,7 +188,7 @@ func (m *monitor) runtime(args ...string) error {
 	var out []byte
 	done := make(chan struct{})
 	go func() { out, _ = readAll(rp); close(done) }()
-	ws, err := m.r.run(argv, []*os.File{m.devnul, wp, wp})
+	ws, err := m.r.run(argv, []*os.File{m.devnul, wp, wp}, 30*time.Second, abort)
 	wp.Close()
 	<-done
 	rp.Close()
@@ -374,3 +384,21 @@ func (m *monitor) oomCount() int64 {
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
+
+// startRacing runs `runtime start` while watching the init: if the init
+// dies first, the start is abandoned rather than waited on. exitCh is set to
+// nil when the init's status was consumed (kept in m.earlyExit).
+func (m *monitor) startRacing(pid int, exitCh *chan syscall.WaitStatus) error {
+	abort := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- m.runtimeAbort(abort, "start", m.cfg.ID) }()
+	select {
+	case err := <-done:
+		return err
+	case ws := <-*exitCh:
+		m.earlyExit, *exitCh = ws, nil
+		close(abort)
+		<-done
+		return nil
+	}
+}

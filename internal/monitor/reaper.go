@@ -1,10 +1,12 @@
 package monitor
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // reaper reaps every child of the monitor (it is a child subreaper, so the
@@ -21,7 +23,14 @@ func newReaper() *reaper {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, syscall.SIGCHLD)
 	go func() {
-		for range ch {
+		// SIGCHLD wakes us; the slow tick is a safety net (a lost wakeup
+		// was seen under load), costing one wait4 a second.
+		t := time.NewTicker(time.Second)
+		for {
+			select {
+			case <-ch:
+			case <-t.C:
+			}
 			r.reap()
 		}
 	}()
@@ -65,15 +74,34 @@ func (r *reaper) wait(pid int) chan syscall.WaitStatus {
 	return ch
 }
 
-// run starts argv with the given stdio and waits for it.
-func (r *reaper) run(argv []string, files []*os.File) (syscall.WaitStatus, error) {
+// errTimeout: a runtime command did not finish in time and was killed.
+var errTimeout = errors.New("timed out")
+
+// run starts argv with the given stdio and waits for it, at most d (0: no
+// limit) or until abort is closed; then it kills it.
+func (r *reaper) run(argv []string, files []*os.File, d time.Duration, abort <-chan struct{}) (syscall.WaitStatus, error) {
 	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{Files: files})
 	if err != nil {
 		return 0, err
 	}
 	pid := p.Pid
 	p.Release()
-	return <-r.wait(pid), nil
+	ch := r.wait(pid)
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case ws := <-ch:
+		return ws, nil
+	case <-timeout:
+	case <-abort:
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	<-ch
+	return 0, errTimeout
 }
 
 // exitCode is docker's exit code for a wait status.

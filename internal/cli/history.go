@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type historyRow struct {
+	ID           string
+	CreatedSince string
+	CreatedAt    string
+	CreatedBy    string
+	Size         string
+	Comment      string
+}
+
+func newHistoryCmd(o *Options) *cobra.Command {
+	var human, quiet, noTrunc bool
+	var format string
+	c := &cobra.Command{
+		Use:   "history [OPTIONS] IMAGE",
+		Short: "Show the history of an image",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openImageStore(o)
+			if err != nil {
+				return err
+			}
+			img, err := st.Get(args[0])
+			if err != nil {
+				return err
+			}
+			// Layer sizes from the snapshots, matched to the history
+			// entries that made a layer.
+			var sizes []int64
+			var prev int64
+			for i := range img.DiffIDs {
+				_ = i
+				sizes = append(sizes, 0)
+			}
+			for i := range img.DiffIDs {
+				u, err := st.Snapshots().Usage(chainOf(img.DiffIDs[:i+1]))
+				if err == nil {
+					sizes[i] = u.Size
+				}
+			}
+			_ = prev
+			hist := img.Config.History
+			var rows []historyRow
+			li := len(img.DiffIDs) - 1
+			for i := len(hist) - 1; i >= 0; i-- {
+				h := hist[i]
+				r := historyRow{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Size: "0B"}
+				if i == len(hist)-1 {
+					r.ID = shortID(img.ID.String(), noTrunc)
+				}
+				var t time.Time
+				if h.Created != nil {
+					t = *h.Created
+				}
+				r.CreatedSince, r.CreatedAt = since(t), t.Format(time.RFC3339)
+				if !h.EmptyLayer && li >= 0 {
+					r.Size = humanSize(sizes[li])
+					if !human {
+						r.Size = itoa(sizes[li])
+					}
+					li--
+				}
+				if !noTrunc && len(r.CreatedBy) > 45 {
+					r.CreatedBy = r.CreatedBy[:44] + "…"
+				}
+				rows = append(rows, r)
+			}
+			if len(hist) == 0 {
+				rows = append(rows, historyRow{ID: shortID(img.ID.String(), noTrunc), CreatedSince: since(img.Created), Size: humanSize(img.Size)})
+			}
+			w := cmd.OutOrStdout()
+			if quiet {
+				for _, r := range rows {
+					cmd.Println(r.ID)
+				}
+				return nil
+			}
+			return printRows(w, format, "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", rows)
+		},
+	}
+	f := c.Flags()
+	f.BoolVarP(&human, "human", "H", true, "Print sizes and dates in human readable format")
+	f.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
+	f.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
+	f.StringVar(&format, "format", "", "Format output using a custom template")
+	return c
+}
+
+func itoa(n int64) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/image"
+)
+
+func newPullCmd(o *Options) *cobra.Command {
+	var platform string
+	var quiet, insecure bool
+	c := &cobra.Command{
+		Use:   "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+		Short: "Download an image from a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := image.ParsePlatform(platform)
+			if err != nil {
+				return err
+			}
+			st, err := openImageStore(o)
+			if err != nil {
+				return err
+			}
+			var prog io.Writer
+			if !quiet {
+				prog = cmd.OutOrStdout()
+			}
+			if _, err := st.Pull(cmd.Context(), args[0], image.PullOptions{Platform: p, Progress: prog, Insecure: insecure}); err != nil {
+				return err
+			}
+			n, _ := image.ParseRef(args[0])
+			fmt.Fprintln(cmd.OutOrStdout(), n.String())
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&platform, "platform", "", "Set platform (os/arch[/variant]) if the image is multi-platform")
+	f.BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
+	f.BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")
+	return c
+}

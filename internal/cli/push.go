@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/image"
+)
+
+func newPushCmd(o *Options) *cobra.Command {
+	var quiet, insecure bool
+	c := &cobra.Command{
+		Use:   "push [OPTIONS] NAME[:TAG]",
+		Short: "Upload an image to a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openImageStore(o)
+			if err != nil {
+				return err
+			}
+			var prog io.Writer
+			if !quiet {
+				prog = cmd.OutOrStdout()
+			}
+			return st.Push(cmd.Context(), args[0], image.PushOptions{Progress: prog, Insecure: insecure})
+		},
+	}
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
+	c.Flags().BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")
+	return c
+}

@@ -1,0 +1,204 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// remoteRef turns a docker reference into go-containerregistry's.
+func remoteRef(ref string, insecure bool) (reference.Named, name.Reference, error) {
+	n, err := ParseRef(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	var opts []name.Option
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.ParseReference(n.String(), opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid reference %q: %w", ref, err)
+	}
+	return n, r, nil
+}
+
+func keychain(k authn.Keychain) authn.Keychain {
+	if k == nil {
+		return authn.DefaultKeychain
+	}
+	return k
+}
+
+func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Image, err error) {
+	if opts.Platform.OS == "" {
+		opts.Platform = DefaultPlatform()
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	named, rref, err := remoteRef(ref, opts.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain(opts.Keychain))}
+	prog := newProgress(opts.Progress)
+	done := s.writing()
+	defer func() {
+		done()
+		if err != nil {
+			s.GC() // a failed pull keeps nothing it fetched
+		}
+	}()
+	if t, ok := named.(reference.Tagged); ok {
+		prog.line("%s: Pulling from %s", t.Tag(), reference.FamiliarName(named))
+	}
+	desc, err := remote.Get(rref, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	repo := rref.Context()
+	// need fetches a blob (manifest, index, config or layer) unless stored;
+	// every blob is verified against its digest before it is published.
+	fetch := func(d digest.Digest, size int64, isManifest bool) error {
+		if s.content.Has(d) {
+			return nil
+		}
+		var rc io.ReadCloser
+		if isManifest {
+			rd, err := remote.Get(repo.Digest(d.String()), ropts...)
+			if err != nil {
+				return err
+			}
+			_, err = s.StoreBlob(strings.NewReader(string(rd.Manifest)), d, int64(len(rd.Manifest)))
+			return err
+		}
+		l, err := remote.Layer(repo.Digest(d.String()), ropts...)
+		if err != nil {
+			return err
+		}
+		rc, err = l.Compressed()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		bar := prog.bar(d, size)
+		_, err = s.StoreBlob(bar.reader(rc), d, size)
+		bar.done(err)
+		return err
+	}
+	top := ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
+	if _, err := s.StoreBlob(strings.NewReader(string(desc.Manifest)), top.Digest, top.Size); err != nil {
+		return nil, fmt.Errorf("pull %s: manifest: %w", ref, err)
+	}
+	// First pass: resolve the platform's manifest and prefetch its blobs
+	// in parallel; then storeManifest unpacks in order.
+	manDesc, man, err := s.resolveManifest(top, opts.Platform, func(d ocispec.Descriptor) error { return fetch(d.Digest, d.Size, true) })
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	if err := fetch(man.Config.Digest, man.Config.Size, false); err != nil {
+		return nil, fmt.Errorf("pull %s: config: %w", ref, err)
+	}
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	errs := make([]error, len(man.Layers))
+	for i, l := range man.Layers {
+		if s.content.Has(l.Digest) {
+			prog.line("%s: Already exists", short(l.Digest))
+			continue
+		}
+		wg.Add(1)
+		go func(i int, l ocispec.Descriptor) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := fetch(l.Digest, l.Size, false); err != nil {
+				errs[i] = fmt.Errorf("layer %s: %w", l.Digest, err)
+			}
+		}(i, l)
+	}
+	wg.Wait()
+	prog.wait()
+	for _, e := range errs {
+		if e != nil {
+			return nil, fmt.Errorf("pull %s: %w", ref, e)
+		}
+	}
+	img, err = s.storeManifest(ctx, manDesc, opts.Platform, func(d digest.Digest) error {
+		if !s.content.Has(d) {
+			return fmt.Errorf("blob %s missing", d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
+	refs := []string{reference.TrimNamed(named).String() + "@" + top.Digest.String()}
+	if _, ok := named.(reference.Digested); !ok {
+		refs = append(refs, named.String())
+	}
+	if err := s.updateMeta(func(m *meta) error { return m.setRefs(img.ID, refs) }); err != nil {
+		return nil, err
+	}
+	prog.line("Digest: %s", top.Digest)
+	prog.line("Status: Downloaded newer image for %s", reference.FamiliarString(named))
+	return s.Get(img.ID.String())
+}
+
+// resolveManifest walks from desc (a stored manifest or index) to the
+// platform's manifest, fetching nested manifests with get.
+func (s *Store) resolveManifest(desc ocispec.Descriptor, platform ocispec.Platform, get func(ocispec.Descriptor) error) (ocispec.Descriptor, ocispec.Manifest, error) {
+	for depth := 0; depth < 4; depth++ {
+		if err := get(desc); err != nil {
+			return desc, ocispec.Manifest{}, err
+		}
+		raw, err := s.content.ReadAll(desc.Digest)
+		if err != nil {
+			return desc, ocispec.Manifest{}, err
+		}
+		var probe struct {
+			MediaType string               `json:"mediaType"`
+			Manifests []ocispec.Descriptor `json:"manifests"`
+			ocispec.Manifest
+		}
+		if err := jsonUnmarshal(raw, &probe); err != nil {
+			return desc, ocispec.Manifest{}, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+		}
+		mt := probe.MediaType
+		if mt == "" {
+			mt = desc.MediaType
+		}
+		if mt == ocispec.MediaTypeImageIndex || mt == MediaTypeDockerManifestList || probe.Manifests != nil {
+			next, err := pickPlatform(ocispec.Index{Manifests: probe.Manifests}, platform)
+			if err != nil {
+				return desc, ocispec.Manifest{}, err
+			}
+			desc = next
+			continue
+		}
+		var man ocispec.Manifest
+		if err := jsonUnmarshal(raw, &man); err != nil {
+			return desc, man, err
+		}
+		return desc, man, nil
+	}
+	return desc, ocispec.Manifest{}, fmt.Errorf("indexes nested too deep")
+}
+
+func short(d digest.Digest) string {
+	e := d.Encoded()
+	if len(e) > 12 {
+		return e[:12]
+	}
+	return e
+}

@@ -1,0 +1,80 @@
+package image
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// ParseRef parses a docker-style reference and normalises it: "busybox"
+// becomes docker.io/library/busybox:latest. Digested references keep their
+// digest and get no tag.
+func ParseRef(s string) (reference.Named, error) {
+	n, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid reference %q: %w", s, err)
+	}
+	if _, ok := n.(reference.Digested); ok {
+		return n, nil
+	}
+	return reference.TagNameOnly(n), nil
+}
+
+// Familiar is the short form docker prints ("busybox:latest").
+func Familiar(full string) string {
+	n, err := reference.ParseNormalizedNamed(full)
+	if err != nil {
+		return full
+	}
+	return reference.FamiliarString(n)
+}
+
+var hexPrefix = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
+
+// idCandidate returns the hex part of s if s can be an image ID or prefix
+// ("3f57d9401f8d", "sha256:3f57…").
+func idCandidate(s string) (string, bool) {
+	h := strings.TrimPrefix(s, "sha256:")
+	if !hexPrefix.MatchString(h) {
+		return "", false
+	}
+	return h, true
+}
+
+// resolveID finds the image a reference names in m. Names win over ID
+// prefixes (as in docker), except a full 64-hex ID.
+func (m *meta) resolve(ref string) (digest.Digest, error) {
+	if h, ok := idCandidate(ref); ok && (len(h) == 64 || strings.HasPrefix(ref, "sha256:")) {
+		return m.byPrefix(ref, h)
+	}
+	if n, err := ParseRef(ref); err == nil {
+		if id, ok := m.Refs[n.String()]; ok {
+			return id, nil
+		}
+	} else if _, ok := idCandidate(ref); !ok {
+		return "", err
+	}
+	if h, ok := idCandidate(ref); ok {
+		return m.byPrefix(ref, h)
+	}
+	return "", fmt.Errorf("%s: %w", ref, ErrNotFound)
+}
+
+func (m *meta) byPrefix(ref, h string) (digest.Digest, error) {
+	var found digest.Digest
+	for id := range m.Images {
+		if strings.HasPrefix(id.Encoded(), h) {
+			if found != "" {
+				return "", fmt.Errorf("%s: %w", ref, ErrAmbiguous)
+			}
+			found = id
+		}
+	}
+	if found == "" {
+		return "", fmt.Errorf("%s: %w", ref, ErrNotFound)
+	}
+	return found, nil
+}

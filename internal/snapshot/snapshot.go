@@ -1,0 +1,487 @@
+// Package snapshot keeps overlayfs snapshots: committed, read-only layers
+// (keyed by their chain ID) and active, writable snapshots (a container's
+// rootfs, keyed by the container ID) stacked on them. Like containerd's
+// snapshotter it returns mounts as data; MountAll performs them.
+//
+// Layout under the root: meta.json (the index, replaced by atomic rename
+// under an flock), and one short numbered directory per snapshot holding fs/
+// (the layer or upper dir) and work/ (overlay's workdir). Short names keep
+// the overlay option string small, so ~100 layers fit in a page.
+package snapshot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind tells committed layers from writable snapshots.
+type Kind string
+
+const (
+	KindCommitted Kind = "committed"
+	KindActive    Kind = "active"
+	KindView      Kind = "view"
+)
+
+var (
+	// ErrNotFound: no snapshot has that key.
+	ErrNotFound = errors.New("snapshot not found")
+	// ErrExists: a snapshot already has that key.
+	ErrExists = errors.New("snapshot already exists")
+	// ErrInUse: the snapshot has children and cannot be removed.
+	ErrInUse = errors.New("snapshot has children")
+)
+
+// Mount is one mount to perform, in containerd's shape.
+type Mount struct {
+	Type    string   `json:"type"`
+	Source  string   `json:"source"`
+	Options []string `json:"options,omitempty"`
+}
+
+// Info describes a snapshot.
+type Info struct {
+	Key     string            `json:"key"`
+	Parent  string            `json:"parent,omitempty"`
+	Kind    Kind              `json:"kind"`
+	Created time.Time         `json:"created"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	// Quota is the size limit of a writable snapshot in bytes (0: none)
+	// and QuotaKind how it is enforced ("xfs" or "loop").
+	Quota     int64  `json:"quota,omitempty"`
+	QuotaKind string `json:"quotaKind,omitempty"`
+	// Size is the disk usage of a committed snapshot, measured at commit.
+	Size int64 `json:"size,omitempty"`
+	ID   int   `json:"id"`
+}
+
+// Usage is the disk a snapshot's own directory uses.
+type Usage struct {
+	Size   int64 // bytes
+	Inodes int64
+}
+
+// Opt tunes Prepare.
+type Opt func(*Info)
+
+// WithSize limits a writable snapshot to n bytes: writes past it fail with
+// ENOSPC (docker's --storage-opt size=).
+func WithSize(n int64) Opt { return func(i *Info) { i.Quota = n } }
+
+// WithLabels attaches labels to the snapshot.
+func WithLabels(l map[string]string) Opt {
+	return func(i *Info) {
+		if i.Labels == nil {
+			i.Labels = map[string]string{}
+		}
+		for k, v := range l {
+			i.Labels[k] = v
+		}
+	}
+}
+
+// Snapshotter manages the snapshots under one directory.
+type Snapshotter struct {
+	root string
+}
+
+type index struct {
+	Next      int              `json:"next"`
+	Snapshots map[string]*Info `json:"snapshots"`
+}
+
+// Open opens (creating if needed) the snapshots under root.
+func Open(root string) (*Snapshotter, error) {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create snapshot root %s: %w", root, err)
+	}
+	return &Snapshotter{root: root}, nil
+}
+
+// Root is the directory holding the snapshots.
+func (s *Snapshotter) Root() string { return s.root }
+
+// Prepare makes an active (writable) snapshot named key on top of the
+// committed snapshot parent ("" for an empty one) and returns its mounts.
+func (s *Snapshotter) Prepare(key, parent string, opts ...Opt) ([]Mount, error) {
+	return s.create(KindActive, key, parent, opts)
+}
+
+// View makes a read-only snapshot of parent and returns its mounts.
+func (s *Snapshotter) View(key, parent string, opts ...Opt) ([]Mount, error) {
+	return s.create(KindView, key, parent, opts)
+}
+
+func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount, error) {
+	if key == "" {
+		return nil, fmt.Errorf("prepare snapshot: empty key")
+	}
+	var ms []Mount
+	err := s.update(func(ix *index) error {
+		if _, ok := ix.Snapshots[key]; ok {
+			return fmt.Errorf("prepare snapshot %s: %w", key, ErrExists)
+		}
+		if parent != "" {
+			p, ok := ix.Snapshots[parent]
+			if !ok {
+				return fmt.Errorf("prepare snapshot %s: parent %s: %w", key, parent, ErrNotFound)
+			}
+			if p.Kind != KindCommitted {
+				return fmt.Errorf("prepare snapshot %s: parent %s is not committed", key, parent)
+			}
+		}
+		ix.Next++
+		info := &Info{Key: key, Parent: parent, Kind: kind, Created: time.Now().UTC(), ID: ix.Next}
+		for _, o := range opts {
+			o(info)
+		}
+		dir := s.dir(info.ID)
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			return fmt.Errorf("prepare snapshot %s: %w", key, err)
+		}
+		if info.Quota > 0 && kind == KindActive {
+			qk, err := s.setupQuota(dir, info.ID, info.Quota)
+			if err != nil {
+				os.RemoveAll(dir)
+				return fmt.Errorf("prepare snapshot %s: size quota: %w", key, err)
+			}
+			info.QuotaKind = qk
+		} else {
+			info.Quota = 0
+			if err := mkdirs(dir, ""); err != nil {
+				os.RemoveAll(dir)
+				return fmt.Errorf("prepare snapshot %s: %w", key, err)
+			}
+		}
+		ix.Snapshots[key] = info
+		var err error
+		ms, err = s.mounts(ix, info)
+		return err
+	})
+	return ms, err
+}
+
+func mkdirs(dir, sub string) error {
+	base := filepath.Join(dir, sub)
+	if err := os.MkdirAll(filepath.Join(base, "fs"), 0o755); err != nil {
+		return err
+	}
+	return os.MkdirAll(filepath.Join(base, "work"), 0o700)
+}
+
+// Mounts returns the mounts of an active or view snapshot, re-attaching its
+// quota filesystem if a reboot detached it.
+func (s *Snapshotter) Mounts(key string) ([]Mount, error) {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	info, ok := ix.Snapshots[key]
+	if !ok {
+		return nil, fmt.Errorf("mounts of %s: %w", key, ErrNotFound)
+	}
+	if info.QuotaKind == "loop" {
+		if err := s.ensureLoop(s.dir(info.ID)); err != nil {
+			return nil, fmt.Errorf("mounts of %s: %w", key, err)
+		}
+	}
+	return s.mounts(ix, info)
+}
+
+func (s *Snapshotter) mounts(ix *index, info *Info) ([]Mount, error) {
+	lowers, err := s.lowers(ix, info.Parent)
+	if err != nil {
+		return nil, err
+	}
+	if info.Kind == KindView || info.Kind == KindCommitted {
+		if len(lowers) == 0 {
+			return []Mount{{Type: "bind", Source: s.fsDir(info), Options: []string{"ro", "rbind"}}}, nil
+		}
+		if len(lowers) == 1 {
+			return []Mount{{Type: "bind", Source: lowers[0], Options: []string{"ro", "rbind"}}}, nil
+		}
+		return []Mount{{Type: "overlay", Source: "overlay", Options: []string{"lowerdir=" + joinColon(lowers)}}}, nil
+	}
+	if len(lowers) == 0 {
+		return []Mount{{Type: "bind", Source: s.fsDir(info), Options: []string{"rw", "rbind"}}}, nil
+	}
+	opts := []string{
+		"index=off",
+		"workdir=" + s.workDir(info),
+		"upperdir=" + s.fsDir(info),
+		"lowerdir=" + joinColon(lowers),
+	}
+	return []Mount{{Type: "overlay", Source: "overlay", Options: opts}}, nil
+}
+
+func joinColon(ss []string) string {
+	out := ""
+	for i, v := range ss {
+		if i > 0 {
+			out += ":"
+		}
+		out += v
+	}
+	return out
+}
+
+// lowers lists the fs dirs of parent and its ancestors, nearest first.
+func (s *Snapshotter) lowers(ix *index, parent string) ([]string, error) {
+	var out []string
+	for p := parent; p != ""; {
+		info, ok := ix.Snapshots[p]
+		if !ok {
+			return nil, fmt.Errorf("snapshot %s: %w", p, ErrNotFound)
+		}
+		out = append(out, s.fsDir(info))
+		p = info.Parent
+	}
+	return out, nil
+}
+
+// Dirs returns a snapshot's own directory (the upper dir of an active one,
+// the layer of a committed one) and the layers below it, nearest first:
+// what diff, commit and export read.
+func (s *Snapshotter) Dirs(key string) (upper string, lowers []string, err error) {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlock()
+	info, ok := ix.Snapshots[key]
+	if !ok {
+		return "", nil, fmt.Errorf("snapshot %s: %w", key, ErrNotFound)
+	}
+	lowers, err = s.lowers(ix, info.Parent)
+	return s.fsDir(info), lowers, err
+}
+
+// Commit turns the active snapshot key into the committed snapshot name
+// (a layer that children can be prepared on). The upper dir becomes the layer
+// without copying.
+func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
+	return s.update(func(ix *index) error {
+		info, ok := ix.Snapshots[key]
+		if !ok {
+			return fmt.Errorf("commit %s: %w", key, ErrNotFound)
+		}
+		if info.Kind != KindActive {
+			return fmt.Errorf("commit %s: not an active snapshot", key)
+		}
+		if _, ok := ix.Snapshots[name]; ok {
+			return fmt.Errorf("commit %s as %s: %w", key, name, ErrExists)
+		}
+		if info.QuotaKind == "loop" {
+			return fmt.Errorf("commit %s: a size-limited snapshot cannot become a layer", key)
+		}
+		u, _ := diskUsage(s.fsDir(info))
+		delete(ix.Snapshots, key)
+		info.Key, info.Kind, info.Size, info.Created = name, KindCommitted, u.Size, time.Now().UTC()
+		info.Labels = nil
+		for _, o := range opts {
+			o(info)
+		}
+		os.RemoveAll(s.workDir(info))
+		ix.Snapshots[name] = info
+		return nil
+	})
+}
+
+// Remove deletes a snapshot that has no children, detaching its quota.
+func (s *Snapshotter) Remove(key string) error {
+	var dir string
+	err := s.update(func(ix *index) error {
+		info, ok := ix.Snapshots[key]
+		if !ok {
+			return fmt.Errorf("remove snapshot %s: %w", key, ErrNotFound)
+		}
+		for _, c := range ix.Snapshots {
+			if c.Parent == key {
+				return fmt.Errorf("remove snapshot %s: %w (%s)", key, ErrInUse, c.Key)
+			}
+		}
+		dir = s.dir(info.ID)
+		if info.QuotaKind == "loop" {
+			if err := unmountLoop(dir); err != nil {
+				return fmt.Errorf("remove snapshot %s: %w", key, err)
+			}
+		}
+		// Rename first so a crash leaves an obvious leftover, not a
+		// directory that a later snapshot with the same id would reuse.
+		gone := filepath.Join(s.root, "removing-"+strconv.Itoa(info.ID))
+		if err := os.Rename(dir, gone); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("remove snapshot %s: %w", key, err)
+		}
+		dir = gone
+		delete(ix.Snapshots, key)
+		return nil
+	})
+	if err == nil {
+		os.RemoveAll(dir)
+	}
+	return err
+}
+
+// Stat returns the info of one snapshot.
+func (s *Snapshotter) Stat(key string) (Info, error) {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return Info{}, err
+	}
+	defer unlock()
+	info, ok := ix.Snapshots[key]
+	if !ok {
+		return Info{}, fmt.Errorf("snapshot %s: %w", key, ErrNotFound)
+	}
+	return *info, nil
+}
+
+// List returns every snapshot, sorted by key.
+func (s *Snapshotter) List() ([]Info, error) {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := make([]Info, 0, len(ix.Snapshots))
+	for _, i := range ix.Snapshots {
+		out = append(out, *i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
+	return out, nil
+}
+
+// Usage measures the disk used by the snapshot's own directory (its upper
+// dir for an active snapshot: what the container wrote).
+func (s *Snapshotter) Usage(key string) (Usage, error) {
+	info, err := s.Stat(key)
+	if err != nil {
+		return Usage{}, err
+	}
+	if info.Kind == KindCommitted && info.Size > 0 {
+		return Usage{Size: info.Size}, nil
+	}
+	return diskUsage(s.fsDir(&info))
+}
+
+func (s *Snapshotter) dir(id int) string { return filepath.Join(s.root, strconv.Itoa(id)) }
+
+func (s *Snapshotter) fsDir(i *Info) string {
+	if i.QuotaKind == "loop" {
+		return filepath.Join(s.dir(i.ID), "mnt", "fs")
+	}
+	return filepath.Join(s.dir(i.ID), "fs")
+}
+
+func (s *Snapshotter) workDir(i *Info) string {
+	if i.QuotaKind == "loop" {
+		return filepath.Join(s.dir(i.ID), "mnt", "work")
+	}
+	return filepath.Join(s.dir(i.ID), "work")
+}
+
+// lock takes the exclusive lock and reads the index.
+func (s *Snapshotter) lock() (*index, func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	ix := &index{Snapshots: map[string]*Info{}}
+	b, err := os.ReadFile(filepath.Join(s.root, "meta.json"))
+	if err == nil {
+		err = json.Unmarshal(b, ix)
+		if ix.Snapshots == nil {
+			ix.Snapshots = map[string]*Info{}
+		}
+	} else if os.IsNotExist(err) {
+		err = nil
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("read snapshot index: %w", err)
+	}
+	return ix, func() { f.Close() }, nil
+}
+
+// update runs fn under the lock and saves the index if fn succeeds.
+func (s *Snapshotter) update(fn func(*index) error) error {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := fn(ix); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain data is marshalled
+	}
+	return b
+}
+
+// WriteFileAtomic writes data to a temporary file, syncs it and renames it
+// over path, so readers see the old or the new content, never a mix.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func diskUsage(dir string) (Usage, error) {
+	var u Usage
+	seen := map[uint64]bool{}
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		if seen[st.Ino] {
+			return nil
+		}
+		seen[st.Ino] = true
+		u.Inodes++
+		u.Size += st.Blocks * 512
+		return nil
+	})
+	return u, err
+}

@@ -1,0 +1,74 @@
+package test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// jinnCmd runs bin/jinn with its own --root and returns stdout; it fails the
+// test on a non-zero exit unless wantErr.
+func jinnCmd(t *testing.T, root string, stdin []byte, wantErr bool, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(bin("jinn"), append([]string{"--root", root}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run()
+	if wantErr && err == nil {
+		t.Fatalf("jinn %s: succeeded, want an error\n%s", strings.Join(args, " "), out.String())
+	}
+	if !wantErr && err != nil {
+		t.Fatalf("jinn %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func jinnOK(t *testing.T, root string, args ...string) string {
+	t.Helper()
+	out, _ := jinnCmd(t, root, nil, false, args...)
+	return out
+}
+
+var fixtureMu sync.Mutex
+
+// imageFixture returns the docker-archive of a fixture image (busybox,
+// nginx, redis), made once by the hack/ scripts and cached.
+func imageFixture(t *testing.T, name string) string {
+	t.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	out := filepath.Join(fixturesDir, "images", name+".tar")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	script, args := "../hack/mkimage-busybox.sh", []string{out}
+	if name != "busybox" {
+		script, args = "../hack/mkimage-debian-app.sh", []string{name, out}
+	}
+	cmd := exec.Command(script, args...)
+	cmd.Env = append(os.Environ(), "JINN_FIXTURES="+fixturesDir)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make %s image: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// blobCount counts the blobs and snapshots in a jinn root.
+func storeCounts(t *testing.T, root string) (blobs, snaps int) {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(root, "image", "blobs", "sha256"))
+	sn, _ := os.ReadDir(filepath.Join(root, "snapshots"))
+	for _, e := range sn {
+		if e.IsDir() {
+			snaps++
+		}
+	}
+	return len(ents), snaps
+}
