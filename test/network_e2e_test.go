@@ -64,6 +64,31 @@ func nftTable(j *jinnEnv) string {
 	return string(out)
 }
 
+// netJinn is newJinn whose networks are pruned, and checked gone, after
+// its containers are removed (cleanups run last-registered first).
+func netJinn(t *testing.T) *jinnEnv {
+	t.Helper()
+	var j *jinnEnv
+	t.Cleanup(func() {
+		j.run("network", "prune", "-f")
+		j.assertNetClean()
+	})
+	j = newJinn(t, "")
+	return j
+}
+
+// loadApp loads the nginx or redis image fixture (hack/mkimage-debian-app.sh).
+func loadApp(t *testing.T, j *jinnEnv, app string) {
+	t.Helper()
+	tar := filepath.Join(fixturesDir, "images", app+".tar")
+	if _, err := os.Stat(tar); err != nil {
+		if out, err := exec.Command("../hack/mkimage-debian-app.sh", app, tar).CombinedOutput(); err != nil {
+			t.Skipf("no %s image: %v: %s", app, err, out)
+		}
+	}
+	j.ok("load", "-q", "-i", tar)
+}
+
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	os.MkdirAll(filepath.Dir(path), 0o755)
@@ -72,53 +97,57 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
-// TestNetworkPublishedHTTP: busybox httpd in a container, published on
-// 127.0.0.1, serves a page to an HTTP client on the host; the rules exist
-// while it runs and are gone after stop and rm -f.
+// TestNetworkPublishedHTTP: an nginx container published on 127.0.0.1
+// serves its page to an HTTP client on the host, as does -P on every local
+// address; the rules exist while it runs and are gone after stop and rm -f.
 func TestNetworkPublishedHTTP(t *testing.T) {
-	j := newJinn(t, "")
-	j.image()
-	writeFile(t, filepath.Join(j.rootfs, "www", "index.html"), "hello from jinn\n")
-	id := strings.TrimSpace(j.ok(j.runArgs([]string{"-d", "--name", "web", "-p", "127.0.0.1::80"}, "httpd", "-f", "-p", "80", "-h", "/www")...))
+	j := netJinn(t)
+	loadApp(t, j, "nginx")
+	id := strings.TrimSpace(j.ok("run", "-d", "--name", "web", "-p", "127.0.0.1::80", "nginx"))
+	j.ok("run", "-d", "--name", "webp", "-P", "nginx")
 	hostPort := strings.TrimSpace(j.ok("port", "web", "80"))
 	if !strings.HasPrefix(hostPort, "127.0.0.1:") {
 		t.Fatalf("jinn port web 80 = %q", hostPort)
 	}
-	var body string
-	waitFor(t, 5*time.Second, "the page", func() bool {
-		resp, err := (&http.Client{Timeout: time.Second}).Get("http://" + hostPort + "/")
-		if err != nil {
-			return false
+	allPort := strings.TrimSpace(j.ok("port", "webp", "80/tcp"))
+	if !strings.HasPrefix(allPort, "0.0.0.0:") {
+		t.Fatalf("jinn port webp 80/tcp = %q", allPort)
+	}
+	for _, addr := range []string{hostPort, "127.0.0.1:" + strings.TrimPrefix(allPort, "0.0.0.0:")} {
+		var body string
+		waitFor(t, 5*time.Second, "the page at "+addr, func() bool {
+			resp, err := (&http.Client{Timeout: time.Second}).Get("http://" + addr + "/")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body = string(b)
+			return resp.StatusCode == 200
+		})
+		if !strings.Contains(body, "Welcome to jinn's nginx") {
+			t.Fatalf("page at %s = %q", addr, body)
 		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = string(b)
-		return resp.StatusCode == 200
-	})
-	if body != "hello from jinn\n" {
-		t.Fatalf("page = %q", body)
 	}
-	table := nftTable(j)
-	if !strings.Contains(table, "dnat to") {
-		t.Fatalf("no DNAT rule while running:\n%s", table)
+	if !strings.Contains(nftTable(j), "dnat to") {
+		t.Fatalf("no DNAT rule while running:\n%s", nftTable(j))
 	}
-	j.ok("stop", "-t", "1", "web")
+	j.ok("stop", "-t", "1", "web", "webp")
 	waitFor(t, 5*time.Second, "rules to vanish on stop", func() bool { return !strings.Contains(nftTable(j), "dnat to") })
-	j.ok("rm", "-f", id)
-	j.assertNetClean()
+	j.ok("rm", "-f", id, "webp")
 }
 
 // TestNetworkUserDNSAndIsolation: names and aliases resolve on a user
 // network; containers on two networks cannot reach each other; --network
 // none has only lo; ip link inside shows only the container's devices.
 func TestNetworkUserDNSAndIsolation(t *testing.T) {
-	j := newJinn(t, "")
-	j.image()
-	writeFile(t, filepath.Join(j.rootfs, "www", "index.html"), "pong\n")
+	j := netJinn(t)
+	www := t.TempDir()
+	writeFile(t, filepath.Join(www, "index.html"), "pong\n")
 	j.ok("network", "create", "app")
 	j.ok("network", "create", "other")
-	j.ok(j.runArgs([]string{"-d", "--name", "redis", "--network", "app", "--network-alias", "cache"}, "httpd", "-f", "-p", "6379", "-h", "/www")...)
-	j.ok(j.runArgs([]string{"-d", "--name", "stranger", "--network", "other"}, "httpd", "-f", "-p", "80", "-h", "/www")...)
+	j.ok(j.runArgs([]string{"-d", "--name", "redis", "--network", "app", "--network-alias", "cache", "-v", www + ":/www:ro"}, "httpd", "-f", "-p", "6379", "-h", "/www")...)
+	j.ok(j.runArgs([]string{"-d", "--name", "stranger", "--network", "other", "-v", www + ":/www:ro"}, "httpd", "-f", "-p", "80", "-h", "/www")...)
 
 	out := j.ok(j.runArgs([]string{"--rm", "--network", "app"}, "sh", "-c", "wget -qO- http://redis:6379/ && wget -qO- http://cache:6379/ && ip -o link | cut -d: -f2")...)
 	if !strings.HasPrefix(out, "pong\npong\n") {
@@ -145,14 +174,12 @@ func TestNetworkUserDNSAndIsolation(t *testing.T) {
 	}
 	j.ok("rm", "-f", "redis", "stranger")
 	j.ok("network", "rm", "app", "other")
-	j.assertNetClean()
 }
 
 // TestNetworkRateLimit: a container limited to 8mbit out is read by the
 // host (its bridge address is the host's) within 10% of the limit.
 func TestNetworkRateLimit(t *testing.T) {
-	j := newJinn(t, "")
-	j.image()
+	j := netJinn(t)
 	j.ok(j.runArgs([]string{"-d", "--name", "src", "--network-egress-rate", "8mbit"}, "sh", "-c", "dd if=/dev/zero bs=1000 count=3000 2>/dev/null | nc -l -p 5000")...)
 	ip := strings.TrimSpace(j.ok("exec", "src", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"))
 	var c net.Conn
@@ -185,5 +212,4 @@ func TestNetworkRateLimit(t *testing.T) {
 	}
 	c.Close()
 	j.ok("rm", "-f", "src")
-	j.assertNetClean()
 }
