@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -132,7 +134,15 @@ func TestNetworkPublishedHTTP(t *testing.T) {
 	if !strings.Contains(nftTable(j), "dnat to") {
 		t.Fatalf("no DNAT rule while running:\n%s", nftTable(j))
 	}
-	j.ok("stop", "-t", "1", "web", "webp")
+	// A crash (the container's init killed behind jinn's back) and a stop
+	// both take the container's rules away.
+	pid, err := strconv.Atoi(j.inspect("web", "{{.State.Pid}}"))
+	if err != nil || pid <= 1 {
+		t.Fatalf("pid of web: %v", err)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, 5*time.Second, "web's rule to vanish after a crash", func() bool { return strings.Count(nftTable(j), "dnat to") == 2 })
+	j.ok("stop", "-t", "1", "webp")
 	waitFor(t, 5*time.Second, "rules to vanish on stop", func() bool { return !strings.Contains(nftTable(j), "dnat to") })
 	j.ok("rm", "-f", id, "webp")
 }
