@@ -527,3 +527,36 @@ func TestPublishedUDP(t *testing.T) {
 		t.Fatalf("udp through 127.0.0.1:%d: %q %v", c.res.Ports[0].HostPort, buf[:n], err)
 	}
 }
+
+func TestInternalNetwork(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	if _, err := m.CreateNetwork(ctx, "sealed", NetworkOptions{Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	a := setup(t, m, Attachment{Name: "a", Network: "sealed"})
+	b := setup(t, m, Attachment{Name: "b", Network: "sealed"})
+	listenIn(t, b.ns, ":80", hello)
+	c, err := dialIn(a.ns, b.res.IP().String()+":80", 2*time.Second)
+	if err != nil {
+		t.Fatalf("peers on an internal network: %v", err)
+	}
+	c.Close()
+	// No way out: no default route (checked, not tried: tests send
+	// nothing outside), and the host does not forward for it.
+	err = withNetlinkIn(a.ns, func(h *netlink.Handle) error {
+		routes, err := h.RouteList(nil, netlink.FAMILY_V4)
+		for _, r := range routes {
+			if r.Dst == nil || r.Dst.String() == "0.0.0.0/0" {
+				t.Errorf("internal network has a default route: %+v", r)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table := countRules(t, m.cfg.Table, "forward"); table < 2 {
+		t.Errorf("forward rules for the internal network: %d", table)
+	}
+}
