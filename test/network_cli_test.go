@@ -20,6 +20,9 @@ func TestNetworkCommands(t *testing.T) {
 	if out := j.ok("network", "ls"); !strings.Contains(out, "lab") || !strings.Contains(out, "10.87.77.0/24") {
 		t.Errorf("ls:\n%s", out)
 	}
+	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Internal}}", "lab")); got != "10.87.77.0/24 10.87.77.254 true" {
+		t.Errorf("inspect -f: %q", got)
+	}
 	out := j.ok("network", "inspect", "lab")
 	for _, want := range []string{`"Subnet": "10.87.77.0/24"`, `"Gateway": "10.87.77.254"`, `"Internal": true`} {
 		if !strings.Contains(out, want) {

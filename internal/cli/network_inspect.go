@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +11,8 @@ import (
 )
 
 func newNetworkInspectCmd(o *Options) *cobra.Command {
-	return &cobra.Command{
+	var format string
+	c := &cobra.Command{
 		Use:   "inspect NETWORK [NETWORK...]",
 		Short: "Display detailed information on one or more networks",
 		Args:  cobra.MinimumNArgs(1),
@@ -32,6 +34,19 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 				}
 				out = append(out, toDocker(n))
 			}
+			if format != "" {
+				t, err := template.New("").Funcs(templateFuncs).Parse(format)
+				if err != nil {
+					return badFlag("template parsing error: %v", err)
+				}
+				for _, n := range out {
+					if err := t.Execute(c.OutOrStdout(), n); err != nil {
+						return badFlag("template: %v", err)
+					}
+					fmt.Fprintln(c.OutOrStdout())
+				}
+				return firstErr
+			}
 			enc := json.NewEncoder(c.OutOrStdout())
 			enc.SetIndent("", "    ")
 			if err := enc.Encode(out); err != nil {
@@ -40,6 +55,8 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 			return firstErr
 		},
 	}
+	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a Go template")
+	return c
 }
 
 // dockerNetwork is `docker network inspect`'s shape, so that scripts and
