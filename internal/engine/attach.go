@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/jinn-containers/jinn/internal/monitor"
@@ -126,7 +127,18 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				a.Stderr.Write(p)
 			}
 		case monitor.FrameExit:
-			code, _ := strconv.Atoi(string(p))
+			f := strings.Fields(string(p))
+			code := 0
+			if len(f) > 0 {
+				code, _ = strconv.Atoi(f[0])
+			}
+			if len(f) > 1 && f[1] == "rm" {
+				// --rm: the monitor already deleted it from the runtime;
+				// removing here saves an exec of jinn in the monitor.
+				e.cleanup(c, true)
+				e.events.Add("container", "destroy", c.ID, c.Name, c.Image)
+				send(monitor.FrameRemoved, nil)
+			}
 			return code, nil
 		}
 	}

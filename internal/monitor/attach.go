@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Attach protocol on attach.sock: frames of [type byte][uint32 BE length][payload].
@@ -21,6 +22,7 @@ const (
 	FrameResize     = 5
 	FrameStart      = 6 // client → monitor: start the created container
 	FrameStarted    = 7 // monitor → client: payload empty, or the error
+	FrameRemoved    = 8 // client → monitor: it removed the container (--rm)
 )
 
 // WriteFrame writes one frame.
@@ -60,7 +62,9 @@ type hub struct {
 	tty     bool
 	exited  bool
 	code    int
-	startCh chan *client // start requests from clients
+	startCh chan *client  // start requests from clients
+	removed chan struct{} // a client did the --rm cleanup
+	writers sync.WaitGroup
 }
 
 type client struct {
@@ -69,7 +73,7 @@ type client struct {
 }
 
 func newHub() *hub {
-	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4)}
+	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4), removed: make(chan struct{}, 1)}
 }
 
 // reply sends one frame to one client.
@@ -116,21 +120,62 @@ func (h *hub) broadcast(typ byte, p []byte) {
 	}
 }
 
-// finish sends the exit code to every client and closes them.
-func (h *hub) finish(code int) {
+// finish sends the exit code to every client and closes them. With
+// delegate (--rm), the payload says "CODE rm": an attached client removes
+// the container in its own process, saving the monitor an exec of jinn; finish
+// reports whether one did (if all leave without saying so, the monitor must).
+func (h *hub) finish(code int, delegate bool) (removed bool) {
+	p := itoa(code)
+	if delegate {
+		p += " rm"
+	}
+	fr := make([]byte, 5+len(p))
+	fr[0] = FrameExit
+	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
+	copy(fr[5:], p)
 	h.mu.Lock()
 	h.exited, h.code = true, code
-	cs := h.clients
-	h.clients = map[*client]struct{}{}
+	n := len(h.clients)
+	for c := range h.clients {
+		select {
+		case c.out <- fr:
+		default:
+		}
+	}
 	h.mu.Unlock()
-	for c := range cs {
-		fr := make([]byte, 5)
-		fr[0] = FrameExit
-		p := []byte(itoa(code))
-		binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-		c.out <- append(fr, p...)
+	if delegate && n > 0 {
+		deadline := time.After(time.Minute)
+	wait:
+		for {
+			select {
+			case <-h.removed:
+				removed = true
+				break wait
+			case <-deadline:
+				break wait
+			case <-time.After(20 * time.Millisecond):
+				h.mu.Lock()
+				n = len(h.clients)
+				h.mu.Unlock()
+				if n == 0 {
+					select {
+					case <-h.removed:
+						removed = true
+					default:
+					}
+					break wait
+				}
+			}
+		}
+	}
+	h.mu.Lock()
+	for c := range h.clients {
+		delete(h.clients, c)
 		close(c.out)
 	}
+	h.mu.Unlock()
+	h.writers.Wait()
+	return removed
 }
 
 // listen serves attach.sock without the net package: a non-blocking socket
@@ -190,8 +235,10 @@ func (h *hub) serve(f *os.File) {
 		return
 	}
 	h.clients[c] = struct{}{}
+	h.writers.Add(1)
 	h.mu.Unlock()
 	go func() {
+		defer h.writers.Done()
 		for fr := range c.out {
 			if _, err := f.Write(fr); err != nil {
 				break
@@ -215,6 +262,11 @@ func (h *hub) serve(f *os.File) {
 			in, tty := h.stdin, h.tty
 			h.mu.Unlock()
 			switch typ {
+			case FrameRemoved:
+				select {
+				case h.removed <- struct{}{}:
+				default:
+				}
 			case FrameStart:
 				select {
 				case h.startCh <- c:

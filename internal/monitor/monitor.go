@@ -145,16 +145,13 @@ func Run(cfg *Config, sync *os.File) int {
 	m.runtime("delete", "--force", cfg.ID)
 	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
 	st, _ := ReadState(cfg.StateDir)
-	if len(cfg.Cleanup) > 0 {
-		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
-	}
 	code := 0
 	if st != nil {
 		code = st.ExitCode
 	}
-	m.hub.finish(code)
-	// Give attached clients a moment to read the exit frame.
-	time.Sleep(20 * time.Millisecond)
+	if !m.hub.finish(code, len(cfg.Cleanup) > 0) && len(cfg.Cleanup) > 0 {
+		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
+	}
 	return 0
 }
 
