@@ -145,6 +145,17 @@ func TestNetworkPublishedHTTP(t *testing.T) {
 	j.ok("stop", "-t", "1", "webp")
 	waitFor(t, 5*time.Second, "rules to vanish on stop", func() bool { return !strings.Contains(nftTable(j), "dnat to") })
 	j.ok("rm", "-f", id, "webp")
+
+	// A foreground run (no --rm) that ended keeps its container but not
+	// its rules.
+	j.ok(j.runArgs([]string{"--name", "fg", "-p", "80"}, "true")...)
+	if out := j.ok("ps", "-a", "--filter", "name=fg", "-q"); strings.TrimSpace(out) == "" {
+		t.Errorf("foreground container fg was removed")
+	}
+	if strings.Contains(nftTable(j), "dnat to") {
+		t.Errorf("rules of an exited container left:\n%s", nftTable(j))
+	}
+	j.ok("rm", "fg")
 }
 
 // TestNetworkUserDNSAndIsolation: names and aliases resolve on a user
