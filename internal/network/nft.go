@@ -11,10 +11,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The nftables table is derived state: syncRules rewrites all its rules
-// from the persisted networks and endpoints in one atomic batch, so rules
+// The nftables table is derived state: syncRules brings its rules in line
+// with the persisted networks and endpoints in one atomic batch, so rules
 // appear with Setup, vanish with Teardown or crash cleanup, and can never
 // drift from the state. The table is deleted when nothing needs it.
+//
+// Published ports are DNAT rules, also for connections to 127.0.0.1 (with
+// route_localnet on the bridge), not a userland proxy: measured, the proxy
+// doubled connect latency and cost throughput, and a daemonless engine
+// would need a process per container to run it (BENCHMARKS.md).
 //
 //	prerouting/output (nat, dstnat): published ports, DNAT to the container
 //	postrouting (nat, srcnat): masquerade out of the subnet; masquerade
