@@ -37,6 +37,10 @@ func TestNetworkCommands(t *testing.T) {
 	if out := j.ok("network", "inspect", "lab"); !strings.Contains(out, "10.87.77.9/24") {
 		t.Errorf("inspect does not list box:\n%s", out)
 	}
+	j.ok("restart", "-t", "0", "box")
+	if out := j.ok("exec", "box", "ip", "-4", "-o", "addr", "show", "eth1"); !strings.Contains(out, "10.87.77.9/24") {
+		t.Errorf("after restart, eth1: %s", out)
+	}
 	if _, _, code := j.run("network", "rm", "lab"); code == 0 {
 		t.Errorf("removed a network in use")
 	}

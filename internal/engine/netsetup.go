@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,12 +57,14 @@ func (b bridgeNet) Setup(c *Container, nsPath string) error {
 	return err
 }
 
+// Teardown runs when the container is removed (stop and crash tear down
+// through the monitor's OnExit), so what Connect remembered goes too.
 func (b bridgeNet) Teardown(c *Container, nsPath string) error {
 	m, err := b.e.Networks()
 	if err != nil {
 		return err
 	}
-	return m.Teardown(context.Background(), c.ID)
+	return errors.Join(m.Teardown(context.Background(), c.ID), m.Forget(c.ID))
 }
 
 func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachment {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -120,6 +121,16 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	}()
 	if err := m.attach(c, netName, a.IP, a.Aliases); err != nil {
 		return nil, err
+	}
+	// Networks joined with Connect stay joined across restarts, as in docker.
+	for _, x := range m.connected(a.ContainerID) {
+		if _, err := m.loadNetwork(x.Network); errors.Is(err, ErrNotFound) {
+			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
+			continue
+		}
+		if err := m.attach(c, x.Network, x.IP, x.Aliases); err != nil {
+			return nil, err
+		}
 	}
 	if c.Ports, err = m.resolvePorts(a.ContainerID, a.Ports); err != nil {
 		return nil, err
@@ -347,7 +358,36 @@ func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, 
 		delLink(c.Endpoints[len(c.Endpoints)-1].HostVeth)
 		return nil, err
 	}
+	list := append(m.connected(containerID), connection{Network: network, IP: ip, Aliases: aliases})
+	if err := writeJSON(m.connPath(containerID), list); err != nil {
+		return nil, fmt.Errorf("remember %s on %s: %w", containerID, network, err)
+	}
 	return res, nil
+}
+
+// connection is a network joined with Connect, replayed by Setup.
+type connection struct {
+	Network string   `json:"network"`
+	IP      string   `json:"ip,omitempty"`
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+func (m *Manager) connPath(id string) string {
+	return filepath.Join(m.cfg.StateDir, "connected", id+".json")
+}
+
+func (m *Manager) connected(id string) []connection {
+	var list []connection
+	readJSON(m.connPath(id), &list)
+	return list
+}
+
+// Forget drops what Connect remembered for a container being removed.
+func (m *Manager) Forget(containerID string) error {
+	if err := os.Remove(m.connPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // Disconnect removes the container's endpoint on network.
@@ -369,6 +409,10 @@ func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (
 		return nil, fmt.Errorf("delete veth %s: %w", c.Endpoints[i].HostVeth, err)
 	}
 	c.Endpoints = slices.Delete(c.Endpoints, i, i+1)
+	list := slices.DeleteFunc(m.connected(containerID), func(x connection) bool { return x.Network == network })
+	if err := writeJSON(m.connPath(containerID), list); err != nil {
+		return nil, err
+	}
 	res, err := m.commit(c)
 	if err != nil {
 		return nil, err

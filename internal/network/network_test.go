@@ -401,6 +401,16 @@ func TestConnectDisconnect(t *testing.T) {
 		t.Fatalf("after connect: %v", err)
 	}
 	c.Close()
+	// A stop and start keeps the connection, as in docker.
+	if err := m.Teardown(ctx, a.id); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = m.Setup(ctx, Attachment{ContainerID: a.id, Name: "multi", NetnsPath: a.ns}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Endpoints) != 2 || res.Endpoints[1].Network != "extra" {
+		t.Fatalf("after restart: %+v", res.Endpoints)
+	}
 	if _, err := m.Disconnect(ctx, a.id, "extra"); err != nil {
 		t.Fatal(err)
 	}
@@ -410,6 +420,13 @@ func TestConnectDisconnect(t *testing.T) {
 	}
 	if _, err := m.Disconnect(ctx, a.id, "extra"); err == nil {
 		t.Fatal("disconnected twice")
+	}
+	m.Teardown(ctx, a.id)
+	if res, err = m.Setup(ctx, Attachment{ContainerID: a.id, NetnsPath: a.ns}); err != nil || len(res.Endpoints) != 1 {
+		t.Fatalf("after disconnect and restart: %+v %v", res, err)
+	}
+	if err := m.Forget(a.id); err != nil {
+		t.Fatal(err)
 	}
 }
 
