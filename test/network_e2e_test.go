@@ -66,16 +66,18 @@ func nftTable(j *jinnEnv) string {
 	return string(out)
 }
 
-// netJinn is newJinn whose networks are pruned, and checked gone, after
-// its containers are removed (cleanups run last-registered first).
+// netJinn is newJinn whose containers and then networks are removed, and
+// checked gone, when the test ends (before its root's temp dir goes).
 func netJinn(t *testing.T) *jinnEnv {
 	t.Helper()
-	var j *jinnEnv
+	j := newJinn(t, "")
 	t.Cleanup(func() {
+		if out, _, _ := j.run("ps", "-aq", "--no-trunc"); strings.TrimSpace(out) != "" {
+			j.run(append([]string{"rm", "-f", "-v"}, strings.Fields(out)...)...)
+		}
 		j.run("network", "prune", "-f")
 		j.assertNetClean()
 	})
-	j = newJinn(t, "")
 	return j
 }
 

@@ -47,8 +47,9 @@ func newNetworkDisconnectCmd(o *Options) *cobra.Command {
 // newNetworkTeardownCmd is run by a container's monitor when the container
 // ended for good: its veths, addresses and rules go (crash cleanup).
 func newNetworkTeardownCmd(o *Options) *cobra.Command {
-	return &cobra.Command{
-		Use:    "teardown CONTAINER-ID",
+	var gen string
+	c := &cobra.Command{
+		Use:    "teardown [--generation G] CONTAINER-ID",
 		Hidden: true,
 		Args:   exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -56,9 +57,11 @@ func newNetworkTeardownCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return m.Teardown(c.Context(), args[0])
+			return m.TeardownGeneration(c.Context(), args[0], gen)
 		},
 	}
+	c.Flags().StringVar(&gen, "generation", "", "Only if the setup is still this one")
+	return c
 }
 
 func (o *Options) local() (*engine.Local, error) {

@@ -192,6 +192,16 @@ func (e *Local) writeNetFiles(c *Container) error {
 	return err
 }
 
+// netGeneration is the container's current network setup, for its
+// monitor's teardown to name.
+func (e *Local) netGeneration(c *Container) string {
+	m, err := e.Networks()
+	if err != nil {
+		return ""
+	}
+	return m.Generation(c.ID)
+}
+
 // PublishedPorts returns the container's ports as `jinn port` shows them.
 func (e *Local) PublishedPorts(id string) ([]network.Port, error) {
 	m, err := e.Networks()

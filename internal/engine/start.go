@@ -199,7 +199,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		mc.Cleanup = []string{e.cfg.Self, "--root", e.cfg.Root, "--runroot", e.cfg.RunRoot, "rm", "-f", "-v", c.ID}
 	} else if c.Host.NetworkMode != "none" && c.Host.NetworkMode != "host" {
 		// Stopped or crashed for good: its veth, address and rules go.
-		mc.OnExit = []string{e.cfg.Self, "--root", e.cfg.Root, "network", "teardown", c.ID}
+		mc.OnExit = []string{e.cfg.Self, "--root", e.cfg.Root, "network", "teardown", "--generation", e.netGeneration(c), c.ID}
 	}
 	return mc
 }

@@ -2,6 +2,8 @@ package network
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,6 +108,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
 		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch,
 		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
+		Generation: randHex(8),
 	}
 	if c.Hostname == "" {
 		c.Hostname = shortID(a.ContainerID)
@@ -247,6 +250,22 @@ func (m *Manager) undo(c *containerState) {
 // from the persisted state alone, so it cleans up after crashes too, and
 // it is a no-op for unknown containers.
 func (m *Manager) Teardown(ctx context.Context, containerID string) error {
+	return m.TeardownGeneration(ctx, containerID, "")
+}
+
+// Generation identifies the container's current Setup ("" if none).
+func (m *Manager) Generation(containerID string) string {
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return ""
+	}
+	return c.Generation
+}
+
+// TeardownGeneration is Teardown, but only if the container's setup is
+// still the one of generation gen ("" matches any): a stopped run's late
+// teardown must leave the next run's network alone.
+func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen string) error {
 	if _, err := os.Stat(m.ctrPath(containerID)); errors.Is(err, os.ErrNotExist) {
 		os.RemoveAll(m.FilesDir(containerID))
 		return nil // nothing was set up: no lock, no rule rebuild
@@ -259,6 +278,9 @@ func (m *Manager) Teardown(ctx context.Context, containerID string) error {
 	c, err := m.loadContainer(containerID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
+	}
+	if c != nil && gen != "" && c.Generation != gen {
+		return nil
 	}
 	var errs []error
 	if c != nil {
@@ -457,6 +479,12 @@ func (m *Manager) filesDir(c *containerState) string {
 		return c.FilesDir
 	}
 	return m.FilesDir(c.ID)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func shortID(id string) string {

@@ -29,6 +29,9 @@ type containerState struct {
 	IngressRate uint64     `json:"ingressRate,omitempty"`
 	EgressRate  uint64     `json:"egressRate,omitempty"`
 	FilesDir    string     `json:"filesDir,omitempty"`
+	// Generation is new with every Setup, so that the teardown of one run
+	// (from its monitor, possibly late) cannot undo the next run's setup.
+	Generation string `json:"generation"`
 }
 
 func hashOf(parts ...string) string {
