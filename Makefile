@@ -30,6 +30,9 @@ deps:
 fixtures: deps
 	@mkdir -p $(FIXTURES)
 	@[ -x $(FIXTURES)/busybox/bin/busybox ] || hack/mkrootfs-busybox.sh $(FIXTURES)/busybox
+	@JINN_FIXTURES=$(FIXTURES) hack/mkimage-busybox.sh
+	@JINN_FIXTURES=$(FIXTURES) hack/mkimage-debian-app.sh nginx
+	@JINN_FIXTURES=$(FIXTURES) hack/mkimage-debian-app.sh redis
 
 vet:
 	$(GO) vet ./...

@@ -6,7 +6,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 out=${1:-$fx/images/busybox.tar}
-[ -s "$out" ] && exit 0
+# Cached: remade when missing or when these scripts change.
+stamp=$(cat "$0" "$here/mkimage.sh" | sha256sum | cut -c1-16)
+[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 mkdir -p "$(dirname "$out")"
 [ -x "$fx/busybox/bin/busybox" ] || "$here/mkrootfs-busybox.sh" "$fx/busybox"
 "$here/mkimage.sh" "$fx/busybox" busybox:latest "$out" '["sh"]'
+echo "$stamp" >"$out.stamp"

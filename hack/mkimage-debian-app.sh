@@ -7,19 +7,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 app=${1:?usage: mkimage-debian-app.sh nginx|redis [OUT.tar]}
 out=${2:-$fx/images/$app.tar}
-[ -s "$out" ] && exit 0
+# Cached: remade when missing or when these scripts change.
+stamp=$(cat "$0" "$here/mkimage.sh" | sha256sum | cut -c1-16)
+[ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 mkdir -p "$(dirname "$out")"
 [ -x "$fx/busybox/bin/busybox" ] || "$here/mkrootfs-busybox.sh" "$fx/busybox"
 root=$(mktemp -d "$out.rootfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 cp -a "$fx/busybox/." "$root/"
-copy() { # copy a file with its parent dirs, keeping symlinks' targets too
+copy() { # copy files with their parent dirs, symlinks dereferenced (usrmerge)
 	local f
 	for f in "$@"; do
 		[ -e "$f" ] || continue
 		mkdir -p "$root$(dirname "$f")"
-		cp -a "$f" "$root$f"
-		if [ -L "$f" ]; then copy "$(readlink -f "$f")"; fi
+		cp -L --preserve=mode,ownership "$f" "$root$f"
 	done
 }
 withlibs() {
@@ -62,3 +63,4 @@ redis)
 	;;
 *) echo "mkimage: unknown app $app" >&2; exit 1 ;;
 esac
+echo "$stamp" >"$out.stamp"

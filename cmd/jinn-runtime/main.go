@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	goruntime "runtime"
+	"runtime/debug"
 
 	"github.com/jinn-containers/jinn/internal/ocicli"
 	"github.com/jinn-containers/jinn/internal/runtime"
@@ -23,6 +24,9 @@ func init() {
 }
 
 func main() {
+	// A runtime command lives milliseconds and allocates little: no GC.
+	// (Wait turns it back on for a container that runs long.)
+	debug.SetGCPercent(-1)
 	if isInit() {
 		runtime.Init()
 	}

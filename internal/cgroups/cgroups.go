@@ -5,33 +5,52 @@
 package cgroups
 
 import (
-	"errors"
+	"context"
 
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Manager is one container's cgroup. It is cheap to make: New does no I/O,
-// so the runtime can rebuild a Manager from saved state in every command.
+// Manager is one container's cgroup. It is cheap to make: New does no
+// writes, so the runtime can rebuild a Manager from saved state in every
+// command.
 type Manager interface {
 	// Apply creates the cgroup (on every hierarchy) and moves pid into it.
 	// pid 0 creates the cgroup without moving anything.
 	Apply(pid int) error
-	// Set writes the resource limits; it may be called again (update).
+	// Set checks every limit in r and then writes them; it may be called
+	// again (update). On any error nothing is changed.
 	Set(r *specs.LinuxResources) error
 	// Join moves pid into the existing cgroup (exec).
 	Join(pid int) error
 	// Freeze and Thaw back pause and resume.
 	Freeze() error
 	Thaw() error
+	// Frozen says whether the cgroup is frozen (the container is paused).
+	Frozen() (bool, error)
 	// Pids lists every process in the cgroup.
 	Pids() ([]int, error)
 	// Kill sends SIGKILL to every process in the cgroup (kill --all, delete).
 	Kill() error
-	// Destroy kills what lingers and removes the cgroup everywhere.
+	// Destroy kills what lingers and removes the cgroup everywhere. A
+	// cgroup that does not exist is no error.
 	Destroy() error
+	// Exists says whether the cgroup exists on any hierarchy.
+	Exists() bool
 	// Path is the cgroup's path relative to each hierarchy's root.
 	Path() string
+	// Stats reads the cgroup's resource usage.
+	Stats() (*Stats, error)
+	// OOMKills counts the processes the kernel's OOM killer has killed in
+	// the cgroup.
+	OOMKills() (uint64, error)
+	// NotifyOOM sends on the channel each time the cgroup hits its memory
+	// limit and the OOM killer acts, until ctx ends or the cgroup goes.
+	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
 }
+
+// Stats is a container's resource usage, shaped like runc's.
+type Stats = cgfs.Stats
 
 // Config says where a container's cgroup lives.
 type Config struct {
@@ -41,13 +60,30 @@ type Config struct {
 	Name string
 	// Parent is jinn's own parent cgroup ("jinn" by default).
 	Parent string
+	// Layout is the host's hierarchies; nil detects them (tests pass a
+	// directory laid out like cgroupfs).
+	Layout *Layout
 }
 
-// ErrNotImplemented is returned by the placeholder until the drivers land.
-var ErrNotImplemented = errors.New("cgroups: not implemented")
-
 // New returns the Manager for a container's cgroup on this host's
-// hierarchies. It does no I/O beyond finding the hierarchies.
+// hierarchies. It only reads (mountinfo and the cgroup2 root's controllers).
 func New(cfg Config) (Manager, error) {
-	return nil, ErrNotImplemented
+	p, err := resolvePath(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := cfg.Layout
+	if l == nil {
+		if l, err = DetectLayout(); err != nil {
+			return nil, err
+		}
+	}
+	return newManager(l, parentOf(cfg), p), nil
+}
+
+func parentOf(cfg Config) string {
+	if cfg.Parent == "" {
+		return DefaultParent
+	}
+	return cfg.Parent
 }

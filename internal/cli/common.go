@@ -165,3 +165,7 @@ func checkTTY(tty, interactive bool) error {
 	}
 	return nil
 }
+
+func protectFromOOM() {
+	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
+}

@@ -20,7 +20,7 @@ var templateFuncs = template.FuncMap{
 		enc.Encode(v)
 		return strings.TrimSpace(b.String())
 	},
-	"join":  strings.Join,
+	"join":  joinAny,
 	"split": strings.Split,
 	"title": strings.Title,
 	"lower": strings.ToLower,
@@ -156,4 +156,21 @@ func binarySize(n float64) string {
 		i++
 	}
 	return fmt.Sprintf("%.4g%s", n, units[i])
+}
+
+// joinAny is docker's join, also for the []any that JSON-shaped documents hold.
+func joinAny(v any, sep string) string {
+	switch l := v.(type) {
+	case []string:
+		return strings.Join(l, sep)
+	case []any:
+		s := make([]string, len(l))
+		for i, x := range l {
+			s[i] = fmt.Sprint(x)
+		}
+		return strings.Join(s, sep)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
 }

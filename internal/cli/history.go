@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,19 +33,13 @@ func newHistoryCmd(o *Options) *cobra.Command {
 			}
 			// Layer sizes from the snapshots, matched to the history
 			// entries that made a layer.
-			var sizes []int64
-			var prev int64
-			for i := range img.DiffIDs {
-				_ = i
-				sizes = append(sizes, 0)
-			}
+			sizes := make([]int64, len(img.DiffIDs))
 			for i := range img.DiffIDs {
 				u, err := st.Snapshots().Usage(chainOf(img.DiffIDs[:i+1]))
 				if err == nil {
 					sizes[i] = u.Size
 				}
 			}
-			_ = prev
 			hist := img.Config.History
 			var rows []historyRow
 			li := len(img.DiffIDs) - 1
@@ -64,7 +57,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 				if !h.EmptyLayer && li >= 0 {
 					r.Size = humanSize(sizes[li])
 					if !human {
-						r.Size = itoa(sizes[li])
+						r.Size = fmtInt(sizes[li])
 					}
 					li--
 				}
@@ -93,5 +86,3 @@ func newHistoryCmd(o *Options) *cobra.Command {
 	f.StringVar(&format, "format", "", "Format output using a custom template")
 	return c
 }
-
-func itoa(n int64) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }

@@ -24,6 +24,10 @@ func NewRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(flagError)
+	// jinn and its monitors keep out of the OOM killer's way where the
+	// kernel lets them (lowering needs CAP_SYS_RESOURCE); containers get
+	// their own value in their spec.
+	root.PersistentPreRun = func(*cobra.Command, []string) { protectFromOOM() }
 	f := root.PersistentFlags()
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
@@ -59,7 +63,10 @@ func NewRoot() *cobra.Command {
 		newImagesCmd(o), newImageCmd(o), newRmiCmd(o), newTagCmd(o), newImportCmd(o),
 		newSaveCmd(o), newLoadCmd(o), newPullCmd(o), newPushCmd(o),
 		newHistoryCmd(o), newLoginCmd(o), newLogoutCmd(o), newSystemCmd(o),
+		newBuildCmd(o),
+		newBuilderCmd(o),
 		newNetworkCmd(o),
 	)
+	addImageBuild(root, o)
 	return root
 }

@@ -17,7 +17,8 @@ type dfRow struct {
 	Reclaimable string
 }
 
-// newSystemCmd is `jinn system`; the engine may add info/prune to it.
+// newSystemCmd is `jinn system`: df here, prune, info and events from
+// the engine.
 func newSystemCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{Use: "system", Short: "Manage jinn"}
 	c.AddCommand(newSystemDfCmd(o), newSystemPruneCmd(o), newInfoCmd(o), newEventsCmd(o))
@@ -44,13 +45,12 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Containers are the active snapshots that are not unpacks in
-			// progress; an image is active if a container sits on its top
-			// layer.
+			// Containers are the active snapshots the engine labelled; an
+			// image is active if a container sits on its top layer.
 			parents := map[string]bool{}
 			var ctrs []snapshot.Info
 			for _, i := range infos {
-				if i.Kind == snapshot.KindActive && i.Labels["jinn.extract"] == "" {
+				if i.Kind == snapshot.KindActive && i.Labels["jinn.container"] != "" {
 					ctrs = append(ctrs, i)
 					parents[i.Parent] = true
 				}

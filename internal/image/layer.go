@@ -72,7 +72,21 @@ func (s *Store) AddLayer(ctx context.Context, parent digest.Digest, r io.Reader)
 			desc.MediaType = ocispec.MediaTypeImageLayerZstd
 		}
 	}
-	return s.Unpack(ctx, parent, desc, "")
+	l, err := s.Unpack(ctx, parent, desc, "")
+	if err != nil {
+		return l, err
+	}
+	return l, s.lease(l)
+}
+
+// lease keeps a new layer's blob and snapshot from GC until AddImage.
+func (s *Store) lease(l Layer) error {
+	return s.updateMeta(func(m *meta) error {
+		now := time.Now()
+		m.Leases[l.Blob.Digest] = now
+		m.Leases[l.ChainID] = now
+		return nil
+	})
 }
 
 // Unpack unpacks the stored layer blob desc on the layer parent into the
@@ -173,7 +187,11 @@ func (s *Store) CreateLayer(ctx context.Context, key string) (Layer, error) {
 		return Layer{}, err
 	}
 	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: d, Size: w.Size()}
-	return s.Unpack(ctx, digest.Digest(info.Parent), desc, d)
+	l, err := s.Unpack(ctx, digest.Digest(info.Parent), desc, d)
+	if err != nil {
+		return l, err
+	}
+	return l, s.lease(l)
 }
 
 // AddOptions tune AddImage.
@@ -239,11 +257,25 @@ func (s *Store) record(man ocispec.Manifest, raw []byte, opts AddOptions) (*Imag
 			opts.Parent = old.Parent
 		}
 		m.Images[id] = &record{Manifest: md, MediaType: mt, Parent: opts.Parent, Added: time.Now().UTC()}
+		for _, l := range man.Layers {
+			delete(m.Leases, l.Digest)
+		}
+		for d, t := range m.Leases {
+			if time.Since(t) >= leaseTTL {
+				delete(m.Leases, d)
+			}
+		}
 		if err := m.setRefs(id, opts.Tags); err != nil {
 			return err
 		}
 		img, err = s.load(m, id, nil)
-		return err
+		if err != nil {
+			return err
+		}
+		for i := range img.DiffIDs {
+			delete(m.Leases, ChainID(img.DiffIDs[:i+1]))
+		}
+		return nil
 	})
 	return img, err
 }

@@ -21,6 +21,19 @@ type meta struct {
 	// Refs maps full references ("docker.io/library/busybox:latest",
 	// "docker.io/library/busybox@sha256:…") to image IDs.
 	Refs map[string]digest.Digest `json:"refs"`
+	// Leases keep layers made by AddLayer/CreateLayer alive until an image
+	// uses them (AddImage), so GC between the two calls spares them:
+	// blob and chain-ID digests to the time they were leased.
+	Leases map[digest.Digest]time.Time `json:"leases,omitempty"`
+}
+
+// leaseTTL bounds how long an unused layer is kept for an AddImage that
+// never came (a crashed build).
+const leaseTTL = time.Hour
+
+func (m *meta) leased(d digest.Digest) bool {
+	t, ok := m.Leases[d]
+	return ok && time.Since(t) < leaseTTL
 }
 
 type record struct {
@@ -55,6 +68,9 @@ func (s *Store) lockMeta() (*meta, func(), error) {
 	}
 	if m.Refs == nil {
 		m.Refs = map[string]digest.Digest{}
+	}
+	if m.Leases == nil {
+		m.Leases = map[digest.Digest]time.Time{}
 	}
 	return m, func() { f.Close() }, nil
 }

@@ -28,8 +28,9 @@ func isTerminal(w io.Writer) bool {
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	// A terminal without a size (a bare pty) cannot draw bars.
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	return err == nil && ws.Col > 0
 }
 
 func newProgress(w io.Writer) *progress {
@@ -50,17 +51,22 @@ func (p *progress) line(format string, args ...any) {
 }
 
 type pbar struct {
-	p   *progress
-	d   digest.Digest
-	bar *mpb.Bar
+	p    *progress
+	d    digest.Digest
+	bar  *mpb.Bar
+	push bool
 }
 
-func (p *progress) bar(d digest.Digest, size int64) *pbar {
-	b := &pbar{p: p, d: d}
+func (p *progress) bar(d digest.Digest, size int64) *pbar { return p.newBar(d, size, false) }
+
+func (p *progress) newBar(d digest.Digest, size int64, push bool) *pbar {
+	b := &pbar{p: p, d: d, push: push}
 	if p.p != nil {
 		b.bar = p.p.AddBar(size,
 			mpb.PrependDecorators(decor.Name(short(d)+" "), decor.CountersKibiByte("% .1f / % .1f")),
 			mpb.AppendDecorators(decor.Percentage()))
+	} else if push {
+		p.line("%s: Pushing", short(d))
 	} else {
 		p.line("%s: Pulling fs layer", short(d))
 	}
@@ -83,9 +89,12 @@ func (b *pbar) done(err error) {
 		}
 		return
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		b.p.line("%s: Failed: %v", short(b.d), err)
-	} else {
+	case b.push:
+		b.p.line("%s: Pushed", short(b.d))
+	default:
 		b.p.line("%s: Pull complete", short(b.d))
 	}
 }

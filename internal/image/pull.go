@@ -1,9 +1,9 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 
@@ -70,31 +70,7 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	// need fetches a blob (manifest, index, config or layer) unless stored;
 	// every blob is verified against its digest before it is published.
 	fetch := func(d digest.Digest, size int64, isManifest bool) error {
-		if s.content.Has(d) {
-			return nil
-		}
-		var rc io.ReadCloser
-		if isManifest {
-			rd, err := remote.Get(repo.Digest(d.String()), ropts...)
-			if err != nil {
-				return err
-			}
-			_, err = s.StoreBlob(strings.NewReader(string(rd.Manifest)), d, int64(len(rd.Manifest)))
-			return err
-		}
-		l, err := remote.Layer(repo.Digest(d.String()), ropts...)
-		if err != nil {
-			return err
-		}
-		rc, err = l.Compressed()
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		bar := prog.bar(d, size)
-		_, err = s.StoreBlob(bar.reader(rc), d, size)
-		bar.done(err)
-		return err
+		return s.fetchBlob(repo, ropts, prog, d, size, isManifest, false)
 	}
 	top := ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
 	if _, err := s.StoreBlob(strings.NewReader(string(desc.Manifest)), top.Digest, top.Size); err != nil {
@@ -109,37 +85,55 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	if err := fetch(man.Config.Digest, man.Config.Size, false); err != nil {
 		return nil, fmt.Errorf("pull %s: config: %w", ref, err)
 	}
+	// Layers download in parallel; each is unpacked as soon as it and the
+	// layers below it are in, so unpacking overlaps the transfers.
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ropts = append(ropts, remote.WithContext(dctx))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
-	errs := make([]error, len(man.Layers))
-	for i, l := range man.Layers {
+	ready := map[digest.Digest]chan error{}
+	for _, l := range man.Layers {
+		if _, dup := ready[l.Digest]; dup {
+			continue
+		}
+		ch := make(chan error, 1)
+		ready[l.Digest] = ch
 		if s.content.Has(l.Digest) {
 			prog.line("%s: Already exists", short(l.Digest))
+			ch <- nil
 			continue
 		}
 		wg.Add(1)
-		go func(i int, l ocispec.Descriptor) {
+		go func(l ocispec.Descriptor) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := fetch(l.Digest, l.Size, false); err != nil {
-				errs[i] = fmt.Errorf("layer %s: %w", l.Digest, err)
+			err := s.fetchBlob(repo, ropts, prog, l.Digest, l.Size, false, true)
+			if err != nil {
+				err = fmt.Errorf("layer %s: %w", l.Digest, err)
 			}
-		}(i, l)
+			ch <- err
+		}(l)
 	}
-	wg.Wait()
-	prog.wait()
-	for _, e := range errs {
-		if e != nil {
-			return nil, fmt.Errorf("pull %s: %w", ref, e)
-		}
-	}
+	waited := map[digest.Digest]error{}
 	img, err = s.storeManifest(ctx, manDesc, opts.Platform, func(d digest.Digest) error {
+		if ch, ok := ready[d]; ok {
+			if _, done := waited[d]; !done {
+				waited[d] = <-ch
+			}
+			return waited[d]
+		}
 		if !s.content.Has(d) {
 			return fmt.Errorf("blob %s missing", d)
 		}
 		return nil
 	})
+	if err != nil {
+		cancel() // stop the other transfers before the GC that follows
+	}
+	wg.Wait()
+	prog.wait()
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
@@ -201,4 +195,38 @@ func short(d digest.Digest) string {
 		return e[:12]
 	}
 	return e
+}
+
+// fetchBlob stores one blob of repo unless present: a manifest by its
+// manifest endpoint, anything else as a blob, with a progress bar for
+// layers. Every blob is verified against its digest before it is published.
+func (s *Store) fetchBlob(repo name.Repository, ropts []remote.Option, prog *progress, d digest.Digest, size int64, isManifest, isLayer bool) error {
+	if s.content.Has(d) {
+		return nil
+	}
+	if isManifest {
+		rd, err := remote.Get(repo.Digest(d.String()), ropts...)
+		if err != nil {
+			return err
+		}
+		_, err = s.StoreBlob(bytes.NewReader(rd.Manifest), d, int64(len(rd.Manifest)))
+		return err
+	}
+	l, err := remote.Layer(repo.Digest(d.String()), ropts...)
+	if err != nil {
+		return err
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if !isLayer {
+		_, err = s.StoreBlob(rc, d, size)
+		return err
+	}
+	bar := prog.bar(d, size)
+	_, err = s.StoreBlob(bar.reader(rc), d, size)
+	bar.done(err)
+	return err
 }

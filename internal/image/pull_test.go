@@ -158,3 +158,54 @@ func TestPullMultiArch(t *testing.T) {
 		t.Fatalf("missing platform: %v", err)
 	}
 }
+
+// TestPullTokenAuth: a registry that wants a bearer token from its token
+// service, which takes basic credentials (docker's token auth flow).
+func TestPullTokenAuth(t *testing.T) {
+	needRoot(t)
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	var base string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
+				http.Error(w, "bad credentials", http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"token":"tok-123","access_token":"tok-123"}`))
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer tok-123" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+base+`/token",service="test"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	base = srv.URL
+	host := strings.TrimPrefix(srv.URL, "http://")
+	kc := staticKeychain{"alice", "secret"}
+	img, _ := random.Image(2048, 1)
+	ref, _ := name.ParseReference(host + "/tok:1")
+	if err := remote.Write(ref, img, remote.WithAuthFromKeychain(kc)); err != nil {
+		t.Fatal(err)
+	}
+	s := testStore(t)
+	if _, err := s.Pull(context.Background(), host+"/tok:1", PullOptions{Keychain: staticKeychain{"alice", "nope"}}); err == nil {
+		t.Fatal("pulled with a wrong password")
+	}
+	got, err := s.Pull(context.Background(), host+"/tok:1", PullOptions{Keychain: kc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := img.ConfigName(); got.ID.String() != want.String() {
+		t.Fatalf("got %s want %s", got.ID, want)
+	}
+	if err := CheckLogin(context.Background(), host, "alice", "secret", false); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := CheckLogin(context.Background(), host, "alice", "nope", false); err == nil {
+		t.Fatal("login with a wrong password")
+	}
+}

@@ -82,7 +82,7 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 		var last int64
 		for u := range updates {
 			if bar == nil && u.Total > 0 {
-				bar = prog.bar(img.Manifest, u.Total)
+				bar = prog.newBar(img.Manifest, u.Total, true)
 			}
 			if bar != nil && bar.bar != nil {
 				bar.bar.IncrInt64(u.Complete - last)
@@ -98,9 +98,6 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 	prog.wait()
 	if err != nil {
 		return fmt.Errorf("push %s: %w", ref, err)
-	}
-	for _, l := range img.Layers {
-		prog.line("%s: Pushed", short(l.Digest))
 	}
 	prog.line("%s: digest: %s size: %d", tagOf(named.String()), digest.FromBytes(raw), len(raw))
 	return nil

@@ -239,11 +239,12 @@ func (s *Store) Delete(ref string, opts DeleteOptions) ([]DeleteItem, error) {
 		}
 		for _, r := range refs {
 			delete(m.Refs, r)
-			if !strings.Contains(r, "@") {
-				items = append(items, DeleteItem{Untagged: Familiar(r)})
-			} else {
-				items = append(items, DeleteItem{Untagged: Familiar(r)})
-			}
+			items = append(items, DeleteItem{Untagged: Familiar(r)})
+		}
+		// Forced on an image in use, docker only untags it: the container
+		// keeps its image, now dangling.
+		if users, err := s.users(id); err == nil && len(users) > 0 {
+			return nil
 		}
 		items = append(items, s.deleteImage(m, id, opts)...)
 		return nil
@@ -413,7 +414,7 @@ func (s *Store) GC() (GCResult, error) {
 		}
 	}
 	s.content.Walk(func(d digest.Digest, size int64) error {
-		if !liveBlobs[d] && (alone || s.content.old(d)) && s.content.Delete(d) == nil {
+		if !liveBlobs[d] && !m.leased(d) && (alone || s.content.old(d)) && s.content.Delete(d) == nil {
 			res.Blobs = append(res.Blobs, d)
 			res.Bytes += size
 		}
@@ -431,7 +432,8 @@ func (s *Store) GC() (GCResult, error) {
 		}
 		removed := 0
 		for _, i := range infos {
-			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] && (alone || staleTime(i.Created))
+			dead := i.Kind == snapshot.KindCommitted && !liveChains[i.Key] && !parents[i.Key] &&
+				!m.leased(digest.Digest(i.Key)) && (alone || staleTime(i.Created))
 			// An unpack that crashed leaves an active snapshot labelled
 			// as an extraction; one older than a minute is garbage.
 			if i.Labels[labelExtract] != "" && staleExtract(i) {
@@ -446,6 +448,9 @@ func (s *Store) GC() (GCResult, error) {
 		if removed == 0 {
 			break
 		}
+	}
+	if alone {
+		s.snaps.Cleanup()
 	}
 	// Temporary blobs of crashed writers.
 	if ents, err := os.ReadDir(filepath.Join(s.dir, "blobs", "tmp")); err == nil {

@@ -265,3 +265,52 @@ func TestQuota(t *testing.T) {
 		t.Fatalf("write past quota: %v", werr)
 	}
 }
+
+// A layer made for a build survives a GC until an image uses it.
+func TestLeaseKeepsNewLayer(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	s := testStore(t)
+	l, err := s.AddLayer(ctx, "", bytes.NewReader(layerTar(tfile{name: "x", body: "1"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GC(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Content().Has(l.Blob.Digest) {
+		t.Fatal("GC removed a leased layer blob")
+	}
+	if _, err := s.Snapshots().Stat(string(l.ChainID)); err != nil {
+		t.Fatal("GC removed a leased layer snapshot")
+	}
+	img, err := s.AddImage(ctx, Config{}, []Layer{l}, AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(img.ID.String(), DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Content().Has(l.Blob.Digest) {
+		t.Fatal("layer kept after its image went")
+	}
+}
+
+// A blob corrupted on disk is detected when read: save fails.
+func TestCorruptBlobOnDisk(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	s := testStore(t)
+	if _, err := s.Load(ctx, bytes.NewReader(dockerArchive(t, "c:1", layerTar(tfile{name: "f", body: strings.Repeat("q", 4000)}))), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	img, _ := s.Get("c:1")
+	p := filepath.Join(s.dir, "blobs", "sha256", img.Layers[0].Digest.Encoded())
+	b, _ := os.ReadFile(p)
+	b[len(b)/2] ^= 1
+	os.WriteFile(p, b, 0o600)
+	var out bytes.Buffer
+	if err := s.Save(ctx, []string{"c:1"}, &out, FormatDockerArchive); err == nil || !strings.Contains(err.Error(), "corrupted") {
+		t.Fatalf("save of a corrupted blob: %v", err)
+	}
+}

@@ -89,6 +89,7 @@ func NewRoot(g *Global) *cobra.Command {
 	f.String("rootless", "auto", "unused, for runc compatibility")
 	root.AddCommand(newCreate(g), newStart(g), newRun(g), newState(g), newKill(g),
 		newDelete(g), newList(g), newPs(g), newExec(g), newSpec(g), newFeatures(g))
+	root.AddCommand(newUpdate(g), newPause(g), newResume(g), newEvents(g))
 	return root
 }
 
@@ -114,6 +115,8 @@ func (g *Global) setup() error {
 	default:
 		return fmt.Errorf("unknown log-format %q", g.LogFormat)
 	}
+	// The OOM killer must pick a container's process, never the runtime.
+	runtime.ProtectSelf()
 	if g.SystemdCgroup {
 		return errors.New("--systemd-cgroup is not supported: use cgroupfs")
 	}

@@ -1,8 +1,6 @@
 package ocicli
 
 import (
-	"os"
-
 	"github.com/jinn-containers/jinn/internal/runtime"
 	"github.com/spf13/cobra"
 )
@@ -18,14 +16,17 @@ func newRun(g *Global) *cobra.Command {
 			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay
-			if !detach && o.ConsoleSocket == "" {
+			spec, raw, err := runtime.LoadSpecRaw(o.Bundle)
+			if err != nil {
+				return err
+			}
+			o.Spec, o.Config = spec, raw
+			if !detach && o.ConsoleSocket == "" && spec.Process.Terminal {
 				// A terminal with nobody to take the master: be the taker.
-				if spec, err := runtime.LoadSpec(o.Bundle); err == nil && spec.Process.Terminal {
-					if relay, err = newConsoleRelay(); err != nil {
-						return err
-					}
-					o.Console = relay.remote
+				if relay, err = newConsoleRelay(); err != nil {
+					return err
 				}
+				o.Console = relay.remote
 			}
 			c, err := r.Create(o)
 			if err != nil {
@@ -48,15 +49,9 @@ func newRun(g *Global) *cobra.Command {
 			if relay != nil {
 				relay.stop()
 			}
-			c2, err := r.Load(c.State.ID)
-			if err == nil {
-				err = r.Remove(&runtime.Created{Container: c2, Pid: c.Pid})
-				c2.Close()
-			}
-			if err != nil && err != runtime.ErrNotExist {
+			if err := r.Remove(c); err != nil && err != runtime.ErrNotExist {
 				g.fatal(err)
 			}
-			os.Stdout.Sync()
 			return exitCode(code)
 		},
 	}

@@ -91,6 +91,9 @@ type Config struct {
 	Spec     *specs.Spec
 	UserNS   bool // device nodes cannot be made: bind the host's
 	CgroupNS bool // cgroup mounts are fresh, not binds of our own cgroup
+	// BeforeCgroup runs before the first cgroup mount: the process must be
+	// in its cgroup (and cgroup namespace) by then.
+	BeforeCgroup func() error
 }
 
 // Prepare makes the mount tree private (or the spec's rootfsPropagation) and
@@ -98,7 +101,11 @@ type Config struct {
 func Prepare(c *Config) (*Root, error) {
 	prop := uintptr(unix.MS_PRIVATE | unix.MS_REC)
 	if p, ok := propagationFlags[c.Spec.Linux.RootfsPropagation]; ok {
-		prop = p | unix.MS_REC
+		// pivot_root refuses shared mounts: a shared root becomes shared
+		// only after it (Finish).
+		if p&unix.MS_SHARED == 0 {
+			prop = p | unix.MS_REC
+		}
 	} else if c.Spec.Linux.RootfsPropagation != "" {
 		return nil, fmt.Errorf("invalid rootfsPropagation %q", c.Spec.Linux.RootfsPropagation)
 	}
@@ -139,6 +146,11 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 	}
 	flags, prop, data := ParseOptions(m.Options)
 	if m.Type == "cgroup" || m.Type == "cgroup2" {
+		if c.BeforeCgroup != nil {
+			if err := c.BeforeCgroup(); err != nil {
+				return err
+			}
+		}
 		return mountCgroup(r, c, m, flags)
 	}
 	src := m.Source

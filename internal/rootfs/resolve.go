@@ -56,7 +56,12 @@ func (r *Root) Open(p string, flags uint64) (int, error) {
 }
 
 // MkdirAll makes directory p and its parents inside the root.
-func (r *Root) MkdirAll(p string, mode uint32) error {
+func (r *Root) MkdirAll(p string, mode uint32) error { return r.mkdirAll(p, mode, 0) }
+
+func (r *Root) mkdirAll(p string, mode uint32, depth int) error {
+	if depth > 40 {
+		return &os.PathError{Op: "mkdir", Path: p, Err: unix.ELOOP}
+	}
 	fd, err := r.Open(p, unix.O_PATH|unix.O_DIRECTORY)
 	if err == nil {
 		unix.Close(fd)
@@ -68,7 +73,7 @@ func (r *Root) MkdirAll(p string, mode uint32) error {
 	p = rel(p)
 	parent, name := filepath.Dir(p), filepath.Base(p)
 	if parent != p {
-		if err := r.MkdirAll(parent, mode); err != nil {
+		if err := r.mkdirAll(parent, mode, depth+1); err != nil {
 			return err
 		}
 	}
@@ -77,7 +82,21 @@ func (r *Root) MkdirAll(p string, mode uint32) error {
 		return err
 	}
 	defer unix.Close(pfd)
-	if err := unix.Mkdirat(pfd, name, mode); err != nil && err != unix.EEXIST {
+	err = unix.Mkdirat(pfd, name, mode)
+	if err == unix.EEXIST {
+		// A dangling symlink: make its target, resolved inside the root.
+		buf := make([]byte, 4096)
+		n, lerr := unix.Readlinkat(pfd, name, buf)
+		if lerr != nil {
+			return nil
+		}
+		target := string(buf[:n])
+		if !filepath.IsAbs(target) {
+			target = filepath.Join("/", parent, target)
+		}
+		return r.mkdirAll(target, mode, depth+1)
+	}
+	if err != nil {
 		return fmt.Errorf("mkdir %s: %w", filepath.Join(r.Path, p), err)
 	}
 	return nil

@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
+	"github.com/jinn-containers/jinn/internal/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +26,10 @@ type CreateOpts struct {
 	PreserveFDs         int
 	// Start makes the init go straight on to execve (run): no exec.fifo.
 	Start bool
+	// Spec and Config are the bundle's config if the caller has loaded it
+	// already (LoadSpec).
+	Spec   *specs.Spec
+	Config []byte
 }
 
 // Created is a container just made; Pid is its init, a child of the
@@ -67,9 +72,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := LoadSpec(bundle)
-	if err != nil {
-		return nil, err
+	spec, raw := o.Spec, o.Config
+	if spec == nil || raw == nil {
+		if spec, raw, err = loadSpec(bundle); err != nil {
+			return nil, err
+		}
 	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.Console == nil {
 		return nil, fmt.Errorf("cannot allocate tty if jinn-runtime will detach without setting console socket")
@@ -81,7 +88,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw}
 	var undo []func()
 	defer func() {
 		if err != nil {
@@ -96,15 +103,16 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.
 	var files []*os.File
+	var extraEnv []string
 	extra := o.PreserveFDs
 	if n := listenFDs(); n > 0 {
-		spec.Process.Env = append(spec.Process.Env, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+		extraEnv = []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
 		extra += n
 	}
 	for i := 0; i < extra; i++ {
 		files = append(files, os.NewFile(uintptr(3+i), "preserved"))
 	}
-	cfg := initConfig{Spec: spec, Rootfs: c.State.Rootfs, Bundle: bundle, NoPivot: o.NoPivot,
+	cfg := initConfig{Config: raw, ExtraEnv: extraEnv, Rootfs: c.State.Rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		NewKeyring: !o.NoNewKeyring, FifoFd: -1, ConsoleFd: -1, ExtraFds: extra}
 	parent, child, err := socketpair()
 	if err != nil {
@@ -151,6 +159,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			forkPid = forkPid || t == specs.PIDNamespace
 		case t == specs.TimeNamespace:
 			newTime = true
+		case t == specs.CgroupNamespace:
+			// Made by the init once it is in its cgroup, so that cgroup is
+			// the namespace's root.
 		default:
 			attr.Cloneflags |= cloneFlag[t]
 		}
@@ -158,8 +169,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
 		attr.UidMappings = idMaps(spec.Linux.UIDMappings)
 		attr.GidMappings = idMaps(spec.Linux.GIDMappings)
+		// The child keeps the host's root ids until it sets them again
+		// inside the namespace; only then is it root there.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	env := []string{"_JINN_INIT=" + strconv.Itoa(syncFd)}
+	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd)}, oomEnv()...)
 	var header []byte
 	if len(joins) > 0 || newTime {
 		offsets := map[string][2]int64{"monotonic": {0, 0}}
@@ -172,17 +186,18 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		header = nsexec.Header(joins, offsets, forkPid)
 		env = append(env, nsexec.Env+"="+strconv.Itoa(syncFd))
 	}
-	cmd := &exec.Cmd{
-		Path: "/proc/self/exe", Args: []string{"jinn-runtime", "init"}, Env: env,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		ExtraFiles: files, SysProcAttr: attr,
+	// syscall.ForkExec, not os/exec: no pidfd probe, no goroutines.
+	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, f := range files {
+		fds = append(fds, f.Fd())
 	}
-	if err := cmd.Start(); err != nil {
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"jinn-runtime", "init"},
+		&syscall.ProcAttr{Env: env, Files: fds, Sys: attr})
+	if err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	child.Close()
-	pid := cmd.Process.Pid
-	undo = append(undo, func() { reap(cmd, pid) })
+	undo = append(undo, func() { reap(pid) })
 	conn := newConn(parent)
 	if header != nil {
 		if _, err := parent.Write(header); err != nil {
@@ -193,21 +208,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			if err != nil {
 				return nil, err
 			}
-			cmd.Wait()
+			reap(pid) // the C stage's middle process, exited
 			pid = m.Pid
-			undo = append(undo, func() { reap(nil, pid) })
+			undo = append(undo, func() { reap(pid) })
 		}
-	}
-	mgr, err := r.cgroup(&c.State)
-	if err != nil {
-		return nil, err
-	}
-	if mgr != nil {
-		undo = append(undo, func() { mgr.Destroy() })
-		if err := applyCgroup(mgr, pid, spec); err != nil {
-			return nil, err
-		}
-		c.State.Cgroup = mgr.Path()
 	}
 	c.State.Pid = pid
 	if _, c.State.StartTime, err = procStat(pid); err != nil {
@@ -216,13 +220,29 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	c.State.Created = time.Now().UTC()
 	cfg.State = specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
 		Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
+	// The init mounts while its cgroup is made (moving a task between v1
+	// cgroups is slow); it waits for "cgroup" before anything the cgroup
+	// governs: the cgroup namespace, cgroup mounts, the user program.
 	if err := conn.send(cfg); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
+	mgr, err := r.cgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { mgr.Destroy() })
+	if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+		return nil, err
+	}
+	if err := applyCgroup(mgr, pid, spec); err != nil {
+		return nil, err
+	}
+	c.State.Cgroup = mgr.Path()
+	conn.send(message{Type: "cgroup"})
 	for {
 		m, err := conn.recv()
 		if err != nil {
-			if err.Error() == "EOF" {
+			if err == io.EOF {
 				err = fmt.Errorf("container init exited during create")
 			}
 			return nil, err
@@ -257,8 +277,10 @@ func applyCgroup(mgr cgroups.Manager, pid int, spec *specs.Spec) error {
 	if err := mgr.Apply(pid); err != nil {
 		return fmt.Errorf("cgroup apply: %w", err)
 	}
-	if spec.Linux.Resources != nil {
-		if err := mgr.Set(spec.Linux.Resources); err != nil {
+	if r := spec.Linux.Resources; r != nil {
+		res := *r
+		res.Devices = allowedDevices(spec)
+		if err := mgr.Set(&res); err != nil {
 			return fmt.Errorf("cgroup set: %w", err)
 		}
 	}
@@ -307,12 +329,8 @@ func dialUnix(path string) (*os.File, error) {
 }
 
 // reap kills a child that will not become a container and collects it.
-func reap(cmd *exec.Cmd, pid int) {
+func reap(pid int) {
 	unix.Kill(pid, unix.SIGKILL)
-	if cmd != nil {
-		cmd.Wait()
-		return
-	}
 	var ws unix.WaitStatus
 	unix.Wait4(pid, &ws, 0, nil)
 }
@@ -330,4 +348,33 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("write pid file: %w", err)
 	}
 	return os.Rename(tmp, path)
+}
+
+func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
+	return specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: access}
+}
+
+// allowedDevices is the spec's device cgroup rules followed by what every
+// container needs, as runc adds them: mknod of anything (the cgroup still
+// guards use), the default devices, the pty devices and linux.devices.
+func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
+	if spec.Linux.Resources == nil || len(spec.Linux.Resources.Devices) == 0 {
+		return nil
+	}
+	out := append([]specs.LinuxDeviceCgroup{}, spec.Linux.Resources.Devices...)
+	out = append(out, devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"))
+	for _, d := range rootfs.DefaultDevices {
+		out = append(out, devRule("c", d.Major, d.Minor, "rwm"))
+	}
+	out = append(out, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
+	for _, d := range spec.Linux.Devices {
+		t := d.Type
+		if t == "u" {
+			t = "c"
+		}
+		if t == "c" || t == "b" {
+			out = append(out, devRule(t, d.Major, d.Minor, "rwm"))
+		}
+	}
+	return out
 }

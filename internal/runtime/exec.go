@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +71,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	defer parent.Close()
 	defer child.Close()
-	cfg := initConfig{Spec: &spec, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
+	praw, err := json.Marshal(p)
+	if err != nil {
+		return 0, err
+	}
+	cfg := initConfig{Config: c.State.Config, Process: praw, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if p.Terminal {
@@ -87,7 +92,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	fd := strconv.Itoa(syncFd)
 	cmd := &exec.Cmd{
 		Path: "/proc/self/exe", Args: []string{"jinn-runtime", "init"},
-		Env:   []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd},
+		Env:   append([]string{InitEnv + "=" + fd, nsexec.Env + "=" + fd}, oomEnv()...),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
 	}
 	if err := cmd.Start(); err != nil {
@@ -96,7 +101,8 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	child.Close()
 	conn := newConn(parent)
 	if _, err := parent.Write(nsexec.Header(joins, nil, true)); err != nil {
-		reap(cmd, cmd.Process.Pid)
+		reap(cmd.Process.Pid)
+		cmd.Wait()
 		return 0, err
 	}
 	m, err := conn.expect("pid")
@@ -106,10 +112,10 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	pid := m.Pid
 	fail := func(err error) (int, error) {
-		reap(nil, pid)
+		reap(pid)
 		return 0, err
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return fail(err)
 	}
@@ -148,7 +154,7 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 	if c.Status() == specs.StateStopped {
 		return nil, ErrNotRunning
 	}
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return nil, err
 	}

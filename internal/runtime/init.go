@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +29,11 @@ func Init() {
 		os.Exit(1)
 	}
 	os.Unsetenv(InitEnv)
+	if err := restoreOOMScore(os.Getenv(oomScoreEnv)); err != nil {
+		fmt.Fprintln(os.Stderr, "jinn-runtime init: restore oom_score_adj:", err)
+		os.Exit(1)
+	}
+	os.Unsetenv(oomScoreEnv)
 	unix.CloseOnExec(fd)
 	c := newConn(os.NewFile(uintptr(fd), "sync"))
 	err = initMain(c)
@@ -42,14 +48,42 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	if cfg.Exec {
-		return execInit(c, &cfg)
+	s := new(specs.Spec)
+	if err := json.Unmarshal(cfg.Config, s); err != nil {
+		return fmt.Errorf("read config: %w", err)
 	}
-	s := cfg.Spec
+	if cfg.Process != nil {
+		s.Process = new(specs.Process)
+		if err := json.Unmarshal(cfg.Process, s.Process); err != nil {
+			return fmt.Errorf("read process: %w", err)
+		}
+	}
+	s.Process.Env = append(s.Process.Env, cfg.ExtraEnv...)
+	if cfg.Exec {
+		return execInit(c, &cfg, s)
+	}
 	_, userNS := nsOf(s, specs.UserNamespace)
 	cgNS, hasCgNS := nsOf(s, specs.CgroupNamespace)
+	inCgroup := false
+	waitCgroup := func() error {
+		if inCgroup {
+			return nil
+		}
+		inCgroup = true
+		if _, err := c.expect("cgroup"); err != nil {
+			return err
+		}
+		if hasCgNS && cgNS.Path == "" {
+			// Now the container's cgroup is the namespace's root. This
+			// thread (locked, the one that execs) only: enough.
+			if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+				return fmt.Errorf("unshare cgroup namespace: %w", err)
+			}
+		}
+		return nil
+	}
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
-		CgroupNS: hasCgNS && cgNS.Path == ""}
+		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
 		return err
@@ -64,6 +98,9 @@ func initMain(c *conn) error {
 		if err := root.MkdirAll(s.Process.Cwd, 0o755); err != nil {
 			return fmt.Errorf("make cwd: %w", err)
 		}
+	}
+	if err := waitCgroup(); err != nil {
+		return err
 	}
 	h := hooksOf(s)
 	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
@@ -146,8 +183,8 @@ func initMain(c *conn) error {
 
 // execInit runs in a process that the C stage put in all of a running
 // container's namespaces (its root is the container's).
-func execInit(c *conn, cfg *initConfig) error {
-	p := cfg.Spec.Process
+func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
+	p := s.Process
 	var tty *os.File
 	if p.Terminal {
 		root, err := rootfs.OpenRoot("/")
@@ -171,7 +208,7 @@ func execInit(c *conn, cfg *initConfig) error {
 	if err := c.send(message{Type: "ready"}); err != nil {
 		return err
 	}
-	return finish(p, cfg.Spec.Linux, tty, cfg.ExtraFds, path, env)
+	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)
 }
 
 func sendConsole(sock int, master *os.File, size *specs.Box) error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,11 +85,18 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return ErrNotRunning
 	}
 	if all {
-		mgr, err := r.cgroup(&c.State)
+		mgr, err := r.cgroup(c)
 		if err != nil {
 			return err
 		}
-		if mgr != nil {
+		if mgr != nil && sig == unix.SIGKILL {
+			// One write to cgroup.kill where the kernel has it, with no
+			// race against forks; frozen processes are thawed to die.
+			if err := mgr.Kill(); err != nil {
+				return err
+			}
+			return nil // the init was in the cgroup
+		} else if mgr != nil {
 			if err := signalCgroup(mgr.Pids, sig); err != nil {
 				return err
 			}
@@ -128,7 +136,11 @@ func signalInit(c *Container, sig unix.Signal) error {
 func (r *Runtime) Delete(id string, force bool) error {
 	c, err := r.Load(id)
 	if errors.Is(err, ErrNotExist) && ValidateID(id) == nil {
-		// A create that died midway leaves a directory without state.
+		// A create that died midway leaves a directory without state,
+		// and maybe a cgroup with processes in it.
+		if err := r.destroyOrphanCgroup(id); err != nil {
+			return err
+		}
 		os.RemoveAll(filepath.Join(r.Root, id))
 		if force {
 			return nil
@@ -152,13 +164,13 @@ func (r *Runtime) Delete(id string, force bool) error {
 // destroy kills whatever is left, removes the cgroup and the state, and
 // runs the poststop hooks.
 func (r *Runtime) destroy(c *Container) error {
-	mgr, err := r.cgroup(&c.State)
+	mgr, err := r.cgroup(c)
 	if err != nil {
 		return err
 	}
 	if alive(c.State.Pid, c.State.StartTime) {
 		if mgr != nil {
-			signalCgroup(mgr.Pids, unix.SIGKILL)
+			mgr.Kill() // thaws a paused container so its processes die
 		}
 		signalInit(c, unix.SIGKILL)
 		waitExit(c.State.Pid, c.State.StartTime, 10*time.Second)
@@ -196,6 +208,7 @@ func waitExit(pid int, start uint64, timeout time.Duration) {
 // forwarding the signals a user sends to the runtime, and returns the exit
 // status as a shell reports it.
 func Wait(pid int) int {
+	debug.SetGCPercent(100)
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT,
 		unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
@@ -218,5 +231,12 @@ func Wait(pid int) int {
 	return ws.ExitStatus()
 }
 
-// Remove deletes a container run has waited for.
-func (r *Runtime) Remove(c *Created) error { return r.destroy(c.Container) }
+// Remove deletes a container run has waited for (it relocks it: while
+// it ran, other commands could use it, or delete it).
+func (r *Runtime) Remove(c *Created) error {
+	if err := c.relock(); err != nil {
+		return err
+	}
+	defer c.Close()
+	return r.destroy(c.Container)
+}

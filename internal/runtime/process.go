@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"os"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -72,23 +73,28 @@ func finish(p *specs.Process, l *specs.Linux, tty *os.File, extraFds int, path s
 }
 
 // setUser switches to the process user, keeping the permitted capabilities
-// across setuid so confine can set the spec's sets afterwards.
+// across setuid so confine can set the spec's sets afterwards. Raw
+// per-thread syscalls: execve from this thread is all that follows, and
+// libc's all-threads setxid would signal every Go thread.
 func setUser(u specs.User) error {
-	groups := make([]int, len(u.AdditionalGids))
-	for i, g := range u.AdditionalGids {
-		groups[i] = int(g)
+	groups := make([]uint32, len(u.AdditionalGids))
+	copy(groups, u.AdditionalGids)
+	var gp unsafe.Pointer
+	if len(groups) > 0 {
+		gp = unsafe.Pointer(&groups[0])
 	}
-	if err := unix.Setgroups(groups); err != nil && !(len(groups) == 0 && setgroupsDenied()) {
-		return fmt.Errorf("setgroups: %w", err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(gp), 0); e != 0 &&
+		!(len(groups) == 0 && setgroupsDenied()) {
+		return fmt.Errorf("setgroups: %w", e)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("keep capabilities: %w", err)
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return fmt.Errorf("setgid %d: %w", u.GID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID)); e != 0 {
+		return fmt.Errorf("setgid %d: %w", u.GID, e)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return fmt.Errorf("setuid %d: %w", u.UID, err)
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); e != 0 {
+		return fmt.Errorf("setuid %d: %w", u.UID, e)
 	}
 	return nil
 }

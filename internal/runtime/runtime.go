@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,21 +25,31 @@ type Runtime struct {
 
 // LoadSpec reads and checks bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
+	s, _, err := loadSpec(bundle)
+	return s, err
+}
+
+// LoadSpecRaw is LoadSpec that also returns config.json's bytes.
+func LoadSpecRaw(bundle string) (*specs.Spec, []byte, error) { return loadSpec(bundle) }
+
+// loadSpec also returns the file's bytes: they are passed on and saved as
+// they are, which spares encoding the spec again.
+func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, errors.New("JSON specification file config.json not found")
+		return nil, nil, errors.New("JSON specification file config.json not found")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read config.json: %w", err)
+		return nil, nil, fmt.Errorf("read config.json: %w", err)
 	}
 	var s specs.Spec
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("parse config.json: %w", err)
+		return nil, nil, fmt.Errorf("parse config.json: %w", err)
 	}
 	if err := validate(&s, bundle); err != nil {
-		return nil, fmt.Errorf("invalid config.json: %w", err)
+		return nil, nil, fmt.Errorf("invalid config.json: %w", err)
 	}
-	return &s, nil
+	return &s, b, nil
 }
 
 var nsTypes = map[specs.LinuxNamespaceType]bool{
@@ -111,19 +122,25 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 	return specs.LinuxNamespace{}, false
 }
 
-// cgroup returns the container's cgroup manager, or nil where the cgroups
-// driver is not available yet.
-func (r *Runtime) cgroup(s *State) (cgroups.Manager, error) {
+// cgroup returns the container's cgroup manager.
+func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
+	if c.mgr != nil {
+		return c.mgr, nil
+	}
+	s := &c.State
 	path := ""
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
-	if errors.Is(err, cgroups.ErrNotImplemented) {
-		return nil, nil
+	if strings.HasPrefix(path, "/") && path != "/jinn" && !strings.HasPrefix(path, "/jinn/") {
+		// jinn makes cgroups only under its own parent: an engine's
+		// absolute path (podman's /libpod_parent/...) is nested there.
+		path = strings.TrimLeft(path, "/")
 	}
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
+	c.mgr = m
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -31,14 +32,17 @@ const (
 // exec fifo, so no command needs to update it and nothing depends on a
 // runtime process staying alive.
 type State struct {
-	ID        string      `json:"id"`
-	Pid       int         `json:"init_process_pid"`
-	StartTime uint64      `json:"init_process_start"` // guards against pid reuse
-	Bundle    string      `json:"bundle"`
-	Rootfs    string      `json:"rootfs"`
-	Created   time.Time   `json:"created"`
-	Cgroup    string      `json:"cgroup_path,omitempty"`
-	Spec      *specs.Spec `json:"config"`
+	ID        string    `json:"id"`
+	Pid       int       `json:"init_process_pid"`
+	StartTime uint64    `json:"init_process_start"` // guards against pid reuse
+	Bundle    string    `json:"bundle"`
+	Rootfs    string    `json:"rootfs"`
+	Created   time.Time `json:"created"`
+	Cgroup    string    `json:"cgroup_path,omitempty"`
+	// Config is the bundle's config.json as it was read; Spec is it
+	// decoded.
+	Config json.RawMessage `json:"config"`
+	Spec   *specs.Spec     `json:"-"`
 }
 
 // Container is one locked entry of the store.
@@ -46,6 +50,7 @@ type Container struct {
 	Dir   string
 	State State
 	lock  int
+	mgr   cgroups.Manager // made on first use
 }
 
 // ValidateID enforces runc's id rule: letters, digits and _+-. only, no
@@ -134,6 +139,10 @@ func (c *Container) read() error {
 	if err := json.Unmarshal(b, &c.State); err != nil {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
+	c.State.Spec = new(specs.Spec)
+	if err := json.Unmarshal(c.State.Config, c.State.Spec); err != nil {
+		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
+	}
 	return nil
 }
 
@@ -149,6 +158,21 @@ func (c *Container) save() error {
 	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
 }
 
+// relock takes the lock again after Close; a container deleted meanwhile
+// does not exist.
+func (c *Container) relock() error {
+	fd, err := lockDir(c.Dir)
+	if err != nil {
+		return ErrNotExist
+	}
+	c.lock = fd
+	if _, err := os.Stat(filepath.Join(c.Dir, stateFile)); err != nil {
+		c.Close()
+		return ErrNotExist
+	}
+	return nil
+}
+
 // Close unlocks the container.
 func (c *Container) Close() {
 	if c.lock >= 0 {
@@ -162,6 +186,9 @@ func (c *Container) Close() {
 func (c *Container) Status() specs.ContainerState {
 	if !alive(c.State.Pid, c.State.StartTime) {
 		return specs.StateStopped
+	}
+	if c.frozen() {
+		return StatePaused
 	}
 	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
 		return specs.StateCreated

@@ -39,17 +39,21 @@ type message struct {
 
 // initConfig is everything the container side needs, sent in step 2.
 type initConfig struct {
-	Spec        *specs.Spec `json:"spec"`
-	Rootfs      string      `json:"rootfs"`
-	Bundle      string      `json:"bundle"`
-	Exec        bool        `json:"exec,omitempty"` // a process joining a running container
-	NoPivot     bool        `json:"no_pivot,omitempty"`
-	NewKeyring  bool        `json:"new_keyring,omitempty"`
-	FifoFd      int         `json:"fifo_fd"`    // -1: run, start at once
-	ConsoleFd   int         `json:"console_fd"` // -1: no terminal
-	ExtraFds    int         `json:"extra_fds"`  // preserved fds at 3..3+ExtraFds-1
-	State       specs.State `json:"state"`      // for in-container hooks
-	ExtraGroups []uint32    `json:"-"`
+	Config json.RawMessage `json:"config"` // config.json as read
+	// Process replaces config's (exec). Raw, like Config: encoding a
+	// specs type costs the parent a reflection walk of all of it.
+	Process     json.RawMessage `json:"process,omitempty"`
+	ExtraEnv    []string        `json:"extra_env,omitempty"`
+	Rootfs      string          `json:"rootfs"`
+	Bundle      string          `json:"bundle"`
+	Exec        bool            `json:"exec,omitempty"` // a process joining a running container
+	NoPivot     bool            `json:"no_pivot,omitempty"`
+	NewKeyring  bool            `json:"new_keyring,omitempty"`
+	FifoFd      int             `json:"fifo_fd"`    // -1: run, start at once
+	ConsoleFd   int             `json:"console_fd"` // -1: no terminal
+	ExtraFds    int             `json:"extra_fds"`  // preserved fds at 3..3+ExtraFds-1
+	State       specs.State     `json:"state"`      // for in-container hooks
+	ExtraGroups []uint32        `json:"-"`
 }
 
 type conn struct {

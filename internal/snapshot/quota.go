@@ -25,7 +25,7 @@ func (s *Snapshotter) setupQuota(dir string, id int, size int64) (string, error)
 		proj := strconv.Itoa(1_000_000 + id)
 		out, err := exec.Command("xfs_quota", "-x",
 			"-c", fmt.Sprintf("project -s -p %s %s", dir, proj),
-			"-c", fmt.Sprintf("limit -p bhard=%d %s", size, proj), mnt).CombinedOutput()
+			"-c", fmt.Sprintf("limit -p bhard=%dk %s", (size+1023)/1024, proj), mnt).CombinedOutput()
 		if err == nil {
 			return "xfs", nil
 		}
@@ -167,4 +167,11 @@ func attachLoop(file string) (*os.File, error) {
 		return lf, nil
 	}
 	return nil, fmt.Errorf("no free loop device")
+}
+
+// clearXFSQuota drops the project limit of a removed snapshot.
+func clearXFSQuota(dir string, id int) {
+	if mnt, ok := xfsPrjquota(dir); ok {
+		exec.Command("xfs_quota", "-x", "-c", fmt.Sprintf("limit -p bhard=0 %d", 1_000_000+id), mnt).Run()
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -311,10 +312,13 @@ func (s *Snapshotter) Remove(key string) error {
 			}
 		}
 		dir = s.dir(info.ID)
-		if info.QuotaKind == "loop" {
+		switch info.QuotaKind {
+		case "loop":
 			if err := unmountLoop(dir); err != nil {
 				return fmt.Errorf("remove snapshot %s: %w", key, err)
 			}
+		case "xfs":
+			clearXFSQuota(dir, info.ID)
 		}
 		// Rename first so a crash leaves an obvious leftover, not a
 		// directory that a later snapshot with the same id would reuse.
@@ -484,4 +488,34 @@ func diskUsage(dir string) (Usage, error) {
 		return nil
 	})
 	return u, err
+}
+
+// Cleanup removes what a crash left behind: directories of removals that
+// did not finish and of snapshots that never made it into the index.
+func (s *Snapshotter) Cleanup() error {
+	ix, unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	known := map[string]bool{}
+	for _, i := range ix.Snapshots {
+		known[strconv.Itoa(i.ID)] = true
+	}
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !e.IsDir() || known[n] {
+			continue
+		}
+		if _, err := strconv.Atoi(n); err != nil && !strings.HasPrefix(n, "removing-") {
+			continue
+		}
+		unmountLoop(filepath.Join(s.root, n))
+		os.RemoveAll(filepath.Join(s.root, n))
+	}
+	return nil
 }

@@ -45,6 +45,14 @@ func Apply(ctx context.Context, dir string, r io.Reader, opts ApplyOptions) (int
 		return 0, fmt.Errorf("open %s: %w", dir, err)
 	}
 	defer unix.Close(root)
+	// An archive announcing more content than the disk has free fails at
+	// once rather than after filling the disk.
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(root, &sfs) == nil {
+		if free := int64(sfs.Bavail) * sfs.Bsize; free > 0 && free < max {
+			max = free
+		}
+	}
 	a := &applier{root: root, dir: dir, dirTimes: map[string]time.Time{}}
 	tr := tar.NewReader(r)
 	var total int64
@@ -64,7 +72,7 @@ func Apply(ctx context.Context, dir string, r io.Reader, opts ApplyOptions) (int
 		}
 		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
 			if hdr.Size < 0 || total+hdr.Size > max {
-				return total, fmt.Errorf("%w: %s: archive larger than the %d byte limit", ErrUnsafe, hdr.Name, max)
+				return total, fmt.Errorf("%w: %s: archive larger than the %d byte limit (or the free disk space)", ErrUnsafe, hdr.Name, max)
 			}
 		}
 		n, err := a.entry(hdr, tr)

@@ -1,0 +1,197 @@
+// Package cgfs holds what the v1 and v2 cgroup drivers share: reading and
+// writing cgroupfs files, a write transaction that can be rolled back, and
+// the statistics types.
+package cgfs
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Write writes data to dir/file the way cgroupfs wants it: one write(2)
+// to an existing file, never created.
+func Write(dir, file, data string) error {
+	p := filepath.Join(dir, file)
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("write %q to %s: %w", data, p, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(data)); err != nil {
+		return fmt.Errorf("write %q to %s: %w", data, p, err)
+	}
+	return nil
+}
+
+// Read returns dir/file's content without the trailing newline.
+func Read(dir, file string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\n"), nil
+}
+
+// ReadUint reads a file holding one number; "max" reads as MaxUint64.
+func ReadUint(dir, file string) (uint64, error) {
+	s, err := Read(dir, file)
+	if err != nil {
+		return 0, err
+	}
+	return ParseUint(s)
+}
+
+// ParseUint parses a cgroup number; "max" is MaxUint64 and negative numbers
+// (v1's -1 for unlimited) are MaxUint64 too.
+func ParseUint(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	if s == "max" {
+		return math.MaxUint64, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		if i, err2 := strconv.ParseInt(s, 10, 64); err2 == nil && i < 0 {
+			return math.MaxUint64, nil
+		}
+		return 0, fmt.Errorf("parse %q: %w", s, err)
+	}
+	return v, nil
+}
+
+// ReadKeyed reads a "key value" per line file (memory.stat, cpu.stat,
+// memory.events). Lines that do not parse are skipped.
+func ReadKeyed(dir, file string) (map[string]uint64, error) {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]uint64)
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		if n, err := ParseUint(v); err == nil {
+			m[k] = n
+		}
+	}
+	return m, nil
+}
+
+// ReadProcs lists the pids in dir's cgroup.procs and in every cgroup below
+// it, because a container may make its own sub-cgroups.
+func ReadProcs(dir string) ([]int, error) {
+	var pids []int
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if p != dir && errors.Is(err, os.ErrNotExist) {
+				return nil // removed while we walked
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		b, err := os.ReadFile(filepath.Join(p, "cgroup.procs"))
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, n)
+			}
+		}
+		return nil
+	})
+	return pids, err
+}
+
+// Mkdir makes dir and the missing cgroups above it, returning the ones it
+// made, outermost first, so a failure can remove exactly those.
+func Mkdir(dir string) ([]string, error) {
+	var made []string
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		if d == "/" || d == "." {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return made, fmt.Errorf("make cgroup %s: %w", missing[i], err)
+		}
+		made = append(made, missing[i])
+	}
+	return made, nil
+}
+
+// RemoveTree removes the cgroup dir and every cgroup below it, deepest
+// first. rmdir of a cgroup whose last process has just died can fail with
+// EBUSY for a moment, so it retries briefly. A missing dir is no error.
+func RemoveTree(dir string) error {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", dir, err)
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := rmdir(dirs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func rmdir(dir string) error {
+	delay := time.Millisecond
+	for i := 0; ; i++ {
+		err := unix.Rmdir(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || i >= 12 {
+			return fmt.Errorf("remove cgroup %s: %w", dir, err)
+		}
+		time.Sleep(delay)
+		if delay < 100*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// Exists says whether dir/file exists.
+func Exists(dir, file string) bool {
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
+}

@@ -1,0 +1,133 @@
+package cgroups
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Layout is where the host mounts its cgroup hierarchies: v1 controllers
+// each on their own (or a shared) mount, and a cgroup2 mount that holds
+// the controllers no v1 hierarchy has bound.
+type Layout struct {
+	// V1 maps a v1 controller ("memory", "cpu", ...) to its mount point.
+	// Named hierarchies (name=systemd) are left out: jinn does not use them.
+	V1 map[string]string
+	// Unified is the cgroup2 mount point, or "" when there is none.
+	Unified string
+	// UnifiedControllers are those in the cgroup2 root's cgroup.controllers.
+	UnifiedControllers map[string]bool
+}
+
+// DetectLayout reads /proc/self/mountinfo and the cgroup2 root's
+// cgroup.controllers. It only reads.
+func DetectLayout() (*Layout, error) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("find cgroup mounts: %w", err)
+	}
+	l, err := parseMountinfo(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if l.Unified != "" {
+		c, err := os.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
+		if err != nil {
+			return nil, fmt.Errorf("find cgroup2 controllers: %w", err)
+		}
+		for _, f := range strings.Fields(string(c)) {
+			l.UnifiedControllers[f] = true
+		}
+	}
+	if len(l.V1) == 0 && l.Unified == "" {
+		return nil, fmt.Errorf("find cgroup mounts: no cgroup or cgroup2 filesystem is mounted")
+	}
+	return l, nil
+}
+
+// parseMountinfo picks the cgroup mounts out of a mountinfo table. The
+// first mount of a hierarchy wins; later ones are bind mounts of it.
+func parseMountinfo(r io.Reader) (*Layout, error) {
+	l := &Layout{V1: map[string]string{}, UnifiedControllers: map[string]bool{}}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		mnt := unescape(pf[4])
+		switch qf[0] {
+		case "cgroup2":
+			if l.Unified == "" {
+				l.Unified = mnt
+			}
+		case "cgroup":
+			for _, opt := range strings.Split(qf[2], ",") {
+				if !isV1Controller(opt) {
+					continue
+				}
+				if _, seen := l.V1[opt]; !seen {
+					l.V1[opt] = mnt
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	return l, nil
+}
+
+var v1Controllers = map[string]bool{
+	"cpu": true, "cpuacct": true, "cpuset": true, "memory": true, "devices": true,
+	"freezer": true, "blkio": true, "pids": true, "hugetlb": true, "net_cls": true,
+	"net_prio": true, "perf_event": true, "rdma": true, "misc": true,
+}
+
+func isV1Controller(s string) bool { return v1Controllers[s] }
+
+// unescape undoes mountinfo's octal escapes (\040 for a space).
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v byte
+			ok := true
+			for _, c := range s[i+1 : i+4] {
+				if c < '0' || c > '7' {
+					ok = false
+					break
+				}
+				v = v*8 + byte(c-'0')
+			}
+			if ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// Has says whether the host has controller on either hierarchy.
+func (l *Layout) Has(controller string) bool {
+	if _, ok := l.V1[controller]; ok {
+		return true
+	}
+	return l.UnifiedControllers[controller]
+}

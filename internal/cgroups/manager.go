@@ -1,0 +1,206 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"time"
+
+	v1 "github.com/jinn-containers/jinn/internal/cgroups/v1"
+	v2 "github.com/jinn-containers/jinn/internal/cgroups/v2"
+	"golang.org/x/sys/unix"
+)
+
+// manager drives the v1 hierarchies and the cgroup2 mount side by side.
+// In a hybrid host the processes join both, so that the v2 cgroup's
+// freeze and kill work even when its controllers are few.
+type manager struct {
+	layout *Layout
+	path   string
+	v1     *v1.Manager // nil on a pure v2 host
+	v2     *v2.Manager // nil on a pure v1 host
+}
+
+func newManager(l *Layout, parent, p string) *manager {
+	m := &manager{layout: l, path: p}
+	if len(l.V1) > 0 {
+		m.v1 = v1.New(l.V1, p)
+	}
+	if l.Unified != "" {
+		m.v2 = v2.New(l.Unified, path.Clean(parent), p)
+	}
+	return m
+}
+
+func (m *manager) Path() string { return m.path }
+
+func (m *manager) Apply(pid int) error {
+	if m.v1 != nil {
+		if err := m.v1.Create(); err != nil {
+			return err
+		}
+	}
+	if m.v2 != nil {
+		if err := m.v2.Create(); err != nil {
+			if m.v1 != nil {
+				_ = m.v1.Remove()
+			}
+			return err
+		}
+	}
+	if pid > 0 {
+		if err := m.Join(pid); err != nil {
+			_ = m.remove()
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *manager) Join(pid int) error {
+	if m.v1 != nil {
+		if err := m.v1.Join(pid); err != nil {
+			return err
+		}
+	}
+	if m.v2 != nil {
+		if err := m.v2.Join(pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The freezer is taken from v1 when it is there (it holds the controller
+// in a hybrid) and from cgroup2's core cgroup.freeze otherwise.
+func (m *manager) Freeze() error {
+	if m.v1 != nil && m.v1.Has("freezer") {
+		return m.v1.Freeze()
+	}
+	if m.v2 != nil {
+		return m.v2.Freeze()
+	}
+	return errors.New("freeze: no freezer on this host")
+}
+
+func (m *manager) Thaw() error {
+	if m.v1 != nil && m.v1.Has("freezer") {
+		return m.v1.Thaw()
+	}
+	if m.v2 != nil {
+		return m.v2.Thaw()
+	}
+	return errors.New("thaw: no freezer on this host")
+}
+
+func (m *manager) Frozen() (bool, error) {
+	if m.v1 != nil && m.v1.Has("freezer") {
+		return m.v1.Frozen()
+	}
+	if m.v2 != nil {
+		return m.v2.Frozen()
+	}
+	return false, nil
+}
+
+func (m *manager) Pids() ([]int, error) {
+	seen := map[int]bool{}
+	var out []int
+	add := func(pids []int, err error) error {
+		if err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			return fmt.Errorf("list cgroup processes: %w", err)
+		}
+		for _, p := range pids {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+		return nil
+	}
+	if m.v1 != nil {
+		if err := add(m.v1.Pids()); err != nil {
+			return nil, err
+		}
+	}
+	if m.v2 != nil {
+		if err := add(m.v2.Pids()); err != nil {
+			return nil, err
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// Kill uses cgroup.kill where the kernel has it: one write, no race with
+// fork. Otherwise, and for anything only v1 sees, it freezes the cgroup so
+// nothing forks or exits (no pid can be reused) while it signals each pid.
+func (m *manager) Kill() error {
+	if m.v2 != nil && m.v2.Exists() && m.v2.CanKill() {
+		if err := m.v2.Kill(); err != nil {
+			return err
+		}
+	}
+	pids, err := m.Pids()
+	if err != nil {
+		return err
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	frozeErr := m.Freeze()
+	for _, p := range pids {
+		if err := unix.Kill(p, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("kill %d: %w", p, err)
+		}
+	}
+	// A v1-frozen task dies only once thawed; thaw even if freeze failed
+	// half-way, or if the container was paused before.
+	if err := m.Thaw(); err != nil && frozeErr == nil {
+		return err
+	}
+	return nil
+}
+
+func (m *manager) Exists() bool {
+	return (m.v1 != nil && m.v1.Exists()) || (m.v2 != nil && m.v2.Exists())
+}
+
+func (m *manager) Destroy() error {
+	if !m.Exists() {
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := m.Kill(); err != nil {
+			return fmt.Errorf("destroy cgroup %s: %w", m.path, err)
+		}
+		pids, err := m.Pids()
+		if err != nil {
+			return fmt.Errorf("destroy cgroup %s: %w", m.path, err)
+		}
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("destroy cgroup %s: processes %v survive SIGKILL", m.path, pids)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return m.remove()
+}
+
+func (m *manager) remove() error {
+	var errs []error
+	if m.v1 != nil {
+		errs = append(errs, m.v1.Remove())
+	}
+	if m.v2 != nil {
+		errs = append(errs, m.v2.Remove())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,246 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Resource control of a live container, all through its cgroup: update,
+// pause, resume, events. cgroupfs is the record of the limits in force, so
+// the saved state is not rewritten.
+
+// StatePaused is runc's status of a container whose cgroup is frozen.
+const StatePaused specs.ContainerState = "paused"
+
+// Update writes new limits to a created, running or paused container's
+// cgroup: all of them or, on any error, none.
+func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
+	c, mgr, err := r.live(id)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := mgr.Set(res); err != nil {
+		return fmt.Errorf("update %s: %w", id, err)
+	}
+	return nil
+}
+
+// Pause freezes every process of a running container.
+func (r *Runtime) Pause(id string) error {
+	c, mgr, err := r.live(id)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch st := c.Status(); st {
+	case specs.StateRunning, specs.StateCreated:
+	default:
+		return fmt.Errorf("container %s is not running: %s", id, st)
+	}
+	return mgr.Freeze()
+}
+
+// Resume thaws a paused container.
+func (r *Runtime) Resume(id string) error {
+	c, mgr, err := r.live(id)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if c.Status() != StatePaused {
+		return fmt.Errorf("container %s is not paused", id)
+	}
+	return mgr.Thaw()
+}
+
+// Stats reads a live container's resource usage.
+func (r *Runtime) Stats(id string) (*cgroups.Stats, error) {
+	c, mgr, err := r.live(id)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return mgr.Stats()
+}
+
+// Event is one line of `events`, as runc prints it.
+type Event struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Data any    `json:"data,omitempty"`
+}
+
+// Events sends the container's OOM events as the kernel reports them and,
+// every interval (if positive), its stats; it sends an "exit" event and
+// returns when the container's init is gone. stats alone sends one stats
+// event and returns.
+func (r *Runtime) Events(ctx context.Context, id string, interval time.Duration, statsOnly bool, send func(Event) error) error {
+	c, mgr, err := r.live(id)
+	if err != nil {
+		return err
+	}
+	// Do not hold the lock while watching: other commands must run.
+	st := c.State
+	c.Close()
+	stats := func() error {
+		s, err := mgr.Stats()
+		if err != nil {
+			return err
+		}
+		return send(Event{Type: "stats", ID: id, Data: s})
+	}
+	if statsOnly {
+		return stats()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	oom, err := mgr.NotifyOOM(ctx)
+	if err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		waitExit(st.Pid, st.StartTime, 1<<62)
+		close(exited)
+	}()
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-oom:
+			if !ok {
+				oom = nil // the cgroup is gone; the exit follows
+				continue
+			}
+			if err := send(Event{Type: "oom", ID: id}); err != nil {
+				return err
+			}
+		case <-tick:
+			if err := stats(); err != nil && alive(st.Pid, st.StartTime) {
+				return err
+			}
+		case <-exited:
+			// An OOM kill of the init raises both at once: report the
+			// OOM first.
+			select {
+			case _, ok := <-oom:
+				if ok {
+					if err := send(Event{Type: "oom", ID: id}); err != nil {
+						return err
+					}
+				}
+			case <-time.After(20 * time.Millisecond):
+			}
+			return send(Event{Type: "exit", ID: id})
+		}
+	}
+}
+
+// live loads a container that has not stopped, with its cgroup.
+func (r *Runtime) live(id string) (*Container, cgroups.Manager, error) {
+	c, err := r.Load(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Status() == specs.StateStopped {
+		c.Close()
+		return nil, nil, ErrNotRunning
+	}
+	mgr, err := r.cgroup(c)
+	if err == nil && (mgr == nil || !mgr.Exists()) {
+		err = fmt.Errorf("container %s has no cgroup", id)
+	}
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, mgr, nil
+}
+
+// frozen says whether a live container's cgroup is frozen: Status reports
+// such a container as paused.
+func (c *Container) frozen() bool {
+	mgr, err := (&Runtime{}).cgroup(c)
+	if err != nil || mgr == nil {
+		return false
+	}
+	f, err := mgr.Frozen()
+	return err == nil && f
+}
+
+// oomScoreEnv carries the oom_score_adj jinn-runtime had before it
+// protected itself, for the container's init to take back: a container
+// must not inherit the runtime's protection.
+const oomScoreEnv = "_JINN_OOM_SCORE_ADJ"
+
+// ProtectSelf lowers jinn-runtime's oom_score_adj so that a host-wide OOM
+// picks a container's process rather than the runtime, and records the old
+// value for the children to restore.
+func ProtectSelf() {
+	old, err := cgroups.Protect()
+	if err != nil {
+		return // without CAP_SYS_RESOURCE the score stays as it was
+	}
+	os.Setenv(oomScoreEnv, strconv.Itoa(old))
+}
+
+// restoreOOMScore gives the container's init the score the runtime had.
+func restoreOOMScore(env string) error {
+	if env == "" {
+		return nil
+	}
+	if _, err := strconv.Atoi(env); err != nil {
+		return errors.New("bad " + oomScoreEnv)
+	}
+	return os.WriteFile("/proc/self/oom_score_adj", []byte(env), 0)
+}
+
+func oomEnv() []string {
+	if v := os.Getenv(oomScoreEnv); v != "" {
+		return []string{oomScoreEnv + "=" + v}
+	}
+	return nil
+}
+
+// cgroupFile records the cgroup's path before create makes it, so that a
+// delete after a create killed midway (no state yet) finds and removes it.
+const cgroupFile = "cgroup.path"
+
+func recordCgroup(dir, path string) error {
+	if err := os.WriteFile(filepath.Join(dir, cgroupFile), []byte(path), 0o600); err != nil {
+		return fmt.Errorf("record cgroup path: %w", err)
+	}
+	return nil
+}
+
+// destroyOrphanCgroup removes the cgroup of a create that died before it
+// wrote the state.
+func (r *Runtime) destroyOrphanCgroup(id string) error {
+	b, err := os.ReadFile(filepath.Join(r.Root, id, cgroupFile))
+	if err != nil {
+		return nil
+	}
+	mgr, err := cgroups.New(cgroups.Config{Path: "/" + string(b), Name: id, Parent: cgroups.DefaultParent})
+	if err != nil {
+		return fmt.Errorf("cgroup of %s: %w", id, err)
+	}
+	if err := mgr.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroup: %w", err)
+	}
+	return nil
+}

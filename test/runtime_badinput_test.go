@@ -1,0 +1,81 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Every bad input fails with one line on stderr and leaves nothing: no
+// state, no mount (checked by newRT's cleanup) and no process.
+func TestRuntimeBadInput(t *testing.T) {
+	e := newRT(t, nil)
+	cfg := filepath.Join(e.bundle, "config.json")
+	good, _ := os.ReadFile(cfg)
+	before := countInits(t)
+
+	os.WriteFile(cfg, []byte("{not json"), 0o644)
+	e.fails("config.json", "create", newID("bad"))
+	os.WriteFile(cfg, []byte(`{"ociVersion":"1.0.2","process":"sh","root":{"path":"rootfs"}}`), 0o644)
+	e.fails("config.json", "create", newID("bad"))
+	os.Remove(cfg)
+	e.fails("config.json not found", "create", newID("bad"))
+	os.WriteFile(cfg, good, 0o644)
+
+	e.edit(func(s *specs.Spec) { s.Root.Path = "nosuchrootfs" })
+	e.fails("rootfs", "run", newID("bad"))
+	e.edit(func(s *specs.Spec) { s.Root.Path = "rootfs"; s.Process.Args = []string{"nosuchprog"} })
+	e.fails("executable file not found", "run", newID("bad"))
+	e.edit(func(s *specs.Spec) {
+		s.Process.Args = []string{"true"}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent/src", Options: []string{"bind"}})
+	})
+	e.fails("/nonexistent/src", "create", newID("bad"))
+	e.edit(func(s *specs.Spec) { s.Mounts = s.Mounts[:len(s.Mounts)-1] })
+
+	for _, id := range []string{"../x", "a/b", ".", "..", strings.Repeat("x", 1025), "sp ace"} {
+		e.fails("invalid container id", "create", id)
+	}
+	e.fails("empty", "create", "")
+	e.fails("requires exactly 1", "create")
+
+	id := newID("dup")
+	e.must("create", id)
+	e.fails("already exists", "create", id)
+	e.fails("unknown signal", "kill", id, "NOSUCHSIG")
+	e.fails("unknown signal", "kill", id, "99")
+	e.fails("does not exist", "state", newID("missing"))
+	e.fails("does not exist", "start", newID("missing"))
+	e.fails("does not exist", "kill", newID("missing"))
+	e.fails("does not exist", "exec", newID("missing"), "true")
+	e.fails("systemd", "--systemd-cgroup", "list")
+	e.fails("log-format", "--log-format", "xml", "list")
+	e.fails("format", "list", "--format", "yaml")
+	e.must("delete", id)
+	if err := os.WriteFile(filepath.Join(e.bundle, "config.json"), good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.fails("exists", "spec", "--bundle", e.bundle)
+	if n := countInits(t); n != before {
+		t.Fatalf("%d container inits left running", n-before)
+	}
+}
+
+// countInits counts jinn-runtime init processes (of this test's root).
+func countInits(t *testing.T) int {
+	ents, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline"); strings.HasPrefix(string(b), "jinn-runtime\x00init") {
+			n++
+		}
+	}
+	return n
+}
