@@ -43,7 +43,7 @@ func testRunRm(t *testing.T, rt string) {
 		t.Errorf("--rm left a container: %s", ps)
 	}
 	// Resource flags reach the cgroup; the network has only lo.
-	out = j.ok(j.runArgs([]string{"--rm", "--memory", "32m", "--pids-limit", "50", "--cpus", "0.5"},
+	out = j.ok(j.runArgs([]string{"--rm", "--network", "none", "--memory", "32m", "--pids-limit", "50", "--cpus", "0.5"},
 		"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; ls /sys/class/net")...)
 	if want := "33554432\n50\n50000\nlo\n"; out != want {
 		t.Errorf("limits %q, want %q", out, want)

@@ -28,6 +28,7 @@ type createFlags struct {
 	healthRetries                                                    int
 	noHealthcheck                                                    bool
 	publish                                                          []string
+	net                                                              netFlags
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -74,8 +75,9 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "no", "Restart policy to apply when a container exits")
 	fs.StringVar(&f.stopSignal, "stop-signal", "", "Signal to stop the container")
 	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "Timeout (in seconds) to stop a container")
-	fs.StringVar(&f.network, "network", "none", "Connect a container to a network")
+	fs.StringVar(&f.network, "network", "bridge", "Connect a container to a network")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
+	f.net.register(fs)
 	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
 	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -169,13 +171,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	if f.oomScoreAdj < -1000 || f.oomScoreAdj > 1000 {
 		return nil, badFlag("Invalid value %d, range for oom score adj is [-1000, 1000]", f.oomScoreAdj)
 	}
-	if f.network != "none" && f.network != "" {
-		return nil, badFlag("network %s not found: only --network none is available yet", f.network)
+	if err := f.net.apply(h, f.network, f.publish); err != nil {
+		return nil, err
 	}
-	if len(f.publish) > 0 {
-		return nil, badFlag("--publish: port publishing needs networking, not available yet")
-	}
-	h.NetworkMode = "none"
 	var err error
 	parseSize := func(flag, s string) (int64, error) {
 		if s == "" {

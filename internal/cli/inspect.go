@@ -135,6 +135,7 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 		NetworkSettings: networkJSON{SandboxKey: filepath.Join(o.RunRoot, "netns", v.ID), Ports: map[string]any{},
 			Networks: map[string]any{"none": map[string]any{}}},
 	}
+	j.NetworkSettings = networkSettings(o, v)
 	if j.Args == nil {
 		j.Args = []string{}
 	}

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
-// port lists published ports; none exist until networking lands.
+// port lists a container's published ports, as `docker port`.
 func newPortCmd(o *Options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "port CONTAINER [PRIVATE_PORT[/PROTO]]",
@@ -17,10 +20,33 @@ func newPortCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := e.Inspect(context.Background(), args[0]); err != nil {
+			v, err := e.Inspect(context.Background(), args[0])
+			if err != nil {
 				return err
 			}
-			if len(args) > 1 {
+			l, ok := e.(*engine.Local)
+			if !ok {
+				return badFlag("port: not supported by this engine")
+			}
+			ports, err := l.PublishedPorts(v.ID)
+			if err != nil {
+				return err
+			}
+			found := false
+			for _, p := range ports {
+				switch {
+				case len(args) == 1:
+					fmt.Fprintln(c.OutOrStdout(), p.String())
+				case engine.MatchPort(p, args[1]):
+					ip := p.HostIP
+					if ip == "" {
+						ip = "0.0.0.0"
+					}
+					fmt.Fprintf(c.OutOrStdout(), "%s:%d\n", ip, p.HostPort)
+					found = true
+				}
+			}
+			if len(args) > 1 && !found {
 				return badFlag("Error: No public port '%s' published for %s", args[1], args[0])
 			}
 			return nil

@@ -18,6 +18,7 @@ import (
 type psRow struct {
 	v       *engine.View
 	noTrunc bool
+	ports   string
 	size    string
 }
 
@@ -39,7 +40,7 @@ func (r psRow) CreatedAt() string  { return r.v.Created.Local().Format("2006-01-
 func (r psRow) RunningFor() string { return ageString(time.Since(r.v.Created)) + " ago" }
 func (r psRow) Status() string     { return statusString(r.v) }
 func (r psRow) State() string      { return r.v.State.Status }
-func (r psRow) Ports() string      { return "" }
+func (r psRow) Ports() string      { return r.ports }
 func (r psRow) Names() string      { return r.v.Name }
 func (r psRow) Size() string       { return r.size }
 func (r psRow) Networks() string   { return r.v.Host.NetworkMode }
@@ -131,7 +132,7 @@ func newPsCmd(o *Options) *cobra.Command {
 				if !match.ok(v) {
 					continue
 				}
-				r := psRow{v: v, noTrunc: noTrunc}
+				r := psRow{v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
 				if size {
 					r.size = containerSize(o, v)
 				}

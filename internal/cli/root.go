@@ -66,6 +66,7 @@ func NewRoot() *cobra.Command {
 		newDiffCmd(o), newCommitCmd(o), newExportCmd(o),
 		newBuildCmd(o),
 		newBuilderCmd(o),
+		newNetworkCmd(o),
 	)
 	addImageBuild(root, o)
 	return root

@@ -82,7 +82,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		c.Host.Runtime = filepath.Base(rt)
 	}
 	if c.Host.NetworkMode == "" {
-		c.Host.NetworkMode = "none"
+		c.Host.NetworkMode = "bridge"
+	}
+	if err := e.checkNetwork(c, img); err != nil {
+		return nil, err
 	}
 	if c.Host.LogConfig.Type == "" {
 		c.Host.LogConfig.Type = "json-file"

@@ -76,6 +76,7 @@ func New(cfg Config, images Images) (*Local, error) {
 		}
 	}
 	e := &Local{cfg: cfg, images: images, net: loopbackOnly{}}
+	e.net = bridgeNet{e}
 	e.vols = &VolumeStore{dir: filepath.Join(cfg.Root, "volumes"), inUse: e.volumeUsers}
 	e.events = &EventLog{path: filepath.Join(cfg.Root, "events.log")}
 	return e, nil

@@ -32,7 +32,10 @@ func (e *Local) netnsPath(id string) string { return filepath.Join(e.cfg.RunRoot
 // network is ready before the container's process exists.
 func (e *Local) makeNetns(c *Container) (string, error) {
 	path := e.netnsPath(c.ID)
-	if isNsfs(path) {
+	if isNsfs(path) { // a restart: set up again what the last stop tore down
+		if err := e.net.Setup(c, path); err != nil {
+			return "", fmt.Errorf("network setup: %w", err)
+		}
 		return path, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

@@ -193,10 +193,13 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 			CgroupsPath: "/jinn/" + c.ID,
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
-				{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace, Path: in.netns},
+				{Type: specs.MountNamespace},
 			},
 			Resources: resources(h),
 		},
+	}
+	if in.netns != "" { // "" is --network host: the host's namespace
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: in.netns})
 	}
 	if !h.Privileged {
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = maskedPaths, readonlyPaths

@@ -103,11 +103,11 @@ func (e *Local) prepareStart(c *Container) error {
 		}
 		return err
 	}
-	netns, err := e.makeNetns(c)
+	netns, err := e.containerNetns(c)
 	if err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
-	if err := writeEtcFiles(e.containerDir(c.ID), c.Config.Hostname); err != nil {
+	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
 	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)}
@@ -207,6 +207,9 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 	}
 	if c.Host.AutoRemove {
 		mc.Cleanup = []string{e.cfg.Self, "--root", e.cfg.Root, "--runroot", e.cfg.RunRoot, "rm", "-f", "-v", c.ID}
+	} else if c.Host.NetworkMode != "none" && c.Host.NetworkMode != "host" {
+		// Stopped or crashed for good: its veth, address and rules go.
+		mc.OnExit = []string{e.cfg.Self, "--root", e.cfg.Root, "network", "teardown", "--generation", e.netGeneration(c), c.ID}
 	}
 	return mc
 }

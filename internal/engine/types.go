@@ -67,6 +67,7 @@ type HostConfig struct {
 	Runtime        string            `json:"Runtime"`
 	StorageOpt     map[string]string `json:"StorageOpt,omitempty"`
 	NetworkMode    string            `json:"NetworkMode"`
+	NetConfig
 	Resources
 }
 

@@ -115,6 +115,9 @@ func encodeConfig(c *Config) []byte {
 	for _, a := range c.Cleanup {
 		w.str("cleanup", a)
 	}
+	for _, a := range c.OnExit {
+		w.str("on_exit", a)
+	}
 	return w.b
 }
 
@@ -178,6 +181,8 @@ func decodeConfig(b []byte) (*Config, error) {
 			c.OOMFiles = append(c.OOMFiles, unq(p.v))
 		case "cleanup":
 			c.Cleanup = append(c.Cleanup, unq(p.v))
+		case "on_exit":
+			c.OnExit = append(c.OnExit, unq(p.v))
 		}
 	}
 	return c, nil

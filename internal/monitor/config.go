@@ -61,6 +61,9 @@ type Config struct {
 	OOMFiles []string `json:"oom_files,omitempty"`
 	// Cleanup runs after the container ended for good (--rm: jinn rm -f).
 	Cleanup []string `json:"cleanup,omitempty"`
+	// OnExit runs after the container ended for good, before an attached
+	// client hears of it, whether or not one is attached (network teardown).
+	OnExit []string `json:"on_exit,omitempty"`
 }
 
 // Restart is the restart policy: no, on-failure (with Max), always, unless-stopped.

@@ -153,6 +153,9 @@ func Run(cfg *Config, sync *os.File) int {
 	if st != nil {
 		code = st.ExitCode
 	}
+	if len(cfg.OnExit) > 0 {
+		m.r.run(cfg.OnExit, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
+	}
 	if !m.hub.finish(code, len(cfg.Cleanup) > 0) && len(cfg.Cleanup) > 0 {
 		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
 	}

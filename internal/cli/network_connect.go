@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+)
+
+func newNetworkConnectCmd(o *Options) *cobra.Command {
+	var ip string
+	var aliases []string
+	c := &cobra.Command{
+		Use:   "connect [OPTIONS] NETWORK CONTAINER",
+		Short: "Connect a running container to a network",
+		Args:  exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			l, err := o.local()
+			if err != nil {
+				return err
+			}
+			return l.Connect(c.Context(), args[0], args[1], ip, aliases)
+		},
+	}
+	c.Flags().StringVar(&ip, "ip", "", "IPv4 address")
+	c.Flags().StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
+	return c
+}
+
+func newNetworkDisconnectCmd(o *Options) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "disconnect [OPTIONS] NETWORK CONTAINER",
+		Short: "Disconnect a container from a network",
+		Args:  exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			l, err := o.local()
+			if err != nil {
+				return err
+			}
+			return l.Disconnect(c.Context(), args[0], args[1])
+		},
+	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "Force the container to disconnect from a network")
+	return c
+}
+
+// newNetworkTeardownCmd is run by a container's monitor when the container
+// ended for good: its veths, addresses and rules go (crash cleanup).
+func newNetworkTeardownCmd(o *Options) *cobra.Command {
+	var gen string
+	c := &cobra.Command{
+		Use:    "teardown [--generation G] CONTAINER-ID",
+		Hidden: true,
+		Args:   exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			m, err := o.networks()
+			if err != nil {
+				return err
+			}
+			return m.TeardownGeneration(c.Context(), args[0], gen)
+		},
+	}
+	c.Flags().StringVar(&gen, "generation", "", "Only if the setup is still this one")
+	return c
+}
+
+func (o *Options) local() (*engine.Local, error) {
+	e, err := o.engine()
+	if err != nil {
+		return nil, err
+	}
+	l, ok := e.(*engine.Local)
+	if !ok {
+		return nil, badFlag("not supported by this engine")
+	}
+	return l, nil
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/template"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/network"
+)
+
+func newNetworkInspectCmd(o *Options) *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "inspect NETWORK [NETWORK...]",
+		Short: "Display detailed information on one or more networks",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			m, err := o.networks()
+			if err != nil {
+				return err
+			}
+			out := []dockerNetwork{}
+			var firstErr error
+			for _, a := range args {
+				n, err := m.InspectNetwork(a)
+				if err != nil {
+					fmt.Fprintln(c.ErrOrStderr(), "Error:", err)
+					if firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				out = append(out, toDocker(n))
+			}
+			if format != "" {
+				t, err := template.New("").Funcs(templateFuncs).Parse(format)
+				if err != nil {
+					return badFlag("template parsing error: %v", err)
+				}
+				for _, n := range out {
+					if err := t.Execute(c.OutOrStdout(), n); err != nil {
+						return badFlag("template: %v", err)
+					}
+					fmt.Fprintln(c.OutOrStdout())
+				}
+				return firstErr
+			}
+			enc := json.NewEncoder(c.OutOrStdout())
+			enc.SetIndent("", "    ")
+			if err := enc.Encode(out); err != nil {
+				return err
+			}
+			return firstErr
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a Go template")
+	return c
+}
+
+// dockerNetwork is `docker network inspect`'s shape, so that scripts and
+// --format templates written for docker work.
+type dockerNetwork struct {
+	Name       string
+	ID         string `json:"Id"`
+	Created    string
+	Scope      string
+	Driver     string
+	EnableIPv6 bool
+	IPAM       struct {
+		Driver string
+		Config []map[string]string
+	}
+	Internal   bool
+	Containers map[string]dockerEndpoint
+	Options    map[string]string
+	Labels     map[string]string
+}
+
+type dockerEndpoint struct {
+	Name        string
+	MacAddress  string
+	IPv4Address string
+	IPv6Address string
+}
+
+func toDocker(n *network.NetworkInfo) dockerNetwork {
+	d := dockerNetwork{
+		Name: n.Name, ID: n.ID, Created: n.Created.Format("2006-01-02T15:04:05.999999999Z07:00"),
+		Scope: "local", Driver: n.Driver, Internal: n.Internal, Labels: n.Labels,
+		Containers: map[string]dockerEndpoint{},
+		Options:    map[string]string{"com.docker.network.bridge.name": n.Bridge, "com.docker.network.driver.mtu": fmt.Sprint(n.MTU)},
+	}
+	d.IPAM.Driver = "default"
+	d.IPAM.Config = []map[string]string{{"Subnet": n.Subnet, "Gateway": n.Gateway}}
+	for id, ep := range n.Containers {
+		d.Containers[id] = dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+	}
+	return d
+}

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jinn-containers/jinn/internal/network"
+)
+
+// NetConfig is the networking part of HostConfig: what run's network flags
+// asked for. NetworkMode (docker's field) says which network.
+type NetConfig struct {
+	PortSpecs          []network.Port `json:"Ports,omitempty"` // -p; HostPort 0 is picked at start
+	PublishAllPorts    bool           `json:"PublishAllPorts"` // -P
+	ExposedPorts       []string       `json:"ExposedPorts,omitempty"`
+	IPAddress          string         `json:"IPAddress,omitempty"` // --ip
+	NetworkAliases     []string       `json:"NetworkAliases,omitempty"`
+	DNS                []string       `json:"Dns,omitempty"`
+	DNSSearch          []string       `json:"DnsSearch,omitempty"`
+	ExtraHosts         []string       `json:"ExtraHosts,omitempty"`
+	NetworkIngressRate uint64         `json:"NetworkIngressRate,omitempty"` // bit/s into the container
+	NetworkEgressRate  uint64         `json:"NetworkEgressRate,omitempty"`  // bit/s out of it
+}
+
+// Networks is the network manager of this engine's root.
+func (e *Local) Networks() (*network.Manager, error) {
+	return network.Open(network.Config{
+		StateDir:   filepath.Join(e.cfg.Root, "network"),
+		DNSCommand: []string{e.cfg.Self, "network", "dns-serve"},
+	})
+}
+
+// bridgeNet implements NetworkSetup with the network package.
+type bridgeNet struct{ e *Local }
+
+func (b bridgeNet) Setup(c *Container, nsPath string) error {
+	mode, err := network.ParseMode(c.Host.NetworkMode)
+	if err != nil || mode.Kind != network.ModeBridge {
+		return err
+	}
+	m, err := b.e.Networks()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	// A start after a crash or stop: whatever is left goes first.
+	if err := m.Teardown(ctx, c.ID); err != nil {
+		return err
+	}
+	_, err = m.Setup(ctx, b.e.attachment(c, nsPath, mode.Network))
+	return err
+}
+
+// Teardown runs when the container is removed (stop and crash tear down
+// through the monitor's OnExit), so what Connect remembered goes too.
+func (b bridgeNet) Teardown(c *Container, nsPath string) error {
+	m, err := b.e.Networks()
+	if err != nil {
+		return err
+	}
+	return errors.Join(m.Teardown(context.Background(), c.ID), m.Forget(c.ID))
+}
+
+func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachment {
+	n := &c.Host.NetConfig
+	ports := append([]network.Port{}, n.PortSpecs...)
+	if n.PublishAllPorts {
+		for _, ep := range n.ExposedPorts {
+			if p, err := network.ParsePort(ep); err == nil {
+				ports = append(ports, p...)
+			}
+		}
+	}
+	return network.Attachment{
+		ContainerID: c.ID, Name: c.Name, Hostname: c.Config.Hostname, NetnsPath: nsPath,
+		Network: netName, IP: n.IPAddress, Aliases: n.NetworkAliases, Ports: ports,
+		ExtraHosts: n.ExtraHosts, DNS: n.DNS, DNSSearch: n.DNSSearch,
+		IngressRate: n.NetworkIngressRate, EgressRate: n.NetworkEgressRate,
+		FilesDir: e.containerDir(c.ID),
+	}
+}
+
+// checkNetwork validates the network settings at create, so that a bad
+// --network fails there, and records the image's exposed ports for -P.
+func (e *Local) checkNetwork(c *Container, img *Image) error {
+	mode, err := network.ParseMode(c.Host.NetworkMode)
+	if err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	n := &c.Host.NetConfig
+	if img != nil {
+		for p := range img.Config.ExposedPorts {
+			n.ExposedPorts = append(n.ExposedPorts, p)
+		}
+		sort.Strings(n.ExposedPorts)
+	}
+	bridged := mode.Kind == network.ModeBridge
+	switch {
+	case !bridged && (len(n.PortSpecs) > 0 || n.PublishAllPorts):
+		return exitErr(ExitEngine, "conflicting options: port publishing and the container type network mode")
+	case !bridged && (n.IPAddress != "" || len(n.NetworkAliases) > 0):
+		return exitErr(ExitEngine, "conflicting options: --ip/--network-alias need a bridge network")
+	case mode.Network == network.DefaultNetwork && len(n.NetworkAliases) > 0:
+		return exitErr(ExitEngine, "network-scoped aliases are only supported for user-defined networks")
+	case mode.Kind == network.ModeContainer && (len(n.DNS) > 0 || len(n.ExtraHosts) > 0):
+		return exitErr(ExitEngine, "conflicting options: --dns/--add-host and the container type network mode")
+	case mode.Kind == network.ModeNone || mode.Kind == network.ModeHost:
+		if n.NetworkIngressRate > 0 || n.NetworkEgressRate > 0 {
+			return exitErr(ExitEngine, "--network-ingress-rate/--network-egress-rate need a bridge network")
+		}
+	}
+	if bridged && mode.Network != network.DefaultNetwork {
+		m, err := e.Networks()
+		if err != nil {
+			return err
+		}
+		if _, err := m.InspectNetwork(mode.Network); err != nil {
+			return exitErr(ExitEngine, "network %s not found", mode.Network)
+		}
+	}
+	if mode.Kind == network.ModeContainer {
+		if _, err := e.inspect(mode.Network); err != nil {
+			return exitErr(ExitEngine, "no such container: %s", mode.Network)
+		}
+	}
+	return nil
+}
+
+// containerNetns returns the network namespace the container joins: none
+// for --network host (the runtime then shares the host's), another
+// container's for container:NAME, and a new one of its own otherwise.
+func (e *Local) containerNetns(c *Container) (string, error) {
+	mode, err := network.ParseMode(c.Host.NetworkMode)
+	if err != nil {
+		return "", err
+	}
+	switch mode.Kind {
+	case network.ModeHost:
+		return "", nil
+	case network.ModeContainer:
+		v, err := e.inspect(mode.Network)
+		if err != nil {
+			return "", err
+		}
+		p := e.netnsPath(v.ID)
+		if !running(v.State) || !isNsfs(p) {
+			return "", fmt.Errorf("cannot join network of container %s: it is not running", mode.Network)
+		}
+		return p, nil
+	}
+	return e.makeNetns(c)
+}
+
+// writeNetFiles writes hosts, hostname and resolv.conf into the
+// container's dir. A bridged container's were written by its Setup.
+func (e *Local) writeNetFiles(c *Container) error {
+	mode, err := network.ParseMode(c.Host.NetworkMode)
+	if err != nil {
+		return err
+	}
+	dir := e.containerDir(c.ID)
+	switch mode.Kind {
+	case network.ModeBridge:
+		return nil
+	case network.ModeContainer:
+		v, err := e.inspect(mode.Network)
+		if err != nil {
+			return err
+		}
+		for _, f := range []string{"hosts", "resolv.conf"} {
+			data, err := os.ReadFile(filepath.Join(e.containerDir(v.ID), f))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(filepath.Join(dir, "hostname"), []byte(c.Config.Hostname+"\n"), 0o644)
+	}
+	m, err := e.Networks()
+	if err != nil {
+		return err
+	}
+	_, err = m.SetupFiles(e.attachment(c, "", ""), mode.Kind == network.ModeHost)
+	return err
+}
+
+// netGeneration is the container's current network setup, for its
+// monitor's teardown to name.
+func (e *Local) netGeneration(c *Container) string {
+	m, err := e.Networks()
+	if err != nil {
+		return ""
+	}
+	return m.Generation(c.ID)
+}
+
+// PublishedPorts returns the container's ports as `jinn port` shows them.
+func (e *Local) PublishedPorts(id string) ([]network.Port, error) {
+	m, err := e.Networks()
+	if err != nil {
+		return nil, err
+	}
+	ps, err := m.Ports(id)
+	if err != nil {
+		return nil, nil // not running or not bridged: nothing published
+	}
+	return ps, nil
+}
+
+// portKey is "80/tcp" for matching `jinn port CONTAINER 80[/tcp]`.
+func portKey(p network.Port) string { return strconv.Itoa(p.ContainerPort) + "/" + p.Proto }
+
+// MatchPort reports whether p is what `jinn port` was asked for.
+func MatchPort(p network.Port, want string) bool {
+	if !strings.Contains(want, "/") {
+		want += "/tcp"
+	}
+	return portKey(p) == want
+}
+
+// Connect attaches a running container to one more network (until it stops).
+func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases []string) error {
+	v, err := e.inspect(ref)
+	if err != nil {
+		return err
+	}
+	if !running(v.State) || !isNsfs(e.netnsPath(v.ID)) {
+		return exitErr(ExitEngine, "container %s is not running", ref)
+	}
+	m, err := e.Networks()
+	if err != nil {
+		return err
+	}
+	_, err = m.Connect(ctx, v.ID, network_, ip, aliases)
+	return err
+}
+
+// Disconnect removes a running container from a network.
+func (e *Local) Disconnect(ctx context.Context, network_, ref string) error {
+	v, err := e.inspect(ref)
+	if err != nil {
+		return err
+	}
+	m, err := e.Networks()
+	if err != nil {
+		return err
+	}
+	_, err = m.Disconnect(ctx, v.ID, network_)
+	return err
+}

@@ -1,0 +1,133 @@
+package network
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// writeFiles writes the container's hosts, hostname and resolv.conf into
+// dir; the engine bind-mounts them over the image's files.
+func writeFiles(dir string, c *containerState, nets map[string]*Network, hostResolv string, hostNet bool) (hosts, hostname, resolv string, err error) {
+	var hb bytes.Buffer
+	if hostNet {
+		if data, err := os.ReadFile("/etc/hosts"); err == nil {
+			hb.Write(data)
+			if !bytes.HasSuffix(data, []byte("\n")) {
+				hb.WriteByte('\n')
+			}
+		}
+	} else {
+		hb.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	}
+	for _, h := range c.ExtraHosts {
+		name, ip, err := ParseExtraHost(h)
+		if err != nil {
+			return "", "", "", err
+		}
+		fmt.Fprintf(&hb, "%s\t%s\n", ip, name)
+	}
+	names := []string{c.Hostname}
+	if c.Name != "" && c.Name != c.Hostname {
+		names = append(names, c.Name)
+	}
+	for _, ep := range c.Endpoints {
+		fmt.Fprintf(&hb, "%s\t%s\n", ep.IP, strings.Join(names, " "))
+	}
+	if len(c.Endpoints) == 0 && !hostNet {
+		fmt.Fprintf(&hb, "127.0.1.1\t%s\n", strings.Join(names, " "))
+	}
+
+	var rb bytes.Buffer
+	servers, search, opts := parseResolv(hostResolv)
+	var useDNS bool
+	for _, ep := range c.Endpoints {
+		if n := nets[ep.Network]; n != nil && n.DNS {
+			useDNS = true
+			servers = []string{n.Gateway}
+			break
+		}
+	}
+	if !useDNS && !hostNet {
+		servers = nonLocal(servers) // the host's 127.0.0.53 is not reachable from a namespace
+	}
+	if len(c.DNS) > 0 {
+		servers = c.DNS
+	}
+	if len(c.DNSSearch) > 0 {
+		search = c.DNSSearch
+	}
+	for _, s := range servers {
+		fmt.Fprintf(&rb, "nameserver %s\n", s)
+	}
+	if len(search) > 0 {
+		fmt.Fprintf(&rb, "search %s\n", strings.Join(search, " "))
+	}
+	if len(opts) > 0 {
+		fmt.Fprintf(&rb, "options %s\n", strings.Join(opts, " "))
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	hosts, hostname, resolv = filepath.Join(dir, "hosts"), filepath.Join(dir, "hostname"), filepath.Join(dir, "resolv.conf")
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{hosts, hb.Bytes()}, {hostname, []byte(c.Hostname + "\n")}, {resolv, rb.Bytes()}} {
+		if err := writeFileAtomic(f.path, f.data, 0o644); err != nil {
+			return "", "", "", fmt.Errorf("write %s: %w", f.path, err)
+		}
+	}
+	return hosts, hostname, resolv, nil
+}
+
+// ParseExtraHost parses --add-host "name:ip" (docker also accepts "name=ip").
+func ParseExtraHost(s string) (name, ip string, err error) {
+	name, ip, ok := strings.Cut(s, "=")
+	if !ok {
+		name, ip, ok = strings.Cut(s, ":")
+	}
+	if !ok || name == "" || net.ParseIP(ip) == nil || strings.ContainsAny(name, " \t\n") {
+		return "", "", fmt.Errorf("invalid --add-host %q: want name:ip", s)
+	}
+	return name, ip, nil
+}
+
+func parseResolv(path string) (servers, search, opts []string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		switch fields[0] {
+		case "nameserver":
+			servers = append(servers, fields[1])
+		case "search", "domain":
+			search = fields[1:]
+		case "options":
+			opts = fields[1:]
+		}
+	}
+	return servers, search, opts
+}
+
+func nonLocal(servers []string) []string {
+	var out []string
+	for _, s := range servers {
+		if ip := net.ParseIP(s); ip != nil && !ip.IsLoopback() {
+			out = append(out, s)
+		}
+	}
+	return out
+}

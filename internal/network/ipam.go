@@ -1,0 +1,94 @@
+package network
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+
+	"github.com/vishvananda/netlink"
+)
+
+// IPAM's allocations are the endpoints persisted in the state dir, read
+// under the lock: there is no second record that could disagree with them.
+
+func ip4u(ip net.IP) uint32 { return binary.BigEndian.Uint32(ip.To4()) }
+func u2ip4(u uint32) net.IP {
+	ip := make(net.IP, 4)
+	binary.BigEndian.PutUint32(ip, u)
+	return ip
+}
+
+// allocateIP returns want if it is free and inside the network, or the
+// lowest free address that is neither the network, the gateway nor the
+// broadcast address.
+func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
+	_, ipn, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("network %s subnet %q: %w", n.Name, n.Subnet, err)
+	}
+	ones, bits := ipn.Mask.Size()
+	first := ip4u(ipn.IP)
+	last := first | (1<<(bits-ones) - 1)
+	if want != "" {
+		ip := net.ParseIP(want).To4()
+		switch {
+		case ip == nil:
+			return nil, fmt.Errorf("--ip %q is not an IPv4 address", want)
+		case !ipn.Contains(ip):
+			return nil, fmt.Errorf("--ip %s is outside network %s's subnet %s", want, n.Name, n.Subnet)
+		case ip4u(ip) == first || ip4u(ip) == last || ip.String() == n.Gateway:
+			return nil, fmt.Errorf("--ip %s is reserved in network %s", want, n.Name)
+		case used[ip.String()]:
+			return nil, fmt.Errorf("--ip %s is already in use on network %s", want, n.Name)
+		}
+		return ip, nil
+	}
+	for u := first + 1; u < last; u++ {
+		ip := u2ip4(u)
+		if s := ip.String(); s != n.Gateway && !used[s] {
+			return ip, nil
+		}
+	}
+	return nil, fmt.Errorf("network %s: no free address left in %s", n.Name, n.Subnet)
+}
+
+// subnetPool is where jinn picks subnets from: /24s in 10.88.0.0/13,
+// skipped when they overlap a host route or another jinn network.
+func (m *Manager) pickSubnet(nets []*Network) (*net.IPNet, error) {
+	routes, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: 0}, netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return nil, fmt.Errorf("list host routes: %w", err)
+	}
+	var taken []*net.IPNet
+	for _, r := range routes {
+		if r.Dst != nil && r.Dst.IP.To4() != nil {
+			if ones, _ := r.Dst.Mask.Size(); ones > 0 { // the default route overlaps everything
+				taken = append(taken, r.Dst)
+			}
+		}
+	}
+	for _, n := range nets {
+		if _, ipn, err := net.ParseCIDR(n.Subnet); err == nil {
+			taken = append(taken, ipn)
+		}
+	}
+	base := ip4u(net.IPv4(10, 88, 0, 0))
+	for i := uint32(0); i < 2048; i++ {
+		cand := &net.IPNet{IP: u2ip4(base + i<<8), Mask: net.CIDRMask(24, 32)}
+		if !overlapsAny(cand, taken) {
+			return cand, nil
+		}
+	}
+	return nil, fmt.Errorf("no free /24 left in 10.88.0.0/13")
+}
+
+func overlaps(a, b *net.IPNet) bool { return a.Contains(b.IP) || b.Contains(a.IP) }
+
+func overlapsAny(a *net.IPNet, list []*net.IPNet) bool {
+	for _, b := range list {
+		if overlaps(a, b) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// ensureBridge makes n's bridge with the gateway address, up, and the
+// sysctls that NAT to published ports needs.
+func ensureBridge(n *Network) error {
+	br, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
+		}
+		la := netlink.NewLinkAttrs()
+		la.Name = n.Bridge
+		la.MTU = n.MTU
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
+		}
+		if br, err = netlink.LinkByName(n.Bridge); err != nil {
+			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
+		}
+	}
+	if _, ok := br.(*netlink.Bridge); !ok {
+		return fmt.Errorf("%s exists and is a %s, not a bridge", n.Bridge, br.Type())
+	}
+	_, ipn, _ := net.ParseCIDR(n.Subnet)
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
+	if err := netlink.AddrReplace(br, addr); err != nil {
+		return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
+	}
+	if err := netlink.LinkSetUp(br); err != nil {
+		return fmt.Errorf("bring up %s: %w", n.Bridge, err)
+	}
+	// route_localnet lets DNAT'd connections to 127.0.0.1:hostPort leave
+	// through the bridge (their source is masqueraded on the way out); the
+	// nftables input chain drops packets from bridges to 127/8 so that
+	// containers cannot use it to reach the host's loopback services.
+	if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
+		return err
+	}
+	if !n.Internal {
+		if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func removeBridge(name string) error {
+	br, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("look up bridge %s: %w", name, err)
+	}
+	if err := netlink.LinkDel(br); err != nil {
+		return fmt.Errorf("delete bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+func sysctl(key, val string) error {
+	p := "/proc/sys/" + key
+	if cur, err := os.ReadFile(p); err == nil && string(cur) == val+"\n" {
+		return nil
+	}
+	if err := os.WriteFile(p, []byte(val), 0o644); err != nil {
+		return fmt.Errorf("sysctl %s=%s: %w", key, val, err)
+	}
+	return nil
+}
+
+// addVeth makes the veth pair: hostName on the bridge, ifName inside the
+// namespace with ip/prefix, a default route via the gateway when it is the
+// container's first interface, and tc limits. On error nothing is left.
+func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress, egress uint64) (err error) {
+	br, err := netlink.LinkByName(n.Bridge)
+	if err != nil {
+		return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
+	}
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+
+	la := netlink.NewLinkAttrs()
+	la.Name = ep.HostVeth
+	la.MTU = n.MTU
+	la.MasterIndex = br.Attrs().Index
+	veth := &netlink.Veth{LinkAttrs: la, PeerName: ep.IfName, PeerNamespace: netlink.NsFd(ns)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("create veth %s in %s: %w", ep.HostVeth, nsPath, err)
+	}
+	defer func() {
+		if err != nil {
+			netlink.LinkDel(veth) // takes the peer with it
+		}
+	}()
+	host, err := netlink.LinkByName(ep.HostVeth)
+	if err != nil {
+		return fmt.Errorf("look up %s: %w", ep.HostVeth, err)
+	}
+	if err := netlink.LinkSetUp(host); err != nil {
+		return fmt.Errorf("bring up %s: %w", ep.HostVeth, err)
+	}
+	if ingress > 0 { // into the container: leaves the host side
+		if err := setTBF(netlink.Handle{}, host, ingress); err != nil {
+			return err
+		}
+	}
+
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("netlink in %s: %w", nsPath, err)
+	}
+	defer h.Close()
+	peer, err := h.LinkByName(ep.IfName)
+	if err != nil {
+		return fmt.Errorf("look up %s in %s: %w", ep.IfName, nsPath, err)
+	}
+	ep.MAC = peer.Attrs().HardwareAddr.String()
+	ip := net.ParseIP(ep.IP).To4()
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ep.Prefix, 32)}}
+	if err := h.AddrAdd(peer, addr); err != nil {
+		return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+	}
+	if err := h.LinkSetUp(peer); err != nil {
+		return fmt.Errorf("bring up %s: %w", ep.IfName, err)
+	}
+	if lo, err := h.LinkByName("lo"); err == nil {
+		h.LinkSetUp(lo)
+	}
+	if defaultRoute && !n.Internal {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("default route via %s: %w", n.Gateway, err)
+		}
+	}
+	if egress > 0 { // out of the container: leaves the container side
+		if err := setTBF(*h, peer, egress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setTBF shapes what leaves link to rate bits/s with a token bucket. The
+// bucket holds 10ms of traffic (at least a few full frames) so that short
+// transfers measure close to the rate; a fixed queue of 50ms bounds delay.
+// Limiting on each side's egress needs neither ifb nor ingress policing:
+// the container cannot change its own qdisc without CAP_NET_ADMIN.
+func setTBF(h netlink.Handle, link netlink.Link, rate uint64) error {
+	bytesPerSec := rate / 8
+	burst := uint32(bytesPerSec / 100)
+	if min := uint32(4 * (link.Attrs().MTU + 14)); burst < min {
+		burst = min
+	}
+	limit := uint32(bytesPerSec/20) + burst
+	q := &netlink.Tbf{
+		QdiscAttrs: netlink.QdiscAttrs{LinkIndex: link.Attrs().Index, Handle: netlink.MakeHandle(1, 0), Parent: netlink.HANDLE_ROOT},
+		Rate:       bytesPerSec,
+		Limit:      limit,
+		Buffer:     netlink.Xmittime(bytesPerSec, burst),
+	}
+	if err := h.QdiscReplace(q); err != nil {
+		return fmt.Errorf("tbf %d bit/s on %s: %w", rate, link.Attrs().Name, err)
+	}
+	return nil
+}
+
+func delLink(name string) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return err
+	}
+	return netlink.LinkDel(l)
+}

@@ -1,0 +1,495 @@
+package network
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Config says where a Manager keeps its state and what it names things.
+type Config struct {
+	StateDir      string   // required: networks, endpoints, per-container files
+	Table         string   // nftables table (ip family); default from StateDir
+	DefaultBridge string   // bridge of the default network; default from StateDir
+	DefaultSubnet string   // CIDR; default: a free /24 in 10.88.0.0/13
+	MTU           int      // default 1500
+	LockPath      string   // machine-wide lock; default /run/jinn/network.lock
+	HostResolv    string   // default /etc/resolv.conf
+	DNSCommand    []string // argv of the DNS server (see ServeDNS); empty: no DNS
+}
+
+// SystemStateDir is the state dir of the default engine root; it gets the
+// short names (table "jinn", bridge "jinn0"). Other state dirs get names
+// derived from a hash, so engines with different roots (tests) never share
+// a bridge or a table.
+const SystemStateDir = "/var/lib/jinn/network"
+
+// Manager sets up and tears down container networking.
+type Manager struct {
+	cfg Config
+}
+
+// Open returns a Manager for cfg; it touches nothing on the host.
+func Open(cfg Config) (*Manager, error) {
+	if cfg.StateDir == "" {
+		return nil, errors.New("network: state dir is required")
+	}
+	abs, err := filepath.Abs(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.StateDir = abs
+	suffix := hashOf(abs)[:6]
+	if cfg.Table == "" {
+		cfg.Table = "jinn"
+		if abs != SystemStateDir {
+			cfg.Table = "jinn_" + suffix
+		}
+	}
+	if cfg.DefaultBridge == "" {
+		cfg.DefaultBridge = "jinn0"
+		if abs != SystemStateDir {
+			cfg.DefaultBridge = "jinn" + suffix
+		}
+	}
+	if len(cfg.DefaultBridge) > 15 {
+		return nil, fmt.Errorf("bridge name %q is longer than 15 characters", cfg.DefaultBridge)
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = 1500
+	}
+	if cfg.LockPath == "" {
+		cfg.LockPath = "/run/jinn/network.lock"
+	}
+	if cfg.HostResolv == "" {
+		cfg.HostResolv = "/etc/resolv.conf"
+	}
+	return &Manager{cfg: cfg}, nil
+}
+
+// Config returns the effective configuration.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Setup connects the container's namespace to a.Network (the default
+// bridge if empty): veth, address, routes, tc limits, published ports, DNS
+// records, and the hosts/hostname/resolv.conf files. On error nothing of it
+// is left behind.
+func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err error) {
+	if a.ContainerID == "" || a.NetnsPath == "" {
+		return nil, errors.New("network setup: container id and netns path are required")
+	}
+	for _, h := range a.ExtraHosts {
+		if _, _, err := ParseExtraHost(h); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range a.DNS {
+		if net.ParseIP(d) == nil {
+			return nil, fmt.Errorf("invalid --dns %q: not an IP address", d)
+		}
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := m.loadContainer(a.ContainerID); err == nil {
+		return nil, fmt.Errorf("network setup: container %s is already set up", a.ContainerID)
+	}
+	c := &containerState{
+		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
+		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch,
+		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
+		Generation: randHex(8),
+	}
+	if c.Hostname == "" {
+		c.Hostname = shortID(a.ContainerID)
+	}
+	netName := a.Network
+	if netName == "" {
+		netName = DefaultNetwork
+	}
+	defer func() {
+		if err != nil {
+			m.undo(c)
+		}
+	}()
+	if err := m.attach(c, netName, a.IP, a.Aliases); err != nil {
+		return nil, err
+	}
+	// Networks joined with Connect stay joined across restarts, as in docker.
+	for _, x := range m.connected(a.ContainerID) {
+		if _, err := m.loadNetwork(x.Network); errors.Is(err, ErrNotFound) {
+			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
+			continue
+		}
+		if err := m.attach(c, x.Network, x.IP, x.Aliases); err != nil {
+			return nil, err
+		}
+	}
+	if c.Ports, err = m.resolvePorts(a.ContainerID, a.Ports); err != nil {
+		return nil, err
+	}
+	return m.commit(c)
+}
+
+// SetupFiles writes hosts, hostname and resolv.conf for a container
+// without a network of its own here (--network none or host).
+func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
+	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, FilesDir: a.FilesDir}
+	if c.Hostname == "" {
+		c.Hostname = shortID(a.ContainerID)
+		if hostNet {
+			c.Hostname, _ = os.Hostname()
+		}
+	}
+	h, hn, r, err := writeFiles(m.filesDir(c), c, nil, m.cfg.HostResolv, hostNet)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{HostsPath: h, HostnamePath: hn, ResolvConfPath: r}, nil
+}
+
+// attach adds one endpoint on network to c (veth, address, route, tc).
+func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []string) error {
+	for _, ep := range c.Endpoints {
+		if ep.Network == netName {
+			return fmt.Errorf("container %s is already connected to network %s", c.ID, netName)
+		}
+	}
+	n, err := m.ensureNetwork(netName)
+	if err != nil {
+		return err
+	}
+	used, err := m.usedIPs(netName)
+	if err != nil {
+		return err
+	}
+	ip, err := allocateIP(n, used, wantIP)
+	if err != nil {
+		return err
+	}
+	if netName == DefaultNetwork && len(aliases) > 0 {
+		return errors.New("network-scoped aliases are only supported for user-defined networks")
+	}
+	_, ipn, _ := net.ParseCIDR(n.Subnet)
+	ones, _ := ipn.Mask.Size()
+	ep := Endpoint{
+		Network:  netName,
+		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
+		HostVeth: "vj" + hashOf(m.cfg.StateDir, c.ID, netName)[:11],
+		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
+	}
+	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
+		return err
+	}
+	c.Endpoints = append(c.Endpoints, ep)
+	return nil
+}
+
+func nextIfIndex(eps []Endpoint) int {
+	for i := 0; ; i++ {
+		if !slices.ContainsFunc(eps, func(e Endpoint) bool { return e.IfName == fmt.Sprintf("eth%d", i) }) {
+			return i
+		}
+	}
+}
+
+// commit persists c, rebuilds the rules, starts DNS servers and writes the
+// container's files.
+func (m *Manager) commit(c *containerState) (*Result, error) {
+	if err := writeJSON(m.ctrPath(c.ID), c); err != nil {
+		return nil, fmt.Errorf("save network state of %s: %w", c.ID, err)
+	}
+	if err := m.syncRules(); err != nil {
+		return nil, err
+	}
+	nets := map[string]*Network{}
+	for _, ep := range c.Endpoints {
+		n, err := m.loadNetwork(ep.Network)
+		if err != nil {
+			return nil, err
+		}
+		nets[n.Name] = n
+		if n.DNS {
+			if err := m.startDNS(n.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	h, hn, r, err := writeFiles(m.filesDir(c), c, nets, m.cfg.HostResolv, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Endpoints: c.Endpoints, Ports: c.Ports, HostsPath: h, HostnamePath: hn, ResolvConfPath: r}, nil
+}
+
+// undo removes what a failed Setup made.
+func (m *Manager) undo(c *containerState) {
+	for _, ep := range c.Endpoints {
+		delLink(ep.HostVeth)
+	}
+	os.Remove(m.ctrPath(c.ID))
+	if c.FilesDir == "" {
+		os.RemoveAll(m.FilesDir(c.ID))
+	}
+	m.syncRules()
+	m.gcNetworks()
+}
+
+// Teardown removes everything Setup and Connect made for the container:
+// veths (with their tc), addresses, rules, DNS records, files. It works
+// from the persisted state alone, so it cleans up after crashes too, and
+// it is a no-op for unknown containers.
+func (m *Manager) Teardown(ctx context.Context, containerID string) error {
+	return m.TeardownGeneration(ctx, containerID, "")
+}
+
+// Generation identifies the container's current Setup ("" if none).
+func (m *Manager) Generation(containerID string) string {
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return ""
+	}
+	return c.Generation
+}
+
+// TeardownGeneration is Teardown, but only if the container's setup is
+// still the one of generation gen ("" matches any): a stopped run's late
+// teardown must leave the next run's network alone.
+func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen string) error {
+	if _, err := os.Stat(m.ctrPath(containerID)); errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(m.FilesDir(containerID))
+		return nil // nothing was set up: no lock, no rule rebuild
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	c, err := m.loadContainer(containerID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if c != nil && gen != "" && c.Generation != gen {
+		return nil
+	}
+	var errs []error
+	if c != nil {
+		for _, ep := range c.Endpoints {
+			if err := delLink(ep.HostVeth); err != nil {
+				errs = append(errs, fmt.Errorf("delete veth %s: %w", ep.HostVeth, err))
+			}
+		}
+	}
+	if err := os.Remove(m.ctrPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(m.FilesDir(containerID)); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.syncRules(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := m.gcNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// gcNetworks stops DNS servers of networks without containers and removes
+// the default bridge when nothing uses it (it comes back on the next run).
+func (m *Manager) gcNetworks() error {
+	nets, err := m.loadNetworks()
+	if err != nil {
+		return err
+	}
+	used, err := m.networksInUse()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets {
+		if used[n.Name] {
+			continue
+		}
+		if n.DNS {
+			m.stopDNS(n.Name)
+		}
+		if n.Name == DefaultNetwork {
+			errs = append(errs, removeBridge(n.Bridge))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Manager) networksInUse() (map[string]bool, error) {
+	ctrs, err := m.loadContainers()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, c := range ctrs {
+		for _, ep := range c.Endpoints {
+			used[ep.Network] = true
+		}
+	}
+	return used, nil
+}
+
+func (m *Manager) usedIPs(network string) (map[string]bool, error) {
+	ctrs, err := m.loadContainers()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, c := range ctrs {
+		for _, ep := range c.Endpoints {
+			if ep.Network == network {
+				used[ep.IP] = true
+			}
+		}
+	}
+	return used, nil
+}
+
+// Connect attaches a running container to one more network (eth1...).
+func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, aliases []string) (*Result, error) {
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.attach(c, network, ip, aliases); err != nil {
+		return nil, err
+	}
+	res, err := m.commit(c)
+	if err != nil {
+		delLink(c.Endpoints[len(c.Endpoints)-1].HostVeth)
+		return nil, err
+	}
+	list := append(m.connected(containerID), connection{Network: network, IP: ip, Aliases: aliases})
+	if err := writeJSON(m.connPath(containerID), list); err != nil {
+		return nil, fmt.Errorf("remember %s on %s: %w", containerID, network, err)
+	}
+	return res, nil
+}
+
+// connection is a network joined with Connect, replayed by Setup.
+type connection struct {
+	Network string   `json:"network"`
+	IP      string   `json:"ip,omitempty"`
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+func (m *Manager) connPath(id string) string {
+	return filepath.Join(m.cfg.StateDir, "connected", id+".json")
+}
+
+func (m *Manager) connected(id string) []connection {
+	var list []connection
+	readJSON(m.connPath(id), &list)
+	return list
+}
+
+// Forget drops what Connect remembered for a container being removed.
+func (m *Manager) Forget(containerID string) error {
+	if err := os.Remove(m.connPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Disconnect removes the container's endpoint on network.
+func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (*Result, error) {
+	unlock, err := m.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(c.Endpoints, func(e Endpoint) bool { return e.Network == network })
+	if i < 0 {
+		return nil, fmt.Errorf("container %s is not connected to network %s", containerID, network)
+	}
+	if err := delLink(c.Endpoints[i].HostVeth); err != nil {
+		return nil, fmt.Errorf("delete veth %s: %w", c.Endpoints[i].HostVeth, err)
+	}
+	c.Endpoints = slices.Delete(c.Endpoints, i, i+1)
+	list := slices.DeleteFunc(m.connected(containerID), func(x connection) bool { return x.Network == network })
+	if err := writeJSON(m.connPath(containerID), list); err != nil {
+		return nil, err
+	}
+	res, err := m.commit(c)
+	if err != nil {
+		return nil, err
+	}
+	return res, m.gcNetworks()
+}
+
+// Ports returns the container's published ports (for `jinn port`).
+func (m *Manager) Ports(containerID string) ([]Port, error) {
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Ports, nil
+}
+
+// Endpoints returns the container's endpoints (for inspect).
+func (m *Manager) Endpoints(containerID string) ([]Endpoint, error) {
+	c, err := m.loadContainer(containerID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Endpoints, nil
+}
+
+// Containers lists the ids of containers with network state, for crash
+// cleanup: the engine tears down those that are no longer running.
+func (m *Manager) Containers() ([]string, error) {
+	ctrs, err := m.loadContainers()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, c := range ctrs {
+		ids = append(ids, c.ID)
+	}
+	return ids, nil
+}
+
+func (m *Manager) filesDir(c *containerState) string {
+	if c.FilesDir != "" {
+		return c.FilesDir
+	}
+	return m.FilesDir(c.ID)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return strings.ToLower(id)
+}

@@ -1,0 +1,98 @@
+// Package network gives containers the network they ask for: a bridge of
+// jinn's own with IPAM, a veth per container, NAT and published ports in an
+// nftables table of jinn's own, an embedded DNS server for user networks,
+// and bandwidth limits with tc. The engine creates the container's network
+// namespace (NewNetns), calls Manager.Setup before the OCI runtime's create,
+// and Manager.Teardown when the container stops or is removed.
+package network
+
+import (
+	"net"
+	"time"
+)
+
+// DefaultNetwork is the name of jinn's default bridge network, as docker's "bridge".
+const DefaultNetwork = "bridge"
+
+// Network is a user-visible network; it is persisted as JSON in the state dir.
+type Network struct {
+	Name     string            `json:"name"`
+	ID       string            `json:"id"`
+	Driver   string            `json:"driver"`
+	Bridge   string            `json:"bridge"`
+	Subnet   string            `json:"subnet"`
+	Gateway  string            `json:"gateway"`
+	Internal bool              `json:"internal"`
+	MTU      int               `json:"mtu"`
+	DNS      bool              `json:"dns"` // embedded DNS on the gateway (user networks)
+	Labels   map[string]string `json:"labels,omitempty"`
+	Created  time.Time         `json:"created"`
+}
+
+// NetworkOptions are the inputs of `jinn network create`.
+type NetworkOptions struct {
+	Subnet   string // CIDR; empty picks a free /24
+	Gateway  string // empty picks the first address of the subnet
+	Internal bool   // no route out of the bridge, no NAT
+	MTU      int
+	Labels   map[string]string
+}
+
+// Port is one published port: host [HostIP:]HostPort to container ContainerPort.
+type Port struct {
+	HostIP        string `json:"hostIP,omitempty"` // empty: every local address
+	HostPort      int    `json:"hostPort"`         // 0 in a request: pick a free one
+	ContainerPort int    `json:"containerPort"`
+	Proto         string `json:"proto"` // "tcp" or "udp"
+}
+
+// Attachment is what the engine asks for when a container starts.
+type Attachment struct {
+	ContainerID string
+	Name        string // container name; resolvable on user networks
+	Hostname    string // defaults to the first 12 characters of ContainerID
+	NetnsPath   string // bind-mounted nsfs file made by NewNetns
+	Network     string // network name; "" means DefaultNetwork
+	IP          string // requested address; "" allocates one
+	Aliases     []string
+	Ports       []Port
+	ExtraHosts  []string // "name:ip" as docker's --add-host
+	DNS         []string // nameservers for resolv.conf; overrides the default
+	DNSSearch   []string
+	IngressRate uint64 // bits per second into the container; 0 = unlimited
+	EgressRate  uint64 // bits per second out of the container; 0 = unlimited
+	// FilesDir is where hosts, hostname and resolv.conf go; default: a
+	// directory of the Manager's (removed by Teardown).
+	FilesDir string
+}
+
+// Endpoint is one container interface on one network, as persisted.
+type Endpoint struct {
+	Network  string   `json:"network"`
+	IfName   string   `json:"ifname"` // inside the container: eth0, eth1...
+	HostVeth string   `json:"hostVeth"`
+	IP       string   `json:"ip"`
+	Prefix   int      `json:"prefix"`
+	Gateway  string   `json:"gateway"`
+	MAC      string   `json:"mac"`
+	Aliases  []string `json:"aliases,omitempty"`
+}
+
+// Result tells the engine what was made: the endpoints, the resolved
+// ports, and the files to bind-mount at /etc/hosts, /etc/hostname and
+// /etc/resolv.conf.
+type Result struct {
+	Endpoints      []Endpoint
+	Ports          []Port
+	HostsPath      string
+	HostnamePath   string
+	ResolvConfPath string
+}
+
+// IP returns the first endpoint's address, or nil.
+func (r *Result) IP() net.IP {
+	if r == nil || len(r.Endpoints) == 0 {
+		return nil
+	}
+	return net.ParseIP(r.Endpoints[0].IP)
+}
