@@ -89,6 +89,7 @@ func Run(cfg *Config, sync *os.File) int {
 			sync.WriteString("ok " + itoa(pid) + "\n")
 			sync.Close()
 			sync = nil
+			trim()
 		}
 		var ws syscall.WaitStatus
 		if !start {
