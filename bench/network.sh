@@ -16,6 +16,7 @@ BB=$FIX/busybox/bin/busybox
 hostpid=
 cleanup() {
 	$J rm -f $($J ps -aq) >/dev/null 2>&1 || true
+	$J system prune -f >/dev/null 2>&1 || true # the default bridge stays up until pruned
 	[ -n "$hostpid" ] && kill "$hostpid" 2>/dev/null || true
 	rm -rf "$tmp"
 }

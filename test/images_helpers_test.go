@@ -87,6 +87,8 @@ func jinnAny(t *testing.T, root string, args ...string) string {
 // test never leaks mounts whatever the engine did.
 func unmountUnder(t *testing.T, dir string) {
 	t.Cleanup(func() {
+		// The default bridge outlives its containers until a prune.
+		exec.Command(bin("jinn"), "--root", dir, "network", "prune", "-f").Run()
 		b, err := os.ReadFile("/proc/self/mountinfo")
 		if err != nil {
 			return

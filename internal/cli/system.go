@@ -30,6 +30,21 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 				}
 				fmt.Fprintln(out)
 			}
+			// Unused networks go too, as in docker; the default bridge,
+			// kept up between containers, with them.
+			if m, err := o.networks(); err == nil {
+				nets, err := m.PruneNetworks(c.Context())
+				if err != nil {
+					return err
+				}
+				if len(nets) > 0 {
+					fmt.Fprintln(out, "Deleted Networks:")
+					for _, n := range nets {
+						fmt.Fprintln(out, n)
+					}
+					fmt.Fprintln(out)
+				}
+			}
 			if volumes {
 				names, err := e.Volumes().Prune(all)
 				if err != nil {

@@ -305,8 +305,11 @@ func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen strin
 	return errors.Join(errs...)
 }
 
-// gcNetworks stops DNS servers of networks without containers and removes
-// the default bridge when nothing uses it (it comes back on the next run).
+// gcNetworks stops DNS servers of networks without containers. The
+// default bridge and its rules stay up, as docker's docker0 does: taking a
+// bridge down waits for RCU grace periods (40-75 ms here), which every
+// `run --rm` would pay. They are jinn's own state until PruneNetworks
+// (`jinn network prune`, `jinn system prune`) removes them.
 func (m *Manager) gcNetworks() error {
 	nets, err := m.loadNetworks()
 	if err != nil {
@@ -323,9 +326,6 @@ func (m *Manager) gcNetworks() error {
 		}
 		if n.DNS {
 			m.stopDNS(n.Name)
-		}
-		if n.Name == DefaultNetwork {
-			errs = append(errs, removeBridge(n.Bridge))
 		}
 	}
 	return errors.Join(errs...)

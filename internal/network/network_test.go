@@ -451,6 +451,10 @@ func TestCrashCleanup(t *testing.T) {
 	if err := m.Teardown(context.Background(), id); err != nil {
 		t.Fatalf("second teardown: %v", err)
 	}
+	// The default bridge and its rules stay up until pruned.
+	if _, err := m.PruneNetworks(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	assertClean(t, m)
 }
 
@@ -473,6 +477,10 @@ func TestBadInputLeavesNothing(t *testing.T) {
 	}
 	if _, err := m.CreateNetwork(ctx, "host", NetworkOptions{}); err == nil {
 		t.Error("reserved name accepted")
+	}
+	// The default bridge and its rules stay up until pruned.
+	if _, err := m.PruneNetworks(ctx); err != nil {
+		t.Fatal(err)
 	}
 	assertClean(t, m)
 }
@@ -576,4 +584,27 @@ func TestInternalNetwork(t *testing.T) {
 	if table := countRules(t, m.cfg.Table, "forward"); table < 2 {
 		t.Errorf("forward rules for the internal network: %d", table)
 	}
+}
+
+// TestDefaultBridgeStaysUntilPrune: the default bridge and its rules
+// outlive its last container (a run --rm would otherwise pay for taking
+// them down and up again) and go with a prune.
+func TestDefaultBridgeStaysUntilPrune(t *testing.T) {
+	m := newManager(t)
+	ctx := context.Background()
+	id := randID()
+	if _, err := m.Setup(ctx, Attachment{ContainerID: id, NetnsPath: newNetns(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Teardown(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(m.cfg.DefaultBridge); err != nil {
+		t.Fatalf("default bridge gone with its last container: %v", err)
+	}
+	removed, err := m.PruneNetworks(ctx)
+	if err != nil || len(removed) != 0 {
+		t.Fatalf("prune: %v %v", removed, err)
+	}
+	assertClean(t, m)
 }

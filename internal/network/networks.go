@@ -203,8 +203,10 @@ func (m *Manager) removeLocked(n *Network) error {
 	return errors.Join(removeBridge(n.Bridge), m.syncRules())
 }
 
-// PruneNetworks removes every user-defined network without containers and
-// returns their names.
+// PruneNetworks removes every network without containers and returns the
+// names of the user-defined ones. The default network's bridge and rules go
+// too (they come back on its next use), but it is not reported: it still
+// exists, as docker's default bridge does.
 func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
 	unlock, err := m.lock()
 	if err != nil {
@@ -222,14 +224,16 @@ func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, n := range nets {
-		if n.Name == DefaultNetwork || used[n.Name] {
+		if used[n.Name] {
 			continue
 		}
 		if err := m.removeLocked(n); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		removed = append(removed, n.Name)
+		if n.Name != DefaultNetwork {
+			removed = append(removed, n.Name)
+		}
 	}
 	return removed, errors.Join(errs...)
 }

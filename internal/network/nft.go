@@ -62,11 +62,9 @@ func (m *Manager) syncRules() error {
 			}
 		}
 	}
-	for _, n := range nets {
-		if n.Name != DefaultNetwork || inUse[n.Name] {
-			rs.nets = append(rs.nets, n)
-		}
-	}
+	// Every network with a record has its rules, the default one too
+	// while no container uses it (it stays up until pruned).
+	rs.nets = append(rs.nets, nets...)
 	return applyRules(m.cfg.Table, rs)
 }
 
