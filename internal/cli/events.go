@@ -33,21 +33,36 @@ func newEventsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			follow := u.IsZero()
+			// As docker: without --since only new events; with --until,
+			// follow until that time (at once if it is past).
 			if s.IsZero() {
 				s = time.Now()
 			}
+			if !u.IsZero() && u.Before(s) {
+				return badFlag("--since time (%s) cannot be after --until time (%s)", since, until)
+			}
+			flt, err := engine.ParseEventFilter(filters)
+			if err != nil {
+				return badFlag("%v", err)
+			}
 			var fm *formatter
 			if format != "" {
-				if fm, err = newFormatter(c.OutOrStdout(), format, nil); err != nil {
+				if format == "json" {
+					format = "{{json .}}"
+				}
+				if fm, err = newFormatter(c.OutOrStdout(), format, headerFromTemplate(nil)); err != nil {
 					return err
 				}
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
-			return e.Events().Follow(ctx, s, u, follow, func(ev *engine.Event) {
+			var ferr error
+			err = e.Events().Follow(ctx, s, u, true, flt, func(ev *engine.Event) {
 				if fm != nil {
-					fm.row(ev)
+					if err := fm.row(ev); err != nil && ferr == nil {
+						ferr = err
+						stop()
+					}
 					return
 				}
 				t := time.Unix(0, ev.TimeNano).Format("2006-01-02T15:04:05.000000000-07:00")
@@ -62,6 +77,13 @@ func newEventsCmd(o *Options) *cobra.Command {
 				}
 				fmt.Fprintf(c.OutOrStdout(), "%s %s %s %s (%s)\n", t, ev.Type, ev.Action, ev.Actor.ID, strings.Join(attrs, ", "))
 			})
+			if fm != nil {
+				fm.flush()
+			}
+			if ferr != nil {
+				return ferr
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&since, "since", "", "Show all events created since timestamp")

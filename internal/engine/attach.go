@@ -117,7 +117,7 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				e.runtimeFor(c).kill(c.ID, "KILL", true)
 				return 0, runtimeExitError(string(p))
 			}
-			e.events.Add("container", "start", c.ID, c.Name, c.Image)
+			e.event(c, "start")
 		case monitor.FrameStdout:
 			if a.Stdout != nil {
 				a.Stdout.Write(p)
@@ -136,7 +136,7 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				// --rm: the monitor already deleted it from the runtime;
 				// removing here saves an exec of jinn in the monitor.
 				e.cleanup(c, true)
-				e.events.Add("container", "destroy", c.ID, c.Name, c.Image)
+				e.event(c, "destroy")
 				send(monitor.FrameRemoved, nil)
 			}
 			return code, nil

@@ -155,7 +155,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			}
 		}
 	}
-	e.events.Add("container", "create", c.ID, c.Name, c.Image)
+	e.event(c, "create")
 	return c, nil
 }
 

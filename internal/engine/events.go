@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"sort"
 	"time"
 )
 
-// Event is docker's event message.
+// Event is docker's event message, with its legacy status/id/from fields.
 type Event struct {
+	Status   string    `json:"status,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	From     string    `json:"from,omitempty"`
 	Type     string    `json:"Type"`
 	Action   string    `json:"Action"`
 	Actor    Actor     `json:"Actor"`
@@ -33,9 +37,14 @@ type EventLog struct{ path string }
 
 // Add records an event; failures are ignored (events are best effort).
 func (l *EventLog) Add(typ, action, id, name, image string) {
+	l.AddAttrs(typ, action, id, map[string]string{"name": name, "image": image})
+}
+
+// AddAttrs records an event with the given actor attributes.
+func (l *EventLog) AddAttrs(typ, action, id string, attrs map[string]string) {
 	now := time.Now()
 	ev := Event{Type: typ, Action: action, Scope: "local", Time: now.Unix(), TimeNano: now.UnixNano(),
-		Actor: Actor{ID: id, Attributes: map[string]string{"name": name, "image": image}}}
+		Actor: Actor{ID: id, Attributes: attrs}}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return
@@ -48,14 +57,38 @@ func (l *EventLog) Add(typ, action, id, name, image string) {
 	f.Close()
 }
 
-// Follow sends events since `since` (and, with follow, new ones until ctx ends).
-func (l *EventLog) Follow(ctx context.Context, since, until time.Time, follow bool, fn func(*Event)) error {
-	f, err := os.OpenFile(l.path, os.O_RDONLY|os.O_CREATE, 0o600)
+// event records a container event with the container's name, image and
+// labels as attributes, as docker's are.
+func (e *Local) event(c *Container, action string) {
+	attrs := map[string]string{"name": c.Name, "image": c.Image}
+	for k, v := range c.Config.Labels {
+		if k != "name" && k != "image" {
+			attrs[k] = v
+		}
+	}
+	e.events.AddAttrs("container", action, c.ID, attrs)
+}
+
+// labelAttrs is labels as the monitor's "key=value" event attributes.
+func labelAttrs(labels map[string]string) []string {
+	out := make([]string, 0, len(labels))
+	for k, v := range labels {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Follow sends events from since to until (zero: no bound) that f
+// accepts (nil: all). With follow it waits for new ones until ctx ends or
+// until passes; without, it stops at the end of the log.
+func (l *EventLog) Follow(ctx context.Context, since, until time.Time, follow bool, f *EventFilter, fn func(*Event)) error {
+	file, err := os.OpenFile(l.path, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
+	defer file.Close()
+	r := bufio.NewReader(file)
 	var part []byte
 	for {
 		line, err := r.ReadBytes('\n')
@@ -65,7 +98,14 @@ func (l *EventLog) Follow(ctx context.Context, since, until time.Time, follow bo
 			ev := &Event{}
 			if json.Unmarshal(line, ev) == nil {
 				t := time.Unix(0, ev.TimeNano)
-				if (since.IsZero() || !t.Before(since)) && (until.IsZero() || !t.After(until)) {
+				if !until.IsZero() && t.After(until) {
+					return nil
+				}
+				if (since.IsZero() || !t.Before(since)) && f.Match(ev) {
+					ev.When = t
+					if ev.Type == "container" {
+						ev.Status, ev.ID, ev.From = ev.Action, ev.Actor.ID, ev.Actor.Attributes["image"]
+					}
 					fn(ev)
 				}
 			}
@@ -78,10 +118,16 @@ func (l *EventLog) Follow(ctx context.Context, since, until time.Time, follow bo
 		if !follow || (!until.IsZero() && time.Now().After(until)) {
 			return nil
 		}
+		wait := 100 * time.Millisecond
+		if !until.IsZero() {
+			if d := time.Until(until); d < wait {
+				wait = d + time.Millisecond
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 	if t != 0 {
 		if err := rt.kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
 			e.waitMonitor(c, 5*time.Second)
-			e.events.Add("container", "stop", c.ID, c.Name, c.Image)
+			e.event(c, "stop")
 			return nil
 		}
 	}
@@ -85,7 +85,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		return exitErr(ExitEngine, "cannot stop container %s: still running after SIGKILL", c.Name)
 	}
 	e.waitMonitor(c, 5*time.Second)
-	e.events.Add("container", "stop", c.ID, c.Name, c.Image)
+	e.event(c, "stop")
 	return nil
 }
 
@@ -117,7 +117,7 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 	if err := e.runtimeFor(c).kill(c.ID, sig, false); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
-	e.events.Add("container", "kill", c.ID, c.Name, c.Image)
+	e.event(c, "kill")
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (e *Local) Pause(ctx context.Context, ref string) error {
 			s.Status = "paused"
 		}
 	})
-	e.events.Add("container", "pause", c.ID, c.Name, c.Image)
+	e.event(c, "pause")
 	return nil
 }
 
@@ -187,7 +187,7 @@ func (e *Local) Unpause(ctx context.Context, ref string) error {
 			s.Status = "running"
 		}
 	})
-	e.events.Add("container", "unpause", c.ID, c.Name, c.Image)
+	e.event(c, "unpause")
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (e *Local) Rename(ctx context.Context, ref, name string) error {
 		return err
 	}
 	e.releaseName(old, c.ID)
-	e.events.Add("container", "rename", c.ID, c.Name, c.Image)
+	e.event(c, "rename")
 	return nil
 }
 
@@ -265,7 +265,7 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		}
 	}
 	e.cleanup(c, volumes)
-	e.events.Add("container", "destroy", c.ID, c.Name, c.Image)
+	e.event(c, "destroy")
 	return nil
 }
 

@@ -58,7 +58,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		return 0, err
 	}
 	if !attach {
-		e.events.Add("container", "start", c.ID, c.Name, c.Image)
+		e.event(c, "start")
 		return 0, nil
 	}
 	// Attach before the container runs so no output is missed.
@@ -172,6 +172,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Name:        c.Name,
 		Image:       c.Image,
 		Events:      e.events.path,
+		EventAttrs:  labelAttrs(c.Config.Labels),
 		Runtime:     rt.path,
 		RuntimeArgs: []string{"--root", rt.root},
 		Bundle:      e.bundleDir(c.ID),

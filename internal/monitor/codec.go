@@ -118,6 +118,9 @@ func encodeConfig(c *Config) []byte {
 	for _, a := range c.OnExit {
 		w.str("on_exit", a)
 	}
+	for _, a := range c.EventAttrs {
+		w.str("event_attr", a)
+	}
 	return w.b
 }
 
@@ -183,6 +186,8 @@ func decodeConfig(b []byte) (*Config, error) {
 			c.Cleanup = append(c.Cleanup, unq(p.v))
 		case "on_exit":
 			c.OnExit = append(c.OnExit, unq(p.v))
+		case "event_attr":
+			c.EventAttrs = append(c.EventAttrs, unq(p.v))
 		}
 	}
 	return c, nil

@@ -40,9 +40,12 @@ const (
 
 // Config is what the engine tells a monitor; written once before it starts.
 type Config struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`         // for events
-	Image       string   `json:"image"`        // for events
+	ID    string `json:"id"`
+	Name  string `json:"name"`  // for events
+	Image string `json:"image"` // for events
+	// EventAttrs are more "key=value" attributes of its events (the
+	// container's labels, as docker records them).
+	EventAttrs  []string `json:"event_attrs,omitempty"`
 	Events      string   `json:"events"`       // the engine's events file: die and oom are appended
 	Runtime     string   `json:"runtime"`      // OCI runtime binary
 	RuntimeArgs []string `json:"runtime_args"` // global args, e.g. --root DIR

@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -175,9 +176,16 @@ func (m *monitor) event(action string, attrs ...string) {
 	b = append(b, `","name":"`...)
 	b = appendJSONString(b, []byte(m.cfg.Name))
 	b = append(b, '"')
+	for _, kv := range m.cfg.EventAttrs {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "name" || k == "image" {
+			continue
+		}
+		attrs = append(attrs, k, v)
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		b = append(b, `,"`...)
-		b = append(b, attrs[i]...)
+		b = appendJSONString(b, []byte(attrs[i]))
 		b = append(b, `":"`...)
 		b = appendJSONString(b, []byte(attrs[i+1]))
 		b = append(b, '"')

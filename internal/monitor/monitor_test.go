@@ -13,7 +13,7 @@ import (
 func TestCodecRoundTrip(t *testing.T) {
 	c := &Config{ID: "abc", Name: "n", Runtime: "/usr/bin/runc", RuntimeArgs: []string{"--root", "/x y"},
 		Bundle: "/b", StateDir: "/s", LogPath: "/l", LogMaxSize: 1024, LogMaxFiles: 3, Tty: true, Start: true,
-		Restart: Restart{Name: "on-failure", Max: 2}, OOMFiles: []string{"/a", "/b"}, Cleanup: []string{"jinn", "rm", "-f"},
+		Restart: Restart{Name: "on-failure", Max: 2}, OOMFiles: []string{"/a", "/b"}, EventAttrs: []string{"tier=front", "a b=c\nd"}, Cleanup: []string{"jinn", "rm", "-f"},
 		Health: &Health{Test: []string{"CMD-SHELL", "echo \"hi\"\n"}, Interval: time.Second, Timeout: 2 * time.Second, Retries: 3}}
 	got, err := decodeConfig(encodeConfig(c))
 	if err != nil || !reflect.DeepEqual(got, c) {
