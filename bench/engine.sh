@@ -11,7 +11,7 @@ N=${N:-100}
 RUNS=${RUNS:-30}
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 tmp=$(mktemp -d /tmp/jinn-bench-engine.XXXXXX)
-J=(bin/jinn --root "$tmp/jinn/root" --runroot "$tmp/jinn/run")
+J=("${JINN_BIN:-bin}/jinn" --root "$tmp/jinn/root" --runroot "$tmp/jinn/run")
 # --tmpdir too: podman's default (/run/libpod) is shared with every other podman.
 P=(podman --root "$tmp/podman/root" --runroot "$tmp/podman/run" --tmpdir "$tmp/podman/tmp" --cgroup-manager cgroupfs --runtime runc)
 PRUN=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
@@ -19,9 +19,14 @@ PRUN=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
 cleanup() {
 	set +e +o pipefail
 	"${J[@]}" rm -f $("${J[@]}" ps -aq) >/dev/null 2>&1 || true
+	"${J[@]}" system prune -f >/dev/null 2>&1 || true # the default bridge stays up until pruned
 	"${P[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
 	# Podman leaves its overlay and netns mounts: unmount all under $tmp.
-	grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+	# Twice: podman's overlay mount can come back while its rm finishes.
+	for _ in 1 2; do
+		grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+		sleep 0.3
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -34,37 +39,64 @@ pimg=$("${P[@]}" images --format '{{.Repository}}:{{.Tag}}' | head -1)
 
 mean_ms() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.0f | %.0f | %.0f ± %.0f" % (r["median"]*1000, r["min"]*1000, r["mean"]*1000, r["stddev"]*1000))' "$1"; }
 
-echo "## Engine: jinn vs podman ($(date -u +%Y-%m-%d), $(nproc) cores shared with other work)" 
+median() { python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$1"; }
+ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+
+echo "## Engine: jinn vs podman ($(date -u +%Y-%m-%d), $(nproc) cores shared with other work)"
 echo
-echo "Latency of \`run --rm busybox true\` (hyperfine, $RUNS runs, 3 warm-up):"
+echo "Latency of \`run --rm busybox true\` (hyperfine, $RUNS runs, 3 warm-up), podman with \`--network none\`:"
 echo
-echo "| engine | runtime | median ms | min ms | mean ± σ ms |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| engine | runtime | network | median ms | min ms | mean ± σ ms |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for rt in runc jinn-runtime; do
-	if "${J[@]}" --runtime "$rt" run --rm busybox true >/dev/null 2>&1; then
-		hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/j-$rt.json" "${J[*]} --runtime $rt run --rm busybox true" >/dev/null 2>&1
-		echo "| jinn | $rt | $(mean_ms "$tmp/j-$rt.json") |"
-	else
-		echo "| jinn | $rt | (fails here) | | |"
-	fi
+	for net in bridge none; do
+		na=(); [ "$net" = none ] && na=(--network none)
+		if "${J[@]}" --runtime "$rt" run --rm "${na[@]}" busybox true >/dev/null 2>&1; then
+			hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/j-$rt-$net.json" "${J[*]} --runtime $rt run --rm ${na[*]} busybox true" >/dev/null 2>&1
+			echo "| jinn | $rt | $net | $(mean_ms "$tmp/j-$rt-$net.json") |"
+		else
+			echo "| jinn | $rt | $net | (fails here) | | |"
+		fi
+	done
 done
 hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/p.json" "${P[*]} run --rm ${PRUN[*]} $pimg true" >"$tmp/p.out" 2>&1 || { cat "$tmp/p.out" >&2; exit 1; }
-echo "| podman 4.3 | runc | $(mean_ms "$tmp/p.json") |"
+echo "| podman 4.3 | runc | none | $(mean_ms "$tmp/p.json") |"
+echo
+pm=$(median "$tmp/p.json")
+for f in jinn-runtime-bridge jinn-runtime-none runc-none; do
+	[ -f "$tmp/j-$f.json" ] && echo "- jinn ($f) / podman median: **$(ratio "$(median "$tmp/j-$f.json")" "$pm")**"
+done
 echo
 
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
-id=$("${J[@]}" --runtime runc run -d busybox sleep 600)
-sleep 0.5
+# The monitors side by side: Rss and Pss from smaps_rollup, idle (1 s
+# after start) and after both containers logged a line every 20 ms for
+# LOGSECS seconds (steady state must stay flat).
+LOGSECS=${LOGSECS:-20}
+smaps() { awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r, p}' "/proc/$1/smaps_rollup"; }
+logger='while :; do echo "a log line of about fifty bytes, written every 20 ms"; sleep 0.02; done'
+id=$("${J[@]}" --runtime runc run -d --network none busybox sh -c "$logger")
+pid=$("${P[@]}" run -d "${PRUN[@]}" "$pimg" sh -c "$logger")
+sleep 1
 mpid=$(pgrep -f "jinn-monitor .*$id" | head -1)
-pid=$("${P[@]}" run -d "${PRUN[@]}" "$pimg" sleep 600)
-sleep 0.5
 cpid=$(pgrep -f "conmon .*$pid" | head -1)
-echo "Per-container monitor: jinn-monitor RSS $(rss "$mpid") KiB (PSS $(pss "$mpid")), conmon RSS $(rss "$cpid") KiB (PSS $(pss "$cpid"))."
+read -r jr0 jp0 < <(smaps "$mpid")
+read -r cr0 cp0 < <(smaps "$cpid")
+sleep "$LOGSECS"
+read -r jr1 jp1 < <(smaps "$mpid")
+read -r cr1 cp1 < <(smaps "$cpid")
+echo "Per-container monitor, side by side (KiB, from /proc/PID/smaps_rollup; logging: after $LOGSECS s of a line every 20 ms):"
+echo
+echo "| monitor | Rss idle | Pss idle | Rss logging | Pss logging |"
+echo "| --- | --- | --- | --- | --- |"
+echo "| jinn-monitor | $jr0 | $jp0 | $jr1 | $jp1 |"
+echo "| conmon | $cr0 | $cp0 | $cr1 | $cp1 |"
+echo
+echo "- jinn-monitor / conmon Rss: **$(ratio "$jr0" "$cr0")** idle, **$(ratio "$jr1" "$cr1")** logging"
 echo
 "${J[@]}" rm -f "$id" >/dev/null
 "${P[@]}" rm -f -t 0 "$pid" >/dev/null
 
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 avail() { awk '/^MemAvailable/ {print $2}' /proc/meminfo; }
 start_many() { # engine-args... : starts N idle containers, prints seconds and KiB
 	local t0 m0 t1 m1
@@ -73,15 +105,17 @@ start_many() { # engine-args... : starts N idle containers, prints seconds and K
 	t1=$(date +%s.%N); sleep 1; m1=$(avail)
 	echo "$(echo "$t1 - $t0" | bc) $((m0 - m1))"
 }
-read -r jt jm < <(start_many "${J[@]}" --runtime runc run -d busybox sleep 600)
+read -r jt jm < <(start_many "${J[@]}" --runtime runc run -d --network none busybox sleep 600)
 jmon=$(pgrep -f "jinn-monitor $tmp" | while read -r p; do pss "$p"; done | awk '{s+=$1} END {print s}')
 "${J[@]}" rm -f $("${J[@]}" ps -aq) >/dev/null
 read -r pt pm < <(start_many "${P[@]}" run -d "${PRUN[@]}" "$pimg" sleep 600)
 pmon=$(pgrep -f "conmon .*$tmp" | while read -r p; do pss "$p"; done | awk '{s+=$1} END {print s}')
 "${P[@]}" rm -f -a -t 0 >/dev/null
-echo "Starting $N idle containers (\`run -d busybox sleep 600\`, one after another, runc):"
+echo "Starting $N idle containers (\`run -d --network none busybox sleep 600\`, one after another, runc):"
 echo
 echo "| engine | time s | MemAvailable drop MiB (noisy: shared host) | monitors' PSS MiB |"
 echo "| --- | --- | --- | --- |"
 printf '| jinn | %.1f | %d | %.1f |\n' "$jt" $((jm / 1024)) "$(echo "$jmon / 1024" | bc -l)"
 printf '| podman 4.3 | %.1f | %d | %.1f |\n' "$pt" $((pm / 1024)) "$(echo "$pmon / 1024" | bc -l)"
+echo
+echo "- per monitor, PSS: jinn-monitor $((jmon / N)) KiB, conmon $((pmon / N)) KiB"

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,29 @@ func TestProcStart(t *testing.T) {
 	}
 	if Alive(os.Getpid(), ProcStart(os.Getpid())+1) {
 		t.Fatal("a reused pid passed as alive")
+	}
+}
+
+// trim drops the mappings of this (test) binary's read-only segments and
+// the process runs on: its code faults back in from the page cache.
+func TestTrim(t *testing.T) {
+	fileRss := func() int {
+		b, _ := os.ReadFile("/proc/self/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "RssFile:"); ok {
+				n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+				return n
+			}
+		}
+		return 0
+	}
+	before := fileRss()
+	trim()
+	after := fileRss()
+	if after >= before {
+		t.Errorf("RssFile %d kB before trim, %d kB after", before, after)
+	}
+	if got, err := decodeConfig(encodeConfig(&Config{ID: "x"})); err != nil || got.ID != "x" {
+		t.Fatalf("after trim: %v %v", got, err)
 	}
 }

@@ -12,12 +12,15 @@ import (
 const MemoryLimit = 8 << 20
 
 // trim gives back what only start-up needed, once the container runs: the
-// page-table entries of the executable's read-only segments. Go's start-up walks most of its code and its pclntab (function
-// tables for stack maps), and the kernel's fault-around maps them 64 KiB at
-// a time, so a monitor that then sleeps keeps ~1.5 MiB of its own binary
-// mapped. MADV_DONTNEED on a private, never-written file mapping only drops
-// the mapping: the pages stay in the page cache (shared by all monitors) and
-// fault back in, without I/O, when the monitor next runs that code.
+// page-table entries of the executable's read-only segments. Go's start-up
+// walks most of its code and its pclntab (function tables for stack maps),
+// and the kernel's fault-around maps them 64 KiB at a time, so a monitor
+// that then sleeps keeps ~1.5 MiB of its own binary mapped. MADV_DONTNEED
+// on a private, never-written file mapping only drops the mapping: the
+// pages stay in the page cache (shared by all monitors) and fault back in,
+// without I/O, when the monitor next runs that code. A mapping with any
+// private (written) page is left alone: in a PIE build, relocated
+// read-only data would be lost.
 //
 // The start-up heap garbage (~50 KiB) is left alone: debug.FreeOSMemory
 // would run a GC whose metadata costs more than it frees.
@@ -26,11 +29,14 @@ func trim() {
 	if err != nil {
 		return
 	}
-	b, err := os.ReadFile("/proc/self/maps")
+	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return
 	}
-	// Lines: "start-end perms offset dev inode   path".
+	// A mapping is a header line "start-end perms offset dev inode   path"
+	// followed by "Key:   value kB" lines, Anonymous among them.
+	var start, end uintptr
+	candidate := false
 	for len(b) > 0 {
 		i := 0
 		for i < len(b) && b[i] != '\n' {
@@ -41,16 +47,32 @@ func trim() {
 			i++
 		}
 		b = b[i:]
-		start, rest := hexPrefix(line)
-		if len(rest) == 0 || rest[0] != '-' {
+		if s, rest := hexPrefix(line); len(rest) > 0 && rest[0] == '-' {
+			e, rest := hexPrefix(rest[1:])
+			start, end = s, e
+			candidate = len(rest) >= 5 && rest[2] != 'w' && end > start && hasSuffix(rest, " "+exe)
 			continue
 		}
-		end, rest := hexPrefix(rest[1:])
-		if len(rest) < 5 || rest[2] == 'w' || end <= start || !hasSuffix(rest, " "+exe) {
-			continue
+		if candidate && hasPrefix(line, "Anonymous:") {
+			if anonZero(line[len("Anonymous:"):]) {
+				syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
+			}
+			candidate = false
 		}
-		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
 	}
+}
+
+// anonZero reports whether a smaps value ("   0 kB") is zero.
+func anonZero(v []byte) bool {
+	for _, c := range v {
+		if c >= '1' && c <= '9' {
+			return false
+		}
+		if c == 'k' {
+			break
+		}
+	}
+	return true
 }
 
 func hexPrefix(b []byte) (uintptr, []byte) {
@@ -68,6 +90,10 @@ func hexPrefix(b []byte) (uintptr, []byte) {
 		}
 	}
 	return n, b[i:]
+}
+
+func hasPrefix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
 }
 
 func hasSuffix(b []byte, s string) bool {
