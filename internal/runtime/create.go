@@ -313,6 +313,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := writePidFile(o.PidFile, pid); err != nil {
 		return nil, err
 	}
+	if o.Start {
+		// The socket closes on execve: EOF is success, a message is a
+		// failure. Returning only then means a signal sent after run -d
+		// reaches the user program, not the init.
+		if _, err := conn.recv(); err != io.EOF {
+			if err == nil {
+				err = fmt.Errorf("container init sent an unexpected message")
+			}
+			return nil, err
+		}
+	}
 	return &Created{Container: c, Pid: pid}, nil
 }
 
