@@ -261,25 +261,35 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	c.State.Created = time.Now().UTC()
 	cfg.State = specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
 		Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
-	// The init mounts while its cgroup is made (moving a task between v1
-	// cgroups is slow); it waits for "cgroup" before anything the cgroup
-	// governs: the cgroup namespace, cgroup mounts, the user program.
-	if err := conn.send(cfg); err != nil {
-		return nil, fmt.Errorf("configure container init: %w", err)
-	}
+	// The cgroup is made and its limits checked and set while the init,
+	// blocked on its config, can do nothing: a bad limit fails create
+	// before the init has begun, and only this process ever makes the
+	// cgroup, recorded first, so a delete after a kill -9 finds it.
 	mgr, err := r.cgroup(c)
 	if err != nil {
 		return nil, err
 	}
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
-		undo = append(undo, func() { mgr.Destroy() })
 		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
 			return nil, err
 		}
-		if err := applyCgroup(mgr, pid, spec); err != nil {
+		undo = append(undo, func() { mgr.Destroy() })
+		if err := makeCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
 		c.State.Cgroup = mgr.Path()
+	}
+	// The init mounts while it is moved into its cgroup (moving a task
+	// between v1 cgroups is slow); it waits for "cgroup" before anything
+	// the cgroup governs: the cgroup namespace, cgroup mounts, the user
+	// program.
+	if err := conn.send(cfg); err != nil {
+		return nil, fmt.Errorf("configure container init: %w", err)
+	}
+	if mgr != nil {
+		if err := mgr.Join(pid); err != nil {
+			return nil, fmt.Errorf("cgroup apply: %w", err)
+		}
 	}
 	conn.send(message{Type: "cgroup"})
 	for {
@@ -327,8 +337,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	return &Created{Container: c, Pid: pid}, nil
 }
 
-func applyCgroup(mgr cgroups.Manager, pid int, spec *specs.Spec) error {
-	if err := mgr.Apply(pid); err != nil {
+// makeCgroup makes the container's (empty) cgroup and sets its limits.
+func makeCgroup(mgr cgroups.Manager, spec *specs.Spec) error {
+	if err := mgr.Apply(0); err != nil {
 		return fmt.Errorf("cgroup apply: %w", err)
 	}
 	if r := spec.Linux.Resources; r != nil {
