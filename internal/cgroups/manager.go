@@ -3,6 +3,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -219,8 +220,31 @@ func (m *manager) removeEmptyParents() {
 	}
 	for d := path.Dir(m.path); d == m.parent || strings.HasPrefix(d, m.parent+"/"); d = path.Dir(d) {
 		for _, mnt := range mounts {
-			_ = unix.Rmdir(filepath.Join(mnt, d))
+			rmdirIfEmpty(filepath.Join(mnt, d))
 		}
+	}
+}
+
+// rmdirIfEmpty removes a cgroup without child cgroups. A child removed a
+// moment ago may still hold it (EBUSY) briefly: retry then, but not when
+// another container's cgroup is there.
+func rmdirIfEmpty(dir string) {
+	delay := time.Millisecond
+	for i := 0; i < 10; i++ {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				return
+			}
+		}
+		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
+			return
+		}
+		time.Sleep(delay)
+		delay *= 2
 	}
 }
 
