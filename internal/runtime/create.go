@@ -183,6 +183,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
 	var joins []nsexec.Join
 	newTime, forkPid := false, false
+	// In a user namespace joined by path, the new namespaces are made by
+	// the C stage after it joined, so that they are owned by it: made by
+	// clone they would belong to the host's and the container's root
+	// could not use them.
+	userNS, _ := nsOf(spec, specs.UserNamespace)
 	for _, t := range joinOrder {
 		ns, ok := nsOf(spec, t)
 		switch {
@@ -195,6 +200,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		case t == specs.CgroupNamespace:
 			// Made by the init once it is in its cgroup, so that cgroup is
 			// the namespace's root.
+		case userNS.Path != "":
+			joins = append(joins, nsexec.Join{Type: string(t)})
+			forkPid = forkPid || t == specs.PIDNamespace
 		default:
 			attr.Cloneflags |= cloneFlag[t]
 		}
