@@ -110,3 +110,22 @@ func TestRuntimeStartNeverHangs(t *testing.T) {
 		}
 	}
 }
+
+// A short-lived container that exits by itself is never an error: the
+// teardown (the monitor's delete, the CLI's remove) may race its exit.
+func TestRuntimeEngineRunRmLoop(t *testing.T) {
+	for _, rt := range engineRuntimes() {
+		t.Run(rt, func(t *testing.T) {
+			j := newJinn(t, rt)
+			args := j.runArgs([]string{"--rm"}, "true")
+			for i := 0; i < 30; i++ {
+				if out, stderr, code := j.run(args...); code != 0 || out != "" || stderr != "" {
+					t.Errorf("run %d: exit %d: %q %q", i, code, out, stderr)
+				}
+			}
+			if out := j.ok("ps", "-aq"); out != "" {
+				t.Errorf("left containers: %s", out)
+			}
+		})
+	}
+}
