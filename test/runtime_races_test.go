@@ -129,3 +129,29 @@ func TestRuntimeEngineRunRmLoop(t *testing.T) {
 		})
 	}
 }
+
+// rm -f after the CLI was killed at any point of run is quick: nothing
+// waits on a lock or a fifo that nobody will release.
+func TestRuntimeEngineRmAfterKilledCLI(t *testing.T) {
+	j := newJinn(t, "")
+	args := j.runArgs(nil, "sleep", "1000")
+	for i, d := range []time.Duration{1, 5, 15, 30, 40, 50, 60, 70, 80, 100, 120, 150} {
+		name := "rtfix-killed-" + strconv.Itoa(i)
+		c := j.cmd(append([]string{"run", "--name", name}, args[1:]...)...)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(d * time.Millisecond)
+		c.Process.Kill()
+		c.Wait()
+		start := time.Now()
+		j.run("rm", "-f", name)
+		if el := time.Since(start); el > 3*time.Second {
+			t.Errorf("rm -f after the CLI was killed at %v took %v", d*time.Millisecond, el)
+		}
+	}
+	j.ok("system", "prune", "-f")
+	if out := j.ok("ps", "-aq"); out != "" {
+		t.Errorf("left: %s", out)
+	}
+}
