@@ -304,7 +304,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// The init mounts while its cgroup's limits are set; it waits for
 	// "cgroup" before anything the limits govern: the cgroup namespace,
 	// cgroup mounts, the user program.
-	if err := conn.send(cfg); err != nil {
+	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
 	if mgr != nil {
@@ -313,6 +313,12 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 	}
 	conn.send(message{Type: "cgroup"})
+	// The state is written while the init works; nobody reads it before
+	// create returns (the lock is held; list may show the container a
+	// little early), and a failure below removes it with the directory.
+	if err := c.save(); err != nil {
+		return nil, err
+	}
 	for {
 		m, err := conn.recv()
 		if err != nil {
@@ -337,9 +343,6 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := conn.send(message{Type: "ok"}); err != nil {
 			return nil, err
 		}
-	}
-	if err := c.save(); err != nil {
-		return nil, err
 	}
 	if err := writePidFile(o.PidFile, pid); err != nil {
 		return nil, err

@@ -147,7 +147,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 			return fail(fmt.Errorf("join cgroup: %w", err))
 		}
 	}
-	if err := conn.send(cfg); err != nil {
+	if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
 	if _, err := conn.expect("ready"); err != nil {
