@@ -112,12 +112,19 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 
 	// Open every namespace first: once in the container's mount namespace,
 	// the host's /proc paths are gone.
-	int fds[MAXNS], types[MAXNS], n = 0, dofork = 0;
+	int fds[MAXNS], types[MAXNS], n = 0, dofork = 0, newns = 0;
 	char offsets[1024] = "";
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		if (strcmp(line, "fork") == 0) {
 			dofork = 1;
+		} else if (sp && strncmp(line, "unshare ", 8) == 0) {
+			int t = nstype(sp + 1);
+			if (t == 0 || t == CLONE_NEWUSER) {
+				errno = EINVAL;
+				fail("namespace type", sp + 1);
+			}
+			newns |= t;
 		} else if (sp && strncmp(line, "offset ", 7) == 0) {
 			strncat(offsets, sp + 1, sizeof(offsets) - strlen(offsets) - 2);
 			strcat(offsets, "\n");
@@ -142,6 +149,10 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 				fail("setns", pass == 0 ? "user" : "namespace");
 			close(fds[i]);
 		}
+	// New namespaces after the joined user namespace: they are owned by
+	// it, so the container's root there may use them (sethostname, mount).
+	if (newns && unshare(newns) < 0)
+		fail("unshare", "namespaces");
 	if (offsets[0]) {
 		// A new time namespace takes its offsets before any process is in
 		// it; execve of the user program moves the process in.

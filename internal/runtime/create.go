@@ -188,10 +188,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	var cgroupFds []string
 	var cgroupDir *os.File
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
-		undo = append(undo, func() { mgr.Destroy() })
 		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
 			return nil, err
 		}
+		undo = append(undo, func() { mgr.Destroy() })
 		if err := mgr.Apply(0); err != nil {
 			return nil, fmt.Errorf("cgroup apply: %w", err)
 		}
@@ -217,6 +217,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	var joins []nsexec.Join
 	newTime, forkPid := false, false
+	// In a user namespace joined by path, the new namespaces are made by
+	// the C stage after it joined, so that they are owned by it: made by
+	// clone they would belong to the host's and the container's root
+	// could not use them.
+	userNS, _ := nsOf(spec, specs.UserNamespace)
 	for _, t := range joinOrder {
 		ns, ok := nsOf(spec, t)
 		switch {
@@ -229,6 +234,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		case t == specs.CgroupNamespace:
 			// Made by the init once it is in its cgroup, so that cgroup is
 			// the namespace's root.
+		case userNS.Path != "":
+			joins = append(joins, nsexec.Join{Type: string(t)})
+			forkPid = forkPid || t == specs.PIDNamespace
 		default:
 			attr.Cloneflags |= cloneFlag[t]
 		}
@@ -301,16 +309,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	c.State.Created = time.Now().UTC()
 	cfg.State = specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
 		Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
-	// The init mounts while its cgroup's limits are set; it waits for
-	// "cgroup" before anything the limits govern: the cgroup namespace,
-	// cgroup mounts, the user program.
-	if err := conn.write(cfg.marshal()); err != nil {
-		return nil, fmt.Errorf("configure container init: %w", err)
-	}
+	// The limits are checked and set while the init's runtime starts up,
+	// before it has its config and so before it can do anything: a bad
+	// limit fails create before the init has begun. The init was born in
+	// its cgroup, so "cgroup" follows its config at once.
 	if mgr != nil {
 		if err := setCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
+	}
+	if err := conn.write(cfg.marshal()); err != nil {
+		return nil, fmt.Errorf("configure container init: %w", err)
 	}
 	conn.send(message{Type: "cgroup"})
 	// The state is written while the init works; nobody reads it before
@@ -347,9 +356,21 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := writePidFile(o.PidFile, pid); err != nil {
 		return nil, err
 	}
+	if o.Start {
+		// The socket closes on execve: EOF is success, a message is a
+		// failure. Returning only then means a signal sent after run -d
+		// reaches the user program, not the init.
+		if _, err := conn.recv(); err != io.EOF {
+			if err == nil {
+				err = fmt.Errorf("container init sent an unexpected message")
+			}
+			return nil, err
+		}
+	}
 	return &Created{Container: c, Pid: pid}, nil
 }
 
+// setCgroup sets the limits of the container's cgroup.
 func setCgroup(mgr cgroups.Manager, spec *specs.Spec) error {
 	if r := spec.Linux.Resources; r != nil {
 		res := *r
