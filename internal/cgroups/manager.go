@@ -76,6 +76,28 @@ func (m *manager) Join(pid int) error {
 	return nil
 }
 
+func (m *manager) Entry() (_ *Entry, err error) {
+	e := &Entry{}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if m.v1 != nil {
+		if e.Tasks, err = m.v1.TaskFiles(); err != nil {
+			return nil, err
+		}
+	}
+	if m.v2 != nil {
+		f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		e.Dir = f
+	}
+	return e, nil
+}
+
 // The freezer is taken from v1 when it is there (it holds the controller
 // in a hybrid) and from cgroup2's core cgroup.freeze otherwise.
 func (m *manager) Freeze() error {

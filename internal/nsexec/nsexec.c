@@ -3,7 +3,8 @@
 // namespace needs a single-threaded caller. It does nothing unless the
 // environment names a socket in _JINN_NSEXEC; then it follows the protocol
 // documented in nsexec.go, and returns into Go (or _exits, as the
-// intermediate process of a fork).
+// intermediate process of a fork). Before that, and on its own, it moves
+// the process into its v1 cgroups when _JINN_CGROUP names tasks files.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +60,43 @@ static int nstype(const char *name)
 	return 0;
 }
 
+// join_cgroup moves the process into its cgroup on each v1 hierarchy: the
+// parent opened the tasks files (so the permission check was the parent's)
+// and names their fds in _JINN_CGROUP. Writing "0" to tasks moves only the
+// writing thread, which skips the kernel's global threadgroup lock and its
+// RCU grace period (5-15 ms) that a write to cgroup.procs waits for; this
+// process has only one thread yet, so it moves whole, and every thread and
+// child it makes later starts in the cgroup.
+static void join_cgroup(void)
+{
+	const char *env = getenv("_JINN_CGROUP");
+	if (env == NULL)
+		return;
+	const char *init = getenv("_JINN_INIT");
+	if (init != NULL)
+		syncfd = atoi(init);
+	for (const char *p = env; *p;) {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		if (end == p || (*end != ',' && *end != 0)) {
+			errno = EINVAL;
+			fail("join cgroup", "fd list");
+		}
+		ssize_t n;
+		do
+			n = write(fd, "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			fail("join cgroup", "tasks");
+		close(fd);
+		p = *end ? end + 1 : end;
+	}
+	unsetenv("_JINN_CGROUP");
+}
+
 __attribute__((constructor)) static void jinn_nsexec(void)
 {
+	join_cgroup();
 	const char *env = getenv("_JINN_NSEXEC");
 	if (env == NULL)
 		return;

@@ -29,6 +29,12 @@
 //	     | "error", then the runtime's protocol| (internal/runtime/sync.go)
 //
 // Any failure in steps 1-4 writes {"type":"error","msg":...} and exits 1.
+//
+// Independently of the socket protocol, and before it, the constructor
+// writes "0" to each fd listed in CgroupEnv ("5,6,7": the container's v1
+// tasks files, opened by the parent) and closes them: the process joins its
+// cgroup while it still has one thread (see cgroups.Entry). A failure is
+// reported the same way, on the socket named by _JINN_INIT.
 package nsexec
 
 // #cgo CFLAGS: -Wall -O2
@@ -42,6 +48,10 @@ import (
 
 // Env is the variable that names the socket to the constructor.
 const Env = "_JINN_NSEXEC"
+
+// CgroupEnv names the fds of the v1 tasks files the constructor writes "0"
+// to, comma-separated.
+const CgroupEnv = "_JINN_CGROUP"
 
 // Join is one namespace to enter by path, or with an empty Path one to
 // make new after the joins (when the user namespace is joined, the others

@@ -146,13 +146,12 @@ func (c *Container) read() error {
 	return nil
 }
 
+// save writes the state by rename from its temporary file, which create
+// made already to record the cgroup (recordCgroup): overwritten in place,
+// it costs no new inode.
 func (c *Container) save() error {
-	b, err := json.Marshal(&c.State)
-	if err != nil {
-		return err
-	}
 	tmp := filepath.Join(c.Dir, "."+stateFile)
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
