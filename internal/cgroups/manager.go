@@ -3,8 +3,11 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	v1 "github.com/jinn-containers/jinn/internal/cgroups/v1"
@@ -17,13 +20,14 @@ import (
 // freeze and kill work even when its controllers are few.
 type manager struct {
 	layout *Layout
+	parent string // jinn's parent, relative to each hierarchy's root
 	path   string
 	v1     *v1.Manager // nil on a pure v2 host
 	v2     *v2.Manager // nil on a pure v1 host
 }
 
 func newManager(l *Layout, parent, p string) *manager {
-	m := &manager{layout: l, path: p}
+	m := &manager{layout: l, path: p, parent: strings.Trim(path.Clean("/"+parent), "/")}
 	if len(l.V1) > 0 {
 		m.v1 = v1.New(l.V1, p)
 	}
@@ -70,6 +74,28 @@ func (m *manager) Join(pid int) error {
 		}
 	}
 	return nil
+}
+
+func (m *manager) Entry() (_ *Entry, err error) {
+	e := &Entry{}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if m.v1 != nil {
+		if e.Tasks, err = m.v1.TaskFiles(); err != nil {
+			return nil, err
+		}
+	}
+	if m.v2 != nil {
+		f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		e.Dir = f
+	}
+	return e, nil
 }
 
 // The freezer is taken from v1 when it is there (it holds the controller
@@ -191,7 +217,57 @@ func (m *manager) Destroy() error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return m.remove()
+	if err := m.remove(); err != nil {
+		return err
+	}
+	m.removeEmptyParents()
+	return nil
+}
+
+// removeEmptyParents removes the cgroups between the container's and
+// jinn's parent, the parent included, where they are left empty. rmdir
+// of one that holds another container fails (EBUSY), and that is fine; a
+// create racing with it retries its mkdir (cgfs.Mkdir).
+func (m *manager) removeEmptyParents() {
+	var mounts []string
+	seen := map[string]bool{}
+	for _, mnt := range m.layout.V1 {
+		if !seen[mnt] {
+			seen[mnt] = true
+			mounts = append(mounts, mnt)
+		}
+	}
+	if m.layout.Unified != "" {
+		mounts = append(mounts, m.layout.Unified)
+	}
+	for d := path.Dir(m.path); d == m.parent || strings.HasPrefix(d, m.parent+"/"); d = path.Dir(d) {
+		for _, mnt := range mounts {
+			rmdirIfEmpty(filepath.Join(mnt, d))
+		}
+	}
+}
+
+// rmdirIfEmpty removes a cgroup without child cgroups. A child removed a
+// moment ago may still hold it (EBUSY) briefly: retry then, but not when
+// another container's cgroup is there.
+func rmdirIfEmpty(dir string) {
+	delay := time.Millisecond
+	for i := 0; i < 10; i++ {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				return
+			}
+		}
+		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
+			return
+		}
+		time.Sleep(delay)
+		delay *= 2
+	}
 }
 
 func (m *manager) remove() error {

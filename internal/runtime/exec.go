@@ -104,7 +104,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		initEnv = append(initEnv, agentEnvVar(3+len(files)))
 		files = append(files, agent)
 	}
-	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
+	childFds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, f := range files {
+		childFds = append(childFds, f.Fd())
+	}
+	exe, closeExe, err := sealedExe(childFds) // CVE-2019-5736: see selfexe.go
 	if err != nil {
 		return 0, err
 	}
@@ -143,7 +147,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 			return fail(fmt.Errorf("join cgroup: %w", err))
 		}
 	}
-	if err := conn.send(cfg); err != nil {
+	if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
 	if _, err := conn.expect("ready"); err != nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -217,12 +218,14 @@ func oomEnv() []string {
 	return nil
 }
 
-// cgroupFile records the cgroup's path before create makes it, so that a
+// recordCgroup records the cgroup's path before create makes it, so that a
 // delete after a create killed midway (no state yet) finds and removes it.
-const cgroupFile = "cgroup.path"
-
+// The record is the state's temporary file holding only cgroup_path, which
+// save later overwrites in place and renames: one file for both, as each
+// new inode is among the slowest steps of a create on ext4.
 func recordCgroup(dir, path string) error {
-	if err := os.WriteFile(filepath.Join(dir, cgroupFile), []byte(path), 0o600); err != nil {
+	rec := State{Cgroup: path}
+	if err := os.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
 	}
 	return nil
@@ -231,11 +234,15 @@ func recordCgroup(dir, path string) error {
 // destroyOrphanCgroup removes the cgroup of a create that died before it
 // wrote the state.
 func (r *Runtime) destroyOrphanCgroup(id string) error {
-	b, err := os.ReadFile(filepath.Join(r.Root, id, cgroupFile))
+	b, err := os.ReadFile(filepath.Join(r.Root, id, "."+stateFile))
 	if err != nil {
 		return nil
 	}
-	mgr, err := cgroups.New(cgroups.Config{Path: "/" + string(b), Name: id, Parent: cgroups.DefaultParent})
+	var rec State
+	if json.Unmarshal(b, &rec) != nil || rec.Cgroup == "" {
+		return nil
+	}
+	mgr, err := cgroups.New(cgroups.Config{Path: "/" + rec.Cgroup, Name: id, Parent: cgroups.DefaultParent})
 	if err != nil {
 		return fmt.Errorf("cgroup of %s: %w", id, err)
 	}

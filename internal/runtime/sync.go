@@ -69,12 +69,11 @@ type conn struct {
 
 func newConn(f *os.File) *conn { return &conn{f: f, dec: json.NewDecoder(f)} }
 
-func (c *conn) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = c.f.Write(append(b, '\n'))
+// send writes one message (see jsonenc.go: no encoding/json on this path).
+func (c *conn) send(m message) error { return c.write(m.marshal()) }
+
+func (c *conn) write(line []byte) error {
+	_, err := c.f.Write(append(line, '\n'))
 	return err
 }
 

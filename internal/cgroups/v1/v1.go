@@ -4,6 +4,7 @@ package v1
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -111,6 +112,23 @@ func (m *Manager) Join(pid int) error {
 		}
 	}
 	return nil
+}
+
+// TaskFiles opens each hierarchy's tasks file for writing, for a process
+// to move itself in (see cgroups.Entry). On failure none stays open.
+func (m *Manager) TaskFiles() ([]*os.File, error) {
+	var out []*os.File
+	for _, d := range m.dirList() {
+		f, err := os.OpenFile(filepath.Join(d, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // Pids lists the processes in the cgroup and below it.
