@@ -184,5 +184,8 @@ func testConcurrentRun(t *testing.T, rt string) {
 		t.Errorf("runtime state left: %v", ents)
 	}
 	j.assertClean(nil)
+	// The default bridge and its rules stay up until pruned; veths,
+	// addresses and namespaces must be gone already.
+	j.ok("network", "prune", "-f")
 	j.assertNetClean()
 }

@@ -117,7 +117,6 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				e.runtimeFor(c).kill(c.ID, "KILL", true)
 				return 0, runtimeExitError(string(p))
 			}
-			e.event(c, "start")
 		case monitor.FrameStdout:
 			if a.Stdout != nil {
 				a.Stdout.Write(p)

@@ -41,6 +41,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 				return 0, &ExitError{Code: ExitEngine, Err: err}
 			}
 			e.markRunning(c)
+			e.event(c, "start")
 			return 0, nil
 		}
 	}
@@ -58,8 +59,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		return 0, err
 	}
 	if !attach {
-		e.event(c, "start")
-		return 0, nil
+		return 0, nil // the monitor recorded the start event
 	}
 	// Attach before the container runs so no output is missed.
 	return e.attach(c, a, true)

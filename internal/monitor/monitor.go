@@ -84,12 +84,17 @@ func Run(cfg *Config, sync *os.File) int {
 			UpdateState(cfg.StateDir, func(s *State) {
 				s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
 			})
+			// The monitor records start (also a restart's) so that it is
+			// always before the die it records.
+			m.event("start")
 		}
 		if sync != nil {
 			sync.WriteString("ok " + itoa(pid) + "\n")
 			sync.Close()
 			sync = nil
-			trim()
+			if start {
+				trim()
+			}
 		}
 		var ws syscall.WaitStatus
 		if !start {
@@ -103,8 +108,10 @@ func Run(cfg *Config, sync *os.File) int {
 					UpdateState(cfg.StateDir, func(s *State) {
 						s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
 					})
+					m.event("start")
 					m.hub.reply(c, FrameStarted, nil)
 				}
+				trim()
 			case ws = <-exitCh:
 				exitCh = nil
 			}
