@@ -142,3 +142,33 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 		}
 	}
 }
+
+// requestStart asks the container's waiting monitor to start it, without
+// attaching, and returns once it has.
+func (e *Local) requestStart(c *Container) error {
+	path, done, err := monitor.ShortPath(e.stateDir(c.ID), monitor.AttachSock)
+	if err != nil {
+		return exitErr(ExitEngine, "start %s: %v", c.Name, err)
+	}
+	conn, err := net.Dial("unix", path)
+	done()
+	if err != nil {
+		return exitErr(ExitEngine, "start %s: %v", c.Name, err)
+	}
+	defer conn.Close()
+	if err := monitor.WriteFrame(conn, monitor.FrameStart, nil); err != nil {
+		return exitErr(ExitEngine, "start %s: %v", c.Name, err)
+	}
+	for {
+		typ, p, err := monitor.ReadFrame(conn)
+		if err != nil {
+			return exitErr(ExitEngine, "start %s: monitor gone: %v", c.Name, err)
+		}
+		if typ == monitor.FrameStarted {
+			if len(p) > 0 {
+				return runtimeExitError(string(p))
+			}
+			return nil
+		}
+	}
+}

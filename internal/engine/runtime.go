@@ -88,11 +88,6 @@ func (r *ociRuntime) state(id string) (*ociState, error) {
 	return s, nil
 }
 
-func (r *ociRuntime) start(id string) error {
-	_, err := r.run("start", id)
-	return err
-}
-
 func (r *ociRuntime) kill(id, sig string, all bool) error {
 	a := []string{"kill"}
 	if all {

@@ -132,6 +132,9 @@ type specInput struct {
 	netns   string // path of the network namespace the engine made
 	hostDir string // where hostname, hosts, resolv.conf are
 	initBin string // jinn-init on the host, for --init
+	// consoleSize is the attached terminal's rows and columns (0: none):
+	// the runtime sizes the pty before the process runs, as docker does.
+	consoleSize [2]uint16
 }
 
 // initPath is where --init's init is mounted, docker's path.
@@ -170,6 +173,9 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 		},
 		// Set explicitly so the container does not inherit the monitor's -999.
 		OOMScoreAdj: &oomAdj,
+	}
+	if c.Config.Tty && in.consoleSize[0] > 0 && in.consoleSize[1] > 0 {
+		p.ConsoleSize = &specs.Box{Height: uint(in.consoleSize[0]), Width: uint(in.consoleSize[1])}
 	}
 	if in.user.UID != 0 {
 		p.Capabilities.Effective, p.Capabilities.Permitted = nil, nil

@@ -36,16 +36,33 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		return 0, exitErr(ExitEngine, "cannot start a paused container, try unpause instead")
 	case "created":
 		if st.MonitorPid != 0 {
-			// A monitor holds the created container already (its starter died).
-			if err := e.runtimeFor(c).start(c.ID); err != nil {
-				return 0, &ExitError{Code: ExitEngine, Err: err}
+			// A monitor waits for its start request (its starter died):
+			// this CLI asks instead.
+			if a != nil {
+				return e.attach(c, a, true)
 			}
-			e.markRunning(c)
-			e.event(c, "start")
-			return 0, nil
+			return 0, e.requestStart(c)
 		}
 	}
-	if err := e.prepareStart(c); err != nil {
+	var size [2]uint16
+	if a != nil && a.Tty && a.Resize != nil {
+		// The terminal's size, sent first: into the spec, and on to the
+		// monitor as the attach's first resize.
+		select {
+		case size = <-a.Resize:
+			rs := make(chan [2]uint16, 4)
+			rs <- size
+			go func(from <-chan [2]uint16) {
+				for v := range from {
+					rs <- v
+				}
+				close(rs)
+			}(a.Resize)
+			a.Resize = rs
+		default:
+		}
+	}
+	if err := e.prepareStart(c, size); err != nil {
 		if a != nil && c.Host.AutoRemove {
 			e.Remove(ctx, c.ID, true, true)
 		}
@@ -61,21 +78,18 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	if !attach {
 		return 0, nil // the monitor recorded the start event
 	}
-	// Attach before the container runs so no output is missed.
-	return e.attach(c, a, true)
-}
-
-func (e *Local) markRunning(c *Container) {
-	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
-		if s.Status == "created" {
-			s.Status, s.StartedAt = "running", time.Now().UTC()
-		}
-	})
+	// Attach before the container runs so no output is missed: the monitor
+	// creates and starts it when asked on the attach socket.
+	code, err := e.attach(c, a, true)
+	if err != nil && c.Host.AutoRemove {
+		e.Remove(ctx, c.ID, true, true)
+	}
+	return code, err
 }
 
 // prepareStart writes the bundle: rootfs mounted, netns made, spec written,
 // and checks that the command can run (docker's 126/127).
-func (e *Local) prepareStart(c *Container) error {
+func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
 		return err
 	}
@@ -110,7 +124,7 @@ func (e *Local) prepareStart(c *Container) error {
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID)}
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {

@@ -60,6 +60,7 @@ type hub struct {
 	clients map[*client]struct{}
 	stdin   *os.File // pipe write end or pty master; nil without -i/-t
 	tty     bool
+	size    []byte // the last window size asked for, applied to a new pty
 	exited  bool
 	code    int
 	startCh chan *client  // start requests from clients
@@ -95,7 +96,13 @@ func (h *hub) reply(c *client, typ byte, p []byte) {
 func (h *hub) setStdin(f *os.File, tty bool) {
 	h.mu.Lock()
 	h.stdin, h.tty = f, tty
+	size := h.size
 	h.mu.Unlock()
+	// The client sent its terminal's size when it attached, before the
+	// container (and its pty) existed.
+	if f != nil && tty && len(size) == 4 {
+		setWinsize(f, binary.BigEndian.Uint16(size), binary.BigEndian.Uint16(size[2:]))
+	}
 }
 
 // broadcast sends a frame to every client; a client that cannot keep up is
@@ -282,7 +289,13 @@ func (h *hub) serve(f *os.File) {
 					h.setStdin(nil, false)
 				}
 			case FrameResize:
-				if in != nil && tty && len(p) == 4 {
+				if len(p) != 4 {
+					break
+				}
+				h.mu.Lock()
+				h.size = p
+				h.mu.Unlock()
+				if in != nil && tty {
 					setWinsize(in, binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:]))
 				}
 			}

@@ -13,12 +13,15 @@ import (
 )
 
 type monitor struct {
-	earlyExit syscall.WaitStatus // init's status if it ended during start
-	cfg       *Config
-	r         *reaper
-	hub       *hub
-	log       *jsonLog
-	devnul    *os.File
+	// firstStdin is the read end of the first run's stdin pipe (-i without
+	// -t), made before the attached client's start request so that input
+	// it sends right after that request waits in the pipe.
+	firstStdin *os.File
+	cfg        *Config
+	r          *reaper
+	hub        *hub
+	log        *jsonLog
+	devnul     *os.File
 }
 
 // Run is the monitor's main: sync is the pipe to the engine (may be nil).
@@ -55,75 +58,81 @@ func Run(cfg *Config, sync *os.File) int {
 	}
 
 	restarts, backoff := 0, 100*time.Millisecond
-	start := cfg.Start
+	// starter is the attached client whose start request begins the first
+	// run (Config.Start false): the engine hears "ok" as soon as the
+	// monitor listens, attaches, and asks; the container is then created
+	// and started by one `runtime run --detach`, so no output is missed and
+	// a second exec of the runtime (start) is saved.
+	var starter *client
+	if cfg.Stdin && !cfg.Tty {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fail(err)
+		}
+		m.firstStdin = r
+		m.hub.setStdin(w, false)
+	}
+	if !cfg.Start {
+		if sync != nil {
+			sync.WriteString("ok 0\n")
+			sync.Close()
+			sync = nil
+		}
+		select {
+		case starter = <-m.hub.startCh:
+		case <-time.After(time.Minute):
+			// The CLI never attached (it was killed): nothing was made.
+			UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+			return 1
+		}
+	}
 	for {
+		oomBase := m.oomCount() // a new cgroup: 0 unless one was left
 		pid, io, err := m.create()
 		if err != nil {
 			if sync != nil {
 				return fail(err)
 			}
+			if starter != nil {
+				// The attached CLI reports the error (and removes the
+				// container for --rm); there is nothing to run.
+				m.hub.reply(starter, FrameStarted, []byte(err.Error()))
+				UpdateState(cfg.StateDir, func(s *State) {
+					s.Status, s.Error, s.FinishedAt, s.ExitCode = "exited", err.Error(), time.Now().UTC(), 125
+				})
+				m.runtime("delete", "--force", cfg.ID)
+				UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+				m.hub.finish(125, false)
+				return 1
+			}
 			// A restart that fails to create ends the container.
 			UpdateState(cfg.StateDir, func(s *State) { s.Status, s.Error = "exited", err.Error() })
 			break
 		}
-		oomBase := m.oomCount()
+		exitCh := m.r.wait(pid)
 		UpdateState(cfg.StateDir, func(s *State) {
 			s.Pid, s.MonitorPid, s.MonitorStart = pid, os.Getpid(), ProcStart(os.Getpid())
 			s.Error = ""
-			if s.Status == "" || s.Status == "restarting" {
-				s.Status = "created"
-			}
+			s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
 		})
-		exitCh := m.r.wait(pid)
-		if start {
-			if err := m.startRacing(pid, &exitCh); err != nil {
-				if sync != nil {
-					return fail(err)
-				}
-			}
-			UpdateState(cfg.StateDir, func(s *State) {
-				s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
-			})
-			// The monitor records start (also a restart's) so that it is
-			// always before the die it records.
-			m.event("start")
+		// The monitor records start (also a restart's) so that it is
+		// always before the die it records.
+		m.event("start")
+		if starter != nil {
+			m.hub.reply(starter, FrameStarted, nil)
+			starter = nil
 		}
 		if sync != nil {
 			sync.WriteString("ok " + itoa(pid) + "\n")
 			sync.Close()
 			sync = nil
-			if start {
-				trim()
-			}
 		}
-		var ws syscall.WaitStatus
-		if !start {
-			// Created for an attached start: the client asks once it is
-			// attached, so start and delete never race.
-			select {
-			case c := <-m.hub.startCh:
-				if err := m.startRacing(pid, &exitCh); err != nil {
-					m.hub.reply(c, FrameStarted, []byte(err.Error()))
-				} else {
-					UpdateState(cfg.StateDir, func(s *State) {
-						s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
-					})
-					m.event("start")
-					m.hub.reply(c, FrameStarted, nil)
-				}
-				trim()
-			case ws = <-exitCh:
-				exitCh = nil
-			}
+		if restarts == 0 {
+			trim()
 		}
-		if exitCh == nil && ws == 0 {
-			ws = m.earlyExit
-		}
-		if exitCh != nil {
-			stopHealth := m.startHealth(pid)
-			ws = <-exitCh
-			stopHealth()
-		}
+		stopHealth := m.startHealth(pid)
+		ws := <-exitCh
+		stopHealth()
 		finished := time.Now().UTC()
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
@@ -152,7 +161,6 @@ func Run(cfg *Config, sync *os.File) int {
 			UpdateState(cfg.StateDir, func(s *State) { s.Status = "exited" })
 			break
 		}
-		start = true
 	}
 	deleted := m.runtime("delete", "--force", cfg.ID) == nil
 	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
@@ -239,13 +247,15 @@ func (s *stdio) wait(d time.Duration) {
 	}
 }
 
-// create runs `runtime create` with fresh pipes (or a console socket) and
-// returns the container init's pid.
+// create runs `runtime run --detach` (create and start in one exec) with
+// fresh pipes (or a console socket) and returns the container init's pid.
+// The init is reparented to the monitor, a child subreaper, when the
+// runtime exits.
 func (m *monitor) create() (int, *stdio, error) {
 	cfg := m.cfg
 	pidFile := filepath.Join(cfg.StateDir, "init.pid")
 	os.Remove(pidFile)
-	args := []string{"create", "--bundle", cfg.Bundle, "--pid-file", pidFile}
+	args := []string{"run", "--detach", "--bundle", cfg.Bundle, "--pid-file", pidFile}
 	io := &stdio{}
 	var files []*os.File
 	var closeAfter []*os.File
@@ -267,7 +277,11 @@ func (m *monitor) create() (int, *stdio, error) {
 		closeAfter = append(closeAfter, w)
 	} else {
 		inR := m.devnul
-		if cfg.Stdin {
+		if m.firstStdin != nil {
+			inR = m.firstStdin
+			m.firstStdin = nil
+			closeAfter = append(closeAfter, inR)
+		} else if cfg.Stdin {
 			r, w, err := os.Pipe()
 			if err != nil {
 				return 0, nil, err
@@ -326,7 +340,7 @@ func (m *monitor) create() (int, *stdio, error) {
 		}
 		errR.Close()
 		errR = nil
-		return 0, nil, runtimeError(cfg.Runtime, "create", msg, ws)
+		return 0, nil, runtimeError(cfg.Runtime, "run", msg, ws)
 	}
 	if cfg.Tty {
 		errR.Close()
@@ -396,21 +410,3 @@ func (m *monitor) oomCount() int64 {
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
-
-// startRacing runs `runtime start` while watching the init: if the init
-// dies first, the start is abandoned rather than waited on. exitCh is set to
-// nil when the init's status was consumed (kept in m.earlyExit).
-func (m *monitor) startRacing(pid int, exitCh *chan syscall.WaitStatus) error {
-	abort := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- m.runtimeAbort(abort, "start", m.cfg.ID) }()
-	select {
-	case err := <-done:
-		return err
-	case ws := <-*exitCh:
-		m.earlyExit, *exitCh = ws, nil
-		close(abort)
-		<-done
-		return nil
-	}
-}
