@@ -3,6 +3,7 @@
 package v1
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -127,6 +128,20 @@ func (m *Manager) TaskFiles() ([]*os.File, error) {
 			return nil, fmt.Errorf("open cgroup: %w", err)
 		}
 		out = append(out, f)
+	}
+	return out, nil
+}
+
+// AllPids lists the processes in the cgroup on every hierarchy: one
+// moved in only partly (its mover killed midway) is not in all of them.
+func (m *Manager) AllPids() ([]int, error) {
+	var out []int
+	for _, d := range m.dirList() {
+		ps, err := cgfs.ReadProcs(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		out = append(out, ps...)
 	}
 	return out, nil
 }
