@@ -94,9 +94,21 @@ func initCpuset(dir string) error {
 		if cur != "" {
 			continue
 		}
-		parent, err := cgfs.Read(filepath.Dir(dir), f)
+		up := filepath.Dir(dir)
+		parent, err := cgfs.Read(up, f)
 		if err != nil {
 			return fmt.Errorf("init cpuset %s: %w", dir, err)
+		}
+		if parent == "" && up != dir && up != "/" {
+			// A parent another create has just made and not yet
+			// filled in: fill it first, or this one stays empty too and
+			// no process can join it (ENOSPC).
+			if err := initCpuset(up); err != nil {
+				return err
+			}
+			if parent, err = cgfs.Read(up, f); err != nil {
+				return fmt.Errorf("init cpuset %s: %w", dir, err)
+			}
 		}
 		if err := cgfs.Write(dir, f, parent); err != nil {
 			return fmt.Errorf("init cpuset: %w", err)
