@@ -197,6 +197,12 @@ func (m *manager) Exists() bool {
 }
 
 func (m *manager) Destroy() error {
+	// The usual case: the processes are gone and nothing is below, so
+	// one rmdir per hierarchy does it. Any left (EBUSY) take the long way.
+	if m.removeIdle() {
+		m.removeEmptyParents()
+		return nil
+	}
 	if !m.Exists() {
 		return nil
 	}
@@ -268,6 +274,19 @@ func rmdirIfEmpty(dir string) {
 		time.Sleep(delay)
 		delay *= 2
 	}
+}
+
+// removeIdle removes the cgroup on every hierarchy where it holds no
+// process and no cgroup, and says whether it is gone from all of them.
+func (m *manager) removeIdle() bool {
+	gone := true
+	if m.v1 != nil {
+		gone = m.v1.RemoveIdle()
+	}
+	if m.v2 != nil {
+		gone = m.v2.RemoveIdle() && gone
+	}
+	return gone
 }
 
 func (m *manager) remove() error {

@@ -54,7 +54,7 @@ func initMain(c *conn) error {
 	}
 	keepAgentState(cfg.State) // notify.go
 	s := new(specs.Spec)
-	if err := json.Unmarshal(cfg.Config, s); err != nil {
+	if err := decodeInitSpec(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
 	if cfg.Process != nil {

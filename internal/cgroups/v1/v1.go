@@ -208,6 +208,19 @@ func (m *Manager) Exists() bool {
 	return false
 }
 
+// RemoveIdle removes the cgroup from each hierarchy where it has no
+// process and no child (one rmdir each), and says whether it is gone from
+// all of them.
+func (m *Manager) RemoveIdle() bool {
+	gone := true
+	for _, d := range m.dirList() {
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			gone = false
+		}
+	}
+	return gone
+}
+
 // Remove removes the cgroup (and any below it) from every hierarchy. The
 // processes must be gone already.
 func (m *Manager) Remove() error {
