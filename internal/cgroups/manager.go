@@ -89,13 +89,37 @@ func (m *manager) Entry() (_ *Entry, err error) {
 		}
 	}
 	if m.v2 != nil {
-		f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if e.Dir, err = m.openUnified(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (m *manager) LateEntry() (*Entry, error) {
+	e := &Entry{}
+	if m.v1 != nil {
+		e.TaskPaths = m.v1.TaskPaths()
+	}
+	if m.v2 != nil {
+		if err := m.v2.Create(); err != nil {
+			return nil, err
+		}
+		f, err := m.openUnified()
 		if err != nil {
-			return nil, fmt.Errorf("open cgroup: %w", err)
+			return nil, err
 		}
 		e.Dir = f
 	}
 	return e, nil
+}
+
+func (m *manager) openUnified() (*os.File, error) {
+	f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup: %w", err)
+	}
+	return f, nil
 }
 
 // The freezer is taken from v1 when it is there (it holds the controller

@@ -131,6 +131,15 @@ func (m *Manager) TaskFiles() ([]*os.File, error) {
 	return out, nil
 }
 
+// TaskPaths names each hierarchy's tasks file.
+func (m *Manager) TaskPaths() []string {
+	var out []string
+	for _, d := range m.dirList() {
+		out = append(out, filepath.Join(d, "tasks"))
+	}
+	return out
+}
+
 // Pids lists the processes in the cgroup and below it.
 func (m *Manager) Pids() ([]int, error) {
 	for _, c := range []string{"pids", "freezer", "memory", "cpu", "devices"} {
