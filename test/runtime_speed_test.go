@@ -81,3 +81,22 @@ func TestRuntimeTightPidsLimit(t *testing.T) {
 		t.Fatalf("pids limit:\n%s", out)
 	}
 }
+
+// An exec'd process is born in the container's cgroup too (the C stage
+// writes "0" to each v1 tasks file, clone3 starts it in the cgroup2 one).
+func TestRuntimeExecInCgroup(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "30"}
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.CgroupNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	})
+	id := newID("cgexec")
+	e.must("run", "-d", id)
+	defer e.run("delete", "--force", id)
+	checkCgroups(t, "the exec'd process", e.must("exec", id, "cat", "/proc/self/cgroup"), id)
+}
