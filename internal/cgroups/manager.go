@@ -283,6 +283,11 @@ func (m *manager) removeEmptyParents() {
 func rmdirIfEmpty(dir string) {
 	delay := time.Millisecond
 	for i := 0; i < 10; i++ {
+		// rmdir first: with no child it is all it takes, and a cgroup
+		// with children refuses it (EBUSY) without harm.
+		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
+			return
+		}
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return
@@ -291,9 +296,6 @@ func rmdirIfEmpty(dir string) {
 			if e.IsDir() {
 				return
 			}
-		}
-		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
-			return
 		}
 		time.Sleep(delay)
 		delay *= 2
