@@ -158,6 +158,15 @@ func (m *Manager) AllPids() ([]int, error) {
 	return out, nil
 }
 
+// TaskPaths names each hierarchy's tasks file.
+func (m *Manager) TaskPaths() []string {
+	var out []string
+	for _, d := range m.dirList() {
+		out = append(out, filepath.Join(d, "tasks"))
+	}
+	return out
+}
+
 // Pids lists the processes in the cgroup and below it.
 func (m *Manager) Pids() ([]int, error) {
 	for _, c := range []string{"pids", "freezer", "memory", "cpu", "devices"} {
@@ -233,6 +242,19 @@ func (m *Manager) Exists() bool {
 		}
 	}
 	return false
+}
+
+// RemoveIdle removes the cgroup from each hierarchy where it has no
+// process and no child (one rmdir each), and says whether it is gone from
+// all of them.
+func (m *Manager) RemoveIdle() bool {
+	gone := true
+	for _, d := range m.dirList() {
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			gone = false
+		}
+	}
+	return gone
 }
 
 // Remove removes the cgroup (and any below it) from every hierarchy. The
