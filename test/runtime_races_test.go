@@ -155,3 +155,45 @@ func TestRuntimeEngineRmAfterKilledCLI(t *testing.T) {
 		t.Errorf("left: %s", out)
 	}
 }
+
+// kill -9 of create or delete at any point leaves nothing that a
+// delete --force cannot clean: no state, cgroup or process.
+func TestRuntimeKilledCommandsLeaveNothing(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	before := countInits(t, e.root)
+	for _, d := range []time.Duration{0, 1, 2, 3, 5, 8, 12, 20, 40} {
+		for _, cmd := range []string{"create", "delete"} {
+			id := newID("killed" + cmd)
+			if cmd == "delete" {
+				e.must("create", id)
+			}
+			c := e.cmd(cmd, "--force", id)
+			if cmd == "create" {
+				c = e.cmd("create", id)
+			}
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(d * time.Millisecond)
+			c.Process.Kill()
+			c.Wait()
+			done := make(chan struct{})
+			go func() { e.run("delete", "--force", id); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatalf("delete --force after %s killed at %v hangs", cmd, d)
+			}
+			if _, err := os.Stat(e.root + "/" + id); err == nil {
+				t.Errorf("%s killed at %v: state left", cmd, d)
+			}
+			noCgroup(t, id)
+		}
+	}
+	for i := 0; countInits(t, e.root) != before; i++ {
+		if i > 100 {
+			t.Fatalf("%d container inits left running", countInits(t, e.root)-before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -25,30 +25,26 @@ func checkCgroups(t *testing.T, what, cgroupFile, id string) {
 	}
 }
 
-// The init is born in its cgroup (the C stage writes "0" to each v1 tasks
-// file, clone3 puts it in the cgroup2 one): every thread of a created
-// container's init is in /jinn/<id> on every hierarchy jinn manages.
-func TestRuntimeInitBornInCgroup(t *testing.T) {
+// The init's main thread (the one that forks hooks and execs the user
+// program) is in /jinn/<id> on every hierarchy jinn manages once create
+// returns: it wrote "0" to each v1 tasks file, and clone3 started it in
+// the cgroup2 one.
+func TestRuntimeInitInCgroup(t *testing.T) {
 	e := newRT(t, nil)
 	id := newID("cgborn")
 	e.must("create", id)
 	pid := strconv.Itoa(e.state(id).Pid)
-	tasks, err := os.ReadDir("/proc/" + pid + "/task")
-	if err != nil || len(tasks) == 0 {
-		t.Fatalf("tasks of %s: %v", pid, err)
+	b, err := os.ReadFile("/proc/" + pid + "/task/" + pid + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, task := range tasks {
-		b, err := os.ReadFile("/proc/" + pid + "/task/" + task.Name() + "/cgroup")
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkCgroups(t, "task "+task.Name()+" of the init", string(b), id)
-	}
+	checkCgroups(t, "the init's main thread", string(b), id)
 	e.must("delete", "--force", id)
 }
 
 // In a new user namespace the init has no right to open the host's tasks
-// files by then; the parent opened them, so it still joins itself.
+// files; the parent opened them and the C stage, with one thread yet,
+// joins the whole process before the runtime starts.
 func TestRuntimeUserNamespaceInCgroup(t *testing.T) {
 	e := newRT(t, func(s *specs.Spec) {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
@@ -84,4 +80,23 @@ func TestRuntimeTightPidsLimit(t *testing.T) {
 	if !strings.HasPrefix(out, "10\n") || !strings.Contains(out, "forks 2") {
 		t.Fatalf("pids limit:\n%s", out)
 	}
+}
+
+// An exec'd process is born in the container's cgroup too (the C stage
+// writes "0" to each v1 tasks file, clone3 starts it in the cgroup2 one).
+func TestRuntimeExecInCgroup(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "30"}
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.CgroupNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = ns
+	})
+	id := newID("cgexec")
+	e.must("run", "-d", id)
+	defer e.run("delete", "--force", id)
+	checkCgroups(t, "the exec'd process", e.must("exec", id, "cat", "/proc/self/cgroup"), id)
 }

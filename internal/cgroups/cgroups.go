@@ -27,6 +27,11 @@ type Manager interface {
 	// Entry opens the existing cgroup for a process to be born in it
 	// rather than moved there (see Entry).
 	Entry() (*Entry, error)
+	// LateEntry is for a process that moves itself in once it runs, so
+	// that the v1 cgroups can be made while it starts: it makes the
+	// cgroup on the cgroup2 hierarchy only (for CLONE_INTO_CGROUP) and
+	// names the v1 tasks files (Entry.TaskPaths) that Apply will make.
+	LateEntry() (*Entry, error)
 	// Freeze and Thaw back pause and resume.
 	Freeze() error
 	Thaw() error
@@ -63,9 +68,14 @@ type Manager interface {
 //     files are opened here, so the permission check is the opener's even
 //     when the process is in a new user namespace by then.
 //   - cgroup2: clone3's CLONE_INTO_CGROUP starts the child in Dir.
+//
+// A thread that writes "0" later, once the process has more threads, moves
+// only itself: that is enough for a process whose only thread that forks
+// or execs is that one (the init's locked main thread), see LateEntry.
 type Entry struct {
-	Tasks []*os.File // one per v1 hierarchy, open for writing
-	Dir   *os.File   // the cgroup2 directory, or nil on a pure v1 host
+	Tasks     []*os.File // one per v1 hierarchy, open for writing (Entry)
+	TaskPaths []string   // the same files' paths (LateEntry)
+	Dir       *os.File   // the cgroup2 directory, or nil on a pure v1 host
 }
 
 // Close closes the files (the parent's copies, once the child has its own).

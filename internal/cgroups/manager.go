@@ -89,13 +89,37 @@ func (m *manager) Entry() (_ *Entry, err error) {
 		}
 	}
 	if m.v2 != nil {
-		f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if e.Dir, err = m.openUnified(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (m *manager) LateEntry() (*Entry, error) {
+	e := &Entry{}
+	if m.v1 != nil {
+		e.TaskPaths = m.v1.TaskPaths()
+	}
+	if m.v2 != nil {
+		if err := m.v2.Create(); err != nil {
+			return nil, err
+		}
+		f, err := m.openUnified()
 		if err != nil {
-			return nil, fmt.Errorf("open cgroup: %w", err)
+			return nil, err
 		}
 		e.Dir = f
 	}
 	return e, nil
+}
+
+func (m *manager) openUnified() (*os.File, error) {
+	f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup: %w", err)
+	}
+	return f, nil
 }
 
 // The freezer is taken from v1 when it is there (it holds the controller
@@ -197,6 +221,12 @@ func (m *manager) Exists() bool {
 }
 
 func (m *manager) Destroy() error {
+	// The usual case: the processes are gone and nothing is below, so
+	// one rmdir per hierarchy does it. Any left (EBUSY) take the long way.
+	if m.removeIdle() {
+		m.removeEmptyParents()
+		return nil
+	}
 	if !m.Exists() {
 		return nil
 	}
@@ -218,10 +248,39 @@ func (m *manager) Destroy() error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := m.remove(); err != nil {
-		return err
+		// Pids reads one v1 hierarchy: a process moved into only some
+		// (its create killed midway) keeps the others busy.
+		if !m.killStrays() {
+			return err
+		}
+		if err := m.remove(); err != nil {
+			return err
+		}
 	}
 	m.removeEmptyParents()
 	return nil
+}
+
+// killStrays kills the processes any v1 hierarchy still holds and waits
+// a little for them to go; it says whether there were any.
+func (m *manager) killStrays() bool {
+	if m.v1 == nil {
+		return false
+	}
+	pids, err := m.v1.AllPids()
+	if err != nil || len(pids) == 0 {
+		return false
+	}
+	for _, p := range pids {
+		unix.Kill(p, unix.SIGKILL)
+	}
+	for i := 0; i < 200; i++ {
+		if left, err := m.v1.AllPids(); err != nil || len(left) == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
 
 // removeEmptyParents removes the cgroups between the container's and
@@ -253,6 +312,11 @@ func (m *manager) removeEmptyParents() {
 func rmdirIfEmpty(dir string) {
 	delay := time.Millisecond
 	for i := 0; i < 10; i++ {
+		// rmdir first: with no child it is all it takes, and a cgroup
+		// with children refuses it (EBUSY) without harm.
+		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
+			return
+		}
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return
@@ -262,12 +326,22 @@ func rmdirIfEmpty(dir string) {
 				return
 			}
 		}
-		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
-			return
-		}
 		time.Sleep(delay)
 		delay *= 2
 	}
+}
+
+// removeIdle removes the cgroup on every hierarchy where it holds no
+// process and no cgroup, and says whether it is gone from all of them.
+func (m *manager) removeIdle() bool {
+	gone := true
+	if m.v1 != nil {
+		gone = m.v1.RemoveIdle()
+	}
+	if m.v2 != nil {
+		gone = m.v2.RemoveIdle() && gone
+	}
+	return gone
 }
 
 func (m *manager) remove() error {

@@ -179,30 +179,39 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		files2close = append(files2close, agent)
 		files = append(files, agent)
 	}
-	// The cgroup is made before the init, which is born in it (see
-	// cgroups.Entry); its limits are set while the init starts up.
+	// The init is born in its cgroup (see cgroups.Entry), or, in the common
+	// case (joinsCgroupLate), moves its main thread in first thing while
+	// the v1 cgroups are made and the limits set as its runtime starts up.
 	mgr, err := r.cgroup(c)
 	if err != nil {
 		return nil, err
 	}
-	var cgroupFds []string
+	var cgroupFds, lateTasks []string
 	var cgroupDir *os.File
+	late := joinsCgroupLate(spec)
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
 		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
 			return nil, err
 		}
 		undo = append(undo, func() { mgr.Destroy() })
-		if err := mgr.Apply(0); err != nil {
-			return nil, fmt.Errorf("cgroup apply: %w", err)
-		}
-		entry, err := mgr.Entry()
-		if err != nil {
-			return nil, err
-		}
-		files2close = append(files2close, entry.Tasks...)
-		for _, f := range entry.Tasks {
-			cgroupFds = append(cgroupFds, strconv.Itoa(3+len(files)))
-			files = append(files, f)
+		var entry *cgroups.Entry
+		if late {
+			if entry, err = mgr.LateEntry(); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			lateTasks = entry.TaskPaths
+		} else {
+			if err := mgr.Apply(0); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			if entry, err = mgr.Entry(); err != nil {
+				return nil, err
+			}
+			files2close = append(files2close, entry.Tasks...)
+			for _, f := range entry.Tasks {
+				cgroupFds = append(cgroupFds, strconv.Itoa(3+len(files)))
+				files = append(files, f)
+			}
 		}
 		if cgroupDir = entry.Dir; cgroupDir != nil {
 			files2close = append(files2close, cgroupDir)
@@ -314,6 +323,12 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// limit fails create before the init has begun. The init was born in
 	// its cgroup, so "cgroup" follows its config at once.
 	if mgr != nil {
+		if late {
+			if err := mgr.Apply(0); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			cfg.CgroupTasks = lateTasks
+		}
 		if err := setCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
@@ -368,6 +383,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 	}
 	return &Created{Container: c, Pid: pid}, nil
+}
+
+// joinsCgroupLate says whether the init can move itself into its v1
+// cgroups once running: it opens the tasks files by their host paths, so
+// its mount namespace must be a new copy of ours and its user namespace
+// ours (the permission check is the opener's). Otherwise it is born in
+// them, through files the parent opened, and the cgroups are made first.
+func joinsCgroupLate(spec *specs.Spec) bool {
+	_, userNS := nsOf(spec, specs.UserNamespace)
+	mnt, _ := nsOf(spec, specs.MountNamespace)
+	return !userNS && mnt.Path == ""
 }
 
 // setCgroup sets the limits of the container's cgroup.

@@ -52,9 +52,14 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
+	// Before anything else, above all before any fork: this thread is the
+	// one that forks hooks and execs the user program.
+	if err := joinCgroup(cfg.CgroupTasks); err != nil {
+		return err
+	}
 	keepAgentState(cfg.State) // notify.go
 	s := new(specs.Spec)
-	if err := json.Unmarshal(cfg.Config, s); err != nil {
+	if err := decodeInitSpec(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
 	if cfg.Process != nil {
@@ -230,6 +235,26 @@ func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 		return err
 	}
 	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)
+}
+
+// joinCgroup moves the calling thread, the locked main thread, into its
+// v1 cgroups: writing "0" to tasks moves only the writer, which skips the
+// kernel's global threadgroup lock and the RCU grace period (5-15 ms)
+// that a write to cgroup.procs waits for. The runtime's other threads stay
+// behind; they never fork, and execve ends them.
+func joinCgroup(tasks []string) error {
+	for _, p := range tasks {
+		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+		_, err = unix.Write(fd, []byte("0"))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("join cgroup %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func sendConsole(sock int, master *os.File, size *specs.Box) error {

@@ -192,6 +192,10 @@ func (c *initConfig) marshal() []byte {
 	}
 	b = append(b, `,"state":`...)
 	b = appendOCIState(b, &c.State)
+	if len(c.CgroupTasks) > 0 {
+		b = append(b, `,"cgroup_tasks":`...)
+		b = appendStrings(b, c.CgroupTasks)
+	}
 	return append(b, '}')
 }
 

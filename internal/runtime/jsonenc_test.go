@@ -31,7 +31,7 @@ func TestHandEncodersRoundTrip(t *testing.T) {
 
 	cfg := initConfig{Config: st.Config, Process: json.RawMessage(`{"args":["x"]}`), ExtraEnv: []string{"A=1", odd},
 		Rootfs: "/r", Bundle: "/b", Exec: true, NoPivot: true, NewKeyring: true, FifoFd: -1, ConsoleFd: 7,
-		ExtraFds: 2, RootfsFd: 9, MountFds: map[int]int{3: 10, 1: 11},
+		ExtraFds: 2, RootfsFd: 9, MountFds: map[int]int{3: 10, 1: 11}, CgroupTasks: []string{"/sys/fs/cgroup/pids/jinn/x/tasks", odd},
 		State: specs.State{Version: specs.Version, ID: "x", Status: specs.StateCreating, Pid: 5, Bundle: "/b",
 			Annotations: map[string]string{"k": odd, "a": ""}}}
 	var gotCfg initConfig

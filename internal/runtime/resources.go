@@ -12,6 +12,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Resource control of a live container, all through its cgroup: update,
@@ -218,12 +219,19 @@ func oomEnv() []string {
 	return nil
 }
 
+// cgroupXattr is where create records the cgroup's path, on the state
+// directory itself: a new file would cost an inode, and creating one is
+// among the slowest steps of a create on ext4.
+const cgroupXattr = "user.jinn.cgroup"
+
 // recordCgroup records the cgroup's path before create makes it, so that a
 // delete after a create killed midway (no state yet) finds and removes it.
-// The record is the state's temporary file holding only cgroup_path, which
-// save later overwrites in place and renames: one file for both, as each
-// new inode is among the slowest steps of a create on ext4.
+// Where the file system has no user xattrs, the record is the state's
+// temporary file holding only cgroup_path (save overwrites it in place).
 func recordCgroup(dir, path string) error {
+	if unix.Setxattr(dir, cgroupXattr, []byte(path), 0) == nil {
+		return nil
+	}
 	rec := State{Cgroup: path}
 	if err := os.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
@@ -231,18 +239,27 @@ func recordCgroup(dir, path string) error {
 	return nil
 }
 
+// recordedCgroup reads what recordCgroup wrote, or "".
+func recordedCgroup(dir string) string {
+	buf := make([]byte, unix.PathMax)
+	if n, err := unix.Getxattr(dir, cgroupXattr, buf); err == nil {
+		return string(buf[:n])
+	}
+	var rec State
+	if b, err := os.ReadFile(filepath.Join(dir, "."+stateFile)); err == nil && json.Unmarshal(b, &rec) == nil {
+		return rec.Cgroup
+	}
+	return ""
+}
+
 // destroyOrphanCgroup removes the cgroup of a create that died before it
 // wrote the state.
 func (r *Runtime) destroyOrphanCgroup(id string) error {
-	b, err := os.ReadFile(filepath.Join(r.Root, id, "."+stateFile))
-	if err != nil {
+	cg := recordedCgroup(filepath.Join(r.Root, id))
+	if cg == "" {
 		return nil
 	}
-	var rec State
-	if json.Unmarshal(b, &rec) != nil || rec.Cgroup == "" {
-		return nil
-	}
-	mgr, err := cgroups.New(cgroups.Config{Path: "/" + rec.Cgroup, Name: id, Parent: cgroups.DefaultParent})
+	mgr, err := cgroups.New(cgroups.Config{Path: "/" + cg, Name: id, Parent: cgroups.DefaultParent})
 	if err != nil {
 		return fmt.Errorf("cgroup of %s: %w", id, err)
 	}

@@ -140,15 +140,13 @@ func (c *Container) read() error {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
-	if err := json.Unmarshal(c.State.Config, c.State.Spec); err != nil {
+	if err := decodeSpec(c.State.Config, c.State.Spec); err != nil {
 		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
 	}
 	return nil
 }
 
-// save writes the state by rename from its temporary file, which create
-// made already to record the cgroup (recordCgroup): overwritten in place,
-// it costs no new inode.
+// save writes the state by rename from its temporary file.
 func (c *Container) save() error {
 	tmp := filepath.Join(c.Dir, "."+stateFile)
 	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
