@@ -3,7 +3,9 @@ package test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -74,4 +76,24 @@ func TestRuntimeCgroupParentRemoved(t *testing.T) {
 		t.Error(msg)
 	}
 	noCgroupDir(t, parent)
+}
+
+// A process in only one of the container's v1 cgroups (as one that a
+// killed create had moved in part way) does not stop delete.
+func TestRuntimeDeleteKillsPartlyJoined(t *testing.T) {
+	needCgroupV1(t, "pids", "blkio")
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := newID("partly")
+	e.must("create", id)
+	stray := exec.Command("sleep", "100")
+	if err := stray.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stray.Process.Kill(); stray.Wait() }()
+	procs := filepath.Join("/sys/fs/cgroup/blkio/jinn", id, "cgroup.procs")
+	if err := os.WriteFile(procs, []byte(strconv.Itoa(stray.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.must("delete", "--force", id)
+	noCgroup(t, id)
 }

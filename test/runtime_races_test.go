@@ -110,3 +110,90 @@ func TestRuntimeStartNeverHangs(t *testing.T) {
 		}
 	}
 }
+
+// A short-lived container that exits by itself is never an error: the
+// teardown (the monitor's delete, the CLI's remove) may race its exit.
+func TestRuntimeEngineRunRmLoop(t *testing.T) {
+	for _, rt := range engineRuntimes() {
+		t.Run(rt, func(t *testing.T) {
+			j := newJinn(t, rt)
+			args := j.runArgs([]string{"--rm"}, "true")
+			for i := 0; i < 30; i++ {
+				if out, stderr, code := j.run(args...); code != 0 || out != "" || stderr != "" {
+					t.Errorf("run %d: exit %d: %q %q", i, code, out, stderr)
+				}
+			}
+			if out := j.ok("ps", "-aq"); out != "" {
+				t.Errorf("left containers: %s", out)
+			}
+		})
+	}
+}
+
+// rm -f after the CLI was killed at any point of run is quick: nothing
+// waits on a lock or a fifo that nobody will release.
+func TestRuntimeEngineRmAfterKilledCLI(t *testing.T) {
+	j := newJinn(t, "")
+	args := j.runArgs(nil, "sleep", "1000")
+	for i, d := range []time.Duration{1, 5, 15, 30, 40, 50, 60, 70, 80, 100, 120, 150} {
+		name := "rtfix-killed-" + strconv.Itoa(i)
+		c := j.cmd(append([]string{"run", "--name", name}, args[1:]...)...)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(d * time.Millisecond)
+		c.Process.Kill()
+		c.Wait()
+		start := time.Now()
+		j.run("rm", "-f", name)
+		if el := time.Since(start); el > 3*time.Second {
+			t.Errorf("rm -f after the CLI was killed at %v took %v", d*time.Millisecond, el)
+		}
+	}
+	j.ok("system", "prune", "-f")
+	if out := j.ok("ps", "-aq"); out != "" {
+		t.Errorf("left: %s", out)
+	}
+}
+
+// kill -9 of create or delete at any point leaves nothing that a
+// delete --force cannot clean: no state, cgroup or process.
+func TestRuntimeKilledCommandsLeaveNothing(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	before := countInits(t, e.root)
+	for _, d := range []time.Duration{0, 1, 2, 3, 5, 8, 12, 20, 40} {
+		for _, cmd := range []string{"create", "delete"} {
+			id := newID("killed" + cmd)
+			if cmd == "delete" {
+				e.must("create", id)
+			}
+			c := e.cmd(cmd, "--force", id)
+			if cmd == "create" {
+				c = e.cmd("create", id)
+			}
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(d * time.Millisecond)
+			c.Process.Kill()
+			c.Wait()
+			done := make(chan struct{})
+			go func() { e.run("delete", "--force", id); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatalf("delete --force after %s killed at %v hangs", cmd, d)
+			}
+			if _, err := os.Stat(e.root + "/" + id); err == nil {
+				t.Errorf("%s killed at %v: state left", cmd, d)
+			}
+			noCgroup(t, id)
+		}
+	}
+	for i := 0; countInits(t, e.root) != before; i++ {
+		if i > 100 {
+			t.Fatalf("%d container inits left running", countInits(t, e.root)-before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

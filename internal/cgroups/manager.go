@@ -248,10 +248,39 @@ func (m *manager) Destroy() error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := m.remove(); err != nil {
-		return err
+		// Pids reads one v1 hierarchy: a process moved into only some
+		// (its create killed midway) keeps the others busy.
+		if !m.killStrays() {
+			return err
+		}
+		if err := m.remove(); err != nil {
+			return err
+		}
 	}
 	m.removeEmptyParents()
 	return nil
+}
+
+// killStrays kills the processes any v1 hierarchy still holds and waits
+// a little for them to go; it says whether there were any.
+func (m *manager) killStrays() bool {
+	if m.v1 == nil {
+		return false
+	}
+	pids, err := m.v1.AllPids()
+	if err != nil || len(pids) == 0 {
+		return false
+	}
+	for _, p := range pids {
+		unix.Kill(p, unix.SIGKILL)
+	}
+	for i := 0; i < 200; i++ {
+		if left, err := m.v1.AllPids(); err != nil || len(left) == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
 
 // removeEmptyParents removes the cgroups between the container's and

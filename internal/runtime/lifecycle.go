@@ -159,6 +159,9 @@ func signalInit(c *Container, sig unix.Signal) error {
 		return ErrNotRunning
 	}
 	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning // it exited (and was reaped) just now
+		}
 		return fmt.Errorf("signal container init: %w", err)
 	}
 	return nil

@@ -27,11 +27,19 @@ import (
 //	     |                                     | pivot_root, masks, sysctl, lookup
 //	 5   | writes state.json, pid file         | sends "ready"
 //	 6   | create returns                      | create: blocks opening exec.fifo
-//	     | start: opens exec.fifo, reads       | for writing, writes one byte
-//	 7   | start/run: poststart hooks          | startContainer hooks, user, confine,
-//	     |                                     | execve (the socket is O_CLOEXEC)
+//	     | start: opens exec.fifo, unlinks it, | for writing, writes one byte and
+//	     | reads the byte, then until EOF      | keeps it open (O_CLOEXEC)
+//	 7   |                                     | startContainer hooks, user, confine,
+//	     |                                     | execve (socket and fifo O_CLOEXEC);
+//	     |                                     | a failure is written to the fifo
+//	 8   | start: EOF (execve done) or an      |
+//	     | error text; run: EOF on the socket; |
+//	     | then poststart hooks                |
 //	exec | after "ready", EOF means execve     | an execve failure sends "error"
 //	     | worked                              |
+//
+// Until execve the init is named initComm: Status reads "created" only
+// while it is and exec.fifo exists.
 //
 // Any failure in the child sends {"type":"error","msg":...} and exits 1;
 // the parent kills the child and removes everything it made.

@@ -3,6 +3,7 @@
 package v1
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,9 +94,21 @@ func initCpuset(dir string) error {
 		if cur != "" {
 			continue
 		}
-		parent, err := cgfs.Read(filepath.Dir(dir), f)
+		up := filepath.Dir(dir)
+		parent, err := cgfs.Read(up, f)
 		if err != nil {
 			return fmt.Errorf("init cpuset %s: %w", dir, err)
+		}
+		if parent == "" && up != dir && up != "/" {
+			// A parent another create has just made and not yet
+			// filled in: fill it first, or this one stays empty too and
+			// no process can join it (ENOSPC).
+			if err := initCpuset(up); err != nil {
+				return err
+			}
+			if parent, err = cgfs.Read(up, f); err != nil {
+				return fmt.Errorf("init cpuset %s: %w", dir, err)
+			}
 		}
 		if err := cgfs.Write(dir, f, parent); err != nil {
 			return fmt.Errorf("init cpuset: %w", err)
@@ -127,6 +140,20 @@ func (m *Manager) TaskFiles() ([]*os.File, error) {
 			return nil, fmt.Errorf("open cgroup: %w", err)
 		}
 		out = append(out, f)
+	}
+	return out, nil
+}
+
+// AllPids lists the processes in the cgroup on every hierarchy: one
+// moved in only partly (its mover killed midway) is not in all of them.
+func (m *Manager) AllPids() ([]int, error) {
+	var out []int
+	for _, d := range m.dirList() {
+		ps, err := cgfs.ReadProcs(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		out = append(out, ps...)
 	}
 	return out, nil
 }
