@@ -7,11 +7,18 @@
 # /sys/fs/cgroup/unified with no controllers), so the three are timed in a
 # private mount namespace (unshare -m) where that mount is hidden: the same
 # host for all three. jinn-runtime and runc are also timed on the host as is.
+#
+# A third table starts each run 100 ms after the last (hyperfine --prepare
+# sleep): a container started now and then, not in a tight loop. Moving a
+# process into a cgroup (runc's and crun's write to cgroup.procs) waits
+# for an RCU grace period unless another move happened within the last
+# one; back to back, each run finds the previous one's still fresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JINN=${JINN:-$PWD/bin/jinn-runtime}
 FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 RUNS=${RUNS:-200}
+COLD_RUNS=${COLD_RUNS:-40}
 for t in hyperfine runc crun; do
 	command -v $t >/dev/null || { echo "bench/runtime.sh: $t missing (make deps)" >&2; exit 1; }
 done
@@ -53,3 +60,12 @@ unshare -m sh -c '
 	exec hyperfine -N --warmup 10 --runs "$0" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
 ' "$RUNS" "$jinn" "$crun" "$runc" "$work/private.csv"
 summary "$work/private.csv"
+
+echo
+echo "## the same, each run 100 ms after the last (no warm cgroup-move path)"
+unshare -m sh -c '
+	mount --make-rprivate /
+	umount /sys/fs/cgroup/unified
+	exec hyperfine -N --warmup 3 --runs "$0" --prepare "sleep 0.1" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
+' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv"
+summary "$work/cold.csv"

@@ -3,6 +3,7 @@ package test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,30 +112,77 @@ func testKillCLI(t *testing.T, rt string) {
 	}
 }
 
-// TestEngineConcurrentRun: 50 `run --rm` at once all succeed, each with
-// its own name, and leave nothing.
+// TestEngineConcurrentRun: 50 `run --rm` at once, with jinn-runtime and
+// with runc, all succeed, each with its own id and name, and leave
+// nothing: containers, runtime state, mounts, cgroups, veths.
 func TestEngineConcurrentRun(t *testing.T) {
-	j := newJinn(t, "runc")
+	for _, rt := range engineRuntimes() {
+		t.Run(rt, func(t *testing.T) { testConcurrentRun(t, rt) })
+	}
+}
+
+func testConcurrentRun(t *testing.T, rt string) {
+	j := newJinn(t, rt)
 	var wg sync.WaitGroup
 	errs := make(chan string, 50)
+	hosts := make(chan string, 50)
+	since := time.Now().Add(-time.Second).Unix()
 	start := time.Now()
 	for i := 0; i < 50; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			out, stderr, code := j.run(j.runArgs([]string{"--rm"}, "sh", "-c", fmt.Sprintf("echo n%d", i))...)
-			if code != 0 || out != fmt.Sprintf("n%d\n", i) {
+			out, stderr, code := j.run(j.runArgs([]string{"--rm"}, "sh", "-c", fmt.Sprintf("echo n%d; hostname", i))...)
+			f := strings.Fields(out)
+			if code != 0 || len(f) != 2 || f[0] != fmt.Sprintf("n%d", i) {
 				errs <- fmt.Sprintf("run %d: exit %d out %q err %q", i, code, out, stderr)
+				return
 			}
+			hosts <- f[1]
 		}(i)
 	}
 	wg.Wait()
 	close(errs)
+	close(hosts)
 	for e := range errs {
 		t.Error(e)
 	}
 	t.Logf("50 concurrent run --rm: %v", time.Since(start))
+	seen := map[string]bool{}
+	for h := range hosts {
+		if seen[h] {
+			t.Errorf("two containers with id %s", h)
+		}
+		seen[h] = true
+		// The hostname is the id's first 12 characters.
+		for _, m := range []string{"memory", "pids", "unified"} {
+			if ms, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", m, "jinn", h+"*")); len(ms) > 0 {
+				t.Errorf("cgroup left behind: %v", ms)
+			}
+		}
+	}
+	names := map[string]bool{}
+	evs := j.ok("events", "--since", fmt.Sprint(since), "--until", fmt.Sprint(time.Now().Unix()+1),
+		"--format", "{{.Action}} {{.Actor.Attributes.name}}")
+	for _, l := range strings.Split(evs, "\n") {
+		n, ok := strings.CutPrefix(l, "create ")
+		if !ok {
+			continue
+		}
+		if names[n] {
+			t.Errorf("name %s given twice", n)
+		}
+		names[n] = true
+	}
+	if len(names) != 50 {
+		t.Errorf("%d create events with names, want 50:\n%s", len(names), evs)
+	}
 	if out := j.ok("ps", "-aq"); out != "" {
 		t.Errorf("left containers: %s", out)
 	}
+	if ents, _ := os.ReadDir(filepath.Join(j.runroot, "runtime", rt)); len(ents) > 0 {
+		t.Errorf("runtime state left: %v", ents)
+	}
+	j.assertClean(nil)
+	j.assertNetClean()
 }

@@ -6,6 +6,7 @@ package cgroups
 
 import (
 	"context"
+	"os"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -23,6 +24,14 @@ type Manager interface {
 	Set(r *specs.LinuxResources) error
 	// Join moves pid into the existing cgroup (exec).
 	Join(pid int) error
+	// Entry opens the existing cgroup for a process to be born in it
+	// rather than moved there (see Entry).
+	Entry() (*Entry, error)
+	// LateEntry is for a process that moves itself in once it runs, so
+	// that the v1 cgroups can be made while it starts: it makes the
+	// cgroup on the cgroup2 hierarchy only (for CLONE_INTO_CGROUP) and
+	// names the v1 tasks files (Entry.TaskPaths) that Apply will make.
+	LateEntry() (*Entry, error)
 	// Freeze and Thaw back pause and resume.
 	Freeze() error
 	Thaw() error
@@ -47,6 +56,39 @@ type Manager interface {
 	// NotifyOOM sends on the channel each time the cgroup hits its memory
 	// limit and the OOM killer acts, until ctx ends or the cgroup goes.
 	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
+}
+
+// Entry lets a new process start in a cgroup without a migration. Moving a
+// process into a cgroup (writing its pid to cgroup.procs) takes a global
+// lock whose writer waits for an RCU grace period, 5-15 ms on a VM and
+// often the slowest step of a container's start. Two ways around it:
+//   - v1: a thread that writes "0" to a hierarchy's tasks file moves only
+//     itself and skips that lock; a process that does so while it still
+//     has one thread (the C stage of internal/nsexec) moves whole. The
+//     files are opened here, so the permission check is the opener's even
+//     when the process is in a new user namespace by then.
+//   - cgroup2: clone3's CLONE_INTO_CGROUP starts the child in Dir.
+//
+// A thread that writes "0" later, once the process has more threads, moves
+// only itself: that is enough for a process whose only thread that forks
+// or execs is that one (the init's locked main thread), see LateEntry.
+type Entry struct {
+	Tasks     []*os.File // one per v1 hierarchy, open for writing (Entry)
+	TaskPaths []string   // the same files' paths (LateEntry)
+	Dir       *os.File   // the cgroup2 directory, or nil on a pure v1 host
+}
+
+// Close closes the files (the parent's copies, once the child has its own).
+func (e *Entry) Close() {
+	if e == nil {
+		return
+	}
+	for _, f := range e.Tasks {
+		f.Close()
+	}
+	if e.Dir != nil {
+		e.Dir.Close()
+	}
 }
 
 // Stats is a container's resource usage, shaped like runc's.

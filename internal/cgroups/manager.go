@@ -3,8 +3,11 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	v1 "github.com/jinn-containers/jinn/internal/cgroups/v1"
@@ -17,13 +20,14 @@ import (
 // freeze and kill work even when its controllers are few.
 type manager struct {
 	layout *Layout
+	parent string // jinn's parent, relative to each hierarchy's root
 	path   string
 	v1     *v1.Manager // nil on a pure v2 host
 	v2     *v2.Manager // nil on a pure v1 host
 }
 
 func newManager(l *Layout, parent, p string) *manager {
-	m := &manager{layout: l, path: p}
+	m := &manager{layout: l, path: p, parent: strings.Trim(path.Clean("/"+parent), "/")}
 	if len(l.V1) > 0 {
 		m.v1 = v1.New(l.V1, p)
 	}
@@ -70,6 +74,52 @@ func (m *manager) Join(pid int) error {
 		}
 	}
 	return nil
+}
+
+func (m *manager) Entry() (_ *Entry, err error) {
+	e := &Entry{}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if m.v1 != nil {
+		if e.Tasks, err = m.v1.TaskFiles(); err != nil {
+			return nil, err
+		}
+	}
+	if m.v2 != nil {
+		if e.Dir, err = m.openUnified(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (m *manager) LateEntry() (*Entry, error) {
+	e := &Entry{}
+	if m.v1 != nil {
+		e.TaskPaths = m.v1.TaskPaths()
+	}
+	if m.v2 != nil {
+		if err := m.v2.Create(); err != nil {
+			return nil, err
+		}
+		f, err := m.openUnified()
+		if err != nil {
+			return nil, err
+		}
+		e.Dir = f
+	}
+	return e, nil
+}
+
+func (m *manager) openUnified() (*os.File, error) {
+	f, err := os.OpenFile(m.v2.Dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup: %w", err)
+	}
+	return f, nil
 }
 
 // The freezer is taken from v1 when it is there (it holds the controller
@@ -171,6 +221,12 @@ func (m *manager) Exists() bool {
 }
 
 func (m *manager) Destroy() error {
+	// The usual case: the processes are gone and nothing is below, so
+	// one rmdir per hierarchy does it. Any left (EBUSY) take the long way.
+	if m.removeIdle() {
+		m.removeEmptyParents()
+		return nil
+	}
 	if !m.Exists() {
 		return nil
 	}
@@ -191,7 +247,101 @@ func (m *manager) Destroy() error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return m.remove()
+	if err := m.remove(); err != nil {
+		// Pids reads one v1 hierarchy: a process moved into only some
+		// (its create killed midway) keeps the others busy.
+		if !m.killStrays() {
+			return err
+		}
+		if err := m.remove(); err != nil {
+			return err
+		}
+	}
+	m.removeEmptyParents()
+	return nil
+}
+
+// killStrays kills the processes any v1 hierarchy still holds and waits
+// a little for them to go; it says whether there were any.
+func (m *manager) killStrays() bool {
+	if m.v1 == nil {
+		return false
+	}
+	pids, err := m.v1.AllPids()
+	if err != nil || len(pids) == 0 {
+		return false
+	}
+	for _, p := range pids {
+		unix.Kill(p, unix.SIGKILL)
+	}
+	for i := 0; i < 200; i++ {
+		if left, err := m.v1.AllPids(); err != nil || len(left) == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// removeEmptyParents removes the cgroups between the container's and
+// jinn's parent, the parent included, where they are left empty. rmdir
+// of one that holds another container fails (EBUSY), and that is fine; a
+// create racing with it retries its mkdir (cgfs.Mkdir).
+func (m *manager) removeEmptyParents() {
+	var mounts []string
+	seen := map[string]bool{}
+	for _, mnt := range m.layout.V1 {
+		if !seen[mnt] {
+			seen[mnt] = true
+			mounts = append(mounts, mnt)
+		}
+	}
+	if m.layout.Unified != "" {
+		mounts = append(mounts, m.layout.Unified)
+	}
+	for d := path.Dir(m.path); d == m.parent || strings.HasPrefix(d, m.parent+"/"); d = path.Dir(d) {
+		for _, mnt := range mounts {
+			rmdirIfEmpty(filepath.Join(mnt, d))
+		}
+	}
+}
+
+// rmdirIfEmpty removes a cgroup without child cgroups. A child removed a
+// moment ago may still hold it (EBUSY) briefly: retry then, but not when
+// another container's cgroup is there.
+func rmdirIfEmpty(dir string) {
+	delay := time.Millisecond
+	for i := 0; i < 10; i++ {
+		// rmdir first: with no child it is all it takes, and a cgroup
+		// with children refuses it (EBUSY) without harm.
+		if err := unix.Rmdir(dir); !errors.Is(err, unix.EBUSY) {
+			return
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				return
+			}
+		}
+		time.Sleep(delay)
+		delay *= 2
+	}
+}
+
+// removeIdle removes the cgroup on every hierarchy where it holds no
+// process and no cgroup, and says whether it is gone from all of them.
+func (m *manager) removeIdle() bool {
+	gone := true
+	if m.v1 != nil {
+		gone = m.v1.RemoveIdle()
+	}
+	if m.v2 != nil {
+		gone = m.v2.RemoveIdle() && gone
+	}
+	return gone
 }
 
 func (m *manager) remove() error {

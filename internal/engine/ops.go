@@ -47,6 +47,23 @@ func (e *Local) waitMonitor(c *Container, d time.Duration) bool {
 	}
 }
 
+// killUntilExit sends SIGKILL to every process of the container until it
+// has exited or d passes. Once is not enough: a monitor whose CLI was
+// killed may still be running the runtime's create, so the first kill
+// finds no container (or one not yet in its cgroup) and the init lives on.
+func (e *Local) killUntilExit(c *Container, rt *ociRuntime, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		rt.kill(c.ID, "KILL", true)
+		if e.waitExit(c, 100*time.Millisecond) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // Stop sends the stop signal, then SIGKILL after the timeout.
 func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 	c, err := e.Lookup(ref)
@@ -80,8 +97,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 			return nil
 		}
 	}
-	rt.kill(c.ID, "KILL", true)
-	if !e.waitExit(c, 10*time.Second) {
+	if !e.killUntilExit(c, rt, 10*time.Second) {
 		return exitErr(ExitEngine, "cannot stop container %s: still running after SIGKILL", c.Name)
 	}
 	e.waitMonitor(c, 5*time.Second)
@@ -241,11 +257,10 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	rt := e.runtimeFor(c)
 	if live {
 		e.markStopped(c)
-		rt.kill(c.ID, "KILL", true)
 		if st.Status == "paused" {
 			rt.resume(c.ID)
 		}
-		e.waitExit(c, 5*time.Second)
+		e.killUntilExit(c, rt, 5*time.Second)
 		own, _ := monitor.ReadState(e.stateDir(c.ID))
 		if own != nil && own.MonitorPid != 0 && own.MonitorPid != os.Getppid() && !e.waitMonitor(c, 5*time.Second) {
 			// A stuck monitor: it is ours, end it by its pid.

@@ -3,7 +3,8 @@
 // namespace needs a single-threaded caller. It does nothing unless the
 // environment names a socket in _JINN_NSEXEC; then it follows the protocol
 // documented in nsexec.go, and returns into Go (or _exits, as the
-// intermediate process of a fork).
+// intermediate process of a fork). Before that, and on its own, it moves
+// the process into its v1 cgroups when _JINN_CGROUP names tasks files.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +60,43 @@ static int nstype(const char *name)
 	return 0;
 }
 
+// join_cgroup moves the process into its cgroup on each v1 hierarchy: the
+// parent opened the tasks files (so the permission check was the parent's)
+// and names their fds in _JINN_CGROUP. Writing "0" to tasks moves only the
+// writing thread, which skips the kernel's global threadgroup lock and its
+// RCU grace period (5-15 ms) that a write to cgroup.procs waits for; this
+// process has only one thread yet, so it moves whole, and every thread and
+// child it makes later starts in the cgroup.
+static void join_cgroup(void)
+{
+	const char *env = getenv("_JINN_CGROUP");
+	if (env == NULL)
+		return;
+	const char *init = getenv("_JINN_INIT");
+	if (init != NULL)
+		syncfd = atoi(init);
+	for (const char *p = env; *p;) {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		if (end == p || (*end != ',' && *end != 0)) {
+			errno = EINVAL;
+			fail("join cgroup", "fd list");
+		}
+		ssize_t n;
+		do
+			n = write(fd, "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			fail("join cgroup", "tasks");
+		close(fd);
+		p = *end ? end + 1 : end;
+	}
+	unsetenv("_JINN_CGROUP");
+}
+
 __attribute__((constructor)) static void jinn_nsexec(void)
 {
+	join_cgroup();
 	const char *env = getenv("_JINN_NSEXEC");
 	if (env == NULL)
 		return;
@@ -76,12 +112,19 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 
 	// Open every namespace first: once in the container's mount namespace,
 	// the host's /proc paths are gone.
-	int fds[MAXNS], types[MAXNS], n = 0, dofork = 0;
+	int fds[MAXNS], types[MAXNS], n = 0, dofork = 0, newns = 0;
 	char offsets[1024] = "";
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 		if (strcmp(line, "fork") == 0) {
 			dofork = 1;
+		} else if (sp && strncmp(line, "unshare ", 8) == 0) {
+			int t = nstype(sp + 1);
+			if (t == 0 || t == CLONE_NEWUSER) {
+				errno = EINVAL;
+				fail("namespace type", sp + 1);
+			}
+			newns |= t;
 		} else if (sp && strncmp(line, "offset ", 7) == 0) {
 			strncat(offsets, sp + 1, sizeof(offsets) - strlen(offsets) - 2);
 			strcat(offsets, "\n");
@@ -106,6 +149,10 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 				fail("setns", pass == 0 ? "user" : "namespace");
 			close(fds[i]);
 		}
+	// New namespaces after the joined user namespace: they are owned by
+	// it, so the container's root there may use them (sethostname, mount).
+	if (newns && unshare(newns) < 0)
+		fail("unshare", "namespaces");
 	if (offsets[0]) {
 		// A new time namespace takes its offsets before any process is in
 		// it; execve of the user program moves the process in.

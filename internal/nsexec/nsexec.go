@@ -12,10 +12,14 @@
 //	     |   "<ns> <path>"  join (ns: user,     |
 //	     |    ipc, uts, network, pid, mount,    |
 //	     |    cgroup, time)                     |
+//	     |   "unshare <ns>"  new, once joined   |
+//	     |    (pid needs "fork")                |
 //	     |   "offset <clock> <sec> <nsec>"      |
 //	     |   "fork"                             |
 //	 2   |                                     | opens every path, setns user first,
 //	     |                                     | then the rest in header order
+//	 2b  |                                     | unshare every "unshare" namespace
+//	     |                                     | (owned by the joined user namespace)
 //	 3   |                                     | offsets: unshare(CLONE_NEWTIME) and
 //	     |                                     | writes /proc/self/timens_offsets
 //	 4   |                                     | fork: clone(CLONE_PARENT); the middle
@@ -25,6 +29,12 @@
 //	     | "error", then the runtime's protocol| (internal/runtime/sync.go)
 //
 // Any failure in steps 1-4 writes {"type":"error","msg":...} and exits 1.
+//
+// Independently of the socket protocol, and before it, the constructor
+// writes "0" to each fd listed in CgroupEnv ("5,6,7": the container's v1
+// tasks files, opened by the parent) and closes them: the process joins its
+// cgroup while it still has one thread (see cgroups.Entry). A failure is
+// reported the same way, on the socket named by _JINN_INIT.
 package nsexec
 
 // #cgo CFLAGS: -Wall -O2
@@ -39,7 +49,13 @@ import (
 // Env is the variable that names the socket to the constructor.
 const Env = "_JINN_NSEXEC"
 
-// Join is one namespace to enter by path.
+// CgroupEnv names the fds of the v1 tasks files the constructor writes "0"
+// to, comma-separated.
+const CgroupEnv = "_JINN_CGROUP"
+
+// Join is one namespace to enter by path, or with an empty Path one to
+// make new after the joins (when the user namespace is joined, the others
+// must be made inside it to be owned by it).
 type Join struct {
 	Type string // runtime-spec name: pid, network, mount, ipc, uts, user, cgroup, time
 	Path string
@@ -49,6 +65,10 @@ type Join struct {
 func Header(joins []Join, timeOffsets map[string][2]int64, fork bool) []byte {
 	var b strings.Builder
 	for _, j := range joins {
+		if j.Path == "" {
+			fmt.Fprintf(&b, "unshare %s\n", j.Type)
+			continue
+		}
 		fmt.Fprintf(&b, "%s %s\n", j.Type, j.Path)
 	}
 	for clock, o := range timeOffsets {

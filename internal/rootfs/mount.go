@@ -48,7 +48,7 @@ var propagationFlags = map[string]uintptr{
 }
 
 // ignoredOptions are understood elsewhere or meaningless to mount(2).
-var ignoredOptions = map[string]bool{"tmpcopyup": true, "notmpcopyup": true, "rro": false, "idmap": true, "ridmap": true, "copy-symlink": true}
+var ignoredOptions = map[string]bool{"tmpcopyup": true, "notmpcopyup": true, "idmap": true, "ridmap": true, "copy-symlink": true}
 
 // ParseOptions splits spec mount options into mount(2) flags, propagation
 // flags and the filesystem data string.
@@ -63,8 +63,8 @@ func ParseOptions(opts []string) (flags uintptr, prop []uintptr, data string) {
 			}
 		} else if p, ok := propagationFlags[o]; ok {
 			prop = append(prop, p)
-		} else if o == "rro" {
-			flags |= unix.MS_RDONLY
+		} else if _, ok := recursiveOptions[o]; ok {
+			// recattr.go, after the mount
 		} else if !ignoredOptions[o] {
 			d = append(d, o)
 		}
@@ -81,7 +81,10 @@ func Options() []string {
 	for k := range propagationFlags {
 		out = append(out, k)
 	}
-	return append(out, "rro", "tmpcopyup")
+	for k := range recursiveOptions {
+		out = append(out, k)
+	}
+	return append(out, "tmpcopyup")
 }
 
 // Config is what Setup needs from the spec and the runtime.
@@ -216,7 +219,8 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		}
 		return fmt.Errorf("%w (data %q)", err, data)
 	}
-	if (flags&unix.MS_BIND == 0 || rest == 0) && len(prop) == 0 {
+	rattr := recursiveAttr(m.Options)
+	if (flags&unix.MS_BIND == 0 || rest == 0) && len(prop) == 0 && rattr == nil {
 		return nil
 	}
 	// The descriptor names the directory under the new mount: reopen.
@@ -235,6 +239,9 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		if err := unix.Mount("", target, "", p, ""); err != nil {
 			return fmt.Errorf("set propagation: %w", err)
 		}
+	}
+	if rattr != nil {
+		return setRecursive(mfd, rattr)
 	}
 	return nil
 }

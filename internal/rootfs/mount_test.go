@@ -19,3 +19,16 @@ func TestParseOptions(t *testing.T) {
 		t.Errorf("data %q", data)
 	}
 }
+
+func TestRecursiveAttr(t *testing.T) {
+	if recursiveAttr([]string{"ro", "rbind"}) != nil {
+		t.Error("no recursive option, yet an attr")
+	}
+	a := recursiveAttr([]string{"rro", "rnosuid", "rexec", "rrw", "rro"})
+	if a.Attr_set != unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID || a.Attr_clr != unix.MOUNT_ATTR_NOEXEC {
+		t.Errorf("attr %+v", a)
+	}
+	if flags, _, data := ParseOptions([]string{"rbind", "rro"}); flags != unix.MS_BIND|unix.MS_REC || data != "" {
+		t.Errorf("rro leaks into mount(2): %#x %q", flags, data)
+	}
+}

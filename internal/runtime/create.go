@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -178,11 +179,58 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		files2close = append(files2close, agent)
 		files = append(files, agent)
 	}
+	// The init is born in its cgroup (see cgroups.Entry), or, in the common
+	// case (joinsCgroupLate), moves its main thread in first thing while
+	// the v1 cgroups are made and the limits set as its runtime starts up.
+	mgr, err := r.cgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	var cgroupFds, lateTasks []string
+	var cgroupDir *os.File
+	late := joinsCgroupLate(spec)
+	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
+		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+			return nil, err
+		}
+		undo = append(undo, func() { mgr.Destroy() })
+		var entry *cgroups.Entry
+		if late {
+			if entry, err = mgr.LateEntry(); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			lateTasks = entry.TaskPaths
+		} else {
+			if err := mgr.Apply(0); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			if entry, err = mgr.Entry(); err != nil {
+				return nil, err
+			}
+			files2close = append(files2close, entry.Tasks...)
+			for _, f := range entry.Tasks {
+				cgroupFds = append(cgroupFds, strconv.Itoa(3+len(files)))
+				files = append(files, f)
+			}
+		}
+		if cgroupDir = entry.Dir; cgroupDir != nil {
+			files2close = append(files2close, cgroupDir)
+		}
+		c.State.Cgroup = mgr.Path()
+	}
 
 	// An unprivileged caller may only write gid_map after setgroups is denied.
 	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
+	if cgroupDir != nil {
+		attr.UseCgroupFD, attr.CgroupFD = true, int(cgroupDir.Fd())
+	}
 	var joins []nsexec.Join
 	newTime, forkPid := false, false
+	// In a user namespace joined by path, the new namespaces are made by
+	// the C stage after it joined, so that they are owned by it: made by
+	// clone they would belong to the host's and the container's root
+	// could not use them.
+	userNS, _ := nsOf(spec, specs.UserNamespace)
 	for _, t := range joinOrder {
 		ns, ok := nsOf(spec, t)
 		switch {
@@ -195,6 +243,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		case t == specs.CgroupNamespace:
 			// Made by the init once it is in its cgroup, so that cgroup is
 			// the namespace's root.
+		case userNS.Path != "":
+			joins = append(joins, nsexec.Join{Type: string(t)})
+			forkPid = forkPid || t == specs.PIDNamespace
 		default:
 			attr.Cloneflags |= cloneFlag[t]
 		}
@@ -206,9 +257,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// inside the namespace; only then is it root there.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd)}, oomEnv()...)
+	// One P: the init's runtime starts fewer threads, and makes none once
+	// it waits in a syscall with nothing else to run, so a tight pids.max
+	// set while it runs cannot make it fail to start a thread.
+	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"}, oomEnv()...)
 	if agent != nil {
 		env = append(env, agentEnvVar(agentFd))
+	}
+	if len(cgroupFds) > 0 {
+		env = append(env, nsexec.CgroupEnv+"="+strings.Join(cgroupFds, ","))
 	}
 	var header []byte
 	if len(joins) > 0 || newTime {
@@ -222,16 +279,16 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		header = nsexec.Header(joins, offsets, forkPid)
 		env = append(env, nsexec.Env+"="+strconv.Itoa(syncFd))
 	}
-	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
-	if err != nil {
-		return nil, err
-	}
-	defer closeExe()
 	// syscall.ForkExec, not os/exec: no pidfd probe, no goroutines.
 	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
 	for _, f := range files {
 		fds = append(fds, f.Fd())
 	}
+	exe, closeExe, err := sealedExe(fds) // CVE-2019-5736: see selfexe.go
+	if err != nil {
+		return nil, err
+	}
+	defer closeExe()
 	pid, err := syscall.ForkExec(exe, []string{"jinn-runtime", "init"},
 		&syscall.ProcAttr{Env: env, Files: fds, Sys: attr})
 	if err != nil {
@@ -261,27 +318,31 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	c.State.Created = time.Now().UTC()
 	cfg.State = specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
 		Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
-	// The init mounts while its cgroup is made (moving a task between v1
-	// cgroups is slow); it waits for "cgroup" before anything the cgroup
-	// governs: the cgroup namespace, cgroup mounts, the user program.
-	if err := conn.send(cfg); err != nil {
+	// The limits are checked and set while the init's runtime starts up,
+	// before it has its config and so before it can do anything: a bad
+	// limit fails create before the init has begun. The init was born in
+	// its cgroup, so "cgroup" follows its config at once.
+	if mgr != nil {
+		if late {
+			if err := mgr.Apply(0); err != nil {
+				return nil, fmt.Errorf("cgroup apply: %w", err)
+			}
+			cfg.CgroupTasks = lateTasks
+		}
+		if err := setCgroup(mgr, spec); err != nil {
+			return nil, err
+		}
+	}
+	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
-	mgr, err := r.cgroup(c)
-	if err != nil {
+	conn.send(message{Type: "cgroup"})
+	// The state is written while the init works; nobody reads it before
+	// create returns (the lock is held; list may show the container a
+	// little early), and a failure below removes it with the directory.
+	if err := c.save(); err != nil {
 		return nil, err
 	}
-	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
-		undo = append(undo, func() { mgr.Destroy() })
-		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
-			return nil, err
-		}
-		if err := applyCgroup(mgr, pid, spec); err != nil {
-			return nil, err
-		}
-		c.State.Cgroup = mgr.Path()
-	}
-	conn.send(message{Type: "cgroup"})
 	for {
 		m, err := conn.recv()
 		if err != nil {
@@ -307,19 +368,36 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, err
 		}
 	}
-	if err := c.save(); err != nil {
-		return nil, err
-	}
 	if err := writePidFile(o.PidFile, pid); err != nil {
 		return nil, err
+	}
+	if o.Start {
+		// The socket closes on execve: EOF is success, a message is a
+		// failure. Returning only then means a signal sent after run -d
+		// reaches the user program, not the init.
+		if _, err := conn.recv(); err != io.EOF {
+			if err == nil {
+				err = fmt.Errorf("container init sent an unexpected message")
+			}
+			return nil, err
+		}
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }
 
-func applyCgroup(mgr cgroups.Manager, pid int, spec *specs.Spec) error {
-	if err := mgr.Apply(pid); err != nil {
-		return fmt.Errorf("cgroup apply: %w", err)
-	}
+// joinsCgroupLate says whether the init can move itself into its v1
+// cgroups once running: it opens the tasks files by their host paths, so
+// its mount namespace must be a new copy of ours and its user namespace
+// ours (the permission check is the opener's). Otherwise it is born in
+// them, through files the parent opened, and the cgroups are made first.
+func joinsCgroupLate(spec *specs.Spec) bool {
+	_, userNS := nsOf(spec, specs.UserNamespace)
+	mnt, _ := nsOf(spec, specs.MountNamespace)
+	return !userNS && mnt.Path == ""
+}
+
+// setCgroup sets the limits of the container's cgroup.
+func setCgroup(mgr cgroups.Manager, spec *specs.Spec) error {
 	if r := spec.Linux.Resources; r != nil {
 		res := *r
 		res.Devices = allowedDevices(spec)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -104,7 +106,37 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		initEnv = append(initEnv, agentEnvVar(3+len(files)))
 		files = append(files, agent)
 	}
-	exe, closeExe, err := sealedExe() // CVE-2019-5736: see selfexe.go
+	// The process is born in the container's cgroup (see cgroups.Entry):
+	// the C stage writes "0" to the v1 tasks files before it joins the
+	// namespaces and forks, and clone3 starts it in the cgroup2 one.
+	mgr, err := r.cgroup(c)
+	if err != nil {
+		return 0, err
+	}
+	var sys *syscall.SysProcAttr
+	if mgr != nil {
+		entry, err := mgr.Entry()
+		if err != nil {
+			return 0, fmt.Errorf("join cgroup: %w", err)
+		}
+		defer entry.Close()
+		var fds []string
+		for _, f := range entry.Tasks {
+			fds = append(fds, strconv.Itoa(3+len(files)))
+			files = append(files, f)
+		}
+		if len(fds) > 0 {
+			initEnv = append(initEnv, nsexec.CgroupEnv+"="+strings.Join(fds, ","))
+		}
+		if entry.Dir != nil {
+			sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(entry.Dir.Fd())}
+		}
+	}
+	childFds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	for _, f := range files {
+		childFds = append(childFds, f.Fd())
+	}
+	exe, closeExe, err := sealedExe(childFds) // CVE-2019-5736: see selfexe.go
 	if err != nil {
 		return 0, err
 	}
@@ -112,7 +144,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	cmd := &exec.Cmd{
 		Path: exe, Args: []string{"jinn-runtime", "init"},
 		Env:   append(initEnv, oomEnv()...),
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files, SysProcAttr: sys,
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start exec process: %w", err)
@@ -134,16 +166,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		reap(pid)
 		return 0, err
 	}
-	mgr, err := r.cgroup(c)
-	if err != nil {
-		return fail(err)
-	}
-	if mgr != nil {
-		if err := mgr.Join(pid); err != nil {
-			return fail(fmt.Errorf("join cgroup: %w", err))
-		}
-	}
-	if err := conn.send(cfg); err != nil {
+	if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
 	if _, err := conn.expect("ready"); err != nil {

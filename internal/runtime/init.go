@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/jinn-containers/jinn/internal/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -34,6 +35,9 @@ func Init() {
 		os.Exit(1)
 	}
 	os.Unsetenv(oomScoreEnv)
+	// The name Status reads as "created" until execve renames us. This is
+	// the main thread (locked), whose name is the process's.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte(initComm + "\x00")[0])), 0, 0, 0)
 	unix.CloseOnExec(fd)
 	c := newConn(os.NewFile(uintptr(fd), "sync"))
 	err = initMain(c)
@@ -48,9 +52,14 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
+	// Before anything else, above all before any fork: this thread is the
+	// one that forks hooks and execs the user program.
+	if err := joinCgroup(cfg.CgroupTasks); err != nil {
+		return err
+	}
 	keepAgentState(cfg.State) // notify.go
 	s := new(specs.Spec)
-	if err := json.Unmarshal(cfg.Config, s); err != nil {
+	if err := decodeInitSpec(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
 	if cfg.Process != nil {
@@ -172,20 +181,33 @@ func initMain(c *conn) error {
 	if err := c.send(message{Type: "ready"}); err != nil {
 		return err
 	}
-	if cfg.FifoFd >= 0 {
-		// Blocks until start opens the fifo for reading.
-		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		for err == unix.EINTR {
-			fd, err = unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		}
-		if err != nil {
-			return fmt.Errorf("open exec fifo: %w", err)
-		}
-		if _, err := unix.Write(fd, []byte{0}); err != nil {
-			return fmt.Errorf("write exec fifo: %w", err)
-		}
-		unix.Close(fd)
+	if cfg.FifoFd < 0 {
+		return startUser(s, &cfg, h, tty, path, env)
 	}
+	// Blocks until start opens the fifo for reading.
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open("/proc/self/fd/"+strconv.Itoa(cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	// A start killed before it read the byte leaves us a broken pipe: do
+	// not run a program nobody started.
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	// The writer stays open until execve closes it: start waits for that
+	// EOF, so a signal sent after start returns reaches the user program.
+	// A failure from here on is told to start through the fifo.
+	err = startUser(s, &cfg, h, tty, path, env)
+	unix.Write(fd, []byte(err.Error()))
+	return err
+}
+
+// startUser runs the startContainer hooks and execs the user program; it
+// returns only on failure.
+func startUser(s *specs.Spec, cfg *initConfig, h *specs.Hooks, tty *os.File, path string, env []string) error {
 	cfg.State.Status = specs.StateRunning
 	if err := runHooks("startContainer", h.StartContainer, cfg.State); err != nil {
 		return err
@@ -221,6 +243,26 @@ func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 		return err
 	}
 	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)
+}
+
+// joinCgroup moves the calling thread, the locked main thread, into its
+// v1 cgroups: writing "0" to tasks moves only the writer, which skips the
+// kernel's global threadgroup lock and the RCU grace period (5-15 ms)
+// that a write to cgroup.procs waits for. The runtime's other threads stay
+// behind; they never fork, and execve ends them.
+func joinCgroup(tasks []string) error {
+	for _, p := range tasks {
+		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+		_, err = unix.Write(fd, []byte("0"))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("join cgroup %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func sendConsole(sock int, master *os.File, size *specs.Box) error {

@@ -13,7 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Start releases a created container's init to execve the user program.
+// Start releases a created container's init to execve the user program
+// and returns once it has: a signal sent after start reaches the program.
 func (r *Runtime) Start(id string) error {
 	c, err := r.Load(id)
 	if err != nil {
@@ -25,6 +26,9 @@ func (r *Runtime) Start(id string) error {
 		return errors.New("cannot start a container that has stopped")
 	case specs.StateRunning:
 		return errors.New("cannot start an already running container")
+	case StatePaused:
+		// A frozen init would never take the fifo: start would hang.
+		return errors.New("cannot start a paused container")
 	}
 	if err := release(c); err != nil {
 		return err
@@ -34,7 +38,9 @@ func (r *Runtime) Start(id string) error {
 }
 
 // release opens exec.fifo for reading, which lets the init's open for
-// writing return, and waits for its byte or its death.
+// writing return, and waits for its byte and then for EOF: the init's end
+// is close-on-exec, so EOF means it has execed the user program (or died).
+// Anything after the byte is the init's error.
 func release(c *Container) error {
 	// The pidfd first: once the fifo is open the init may exec a program
 	// that exits and is reaped at once.
@@ -49,22 +55,46 @@ func release(c *Container) error {
 		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
+	// Gone at once: from here the container counts as started, whatever
+	// happens to this process (the init reaches its fifo by its own fd).
+	if err := os.Remove(fifo); err != nil {
+		return fmt.Errorf("remove exec fifo: %w", err)
+	}
+	var msg []byte
+	got := false
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	buf := make([]byte, 512)
 	for {
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
 			return fmt.Errorf("wait for container init: %w", err)
 		}
-		if fds[0].Revents&unix.POLLIN != 0 {
-			var b [1]byte
-			if n, _ := unix.Read(fd, b[:]); n == 1 {
-				break
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			n, err := unix.Read(fd, buf)
+			if n > 0 {
+				if !got {
+					got, n, buf = true, n-1, buf[1:]
+				}
+				msg = append(msg, buf[:n]...)
+				continue
+			}
+			if n == 0 && got {
+				break // EOF after the byte: execve closed the writer
+			}
+			if err != nil && err != unix.EAGAIN && err != unix.EINTR {
+				return fmt.Errorf("read exec fifo: %w", err)
 			}
 		}
-		if fds[1].Revents != 0 {
+		if fds[1].Revents != 0 && !got {
 			return errors.New("container init exited before start")
 		}
+		if fds[1].Revents != 0 && fds[0].Revents == 0 {
+			break // dead, and nothing more to read
+		}
 	}
-	return os.Remove(fifo)
+	if len(msg) > 0 {
+		return fmt.Errorf("container init: %s", msg)
+	}
+	return nil
 }
 
 func (r *Runtime) poststart(c *Container) {
@@ -129,6 +159,9 @@ func signalInit(c *Container, sig unix.Signal) error {
 		return ErrNotRunning
 	}
 	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning // it exited (and was reaped) just now
+		}
 		return fmt.Errorf("signal container init: %w", err)
 	}
 	return nil

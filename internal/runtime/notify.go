@@ -52,9 +52,7 @@ func keepAgentState(st specs.State) {
 	if os.Getenv(agentEnv) == "" {
 		return
 	}
-	if b, err := json.Marshal(st); err == nil {
-		os.Setenv(agentStateEnv, string(b))
-	}
+	os.Setenv(agentStateEnv, string(appendOCIState(nil, &st)))
 }
 
 // sendListener hands the listener to the agent with the process state.

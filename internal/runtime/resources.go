@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Resource control of a live container, all through its cgroup: update,
@@ -217,25 +219,47 @@ func oomEnv() []string {
 	return nil
 }
 
-// cgroupFile records the cgroup's path before create makes it, so that a
-// delete after a create killed midway (no state yet) finds and removes it.
-const cgroupFile = "cgroup.path"
+// cgroupXattr is where create records the cgroup's path, on the state
+// directory itself: a new file would cost an inode, and creating one is
+// among the slowest steps of a create on ext4.
+const cgroupXattr = "user.jinn.cgroup"
 
+// recordCgroup records the cgroup's path before create makes it, so that a
+// delete after a create killed midway (no state yet) finds and removes it.
+// Where the file system has no user xattrs, the record is the state's
+// temporary file holding only cgroup_path (save overwrites it in place).
 func recordCgroup(dir, path string) error {
-	if err := os.WriteFile(filepath.Join(dir, cgroupFile), []byte(path), 0o600); err != nil {
+	if unix.Setxattr(dir, cgroupXattr, []byte(path), 0) == nil {
+		return nil
+	}
+	rec := State{Cgroup: path}
+	if err := os.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
 	}
 	return nil
 }
 
+// recordedCgroup reads what recordCgroup wrote, or "".
+func recordedCgroup(dir string) string {
+	buf := make([]byte, unix.PathMax)
+	if n, err := unix.Getxattr(dir, cgroupXattr, buf); err == nil {
+		return string(buf[:n])
+	}
+	var rec State
+	if b, err := os.ReadFile(filepath.Join(dir, "."+stateFile)); err == nil && json.Unmarshal(b, &rec) == nil {
+		return rec.Cgroup
+	}
+	return ""
+}
+
 // destroyOrphanCgroup removes the cgroup of a create that died before it
 // wrote the state.
 func (r *Runtime) destroyOrphanCgroup(id string) error {
-	b, err := os.ReadFile(filepath.Join(r.Root, id, cgroupFile))
-	if err != nil {
+	cg := recordedCgroup(filepath.Join(r.Root, id))
+	if cg == "" {
 		return nil
 	}
-	mgr, err := cgroups.New(cgroups.Config{Path: "/" + string(b), Name: id, Parent: cgroups.DefaultParent})
+	mgr, err := cgroups.New(cgroups.Config{Path: "/" + cg, Name: id, Parent: cgroups.DefaultParent})
 	if err != nil {
 		return fmt.Errorf("cgroup of %s: %w", id, err)
 	}

@@ -5,7 +5,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,7 +42,7 @@ func loadSpec(bundle string) (*specs.Spec, []byte, error) {
 		return nil, nil, fmt.Errorf("read config.json: %w", err)
 	}
 	var s specs.Spec
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := decodeSpec(b, &s); err != nil {
 		return nil, nil, fmt.Errorf("parse config.json: %w", err)
 	}
 	if err := validate(&s, bundle); err != nil {

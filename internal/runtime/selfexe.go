@@ -20,10 +20,17 @@ import (
 // Cost: two syscalls (open_tree, mount_setattr), where a sealed memfd copy
 // of the binary costs about 1 ms per create or exec. Callers without
 // CAP_SYS_ADMIN (rootless) cannot clone a mount and get the copy.
-func sealedExe() (string, func(), error) {
+//
+// The fd is moved to a number the child's fd shuffle between fork and
+// execve never touches (see exeFdFloor) and that fits the fd table the
+// process starts with: growing the table of a multi-threaded process waits
+// for an RCU grace period, 5-12 ms on this host, more than all the rest of
+// a create.
+func sealedExe(childFds []uintptr) (string, func(), error) {
+	floor := exeFdFloor(childFds)
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err == unix.EPERM {
-		return sealedCopy()
+		return sealedCopy(floor)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("seal own binary: clone mount: %w", err)
@@ -33,9 +40,7 @@ func sealedExe() (string, func(), error) {
 		unix.Close(fd)
 		return "", nil, fmt.Errorf("seal own binary: make read-only: %w", err)
 	}
-	// A high number, so the child's dup2s of its ExtraFiles never land on
-	// it between fork and execve.
-	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 1000)
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, floor)
 	unix.Close(fd)
 	if err != nil {
 		return "", nil, fmt.Errorf("seal own binary: dup: %w", err)
@@ -45,7 +50,7 @@ func sealedExe() (string, func(), error) {
 
 // sealedCopy is a memfd copy of the binary sealed against writes and
 // resizing: nobody can write it.
-func sealedCopy() (string, func(), error) {
+func sealedCopy(floor int) (string, func(), error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return "", nil, fmt.Errorf("open own binary: %w", err)
@@ -84,12 +89,22 @@ func sealedCopy() (string, func(), error) {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
 		return fail("add seals", err)
 	}
-	// A high number, so the child's dup2s of its ExtraFiles never land on
-	// it between fork and execve.
-	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 1000)
+	hi, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, floor)
 	unix.Close(fd)
 	if err != nil {
 		return "", nil, fmt.Errorf("seal own binary: dup: %w", err)
 	}
 	return "/proc/self/fd/" + strconv.Itoa(hi), func() { unix.Close(hi) }, nil
+}
+
+// exeFdFloor is the lowest fd number that syscall.ForkExec's child, given
+// childFds (fd i of the child is childFds[i]), leaves alone before execve:
+// it dup2s onto 0..len-1, and first moves fds out of the way to numbers
+// from max(len, highest fd)+1 on, at most len+1 of them.
+func exeFdFloor(childFds []uintptr) int {
+	next := len(childFds)
+	for _, fd := range childFds {
+		next = max(next, int(fd))
+	}
+	return next + 1 + len(childFds) + 1
 }

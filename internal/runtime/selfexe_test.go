@@ -12,7 +12,7 @@ import (
 // never be reopened for writing (this test binary is busy, so only the
 // mount flag can be checked here; test/ checks the EROFS end to end).
 func TestSealedExeIsReadOnly(t *testing.T) {
-	p, done, err := sealedExe()
+	p, done, err := sealedExe([]uintptr{0, 1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestSealedExeIsReadOnly(t *testing.T) {
 }
 
 func TestSealedCopyCannotBeWritten(t *testing.T) {
-	p, done, err := sealedCopy()
+	p, done, err := sealedCopy(10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,10 +44,21 @@ func TestSealedCopyCannotBeWritten(t *testing.T) {
 
 func BenchmarkSealedExe(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		_, done, err := sealedExe()
+		_, done, err := sealedExe([]uintptr{0, 1, 2})
 		if err != nil {
 			b.Fatal(err)
 		}
 		done()
+	}
+}
+
+// The child's fd shuffle (dup2 onto 0..n-1, and temporaries from above the
+// highest fd) never lands on the floor.
+func TestExeFdFloor(t *testing.T) {
+	if got := exeFdFloor([]uintptr{0, 1, 2, 7, 5}); got != 7+1+5+1 {
+		t.Fatalf("floor %d", got)
+	}
+	if got := exeFdFloor([]uintptr{0, 1, 2}); got != 3+1+3+1 {
+		t.Fatalf("floor %d", got)
 	}
 }

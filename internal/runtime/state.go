@@ -140,19 +140,16 @@ func (c *Container) read() error {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
-	if err := json.Unmarshal(c.State.Config, c.State.Spec); err != nil {
+	if err := decodeSpec(c.State.Config, c.State.Spec); err != nil {
 		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
 	}
 	return nil
 }
 
+// save writes the state by rename from its temporary file.
 func (c *Container) save() error {
-	b, err := json.Marshal(&c.State)
-	if err != nil {
-		return err
-	}
 	tmp := filepath.Join(c.Dir, "."+stateFile)
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
@@ -183,44 +180,69 @@ func (c *Container) Close() {
 
 // Status is created, running or stopped ("creating" is never seen: create
 // holds the lock until the state is written).
+//
+// Created means the init still waits before execve: its exec.fifo exists
+// and it still bears initComm. Both, because a start killed at the wrong
+// moment can leave the fifo behind a program that runs.
 func (c *Container) Status() specs.ContainerState {
-	if !alive(c.State.Pid, c.State.StartTime) {
+	comm, ok := procAlive(c.State.Pid, c.State.StartTime)
+	if !ok {
 		return specs.StateStopped
 	}
 	if c.frozen() {
 		return StatePaused
 	}
-	if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
-		return specs.StateCreated
+	if comm == initComm {
+		if _, err := os.Lstat(filepath.Join(c.Dir, fifoName)); err == nil {
+			return specs.StateCreated
+		}
 	}
 	return specs.StateRunning
 }
 
+// initComm is the name the container's init takes until it execs the user
+// program (execve renames the process).
+const initComm = "jinn:[init]"
+
 // procStat returns a process's state letter and start time.
 func procStat(pid int) (byte, uint64, error) {
+	st, start, _, err := procStatComm(pid)
+	return st, start, err
+}
+
+// procStatComm is procStat with the process's name.
+func procStatComm(pid int) (byte, uint64, string, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	j := strings.IndexByte(s, '(')
+	if i < 0 || j < 0 || j > i || i+2 >= len(s) {
+		return 0, 0, "", fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	f := strings.Fields(s[i+2:])
 	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+		return 0, 0, "", fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	start, err := strconv.ParseUint(f[19], 10, 64)
-	return f[0][0], start, err
+	return f[0][0], start, s[j+1 : i], err
 }
 
 func alive(pid int, start uint64) bool {
+	_, ok := procAlive(pid, start)
+	return ok
+}
+
+// procAlive says whether the process started at start still runs, and
+// returns its name.
+func procAlive(pid int, start uint64) (string, bool) {
 	if pid <= 0 {
-		return false
+		return "", false
 	}
-	st, s, err := procStat(pid)
-	return err == nil && s == start && st != 'Z' && st != 'X'
+	st, s, comm, err := procStatComm(pid)
+	return comm, err == nil && s == start && st != 'Z' && st != 'X'
 }
 
 // OCIState is the state JSON of `state`, with runc's extra fields.

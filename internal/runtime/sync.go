@@ -27,11 +27,19 @@ import (
 //	     |                                     | pivot_root, masks, sysctl, lookup
 //	 5   | writes state.json, pid file         | sends "ready"
 //	 6   | create returns                      | create: blocks opening exec.fifo
-//	     | start: opens exec.fifo, reads       | for writing, writes one byte
-//	 7   | start/run: poststart hooks          | startContainer hooks, user, confine,
-//	     |                                     | execve (the socket is O_CLOEXEC)
+//	     | start: opens exec.fifo, unlinks it, | for writing, writes one byte and
+//	     | reads the byte, then until EOF      | keeps it open (O_CLOEXEC)
+//	 7   |                                     | startContainer hooks, user, confine,
+//	     |                                     | execve (socket and fifo O_CLOEXEC);
+//	     |                                     | a failure is written to the fifo
+//	 8   | start: EOF (execve done) or an      |
+//	     | error text; run: EOF on the socket; |
+//	     | then poststart hooks                |
 //	exec | after "ready", EOF means execve     | an execve failure sends "error"
 //	     | worked                              |
+//
+// Until execve the init is named initComm: Status reads "created" only
+// while it is and exec.fifo exists.
 //
 // Any failure in the child sends {"type":"error","msg":...} and exits 1;
 // the parent kills the child and removes everything it made.
@@ -46,20 +54,23 @@ type initConfig struct {
 	Config json.RawMessage `json:"config"` // config.json as read
 	// Process replaces config's (exec). Raw, like Config: encoding a
 	// specs type costs the parent a reflection walk of all of it.
-	Process     json.RawMessage `json:"process,omitempty"`
-	ExtraEnv    []string        `json:"extra_env,omitempty"`
-	Rootfs      string          `json:"rootfs"`
-	Bundle      string          `json:"bundle"`
-	Exec        bool            `json:"exec,omitempty"` // a process joining a running container
-	NoPivot     bool            `json:"no_pivot,omitempty"`
-	NewKeyring  bool            `json:"new_keyring,omitempty"`
-	FifoFd      int             `json:"fifo_fd"`             // -1: run, start at once
-	ConsoleFd   int             `json:"console_fd"`          // -1: no terminal
-	ExtraFds    int             `json:"extra_fds"`           // preserved fds at 3..3+ExtraFds-1
-	RootfsFd    int             `json:"rootfs_fd,omitempty"` // an idmapped rootfs to move in (idmap.go)
-	MountFds    map[int]int     `json:"mount_fds,omitempty"` // idmapped bind mounts by mount index (idmap.go)
-	State       specs.State     `json:"state"`               // for in-container hooks
-	ExtraGroups []uint32        `json:"-"`
+	Process    json.RawMessage `json:"process,omitempty"`
+	ExtraEnv   []string        `json:"extra_env,omitempty"`
+	Rootfs     string          `json:"rootfs"`
+	Bundle     string          `json:"bundle"`
+	Exec       bool            `json:"exec,omitempty"` // a process joining a running container
+	NoPivot    bool            `json:"no_pivot,omitempty"`
+	NewKeyring bool            `json:"new_keyring,omitempty"`
+	FifoFd     int             `json:"fifo_fd"`             // -1: run, start at once
+	ConsoleFd  int             `json:"console_fd"`          // -1: no terminal
+	ExtraFds   int             `json:"extra_fds"`           // preserved fds at 3..3+ExtraFds-1
+	RootfsFd   int             `json:"rootfs_fd,omitempty"` // an idmapped rootfs to move in (idmap.go)
+	MountFds   map[int]int     `json:"mount_fds,omitempty"` // idmapped bind mounts by mount index (idmap.go)
+	State      specs.State     `json:"state"`               // for in-container hooks
+	// CgroupTasks are the v1 tasks files the init writes "0" to first
+	// thing (joinsCgroupLate).
+	CgroupTasks []string `json:"cgroup_tasks,omitempty"`
+	ExtraGroups []uint32 `json:"-"`
 }
 
 type conn struct {
@@ -69,12 +80,11 @@ type conn struct {
 
 func newConn(f *os.File) *conn { return &conn{f: f, dec: json.NewDecoder(f)} }
 
-func (c *conn) send(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = c.f.Write(append(b, '\n'))
+// send writes one message (see jsonenc.go: no encoding/json on this path).
+func (c *conn) send(m message) error { return c.write(m.marshal()) }
+
+func (c *conn) write(line []byte) error {
+	_, err := c.f.Write(append(line, '\n'))
 	return err
 }
 

@@ -200,7 +200,7 @@ func Compile(cfg *specs.LinuxSeccomp) (*Program, error) {
 				return nil, fmt.Errorf("seccomp: syscalls[%d]: empty syscall name", i)
 			}
 			for _, a := range arches {
-				nr, ok := syscallTables[string(a)][name]
+				nr, ok := syscallTables()[string(a)][name]
 				if !ok {
 					continue
 				}

@@ -71,7 +71,7 @@ func u(v uint) *uint { return &v }
 const x86_64 = unix.AUDIT_ARCH_X86_64
 
 func nr(arch specs.Arch, name string) uint32 {
-	n, ok := syscallTables[string(arch)][name]
+	n, ok := syscallTables()[string(arch)][name]
 	if !ok {
 		panic("no syscall " + name)
 	}
@@ -314,7 +314,7 @@ func TestConditionalThenUnconditional(t *testing.T) {
 // need the wide form; every number still lands right.
 func TestLongProgram(t *testing.T) {
 	var scs []specs.LinuxSyscall
-	tab := syscallTables[string(specs.ArchX86_64)]
+	tab := syscallTables()[string(specs.ArchX86_64)]
 	for name, n := range tab {
 		scs = append(scs, specs.LinuxSyscall{Names: []string{name}, Action: specs.ActErrno, ErrnoRet: u(uint(n%4000) + 1),
 			Args: []specs.LinuxSeccompArg{{Index: 1, Value: uint64(n), Op: specs.OpEqualTo}}})

@@ -121,8 +121,21 @@ func ReadProcs(dir string) ([]int, error) {
 }
 
 // Mkdir makes dir and the missing cgroups above it, returning the ones it
-// made, outermost first, so a failure can remove exactly those.
+// made, outermost first, so a failure can remove exactly those. A delete
+// elsewhere may remove an empty parent between two mkdirs (ENOENT): then
+// it starts again.
 func Mkdir(dir string) ([]string, error) {
+	var made []string
+	for try := 0; ; try++ {
+		mk, err := mkdirOnce(dir)
+		made = append(made, mk...)
+		if err == nil || !errors.Is(err, unix.ENOENT) || try >= 20 {
+			return made, err
+		}
+	}
+}
+
+func mkdirOnce(dir string) ([]string, error) {
 	var made []string
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {

@@ -3,7 +3,9 @@
 package v1
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -92,9 +94,21 @@ func initCpuset(dir string) error {
 		if cur != "" {
 			continue
 		}
-		parent, err := cgfs.Read(filepath.Dir(dir), f)
+		up := filepath.Dir(dir)
+		parent, err := cgfs.Read(up, f)
 		if err != nil {
 			return fmt.Errorf("init cpuset %s: %w", dir, err)
+		}
+		if parent == "" && up != dir && up != "/" {
+			// A parent another create has just made and not yet
+			// filled in: fill it first, or this one stays empty too and
+			// no process can join it (ENOSPC).
+			if err := initCpuset(up); err != nil {
+				return err
+			}
+			if parent, err = cgfs.Read(up, f); err != nil {
+				return fmt.Errorf("init cpuset %s: %w", dir, err)
+			}
 		}
 		if err := cgfs.Write(dir, f, parent); err != nil {
 			return fmt.Errorf("init cpuset: %w", err)
@@ -111,6 +125,46 @@ func (m *Manager) Join(pid int) error {
 		}
 	}
 	return nil
+}
+
+// TaskFiles opens each hierarchy's tasks file for writing, for a process
+// to move itself in (see cgroups.Entry). On failure none stays open.
+func (m *Manager) TaskFiles() ([]*os.File, error) {
+	var out []*os.File
+	for _, d := range m.dirList() {
+		f, err := os.OpenFile(filepath.Join(d, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// AllPids lists the processes in the cgroup on every hierarchy: one
+// moved in only partly (its mover killed midway) is not in all of them.
+func (m *Manager) AllPids() ([]int, error) {
+	var out []int
+	for _, d := range m.dirList() {
+		ps, err := cgfs.ReadProcs(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
+}
+
+// TaskPaths names each hierarchy's tasks file.
+func (m *Manager) TaskPaths() []string {
+	var out []string
+	for _, d := range m.dirList() {
+		out = append(out, filepath.Join(d, "tasks"))
+	}
+	return out
 }
 
 // Pids lists the processes in the cgroup and below it.
@@ -188,6 +242,19 @@ func (m *Manager) Exists() bool {
 		}
 	}
 	return false
+}
+
+// RemoveIdle removes the cgroup from each hierarchy where it has no
+// process and no child (one rmdir each), and says whether it is gone from
+// all of them.
+func (m *Manager) RemoveIdle() bool {
+	gone := true
+	for _, d := range m.dirList() {
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			gone = false
+		}
+	}
+	return gone
 }
 
 // Remove removes the cgroup (and any below it) from every hierarchy. The

@@ -192,5 +192,12 @@ func (m *Manager) waitEvent(key string, want uint64, timeout time.Duration) erro
 // Exists says whether the cgroup exists.
 func (m *Manager) Exists() bool { return cgfs.Exists(m.dir, "") }
 
+// RemoveIdle removes the cgroup if it has no process and no child, and
+// says whether it is gone.
+func (m *Manager) RemoveIdle() bool {
+	err := unix.Rmdir(m.dir)
+	return err == nil || err == unix.ENOENT
+}
+
 // Remove removes the cgroup and any below it; processes must be gone.
 func (m *Manager) Remove() error { return cgfs.RemoveTree(m.dir) }

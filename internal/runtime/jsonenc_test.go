@@ -1,0 +1,77 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The hand-written encoders must decode, with encoding/json, into exactly
+// what they encoded, including strings that need escaping.
+func TestHandEncodersRoundTrip(t *testing.T) {
+	odd := "a\"b\\c\nd\te\x01\x7f<>&\u2028é\xff"
+	st := State{ID: "x" + odd, Pid: 42, StartTime: 123456789, Bundle: "/b/" + odd, Rootfs: "/r",
+		Created: time.Date(2026, 11, 29, 5, 6, 7, 890, time.UTC), Cgroup: "jinn/x",
+		Config: json.RawMessage(`{"ociVersion": "1.2.0",
+ "process": {"args": ["sh"]}}`)}
+	var gotSt State
+	if err := json.Unmarshal(st.marshal(), &gotSt); err != nil {
+		t.Fatalf("state: %v\n%s", err, st.marshal())
+	}
+	want := st
+	want.ID = "x" + "a\"b\\c\nd\te\x01\x7f<>&\u2028é\ufffd"
+	want.Bundle = "/b/" + want.ID[1:]
+	if !reflect.DeepEqual(gotSt, want) {
+		t.Fatalf("state:\n got %+v\nwant %+v", gotSt, want)
+	}
+
+	cfg := initConfig{Config: st.Config, Process: json.RawMessage(`{"args":["x"]}`), ExtraEnv: []string{"A=1", odd},
+		Rootfs: "/r", Bundle: "/b", Exec: true, NoPivot: true, NewKeyring: true, FifoFd: -1, ConsoleFd: 7,
+		ExtraFds: 2, RootfsFd: 9, MountFds: map[int]int{3: 10, 1: 11}, CgroupTasks: []string{"/sys/fs/cgroup/pids/jinn/x/tasks", odd},
+		State: specs.State{Version: specs.Version, ID: "x", Status: specs.StateCreating, Pid: 5, Bundle: "/b",
+			Annotations: map[string]string{"k": odd, "a": ""}}}
+	var gotCfg initConfig
+	if err := json.Unmarshal(cfg.marshal(), &gotCfg); err != nil {
+		t.Fatalf("init config: %v\n%s", err, cfg.marshal())
+	}
+	var wantCfg initConfig
+	b, _ := json.Marshal(&cfg)
+	json.Unmarshal(b, &wantCfg)
+	gotCfg.Config = compact(t, gotCfg.Config) // encoding/json compacts a RawMessage
+	if !reflect.DeepEqual(gotCfg, wantCfg) {
+		t.Fatalf("init config:\n got %+v\nwant %+v", gotCfg, wantCfg)
+	}
+	empty := initConfig{Config: st.Config, FifoFd: 3, ConsoleFd: -1, State: specs.State{ID: "y"}}
+	gotCfg, wantCfg = initConfig{}, initConfig{}
+	json.Unmarshal(empty.marshal(), &gotCfg)
+	b, _ = json.Marshal(&empty)
+	json.Unmarshal(b, &wantCfg)
+	gotCfg.Config = compact(t, gotCfg.Config)
+	if !reflect.DeepEqual(gotCfg, wantCfg) {
+		t.Fatalf("init config:\n got %+v\nwant %+v", gotCfg, wantCfg)
+	}
+
+	for _, m := range []message{{Type: "ready"}, {Type: "pid", Pid: 7}, {Type: "error", Msg: odd}} {
+		var got, want message
+		if err := json.Unmarshal(m.marshal(), &got); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(m)
+		json.Unmarshal(b, &want)
+		if got != want {
+			t.Fatalf("message: got %+v, want %+v", got, want)
+		}
+	}
+}
+
+func compact(t *testing.T, raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
