@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo (`make demo`): make the local busybox image, load it, and run a
 # container that shows its isolation: its own hostname, PID 1, its own
-# mounts, its memory limit and a network with only lo. Then the seed's
+# mounts, its memory limit and its own network devices. Then the seed's
 # story: a memory hog under --memory 64m is OOM-killed alone.
 # JINN_RUNTIME picks the OCI runtime (default: jinn-runtime next to jinn).
 set -euo pipefail
@@ -24,7 +24,7 @@ echo "== jinn run --rm --hostname demo --memory 64m busybox ..."
 	else l=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes); fi
 	case $l in max|9223372036854*) echo "memory limit:  none";;
 	*) echo "memory limit:  $l bytes ($((l / 1048576)) MiB)";; esac
-	echo "network:       $(ls /sys/class/net)"'
+	echo "network:       $(ls /sys/class/net | xargs)"'
 
 echo "== a neighbour, and a memory hog under --memory 64m"
 name=demo-neighbour-$$

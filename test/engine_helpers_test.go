@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,12 +20,19 @@ type jinnEnv struct {
 	runtime string
 	rootfs  string
 	loaded  bool
+	// mntns is the pid of a process holding the private mount namespace
+	// that crun runs in (see crunNamespace); 0 for the host's.
+	mntns int
 }
 
 // engineRuntimes are the OCI runtimes the core engine tests run against:
-// jinn's own (the default) and runc; JINN_ENGINE_RUNTIMES overrides.
+// jinn's own (the default), runc and crun when installed;
+// JINN_ENGINE_RUNTIMES overrides.
 func engineRuntimes() []string {
 	rts := []string{"jinn-runtime", "runc"}
+	if _, err := exec.LookPath("crun"); err == nil {
+		rts = append(rts, "crun")
+	}
 	if v := os.Getenv("JINN_ENGINE_RUNTIMES"); v != "" {
 		rts = strings.Split(v, ",")
 	}
@@ -35,8 +43,35 @@ func newJinn(t *testing.T, runtime string) *jinnEnv {
 	t.Helper()
 	dir := t.TempDir()
 	j := &jinnEnv{t: t, root: filepath.Join(dir, "root"), runroot: filepath.Join(dir, "run"), runtime: runtime}
+	if runtime == "crun" {
+		j.mntns = crunNamespace(t)
+	}
 	t.Cleanup(j.cleanup)
 	return j
+}
+
+// crunNamespace starts a process holding a private mount namespace
+// without /sys/fs/cgroup/unified and returns its pid. crun refuses this
+// hybrid host (a cgroup2 mount with no controllers beside the v1 ones),
+// so the engine and crun run in that namespace, which lives on as long as
+// a monitor or the holder is in it; everything else is the host's.
+func crunNamespace(t *testing.T) int {
+	t.Helper()
+	c := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c",
+		"umount /sys/fs/cgroup/unified 2>/dev/null; echo ready; exec sleep 3600")
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatalf("start crun's mount namespace: %v", err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("crun's mount namespace: %q %v", buf, err)
+	}
+	return c.Process.Pid
 }
 
 // image returns the args that name the busybox image to run: the image
@@ -68,6 +103,10 @@ func (j *jinnEnv) cmd(args ...string) *exec.Cmd {
 	a := []string{"--root", j.root, "--runroot", j.runroot}
 	if j.runtime != "" {
 		a = append(a, "--runtime", j.runtime)
+	}
+	if j.mntns != 0 {
+		a = append([]string{fmt.Sprintf("--mount=/proc/%d/ns/mnt", j.mntns), "--", bin("jinn")}, a...)
+		return exec.Command("nsenter", append(a, args...)...)
 	}
 	return exec.Command(bin("jinn"), append(a, args...)...)
 }
@@ -137,7 +176,11 @@ func (j *jinnEnv) cleanup() {
 
 func (j *jinnEnv) assertClean(ids []string) {
 	t := j.t
-	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	mountinfo := "/proc/self/mountinfo"
+	if j.mntns != 0 {
+		mountinfo = fmt.Sprintf("/proc/%d/mountinfo", j.mntns)
+	}
+	mounts, _ := os.ReadFile(mountinfo)
 	for _, line := range strings.Split(string(mounts), "\n") {
 		if strings.Contains(line, j.runroot) || strings.Contains(line, j.root) {
 			t.Errorf("mount left behind: %s", line)

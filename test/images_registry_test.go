@@ -1,10 +1,6 @@
 package test
 
 import (
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,42 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/jinn-containers/jinn/internal/testutil"
 )
-
-// registryServer serves an in-memory registry on loopback with basic auth
-// (alice/secret); when corrupt is set, blob downloads get a flipped byte.
-func registryServer(t *testing.T, corrupt *atomic.Bool) string {
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="jinn-test"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		if corrupt.Load() && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
-			rec := httptest.NewRecorder()
-			reg.ServeHTTP(rec, r)
-			b := rec.Body.Bytes()
-			if len(b) > 1000 {
-				b[len(b)/2] ^= 0xff
-			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(b)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
 
 func TestImagesLoginPushPull(t *testing.T) {
 	var corrupt atomic.Bool
-	host := registryServer(t, &corrupt)
+	host := testutil.Registry(t, &corrupt)
 	cfgDir := t.TempDir()
 	t.Setenv("DOCKER_CONFIG", cfgDir)
 	root := t.TempDir()

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/image"
 )
@@ -23,30 +19,9 @@ func newSaveCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			if output == "" {
-				if f, ok := w.(*os.File); ok {
-					if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-						return fmt.Errorf("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-					}
-				}
+			return writeArchive(cmd.OutOrStdout(), output, "save", func(w io.Writer) error {
 				return st.Save(cmd.Context(), args, w, image.SaveFormat(format))
-			}
-			// Write beside the target and rename: no half-written archive.
-			tmp, err := os.CreateTemp(filepath.Dir(output), ".jinn-save-")
-			if err != nil {
-				return fmt.Errorf("save: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			if err := st.Save(cmd.Context(), args, tmp, image.SaveFormat(format)); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return err
-			}
-			os.Chmod(tmp.Name(), 0o644)
-			return os.Rename(tmp.Name(), output)
+			})
 		},
 	}
 	c.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")

@@ -4,13 +4,28 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func newStopCmd(o *Options) *cobra.Command {
+	return stopCmd(o, "stop", "Stop one or more running containers", nil)
+}
+
+func newRestartCmd(o *Options) *cobra.Command {
+	return stopCmd(o, "restart", "Restart one or more containers", func(ctx context.Context, e engine.Engine, id string) error {
+		_, err := e.Start(ctx, id, nil)
+		return err
+	})
+}
+
+// stopCmd is docker stop, and docker restart when then starts each
+// container again once it has stopped.
+func stopCmd(o *Options, name, short string, then func(context.Context, engine.Engine, string) error) *cobra.Command {
 	var timeout int
 	c := &cobra.Command{
-		Use:   "stop [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Stop one or more running containers",
+		Use:   name + " [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: short,
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			e, err := o.engine()
@@ -21,7 +36,13 @@ func newStopCmd(o *Options) *cobra.Command {
 			if c.Flags().Changed("time") {
 				t = &timeout
 			}
-			return forEach(c, args, func(id string) error { return e.Stop(context.Background(), id, t) })
+			ctx := context.Background()
+			return forEach(c, args, func(id string) error {
+				if err := e.Stop(ctx, id, t); err != nil || then == nil {
+					return err
+				}
+				return then(ctx, e, id)
+			})
 		},
 	}
 	c.Flags().IntVarP(&timeout, "time", "t", 10, "Seconds to wait before killing the container")

@@ -68,7 +68,8 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 		return nil, err
 	}
 	s := &Stats{Read: time.Now()}
-	if st := e.liveState(c); !running(st) {
+	st := e.liveState(c)
+	if !running(st) {
 		return s, nil
 	}
 	id := c.ID
@@ -94,20 +95,69 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 		s.MemLimit = host
 	}
 	s.Pids = readUint(cgroupFile(id, "pids", "pids.current", "pids.current"))
-	if b, err := os.ReadFile(cgroupFile(id, "blkio", "blkio.throttle.io_service_bytes", "io.stat")); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 3 && f[1] == "Read" {
-				n, _ := strconv.ParseUint(f[2], 10, 64)
-				s.BlkRead += n
+	s.BlkRead, s.BlkWrite = blockIO(cgroupFile(id, "blkio", "blkio.throttle.io_service_bytes", "io.stat"))
+	if st.Pid > 0 {
+		// The init's /proc/PID/net/dev shows its network namespace's devices.
+		s.NetRx, s.NetTx = netIO(filepath.Join("/proc", strconv.Itoa(st.Pid), "net/dev"))
+	}
+	return s, nil
+}
+
+// blockIO sums bytes read and written over devices from v1's
+// blkio.throttle.io_service_bytes ("8:0 Read 4096") or v2's io.stat
+// ("8:0 rbytes=4096 wbytes=0 ...").
+func blockIO(path string) (read, write uint64) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		if len(f) == 3 && (f[1] == "Read" || f[1] == "Write") {
+			n, _ := strconv.ParseUint(f[2], 10, 64)
+			if f[1] == "Read" {
+				read += n
+			} else {
+				write += n
 			}
-			if len(f) == 3 && f[1] == "Write" {
-				n, _ := strconv.ParseUint(f[2], 10, 64)
-				s.BlkWrite += n
+			continue
+		}
+		for _, kv := range f[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseUint(v, 10, 64)
+			switch k {
+			case "rbytes":
+				read += n
+			case "wbytes":
+				write += n
 			}
 		}
 	}
-	return s, nil
+	return read, write
+}
+
+// netIO sums received and sent bytes over a network namespace's devices
+// but lo, as docker stats does.
+func netIO(path string) (rx, tx uint64) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		dev, rest, ok := strings.Cut(line, ":")
+		f := strings.Fields(rest)
+		if !ok || strings.TrimSpace(dev) == "lo" || len(f) < 9 {
+			continue
+		}
+		r, _ := strconv.ParseUint(f[0], 10, 64)
+		t, _ := strconv.ParseUint(f[8], 10, 64)
+		rx += r
+		tx += t
+	}
+	return rx, tx
 }
 
 func hostMemory() uint64 {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jinn-containers/jinn/internal/testutil"
+
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -29,42 +31,10 @@ func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.FromConfig(authn.AuthConfig{Username: k.user, Password: k.pass}), nil
 }
 
-// testRegistry serves go-containerregistry's registry on loopback with
-// basic auth; corrupt, when set, flips a byte of blob downloads.
-func testRegistry(t *testing.T, corrupt *atomic.Bool) string {
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != "alice" || p != "secret" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		if corrupt != nil && corrupt.Load() && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
-			rec := httptest.NewRecorder()
-			reg.ServeHTTP(rec, r)
-			b := rec.Body.Bytes()
-			if len(b) > 100 {
-				b[len(b)/2] ^= 0xff
-			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			w.Write(b)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
 func TestPushPull(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
-	host := testRegistry(t, nil)
+	host := testutil.Registry(t, nil)
 	kc := staticKeychain{"alice", "secret"}
 	s := testStore(t)
 	if _, err := s.Load(ctx, bytes.NewReader(dockerArchive(t, host+"/app:v1",
@@ -104,7 +74,7 @@ func TestPullCorruptStoresNothing(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
 	var corrupt atomic.Bool
-	host := testRegistry(t, &corrupt)
+	host := testutil.Registry(t, &corrupt)
 	kc := staticKeychain{"alice", "secret"}
 	img, _ := random.Image(4096, 2)
 	ref, _ := name.ParseReference(host + "/rand:1")
@@ -128,7 +98,7 @@ func TestPullCorruptStoresNothing(t *testing.T) {
 func TestPullMultiArch(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
-	host := testRegistry(t, nil)
+	host := testutil.Registry(t, nil)
 	kc := staticKeychain{"alice", "secret"}
 	amd, _ := random.Image(1024, 1)
 	arm, _ := random.Image(1024, 1)

@@ -134,6 +134,14 @@ func initMain(c *conn) error {
 		if err := sendConsole(cfg.ConsoleFd, master, s.Process.ConsoleSize); err != nil {
 			return err
 		}
+		// The terminal replaces create's stdio now, as in runc: a caller
+		// that reads create's output to EOF (containerd's shim does)
+		// would otherwise wait for start.
+		for i := 0; i < 3; i++ {
+			if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
+				return fmt.Errorf("terminal as fd %d: %w", i, err)
+			}
+		}
 		tty = slave
 	}
 	root.Close()

@@ -165,27 +165,9 @@ func (m *Manager) NotifyOOM(ctx context.Context) (<-chan struct{}, error) {
 	}
 	unix.Close(ofd) // the kernel holds its own reference
 	f := os.NewFile(uintptr(efd), "oom-eventfd")
-	ch := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		f.Close()
-	}()
-	go func() {
-		defer close(ch)
-		buf := make([]byte, 8)
-		for {
-			if _, err := f.Read(buf); err != nil {
-				return
-			}
-			if _, err := os.Stat(d); err != nil {
-				return // the cgroup was removed
-			}
-			select {
-			case ch <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return ch, nil
+	return cgfs.Notify(ctx, f, 8, func() (int, bool) {
+		// The eventfd also fires when the cgroup is removed.
+		_, err := os.Stat(d)
+		return 1, err == nil
+	}), nil
 }

@@ -128,33 +128,16 @@ func (m *Manager) NotifyOOM(ctx context.Context) (<-chan struct{}, error) {
 		return nil, fmt.Errorf("watch OOM: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "inotify")
-	ch := make(chan struct{})
-	go func() {
-		<-ctx.Done()
-		f.Close()
-	}()
-	go func() {
-		defer close(ch)
-		buf := make([]byte, 4096)
-		for {
-			if _, err := f.Read(buf); err != nil {
-				return
-			}
-			n, err := m.OOMKills()
-			if err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					return
-				}
-				continue
-			}
-			for ; last < n; last++ {
-				select {
-				case ch <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-			}
+	return cgfs.Notify(ctx, f, 4096, func() (int, bool) {
+		n, err := m.OOMKills()
+		if err != nil {
+			return 0, !errors.Is(err, os.ErrNotExist)
 		}
-	}()
-	return ch, nil
+		if n <= last {
+			return 0, true
+		}
+		d := n - last
+		last = n
+		return int(d), true
+	}), nil
 }
