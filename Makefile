@@ -7,7 +7,8 @@ BIN := bin
 FIXTURES ?= /var/lib/jinn-fixtures
 # Packages the tests and benchmarks use, all from Debian.
 DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
-	redis-server nginx-light hyperfine uidmap e2fsprogs xfsprogs curl procps
+	redis-server nginx-light hyperfine uidmap e2fsprogs xfsprogs curl procps \
+	containerd docker.io
 
 CMDS := $(notdir $(wildcard cmd/*))
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -30,6 +31,7 @@ func Init() {
 		os.Exit(1)
 	}
 	os.Unsetenv(InitEnv)
+	os.Unsetenv(nsexec.CgroupEnv) // the C stage's, done with (Go keeps its own copy of the environment)
 	if err := restoreOOMScore(os.Getenv(oomScoreEnv)); err != nil {
 		fmt.Fprintln(os.Stderr, "jinn-runtime init: restore oom_score_adj:", err)
 		os.Exit(1)
@@ -133,6 +135,14 @@ func initMain(c *conn) error {
 		}
 		if err := sendConsole(cfg.ConsoleFd, master, s.Process.ConsoleSize); err != nil {
 			return err
+		}
+		// The terminal replaces create's stdio now, as in runc: a caller
+		// that reads create's output to EOF (containerd's shim does)
+		// would otherwise wait for start.
+		for i := 0; i < 3; i++ {
+			if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
+				return fmt.Errorf("terminal as fd %d: %w", i, err)
+			}
 		}
 		tty = slave
 	}
