@@ -9,12 +9,16 @@
 //
 // Start-up protocol (engine ↔ monitor):
 //
-//	engine: writes monitor.json and the OCI bundle, spawns jinn-monitor with
+//	engine: writes monitor.conf and the OCI bundle, spawns jinn-monitor with
 //	        setsid and a sync pipe on fd 3
-//	monitor: becomes child subreaper, listens on attach.sock, runs
-//	        `runtime create` (and `runtime start` when Config.Start),
-//	        writes state.json, writes "ok <pid>\n" or "error <msg>\n" to fd 3
-//	engine: reads fd 3 to EOF; anything but "ok" is a failed create
+//	monitor: becomes child subreaper, listens on attach.sock; with
+//	        Config.Start runs `runtime run --detach`, writes the state and
+//	        "ok <pid>\n" or "error <msg>\n" to fd 3; without (an attached
+//	        start) writes "ok 0\n" at once and waits for FrameStart
+//	engine: reads fd 3 to EOF; anything but "ok" is a failed start;
+//	        attached: connects to attach.sock, sends FrameStart, and the
+//	        monitor's `runtime run --detach` answers with FrameStarted
+//	        (empty, or the error)
 //	monitor: waits for the container's init (reparented to it), drains its
 //	        output, records exit code/OOM/finish time, restarts it or calls
 //	        `runtime delete`, runs Config.Cleanup for --rm, tells attached

@@ -26,7 +26,7 @@ type monitor struct {
 
 // Run is the monitor's main: sync is the pipe to the engine (may be nil).
 func Run(cfg *Config, sync *os.File) int {
-	// The container's init is reparented to us when the runtime's create exits.
+	// The container's init is reparented to us when the runtime's run exits.
 	syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0)
 	// Best effort: lowering needs CAP_SYS_RESOURCE. The container's own
 	// value is set in its spec (process.oomScoreAdj), not inherited from us.
