@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bufio"
 	"os"
 	"syscall"
 )
@@ -29,27 +30,27 @@ func trim() {
 	if err != nil {
 		return
 	}
-	b, err := os.ReadFile("/proc/self/smaps")
+	// Streamed through one small buffer: with the GC off, a ReadFile of
+	// smaps (~30 KiB) would stay resident.
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return
 	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 4096)
 	// A mapping is a header line "start-end perms offset dev inode   path"
 	// followed by "Key:   value kB" lines, Anonymous among them.
 	var start, end uintptr
 	candidate := false
-	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != '\n' {
-			i++
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			return
 		}
-		line := b[:i]
-		if i < len(b) {
-			i++
-		}
-		b = b[i:]
 		if s, rest := hexPrefix(line); len(rest) > 0 && rest[0] == '-' {
 			e, rest := hexPrefix(rest[1:])
 			start, end = s, e
+			rest = trimNewline(rest)
 			candidate = len(rest) >= 5 && rest[2] != 'w' && end > start && hasSuffix(rest, " "+exe)
 			continue
 		}
@@ -60,6 +61,13 @@ func trim() {
 			candidate = false
 		}
 	}
+}
+
+func trimNewline(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		return b[:n-1]
+	}
+	return b
 }
 
 // anonZero reports whether a smaps value ("   0 kB") is zero.
