@@ -17,6 +17,7 @@ type monitor struct {
 	// -t), made before the attached client's start request so that input
 	// it sends right after that request waits in the pipe.
 	firstStdin *os.File
+	trimReq    chan struct{} // see trimSoon
 	cfg        *Config
 	r          *reaper
 	hub        *hub
@@ -32,7 +33,8 @@ func Run(cfg *Config, sync *os.File) int {
 	// value is set in its spec (process.oomScoreAdj), not inherited from us.
 	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
 
-	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub()}
+	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub(), trimReq: make(chan struct{}, 1)}
+	go m.trimmer()
 	fail := func(err error) int {
 		if sync != nil {
 			sync.WriteString("error " + oneLine(err.Error()) + "\n")
@@ -127,9 +129,7 @@ func Run(cfg *Config, sync *os.File) int {
 			sync.Close()
 			sync = nil
 		}
-		if restarts == 0 {
-			trim()
-		}
+		m.trimSoon()
 		stopHealth := m.startHealth(pid)
 		ws := <-exitCh
 		stopHealth()
@@ -377,11 +377,17 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		defer f.Close()
 		ls := &lineSplitter{stream: stream, log: m.log}
 		buf := make([]byte, 8*1024)
+		first := true
 		for {
 			n, err := f.Read(buf)
 			if n > 0 {
 				ls.write(buf[:n])
 				m.hub.broadcast(frame, buf[:n])
+				if first {
+					// This goroutine's stack has grown to its working size.
+					first = false
+					m.trimSoon()
+				}
 			}
 			if err != nil {
 				break
@@ -410,3 +416,31 @@ func (m *monitor) oomCount() int64 {
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
+
+// trimSoon asks for a trim (see trim) a second from now. It is called when
+// the container runs and when each output stream first carries data: a
+// goroutine whose stack grows after a trim walks the stack maps in the
+// pclntab and faults them back in.
+func (m *monitor) trimSoon() {
+	select {
+	case m.trimReq <- struct{}{}:
+	default:
+	}
+}
+
+// trimmer runs the trims on one goroutine that never ends: a goroutine's
+// exit looks its function up in the pclntab, and one fault there maps a
+// whole large folio of it back (hundreds of KiB with this kernel's page
+// cache).
+func (m *monitor) trimmer() {
+	for range m.trimReq {
+		time.Sleep(time.Second)
+		select {
+		case <-m.trimReq: // asked again meanwhile: wait once more
+			m.trimSoon()
+			continue
+		default:
+		}
+		trim()
+	}
+}

@@ -36,12 +36,21 @@ func trim() {
 	if err != nil {
 		return
 	}
-	defer f.Close()
 	r := bufio.NewReaderSize(f, 4096)
 	// A mapping is a header line "start-end perms offset dev inode   path"
 	// followed by "Key:   value kB" lines, Anonymous among them.
 	var start, end uintptr
 	candidate := false
+	// The ranges are dropped together at the end, so that as little code
+	// as possible runs (and faults pages back) after the first.
+	var ranges [8][2]uintptr
+	nr := 0
+	defer func() {
+		f.Close()
+		for _, rg := range ranges[:nr] {
+			syscall.Syscall(syscall.SYS_MADVISE, rg[0], rg[1]-rg[0], syscall.MADV_DONTNEED)
+		}
+	}()
 	for {
 		line, err := r.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
@@ -55,8 +64,9 @@ func trim() {
 			continue
 		}
 		if candidate && hasPrefix(line, "Anonymous:") {
-			if anonZero(line[len("Anonymous:"):]) {
-				syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
+			if anonZero(line[len("Anonymous:"):]) && nr < len(ranges) {
+				ranges[nr] = [2]uintptr{start, end}
+				nr++
 			}
 			candidate = false
 		}
