@@ -68,15 +68,16 @@ for f in jinn-runtime-bridge jinn-runtime-none runc-none; do
 done
 echo
 
-# The monitors side by side: Rss and Pss from smaps_rollup, idle (1 s
-# after start) and after both containers logged a line every 20 ms for
-# LOGSECS seconds (steady state must stay flat).
+# The monitors side by side: Rss and Pss from smaps_rollup, 3 s after
+# start (jinn-monitor gives back its start-up mappings a second after the
+# container's first output) and after both containers logged a line every
+# 20 ms for LOGSECS more seconds (steady state must stay flat).
 LOGSECS=${LOGSECS:-20}
 smaps() { awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r, p}' "/proc/$1/smaps_rollup"; }
 logger='while :; do echo "a log line of about fifty bytes, written every 20 ms"; sleep 0.02; done'
 id=$("${J[@]}" --runtime runc run -d --network none busybox sh -c "$logger")
 pid=$("${P[@]}" run -d "${PRUN[@]}" "$pimg" sh -c "$logger")
-sleep 1
+sleep 3
 mpid=$(pgrep -f "jinn-monitor .*$id" | head -1)
 cpid=$(pgrep -f "conmon .*$pid" | head -1)
 read -r jr0 jp0 < <(smaps "$mpid")
@@ -84,14 +85,14 @@ read -r cr0 cp0 < <(smaps "$cpid")
 sleep "$LOGSECS"
 read -r jr1 jp1 < <(smaps "$mpid")
 read -r cr1 cp1 < <(smaps "$cpid")
-echo "Per-container monitor, side by side (KiB, from /proc/PID/smaps_rollup; logging: after $LOGSECS s of a line every 20 ms):"
+echo "Per-container monitor, side by side (KiB, from /proc/PID/smaps_rollup; a container logging a line every 20 ms, 3 s after start and $LOGSECS s later):"
 echo
-echo "| monitor | Rss idle | Pss idle | Rss logging | Pss logging |"
+echo "| monitor | Rss at 3 s | Pss at 3 s | Rss $LOGSECS s later | Pss $LOGSECS s later |"
 echo "| --- | --- | --- | --- | --- |"
 echo "| jinn-monitor | $jr0 | $jp0 | $jr1 | $jp1 |"
 echo "| conmon | $cr0 | $cp0 | $cr1 | $cp1 |"
 echo
-echo "- jinn-monitor / conmon Rss: **$(ratio "$jr0" "$cr0")** idle, **$(ratio "$jr1" "$cr1")** logging"
+echo "- jinn-monitor / conmon Rss: **$(ratio "$jr0" "$cr0")** at 3 s, **$(ratio "$jr1" "$cr1")** $LOGSECS s later"
 echo
 "${J[@]}" rm -f "$id" >/dev/null
 "${P[@]}" rm -f -t 0 "$pid" >/dev/null
