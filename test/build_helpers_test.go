@@ -98,6 +98,8 @@ func (e *buildEnv) runIn(ref string, argv ...string) string {
 
 // checkClean asserts a test left no mounts, containers or step snapshots.
 func (e *buildEnv) checkClean() {
+	// A `jinn run` on the default bridge leaves it up until a prune.
+	exec.Command(bin("jinn"), "--root", e.root, "--runroot", e.runroot, "network", "prune", "-f").Run()
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(mounts), e.root) {
 		e.t.Errorf("mounts left under %s", e.root)

@@ -31,6 +31,7 @@ func BenchmarkPublishedPort(b *testing.B) {
 		for _, id := range ids {
 			m.Teardown(b.Context(), id)
 		}
+		m.PruneNetworks(b.Context()) // the default bridge stays up until pruned
 	}()
 	var l net.Listener
 	InNetns(ns, func() (err error) { l, err = net.Listen("tcp4", ":7000"); return })
