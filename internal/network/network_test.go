@@ -586,9 +586,9 @@ func TestInternalNetwork(t *testing.T) {
 	}
 }
 
-// TestDefaultBridgeStaysUntilPrune: the default bridge and its rules
-// outlive its last container (a run --rm would otherwise pay for taking
-// them down and up again) and go with a prune.
+// TestDefaultBridgeStaysUntilPrune: the default bridge outlives its last
+// container (a run --rm would otherwise pay for taking it down and up
+// again) and goes with a prune; its firewall rules go with the container.
 func TestDefaultBridgeStaysUntilPrune(t *testing.T) {
 	m := newManager(t)
 	ctx := context.Background()
@@ -601,6 +601,14 @@ func TestDefaultBridgeStaysUntilPrune(t *testing.T) {
 	}
 	if _, err := netlink.LinkByName(m.cfg.DefaultBridge); err != nil {
 		t.Fatalf("default bridge gone with its last container: %v", err)
+	}
+	if c, err := nftables.New(); err == nil {
+		tables, _ := c.ListTables()
+		for _, tb := range tables {
+			if tb.Name == m.cfg.Table {
+				t.Errorf("nftables table %s kept without containers", tb.Name)
+			}
+		}
 	}
 	removed, err := m.PruneNetworks(ctx)
 	if err != nil || len(removed) != 0 {

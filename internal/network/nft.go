@@ -62,9 +62,14 @@ func (m *Manager) syncRules() error {
 			}
 		}
 	}
-	// Every network with a record has its rules, the default one too
-	// while no container uses it (it stays up until pruned).
-	rs.nets = append(rs.nets, nets...)
+	// The default bridge stays up without containers (see gcNetworks),
+	// but its firewall rules go with its last container: jinn keeps no
+	// rule that nothing uses, and the table goes when it is empty.
+	for _, n := range nets {
+		if n.Name != DefaultNetwork || inUse[n.Name] {
+			rs.nets = append(rs.nets, n)
+		}
+	}
 	return applyRules(m.cfg.Table, rs)
 }
 
