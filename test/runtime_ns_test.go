@@ -63,6 +63,18 @@ func TestRuntimeUserNamespace(t *testing.T) {
 	if !strings.Contains(out, "0     200000      65536") || !strings.HasPrefix(strings.Fields(out)[6], "0") || !strings.Contains(out, "devok") {
 		t.Fatalf("user namespace:\n%s", out)
 	}
+	// create + start: the mapped root reopens the exec fifo to wait for start.
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := newID("userns")
+	e.must("create", "--bundle", e.bundle, id)
+	if st := e.state(id); st.Status != specs.StateCreated {
+		t.Fatalf("after create: %s", st.Status)
+	}
+	e.must("start", id)
+	if st := e.state(id); st.Status != specs.StateRunning {
+		t.Fatalf("after start: %s", st.Status)
+	}
+	e.must("delete", "--force", id)
 }
 
 func TestRuntimeJoinNamespaces(t *testing.T) {

@@ -134,6 +134,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := unix.Mkfifo(fifo, 0o622); err != nil {
 			return nil, fmt.Errorf("make exec fifo: %w", err)
 		}
+		// The init reopens it for writing as the container's root, which
+		// in a user namespace is not the host's: it must own the fifo.
+		if err := chownToContainerRoot(fifo, spec.Linux); err != nil {
+			return nil, err
+		}
 		f, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open exec fifo: %w", err)

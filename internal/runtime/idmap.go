@@ -85,6 +85,26 @@ func shiftOwners(rootfs string, uids, gids []specs.LinuxIDMapping) error {
 	})
 }
 
+// chownToContainerRoot gives path to the host ids of the container's
+// root when it has a user namespace with mappings.
+func chownToContainerRoot(path string, l *specs.Linux) error {
+	if l == nil || len(l.UIDMappings) == 0 {
+		return nil
+	}
+	uid, ok := toHost(l.UIDMappings, 0)
+	if !ok {
+		return nil
+	}
+	gid, ok := toHost(l.GIDMappings, 0)
+	if !ok {
+		gid = 0
+	}
+	if err := os.Lchown(path, int(uid), int(gid)); err != nil {
+		return fmt.Errorf("chown %s to the container's root: %w", path, err)
+	}
+	return nil
+}
+
 // toHost maps a container id to its host id.
 func toHost(ms []specs.LinuxIDMapping, id uint32) (uint32, bool) {
 	for _, m := range ms {
