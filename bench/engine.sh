@@ -21,6 +21,11 @@ cleanup() {
 	"${J[@]}" rm -f $("${J[@]}" ps -aq) >/dev/null 2>&1 || true
 	"${J[@]}" system prune -f >/dev/null 2>&1 || true # the default bridge stays up until pruned
 	"${P[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
+	if [ -n "${dockerd_pid:-}" ]; then
+		"${D[@]}" rm -f $("${D[@]}" ps -aq) >/dev/null 2>&1
+		kill "$dockerd_pid"; wait "$dockerd_pid"
+		for h in /sys/fs/cgroup/*/jinn/bench-docker; do [ -d "$h" ] && rmdir "$h"; done
+	fi
 	# Podman leaves its overlay and netns mounts: unmount all under $tmp.
 	# Twice: podman's overlay mount can come back while its rm finishes.
 	for _ in 1 2; do
@@ -61,11 +66,39 @@ for rt in runc jinn-runtime; do
 done
 hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/p.json" "${P[*]} run --rm ${PRUN[*]} $pimg true" >"$tmp/p.out" 2>&1 || { cat "$tmp/p.out" >&2; exit 1; }
 echo "| podman 4.3 | runc | none | $(mean_ms "$tmp/p.json") |"
+# Docker (Debian's docker.io) when installed: a dockerd of the bench's own,
+# on its own sockets and directories, with no bridge and no iptables (it
+# touches no network device or firewall rule of the host).
+if command -v dockerd >/dev/null && command -v docker >/dev/null; then
+	mkdir -p "$tmp/docker"
+	cat >"$tmp/docker/daemon.json" <<EOF
+{"iptables": false, "ip6tables": false, "bridge": "none", "ip-forward": false, "ip-masq": false,
+ "data-root": "$tmp/docker/root", "exec-root": "$tmp/docker/exec", "pidfile": "$tmp/docker/pid",
+ "hosts": ["unix://$tmp/docker/sock"], "storage-driver": "overlay2", "cgroup-parent": "/jinn/bench-docker",
+ "runtimes": {"jinn": {"path": "$(realpath "${JINN_BIN:-bin}")/jinn-runtime"}}}
+EOF
+	dockerd --config-file "$tmp/docker/daemon.json" >"$tmp/docker/log" 2>&1 &
+	dockerd_pid=$!
+	D=(docker -H "unix://$tmp/docker/sock")
+	for _ in $(seq 100); do "${D[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+	"${D[@]}" load -q -i "$fx/images/busybox.tar" >/dev/null
+	for rt in runc jinn; do
+		hyperfine -N -w 3 -r "$RUNS" --export-json "$tmp/d-$rt.json" "${D[*]} run --rm --runtime $rt --network none busybox true" >/dev/null 2>&1
+		echo "| docker 20.10 | ${rt/jinn/jinn-runtime} | none | $(mean_ms "$tmp/d-$rt.json") |"
+	done
+fi
 echo
 pm=$(median "$tmp/p.json")
 for f in jinn-runtime-bridge jinn-runtime-none runc-none; do
 	[ -f "$tmp/j-$f.json" ] && echo "- jinn ($f) / podman median: **$(ratio "$(median "$tmp/j-$f.json")" "$pm")**"
 done
+if [ -f "$tmp/d-runc.json" ]; then
+	dm=$(median "$tmp/d-runc.json")
+	for f in jinn-runtime-bridge jinn-runtime-none; do
+		echo "- jinn ($f) / docker (runc) median: **$(ratio "$(median "$tmp/j-$f.json")" "$dm")**"
+	done
+	echo "- docker with jinn-runtime / docker with runc median: **$(ratio "$(median "$tmp/d-jinn.json")" "$dm")**"
+fi
 echo
 
 # The monitors side by side: Rss and Pss from smaps_rollup, 3 s after
