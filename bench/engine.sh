@@ -24,7 +24,9 @@ cleanup() {
 	if [ -n "${dockerd_pid:-}" ]; then
 		"${D[@]}" rm -f $("${D[@]}" ps -aq) >/dev/null 2>&1
 		kill "$dockerd_pid"; wait "$dockerd_pid"
-		for h in /sys/fs/cgroup/*/jinn/bench-docker; do [ -d "$h" ] && rmdir "$h"; done
+		# runc under dockerd made these: jinn-runtime's empty-parent removal
+		# does not see them. rmdir fails harmlessly on a parent still in use.
+		for h in /sys/fs/cgroup/*/jinn/bench-docker; do [ -d "$h" ] && rmdir "$h" "${h%/bench-docker}" 2>/dev/null; done
 	fi
 	# Podman leaves its overlay and netns mounts: unmount all under $tmp.
 	# Twice: podman's overlay mount can come back while its rm finishes.
