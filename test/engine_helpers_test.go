@@ -195,6 +195,12 @@ func (j *jinnEnv) assertClean(ids []string) {
 	for _, e := range ents {
 		t.Errorf("state left behind: %s", e.Name())
 	}
+	// With its last container gone, jinn's parent cgroup goes too, on
+	// every hierarchy, whichever runtime made it (tests run one at a time).
+	parents, _ := filepath.Glob("/sys/fs/cgroup/*/jinn")
+	for _, p := range parents {
+		t.Errorf("parent cgroup left behind: %s", p)
+	}
 }
 
 // monitorPid finds the monitor of a container by its command line.

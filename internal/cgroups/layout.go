@@ -21,6 +21,9 @@ type Layout struct {
 	Unified string
 	// UnifiedControllers are those in the cgroup2 root's cgroup.controllers.
 	UnifiedControllers map[string]bool
+	// Mounts are all cgroup and cgroup2 mount points, named hierarchies
+	// included: other runtimes (runc) make cgroups there too.
+	Mounts []string
 }
 
 // DetectLayout reads /proc/self/mountinfo and the cgroup2 root's
@@ -66,6 +69,9 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 			continue
 		}
 		mnt := unescape(pf[4])
+		if qf[0] == "cgroup" || qf[0] == "cgroup2" {
+			l.Mounts = append(l.Mounts, mnt)
+		}
 		switch qf[0] {
 		case "cgroup2":
 			if l.Unified == "" {

@@ -306,6 +306,21 @@ func (m *manager) removeEmptyParents() {
 	}
 }
 
+// RemoveEmptyParent removes parent (relative to each hierarchy's root) on
+// every cgroup mount where nothing is left in it. An engine calls it when
+// its last container is gone, whichever runtime made the cgroups: runc
+// leaves its parents behind, named hierarchies included. A parent still
+// in use refuses rmdir, which is fine.
+func RemoveEmptyParent(parent string) {
+	l, err := DetectLayout()
+	if err != nil || parent == "" || path.Clean("/"+parent) == "/" {
+		return
+	}
+	for _, mnt := range l.Mounts {
+		unix.Rmdir(filepath.Join(mnt, parent))
+	}
+}
+
 // rmdirIfEmpty removes a cgroup without child cgroups. A child removed a
 // moment ago may still hold it (EBUSY) briefly: retry then, but not when
 // another container's cgroup is there.

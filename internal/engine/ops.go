@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
@@ -302,6 +303,11 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	os.RemoveAll(e.containerDir(c.ID))
 	if c.Name != "" {
 		e.releaseName(c.Name, c.ID)
+	}
+	// The last container takes jinn's empty parent cgroups with it (a
+	// container being made has its directory already, so it is not last).
+	if ids, err := e.ids(); err == nil && len(ids) == 0 {
+		cgroups.RemoveEmptyParent(cgroups.DefaultParent)
 	}
 }
 
