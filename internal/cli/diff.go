@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/image/archive"
 )
 
@@ -18,11 +19,7 @@ func newDiffCmd(o *Options) *cobra.Command {
 		Short: "Inspect changes to files or directories on a container's filesystem",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			snap, err := containerSnapshot(cmd, o, args[0])
-			if err != nil {
-				return err
-			}
-			st, err := openImageStore(o)
+			st, snap, err := containerSnapshot(cmd, o, args[0])
 			if err != nil {
 				return err
 			}
@@ -44,18 +41,22 @@ func newDiffCmd(o *Options) *cobra.Command {
 }
 
 // containerSnapshot finds the snapshot holding a container's writable
-// layer (none for a --rootfs container).
-func containerSnapshot(cmd *cobra.Command, o *Options, ref string) (string, error) {
+// layer (none for a --rootfs container) and opens the store that has it.
+func containerSnapshot(cmd *cobra.Command, o *Options, ref string) (*image.Store, string, error) {
 	e, err := o.engine()
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	v, err := e.Inspect(cmd.Context(), ref)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if v.Snapshot == "" {
-		return "", fmt.Errorf("container %s runs on a plain --rootfs directory, not an image", ref)
+		return nil, "", fmt.Errorf("container %s runs on a plain --rootfs directory, not an image", ref)
 	}
-	return v.Snapshot, nil
+	st, err := openImageStore(o)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, v.Snapshot, nil
 }

@@ -14,11 +14,7 @@ func newExportCmd(o *Options) *cobra.Command {
 		Short: "Export a container's filesystem as a tar archive",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			snap, err := containerSnapshot(cmd, o, args[0])
-			if err != nil {
-				return err
-			}
-			st, err := openImageStore(o)
+			st, snap, err := containerSnapshot(cmd, o, args[0])
 			if err != nil {
 				return err
 			}
