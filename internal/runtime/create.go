@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
@@ -469,11 +470,10 @@ func writePidFile(path string, pid int) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path))
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("write pid file: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {

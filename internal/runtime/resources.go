@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -233,7 +234,7 @@ func recordCgroup(dir, path string) error {
 		return nil
 	}
 	rec := State{Cgroup: path}
-	if err := os.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
 	}
 	return nil

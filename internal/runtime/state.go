@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -148,11 +149,13 @@ func (c *Container) read() error {
 
 // save writes the state by rename from its temporary file.
 func (c *Container) save() error {
-	tmp := filepath.Join(c.Dir, "."+stateFile)
-	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.Dir, stateFile), c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
+	// The cgroup record of a create without xattrs (recordCgroup) is
+	// superseded by the state.
+	os.Remove(filepath.Join(c.Dir, "."+stateFile))
+	return nil
 }
 
 // relock takes the lock again after Close; a container deleted meanwhile
