@@ -144,7 +144,7 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	}
 	j.State = stateJSON{
 		Status: st.Status, Running: st.Status == "running" || st.Status == "paused", Paused: st.Status == "paused",
-		Restarting: st.Status == "restarting", OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode,
+		Restarting: st.Status == "restarting", Dead: st.Status == engine.StatusDead, OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode,
 		Error: st.Error, StartedAt: dockerTime(st.StartedAt), FinishedAt: dockerTime(st.FinishedAt),
 	}
 	if st.Health != nil {

@@ -86,6 +86,8 @@ func statusString(v *engine.View) string {
 			return fmt.Sprintf("Exited (%d)", st.ExitCode)
 		}
 		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
+	case engine.StatusDead:
+		return "Dead"
 	}
 	return "Created"
 }

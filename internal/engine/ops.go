@@ -72,6 +72,9 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		return err
 	}
 	st := e.liveState(c)
+	if st.Status == StatusDead {
+		return deadErr(c, st, "stop")
+	}
 	e.markStopped(c)
 	if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
 		return nil
@@ -118,6 +121,9 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 		return err
 	}
 	st := e.liveState(c)
+	if st.Status == StatusDead {
+		return deadErr(c, st, "kill")
+	}
 	if !running(st) {
 		return exitErr(ExitEngine, "Cannot kill container: %s: Container %s is not running", ref, c.ID)
 	}
@@ -248,6 +254,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		return err
 	}
 	st := e.liveState(c)
+	if st.Status == StatusDead {
+		return e.removeDamaged(c, st, force, volumes)
+	}
 	live := running(st) || (st.Status == "created" && st.MonitorPid != 0)
 	if live && !force {
 		if st.Status == "paused" {
@@ -300,9 +309,21 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 		}
 	}
 	os.RemoveAll(e.stateDir(c.ID))
-	os.RemoveAll(e.containerDir(c.ID))
+	// Out of ps's sight at once: a directory without its config would be
+	// listed as a damaged container while RemoveAll runs.
+	gone := filepath.Join(e.cfg.Root, "containers", ".removing-"+c.ID)
+	if err := os.Rename(e.containerDir(c.ID), gone); err == nil {
+		os.RemoveAll(gone)
+	} else {
+		os.RemoveAll(e.containerDir(c.ID))
+	}
 	if c.Name != "" {
 		e.releaseName(c.Name, c.ID)
+	}
+	if c.Damage != "" {
+		for _, n := range e.namesOf(c.ID) {
+			e.releaseName(n, c.ID)
+		}
 	}
 	// The last container takes jinn's empty parent cgroups with it (a
 	// container being made has its directory already, so it is not last).
@@ -338,6 +359,9 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 		if running(v.State) || (v.State.Status == "created" && v.State.MonitorPid != 0) {
 			continue
 		}
+		if v.State.Status == StatusDead && (v.State.Pid != 0 || len(e.monitorPids(v.ID)) > 0) {
+			continue // damaged but running: only rm -f ends it
+		}
 		if err := e.Remove(ctx, v.ID, true, false); err == nil {
 			removed = append(removed, v.ID)
 		}
@@ -349,7 +373,15 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 			if _, err := os.Stat(filepath.Join(e.containerDir(d.Name()), "config.json")); err == nil {
 				continue
 			}
+			if _, err := os.Stat(e.containerDir(d.Name())); err == nil && len(d.Name()) == 64 {
+				continue // a container whose config is damaged: listed, and removed above
+			}
 			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
+				if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
+					os.RemoveAll(filepath.Join(base, d.Name()))
+					e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id}, false)
+					continue
+				}
 				if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok {
 					os.RemoveAll(filepath.Join(base, d.Name()))
 					e.cleanup(&Container{ID: id}, false)

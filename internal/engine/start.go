@@ -28,6 +28,8 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	}
 	st := e.liveState(c)
 	switch st.Status {
+	case StatusDead:
+		return 0, deadErr(c, st, "start")
 	case "running", "restarting":
 		if a != nil {
 			return e.attach(c, a, false)
@@ -277,7 +279,9 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	syncW.Close()
 	monPid := cmd.Process.Pid
 	// Record the monitor at once: a CLI killed from here on leaves a state
-	// that names the monitor.
+	// that names the monitor, and a pid file that names it even when the
+	// state is damaged.
+	e.writeMonitorPid(c.ID, monPid)
 	monitor.UpdateState(sd, func(s *monitor.State) {
 		if s.MonitorPid == 0 {
 			s.MonitorPid, s.MonitorStart = monPid, monitor.ProcStart(monPid)

@@ -8,7 +8,10 @@ import (
 // the runtime is asked, so ps never reports a dead container as running.
 func (e *Local) liveState(c *Container) *monitor.State {
 	st, err := monitor.ReadState(e.stateDir(c.ID))
-	if err != nil || st.Status == "" {
+	if why := e.stateDamage(c, st, err); why != "" {
+		return e.deadState(c, st, why)
+	}
+	if st.Status == "" {
 		return &monitor.State{Status: "created"}
 	}
 	switch st.Status {

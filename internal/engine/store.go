@@ -131,12 +131,12 @@ func (e *Local) Lookup(ref string) (*Container, error) {
 		return nil, exitErr(ExitEngine, "No such container: %s", ref)
 	}
 	if t, err := os.Readlink(filepath.Join(e.namesDir(), ref)); err == nil {
-		if c, err := e.readContainer(t); err == nil {
+		if c, err := e.loadContainer(t); err == nil {
 			return c, nil
 		}
 	}
 	if len(ref) == 64 {
-		if c, err := e.readContainer(ref); err == nil {
+		if c, err := e.loadContainer(ref); err == nil {
 			return c, nil
 		}
 	}
@@ -151,7 +151,7 @@ func (e *Local) Lookup(ref string) (*Container, error) {
 		}
 	}
 	if len(match) == 1 {
-		if c, err := e.readContainer(match[0]); err == nil {
+		if c, err := e.loadContainer(match[0]); err == nil {
 			return c, nil
 		}
 	}
@@ -169,9 +169,9 @@ func (e *Local) list() ([]*View, error) {
 	}
 	var out []*View
 	for _, id := range ids {
-		c, err := e.readContainer(id)
+		c, err := e.loadContainer(id)
 		if err != nil {
-			continue // being created or removed right now
+			continue // removed right now
 		}
 		out = append(out, &View{Container: c, State: e.liveState(c)})
 	}

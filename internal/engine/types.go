@@ -23,6 +23,9 @@ type Container struct {
 	Runtime  string          `json:"runtime"` // runtime binary, resolved at create
 	Mounts   []MountPoint    `json:"mounts,omitempty"`
 	LogPath  string          `json:"log_path"`
+	// Damage says why the config could not be read; the rest is what
+	// could be recovered (damaged.go). Never stored.
+	Damage string `json:"-"`
 }
 
 // ContainerConfig is docker's Config: what the container runs.

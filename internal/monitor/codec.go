@@ -193,8 +193,14 @@ func decodeConfig(b []byte) (*Config, error) {
 	return c, nil
 }
 
+// stateFormat opens every state file written since states could be told
+// from damaged ones; such a file must end with the "end" line, so one cut
+// short at a line boundary is noticed too.
+const stateFormat = "format 2"
+
 func encodeState(s *State) []byte {
 	w := &kvWriter{}
+	w.b = append(w.b, stateFormat+"\n"...)
 	w.str("status", s.Status)
 	w.int("pid", int64(s.Pid))
 	w.int("monitor_pid", int64(s.MonitorPid))
@@ -216,6 +222,7 @@ func encodeState(s *State) []byte {
 				strconv.Itoa(l.ExitCode)+" "+l.Output)
 		}
 	}
+	w.int("end", 1)
 	return w.b
 }
 
@@ -267,5 +274,28 @@ func decodeState(b []byte) (*State, error) {
 			}
 		}
 	}
+	if err := checkState(b, kvs, s); err != nil {
+		return nil, errors.New("damaged state: " + err.Error())
+	}
 	return s, nil
+}
+
+// checkState tells a state file cut short or overwritten from a whole
+// one: the engine reports such a container as dead instead of guessing.
+func checkState(b []byte, kvs []kv, s *State) error {
+	if len(b) == 0 {
+		return errors.New("empty file")
+	}
+	if b[len(b)-1] != '\n' {
+		return errors.New("truncated (no final newline)")
+	}
+	if strings.HasPrefix(string(b), stateFormat+"\n") && (len(kvs) == 0 || kvs[len(kvs)-1].k != "end") {
+		return errors.New("truncated (no end line)")
+	}
+	switch s.Status {
+	case "created", "running", "paused", "restarting", "exited":
+	default:
+		return errors.New("bad status " + strconv.Quote(s.Status))
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -104,5 +105,32 @@ func TestTrim(t *testing.T) {
 	}
 	if got, err := decodeConfig(encodeConfig(&Config{ID: "x"})); err != nil || got.ID != "x" {
 		t.Fatalf("after trim: %v %v", got, err)
+	}
+}
+
+func TestStateDamage(t *testing.T) {
+	good := encodeState(&State{Status: "running", Pid: 42, Error: "x"})
+	if s, err := decodeState(good); err != nil || s.Status != "running" || s.Pid != 42 {
+		t.Fatalf("whole state: %+v %v", s, err)
+	}
+	// A state of the release before the format line still reads.
+	legacy := []byte("status \"exited\"\npid 0\nexit_code 3\n")
+	if s, err := decodeState(legacy); err != nil || s.ExitCode != 3 {
+		t.Fatalf("legacy state: %+v %v", s, err)
+	}
+	lines := bytes.SplitAfter(good, []byte("\n"))
+	cases := map[string][]byte{
+		"empty":         {},
+		"mid-line":      good[:len(good)/2+1],
+		"line boundary": bytes.Join(lines[:len(lines)-2], nil),
+		"garbage":       []byte("\x00\x01\xffgarbage\x7f{{{\n"),
+		"json":          []byte(`{"status":"running"}` + "\n"),
+		"bad status":    []byte("status \"zombie\"\n"),
+		"newline only":  []byte("\n"),
+	}
+	for name, b := range cases {
+		if s, err := decodeState(b); err == nil {
+			t.Errorf("%s: decoded %+v, want an error", name, s)
+		}
 	}
 }
