@@ -99,6 +99,22 @@ func (s *storeImages) Remove(key string) error {
 	return err
 }
 
+// ContainerSnapshots lists the containers' writable snapshots, for the
+// engine's prune to find those no container owns.
+func (s *storeImages) ContainerSnapshots() ([]string, error) {
+	infos, err := s.st.Snapshots().List()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, i := range infos {
+		if i.Kind == snapshot.KindActive && i.Labels["jinn.container"] == i.Key {
+			out = append(out, i.Key)
+		}
+	}
+	return out, nil
+}
+
 func (s *storeImages) List() ([]*engine.Image, error) {
 	imgs, err := s.st.List()
 	if err != nil {

@@ -313,3 +313,37 @@ func (e *Local) removeDamaged(c *Container, st *monitor.State, force, volumes bo
 	e.event(c, "destroy")
 	return nil
 }
+
+// containerSnapshots is what an Images can tell prune: the keys of the
+// containers' writable snapshots.
+type containerSnapshots interface {
+	ContainerSnapshots() ([]string, error)
+}
+
+// pruneSnapshots removes container snapshots that no container owns: a
+// container removed while its layer could not be (a damaged index), or
+// whose records were lost. A container's directory exists before its
+// snapshot is made and goes after it is removed, so there is no race.
+func (e *Local) pruneSnapshots() {
+	cs, ok := e.images.(containerSnapshots)
+	if !ok {
+		return
+	}
+	keys, err := cs.ContainerSnapshots()
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		id, ok := strings.CutPrefix(k, "jinn-")
+		if !ok || len(id) != 64 {
+			continue
+		}
+		if _, err := os.Stat(e.containerDir(id)); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(e.cfg.Root, "containers", ".new-"+id)); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		e.cleanup(&Container{ID: id, Snapshot: k}, false)
+	}
+}

@@ -399,6 +399,7 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
+	e.pruneSnapshots()
 	ents, _ := os.ReadDir(e.namesDir())
 	for _, d := range ents {
 		t, err := os.Readlink(filepath.Join(e.namesDir(), d.Name()))

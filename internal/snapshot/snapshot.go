@@ -5,7 +5,8 @@
 //
 // Layout under the root: meta.json (the index, replaced by atomic rename
 // under an flock), and one short numbered directory per snapshot holding fs/
-// (the layer or upper dir) and work/ (overlay's workdir). Short names keep
+// (the layer or upper dir), work/ (overlay's workdir) and info.json (the
+// snapshot's own entry, from which a lost or damaged index is rebuilt). Short names keep
 // the overlay option string small, so ~100 layers fit in a page.
 package snapshot
 
@@ -179,6 +180,10 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 				return fmt.Errorf("prepare snapshot %s: %w", key, err)
 			}
 		}
+		if err := writeInfo(dir, info); err != nil {
+			os.RemoveAll(dir)
+			return fmt.Errorf("prepare snapshot %s: %w", key, err)
+		}
 		ix.Snapshots[key] = info
 		var err error
 		ms, err = s.mounts(ix, info)
@@ -319,6 +324,9 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 			}
 		}
 		os.RemoveAll(s.workDir(info))
+		if err := writeInfo(s.dir(info.ID), info); err != nil {
+			return fmt.Errorf("commit %s: %w", key, err)
+		}
 		ix.Snapshots[name] = info
 		return nil
 	})
@@ -430,21 +438,79 @@ func (s *Snapshotter) lock() (*index, func(), error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
 	}
-	ix := &index{Snapshots: map[string]*Info{}}
-	b, err := os.ReadFile(filepath.Join(s.root, "meta.json"))
-	if err == nil {
-		err = json.Unmarshal(b, ix)
-		if ix.Snapshots == nil {
-			ix.Snapshots = map[string]*Info{}
-		}
-	} else if os.IsNotExist(err) {
-		err = nil
-	}
+	ix, err := s.readIndex()
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("read snapshot index: %w", err)
 	}
 	return ix, func() { f.Close() }, nil
+}
+
+const infoFile = "info.json"
+
+func writeInfo(dir string, info *Info) error {
+	return atomicfile.Write(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+}
+
+// readIndex reads meta.json; a missing, truncated or garbled one is
+// rebuilt from the snapshots' own info.json files (the damaged file is
+// kept aside as meta.json.damaged), so that one bad write loses no
+// container's layer and no image. Called under the lock.
+func (s *Snapshotter) readIndex() (*index, error) {
+	ix := &index{Snapshots: map[string]*Info{}}
+	p := filepath.Join(s.root, "meta.json")
+	b, err := os.ReadFile(p)
+	if err == nil && json.Unmarshal(b, ix) == nil && ix.Snapshots != nil {
+		return ix, nil
+	}
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	rebuilt, n, rerr := s.rebuildIndex()
+	if rerr != nil {
+		return nil, rerr
+	}
+	if err != nil && n == 0 {
+		return ix, nil // a new store: no index, no snapshots
+	}
+	if err == nil {
+		os.Rename(p, p+".damaged")
+	}
+	if werr := atomicfile.Write(p, mustJSON(rebuilt), 0o600); werr != nil {
+		return nil, werr
+	}
+	return rebuilt, nil
+}
+
+// rebuildIndex reads every numbered directory's info.json; n counts the
+// directories seen, readable or not.
+func (s *Snapshotter) rebuildIndex() (*index, int, error) {
+	ix := &index{Snapshots: map[string]*Info{}}
+	ents, err := os.ReadDir(s.root)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		id, err := strconv.Atoi(e.Name())
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		n++
+		if id > ix.Next {
+			ix.Next = id
+		}
+		b, err := os.ReadFile(filepath.Join(s.dir(id), infoFile))
+		info := &Info{}
+		if err != nil || json.Unmarshal(b, info) != nil || info.Key == "" || info.ID != id {
+			continue // no record: Cleanup reclaims it
+		}
+		if old, ok := ix.Snapshots[info.Key]; ok && old.ID > id {
+			continue
+		}
+		ix.Snapshots[info.Key] = info
+	}
+	return ix, n, nil
 }
 
 // update runs fn under the lock and saves the index if fn succeeds.
