@@ -193,6 +193,24 @@ func (e *Local) writeMonitorPid(id string, pid int) {
 		[]byte(strconv.Itoa(pid)+" "+strconv.FormatUint(monitor.ProcStart(pid), 10)+"\n"), 0o600)
 }
 
+// readMonitorPid reads the monitor's pid file: 0 if there is none.
+func (e *Local) readMonitorPid(id string) (int, uint64) {
+	b, err := os.ReadFile(filepath.Join(e.stateDir(id), monitorPidFile))
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0
+	}
+	pid, _ := strconv.Atoi(f[0])
+	start, _ := strconv.ParseUint(f[1], 10, 64)
+	if start == 0 {
+		return 0, 0
+	}
+	return pid, start
+}
+
 // monitorPids finds the container's live monitors: by the state, by the
 // pid file, and, when both are damaged, by its command line in /proc.
 func (e *Local) monitorPids(id string) []int {
@@ -210,14 +228,7 @@ func (e *Local) monitorPids(id string) []int {
 	if st, err := monitor.ReadState(e.stateDir(id)); err == nil {
 		add(st.MonitorPid, st.MonitorStart)
 	}
-	if b, err := os.ReadFile(filepath.Join(e.stateDir(id), monitorPidFile)); err == nil {
-		f := strings.Fields(string(b))
-		if len(f) == 2 {
-			pid, _ := strconv.Atoi(f[0])
-			start, _ := strconv.ParseUint(f[1], 10, 64)
-			add(pid, start)
-		}
-	}
+	add(e.readMonitorPid(id))
 	// jinn-monitor's argv is its config's path, which holds the id.
 	want := []byte(filepath.Join(e.stateDir(id), monitor.ConfigFile) + "\x00")
 	procs, _ := os.ReadDir("/proc")
@@ -288,7 +299,20 @@ func (e *Local) removeDead(c *Container) error {
 			return err
 		}
 	}
-	dirs, _ := filepath.Glob(filepath.Join(e.cfg.RunRoot, "runtime", "*", c.ID))
+	// Named hierarchies too (runc makes the cgroup in name=systemd).
+	if l, err := cgroups.DetectLayout(); err == nil {
+		for _, mnt := range l.Mounts {
+			syscall.Rmdir(filepath.Join(mnt, cgroups.DefaultParent, c.ID))
+		}
+	}
+	return e.removeRuntimeDirs(c.ID)
+}
+
+// removeRuntimeDirs removes what a runtime's delete left of a container
+// that no longer runs: a state directory without (readable) state, which
+// jinn-runtime's and crun's delete do not remove.
+func (e *Local) removeRuntimeDirs(id string) error {
+	dirs, _ := filepath.Glob(filepath.Join(e.cfg.RunRoot, "runtime", "*", id))
 	for _, d := range dirs {
 		if err := os.RemoveAll(d); err != nil {
 			return err

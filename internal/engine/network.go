@@ -113,9 +113,9 @@ func isNsfs(path string) bool {
 
 func (e *Local) removeNetns(c *Container) {
 	path := e.netnsPath(c.ID)
-	if isNsfs(path) {
-		e.net.Teardown(c, path)
-	}
+	// Whether or not the namespace is still there (a reboot, a damaged
+	// container): the records of its veth, address and rules go by id.
+	e.net.Teardown(c, path)
 	unix.Unmount(path, unix.MNT_DETACH)
 	os.Remove(path)
 }

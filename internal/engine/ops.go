@@ -33,12 +33,17 @@ func (e *Local) waitExit(c *Container, d time.Duration) bool {
 	}
 }
 
-// waitMonitor waits until the container's monitor has finished.
+// waitMonitor waits until the container's monitor has finished: its
+// state says so and its process is gone (it clears MonitorPid before its
+// network teardown, which must not race what the caller does next). A
+// monitor that is our parent (--rm's cleanup) is not waited for.
 func (e *Local) waitMonitor(c *Container, d time.Duration) bool {
 	deadline := time.Now().Add(d)
+	pid, start := e.readMonitorPid(c.ID)
 	for {
 		st, err := monitor.ReadState(e.stateDir(c.ID))
-		if err != nil || st.MonitorPid == 0 || !monitor.Alive(st.MonitorPid, st.MonitorStart) {
+		done := err != nil || st.MonitorPid == 0 || !monitor.Alive(st.MonitorPid, st.MonitorStart)
+		if done && (pid == 0 || pid == os.Getppid() || !monitor.Alive(pid, start)) {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -271,11 +276,12 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 			rt.resume(c.ID)
 		}
 		e.killUntilExit(c, rt, 5*time.Second)
-		own, _ := monitor.ReadState(e.stateDir(c.ID))
-		if own != nil && own.MonitorPid != 0 && own.MonitorPid != os.Getppid() && !e.waitMonitor(c, 5*time.Second) {
+		if !e.waitMonitor(c, 5*time.Second) {
 			// A stuck monitor: it is ours, end it by its pid.
-			if monitor.Alive(own.MonitorPid, own.MonitorStart) {
-				syscall.Kill(own.MonitorPid, syscall.SIGKILL)
+			for _, pid := range e.monitorPids(c.ID) {
+				if pid != os.Getppid() {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
 			}
 		}
 	}
@@ -301,6 +307,7 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 		e.images.Remove(c.Snapshot)
 	}
 	e.removeNetns(c)
+	e.removeRuntimeDirs(c.ID)
 	if volumes {
 		for _, m := range c.Mounts {
 			if m.Type == "volume" && m.Anonymous {
