@@ -1,12 +1,9 @@
 package test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,7 +95,7 @@ func testDamagedKind(t *testing.T, rt string, kind recordKind) {
 					t.Fatalf("running container lacks what the test checks: %+v", had)
 				}
 				if running && !j.hasPortRule(had.port) {
-					t.Fatalf("no nft rule for port %s in table %s: the cleanup check would prove nothing", had.port, j.nftTable())
+					t.Fatalf("no nft rule for port %s in table %s: the cleanup check would prove nothing", had.port, nftTable(j))
 				}
 				p := kind.path(j, id)
 				if kind.name == "runtime-state" && !running {
@@ -215,15 +212,8 @@ func (j *jinnEnv) owned(id string) owned {
 	return o
 }
 
-// nftTable is the firewall table of this test's store.
-func (j *jinnEnv) nftTable() string {
-	h := sha256.Sum256([]byte(filepath.Join(j.root, "network")))
-	return "jinn_" + hex.EncodeToString(h[:])[:6]
-}
-
 func (j *jinnEnv) hasPortRule(port string) bool {
-	out, err := exec.Command("nft", "list", "table", "ip", j.nftTable()).CombinedOutput()
-	return err == nil && strings.Contains(string(out), "dport "+port+" ")
+	return strings.Contains(nftTable(j), "dport "+port+" ")
 }
 
 // assertGone checks that nothing the container had is left: processes,
@@ -278,7 +268,7 @@ func (j *jinnEnv) assertGone(id, name string, had owned) {
 		}
 	}
 	if had.port != "" && j.hasPortRule(had.port) {
-		t.Errorf("nft rule for port %s left behind in table %s", had.port, j.nftTable())
+		t.Errorf("nft rule for port %s left behind in table %s", had.port, nftTable(j))
 	}
 	if ps := j.ok("ps", "-a", "--format", "{{.Names}}"); strings.Contains(ps, name+"\n") {
 		t.Errorf("ps -a still lists %s", name)

@@ -67,3 +67,25 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 	prune.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
 	return prune
 }
+
+// newSystemBootCmd is `jinn system boot`: at a host's start (from
+// contrib/jinn-boot.service) it starts the containers whose restart
+// policy is always, or unless-stopped when no user stopped them.
+func newSystemBootCmd(o *Options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "boot",
+		Short: "Start the containers with restart policy always or unless-stopped (at the host's start)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := o.engine()
+			if err != nil {
+				return err
+			}
+			started, err := e.Boot(c.Context())
+			for _, n := range started {
+				fmt.Fprintln(c.OutOrStdout(), n)
+			}
+			return err
+		},
+	}
+}

@@ -36,6 +36,9 @@ type Engine interface {
 	CopyFrom(ctx context.Context, ref, src string, tar io.Writer) error
 	Volumes() *VolumeStore
 	Prune(ctx context.Context) ([]string, error)
+	// Boot starts the containers a host start should (always,
+	// unless-stopped), as dockerd does when it starts.
+	Boot(ctx context.Context) ([]string, error)
 	Events() *EventLog
 }
 

@@ -14,10 +14,6 @@ import (
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
-func (e *Local) markStopped(c *Container) {
-	os.WriteFile(filepath.Join(e.stateDir(c.ID), monitor.StopMarker), nil, 0o600)
-}
-
 // waitExit polls until the container no longer runs or d passes.
 func (e *Local) waitExit(c *Container, d time.Duration) bool {
 	deadline := time.Now().Add(d)

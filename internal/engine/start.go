@@ -238,6 +238,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 func (e *Local) spawnMonitor(c *Container, start bool) error {
 	sd := e.stateDir(c.ID)
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
+	e.markRan(c)
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
 	if err := monitor.WriteConfig(cfgPath, mc); err != nil {

@@ -12,6 +12,10 @@ func (e *Local) liveState(c *Container) *monitor.State {
 		return e.deadState(c, st, why)
 	}
 	if st.Status == "" {
+		if e.hasRun(c.ID) {
+			// Its run root is gone (a reboot) or was never written.
+			return &monitor.State{Status: "exited", ExitCode: 255}
+		}
 		return &monitor.State{Status: "created"}
 	}
 	switch st.Status {
