@@ -52,6 +52,12 @@ var recordKinds = []recordKind{
 		return filepath.Join(j.runroot, "runtime", j.runtime, id, name)
 	}, true, "runtime state"},
 	{"snapshot-index", func(j *jinnEnv, id string) string { return filepath.Join(j.root, "snapshots", "meta.json") }, false, ""},
+	// The network's record of the container: not shown, but it must not
+	// break the other containers' networking, and rm -f still finds the
+	// veth and rules.
+	{"network-record", func(j *jinnEnv, id string) string {
+		return filepath.Join(j.root, "network", "containers", id+".json")
+	}, false, ""},
 }
 
 // TestEngineDamagedRecords: for every record of a container (its config,
@@ -77,6 +83,7 @@ func testDamagedKind(t *testing.T, rt string, kind recordKind) {
 	j := newJinn(t, rt)
 	bystander := strings.TrimSpace(j.ok(j.runArgs([]string{"-d", "--name", "bystander", "-p", "80"}, "sleep", "1000")...))
 	bpid := j.inspect(bystander, "{{.State.Pid}}")
+	bport := j.owned(bystander).port
 	for _, d := range damages {
 		for _, running := range []bool{true, false} {
 			state := "stopped"
@@ -95,12 +102,12 @@ func testDamagedKind(t *testing.T, rt string, kind recordKind) {
 					t.Fatalf("running container lacks what the test checks: %+v", had)
 				}
 				if running && !j.hasPortRule(had.port) {
-					t.Fatalf("no nft rule for port %s in table %s: the cleanup check would prove nothing", had.port, nftTable(j))
+					t.Fatalf("no nft rule for port %s: the cleanup check would prove nothing:\n%s", had.port, nftTable(j))
 				}
 				p := kind.path(j, id)
-				if kind.name == "runtime-state" && !running {
-					// A stopped container has no runtime state: plant one, as
-					// a delete that failed midway leaves.
+				if (kind.name == "runtime-state" || kind.name == "network-record") && !running {
+					// A stopped container has neither: plant one, as a
+					// delete or teardown that failed midway leaves.
 					os.MkdirAll(filepath.Dir(p), 0o700)
 					os.WriteFile(p, []byte(`{"id":"`+id+`","status":"stopped"}`), 0o600)
 				}
@@ -132,6 +139,9 @@ func testDamagedKind(t *testing.T, rt string, kind recordKind) {
 				j.assertGone(id, name, had)
 				if st := j.inspect("bystander", "{{.State.Status}} {{.State.Pid}}"); st != "running "+bpid {
 					t.Errorf("the other container: %s, want running %s", st, bpid)
+				}
+				if !j.hasPortRule(bport) {
+					t.Errorf("the other container's port %s lost its rule", bport)
 				}
 				j.ok("create", "--name", name, "busybox", "true")
 				j.ok("rm", name)
@@ -268,7 +278,8 @@ func (j *jinnEnv) assertGone(id, name string, had owned) {
 		}
 	}
 	if had.port != "" && j.hasPortRule(had.port) {
-		t.Errorf("nft rule for port %s left behind in table %s", had.port, nftTable(j))
+		table, _ := j.netNames()
+		t.Errorf("nft rule for port %s left behind in table %s", had.port, table)
 	}
 	if ps := j.ok("ps", "-a", "--format", "{{.Names}}"); strings.Contains(ps, name+"\n") {
 		t.Errorf("ps -a still lists %s", name)

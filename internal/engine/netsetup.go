@@ -64,6 +64,16 @@ func (b bridgeNet) Teardown(c *Container, nsPath string) error {
 	if err != nil {
 		return err
 	}
+	// A bridged container still in its namespace whose record is lost or
+	// damaged: Teardown finds nothing to undo, so the rules are rebuilt
+	// from the other containers' records.
+	lost := false
+	if mode, err := network.ParseMode(c.Host.NetworkMode); err == nil && mode.Kind == network.ModeBridge && isNsfs(nsPath) {
+		lost = m.Generation(c.ID) == ""
+	}
+	if lost {
+		return errors.Join(m.TeardownLost(context.Background(), c.ID), m.Forget(c.ID))
+	}
 	return errors.Join(m.Teardown(context.Background(), c.ID), m.Forget(c.ID))
 }
 

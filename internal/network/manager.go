@@ -185,7 +185,7 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	ep := Endpoint{
 		Network:  netName,
 		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
-		HostVeth: "vj" + hashOf(m.cfg.StateDir, c.ID, netName)[:11],
+		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
 		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
 	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
@@ -245,6 +245,40 @@ func (m *Manager) undo(c *containerState) {
 	m.gcNetworks()
 }
 
+// TeardownLost is Teardown for a container whose record is lost or
+// damaged: its veths are found by their names, and the rules are rebuilt
+// from the other containers' records, so its ports' rules go.
+func (m *Manager) TeardownLost(ctx context.Context, containerID string) error {
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	errs := []error{m.delVeths(containerID)}
+	os.Remove(m.ctrPath(containerID))
+	os.RemoveAll(m.FilesDir(containerID))
+	errs = append(errs, m.syncRules(), m.gcNetworks())
+	return errors.Join(errs...)
+}
+
+// delVeths deletes the container's veths on every network, by name.
+func (m *Manager) delVeths(containerID string) error {
+	nets, err := m.loadNetworks()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets {
+		errs = append(errs, delLink(vethName(m.cfg.StateDir, containerID, n.Name)))
+	}
+	return errors.Join(errs...)
+}
+
+// vethName is the host end of a container's veth on a network.
+func vethName(stateDir, containerID, network string) string {
+	return "vj" + hashOf(stateDir, containerID, network)[:11]
+}
+
 // Teardown removes everything Setup and Connect made for the container:
 // veths (with their tc), addresses, rules, DNS records, files. It works
 // from the persisted state alone, so it cleans up after crashes too, and
@@ -276,13 +310,18 @@ func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen strin
 	}
 	defer unlock()
 	c, err := m.loadContainer(containerID)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
+	damaged := err != nil && !errors.Is(err, ErrNotFound)
 	if c != nil && gen != "" && c.Generation != gen {
 		return nil
 	}
 	var errs []error
+	if damaged {
+		// The record cannot be read: its veths are named by the
+		// container and network, so every network's goes.
+		if err := m.delVeths(containerID); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c != nil {
 		for _, ep := range c.Endpoints {
 			if err := delLink(ep.HostVeth); err != nil {

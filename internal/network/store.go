@@ -156,8 +156,14 @@ func (m *Manager) loadContainers() ([]*containerState, error) {
 			continue
 		}
 		c, err := m.loadContainer(id)
+		if errors.Is(err, ErrNotFound) {
+			continue // torn down meanwhile
+		}
 		if err != nil {
-			return nil, err
+			// A damaged record must not take every container's network
+			// down with it: it is skipped here, and its container's
+			// teardown removes it (TeardownGeneration).
+			continue
 		}
 		out = append(out, c)
 	}
