@@ -67,6 +67,8 @@ var recordKinds = []recordKind{
 // rm -f removes everything it had, its name is free again, and another
 // container of the same store runs on untouched. The runtime's state is
 // damaged under each runtime; the engine's records under jinn-runtime.
+// Under runc and crun only garbage and a missing file are tried: empty and
+// truncated take the same path (the state file is not valid JSON).
 func TestEngineDamagedRecords(t *testing.T) {
 	for _, kind := range recordKinds {
 		rts := []string{"jinn-runtime"}
@@ -85,6 +87,9 @@ func testDamagedKind(t *testing.T, rt string, kind recordKind) {
 	bpid := j.inspect(bystander, "{{.State.Pid}}")
 	bport := j.owned(bystander).port
 	for _, d := range damages {
+		if rt != "jinn-runtime" && (d.name == "empty" || d.name == "truncated") {
+			continue
+		}
 		for _, running := range []bool{true, false} {
 			state := "stopped"
 			if running {
