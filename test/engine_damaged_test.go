@@ -176,10 +176,18 @@ func TestEngineDamagedOrphanLayer(t *testing.T) {
 	os.RemoveAll(filepath.Join(j.root, "containers", id))
 	os.RemoveAll(filepath.Join(j.runroot, "containers", id))
 	os.Remove(filepath.Join(j.root, "names", "lost"))
+	// A layer directory the index never heard of (a crash between the
+	// two, or an entry lost with a damaged index and its own record).
+	stray := filepath.Join(j.root, "snapshots", "9999")
+	os.MkdirAll(filepath.Join(stray, "fs"), 0o755)
 	j.ok("system", "prune", "-f")
-	if _, err := os.Stat(had.snapshotDir); err == nil {
-		t.Errorf("system prune left the orphaned layer %s", had.snapshotDir)
+	for _, d := range []string{had.snapshotDir, stray} {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("system prune left the orphaned layer %s", d)
+		}
 	}
+	// The image's own layers stay: it still runs.
+	j.ok(j.runArgs([]string{"--rm"}, "true")...)
 }
 
 // with is the same store driven from another (sub)test.

@@ -22,6 +22,13 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Layers and blobs no record owns (a crash between a
+			// snapshot's directory and its index entry, a damaged index).
+			if st, err := openImageStore(o); err == nil {
+				if _, err := st.GC(); err != nil {
+					return err
+				}
+			}
 			out := c.OutOrStdout()
 			if len(ids) > 0 {
 				fmt.Fprintln(out, "Deleted Containers:")
