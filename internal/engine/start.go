@@ -124,7 +124,8 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize}
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+		cgroupParent: e.cgroupParent()}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
