@@ -198,8 +198,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
 		OOMFiles: []string{
-			"/sys/fs/cgroup/memory/jinn/" + c.ID + "/memory.oom_control",
-			"/sys/fs/cgroup/jinn/" + c.ID + "/memory.events",
+			"/sys/fs/cgroup/memory/" + e.cgroupParent() + "/" + c.ID + "/memory.oom_control",
+			"/sys/fs/cgroup/" + e.cgroupParent() + "/" + c.ID + "/memory.events",
 		},
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
