@@ -23,12 +23,6 @@ func (o *Options) exportCgroupParent() error {
 	return os.Setenv(ocicli.CgroupParentEnv, o.CgroupParent)
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
 
 // Options are the global flags every command sees.
 type Options struct {
@@ -61,7 +55,7 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
-	f.StringVar(&o.CgroupParent, "cgroup-parent", envOr(ocicli.CgroupParentEnv, cgroups.DefaultParent),
+	f.StringVar(&o.CgroupParent, "cgroup-parent", ocicli.DefaultCgroupParent(),
 		"parent cgroup of all containers (default $"+ocicli.CgroupParentEnv+", else jinn)")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
 	root.AddCommand(

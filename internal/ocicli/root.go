@@ -88,7 +88,7 @@ func NewRoot(g *Global) *cobra.Command {
 	f.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&g.Debug, "debug", false, "enable debug logging")
 	f.BoolVar(&g.SystemdCgroup, "systemd-cgroup", false, "use systemd cgroups (not supported)")
-	f.StringVar(&g.CgroupParent, "cgroup-parent", envOr(CgroupParentEnv, cgroups.DefaultParent),
+	f.StringVar(&g.CgroupParent, "cgroup-parent", DefaultCgroupParent(),
 		"parent cgroup of new containers on every hierarchy (default $"+CgroupParentEnv+", else jinn)")
 	f.String("criu", "criu", "unused, for runc compatibility")
 	f.String("rootless", "auto", "unused, for runc compatibility")
@@ -134,11 +134,12 @@ func (g *Global) setup() error {
 // environment reaches the runtime.
 const CgroupParentEnv = "JINN_CGROUP_PARENT"
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
+// DefaultCgroupParent is $JINN_CGROUP_PARENT, else jinn.
+func DefaultCgroupParent() string {
+	if v := os.Getenv(CgroupParentEnv); v != "" {
 		return v
 	}
-	return def
+	return cgroups.DefaultParent
 }
 
 // exactArgs is cobra.ExactArgs with runc's wording.
