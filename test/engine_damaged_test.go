@@ -261,9 +261,9 @@ func (j *jinnEnv) assertGone(id, name string, had owned) {
 			t.Errorf("mount left behind: %s", line)
 		}
 	}
-	cgs, _ := filepath.Glob("/sys/fs/cgroup/*/jinn/" + id)
-	if u, err := os.Stat("/sys/fs/cgroup/jinn/" + id); err == nil && u.IsDir() {
-		cgs = append(cgs, "/sys/fs/cgroup/jinn/"+id)
+	cgs, _ := filepath.Glob("/sys/fs/cgroup/*/" + suite.cgroupParent + "/" + id)
+	if u, err := os.Stat("/sys/fs/cgroup/" + suite.cgroupParent + "/" + id); err == nil && u.IsDir() {
+		cgs = append(cgs, "/sys/fs/cgroup/"+suite.cgroupParent+"/"+id)
 	}
 	for _, cg := range cgs {
 		t.Errorf("cgroup left behind: %s", cg)

@@ -169,7 +169,7 @@ func (e *Local) deadState(c *Container, st *monitor.State, reason string) *monit
 }
 
 func (e *Local) cgroupOf(id string) (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Config{Path: "/" + cgroups.DefaultParent + "/" + id})
+	return cgroups.New(cgroups.Config{Path: "/" + e.cgroupParent() + "/" + id, Parent: e.cgroupParent()})
 }
 
 // cgroupPids lists the processes in the container's cgroup.
@@ -302,7 +302,7 @@ func (e *Local) removeDead(c *Container) error {
 	// Named hierarchies too (runc makes the cgroup in name=systemd).
 	if l, err := cgroups.DetectLayout(); err == nil {
 		for _, mnt := range l.Mounts {
-			syscall.Rmdir(filepath.Join(mnt, cgroups.DefaultParent, c.ID))
+			syscall.Rmdir(filepath.Join(mnt, e.cgroupParent(), c.ID))
 		}
 	}
 	return e.removeRuntimeDirs(c.ID)
