@@ -4,6 +4,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 // Options are the global flags every command sees.
@@ -11,7 +13,8 @@ type Options struct {
 	Root    string // --root: the store, /var/lib/jinn by default
 	RunRoot string // --runroot: the runtime state, /run/jinn by default
 	Runtime string // --runtime: the OCI runtime binary the engine drives
-	Debug   bool
+
+	eng engine.Engine // made by engine() on first use
 }
 
 // NewRoot builds the jinn command tree.
@@ -32,7 +35,8 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
-	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
+	// Accepted as docker accepts it; jinn has no debug log to turn on.
+	f.BoolP("debug", "D", false, "debug logging")
 	root.AddCommand(
 		// Commands are added here, one constructor per file: newRunCmd(o), ...
 		newRunCmd(o),
