@@ -25,7 +25,7 @@ type ImageConfig struct {
 type Image struct {
 	ID       string // sha256:...
 	RepoTags []string
-	ChainID  string // of the top layer: the parent of the container's snapshot
+	ChainID  string   // of the top layer: the parent of the container's snapshot
 	Layers   []string // chain ids of its layers, bottom up (ChainID last)
 	Config   ImageConfig
 	Created  time.Time
@@ -82,7 +82,7 @@ func (noImages) List() ([]*Image, error)        { return nil, nil }
 func (noImages) Commit(context.Context, string, string, *ImageCommit) (string, error) {
 	return "", ErrImageNotFound
 }
-func (noImages) Changes(string) ([]Change, error)                     { return nil, ErrImageNotFound }
-func (noImages) Export(context.Context, string, io.Writer) error      { return ErrImageNotFound }
-func (noImages) ContainerSnapshots() ([]SnapshotInfo, error)          { return nil, nil }
-func (noImages) Usage(string) int64                                   { return 0 }
+func (noImages) Changes(string) ([]Change, error)                { return nil, ErrImageNotFound }
+func (noImages) Export(context.Context, string, io.Writer) error { return ErrImageNotFound }
+func (noImages) ContainerSnapshots() ([]SnapshotInfo, error)     { return nil, nil }
+func (noImages) Usage(string) int64                              { return 0 }
