@@ -208,3 +208,11 @@ func checkTTY(tty, interactive bool) error {
 func protectFromOOM() {
 	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
 }
+
+// interruptible is the command's context, cancelled by Ctrl-C or SIGTERM,
+// for the commands that stop cleanly on it (pull, build, logs -f, wait,
+// ...). Others keep the signals' default, which ends jinn at once; run,
+// start and attach forward them to the container instead.
+func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+}

@@ -18,6 +18,8 @@ func newImportCmd(o *Options) *cobra.Command {
 		Short: "Import the contents from a tarball to create a filesystem image",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			p, err := image.ParsePlatform(platform)
 			if err != nil {
 				return err
@@ -39,7 +41,7 @@ func newImportCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			img, err := st.Import(cmd.Context(), r, opts)
+			img, err := st.Import(ctx, r, opts)
 			if err != nil {
 				return err
 			}

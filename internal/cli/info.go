@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -21,7 +20,7 @@ func newInfoCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vs, err := e.List(context.Background())
+			vs, err := e.List(c.Context())
 			if err != nil {
 				return err
 			}

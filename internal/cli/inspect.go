@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -197,7 +196,7 @@ func newInspectCmd(o *Options) *cobra.Command {
 			for _, ref := range args {
 				var doc any
 				if typ == "" || typ == "container" {
-					if v, err := e.Inspect(context.Background(), ref); err == nil {
+					if v, err := e.Inspect(c.Context(), ref); err == nil {
 						doc = inspectJSON(o, v)
 					}
 				}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,7 +112,7 @@ func newPsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views, err := e.List(context.Background())
+			views, err := e.List(c.Context())
 			if err != nil {
 				return err
 			}
