@@ -3,6 +3,8 @@ package engine
 import (
 	"reflect"
 	"testing"
+
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 func TestParseBytes(t *testing.T) {
@@ -27,8 +29,8 @@ func TestCapabilities(t *testing.T) {
 		t.Error("unknown capability accepted")
 	}
 	def, _ := capabilities(&HostConfig{})
-	if len(def) != len(defaultCaps) {
-		t.Errorf("default set has %d caps, docker's has %d", len(def), len(defaultCaps))
+	if len(def) != len(recipe.DefaultCaps) {
+		t.Errorf("default set has %d caps, docker's has %d", len(def), len(recipe.DefaultCaps))
 	}
 }
 

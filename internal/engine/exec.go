@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // ExecOptions are `jinn exec` flags.
@@ -66,7 +68,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	p.Env = containerEnv(c.Config.Hostname, o.Tty, "/root", p.Env, o.Env)
 	if o.Privileged {
-		p.Capabilities = &specs.LinuxCapabilities{Bounding: allCaps, Effective: allCaps, Permitted: allCaps}
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: recipe.AllCaps, Effective: recipe.AllCaps, Permitted: recipe.AllCaps}
 	}
 	var skip []string
 	for _, m := range c.Mounts {
