@@ -16,8 +16,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // exitError is a RUN whose command exited non-zero.
@@ -107,13 +108,6 @@ func isHeredocMarker(cmd, name string) bool {
 	return c == name
 }
 
-// dockerCaps is the capability set docker gives a container by default.
-var dockerCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-}
-
 // runContainer runs argv in a container whose root is rootfs and waits for
 // it. On cancellation the container is killed and deleted before returning.
 func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []string, cwd, user, network string) error {
@@ -133,7 +127,7 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		return fmt.Errorf("working directory: %w", err)
 	}
 	if _, ok := lookupEnv(env, "PATH"); !ok {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		env = append(env, "PATH="+recipe.DefaultPath)
 	}
 	id := "build-" + randomID()[:12]
 	bundle, err := os.MkdirTemp(b.tmp, "bundle-")
@@ -141,11 +135,17 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		return err
 	}
 	defer os.RemoveAll(bundle)
-	spec := runSpec(id, rootfs, argv, env, cwd, uid, gid, groups, network)
-	// docker's default seccomp profile, as for any container.
-	if spec.Linux.Seccomp, err = mobyseccomp.GetDefaultProfile(spec); err != nil {
-		return fmt.Errorf("seccomp profile: %w", err)
+	// A container's recipe, as `jinn run` of the image would get.
+	spec, err := recipe.Spec(&recipe.Options{
+		ID: id, Rootfs: rootfs, Hostname: id, Args: argv, Env: env, Cwd: cwd,
+		User:        specs.User{UID: uid, GID: gid, AdditionalGids: groups},
+		HostNetwork: network == "host",
+	})
+	if err != nil {
+		return err
 	}
+	// buildkit's open-file limit for build steps.
+	spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}}
 	created, err := netFiles(root, bundle, id, network, spec)
 	if err != nil {
 		return err
@@ -213,41 +213,6 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		return fmt.Errorf("run %s: %w", b.opts.Runtime, err)
 	}
 	return nil
-}
-
-func runSpec(id, rootfs string, argv, env []string, cwd string, uid, gid uint32, groups []uint32, network string) *specs.Spec {
-	ns := []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},
-		{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}}
-	if network != "host" {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-	}
-	caps := append([]string(nil), dockerCaps...)
-	return &specs.Spec{
-		Version:  specs.Version,
-		Hostname: id,
-		Root:     &specs.Root{Path: rootfs},
-		Process: &specs.Process{
-			Args: argv, Env: env, Cwd: cwd,
-			User:         specs.User{UID: uid, GID: gid, AdditionalGids: groups},
-			Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
-			Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
-		},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
-		},
-		Linux: &specs.Linux{
-			Namespaces:  ns,
-			CgroupsPath: "/jinn/" + id,
-			MaskedPaths: []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"},
-			ReadonlyPaths: []string{"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
-		},
-	}
 }
 
 // resolveUser turns USER (name or uid, optionally :group) into ids using

@@ -122,9 +122,11 @@ func Spec(o *Options) (*specs.Spec, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
+	oomAdj := 0 // not the engine's -999, which its monitors keep
 	p := &specs.Process{
 		Args: o.Args, Env: o.Env, Cwd: cwd, User: o.User,
 		Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
+		OOMScoreAdj:  &oomAdj,
 	}
 	if o.User.UID != 0 { // docker: a non-root user starts with none effective
 		p.Capabilities.Effective, p.Capabilities.Permitted = nil, nil
