@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -20,11 +16,6 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
-
-// exitError is a RUN whose command exited non-zero.
-type exitError struct{ code int }
-
-func (e *exitError) Error() string { return fmt.Sprintf("exit code %d", e.code) }
 
 // run handles RUN: the command runs in a container on the step's snapshot
 // through the OCI runtime's command line.
@@ -163,56 +154,18 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
-	state := filepath.Join(b.opts.RunRoot, "build")
-	cmd := exec.Command(b.opts.Runtime, "--root", state, "run", "--bundle", bundle, id)
-	cmd.Stdout = b.out.runWriter()
-	cmd.Stderr = cmd.Stdout
-	// Its own process group: the terminal's Ctrl-C reaches jinn, which
-	// kills the container itself instead of racing the runtime.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	rt := &recipe.Runtime{Path: b.opts.Runtime, Root: filepath.Join(b.opts.RunRoot, "build")}
+	w := b.out.runWriter()
 	b.out.running(id)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start OCI runtime %s: %w", b.opts.Runtime, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		// The runtime may still be between create and start: repeat the
-		// kill until the container is gone.
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		giveUp := time.After(10 * time.Second)
-	wait:
-		for {
-			exec.Command(b.opts.Runtime, "--root", state, "kill", id, "KILL").Run()
-			select {
-			case <-done:
-				break wait
-			case <-tick.C:
-			case <-giveUp:
-				cmd.Process.Kill()
-				<-done
-				break wait
-			}
-		}
-		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
+	err = rt.Run(ctx, bundle, id, w)
+	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if f, ok := cmd.Stdout.(interface{ Flush() }); ok {
+	if f, ok := w.(interface{ Flush() }); ok {
 		f.Flush()
 	}
 	b.out.removing(id)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
-		return &exitError{code: ee.ExitCode()}
-	}
-	if err != nil {
-		return fmt.Errorf("run %s: %w", b.opts.Runtime, err)
-	}
-	return nil
+	return err
 }
 
 // resolveUser turns USER (name or uid, optionally :group) into ids using

@@ -114,7 +114,7 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 		switch typ {
 		case monitor.FrameStarted:
 			if len(p) > 0 {
-				e.runtimeFor(c).kill(c.ID, "KILL", true)
+				e.runtimeFor(c).Kill(c.ID, "KILL", true)
 				return 0, runtimeExitError(string(p))
 			}
 		case monitor.FrameStdout:

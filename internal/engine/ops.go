@@ -12,6 +12,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 func (e *Local) markStopped(c *Container) {
@@ -52,10 +53,10 @@ func (e *Local) waitMonitor(c *Container, d time.Duration) bool {
 // has exited or d passes. Once is not enough: a monitor whose CLI was
 // killed may still be running the runtime's create, so the first kill
 // finds no container (or one not yet in its cgroup) and the init lives on.
-func (e *Local) killUntilExit(c *Container, rt *ociRuntime, d time.Duration) bool {
+func (e *Local) killUntilExit(c *Container, rt *recipe.Runtime, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
-		rt.kill(c.ID, "KILL", true)
+		rt.Kill(c.ID, "KILL", true)
 		if e.waitExit(c, 100*time.Millisecond) {
 			return true
 		}
@@ -78,7 +79,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 	}
 	rt := e.runtimeFor(c)
 	if st.Status == "paused" {
-		rt.resume(c.ID)
+		rt.Resume(c.ID)
 	}
 	t := 10
 	if c.Config.StopTimeout != nil {
@@ -92,7 +93,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		sig = "TERM"
 	}
 	if t != 0 {
-		if err := rt.kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
+		if err := rt.Kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
 			e.waitMonitor(c, 5*time.Second)
 			e.event(c, "stop")
 			return nil
@@ -131,7 +132,7 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 	if sig == "KILL" || sig == "9" {
 		e.markStopped(c)
 	}
-	if err := e.runtimeFor(c).kill(c.ID, sig, false); err != nil {
+	if err := e.runtimeFor(c).Kill(c.ID, sig, false); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	e.event(c, "kill")
@@ -175,7 +176,7 @@ func (e *Local) Pause(ctx context.Context, ref string) error {
 	if st.Status != "running" {
 		return exitErr(ExitEngine, "Container %s is not running", c.ID)
 	}
-	if err := e.runtimeFor(c).pause(c.ID); err != nil {
+	if err := e.runtimeFor(c).Pause(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
@@ -196,7 +197,7 @@ func (e *Local) Unpause(ctx context.Context, ref string) error {
 	if st := e.liveState(c); st.Status != "paused" {
 		return exitErr(ExitEngine, "Container %s is not paused", c.ID)
 	}
-	if err := e.runtimeFor(c).resume(c.ID); err != nil {
+	if err := e.runtimeFor(c).Resume(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
@@ -259,7 +260,7 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	if live {
 		e.markStopped(c)
 		if st.Status == "paused" {
-			rt.resume(c.ID)
+			rt.Resume(c.ID)
 		}
 		e.killUntilExit(c, rt, 5*time.Second)
 		own, _ := monitor.ReadState(e.stateDir(c.ID))
@@ -275,8 +276,8 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	}
 	if own, _ := monitor.ReadState(e.stateDir(c.ID)); own != nil && own.Deleted {
 		// The monitor already deleted it from the runtime.
-	} else if err := rt.delete(c.ID); err != nil {
-		if s, serr := rt.state(c.ID); serr == nil && s.Status != "stopped" {
+	} else if err := rt.Delete(c.ID); err != nil {
+		if s, serr := rt.State(c.ID); serr == nil && s.Status != "stopped" {
 			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
 		}
 	}
@@ -320,7 +321,7 @@ func (e *Local) Top(ctx context.Context, ref string) ([]int, error) {
 	if st := e.liveState(c); !running(st) {
 		return nil, exitErr(ExitEngine, "Container %s is not running", c.ID)
 	}
-	pids, err := e.runtimeFor(c).ps(c.ID)
+	pids, err := e.runtimeFor(c).Ps(c.ID)
 	if err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}

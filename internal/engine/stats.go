@@ -2,12 +2,13 @@ package engine
 
 import (
 	"context"
-	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Stats is one sample of a container's resource use, from its cgroup.

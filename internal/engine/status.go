@@ -25,7 +25,7 @@ func (e *Local) liveState(c *Container) *monitor.State {
 		}
 	}
 	// The monitor is gone: the runtime knows whether the container lives.
-	os, err := e.runtimeFor(c).state(c.ID)
+	os, err := e.runtimeFor(c).State(c.ID)
 	if err != nil {
 		st.Status, st.Pid = "exited", 0
 		if st.ExitCode == 0 {
