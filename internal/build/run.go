@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
@@ -102,7 +102,7 @@ func isHeredocMarker(cmd, name string) bool {
 // runContainer runs argv in a container whose root is rootfs and waits for
 // it. On cancellation the container is killed and deleted before returning.
 func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []string, cwd, user, network string) error {
-	root, err := OpenRoot(rootfs, false)
+	root, err := fsroot.Open(rootfs)
 	if err != nil {
 		return err
 	}
@@ -168,69 +168,18 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	return err
 }
 
-// resolveUser turns USER (name or uid, optionally :group) into ids using
-// the image's /etc/passwd and /etc/group, read inside the rootfs.
-func resolveUser(root *Root, user string) (uint32, uint32, []uint32, error) {
+// resolveUser turns USER (name or uid, optionally :group) into ids inside
+// the image's root; no USER is root.
+func resolveUser(root *fsroot.Root, user string) (uint32, uint32, []uint32, error) {
 	if user == "" {
 		return 0, 0, nil, nil
 	}
-	u, g, hasG := strings.Cut(user, ":")
-	uid, gid := -1, -1
-	if n, err := strconv.Atoi(u); err == nil {
-		uid = n
-	}
-	pw := readDB(root, "etc/passwd")
-	for _, f := range pw {
-		if len(f) >= 4 && (f[0] == u || uid >= 0 && f[2] == u) {
-			uid, _ = strconv.Atoi(f[2])
-			if gid < 0 {
-				gid, _ = strconv.Atoi(f[3])
-			}
-			break
-		}
-	}
-	if uid < 0 {
-		return 0, 0, nil, fmt.Errorf("unable to find user %s: no matching entries in passwd file", u)
-	}
-	if gid < 0 {
-		gid = 0
-	}
-	if hasG {
-		gid = -1
-		if n, err := strconv.Atoi(g); err == nil {
-			gid = n
-		} else {
-			for _, f := range readDB(root, "etc/group") {
-				if len(f) >= 3 && f[0] == g {
-					gid, _ = strconv.Atoi(f[2])
-				}
-			}
-		}
-		if gid < 0 {
-			return 0, 0, nil, fmt.Errorf("unable to find group %s: no matching entries in group file", g)
-		}
-	}
-	return uint32(uid), uint32(gid), nil, nil
-}
-
-func readDB(root *Root, name string) [][]string {
-	f, err := root.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, strings.Split(l, ":"))
-		}
-	}
-	return out
+	u, err := recipe.ResolveUser(root, user)
+	return u.UID, u.GID, nil, err
 }
 
 // resolveOwner is COPY --chown: user[:group] by name or id.
-func resolveOwner(root *Root, spec string) (*Owner, error) {
+func resolveOwner(root *fsroot.Root, spec string) (*fsroot.Owner, error) {
 	if spec == "" {
 		return nil, nil
 	}
@@ -249,13 +198,13 @@ func resolveOwner(root *Root, spec string) (*Owner, error) {
 			return nil, err
 		}
 	}
-	return &Owner{int(uid), int(gid)}, nil
+	return &fsroot.Owner{UID: int(uid), GID: int(gid)}, nil
 }
 
 // netFiles gives the RUN an /etc/hosts (and, on the host network, the
 // host's /etc/resolv.conf) as read-only bind mounts, as docker does. It
 // returns the targets that did not exist, to be removed after the RUN.
-func netFiles(root *Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
+func netFiles(root *fsroot.Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
 	if st, err := root.Stat("etc"); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil, nil // no /etc (a scratch image): add nothing to the layer
 	}

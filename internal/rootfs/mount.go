@@ -186,7 +186,7 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 			return err
 		}
 		if fi.IsDir() {
-			err = r.MkdirAll(m.Destination, 0o755)
+			err = r.MkdirAll(m.Destination, 0o755, nil)
 		} else {
 			err = r.MkFile(m.Destination)
 		}
@@ -194,10 +194,10 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 			return err
 		}
 		flags |= unix.MS_BIND
-	} else if err := r.MkdirAll(m.Destination, 0o755); err != nil {
+	} else if err := r.MkdirAll(m.Destination, 0o755, nil); err != nil {
 		return err
 	}
-	fd, err := r.Open(m.Destination, unix.O_PATH)
+	fd, err := r.OpenFD(m.Destination, unix.O_PATH)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		return nil
 	}
 	// The descriptor names the directory under the new mount: reopen.
-	mfd, err := r.Open(m.Destination, unix.O_PATH)
+	mfd, err := r.OpenFD(m.Destination, unix.O_PATH)
 	if err != nil {
 		return err
 	}

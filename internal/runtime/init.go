@@ -107,7 +107,7 @@ func initMain(c *conn) error {
 		return err
 	}
 	if s.Process.Cwd != "" {
-		if err := root.MkdirAll(s.Process.Cwd, 0o755); err != nil {
+		if err := root.MkdirAll(s.Process.Cwd, 0o755, nil); err != nil {
 			return fmt.Errorf("make cwd: %w", err)
 		}
 	}
