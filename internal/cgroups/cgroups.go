@@ -53,6 +53,9 @@ type Manager interface {
 	// OOMKills counts the processes the kernel's OOM killer has killed in
 	// the cgroup.
 	OOMKills() (uint64, error)
+	// OOMFiles are the files whose "oom_kill N" lines count them, for a
+	// reader that does not link this package (the container's monitor).
+	OOMFiles() []string
 	// NotifyOOM sends on the channel each time the cgroup hits its memory
 	// limit and the OOM killer acts, until ctx ends or the cgroup goes.
 	NotifyOOM(ctx context.Context) (<-chan struct{}, error)

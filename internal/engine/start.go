@@ -196,10 +196,9 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Stdin:       c.Config.OpenStdin,
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
-		OOMFiles: []string{
-			"/sys/fs/cgroup/memory/jinn/" + c.ID + "/memory.oom_control",
-			"/sys/fs/cgroup/jinn/" + c.ID + "/memory.events",
-		},
+	}
+	if m, err := containerCgroup(c.ID); err == nil {
+		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
 		mc.LogMaxSize, _ = ParseBytes(v)

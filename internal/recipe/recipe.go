@@ -104,6 +104,9 @@ type Options struct {
 	Caps        []string // nil: DefaultCaps (AllCaps when privileged)
 }
 
+// CgroupsPath is the cgroup of container id, the same on every runtime.
+func CgroupsPath(id string) string { return "/jinn/" + id }
+
 // specVersion is the newest version every runtime here (runc 1.1, crun
 // 1.8) accepts.
 const specVersion = "1.0.2"
@@ -145,7 +148,7 @@ func Spec(o *Options) (*specs.Spec, error) {
 		Hostname: o.Hostname,
 		Mounts:   Mounts(o.Privileged),
 		Linux: &specs.Linux{
-			CgroupsPath: "/jinn/" + o.ID,
+			CgroupsPath: CgroupsPath(o.ID),
 			Namespaces:  ns,
 			Resources:   &specs.LinuxResources{Devices: Devices()},
 		},
