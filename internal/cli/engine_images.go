@@ -11,6 +11,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/snapshot"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // newImages opens the image store the engine runs containers from.
@@ -61,7 +62,7 @@ func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]str
 	for k, v := range opts {
 		switch k {
 		case "size":
-			n, err := engine.ParseBytes(v)
+			n, err := units.ParseBytes(v)
 			if err != nil {
 				return nil, fmt.Errorf("--storage-opt size=%s: %w", v, err)
 			}

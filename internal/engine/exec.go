@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
@@ -127,20 +126,4 @@ func execError(msg string) error {
 		return &ExitError{Code: ee.Code, Err: fmt.Errorf("OCI runtime exec failed: %s", msg)}
 	}
 	return err
-}
-
-func listenUnix(path string) (int, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	if err := unix.Listen(fd, 1); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }

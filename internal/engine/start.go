@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // Start starts a container. Without streams it returns once the container
@@ -201,7 +202,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
-		mc.LogMaxSize, _ = ParseBytes(v)
+		mc.LogMaxSize, _ = units.ParseBytes(v)
 	}
 	if v := c.Host.LogConfig.Config["max-file"]; v != "" {
 		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -75,5 +74,3 @@ type PushOptions struct {
 func (s *Store) Push(ctx context.Context, ref string, opts PushOptions) error {
 	return s.push(ctx, ref, opts)
 }
-
-var errTODO = fmt.Errorf("not implemented yet")
