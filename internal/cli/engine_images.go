@@ -8,6 +8,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/snapshot"
@@ -129,18 +130,19 @@ func (s *storeImages) Commit(ctx context.Context, key, baseID string, c *engine.
 	if err != nil {
 		return "", fmt.Errorf("image of the container: %w", err)
 	}
-	cfg := base.Config.Config.ImageConfig
+	full := base.Config
+	cfg := &full.Config.ImageConfig
 	ic := c.Config
 	cfg.Cmd, cfg.Entrypoint, cfg.Env = ic.Cmd, ic.Entrypoint, ic.Env
 	cfg.WorkingDir, cfg.User, cfg.StopSignal = ic.WorkingDir, ic.User, ic.StopSignal
 	if ic.Labels != nil {
 		cfg.Labels = ic.Labels
 	}
-	if err := image.ApplyChanges(&cfg, c.Changes); err != nil {
+	if err := build.ApplyChanges(&full, c.Changes); err != nil {
 		return "", err
 	}
 	img, err := s.st.Commit(ctx, key, base, image.CommitOptions{
-		Config: &cfg, Author: c.Author, Comment: c.Comment, Tags: c.Tags, CreatedBy: c.CreatedBy,
+		Config: cfg, Author: c.Author, Comment: c.Comment, Tags: c.Tags, CreatedBy: c.CreatedBy,
 	})
 	if err != nil {
 		return "", err

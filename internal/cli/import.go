@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/image"
 )
 
@@ -24,7 +25,8 @@ func newImportCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := image.ImportOptions{Changes: changes, Message: message, Platform: p}
+			opts := image.ImportOptions{Message: message, Platform: p,
+				Apply: func(c *image.Config) error { return build.ApplyChanges(c, changes) }}
 			if len(args) == 2 {
 				opts.Ref = args[1]
 			}
