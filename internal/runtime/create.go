@@ -307,7 +307,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, fmt.Errorf("write nsexec header: %w", err)
 		}
 		if forkPid {
-			m, err := conn.expect("pid")
+			m, err := conn.expect(msgPid)
 			if err != nil {
 				return nil, err
 			}
@@ -341,7 +341,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
-	conn.send(message{Type: "cgroup"})
+	conn.send(message{Type: msgCgroup})
 	// The state is written while the init works; nobody reads it before
 	// create returns (the lock is held; list may show the container a
 	// little early), and a failure below removes it with the directory.
@@ -356,10 +356,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			}
 			return nil, err
 		}
-		if m.Type == "ready" {
+		if m.Type == msgReady {
 			break
 		}
-		if m.Type != "hooks" {
+		if m.Type != msgHooks {
 			return nil, fmt.Errorf("container init sent %q", m.Type)
 		}
 		h := hooksOf(spec)
@@ -369,7 +369,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := runHooks("createRuntime", h.CreateRuntime, cfg.State); err != nil {
 			return nil, err
 		}
-		if err := conn.send(message{Type: "ok"}); err != nil {
+		if err := conn.send(message{Type: msgOK}); err != nil {
 			return nil, err
 		}
 	}

@@ -156,7 +156,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		cmd.Wait()
 		return 0, err
 	}
-	m, err := conn.expect("pid")
+	m, err := conn.expect(msgPid)
 	cmd.Wait()
 	if err != nil {
 		return 0, err
@@ -169,7 +169,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
-	if _, err := conn.expect("ready"); err != nil {
+	if _, err := conn.expect(msgReady); err != nil {
 		return fail(err)
 	}
 	// The socket closes on execve: EOF is success, a message is a failure.

@@ -43,7 +43,7 @@ func Init() {
 	unix.CloseOnExec(fd)
 	c := newConn(os.NewFile(uintptr(fd), "sync"))
 	err = initMain(c)
-	if c.send(message{Type: "error", Msg: err.Error()}) != nil {
+	if c.send(message{Type: msgError, Msg: err.Error()}) != nil {
 		fmt.Fprintln(os.Stderr, "jinn-runtime init:", err)
 	}
 	os.Exit(1)
@@ -116,7 +116,7 @@ func initMain(c *conn) error {
 	}
 	h := hooksOf(s)
 	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
-		if err := c.send(message{Type: "hooks"}); err != nil {
+		if err := c.send(message{Type: msgHooks}); err != nil {
 			return err
 		}
 		if _, err := c.expect("ok"); err != nil {
@@ -180,7 +180,7 @@ func initMain(c *conn) error {
 	if err != nil {
 		return err
 	}
-	if err := c.send(message{Type: "ready"}); err != nil {
+	if err := c.send(message{Type: msgReady}); err != nil {
 		return err
 	}
 	if cfg.FifoFd < 0 {
@@ -241,7 +241,7 @@ func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 	if err != nil {
 		return err
 	}
-	if err := c.send(message{Type: "ready"}); err != nil {
+	if err := c.send(message{Type: msgReady}); err != nil {
 		return err
 	}
 	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)

@@ -202,7 +202,7 @@ func (c *initConfig) marshal() []byte {
 func (m *message) marshal() []byte {
 	b := make([]byte, 0, 32+len(m.Msg))
 	b = append(b, `{"type":`...)
-	b = appendString(b, m.Type)
+	b = appendString(b, string(m.Type))
 	if m.Pid != 0 {
 		b = append(b, `,"pid":`...)
 		b = strconv.AppendInt(b, int64(m.Pid), 10)
