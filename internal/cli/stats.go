@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // statsRow is what stats --format templates see: docker's fields.
@@ -75,7 +76,7 @@ func newStatsCmd(o *Options) *cobra.Command {
 				}
 				var out []*engine.View
 				for _, v := range vs {
-					if all || v.State.Status == "running" || v.State.Status == "paused" {
+					if all || v.State.Status == monitor.StatusRunning || v.State.Status == monitor.StatusPaused {
 						out = append(out, v)
 					}
 				}

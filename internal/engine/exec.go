@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
@@ -39,10 +40,10 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		return 0, err
 	}
 	st := e.liveState(c)
-	if st.Status == "paused" {
+	if st.Status == monitor.StatusPaused {
 		return 0, exitErr(ExitEngine, "Container %s is paused, unpause the container before exec", c.ID)
 	}
-	if st.Status != "running" {
+	if st.Status != monitor.StatusRunning {
 		return 0, exitErr(ExitEngine, "container %s is not running", c.ID)
 	}
 	if len(o.Cmd) == 0 {

@@ -24,7 +24,7 @@ func (e *Local) waitExit(c *Container, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
 		st := e.liveState(c)
-		if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+		if !running(st) && !(st.Status == monitor.StatusCreated && st.MonitorPid != 0) {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -74,11 +74,11 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 	}
 	st := e.liveState(c)
 	e.markStopped(c)
-	if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+	if !running(st) && !(st.Status == monitor.StatusCreated && st.MonitorPid != 0) {
 		return nil
 	}
 	rt := e.runtimeFor(c)
-	if st.Status == "paused" {
+	if st.Status == monitor.StatusPaused {
 		rt.Resume(c.ID)
 	}
 	t := 10
@@ -147,7 +147,7 @@ func (e *Local) Wait(ctx context.Context, ref string) (int, error) {
 	}
 	for {
 		st := e.liveState(c)
-		if st.Status == "exited" || (st.Status == "created" && st.MonitorPid == 0 && !st.FinishedAt.IsZero()) {
+		if st.Status == monitor.StatusExited || (st.Status == monitor.StatusCreated && st.MonitorPid == 0 && !st.FinishedAt.IsZero()) {
 			e.waitMonitor(c, 5*time.Second)
 			st = e.liveState(c)
 			return st.ExitCode, nil
@@ -170,18 +170,18 @@ func (e *Local) Pause(ctx context.Context, ref string) error {
 		return err
 	}
 	st := e.liveState(c)
-	if st.Status == "paused" {
+	if st.Status == monitor.StatusPaused {
 		return exitErr(ExitEngine, "Container %s is already paused", c.ID)
 	}
-	if st.Status != "running" {
+	if st.Status != monitor.StatusRunning {
 		return exitErr(ExitEngine, "Container %s is not running", c.ID)
 	}
 	if err := e.runtimeFor(c).Pause(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
-		if s.Status == "running" {
-			s.Status = "paused"
+		if s.Status == monitor.StatusRunning {
+			s.Status = monitor.StatusPaused
 		}
 	})
 	e.event(c, "pause")
@@ -194,15 +194,15 @@ func (e *Local) Unpause(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if st := e.liveState(c); st.Status != "paused" {
+	if st := e.liveState(c); st.Status != monitor.StatusPaused {
 		return exitErr(ExitEngine, "Container %s is not paused", c.ID)
 	}
 	if err := e.runtimeFor(c).Resume(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
-		if s.Status == "paused" {
-			s.Status = "running"
+		if s.Status == monitor.StatusPaused {
+			s.Status = monitor.StatusRunning
 		}
 	})
 	e.event(c, "unpause")
@@ -249,9 +249,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		return err
 	}
 	st := e.liveState(c)
-	live := running(st) || (st.Status == "created" && st.MonitorPid != 0)
+	live := running(st) || (st.Status == monitor.StatusCreated && st.MonitorPid != 0)
 	if live && !force {
-		if st.Status == "paused" {
+		if st.Status == monitor.StatusPaused {
 			return exitErr(ExitEngine, "cannot remove container \"/%s\": container is paused and must be unpaused first", c.Name)
 		}
 		return exitErr(ExitEngine, "cannot remove container \"/%s\": container is running: stop the container before removing or force remove", c.Name)
@@ -259,7 +259,7 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	rt := e.runtimeFor(c)
 	if live {
 		e.markStopped(c)
-		if st.Status == "paused" {
+		if st.Status == monitor.StatusPaused {
 			rt.Resume(c.ID)
 		}
 		e.killUntilExit(c, rt, 5*time.Second)
@@ -336,7 +336,7 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 	}
 	var removed []string
 	for _, v := range views {
-		if running(v.State) || (v.State.Status == "created" && v.State.MonitorPid != 0) {
+		if running(v.State) || (v.State.Status == monitor.StatusCreated && v.State.MonitorPid != 0) {
 			continue
 		}
 		if err := e.Remove(ctx, v.ID, true, false); err == nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // What the engine asks of a container's writable snapshot through the
@@ -71,7 +73,7 @@ func (e *Local) Commit(ctx context.Context, ref string, o *CommitOptions) (strin
 		Changes: o.Changes, Author: o.Author, Comment: o.Comment, Tags: o.Tags,
 		CreatedBy: strings.TrimSpace(v.Path + " " + strings.Join(v.Args, " ")),
 	}
-	if o.Pause && v.State != nil && v.State.Status == "running" {
+	if o.Pause && v.State != nil && v.State.Status == monitor.StatusRunning {
 		if err := e.Pause(ctx, v.ID); err == nil {
 			defer e.Unpause(ctx, v.ID)
 		}

@@ -28,14 +28,14 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	}
 	st := e.liveState(c)
 	switch st.Status {
-	case "running", "restarting":
+	case monitor.StatusRunning, monitor.StatusRestarting:
 		if a != nil {
 			return e.attach(c, a, false)
 		}
 		return 0, nil
-	case "paused":
+	case monitor.StatusPaused:
 		return 0, exitErr(ExitEngine, "cannot start a paused container, try unpause instead")
-	case "created":
+	case monitor.StatusCreated:
 		if st.MonitorPid != 0 {
 			// A monitor waits for its start request (its starter died):
 			// this CLI asks instead.
@@ -242,7 +242,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {
 		restarts := s.RestartCount
-		*s = monitor.State{Status: "created", RestartCount: restarts}
+		*s = monitor.State{Status: monitor.StatusCreated, RestartCount: restarts}
 	}); err != nil {
 		return err
 	}

@@ -88,12 +88,21 @@ type Health struct {
 	Retries     int           `json:"retries"`
 }
 
+// A container's Status, in docker's words.
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
 // State is the container's mutable state, shared by the monitor and the
 // engine; every writer holds the lock file. Config and State are stored
 // in a small line format (codec.go), not JSON: the monitor then runs no
 // reflection, which keeps its resident size down.
 type State struct {
-	Status       string       `json:"status"` // created, running, paused, restarting, exited
+	Status       string       `json:"status"` // one of the Status constants
 	Pid          int          `json:"pid"`
 	MonitorPid   int          `json:"monitor_pid"`
 	MonitorStart uint64       `json:"monitor_start"` // start time in clock ticks, against pid reuse
