@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/units"
 )
@@ -168,7 +169,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return monitor.WriteFileAtomic(path, b, 0o600)
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 func asExit(err error, target **ExitError) bool {

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Config says where the engine keeps its files and what it runs.
@@ -91,7 +91,7 @@ func (e *Local) writeContainer(c *Container) error {
 	if err != nil {
 		return err
 	}
-	return monitor.WriteFileAtomic(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
+	return atomicfile.WriteFile(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
 }
 
 func (e *Local) readContainer(id string) (*Container, error) {

@@ -31,6 +31,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Files in a container's state directory.
@@ -142,7 +144,7 @@ func ReadConfig(path string) (*Config, error) {
 
 // WriteConfig writes a monitor's config (the engine's side).
 func WriteConfig(path string, c *Config) error {
-	return WriteFileAtomic(path, encodeConfig(c), 0o600)
+	return atomicfile.WriteFile(path, encodeConfig(c), 0o600)
 }
 
 // ReadState loads the state file; a missing file is the zero State.
@@ -155,19 +157,6 @@ func ReadState(dir string) (*State, error) {
 		return nil, err
 	}
 	return decodeState(b)
-}
-
-// WriteFileAtomic writes a file by rename so readers never see half of it.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp" + itoa(os.Getpid())
-	if err := os.WriteFile(tmp, data, perm); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // Lock takes the container's lock (flock on dir/lock); the returned func
@@ -202,7 +191,7 @@ func UpdateState(dir string, f func(*State)) (*State, error) {
 		return nil, err
 	}
 	f(s)
-	return s, WriteFileAtomic(filepath.Join(dir, StateFile), encodeState(s), 0o600)
+	return s, atomicfile.WriteFile(filepath.Join(dir, StateFile), encodeState(s), 0o600)
 }
 
 // ProcStart returns a process's start time in clock ticks (field 22 of

@@ -10,11 +10,13 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // CreateOpts are create's (and run's) flags.
@@ -469,11 +471,10 @@ func writePidFile(path string, pid int) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path))
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("write pid file: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {

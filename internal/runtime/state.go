@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -146,13 +148,12 @@ func (c *Container) read() error {
 	return nil
 }
 
-// save writes the state by rename from its temporary file.
+// save writes the state by rename.
 func (c *Container) save() error {
-	tmp := filepath.Join(c.Dir, "."+stateFile)
-	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.Dir, stateFile), c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
+	return nil
 }
 
 // relock takes the lock again after Close; a container deleted meanwhile
