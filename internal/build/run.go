@@ -130,7 +130,7 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	spec, err := recipe.Spec(&recipe.Options{
 		ID: id, Rootfs: rootfs, Hostname: id, Args: argv, Env: env, Cwd: cwd,
 		User:        specs.User{UID: uid, GID: gid, AdditionalGids: groups},
-		HostNetwork: network == "host",
+		HostNetwork: network == "host", CgroupParent: b.opts.CgroupParent,
 	})
 	if err != nil {
 		return err

@@ -77,13 +77,14 @@ var rlimitNames = map[string]string{
 
 // specInput is everything the spec is made of.
 type specInput struct {
-	c       *Container
-	rootfs  string // the mounted root filesystem
-	user    execUser
-	env     []string
-	netns   string // path of the network namespace the engine made
-	hostDir string // where hostname, hosts, resolv.conf are
-	initBin string // jinn-init on the host, for --init
+	c            *Container
+	rootfs       string // the mounted root filesystem
+	user         execUser
+	env          []string
+	netns        string // path of the network namespace the engine made
+	hostDir      string // where hostname, hosts, resolv.conf are
+	initBin      string // jinn-init on the host, for --init
+	cgroupParent string // the engine's parent cgroup
 	// consoleSize is the attached terminal's rows and columns (0: none):
 	// the runtime sizes the pty before the process runs, as docker does.
 	consoleSize [2]uint16
@@ -113,7 +114,7 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 		Args: processArgs(c), Env: in.env, Cwd: c.Config.WorkingDir,
 		User:  specs.User{UID: in.user.UID, GID: in.user.GID},
 		Netns: in.netns, HostNetwork: in.netns == "", // "" is --network host
-		Privileged: h.Privileged, Caps: caps,
+		Privileged: h.Privileged, Caps: caps, CgroupParent: in.cgroupParent,
 	})
 	if err != nil {
 		return nil, err

@@ -126,7 +126,8 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize}
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+		cgroupParent: e.cgroupParent()}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
@@ -199,7 +200,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
 	}
-	if m, err := containerCgroup(c.ID); err == nil {
+	if m, err := e.containerCgroup(c.ID); err == nil {
 		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {

@@ -43,8 +43,8 @@ func readKeyed(path, key string) uint64 {
 }
 
 // containerCgroup is the container's cgroup, where the recipe put it.
-func containerCgroup(id string) (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(id)})
+func (e *Local) containerCgroup(id string) (cgroups.Manager, error) {
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(e.cgroupParent(), id)})
 }
 
 // Stats samples the container's cgroup.
@@ -58,7 +58,7 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	if !running(st) {
 		return s, nil
 	}
-	if m, err := containerCgroup(c.ID); err == nil {
+	if m, err := e.containerCgroup(c.ID); err == nil {
 		if cs, err := m.Stats(); err == nil {
 			cgroupFigures(s, cs)
 		}

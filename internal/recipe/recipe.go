@@ -11,6 +11,8 @@ import (
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // DefaultPath is the PATH a container gets when its image sets none.
@@ -89,13 +91,16 @@ func Devices() []specs.LinuxDeviceCgroup {
 
 // Options are what differs between containers made from the recipe.
 type Options struct {
-	ID       string // the cgroup is /jinn/<ID> on every runtime
-	Rootfs   string
-	Hostname string
-	Args     []string
-	Env      []string
-	Cwd      string // "" is /
-	User     specs.User
+	ID string
+	// CgroupParent is --cgroup-parent ("" is jinn): the cgroup is
+	// /<parent>/<ID> on every runtime.
+	CgroupParent string
+	Rootfs       string
+	Hostname     string
+	Args         []string
+	Env          []string
+	Cwd          string // "" is /
+	User         specs.User
 	// Netns is the network namespace to join by path; "" makes a new one
 	// unless HostNetwork shares the host's.
 	Netns       string
@@ -104,8 +109,9 @@ type Options struct {
 	Caps        []string // nil: DefaultCaps (AllCaps when privileged)
 }
 
-// CgroupsPath is the cgroup of container id, the same on every runtime.
-func CgroupsPath(id string) string { return "/jinn/" + id }
+// CgroupsPath is the cgroup of container id under parent ("" is jinn's
+// default), absolute so that every runtime puts it in the same place.
+func CgroupsPath(parent, id string) string { return "/" + cgroups.CleanParent(parent) + "/" + id }
 
 // specVersion is the newest version every runtime here (runc 1.1, crun
 // 1.8) accepts.
@@ -148,7 +154,7 @@ func Spec(o *Options) (*specs.Spec, error) {
 		Hostname: o.Hostname,
 		Mounts:   Mounts(o.Privileged),
 		Linux: &specs.Linux{
-			CgroupsPath: CgroupsPath(o.ID),
+			CgroupsPath: CgroupsPath(o.CgroupParent, o.ID),
 			Namespaces:  ns,
 			Resources:   &specs.LinuxResources{Devices: Devices()},
 		},

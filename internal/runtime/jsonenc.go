@@ -74,6 +74,10 @@ func (s *State) marshal() []byte {
 		b = append(b, `,"cgroup_path":`...)
 		b = jsonstr.Append(b, s.Cgroup)
 	}
+	if s.CgroupParent != "" {
+		b = append(b, `,"cgroup_parent":`...)
+		b = jsonstr.Append(b, s.CgroupParent)
+	}
 	b = append(b, `,"config":`...)
 	b = appendRaw(b, s.Config)
 	return append(b, '}')

@@ -20,6 +20,18 @@ import (
 type Runtime struct {
 	Root string
 	Log  *slog.Logger
+	// CgroupParent is the cgroup that new containers' cgroups go under
+	// ("jinn" if empty). A container keeps the parent it was created
+	// with (State.CgroupParent), whatever later commands are given.
+	CgroupParent string
+}
+
+// cgroupParent is the parent new containers get.
+func (r *Runtime) cgroupParent() string {
+	if r.CgroupParent == "" {
+		return cgroups.DefaultParent
+	}
+	return r.CgroupParent
 }
 
 // LoadSpec reads and checks bundle/config.json.
@@ -137,12 +149,16 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
-	if strings.HasPrefix(path, "/") && path != "/jinn" && !strings.HasPrefix(path, "/jinn/") {
+	parent := s.CgroupParent
+	if parent == "" {
+		parent = cgroups.DefaultParent // a state written before parents were recorded
+	}
+	if top := "/" + strings.Trim(parent, "/"); strings.HasPrefix(path, "/") && path != top && !strings.HasPrefix(path, top+"/") {
 		// jinn makes cgroups only under its own parent: an engine's
 		// absolute path (podman's /libpod_parent/...) is nested there.
 		path = strings.TrimLeft(path, "/")
 	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}

@@ -41,6 +41,9 @@ type State struct {
 	Rootfs    string    `json:"rootfs"`
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
+	// CgroupParent is the parent the container's cgroup was made under;
+	// empty in states of older versions, which used "jinn".
+	CgroupParent string `json:"cgroup_parent,omitempty"`
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`
