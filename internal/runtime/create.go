@@ -90,7 +90,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw, Systemd: r.SystemdCgroup}
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
@@ -335,6 +335,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			cfg.CgroupTasks = lateTasks
 		}
 		if err := setCgroup(mgr, spec); err != nil {
+			return nil, err
+		}
+		if err := mgr.Register(pid); err != nil {
 			return nil, err
 		}
 	}
