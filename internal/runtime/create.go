@@ -365,11 +365,14 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if m.Type != "hooks" {
 			return nil, fmt.Errorf("container init sent %q", m.Type)
 		}
-		h := hooksOf(spec)
-		if err := runHooks("prestart", h.Prestart, cfg.State); err != nil {
+		// The container is created by now as far as the hooks can tell:
+		// runc hands them status "created".
+		h, st := hooksOf(spec), cfg.State
+		st.Status = specs.StateCreated
+		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return nil, err
 		}
-		if err := runHooks("createRuntime", h.CreateRuntime, cfg.State); err != nil {
+		if err := runHooks("createRuntime", h.CreateRuntime, st); err != nil {
 			return nil, err
 		}
 		if err := conn.send(message{Type: "ok"}); err != nil {
