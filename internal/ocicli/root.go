@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	goruntime "runtime"
-	"time"
 
 	"github.com/jinn-containers/jinn/internal/runtime"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -57,12 +56,17 @@ func Main(args []string) int {
 	return 1
 }
 
-// fatal reports err as runc does: to the log, and a plain line on stderr.
+// fatal reports err as runc does: to the log (logrus's format), and when
+// the log is a file also as a plain line on stderr.
 func (g *Global) fatal(err error) {
-	if g.logger != nil && g.logFile != nil {
-		g.logger.Error(err.Error())
+	if g.logger == nil { // setup failed: a text log on stderr
+		g.logger = slog.New(newLogrusHandler(os.Stderr, false, slog.LevelError))
+		g.logFile = nil
 	}
-	fmt.Fprintf(os.Stderr, "time=%q level=error msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), err.Error())
+	g.logger.Error(err.Error())
+	if g.logFile != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 }
 
 // NewRoot builds the command tree.
@@ -107,13 +111,11 @@ func (g *Global) setup() error {
 		}
 		w, g.logFile = f, f
 	}
-	opts := &slog.HandlerOptions{Level: level}
 	switch g.LogFormat {
-	case "text":
-		g.logger = slog.New(slog.NewTextHandler(w, opts))
-	case "json":
-		g.logger = slog.New(slog.NewJSONHandler(w, opts))
+	case "text", "json":
+		g.logger = slog.New(newLogrusHandler(w, g.LogFormat == "json", level))
 	default:
+		g.logFile = nil
 		return fmt.Errorf("unknown log-format %q", g.LogFormat)
 	}
 	// The OOM killer must pick a container's process, never the runtime.
