@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -103,6 +104,12 @@ type Config struct {
 	RootfsFd int
 	// MountFds are detached idmapped bind mounts by index in Spec.Mounts.
 	MountFds map[int]int
+	// HostMounts: the config has no mount namespace, so the container is
+	// in the runtime's (config-linux.md: it "MUST inherit the runtime
+	// namespace of that type"). Its mounts are made there, under the
+	// rootfs, and the root is entered by chroot: nothing above the rootfs
+	// is touched. Delete takes them away (UnmountUnder).
+	HostMounts bool
 }
 
 // Prepare gives the mount tree the spec's rootfsPropagation (rprivate by
@@ -113,6 +120,14 @@ type Config struct {
 // propagates nowhere and pivot_root accepts it, and an unbindable tree
 // still lets the rootfs be bound.
 func Prepare(c *Config) (*Root, error) {
+	if c.HostMounts {
+		if c.Spec.Root.Readonly { // a mount of its own, to make read-only
+			if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				return nil, fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
+			}
+		}
+		return OpenRoot(c.Rootfs)
+	}
 	prop := uintptr(unix.MS_PRIVATE | unix.MS_REC)
 	if p, ok := propagationFlags[c.Spec.Linux.RootfsPropagation]; ok {
 		prop = p
@@ -321,4 +336,32 @@ func unescapeOctal(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// UnmountUnder detaches every mount at or below dir, deepest first: what a
+// container without a mount namespace left in the runtime's.
+func UnmountUnder(dir string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("list mounts: %w", err)
+	}
+	var mps []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		if mp := unescapeOctal(f[4]); mp == dir || strings.HasPrefix(mp, dir+"/") {
+			mps = append(mps, mp)
+		}
+	}
+	// Longer paths first: children before their parents. A path mounted
+	// twice is detached twice.
+	sort.Slice(mps, func(i, j int) bool { return len(mps[i]) > len(mps[j]) })
+	for _, mp := range mps {
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+			return fmt.Errorf("unmount %s: %w", mp, err)
+		}
+	}
+	return nil
 }

@@ -107,6 +107,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			f.Close()
 		}
 	}()
+	if _, ok := nsOf(spec, specs.MountNamespace); !ok {
+		// Mounts made in the runtime's namespace go with a failed create.
+		undo = append(undo, func() { rootfs.UnmountUnder(c.State.Rootfs) })
+	}
 
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.

@@ -83,7 +83,14 @@ func validate(s *specs.Spec, bundle string) error {
 		seen[ns.Type] = true
 	}
 	if !seen[specs.MountNamespace] {
-		return errors.New("a mount namespace is required")
+		// The container stays in the runtime's mount namespace: what
+		// needs a private one cannot be done there (runc refuses it too).
+		switch {
+		case len(s.Linux.MaskedPaths)+len(s.Linux.ReadonlyPaths) > 0:
+			return errors.New("maskedPaths and readonlyPaths need a mount namespace")
+		case s.Linux.RootfsPropagation != "":
+			return errors.New("rootfsPropagation needs a mount namespace")
+		}
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
 		return errors.New("hostname or domainname needs a uts namespace")
