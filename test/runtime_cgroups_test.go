@@ -17,7 +17,7 @@ func noCgroupDir(t *testing.T, rel string) {
 	t.Helper()
 	ents, _ := os.ReadDir("/sys/fs/cgroup")
 	for _, e := range ents {
-		if p := filepath.Join("/sys/fs/cgroup", e.Name(), "jinn", rel); exists(p) {
+		if p := cgroupPath(e.Name(), rel); exists(p) {
 			t.Errorf("cgroup %s left behind", p)
 		}
 	}
@@ -37,7 +37,7 @@ func TestRuntimeCgroupParentRemoved(t *testing.T) {
 		e.must("create", id)
 	}
 	e.must("delete", "--force", ids[0])
-	if !exists(filepath.Join("/sys/fs/cgroup/pids/jinn", parent, ids[1])) {
+	if !exists(cgroupPath("pids", parent, ids[1])) {
 		t.Fatal("the other container's cgroup went with the first")
 	}
 	e.must("delete", "--force", ids[1])
@@ -90,7 +90,7 @@ func TestRuntimeDeleteKillsPartlyJoined(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { stray.Process.Kill(); stray.Wait() }()
-	procs := filepath.Join("/sys/fs/cgroup/blkio/jinn", id, "cgroup.procs")
+	procs := cgroupPath("blkio", id, "cgroup.procs")
 	if err := os.WriteFile(procs, []byte(strconv.Itoa(stray.Process.Pid)), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func TestRuntimeContainerd(t *testing.T) {
 	// containerd's cgroups are /<namespace>/<id>; jinn-runtime nests them
 	// under its own jinn/ parent.
 	ns := newID("ctrtest")
-	t.Cleanup(func() { removeCgroups("/jinn/" + ns) })
+	t.Cleanup(func() { removeCgroups("/" + suite.cgroupParent + "/" + ns) })
 	ctr := func(args ...string) (string, error) {
 		out, err := exec.Command("ctr", append([]string{"--address", sock, "-n", ns}, args...)...).CombinedOutput()
 		return string(out), err
@@ -116,7 +116,7 @@ func TestRuntimeContainerd(t *testing.T) {
 	run := func(args ...string) []string { return append(append([]string{"run"}, rt...), args...) }
 
 	out, err := ctr(run("--rm", img, "c1", "sh", "-c", "echo ok; cat /proc/self/cgroup")...)
-	if err != nil || !strings.HasPrefix(out, "ok\n") || !strings.Contains(out, "/jinn/"+ns+"/c1") {
+	if err != nil || !strings.HasPrefix(out, "ok\n") || !strings.Contains(out, "/"+suite.cgroupParent+"/"+ns+"/c1") {
 		t.Fatalf("ctr run: %v: %s", err, out)
 	}
 	// With a terminal the shim gets the pty master over the console socket
@@ -162,7 +162,7 @@ func TestRuntimeDocker(t *testing.T) {
 	dir := t.TempDir()
 	t.Cleanup(func() { assertNoMounts(t, dir) })
 	sock := filepath.Join(dir, "docker.sock")
-	parent := "/jinn/" + newID("dockertest")
+	parent := "/" + suite.cgroupParent + "/" + newID("dockertest")
 	t.Cleanup(func() { removeCgroups(parent) })
 	// No bridge and no iptables: dockerd touches no firewall or network
 	// device of the host; containers run with --network none.

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -142,6 +143,7 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	}
 	defer os.RemoveAll(bundle)
 	spec := runSpec(id, rootfs, argv, env, cwd, uid, gid, groups, network)
+	spec.Linux.CgroupsPath = "/" + cgroups.CleanParent(b.opts.CgroupParent) + spec.Linux.CgroupsPath
 	// docker's default seccomp profile, as for any container.
 	if spec.Linux.Seccomp, err = mobyseccomp.GetDefaultProfile(spec); err != nil {
 		return fmt.Errorf("seccomp profile: %w", err)
@@ -242,7 +244,7 @@ func runSpec(id, rootfs string, argv, env []string, cwd string, uid, gid uint32,
 		},
 		Linux: &specs.Linux{
 			Namespaces:  ns,
-			CgroupsPath: "/jinn/" + id,
+			CgroupsPath: "/" + id, // made absolute under the parent by runContainer
 			MaskedPaths: []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"},
 			ReadonlyPaths: []string{"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},

@@ -7,6 +7,8 @@ package cgroups
 import (
 	"context"
 	"os"
+	"path"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -134,9 +136,13 @@ func New(cfg Config) (Manager, error) {
 	return m, nil
 }
 
-func parentOf(cfg Config) string {
-	if cfg.Parent == "" {
+func parentOf(cfg Config) string { return CleanParent(cfg.Parent) }
+
+// CleanParent is a configured parent as the managers use it: relative to
+// each hierarchy's root, cleaned, DefaultParent if empty.
+func CleanParent(parent string) string {
+	if parent == "" {
 		return DefaultParent
 	}
-	return cfg.Parent
+	return strings.Trim(path.Clean("/"+parent), "/")
 }

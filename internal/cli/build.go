@@ -85,7 +85,7 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 		Tags: bf.tags, Target: bf.target, NoCache: bf.noCache, Network: bf.network,
 		Quiet: bf.quiet, Progress: bf.progress, Root: o.Root, RunRoot: o.RunRoot,
 		BuildArgs: map[string]string{}, Labels: map[string]string{},
-		Runtime: buildRuntime(cmd, o),
+		Runtime: buildRuntime(cmd, o), CgroupParent: o.CgroupParent,
 	}
 	for _, a := range bf.buildArgs {
 		k, v, ok := strings.Cut(a, "=")

@@ -25,7 +25,8 @@ func (o *Options) engine() (engine.Engine, error) {
 	if err != nil {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}
-	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self}, imgs)
+	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self,
+		CgroupParent: o.CgroupParent}, imgs)
 	if err != nil {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}

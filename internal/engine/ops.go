@@ -307,7 +307,7 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	// The last container takes jinn's empty parent cgroups with it (a
 	// container being made has its directory already, so it is not last).
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
-		cgroups.RemoveEmptyParent(cgroups.DefaultParent)
+		cgroups.RemoveEmptyParent(e.cgroupParent())
 	}
 }
 

@@ -125,13 +125,14 @@ var rlimitNames = map[string]string{
 
 // specInput is everything the spec is made of.
 type specInput struct {
-	c       *Container
-	rootfs  string // the mounted root filesystem
-	user    execUser
-	env     []string
-	netns   string // path of the network namespace the engine made
-	hostDir string // where hostname, hosts, resolv.conf are
-	initBin string // jinn-init on the host, for --init
+	c            *Container
+	rootfs       string // the mounted root filesystem
+	user         execUser
+	env          []string
+	netns        string // path of the network namespace the engine made
+	hostDir      string // where hostname, hosts, resolv.conf are
+	initBin      string // jinn-init on the host, for --init
+	cgroupParent string // the engine's parent cgroup
 	// consoleSize is the attached terminal's rows and columns (0: none):
 	// the runtime sizes the pty before the process runs, as docker does.
 	consoleSize [2]uint16
@@ -196,7 +197,7 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 		Hostname: c.Config.Hostname,
 		Mounts:   defaultMounts(h.Privileged),
 		Linux: &specs.Linux{
-			CgroupsPath: "/jinn/" + c.ID,
+			CgroupsPath: "/" + in.cgroupParent + "/" + c.ID,
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
 				{Type: specs.MountNamespace},

@@ -124,7 +124,8 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize}
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+		cgroupParent: e.cgroupParent()}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
@@ -197,8 +198,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
 		OOMFiles: []string{
-			"/sys/fs/cgroup/memory/jinn/" + c.ID + "/memory.oom_control",
-			"/sys/fs/cgroup/jinn/" + c.ID + "/memory.events",
+			"/sys/fs/cgroup/memory/" + e.cgroupParent() + "/" + c.ID + "/memory.oom_control",
+			"/sys/fs/cgroup/" + e.cgroupParent() + "/" + c.ID + "/memory.events",
 		},
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {

@@ -23,14 +23,33 @@ type Stats struct {
 	NetTx    uint64
 }
 
-// cgroupFile finds a file of the container's cgroup on v1 (controller
-// dir) or v2 (unified).
-func cgroupFile(id, v1ctl, v1file, v2file string) string {
-	p := filepath.Join("/sys/fs/cgroup", v1ctl, "jinn", id, v1file)
-	if _, err := os.Stat(p); err == nil {
-		return p
+// cgroupFile finds a file of the cgroup that pid is in, on v1 (the
+// controller's hierarchy) or v2: whichever runtime made the cgroup and
+// under whatever parent, /proc/PID/cgroup says where it is.
+func cgroupFile(pid int, v1ctl, v1file, v2file string) string {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	v2 := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		if f[1] == "" {
+			v2 = f[2]
+		}
+		for _, ctl := range strings.Split(f[1], ",") {
+			if ctl == v1ctl {
+				p := filepath.Join("/sys/fs/cgroup", v1ctl, f[2], v1file)
+				if _, err := os.Stat(p); err == nil {
+					return p
+				}
+			}
+		}
 	}
-	return filepath.Join("/sys/fs/cgroup/jinn", id, v2file)
+	if _, err := os.Stat("/sys/fs/cgroup/unified"); err == nil {
+		return filepath.Join("/sys/fs/cgroup/unified", v2, v2file)
+	}
+	return filepath.Join("/sys/fs/cgroup", v2, v2file)
 }
 
 func readUint(path string) uint64 {
@@ -72,13 +91,12 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	if !running(st) {
 		return s, nil
 	}
-	id := c.ID
-	if p := cgroupFile(id, "cpuacct", "cpuacct.usage", "cpu.stat"); strings.HasSuffix(p, "cpuacct.usage") {
+	if p := cgroupFile(st.Pid, "cpuacct", "cpuacct.usage", "cpu.stat"); strings.HasSuffix(p, "cpuacct.usage") {
 		s.CPUNanos = readUint(p)
 	} else {
 		s.CPUNanos = readKeyed(p, "usage_usec") * 1000
 	}
-	if p := cgroupFile(id, "memory", "memory.usage_in_bytes", "memory.current"); strings.HasSuffix(p, "usage_in_bytes") {
+	if p := cgroupFile(st.Pid, "memory", "memory.usage_in_bytes", "memory.current"); strings.HasSuffix(p, "usage_in_bytes") {
 		// Docker subtracts the page cache (total_inactive_file).
 		use := readUint(p)
 		inactive := readKeyed(filepath.Join(filepath.Dir(p), "memory.stat"), "total_inactive_file")
@@ -94,8 +112,8 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	if host := hostMemory(); s.MemLimit == 0 || s.MemLimit > host {
 		s.MemLimit = host
 	}
-	s.Pids = readUint(cgroupFile(id, "pids", "pids.current", "pids.current"))
-	s.BlkRead, s.BlkWrite = blockIO(cgroupFile(id, "blkio", "blkio.throttle.io_service_bytes", "io.stat"))
+	s.Pids = readUint(cgroupFile(st.Pid, "pids", "pids.current", "pids.current"))
+	s.BlkRead, s.BlkWrite = blockIO(cgroupFile(st.Pid, "blkio", "blkio.throttle.io_service_bytes", "io.stat"))
 	if st.Pid > 0 {
 		// The init's /proc/PID/net/dev shows its network namespace's devices.
 		s.NetRx, s.NetTx = netIO(filepath.Join("/proc", strconv.Itoa(st.Pid), "net/dev"))

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
@@ -21,7 +22,13 @@ type Config struct {
 	Runtime string // default OCI runtime: a name in PATH or a path
 	Monitor string // jinn-monitor binary
 	Self    string // the jinn binary, for the monitor's --rm cleanup
+	// CgroupParent is the cgroup every container's cgroup goes under, on
+	// every hierarchy ("jinn" if empty). jinn-runtime learns it from
+	// $JINN_CGROUP_PARENT, which the CLI sets for its children.
+	CgroupParent string
 }
+
+func (e *Local) cgroupParent() string { return cgroups.CleanParent(e.cfg.CgroupParent) }
 
 func (e *Local) containerDir(id string) string { return filepath.Join(e.cfg.Root, "containers", id) }
 func (e *Local) stateDir(id string) string     { return filepath.Join(e.cfg.RunRoot, "containers", id) }

@@ -33,6 +33,7 @@ func Run(cfg *Config, sync *os.File) int {
 	// value is set in its spec (process.oomScoreAdj), not inherited from us.
 	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
 
+	cliGone := parentGone() // before anything: the CLI may die at any moment
 	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub(), trimReq: make(chan struct{}, 1)}
 	go m.trimmer()
 	fail := func(err error) int {
@@ -82,8 +83,17 @@ func Run(cfg *Config, sync *os.File) int {
 		}
 		select {
 		case starter = <-m.hub.startCh:
+		case <-cliGone:
+			// The CLI was killed before it asked to start: nothing was
+			// made, and a `rm -f` may be waiting for this monitor.
+			select {
+			case starter = <-m.hub.startCh:
+			default:
+				UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+				return 1
+			}
 		case <-time.After(time.Minute):
-			// The CLI never attached (it was killed): nothing was made.
+			// The CLI never attached: nothing was made.
 			UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
 			return 1
 		}

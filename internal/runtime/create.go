@@ -90,7 +90,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw, Systemd: r.SystemdCgroup}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw,
+		CgroupParent: r.cgroupParent(), Systemd: r.SystemdCgroup}
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
@@ -199,7 +200,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	var cgroupDir *os.File
 	late := joinsCgroupLate(spec)
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
-		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+		if err := recordCgroup(c.Dir, c.State.CgroupParent, mgr.Path()); err != nil {
 			return nil, err
 		}
 		undo = append(undo, func() { mgr.Destroy() })

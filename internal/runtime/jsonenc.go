@@ -112,6 +112,10 @@ func (s *State) marshal() []byte {
 		b = append(b, `,"cgroup_path":`...)
 		b = appendString(b, s.Cgroup)
 	}
+	if s.CgroupParent != "" {
+		b = append(b, `,"cgroup_parent":`...)
+		b = appendString(b, s.CgroupParent)
+	}
 	if s.Systemd {
 		b = append(b, `,"systemd_cgroup":true`...)
 	}

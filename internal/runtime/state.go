@@ -40,6 +40,9 @@ type State struct {
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
 	Systemd   bool      `json:"systemd_cgroup,omitempty"` // --systemd-cgroup
+	// CgroupParent is the parent the container's cgroup was made under;
+	// empty in states of older versions, which used "jinn".
+	CgroupParent string `json:"cgroup_parent,omitempty"`
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`
