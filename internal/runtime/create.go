@@ -93,7 +93,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw,
-		CgroupParent: r.cgroupParent()}
+		CgroupParent: r.cgroupParent(), Systemd: r.SystemdCgroup}
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
@@ -110,6 +110,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			f.Close()
 		}
 	}()
+	if _, ok := nsOf(spec, specs.MountNamespace); !ok {
+		// Mounts made in the runtime's namespace go with a failed create.
+		undo = append(undo, func() { rootfs.UnmountUnder(c.State.Rootfs) })
+	}
 
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.
@@ -340,6 +344,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := setCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
+		if err := mgr.Register(pid); err != nil {
+			return nil, err
+		}
 	}
 	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
@@ -365,11 +372,14 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if m.Type != msgHooks {
 			return nil, fmt.Errorf("container init sent %q", m.Type)
 		}
-		h := hooksOf(spec)
-		if err := runHooks("prestart", h.Prestart, cfg.State); err != nil {
+		// The container is created by now as far as the hooks can tell:
+		// runc hands them status "created".
+		h, st := hooksOf(spec), cfg.State
+		st.Status = specs.StateCreated
+		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return nil, err
 		}
-		if err := runHooks("createRuntime", h.CreateRuntime, cfg.State); err != nil {
+		if err := runHooks("createRuntime", h.CreateRuntime, st); err != nil {
 			return nil, err
 		}
 		if err := conn.send(message{Type: msgOK}); err != nil {

@@ -82,6 +82,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	cfg := initConfig{Config: c.State.Config, Process: praw, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
+	if _, ok := nsOf(c.State.Spec, specs.MountNamespace); !ok {
+		// No mount namespace to join: the exec enters the root as the
+		// init did, by chroot (rootfs.Pivot).
+		cfg.Rootfs = c.State.Rootfs
+	}
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if p.Terminal {

@@ -94,7 +94,8 @@ func initMain(c *conn) error {
 		}
 		return nil
 	}
-	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
+	_, mntNS := nsOf(s, specs.MountNamespace)
+	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS, HostMounts: !mntNS,
 		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
@@ -157,7 +158,7 @@ func initMain(c *conn) error {
 		// session keys. Kernels without keyrings (or denied) go without.
 		unix.KeyctlJoinSessionKeyring("_ses." + cfg.State.ID)
 	}
-	if err := rootfs.Pivot(cfg.Rootfs, cfg.NoPivot); err != nil {
+	if err := rootfs.Pivot(cfg.Rootfs, cfg.NoPivot, !mntNS); err != nil {
 		return err
 	}
 	if err := sysctl(s.Linux.Sysctl); err != nil {
@@ -221,6 +222,11 @@ func startUser(s *specs.Spec, cfg *initConfig, h *specs.Hooks, tty *os.File, pat
 // container's namespaces (its root is the container's).
 func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 	p := s.Process
+	if cfg.Rootfs != "" { // the container has no mount namespace
+		if err := rootfs.Pivot(cfg.Rootfs, false, true); err != nil {
+			return err
+		}
+	}
 	var tty *os.File
 	if p.Terminal {
 		root, err := rootfs.OpenRoot("/")

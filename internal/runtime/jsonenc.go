@@ -78,6 +78,9 @@ func (s *State) marshal() []byte {
 		b = append(b, `,"cgroup_parent":`...)
 		b = jsonstr.Append(b, s.CgroupParent)
 	}
+	if s.Systemd {
+		b = append(b, `,"systemd_cgroup":true`...)
+	}
 	b = append(b, `,"config":`...)
 	b = appendRaw(b, s.Config)
 	return append(b, '}')

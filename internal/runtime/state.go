@@ -41,6 +41,7 @@ type State struct {
 	Rootfs    string    `json:"rootfs"`
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
+	Systemd   bool      `json:"systemd_cgroup,omitempty"` // --systemd-cgroup
 	// CgroupParent is the parent the container's cgroup was made under;
 	// empty in states of older versions, which used "jinn".
 	CgroupParent string `json:"cgroup_parent,omitempty"`
