@@ -23,7 +23,6 @@ func (o *Options) exportCgroupParent() error {
 	return os.Setenv(ocicli.CgroupParentEnv, o.CgroupParent)
 }
 
-
 // Options are the global flags every command sees.
 type Options struct {
 	Root    string // --root: the store, /var/lib/jinn by default
