@@ -16,7 +16,7 @@ func TestRuntimePodman(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman not installed")
 	}
-	dir := shortTempDir(t)
+	dir := podmanDir(t)
 	store := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
 		"--tmpdir", filepath.Join(dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
 	// File locks in our tmpdir: the default SHM lock table is shared by

@@ -233,10 +233,13 @@ func mountedUnder(dir string) bool {
 	return bytes.Contains(mi, []byte(dir))
 }
 
-// shortTempDir is t.TempDir with a short path, directly in the suite's
-// directory: podman refuses a runroot longer than 50 characters.
-func shortTempDir(t *testing.T) string {
+// podmanDir is t.TempDir for a podman store, with a short path directly
+// in the suite's directory (podman refuses a runroot longer than 50
+// characters); the directories podman makes in /run whatever it is told
+// go when the test ends.
+func podmanDir(t *testing.T) string {
 	t.Helper()
+	tidyRun(t, "/run/containers", "/run/containers/networks", "/run/libpod", "/run/jinn-runtime")
 	dir, err := os.MkdirTemp("", "p")
 	if err != nil {
 		t.Fatal(err)
