@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,4 +97,38 @@ func TestRuntimeDeleteKillsPartlyJoined(t *testing.T) {
 	}
 	e.must("delete", "--force", id)
 	noCgroup(t, id)
+}
+
+// --cgroup-parent puts a container's cgroup under another parent, and the
+// container keeps it: later commands, given another parent (here the
+// suite's, from $JINN_CGROUP_PARENT), still find and remove its cgroup.
+// A parent that climbs out or is the root is refused, by jinn too.
+func TestRuntimeCgroupParentFlag(t *testing.T) {
+	needCgroupV1(t, "pids")
+	sub := newID("flagparent")
+	parent := suite.cgroupParent + "/" + sub
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := newID("flag")
+	e.must("--cgroup-parent", parent, "create", id)
+	if !exists(cgroupPath("pids", sub, id)) {
+		t.Fatalf("no cgroup %s", cgroupPath("pids", sub, id))
+	}
+	pid := strconv.Itoa(e.state(id).Pid)
+	if cg, _ := os.ReadFile("/proc/" + pid + "/cgroup"); !strings.Contains(string(cg), ":pids:/"+parent+"/"+id+"\n") {
+		t.Errorf("init's cgroups: %s", cg)
+	}
+	e.must("delete", "--force", id)
+	noCgroupDir(t, sub) // the container's, and its empty parent
+	for _, p := range suiteCgroups() {
+		os.Remove(p) // above the parent: the runtime leaves it, the test made it
+	}
+	for _, bad := range []string{"../escape", "/", "a/../../b"} {
+		if _, stderr, code := e.run("--cgroup-parent", bad, "create", newID("bad")); code == 0 || !strings.Contains(stderr, "cgroup parent") {
+			t.Errorf("jinn-runtime --cgroup-parent %q: exit %d: %s", bad, code, stderr)
+		}
+	}
+	j := newJinn(t, "")
+	if _, stderr, code := j.run("--cgroup-parent", "../x", "ps"); code != 125 || !strings.Contains(stderr, "cgroup parent") {
+		t.Errorf("jinn --cgroup-parent ../x: exit %d: %s", code, stderr)
+	}
 }

@@ -92,6 +92,9 @@ func TestRuntimeContainerd(t *testing.T) {
 			t.Skipf("%s not installed", p)
 		}
 	}
+	// containerd's shims put their sockets in /run/containerd/s, and ctr
+	// its fifos in /run/containerd/fifo, whatever they are told.
+	tidyRun(t, "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	dir := t.TempDir()
 	t.Cleanup(func() { assertNoMounts(t, dir) })
 	sock := filepath.Join(dir, "containerd.sock")
@@ -112,7 +115,10 @@ func TestRuntimeContainerd(t *testing.T) {
 		t.Fatalf("ctr image import: %v: %s", err, out)
 	}
 	img := "docker.io/library/busybox:latest"
-	rt := []string{"--runc-binary", bin("jinn-runtime")}
+	// The fifos and the runtime's state in the test's directory, not
+	// /run/containerd's.
+	rt := []string{"--runc-binary", bin("jinn-runtime"), "--fifo-dir", filepath.Join(dir, "fifo"),
+		"--runc-root", filepath.Join(dir, "runc-root")}
 	run := func(args ...string) []string { return append(append([]string{"run"}, rt...), args...) }
 
 	out, err := ctr(run("--rm", img, "c1", "sh", "-c", "echo ok; cat /proc/self/cgroup")...)
@@ -159,6 +165,9 @@ func TestRuntimeDocker(t *testing.T) {
 			t.Skipf("%s not installed", p)
 		}
 	}
+	// dockerd makes /run/docker/plugins, and its containerd's shims
+	// /run/containerd/s, whatever they are told.
+	tidyRun(t, "/run/docker", "/run/docker/plugins", "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	dir := t.TempDir()
 	t.Cleanup(func() { assertNoMounts(t, dir) })
 	sock := filepath.Join(dir, "docker.sock")

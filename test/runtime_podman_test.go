@@ -16,17 +16,7 @@ func TestRuntimePodman(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman not installed")
 	}
-	// podman refuses a runroot longer than 50 characters: a short name
-	// directly in the suite's directory.
-	dir, err := os.MkdirTemp("", "pm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if !mountedUnder(dir) {
-			os.RemoveAll(dir)
-		}
-	})
+	dir := podmanDir(t)
 	store := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
 		"--tmpdir", filepath.Join(dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
 	// File locks in our tmpdir: the default SHM lock table is shared by

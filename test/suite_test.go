@@ -233,6 +233,25 @@ func mountedUnder(dir string) bool {
 	return bytes.Contains(mi, []byte(dir))
 }
 
+// podmanDir is t.TempDir for a podman store, with a short path directly
+// in the suite's directory (podman refuses a runroot longer than 50
+// characters); the directories podman makes in /run whatever it is told
+// go when the test ends.
+func podmanDir(t *testing.T) string {
+	t.Helper()
+	tidyRun(t, "/run/containers", "/run/containers/networks", "/run/libpod", "/run/jinn-runtime")
+	dir, err := os.MkdirTemp("", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !mountedUnder(dir) {
+			os.RemoveAll(dir)
+		}
+	})
+	return dir
+}
+
 // tidyRun removes, when the test ends, the empty directories under the
 // given /run paths that did not exist when it started: daemons such as
 // containerd put their shim sockets in /run whatever they are told, and

@@ -24,6 +24,10 @@ type Manager interface {
 	// Set checks every limit in r and then writes them; it may be called
 	// again (update). On any error nothing is changed.
 	Set(r *specs.LinuxResources) error
+	// Register tells the cgroup's owner that pid is the container's init:
+	// with --systemd-cgroup it starts the container's systemd unit;
+	// under cgroupfs it does nothing.
+	Register(pid int) error
 	// Join moves pid into the existing cgroup (exec).
 	Join(pid int) error
 	// Entry opens the existing cgroup for a process to be born in it
@@ -55,6 +59,9 @@ type Manager interface {
 	// OOMKills counts the processes the kernel's OOM killer has killed in
 	// the cgroup.
 	OOMKills() (uint64, error)
+	// OOMFiles are the files whose "oom_kill N" lines count them, for a
+	// reader that does not link this package (the container's monitor).
+	OOMFiles() []string
 	// NotifyOOM sends on the channel each time the cgroup hits its memory
 	// limit and the OOM killer acts, until ctx ends or the cgroup goes.
 	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
@@ -102,8 +109,11 @@ type Config struct {
 	Path string
 	// Name is the container id, used for the default path.
 	Name string
-	// Parent is jinn's own parent cgroup ("jinn" by default).
+	// Parent is jinn's own parent cgroup ("jinn" by default), where
+	// relative paths go.
 	Parent string
+	// Systemd takes Path as systemd's "slice:prefix:name".
+	Systemd bool
 	// Layout is the host's hierarchies; nil detects them (tests pass a
 	// directory laid out like cgroupfs).
 	Layout *Layout
@@ -122,7 +132,11 @@ func New(cfg Config) (Manager, error) {
 			return nil, err
 		}
 	}
-	return newManager(l, parentOf(cfg), p), nil
+	m := newManager(l, parentOf(cfg), p)
+	if cfg.Systemd {
+		return newSystemd(cfg, m)
+	}
+	return m, nil
 }
 
 func parentOf(cfg Config) string { return CleanParent(cfg.Parent) }

@@ -5,10 +5,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -109,7 +107,7 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(cmd)
 	defer stop()
 	store, err := openImageStore(o)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/ocicli"
 )
 
@@ -23,7 +24,6 @@ func (o *Options) exportCgroupParent() error {
 	return os.Setenv(ocicli.CgroupParentEnv, o.CgroupParent)
 }
 
-
 // Options are the global flags every command sees.
 type Options struct {
 	Root    string // --root: the store, /var/lib/jinn by default
@@ -31,7 +31,8 @@ type Options struct {
 	Runtime string // --runtime: the OCI runtime binary the engine drives
 	// CgroupParent is --cgroup-parent: the cgroup containers go under.
 	CgroupParent string
-	Debug        bool
+
+	eng engine.Engine // made by engine() on first use
 }
 
 // NewRoot builds the jinn command tree.
@@ -57,7 +58,8 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
 	f.StringVar(&o.CgroupParent, "cgroup-parent", ocicli.DefaultCgroupParent(),
 		"parent cgroup of all containers (default $"+ocicli.CgroupParentEnv+", else jinn)")
-	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
+	// Accepted as docker accepts it; jinn has no debug log to turn on.
+	f.BoolP("debug", "D", false, "debug logging")
 	root.AddCommand(
 		// Commands are added here, one constructor per file: newRunCmd(o), ...
 		newRunCmd(o),

@@ -189,7 +189,7 @@ func deadErr(c *Container, st *monitor.State, what string) error {
 
 // writeMonitorPid records a monitor for killDead.
 func (e *Local) writeMonitorPid(id string, pid int) {
-	atomicfile.Write(filepath.Join(e.stateDir(id), monitorPidFile),
+	atomicfile.WriteFile(filepath.Join(e.stateDir(id), monitorPidFile),
 		[]byte(strconv.Itoa(pid)+" "+strconv.FormatUint(monitor.ProcStart(pid), 10)+"\n"), 0o600)
 }
 
@@ -252,7 +252,7 @@ func (e *Local) killDead(c *Container) error {
 	for _, pid := range e.monitorPids(c.ID) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-	e.runtimeFor(c).kill(c.ID, "KILL", true) // works if only the engine's records are damaged
+	e.runtimeFor(c).Kill(c.ID, "KILL", true) // works if only the engine's records are damaged
 	m, err := e.cgroupOf(c.ID)
 	if err != nil {
 		return err
@@ -293,7 +293,7 @@ func waitGone(pid int, d time.Duration) bool {
 // able to read its state: the container's cgroups and the runtime's state
 // directories (every runtime root's, the runtime may be unknown).
 func (e *Local) removeDead(c *Container) error {
-	e.runtimeFor(c).delete(c.ID)
+	e.runtimeFor(c).Delete(c.ID)
 	if m, err := e.cgroupOf(c.ID); err == nil {
 		if err := m.Destroy(); err != nil {
 			return err
@@ -338,26 +338,17 @@ func (e *Local) removeDamaged(c *Container, st *monitor.State, force, volumes bo
 	return nil
 }
 
-// containerSnapshots is what an Images can tell prune: the keys of the
-// containers' writable snapshots.
-type containerSnapshots interface {
-	ContainerSnapshots() ([]string, error)
-}
-
 // pruneSnapshots removes container snapshots that no container owns: a
 // container removed while its layer could not be (a damaged index), or
 // whose records were lost. A container's directory exists before its
 // snapshot is made and goes after it is removed, so there is no race.
 func (e *Local) pruneSnapshots() {
-	cs, ok := e.images.(containerSnapshots)
-	if !ok {
-		return
-	}
-	keys, err := cs.ContainerSnapshots()
+	snaps, err := e.images.ContainerSnapshots()
 	if err != nil {
 		return
 	}
-	for _, k := range keys {
+	for _, sn := range snaps {
+		k := sn.Key
 		id, ok := strings.CutPrefix(k, "jinn-")
 		if !ok || len(id) != 64 {
 			continue

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // Start starts a container. Without streams it returns once the container
@@ -30,14 +31,14 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	switch st.Status {
 	case StatusDead:
 		return 0, deadErr(c, st, "start")
-	case "running", "restarting":
+	case monitor.StatusRunning, monitor.StatusRestarting:
 		if a != nil {
 			return e.attach(c, a, false)
 		}
 		return 0, nil
-	case "paused":
+	case monitor.StatusPaused:
 		return 0, exitErr(ExitEngine, "cannot start a paused container, try unpause instead")
-	case "created":
+	case monitor.StatusCreated:
 		if st.MonitorPid != 0 {
 			// A monitor waits for its start request (its starter died):
 			// this CLI asks instead.
@@ -171,7 +172,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(path, b, 0o600)
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 func asExit(err error, target **ExitError) bool {
@@ -191,8 +192,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Image:       c.Image,
 		Events:      e.events.path,
 		EventAttrs:  labelAttrs(c.Config.Labels),
-		Runtime:     rt.path,
-		RuntimeArgs: []string{"--root", rt.root},
+		Runtime:     rt.Path,
+		RuntimeArgs: []string{"--root", rt.Root},
 		Bundle:      e.bundleDir(c.ID),
 		StateDir:    e.stateDir(c.ID),
 		LogPath:     c.LogPath,
@@ -200,13 +201,12 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Stdin:       c.Config.OpenStdin,
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
-		OOMFiles: []string{
-			"/sys/fs/cgroup/memory/" + e.cgroupParent() + "/" + c.ID + "/memory.oom_control",
-			"/sys/fs/cgroup/" + e.cgroupParent() + "/" + c.ID + "/memory.events",
-		},
+	}
+	if m, err := e.containerCgroup(c.ID); err == nil {
+		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
-		mc.LogMaxSize, _ = ParseBytes(v)
+		mc.LogMaxSize, _ = units.ParseBytes(v)
 	}
 	if v := c.Host.LogConfig.Config["max-file"]; v != "" {
 		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)
@@ -247,7 +247,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {
 		restarts := s.RestartCount
-		*s = monitor.State{Status: "created", RestartCount: restarts}
+		*s = monitor.State{Status: monitor.StatusCreated, RestartCount: restarts}
 	}); err != nil {
 		return err
 	}

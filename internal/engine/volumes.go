@@ -56,7 +56,7 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 		vol.Labels["com.docker.volume.anonymous"] = ""
 	}
 	b, _ := json.Marshal(vol)
-	if err := atomicfile.Write(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
 		return nil, err
 	}
 	return vol, nil

@@ -80,7 +80,7 @@ func (s *Store) saveMeta(m *meta) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(s.dir, "images.json"), b, 0o600); err != nil {
+	if err := atomicfile.WriteFileSync(filepath.Join(s.dir, "images.json"), b, 0o600); err != nil {
 		return fmt.Errorf("write image index: %w", err)
 	}
 	return nil

@@ -90,12 +90,21 @@ type Health struct {
 	Retries     int           `json:"retries"`
 }
 
+// A container's Status, in docker's words.
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
 // State is the container's mutable state, shared by the monitor and the
 // engine; every writer holds the lock file. Config and State are stored
 // in a small line format (codec.go), not JSON: the monitor then runs no
 // reflection, which keeps its resident size down.
 type State struct {
-	Status       string       `json:"status"` // created, running, paused, restarting, exited
+	Status       string       `json:"status"` // one of the Status constants
 	Pid          int          `json:"pid"`
 	MonitorPid   int          `json:"monitor_pid"`
 	MonitorStart uint64       `json:"monitor_start"` // start time in clock ticks, against pid reuse
@@ -135,7 +144,7 @@ func ReadConfig(path string) (*Config, error) {
 
 // WriteConfig writes a monitor's config (the engine's side).
 func WriteConfig(path string, c *Config) error {
-	return atomicfile.Write(path, encodeConfig(c), 0o600)
+	return atomicfile.WriteFile(path, encodeConfig(c), 0o600)
 }
 
 // ReadState loads the state file; a missing file is the zero State.
@@ -182,7 +191,7 @@ func UpdateState(dir string, f func(*State)) (*State, error) {
 		return nil, err
 	}
 	f(s)
-	return s, atomicfile.Write(filepath.Join(dir, StateFile), encodeState(s), 0o600)
+	return s, atomicfile.WriteFile(filepath.Join(dir, StateFile), encodeState(s), 0o600)
 }
 
 // ProcStart returns a process's start time in clock ticks (field 22 of

@@ -84,7 +84,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return atomicfile.Write(path, data, mode)
+	return atomicfile.WriteFile(path, data, mode)
 }
 
 func readJSON(path string, v any) error {

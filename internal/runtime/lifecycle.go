@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/rootfs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -102,9 +103,7 @@ func (r *Runtime) poststart(c *Container) {
 	if len(hooks) == 0 {
 		return
 	}
-	if err := runHooks("poststart", hooks, c.OCI().State); err != nil {
-		r.Log.Warn(err.Error())
-	}
+	runHooksWarn(r.Log, "poststart", hooks, c.OCI().State)
 }
 
 // Poststart runs the poststart hooks of a container run just started.
@@ -215,14 +214,18 @@ func (r *Runtime) destroy(c *Container) error {
 			return fmt.Errorf("remove cgroup: %w", err)
 		}
 	}
+	if _, ok := nsOf(c.State.Spec, specs.MountNamespace); !ok && c.State.Rootfs != "" {
+		// Its mounts were made in the runtime's mount namespace.
+		if err := rootfs.UnmountUnder(c.State.Rootfs); err != nil {
+			return err
+		}
+	}
 	st := c.OCI().State
 	st.Status = specs.StateStopped
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove state: %w", err)
 	}
-	if err := runHooks("poststop", hooksOf(c.State.Spec).Poststop, st); err != nil {
-		r.Log.Warn(err.Error())
-	}
+	runHooksWarn(r.Log, "poststop", hooksOf(c.State.Spec).Poststop, st)
 	return nil
 }
 

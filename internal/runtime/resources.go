@@ -238,7 +238,7 @@ func recordCgroup(dir, parent, path string) error {
 		return nil
 	}
 	rec := State{Cgroup: path, CgroupParent: parent}
-	if err := atomicfile.Write(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
 	}
 	return nil

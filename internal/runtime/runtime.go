@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,6 +19,9 @@ import (
 type Runtime struct {
 	Root string
 	Log  *slog.Logger
+	// SystemdCgroup takes cgroupsPath as systemd's "slice:prefix:name"
+	// for the containers this Runtime creates (runc's --systemd-cgroup).
+	SystemdCgroup bool
 	// CgroupParent is the cgroup that new containers' cgroups go under
 	// ("jinn" if empty). A container keeps the parent it was created
 	// with (State.CgroupParent), whatever later commands are given.
@@ -93,7 +95,14 @@ func validate(s *specs.Spec, bundle string) error {
 		seen[ns.Type] = true
 	}
 	if !seen[specs.MountNamespace] {
-		return errors.New("a mount namespace is required")
+		// The container stays in the runtime's mount namespace: what
+		// needs a private one cannot be done there (runc refuses it too).
+		switch {
+		case len(s.Linux.MaskedPaths)+len(s.Linux.ReadonlyPaths) > 0:
+			return errors.New("maskedPaths and readonlyPaths need a mount namespace")
+		case s.Linux.RootfsPropagation != "":
+			return errors.New("rootfsPropagation needs a mount namespace")
+		}
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
 		return errors.New("hostname or domainname needs a uts namespace")
@@ -153,12 +162,9 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	if parent == "" {
 		parent = cgroups.DefaultParent // a state written before parents were recorded
 	}
-	if top := "/" + strings.Trim(parent, "/"); strings.HasPrefix(path, "/") && path != top && !strings.HasPrefix(path, top+"/") {
-		// jinn makes cgroups only under its own parent: an engine's
-		// absolute path (podman's /libpod_parent/...) is nested there.
-		path = strings.TrimLeft(path, "/")
-	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent})
+	// An absolute path is from the mount point (runtime-spec), a relative
+	// one under the parent.
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}

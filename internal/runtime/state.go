@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jinn-containers/jinn/internal/atomicfile"
-	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -40,6 +41,7 @@ type State struct {
 	Rootfs    string    `json:"rootfs"`
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
+	Systemd   bool      `json:"systemd_cgroup,omitempty"` // --systemd-cgroup
 	// CgroupParent is the parent the container's cgroup was made under;
 	// empty in states of older versions, which used "jinn".
 	CgroupParent string `json:"cgroup_parent,omitempty"`
@@ -150,14 +152,11 @@ func (c *Container) read() error {
 	return nil
 }
 
-// save writes the state by rename from its temporary file.
+// save writes the state by rename.
 func (c *Container) save() error {
-	if err := atomicfile.Write(filepath.Join(c.Dir, stateFile), c.State.marshal(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.Dir, stateFile), c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	// The cgroup record of a create without xattrs (recordCgroup) is
-	// superseded by the state.
-	os.Remove(filepath.Join(c.Dir, "."+stateFile))
 	return nil
 }
 

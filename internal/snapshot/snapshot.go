@@ -449,7 +449,7 @@ func (s *Snapshotter) lock() (*index, func(), error) {
 const infoFile = "info.json"
 
 func writeInfo(dir string, info *Info) error {
-	return atomicfile.Write(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+	return atomicfile.WriteFileSync(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
 }
 
 // readIndex reads meta.json; a missing, truncated or garbled one is
@@ -476,7 +476,7 @@ func (s *Snapshotter) readIndex() (*index, error) {
 	if err == nil {
 		os.Rename(p, p+".damaged")
 	}
-	if werr := atomicfile.Write(p, mustJSON(rebuilt), 0o600); werr != nil {
+	if werr := atomicfile.WriteFileSync(p, mustJSON(rebuilt), 0o600); werr != nil {
 		return nil, werr
 	}
 	return rebuilt, nil
@@ -523,7 +523,7 @@ func (s *Snapshotter) update(fn func(*index) error) error {
 	if err := fn(ix); err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
+	return atomicfile.WriteFileSync(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
 }
 
 func mustJSON(v any) []byte {
