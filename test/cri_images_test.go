@@ -1,0 +1,143 @@
+package test
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// The images containerd's CRI plugin and critest pull, made from the
+// busybox and nginx fixtures and pushed to a loopback registry under the
+// paths critest asks for once --registry-prefix replaces their registry
+// (cri-tools' images/ Dockerfiles say what each must hold).
+
+// criPause is the sandbox ("pause") image: a shell that reaps children
+// (PID namespace shared at pod level) and exits on TERM.
+const criPause = "pause:3.6"
+
+var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"}
+
+// criImageFile writes critest's --test-images-file for registry host.
+func criImageFile(t *testing.T, dir, host string) string {
+	p := filepath.Join(dir, "test-images.yaml")
+	y := fmt.Sprintf("defaultTestContainerImage: %s/e2e-test-images/busybox:1.29-2\nwebServerTestImage: %s/e2e-test-images/nginx:1.14-2\n", host, host)
+	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pushCRIImages builds critest's images and the sandbox image and pushes
+// them to the registry at host.
+func pushCRIImages(t *testing.T, host string) {
+	t.Helper()
+	busybox, err := tarball.ImageFromPath(imageFixture(t, "busybox"), nil)
+	if err != nil {
+		t.Fatalf("read busybox image: %v", err)
+	}
+	nginx, err := tarball.ImageFromPath(imageFixture(t, "nginx"), nil)
+	if err != nil {
+		t.Fatalf("read nginx image: %v", err)
+	}
+	// Users the user-image tests name; the files busybox lacks.
+	users := layer(t, map[string]string{
+		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n" +
+			"www-data:x:33:33:www-data:/var/www:/bin/false\ndefault-user:x:1000:1000::/home/default-user:/bin/sh\n" +
+			"nobody:x:65534:65534:nobody:/home:/bin/false\n",
+		"etc/group": "root:x:0:\ndaemon:x:1:\nwww-data:x:33:\ndefault-user:x:1000:\n" +
+			"group-defined-in-image:x:50000:default-user\nnogroup:x:65534:\n",
+	})
+	base := appendLayer(t, busybox, users)
+	withUser := func(img v1.Image, user string) v1.Image {
+		return configure(t, img, func(c *v1.Config) { c.User = user })
+	}
+	withFile := func(img v1.Image, file string) v1.Image {
+		return appendLayer(t, img, layer(t, map[string]string{file: file + "\n"}))
+	}
+	pause := configure(t, base, func(c *v1.Config) { c.Cmd = criPauseCmd; c.Entrypoint = nil })
+	hostnet := appendLayer(t, nginx, layer(t, map[string]string{"etc/nginx/nginx.conf": `user www-data;
+worker_processes 1;
+pid /run/nginx.pid;
+error_log /dev/stderr;
+events { worker_connections 256; }
+http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html; } }
+`}))
+	cri := "k8s-staging-cri-tools/"
+	images := map[string]v1.Image{
+		criPause:                                   pause,
+		"pause:3.9":                                base,
+		"e2e-test-images/busybox:1.29-2":           base,
+		"e2e-test-images/nginx:1.14-2":             nginx,
+		cri + "hostnet-nginx-amd64:latest":         hostnet,
+		cri + "test-image-user-uid:latest":         withUser(base, "1002"),
+		cri + "test-image-user-username:latest":    withUser(base, "www-data"),
+		cri + "test-image-user-uid-group:latest":   withUser(base, "1003:1004"),
+		cri + "test-image-user-username-group:latest": withUser(base, "www-data:1004"),
+		cri + "test-image-predefined-group:latest": withUser(base, "1000"),
+		cri + "test-image-latest:latest":           withFile(base, "test-image-latest"),
+		cri + "test-image-tag:test":                withFile(base, "test-image-tag"),
+		cri + "test-image-tag:all":                 withFile(base, "test-image-tag"),
+	}
+	for i := 1; i <= 3; i++ {
+		images[fmt.Sprintf("%stest-image-%d:latest", cri, i)] = withFile(base, fmt.Sprintf("test-image-%d", i))
+		images[fmt.Sprintf("%stest-image-tags:%d", cri, i)] = withFile(base, "test-image-tags")
+	}
+	for ref, img := range images {
+		r, err := name.ParseReference(host+"/"+ref, name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(r, img); err != nil {
+			t.Fatalf("push %s: %v", r, err)
+		}
+	}
+}
+
+// layer makes an image layer holding files (path → content, mode 0644).
+func layer(t *testing.T, files map[string]string) v1.Layer {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for p, s := range files {
+		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(s)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(s))
+	}
+	tw.Close()
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func appendLayer(t *testing.T, img v1.Image, l v1.Layer) v1.Image {
+	out, err := mutate.AppendLayers(img, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func configure(t *testing.T, img v1.Image, f func(*v1.Config)) v1.Image {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *cf.Config.DeepCopy()
+	f(&c)
+	out, err := mutate.Config(img, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
