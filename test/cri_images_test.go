@@ -74,19 +74,19 @@ http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html
 `}))
 	cri := "k8s-staging-cri-tools/"
 	images := map[string]v1.Image{
-		criPause:                                   pause,
-		"pause:3.9":                                base,
-		"e2e-test-images/busybox:1.29-2":           base,
-		"e2e-test-images/nginx:1.14-2":             nginx,
-		cri + "hostnet-nginx-amd64:latest":         hostnet,
-		cri + "test-image-user-uid:latest":         withUser(base, "1002"),
-		cri + "test-image-user-username:latest":    withUser(base, "www-data"),
-		cri + "test-image-user-uid-group:latest":   withUser(base, "1003:1004"),
+		criPause:                                      pause,
+		"pause:3.9":                                   base,
+		"e2e-test-images/busybox:1.29-2":              base,
+		"e2e-test-images/nginx:1.14-2":                nginx,
+		cri + "hostnet-nginx-amd64:latest":            hostnet,
+		cri + "test-image-user-uid:latest":            withUser(base, "1002"),
+		cri + "test-image-user-username:latest":       withUser(base, "www-data"),
+		cri + "test-image-user-uid-group:latest":      withUser(base, "1003:1004"),
 		cri + "test-image-user-username-group:latest": withUser(base, "www-data:1004"),
-		cri + "test-image-predefined-group:latest": withUser(base, "1000"),
-		cri + "test-image-latest:latest":           withFile(base, "test-image-latest"),
-		cri + "test-image-tag:test":                withFile(base, "test-image-tag"),
-		cri + "test-image-tag:all":                 withFile(base, "test-image-tag"),
+		cri + "test-image-predefined-group:latest":    withUser(base, "1000"),
+		cri + "test-image-latest:latest":              withFile(base, "test-image-latest"),
+		cri + "test-image-tag:test":                   withFile(base, "test-image-tag"),
+		cri + "test-image-tag:all":                    withFile(base, "test-image-tag"),
 	}
 	for i := 1; i <= 3; i++ {
 		images[fmt.Sprintf("%stest-image-%d:latest", cri, i)] = withFile(base, fmt.Sprintf("test-image-%d", i))

@@ -1,0 +1,121 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCRITest runs Kubernetes' CRI validation suite (critest) through
+// containerd once with handler runc and once with handler jinn, and fails
+// on every spec that passes with runc but not with jinn. `make test` runs
+// the [Conformance] specs; JINN_CRITEST_FULL=1 runs them all (minutes).
+// JINN_CRITEST_REPORT=FILE writes the side-by-side table (docs/kubernetes.md
+// holds the last one).
+func TestCRITest(t *testing.T) {
+	e := startCRI(t)
+	critest := criTool(t, "critest")
+	images := criImageFile(t, e.dir, e.registry)
+	full := os.Getenv("JINN_CRITEST_FULL") == "1"
+
+	results := map[string]map[string]string{} // handler → spec → state
+	var specs []string
+	for _, handler := range []string{"runc", "jinn"} {
+		report := filepath.Join(e.dir, "critest-"+handler+".json")
+		args := []string{
+			"-runtime-endpoint", "unix://" + e.sock, "-image-endpoint", "unix://" + e.sock,
+			"-runtime-handler", handler, "-registry-prefix", e.registry, "-test-images-file", images,
+			"-ginkgo.json-report", report, "-ginkgo.no-color", "-ginkgo.timeout", "40m",
+			"-ginkgo.randomize-all=false", "-ginkgo.seed", "1",
+		}
+		if !full {
+			args = append(args, "-ginkgo.focus", `\[Conformance\]`)
+		}
+		start := time.Now()
+		c := exec.Command(critest, args...)
+		c.Dir = e.dir
+		out, _ := c.CombinedOutput()
+		os.WriteFile(filepath.Join(e.dir, "critest-"+handler+".log"), out, 0o644)
+		if p := os.Getenv("JINN_CRITEST_REPORT"); p != "" {
+			os.WriteFile(p+"."+handler+".log", out, 0o644)
+		}
+		res, err := readGinkgoReport(report)
+		if err != nil {
+			t.Fatalf("critest %s: %v\n%s", handler, err, lastLines(string(out), 30))
+		}
+		results[handler] = res
+		n := map[string]int{}
+		for s, st := range res {
+			n[st]++
+			if handler == "runc" {
+				specs = append(specs, s)
+			}
+		}
+		t.Logf("critest --runtime-handler=%s: %d passed, %d failed, %d skipped in %s",
+			handler, n["passed"], n["failed"], n["skipped"], time.Since(start).Round(time.Second))
+	}
+	sort.Strings(specs)
+	var table strings.Builder
+	fmt.Fprintf(&table, "| spec | runc | jinn |\n|---|---|---|\n")
+	for _, s := range specs {
+		r, j := results["runc"][s], results["jinn"][s]
+		fmt.Fprintf(&table, "| %s | %s | %s |\n", strings.ReplaceAll(s, "|", `\|`), r, j)
+		if r == "passed" && j != "passed" {
+			t.Errorf("passes with runc, %s with jinn: %s", j, s)
+		}
+	}
+	if p := os.Getenv("JINN_CRITEST_REPORT"); p != "" {
+		os.WriteFile(p, []byte(table.String()), 0o644)
+	}
+	if t.Failed() {
+		b, _ := os.ReadFile(filepath.Join(e.dir, "critest-jinn.log"))
+		t.Logf("critest jinn (tail):\n%s", lastLines(string(b), 60))
+	}
+}
+
+// readGinkgoReport reads a ginkgo --json-report as spec text → state
+// (passed, failed, skipped...); for failures the message's first line
+// follows the state.
+func readGinkgoReport(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var suites []struct {
+		SpecReports []struct {
+			ContainerHierarchyTexts []string
+			LeafNodeText            string
+			LeafNodeType            string
+			State                   string
+			Failure                 struct{ Message string }
+		}
+	}
+	if err := json.Unmarshal(b, &suites); err != nil {
+		return nil, fmt.Errorf("ginkgo report %s: %w", path, err)
+	}
+	res := map[string]string{}
+	for _, s := range suites {
+		for _, r := range s.SpecReports {
+			if r.LeafNodeType != "It" {
+				continue
+			}
+			name := strings.Join(append(r.ContainerHierarchyTexts, r.LeafNodeText), " ")
+			st := r.State
+			if st != "passed" && st != "skipped" && r.Failure.Message != "" {
+				msg, _, _ := strings.Cut(strings.TrimSpace(r.Failure.Message), "\n")
+				if len(msg) > 160 {
+					msg = msg[:160] + "…"
+				}
+				st += ": " + msg
+			}
+			res[name] = st
+		}
+	}
+	return res, nil
+}
