@@ -26,6 +26,7 @@ func TestCRITest(t *testing.T) {
 
 	results := map[string]map[string]string{} // handler → spec → state
 	var specs []string
+	var jinnLog []byte
 	for _, handler := range []string{"runc", "jinn"} {
 		report := filepath.Join(e.dir, "critest-"+handler+".json")
 		args := []string{
@@ -38,18 +39,27 @@ func TestCRITest(t *testing.T) {
 			args = append(args, "-ginkgo.focus", `\[Conformance\]`)
 		}
 		start := time.Now()
-		c := exec.Command(critest, args...)
-		c.Dir = e.dir
-		out, _ := c.CombinedOutput()
-		os.WriteFile(filepath.Join(e.dir, "critest-"+handler+".log"), out, 0o644)
+		logPath := filepath.Join(e.dir, "critest-"+handler+".log")
 		if p := os.Getenv("JINN_CRITEST_REPORT"); p != "" {
-			os.WriteFile(p+"."+handler+".log", out, 0o644)
+			logPath = p + "." + handler + ".log"
 		}
+		logf, err := os.Create(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := exec.Command(critest, args...)
+		c.Dir, c.Stdout, c.Stderr = e.dir, logf, logf
+		c.Run()
+		logf.Close()
+		out, _ := os.ReadFile(logPath)
 		res, err := readGinkgoReport(report)
 		if err != nil {
 			t.Fatalf("critest %s: %v\n%s", handler, err, lastLines(string(out), 30))
 		}
 		results[handler] = res
+		if handler == "jinn" {
+			jinnLog = out
+		}
 		n := map[string]int{}
 		for s, st := range res {
 			n[st]++
@@ -74,8 +84,7 @@ func TestCRITest(t *testing.T) {
 		os.WriteFile(p, []byte(table.String()), 0o644)
 	}
 	if t.Failed() {
-		b, _ := os.ReadFile(filepath.Join(e.dir, "critest-jinn.log"))
-		t.Logf("critest jinn (tail):\n%s", lastLines(string(b), 60))
+		t.Logf("critest jinn (tail):\n%s", lastLines(string(jinnLog), 60))
 	}
 }
 

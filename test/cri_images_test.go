@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -91,6 +92,14 @@ http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html
 	for i := 1; i <= 3; i++ {
 		images[fmt.Sprintf("%stest-image-%d:latest", cri, i)] = withFile(base, fmt.Sprintf("test-image-%d", i))
 		images[fmt.Sprintf("%stest-image-tags:%d", cri, i)] = withFile(base, "test-image-tags")
+	}
+	// critest's --registry-prefix keeps only an image's path: every tag
+	// and digest it names is pulled as :latest (framework.PrepareImageName).
+	images[cri+"test-image-digest:latest"] = withFile(base, "test-image-digest")
+	for ref, img := range images {
+		if repo, _, _ := strings.Cut(ref, ":"); images[repo+":latest"] == nil {
+			images[repo+":latest"] = img
+		}
 	}
 	for ref, img := range images {
 		r, err := name.ParseReference(host+"/"+ref, name.Insecure)
