@@ -28,10 +28,12 @@ const criPause = "pause:3.6"
 
 var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"}
 
-// criImageFile writes critest's --test-images-file for registry host.
+// criImageFile writes critest's --test-images-file for registry host. The
+// names carry no tag: critest pulls them as :latest (with a prefix it keeps
+// only the path) and creates containers with the name as written.
 func criImageFile(t *testing.T, dir, host string) string {
 	p := filepath.Join(dir, "test-images.yaml")
-	y := fmt.Sprintf("defaultTestContainerImage: %s/e2e-test-images/busybox:1.29-2\nwebServerTestImage: %s/e2e-test-images/nginx:1.14-2\n", host, host)
+	y := fmt.Sprintf("defaultTestContainerImage: %s/e2e-test-images/busybox\nwebServerTestImage: %s/e2e-test-images/nginx\n", host, host)
 	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
