@@ -4,8 +4,10 @@ go 1.24
 
 require (
 	github.com/cilium/ebpf v0.19.0
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/distribution/reference v0.6.0
 	github.com/docker/cli v28.3.3+incompatible
+	github.com/godbus/dbus/v5 v5.1.0
 	github.com/google/go-containerregistry v0.20.6
 	github.com/google/nftables v0.3.0
 	github.com/klauspost/compress v1.18.0

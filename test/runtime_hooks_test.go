@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,76 @@ func checkHook(t *testing.T, dir, name, id string) {
 	}
 	if name != "poststop" && st.Pid == 0 {
 		t.Fatalf("%s hook got no pid: %s", name, b)
+	}
+}
+
+// config.md, POSIX-platform Hooks: "The state of the container MUST be
+// passed to hooks over stdin", and "The prestart hooks MUST be called as
+// part of the create operation after the runtime environment has been
+// created". jinn hands prestart and createRuntime status "created" with the
+// init's pid (issue 16 point 2). Debian's runc 1.1 hands "creating", so this
+// runs on jinn only.
+func TestRuntimePrestartHookStateCreated(t *testing.T) {
+	for _, rt := range []string{"jinn-runtime"} {
+		t.Run(rt, func(t *testing.T) {
+			out := t.TempDir()
+			e := newRTWith(t, rt, func(s *specs.Spec) {
+				s.Process.Args = []string{"sleep", "100"}
+				s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + out + "/prestart.json"}}}}
+			})
+			id := newID("prestart")
+			e.must("create", id)
+			b, err := os.ReadFile(filepath.Join(out, "prestart.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st specs.State
+			if err := json.Unmarshal(b, &st); err != nil || st.Status != specs.StateCreated || st.Pid == 0 {
+				t.Errorf("prestart got state %s, want status created and a pid", b)
+			}
+			e.must("delete", "--force", id)
+		})
+	}
+}
+
+// config.md, Poststart: "If a hook returns a non-zero exit code, then an
+// error is logged and the remaining hooks are executed" and runtime.md,
+// Lifecycle: "If any poststart hook fails, the runtime MUST log a warning,
+// but the remaining hooks and lifecycle continue as if the hook had
+// succeeded." The same for poststop. (runc kills the container when a
+// poststart hook fails, so this is checked on jinn only.)
+func TestRuntimeFailingPostHooksWarn(t *testing.T) {
+	out := t.TempDir()
+	fail := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-broke; exit 3"}}
+	mark := func(n string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat > " + out + "/" + n}}
+	}
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "100"}
+		s.Hooks = &specs.Hooks{
+			Poststart: []specs.Hook{fail, mark("poststart")},
+			Poststop:  []specs.Hook{fail, mark("poststop")},
+		}
+	})
+	id := newID("posthooks")
+	e.must("create", id)
+	_, stderr, code := e.run("start", id)
+	if code != 0 || !strings.Contains(strings.ToLower(stderr), "warn") || !strings.Contains(stderr, "poststart hook") {
+		t.Fatalf("start: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	if !exists(filepath.Join(out, "poststart")) {
+		t.Error("the poststart hook after the failing one did not run")
+	}
+	if st := e.state(id); st.Status != specs.StateRunning {
+		t.Errorf("container %s after a failing poststart hook, want running", st.Status)
+	}
+	e.must("kill", id, "KILL")
+	waitStatus(t, e, id, specs.StateStopped)
+	_, stderr, code = e.run("delete", id)
+	if code != 0 || !strings.Contains(stderr, "poststop hook") {
+		t.Fatalf("delete: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	if !exists(filepath.Join(out, "poststop")) {
+		t.Error("the poststop hook after the failing one did not run")
 	}
 }

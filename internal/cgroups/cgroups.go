@@ -22,6 +22,10 @@ type Manager interface {
 	// Set checks every limit in r and then writes them; it may be called
 	// again (update). On any error nothing is changed.
 	Set(r *specs.LinuxResources) error
+	// Register tells the cgroup's owner that pid is the container's init:
+	// with --systemd-cgroup it starts the container's systemd unit;
+	// under cgroupfs it does nothing.
+	Register(pid int) error
 	// Join moves pid into the existing cgroup (exec).
 	Join(pid int) error
 	// Entry opens the existing cgroup for a process to be born in it
@@ -100,8 +104,11 @@ type Config struct {
 	Path string
 	// Name is the container id, used for the default path.
 	Name string
-	// Parent is jinn's own parent cgroup ("jinn" by default).
+	// Parent is jinn's own parent cgroup ("jinn" by default), where
+	// relative paths go.
 	Parent string
+	// Systemd takes Path as systemd's "slice:prefix:name".
+	Systemd bool
 	// Layout is the host's hierarchies; nil detects them (tests pass a
 	// directory laid out like cgroupfs).
 	Layout *Layout
@@ -120,7 +127,11 @@ func New(cfg Config) (Manager, error) {
 			return nil, err
 		}
 	}
-	return newManager(l, parentOf(cfg), p), nil
+	m := newManager(l, parentOf(cfg), p)
+	if cfg.Systemd {
+		return newSystemd(cfg, m)
+	}
+	return m, nil
 }
 
 func parentOf(cfg Config) string {

@@ -15,8 +15,11 @@ import (
 // the controllers no v1 hierarchy has bound.
 type Layout struct {
 	// V1 maps a v1 controller ("memory", "cpu", ...) to its mount point.
-	// Named hierarchies (name=systemd) are left out: jinn does not use them.
 	V1 map[string]string
+	// Named maps a named v1 hierarchy ("name=systemd") to its mount
+	// point. It has no controller, but a container joins it as under
+	// runc, so that its processes show there in the container's cgroup.
+	Named map[string]string
 	// Unified is the cgroup2 mount point, or "" when there is none.
 	Unified string
 	// UnifiedControllers are those in the cgroup2 root's cgroup.controllers.
@@ -55,7 +58,7 @@ func DetectLayout() (*Layout, error) {
 // parseMountinfo picks the cgroup mounts out of a mountinfo table. The
 // first mount of a hierarchy wins; later ones are bind mounts of it.
 func parseMountinfo(r io.Reader) (*Layout, error) {
-	l := &Layout{V1: map[string]string{}, UnifiedControllers: map[string]bool{}}
+	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -79,6 +82,12 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 			}
 		case "cgroup":
 			for _, opt := range strings.Split(qf[2], ",") {
+				if strings.HasPrefix(opt, "name=") {
+					if _, seen := l.Named[opt]; !seen {
+						l.Named[opt] = mnt
+					}
+					continue
+				}
 				if !isV1Controller(opt) {
 					continue
 				}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	v1 "github.com/jinn-containers/jinn/internal/cgroups/v1"
 	v2 "github.com/jinn-containers/jinn/internal/cgroups/v2"
 	"golang.org/x/sys/unix"
@@ -28,8 +29,15 @@ type manager struct {
 
 func newManager(l *Layout, parent, p string) *manager {
 	m := &manager{layout: l, path: p, parent: strings.Trim(path.Clean("/"+parent), "/")}
-	if len(l.V1) > 0 {
-		m.v1 = v1.New(l.V1, p)
+	if len(l.V1)+len(l.Named) > 0 {
+		all := make(map[string]string, len(l.V1)+len(l.Named))
+		for c, mnt := range l.V1 {
+			all[c] = mnt
+		}
+		for n, mnt := range l.Named {
+			all[n] = mnt
+		}
+		m.v1 = v1.New(all, p)
 	}
 	if l.Unified != "" {
 		m.v2 = v2.New(l.Unified, path.Clean(parent), p)
@@ -38,6 +46,8 @@ func newManager(l *Layout, parent, p string) *manager {
 }
 
 func (m *manager) Path() string { return m.path }
+
+func (m *manager) Register(int) error { return nil }
 
 func (m *manager) Apply(pid int) error {
 	if m.v1 != nil {
@@ -283,9 +293,11 @@ func (m *manager) killStrays() bool {
 	return true
 }
 
-// removeEmptyParents removes the cgroups between the container's and
-// jinn's parent, the parent included, where they are left empty. rmdir
-// of one that holds another container fails (EBUSY), and that is fine; a
+// removeEmptyParents removes, where they are left empty, the parents of
+// the container's cgroup that are jinn's: its own parent and what lies
+// below it, and any other that jinn made (cgfs.MadeByJinn), never one
+// that someone else made (kubelet's /kubepods/pod<uid>). rmdir of one
+// that holds another container fails (EBUSY), which ends the walk up; a
 // create racing with it retries its mkdir (cgfs.Mkdir).
 func (m *manager) removeEmptyParents() {
 	var mounts []string
@@ -296,12 +308,25 @@ func (m *manager) removeEmptyParents() {
 			mounts = append(mounts, mnt)
 		}
 	}
+	for _, mnt := range m.layout.Named {
+		if !seen[mnt] {
+			seen[mnt] = true
+			mounts = append(mounts, mnt)
+		}
+	}
 	if m.layout.Unified != "" {
 		mounts = append(mounts, m.layout.Unified)
 	}
-	for d := path.Dir(m.path); d == m.parent || strings.HasPrefix(d, m.parent+"/"); d = path.Dir(d) {
-		for _, mnt := range mounts {
-			rmdirIfEmpty(filepath.Join(mnt, d))
+	for _, mnt := range mounts {
+		for d := path.Dir(m.path); d != "." && d != "/"; d = path.Dir(d) {
+			dir := filepath.Join(mnt, d)
+			own := d == m.parent || strings.HasPrefix(d, m.parent+"/")
+			if !own && !cgfs.MadeByJinn(dir) {
+				break
+			}
+			if rmdirIfEmpty(dir); cgfs.Exists(dir, "") {
+				break
+			}
 		}
 	}
 }

@@ -10,9 +10,12 @@ import (
 const DefaultParent = "jinn"
 
 // resolvePath turns linux.cgroupsPath into a path relative to each
-// hierarchy's root, inside parent. An absolute cgroupsPath must already lie
-// under /parent; a relative one is taken under parent. Either way it may
-// not climb out with "..": jinn makes cgroups only below its own parent.
+// hierarchy's root. As the runtime-spec says, an absolute cgroupsPath is
+// taken from the cgroup mount point (kubelet's /kubepods/pod<uid>/<id>
+// must land inside its pod); a relative one goes under parent, as does
+// the default (parent/name). "slice:prefix:name" is a systemd path only
+// with Config.Systemd; without it runc's cgroupfs mode takes it as a
+// plain relative path, and so does jinn. No path may climb with "..".
 func resolvePath(cfg Config) (string, error) {
 	parent := path.Clean("/" + cfg.Parent)
 	if cfg.Parent == "" {
@@ -22,28 +25,36 @@ func resolvePath(cfg Config) (string, error) {
 		return "", fmt.Errorf("cgroup parent %q: must not be the hierarchy root", cfg.Parent)
 	}
 	p := cfg.Path
+	if cfg.Systemd {
+		if p == "" {
+			p = ":" + SystemdScopePrefix + ":" + cfg.Name
+		}
+		full, err := ExpandSystemdPath(p)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimPrefix(full, "/"), nil
+	}
 	if p == "" {
 		if cfg.Name == "" || strings.ContainsAny(cfg.Name, "/\x00") || cfg.Name == "." || cfg.Name == ".." {
 			return "", fmt.Errorf("cgroup name %q: not a valid container id", cfg.Name)
 		}
 		return strings.TrimPrefix(parent+"/"+cfg.Name, "/"), nil
 	}
-	if strings.ContainsAny(p, ":\x00") {
-		return "", fmt.Errorf("linux.cgroupsPath %q: systemd slices and NUL bytes are not supported; use a path under /%s", p, strings.TrimPrefix(parent, "/"))
+	if strings.Contains(p, "\x00") {
+		return "", fmt.Errorf("linux.cgroupsPath %q: NUL bytes are not allowed", p)
 	}
 	for _, el := range strings.Split(p, "/") {
 		if el == ".." {
-			return "", fmt.Errorf("linux.cgroupsPath %q: \"..\" is not allowed; cgroups are made only under /%s", p, strings.TrimPrefix(parent, "/"))
+			return "", fmt.Errorf("linux.cgroupsPath %q: \"..\" is not allowed", p)
 		}
 	}
-	var full string
+	full := path.Clean(parent + "/" + p)
 	if strings.HasPrefix(p, "/") {
 		full = path.Clean(p)
-	} else {
-		full = path.Clean(parent + "/" + p)
 	}
-	if !strings.HasPrefix(full, parent+"/") {
-		return "", fmt.Errorf("linux.cgroupsPath %q: outside jinn's parent cgroup /%s", p, strings.TrimPrefix(parent, "/"))
+	if full == "/" {
+		return "", fmt.Errorf("linux.cgroupsPath %q: must not be the hierarchy root", p)
 	}
 	return strings.TrimPrefix(full, "/"), nil
 }

@@ -32,7 +32,7 @@ type Global struct {
 
 // Runtime returns the runtime of --root.
 func (g *Global) Runtime() *runtime.Runtime {
-	return &runtime.Runtime{Root: g.Root, Log: g.logger}
+	return &runtime.Runtime{Root: g.Root, Log: g.logger, SystemdCgroup: g.SystemdCgroup}
 }
 
 // exitCode is returned by run and exec to exit with the process's status.
@@ -85,7 +85,7 @@ func NewRoot(g *Global) *cobra.Command {
 	f.StringVar(&g.Log, "log", "", "log file path (default stderr)")
 	f.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&g.Debug, "debug", false, "enable debug logging")
-	f.BoolVar(&g.SystemdCgroup, "systemd-cgroup", false, "use systemd cgroups (not supported)")
+	f.BoolVar(&g.SystemdCgroup, "systemd-cgroup", false, "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"")
 	f.String("criu", "criu", "unused, for runc compatibility")
 	f.String("rootless", "auto", "unused, for runc compatibility")
 	root.AddCommand(newCreate(g), newStart(g), newRun(g), newState(g), newKill(g),
@@ -118,9 +118,6 @@ func (g *Global) setup() error {
 	}
 	// The OOM killer must pick a container's process, never the runtime.
 	runtime.ProtectSelf()
-	if g.SystemdCgroup {
-		return errors.New("--systemd-cgroup is not supported: use cgroupfs")
-	}
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw, Systemd: r.SystemdCgroup}
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
@@ -337,6 +337,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := setCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
+		if err := mgr.Register(pid); err != nil {
+			return nil, err
+		}
 	}
 	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
@@ -362,11 +365,14 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if m.Type != "hooks" {
 			return nil, fmt.Errorf("container init sent %q", m.Type)
 		}
-		h := hooksOf(spec)
-		if err := runHooks("prestart", h.Prestart, cfg.State); err != nil {
+		// The container is created by now as far as the hooks can tell:
+		// runc hands them status "created".
+		h, st := hooksOf(spec), cfg.State
+		st.Status = specs.StateCreated
+		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return nil, err
 		}
-		if err := runHooks("createRuntime", h.CreateRuntime, cfg.State); err != nil {
+		if err := runHooks("createRuntime", h.CreateRuntime, st); err != nil {
 			return nil, err
 		}
 		if err := conn.send(message{Type: "ok"}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"time"
 
@@ -27,6 +28,28 @@ func runHooks(name string, hooks []specs.Hook, st any) error {
 		}
 	}
 	return nil
+}
+
+// runHooksWarn runs poststart or poststop hooks: "If any ... hook fails,
+// the runtime MUST log a warning, but the remaining hooks and lifecycle
+// continue as if the hook had succeeded" (runtime-spec config.md).
+func runHooksWarn(log *slog.Logger, name string, hooks []specs.Hook, st any) {
+	if len(hooks) == 0 {
+		return
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	in, err := json.Marshal(st)
+	if err != nil {
+		log.Warn(fmt.Sprintf("%s hooks: %v", name, err))
+		return
+	}
+	for _, h := range hooks {
+		if err := runHook(h, in); err != nil {
+			log.Warn(fmt.Sprintf("%s hook %s: %v", name, h.Path, err))
+		}
+	}
 }
 
 func runHook(h specs.Hook, in []byte) error {

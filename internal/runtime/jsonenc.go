@@ -112,6 +112,9 @@ func (s *State) marshal() []byte {
 		b = append(b, `,"cgroup_path":`...)
 		b = appendString(b, s.Cgroup)
 	}
+	if s.Systemd {
+		b = append(b, `,"systemd_cgroup":true`...)
+	}
 	b = append(b, `,"config":`...)
 	b = appendRaw(b, s.Config)
 	return append(b, '}')

@@ -102,9 +102,7 @@ func (r *Runtime) poststart(c *Container) {
 	if len(hooks) == 0 {
 		return
 	}
-	if err := runHooks("poststart", hooks, c.OCI().State); err != nil {
-		r.Log.Warn(err.Error())
-	}
+	runHooksWarn(r.Log, "poststart", hooks, c.OCI().State)
 }
 
 // Poststart runs the poststart hooks of a container run just started.
@@ -220,9 +218,7 @@ func (r *Runtime) destroy(c *Container) error {
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove state: %w", err)
 	}
-	if err := runHooks("poststop", hooksOf(c.State.Spec).Poststop, st); err != nil {
-		r.Log.Warn(err.Error())
-	}
+	runHooksWarn(r.Log, "poststop", hooksOf(c.State.Spec).Poststop, st)
 	return nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,6 +19,9 @@ import (
 type Runtime struct {
 	Root string
 	Log  *slog.Logger
+	// SystemdCgroup takes cgroupsPath as systemd's "slice:prefix:name"
+	// for the containers this Runtime creates (runc's --systemd-cgroup).
+	SystemdCgroup bool
 }
 
 // LoadSpec reads and checks bundle/config.json.
@@ -137,12 +139,9 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
-	if strings.HasPrefix(path, "/") && path != "/jinn" && !strings.HasPrefix(path, "/jinn/") {
-		// jinn makes cgroups only under its own parent: an engine's
-		// absolute path (podman's /libpod_parent/...) is nested there.
-		path = strings.TrimLeft(path, "/")
-	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: "jinn"})
+	// An absolute path is from the mount point (runtime-spec), a relative
+	// one under jinn's parent.
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: cgroups.DefaultParent, Systemd: s.Systemd})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}

@@ -39,6 +39,7 @@ type State struct {
 	Rootfs    string    `json:"rootfs"`
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
+	Systemd   bool      `json:"systemd_cgroup,omitempty"` // --systemd-cgroup
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`

@@ -121,9 +121,10 @@ func ReadProcs(dir string) ([]int, error) {
 }
 
 // Mkdir makes dir and the missing cgroups above it, returning the ones it
-// made, outermost first, so a failure can remove exactly those. A delete
-// elsewhere may remove an empty parent between two mkdirs (ENOENT): then
-// it starts again.
+// made, outermost first, so a failure can remove exactly those. Each
+// parent it makes is marked (MadeByJinn) so that a delete removes, once
+// empty, only the parents jinn made. A delete elsewhere may remove an
+// empty parent between two mkdirs (ENOENT): then it starts again.
 func Mkdir(dir string) ([]string, error) {
 	var made []string
 	for try := 0; ; try++ {
@@ -154,8 +155,23 @@ func mkdirOnce(dir string) ([]string, error) {
 			return made, fmt.Errorf("make cgroup %s: %w", missing[i], err)
 		}
 		made = append(made, missing[i])
+		if i > 0 {
+			// Best effort: an unmarked parent is only left behind.
+			_ = unix.Setxattr(missing[i], madeXattr, []byte("1"), 0)
+		}
 	}
 	return made, nil
+}
+
+// madeXattr marks a parent cgroup that jinn made. The trusted namespace
+// needs CAP_SYS_ADMIN, so nobody unprivileged can make jinn remove theirs.
+const madeXattr = "trusted.jinn.made"
+
+// MadeByJinn says whether dir is a parent cgroup that Mkdir made.
+func MadeByJinn(dir string) bool {
+	var b [1]byte
+	_, err := unix.Getxattr(dir, madeXattr, b[:])
+	return err == nil
 }
 
 // RemoveTree removes the cgroup dir and every cgroup below it, deepest

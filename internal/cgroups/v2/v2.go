@@ -49,18 +49,33 @@ func (m *Manager) Create() error {
 	}
 	// Enable in jinn's parent and every cgroup below it down to (not
 	// including) the container's own, which stays a leaf holding processes.
+	// A path outside jinn's parent (an absolute cgroupsPath) is enabled
+	// from the hierarchy's root down, as runc does, and like runc takes
+	// what each cgroup there allows: one holding processes refuses.
+	top, strict := m.parent, true
 	rel, err := filepath.Rel(m.parent, m.path)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		return fail(fmt.Errorf("cgroup %s is not under jinn's parent %s", m.path, m.parent))
+		top, rel, strict = "", m.path, false
 	}
-	d := filepath.Join(m.mount, m.parent)
+	d := filepath.Join(m.mount, top)
 	for _, el := range strings.Split(rel, "/") {
 		if err := enableAll(d); err != nil {
-			return fail(err)
+			if strict {
+				return fail(err)
+			}
+			enableEach(d)
 		}
 		d = filepath.Join(d, el)
 	}
 	return nil
+}
+
+// enableEach enables dir's controllers one at a time, ignoring refusals.
+func enableEach(dir string) {
+	avail, _ := cgfs.Read(dir, "cgroup.controllers")
+	for _, c := range strings.Fields(avail) {
+		_ = cgfs.Write(dir, "cgroup.subtree_control", "+"+c)
+	}
 }
 
 // enableAll enables in dir's subtree_control every controller dir has.
