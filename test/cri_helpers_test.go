@@ -116,12 +116,13 @@ func startCRI(t *testing.T) *criEnv {
 
 	cni := filepath.Join(dir, "cni")
 	os.MkdirAll(cni, 0o755)
-	// No ipMasq, no gateway and no portmap: the network touches no
-	// firewall and no sysctl of the host.
+	// The bridge is the pods' gateway, so the host reaches pod IPs over it
+	// (not through its default route); no ipMasq and no portmap: the
+	// network touches no firewall of the host.
 	net := map[string]any{
 		"cniVersion": "0.4.0", "name": "jinn-cri-" + e.bridge,
 		"plugins": []any{
-			map[string]any{"type": "bridge", "bridge": e.bridge, "isGateway": false, "ipMasq": false,
+			map[string]any{"type": "bridge", "bridge": e.bridge, "isGateway": true, "ipMasq": false,
 				"ipam": map[string]any{"type": "host-local", "dataDir": filepath.Join(dir, "ipam"),
 					"ranges": [][]map[string]string{{{"subnet": freeSubnet(t)}}}}},
 			map[string]any{"type": "loopback"},

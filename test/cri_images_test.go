@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,7 +61,7 @@ func pushCRIImages(t *testing.T, host string) {
 		"etc/group": "root:x:0:\ndaemon:x:1:\nwww-data:x:33:\ndefault-user:x:1000:\n" +
 			"group-defined-in-image:x:50000:default-user\nnogroup:x:65534:\n",
 	})
-	base := appendLayer(t, busybox, users)
+	base := appendLayer(t, appendLayer(t, busybox, applets(t)), users)
 	withUser := func(img v1.Image, user string) v1.Image {
 		return configure(t, img, func(c *v1.Config) { c.User = user })
 	}
@@ -114,6 +115,26 @@ http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html
 	}
 }
 
+// applets is a layer linking every applet of the fixture's busybox in
+// bin/, as the busybox image critest expects has them (pgrep...).
+func applets(t *testing.T) v1.Layer {
+	root := busyboxRootfs()
+	out, err := exec.Command(filepath.Join(root, "bin", "busybox"), "--list").Output()
+	if err != nil {
+		t.Fatalf("busybox --list: %v", err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, a := range strings.Fields(string(out)) {
+		if _, err := os.Lstat(filepath.Join(root, "bin", a)); err == nil {
+			continue
+		}
+		tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777})
+	}
+	tw.Close()
+	return tarLayer(t, buf.Bytes())
+}
+
 // layer makes an image layer holding files (path → content, mode 0644).
 func layer(t *testing.T, files map[string]string) v1.Layer {
 	var buf bytes.Buffer
@@ -123,7 +144,10 @@ func layer(t *testing.T, files map[string]string) v1.Layer {
 		tw.Write([]byte(s))
 	}
 	tw.Close()
-	b := buf.Bytes()
+	return tarLayer(t, buf.Bytes())
+}
+
+func tarLayer(t *testing.T, b []byte) v1.Layer {
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
 	if err != nil {
 		t.Fatal(err)
