@@ -155,32 +155,27 @@ state = %q
   runtime_type = "io.containerd.runc.v2"
 [%[6]s.containerd.runtimes.runc.options]
   SystemdCgroup = false
+  Root = "%[11]s/runc"
 [%[6]s.containerd.runtimes.jinn]
   runtime_type = "io.containerd.runc.v2"
 [%[6]s.containerd.runtimes.jinn.options]
   BinaryName = %[9]q
   SystemdCgroup = false
+  Root = "%[11]s/jinn"
 [%[6]s.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = %[10]q
 [%[6]s.registry.mirrors."%[7]s"]
   endpoint = ["http://%[7]s"]
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.sock, e.sock+".ttrpc", filepath.Join(dir, "opt"),
-		cri, e.registry, criPause, bin("jinn-runtime"), cni)
+		cri, e.registry, criPause, bin("jinn-runtime"), cni, filepath.Join(dir, "runtime"))
 	cf := filepath.Join(dir, "config.toml")
 	os.WriteFile(cf, []byte(conf), 0o644)
 	e.crictlY = filepath.Join(dir, "crictl.yaml")
 	os.WriteFile(e.crictlY, []byte(fmt.Sprintf("runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 60\n", e.sock, e.sock)), 0o644)
 
+	// Cleanups run last-in first-out: this one after containerd stopped.
 	t.Cleanup(func() {
-		// Pods first, so the shims exit and unmount before containerd stops.
-		exec.Command(crictl, "--config", e.crictlY, "rmp", "-fa").Run()
-	})
-	daemon(t, filepath.Join(dir, "containerd.log"), func() bool {
-		return exec.Command(crictl, "--config", e.crictlY, "info").Run() == nil
-	}, "containerd", "--config", cf)
-	t.Cleanup(func() {
-		// Runs after containerd stopped (cleanups run last-in first-out).
 		exec.Command("ip", "link", "del", e.bridge).Run()
 		assertNoMounts(t, dir)
 		if t.Failed() {
@@ -189,6 +184,16 @@ state = %q
 		}
 		exec.Command("umount", "-R", dir).Run()
 		os.RemoveAll(dir)
+	})
+	daemon(t, filepath.Join(dir, "containerd.log"), func() bool {
+		return exec.Command(crictl, "--config", e.crictlY, "info").Run() == nil
+	}, "containerd", "--config", cf)
+	// And this one before it stops: pods that a failed test left, so the
+	// shims stop their containers and exit.
+	t.Cleanup(func() {
+		if out, err := e.crictl("rmp", "-fa"); err != nil {
+			t.Errorf("crictl rmp -fa: %v: %s", err, out)
+		}
 	})
 	return e
 }
