@@ -7,7 +7,7 @@
 # RemovePodSandbox) and container lifecycle (create, start, status, stop,
 # remove). The harness is test/cri_bench_test.go: it starts containerd with
 # its own config, root, sockets, CNI bridge and a loopback registry.
-# ROUNDS (4) and N (20 pods and 20 containers per handler per round) size it.
+# ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
@@ -15,7 +15,7 @@ export PATH=/usr/local/go/bin:$PATH
 make -s crictl critest
 log=$(mktemp /tmp/jinn-bench-cri.XXXXXX)
 trap 'rm -f "$log"' EXIT
-if ! JINN_CRI_BENCH=1 JINN_CRI_BENCH_ROUNDS=${ROUNDS:-4} JINN_CRI_BENCH_N=${N:-20} \
+if ! JINN_CRI_BENCH=1 JINN_CRI_BENCH_ROUNDS=${ROUNDS:-2} JINN_CRI_BENCH_N=${N:-10} \
 	JINN_FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures} JINN_BIN=$PWD/bin \
 	go test -count=1 -p 1 -timeout 30m ./test -run '^TestCRIBench$' -v >"$log" 2>&1; then
 	grep -v '^        time=' "$log" | tail -n 40 >&2
