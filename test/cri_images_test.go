@@ -78,10 +78,14 @@ http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html
 `}))
 	cri := "k8s-staging-cri-tools/"
 	images := map[string]v1.Image{
-		criPause:                                      pause,
-		"pause:3.9":                                   base,
-		"e2e-test-images/busybox:1.29-2":              base,
-		"e2e-test-images/nginx:1.14-2":                nginx,
+		criPause:                         pause,
+		"pause:3.9":                      base,
+		"e2e-test-images/busybox:1.29-2": base,
+		"e2e-test-images/nginx:1.14-2":   nginx,
+		// critest's multi-container spec looks for "httpd" in its log.
+		"e2e-test-images/httpd:2.4.39-4": configure(t, nginx, func(c *v1.Config) {
+			c.Entrypoint, c.Cmd = nil, []string{"sh", "-c", "echo httpd: nginx standing in; exec nginx -g 'daemon off;'"}
+		}),
 		cri + "hostnet-nginx-amd64:latest":            hostnet,
 		cri + "test-image-user-uid:latest":            withUser(base, "1002"),
 		cri + "test-image-user-username:latest":       withUser(base, "www-data"),
