@@ -23,7 +23,7 @@ deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		hack/install-debs.sh $$missing; \
 	fi
 	@command -v $(GO) >/dev/null || { echo "Go 1.24 or newer is needed (/usr/local/go/bin/go)"; exit 1; }
 	$(GO) mod download

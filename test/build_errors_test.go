@@ -121,7 +121,7 @@ func TestBuildInterrupt(t *testing.T) {
 	if e.hasImage("intr") {
 		t.Error("an interrupted build tagged its image")
 	}
-	if cg, _ := filepath.Glob("/sys/fs/cgroup/memory/jinn/build-*"); len(cg) > 0 {
+	if cg, _ := filepath.Glob(cgroupPath("memory", "build-*")); len(cg) > 0 {
 		t.Errorf("cgroups left: %v", cg)
 	}
 	e.checkClean()

@@ -24,6 +24,7 @@ func newBuildEnv(t *testing.T) *buildEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &buildEnv{t: t, root: filepath.Join(dir, "root"), runroot: filepath.Join(dir, "run")}
+	trackRoot(e.root)
 	bb := filepath.Join(dir, "bbctx")
 	os.MkdirAll(bb, 0o755)
 	if out, err := exec.Command("tar", "-C", busyboxRootfs(), "-cf", filepath.Join(bb, "rootfs.tar"), ".").CombinedOutput(); err != nil {

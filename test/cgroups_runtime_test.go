@@ -29,7 +29,7 @@ func cgID(what string) string {
 // cgFile reads a file of container id's cgroup on a v1 hierarchy.
 func cgFile(t *testing.T, ctrl, id, file string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", ctrl, "jinn", id, file))
+	b, err := os.ReadFile(cgroupPath(ctrl, id, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func noCgroup(t *testing.T, id string) {
 	t.Helper()
 	ents, _ := os.ReadDir("/sys/fs/cgroup")
 	for _, e := range ents {
-		p := filepath.Join("/sys/fs/cgroup", e.Name(), "jinn", id)
+		p := cgroupPath(e.Name(), id)
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("cgroup %s left behind", p)
 		}
@@ -244,7 +244,7 @@ func TestCgroupsNothingLeft(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cg := filepath.Join("/sys/fs/cgroup/pids/jinn", id)
+	cg := cgroupPath("pids", id)
 	for i := 0; ; i++ {
 		if _, err := os.Stat(cg); err == nil {
 			break

@@ -156,7 +156,7 @@ func testConcurrentRun(t *testing.T, rt string) {
 		seen[h] = true
 		// The hostname is the id's first 12 characters.
 		for _, m := range []string{"memory", "pids", "unified"} {
-			if ms, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", m, "jinn", h+"*")); len(ms) > 0 {
+			if ms, _ := filepath.Glob(cgroupPath(m, h+"*")); len(ms) > 0 {
 				t.Errorf("cgroup left behind: %v", ms)
 			}
 		}

@@ -46,6 +46,7 @@ func newJinn(t *testing.T, runtime string) *jinnEnv {
 	if runtime == "crun" {
 		j.mntns = crunNamespace(t)
 	}
+	trackRoot(j.root)
 	t.Cleanup(j.cleanup)
 	return j
 }
@@ -187,18 +188,18 @@ func (j *jinnEnv) assertClean(ids []string) {
 		}
 	}
 	for _, id := range ids {
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory/jinn", id)); err == nil {
-			t.Errorf("cgroup left behind: memory/jinn/%s", id)
+		if _, err := os.Stat(cgroupPath("memory", id)); err == nil {
+			t.Errorf("cgroup left behind: %s", cgroupPath("memory", id))
 		}
 	}
 	ents, _ := os.ReadDir(filepath.Join(j.runroot, "containers"))
 	for _, e := range ents {
 		t.Errorf("state left behind: %s", e.Name())
 	}
-	// With its last container gone, jinn's parent cgroup goes too, on
-	// every hierarchy, whichever runtime made it (tests run one at a time).
-	parents, _ := filepath.Glob("/sys/fs/cgroup/*/jinn")
-	for _, p := range parents {
+	// With its last container gone, the parent cgroup goes too, on every
+	// hierarchy, whichever runtime made it (the suite's tests run one at a
+	// time, and only the suite's containers are under its parent).
+	for _, p := range suiteCgroups() {
 		t.Errorf("parent cgroup left behind: %s", p)
 	}
 }

@@ -11,11 +11,18 @@ import (
 	"testing"
 )
 
+// storeArgs are the global flags of a test's store at root: its runtime
+// state goes below it too, never to jinn's default /run/jinn.
+func storeArgs(root string) []string {
+	trackRoot(root)
+	return []string{"--root", root, "--runroot", filepath.Join(root, "run")}
+}
+
 // jinnCmd runs bin/jinn with its own --root and returns stdout; it fails the
 // test on a non-zero exit unless wantErr.
 func jinnCmd(t *testing.T, root string, stdin []byte, wantErr bool, args ...string) (string, string) {
 	t.Helper()
-	cmd := exec.Command(bin("jinn"), append([]string{"--root", root}, args...)...)
+	cmd := exec.Command(bin("jinn"), append(storeArgs(root), args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != nil {
@@ -78,7 +85,7 @@ func storeCounts(t *testing.T, root string) (blobs, snaps int) {
 // returns stdout and stderr together.
 func jinnAny(t *testing.T, root string, args ...string) string {
 	t.Helper()
-	out, _ := exec.Command(bin("jinn"), append([]string{"--root", root}, args...)...).CombinedOutput()
+	out, _ := exec.Command(bin("jinn"), append(storeArgs(root), args...)...).CombinedOutput()
 	return string(out)
 }
 
@@ -88,7 +95,7 @@ func jinnAny(t *testing.T, root string, args ...string) string {
 func unmountUnder(t *testing.T, dir string) {
 	t.Cleanup(func() {
 		// The default bridge outlives its containers until a prune.
-		exec.Command(bin("jinn"), "--root", dir, "network", "prune", "-f").Run()
+		exec.Command(bin("jinn"), append(storeArgs(dir), "network", "prune", "-f")...).Run()
 		b, err := os.ReadFile("/proc/self/mountinfo")
 		if err != nil {
 			return

@@ -80,7 +80,7 @@ func TestImagesPodmanInterop(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman not installed")
 	}
-	root, pod := t.TempDir(), t.TempDir()
+	root, pod := t.TempDir(), podmanDir(t)
 	podman := func(args ...string) string {
 		t.Helper()
 		full := append([]string{"--root", pod + "/s", "--runroot", pod + "/r", "--storage-driver", "vfs",

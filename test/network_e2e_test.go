@@ -1,8 +1,6 @@
 package test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -18,11 +16,7 @@ import (
 
 // netNames returns the nftables table and default bridge of j's root,
 // named as the network package names them for a non-default root.
-func (j *jinnEnv) netNames() (table, bridge string) {
-	sum := sha256.Sum256([]byte(filepath.Join(j.root, "network")))
-	h := hex.EncodeToString(sum[:])[:6]
-	return "jinn_" + h, "jinn" + h
-}
+func (j *jinnEnv) netNames() (table, bridge string) { return netNamesOf(j.root) }
 
 // assertNetClean checks that nothing of j's networking is left on the
 // host: table, default bridge, veths, state, DNS servers, networks.

@@ -159,7 +159,8 @@ func TestRuntimeCgroupsPathAbsolute(t *testing.T) {
 
 // containerd 1.6's CRI hands linux.cgroupsPath "slice:prefix:name" even
 // without the systemd cgroup driver (issue 16 point 6); runc's cgroupfs mode
-// takes it as a plain relative path, and so does jinn: under its own parent.
+// takes it as a plain relative path, and so does jinn: under its parent
+// (--cgroup-parent, the suite's own here).
 // Paths with ".." or NUL stay refused.
 func TestRuntimeCgroupsPathSliceWithoutSystemd(t *testing.T) {
 	needCgroupV1(t, "pids")
@@ -174,8 +175,8 @@ func TestRuntimeCgroupsPathSliceWithoutSystemd(t *testing.T) {
 			if !strings.HasSuffix(got, "/"+rel) {
 				t.Errorf("init in pids cgroup %s, want one ending in /%s", got, rel)
 			}
-			if rt == "jinn-runtime" && got != "/jinn/"+rel {
-				t.Errorf("init in %s, want /jinn/%s", got, rel)
+			if want := "/" + suite.cgroupParent + "/" + rel; rt == "jinn-runtime" && got != want {
+				t.Errorf("init in %s, want %s (under jinn-runtime's parent)", got, want)
 			}
 			e.must("delete", "--force", id)
 			if rt == "jinn-runtime" {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -17,7 +18,7 @@ func noCgroupDir(t *testing.T, rel string) {
 	t.Helper()
 	ents, _ := os.ReadDir("/sys/fs/cgroup")
 	for _, e := range ents {
-		if p := filepath.Join("/sys/fs/cgroup", e.Name(), "jinn", rel); exists(p) {
+		if p := cgroupPath(e.Name(), rel); exists(p) {
 			t.Errorf("cgroup %s left behind", p)
 		}
 	}
@@ -37,7 +38,7 @@ func TestRuntimeCgroupParentRemoved(t *testing.T) {
 		e.must("create", id)
 	}
 	e.must("delete", "--force", ids[0])
-	if !exists(filepath.Join("/sys/fs/cgroup/pids/jinn", parent, ids[1])) {
+	if !exists(cgroupPath("pids", parent, ids[1])) {
 		t.Fatal("the other container's cgroup went with the first")
 	}
 	e.must("delete", "--force", ids[1])
@@ -90,10 +91,44 @@ func TestRuntimeDeleteKillsPartlyJoined(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { stray.Process.Kill(); stray.Wait() }()
-	procs := filepath.Join("/sys/fs/cgroup/blkio/jinn", id, "cgroup.procs")
+	procs := cgroupPath("blkio", id, "cgroup.procs")
 	if err := os.WriteFile(procs, []byte(strconv.Itoa(stray.Process.Pid)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e.must("delete", "--force", id)
 	noCgroup(t, id)
+}
+
+// --cgroup-parent puts a container's cgroup under another parent, and the
+// container keeps it: later commands, given another parent (here the
+// suite's, from $JINN_CGROUP_PARENT), still find and remove its cgroup.
+// A parent that climbs out or is the root is refused, by jinn too.
+func TestRuntimeCgroupParentFlag(t *testing.T) {
+	needCgroupV1(t, "pids")
+	sub := newID("flagparent")
+	parent := suite.cgroupParent + "/" + sub
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	id := newID("flag")
+	e.must("--cgroup-parent", parent, "create", id)
+	if !exists(cgroupPath("pids", sub, id)) {
+		t.Fatalf("no cgroup %s", cgroupPath("pids", sub, id))
+	}
+	pid := strconv.Itoa(e.state(id).Pid)
+	if cg, _ := os.ReadFile("/proc/" + pid + "/cgroup"); !strings.Contains(string(cg), ":pids:/"+parent+"/"+id+"\n") {
+		t.Errorf("init's cgroups: %s", cg)
+	}
+	e.must("delete", "--force", id)
+	noCgroupDir(t, sub) // the container's, and its empty parent
+	for _, p := range suiteCgroups() {
+		os.Remove(p) // above the parent: the runtime leaves it, the test made it
+	}
+	for _, bad := range []string{"../escape", "/", "a/../../b"} {
+		if _, stderr, code := e.run("--cgroup-parent", bad, "create", newID("bad")); code == 0 || !strings.Contains(stderr, "cgroup parent") {
+			t.Errorf("jinn-runtime --cgroup-parent %q: exit %d: %s", bad, code, stderr)
+		}
+	}
+	j := newJinn(t, "")
+	if _, stderr, code := j.run("--cgroup-parent", "../x", "ps"); code != 125 || !strings.Contains(stderr, "cgroup parent") {
+		t.Errorf("jinn --cgroup-parent ../x: exit %d: %s", code, stderr)
+	}
 }

@@ -92,6 +92,9 @@ func TestRuntimeContainerd(t *testing.T) {
 			t.Skipf("%s not installed", p)
 		}
 	}
+	// containerd's shims put their sockets in /run/containerd/s, and ctr
+	// its fifos in /run/containerd/fifo, whatever they are told.
+	tidyRun(t, "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	dir := t.TempDir()
 	t.Cleanup(func() { assertNoMounts(t, dir) })
 	sock := filepath.Join(dir, "containerd.sock")
@@ -101,7 +104,7 @@ func TestRuntimeContainerd(t *testing.T) {
 	// containerd's cgroups are /<namespace>/<id>; jinn-runtime nests them
 	// under its own jinn/ parent.
 	ns := newID("ctrtest")
-	t.Cleanup(func() { removeCgroups("/jinn/" + ns) })
+	t.Cleanup(func() { removeCgroups("/" + suite.cgroupParent + "/" + ns) })
 	ctr := func(args ...string) (string, error) {
 		out, err := exec.Command("ctr", append([]string{"--address", sock, "-n", ns}, args...)...).CombinedOutput()
 		return string(out), err
@@ -112,11 +115,14 @@ func TestRuntimeContainerd(t *testing.T) {
 		t.Fatalf("ctr image import: %v: %s", err, out)
 	}
 	img := "docker.io/library/busybox:latest"
-	rt := []string{"--runc-binary", bin("jinn-runtime")}
+	// The fifos and the runtime's state in the test's directory, not
+	// /run/containerd's.
+	rt := []string{"--runc-binary", bin("jinn-runtime"), "--fifo-dir", filepath.Join(dir, "fifo"),
+		"--runc-root", filepath.Join(dir, "runc-root")}
 	run := func(args ...string) []string { return append(append([]string{"run"}, rt...), args...) }
 
 	out, err := ctr(run("--rm", img, "c1", "sh", "-c", "echo ok; cat /proc/self/cgroup")...)
-	if err != nil || !strings.HasPrefix(out, "ok\n") || !strings.Contains(out, "/jinn/"+ns+"/c1") {
+	if err != nil || !strings.HasPrefix(out, "ok\n") || !strings.Contains(out, "/"+suite.cgroupParent+"/"+ns+"/c1") {
 		t.Fatalf("ctr run: %v: %s", err, out)
 	}
 	// With a terminal the shim gets the pty master over the console socket
@@ -159,10 +165,13 @@ func TestRuntimeDocker(t *testing.T) {
 			t.Skipf("%s not installed", p)
 		}
 	}
+	// dockerd makes /run/docker/plugins, and its containerd's shims
+	// /run/containerd/s, whatever they are told.
+	tidyRun(t, "/run/docker", "/run/docker/plugins", "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	dir := t.TempDir()
 	t.Cleanup(func() { assertNoMounts(t, dir) })
 	sock := filepath.Join(dir, "docker.sock")
-	parent := "/jinn/" + newID("dockertest")
+	parent := "/" + suite.cgroupParent + "/" + newID("dockertest")
 	t.Cleanup(func() { removeCgroups(parent) })
 	// No bridge and no iptables: dockerd touches no firewall or network
 	// device of the host; containers run with --network none.

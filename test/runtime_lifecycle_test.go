@@ -26,7 +26,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 		t.Fatalf("pid file %q, state pid %d", b, st.Pid)
 	}
 	// The init is in its cgroup, under jinn's parent, before start.
-	if cg, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cgroup"); !strings.Contains(string(cg), "pids:/jinn/"+id+"\n") {
+	if cg, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Pid) + "/cgroup"); !strings.Contains(string(cg), "pids:/"+suite.cgroupParent+"/"+id+"\n") {
 		t.Fatalf("init cgroup: %s", cg)
 	}
 	// The init waits before execve of the user program.
@@ -71,7 +71,7 @@ func TestRuntimeLifecycle(t *testing.T) {
 	e.fails("cannot start a container that has stopped", "start", id)
 	e.must("delete", id)
 	e.fails("container does not exist", "state", id)
-	if _, err := os.Stat("/sys/fs/cgroup/pids/jinn/" + id); err == nil {
+	if _, err := os.Stat(cgroupPath("pids", id)); err == nil {
 		t.Fatalf("delete left the cgroup")
 	}
 }

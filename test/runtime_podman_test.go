@@ -16,7 +16,7 @@ func TestRuntimePodman(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman not installed")
 	}
-	dir := t.TempDir()
+	dir := podmanDir(t)
 	store := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
 		"--tmpdir", filepath.Join(dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
 	// File locks in our tmpdir: the default SHM lock table is shared by
@@ -40,7 +40,7 @@ func TestRuntimePodman(t *testing.T) {
 	}
 	// Podman's cgroups go under jinn's parent like every cgroup jinn makes;
 	// the test removes them (conmon's included) afterwards.
-	parent := "/jinn/" + newID("podman")
+	parent := "/" + suite.cgroupParent + "/" + newID("podman")
 	t.Cleanup(func() { removeCgroups(parent) })
 	rt := []string{"--runtime", bin("jinn-runtime"), "--cgroup-manager", "cgroupfs"}
 	run := append(append([]string{}, rt...), "run", "--network", "none", "--cgroup-parent", parent,
@@ -66,10 +66,14 @@ func TestRuntimePodman(t *testing.T) {
 }
 
 // removeCgroups removes a cgroup and its children on every hierarchy,
-// retrying while a process (conmon on its way out) still holds one.
+// retrying while a process (conmon on its way out) still holds one, and
+// then the suite's parent where nothing else is left in it.
 func removeCgroups(rel string) {
 	for i := 0; i < 100 && removeCgroupsOnce(rel) > 0; i++ {
 		time.Sleep(20 * time.Millisecond)
+	}
+	for _, p := range suiteCgroups() {
+		os.Remove(p)
 	}
 }
 

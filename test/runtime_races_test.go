@@ -146,7 +146,9 @@ func TestRuntimeEngineRmAfterKilledCLI(t *testing.T) {
 		c.Wait()
 		start := time.Now()
 		j.run("rm", "-f", name)
-		if el := time.Since(start); el > 3*time.Second {
+		el := time.Since(start)
+		t.Logf("killed at %v: rm -f took %v", d*time.Millisecond, el)
+		if el > time.Second {
 			t.Errorf("rm -f after the CLI was killed at %v took %v", d*time.Millisecond, el)
 		}
 	}

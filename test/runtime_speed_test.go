@@ -19,8 +19,8 @@ func checkCgroups(t *testing.T, what, cgroupFile, id string) {
 		if len(f) != 3 || strings.HasPrefix(f[1], "name=") {
 			continue
 		}
-		if f[2] != "/jinn/"+id {
-			t.Errorf("%s is in %q, want /jinn/%s", what, l, id)
+		if want := "/" + suite.cgroupParent + "/" + id; f[2] != want {
+			t.Errorf("%s is in %q, want %s", what, l, want)
 		}
 	}
 }

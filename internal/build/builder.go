@@ -30,6 +30,8 @@ type Options struct {
 	Runtime    string            // the OCI runtime binary RUN drives
 	RunRoot    string            // the runtime's state root
 	Root       string            // the store root (for the cache and temp dirs)
+	// CgroupParent is the cgroup RUN steps go under ("jinn" if empty).
+	CgroupParent string
 }
 
 // Builder runs builds against one image store.

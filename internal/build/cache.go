@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/jinn-containers/jinn/internal/snapshot"
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Cache maps a step's key to the image the step produced. A key is a hash
@@ -49,7 +49,7 @@ func (c *Cache) Put(key, id string) error {
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return fmt.Errorf("build cache: %w", err)
 	}
-	return snapshot.WriteFileAtomic(filepath.Join(c.dir, key), []byte(id+"\n"), 0o600)
+	return atomicfile.WriteFileSync(filepath.Join(c.dir, key), []byte(id+"\n"), 0o600)
 }
 
 // Entries lists every key -> image ID.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
 )
 
 // Context is the build context: a directory tree that COPY and ADD read
@@ -106,7 +108,7 @@ func fromStream(r io.Reader, tmpDir string, dockerfileOK bool) (*Context, error)
 		return nil, err
 	}
 	c := &Context{Dir: dir, tmp: dir}
-	root, err := OpenRoot(dir, false)
+	root, err := fsroot.Open(dir)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -126,11 +128,11 @@ func fromStream(r io.Reader, tmpDir string, dockerfileOK bool) (*Context, error)
 // untar unpacks a tar stream into dest inside root. Names are confined to
 // root by construction (every open goes through it); owners are kept only
 // when keepOwners (ADD keeps them, a context does not need them).
-func untar(tr *tar.Reader, root *Root, dest string, keepOwners bool) error {
+func untar(tr *tar.Reader, root *fsroot.Root, dest string, keepOwners bool) error {
 	type dirAttr struct {
 		p    string
 		mode os.FileMode
-		own  *Owner
+		own  *fsroot.Owner
 		mt   int64
 	}
 	var dirs []dirAttr
@@ -142,10 +144,10 @@ func untar(tr *tar.Reader, root *Root, dest string, keepOwners bool) error {
 		if err != nil {
 			return fmt.Errorf("read tar: %w", err)
 		}
-		p := path.Join(dest, clean(h.Name))
-		var own *Owner
+		p := path.Join(dest, fsroot.Clean(h.Name))
+		var own *fsroot.Owner
 		if keepOwners {
-			own = &Owner{h.Uid, h.Gid}
+			own = &fsroot.Owner{UID: h.Uid, GID: h.Gid}
 		}
 		mode := h.FileInfo().Mode()
 		if err := root.MkdirAll(path.Dir(p), 0o755, nil); err != nil {
@@ -166,7 +168,7 @@ func untar(tr *tar.Reader, root *Root, dest string, keepOwners bool) error {
 				return err
 			}
 		case tar.TypeLink:
-			if err := root.Link(path.Join(dest, clean(h.Linkname)), p); err != nil {
+			if err := root.Link(path.Join(dest, fsroot.Clean(h.Linkname)), p); err != nil {
 				return err
 			}
 		default:

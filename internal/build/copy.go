@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
 )
 
 // copyOp is one entry a COPY writes: planned first (to hash it for the
@@ -28,7 +30,7 @@ func (op *copyOp) kind() uint32 { return op.st.Mode & unix.S_IFMT }
 
 // expandSources turns COPY's source arguments (globs allowed) into paths
 // relative to the source root; .dockerignore'd paths don't exist.
-func expandSources(src *Root, ig *Ignore, patterns []string) ([]string, error) {
+func expandSources(src *fsroot.Root, ig *Ignore, patterns []string) ([]string, error) {
 	var out []string
 	for _, p := range patterns {
 		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
@@ -37,7 +39,7 @@ func expandSources(src *Root, ig *Ignore, patterns []string) ([]string, error) {
 		if rel := path.Clean(p); rel == ".." || strings.HasPrefix(rel, "../") {
 			return nil, fmt.Errorf("source %s: forbidden path outside the build context", p)
 		}
-		c := clean(p)
+		c := fsroot.Clean(p)
 		if !hasMeta(c) {
 			if _, err := src.Stat(c); err != nil || ig.Excluded(c) {
 				if err != nil && strings.Contains(err.Error(), "leaves the root") {
@@ -63,7 +65,7 @@ func expandSources(src *Root, ig *Ignore, patterns []string) ([]string, error) {
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[\\") }
 
 // glob matches a pattern one path segment at a time.
-func glob(src *Root, ig *Ignore, pattern string) ([]string, error) {
+func glob(src *fsroot.Root, ig *Ignore, pattern string) ([]string, error) {
 	cur := []string{""}
 	for _, seg := range strings.Split(pattern, "/") {
 		var next []string
@@ -104,7 +106,7 @@ func glob(src *Root, ig *Ignore, pattern string) ([]string, error) {
 // planCopy applies docker's rules: a directory source copies its contents,
 // several sources need a directory destination ending in "/", a file copied
 // onto "dir/" keeps its name.
-func planCopy(src *Root, ig *Ignore, sources []string, dest string, destIsDir bool) ([]copyOp, error) {
+func planCopy(src *fsroot.Root, ig *Ignore, sources []string, dest string, destIsDir bool) ([]copyOp, error) {
 	if len(sources) > 1 && !destIsDir {
 		return nil, fmt.Errorf("when copying more than one source the destination must be a directory and end with a /")
 	}
@@ -133,7 +135,7 @@ func planCopy(src *Root, ig *Ignore, sources []string, dest string, destIsDir bo
 	return ops, nil
 }
 
-func walk(src *Root, ig *Ignore, dir, dest string, ops *[]copyOp) error {
+func walk(src *fsroot.Root, ig *Ignore, dir, dest string, ops *[]copyOp) error {
 	names, err := src.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", dir, err)
@@ -174,7 +176,7 @@ func walk(src *Root, ig *Ignore, dir, dest string, ops *[]copyOp) error {
 
 // hashOps is the cache's checksum of what a COPY writes: names, types,
 // modes, link targets and content; not mtimes, so a touched file still hits.
-func hashOps(src *Root, ops []copyOp) (string, error) {
+func hashOps(src *fsroot.Root, ops []copyOp) (string, error) {
 	h := sha256.New()
 	for i := range ops {
 		op := &ops[i]
@@ -199,9 +201,9 @@ func hashOps(src *Root, ops []copyOp) (string, error) {
 }
 
 // applyOps writes the planned entries into dst (the image's root).
-func applyOps(src, dst *Root, ops []copyOp, own *Owner, chmod *os.FileMode) error {
+func applyOps(src, dst *fsroot.Root, ops []copyOp, own *fsroot.Owner, chmod *os.FileMode) error {
 	if own == nil {
-		own = &Owner{0, 0}
+		own = &fsroot.Owner{UID: 0, GID: 0}
 	}
 	var dirs []copyOp
 	for i := range ops {
@@ -228,7 +230,7 @@ func applyOps(src, dst *Root, ops []copyOp, own *Owner, chmod *os.FileMode) erro
 				continue
 			}
 			dirs = append(dirs, copyOp{dst: op.dst, st: op.st})
-			dirs[len(dirs)-1].st.Mode = uint32(unixMode(mode))
+			dirs[len(dirs)-1].st.Mode = uint32(fsroot.UnixMode(mode))
 		case op.kind() == unix.S_IFLNK:
 			if err := dst.MkdirAll(path.Dir(op.dst), 0o755, nil); err != nil {
 				return err

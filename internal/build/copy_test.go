@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
 )
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
@@ -26,7 +28,7 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 
 func copyInto(t *testing.T, ctxDir string, ig *Ignore, srcs []string, dest string, destIsDir bool) (string, error) {
 	t.Helper()
-	src, err := OpenRoot(ctxDir, true)
+	src, err := fsroot.OpenBeneath(ctxDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func copyInto(t *testing.T, ctxDir string, ig *Ignore, srcs []string, dest strin
 		return "", err
 	}
 	out := t.TempDir()
-	dst, err := OpenRoot(out, false)
+	dst, err := fsroot.Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +95,8 @@ func TestCopyDestSymlinkStaysInRoot(t *testing.T) {
 	img := t.TempDir()
 	outside := t.TempDir()
 	os.Symlink(outside, filepath.Join(img, "evil"))
-	src, _ := OpenRoot(ctx, true)
-	dst, _ := OpenRoot(img, false)
+	src, _ := fsroot.OpenBeneath(ctx)
+	dst, _ := fsroot.Open(img)
 	ops, err := planCopy(src, nil, []string{"f"}, "/evil/f", false)
 	if err != nil {
 		t.Fatal(err)

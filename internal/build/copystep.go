@@ -21,6 +21,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
 )
 
 // copy handles COPY and ADD: sources are planned and hashed first (the
@@ -115,12 +117,12 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 
 	mode := ""
 	if chmod != nil {
-		mode = fmt.Sprintf("%o", unixMode(*chmod))
+		mode = fmt.Sprintf("%o", fsroot.UnixMode(*chmod))
 	}
 	parts := []string{in.Cmd, plan.sum, dest, chown, mode}
 	createdBy := nop(fmt.Sprintf("%s %s in %s ", name, plan.describe(), dest))
 	work := func(ctx context.Context, rootfs string) error {
-		dst, err := OpenRoot(rootfs, false)
+		dst, err := fsroot.Open(rootfs)
 		if err != nil {
 			return err
 		}
@@ -147,7 +149,7 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 		inner := work
 		work = func(ctx context.Context, rootfs string) error {
 			return s.b.viewImage(img, func(dir string) error {
-				r, err := OpenRoot(dir, false)
+				r, err := fsroot.Open(dir)
 				if err != nil {
 					return err
 				}
@@ -162,7 +164,7 @@ func (s *stage) copy(ctx context.Context, in *Instruction) error {
 
 // copyPlan is what a COPY or ADD will write, with its checksum.
 type copyPlan struct {
-	src      *Root
+	src      *fsroot.Root
 	ops      []copyOp
 	archives []archiveOp // ADD: local tarballs to unpack
 	sum      string
@@ -207,7 +209,11 @@ func (p *copyPlan) cleanup() {
 }
 
 func (s *stage) planFrom(ctx context.Context, in *Instruction, dir string, isContext bool, ig *Ignore, srcs []string, dest string, destIsDir bool) (*copyPlan, error) {
-	src, err := OpenRoot(dir, isContext)
+	open := fsroot.Open
+	if isContext {
+		open = fsroot.OpenBeneath
+	}
+	src, err := open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +322,7 @@ type heredocT struct {
 	Expand        bool
 }
 
-func (p *copyPlan) apply(ctx context.Context, b *Builder, dst *Root, own *Owner, chmod *os.FileMode) error {
+func (p *copyPlan) apply(ctx context.Context, b *Builder, dst *fsroot.Root, own *fsroot.Owner, chmod *os.FileMode) error {
 	if err := applyOps(p.src, dst, p.ops, own, chmod); err != nil {
 		return err
 	}
@@ -338,7 +344,7 @@ func (p *copyPlan) apply(ctx context.Context, b *Builder, dst *Root, own *Owner,
 }
 
 // isLocalArchive: ADD unpacks tar files (plain, gzip, bzip2, zstd).
-func isLocalArchive(src *Root, rel string) bool {
+func isLocalArchive(src *fsroot.Root, rel string) bool {
 	st, err := src.Stat(rel)
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return false
@@ -374,7 +380,7 @@ func decompress(br *bufio.Reader) (io.Reader, error) {
 	return br, nil
 }
 
-func unpackArchive(f io.Reader, dst *Root, dest string) error {
+func unpackArchive(f io.Reader, dst *fsroot.Root, dest string) error {
 	r, err := decompress(bufio.NewReader(f))
 	if err != nil {
 		return err

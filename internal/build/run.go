@@ -1,29 +1,21 @@
 package build
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
-	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
-
-// exitError is a RUN whose command exited non-zero.
-type exitError struct{ code int }
-
-func (e *exitError) Error() string { return fmt.Sprintf("exit code %d", e.code) }
 
 // run handles RUN: the command runs in a container on the step's snapshot
 // through the OCI runtime's command line.
@@ -107,17 +99,10 @@ func isHeredocMarker(cmd, name string) bool {
 	return c == name
 }
 
-// dockerCaps is the capability set docker gives a container by default.
-var dockerCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-	"CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-}
-
 // runContainer runs argv in a container whose root is rootfs and waits for
 // it. On cancellation the container is killed and deleted before returning.
 func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []string, cwd, user, network string) error {
-	root, err := OpenRoot(rootfs, false)
+	root, err := fsroot.Open(rootfs)
 	if err != nil {
 		return err
 	}
@@ -133,7 +118,7 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		return fmt.Errorf("working directory: %w", err)
 	}
 	if _, ok := lookupEnv(env, "PATH"); !ok {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+		env = append(env, "PATH="+recipe.DefaultPath)
 	}
 	id := "build-" + randomID()[:12]
 	bundle, err := os.MkdirTemp(b.tmp, "bundle-")
@@ -141,11 +126,17 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 		return err
 	}
 	defer os.RemoveAll(bundle)
-	spec := runSpec(id, rootfs, argv, env, cwd, uid, gid, groups, network)
-	// docker's default seccomp profile, as for any container.
-	if spec.Linux.Seccomp, err = mobyseccomp.GetDefaultProfile(spec); err != nil {
-		return fmt.Errorf("seccomp profile: %w", err)
+	// A container's recipe, as `jinn run` of the image would get.
+	spec, err := recipe.Spec(&recipe.Options{
+		ID: id, Rootfs: rootfs, Hostname: id, Args: argv, Env: env, Cwd: cwd,
+		User:        specs.User{UID: uid, GID: gid, AdditionalGids: groups},
+		HostNetwork: network == "host", CgroupParent: b.opts.CgroupParent,
+	})
+	if err != nil {
+		return err
 	}
+	// buildkit's open-file limit for build steps.
+	spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}}
 	created, err := netFiles(root, bundle, id, network, spec)
 	if err != nil {
 		return err
@@ -163,156 +154,32 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return err
 	}
-	state := filepath.Join(b.opts.RunRoot, "build")
-	cmd := exec.Command(b.opts.Runtime, "--root", state, "run", "--bundle", bundle, id)
-	cmd.Stdout = b.out.runWriter()
-	cmd.Stderr = cmd.Stdout
-	// Its own process group: the terminal's Ctrl-C reaches jinn, which
-	// kills the container itself instead of racing the runtime.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	rt := &recipe.Runtime{Path: b.opts.Runtime, Root: filepath.Join(b.opts.RunRoot, "build")}
+	w := b.out.runWriter()
 	b.out.running(id)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start OCI runtime %s: %w", b.opts.Runtime, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		// The runtime may still be between create and start: repeat the
-		// kill until the container is gone.
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		giveUp := time.After(10 * time.Second)
-	wait:
-		for {
-			exec.Command(b.opts.Runtime, "--root", state, "kill", id, "KILL").Run()
-			select {
-			case <-done:
-				break wait
-			case <-tick.C:
-			case <-giveUp:
-				cmd.Process.Kill()
-				<-done
-				break wait
-			}
-		}
-		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
+	err = rt.Run(ctx, bundle, id, w)
+	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if f, ok := cmd.Stdout.(interface{ Flush() }); ok {
+	if f, ok := w.(interface{ Flush() }); ok {
 		f.Flush()
 	}
 	b.out.removing(id)
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		exec.Command(b.opts.Runtime, "--root", state, "delete", "--force", id).Run()
-		return &exitError{code: ee.ExitCode()}
-	}
-	if err != nil {
-		return fmt.Errorf("run %s: %w", b.opts.Runtime, err)
-	}
-	return nil
+	return err
 }
 
-func runSpec(id, rootfs string, argv, env []string, cwd string, uid, gid uint32, groups []uint32, network string) *specs.Spec {
-	ns := []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},
-		{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}}
-	if network != "host" {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace})
-	}
-	caps := append([]string(nil), dockerCaps...)
-	return &specs.Spec{
-		Version:  specs.Version,
-		Hostname: id,
-		Root:     &specs.Root{Path: rootfs},
-		Process: &specs.Process{
-			Args: argv, Env: env, Cwd: cwd,
-			User:         specs.User{UID: uid, GID: gid, AdditionalGids: groups},
-			Capabilities: &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps},
-			Rlimits:      []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
-		},
-		Mounts: []specs.Mount{
-			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
-			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
-			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
-		},
-		Linux: &specs.Linux{
-			Namespaces:  ns,
-			CgroupsPath: "/jinn/" + id,
-			MaskedPaths: []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-				"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"},
-			ReadonlyPaths: []string{"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
-		},
-	}
-}
-
-// resolveUser turns USER (name or uid, optionally :group) into ids using
-// the image's /etc/passwd and /etc/group, read inside the rootfs.
-func resolveUser(root *Root, user string) (uint32, uint32, []uint32, error) {
+// resolveUser turns USER (name or uid, optionally :group) into ids inside
+// the image's root; no USER is root.
+func resolveUser(root *fsroot.Root, user string) (uint32, uint32, []uint32, error) {
 	if user == "" {
 		return 0, 0, nil, nil
 	}
-	u, g, hasG := strings.Cut(user, ":")
-	uid, gid := -1, -1
-	if n, err := strconv.Atoi(u); err == nil {
-		uid = n
-	}
-	pw := readDB(root, "etc/passwd")
-	for _, f := range pw {
-		if len(f) >= 4 && (f[0] == u || uid >= 0 && f[2] == u) {
-			uid, _ = strconv.Atoi(f[2])
-			if gid < 0 {
-				gid, _ = strconv.Atoi(f[3])
-			}
-			break
-		}
-	}
-	if uid < 0 {
-		return 0, 0, nil, fmt.Errorf("unable to find user %s: no matching entries in passwd file", u)
-	}
-	if gid < 0 {
-		gid = 0
-	}
-	if hasG {
-		gid = -1
-		if n, err := strconv.Atoi(g); err == nil {
-			gid = n
-		} else {
-			for _, f := range readDB(root, "etc/group") {
-				if len(f) >= 3 && f[0] == g {
-					gid, _ = strconv.Atoi(f[2])
-				}
-			}
-		}
-		if gid < 0 {
-			return 0, 0, nil, fmt.Errorf("unable to find group %s: no matching entries in group file", g)
-		}
-	}
-	return uint32(uid), uint32(gid), nil, nil
-}
-
-func readDB(root *Root, name string) [][]string {
-	f, err := root.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, strings.Split(l, ":"))
-		}
-	}
-	return out
+	u, err := recipe.ResolveUser(root, user)
+	return u.UID, u.GID, nil, err
 }
 
 // resolveOwner is COPY --chown: user[:group] by name or id.
-func resolveOwner(root *Root, spec string) (*Owner, error) {
+func resolveOwner(root *fsroot.Root, spec string) (*fsroot.Owner, error) {
 	if spec == "" {
 		return nil, nil
 	}
@@ -331,13 +198,13 @@ func resolveOwner(root *Root, spec string) (*Owner, error) {
 			return nil, err
 		}
 	}
-	return &Owner{int(uid), int(gid)}, nil
+	return &fsroot.Owner{UID: int(uid), GID: int(gid)}, nil
 }
 
 // netFiles gives the RUN an /etc/hosts (and, on the host network, the
 // host's /etc/resolv.conf) as read-only bind mounts, as docker does. It
 // returns the targets that did not exist, to be removed after the RUN.
-func netFiles(root *Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
+func netFiles(root *fsroot.Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
 	if st, err := root.Stat("etc"); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil, nil // no /etc (a scratch image): add nothing to the layer
 	}

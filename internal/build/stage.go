@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/jinn-containers/jinn/internal/image"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // stage is the state while one stage is built: the image so far and the
@@ -164,8 +165,8 @@ func (e *StepError) Unwrap() error { return e.Err }
 
 func (b *Builder) stepErr(in *Instruction, err error) error {
 	se := &StepError{Step: b.step, Instr: in.Original, ExitCode: -1, Err: err}
-	if ee, ok := err.(*exitError); ok {
-		se.ExitCode = ee.code
+	if ee, ok := err.(*recipe.ExitError); ok {
+		se.ExitCode = ee.Code
 	}
 	return se
 }

@@ -7,6 +7,8 @@ package cgroups
 import (
 	"context"
 	"os"
+	"path"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -57,6 +59,9 @@ type Manager interface {
 	// OOMKills counts the processes the kernel's OOM killer has killed in
 	// the cgroup.
 	OOMKills() (uint64, error)
+	// OOMFiles are the files whose "oom_kill N" lines count them, for a
+	// reader that does not link this package (the container's monitor).
+	OOMFiles() []string
 	// NotifyOOM sends on the channel each time the cgroup hits its memory
 	// limit and the OOM killer acts, until ctx ends or the cgroup goes.
 	NotifyOOM(ctx context.Context) (<-chan struct{}, error)
@@ -134,9 +139,13 @@ func New(cfg Config) (Manager, error) {
 	return m, nil
 }
 
-func parentOf(cfg Config) string {
-	if cfg.Parent == "" {
+func parentOf(cfg Config) string { return CleanParent(cfg.Parent) }
+
+// CleanParent is a configured parent as the managers use it: relative to
+// each hierarchy's root, cleaned, DefaultParent if empty.
+func CleanParent(parent string) string {
+	if parent == "" {
 		return DefaultParent
 	}
-	return cfg.Parent
+	return strings.Trim(path.Clean("/"+parent), "/")
 }

@@ -9,6 +9,24 @@ import (
 // DefaultParent is jinn's own parent cgroup on every hierarchy.
 const DefaultParent = "jinn"
 
+// ValidParent checks a configured parent cgroup: a relative path below
+// each hierarchy's root, without "..", that is not the root itself.
+func ValidParent(parent string) error {
+	clean := strings.Trim(path.Clean("/"+parent), "/")
+	if parent == "" || clean == "" || clean == "." {
+		return fmt.Errorf("cgroup parent %q: must name a cgroup below the hierarchy root", parent)
+	}
+	if strings.ContainsAny(parent, ":\x00\n") {
+		return fmt.Errorf("cgroup parent %q: systemd slices, NUL bytes and newlines are not supported", parent)
+	}
+	for _, el := range strings.Split(parent, "/") {
+		if el == ".." {
+			return fmt.Errorf("cgroup parent %q: \"..\" is not allowed", parent)
+		}
+	}
+	return nil
+}
+
 // resolvePath turns linux.cgroupsPath into a path relative to each
 // hierarchy's root. As the runtime-spec says, an absolute cgroupsPath is
 // taken from the cgroup mount point (kubelet's /kubepods/pod<uid>/<id>

@@ -50,12 +50,25 @@ func TestRealSetReadBack(t *testing.T) {
 	}
 	major, minor := int64(1), int64(3)
 	bmaj, bmin := blockDevice(t)
+	l, _ := DetectLayout()
+	blkio := filepath.Join(l.V1["blkio"], m.Path())
+	weightFile := ""
+	for _, f := range []string{"blkio.weight", "blkio.bfq.weight"} {
+		if _, err := os.Stat(filepath.Join(blkio, f)); err == nil {
+			weightFile = f
+			break
+		}
+	}
+	var weight *uint16
+	if weightFile != "" {
+		weight = u16(500)
+	}
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: i64(64 << 20), Reservation: i64(32 << 20), Swap: i64(128 << 20),
 			Swappiness: u64(10), DisableOOMKiller: boolp(false)},
 		CPU:     &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0", Mems: "0"},
 		Pids:    &specs.LinuxPids{Limit: i64(42)},
-		BlockIO: &specs.LinuxBlockIO{Weight: u16(500), ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: bmaj, Minor: bmin}, Rate: 1048576}}},
+		BlockIO: &specs.LinuxBlockIO{Weight: weight, ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: bmaj, Minor: bmin}, Rate: 1048576}}},
 		Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: &major, Minor: &minor, Access: "rwm"}},
 	}
 	if err := m.Set(r); err != nil {
@@ -79,9 +92,19 @@ func TestRealSetReadBack(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.file, got, c.want)
 		}
 	}
-	if s := read(t, m, "blkio", "blkio.bfq.weight"); !strings.Contains(s, "500") {
-		t.Errorf("blkio.bfq.weight %q", s)
-	}
+	t.Run("blkio weight", func(t *testing.T) {
+		if weightFile == "" {
+			// Without the feature the runtime must refuse the config clearly.
+			err := m.Set(&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(500)}})
+			if err == nil || !strings.Contains(err.Error(), "blkio.bfq.weight") {
+				t.Errorf("blkio weight without bfq: %v, want a refusal naming blkio.bfq.weight", err)
+			}
+			t.Skipf("kernel feature missing: the bfq I/O scheduler (no blkio.weight or blkio.bfq.weight); its refusal was checked")
+		}
+		if s := read(t, m, "blkio", weightFile); !strings.Contains(s, "500") {
+			t.Errorf("%s %q", weightFile, s)
+		}
+	})
 	if s := read(t, m, "memory", "memory.oom_control"); !strings.Contains(s, "oom_kill_disable 0") {
 		t.Errorf("memory.oom_control %q", s)
 	}

@@ -11,8 +11,14 @@ import (
 	"time"
 )
 
-// The tests in this file run on the host's real cgroups, as root, under
-// jinn's own parent; each removes what it makes.
+// The tests in this file run on the host's real cgroups, as root, under a
+// parent of this test binary's own (never jinn's, which a user's containers
+// may be in); each removes what it makes, the parent included.
+var testParent = func() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "jinn-unittest-" + hex.EncodeToString(b)
+}()
 
 func needRoot(t *testing.T) {
 	t.Helper()
@@ -31,7 +37,7 @@ func testName(t *testing.T) string {
 func newReal(t *testing.T) Manager {
 	t.Helper()
 	needRoot(t)
-	m, err := New(Config{Name: testName(t)})
+	m, err := New(Config{Name: testName(t), Parent: testParent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +74,7 @@ func startIn(t *testing.T, m Manager, script string) *exec.Cmd {
 
 func TestRealLifecycle(t *testing.T) {
 	m := newReal(t)
-	if !strings.HasPrefix(m.Path(), "jinn/cgroups-test-") {
+	if !strings.HasPrefix(m.Path(), testParent+"/cgroups-test-") {
 		t.Fatalf("path %q", m.Path())
 	}
 	cmd := startIn(t, m, "sleep 100 & sleep 100 & wait")

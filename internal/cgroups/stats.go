@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 )
 
 func (m *manager) Stats() (*Stats, error) {
@@ -37,6 +38,17 @@ func (m *manager) OOMKills() (uint64, error) {
 		return m.v2.OOMKills()
 	}
 	return 0, errors.New("count OOM kills: no memory controller")
+}
+
+func (m *manager) OOMFiles() []string {
+	if m.memoryOnV1() {
+		d, _ := m.v1.Dir("memory")
+		return []string{filepath.Join(d, "memory.oom_control")}
+	}
+	if m.v2 != nil {
+		return []string{filepath.Join(m.v2.Dir(), "memory.events")}
+	}
+	return nil
 }
 
 func (m *manager) NotifyOOM(ctx context.Context) (<-chan struct{}, error) {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
@@ -24,7 +22,7 @@ func newAttachCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := context.Background()
+			ctx := c.Context()
 			v, err := e.Inspect(ctx, args[0])
 			if err != nil {
 				return err

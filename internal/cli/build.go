@@ -5,10 +5,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -85,7 +83,7 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 		Tags: bf.tags, Target: bf.target, NoCache: bf.noCache, Network: bf.network,
 		Quiet: bf.quiet, Progress: bf.progress, Root: o.Root, RunRoot: o.RunRoot,
 		BuildArgs: map[string]string{}, Labels: map[string]string{},
-		Runtime: buildRuntime(cmd, o),
+		Runtime: buildRuntime(cmd, o), CgroupParent: o.CgroupParent,
 	}
 	for _, a := range bf.buildArgs {
 		k, v, ok := strings.Cut(a, "=")
@@ -109,7 +107,7 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(cmd)
 	defer stop()
 	store, err := openImageStore(o)
 	if err != nil {

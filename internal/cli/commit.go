@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 )
 
@@ -32,45 +32,13 @@ func newCommitCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := e.Inspect(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			if v.Snapshot == "" {
-				return fmt.Errorf("container %s runs on a plain --rootfs directory, not an image", args[0])
-			}
-			st, err := openImageStore(o)
-			if err != nil {
-				return err
-			}
-			base, err := st.Get(v.ImageID)
-			if err != nil {
-				return fmt.Errorf("image of container %s: %w", args[0], err)
-			}
-			// The new image runs what the container ran, as docker does.
-			cfg := base.Config.Config.ImageConfig
-			cc := v.Config
-			cfg.Cmd, cfg.Entrypoint, cfg.Env = cc.Cmd, cc.Entrypoint, cc.Env
-			cfg.WorkingDir, cfg.User, cfg.StopSignal = cc.WorkingDir, cc.User, cc.StopSignal
-			if cc.Labels != nil {
-				cfg.Labels = cc.Labels
-			}
-			if err := image.ApplyChanges(&cfg, changes); err != nil {
-				return err
-			}
-			if pause && v.State != nil && v.State.Status == "running" {
-				if err := e.Pause(ctx, args[0]); err == nil {
-					defer e.Unpause(ctx, args[0])
-				}
-			}
-			img, err := st.Commit(ctx, v.Snapshot, base, image.CommitOptions{
-				Config: &cfg, Author: author, Comment: message, Tags: tags,
-				CreatedBy: createdBy(v.Path, v.Args),
+			id, err := e.Commit(ctx, args[0], &engine.CommitOptions{
+				Author: author, Comment: message, Changes: changes, Tags: tags, Pause: pause,
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), img.ID)
+			fmt.Fprintln(cmd.OutOrStdout(), id)
 			return nil
 		},
 	}
@@ -80,8 +48,4 @@ func newCommitCmd(o *Options) *cobra.Command {
 	f.StringArrayVarP(&changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
 	f.BoolVarP(&pause, "pause", "p", true, "Pause container during commit")
 	return c
-}
-
-func createdBy(path string, args []string) string {
-	return strings.TrimSpace(path + " " + strings.Join(args, " "))
 }

@@ -16,16 +16,29 @@ import (
 	"github.com/jinn-containers/jinn/internal/engine"
 )
 
-// engine builds the local engine for a command. The image store is
-// plugged in by newImages (images.go).
+// engine builds the local engine for a command, once: every command sees
+// the same engine (and through it one network manager). The image store
+// is plugged in by newImages (engine_images.go).
 func (o *Options) engine() (engine.Engine, error) {
+	if o.eng == nil {
+		e, err := o.newEngine()
+		if err != nil {
+			return nil, err
+		}
+		o.eng = e
+	}
+	return o.eng, nil
+}
+
+func (o *Options) newEngine() (engine.Engine, error) {
 	self, _ := os.Executable()
 	self, _ = filepath.EvalSymlinks(self)
 	imgs, err := newImages(o)
 	if err != nil {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}
-	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self}, imgs)
+	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self,
+		CgroupParent: o.CgroupParent}, imgs)
 	if err != nil {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}
@@ -195,4 +208,12 @@ func checkTTY(tty, interactive bool) error {
 
 func protectFromOOM() {
 	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
+}
+
+// interruptible is the command's context, cancelled by Ctrl-C or SIGTERM,
+// for the commands that stop cleanly on it (pull, build, logs -f, wait,
+// ...). Others keep the signals' default, which ends jinn at once; run,
+// start and attach forward them to the container instead.
+func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 }

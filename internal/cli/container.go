@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -28,7 +27,7 @@ func newContainerPruneCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := e.Prune(context.Background())
+			ids, err := e.Prune(c.Context())
 			if err != nil {
 				return err
 			}

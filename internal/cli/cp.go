@@ -25,7 +25,7 @@ func newCpCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := context.Background()
+			ctx := c.Context()
 			srcC, srcP, srcIn := splitCp(args[0])
 			dstC, dstP, dstIn := splitCp(args[1])
 			switch {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -24,7 +23,7 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctr, err := e.Create(context.Background(), opts)
+			ctr, err := e.Create(c.Context(), opts)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // createFlags are the flags run and create share.
@@ -182,7 +183,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		if s == "-1" && flag == "memory-swap" {
 			return -1, nil
 		}
-		n, err := engine.ParseBytes(s)
+		n, err := units.ParseBytes(s)
 		if err != nil {
 			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
 		}
@@ -226,7 +227,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		var out []engine.ThrottleDevice
 		for _, s := range spec {
 			path, rate, ok := strings.Cut(s, ":")
-			n, err := engine.ParseBytes(rate)
+			n, err := units.ParseBytes(rate)
 			if !ok || err != nil || !strings.HasPrefix(path, "/dev/") {
 				return nil, badFlag("invalid argument %q: bad format for device rate, expected /dev/DEVICE:RATE", s)
 			}
@@ -278,7 +279,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		switch k {
 		case "max-size":
-			if _, err := engine.ParseBytes(v); err != nil {
+			if _, err := units.ParseBytes(v); err != nil {
 				return nil, badFlag("failed to parse max-size %q", v)
 			}
 		case "max-file":

@@ -1,14 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/snapshot"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // newImages opens the image store the engine runs containers from.
@@ -44,6 +48,7 @@ func (s *storeImages) Get(ref string) (*engine.Image, error) {
 func convertImage(img *image.Image) *engine.Image {
 	c := img.Config.Config
 	out := &engine.Image{ID: img.ID.String(), RepoTags: img.RepoTags, ChainID: img.ChainID.String(), Created: img.Created,
+		Layers: layerChains(img),
 		Config: engine.ImageConfig{User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
 			Labels: c.Labels, StopSignal: c.StopSignal, Volumes: c.Volumes, ExposedPorts: c.ExposedPorts}}
 	if h := c.Healthcheck; h != nil {
@@ -58,7 +63,7 @@ func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]str
 	for k, v := range opts {
 		switch k {
 		case "size":
-			n, err := engine.ParseBytes(v)
+			n, err := units.ParseBytes(v)
 			if err != nil {
 				return nil, fmt.Errorf("--storage-opt size=%s: %w", v, err)
 			}
@@ -109,4 +114,73 @@ func (s *storeImages) List() ([]*engine.Image, error) {
 		out = append(out, convertImage(i))
 	}
 	return out, nil
+}
+
+// layerChains are the snapshot keys of img's layers, bottom up.
+func layerChains(img *image.Image) []string {
+	out := make([]string, len(img.DiffIDs))
+	for i := range img.DiffIDs {
+		out[i] = chainOf(img.DiffIDs[:i+1])
+	}
+	return out
+}
+
+func (s *storeImages) Commit(ctx context.Context, key, baseID string, c *engine.ImageCommit) (string, error) {
+	base, err := s.st.Get(baseID)
+	if err != nil {
+		return "", fmt.Errorf("image of the container: %w", err)
+	}
+	full := base.Config
+	cfg := &full.Config.ImageConfig
+	ic := c.Config
+	cfg.Cmd, cfg.Entrypoint, cfg.Env = ic.Cmd, ic.Entrypoint, ic.Env
+	cfg.WorkingDir, cfg.User, cfg.StopSignal = ic.WorkingDir, ic.User, ic.StopSignal
+	if ic.Labels != nil {
+		cfg.Labels = ic.Labels
+	}
+	if err := build.ApplyChanges(&full, c.Changes); err != nil {
+		return "", err
+	}
+	img, err := s.st.Commit(ctx, key, base, image.CommitOptions{
+		Config: cfg, Author: c.Author, Comment: c.Comment, Tags: c.Tags, CreatedBy: c.CreatedBy,
+	})
+	if err != nil {
+		return "", err
+	}
+	return img.ID.String(), nil
+}
+
+func (s *storeImages) Changes(key string) ([]engine.Change, error) {
+	cs, err := s.st.Changes(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Change, len(cs))
+	for i, c := range cs {
+		out[i] = engine.Change{Kind: c.Kind.String(), Path: c.Path}
+	}
+	return out, nil
+}
+
+func (s *storeImages) Export(ctx context.Context, key string, w io.Writer) error {
+	return s.st.Export(ctx, key, w)
+}
+
+func (s *storeImages) ContainerSnapshots() ([]engine.SnapshotInfo, error) {
+	infos, err := s.st.Snapshots().List()
+	if err != nil {
+		return nil, err
+	}
+	var out []engine.SnapshotInfo
+	for _, i := range infos {
+		if i.Kind == snapshot.KindActive && i.Labels["jinn.container"] != "" {
+			out = append(out, engine.SnapshotInfo{Key: i.Key, Parent: i.Parent})
+		}
+	}
+	return out, nil
+}
+
+func (s *storeImages) Usage(key string) int64 {
+	u, _ := s.st.Snapshots().Usage(key)
+	return u.Size
 }

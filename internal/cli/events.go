@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"time"
@@ -54,7 +51,7 @@ func newEventsCmd(o *Options) *cobra.Command {
 					return err
 				}
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := interruptible(c)
 			defer stop()
 			var ferr error
 			err = e.Events().Follow(ctx, s, u, true, flt, func(ev *engine.Event) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -31,11 +30,11 @@ func newExecCmd(o *Options) *cobra.Command {
 				eo.Stdin = os.Stdin
 			}
 			if tty && !detach {
-				t := newTerminal(context.Background())
+				t := newTerminal(c.Context())
 				defer t.restore()
 				eo.Resize = t.resize
 			}
-			code, err := e.Exec(context.Background(), args[0], eo)
+			code, err := e.Exec(c.Context(), args[0], eo)
 			if err != nil {
 				return err
 			}

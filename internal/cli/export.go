@@ -14,12 +14,12 @@ func newExportCmd(o *Options) *cobra.Command {
 		Short: "Export a container's filesystem as a tar archive",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, snap, err := containerSnapshot(cmd, o, args[0])
+			e, err := o.engine()
 			if err != nil {
 				return err
 			}
 			return writeArchive(cmd.OutOrStdout(), output, "export", func(w io.Writer) error {
-				return st.Export(cmd.Context(), snap, w)
+				return e.Export(cmd.Context(), args[0], w)
 			})
 		},
 	}

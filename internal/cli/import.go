@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/image"
 )
 
@@ -18,11 +19,14 @@ func newImportCmd(o *Options) *cobra.Command {
 		Short: "Import the contents from a tarball to create a filesystem image",
 		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			p, err := image.ParsePlatform(platform)
 			if err != nil {
 				return err
 			}
-			opts := image.ImportOptions{Changes: changes, Message: message, Platform: p}
+			opts := image.ImportOptions{Message: message, Platform: p,
+				Apply: func(c *image.Config) error { return build.ApplyChanges(c, changes) }}
 			if len(args) == 2 {
 				opts.Ref = args[1]
 			}
@@ -39,7 +43,7 @@ func newImportCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			img, err := st.Import(cmd.Context(), r, opts)
+			img, err := st.Import(ctx, r, opts)
 			if err != nil {
 				return err
 			}

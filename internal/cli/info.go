@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 func newInfoCmd(o *Options) *cobra.Command {
@@ -21,7 +22,7 @@ func newInfoCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			vs, err := e.List(context.Background())
+			vs, err := e.List(c.Context())
 			if err != nil {
 				return err
 			}
@@ -37,8 +38,8 @@ func newInfoCmd(o *Options) *cobra.Command {
 			}
 			host, _ := os.Hostname()
 			info := map[string]any{
-				"Containers": len(vs), "ContainersRunning": counts["running"], "ContainersPaused": counts["paused"],
-				"ContainersStopped": counts["exited"] + counts["created"], "Driver": "overlay", "LoggingDriver": "json-file",
+				"Containers": len(vs), "ContainersRunning": counts[monitor.StatusRunning], "ContainersPaused": counts[monitor.StatusPaused],
+				"ContainersStopped": counts[monitor.StatusExited] + counts[monitor.StatusCreated], "Driver": "overlay", "LoggingDriver": "json-file",
 				"CgroupDriver": "cgroupfs", "CgroupVersion": cg, "DefaultRuntime": o.Runtime,
 				"KernelVersion": unix.ByteSliceToString(uts.Release[:]), "OperatingSystem": osName(), "OSType": "linux",
 				"Architecture": runtime.GOARCH, "NCPU": runtime.NumCPU(), "Name": host, "DockerRootDir": o.Root,
@@ -53,7 +54,7 @@ func newInfoCmd(o *Options) *cobra.Command {
 			}
 			w := c.OutOrStdout()
 			fmt.Fprintf(w, "Client:\n Version:    %s\n Context:    local (daemonless)\n\n", Version)
-			fmt.Fprintf(w, "Server:\n Containers: %d\n  Running: %d\n  Paused: %d\n  Stopped: %d\n", len(vs), counts["running"], counts["paused"], counts["exited"]+counts["created"])
+			fmt.Fprintf(w, "Server:\n Containers: %d\n  Running: %d\n  Paused: %d\n  Stopped: %d\n", len(vs), counts[monitor.StatusRunning], counts[monitor.StatusPaused], counts[monitor.StatusExited]+counts[monitor.StatusCreated])
 			fmt.Fprintf(w, " Server Version: %s\n Storage Driver: overlay\n Logging Driver: json-file\n Cgroup Driver: cgroupfs\n Cgroup Version: %s\n", Version, cg)
 			fmt.Fprintf(w, " Default Runtime: %s\n Kernel Version: %s\n Operating System: %s\n OSType: linux\n Architecture: %s\n CPUs: %d\n Name: %s\n Jinn Root Dir: %s\n Jinn Run Root: %s\n",
 				o.Runtime, unix.ByteSliceToString(uts.Release[:]), osName(), runtime.GOARCH, runtime.NumCPU(), host, o.Root, o.RunRoot)

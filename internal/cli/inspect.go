@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // containerJSON is docker's `inspect` document for a container.
@@ -143,8 +143,8 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 		j.Driver, j.GraphDriver = "", graphDriver{Name: "rootfs", Data: map[string]string{"MergedDir": v.Rootfs}}
 	}
 	j.State = stateJSON{
-		Status: st.Status, Running: st.Status == "running" || st.Status == "paused", Paused: st.Status == "paused",
-		Restarting: st.Status == "restarting", OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode,
+		Status: st.Status, Running: st.Status == monitor.StatusRunning || st.Status == monitor.StatusPaused, Paused: st.Status == monitor.StatusPaused,
+		Restarting: st.Status == monitor.StatusRestarting, OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode,
 		Error: st.Error, StartedAt: dockerTime(st.StartedAt), FinishedAt: dockerTime(st.FinishedAt),
 	}
 	if st.Health != nil {
@@ -197,7 +197,7 @@ func newInspectCmd(o *Options) *cobra.Command {
 			for _, ref := range args {
 				var doc any
 				if typ == "" || typ == "container" {
-					if v, err := e.Inspect(context.Background(), ref); err == nil {
+					if v, err := e.Inspect(c.Context(), ref); err == nil {
 						doc = inspectJSON(o, v)
 					}
 				}

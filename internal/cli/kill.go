@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 )
 
@@ -17,7 +15,7 @@ func newKillCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEach(c, args, func(id string) error { return e.Kill(context.Background(), id, sig) })
+			return forEach(c, args, func(id string) error { return e.Kill(c.Context(), id, sig) })
 		},
 	}
 	c.Flags().StringVarP(&sig, "signal", "s", "KILL", "Signal to send to the container")

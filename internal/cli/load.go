@@ -18,6 +18,8 @@ func newLoadCmd(o *Options) *cobra.Command {
 		Short: "Load an image from a tar archive or STDIN",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			p, err := image.ParsePlatform(platform)
 			if err != nil {
 				return err
@@ -39,7 +41,7 @@ func newLoadCmd(o *Options) *cobra.Command {
 			if !quiet {
 				opts.Progress = cmd.OutOrStdout()
 			}
-			_, err = st.Load(cmd.Context(), r, opts)
+			_, err = st.Load(ctx, r, opts)
 			return err
 		},
 	}

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"context"
-	"os"
-	"os/signal"
 	"strconv"
 	"time"
 
@@ -55,7 +52,7 @@ func newLogsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := interruptible(c)
 			defer stop()
 			return e.Logs(ctx, args[0], lo)
 		},

@@ -1,24 +1,18 @@
 package cli
 
 import (
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/network"
 )
 
-// networks opens the network manager of the store at --root.
+// networks is the engine's network manager of the store at --root.
 func (o *Options) networks() (*network.Manager, error) {
-	self, err := os.Executable()
+	e, err := o.engine()
 	if err != nil {
 		return nil, err
 	}
-	return network.Open(network.Config{
-		StateDir:   filepath.Join(o.Root, "network"),
-		DNSCommand: []string{self, "network", "dns-serve"},
-	})
+	return e.Networks()
 }
 
 // newNetworkCmd is `jinn network`, with one subcommand per file.

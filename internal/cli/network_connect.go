@@ -2,8 +2,6 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func newNetworkConnectCmd(o *Options) *cobra.Command {
@@ -14,11 +12,11 @@ func newNetworkConnectCmd(o *Options) *cobra.Command {
 		Short: "Connect a running container to a network",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			l, err := o.local()
+			e, err := o.engine()
 			if err != nil {
 				return err
 			}
-			return l.Connect(c.Context(), args[0], args[1], ip, aliases)
+			return e.Connect(c.Context(), args[0], args[1], ip, aliases)
 		},
 	}
 	c.Flags().StringVar(&ip, "ip", "", "IPv4 address")
@@ -33,11 +31,11 @@ func newNetworkDisconnectCmd(o *Options) *cobra.Command {
 		Short: "Disconnect a container from a network",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			l, err := o.local()
+			e, err := o.engine()
 			if err != nil {
 				return err
 			}
-			return l.Disconnect(c.Context(), args[0], args[1])
+			return e.Disconnect(c.Context(), args[0], args[1])
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force the container to disconnect from a network")
@@ -62,16 +60,4 @@ func newNetworkTeardownCmd(o *Options) *cobra.Command {
 	}
 	c.Flags().StringVar(&gen, "generation", "", "Only if the setup is still this one")
 	return c
-}
-
-func (o *Options) local() (*engine.Local, error) {
-	e, err := o.engine()
-	if err != nil {
-		return nil, err
-	}
-	l, ok := e.(*engine.Local)
-	if !ok {
-		return nil, badFlag("not supported by this engine")
-	}
-	return l, nil
 }

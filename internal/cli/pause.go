@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 )
 
@@ -16,7 +14,7 @@ func newPauseCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEach(c, args, func(id string) error { return e.Pause(context.Background(), id) })
+			return forEach(c, args, func(id string) error { return e.Pause(c.Context(), id) })
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -20,15 +19,7 @@ func newPortCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			v, err := e.Inspect(context.Background(), args[0])
-			if err != nil {
-				return err
-			}
-			l, ok := e.(*engine.Local)
-			if !ok {
-				return badFlag("port: not supported by this engine")
-			}
-			ports, err := l.PublishedPorts(v.ID)
+			ports, err := e.Ports(c.Context(), args[0])
 			if err != nil {
 				return err
 			}

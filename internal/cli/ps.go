@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // psRow is what ps --format templates see: docker's fields.
@@ -68,7 +68,7 @@ func (r psRow) Label(k string) string { return r.v.Config.Labels[k] }
 func statusString(v *engine.View) string {
 	st := v.State
 	switch st.Status {
-	case "running":
+	case monitor.StatusRunning:
 		s := "Up " + ageString(time.Since(st.StartedAt))
 		if st.Health != nil {
 			s += " (" + st.Health.Status + ")"
@@ -77,11 +77,11 @@ func statusString(v *engine.View) string {
 			}
 		}
 		return s
-	case "paused":
+	case monitor.StatusPaused:
 		return "Up " + ageString(time.Since(st.StartedAt)) + " (Paused)"
-	case "restarting":
+	case monitor.StatusRestarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
-	case "exited":
+	case monitor.StatusExited:
 		if st.FinishedAt.IsZero() {
 			return fmt.Sprintf("Exited (%d)", st.ExitCode)
 		}
@@ -113,7 +113,7 @@ func newPsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			views, err := e.List(context.Background())
+			views, err := e.List(c.Context())
 			if err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ func newPsCmd(o *Options) *cobra.Command {
 			}
 			var rows []psRow
 			for _, v := range views {
-				if !all && last <= 0 && v.State.Status != "running" && v.State.Status != "paused" && v.State.Status != "restarting" && !match.has("status") {
+				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && !match.has("status") {
 					continue
 				}
 				if !match.ok(v) {
@@ -249,7 +249,9 @@ func (m psFilter) ok(v *engine.View) bool {
 		any("ancestor", func(x string) bool {
 			return v.Image == x || v.ImageID == x || strings.HasPrefix(v.ImageID, "sha256:"+x)
 		}) &&
-		any("exited", func(x string) bool { return v.State.Status == "exited" && strconv.Itoa(v.State.ExitCode) == x }) &&
+		any("exited", func(x string) bool {
+			return v.State.Status == monitor.StatusExited && strconv.Itoa(v.State.ExitCode) == x
+		}) &&
 		any("health", func(x string) bool {
 			return v.State.Health != nil && v.State.Health.Status == x || x == "none" && v.State.Health == nil
 		}) &&

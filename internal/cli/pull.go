@@ -18,6 +18,8 @@ func newPullCmd(o *Options) *cobra.Command {
 		Short: "Download an image from a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			p, err := image.ParsePlatform(platform)
 			if err != nil {
 				return err
@@ -33,7 +35,7 @@ func newPullCmd(o *Options) *cobra.Command {
 					fmt.Fprintln(prog, "Using default tag: latest")
 				}
 			}
-			if _, err := st.Pull(cmd.Context(), args[0], image.PullOptions{Platform: p, Progress: prog, Insecure: insecure}); err != nil {
+			if _, err := st.Pull(ctx, args[0], image.PullOptions{Platform: p, Progress: prog, Insecure: insecure}); err != nil {
 				return err
 			}
 			n, _ := image.ParseRef(args[0])

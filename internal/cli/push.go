@@ -15,6 +15,8 @@ func newPushCmd(o *Options) *cobra.Command {
 		Short: "Upload an image to a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			st, err := openImageStore(o)
 			if err != nil {
 				return err
@@ -23,7 +25,7 @@ func newPushCmd(o *Options) *cobra.Command {
 			if !quiet {
 				prog = cmd.OutOrStdout()
 			}
-			return st.Push(cmd.Context(), args[0], image.PushOptions{Progress: prog, Insecure: insecure})
+			return st.Push(ctx, args[0], image.PushOptions{Progress: prog, Insecure: insecure})
 		},
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 )
 
@@ -16,7 +14,7 @@ func newRenameCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.Rename(context.Background(), args[0], args[1])
+			return e.Rename(c.Context(), args[0], args[1])
 		},
 	}
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 )
 
@@ -18,7 +16,7 @@ func newRmCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEach(c, args, func(id string) error { return e.Remove(context.Background(), id, force, volumes) })
+			return forEach(c, args, func(id string) error { return e.Remove(c.Context(), id, force, volumes) })
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of a running container (uses SIGKILL)")

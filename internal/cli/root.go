@@ -3,15 +3,36 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/ocicli"
 )
+
+// exportCgroupParent checks --cgroup-parent and puts it in the environment
+// that every runtime, monitor and build step jinn starts inherits: an OCI
+// runtime is driven by runc's command line, which has no flag for it, and
+// jinn-runtime reads $JINN_CGROUP_PARENT. runc and crun take the absolute
+// cgroupsPath the engine writes and ignore the variable.
+func (o *Options) exportCgroupParent() error {
+	if err := cgroups.ValidParent(o.CgroupParent); err != nil {
+		return usageError{err}
+	}
+	return os.Setenv(ocicli.CgroupParentEnv, o.CgroupParent)
+}
 
 // Options are the global flags every command sees.
 type Options struct {
 	Root    string // --root: the store, /var/lib/jinn by default
 	RunRoot string // --runroot: the runtime state, /run/jinn by default
 	Runtime string // --runtime: the OCI runtime binary the engine drives
-	Debug   bool
+	// CgroupParent is --cgroup-parent: the cgroup containers go under.
+	CgroupParent string
+
+	eng engine.Engine // made by engine() on first use
 }
 
 // NewRoot builds the jinn command tree.
@@ -27,12 +48,18 @@ func NewRoot() *cobra.Command {
 	// jinn and its monitors keep out of the OOM killer's way where the
 	// kernel lets them (lowering needs CAP_SYS_RESOURCE); containers get
 	// their own value in their spec.
-	root.PersistentPreRun = func(*cobra.Command, []string) { protectFromOOM() }
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		protectFromOOM()
+		return o.exportCgroupParent()
+	}
 	f := root.PersistentFlags()
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
-	f.BoolVarP(&o.Debug, "debug", "D", false, "debug logging")
+	f.StringVar(&o.CgroupParent, "cgroup-parent", ocicli.DefaultCgroupParent(),
+		"parent cgroup of all containers (default $"+ocicli.CgroupParentEnv+", else jinn)")
+	// Accepted as docker accepts it; jinn has no debug log to turn on.
+	f.BoolP("debug", "D", false, "debug logging")
 	root.AddCommand(
 		// Commands are added here, one constructor per file: newRunCmd(o), ...
 		newRunCmd(o),

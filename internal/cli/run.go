@@ -42,7 +42,7 @@ func newRunCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := context.Background()
+			ctx := c.Context()
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
 				return err

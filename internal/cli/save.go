@@ -15,12 +15,14 @@ func newSaveCmd(o *Options) *cobra.Command {
 		Short: "Save one or more images to a tar archive (streamed to STDOUT by default)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd)
+			defer stop()
 			st, err := openImageStore(o)
 			if err != nil {
 				return err
 			}
 			return writeArchive(cmd.OutOrStdout(), output, "save", func(w io.Writer) error {
-				return st.Save(cmd.Context(), args, w, image.SaveFormat(format))
+				return st.Save(ctx, args, w, image.SaveFormat(format))
 			})
 		},
 	}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
@@ -20,7 +18,7 @@ func newStartCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := context.Background()
+			ctx := c.Context()
 			if attach || interactive {
 				if len(args) > 1 {
 					return badFlag("you cannot start and attach multiple containers at once")

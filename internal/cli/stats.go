@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // statsRow is what stats --format templates see: docker's fields.
@@ -55,7 +53,7 @@ func newStatsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := interruptible(c)
 			defer stop()
 			if format == "" {
 				format = statsDefault
@@ -78,7 +76,7 @@ func newStatsCmd(o *Options) *cobra.Command {
 				}
 				var out []*engine.View
 				for _, v := range vs {
-					if all || v.State.Status == "running" || v.State.Status == "paused" {
+					if all || v.State.Status == monitor.StatusRunning || v.State.Status == monitor.StatusPaused {
 						out = append(out, v)
 					}
 				}

@@ -36,7 +36,7 @@ func stopCmd(o *Options, name, short string, then func(context.Context, engine.E
 			if c.Flags().Changed("time") {
 				t = &timeout
 			}
-			ctx := context.Background()
+			ctx := c.Context()
 			return forEach(c, args, func(id string) error {
 				if err := e.Stop(ctx, id, t); err != nil || then == nil {
 					return err

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,7 +17,7 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := e.Prune(context.Background())
+			ids, err := e.Prune(c.Context())
 			if err != nil {
 				return err
 			}

@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/jinn-containers/jinn/internal/snapshot"
 )
 
 type dfRow struct {
@@ -33,52 +31,17 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 		Short: "Show jinn disk usage",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openImageStore(o)
+			e, err := o.engine()
 			if err != nil {
 				return err
 			}
-			imgs, err := st.List()
+			du, err := e.DiskUsage(cmd.Context())
 			if err != nil {
 				return err
-			}
-			infos, err := st.Snapshots().List()
-			if err != nil {
-				return err
-			}
-			// Containers are the active snapshots the engine labelled; an
-			// image is active if a container sits on its top layer.
-			parents := map[string]bool{}
-			var ctrs []snapshot.Info
-			for _, i := range infos {
-				if i.Kind == snapshot.KindActive && i.Labels["jinn.container"] != "" {
-					ctrs = append(ctrs, i)
-					parents[i.Parent] = true
-				}
-			}
-			var imgSize, imgActiveSize int64
-			active := 0
-			layerSeen := map[string]bool{}
-			for _, img := range imgs {
-				if parents[string(img.ChainID)] {
-					active++
-				}
-				for i := range img.DiffIDs {
-					k := chainOf(img.DiffIDs[:i+1])
-					if layerSeen[k] {
-						continue
-					}
-					layerSeen[k] = true
-					u, _ := st.Snapshots().Usage(k)
-					imgSize += u.Size
-					if parents[string(img.ChainID)] {
-						imgActiveSize += u.Size
-					}
-				}
 			}
 			var ctrSize int64
-			for _, c := range ctrs {
-				u, _ := st.Snapshots().Usage(c.Key)
-				ctrSize += u.Size
+			for _, c := range du.Containers {
+				ctrSize += c.Size
 			}
 			reclaim := func(total, used int64) string {
 				r := total - used
@@ -88,8 +51,8 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 				return fmt.Sprintf("%s (%d%%)", humanSize(r), r*100/total)
 			}
 			rows := []dfRow{
-				{"Images", fmt.Sprint(len(imgs)), fmt.Sprint(active), humanSize(imgSize), reclaim(imgSize, imgActiveSize)},
-				{"Containers", fmt.Sprint(len(ctrs)), fmt.Sprint(len(ctrs)), humanSize(ctrSize), "0B"},
+				{"Images", fmt.Sprint(du.Images), fmt.Sprint(du.ActiveImages), humanSize(du.ImagesSize), reclaim(du.ImagesSize, du.ActiveImagesSize)},
+				{"Containers", fmt.Sprint(len(du.Containers)), fmt.Sprint(len(du.Containers)), humanSize(ctrSize), "0B"},
 				{"Local Volumes", "0", "0", "0B", "0B"},
 				{"Build Cache", "0", "0", "0B", "0B"},
 			}
@@ -98,6 +61,14 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 				return err
 			}
 			if verbose {
+				st, err := openImageStore(o)
+				if err != nil {
+					return err
+				}
+				imgs, err := st.List()
+				if err != nil {
+					return err
+				}
 				fmt.Fprint(w, "\nImages space usage:\n\n")
 				var irows []imageRow
 				for _, img := range imgs {
@@ -106,9 +77,8 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 				printRows(w, "", "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", irows)
 				fmt.Fprint(w, "\nContainers space usage:\n\n")
 				fmt.Fprintln(w, "CONTAINER ID   SIZE")
-				for _, c := range ctrs {
-					u, _ := st.Snapshots().Usage(c.Key)
-					fmt.Fprintf(w, "%-14s %s\n", truncate(strings.TrimPrefix(c.Key, "sha256:"), 12), humanSize(u.Size))
+				for _, c := range du.Containers {
+					fmt.Fprintf(w, "%-14s %s\n", truncate(strings.TrimPrefix(c.ID, "sha256:"), 12), humanSize(c.Size))
 				}
 			}
 			return nil

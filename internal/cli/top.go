@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -20,7 +19,7 @@ func newTopCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pids, err := e.Top(context.Background(), args[0])
+			pids, err := e.Top(c.Context(), args[0])
 			if err != nil {
 				return err
 			}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 )
 
@@ -16,7 +14,7 @@ func newUnpauseCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return forEach(c, args, func(id string) error { return e.Unpause(context.Background(), id) })
+			return forEach(c, args, func(id string) error { return e.Unpause(c.Context(), id) })
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -19,9 +18,11 @@ func newWaitCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ctx, stop := interruptible(c)
+			defer stop()
 			failed := false
 			for _, id := range args {
-				code, err := e.Wait(context.Background(), id)
+				code, err := e.Wait(ctx, id)
 				if err != nil {
 					fmt.Fprintln(c.ErrOrStderr(), "Error response from daemon:", err)
 					failed = true

@@ -19,7 +19,7 @@ func (e *Local) Attach(ctx context.Context, ref string, a *AttachOptions) (int, 
 		return 0, err
 	}
 	st := e.liveState(c)
-	if st.Status != "running" && st.Status != "paused" {
+	if st.Status != monitor.StatusRunning && st.Status != monitor.StatusPaused {
 		return 0, exitErr(ExitEngine, "You cannot attach to a stopped container, start it first")
 	}
 	return e.attach(c, a, false)
@@ -114,7 +114,7 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 		switch typ {
 		case monitor.FrameStarted:
 			if len(p) > 0 {
-				e.runtimeFor(c).kill(c.ID, "KILL", true)
+				e.runtimeFor(c).Kill(c.ID, "KILL", true)
 				return 0, runtimeExitError(string(p))
 			}
 		case monitor.FrameStdout:

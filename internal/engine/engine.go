@@ -10,6 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 // Engine is the seam between the CLI and the containers.
@@ -37,6 +40,21 @@ type Engine interface {
 	Volumes() *VolumeStore
 	Prune(ctx context.Context) ([]string, error)
 	Events() *EventLog
+
+	// Ports are the container's published ports (none when it is not running).
+	Ports(ctx context.Context, ref string) ([]network.Port, error)
+	// Connect and Disconnect attach a running container to a network and back.
+	Connect(ctx context.Context, network, ref, ip string, aliases []string) error
+	Disconnect(ctx context.Context, network, ref string) error
+	// Networks is the engine's network manager, for the network commands.
+	Networks() (*network.Manager, error)
+
+	// Commit, Changes and Export read a container's writable layer;
+	// DiskUsage sums images and containers for system df.
+	Commit(ctx context.Context, ref string, o *CommitOptions) (string, error)
+	Changes(ctx context.Context, ref string) ([]Change, error)
+	Export(ctx context.Context, ref string, w io.Writer) error
+	DiskUsage(ctx context.Context) (*DiskUsage, error)
 }
 
 // AttachOptions are the CLI's streams for run, start -a and attach.
@@ -57,6 +75,11 @@ type Local struct {
 	net    NetworkSetup
 	vols   *VolumeStore
 	events *EventLog
+
+	// The network manager, opened once on first use.
+	netOnce sync.Once
+	netMgr  *network.Manager
+	netErr  error
 }
 
 // New returns the local engine; images may be nil (then only --rootfs works).
@@ -75,15 +98,12 @@ func New(cfg Config, images Images) (*Local, error) {
 			return nil, err
 		}
 	}
-	e := &Local{cfg: cfg, images: images, net: loopbackOnly{}}
+	e := &Local{cfg: cfg, images: images}
 	e.net = bridgeNet{e}
 	e.vols = &VolumeStore{dir: filepath.Join(cfg.Root, "volumes"), inUse: e.volumeUsers}
 	e.events = &EventLog{path: filepath.Join(cfg.Root, "events.log")}
 	return e, nil
 }
-
-// SetNetwork replaces the network setup (the network package's).
-func (e *Local) SetNetwork(n NetworkSetup) { e.net = n }
 
 func (e *Local) List(context.Context) ([]*View, error)                { return e.list() }
 func (e *Local) Inspect(_ context.Context, ref string) (*View, error) { return e.inspect(ref) }

@@ -3,20 +3,9 @@ package engine
 import (
 	"reflect"
 	"testing"
-)
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{"64m": 64 << 20, "1g": 1 << 30, "512k": 512 << 10, "100": 100, "1.5m": 3 << 19, "2MB": 2 << 20} {
-		if got, err := ParseBytes(in); err != nil || got != want {
-			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"lots", "-1m", "", "m"} {
-		if _, err := ParseBytes(bad); err == nil {
-			t.Errorf("ParseBytes(%q) accepted", bad)
-		}
-	}
-}
+	"github.com/jinn-containers/jinn/internal/recipe"
+)
 
 func TestCapabilities(t *testing.T) {
 	got, err := capabilities(&HostConfig{CapDrop: []string{"ALL"}, CapAdd: []string{"net_admin", "CAP_KILL"}})
@@ -27,8 +16,8 @@ func TestCapabilities(t *testing.T) {
 		t.Error("unknown capability accepted")
 	}
 	def, _ := capabilities(&HostConfig{})
-	if len(def) != len(defaultCaps) {
-		t.Errorf("default set has %d caps, docker's has %d", len(def), len(defaultCaps))
+	if len(def) != len(recipe.DefaultCaps) {
+		t.Errorf("default set has %d caps, docker's has %d", len(def), len(recipe.DefaultCaps))
 	}
 }
 

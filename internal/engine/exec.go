@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // ExecOptions are `jinn exec` flags.
@@ -38,10 +40,10 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		return 0, err
 	}
 	st := e.liveState(c)
-	if st.Status == "paused" {
+	if st.Status == monitor.StatusPaused {
 		return 0, exitErr(ExitEngine, "Container %s is paused, unpause the container before exec", c.ID)
 	}
-	if st.Status != "running" {
+	if st.Status != monitor.StatusRunning {
 		return 0, exitErr(ExitEngine, "container %s is not running", c.ID)
 	}
 	if len(o.Cmd) == 0 {
@@ -66,7 +68,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	p.Env = containerEnv(c.Config.Hostname, o.Tty, "/root", p.Env, o.Env)
 	if o.Privileged {
-		p.Capabilities = &specs.LinuxCapabilities{Bounding: allCaps, Effective: allCaps, Permitted: allCaps}
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: recipe.AllCaps, Effective: recipe.AllCaps, Permitted: recipe.AllCaps}
 	}
 	var skip []string
 	for _, m := range c.Mounts {
@@ -85,7 +87,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		return 0, err
 	}
 	rt := e.runtimeFor(c)
-	args := rt.args("exec", "--process", procPath)
+	args := rt.Args("exec", "--process", procPath)
 	if o.Detach {
 		args = append(args, "--detach", "--pid-file", filepath.Join(dir, "pid"))
 	}
@@ -95,7 +97,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		if err := writeJSON(procPath, &p); err != nil {
 			return 0, err
 		}
-		out, err := exec.Command(rt.path, append(args, c.ID)...).CombinedOutput()
+		out, err := exec.Command(rt.Path, append(args, c.ID)...).CombinedOutput()
 		if err != nil {
 			return 0, execError(string(out))
 		}
@@ -103,7 +105,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	// In the foreground the runtime itself holds the pty (with -t) and
 	// copies it to our stdio, as runc exec -t does.
-	cmd := exec.Command(rt.path, append(args, c.ID)...)
+	cmd := exec.Command(rt.Path, append(args, c.ID)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	if cmd.Stdin == nil && o.Tty {
 		cmd.Stdin, _ = os.Open(os.DevNull)
@@ -125,20 +127,4 @@ func execError(msg string) error {
 		return &ExitError{Code: ee.Code, Err: fmt.Errorf("OCI runtime exec failed: %s", msg)}
 	}
 	return err
-}
-
-func listenUnix(path string) (int, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	if err := unix.Listen(fd, 1); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }

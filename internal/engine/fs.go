@@ -1,103 +1,39 @@
 package engine
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // openInRoot opens path as if root were "/": symlinks and ".." cannot
-// leave root (openat2 RESOLVE_IN_ROOT).
+// leave root (internal/fsroot).
 func openInRoot(root, path string, flags int) (*os.File, error) {
-	dfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	r, err := fsroot.Open(root)
 	if err != nil {
-		return nil, fmt.Errorf("open root %s: %w", root, err)
+		return nil, fmt.Errorf("open root: %w", err)
 	}
-	defer unix.Close(dfd)
-	rel := strings.TrimPrefix(filepath.Clean("/"+path), "/")
-	if rel == "" {
-		rel = "."
-	}
-	fd, err := unix.Openat2(dfd, rel, &unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC),
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), filepath.Join(root, path)), nil
+	defer r.Close()
+	return r.OpenFile(path, flags)
 }
 
 // execUser is a resolved --user.
-type execUser struct {
-	UID, GID uint32
-	Home     string
-}
+type execUser = recipe.User
 
-// resolveUser resolves user[:group] with the container's /etc/passwd and
-// /etc/group, read inside its root.
+// resolveUser resolves user[:group] inside the container's root.
 func resolveUser(root, spec string) (execUser, error) {
-	u := execUser{Home: "/"}
-	if spec == "" {
-		spec = "0"
-	}
-	name, group, hasGroup := strings.Cut(spec, ":")
-	found := false
-	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
-		u.UID, found = uint32(n), true
-	}
-	for _, f := range readColonFile(root, "/etc/passwd") {
-		if len(f) < 6 {
-			continue
-		}
-		if f[0] == name || (found && f[2] == name) {
-			uid, _ := strconv.ParseUint(f[2], 10, 32)
-			gid, _ := strconv.ParseUint(f[3], 10, 32)
-			u.UID, u.GID, u.Home, found = uint32(uid), uint32(gid), f[5], true
-			break
-		}
-	}
-	if !found {
-		return u, fmt.Errorf("unable to find user %s: no matching entries in passwd file", name)
-	}
-	if hasGroup {
-		if n, err := strconv.ParseUint(group, 10, 32); err == nil {
-			u.GID = uint32(n)
-			return u, nil
-		}
-		for _, f := range readColonFile(root, "/etc/group") {
-			if len(f) >= 3 && f[0] == group {
-				gid, _ := strconv.ParseUint(f[2], 10, 32)
-				u.GID = uint32(gid)
-				return u, nil
-			}
-		}
-		return u, fmt.Errorf("unable to find group %s: no matching entries in group file", group)
-	}
-	return u, nil
-}
-
-func readColonFile(root, path string) [][]string {
-	f, err := openInRoot(root, path, unix.O_RDONLY)
+	r, err := fsroot.Open(root)
 	if err != nil {
-		return nil
+		return execUser{Home: "/"}, fmt.Errorf("open root: %w", err)
 	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		out = append(out, strings.Split(line, ":"))
-	}
-	return out
+	defer r.Close()
+	return recipe.ResolveUser(r, spec)
 }
 
 // checkExecutable finds argv0 inside root the way execvp would, so that a

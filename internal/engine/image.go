@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -23,7 +25,8 @@ type ImageConfig struct {
 type Image struct {
 	ID       string // sha256:...
 	RepoTags []string
-	ChainID  string // of the top layer: the parent of the container's snapshot
+	ChainID  string   // of the top layer: the parent of the container's snapshot
+	Layers   []string // chain ids of its layers, bottom up (ChainID last)
 	Config   ImageConfig
 	Created  time.Time
 }
@@ -48,7 +51,20 @@ type Images interface {
 	Remove(key string) error
 	// List lists every image (for system prune and ancestor filters).
 	List() ([]*Image, error)
+	// Commit makes an image of snapshot key on image base; it returns its id.
+	Commit(ctx context.Context, key, base string, c *ImageCommit) (string, error)
+	// Changes lists what snapshot key changed over its parents.
+	Changes(key string) ([]Change, error)
+	// Export writes snapshot key's merged filesystem as a tar.
+	Export(ctx context.Context, key string, w io.Writer) error
+	// ContainerSnapshots lists the snapshots Prepare made.
+	ContainerSnapshots() ([]SnapshotInfo, error)
+	// Usage is the disk space of a snapshot or layer (0 if unknown).
+	Usage(key string) int64
 }
+
+// SnapshotInfo is a container's snapshot: its key and its parent layer.
+type SnapshotInfo struct{ Key, Parent string }
 
 // ErrImageNotFound is returned by Images.Get for an unknown reference.
 var ErrImageNotFound = errors.New("image not found")
@@ -63,3 +79,10 @@ func (noImages) Prepare(string, *Image, map[string]string) ([]Mount, error) {
 func (noImages) Mounts(string) ([]Mount, error) { return nil, ErrImageNotFound }
 func (noImages) Remove(string) error            { return nil }
 func (noImages) List() ([]*Image, error)        { return nil, nil }
+func (noImages) Commit(context.Context, string, string, *ImageCommit) (string, error) {
+	return "", ErrImageNotFound
+}
+func (noImages) Changes(string) ([]Change, error)                { return nil, ErrImageNotFound }
+func (noImages) Export(context.Context, string, io.Writer) error { return ErrImageNotFound }
+func (noImages) ContainerSnapshots() ([]SnapshotInfo, error)     { return nil, nil }
+func (noImages) Usage(string) int64                              { return 0 }

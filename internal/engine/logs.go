@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // LogOptions are `jinn logs` flags.
@@ -59,7 +61,7 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 			o.print(en)
 		}
 		st := e.liveState(c)
-		if !running(st) && st.Status != "created" {
+		if !running(st) && st.Status != monitor.StatusCreated {
 			for _, en := range readEntries(r) {
 				o.print(en)
 			}

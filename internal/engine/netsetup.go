@@ -28,12 +28,15 @@ type NetConfig struct {
 	NetworkEgressRate  uint64         `json:"NetworkEgressRate,omitempty"`  // bit/s out of it
 }
 
-// Networks is the network manager of this engine's root.
+// Networks is the network manager of this engine's root, opened once.
 func (e *Local) Networks() (*network.Manager, error) {
-	return network.Open(network.Config{
-		StateDir:   filepath.Join(e.cfg.Root, "network"),
-		DNSCommand: []string{e.cfg.Self, "network", "dns-serve"},
+	e.netOnce.Do(func() {
+		e.netMgr, e.netErr = network.Open(network.Config{
+			StateDir:   filepath.Join(e.cfg.Root, "network"),
+			DNSCommand: []string{e.cfg.Self, "network", "dns-serve"},
+		})
 	})
+	return e.netMgr, e.netErr
 }
 
 // bridgeNet implements NetworkSetup with the network package.
@@ -202,13 +205,17 @@ func (e *Local) netGeneration(c *Container) string {
 	return m.Generation(c.ID)
 }
 
-// PublishedPorts returns the container's ports as `jinn port` shows them.
-func (e *Local) PublishedPorts(id string) ([]network.Port, error) {
+// Ports returns the container's published ports as `jinn port` shows them.
+func (e *Local) Ports(_ context.Context, ref string) ([]network.Port, error) {
+	v, err := e.inspect(ref)
+	if err != nil {
+		return nil, err
+	}
 	m, err := e.Networks()
 	if err != nil {
 		return nil, err
 	}
-	ps, err := m.Ports(id)
+	ps, err := m.Ports(v.ID)
 	if err != nil {
 		return nil, nil // not running or not bridged: nothing published
 	}

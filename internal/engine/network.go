@@ -19,12 +19,6 @@ type NetworkSetup interface {
 	Teardown(c *Container, nsPath string) error
 }
 
-// loopbackOnly gives a container lo and nothing else (--network none).
-type loopbackOnly struct{}
-
-func (loopbackOnly) Setup(*Container, string) error    { return nil }
-func (loopbackOnly) Teardown(*Container, string) error { return nil }
-
 func (e *Local) netnsPath(id string) string { return filepath.Join(e.cfg.RunRoot, "netns", id) }
 
 // makeNetns makes a network namespace bound at the container's netns path,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 func (e *Local) markStopped(c *Container) {
@@ -23,7 +24,7 @@ func (e *Local) waitExit(c *Container, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
 		st := e.liveState(c)
-		if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+		if !running(st) && !(st.Status == monitor.StatusCreated && st.MonitorPid != 0) {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -52,10 +53,10 @@ func (e *Local) waitMonitor(c *Container, d time.Duration) bool {
 // has exited or d passes. Once is not enough: a monitor whose CLI was
 // killed may still be running the runtime's create, so the first kill
 // finds no container (or one not yet in its cgroup) and the init lives on.
-func (e *Local) killUntilExit(c *Container, rt *ociRuntime, d time.Duration) bool {
+func (e *Local) killUntilExit(c *Container, rt *recipe.Runtime, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
-		rt.kill(c.ID, "KILL", true)
+		rt.Kill(c.ID, "KILL", true)
 		if e.waitExit(c, 100*time.Millisecond) {
 			return true
 		}
@@ -73,12 +74,12 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 	}
 	st := e.liveState(c)
 	e.markStopped(c)
-	if !running(st) && !(st.Status == "created" && st.MonitorPid != 0) {
+	if !running(st) && !(st.Status == monitor.StatusCreated && st.MonitorPid != 0) {
 		return nil
 	}
 	rt := e.runtimeFor(c)
-	if st.Status == "paused" {
-		rt.resume(c.ID)
+	if st.Status == monitor.StatusPaused {
+		rt.Resume(c.ID)
 	}
 	t := 10
 	if c.Config.StopTimeout != nil {
@@ -92,7 +93,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		sig = "TERM"
 	}
 	if t != 0 {
-		if err := rt.kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
+		if err := rt.Kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
 			e.waitMonitor(c, 5*time.Second)
 			e.event(c, "stop")
 			return nil
@@ -131,7 +132,7 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 	if sig == "KILL" || sig == "9" {
 		e.markStopped(c)
 	}
-	if err := e.runtimeFor(c).kill(c.ID, sig, false); err != nil {
+	if err := e.runtimeFor(c).Kill(c.ID, sig, false); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	e.event(c, "kill")
@@ -146,7 +147,7 @@ func (e *Local) Wait(ctx context.Context, ref string) (int, error) {
 	}
 	for {
 		st := e.liveState(c)
-		if st.Status == "exited" || (st.Status == "created" && st.MonitorPid == 0 && !st.FinishedAt.IsZero()) {
+		if st.Status == monitor.StatusExited || (st.Status == monitor.StatusCreated && st.MonitorPid == 0 && !st.FinishedAt.IsZero()) {
 			e.waitMonitor(c, 5*time.Second)
 			st = e.liveState(c)
 			return st.ExitCode, nil
@@ -169,18 +170,18 @@ func (e *Local) Pause(ctx context.Context, ref string) error {
 		return err
 	}
 	st := e.liveState(c)
-	if st.Status == "paused" {
+	if st.Status == monitor.StatusPaused {
 		return exitErr(ExitEngine, "Container %s is already paused", c.ID)
 	}
-	if st.Status != "running" {
+	if st.Status != monitor.StatusRunning {
 		return exitErr(ExitEngine, "Container %s is not running", c.ID)
 	}
-	if err := e.runtimeFor(c).pause(c.ID); err != nil {
+	if err := e.runtimeFor(c).Pause(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
-		if s.Status == "running" {
-			s.Status = "paused"
+		if s.Status == monitor.StatusRunning {
+			s.Status = monitor.StatusPaused
 		}
 	})
 	e.event(c, "pause")
@@ -193,15 +194,15 @@ func (e *Local) Unpause(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	if st := e.liveState(c); st.Status != "paused" {
+	if st := e.liveState(c); st.Status != monitor.StatusPaused {
 		return exitErr(ExitEngine, "Container %s is not paused", c.ID)
 	}
-	if err := e.runtimeFor(c).resume(c.ID); err != nil {
+	if err := e.runtimeFor(c).Resume(c.ID); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	monitor.UpdateState(e.stateDir(c.ID), func(s *monitor.State) {
-		if s.Status == "paused" {
-			s.Status = "running"
+		if s.Status == monitor.StatusPaused {
+			s.Status = monitor.StatusRunning
 		}
 	})
 	e.event(c, "unpause")
@@ -248,9 +249,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		return err
 	}
 	st := e.liveState(c)
-	live := running(st) || (st.Status == "created" && st.MonitorPid != 0)
+	live := running(st) || (st.Status == monitor.StatusCreated && st.MonitorPid != 0)
 	if live && !force {
-		if st.Status == "paused" {
+		if st.Status == monitor.StatusPaused {
 			return exitErr(ExitEngine, "cannot remove container \"/%s\": container is paused and must be unpaused first", c.Name)
 		}
 		return exitErr(ExitEngine, "cannot remove container \"/%s\": container is running: stop the container before removing or force remove", c.Name)
@@ -258,8 +259,8 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	rt := e.runtimeFor(c)
 	if live {
 		e.markStopped(c)
-		if st.Status == "paused" {
-			rt.resume(c.ID)
+		if st.Status == monitor.StatusPaused {
+			rt.Resume(c.ID)
 		}
 		e.killUntilExit(c, rt, 5*time.Second)
 		own, _ := monitor.ReadState(e.stateDir(c.ID))
@@ -275,8 +276,8 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	}
 	if own, _ := monitor.ReadState(e.stateDir(c.ID)); own != nil && own.Deleted {
 		// The monitor already deleted it from the runtime.
-	} else if err := rt.delete(c.ID); err != nil {
-		if s, serr := rt.state(c.ID); serr == nil && s.Status != "stopped" {
+	} else if err := rt.Delete(c.ID); err != nil {
+		if s, serr := rt.State(c.ID); serr == nil && s.Status != "stopped" {
 			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
 		}
 	}
@@ -307,7 +308,7 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	// The last container takes jinn's empty parent cgroups with it (a
 	// container being made has its directory already, so it is not last).
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
-		cgroups.RemoveEmptyParent(cgroups.DefaultParent)
+		cgroups.RemoveEmptyParent(e.cgroupParent())
 	}
 }
 
@@ -320,7 +321,7 @@ func (e *Local) Top(ctx context.Context, ref string) ([]int, error) {
 	if st := e.liveState(c); !running(st) {
 		return nil, exitErr(ExitEngine, "Container %s is not running", c.ID)
 	}
-	pids, err := e.runtimeFor(c).ps(c.ID)
+	pids, err := e.runtimeFor(c).Ps(c.ID)
 	if err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
@@ -335,7 +336,7 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 	}
 	var removed []string
 	for _, v := range views {
-		if running(v.State) || (v.State.Status == "created" && v.State.MonitorPid != 0) {
+		if running(v.State) || (v.State.Status == monitor.StatusCreated && v.State.MonitorPid != 0) {
 			continue
 		}
 		if err := e.Remove(ctx, v.ID, true, false); err == nil {

@@ -14,7 +14,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 // Start starts a container. Without streams it returns once the container
@@ -27,14 +29,14 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	}
 	st := e.liveState(c)
 	switch st.Status {
-	case "running", "restarting":
+	case monitor.StatusRunning, monitor.StatusRestarting:
 		if a != nil {
 			return e.attach(c, a, false)
 		}
 		return 0, nil
-	case "paused":
+	case monitor.StatusPaused:
 		return 0, exitErr(ExitEngine, "cannot start a paused container, try unpause instead")
-	case "created":
+	case monitor.StatusCreated:
 		if st.MonitorPid != 0 {
 			// A monitor waits for its start request (its starter died):
 			// this CLI asks instead.
@@ -124,7 +126,8 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize}
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+		cgroupParent: e.cgroupParent()}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
@@ -167,7 +170,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return monitor.WriteFileAtomic(path, b, 0o600)
+	return atomicfile.WriteFile(path, b, 0o600)
 }
 
 func asExit(err error, target **ExitError) bool {
@@ -187,8 +190,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Image:       c.Image,
 		Events:      e.events.path,
 		EventAttrs:  labelAttrs(c.Config.Labels),
-		Runtime:     rt.path,
-		RuntimeArgs: []string{"--root", rt.root},
+		Runtime:     rt.Path,
+		RuntimeArgs: []string{"--root", rt.Root},
 		Bundle:      e.bundleDir(c.ID),
 		StateDir:    e.stateDir(c.ID),
 		LogPath:     c.LogPath,
@@ -196,13 +199,12 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Stdin:       c.Config.OpenStdin,
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
-		OOMFiles: []string{
-			"/sys/fs/cgroup/memory/jinn/" + c.ID + "/memory.oom_control",
-			"/sys/fs/cgroup/jinn/" + c.ID + "/memory.events",
-		},
+	}
+	if m, err := e.containerCgroup(c.ID); err == nil {
+		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
-		mc.LogMaxSize, _ = ParseBytes(v)
+		mc.LogMaxSize, _ = units.ParseBytes(v)
 	}
 	if v := c.Host.LogConfig.Config["max-file"]; v != "" {
 		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)
@@ -242,7 +244,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {
 		restarts := s.RestartCount
-		*s = monitor.State{Status: "created", RestartCount: restarts}
+		*s = monitor.State{Status: monitor.StatusCreated, RestartCount: restarts}
 	}); err != nil {
 		return err
 	}

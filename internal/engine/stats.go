@@ -2,12 +2,16 @@ package engine
 
 import (
 	"context"
-	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
 // Stats is one sample of a container's resource use, from its cgroup.
@@ -21,29 +25,6 @@ type Stats struct {
 	BlkWrite uint64
 	NetRx    uint64
 	NetTx    uint64
-}
-
-// cgroupFile finds a file of the container's cgroup on v1 (controller
-// dir) or v2 (unified).
-func cgroupFile(id, v1ctl, v1file, v2file string) string {
-	p := filepath.Join("/sys/fs/cgroup", v1ctl, "jinn", id, v1file)
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return filepath.Join("/sys/fs/cgroup/jinn", id, v2file)
-}
-
-func readUint(path string) uint64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "max" {
-		return 0
-	}
-	n, _ := strconv.ParseUint(s, 10, 64)
-	return n
 }
 
 func readKeyed(path, key string) uint64 {
@@ -61,6 +42,11 @@ func readKeyed(path, key string) uint64 {
 	return 0
 }
 
+// containerCgroup is the container's cgroup, where the recipe put it.
+func (e *Local) containerCgroup(id string) (cgroups.Manager, error) {
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(e.cgroupParent(), id)})
+}
+
 // Stats samples the container's cgroup.
 func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	c, err := e.Lookup(ref)
@@ -72,30 +58,14 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	if !running(st) {
 		return s, nil
 	}
-	id := c.ID
-	if p := cgroupFile(id, "cpuacct", "cpuacct.usage", "cpu.stat"); strings.HasSuffix(p, "cpuacct.usage") {
-		s.CPUNanos = readUint(p)
-	} else {
-		s.CPUNanos = readKeyed(p, "usage_usec") * 1000
-	}
-	if p := cgroupFile(id, "memory", "memory.usage_in_bytes", "memory.current"); strings.HasSuffix(p, "usage_in_bytes") {
-		// Docker subtracts the page cache (total_inactive_file).
-		use := readUint(p)
-		inactive := readKeyed(filepath.Join(filepath.Dir(p), "memory.stat"), "total_inactive_file")
-		if inactive < use {
-			use -= inactive
+	if m, err := e.containerCgroup(c.ID); err == nil {
+		if cs, err := m.Stats(); err == nil {
+			cgroupFigures(s, cs)
 		}
-		s.MemUsage = use
-		s.MemLimit = readUint(filepath.Join(filepath.Dir(p), "memory.limit_in_bytes"))
-	} else {
-		s.MemUsage = readUint(p)
-		s.MemLimit = readUint(filepath.Join(filepath.Dir(p), "memory.max"))
 	}
 	if host := hostMemory(); s.MemLimit == 0 || s.MemLimit > host {
 		s.MemLimit = host
 	}
-	s.Pids = readUint(cgroupFile(id, "pids", "pids.current", "pids.current"))
-	s.BlkRead, s.BlkWrite = blockIO(cgroupFile(id, "blkio", "blkio.throttle.io_service_bytes", "io.stat"))
 	if st.Pid > 0 {
 		// The init's /proc/PID/net/dev shows its network namespace's devices.
 		s.NetRx, s.NetTx = netIO(filepath.Join("/proc", strconv.Itoa(st.Pid), "net/dev"))
@@ -103,40 +73,24 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	return s, nil
 }
 
-// blockIO sums bytes read and written over devices from v1's
-// blkio.throttle.io_service_bytes ("8:0 Read 4096") or v2's io.stat
-// ("8:0 rbytes=4096 wbytes=0 ...").
-func blockIO(path string) (read, write uint64) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, 0
+// cgroupFigures takes docker stats' figures from the cgroup's.
+func cgroupFigures(s *Stats, cs *cgroups.Stats) {
+	s.CPUNanos = cs.CPU.Usage.Total
+	// Docker subtracts the page cache (v1's total_inactive_file).
+	s.MemUsage = cs.Memory.Usage.Usage
+	if inactive := cs.Memory.Raw["total_inactive_file"]; inactive < s.MemUsage {
+		s.MemUsage -= inactive
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		if len(f) == 3 && (f[1] == "Read" || f[1] == "Write") {
-			n, _ := strconv.ParseUint(f[2], 10, 64)
-			if f[1] == "Read" {
-				read += n
-			} else {
-				write += n
-			}
-			continue
-		}
-		for _, kv := range f[1:] {
-			k, v, _ := strings.Cut(kv, "=")
-			n, _ := strconv.ParseUint(v, 10, 64)
-			switch k {
-			case "rbytes":
-				read += n
-			case "wbytes":
-				write += n
-			}
+	s.MemLimit = cs.Memory.Usage.Limit
+	s.Pids = cs.Pids.Current
+	for _, e := range cs.Blkio.IoServiceBytesRecursive {
+		switch e.Op {
+		case "Read":
+			s.BlkRead += e.Value
+		case "Write":
+			s.BlkWrite += e.Value
 		}
 	}
-	return read, write
 }
 
 // netIO sums received and sent bytes over a network namespace's devices

@@ -9,15 +9,15 @@ import (
 func (e *Local) liveState(c *Container) *monitor.State {
 	st, err := monitor.ReadState(e.stateDir(c.ID))
 	if err != nil || st.Status == "" {
-		return &monitor.State{Status: "created"}
+		return &monitor.State{Status: monitor.StatusCreated}
 	}
 	switch st.Status {
-	case "running", "paused", "restarting", "created":
+	case monitor.StatusRunning, monitor.StatusPaused, monitor.StatusRestarting, monitor.StatusCreated:
 	default:
 		return st
 	}
 	if st.MonitorPid == 0 || monitor.Alive(st.MonitorPid, st.MonitorStart) {
-		if st.Status == "created" && st.MonitorPid == 0 {
+		if st.Status == monitor.StatusCreated && st.MonitorPid == 0 {
 			return st
 		}
 		if st.MonitorPid != 0 {
@@ -25,9 +25,9 @@ func (e *Local) liveState(c *Container) *monitor.State {
 		}
 	}
 	// The monitor is gone: the runtime knows whether the container lives.
-	os, err := e.runtimeFor(c).state(c.ID)
+	os, err := e.runtimeFor(c).State(c.ID)
 	if err != nil {
-		st.Status, st.Pid = "exited", 0
+		st.Status, st.Pid = monitor.StatusExited, 0
 		if st.ExitCode == 0 {
 			st.ExitCode = 255
 		}
@@ -36,13 +36,13 @@ func (e *Local) liveState(c *Container) *monitor.State {
 	}
 	switch os.Status {
 	case "running":
-		st.Status, st.Pid = "running", os.Pid
+		st.Status, st.Pid = monitor.StatusRunning, os.Pid
 	case "paused":
-		st.Status, st.Pid = "paused", os.Pid
+		st.Status, st.Pid = monitor.StatusPaused, os.Pid
 	case "created", "creating":
-		st.Status, st.Pid = "created", os.Pid
+		st.Status, st.Pid = monitor.StatusCreated, os.Pid
 	default:
-		st.Status, st.Pid = "exited", 0
+		st.Status, st.Pid = monitor.StatusExited, 0
 		if st.ExitCode == 0 {
 			st.ExitCode = 255
 		}
@@ -54,5 +54,5 @@ func (e *Local) liveState(c *Container) *monitor.State {
 
 // running reports whether a state has a live container.
 func running(st *monitor.State) bool {
-	return st.Status == "running" || st.Status == "paused" || st.Status == "restarting"
+	return st.Status == monitor.StatusRunning || st.Status == monitor.StatusPaused || st.Status == monitor.StatusRestarting
 }

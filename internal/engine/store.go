@@ -11,7 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // Config says where the engine keeps its files and what it runs.
@@ -21,7 +22,13 @@ type Config struct {
 	Runtime string // default OCI runtime: a name in PATH or a path
 	Monitor string // jinn-monitor binary
 	Self    string // the jinn binary, for the monitor's --rm cleanup
+	// CgroupParent is the cgroup every container's cgroup goes under, on
+	// every hierarchy ("jinn" if empty). jinn-runtime learns it from
+	// $JINN_CGROUP_PARENT, which the CLI sets for its children.
+	CgroupParent string
 }
+
+func (e *Local) cgroupParent() string { return cgroups.CleanParent(e.cfg.CgroupParent) }
 
 func (e *Local) containerDir(id string) string { return filepath.Join(e.cfg.Root, "containers", id) }
 func (e *Local) stateDir(id string) string     { return filepath.Join(e.cfg.RunRoot, "containers", id) }
@@ -40,18 +47,22 @@ func newID() string {
 
 // reserveName claims a name atomically: a symlink names/NAME → id, which
 // creation makes exclusive without a global lock.
-func (e *Local) reserveName(name, id string) error {
+func (e *Local) reserveName(name, id string) error { return e.claimName(name, id, true) }
+
+// claimName is reserveName; takeover says whether a reservation whose
+// container does not exist is stale, to be taken over.
+func (e *Local) claimName(name, id string, takeover bool) error {
 	if err := os.MkdirAll(e.namesDir(), 0o700); err != nil {
 		return err
 	}
 	err := os.Symlink(id, filepath.Join(e.namesDir(), name))
 	if errors.Is(err, os.ErrExist) {
 		other, _ := os.Readlink(filepath.Join(e.namesDir(), name))
-		if _, serr := os.Stat(e.containerDir(other)); serr != nil && other != id {
+		if _, serr := os.Stat(e.containerDir(other)); takeover && serr != nil && other != id {
 			// A stale reservation of a container that never came to be
 			// (its creator was killed): take it over.
 			os.Remove(filepath.Join(e.namesDir(), name))
-			return e.reserveName(name, id)
+			return e.claimName(name, id, true)
 		}
 		return exitErr(ExitEngine, "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", name, other)
 	}
@@ -74,7 +85,10 @@ func (e *Local) generateName(id string) (string, error) {
 		if i > 3 {
 			name += fmt.Sprintf("%d", int(b[0])%10+i)
 		}
-		err := e.reserveName(name, id)
+		// A name reserved by a create still under way looks stale (its
+		// container directory comes a moment later): a generated name
+		// never takes one over, it picks another.
+		err := e.claimName(name, id, false)
 		if err == nil {
 			return name, nil
 		}
@@ -91,7 +105,7 @@ func (e *Local) writeContainer(c *Container) error {
 	if err != nil {
 		return err
 	}
-	return monitor.WriteFileAtomic(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
+	return atomicfile.WriteFile(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
 }
 
 func (e *Local) readContainer(id string) (*Container, error) {

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Volume is a named volume: a directory under <root>/volumes/NAME/_data.
@@ -56,7 +56,7 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 		vol.Labels["com.docker.volume.anonymous"] = ""
 	}
 	b, _ := json.Marshal(vol)
-	if err := monitor.WriteFileAtomic(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
 		return nil, err
 	}
 	return vol, nil

@@ -364,8 +364,8 @@ func (s *Store) record(man ocispec.Manifest, raw []byte, opts AddOptions) (*Imag
 
 // CommitOptions tune Commit (docker commit).
 type CommitOptions struct {
-	// Config replaces the base image's runtime config when set (the
-	// engine applies --change and the container's settings to it).
+	// Config replaces the base image's runtime config when set (commit
+	// puts the container's settings and --change in it).
 	Config    *ocispec.ImageConfig
 	Author    string
 	Comment   string

@@ -10,7 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
 
-	"github.com/jinn-containers/jinn/internal/snapshot"
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // meta is images.json: the image records and the references to them. It is
@@ -80,7 +80,7 @@ func (s *Store) saveMeta(m *meta) error {
 	if err != nil {
 		return err
 	}
-	if err := snapshot.WriteFileAtomic(filepath.Join(s.dir, "images.json"), b, 0o600); err != nil {
+	if err := atomicfile.WriteFileSync(filepath.Join(s.dir, "images.json"), b, 0o600); err != nil {
 		return fmt.Errorf("write image index: %w", err)
 	}
 	return nil

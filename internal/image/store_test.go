@@ -222,7 +222,12 @@ func TestImportChanges(t *testing.T) {
 	needRoot(t)
 	s := testStore(t)
 	img, err := s.Import(context.Background(), bytes.NewReader(layerTar(tfile{name: "a", body: "1"})), ImportOptions{
-		Ref: "imp:1", Changes: []string{`CMD ["/a"]`, "ENV A=1 B=2", "WORKDIR /w", "EXPOSE 80", "USER nobody", "ENTRYPOINT /bin/x y"}})
+		Ref: "imp:1", Apply: func(c *Config) error {
+			c.Config.Cmd, c.Config.Env, c.Config.WorkingDir = []string{"/a"}, []string{"A=1", "B=2"}, "/w"
+			c.Config.User, c.Config.Entrypoint = "nobody", []string{"/bin/sh", "-c", "/bin/x y"}
+			c.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}}
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +238,9 @@ func TestImportChanges(t *testing.T) {
 	if _, ok := c.ExposedPorts["80/tcp"]; !ok {
 		t.Fatal("expose")
 	}
-	if _, err := s.Import(context.Background(), strings.NewReader(""), ImportOptions{Changes: []string{"RUN x"}}); err == nil {
-		t.Fatal("RUN accepted")
+	bad := func(*Config) error { return errors.New("bad change") }
+	if _, err := s.Import(context.Background(), strings.NewReader(""), ImportOptions{Apply: bad}); err == nil {
+		t.Fatal("a failing Apply did not stop the import")
 	}
 	_ = ocispec.Descriptor{}
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -36,9 +35,11 @@ func (s *Store) Save(ctx context.Context, refs []string, w io.Writer, format Sav
 
 // ImportOptions tune Import (docker import).
 type ImportOptions struct {
-	Ref      string   // tag for the new image ("" for none)
-	Changes  []string // Dockerfile instructions: CMD, ENTRYPOINT, ENV, WORKDIR, EXPOSE, USER, LABEL, VOLUME, STOPSIGNAL
-	Message  string   // history comment
+	Ref string // tag for the new image ("" for none)
+	// Apply changes the new image's config first (--change, applied by
+	// internal/build's ApplyChanges): an error stops the import.
+	Apply    func(*Config) error
+	Message  string // history comment
 	Platform ocispec.Platform
 }
 
@@ -75,5 +76,3 @@ type PushOptions struct {
 func (s *Store) Push(ctx context.Context, ref string, opts PushOptions) error {
 	return s.push(ctx, ref, opts)
 }
-
-var errTODO = fmt.Errorf("not implemented yet")

@@ -31,6 +31,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Files in a container's state directory.
@@ -88,12 +90,21 @@ type Health struct {
 	Retries     int           `json:"retries"`
 }
 
+// A container's Status, in docker's words.
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
 // State is the container's mutable state, shared by the monitor and the
 // engine; every writer holds the lock file. Config and State are stored
 // in a small line format (codec.go), not JSON: the monitor then runs no
 // reflection, which keeps its resident size down.
 type State struct {
-	Status       string       `json:"status"` // created, running, paused, restarting, exited
+	Status       string       `json:"status"` // one of the Status constants
 	Pid          int          `json:"pid"`
 	MonitorPid   int          `json:"monitor_pid"`
 	MonitorStart uint64       `json:"monitor_start"` // start time in clock ticks, against pid reuse
@@ -133,7 +144,7 @@ func ReadConfig(path string) (*Config, error) {
 
 // WriteConfig writes a monitor's config (the engine's side).
 func WriteConfig(path string, c *Config) error {
-	return WriteFileAtomic(path, encodeConfig(c), 0o600)
+	return atomicfile.WriteFile(path, encodeConfig(c), 0o600)
 }
 
 // ReadState loads the state file; a missing file is the zero State.
@@ -146,19 +157,6 @@ func ReadState(dir string) (*State, error) {
 		return nil, err
 	}
 	return decodeState(b)
-}
-
-// WriteFileAtomic writes a file by rename so readers never see half of it.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp" + itoa(os.Getpid())
-	if err := os.WriteFile(tmp, data, perm); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // Lock takes the container's lock (flock on dir/lock); the returned func
@@ -193,7 +191,7 @@ func UpdateState(dir string, f func(*State)) (*State, error) {
 		return nil, err
 	}
 	f(s)
-	return s, WriteFileAtomic(filepath.Join(dir, StateFile), encodeState(s), 0o600)
+	return s, atomicfile.WriteFile(filepath.Join(dir, StateFile), encodeState(s), 0o600)
 }
 
 // ProcStart returns a process's start time in clock ticks (field 22 of

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/jinn-containers/jinn/internal/jsonstr"
 )
 
 // jsonLog writes docker's json-file log format, one JSON object per line:
@@ -47,7 +48,7 @@ func (l *jsonLog) writeLine(stream string, line []byte, t time.Time) {
 	defer l.mu.Unlock()
 	b := l.buf[:0]
 	b = append(b, `{"log":"`...)
-	b = appendJSONString(b, line)
+	b = jsonstr.AppendBody(b, line, true)
 	b = append(b, `","stream":"`...)
 	b = append(b, stream...)
 	b = append(b, `","time":"`...)
@@ -81,42 +82,6 @@ func (l *jsonLog) close() {
 	if l != nil && l.f != nil {
 		l.f.Close()
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString escapes s for a JSON string body; invalid UTF-8 becomes
-// U+FFFD as encoding/json does.
-func appendJSONString(b, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return b
 }
 
 // lineSplitter turns a stream of chunks into lines for the log; a line
@@ -170,11 +135,11 @@ func (m *monitor) event(action string, attrs ...string) {
 	b := []byte(`{"Type":"container","Action":"`)
 	b = append(b, action...)
 	b = append(b, `","Actor":{"ID":"`...)
-	b = appendJSONString(b, []byte(m.cfg.ID))
+	b = jsonstr.AppendBody(b, m.cfg.ID, true)
 	b = append(b, `","Attributes":{"image":"`...)
-	b = appendJSONString(b, []byte(m.cfg.Image))
+	b = jsonstr.AppendBody(b, m.cfg.Image, true)
 	b = append(b, `","name":"`...)
-	b = appendJSONString(b, []byte(m.cfg.Name))
+	b = jsonstr.AppendBody(b, m.cfg.Name, true)
 	b = append(b, '"')
 	for _, kv := range m.cfg.EventAttrs {
 		k, v, _ := strings.Cut(kv, "=")
@@ -185,9 +150,9 @@ func (m *monitor) event(action string, attrs ...string) {
 	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		b = append(b, `,"`...)
-		b = appendJSONString(b, []byte(attrs[i]))
+		b = jsonstr.AppendBody(b, attrs[i], true)
 		b = append(b, `":"`...)
-		b = appendJSONString(b, []byte(attrs[i+1]))
+		b = jsonstr.AppendBody(b, attrs[i+1], true)
 		b = append(b, '"')
 	}
 	b = append(b, `}},"scope":"local","time":`...)

@@ -33,6 +33,7 @@ func Run(cfg *Config, sync *os.File) int {
 	// value is set in its spec (process.oomScoreAdj), not inherited from us.
 	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
 
+	cliGone := parentGone() // before anything: the CLI may die at any moment
 	m := &monitor{cfg: cfg, r: newReaper(), hub: newHub(), trimReq: make(chan struct{}, 1)}
 	go m.trimmer()
 	fail := func(err error) int {
@@ -41,7 +42,7 @@ func Run(cfg *Config, sync *os.File) int {
 			sync.Close()
 		}
 		UpdateState(cfg.StateDir, func(s *State) {
-			s.Status, s.Error, s.MonitorPid, s.FinishedAt = "exited", err.Error(), 0, time.Now().UTC()
+			s.Status, s.Error, s.MonitorPid, s.FinishedAt = StatusExited, err.Error(), 0, time.Now().UTC()
 			s.ExitCode = 125
 		})
 		m.runtime("delete", "--force", cfg.ID)
@@ -82,8 +83,17 @@ func Run(cfg *Config, sync *os.File) int {
 		}
 		select {
 		case starter = <-m.hub.startCh:
+		case <-cliGone:
+			// The CLI was killed before it asked to start: nothing was
+			// made, and a `rm -f` may be waiting for this monitor.
+			select {
+			case starter = <-m.hub.startCh:
+			default:
+				UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
+				return 1
+			}
 		case <-time.After(time.Minute):
-			// The CLI never attached (it was killed): nothing was made.
+			// The CLI never attached: nothing was made.
 			UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
 			return 1
 		}
@@ -100,7 +110,7 @@ func Run(cfg *Config, sync *os.File) int {
 				// container for --rm); there is nothing to run.
 				m.hub.reply(starter, FrameStarted, []byte(err.Error()))
 				UpdateState(cfg.StateDir, func(s *State) {
-					s.Status, s.Error, s.FinishedAt, s.ExitCode = "exited", err.Error(), time.Now().UTC(), 125
+					s.Status, s.Error, s.FinishedAt, s.ExitCode = StatusExited, err.Error(), time.Now().UTC(), 125
 				})
 				m.runtime("delete", "--force", cfg.ID)
 				UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
@@ -108,14 +118,14 @@ func Run(cfg *Config, sync *os.File) int {
 				return 1
 			}
 			// A restart that fails to create ends the container.
-			UpdateState(cfg.StateDir, func(s *State) { s.Status, s.Error = "exited", err.Error() })
+			UpdateState(cfg.StateDir, func(s *State) { s.Status, s.Error = StatusExited, err.Error() })
 			break
 		}
 		exitCh := m.r.wait(pid)
 		UpdateState(cfg.StateDir, func(s *State) {
 			s.Pid, s.MonitorPid, s.MonitorStart = pid, os.Getpid(), ProcStart(os.Getpid())
 			s.Error = ""
-			s.Status, s.StartedAt, s.RestartCount = "running", time.Now().UTC(), restarts
+			s.Status, s.StartedAt, s.RestartCount = StatusRunning, time.Now().UTC(), restarts
 		})
 		// The monitor records start (also a restart's) so that it is
 		// always before the die it records.
@@ -142,14 +152,14 @@ func Run(cfg *Config, sync *os.File) int {
 		}
 		m.event("die", "exitCode", itoa(code))
 		st, _ := UpdateState(cfg.StateDir, func(s *State) {
-			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = "exited", code, oom, finished, 0
+			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = StatusExited, code, oom, finished, 0
 		})
 		if !m.shouldRestart(code, restarts, st) {
 			break
 		}
 		m.runtime("delete", "--force", cfg.ID)
 		restarts++
-		UpdateState(cfg.StateDir, func(s *State) { s.Status = "restarting"; s.RestartCount = restarts })
+		UpdateState(cfg.StateDir, func(s *State) { s.Status = StatusRestarting; s.RestartCount = restarts })
 		if time.Since(st.StartedAt) > 10*time.Second {
 			backoff = 100 * time.Millisecond
 		}
@@ -158,7 +168,7 @@ func Run(cfg *Config, sync *os.File) int {
 			backoff *= 2
 		}
 		if _, err := os.Stat(filepath.Join(cfg.StateDir, StopMarker)); err == nil {
-			UpdateState(cfg.StateDir, func(s *State) { s.Status = "exited" })
+			UpdateState(cfg.StateDir, func(s *State) { s.Status = StatusExited })
 			break
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"os"
 	goruntime "runtime"
-	"time"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/runtime"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
@@ -26,13 +26,14 @@ type Global struct {
 	LogFormat     string
 	Debug         bool
 	SystemdCgroup bool
+	CgroupParent  string
 	logger        *slog.Logger
 	logFile       io.Writer // where errors go besides stderr, if not stderr
 }
 
 // Runtime returns the runtime of --root.
 func (g *Global) Runtime() *runtime.Runtime {
-	return &runtime.Runtime{Root: g.Root, Log: g.logger, SystemdCgroup: g.SystemdCgroup}
+	return &runtime.Runtime{Root: g.Root, Log: g.logger, CgroupParent: g.CgroupParent, SystemdCgroup: g.SystemdCgroup}
 }
 
 // exitCode is returned by run and exec to exit with the process's status.
@@ -57,12 +58,17 @@ func Main(args []string) int {
 	return 1
 }
 
-// fatal reports err as runc does: to the log, and a plain line on stderr.
+// fatal reports err as runc does: to the log (logrus's format), and when
+// the log is a file also as a plain line on stderr.
 func (g *Global) fatal(err error) {
-	if g.logger != nil && g.logFile != nil {
-		g.logger.Error(err.Error())
+	if g.logger == nil { // setup failed: a text log on stderr
+		g.logger = slog.New(newLogrusHandler(os.Stderr, false, slog.LevelError))
+		g.logFile = nil
 	}
-	fmt.Fprintf(os.Stderr, "time=%q level=error msg=%q\n", time.Now().UTC().Format(time.RFC3339Nano), err.Error())
+	g.logger.Error(err.Error())
+	if g.logFile != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 }
 
 // NewRoot builds the command tree.
@@ -86,6 +92,8 @@ func NewRoot(g *Global) *cobra.Command {
 	f.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
 	f.BoolVar(&g.Debug, "debug", false, "enable debug logging")
 	f.BoolVar(&g.SystemdCgroup, "systemd-cgroup", false, "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\"")
+	f.StringVar(&g.CgroupParent, "cgroup-parent", DefaultCgroupParent(),
+		"parent cgroup of new containers on every hierarchy (default $"+CgroupParentEnv+", else jinn)")
 	f.String("criu", "criu", "unused, for runc compatibility")
 	f.String("rootless", "auto", "unused, for runc compatibility")
 	root.AddCommand(newCreate(g), newStart(g), newRun(g), newState(g), newKill(g),
@@ -107,18 +115,30 @@ func (g *Global) setup() error {
 		}
 		w, g.logFile = f, f
 	}
-	opts := &slog.HandlerOptions{Level: level}
 	switch g.LogFormat {
-	case "text":
-		g.logger = slog.New(slog.NewTextHandler(w, opts))
-	case "json":
-		g.logger = slog.New(slog.NewJSONHandler(w, opts))
+	case "text", "json":
+		g.logger = slog.New(newLogrusHandler(w, g.LogFormat == "json", level))
 	default:
+		g.logFile = nil
 		return fmt.Errorf("unknown log-format %q", g.LogFormat)
 	}
 	// The OOM killer must pick a container's process, never the runtime.
 	runtime.ProtectSelf()
-	return nil
+	return cgroups.ValidParent(g.CgroupParent)
+}
+
+// CgroupParentEnv names the environment variable that sets jinn-runtime's
+// default --cgroup-parent. Engines that drive runtimes by runc's command
+// line (jinn, containerd, podman) cannot pass an extra flag, but their
+// environment reaches the runtime.
+const CgroupParentEnv = "JINN_CGROUP_PARENT"
+
+// DefaultCgroupParent is $JINN_CGROUP_PARENT, else jinn.
+func DefaultCgroupParent() string {
+	if v := os.Getenv(CgroupParentEnv); v != "" {
+		return v
+	}
+	return cgroups.DefaultParent
 }
 
 // exactArgs is cobra.ExactArgs with runc's wording.

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/units"
 )
 
 func newUpdate(g *Global) *cobra.Command {
@@ -147,33 +148,15 @@ func updateFlags(cmd *cobra.Command, r *specs.LinuxResources) error {
 	return nil
 }
 
-// ParseBytes reads a size as docker and runc take it: "-1", "1024",
-// "512k", "32m", "1g", "32MiB".
+// ParseBytes reads a size as runc takes it: "-1" (unlimited) or a size
+// like "1024", "512k", "32m", "1g", "32MiB".
 func ParseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	if t == "-1" {
+	if strings.TrimSpace(s) == "-1" {
 		return -1, nil
 	}
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
-	mul := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mul = 1 << 10
-		case 'm':
-			mul = 1 << 20
-		case 'g':
-			mul = 1 << 30
-		case 't':
-			mul = 1 << 40
-		}
-		if mul > 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 || v > (1<<62)/mul {
+	v, err := units.ParseBytes(s)
+	if err != nil {
 		return 0, fmt.Errorf("%q is not a size like 1024, 512k, 32m or 1g", s)
 	}
-	return v * mul, nil
+	return v, nil
 }

@@ -99,7 +99,7 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 	for _, h := range hosts {
 		v1 = v1 || h.fstype == "cgroup"
 	}
-	if err := r.MkdirAll(m.Destination, 0o755); err != nil {
+	if err := r.MkdirAll(m.Destination, 0o755, nil); err != nil {
 		return err
 	}
 	if !v1 || m.Type == "cgroup2" {
@@ -110,7 +110,7 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 		}
 		return fmt.Errorf("no cgroup2 hierarchy on the host")
 	}
-	fd, err := r.Open(m.Destination, unix.O_PATH|unix.O_DIRECTORY)
+	fd, err := r.OpenFD(m.Destination, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 		return fmt.Errorf("mount tmpfs: %w", err)
 	}
 	unix.Close(fd)
-	if fd, err = r.Open(m.Destination, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+	if fd, err = r.OpenFD(m.Destination, unix.O_PATH|unix.O_DIRECTORY); err != nil {
 		return err
 	}
 	base := filepath.Dir(hosts[0].mountpoint)
@@ -159,10 +159,10 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 }
 
 func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, flags uintptr, ro bool) error {
-	if err := r.MkdirAll(dst, 0o755); err != nil {
+	if err := r.MkdirAll(dst, 0o755, nil); err != nil {
 		return err
 	}
-	fd, err := r.Open(dst, unix.O_PATH|unix.O_DIRECTORY)
+	fd, err := r.OpenFD(dst, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, fl
 	if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}
-	mfd, err := r.Open(dst, unix.O_PATH|unix.O_DIRECTORY)
+	mfd, err := r.OpenFD(dst, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}

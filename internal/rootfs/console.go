@@ -17,7 +17,7 @@ func Console(r *Root) (master, slave *os.File, err error) {
 	}
 	if err = r.MkFile("/dev/console"); err == nil {
 		var cfd int
-		if cfd, err = r.Open("/dev/console", unix.O_PATH); err == nil {
+		if cfd, err = r.OpenFD("/dev/console", unix.O_PATH); err == nil {
 			err = unix.Mount(fdPath(int(slave.Fd())), fdPath(cfd), "", unix.MS_BIND, "")
 			unix.Close(cfd)
 		}
@@ -32,7 +32,7 @@ func Console(r *Root) (master, slave *os.File, err error) {
 
 // OpenPty opens a new pty pair in the root's /dev/pts.
 func OpenPty(r *Root) (master, slave *os.File, err error) {
-	mfd, err := r.Open("/dev/pts/ptmx", unix.O_RDWR|unix.O_NOCTTY)
+	mfd, err := r.OpenFD("/dev/pts/ptmx", unix.O_RDWR|unix.O_NOCTTY)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open ptmx (is /dev/pts mounted?): %w", err)
 	}
@@ -46,7 +46,7 @@ func OpenPty(r *Root) (master, slave *os.File, err error) {
 		return nil, nil, fmt.Errorf("unlock pty: %w", err)
 	}
 	name := "/dev/pts/" + strconv.Itoa(int(n))
-	sfd, err := r.Open(name, unix.O_RDWR|unix.O_NOCTTY)
+	sfd, err := r.OpenFD(name, unix.O_RDWR|unix.O_NOCTTY)
 	if err != nil {
 		master.Close()
 		return nil, nil, err

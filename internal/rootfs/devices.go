@@ -38,18 +38,18 @@ func Devices(r *Root, c *Config) error {
 		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},
 	} {
-		if err := r.link(l[0], "/dev/"+l[1]); err != nil {
+		if err := link(r, l[0], "/dev/"+l[1]); err != nil {
 			return err
 		}
 	}
 	if _, err := os.Stat("/proc/kcore"); err == nil {
-		return r.link("/proc/kcore", "/dev/core")
+		return link(r, "/proc/kcore", "/dev/core")
 	}
 	return nil
 }
 
 // link makes a symlink at p unless something is there already.
-func (r *Root) link(target, p string) error {
+func link(r *Root, target, p string) error {
 	pfd, name, err := r.Parent(p)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
 		if err := r.MkFile(d.Path); err != nil {
 			return err
 		}
-		fd, err := r.Open(d.Path, unix.O_PATH)
+		fd, err := r.OpenFD(d.Path, unix.O_PATH)
 		if err != nil {
 			return err
 		}

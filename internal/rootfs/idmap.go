@@ -18,14 +18,14 @@ func moveMount(r *Root, m specs.Mount, fd int) error {
 	}
 	var err error
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		err = r.MkdirAll(m.Destination, 0o755)
+		err = r.MkdirAll(m.Destination, 0o755, nil)
 	} else {
 		err = r.MkFile(m.Destination)
 	}
 	if err != nil {
 		return err
 	}
-	tfd, err := r.Open(m.Destination, unix.O_PATH)
+	tfd, err := r.OpenFD(m.Destination, unix.O_PATH)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func moveMount(r *Root, m specs.Mount, fd int) error {
 	}
 	flags, _, _ := ParseOptions(m.Options)
 	if rest := flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
-		mfd, err := r.Open(m.Destination, unix.O_PATH)
+		mfd, err := r.OpenFD(m.Destination, unix.O_PATH)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -102,23 +104,47 @@ type Config struct {
 	RootfsFd int
 	// MountFds are detached idmapped bind mounts by index in Spec.Mounts.
 	MountFds map[int]int
+	// HostMounts: the config has no mount namespace, so the container is
+	// in the runtime's (config-linux.md: it "MUST inherit the runtime
+	// namespace of that type"). Its mounts are made there, under the
+	// rootfs, and the root is entered by chroot: nothing above the rootfs
+	// is touched. Delete takes them away (UnmountUnder).
+	HostMounts bool
 }
 
-// Prepare makes the mount tree private (or the spec's rootfsPropagation) and
-// the rootfs a mount point of its own, as pivot_root needs.
+// Prepare gives the mount tree the spec's rootfsPropagation (rprivate by
+// default) and makes the rootfs a mount point of its own, as pivot_root
+// needs. As runc does, the propagation is taken as given (shared keeps the
+// host's peer groups, so an rshared bind mount stays in its source's), and
+// only the mount holding the rootfs is made private: the rootfs bind then
+// propagates nowhere and pivot_root accepts it, and an unbindable tree
+// still lets the rootfs be bound.
 func Prepare(c *Config) (*Root, error) {
+	if c.HostMounts {
+		if c.Spec.Root.Readonly { // a mount of its own, to make read-only
+			if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				return nil, fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
+			}
+		}
+		return OpenRoot(c.Rootfs)
+	}
 	prop := uintptr(unix.MS_PRIVATE | unix.MS_REC)
 	if p, ok := propagationFlags[c.Spec.Linux.RootfsPropagation]; ok {
-		// pivot_root refuses shared mounts: a shared root becomes shared
-		// only after it (Finish).
-		if p&unix.MS_SHARED == 0 {
-			prop = p | unix.MS_REC
-		}
+		prop = p
 	} else if c.Spec.Linux.RootfsPropagation != "" {
 		return nil, fmt.Errorf("invalid rootfsPropagation %q", c.Spec.Linux.RootfsPropagation)
 	}
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return nil, fmt.Errorf("make / %s: %w", c.Spec.Linux.RootfsPropagation, err)
+	}
+	if prop != unix.MS_PRIVATE|unix.MS_REC {
+		mp, err := mountPointOf(c.Rootfs)
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
+			return nil, fmt.Errorf("make %s private: %w", mp, err)
+		}
 	}
 	if c.RootfsFd > 0 {
 		err := unix.MoveMount(c.RootfsFd, "", unix.AT_FDCWD, c.Rootfs, unix.MOVE_MOUNT_F_EMPTY_PATH)
@@ -186,7 +212,7 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 			return err
 		}
 		if fi.IsDir() {
-			err = r.MkdirAll(m.Destination, 0o755)
+			err = r.MkdirAll(m.Destination, 0o755, nil)
 		} else {
 			err = r.MkFile(m.Destination)
 		}
@@ -194,10 +220,10 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 			return err
 		}
 		flags |= unix.MS_BIND
-	} else if err := r.MkdirAll(m.Destination, 0o755); err != nil {
+	} else if err := r.MkdirAll(m.Destination, 0o755, nil); err != nil {
 		return err
 	}
-	fd, err := r.Open(m.Destination, unix.O_PATH)
+	fd, err := r.OpenFD(m.Destination, unix.O_PATH)
 	if err != nil {
 		return err
 	}
@@ -224,7 +250,7 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		return nil
 	}
 	// The descriptor names the directory under the new mount: reopen.
-	mfd, err := r.Open(m.Destination, unix.O_PATH)
+	mfd, err := r.OpenFD(m.Destination, unix.O_PATH)
 	if err != nil {
 		return err
 	}
@@ -264,6 +290,78 @@ func remount(target string, flags uintptr) error {
 	}
 	if err := unix.Mount("", target, "", flags|unix.MS_BIND|unix.MS_REMOUNT, ""); err != nil {
 		return fmt.Errorf("remount: %w", err)
+	}
+	return nil
+}
+
+// mountPointOf is the mount point of the mount that holds path: the
+// longest mount point in /proc/self/mountinfo that contains it.
+func mountPointOf(path string) (string, error) {
+	p, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fmt.Errorf("find the mount of %s: %w", path, err)
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", fmt.Errorf("find the mount of %s: %w", path, err)
+	}
+	best := "/"
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeOctal(f[4])
+		if (p == mp || strings.HasPrefix(p, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	return best, nil
+}
+
+// unescapeOctal undoes mountinfo's \040-style escapes.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// UnmountUnder detaches every mount at or below dir, deepest first: what a
+// container without a mount namespace left in the runtime's.
+func UnmountUnder(dir string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("list mounts: %w", err)
+	}
+	var mps []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 5 {
+			continue
+		}
+		if mp := unescapeOctal(f[4]); mp == dir || strings.HasPrefix(mp, dir+"/") {
+			mps = append(mps, mp)
+		}
+	}
+	// Longer paths first: children before their parents. A path mounted
+	// twice is detached twice.
+	sort.Slice(mps, func(i, j int) bool { return len(mps[i]) > len(mps[j]) })
+	for _, mp := range mps {
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+			return fmt.Errorf("unmount %s: %w", mp, err)
+		}
 	}
 	return nil
 }

@@ -12,7 +12,13 @@ import (
 // under the new one, then it is detached: no directory is needed for it.
 // With noPivot (ramfs roots, where pivot_root fails) the rootfs is moved
 // over / and chrooted into.
-func Pivot(rootfs string, noPivot bool) error {
+func Pivot(rootfs string, noPivot, hostMounts bool) error {
+	if hostMounts { // the runtime's mount namespace: chroot only
+		if err := unix.Chroot(rootfs); err != nil {
+			return fmt.Errorf("chroot: %w", err)
+		}
+		return unix.Chdir("/")
+	}
 	if noPivot {
 		if err := unix.Chdir(rootfs); err != nil {
 			return err
@@ -68,7 +74,7 @@ func Finish(c *Config) error {
 			return fmt.Errorf("make root read-only: %w", err)
 		}
 	}
-	if p, ok := propagationFlags[l.RootfsPropagation]; ok {
+	if p, ok := propagationFlags[l.RootfsPropagation]; ok && !c.HostMounts {
 		if err := unix.Mount("", "/", "", p, ""); err != nil {
 			return fmt.Errorf("set rootfs propagation: %w", err)
 		}

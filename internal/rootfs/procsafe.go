@@ -15,7 +15,7 @@ func checkKernelFSTarget(r *Root, m specs.Mount) error {
 	if m.Type != "proc" && m.Type != "sysfs" {
 		return nil
 	}
-	fd, err := r.Open(m.Destination, unix.O_PATH|unix.O_NOFOLLOW)
+	fd, err := r.OpenFD(m.Destination, unix.O_PATH|unix.O_NOFOLLOW)
 	if err != nil {
 		return nil // missing: MkdirAll makes a directory
 	}

@@ -10,11 +10,13 @@ import (
 	"syscall"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // CreateOpts are create's (and run's) flags.
@@ -90,7 +92,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw, Systemd: r.SystemdCgroup}
+	c.State = State{ID: o.ID, Bundle: bundle, Rootfs: rootfsPath(spec, bundle), Spec: spec, Config: raw,
+		CgroupParent: r.cgroupParent(), Systemd: r.SystemdCgroup}
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
@@ -107,6 +110,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			f.Close()
 		}
 	}()
+	if _, ok := nsOf(spec, specs.MountNamespace); !ok {
+		// Mounts made in the runtime's namespace go with a failed create.
+		undo = append(undo, func() { rootfs.UnmountUnder(c.State.Rootfs) })
+	}
 
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.
@@ -195,7 +202,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	var cgroupDir *os.File
 	late := joinsCgroupLate(spec)
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
-		if err := recordCgroup(c.Dir, mgr.Path()); err != nil {
+		if err := recordCgroup(c.Dir, c.State.CgroupParent, mgr.Path()); err != nil {
 			return nil, err
 		}
 		undo = append(undo, func() { mgr.Destroy() })
@@ -307,7 +314,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, fmt.Errorf("write nsexec header: %w", err)
 		}
 		if forkPid {
-			m, err := conn.expect("pid")
+			m, err := conn.expect(msgPid)
 			if err != nil {
 				return nil, err
 			}
@@ -344,7 +351,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := conn.write(cfg.marshal()); err != nil {
 		return nil, fmt.Errorf("configure container init: %w", err)
 	}
-	conn.send(message{Type: "cgroup"})
+	conn.send(message{Type: msgCgroup})
 	// The state is written while the init works; nobody reads it before
 	// create returns (the lock is held; list may show the container a
 	// little early), and a failure below removes it with the directory.
@@ -359,10 +366,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			}
 			return nil, err
 		}
-		if m.Type == "ready" {
+		if m.Type == msgReady {
 			break
 		}
-		if m.Type != "hooks" {
+		if m.Type != msgHooks {
 			return nil, fmt.Errorf("container init sent %q", m.Type)
 		}
 		// The container is created by now as far as the hooks can tell:
@@ -375,7 +382,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := runHooks("createRuntime", h.CreateRuntime, st); err != nil {
 			return nil, err
 		}
-		if err := conn.send(message{Type: "ok"}); err != nil {
+		if err := conn.send(message{Type: msgOK}); err != nil {
 			return nil, err
 		}
 	}
@@ -475,11 +482,10 @@ func writePidFile(path string, pid int) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path))
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 		return fmt.Errorf("write pid file: %w", err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {

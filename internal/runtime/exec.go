@@ -82,6 +82,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	cfg := initConfig{Config: c.State.Config, Process: praw, Exec: true, FifoFd: -1, ConsoleFd: -1, ExtraFds: o.PreserveFDs}
+	if _, ok := nsOf(c.State.Spec, specs.MountNamespace); !ok {
+		// No mount namespace to join: the exec enters the root as the
+		// init did, by chroot (rootfs.Pivot).
+		cfg.Rootfs = c.State.Rootfs
+	}
 	syncFd := 3 + len(files)
 	files = append(files, child)
 	if p.Terminal {
@@ -156,7 +161,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		cmd.Wait()
 		return 0, err
 	}
-	m, err := conn.expect("pid")
+	m, err := conn.expect(msgPid)
 	cmd.Wait()
 	if err != nil {
 		return 0, err
@@ -169,7 +174,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
-	if _, err := conn.expect("ready"); err != nil {
+	if _, err := conn.expect(msgReady); err != nil {
 		return fail(err)
 	}
 	// The socket closes on execve: EOF is success, a message is a failure.

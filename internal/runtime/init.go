@@ -43,7 +43,7 @@ func Init() {
 	unix.CloseOnExec(fd)
 	c := newConn(os.NewFile(uintptr(fd), "sync"))
 	err = initMain(c)
-	if c.send(message{Type: "error", Msg: err.Error()}) != nil {
+	if c.send(message{Type: msgError, Msg: err.Error()}) != nil {
 		fmt.Fprintln(os.Stderr, "jinn-runtime init:", err)
 	}
 	os.Exit(1)
@@ -94,7 +94,8 @@ func initMain(c *conn) error {
 		}
 		return nil
 	}
-	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS,
+	_, mntNS := nsOf(s, specs.MountNamespace)
+	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS, HostMounts: !mntNS,
 		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
@@ -107,7 +108,7 @@ func initMain(c *conn) error {
 		return err
 	}
 	if s.Process.Cwd != "" {
-		if err := root.MkdirAll(s.Process.Cwd, 0o755); err != nil {
+		if err := root.MkdirAll(s.Process.Cwd, 0o755, nil); err != nil {
 			return fmt.Errorf("make cwd: %w", err)
 		}
 	}
@@ -116,7 +117,7 @@ func initMain(c *conn) error {
 	}
 	h := hooksOf(s)
 	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
-		if err := c.send(message{Type: "hooks"}); err != nil {
+		if err := c.send(message{Type: msgHooks}); err != nil {
 			return err
 		}
 		if _, err := c.expect("ok"); err != nil {
@@ -157,7 +158,7 @@ func initMain(c *conn) error {
 		// session keys. Kernels without keyrings (or denied) go without.
 		unix.KeyctlJoinSessionKeyring("_ses." + cfg.State.ID)
 	}
-	if err := rootfs.Pivot(cfg.Rootfs, cfg.NoPivot); err != nil {
+	if err := rootfs.Pivot(cfg.Rootfs, cfg.NoPivot, !mntNS); err != nil {
 		return err
 	}
 	if err := sysctl(s.Linux.Sysctl); err != nil {
@@ -180,7 +181,7 @@ func initMain(c *conn) error {
 	if err != nil {
 		return err
 	}
-	if err := c.send(message{Type: "ready"}); err != nil {
+	if err := c.send(message{Type: msgReady}); err != nil {
 		return err
 	}
 	if cfg.FifoFd < 0 {
@@ -221,6 +222,11 @@ func startUser(s *specs.Spec, cfg *initConfig, h *specs.Hooks, tty *os.File, pat
 // container's namespaces (its root is the container's).
 func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 	p := s.Process
+	if cfg.Rootfs != "" { // the container has no mount namespace
+		if err := rootfs.Pivot(cfg.Rootfs, false, true); err != nil {
+			return err
+		}
+	}
 	var tty *os.File
 	if p.Terminal {
 		root, err := rootfs.OpenRoot("/")
@@ -241,7 +247,7 @@ func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 	if err != nil {
 		return err
 	}
-	if err := c.send(message{Type: "ready"}); err != nil {
+	if err := c.send(message{Type: msgReady}); err != nil {
 		return err
 	}
 	return finish(p, s.Linux, tty, cfg.ExtraFds, path, env)

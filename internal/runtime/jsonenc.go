@@ -5,9 +5,10 @@ import (
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/jsonstr"
 )
 
 // Hand-written encoders for what create and the init write on every
@@ -17,52 +18,13 @@ import (
 // a few milliseconds). Their output decodes with encoding/json into the
 // same values (jsonenc_test.go checks).
 
-// appendString appends s as a JSON string, as encoding/json writes it
-// (invalid UTF-8 becomes U+FFFD; <, >, & stay as they are).
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
 func appendStrings(b []byte, ss []string) []byte {
 	b = append(b, '[')
 	for i, s := range ss {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.Append(b, s)
 	}
 	return append(b, ']')
 }
@@ -86,9 +48,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonstr.Append(b, k)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = jsonstr.Append(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -96,21 +58,25 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 func (s *State) marshal() []byte {
 	b := make([]byte, 0, 512+len(s.Config))
 	b = append(b, `{"id":`...)
-	b = appendString(b, s.ID)
+	b = jsonstr.Append(b, s.ID)
 	b = append(b, `,"init_process_pid":`...)
 	b = strconv.AppendInt(b, int64(s.Pid), 10)
 	b = append(b, `,"init_process_start":`...)
 	b = strconv.AppendUint(b, s.StartTime, 10)
 	b = append(b, `,"bundle":`...)
-	b = appendString(b, s.Bundle)
+	b = jsonstr.Append(b, s.Bundle)
 	b = append(b, `,"rootfs":`...)
-	b = appendString(b, s.Rootfs)
+	b = jsonstr.Append(b, s.Rootfs)
 	b = append(b, `,"created":"`...)
 	b = s.Created.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	if s.Cgroup != "" {
 		b = append(b, `,"cgroup_path":`...)
-		b = appendString(b, s.Cgroup)
+		b = jsonstr.Append(b, s.Cgroup)
+	}
+	if s.CgroupParent != "" {
+		b = append(b, `,"cgroup_parent":`...)
+		b = jsonstr.Append(b, s.CgroupParent)
 	}
 	if s.Systemd {
 		b = append(b, `,"systemd_cgroup":true`...)
@@ -122,17 +88,17 @@ func (s *State) marshal() []byte {
 
 func appendOCIState(b []byte, s *specs.State) []byte {
 	b = append(b, `{"ociVersion":`...)
-	b = appendString(b, s.Version)
+	b = jsonstr.Append(b, s.Version)
 	b = append(b, `,"id":`...)
-	b = appendString(b, s.ID)
+	b = jsonstr.Append(b, s.ID)
 	b = append(b, `,"status":`...)
-	b = appendString(b, string(s.Status))
+	b = jsonstr.Append(b, string(s.Status))
 	if s.Pid != 0 {
 		b = append(b, `,"pid":`...)
 		b = strconv.AppendInt(b, int64(s.Pid), 10)
 	}
 	b = append(b, `,"bundle":`...)
-	b = appendString(b, s.Bundle)
+	b = jsonstr.Append(b, s.Bundle)
 	if len(s.Annotations) > 0 {
 		b = append(b, `,"annotations":`...)
 		b = appendStringMap(b, s.Annotations)
@@ -153,9 +119,9 @@ func (c *initConfig) marshal() []byte {
 		b = appendStrings(b, c.ExtraEnv)
 	}
 	b = append(b, `,"rootfs":`...)
-	b = appendString(b, c.Rootfs)
+	b = jsonstr.Append(b, c.Rootfs)
 	b = append(b, `,"bundle":`...)
-	b = appendString(b, c.Bundle)
+	b = jsonstr.Append(b, c.Bundle)
 	if c.Exec {
 		b = append(b, `,"exec":true`...)
 	}
@@ -205,14 +171,14 @@ func (c *initConfig) marshal() []byte {
 func (m *message) marshal() []byte {
 	b := make([]byte, 0, 32+len(m.Msg))
 	b = append(b, `{"type":`...)
-	b = appendString(b, m.Type)
+	b = jsonstr.Append(b, string(m.Type))
 	if m.Pid != 0 {
 		b = append(b, `,"pid":`...)
 		b = strconv.AppendInt(b, int64(m.Pid), 10)
 	}
 	if m.Msg != "" {
 		b = append(b, `,"msg":`...)
-		b = appendString(b, m.Msg)
+		b = jsonstr.Append(b, m.Msg)
 	}
 	return append(b, '}')
 }

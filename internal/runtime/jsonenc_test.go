@@ -55,7 +55,7 @@ func TestHandEncodersRoundTrip(t *testing.T) {
 		t.Fatalf("init config:\n got %+v\nwant %+v", gotCfg, wantCfg)
 	}
 
-	for _, m := range []message{{Type: "ready"}, {Type: "pid", Pid: 7}, {Type: "error", Msg: odd}} {
+	for _, m := range []message{{Type: msgReady}, {Type: msgPid, Pid: 7}, {Type: msgError, Msg: odd}} {
 		var got, want message
 		if err := json.Unmarshal(m.marshal(), &got); err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/rootfs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -211,6 +212,12 @@ func (r *Runtime) destroy(c *Container) error {
 	if mgr != nil {
 		if err := mgr.Destroy(); err != nil {
 			return fmt.Errorf("remove cgroup: %w", err)
+		}
+	}
+	if _, ok := nsOf(c.State.Spec, specs.MountNamespace); !ok && c.State.Rootfs != "" {
+		// Its mounts were made in the runtime's mount namespace.
+		if err := rootfs.UnmountUnder(c.State.Rootfs); err != nil {
+			return err
 		}
 	}
 	st := c.OCI().State

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
@@ -224,42 +225,53 @@ func oomEnv() []string {
 // among the slowest steps of a create on ext4.
 const cgroupXattr = "user.jinn.cgroup"
 
-// recordCgroup records the cgroup's path before create makes it, so that a
-// delete after a create killed midway (no state yet) finds and removes it.
-// Where the file system has no user xattrs, the record is the state's
-// temporary file holding only cgroup_path (save overwrites it in place).
-func recordCgroup(dir, path string) error {
-	if unix.Setxattr(dir, cgroupXattr, []byte(path), 0) == nil {
+// recordCgroup records the cgroup's parent and path before create makes
+// it, so that a delete after a create killed midway (no state yet) finds
+// and removes it. Where the file system has no user xattrs, the record is
+// the state's temporary file holding only cgroup_path and cgroup_parent
+// (save overwrites it in place). The xattr holds "parent\npath", split at
+// the first newline: the parent is jinn's own setting, the path may hold
+// anything a config.json gave it.
+func recordCgroup(dir, parent, path string) error {
+	if unix.Setxattr(dir, cgroupXattr, []byte(parent+"\n"+path), 0) == nil {
 		return nil
 	}
-	rec := State{Cgroup: path}
+	rec := State{Cgroup: path, CgroupParent: parent}
 	if err := os.WriteFile(filepath.Join(dir, "."+stateFile), rec.marshal(), 0o600); err != nil {
 		return fmt.Errorf("record cgroup path: %w", err)
 	}
 	return nil
 }
 
-// recordedCgroup reads what recordCgroup wrote, or "".
-func recordedCgroup(dir string) string {
-	buf := make([]byte, unix.PathMax)
+// recordedCgroup reads what recordCgroup wrote: the parent and the path,
+// or "" for both.
+func recordedCgroup(dir string) (parent, path string) {
+	buf := make([]byte, 2*unix.PathMax)
 	if n, err := unix.Getxattr(dir, cgroupXattr, buf); err == nil {
-		return string(buf[:n])
+		parent, path, ok := strings.Cut(string(buf[:n]), "\n")
+		if !ok { // recorded by an older version: the path alone
+			return cgroups.DefaultParent, parent
+		}
+		return parent, path
 	}
 	var rec State
 	if b, err := os.ReadFile(filepath.Join(dir, "."+stateFile)); err == nil && json.Unmarshal(b, &rec) == nil {
-		return rec.Cgroup
+		if rec.CgroupParent == "" {
+			rec.CgroupParent = cgroups.DefaultParent
+		}
+		return rec.CgroupParent, rec.Cgroup
 	}
-	return ""
+	return "", ""
 }
 
 // destroyOrphanCgroup removes the cgroup of a create that died before it
 // wrote the state.
 func (r *Runtime) destroyOrphanCgroup(id string) error {
-	cg := recordedCgroup(filepath.Join(r.Root, id))
+	parent, cg := recordedCgroup(filepath.Join(r.Root, id))
 	if cg == "" {
 		return nil
 	}
-	mgr, err := cgroups.New(cgroups.Config{Path: "/" + cg, Name: id, Parent: cgroups.DefaultParent})
+	mgr, err := cgroups.New(cgroups.Config{Path: "/" + cg, Name: id, Parent: parent})
 	if err != nil {
 		return fmt.Errorf("cgroup of %s: %w", id, err)
 	}

@@ -22,6 +22,18 @@ type Runtime struct {
 	// SystemdCgroup takes cgroupsPath as systemd's "slice:prefix:name"
 	// for the containers this Runtime creates (runc's --systemd-cgroup).
 	SystemdCgroup bool
+	// CgroupParent is the cgroup that new containers' cgroups go under
+	// ("jinn" if empty). A container keeps the parent it was created
+	// with (State.CgroupParent), whatever later commands are given.
+	CgroupParent string
+}
+
+// cgroupParent is the parent new containers get.
+func (r *Runtime) cgroupParent() string {
+	if r.CgroupParent == "" {
+		return cgroups.DefaultParent
+	}
+	return r.CgroupParent
 }
 
 // LoadSpec reads and checks bundle/config.json.
@@ -83,7 +95,14 @@ func validate(s *specs.Spec, bundle string) error {
 		seen[ns.Type] = true
 	}
 	if !seen[specs.MountNamespace] {
-		return errors.New("a mount namespace is required")
+		// The container stays in the runtime's mount namespace: what
+		// needs a private one cannot be done there (runc refuses it too).
+		switch {
+		case len(s.Linux.MaskedPaths)+len(s.Linux.ReadonlyPaths) > 0:
+			return errors.New("maskedPaths and readonlyPaths need a mount namespace")
+		case s.Linux.RootfsPropagation != "":
+			return errors.New("rootfsPropagation needs a mount namespace")
+		}
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
 		return errors.New("hostname or domainname needs a uts namespace")
@@ -139,9 +158,13 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	if s.Spec != nil && s.Spec.Linux != nil {
 		path = s.Spec.Linux.CgroupsPath
 	}
+	parent := s.CgroupParent
+	if parent == "" {
+		parent = cgroups.DefaultParent // a state written before parents were recorded
+	}
 	// An absolute path is from the mount point (runtime-spec), a relative
-	// one under jinn's parent.
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: cgroups.DefaultParent, Systemd: s.Systemd})
+	// one under the parent.
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -40,6 +42,9 @@ type State struct {
 	Created   time.Time `json:"created"`
 	Cgroup    string    `json:"cgroup_path,omitempty"`
 	Systemd   bool      `json:"systemd_cgroup,omitempty"` // --systemd-cgroup
+	// CgroupParent is the parent the container's cgroup was made under;
+	// empty in states of older versions, which used "jinn".
+	CgroupParent string `json:"cgroup_parent,omitempty"`
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`
@@ -147,13 +152,12 @@ func (c *Container) read() error {
 	return nil
 }
 
-// save writes the state by rename from its temporary file.
+// save writes the state by rename.
 func (c *Container) save() error {
-	tmp := filepath.Join(c.Dir, "."+stateFile)
-	if err := os.WriteFile(tmp, c.State.marshal(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.Dir, stateFile), c.State.marshal(), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(c.Dir, stateFile))
+	return nil
 }
 
 // relock takes the lock again after Close; a container deleted meanwhile

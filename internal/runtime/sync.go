@@ -44,10 +44,22 @@ import (
 // Any failure in the child sends {"type":"error","msg":...} and exits 1;
 // the parent kills the child and removes everything it made.
 type message struct {
-	Type string `json:"type"` // pid, cgroup, hooks, ok, ready, error
-	Pid  int    `json:"pid,omitempty"`
-	Msg  string `json:"msg,omitempty"`
+	Type msgType `json:"type"`
+	Pid  int     `json:"pid,omitempty"`
+	Msg  string  `json:"msg,omitempty"`
 }
+
+// msgType names a message of the table above.
+type msgType string
+
+const (
+	msgPid    msgType = "pid"    // step 0: the C stage's child pid (written by nsexec.c)
+	msgCgroup msgType = "cgroup" // step 2: the child is in its cgroup
+	msgHooks  msgType = "hooks"  // step 3: the child waits for the parent's hooks
+	msgOK     msgType = "ok"     // step 3: the hooks ran
+	msgReady  msgType = "ready"  // step 5: the container is set up
+	msgError  msgType = "error"  // any step: the child failed, Msg says why
+)
 
 // initConfig is everything the container side needs, sent in step 1.
 type initConfig struct {
@@ -97,13 +109,13 @@ func (c *conn) recv() (message, error) {
 		}
 		return m, fmt.Errorf("read from container init: %w", err)
 	}
-	if m.Type == "error" {
+	if m.Type == msgError {
 		return m, fmt.Errorf("%s", m.Msg)
 	}
 	return m, nil
 }
 
-func (c *conn) expect(t string) (message, error) {
+func (c *conn) expect(t msgType) (message, error) {
 	m, err := c.recv()
 	if err == io.EOF {
 		return m, fmt.Errorf("container init exited before %q", t)

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 )
 
 // Kind tells committed layers from writable snapshots.
@@ -455,7 +457,7 @@ func (s *Snapshotter) update(fn func(*index) error) error {
 	if err := fn(ix); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
+	return atomicfile.WriteFileSync(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
 }
 
 func mustJSON(v any) []byte {
@@ -464,32 +466,6 @@ func mustJSON(v any) []byte {
 		panic(err) // only plain data is marshalled
 	}
 	return b
-}
-
-// WriteFileAtomic writes data to a temporary file, syncs it and renames it
-// over path, so readers see the old or the new content, never a mix.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func diskUsage(dir string) (Usage, error) {

@@ -185,12 +185,17 @@ func TestRealUnifiedFreezeKill(t *testing.T) {
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
-	m := New(mnt, "jinn", "jinn/jinn-test-"+hex.EncodeToString(b))
+	// A parent of the test's own: jinn's may hold a user's containers.
+	parent := "jinn-unittest-" + hex.EncodeToString(b)
+	m := New(mnt, parent, parent+"/c")
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
 		if err := m.Remove(); err != nil {
+			t.Error(err)
+		}
+		if err := os.Remove(filepath.Join(mnt, parent)); err != nil && !os.IsNotExist(err) {
 			t.Error(err)
 		}
 		if m.Exists() {

@@ -1,4 +1,4 @@
-package build
+package fsroot
 
 import (
 	"errors"
@@ -11,136 +11,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Root is a directory tree that paths are resolved inside of with openat2,
-// never by joining strings: a symlink in an image or a context cannot lead
-// a write or a read out of it.
-type Root struct {
-	fd      int
-	path    string
-	resolve uint64 // RESOLVE_IN_ROOT for image roots, RESOLVE_BENEATH for contexts
-}
-
-// OpenRoot opens dir as a root. beneath makes any escape an error instead of
-// clamping it to the root (contexts: a symlink out is a user error).
-func OpenRoot(dir string, beneath bool) (*Root, error) {
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", dir, err)
-	}
-	r := &Root{fd: fd, path: dir, resolve: unix.RESOLVE_IN_ROOT}
-	if beneath {
-		r.resolve = unix.RESOLVE_BENEATH
-	}
-	r.resolve |= unix.RESOLVE_NO_MAGICLINKS
-	return r, nil
-}
-
-// Close releases the root's descriptor.
-func (r *Root) Close() error { return unix.Close(r.fd) }
-
-// Path is where the root is on the host (for messages and the runtime).
-func (r *Root) Path() string { return r.path }
-
-func clean(rel string) string {
-	return strings.TrimLeft(path.Clean("/"+rel), "/")
-}
-
-// open resolves rel inside the root.
-func (r *Root) open(rel string, flags uint64, mode uint64) (int, error) {
-	rel = clean(rel)
-	if rel == "" {
-		rel = "."
-	}
-	fd, err := unix.Openat2(r.fd, rel, &unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Mode: mode, Resolve: r.resolve})
-	if errors.Is(err, unix.EXDEV) {
-		return -1, fmt.Errorf("%s: path leaves the root (symlink or .. pointing outside)", rel)
-	}
-	if err != nil {
-		return -1, &os.PathError{Op: "open", Path: rel, Err: err}
-	}
-	return fd, nil
-}
-
-// Open opens a file for reading, following symlinks inside the root.
-func (r *Root) Open(rel string) (*os.File, error) {
-	fd, err := r.open(rel, unix.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), path.Join(r.path, clean(rel))), nil
-}
-
-// Stat follows symlinks inside the root.
-func (r *Root) Stat(rel string) (unix.Stat_t, error) {
-	var st unix.Stat_t
-	fd, err := r.open(rel, unix.O_PATH, 0)
-	if err != nil {
-		return st, err
-	}
-	defer unix.Close(fd)
-	err = unix.Fstat(fd, &st)
-	return st, err
-}
-
-// Lstat does not follow the last component.
-func (r *Root) Lstat(rel string) (unix.Stat_t, error) {
-	var st unix.Stat_t
-	dir, base, err := r.parent(rel)
-	if err != nil {
-		return st, err
-	}
-	defer unix.Close(dir)
-	if base == "" {
-		err = unix.Fstat(dir, &st)
-	} else {
-		err = unix.Fstatat(dir, base, &st, unix.AT_SYMLINK_NOFOLLOW)
-	}
-	if err != nil {
-		return st, &os.PathError{Op: "lstat", Path: rel, Err: err}
-	}
-	return st, nil
-}
-
-// Readlink reads a symlink without following it.
-func (r *Root) Readlink(rel string) (string, error) {
-	dir, base, err := r.parent(rel)
-	if err != nil {
-		return "", err
-	}
-	defer unix.Close(dir)
-	buf := make([]byte, 4096)
-	n, err := unix.Readlinkat(dir, base, buf)
-	if err != nil {
-		return "", &os.PathError{Op: "readlink", Path: rel, Err: err}
-	}
-	return string(buf[:n]), nil
-}
-
-// ReadDir lists a directory's names.
-func (r *Root) ReadDir(rel string) ([]string, error) {
-	fd, err := r.open(rel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(fd), rel)
-	defer f.Close()
-	return f.Readdirnames(-1)
-}
-
-// parent opens rel's directory; base is "" for the root itself.
-func (r *Root) parent(rel string) (int, string, error) {
-	rel = clean(rel)
-	dir, base := path.Split(rel)
-	fd, err := r.open(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
-	return fd, base, err
-}
-
 // Owner is a file's owner; -1 keeps the default.
 type Owner struct{ UID, GID int }
 
-// MkdirAll makes rel and its missing parents; only new ones get mode and owner.
+// MkdirAll makes rel and its missing parents; only new ones get mode and
+// owner. A dangling symlink on the way gets its target made, resolved
+// inside the root (a mount target under an image's symlinked directory).
 func (r *Root) MkdirAll(rel string, mode os.FileMode, own *Owner) error {
-	rel = clean(rel)
+	return r.mkdirAll(rel, mode, own, 0)
+}
+
+func (r *Root) mkdirAll(rel string, mode os.FileMode, own *Owner, depth int) error {
+	if depth > 40 {
+		return &os.PathError{Op: "mkdir", Path: rel, Err: unix.ELOOP}
+	}
+	rel = Clean(rel)
 	if rel == "" {
 		return nil
 	}
@@ -165,12 +50,61 @@ func (r *Root) MkdirAll(rel string, mode os.FileMode, own *Owner) error {
 		if err == nil && own != nil {
 			err = unix.Fchownat(dir, base, own.UID, own.GID, unix.AT_SYMLINK_NOFOLLOW)
 		}
+		var target string
+		if errors.Is(err, unix.EEXIST) {
+			target, _ = readlinkAt(dir, base)
+		}
 		unix.Close(dir)
+		if target != "" { // a dangling symlink: make what it points to
+			if !path.IsAbs(target) {
+				target = path.Join("/", path.Dir(cur), target)
+			}
+			if err := r.mkdirAll(target, mode, own, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return &os.PathError{Op: "mkdir", Path: cur, Err: err}
 		}
 	}
 	return nil
+}
+
+func readlinkAt(dir int, base string) (string, error) {
+	buf := make([]byte, 4096)
+	n, err := unix.Readlinkat(dir, base, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// MkFile makes an empty file rel (a bind-mount target) and its parents;
+// an existing file or directory is left as it is.
+func (r *Root) MkFile(rel string) error {
+	if err := r.MkdirAll(path.Dir(Clean(rel)), 0o755, nil); err != nil {
+		return err
+	}
+	fd, err := r.open(rel, unix.O_CREAT|unix.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.EISDIR) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return unix.Close(fd)
+}
+
+// Parent makes rel's parent directories and opens the last one: for the
+// *at syscalls that make rel itself (mknod, symlink). It returns the
+// descriptor and rel's last name.
+func (r *Root) Parent(rel string) (int, string, error) {
+	rel = Clean(rel)
+	if err := r.MkdirAll(path.Dir(rel), 0o755, nil); err != nil {
+		return -1, "", err
+	}
+	return r.parent(rel)
 }
 
 // removeNonDir clears the way for a new entry: a file or symlink in the way
@@ -218,7 +152,7 @@ func finish(fd int, mode os.FileMode, own *Owner, mtime int64) error {
 			return fmt.Errorf("chown: %w", err)
 		}
 	}
-	if err := unix.Fchmod(fd, unixMode(mode)); err != nil {
+	if err := unix.Fchmod(fd, UnixMode(mode)); err != nil {
 		return fmt.Errorf("chmod: %w", err)
 	}
 	if mtime > 0 {
@@ -228,7 +162,8 @@ func finish(fd int, mode os.FileMode, own *Owner, mtime int64) error {
 	return nil
 }
 
-func unixMode(m os.FileMode) uint32 {
+// UnixMode is m as chmod takes it, setuid, setgid and sticky bits included.
+func UnixMode(m os.FileMode) uint32 {
 	u := uint32(m.Perm())
 	if m&os.ModeSetuid != 0 {
 		u |= unix.S_ISUID

@@ -1,0 +1,44 @@
+package monitor
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// parentGone returns a channel that is closed when the process that
+// started the monitor (the engine's CLI) has exited. A monitor waiting
+// for an attached CLI's start request uses it to give up at once when
+// that CLI was killed, rather than after a timeout during which the
+// container looks alive ("created" with a monitor) and a `rm -f` waits for
+// it. Where pidfds are missing (Linux before 5.3) the channel never closes.
+func parentGone() <-chan struct{} {
+	ch := make(chan struct{})
+	ppid := os.Getppid()
+	fd, err := unix.PidfdOpen(ppid, 0)
+	if err == nil && os.Getppid() != ppid {
+		// The pid was the parent's when read, not when opened: it died
+		// and we were reparented, so the fd may name another process.
+		unix.Close(fd)
+		err = unix.ESRCH
+	}
+	if err == unix.ESRCH || ppid == 1 {
+		close(ch)
+		return ch
+	}
+	if err != nil {
+		return ch
+	}
+	go func() {
+		defer unix.Close(fd)
+		// A pidfd polls readable once its process has exited.
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
+				break
+			}
+		}
+		close(ch)
+	}()
+	return ch
+}
