@@ -2,7 +2,6 @@ package test
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -69,12 +68,6 @@ func criTool(t *testing.T, name string) string {
 	return out
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // freeSubnet picks a /24 in 10.213.0.0/16 that no host interface uses.
 func freeSubnet(t *testing.T) string {
 	addrs, _ := net.InterfaceAddrs()
@@ -105,6 +98,8 @@ func startCRI(t *testing.T) *criEnv {
 		}
 	}
 	crictl := criTool(t, "crictl")
+	// The shims' sockets go in /run/containerd/s whatever containerd is told.
+	tidyRun(t, "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	// Short: containerd's and the shims' socket paths must fit in 108 bytes.
 	dir, err := os.MkdirTemp("", "jcri")
 	if err != nil {
