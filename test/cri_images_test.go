@@ -135,12 +135,18 @@ func applets(t *testing.T) v1.Layer {
 		}
 		tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777})
 	}
-	if !strings.Contains(" "+strings.Join(strings.Fields(string(out)), " ")+" ", " pgrep ") {
-		// Debian's busybox-static has no pgrep; critest's execSync
-		// timeout spec runs `pgrep sleep`.
-		script := "#!/bin/sh\nr=1\nfor p in /proc/[0-9]*; do\n\t[ \"$(cat $p/comm 2>/dev/null)\" = \"$1\" ] && echo ${p#/proc/} && r=0\ndone\nexit $r\n"
-		tw.WriteHeader(&tar.Header{Name: "bin/pgrep", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(script))})
-		tw.Write([]byte(script))
+	// Debian's busybox-static lacks applets critest runs: stand-ins.
+	have := " " + strings.Join(strings.Fields(string(out)), " ") + " "
+	for name, script := range map[string]string{
+		// execSync with timeout: `pgrep sleep`.
+		"pgrep": "#!/bin/sh\nr=1\nfor p in /proc/[0-9]*; do\n\t[ \"$(cat $p/comm 2>/dev/null)\" = \"$1\" ] && echo ${p#/proc/} && r=0\ndone\nexit $r\n",
+		// HostIpc: `ipcs -m` lists the segment ids (the kernel's table).
+		"ipcs": "#!/bin/sh\ncat /proc/sysvipc/shm\n",
+	} {
+		if !strings.Contains(have, " "+name+" ") {
+			tw.WriteHeader(&tar.Header{Name: "bin/" + name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(script))})
+			tw.Write([]byte(script))
+		}
 	}
 	tw.Close()
 	return tarLayer(t, buf.Bytes())
