@@ -8,11 +8,11 @@ FIXTURES ?= /var/lib/jinn-fixtures
 # Packages the tests and benchmarks use, all from Debian.
 DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
 	redis-server nginx-light hyperfine uidmap e2fsprogs xfsprogs curl procps \
-	containerd docker.io
+	containerd docker.io containernetworking-plugins
 
 CMDS := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build deps fixtures test demo bench clean vet
+.PHONY: all build deps fixtures test demo bench clean vet crictl critest
 all: build
 
 build:
@@ -47,6 +47,25 @@ demo: deps build fixtures
 
 bench: deps build fixtures
 	bench/run.sh
+
+# Kubernetes' CRI tools (cri-tools), built through the Go module proxy into a
+# cache outside the clone; test/cri_test.go and bench/cri.sh use them.
+CRI_CACHE ?= /var/cache/jinn-test
+CRI_TOOLS := v1.37.0
+crictl: $(CRI_CACHE)/bin/crictl
+critest: $(CRI_CACHE)/bin/critest
+$(CRI_CACHE)/bin/crictl:
+	@mkdir -p $(@D)
+	cd $(CRI_CACHE) && GOBIN=$(@D) $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@$(CRI_TOOLS)
+# critest is a Go test binary: compiled inside a writable copy of the module.
+$(CRI_CACHE)/bin/critest:
+	@mkdir -p $(@D)
+	set -e; cd $(CRI_CACHE); \
+	mod=$$($(GO) mod download -json sigs.k8s.io/cri-tools@$(CRI_TOOLS) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	[ -d "$$mod" ] || { echo "go mod download sigs.k8s.io/cri-tools@$(CRI_TOOLS) failed" >&2; exit 1; }; \
+	src=$(CRI_CACHE)/src/cri-tools-$(CRI_TOOLS); rm -rf $$src; mkdir -p $$src; \
+	cp -r $$mod/. $$src/; chmod -R u+w $$src; \
+	cd $$src && $(GO) test -c -o $@.tmp ./cmd/critest && mv $@.tmp $@
 
 clean:
 	rm -rf $(BIN)

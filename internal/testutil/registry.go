@@ -18,9 +18,18 @@ import (
 // host:port. While corrupt (if not nil) is set, blob downloads get a
 // flipped byte, so tests can check that pulls verify digests.
 func Registry(t testing.TB, corrupt *atomic.Bool) string {
+	return serve(t, true, corrupt)
+}
+
+// OpenRegistry serves go-containerregistry's in-memory registry on loopback
+// without auth, as clients that only know anonymous pulls (containerd's
+// CRI plugin with a mirror endpoint) need; it returns host:port.
+func OpenRegistry(t testing.TB) string { return serve(t, false, nil) }
+
+func serve(t testing.TB, auth bool, corrupt *atomic.Bool) string {
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "secret" {
+		if u, p, ok := r.BasicAuth(); auth && (!ok || u != "alice" || p != "secret") {
 			w.Header().Set("WWW-Authenticate", `Basic realm="jinn-test"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return

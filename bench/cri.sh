@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# bench/cri.sh: Kubernetes' CRI benchmark (critest -benchmark, cri-tools
+# v1.37.0) through Debian's containerd 1.6 with runtime handlers runc and
+# jinn (runc's shim with jinn-runtime as its binary), side by side in one
+# containerd, rounds interleaved, and the jinn/runc ratio of each median:
+# pod lifecycle (RunPodSandbox, PodSandboxStatus, StopPodSandbox,
+# RemovePodSandbox) and container lifecycle (create, start, status, stop,
+# remove). The harness is test/cri_bench_test.go: it starts containerd with
+# its own config, root, sockets, CNI bridge and a loopback registry.
+# ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+[ -x bin/jinn-runtime ] || { echo "bench/cri.sh: bin/jinn-runtime missing (make build)" >&2; exit 1; }
+make -s crictl critest
+log=$(mktemp /tmp/jinn-bench-cri.XXXXXX)
+trap 'rm -f "$log"' EXIT
+if ! JINN_CRI_BENCH=1 JINN_CRI_BENCH_ROUNDS=${ROUNDS:-2} JINN_CRI_BENCH_N=${N:-10} \
+	JINN_FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures} JINN_BIN=$PWD/bin \
+	go test -count=1 -p 1 -timeout 30m ./test -run '^TestCRIBench$' -v >"$log" 2>&1; then
+	grep -v '^        time=' "$log" | tail -n 40 >&2
+	exit 1
+fi
+sed -n '/^critest -benchmark/,/^--- /p' "$log" | grep -v '^--- '
