@@ -44,7 +44,8 @@ func readKeyed(path, key string) uint64 {
 
 // containerCgroup is the container's cgroup, where the recipe put it.
 func (e *Local) containerCgroup(id string) (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(e.cgroupParent(), id)})
+	p := e.cgroupParent()
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, id), Parent: p})
 }
 
 // Stats samples the container's cgroup.

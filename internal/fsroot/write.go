@@ -29,6 +29,10 @@ func (r *Root) mkdirAll(rel string, mode os.FileMode, own *Owner, depth int) err
 	if rel == "" {
 		return nil
 	}
+	// Most targets exist (an image's /proc, /dev, /sys): one lookup.
+	if st, err := r.Stat(rel); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return nil
+	}
 	cur := ""
 	for _, part := range strings.Split(rel, "/") {
 		cur = path.Join(cur, part)
