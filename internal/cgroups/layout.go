@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,7 +72,7 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 		if len(pf) < 5 || len(qf) < 3 {
 			continue
 		}
-		mnt := unescape(pf[4])
+		mnt := mountinfo.Unescape(pf[4])
 		if qf[0] == "cgroup" || qf[0] == "cgroup2" {
 			l.Mounts = append(l.Mounts, mnt)
 		}
@@ -110,34 +111,6 @@ var v1Controllers = map[string]bool{
 }
 
 func isV1Controller(s string) bool { return v1Controllers[s] }
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			ok := true
-			for _, c := range s[i+1 : i+4] {
-				if c < '0' || c > '7' {
-					ok = false
-					break
-				}
-				v = v*8 + byte(c-'0')
-			}
-			if ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
 
 // Has says whether the host has controller on either hierarchy.
 func (l *Layout) Has(controller string) bool {

@@ -26,7 +26,7 @@ func newFeatures(g *Global) *cobra.Command {
 				MountOptions:  rootfs.Options(),
 				Linux: &features.Linux{
 					Namespaces:      []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
-					Cgroup:          &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no},
+					Cgroup:          &features.Cgroup{V1: &yes, V2: &yes, Systemd: &yes, SystemdUser: &no}, // systemd: --systemd-cgroup
 					Seccomp:         seccomp.Features(),
 					Capabilities:    caps.Known(),
 					MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},

@@ -94,7 +94,15 @@ func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
 		return err
 	}
 	defer unix.Close(pfd)
-	unix.Unlinkat(pfd, name, 0)
+	// config-linux.md: "If a file already exists at path that does not
+	// match the requested device, the runtime MUST generate an error."
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+		if st.Mode&unix.S_IFMT != typ || (typ != unix.S_IFIFO && st.Rdev != unix.Mkdev(uint32(d.Major), uint32(d.Minor))) {
+			return fmt.Errorf("device %s: a file that is not this device is already there", d.Path)
+		}
+		unix.Unlinkat(pfd, name, 0)
+	}
 	if err := unix.Mknodat(pfd, name, typ|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
 		return fmt.Errorf("mknod: %w", err)
 	}

@@ -7,10 +7,10 @@ package rootfs
 
 import (
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -295,23 +295,18 @@ func remount(target string, flags uintptr) error {
 }
 
 // mountPointOf is the mount point of the mount that holds path: the
-// longest mount point in /proc/self/mountinfo that contains it.
+// longest mount point that contains it.
 func mountPointOf(path string) (string, error) {
 	p, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return "", fmt.Errorf("find the mount of %s: %w", path, err)
 	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	mps, err := mountinfo.MountPoints()
 	if err != nil {
-		return "", fmt.Errorf("find the mount of %s: %w", path, err)
+		return "", err
 	}
 	best := "/"
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 5 {
-			continue
-		}
-		mp := unescapeOctal(f[4])
+	for _, mp := range mps {
 		if (p == mp || strings.HasPrefix(p, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
 			best = mp
 		}
@@ -319,45 +314,22 @@ func mountPointOf(path string) (string, error) {
 	return best, nil
 }
 
-// unescapeOctal undoes mountinfo's \040-style escapes.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // UnmountUnder detaches every mount at or below dir, deepest first: what a
 // container without a mount namespace left in the runtime's.
 func UnmountUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	all, err := mountinfo.MountPoints()
 	if err != nil {
-		return fmt.Errorf("list mounts: %w", err)
+		return err
 	}
 	var mps []string
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 5 {
-			continue
-		}
-		if mp := unescapeOctal(f[4]); mp == dir || strings.HasPrefix(mp, dir+"/") {
+	for _, mp := range all {
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
 			mps = append(mps, mp)
 		}
 	}
 	// Longer paths first: children before their parents. A path mounted
 	// twice is detached twice.
-	sort.Slice(mps, func(i, j int) bool { return len(mps[i]) > len(mps[j]) })
+	sort.SliceStable(mps, func(i, j int) bool { return len(mps[i]) > len(mps[j]) })
 	for _, mp := range mps {
 		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
 			return fmt.Errorf("unmount %s: %w", mp, err)

@@ -64,6 +64,7 @@ func initMain(c *conn) error {
 	if err := decodeInitSpec(cfg.Config, s); err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
+	absMountDests(s)
 	if cfg.Process != nil {
 		s.Process = new(specs.Process)
 		if err := json.Unmarshal(cfg.Process, s.Process); err != nil {

@@ -84,6 +84,7 @@ func validate(s *specs.Spec, bundle string) error {
 	if s.Linux == nil {
 		return errors.New("linux is missing")
 	}
+	absMountDests(s)
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, ns := range s.Linux.Namespaces {
 		if !nsTypes[ns.Type] {
@@ -125,6 +126,17 @@ func validate(s *specs.Spec, bundle string) error {
 		return fmt.Errorf("rootfs %s is not a directory", root)
 	}
 	return nil
+}
+
+// absMountDests makes relative mount destinations absolute: config.md
+// lets one be relative "in which case it MUST be interpreted as relative
+// to "/"". Both the parent and the init decode the config: both call it.
+func absMountDests(s *specs.Spec) {
+	for i, m := range s.Mounts {
+		if m.Destination != "" && !filepath.IsAbs(m.Destination) {
+			s.Mounts[i].Destination = "/" + m.Destination
+		}
+	}
 }
 
 func rootfsPath(s *specs.Spec, bundle string) string {
