@@ -135,7 +135,9 @@ func TestBuildCache(t *testing.T) {
 
 	start := time.Now()
 	out := e.mustBuild("-t", "c:2", ctx)
-	if d := time.Since(start); d > time.Second {
+	// Nothing runs in a cached rebuild; the bound only catches a step run
+	// again, with room for two busy cores.
+	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("a cached rebuild took %v", d)
 	}
 	if n := strings.Count(out, " ---> Using cache"); n != 6 || strings.Contains(out, "Running in") {
