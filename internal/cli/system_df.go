@@ -19,7 +19,7 @@ type dfRow struct {
 // the engine.
 func newSystemCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{Use: "system", Short: "Manage jinn"}
-	c.AddCommand(newSystemDfCmd(o), newSystemPruneCmd(o), newSystemBootCmd(o), newInfoCmd(o), newEventsCmd(o))
+	c.AddCommand(newSystemDfCmd(o), newSystemPruneCmd(o), newSystemBootCmd(o), newInfoCmd(o), newEventsCmd(o), newServiceCmd(o))
 	return c
 }
 

@@ -22,12 +22,13 @@ func (e *Local) Attach(ctx context.Context, ref string, a *AttachOptions) (int, 
 	if st.Status != monitor.StatusRunning && st.Status != monitor.StatusPaused {
 		return 0, exitErr(ExitEngine, "You cannot attach to a stopped container, start it first")
 	}
-	return e.attach(c, a, false)
+	return e.attach(ctx, c, a, false)
 }
 
 // attach connects to the monitor; with start it then starts the container.
 // It returns the container's exit code, or 0 when the user detached.
-func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) {
+// Ending ctx ends the attachment (the container runs on).
+func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, start bool) (int, error) {
 	path, done, err := monitor.ShortPath(e.stateDir(c.ID), monitor.AttachSock)
 	if err != nil {
 		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
@@ -38,6 +39,15 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 		return 0, exitErr(ExitEngine, "attach to %s: %v", c.Name, err)
 	}
 	defer conn.Close()
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			conn.Close()
+		case <-finished:
+		}
+	}()
 	var wmu sync.Mutex
 	send := func(typ byte, p []byte) error {
 		wmu.Lock()
@@ -116,6 +126,9 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 			if len(p) > 0 {
 				e.runtimeFor(c).Kill(c.ID, "KILL", true)
 				return 0, runtimeExitError(string(p))
+			}
+			if a.Started != nil {
+				a.Started()
 			}
 		case monitor.FrameStdout:
 			if a.Stdout != nil {

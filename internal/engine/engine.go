@@ -69,6 +69,9 @@ type AttachOptions struct {
 	DetachKeys []byte // ctrl-p ctrl-q by default
 	Resize     <-chan [2]uint16
 	SigProxy   bool
+	// Started, if set, is called once the container runs (a start through
+	// an attach), so an API caller can answer its start request.
+	Started func()
 }
 
 // Local is the engine on this machine.

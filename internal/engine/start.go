@@ -33,7 +33,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		return 0, deadErr(c, st, "start")
 	case monitor.StatusRunning, monitor.StatusRestarting:
 		if a != nil {
-			return e.attach(c, a, false)
+			return e.attach(ctx, c, a, false)
 		}
 		return 0, nil
 	case monitor.StatusPaused:
@@ -43,7 +43,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 			// A monitor waits for its start request (its starter died):
 			// this CLI asks instead.
 			if a != nil {
-				return e.attach(c, a, true)
+				return e.attach(ctx, c, a, true)
 			}
 			return 0, e.requestStart(c)
 		}
@@ -84,7 +84,7 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	}
 	// Attach before the container runs so no output is missed: the monitor
 	// creates and starts it when asked on the attach socket.
-	code, err := e.attach(c, a, true)
+	code, err := e.attach(ctx, c, a, true)
 	if err != nil && c.Host.AutoRemove {
 		e.Remove(ctx, c.ID, true, true)
 	}

@@ -1,0 +1,357 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+// attachment is one hijacked attach; until its container starts it waits
+// in Server.pending, and the start request runs the container through it
+// so no output is missed (docker run attaches, then starts).
+type attachment struct {
+	h      *hijacked
+	opts   *engine.AttachOptions
+	resize chan [2]uint16
+	ready  chan struct{} // closed once h and opts are set (or the hijack failed: h nil)
+	done   chan struct{} // closed when the stream ended
+}
+
+// run is an attached start: its exit code, for wait requests that come
+// late (the docker CLI sends wait and start concurrently).
+type run struct {
+	done       chan struct{}
+	code       int
+	autoRemove bool
+}
+
+func (s *Server) runOf(id string) *run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs[id]
+}
+
+func (s *Server) attach(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	stream, logs := boolParam(r, "stream"), boolParam(r, "logs")
+	tty := v.Config.Tty
+	a := &attachment{resize: make(chan [2]uint16, 4), done: make(chan struct{}), ready: make(chan struct{})}
+	waiting := stream && !running(v.State)
+	if waiting {
+		// Registered before the client hears 101: its start request may
+		// come at once and must find this attachment.
+		s.mu.Lock()
+		s.pending[v.ID] = append(s.pending[v.ID], a)
+		s.mu.Unlock()
+	}
+	h, err := hijack(context.WithoutCancel(ctx), w, r, mediaType(tty, apiVersion(r)))
+	if err != nil {
+		if waiting {
+			s.dropPending(v.ID, a)
+			close(a.ready)
+		}
+		return errWritten
+	}
+	defer h.close()
+	a.h = h
+	stdout, stderr := h.writers(tty)
+	a.opts = &engine.AttachOptions{Tty: tty, Resize: a.resize}
+	if boolParam(r, "stdout") {
+		a.opts.Stdout = stdout
+	}
+	if boolParam(r, "stderr") {
+		a.opts.Stderr = stderr
+	}
+	if boolParam(r, "stdin") && v.Config.OpenStdin {
+		a.opts.Stdin = h.stdin()
+	} else {
+		h.watchClose()
+	}
+	keys := "ctrl-p,ctrl-q"
+	if k := q.Get("detachKeys"); k != "" {
+		keys = k
+	}
+	a.opts.DetachKeys = detachKeys(keys)
+	if waiting {
+		close(a.ready)
+	}
+	if logs {
+		s.eng.Logs(h.ctx, v.ID, &engine.LogOptions{Tail: -1, Stdout: orDiscard(a.opts.Stdout), Stderr: orDiscard(a.opts.Stderr)})
+	}
+	if !stream {
+		return nil
+	}
+	if !waiting {
+		s.track(v.ID, a)
+		defer s.untrack(v.ID, a)
+		s.eng.Attach(h.ctx, v.ID, a.opts)
+		return nil
+	}
+	// Not running yet: the start request runs it through us.
+	select {
+	case <-a.done:
+	case <-h.ctx.Done():
+		s.dropPending(v.ID, a)
+		// A start may have taken it meanwhile.
+		select {
+		case <-a.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (s *Server) dropPending(id string, a *attachment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.pending[id]
+	for i, p := range list {
+		if p == a {
+			s.pending[id] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(s.pending[id]) == 0 {
+		delete(s.pending, id)
+	}
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// detachKeys parses "ctrl-p,ctrl-q" (malformed keys fall back to the default).
+func detachKeys(s string) []byte {
+	var out []byte
+	for _, k := range splitComma(s) {
+		switch {
+		case len(k) == 6 && k[:5] == "ctrl-":
+			c := k[5]
+			switch {
+			case c >= 'a' && c <= 'z':
+				out = append(out, c-'a'+1)
+			case c == '@':
+				out = append(out, 0)
+			case c >= '[' && c <= '_':
+				out = append(out, c-'['+27)
+			default:
+				return []byte{16, 17}
+			}
+		case len(k) == 1:
+			out = append(out, k[0])
+		default:
+			return []byte{16, 17}
+		}
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// track and untrack keep a running attachment's resize channel findable.
+func (s *Server) track(id string, a *attachment) {
+	s.mu.Lock()
+	s.live[id] = append(s.live[id], a)
+	s.mu.Unlock()
+}
+
+func (s *Server) untrack(id string, a *attachment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.live[id]
+	for i, p := range list {
+		if p == a {
+			s.live[id] = append(list[:i:i], list[i+1:]...)
+		}
+	}
+	if len(s.live[id]) == 0 {
+		delete(s.live, id)
+	}
+}
+
+func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if running(v.State) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if v.State.Status == monitor.StatusPaused {
+		return conflict("cannot start a paused container, try unpause instead")
+	}
+	s.mu.Lock()
+	list := s.pending[v.ID]
+	delete(s.pending, v.ID)
+	s.mu.Unlock()
+	var ok []*attachment
+	for _, a := range list {
+		<-a.ready
+		if a.h != nil {
+			ok = append(ok, a)
+		}
+	}
+	list = ok
+	if len(list) == 0 {
+		if _, err := s.eng.Start(ctx, v.ID, nil); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	a := list[0]
+	started := make(chan struct{})
+	var once sync.Once
+	a.opts.Started = func() { once.Do(func() { close(started) }) }
+	rn := &run{done: make(chan struct{}), autoRemove: v.Host.AutoRemove}
+	s.mu.Lock()
+	s.runs[v.ID] = rn
+	s.mu.Unlock()
+	errc := make(chan error, 1)
+	end := s.busy()
+	go func() {
+		defer end()
+		s.track(v.ID, a)
+		code, err := s.eng.Start(a.h.ctx, v.ID, a.opts)
+		s.untrack(v.ID, a)
+		rn.code = code
+		close(rn.done)
+		a.h.close()
+		close(a.done)
+		errc <- err
+		// Late waits find the code for a while.
+		time.AfterFunc(30*time.Second, func() {
+			s.mu.Lock()
+			if s.runs[v.ID] == rn {
+				delete(s.runs, v.ID)
+			}
+			s.mu.Unlock()
+		})
+	}()
+	// Further attachments join once it runs.
+	join := func() {
+		for _, b := range list[1:] {
+			go func(b *attachment) {
+				s.eng.Attach(b.h.ctx, v.ID, b.opts)
+				b.h.close()
+				close(b.done)
+			}(b)
+		}
+	}
+	select {
+	case <-started:
+		join()
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	case err := <-errc:
+		if err != nil {
+			for _, b := range list[1:] {
+				b.h.close()
+				close(b.done)
+			}
+			return err
+		}
+		join()
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func (s *Server) resize(w http.ResponseWriter, r *http.Request) error {
+	hgt, err1 := strconv.Atoi(r.URL.Query().Get("h"))
+	wid, err2 := strconv.Atoi(r.URL.Query().Get("w"))
+	if err1 != nil || err2 != nil || hgt < 0 || wid < 0 || hgt > 65535 || wid > 65535 {
+		return badRequest("invalid resize: h and w must be numbers")
+	}
+	v, err := s.eng.Inspect(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	list := append(append([]*attachment{}, s.pending[v.ID]...), s.live[v.ID]...)
+	s.mu.Unlock()
+	for _, a := range list {
+		select {
+		case a.resize <- [2]uint16{uint16(hgt), uint16(wid)}:
+		default:
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !boolParam(r, "stdout") && !boolParam(r, "stderr") {
+		return badRequest("Bad parameters: you must choose at least one stream")
+	}
+	o := &engine.LogOptions{Follow: boolParam(r, "follow"), Timestamps: boolParam(r, "timestamps"), Tail: -1}
+	if t := r.URL.Query().Get("tail"); t != "" && t != "all" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			return badRequest("invalid tail: %q", t)
+		}
+		o.Tail = n
+	}
+	if o.Since, err = timeParam(r, "since"); err != nil {
+		return err
+	}
+	if o.Until, err = timeParam(r, "until"); err != nil {
+		return err
+	}
+	tty := v.Config.Tty
+	w.Header().Set("Content-Type", mediaType(tty, apiVersion(r)))
+	w.WriteHeader(http.StatusOK)
+	fl, _ := w.(http.Flusher)
+	flush := func() {
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	flush()
+	stdout, stderr := streams(w, tty, flush, nil)
+	o.Stdout, o.Stderr = io.Discard, io.Discard
+	if boolParam(r, "stdout") {
+		o.Stdout = stdout
+	}
+	if boolParam(r, "stderr") {
+		o.Stderr = stderr
+	}
+	s.eng.Logs(ctx, v.ID, o)
+	return nil
+}
+
+func writeBody(w io.Writer, v any) {
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,412 @@
+package apiserver
+
+import (
+	"errors"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/monitor"
+)
+
+func (s *Server) containerRoutes() {
+	s.handle("POST /containers/create", s.create)
+	s.handle("GET /containers/json", s.list)
+	s.handle("GET /containers/{id}/json", s.inspect)
+	s.handle("POST /containers/{id}/start", s.start)
+	s.handle("POST /containers/{id}/stop", s.stop)
+	s.handle("POST /containers/{id}/restart", s.restart)
+	s.handle("POST /containers/{id}/kill", s.kill)
+	s.handle("POST /containers/{id}/wait", s.wait)
+	s.handle("DELETE /containers/{id}", s.remove)
+	s.handle("POST /containers/{id}/attach", s.attach)
+	s.handle("GET /containers/{id}/logs", s.logs)
+	s.handle("POST /containers/{id}/resize", s.resize)
+	s.handle("GET /containers/{id}/top", s.top)
+	s.handle("GET /containers/{id}/stats", s.stats)
+	s.handle("POST /containers/{id}/pause", s.simple(func(r *http.Request, id string) error { return s.eng.Pause(r.Context(), id) }))
+	s.handle("POST /containers/{id}/unpause", s.simple(func(r *http.Request, id string) error { return s.eng.Unpause(r.Context(), id) }))
+	s.handle("POST /containers/{id}/rename", s.simple(func(r *http.Request, id string) error {
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			return badRequest("name cannot be empty")
+		}
+		return s.eng.Rename(r.Context(), id, strings.TrimPrefix(name, "/"))
+	}))
+	s.handle("POST /containers/{id}/update", s.update)
+	s.handle("GET /containers/{id}/changes", s.changes)
+	s.handle("GET /containers/{id}/export", s.export)
+	s.handle("GET /containers/{id}/archive", s.archiveGet)
+	s.handle("HEAD /containers/{id}/archive", s.archiveHead)
+	s.handle("PUT /containers/{id}/archive", s.archivePut)
+	s.handle("POST /containers/prune", s.prune)
+}
+
+// simple answers 204 after fn.
+func (s *Server) simple(fn func(r *http.Request, id string) error) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := fn(r, r.PathValue("id")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
+	var req container.CreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	o, err := createOptions(r.URL.Query().Get("name"), &req)
+	if err != nil {
+		return err
+	}
+	c, err := s.eng.Create(r.Context(), o)
+	if err != nil {
+		if strings.Contains(err.Error(), "Unable to find image") {
+			return notFound("No such image: %s", normalizeImage(o.Image))
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: []string{}})
+}
+
+// normalizeImage is docker's familiar form with the default tag.
+func normalizeImage(ref string) string {
+	if !strings.Contains(ref, ":") && !strings.Contains(ref, "@") {
+		return ref + ":latest"
+	}
+	return ref
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) error {
+	specs, err := filterArgs(r)
+	if err != nil {
+		return err
+	}
+	f, err := newContainerFilter(specs)
+	if err != nil {
+		return err
+	}
+	vs, err := s.eng.List(r.Context())
+	if err != nil {
+		return err
+	}
+	all := boolParam(r, "all")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	out := []container.Summary{}
+	for _, v := range vs {
+		if !all && !running(v.State) && !f.has("status") {
+			continue
+		}
+		if !f.match(v) {
+			continue
+		}
+		out = append(out, s.summary(v))
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func running(st *monitor.State) bool {
+	switch st.Status {
+	case monitor.StatusRunning, monitor.StatusPaused, monitor.StatusRestarting:
+		return true
+	}
+	return false
+}
+
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.eng.Inspect(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.inspectDoc(v, apiVersion(r)))
+}
+
+// timeoutParam reads t (or timeout): seconds; absent is nil (the container's own).
+func timeoutParam(r *http.Request) (*int, error) {
+	q := r.URL.Query()
+	v := q.Get("t")
+	if v == "" {
+		v = q.Get("timeout")
+	}
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil, badRequest("invalid value for t: %q", v)
+	}
+	return &n, nil
+}
+
+func (s *Server) stop(w http.ResponseWriter, r *http.Request) error {
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	v, err := s.eng.Inspect(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !running(v.State) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if err := s.eng.Stop(r.Context(), id, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) restart(w http.ResponseWriter, r *http.Request) error {
+	t, err := timeoutParam(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	v, err := s.eng.Inspect(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if running(v.State) {
+		if err := s.eng.Stop(r.Context(), id, t); err != nil {
+			return err
+		}
+	}
+	if _, err := s.eng.Start(r.Context(), v.ID, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) kill(w http.ResponseWriter, r *http.Request) error {
+	sig := r.URL.Query().Get("signal")
+	if sig == "" {
+		sig = "KILL"
+	}
+	id := r.PathValue("id")
+	v, err := s.eng.Inspect(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !running(v.State) {
+		return conflict("Cannot kill container: %s: container %s is not running", id, v.ID)
+	}
+	if err := s.eng.Kill(r.Context(), id, sig); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) remove(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	v, err := s.eng.Inspect(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	force := boolParam(r, "force")
+	if running(v.State) && !force {
+		return conflict("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", v.Name)
+	}
+	if err := s.eng.Remove(r.Context(), v.ID, force, boolParam(r, "v")); err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			w.WriteHeader(http.StatusNoContent) // removed meanwhile (--rm)
+			return nil
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) top(w http.ResponseWriter, r *http.Request) error {
+	pids, err := s.eng.Top(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	args := r.URL.Query().Get("ps_args")
+	if args == "" {
+		args = "-ef"
+	}
+	out, err := exec.CommandContext(r.Context(), "ps", strings.Fields(args)...).Output()
+	if err != nil {
+		return errors.New("Error running ps: " + err.Error())
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	titles := strings.Fields(lines[0])
+	col := -1
+	for i, t := range titles {
+		if t == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return badRequest("Couldn't find PID field in ps output")
+	}
+	want := map[string]bool{}
+	for _, p := range pids {
+		want[strconv.Itoa(p)] = true
+	}
+	resp := container.TopResponse{Titles: titles, Processes: [][]string{}}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) <= col || !want[f[col]] {
+			continue
+		}
+		row := f[:len(titles)-1]
+		row = append(append([]string{}, row...), strings.Join(f[len(titles)-1:], " "))
+		resp.Processes = append(resp.Processes, row)
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) update(w http.ResponseWriter, r *http.Request) error {
+	var req container.UpdateConfig
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if _, err := s.eng.Inspect(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return badRequest("updating a container's resources is not supported by jinn yet")
+}
+
+func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.eng.Changes(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := []container.FilesystemChange{}
+	for _, c := range cs {
+		k := container.ChangeModify
+		switch c.Kind {
+		case "A":
+			k = container.ChangeAdd
+		case "D":
+			k = container.ChangeDelete
+		}
+		out = append(out, container.FilesystemChange{Path: c.Path, Kind: k})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := s.eng.Inspect(r.Context(), id); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	if err := s.eng.Export(r.Context(), id, w); err != nil {
+		return errWritten
+	}
+	return nil
+}
+
+func (s *Server) prune(w http.ResponseWriter, r *http.Request) error {
+	ids, err := s.eng.Prune(r.Context())
+	if err != nil {
+		return err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return writeJSON(w, http.StatusOK, container.PruneReport{ContainersDeleted: ids})
+}
+
+// waitCondition polls the container until the condition holds and
+// answers its exit code; attached starts of this service give the code
+// directly (a --rm container is gone by the time a poll would see it).
+func (s *Server) wait(w http.ResponseWriter, r *http.Request) error {
+	cond := r.URL.Query().Get("condition")
+	switch cond {
+	case "", "not-running", "next-exit", "removed":
+	default:
+		return badRequest("invalid condition: %q", cond)
+	}
+	ctx := r.Context()
+	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
+	if err != nil {
+		if rn := s.runOf(r.PathValue("id")); rn == nil {
+			return err
+		}
+	}
+	id := r.PathValue("id")
+	var first time.Time
+	if v != nil {
+		id, first = v.ID, v.State.StartedAt
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	code, werr := s.waitFor(r, id, cond, first)
+	resp := container.WaitResponse{StatusCode: int64(code)}
+	if werr != nil {
+		resp.Error = &container.WaitExitError{Message: werr.Error()}
+	}
+	writeBody(w, resp)
+	return nil
+}
+
+func (s *Server) waitFor(r *http.Request, id, cond string, first time.Time) (int, error) {
+	ctx := r.Context()
+	sawRunning, last := false, 0
+	for {
+		if rn := s.runOf(id); rn != nil {
+			select {
+			case <-rn.done:
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+			if cond != "removed" || !rn.autoRemove {
+				return rn.code, nil
+			}
+			last = rn.code
+		}
+		v, err := s.eng.Inspect(ctx, id)
+		if err != nil {
+			if errors.Is(err, engine.ErrNotFound) {
+				return last, nil
+			}
+			return 0, err
+		}
+		st := v.State
+		exited := st.Status == monitor.StatusExited || st.Status == engine.StatusDead
+		if running(st) {
+			sawRunning = true
+		}
+		if exited {
+			last = st.ExitCode
+		}
+		switch cond {
+		case "", "not-running":
+			if !running(st) {
+				return st.ExitCode, nil
+			}
+		case "next-exit":
+			if exited && (sawRunning || !st.StartedAt.Equal(first)) {
+				return st.ExitCode, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package apiserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	mnet "github.com/moby/moby/api/types/network"
+
+	"github.com/jinn-containers/jinn/internal/network"
+)
+
+func (s *Server) networkRoutes() {
+	s.handle("GET /networks", s.networkList)
+	s.handle("GET /networks/{id}", s.networkInspect)
+	s.handle("POST /networks/create", s.networkCreate)
+	s.handle("DELETE /networks/{id}", s.networkRemove)
+	s.handle("POST /networks/{id}/connect", s.networkConnect)
+	s.handle("POST /networks/{id}/disconnect", s.networkDisconnect)
+	s.handle("POST /networks/prune", s.networkPrune)
+}
+
+// netID is a stable id for a network without one (host, none).
+func netID(name string) string {
+	sum := sha256.Sum256([]byte("jinn-network/" + name))
+	return hex.EncodeToString(sum[:])
+}
+
+func networkDoc(n *network.NetworkInfo) mnet.Inspect {
+	d := mnet.Inspect{Network: mnet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
+		Driver: n.Driver, EnableIPv4: true, Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
+		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
+		Containers: map[string]mnet.EndpointResource{}}
+	if d.ID == "" {
+		d.ID = netID(n.Name)
+	}
+	if d.Driver == "" {
+		d.Driver = "bridge"
+	}
+	if d.Labels == nil {
+		d.Labels = map[string]string{}
+	}
+	if n.Bridge != "" {
+		d.Options["com.docker.network.bridge.name"] = n.Bridge
+	}
+	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
+		c := mnet.IPAMConfig{Subnet: p}
+		c.Gateway, _ = netip.ParseAddr(n.Gateway)
+		d.IPAM.Config = append(d.IPAM.Config, c)
+	}
+	for id, ep := range n.Containers {
+		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: netID(n.Name + id)}
+		if a, err := netip.ParseAddr(ep.IP); err == nil {
+			r.IPv4Address = netip.PrefixFrom(a, ep.Prefix)
+		}
+		if mac, err := net.ParseMAC(ep.MAC); err == nil {
+			r.MacAddress = mnet.HardwareAddr(mac)
+		}
+		d.Containers[id] = r
+	}
+	return d
+}
+
+func pseudoNetworks() []mnet.Inspect {
+	var out []mnet.Inspect
+	for _, n := range []string{"host", "none"} {
+		out = append(out, mnet.Inspect{Network: mnet.Network{Name: n, ID: netID(n), Scope: "local", Driver: map[string]string{"host": "host", "none": "null"}[n],
+			IPAM: mnet.IPAM{Driver: "default", Config: []mnet.IPAMConfig{}}, Options: map[string]string{}, Labels: map[string]string{}},
+			Containers: map[string]mnet.EndpointResource{}})
+	}
+	return out
+}
+
+func (s *Server) allNetworks() ([]mnet.Inspect, error) {
+	m, err := s.eng.Networks()
+	if err != nil {
+		return nil, err
+	}
+	infos, err := m.Networks()
+	if err != nil {
+		return nil, err
+	}
+	var out []mnet.Inspect
+	for i := range infos {
+		out = append(out, networkDoc(&infos[i]))
+	}
+	return append(out, pseudoNetworks()...), nil
+}
+
+func (s *Server) networkList(w http.ResponseWriter, r *http.Request) error {
+	specs, err := filterArgs(r)
+	if err != nil {
+		return err
+	}
+	all, err := s.allNetworks()
+	if err != nil {
+		return err
+	}
+	out := []mnet.Inspect{}
+	for _, n := range all {
+		if networkMatch(specs, &n) {
+			out = append(out, n)
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func networkMatch(specs []string, n *mnet.Inspect) bool {
+	by := map[string][]string{}
+	for _, sp := range specs {
+		k, v, _ := strings.Cut(sp, "=")
+		by[k] = append(by[k], v)
+	}
+	for k, vals := range by {
+		ok := false
+		for _, v := range vals {
+			switch k {
+			case "name":
+				ok = ok || strings.Contains(n.Name, v)
+			case "id":
+				ok = ok || strings.HasPrefix(n.ID, v)
+			case "driver":
+				ok = ok || n.Driver == v
+			case "label":
+				lk, lv, hasVal := strings.Cut(v, "=")
+				got, has := n.Labels[lk]
+				ok = ok || (has && (!hasVal || got == lv))
+			case "type":
+				builtin := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
+				ok = ok || (v == "builtin") == builtin
+			default:
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) findNetwork(ref string) (*mnet.Inspect, error) {
+	all, err := s.allNetworks()
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].Name == ref || all[i].ID == ref {
+			return &all[i], nil
+		}
+	}
+	for i := range all {
+		if len(ref) >= 3 && strings.HasPrefix(all[i].ID, ref) {
+			return &all[i], nil
+		}
+	}
+	return nil, notFound("network %s not found", ref)
+}
+
+func (s *Server) networkInspect(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.findNetwork(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, n)
+}
+
+func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
+	var req mnet.CreateRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		return badRequest("network name is required")
+	}
+	if req.Driver != "" && req.Driver != "bridge" {
+		return badRequest("network driver %q is not supported: only bridge", req.Driver)
+	}
+	if _, err := s.findNetwork(req.Name); err == nil {
+		return conflict("network with name %s already exists", req.Name)
+	}
+	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
+	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
+		c := req.IPAM.Config[0]
+		if c.Subnet.IsValid() {
+			opts.Subnet = c.Subnet.String()
+		}
+		if c.Gateway.IsValid() {
+			opts.Gateway = c.Gateway.String()
+		}
+	}
+	m, err := s.eng.Networks()
+	if err != nil {
+		return err
+	}
+	n, err := m.CreateNetwork(r.Context(), req.Name, opts)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	return writeJSON(w, http.StatusCreated, mnet.CreateResponse{ID: n.ID, Warning: ""})
+}
+
+func (s *Server) networkRemove(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.findNetwork(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	switch n.Name {
+	case "bridge", "host", "none":
+		return &apiError{http.StatusForbidden, n.Name + " is a pre-defined network and cannot be removed"}
+	}
+	m, err := s.eng.Networks()
+	if err != nil {
+		return err
+	}
+	if err := m.RemoveNetwork(r.Context(), n.Name); err != nil {
+		if errors.Is(err, network.ErrNotFound) {
+			return notFound("network %s not found", r.PathValue("id"))
+		}
+		if strings.Contains(err.Error(), "active endpoints") {
+			return &apiError{http.StatusForbidden, "error while removing network: " + err.Error()}
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) error {
+	var req mnet.ConnectRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	n, err := s.findNetwork(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var ip string
+	var aliases []string
+	if es := req.EndpointConfig; es != nil {
+		aliases = es.Aliases
+		if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
+			ip = es.IPAMConfig.IPv4Address.String()
+		}
+	}
+	if err := s.eng.Connect(r.Context(), n.Name, req.Container, ip, aliases); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) networkDisconnect(w http.ResponseWriter, r *http.Request) error {
+	var req mnet.DisconnectRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	n, err := s.findNetwork(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.eng.Disconnect(r.Context(), n.Name, req.Container); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.eng.Networks()
+	if err != nil {
+		return err
+	}
+	names, err := m.PruneNetworks(r.Context())
+	if err != nil {
+		return err
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return writeJSON(w, http.StatusOK, mnet.PruneReport{NetworksDeleted: names})
+}
