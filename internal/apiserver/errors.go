@@ -47,6 +47,8 @@ func asAPIError(err error) *apiError {
 	case errors.Is(err, engine.ErrNotFound):
 		// The engine wraps the sentinel: "No such container: x: no such container".
 		return &apiError{http.StatusNotFound, strings.TrimSuffix(msg, ": "+engine.ErrNotFound.Error())}
+	case errors.Is(err, engine.ErrInvalid):
+		return &apiError{http.StatusBadRequest, msg}
 	case errors.Is(err, engine.ErrImageNotFound), errors.Is(err, image.ErrNotFound):
 		return &apiError{http.StatusNotFound, msg}
 	case errors.Is(err, image.ErrInUse), errors.Is(err, image.ErrConflict):

@@ -209,7 +209,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 		ID: img.ID.String(), RepoTags: nonNilStr(img.RepoTags), RepoDigests: nonNilStr(img.RepoDigests),
 		Created: img.Created.UTC().Format(time.RFC3339Nano), Author: img.Config.Author, Config: &cfg,
 		Architecture: img.Config.Architecture, Variant: img.Config.Variant, Os: img.Config.OS, Size: img.Size,
-		RootFS: mimage.RootFS{Type: "layers"},
+		RootFS:   mimage.RootFS{Type: "layers"},
 		Metadata: mimage.Metadata{LastTagTime: time.Time{}},
 	}
 	if h := img.Config.History; len(h) > 0 {

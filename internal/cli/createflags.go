@@ -110,9 +110,6 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	}
 	cc := &o.Config
 	cc.User, cc.WorkingDir, cc.Hostname, cc.Tty, cc.OpenStdin = f.user, f.workdir, f.hostname, f.tty, f.interactive
-	if cc.WorkingDir != "" && !strings.HasPrefix(cc.WorkingDir, "/") {
-		return nil, badFlag("the working directory '%s' is invalid, it needs to be an absolute path", cc.WorkingDir)
-	}
 	for _, file := range f.envFile {
 		env, err := readEnvFile(file)
 		if err != nil {
@@ -169,9 +166,6 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	h.AutoRemove, h.ReadonlyRootfs, h.Privileged, h.Init = f.rm, f.readOnly, f.privileged, f.init
 	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = f.capAdd, f.capDrop, f.securityOpt, f.oomScoreAdj
 	h.Binds = f.volumes
-	if f.oomScoreAdj < -1000 || f.oomScoreAdj > 1000 {
-		return nil, badFlag("Invalid value %d, range for oom score adj is [-1000, 1000]", f.oomScoreAdj)
-	}
 	if err := f.net.apply(h, f.network, f.publish); err != nil {
 		return nil, err
 	}
@@ -192,17 +186,8 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	if h.Memory, err = parseSize("memory", f.memory); err != nil {
 		return nil, err
 	}
-	if h.Memory > 0 && h.Memory < 6*1024*1024 {
-		return nil, badFlag("Minimum memory limit allowed is 6MB")
-	}
 	if h.MemorySwap, err = parseSize("memory-swap", f.memorySwap); err != nil {
 		return nil, err
-	}
-	if h.MemorySwap > 0 && h.Memory == 0 {
-		return nil, badFlag("You should always set the Memory limit when using Memoryswap limit, see usage")
-	}
-	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
-		return nil, badFlag("Minimum memoryswap limit should be larger than memory limit, see usage")
 	}
 	if h.MemoryReservation, err = parseSize("memory-reservation", f.memoryReservation); err != nil {
 		return nil, err
@@ -218,9 +203,6 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	if fs.Changed("pids-limit") {
 		v := f.pidsLimit
 		h.PidsLimit = &v
-	}
-	if f.blkioWeight != 0 && (f.blkioWeight < 10 || f.blkioWeight > 1000) {
-		return nil, badFlag("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", f.blkioWeight)
 	}
 	h.BlkioWeight = f.blkioWeight
 	for i, spec := range [][]string{f.readBps, f.writeBps} {
@@ -250,44 +232,25 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		h.Ulimits = append(h.Ulimits, ul)
 	}
+	// Value checks (ranges, policies, log options) are the engine's, for
+	// the CLI and the API alike; here strings become typed fields.
 	name, max, _ := strings.Cut(f.restart, ":")
-	switch name {
-	case "no", "always", "unless-stopped":
-		if max != "" {
-			return nil, badFlag("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+	if max != "" {
+		n, err := strconv.Atoi(max)
+		if name == "on-failure" && (err != nil || n < 0) {
+			return nil, badFlag("invalid restart policy format: maximum retry count must be an integer")
 		}
-	case "on-failure":
-		if max != "" {
-			n, err := strconv.Atoi(max)
-			if err != nil || n < 0 {
-				return nil, badFlag("invalid restart policy format: maximum retry count must be an integer")
-			}
-			h.RestartPolicy.MaximumRetryCount = n
+		if name != "on-failure" {
+			n = 1 // a count with another policy: the engine refuses it, as docker
 		}
-	default:
-		return nil, badFlag("invalid restart policy format: unknown policy %q", name)
+		h.RestartPolicy.MaximumRetryCount = n
 	}
 	h.RestartPolicy.Name = name
-	if f.logDriver != "json-file" {
-		return nil, badFlag("logging driver %q is not supported: only json-file", f.logDriver)
-	}
-	h.LogConfig = engine.LogConfig{Type: "json-file", Config: map[string]string{}}
+	h.LogConfig = engine.LogConfig{Type: f.logDriver, Config: map[string]string{}}
 	for _, kv := range f.logOpts {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return nil, badFlag("invalid key value pair format in log opts: %s", kv)
-		}
-		switch k {
-		case "max-size":
-			if _, err := units.ParseBytes(v); err != nil {
-				return nil, badFlag("failed to parse max-size %q", v)
-			}
-		case "max-file":
-			if n, err := strconv.Atoi(v); err != nil || n < 1 {
-				return nil, badFlag("max-file must be a positive integer")
-			}
-		default:
-			return nil, badFlag("unknown log opt '%s' for json-file log driver", k)
 		}
 		h.LogConfig.Config[k] = v
 	}
@@ -319,14 +282,6 @@ func parseUlimit(s string) (engine.Ulimit, error) {
 		if hv, err = strconv.ParseInt(hard, 10, 64); err != nil {
 			return engine.Ulimit{}, badFlag("invalid ulimit argument: %s", s)
 		}
-	}
-	switch name {
-	case "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as":
-	default:
-		return engine.Ulimit{}, badFlag("invalid ulimit type: %s", name)
-	}
-	if sv > hv {
-		return engine.Ulimit{}, badFlag("ulimit soft limit must be less than or equal to hard limit: %d > %d", sv, hv)
 	}
 	return engine.Ulimit{Name: name, Soft: sv, Hard: hv}, nil
 }

@@ -33,8 +33,11 @@ var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // Create makes a container: its config, name, root filesystem and mounts.
 // It starts nothing. Any failure removes what was made.
 func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err error) {
+	if err := validate(o); err != nil {
+		return nil, err
+	}
 	if o.Name != "" && !validName.MatchString(o.Name) {
-		return nil, exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+		return nil, invalid("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
 	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
@@ -73,7 +76,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	}
 	mergeImageConfig(c, o, &img.Config)
 	if c.Path == "" {
-		return nil, exitErr(ExitEngine, "No command specified")
+		return nil, invalid("No command specified")
 	}
 	if c.Config.Hostname == "" {
 		c.Config.Hostname = c.ID[:12]
@@ -94,7 +97,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		c.Host.RestartPolicy.Name = "no"
 	}
 	if c.Host.AutoRemove && c.Host.RestartPolicy.Name != "no" {
-		return nil, exitErr(ExitEngine, "Conflicting options: --restart and --rm")
+		return nil, invalid("Conflicting options: --restart and --rm")
 	}
 	if c.Mounts, err = e.parseMounts(o, img); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}

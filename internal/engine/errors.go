@@ -45,3 +45,17 @@ func ExitCode(err error) int {
 	}
 	return ExitEngine
 }
+
+// ErrInvalid marks a request the engine refuses for its values (an API
+// server answers 400): errors.Is(err, ErrInvalid).
+var ErrInvalid = errors.New("invalid argument")
+
+type invalidArg struct{ msg string }
+
+func (e invalidArg) Error() string        { return e.msg }
+func (e invalidArg) Is(target error) bool { return target == ErrInvalid }
+
+// invalid is a refused value: exit 125, docker's message as is.
+func invalid(format string, a ...any) error {
+	return &ExitError{Code: ExitEngine, Err: invalidArg{fmt.Sprintf(format, a...)}}
+}

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/jinn-containers/jinn/internal/units"
+)
+
+// validate checks the values of a create request, whoever parsed it (the
+// CLI's flags or the API's JSON): docker's messages, exit 125, nothing made.
+func validate(o *CreateOptions) error {
+	bad := invalid
+	if wd := o.Config.WorkingDir; wd != "" && !strings.HasPrefix(wd, "/") {
+		return bad("the working directory '%s' is invalid, it needs to be an absolute path", wd)
+	}
+	h := &o.Host
+	if h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000 {
+		return bad("Invalid value %d, range for oom score adj is [-1000, 1000]", h.OomScoreAdj)
+	}
+	if h.Memory > 0 && h.Memory < 6*1024*1024 {
+		return bad("Minimum memory limit allowed is 6MB")
+	}
+	if h.MemorySwap > 0 && h.Memory == 0 {
+		return bad("You should always set the Memory limit when using Memoryswap limit, see usage")
+	}
+	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
+		return bad("Minimum memoryswap limit should be larger than memory limit, see usage")
+	}
+	if h.Memory < 0 || h.MemoryReservation < 0 || h.NanoCpus < 0 || h.CPUShares < 0 {
+		return bad("invalid resources: limits cannot be negative")
+	}
+	if h.BlkioWeight != 0 && (h.BlkioWeight < 10 || h.BlkioWeight > 1000) {
+		return bad("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", h.BlkioWeight)
+	}
+	for _, d := range append(append([]ThrottleDevice{}, h.BlkioDeviceReadBps...), h.BlkioDeviceWriteBps...) {
+		if !strings.HasPrefix(d.Path, "/dev/") {
+			return bad("invalid argument %q: bad format for device rate, expected /dev/DEVICE:RATE", d.Path)
+		}
+	}
+	for _, u := range h.Ulimits {
+		switch u.Name {
+		case "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as":
+		default:
+			return bad("invalid ulimit type: %s", u.Name)
+		}
+		if u.Soft > u.Hard {
+			return bad("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
+		}
+	}
+	rp := h.RestartPolicy
+	switch rp.Name {
+	case "", "no", "always", "unless-stopped":
+		if rp.MaximumRetryCount != 0 {
+			return bad("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+		}
+	case "on-failure":
+		if rp.MaximumRetryCount < 0 {
+			return bad("invalid restart policy: maximum retry count cannot be negative")
+		}
+	default:
+		return bad("invalid restart policy format: unknown policy %q", rp.Name)
+	}
+	if t := h.LogConfig.Type; t != "" && t != "json-file" {
+		return bad("logging driver %q is not supported: only json-file", t)
+	}
+	for k, v := range h.LogConfig.Config {
+		switch k {
+		case "max-size":
+			if _, err := units.ParseBytes(v); err != nil {
+				return bad("failed to parse max-size %q", v)
+			}
+		case "max-file":
+			if n, err := strconv.Atoi(v); err != nil || n < 1 {
+				return bad("max-file must be a positive integer")
+			}
+		default:
+			return bad("unknown log opt '%s' for json-file log driver", k)
+		}
+	}
+	return nil
+}
+
