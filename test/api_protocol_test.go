@@ -23,7 +23,7 @@ func TestAPIProtocol(t *testing.T) {
 	code, body, _ = a.get("GET", "/v1.41/version", "")
 	var v struct {
 		APIVersion, MinAPIVersion, Version, Os string
-		Components                            []struct{ Name, Version string }
+		Components                             []struct{ Name, Version string }
 	}
 	if err := json.Unmarshal([]byte(body), &v); err != nil || code != 200 {
 		t.Fatalf("version: %d %s", code, body)

@@ -227,6 +227,13 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	a := list[0]
+	if cs := v.Host.ConsoleSize; v.Config.Tty && cs[0] > 0 && cs[1] > 0 {
+		// The size goes into the spec: the first line is drawn right.
+		select {
+		case a.resize <- [2]uint16{uint16(cs[0]), uint16(cs[1])}:
+		default:
+		}
+	}
 	started := make(chan struct{})
 	var once sync.Once
 	a.opts.Started = func() { once.Do(func() { close(started) }) }

@@ -50,7 +50,7 @@ func createOptions(name string, req *container.CreateRequest) (*engine.CreateOpt
 	h := &o.Host
 	h.Binds, h.ReadonlyRootfs, h.AutoRemove, h.Privileged = hc.Binds, hc.ReadonlyRootfs, hc.AutoRemove, hc.Privileged
 	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = hc.CapAdd, hc.CapDrop, hc.SecurityOpt, hc.OomScoreAdj
-	h.StorageOpt, h.Tmpfs = hc.StorageOpt, hc.Tmpfs
+	h.StorageOpt, h.Tmpfs, h.ConsoleSize = hc.StorageOpt, hc.Tmpfs, hc.ConsoleSize
 	if hc.Init != nil {
 		h.Init = *hc.Init
 	}

@@ -110,6 +110,22 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	if cmd.Stdin == nil && o.Tty {
 		cmd.Stdin, _ = os.Open(os.DevNull)
 	}
+	if _, isFile := o.Stdin.(*os.File); o.Stdin != nil && !isFile {
+		// A stream (an API connection) is copied through a pipe of our
+		// own: exec's copy would make Wait wait for the client's next
+		// byte after the process exited.
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer pr.Close()
+		defer pw.Close()
+		go func() {
+			io.Copy(pw, o.Stdin)
+			pw.Close()
+		}()
+		cmd.Stdin = pr
+	}
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -70,6 +70,9 @@ type HostConfig struct {
 	Runtime        string            `json:"Runtime"`
 	StorageOpt     map[string]string `json:"StorageOpt,omitempty"`
 	NetworkMode    string            `json:"NetworkMode"`
+	// ConsoleSize is the terminal's [height, width] at create (API
+	// clients give it there; the CLI sends it with its attach).
+	ConsoleSize [2]uint `json:"ConsoleSize,omitempty"`
 	NetConfig
 	Resources
 }

@@ -80,4 +80,3 @@ func validate(o *CreateOptions) error {
 	}
 	return nil
 }
-
