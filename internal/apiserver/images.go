@@ -129,7 +129,10 @@ func imageMatch(specs []string, img *image.Image) bool {
 				ok = ok || (v == "true") == (len(img.RepoTags) == 0)
 			case "reference":
 				for _, t := range img.RepoTags {
-					name, _, _ := strings.Cut(t, ":")
+					name := t
+					if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
+						name = t[:i]
+					}
 					if t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name) {
 						ok = true
 					}
@@ -372,7 +375,6 @@ func (s *Server) imageLoad(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	quiet := boolParam(r, "quiet")
 	var prog bytes.Buffer
 	names, err := st.Load(r.Context(), r.Body, image.LoadOptions{Progress: &prog})
 	if err != nil {
@@ -381,14 +383,14 @@ func (s *Server) imageLoad(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
-	if !quiet {
-		for _, n := range names {
-			what := "Loaded image: "
-			if strings.HasPrefix(n, "sha256:") {
-				what = "Loaded image ID: "
-			}
-			enc.Encode(map[string]string{"stream": what + n + "\n"})
+	// quiet only drops progress bars (there are none): the names are
+	// printed either way, as dockerd does.
+	for _, n := range names {
+		what := "Loaded image: "
+		if strings.HasPrefix(n, "sha256:") {
+			what = "Loaded image ID: "
 		}
+		enc.Encode(map[string]string{"stream": what + n + "\n"})
 	}
 	return nil
 }

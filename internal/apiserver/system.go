@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
@@ -23,10 +25,7 @@ func (s *Server) systemRoutes() {
 	s.handle("GET /info", s.info)
 	s.handle("GET /events", s.events)
 	s.handle("GET /system/df", s.systemDF)
-	s.handle("POST /auth", func(w http.ResponseWriter, r *http.Request) error {
-		// No registry is asked: credentials are passed with each pull and push.
-		return writeJSON(w, http.StatusOK, map[string]string{"Status": "Login Succeeded"})
-	})
+	s.handle("POST /auth", s.auth)
 	// BuildKit's paths: the classic builder is the only one, so the
 	// client falls back to it (DOCKER_BUILDKIT=0).
 	for _, p := range []string{"/grpc", "/session"} {
@@ -290,4 +289,24 @@ func nonNilAny(a []any) []any {
 		return []any{}
 	}
 	return a
+}
+
+// auth checks credentials against the registry, as dockerd does for
+// docker login; nothing is stored (clients send them with each pull and push).
+func (s *Server) auth(w http.ResponseWriter, r *http.Request) error {
+	var ac registry.AuthConfig
+	if err := decodeBody(r, &ac); err != nil {
+		return err
+	}
+	server := ac.ServerAddress
+	if server == "" {
+		server = image.DockerHubServer
+	}
+	if err := image.CheckLogin(r.Context(), server, ac.Username, ac.Password, false); err != nil {
+		if strings.Contains(err.Error(), "unauthorized") {
+			return &apiError{http.StatusUnauthorized, err.Error()}
+		}
+		return err
+	}
+	return writeJSON(w, http.StatusOK, registry.AuthResponse{Status: "Login Succeeded"})
 }
