@@ -102,6 +102,12 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if _, err := capabilities(&c.Host); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
+	if c.Host.SecurityOpt, err = embedSeccompProfiles(c.Host.SecurityOpt); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
+	if err := checkSecurityOpts(c.Host.SecurityOpt); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
 
 	// Claim the name, then write the record at once: from here on a killed
 	// CLI leaves a container that ps lists and rm -f removes.
