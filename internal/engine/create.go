@@ -154,6 +154,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			return nil, err
 		}
 	}
+	if err := e.checkResolvedMounts(c, imageVolumes(c, img)); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
 	for _, m := range c.Mounts {
 		if m.Type == "volume" {
 			if _, err := e.vols.Create(m.Name, nil, m.Anonymous); err != nil {
@@ -226,6 +229,9 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 			return fmt.Errorf("invalid mount config: mount path must be absolute: %q", m.Destination)
 		}
 		m.Destination = filepath.Clean(m.Destination)
+		if err := checkMountDest(m.Destination); err != nil {
+			return err
+		}
 		if seen[m.Destination] {
 			return fmt.Errorf("Duplicate mount point: %s", m.Destination)
 		}
@@ -340,6 +346,9 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 	}
 	for v := range img.Config.Volumes {
 		if !seen[filepath.Clean(v)] {
+			if err := checkImageVolume(v, v); err != nil {
+				return nil, err
+			}
 			if err := add(MountPoint{Type: "volume", Destination: v, RW: true}); err != nil {
 				return nil, err
 			}
