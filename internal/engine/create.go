@@ -33,8 +33,13 @@ var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // Create makes a container: its config, name, root filesystem and mounts.
 // It starts nothing. Any failure removes what was made.
 func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err error) {
-	if o.Name != "" && !validName.MatchString(o.Name) {
-		return nil, exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+	if o.Name != "" {
+		if err := checkName("container", o.Name); err != nil {
+			return nil, &ExitError{Code: ExitEngine, Err: err}
+		}
+	}
+	if err := checkResources(&o.Host.Resources); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
@@ -240,8 +245,8 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 			if m.Name == "" {
 				m.Name, m.Anonymous = newID(), true
 			}
-			if !validName.MatchString(m.Name) {
-				return fmt.Errorf("invalid volume name %q", m.Name)
+			if err := checkName("volume", m.Name); err != nil {
+				return err
 			}
 			m.Source = e.vols.dataDir(m.Name)
 		}
