@@ -259,81 +259,18 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 		return nil
 	}
 	for _, v := range o.Volumes {
-		parts := strings.Split(v, ":")
-		m := MountPoint{RW: true}
-		switch len(parts) {
-		case 1:
-			m.Type, m.Destination = "volume", parts[0]
-		case 2, 3:
-			m.Source, m.Destination = parts[0], parts[1]
-			if len(parts) == 3 {
-				m.Mode = parts[2]
-				for _, opt := range strings.Split(parts[2], ",") {
-					switch opt {
-					case "ro":
-						m.RW = false
-					case "rw", "z", "Z", "":
-					case "private", "rprivate", "shared", "rshared", "slave", "rslave":
-						m.Propagation = opt
-					default:
-						return nil, fmt.Errorf("invalid mode: %s", parts[2])
-					}
-				}
-			}
-		default:
-			return nil, fmt.Errorf("invalid volume specification: '%s'", v)
-		}
-		if m.Source != "" {
-			if filepath.IsAbs(m.Source) {
-				m.Type = "bind"
-			} else {
-				m.Type, m.Name, m.Source = "volume", m.Source, ""
-			}
+		m, err := parseVolumeSpec(v)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(m); err != nil {
 			return nil, err
 		}
 	}
 	for _, spec := range o.Mounts {
-		m := MountPoint{Type: "volume", RW: true}
-		var tmpfsOpts []string
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch strings.ToLower(k) {
-			case "type":
-				m.Type = v
-			case "source", "src":
-				m.Source = v
-			case "target", "destination", "dst":
-				m.Destination = v
-			case "readonly", "ro":
-				m.RW = v == "false" || v == "0"
-			case "bind-propagation":
-				m.Propagation = v
-			case "tmpfs-size":
-				tmpfsOpts = append(tmpfsOpts, "size="+v)
-			case "tmpfs-mode":
-				tmpfsOpts = append(tmpfsOpts, "mode="+v)
-			case "volume-nocopy", "consistency":
-			default:
-				return nil, fmt.Errorf("invalid field '%s' must be a key=value pair", kv)
-			}
-		}
-		switch m.Type {
-		case "volume":
-			m.Name, m.Source = m.Source, ""
-		case "bind":
-			if m.Source == "" {
-				return nil, fmt.Errorf("invalid mount config for type \"bind\": field Source must not be empty")
-			}
-		case "tmpfs":
-			m.Source = "tmpfs"
-			m.Options = strings.Join(append([]string{"nosuid", "nodev", "noexec"}, tmpfsOpts...), ",")
-		default:
-			return nil, fmt.Errorf("invalid mount type: %q", m.Type)
-		}
-		if m.Destination == "" {
-			return nil, fmt.Errorf("invalid mount config: field Target must not be empty")
+		m, err := parseMountSpec(spec)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(m); err != nil {
 			return nil, err

@@ -98,13 +98,16 @@ func parseSecurityOpts(opts []string, lsm hostLSM) (*securityOpts, error) {
 	return s, nil
 }
 
-// short keeps an echoed value to one readable line.
+// short keeps an echoed value to one readable line: clipped, and line
+// breaks shown as \n.
 func short(s string) string {
 	if len(s) > 80 {
-		return s[:77] + "..."
+		s = s[:77] + "..."
 	}
-	return s
+	return oneLine.Replace(s)
 }
+
+var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // embedSeccompProfiles replaces seccomp=FILE by seccomp=<the file's JSON>,
 // as docker's CLI does, so the container does not depend on the file
