@@ -66,6 +66,16 @@ func TestSecurityBadValues(t *testing.T) {
 	if cg != "max" {
 		t.Errorf("--pids-limit -5: pids.max %q, want max", cg)
 	}
+	// A --format template cannot print without bound (fuzzing found
+	// `pad` and `range` over a split pad let it fill memory).
+	for _, format := range []string{`{{pad "" 99999999999 0}}`, `{{range split (pad "" 16000000 0) ""}}{{pad "" 1000 0}}{{end}}`, `{{truncate .ID -1}}`} {
+		for _, cmd := range [][]string{{"ps", "-a", "--format", format}, {"images", "--format", format}, {"inspect", "-f", format, id}} {
+			out, errs, code := j.run(cmd...)
+			if code == 0 || len(out) > 16<<20 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("%s %.30s: exit %d, %d bytes out, stderr %.200q", cmd[0], format, code, len(out), errs)
+			}
+		}
+	}
 	// Sizes still parse in every spelling docker takes.
 	for _, m := range []string{"64m", "64MiB", "64 MB", "0.5g", "67108864"} {
 		j.ok("run", "--rm", "--memory", m, img, "true")

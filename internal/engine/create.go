@@ -49,10 +49,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if o.Rootfs == "" {
 		img, err = e.images.Get(o.Image)
 		if errors.Is(err, ErrImageNotFound) {
-			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", normalizeRef(o.Image), normalizeRef(o.Image))
+			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", short(normalizeRef(o.Image)), short(normalizeRef(o.Image)))
 		}
 		if err != nil {
-			return nil, exitErr(ExitEngine, "image %s: %v", o.Image, err)
+			return nil, exitErr(ExitEngine, "image %s: %v", short(o.Image), err)
 		}
 	} else {
 		st, err := os.Stat(o.Rootfs)
