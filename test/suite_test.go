@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jinn-containers/jinn/internal/network"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,6 +150,15 @@ func leftovers(runBefore map[string]bool) []string {
 		}
 		if exec.Command("ip", "link", "show", bridge).Run() == nil {
 			out = append(out, "bridge "+bridge+" of "+r)
+		}
+	}
+	// User networks' bridges (jbr-*) carry their store's network directory
+	// in their alias.
+	links, _ := netlink.LinkList()
+	for _, l := range links {
+		a := l.Attrs()
+		if strings.HasPrefix(a.Alias, network.BridgeAliasPrefix+suite.dir) {
+			out = append(out, "bridge "+a.Name+" ("+a.Alias+")")
 		}
 	}
 	after := runEntries()
