@@ -107,8 +107,18 @@ func netNamesOf(root string) (table, bridge string) {
 
 // cgroupPath returns a path in the suite's parent cgroup on one
 // hierarchy: cgroupPath("pids", id) is /sys/fs/cgroup/pids/<parent>/<id>.
+// On a pure cgroup2 host there is one hierarchy, so the name is dropped.
 func cgroupPath(hierarchy string, rel ...string) string {
+	if pureCgroup2() {
+		hierarchy = ""
+	}
 	return filepath.Join(append([]string{"/sys/fs/cgroup", hierarchy, suite.cgroupParent}, rel...)...)
+}
+
+// pureCgroup2 says whether /sys/fs/cgroup itself is a cgroup2 mount.
+func pureCgroup2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // suiteCgroups lists the suite's parent cgroup wherever it exists.
