@@ -24,6 +24,26 @@ type securityOpts struct {
 	writableCgroups bool
 }
 
+// selinuxLabel composes the process label of label=user:/role:/type:/
+// level: options over docker's default container context; "" with none
+// or with label=disable.
+func (s *securityOpts) selinuxLabel() string {
+	parts := map[string]string{"user": "system_u", "role": "system_r", "type": "container_t", "level": "s0"}
+	set := false
+	for _, l := range s.labels {
+		if l == "disable" {
+			return ""
+		}
+		if k, v, ok := strings.Cut(l, ":"); ok && parts[k] != "" {
+			parts[k], set = v, true
+		}
+	}
+	if !set {
+		return ""
+	}
+	return parts["user"] + ":" + parts["role"] + ":" + parts["type"] + ":" + parts["level"]
+}
+
 // hostLSM says whether AppArmor and SELinux are enabled on this host;
 // a field so tests and callers can pass what they found.
 type hostLSM struct{ apparmor, selinux bool }

@@ -66,3 +66,16 @@ func TestParseSecurityOpts(t *testing.T) {
 		}
 	}
 }
+
+func TestSelinuxLabel(t *testing.T) {
+	s, err := parseSecurityOpts([]string{"label=type:svirt_t", "label=level:s0:c1,c2"}, hostLSM{selinux: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.selinuxLabel(); got != "system_u:system_r:svirt_t:s0:c1,c2" {
+		t.Errorf("label %q", got)
+	}
+	if s, _ := parseSecurityOpts([]string{"label=disable"}, hostLSM{}); s.selinuxLabel() != "" {
+		t.Error("label=disable gave a label")
+	}
+}

@@ -159,6 +159,7 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	if sec.apparmor != "" && sec.apparmor != "unconfined" {
 		p.ApparmorProfile = sec.apparmor
 	}
+	p.SelinuxLabel = sec.selinuxLabel()
 	if sec.unmaskPaths {
 		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
 	}
