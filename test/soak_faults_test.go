@@ -49,6 +49,15 @@ func TestEngineSoakFaults(t *testing.T) {
 			go func() { kills <- s.killer(kind, stop) }()
 			s.cycles(n, 8)
 			close(stop)
+			if kind != "cli" {
+				// Every cycle removes its container: one left running is a
+				// run that failed (its monitor or runtime killed) and yet
+				// left the container running unwatched. A killed CLI may
+				// leave one running, as docker's would.
+				if out := strings.TrimSpace(s.j.ok("ps", "--format", "{{.Names}} {{.Status}}")); out != "" {
+					t.Errorf("a failed run left containers running:\n%s", out)
+				}
+			}
 			s.judge(faultCase{name: "kill -9 " + kind, fault: "a random " + kind + " process every 20-200 ms", cycles: n, kills: <-kills})
 		})
 	}
@@ -125,6 +134,11 @@ func (s *soak) judge(c faultCase) {
 	}
 	c.lies = len(lies)
 	c.psBefore = strings.TrimSpace(s.j.ok("ps", "-a", "--format", "{{.State}}"))
+	for _, l := range strings.Split(s.j.ok("ps", "-a", "--filter", "status=dead", "--format", "{{.ID}}"), "\n") {
+		if l != "" {
+			t.Logf("dead: %s: %s", l, s.j.inspect(l, "{{.State.Error}}"))
+		}
+	}
 	s.clearAll()
 	s.finish()
 	rows := s.w.assertNoLeaks(t)

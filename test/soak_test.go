@@ -135,6 +135,14 @@ func (s *soak) jinn(args ...string) (string, string, int) {
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
+		if code := ee.ExitCode(); code > 0 && code != 137 && strings.TrimSpace(errb.String()) == "" {
+			// The cycles' commands exit 0 in their containers: any other
+			// code is jinn's and needs its one line (137: the container
+			// was killed, which a fault may do).
+			s.mu.Lock()
+			s.errs = append(s.errs, fmt.Sprintf("%v: exit %d without a word (stdout %q)", args, code, out.String()))
+			s.mu.Unlock()
+		}
 		return out.String(), errb.String(), ee.ExitCode()
 	case err != nil:
 		return out.String(), err.Error(), -2

@@ -113,7 +113,7 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				if st.Status == monitor.StatusExited && st.Error == "" {
 					return st.ExitCode, nil
 				}
-				if st.MonitorPid != 0 {
+				if st.MonitorPid != 0 && monitor.Alive(st.MonitorPid, st.MonitorStart) {
 					// The monitor lives: it dropped this client, which
 					// read nothing for too long.
 					return 0, exitErr(ExitEngine, "attach to %s: output cut off: this client fell behind (the container is %s)", c.Name, st.Status)
