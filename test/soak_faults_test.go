@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // faultCase is one line of the fault report.
@@ -279,18 +281,20 @@ func testSoakDiskFull(t *testing.T) {
 		s.w.saw(id)
 		running = append(running, id)
 	}
+	// Rounds of cycles with less and less room: each write of a cycle
+	// meets ENOSPC somewhere else; the last round has none at all.
 	filler := filepath.Join(mnt, "filler")
-	exec.Command("dd", "if=/dev/zero", "of="+filler, "bs=1M").Run()
-	for i := 0; ; i++ { // the last blocks, in small files
-		if os.WriteFile(fmt.Sprintf("%s.%d", filler, i), make([]byte, 1024), 0o600) != nil || i > 10000 {
-			break
-		}
+	n, _ := soakCycles()
+	rounds := []int64{1 << 20, 256 << 10, 64 << 10, 16 << 10, 4 << 10, 0}
+	var lies []string
+	for _, leave := range rounds {
+		fillDisk(t, mnt, filler, leave)
+		s.cycles(max(8, n/len(rounds)), 8)
+		lies = append(lies, s.psLies()...)
 	}
 	if err := os.WriteFile(filepath.Join(mnt, "probe"), []byte("x"), 0o600); err == nil {
 		t.Fatal("the store's filesystem is not full")
 	}
-	n, _ := soakCycles()
-	s.cycles(n/2, 8)
 	// What a user does on a full disk: look, stop, restart, remove.
 	j.run("ps", "-a")
 	j.run("logs", running[0])
@@ -302,7 +306,7 @@ func testSoakDiskFull(t *testing.T) {
 	} else if strings.Count(strings.TrimSpace(errs), "\n") > 2 {
 		t.Errorf("run on a full disk: more than a one-line error: %q", errs)
 	}
-	lies := s.psLies()
+	lies = append(lies, s.psLies()...)
 	for _, l := range lies {
 		t.Errorf("ps -a on a full disk is not truthful: %s", l)
 	}
@@ -311,7 +315,7 @@ func testSoakDiskFull(t *testing.T) {
 	for _, f := range files {
 		os.Remove(f)
 	}
-	c := faultCase{name: "disk full", fault: "store on a 64 MiB ext4, filled to ENOSPC, 3 containers running", cycles: n / 2}
+	c := faultCase{name: "disk full", fault: "store on a 64 MiB ext4 filled to 1 MiB, 256, 64, 16, 4, 0 KiB free; 3 containers running", cycles: int(s.rmDone.Load() + s.dDone.Load())}
 	s.judge(c)
 	faultReport.mu.Lock()
 	last := &faultReport.cases[len(faultReport.cases)-1]
@@ -320,6 +324,31 @@ func testSoakDiskFull(t *testing.T) {
 	// The store works again.
 	if out := j.ok("run", "--rm", "busybox", "echo", "works-again"); !strings.Contains(out, "works-again") {
 		t.Errorf("after the disk was freed: %q", out)
+	}
+}
+
+// fillDisk leaves about leave bytes free on the filesystem at mnt.
+func fillDisk(t *testing.T, mnt, filler string, leave int64) {
+	files, _ := filepath.Glob(filler + "*")
+	for _, f := range files {
+		os.Remove(f)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(mnt, &st); err != nil {
+		t.Fatal(err)
+	}
+	if size := int64(st.Bavail)*st.Bsize - leave; size > 0 {
+		f, err := os.Create(filler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Fallocate(int(f.Fd()), 0, 0, size)
+		f.Close()
+	}
+	for i := 0; leave == 0 && i < 10000; i++ { // the last blocks
+		if os.WriteFile(fmt.Sprintf("%s.%d", filler, i), make([]byte, 1024), 0o600) != nil {
+			break
+		}
 	}
 }
 
