@@ -209,7 +209,8 @@ func (s *soak) psLies() []string {
 			}
 		case "exited":
 			if len(procs) > 0 {
-				lies = append(lies, fmt.Sprintf("%s %s, but processes %v run in its cgroup", id[:12], state, procs))
+				lies = append(lies, fmt.Sprintf("%s %s (%s), but processes %s run in its cgroup", id[:12], state,
+					s.j.inspect(id, "{{.State.ExitCode}} {{.State.Error}}"), describeProcs(procs)))
 			}
 		}
 	}
@@ -219,6 +220,15 @@ func (s *soak) psLies() []string {
 		}
 	}
 	return lies
+}
+
+func describeProcs(pids []int) string {
+	var out []string
+	for _, p := range pids {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+		out = append(out, fmt.Sprintf("%d %q", p, strings.ReplaceAll(string(b), "\x00", " ")))
+	}
+	return strings.Join(out, ", ")
 }
 
 // cgroupProcs lists the live processes in a container's pids cgroup.
@@ -441,6 +451,12 @@ func testSoakDamaged(t *testing.T) {
 	id := strings.TrimSpace(j.ok("run", "-d", "busybox", "sleep", "600"))
 	s.w.saw(id)
 	damages[2].do(filepath.Join(j.root, "snapshots", "meta.json"))
+	// What commands killed midway leave: a volume being made (its maker
+	// gone), a container being removed, with its name still claimed.
+	os.MkdirAll(filepath.Join(j.root, "volumes", ".new-999999999-half", "_data"), 0o755)
+	half := strings.Repeat("ab", 32)
+	os.MkdirAll(filepath.Join(j.root, "containers", ".removing-"+half), 0o700)
+	os.Symlink(half, filepath.Join(j.root, "names", "half-removed"))
 	s.cycles(20, 8)
 	s.judge(faultCase{name: "damaged records", fault: fmt.Sprintf("%d records of running and stopped containers damaged (empty, truncated, garbage, missing)", n+1), cycles: 20})
 }
