@@ -24,10 +24,12 @@ import (
 // (cri-tools' images/ Dockerfiles say what each must hold).
 
 // criPause is the sandbox ("pause") image: a shell that reaps children
-// (PID namespace shared at pod level) and exits on TERM.
+// (PID namespace shared at pod level) and exits on TERM. Its waiting child
+// must not be named sleep, as the real pause has none: critest's "execSync
+// with timeout" looks for a leftover `sleep` in the pod's PID namespace.
 const criPause = "pause:3.6"
 
-var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"}
+var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do /bin/busybox sleep 86400 & wait $!; done"}
 
 // criImageFile writes critest's --test-images-file for registry host. The
 // names carry no tag: critest pulls them as :latest (with a prefix it keeps
