@@ -55,6 +55,9 @@ func pushCRIImages(t *testing.T, host string) {
 	if err != nil {
 		t.Fatalf("read nginx image: %v", err)
 	}
+	// Debian's /var/run is a link to /run: critest's HostPID spec reads
+	// nginx's pid file as /var/run/nginx.pid.
+	nginx = appendLayer(t, nginx, symlinkLayer(t, "var/run", "../run"))
 	// Users the user-image tests name; the files busybox lacks.
 	users := layer(t, map[string]string{
 		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n" +
@@ -162,6 +165,15 @@ func layer(t *testing.T, files map[string]string) v1.Layer {
 		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(s)), Typeflag: tar.TypeReg})
 		tw.Write([]byte(s))
 	}
+	tw.Close()
+	return tarLayer(t, buf.Bytes())
+}
+
+// symlinkLayer makes an image layer holding one symlink.
+func symlinkLayer(t *testing.T, path, target string) v1.Layer {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777})
 	tw.Close()
 	return tarLayer(t, buf.Bytes())
 }
