@@ -53,6 +53,50 @@ func TestRuntimeExecKill(t *testing.T) {
 	}
 }
 
+// TestRuntimeKillAllStopped: where the pid namespace outlives the init (a
+// pod's shared one; here the host's), an exec'd process outlives it too,
+// and the shim's `kill --all` after the init's exit must still kill it: on
+// a stopped container runc signals what is left in the cgroup and
+// succeeds.
+func TestRuntimeKillAllStopped(t *testing.T) {
+	for _, rt := range []string{"runc", "jinn-runtime"} {
+		t.Run(rt, func(t *testing.T) {
+			e := newRTWith(t, rt, func(s *specs.Spec) {
+				s.Process.Args = []string{"sleep", "1000"}
+				var ns []specs.LinuxNamespace
+				for _, n := range s.Linux.Namespaces {
+					if n.Type != specs.PIDNamespace {
+						ns = append(ns, n)
+					}
+				}
+				s.Linux.Namespaces = ns
+			})
+			id := newID("killall")
+			e.must("run", "-d", id)
+			init := e.state(id).Pid
+			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+			pid, out := shimExec(t, e, id)
+			e.must("kill", id, "KILL")
+			waitFor(t, 5*time.Second, "the init to die", func() bool { return !alive(init) })
+			if !alive(pid) {
+				t.Fatalf("the exec'd process died with the init: the test needs a shared pid namespace")
+			}
+			if st := e.state(id).Status; st != specs.StateStopped {
+				t.Fatalf("status %s, want stopped", st)
+			}
+			e.must("kill", "--all", id, "KILL")
+			waitKilled(t, pid)
+			waitEOF(t, out)
+			e.must("kill", "--all", id, "KILL") // nothing left: still no error
+			e.fails("not running", "kill", id, "KILL")
+			e.must("delete", id)
+		})
+	}
+}
+
 // shimExec runs `exec --detach --pid-file` of `sleep 4321` with a pipe as
 // stdout and checks that the pid written is the user program itself: a
 // child of ours (the subreaper) once the runtime is gone, in the
