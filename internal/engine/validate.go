@@ -1,11 +1,54 @@
 package engine
 
 import (
+	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
 	"github.com/jinn-containers/jinn/internal/units"
 )
+
+// maxNameLen is the longest container or volume name: a name is a file
+// name in the store, and a longer one is a mistake or an attack, not
+// something to echo back.
+const maxNameLen = 255
+
+// checkName checks a container name (what is "container" or "volume").
+func checkName(what, name string) error {
+	if len(name) > maxNameLen {
+		return fmt.Errorf("Invalid %s name: %d characters long, at most %d are allowed", what, len(name), maxNameLen)
+	}
+	if !validName.MatchString(name) {
+		return fmt.Errorf("Invalid %s name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", what, short(name))
+	}
+	return nil
+}
+
+// checkResources refuses resource values that would otherwise be stored
+// as "no limit" or as garbage, for the CLI and the API alike; a negative
+// --pids-limit is docker's "unlimited" and becomes -1.
+func checkResources(r *Resources) error {
+	for _, v := range []struct {
+		name string
+		n    int64
+	}{{"memory", r.Memory}, {"memory-reservation", r.MemoryReservation}, {"cpu-shares", r.CPUShares}} {
+		if v.n < 0 {
+			return fmt.Errorf("invalid --%s %d: must not be negative", v.name, v.n)
+		}
+	}
+	if r.MemorySwap < -1 {
+		return fmt.Errorf("invalid --memory-swap %d: -1 (unlimited) or a size", r.MemorySwap)
+	}
+	if n := int64(runtime.NumCPU()); r.NanoCpus < 0 || (r.NanoCpus > 0 && r.NanoCpus < 1e7) || r.NanoCpus > n*1e9 {
+		return fmt.Errorf("range of CPUs is from 0.01 to %d.00, as there are only %d CPUs available", n, n)
+	}
+	if r.PidsLimit != nil && *r.PidsLimit < 0 {
+		unlimited := int64(-1)
+		r.PidsLimit = &unlimited
+	}
+	return nil
+}
 
 // validate checks the values of a create request, whoever parsed it (the
 // CLI's flags or the API's JSON): docker's messages, exit 125, nothing made.
@@ -26,9 +69,6 @@ func validate(o *CreateOptions) error {
 	}
 	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
 		return bad("Minimum memoryswap limit should be larger than memory limit, see usage")
-	}
-	if h.Memory < 0 || h.MemoryReservation < 0 || h.NanoCpus < 0 || h.CPUShares < 0 {
-		return bad("invalid resources: limits cannot be negative")
 	}
 	if h.BlkioWeight != 0 && (h.BlkioWeight < 10 || h.BlkioWeight > 1000) {
 		return bad("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", h.BlkioWeight)

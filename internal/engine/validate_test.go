@@ -26,7 +26,6 @@ func TestValidate(t *testing.T) {
 		{"blkio weight", func(o *CreateOptions) { o.Host.BlkioWeight = 5 }, "range is from 10 to 1000"},
 		{"ulimit name", func(o *CreateOptions) { o.Host.Ulimits = []Ulimit{{Name: "bogus"}} }, "invalid ulimit type"},
 		{"ulimit order", func(o *CreateOptions) { o.Host.Ulimits = []Ulimit{{Name: "nofile", Soft: 2, Hard: 1}} }, "soft limit"},
-		{"negative", func(o *CreateOptions) { o.Host.NanoCpus = -1 }, "cannot be negative"},
 	} {
 		o := &CreateOptions{Image: "busybox"}
 		tc.set(o)
