@@ -9,7 +9,7 @@ import (
 
 // containerFilter is GET /containers/json's filters: id, name, label,
 // status, exited, ancestor, network, health, volume. Values of one key
-// are alternatives; keys must all match.
+// are alternatives (labels: all must match); keys must all match.
 type containerFilter map[string][]string
 
 func newContainerFilter(specs []string) (containerFilter, error) {
@@ -37,6 +37,15 @@ func (f containerFilter) has(k string) bool { return len(f[k]) > 0 }
 
 func (f containerFilter) match(v *engine.View) bool {
 	for k, vals := range f {
+		if k == "label" {
+			// dockerd: every label filter must match.
+			for _, want := range vals {
+				if !f.one(k, want, v) {
+					return false
+				}
+			}
+			continue
+		}
 		ok := false
 		for _, want := range vals {
 			if f.one(k, want, v) {

@@ -122,7 +122,7 @@ func imageMatch(specs []string, img *image.Image) bool {
 		by[k] = append(by[k], v)
 	}
 	for k, vals := range by {
-		ok := false
+		ok := k == "label" // labels: all must match
 		for _, v := range vals {
 			switch k {
 			case "dangling":
@@ -140,7 +140,7 @@ func imageMatch(specs []string, img *image.Image) bool {
 			case "label":
 				lk, lv, hasVal := strings.Cut(v, "=")
 				got, has := img.Config.Config.Labels[lk]
-				ok = ok || (has && (!hasVal || got == lv))
+				ok = ok && has && (!hasVal || got == lv)
 			default:
 				ok = true
 			}

@@ -44,7 +44,9 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 	if d.Labels == nil {
 		d.Labels = map[string]string{}
 	}
-	if n.Bridge != "" {
+	if n.Name == "bridge" && n.Bridge != "" {
+		// Only the default network's: compose compares a network's
+		// options with its file and recreates one that has more.
 		d.Options["com.docker.network.bridge.name"] = n.Bridge
 	}
 	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
@@ -116,7 +118,7 @@ func networkMatch(specs []string, n *mnet.Inspect) bool {
 		by[k] = append(by[k], v)
 	}
 	for k, vals := range by {
-		ok := false
+		ok := k == "label" // labels: all must match
 		for _, v := range vals {
 			switch k {
 			case "name":
@@ -128,7 +130,7 @@ func networkMatch(specs []string, n *mnet.Inspect) bool {
 			case "label":
 				lk, lv, hasVal := strings.Cut(v, "=")
 				got, has := n.Labels[lk]
-				ok = ok || (has && (!hasVal || got == lv))
+				ok = ok && has && (!hasVal || got == lv)
 			case "type":
 				builtin := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
 				ok = ok || (v == "builtin") == builtin

@@ -139,6 +139,9 @@ const versionKey ctxKey = 0
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	done := s.busy()
 	defer done()
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "agent", r.UserAgent())
+	}
 	version := APIVersion
 	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
 		version = "1." + m[2]
@@ -152,6 +155,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.URL.Path = m[3]
 		r.URL.RawPath = ""
+	}
+	if ua := r.UserAgent(); strings.Contains(ua, "docker-py/") && !versionLess(version, "1.42") {
+		// docker-py (the Python SDK, compose 1.x) negotiates the
+		// server's version but reads 1.41's shapes (compose 1.29 needs
+		// an image's ContainerConfig, gone in 1.44): it gets those.
+		if v := ua[strings.Index(ua, "docker-py/")+len("docker-py/"):]; v < "7" {
+			version = "1.41"
+		}
 	}
 	r = r.WithContext(context.WithValue(r.Context(), versionKey, version))
 	w.Header().Set("Api-Version", APIVersion)
@@ -190,9 +201,12 @@ func (s *Server) handle(pattern string, h handler) {
 			if !errors.Is(err, errWritten) {
 				writeError(w, err)
 			}
-			if ae := asAPIError(err); ae.code >= 500 {
-				s.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			ae := asAPIError(err)
+			level := slog.LevelDebug
+			if ae.code >= 500 {
+				level = slog.LevelWarn
 			}
+			s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path, "code", ae.code, "err", err)
 		}
 	})
 }

@@ -81,7 +81,11 @@ func runService(c *cobra.Command, o *Options, f *serviceFlags, uri string) error
 		imgOnce.Do(func() { store, storeErr = openImageStore(o) })
 		return store, storeErr
 	}
-	log := slog.New(slog.NewTextHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelInfo
+	if d, _ := c.Flags().GetBool("debug"); d {
+		level = slog.LevelDebug // every refused request too
+	}
+	log := slog.New(slog.NewTextHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	srv := apiserver.New(apiserver.Config{
 		Engine: e, Images: images, Version: Version, Root: o.Root, Runtime: o.Runtime,
 		Build: build.Options{Root: o.Root, RunRoot: o.RunRoot, Runtime: buildRuntime(c, o), CgroupParent: o.CgroupParent},

@@ -243,14 +243,15 @@ func MatchPort(p network.Port, want string) bool {
 	return portKey(p) == want
 }
 
-// Connect attaches a running container to one more network (until it stops).
+// Connect attaches a running container to one more network (until it
+// stops), or records the network of a stopped one.
 func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases []string) error {
 	v, err := e.inspect(ref)
 	if err != nil {
 		return err
 	}
 	if !running(v.State) || !isNsfs(e.netnsPath(v.ID)) {
-		return exitErr(ExitEngine, "container %s is not running", ref)
+		return e.connectStopped(v.Container, network_, ip, aliases)
 	}
 	m, err := e.Networks()
 	if err != nil {
@@ -260,11 +261,39 @@ func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases [
 	return err
 }
 
-// Disconnect removes a running container from a network.
+// connectStopped records a network for a container that does not run, as
+// docker does: it joins it at start. jinn starts a container on one
+// network, so a stopped container is connected only in place of the one
+// it has (after a disconnect, as compose does) or to its own.
+func (e *Local) connectStopped(c *Container, network_, ip string, aliases []string) error {
+	switch mode := c.Host.NetworkMode; {
+	case mode == network_, mode == "none", mode == "bridge" && network_ == "bridge":
+	default:
+		return exitErr(ExitEngine, "container %s is on network %s: a stopped container joins one network at start; disconnect it first, or start it and connect", c.Name, mode)
+	}
+	if m, err := e.Networks(); err == nil && network_ != "bridge" {
+		if _, err := m.InspectNetwork(network_); err != nil {
+			return exitErr(ExitEngine, "network %s not found", network_)
+		}
+	}
+	c.Host.NetworkMode, c.Host.IPAddress, c.Host.NetworkAliases = network_, ip, aliases
+	return e.writeContainer(c)
+}
+
+// Disconnect removes a container from a network.
 func (e *Local) Disconnect(ctx context.Context, network_, ref string) error {
 	v, err := e.inspect(ref)
 	if err != nil {
 		return err
+	}
+	if !running(v.State) {
+		// Left before it joins: it starts without a network until
+		// connected again.
+		if v.Host.NetworkMode != network_ {
+			return exitErr(ExitEngine, "container %s is not connected to network %s", v.Name, network_)
+		}
+		v.Host.NetworkMode, v.Host.IPAddress, v.Host.NetworkAliases = "none", "", nil
+		return e.writeContainer(v.Container)
 	}
 	m, err := e.Networks()
 	if err != nil {
