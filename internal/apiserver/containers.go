@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os/exec"
@@ -60,7 +61,7 @@ func (s *Server) simple(fn func(r *http.Request, id string) error) handler {
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 	var req container.CreateRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := decodeBody(r, &req, fixNetworkingConfig); err != nil {
 		return err
 	}
 	o, err := createOptions(r.URL.Query().Get("name"), &req)
@@ -408,5 +409,37 @@ func (s *Server) waitFor(r *http.Request, id, cond string, first time.Time) (int
 			return 0, ctx.Err()
 		case <-time.After(25 * time.Millisecond):
 		}
+	}
+}
+
+// fixNetworkingConfig wraps endpoints that docker-py 5 puts directly in
+// NetworkingConfig ({"net": {...}}) into EndpointsConfig, which is what
+// it means (dockerd ignores them silently; jinn would refuse them).
+func fixNetworkingConfig(body map[string]json.RawMessage) {
+	raw, ok := body["NetworkingConfig"]
+	if !ok {
+		return
+	}
+	var nc map[string]json.RawMessage
+	if json.Unmarshal(raw, &nc) != nil {
+		return
+	}
+	eps := map[string]json.RawMessage{}
+	if e, ok := nc["EndpointsConfig"]; ok && json.Unmarshal(e, &eps) != nil {
+		return
+	}
+	moved := false
+	for k, v := range nc {
+		if k != "EndpointsConfig" {
+			if string(v) == "null" {
+				v = json.RawMessage("{}")
+			}
+			eps[k] = v
+			moved = true
+		}
+	}
+	if moved {
+		b, _ := json.Marshal(map[string]any{"EndpointsConfig": eps})
+		body["NetworkingConfig"] = b
 	}
 }

@@ -93,13 +93,14 @@ var legacyFields = map[string]bool{
 	"CpuPercent": true, "IOMaximumIOps": true, "IOMaximumBandwidth": true, "Domainname": true,
 	"NetworkDisabled": true, "OnBuild": true, "Shell": true, "ArgsEscaped": true, "PidsLimit": true,
 	"BlkioDeviceReadIOps": true, "BlkioDeviceWriteIOps": true, "EnableIPv6": true, "EnableIPv4": true,
-	"CheckDuplicate": true, "Detach": true, "ContainerIDFile": true, "ConfigOnly": true, "ConfigFrom": true, "Scope": true, "Ingress": true,
+	"CheckDuplicate": true, "Detach": true, "Container": true, "ContainerIDFile": true, "ConfigOnly": true, "ConfigFrom": true, "Scope": true, "Ingress": true,
 }
 
 // decodeBody reads a JSON body into v: unknown fields (other than the
 // legacy ones) and wrong types are 400, as is a body over maxBody. An
-// empty body leaves v as it is.
-func decodeBody(r *http.Request, v any) error {
+// empty body leaves v as it is. fixes may rewrite a JSON object body
+// first (known quirks of clients).
+func decodeBody(r *http.Request, v any, fixes ...func(map[string]json.RawMessage)) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return badRequest("read request body: %v", err)
@@ -109,6 +110,15 @@ func decodeBody(r *http.Request, v any) error {
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil
+	}
+	if len(fixes) > 0 {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(body, &m) == nil {
+			for _, f := range fixes {
+				f(m)
+			}
+			body, _ = json.Marshal(m)
+		}
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
