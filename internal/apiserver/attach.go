@@ -22,6 +22,30 @@ type attachment struct {
 	resize chan [2]uint16
 	ready  chan struct{} // closed once h and opts are set (or the hijack failed: h nil)
 	done   chan struct{} // closed when the stream ended
+
+	mu     sync.Mutex
+	closed bool // resize is closed: the engine's readers of it end
+}
+
+// sendResize passes a terminal size on unless the attachment ended.
+func (a *attachment) sendResize(sz [2]uint16) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		select {
+		case a.resize <- sz:
+		default:
+		}
+	}
+}
+
+func (a *attachment) closeResize() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.closed {
+		a.closed = true
+		close(a.resize)
+	}
 }
 
 // run is an attached start: its exit code, for wait requests that come
@@ -48,6 +72,7 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) error {
 	stream, logs := boolParam(r, "stream"), boolParam(r, "logs")
 	tty := v.Config.Tty
 	a := &attachment{resize: make(chan [2]uint16, 4), done: make(chan struct{}), ready: make(chan struct{})}
+	defer a.closeResize()
 	waiting := stream && !running(v.State)
 	if waiting {
 		// Registered before the client hears 101: its start request may
@@ -229,10 +254,7 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	a := list[0]
 	if cs := v.Host.ConsoleSize; v.Config.Tty && cs[0] > 0 && cs[1] > 0 {
 		// The size goes into the spec: the first line is drawn right.
-		select {
-		case a.resize <- [2]uint16{uint16(cs[0]), uint16(cs[1])}:
-		default:
-		}
+		a.sendResize([2]uint16{uint16(cs[0]), uint16(cs[1])})
 	}
 	started := make(chan struct{})
 	var once sync.Once
@@ -305,10 +327,7 @@ func (s *Server) resize(w http.ResponseWriter, r *http.Request) error {
 	list := append(append([]*attachment{}, s.pending[v.ID]...), s.live[v.ID]...)
 	s.mu.Unlock()
 	for _, a := range list {
-		select {
-		case a.resize <- [2]uint16{uint16(hgt), uint16(wid)}:
-		default:
-		}
+		a.sendResize([2]uint16{uint16(hgt), uint16(wid)})
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -10,7 +10,10 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Stream ids of stdcopy framing (dockerd's multiplexed stream).
@@ -81,11 +84,12 @@ func mediaType(tty bool, version string) string {
 // and exec: the answer is 101 UPGRADED when the client asked to upgrade,
 // else 200, and then the raw streams flow both ways.
 type hijacked struct {
-	conn   net.Conn
-	rw     *bufio.ReadWriter
-	ctx    context.Context
-	cancel context.CancelFunc
-	once   sync.Once
+	conn    net.Conn
+	rw      *bufio.ReadWriter
+	ctx     context.Context
+	cancel  context.CancelFunc
+	once    sync.Once
+	hupOnce sync.Once
 }
 
 func hijack(ctx context.Context, w http.ResponseWriter, r *http.Request, contentType string) (*hijacked, error) {
@@ -117,9 +121,10 @@ func (h *hijacked) writers(tty bool) (stdout, stderr *muxWriter) {
 	return streams(h.conn, tty, nil, h.cancel)
 }
 
-// watchClose cancels the stream when the connection fails. EOF is not
-// the end: clients without stdin half-close at once and read on; a
-// client that is gone for good is seen at the next write.
+// watchClose cancels the stream when the client goes away. EOF is not
+// the end: clients without stdin half-close at once and read on. A unix
+// socket whose peer closed for good polls POLLHUP (a half-close does
+// not); on tcp a gone client is seen at the next write.
 func (h *hijacked) watchClose() {
 	go func() {
 		buf := make([]byte, 512)
@@ -127,11 +132,45 @@ func (h *hijacked) watchClose() {
 			if _, err := h.rw.Read(buf); err != nil {
 				if err != io.EOF {
 					h.cancel()
+					return
 				}
-				return
+				break
 			}
 		}
+		h.watchHup()
 	}()
+}
+
+// watchHup polls a unix socket for its peer's close until the stream ends.
+func (h *hijacked) watchHup() {
+	sc, ok := h.conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+		}
+		hup := false
+		raw.Control(func(fd uintptr) {
+			pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if n, err := unix.Poll(pfd, 0); err == nil && n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+				hup = true
+			}
+		})
+		if hup {
+			h.cancel()
+			return
+		}
+	}
 }
 
 // stdin is the client's input: what the HTTP server buffered, then the
@@ -139,7 +178,9 @@ func (h *hijacked) watchClose() {
 func (h *hijacked) stdin() io.Reader {
 	return readerFunc(func(p []byte) (int, error) {
 		n, err := h.rw.Read(p)
-		if err != nil && err != io.EOF {
+		if err == io.EOF {
+			h.hupOnce.Do(func() { go h.watchHup() })
+		} else if err != nil {
 			h.cancel()
 		}
 		return n, err

@@ -57,7 +57,17 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 	detached := make(chan struct{})
 	if a.Resize != nil {
 		go func() {
-			for sz := range a.Resize {
+			for {
+				var sz [2]uint16
+				select {
+				case v, ok := <-a.Resize:
+					if !ok {
+						return
+					}
+					sz = v
+				case <-finished:
+					return
+				}
 				var b [4]byte
 				binary.BigEndian.PutUint16(b[:], sz[0])
 				binary.BigEndian.PutUint16(b[2:], sz[1])
