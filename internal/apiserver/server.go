@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,8 +97,17 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		defer tick.Stop()
 		idle = tick.C
 	}
+	// An idle service gives its heap back: it may wait for hours.
+	trim := time.NewTicker(2 * time.Second)
+	defer trim.Stop()
+	trimmed := int64(0)
 	for {
 		select {
+		case <-trim.C:
+			if last := s.lastDone.Load(); s.active.Load() == 0 && last != trimmed && time.Since(time.Unix(0, last)) > time.Second {
+				debug.FreeOSMemory()
+				trimmed = last
+			}
 		case err := <-errc:
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil
