@@ -104,11 +104,9 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		h.watchClose()
 	}
-	keys := "ctrl-p,ctrl-q"
-	if k := q.Get("detachKeys"); k != "" {
-		keys = k
+	if a.opts.DetachKeys, err = engine.ParseDetachKeys(q.Get("detachKeys")); err != nil {
+		a.opts.DetachKeys, _ = engine.ParseDetachKeys("") // bad keys: the default ones
 	}
-	a.opts.DetachKeys = detachKeys(keys)
 	if waiting {
 		close(a.ready)
 	}
@@ -158,44 +156,6 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-// detachKeys parses "ctrl-p,ctrl-q" (malformed keys fall back to the default).
-func detachKeys(s string) []byte {
-	var out []byte
-	for _, k := range splitComma(s) {
-		switch {
-		case len(k) == 6 && k[:5] == "ctrl-":
-			c := k[5]
-			switch {
-			case c >= 'a' && c <= 'z':
-				out = append(out, c-'a'+1)
-			case c == '@':
-				out = append(out, 0)
-			case c >= '[' && c <= '_':
-				out = append(out, c-'['+27)
-			default:
-				return []byte{16, 17}
-			}
-		case len(k) == 1:
-			out = append(out, k[0])
-		default:
-			return []byte{16, 17}
-		}
-	}
-	return out
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // track and untrack keep a running attachment's resize channel findable.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -239,38 +238,19 @@ func (s *Server) top(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	args := r.URL.Query().Get("ps_args")
-	if args == "" {
-		args = "-ef"
-	}
-	out, err := exec.CommandContext(r.Context(), "ps", strings.Fields(args)...).Output()
+	header, rows, _, err := engine.PsRows(r.Context(), pids, strings.Fields(r.URL.Query().Get("ps_args")))
 	if err != nil {
-		return errors.New("Error running ps: " + err.Error())
+		return err
 	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	titles := strings.Fields(lines[0])
-	col := -1
-	for i, t := range titles {
-		if t == "PID" {
-			col = i
-		}
-	}
-	if col < 0 {
-		return badRequest("Couldn't find PID field in ps output")
-	}
-	want := map[string]bool{}
-	for _, p := range pids {
-		want[strconv.Itoa(p)] = true
-	}
+	titles := strings.Fields(header)
 	resp := container.TopResponse{Titles: titles, Processes: [][]string{}}
-	for _, l := range lines[1:] {
+	for _, l := range rows {
+		// The last column (the command) keeps its spaces.
 		f := strings.Fields(l)
-		if len(f) <= col || !want[f[col]] {
+		if len(f) < len(titles) {
 			continue
 		}
-		row := f[:len(titles)-1]
-		row = append(append([]string{}, row...), strings.Join(f[len(titles)-1:], " "))
-		resp.Processes = append(resp.Processes, row)
+		resp.Processes = append(resp.Processes, append(f[:len(titles)-1:len(titles)-1], strings.Join(f[len(titles)-1:], " ")))
 	}
 	return writeJSON(w, http.StatusOK, resp)
 }

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -236,7 +235,7 @@ func (s *Server) summary(v *engine.View) container.Summary {
 	sum := container.Summary{
 		ID: v.ID, Names: []string{"/" + v.Name}, Image: v.Image, ImageID: v.ImageID,
 		Command: commandLine(v), Created: v.Created.Unix(), Labels: v.Config.Labels,
-		State: container.ContainerState(v.State.Status), Status: statusString(v), Mounts: mountsOf(v),
+		State: container.ContainerState(v.State.Status), Status: engine.StatusText(v), Mounts: mountsOf(v),
 		Ports: []container.PortSummary{},
 	}
 	if sum.Labels == nil {
@@ -264,65 +263,4 @@ func (s *Server) summary(v *engine.View) container.Summary {
 
 func commandLine(v *engine.View) string {
 	return strings.Join(append([]string{v.Path}, v.Args...), " ")
-}
-
-// statusString is docker's ps STATUS column: "Up 3 seconds", "Exited (0) 2 minutes ago".
-func statusString(v *engine.View) string {
-	st := v.State
-	switch st.Status {
-	case monitor.StatusRunning:
-		s := "Up " + humanDuration(time.Since(st.StartedAt))
-		if st.Health != nil {
-			if st.Health.Status == "starting" {
-				s += " (health: starting)"
-			} else {
-				s += " (" + st.Health.Status + ")"
-			}
-		}
-		return s
-	case monitor.StatusPaused:
-		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
-	case monitor.StatusRestarting:
-		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
-	case monitor.StatusExited:
-		if st.FinishedAt.IsZero() {
-			return fmt.Sprintf("Exited (%d)", st.ExitCode)
-		}
-		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
-	case engine.StatusDead:
-		return "Dead"
-	}
-	return "Created"
-}
-
-// humanDuration is docker's units.HumanDuration.
-func humanDuration(d time.Duration) string {
-	switch s := int(d.Seconds()); {
-	case s < 1:
-		return "Less than a second"
-	case s == 1:
-		return "1 second"
-	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
-	}
-	switch m := int(d.Minutes()); {
-	case m == 1:
-		return "About a minute"
-	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
-	}
-	switch h := int(d.Round(time.Hour).Hours()); {
-	case h == 1:
-		return "About an hour"
-	case h < 48:
-		return fmt.Sprintf("%d hours", h)
-	case h < 24*7*2:
-		return fmt.Sprintf("%d days", h/24)
-	case h < 24*30*2:
-		return fmt.Sprintf("%d weeks", h/24/7)
-	case h < 24*365*2:
-		return fmt.Sprintf("%d months", h/24/30)
-	default:
-		return fmt.Sprintf("%d years", int(d.Hours())/24/365)
-	}
 }

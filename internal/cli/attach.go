@@ -14,7 +14,7 @@ func newAttachCmd(o *Options) *cobra.Command {
 		Short: "Attach local standard input, output, and error streams to a running container",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			keys, err := parseDetachKeys(detachKeys)
+			keys, err := engine.ParseDetachKeys(detachKeys)
 			if err != nil {
 				return badFlag("%v", err)
 			}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -167,35 +166,6 @@ func (t *terminal) restore() {
 	if t.stop != nil {
 		t.stop()
 	}
-}
-
-func parseDetachKeys(s string) ([]byte, error) {
-	if s == "" {
-		return []byte{16, 17}, nil // ctrl-p ctrl-q
-	}
-	var out []byte
-	for _, k := range strings.Split(s, ",") {
-		k = strings.TrimSpace(k)
-		switch {
-		case strings.HasPrefix(k, "ctrl-") && len(k) == 6:
-			c := k[5]
-			switch {
-			case c >= 'a' && c <= 'z':
-				out = append(out, c-'a'+1)
-			case c == '@':
-				out = append(out, 0)
-			case c >= '[' && c <= '_':
-				out = append(out, c-'['+27)
-			default:
-				return nil, fmt.Errorf("invalid detach keys (%s) provided", s)
-			}
-		case len(k) == 1:
-			out = append(out, k[0])
-		default:
-			return nil, fmt.Errorf("invalid detach keys (%s) provided", s)
-		}
-	}
-	return out, nil
 }
 
 // checkTTY is docker's: -it needs a terminal on stdin.

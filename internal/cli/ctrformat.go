@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"text/template"
-	"time"
 )
 
 // formatter prints rows with a Go template; "table ..." prints a header
@@ -80,33 +79,6 @@ func headerFromTemplate(names map[string]string) func(string) string {
 			}
 		}
 		return strings.Join(cols, "\t")
-	}
-}
-
-// humanDuration is go-units' HumanDuration, as docker prints ages.
-func ageString(d time.Duration) string {
-	if s := int(d.Seconds()); s < 1 {
-		return "Less than a second"
-	} else if s == 1 {
-		return "1 second"
-	} else if s < 60 {
-		return fmt.Sprintf("%d seconds", s)
-	} else if m := int(d.Minutes()); m == 1 {
-		return "About a minute"
-	} else if m < 60 {
-		return fmt.Sprintf("%d minutes", m)
-	} else if h := int(d.Round(time.Hour).Hours()); h == 1 {
-		return "About an hour"
-	} else if h < 48 {
-		return fmt.Sprintf("%d hours", h)
-	} else if h < 24*7*2 {
-		return fmt.Sprintf("%d days", h/24)
-	} else if h < 24*30*2 {
-		return fmt.Sprintf("%d weeks", h/24/7)
-	} else if h < 24*365*2 {
-		return fmt.Sprintf("%d months", h/24/30)
-	} else {
-		return fmt.Sprintf("%d years", int(d.Hours())/24/365)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func truncate(s string, n int) string {
@@ -92,43 +94,9 @@ func humanSize(n int64) string {
 	return s + units[i]
 }
 
-// humanDuration is docker's "2 hours" (for "2 hours ago").
-func humanDuration(d time.Duration) string {
-	s := int(d.Seconds())
-	switch {
-	case s < 1:
-		return "Less than a second"
-	case s == 1:
-		return "1 second"
-	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
-	}
-	m := int(d.Minutes())
-	switch {
-	case m == 1:
-		return "About a minute"
-	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
-	}
-	h := int(d.Hours() + 0.5)
-	switch {
-	case h == 1:
-		return "About an hour"
-	case h < 48:
-		return fmt.Sprintf("%d hours", h)
-	case h < 24*7*2:
-		return fmt.Sprintf("%d days", h/24)
-	case h < 24*30*2:
-		return fmt.Sprintf("%d weeks", h/24/7)
-	case h < 24*365*2:
-		return fmt.Sprintf("%d months", h/24/30)
-	}
-	return fmt.Sprintf("%d years", h/24/365)
-}
-
 func since(t time.Time) string {
 	if t.IsZero() {
 		return "N/A"
 	}
-	return humanDuration(time.Since(t)) + " ago"
+	return engine.HumanDuration(time.Since(t)) + " ago"
 }

@@ -37,8 +37,8 @@ func (r psRow) Command() string {
 	return strconv.Quote(cmd)
 }
 func (r psRow) CreatedAt() string  { return r.v.Created.Local().Format("2006-01-02 15:04:05 -0700 MST") }
-func (r psRow) RunningFor() string { return ageString(time.Since(r.v.Created)) + " ago" }
-func (r psRow) Status() string     { return statusString(r.v) }
+func (r psRow) RunningFor() string { return engine.HumanDuration(time.Since(r.v.Created)) + " ago" }
+func (r psRow) Status() string     { return engine.StatusText(r.v) }
 func (r psRow) State() string      { return r.v.State.Status }
 func (r psRow) Ports() string      { return r.ports }
 func (r psRow) Names() string      { return r.v.Name }
@@ -63,34 +63,6 @@ func (r psRow) Labels() string {
 	return strings.Join(l, ",")
 }
 func (r psRow) Label(k string) string { return r.v.Config.Labels[k] }
-
-// statusString is docker's STATUS column.
-func statusString(v *engine.View) string {
-	st := v.State
-	switch st.Status {
-	case monitor.StatusRunning:
-		s := "Up " + ageString(time.Since(st.StartedAt))
-		if st.Health != nil {
-			s += " (" + st.Health.Status + ")"
-			if st.Health.Status == "starting" {
-				s = "Up " + ageString(time.Since(st.StartedAt)) + " (health: starting)"
-			}
-		}
-		return s
-	case monitor.StatusPaused:
-		return "Up " + ageString(time.Since(st.StartedAt)) + " (Paused)"
-	case monitor.StatusRestarting:
-		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
-	case monitor.StatusExited:
-		if st.FinishedAt.IsZero() {
-			return fmt.Sprintf("Exited (%d)", st.ExitCode)
-		}
-		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, ageString(time.Since(st.FinishedAt)))
-	case engine.StatusDead:
-		return "Dead"
-	}
-	return "Created"
-}
 
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",

@@ -31,7 +31,7 @@ func newRunCmd(o *Options) *cobra.Command {
 			if err := checkTTY(opts.Config.Tty && !detach, opts.Config.OpenStdin); err != nil {
 				return err
 			}
-			keys, err := parseDetachKeys(detachKeys)
+			keys, err := engine.ParseDetachKeys(detachKeys)
 			if err != nil {
 				return badFlag("%v", err)
 			}

@@ -23,7 +23,7 @@ func newStartCmd(o *Options) *cobra.Command {
 				if len(args) > 1 {
 					return badFlag("you cannot start and attach multiple containers at once")
 				}
-				keys, err := parseDetachKeys(detachKeys)
+				keys, err := engine.ParseDetachKeys(detachKeys)
 				if err != nil {
 					return badFlag("%v", err)
 				}

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"os/exec"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 // top runs the host's ps over the container's pids, like docker.
@@ -23,37 +23,13 @@ func newTopCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			psArgs := []string{"-ef"}
-			if len(args) > 1 {
-				psArgs = args[1:]
-			}
-			out, err := exec.Command("ps", psArgs...).Output()
+			header, rows, _, err := engine.PsRows(c.Context(), pids, args[1:])
 			if err != nil {
-				return badFlag("Error running ps: %v", err)
+				return err
 			}
-			lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-			if len(lines) == 0 {
-				return nil
-			}
-			pidCol := -1
-			for i, h := range strings.Fields(lines[0]) {
-				if h == "PID" {
-					pidCol = i
-				}
-			}
-			if pidCol < 0 {
-				return badFlag("Couldn't find PID field in ps output")
-			}
-			want := map[string]bool{}
-			for _, p := range pids {
-				want[fmt.Sprint(p)] = true
-			}
-			fmt.Fprintln(c.OutOrStdout(), lines[0])
-			for _, l := range lines[1:] {
-				f := strings.Fields(l)
-				if len(f) > pidCol && want[f[pidCol]] {
-					fmt.Fprintln(c.OutOrStdout(), l)
-				}
+			fmt.Fprintln(c.OutOrStdout(), header)
+			for _, l := range rows {
+				fmt.Fprintln(c.OutOrStdout(), l)
 			}
 			return nil
 		},
