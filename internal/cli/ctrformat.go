@@ -25,14 +25,14 @@ var templateFuncs = template.FuncMap{
 	"title": strings.Title,
 	"lower": strings.ToLower,
 	"upper": strings.ToUpper,
-	"pad":   func(s string, l, r int) string { return strings.Repeat(" ", l) + s + strings.Repeat(" ", r) },
-	"truncate": func(s string, n int) string {
-		if len(s) > n {
-			return s[:n]
+	"pad": func(s string, l, r int) string {
+		if s == "" {
+			return s
 		}
-		return s
+		return strings.Repeat(" ", l) + s + strings.Repeat(" ", r)
 	},
-	"println": func(a ...any) string { return fmt.Sprintln(a...) },
+	"truncate": truncate,
+	"println":  func(a ...any) string { return fmt.Sprintln(a...) },
 }
 
 // formatter prints rows with a Go template; "table ..." prints a header
@@ -47,12 +47,15 @@ type formatter struct {
 
 func newFormatter(w io.Writer, format string, header func(string) string) (*formatter, error) {
 	f := &formatter{w: w}
+	format = normalFormat(format, "")
 	if strings.HasPrefix(format, "table") {
 		f.table = true
 		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
 		f.tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 		f.w = f.tw
-		f.hdr = header(format)
+		if header != nil {
+			f.hdr = header(format)
+		}
 	}
 	format = strings.ReplaceAll(format, `\t`, "\t")
 	format = strings.ReplaceAll(format, `\n`, "\n")

@@ -22,8 +22,14 @@ type imageRow struct {
 	CreatedAt    string
 	Size         string
 	Containers   string
+	SharedSize   string
+	UniqueSize   string
+	VirtualSize  string
 	img          *image.Image
 }
+
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r imageRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
 
 func newImagesCmd(o *Options) *cobra.Command {
 	return imagesCmd(o, "images [OPTIONS] [REPOSITORY[:TAG]]", nil)
@@ -115,6 +121,9 @@ func imageRows(img *image.Image, noTrunc bool) []imageRow {
 		Size:         humanSize(img.Size),
 		Digest:       "<none>",
 		Containers:   "N/A",
+		SharedSize:   "N/A",
+		UniqueSize:   "N/A",
+		VirtualSize:  humanSize(img.Size),
 		img:          img,
 	}
 	digestOf := map[string]string{}

@@ -42,8 +42,25 @@ func (r psRow) Status() string     { return statusString(r.v) }
 func (r psRow) State() string      { return r.v.State.Status }
 func (r psRow) Ports() string      { return r.ports }
 func (r psRow) Names() string      { return r.v.Name }
-func (r psRow) Size() string       { return r.size }
-func (r psRow) Networks() string   { return r.v.Host.NetworkMode }
+func (r psRow) Size() string {
+	if r.size == "" {
+		return "0B"
+	}
+	return r.size
+}
+func (r psRow) LocalVolumes() string {
+	n := 0
+	for _, mp := range r.v.Mounts {
+		if mp.Type == "volume" {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r psRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+func (r psRow) Networks() string             { return r.v.Host.NetworkMode }
 func (r psRow) Mounts() string {
 	var m []string
 	for _, mp := range r.v.Mounts {
@@ -55,13 +72,7 @@ func (r psRow) Mounts() string {
 	}
 	return strings.Join(m, ",")
 }
-func (r psRow) Labels() string {
-	var l []string
-	for k, v := range r.v.Config.Labels {
-		l = append(l, k+"="+v)
-	}
-	return strings.Join(l, ",")
-}
+func (r psRow) Labels() string        { return labelString(r.v.Config.Labels) }
 func (r psRow) Label(k string) string { return r.v.Config.Labels[k] }
 
 // statusString is docker's STATUS column.
@@ -95,7 +106,7 @@ func statusString(v *engine.View) string {
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "Size": "SIZE",
-	"State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+	"State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
 }
 
 const psDefault = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -149,13 +160,11 @@ func newPsCmd(o *Options) *cobra.Command {
 				}
 				return nil
 			}
-			if format == "" {
-				format = psDefault
-				if size {
-					format += "\t{{.Size}}"
-				}
+			def := psDefault
+			if size {
+				def += "\t{{.Size}}"
 			}
-			fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(psHeaders))
+			fm, err := newFormatter(c.OutOrStdout(), normalFormat(format, def), headerFromTemplate(psHeaders))
 			if err != nil {
 				return err
 			}

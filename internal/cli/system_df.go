@@ -15,6 +15,9 @@ type dfRow struct {
 	Reclaimable string
 }
 
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r dfRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
 // newSystemCmd is `jinn system`: df here, prune, info and events from
 // the engine.
 func newSystemCmd(o *Options) *cobra.Command {

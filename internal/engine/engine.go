@@ -39,6 +39,9 @@ type Engine interface {
 	CopyFrom(ctx context.Context, ref, src string, tar io.Writer) error
 	Volumes() *VolumeStore
 	Prune(ctx context.Context) ([]string, error)
+	// PruneWhere is Prune of the stopped containers keep accepts
+	// (--filter until=, label=); nil accepts all.
+	PruneWhere(ctx context.Context, keep func(*View) bool) ([]string, error)
 	// Boot starts the containers a host start should (always,
 	// unless-stopped), as dockerd does when it starts.
 	Boot(ctx context.Context) ([]string, error)

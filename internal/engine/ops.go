@@ -353,7 +353,11 @@ func (e *Local) Top(ctx context.Context, ref string) ([]int, error) {
 }
 
 // Prune removes every stopped container and what killed CLIs left behind.
-func (e *Local) Prune(ctx context.Context) ([]string, error) {
+func (e *Local) Prune(ctx context.Context) ([]string, error) { return e.PruneWhere(ctx, nil) }
+
+// PruneWhere removes the stopped containers keep accepts; leftovers of
+// interrupted creates and removes go whatever the filter.
+func (e *Local) PruneWhere(ctx context.Context, keep func(*View) bool) ([]string, error) {
 	views, err := e.list()
 	if err != nil {
 		return nil, err
@@ -365,6 +369,9 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 		}
 		if v.State.Status == StatusDead && (v.State.Pid != 0 || len(e.monitorPids(v.ID)) > 0) {
 			continue // damaged but running: only rm -f ends it
+		}
+		if keep != nil && !keep(v) {
+			continue
 		}
 		if err := e.Remove(ctx, v.ID, true, false); err == nil {
 			removed = append(removed, v.ID)

@@ -88,6 +88,9 @@ func (v *VolumeStore) List() ([]*Volume, error) {
 	return out, nil
 }
 
+// InUse lists the containers that mount the volume.
+func (v *VolumeStore) InUse(name string) []string { return v.inUse(name) }
+
 // Remove deletes a volume unless a container uses it (force: anyway).
 func (v *VolumeStore) Remove(name string, force bool) error {
 	if _, err := v.Get(name); err != nil {
@@ -100,14 +103,18 @@ func (v *VolumeStore) Remove(name string, force bool) error {
 }
 
 // Prune removes unused anonymous volumes (all unused ones with all).
-func (v *VolumeStore) Prune(all bool) ([]string, error) {
+func (v *VolumeStore) Prune(all bool) ([]string, error) { return v.PruneWhere(all, nil) }
+
+// PruneWhere is Prune of the volumes keep accepts (--filter); nil
+// accepts all.
+func (v *VolumeStore) PruneWhere(all bool, keep func(*Volume) bool) ([]string, error) {
 	vols, err := v.List()
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, vol := range vols {
-		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 {
+		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 || keep != nil && !keep(vol) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(v.dir, vol.Name)); err != nil {

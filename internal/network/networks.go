@@ -208,6 +208,12 @@ func (m *Manager) removeLocked(n *Network) error {
 // too (they come back on its next use), but it is not reported: it still
 // exists, as docker's default bridge does.
 func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
+	return m.PruneNetworksWhere(ctx, nil)
+}
+
+// PruneNetworksWhere is PruneNetworks of the networks keep accepts
+// (--filter until=, label=); nil accepts all.
+func (m *Manager) PruneNetworksWhere(ctx context.Context, keep func(*Network) bool) ([]string, error) {
 	unlock, err := m.lock()
 	if err != nil {
 		return nil, err
@@ -224,7 +230,7 @@ func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, n := range nets {
-		if used[n.Name] {
+		if used[n.Name] || keep != nil && !keep(n) {
 			continue
 		}
 		if err := m.removeLocked(n); err != nil {
