@@ -250,24 +250,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		h.Ulimits = append(h.Ulimits, ul)
 	}
-	name, max, _ := strings.Cut(f.restart, ":")
-	switch name {
-	case "no", "always", "unless-stopped":
-		if max != "" {
-			return nil, badFlag("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-		}
-	case "on-failure":
-		if max != "" {
-			n, err := strconv.Atoi(max)
-			if err != nil || n < 0 {
-				return nil, badFlag("invalid restart policy format: maximum retry count must be an integer")
-			}
-			h.RestartPolicy.MaximumRetryCount = n
-		}
-	default:
-		return nil, badFlag("invalid restart policy format: unknown policy %q", name)
+	if h.RestartPolicy, err = parseRestart(f.restart); err != nil {
+		return nil, err
 	}
-	h.RestartPolicy.Name = name
 	if f.logDriver != "json-file" {
 		return nil, badFlag("logging driver %q is not supported: only json-file", f.logDriver)
 	}

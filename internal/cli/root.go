@@ -80,6 +80,7 @@ func NewRoot() *cobra.Command {
 		newPauseCmd(o),
 		newUnpauseCmd(o),
 		newRenameCmd(o),
+		newUpdateCmd(o),
 		newCpCmd(o),
 		newPortCmd(o),
 		newVolumeCmd(o),

@@ -22,6 +22,8 @@ type Engine interface {
 	// before the container runs and returns the container's exit code.
 	Start(ctx context.Context, ref string, a *AttachOptions) (int, error)
 	Stop(ctx context.Context, ref string, timeout *int) error
+	// StopWith is Stop with another signal than the container's ("" for its own).
+	StopWith(ctx context.Context, ref, signal string, timeout *int) error
 	Kill(ctx context.Context, ref, signal string) error
 	Remove(ctx context.Context, ref string, force, volumes bool) error
 	List(ctx context.Context) ([]*View, error)
@@ -33,6 +35,8 @@ type Engine interface {
 	Pause(ctx context.Context, ref string) error
 	Unpause(ctx context.Context, ref string) error
 	Rename(ctx context.Context, ref, name string) error
+	// Update changes a container's limits and restart policy, live.
+	Update(ctx context.Context, ref string, u *UpdateConfig) error
 	Top(ctx context.Context, ref string) ([]int, error)
 	Stats(ctx context.Context, ref string) (*Stats, error)
 	CopyTo(ctx context.Context, ref, dst string, tar io.Reader) error

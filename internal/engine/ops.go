@@ -69,6 +69,17 @@ func (e *Local) killUntilExit(c *Container, rt *recipe.Runtime, d time.Duration)
 
 // Stop sends the stop signal, then SIGKILL after the timeout.
 func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
+	return e.StopWith(ctx, ref, "", timeout)
+}
+
+// StopWith is Stop with a signal other than the container's stop signal
+// (stop -s); "" is the container's.
+func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) error {
+	if signal != "" {
+		if _, ok := signalNumber(signal); !ok {
+			return exitErr(ExitEngine, "Invalid signal: %s", signal)
+		}
+	}
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
@@ -93,6 +104,9 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		t = *timeout
 	}
 	sig := c.Config.StopSignal
+	if signal != "" {
+		sig = signal
+	}
 	if sig == "" {
 		sig = "TERM"
 	}

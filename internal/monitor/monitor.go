@@ -192,6 +192,10 @@ func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
 	if _, err := os.Stat(filepath.Join(m.cfg.StateDir, StopMarker)); err == nil {
 		return false
 	}
+	// `jinn update --restart` rewrites the policy while the container runs.
+	if c, err := ReadConfig(filepath.Join(m.cfg.StateDir, ConfigFile)); err == nil && c.ID == m.cfg.ID {
+		m.cfg.Restart = c.Restart
+	}
 	switch m.cfg.Restart.Name {
 	case "always", "unless-stopped":
 		return true
