@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -118,6 +119,9 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		detached = make(chan struct{})
 		go copyUntilKeys(pw, o.Stdin, o.DetachKeys, detached)
 		cmd.Stdin = pr
+		// Its own session: the terminal's hangup when this CLI leaves
+		// must not end the runtime that holds the process's pty.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
 	if err = cmd.Start(); err == nil {
 		done := make(chan error, 1)
