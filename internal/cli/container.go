@@ -16,7 +16,8 @@ func newContainerCmd(o *Options) *cobra.Command {
 		newRunCmd(o), newCreateCmd(o), newStartCmd(o), newStopCmd(o), newKillCmd(o), newRestartCmd(o),
 		newRmCmd(o), newPsCmd(o), newLogsCmd(o), newExecCmd(o), newAttachCmd(o), newInspectCmd(o),
 		newWaitCmd(o), newTopCmd(o), newStatsCmd(o), newPauseCmd(o), newUnpauseCmd(o), newRenameCmd(o),
-		newCpCmd(o), newPortCmd(o), newUpdateCmd(o))
+		newCpCmd(o), newPortCmd(o), newUpdateCmd(o),
+		newCommitCmd(o), newDiffCmd(o), newExportCmd(o))
 	return c
 }
 

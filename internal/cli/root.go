@@ -95,6 +95,7 @@ func NewRoot() *cobra.Command {
 		newBuildCmd(o),
 		newBuilderCmd(o),
 		newNetworkCmd(o),
+		newSearchCmd(o), newManifestCmd(o), newContextCmd(o),
 	)
 	addImageBuild(root, o)
 	return root
