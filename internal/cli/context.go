@@ -86,7 +86,7 @@ func newContextCmd(o *Options) *cobra.Command {
 				}
 				r := o.defaultContext()
 				docs = append(docs, map[string]any{"Name": r.Name, "Metadata": map[string]any{"Description": r.Description},
-					"Endpoints": map[string]any{"docker": map[string]any{"Host": r.DockerEndpoint, "SkipTLSVerify": false}},
+					"Endpoints":   map[string]any{"docker": map[string]any{"Host": r.DockerEndpoint, "SkipTLSVerify": false}},
 					"TLSMaterial": map[string]any{}, "Storage": map[string]any{"MetadataPath": "<IN MEMORY>", "TLSPath": "<IN MEMORY>"}})
 			}
 			if ifmt != "" {
