@@ -30,6 +30,7 @@ type createFlags struct {
 	noHealthcheck                                                    bool
 	publish                                                          []string
 	net                                                              netFlags
+	more                                                             moreFlags
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -79,6 +80,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.network, "network", "bridge", "Connect a container to a network")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.net.register(fs)
+	f.more.register(fs)
 	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
 	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -285,6 +287,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 			}
 			h.StorageOpt[k] = v
 		}
+	}
+	if err := f.more.apply(o); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -38,6 +38,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			if opts.Runtime == "" {
 				opts.Runtime = o.Runtime
 			}
+			if err := f.more.prepare(c, o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
@@ -45,6 +48,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			ctx := c.Context()
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
+				return err
+			}
+			if err := f.more.created(ctr.ID); err != nil {
 				return err
 			}
 			if detach {

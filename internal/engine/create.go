@@ -99,6 +99,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if c.Mounts, err = e.parseMounts(o, img); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
+	if c.Mounts, err = e.volumesFrom(c.Mounts, c.Host.VolumesFrom); err != nil {
+		return nil, err
+	}
 	if _, err := capabilities(&c.Host); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}

@@ -140,6 +140,9 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
+	if err := e.applyHostExtras(spec, c, root); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
 	if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "config.json"), spec); err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	}
 	c := &containerState{
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
-		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch,
+		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions,
 		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
 		Generation: randHex(8),
 	}
@@ -144,7 +144,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 // SetupFiles writes hosts, hostname and resolv.conf for a container
 // without a network of its own here (--network none or host).
 func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
-	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, FilesDir: a.FilesDir}
+	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions, FilesDir: a.FilesDir}
 	if c.Hostname == "" {
 		c.Hostname = shortID(a.ContainerID)
 		if hostNet {

@@ -59,8 +59,9 @@ type Attachment struct {
 	ExtraHosts  []string // "name:ip" as docker's --add-host
 	DNS         []string // nameservers for resolv.conf; overrides the default
 	DNSSearch   []string
-	IngressRate uint64 // bits per second into the container; 0 = unlimited
-	EgressRate  uint64 // bits per second out of the container; 0 = unlimited
+	DNSOptions  []string // resolv.conf options; override the host's
+	IngressRate uint64   // bits per second into the container; 0 = unlimited
+	EgressRate  uint64   // bits per second out of the container; 0 = unlimited
 	// FilesDir is where hosts, hostname and resolv.conf go; default: a
 	// directory of the Manager's (removed by Teardown).
 	FilesDir string

@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/recipe"
+)
+
+// extraResources lays --cpu-period, --cpu-quota, --cpuset-mems and
+// --memory-swappiness over r.
+func extraResources(h *HostConfig, r *specs.LinuxResources) {
+	x := &h.ResourceExtras
+	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" {
+		if r.CPU == nil {
+			r.CPU = &specs.LinuxCPU{}
+		}
+		if x.CPUPeriod > 0 {
+			p := uint64(x.CPUPeriod)
+			r.CPU.Period = &p
+		}
+		if x.CPUQuota != 0 {
+			q := x.CPUQuota
+			r.CPU.Quota = &q
+		}
+		r.CPU.Mems = x.CpusetMems
+	}
+	if x.MemorySwappiness != nil && *x.MemorySwappiness >= 0 {
+		if r.Memory == nil {
+			r.Memory = &specs.LinuxMemory{}
+		}
+		v := uint64(*x.MemorySwappiness)
+		r.Memory.Swappiness = &v
+	}
+}
+
+// applyHostExtras lays the namespace modes, /dev/shm size, sysctls,
+// domain name and extra groups over the recipe's spec.
+func (e *Local) applyHostExtras(s *specs.Spec, c *Container, root string) error {
+	x := &c.Host.HostExtras
+	s.Domainname = c.Config.Domainname
+	for _, m := range []struct {
+		mode string
+		ns   specs.LinuxNamespaceType
+		proc string
+	}{{x.PidMode, specs.PIDNamespace, "pid"}, {x.IpcMode, specs.IPCNamespace, "ipc"}, {x.UTSMode, specs.UTSNamespace, "uts"}} {
+		switch {
+		case m.mode == "host":
+			dropNamespace(s, m.ns)
+		case strings.HasPrefix(m.mode, "container:"):
+			p, err := e.namespaceOf(strings.TrimPrefix(m.mode, "container:"), m.proc)
+			if err != nil {
+				return err
+			}
+			for i := range s.Linux.Namespaces {
+				if s.Linux.Namespaces[i].Type == m.ns {
+					s.Linux.Namespaces[i].Path = p
+				}
+			}
+		}
+	}
+	if x.UTSMode == "host" {
+		s.Hostname, s.Domainname = "", ""
+	}
+	for i, m := range s.Mounts {
+		if m.Destination != "/dev/shm" {
+			continue
+		}
+		if x.IpcMode == "none" {
+			s.Mounts = append(s.Mounts[:i], s.Mounts[i+1:]...)
+			break
+		}
+		if x.IpcMode == "host" {
+			s.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev", "rprivate"}}
+		} else if x.ShmSize > 0 {
+			for j, o := range m.Options {
+				if strings.HasPrefix(o, "size=") {
+					s.Mounts[i].Options[j] = fmt.Sprintf("size=%d", x.ShmSize)
+				}
+			}
+		}
+	}
+	if len(x.Sysctls) > 0 {
+		s.Linux.Sysctl = map[string]string{}
+		for k, v := range x.Sysctls {
+			s.Linux.Sysctl[k] = v
+		}
+	}
+	if len(x.GroupAdd) > 0 {
+		r, err := fsroot.Open(root)
+		if err != nil {
+			return fmt.Errorf("open root: %w", err)
+		}
+		gids, err := recipe.ResolveGroups(r, x.GroupAdd)
+		r.Close()
+		if err != nil {
+			return err
+		}
+		s.Process.User.AdditionalGids = append(s.Process.User.AdditionalGids, gids...)
+	}
+	return nil
+}
+
+func dropNamespace(s *specs.Spec, t specs.LinuxNamespaceType) {
+	out := s.Linux.Namespaces[:0]
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != t {
+			out = append(out, n)
+		}
+	}
+	s.Linux.Namespaces = out
+}
+
+// namespaceOf is the kind namespace of a running container (--pid
+// container:X, --ipc container:X).
+func (e *Local) namespaceOf(ref, kind string) (string, error) {
+	o, err := e.Lookup(ref)
+	if err != nil {
+		return "", err
+	}
+	st := e.liveState(o)
+	if !running(st) || st.Pid == 0 {
+		return "", fmt.Errorf("cannot join %s namespace of a non running container: %s", strings.ToUpper(kind), ref)
+	}
+	return fmt.Sprintf("/proc/%d/ns/%s", st.Pid, kind), nil
+}
+
+// volumesFrom adds the volumes and bind mounts of other containers
+// (--volumes-from X[:ro|rw]) where the container has no mount of its own.
+func (e *Local) volumesFrom(mounts []MountPoint, from []string) ([]MountPoint, error) {
+	have := map[string]bool{}
+	for _, m := range mounts {
+		have[m.Destination] = true
+	}
+	for _, f := range from {
+		ref, mode, _ := strings.Cut(f, ":")
+		o, err := e.Lookup(ref)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range o.Mounts {
+			if (m.Type != "volume" && m.Type != "bind") || have[m.Destination] {
+				continue
+			}
+			switch mode {
+			case "ro":
+				m.RW, m.Mode = false, "ro"
+			case "rw":
+				m.RW, m.Mode = true, "rw"
+			}
+			m.Anonymous = false // it belongs to the other container
+			have[m.Destination] = true
+			mounts = append(mounts, m)
+		}
+	}
+	return mounts, nil
+}

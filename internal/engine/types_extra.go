@@ -1,0 +1,22 @@
+package engine
+
+// HostExtras are docker HostConfig fields for the namespaces, /dev/shm,
+// sysctls, groups and shared volumes of a container (run/create flags).
+type HostExtras struct {
+	ShmSize     int64             `json:"ShmSize"`
+	Sysctls     map[string]string `json:"Sysctls,omitempty"`
+	PidMode     string            `json:"PidMode"` // "", host, container:X
+	IpcMode     string            `json:"IpcMode"` // "", private, shareable, host, container:X
+	UTSMode     string            `json:"UTSMode"` // "", host
+	GroupAdd    []string          `json:"GroupAdd"`
+	VolumesFrom []string          `json:"VolumesFrom"`
+	DNSOptions  []string          `json:"DnsOptions,omitempty"`
+}
+
+// ResourceExtras are docker's CFS and cpuset-mems resources and swappiness.
+type ResourceExtras struct {
+	CPUPeriod        int64  `json:"CpuPeriod"`
+	CPUQuota         int64  `json:"CpuQuota"`
+	CpusetMems       string `json:"CpusetMems"`
+	MemorySwappiness *int64 `json:"MemorySwappiness"`
+}
