@@ -42,6 +42,13 @@ func testUpdate(t *testing.T, rt string) {
 	if got := limits("up"); !strings.Contains(got, "\nmax\n") {
 		t.Errorf("pids limit not lifted: %q", got)
 	}
+	j.ok("update", "--cpu-period", "60000", "--cpu-quota", "30000", "--cpuset-mems", "0", "up")
+	if got := j.ok("exec", "up", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_period_us", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); got != "60000\n30000\n" {
+		t.Errorf("update --cpu-period/--cpu-quota: %q", got)
+	}
+	if got := j.inspect("up", "{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpusetMems}}"); got != "60000 30000 0 0" {
+		t.Errorf("inspect after update --cpu-period: %q", got)
+	}
 
 	// Bad input: one line, 125 (or 1 for a missing container), nothing changed.
 	for _, bad := range [][]string{{"up"}, {"-m", "1k", "up"}, {"--restart", "bogus", "up"}, {"--cpus", "x", "up"}, {"--blkio-weight", "5", "up"}} {

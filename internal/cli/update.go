@@ -15,7 +15,8 @@ import (
 // updateFlags are docker update's flags, as given.
 type updateFlags struct {
 	memory, memorySwap, memoryReservation, cpus, cpusetCpus, restart string
-	cpuShares, pidsLimit                                             int64
+	cpusetMems                                                       string
+	cpuShares, pidsLimit, cpuPeriod, cpuQuota                        int64
 	blkioWeight                                                      uint16
 }
 
@@ -44,9 +45,12 @@ func newUpdateCmd(o *Options) *cobra.Command {
 	}
 	fl := c.Flags()
 	fl.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)")
+	fl.Int64Var(&f.cpuPeriod, "cpu-period", 0, "Limit CPU CFS (Completely Fair Scheduler) period")
+	fl.Int64Var(&f.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
 	fl.Int64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
 	fl.StringVar(&f.cpus, "cpus", "", "Number of CPUs")
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	fl.StringVar(&f.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
 	fl.StringVarP(&f.memory, "memory", "m", "", "Memory limit")
 	fl.StringVar(&f.memoryReservation, "memory-reservation", "", "Memory soft limit")
 	fl.StringVar(&f.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
@@ -95,6 +99,16 @@ func (f *updateFlags) config(c *cobra.Command) (*engine.UpdateConfig, error) {
 		return nil, badFlag("invalid argument %d for \"--cpu-shares\": must not be negative", f.cpuShares)
 	}
 	u.CPUShares, u.CpusetCpus = f.cpuShares, f.cpusetCpus
+	if (f.cpuPeriod != 0 || f.cpuQuota != 0) && u.NanoCpus != 0 {
+		return nil, badFlag("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")
+	}
+	if f.cpuPeriod != 0 && (f.cpuPeriod < 1000 || f.cpuPeriod > 1000000) {
+		return nil, badFlag("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+	}
+	if f.cpuQuota > 0 && f.cpuQuota < 1000 {
+		return nil, badFlag("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	}
+	u.CPUPeriod, u.CPUQuota, u.CpusetMems = f.cpuPeriod, f.cpuQuota, f.cpusetMems
 	if c.Flags().Changed("pids-limit") {
 		v := f.pidsLimit
 		u.PidsLimit = &v

@@ -101,6 +101,21 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 	if u.CpusetCpus != "" {
 		h.CpusetCpus = u.CpusetCpus
 	}
+	if u.NanoCpus != 0 {
+		h.CPUPeriod, h.CPUQuota = 0, 0 // --cpus replaces a CFS pair
+	}
+	if u.CPUPeriod != 0 || u.CPUQuota != 0 {
+		h.NanoCpus = 0
+	}
+	if u.CPUPeriod != 0 {
+		h.CPUPeriod = u.CPUPeriod
+	}
+	if u.CPUQuota != 0 {
+		h.CPUQuota = u.CPUQuota
+	}
+	if u.CpusetMems != "" {
+		h.CpusetMems = u.CpusetMems
+	}
 	if u.PidsLimit != nil {
 		v := *u.PidsLimit
 		if v < 0 {
@@ -128,7 +143,7 @@ func updateResources(h *HostConfig, u *UpdateConfig) *specs.LinuxResources {
 	if u.Memory != 0 || u.MemorySwap != 0 || u.MemoryReservation != 0 {
 		r.Memory = all.Memory
 	}
-	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" {
+	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" || u.CPUPeriod != 0 || u.CPUQuota != 0 || u.CpusetMems != "" {
 		r.CPU = all.CPU
 	}
 	if u.PidsLimit != nil {
