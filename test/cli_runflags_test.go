@@ -156,3 +156,57 @@ func TestCLIRunPull(t *testing.T) {
 		t.Errorf("--pull always without a registry: exit %d %q", code, errs)
 	}
 }
+
+// TestCLIRunDeviceFlags: --device with its cgroup permissions,
+// --device-cgroup-rule, --gpus (refused: no GPU hook), -a, --annotation,
+// --userns host and --cgroupns.
+func TestCLIRunDeviceFlags(t *testing.T) {
+	j := newJinn(t, "")
+	run := func(flags []string, cmd ...string) string { return j.ok(j.runArgs(append([]string{"--rm"}, flags...), cmd...)...) }
+	if _, err := os.Stat("/dev/loop-control"); err == nil {
+		got := run([]string{"--device", "/dev/loop-control:/dev/lc:r"}, "sh", "-c", "(exec 3</dev/lc) && echo read-ok; (exec 4>/dev/lc) 2>/dev/null || echo write-denied")
+		if got != "read-ok\nwrite-denied\n" {
+			t.Errorf("--device HOST:CONTAINER:r: %q", got)
+		}
+		if got := run([]string{"--device", "/dev/loop-control"}, "sh", "-c", "(exec 4>/dev/loop-control) && echo write-ok"); got != "write-ok\n" {
+			t.Errorf("--device HOST: %q", got)
+		}
+	}
+	// c 1:12 is no device: allowed, opening it says so; denied, EPERM.
+	probe := "mknod /dev/x c 1 12; cat /dev/x 2>&1; true"
+	if got := run(nil, "sh", "-c", probe); !strings.Contains(got, "Operation not permitted") {
+		t.Errorf("without a rule: %q", got)
+	}
+	if got := run([]string{"--device-cgroup-rule", "c 1:12 rwm"}, "sh", "-c", probe); !strings.Contains(got, "No such device") {
+		t.Errorf("--device-cgroup-rule: %q", got)
+	}
+	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--gpus", "all"}, "true")...); code != 125 || !strings.Contains(errs, "could not select device driver") {
+		t.Errorf("--gpus: exit %d %q", code, errs)
+	}
+	out, errs, code := j.run(j.runArgs([]string{"--rm", "-a", "stderr"}, "sh", "-c", "echo out; echo err >&2")...)
+	if code != 0 || out != "" || errs != "err\n" {
+		t.Errorf("-a stderr: %d %q %q", code, out, errs)
+	}
+	out, errs, _ = j.run(j.runArgs([]string{"--rm", "--attach", "STDOUT"}, "sh", "-c", "echo out; echo err >&2")...)
+	if out != "out\n" || errs != "" {
+		t.Errorf("--attach STDOUT: %q %q", out, errs)
+	}
+	j.ok(j.runArgs([]string{"--name", "ann", "--annotation", "org.example.team=db", "--userns", "host", "--cgroupns", "private"}, "true")...)
+	if got := j.inspect("ann", `{{index .HostConfig.Annotations "org.example.team"}} {{.HostConfig.CgroupnsMode}}`); got != "db private" {
+		t.Errorf("--annotation/--cgroupns in inspect: %q", got)
+	}
+	self, _ := os.Readlink("/proc/self/ns/cgroup")
+	if got := strings.TrimSpace(run([]string{"--cgroupns", "private"}, "readlink", "/proc/self/ns/cgroup")); got == self {
+		t.Errorf("--cgroupns private shares the host's: %s", got)
+	}
+	if got := strings.TrimSpace(run([]string{"--cgroupns", "host"}, "readlink", "/proc/self/ns/cgroup")); got != self {
+		t.Errorf("--cgroupns host: %s, host %s", got, self)
+	}
+	for _, bad := range [][]string{{"--device", "/dev/nonexistent"}, {"--device", "/dev/null:/dev/n:rwx"}, {"--device", "a:b:c:d"},
+		{"--device-cgroup-rule", "x 1:3 r"}, {"--device-cgroup-rule", "c 1:3"}, {"-a", "stdfoo"}, {"-d", "-a", "stdout"},
+		{"--annotation", "novalue"}, {"--userns", "remap"}, {"--cgroupns", "shared"}, {"--device", "/etc/passwd"}} {
+		if _, errs, code := j.run(j.runArgs(append([]string{"--rm"}, bad...), "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("run %v: exit %d %q", bad, code, errs)
+		}
+	}
+}

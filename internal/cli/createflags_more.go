@@ -21,6 +21,8 @@ type moreFlags struct {
 	cidfile, pull, platform, shmSize, domainname, pid, ipc, uts, cpusetMems string
 	quiet                                                                   bool
 	labelFiles, sysctls, groupAdd, volumesFrom, dnsOptions                  []string
+	devices, deviceRules, attach, annotations                               []string
+	gpus, userns, cgroupns                                                  string
 	cpuPeriod, cpuQuota, memorySwappiness                                   int64
 }
 
@@ -43,6 +45,17 @@ func (f *moreFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
 	fs.StringVar(&f.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
 	fs.Int64Var(&f.memorySwappiness, "memory-swappiness", -1, "Tune container memory swappiness (0 to 100)")
+	fs.StringArrayVar(&f.devices, "device", nil, "Add a host device to the container")
+	fs.StringArrayVar(&f.deviceRules, "device-cgroup-rule", nil, "Add a rule to the cgroup allowed devices list")
+	fs.StringVar(&f.gpus, "gpus", "", "GPU devices to add to the container ('all' to pass all GPUs)")
+	fs.StringArrayVarP(&f.attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
+	fs.StringArrayVar(&f.annotations, "annotation", nil, "Add an annotation to the container (passed through to the OCI runtime)")
+	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
+	fs.StringVar(&f.cgroupns, "cgroupns", "", `Cgroup namespace to use (host|private)
+'host':    Run the container in the Docker host's cgroup namespace
+'private': Run the container in its own private cgroup namespace
+'':        Use the cgroup namespace as configured by the
+           default-cgroupns-mode option on the daemon (default)`)
 }
 
 // apply checks the flags into o, after the other create flags.
@@ -111,6 +124,47 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 			}
 		}
 	}
+	if f.gpus != "" {
+		// No GPU runtime hook (nvidia-container-runtime) is wired into jinn.
+		return badFlag("could not select device driver \"\" with capabilities: [[gpu]]")
+	}
+	for _, d := range f.devices {
+		m, err := parseDevice(d)
+		if err != nil {
+			return err
+		}
+		h.Devices = append(h.Devices, m)
+	}
+	for _, r := range f.deviceRules {
+		if _, err := engine.ParseDeviceCgroupRule(r); err != nil {
+			return badFlag("%v", err)
+		}
+	}
+	h.DeviceCgroupRules = f.deviceRules
+	for _, a := range f.attach {
+		switch strings.ToLower(a) {
+		case "stdin", "stdout", "stderr":
+		default:
+			return badFlag("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a)
+		}
+	}
+	for _, a := range f.annotations {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return badFlag("invalid argument %q for \"--annotation\" flag: must be key=value", a)
+		}
+		if h.Annotations == nil {
+			h.Annotations = map[string]string{}
+		}
+		h.Annotations[k] = v
+	}
+	if f.userns != "" && f.userns != "host" {
+		return badFlag("--userns: invalid USER mode")
+	}
+	if f.cgroupns != "" && f.cgroupns != "host" && f.cgroupns != "private" {
+		return badFlag("--cgroupns: invalid CGROUP mode")
+	}
+	h.UsernsMode, h.CgroupnsMode = f.userns, f.cgroupns
 	x := &h.ResourceExtras
 	if (f.cpuPeriod != 0 || f.cpuQuota != 0) && h.NanoCpus != 0 {
 		return badFlag("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")
@@ -242,4 +296,64 @@ func (f *moreFlags) created(id string) error {
 		return fmt.Errorf("failed to write the container ID to the file: %w", err)
 	}
 	return nil
+}
+
+// parseDevice is docker's --device HOST[:CONTAINER][:PERMISSIONS].
+func parseDevice(s string) (engine.DeviceMapping, error) {
+	d := engine.DeviceMapping{CgroupPermissions: "rwm"}
+	arr := strings.Split(s, ":")
+	switch len(arr) {
+	case 3:
+		if !validDeviceMode(arr[2]) {
+			return d, badFlag("invalid device mode: %s", arr[2])
+		}
+		d.CgroupPermissions, d.PathInContainer = arr[2], arr[1]
+	case 2:
+		if validDeviceMode(arr[1]) {
+			d.CgroupPermissions = arr[1]
+		} else {
+			d.PathInContainer = arr[1]
+		}
+	case 1:
+	default:
+		return d, badFlag("invalid device specification: %s", s)
+	}
+	d.PathOnHost = arr[0]
+	if d.PathInContainer == "" {
+		d.PathInContainer = d.PathOnHost
+	}
+	if !strings.HasPrefix(d.PathOnHost, "/") || !strings.HasPrefix(d.PathInContainer, "/") {
+		return d, badFlag("invalid device specification: %s: paths must be absolute", s)
+	}
+	if _, err := os.Stat(d.PathOnHost); err != nil {
+		return d, badFlag("error gathering device information while adding custom device %q: no such file or directory", d.PathOnHost)
+	}
+	return d, nil
+}
+
+func validDeviceMode(m string) bool {
+	if m == "" {
+		return false
+	}
+	seen := map[rune]bool{}
+	for _, c := range m {
+		if (c != 'r' && c != 'w' && c != 'm') || seen[c] {
+			return false
+		}
+		seen[c] = true
+	}
+	return true
+}
+
+// attached is run's -a: which of the streams the CLI attaches to.
+func (f *moreFlags) attached(stream string) bool {
+	if len(f.attach) == 0 {
+		return stream != "stdin"
+	}
+	for _, a := range f.attach {
+		if strings.EqualFold(a, stream) {
+			return true
+		}
+	}
+	return false
 }

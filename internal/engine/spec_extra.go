@@ -2,7 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -89,6 +93,18 @@ func (e *Local) applyHostExtras(s *specs.Spec, c *Container, root string) error 
 			s.Linux.Sysctl[k] = v
 		}
 	}
+	if x.CgroupnsMode == "private" {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+	}
+	if len(x.Annotations) > 0 {
+		s.Annotations = map[string]string{}
+		for k, v := range x.Annotations {
+			s.Annotations[k] = v
+		}
+	}
+	if err := addDevices(s, x); err != nil {
+		return err
+	}
 	if len(x.GroupAdd) > 0 {
 		r, err := fsroot.Open(root)
 		if err != nil {
@@ -157,4 +173,67 @@ func (e *Local) volumesFrom(mounts []MountPoint, from []string) ([]MountPoint, e
 		}
 	}
 	return mounts, nil
+}
+
+// addDevices gives the container the --device nodes (made by the runtime
+// with the host's type and numbers) and lets the device cgroup allow them
+// and the --device-cgroup-rule rules.
+func addDevices(s *specs.Spec, x *HostExtras) error {
+	for _, d := range x.Devices {
+		var st unix.Stat_t
+		if err := unix.Stat(d.PathOnHost, &st); err != nil {
+			return fmt.Errorf("error gathering device information while adding custom device %q: %w", d.PathOnHost, err)
+		}
+		var typ string
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFCHR:
+			typ = "c"
+		case unix.S_IFBLK:
+			typ = "b"
+		default:
+			return fmt.Errorf("error gathering device information while adding custom device %q: not a device node", d.PathOnHost)
+		}
+		major, minor := int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+		mode := os.FileMode(st.Mode & 0o777)
+		uid, gid := uint32(0), uint32(0)
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: d.PathInContainer, Type: typ, Major: major, Minor: minor,
+			FileMode: &mode, UID: &uid, GID: &gid})
+		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: typ,
+			Major: &major, Minor: &minor, Access: d.CgroupPermissions})
+	}
+	for _, r := range x.DeviceCgroupRules {
+		rule, err := ParseDeviceCgroupRule(r)
+		if err != nil {
+			return err
+		}
+		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, rule)
+	}
+	return nil
+}
+
+// ParseDeviceCgroupRule reads docker's --device-cgroup-rule: "TYPE
+// MAJOR:MINOR ACCESS", TYPE a, b or c, numbers or *, ACCESS of r, w, m.
+func ParseDeviceCgroupRule(r string) (specs.LinuxDeviceCgroup, error) {
+	bad := fmt.Errorf("invalid device cgroup rule %q: want TYPE MAJOR:MINOR ACCESS (e.g. 'c 1:3 mr')", r)
+	f := strings.Fields(r)
+	if len(f) != 3 || (f[0] != "a" && f[0] != "b" && f[0] != "c") || f[2] == "" || strings.Trim(f[2], "rwm") != "" {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	maj, min, ok := strings.Cut(f[1], ":")
+	if !ok {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	num := func(s string) (*int64, bool) {
+		if s == "*" {
+			return nil, true
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return &n, err == nil && n >= 0
+	}
+	mj, ok1 := num(maj)
+	mn, ok2 := num(min)
+	if !ok1 || !ok2 {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	return specs.LinuxDeviceCgroup{Allow: true, Type: f[0], Major: mj, Minor: mn, Access: f[2]}, nil
 }

@@ -11,6 +11,20 @@ type HostExtras struct {
 	GroupAdd    []string          `json:"GroupAdd"`
 	VolumesFrom []string          `json:"VolumesFrom"`
 	DNSOptions  []string          `json:"DnsOptions,omitempty"`
+	// Devices are --device host paths given to the container; the
+	// device cgroup rules (--device-cgroup-rule) allow more.
+	Devices           []DeviceMapping   `json:"Devices"`
+	DeviceCgroupRules []string          `json:"DeviceCgroupRules"`
+	UsernsMode        string            `json:"UsernsMode"`   // "" or host
+	CgroupnsMode      string            `json:"CgroupnsMode"` // host or private
+	Annotations       map[string]string `json:"Annotations,omitempty"`
+}
+
+// DeviceMapping is one --device HOST[:CONTAINER[:PERMISSIONS]].
+type DeviceMapping struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
 }
 
 // ResourceExtras are docker's CFS and cpuset-mems resources and swappiness.
