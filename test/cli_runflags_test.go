@@ -162,7 +162,9 @@ func TestCLIRunPull(t *testing.T) {
 // --userns host and --cgroupns.
 func TestCLIRunDeviceFlags(t *testing.T) {
 	j := newJinn(t, "")
-	run := func(flags []string, cmd ...string) string { return j.ok(j.runArgs(append([]string{"--rm"}, flags...), cmd...)...) }
+	run := func(flags []string, cmd ...string) string {
+		return j.ok(j.runArgs(append([]string{"--rm"}, flags...), cmd...)...)
+	}
 	if _, err := os.Stat("/dev/loop-control"); err == nil {
 		got := run([]string{"--device", "/dev/loop-control:/dev/lc:r"}, "sh", "-c", "(exec 3</dev/lc) && echo read-ok; (exec 4>/dev/lc) 2>/dev/null || echo write-denied")
 		if got != "read-ok\nwrite-denied\n" {
