@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinn-containers/jinn/internal/testutil"
 )
@@ -210,5 +211,28 @@ func TestCLIRunDeviceFlags(t *testing.T) {
 		if _, errs, code := j.run(j.runArgs(append([]string{"--rm"}, bad...), "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 			t.Errorf("run %v: exit %d %q", bad, code, errs)
 		}
+	}
+}
+
+// TestCLIRunHealthStartInterval: --health-start-interval runs the check
+// that often during the start period, with --health-cmd or on the image's
+// own HEALTHCHECK.
+func TestCLIRunHealthStartInterval(t *testing.T) {
+	j := newJinn(t, "")
+	j.ok(j.runArgs([]string{"-d", "--name", "hs", "--health-cmd", "true", "--health-interval", "1h", "--health-start-period", "1m",
+		"--health-start-interval", "200ms"}, "sleep", "100")...)
+	waitFor(t, 10*time.Second, "healthy by the start interval", func() bool { return j.inspect("hs", "{{.State.Health.Status}}") == "healthy" })
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nHEALTHCHECK --interval=1h --start-period=1m CMD true\n"), 0o644)
+	j.ok("build", "-q", "-t", "hc", dir)
+	j.ok("run", "-d", "--name", "hs2", "--health-start-interval", "200ms", "hc", "sleep", "100")
+	waitFor(t, 10*time.Second, "the image's check by the start interval", func() bool {
+		return j.inspect("hs2", "{{.State.Health.Status}}") == "healthy"
+	})
+	if got := j.inspect("hs2", "{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.StartInterval}}"); got != "[CMD-SHELL true] 200000000" {
+		t.Errorf("merged health check: %q", got)
+	}
+	if _, _, code := j.run(j.runArgs([]string{"--rm", "--health-start-interval", "soon"}, "true")...); code != 125 {
+		t.Errorf("--health-start-interval soon: exit %d", code)
 	}
 }

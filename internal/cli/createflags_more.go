@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,7 +23,7 @@ type moreFlags struct {
 	quiet                                                                   bool
 	labelFiles, sysctls, groupAdd, volumesFrom, dnsOptions                  []string
 	devices, deviceRules, attach, annotations                               []string
-	gpus, userns, cgroupns                                                  string
+	gpus, userns, cgroupns, healthStartInterval                             string
 	cpuPeriod, cpuQuota, memorySwappiness                                   int64
 }
 
@@ -51,6 +52,7 @@ func (f *moreFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
 	fs.StringArrayVar(&f.annotations, "annotation", nil, "Add an annotation to the container (passed through to the OCI runtime)")
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
+	fs.StringVar(&f.healthStartInterval, "health-start-interval", "", "Time between running the check during the start period (ms|s|m|h) (default 0s)")
 	fs.StringVar(&f.cgroupns, "cgroupns", "", `Cgroup namespace to use (host|private)
 'host':    Run the container in the Docker host's cgroup namespace
 'private': Run the container in its own private cgroup namespace
@@ -123,6 +125,19 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 				cc.Labels[k] = v
 			}
 		}
+	}
+	if f.healthStartInterval != "" {
+		d, err := time.ParseDuration(f.healthStartInterval)
+		if err != nil || d < 0 {
+			return badFlag("invalid argument %q for \"--health-start-interval\" flag: time: invalid duration %q", f.healthStartInterval, f.healthStartInterval)
+		}
+		if d != 0 && d < time.Millisecond {
+			return badFlag("--health-start-interval cannot be less than 1ms")
+		}
+		if cc.Healthcheck == nil {
+			cc.Healthcheck = &engine.Healthcheck{} // tunes the image's check
+		}
+		cc.Healthcheck.StartInterval = d
 	}
 	if f.gpus != "" {
 		// No GPU runtime hook (nvidia-container-runtime) is wired into jinn.

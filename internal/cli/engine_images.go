@@ -53,7 +53,7 @@ func convertImage(img *image.Image) *engine.Image {
 			Labels: c.Labels, StopSignal: c.StopSignal, Volumes: c.Volumes, ExposedPorts: c.ExposedPorts}}
 	if h := c.Healthcheck; h != nil {
 		out.Config.Healthcheck = &engine.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
-			StartPeriod: h.StartPeriod, Retries: h.Retries}
+			StartPeriod: h.StartPeriod, Retries: h.Retries, StartInterval: h.StartInterval}
 	}
 	return out
 }

@@ -201,6 +201,18 @@ func mergeImageConfig(c *Container, o *CreateOptions, ic *ImageConfig) {
 	}
 	if c.Config.Healthcheck == nil && ic.Healthcheck != nil {
 		c.Config.Healthcheck = ic.Healthcheck
+	} else if hc, ih := c.Config.Healthcheck, ic.Healthcheck; hc != nil && len(hc.Test) == 0 && ih != nil {
+		// Health flags without --health-cmd tune the image's check.
+		hc.Test = ih.Test
+		for _, d := range []struct{ own, img *time.Duration }{{&hc.Interval, &ih.Interval}, {&hc.Timeout, &ih.Timeout},
+			{&hc.StartPeriod, &ih.StartPeriod}, {&hc.StartInterval, &ih.StartInterval}} {
+			if *d.own == 0 {
+				*d.own = *d.img
+			}
+		}
+		if hc.Retries == 0 {
+			hc.Retries = ih.Retries
+		}
 	}
 	if len(ic.Labels) > 0 {
 		l := map[string]string{}

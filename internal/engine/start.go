@@ -215,7 +215,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)
 	}
 	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
-		h := &monitor.Health{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
+		h := &monitor.Health{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries,
+			StartInterval: hc.StartInterval}
 		if h.Interval <= 0 {
 			h.Interval = 30 * time.Second
 		}

@@ -52,6 +52,8 @@ type Healthcheck struct {
 	Timeout     time.Duration `json:"Timeout"`
 	StartPeriod time.Duration `json:"StartPeriod"`
 	Retries     int           `json:"Retries"`
+	// StartInterval is how often the check runs during StartPeriod.
+	StartInterval time.Duration `json:"StartInterval,omitempty"`
 }
 
 // HostConfig is docker's HostConfig: how the host runs it.
