@@ -236,3 +236,32 @@ func TestCLIRunHealthStartInterval(t *testing.T) {
 		t.Errorf("--health-start-interval soon: exit %d", code)
 	}
 }
+
+// TestCLIRunLinkMac: legacy --link NAME[:ALIAS] as hosts entries on the
+// default bridge, and --mac-address on the container's interface.
+func TestCLIRunLinkMac(t *testing.T) {
+	j := newJinn(t, "")
+	j.ok(j.runArgs([]string{"-d", "--name", "db"}, "sleep", "100")...)
+	ip := j.inspect("db", "{{.NetworkSettings.IPAddress}}")
+	out := j.ok(j.runArgs([]string{"--rm", "--link", "db:database"}, "sh", "-c", "cat /etc/hosts; ping -c1 -W2 database >/dev/null && echo reached")...)
+	if ip == "" || !strings.Contains(out, ip+"\tdatabase\n") || !strings.Contains(out, ip+"\tdb\n") || !strings.HasSuffix(out, "reached\n") {
+		t.Errorf("--link db:database (db at %q):\n%s", ip, out)
+	}
+	j.ok(j.runArgs([]string{"--name", "linked", "--link", "db"}, "true")...)
+	if got := j.inspect("linked", "{{.HostConfig.Links}}"); got != "[/db:/linked/db]" {
+		t.Errorf("inspect Links: %s", got)
+	}
+	for _, bad := range [][]string{{"--link", "nobody-home"}, {"--link", "db:a:b"}, {"--network", "host", "--link", "db"}} {
+		if _, errs, code := j.run(j.runArgs(append([]string{"--rm"}, bad...), "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("run %v: exit %d %q", bad, code, errs)
+		}
+	}
+	if got := j.ok(j.runArgs([]string{"--rm", "--mac-address", "92:d0:c6:0a:29:33"}, "cat", "/sys/class/net/eth0/address")...); got != "92:d0:c6:0a:29:33\n" {
+		t.Errorf("--mac-address: %q", got)
+	}
+	for _, bad := range []string{"92:d0:c6:0a:29", "01:00:5e:00:00:01", "zz:d0:c6:0a:29:33"} {
+		if _, _, code := j.run(j.runArgs([]string{"--rm", "--mac-address", bad}, "true")...); code != 125 {
+			t.Errorf("--mac-address %s: exit %d", bad, code)
+		}
+	}
+}

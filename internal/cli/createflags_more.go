@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -22,8 +23,8 @@ type moreFlags struct {
 	cidfile, pull, platform, shmSize, domainname, pid, ipc, uts, cpusetMems string
 	quiet                                                                   bool
 	labelFiles, sysctls, groupAdd, volumesFrom, dnsOptions                  []string
-	devices, deviceRules, attach, annotations                               []string
-	gpus, userns, cgroupns, healthStartInterval                             string
+	devices, deviceRules, attach, annotations, links                        []string
+	gpus, userns, cgroupns, healthStartInterval, mac                        string
 	cpuPeriod, cpuQuota, memorySwappiness                                   int64
 }
 
@@ -50,6 +51,8 @@ func (f *moreFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.deviceRules, "device-cgroup-rule", nil, "Add a rule to the cgroup allowed devices list")
 	fs.StringVar(&f.gpus, "gpus", "", "GPU devices to add to the container ('all' to pass all GPUs)")
 	fs.StringArrayVarP(&f.attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
+	fs.StringArrayVar(&f.links, "link", nil, "Add link to another container")
+	fs.StringVar(&f.mac, "mac-address", "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 	fs.StringArrayVar(&f.annotations, "annotation", nil, "Add an annotation to the container (passed through to the OCI runtime)")
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
 	fs.StringVar(&f.healthStartInterval, "health-start-interval", "", "Time between running the check during the start period (ms|s|m|h) (default 0s)")
@@ -172,6 +175,23 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 			h.Annotations = map[string]string{}
 		}
 		h.Annotations[k] = v
+	}
+	for _, l := range f.links {
+		name, alias, _ := strings.Cut(l, ":")
+		if name == "" || strings.Contains(alias, ":") {
+			return badFlag("invalid argument %q for \"--link\" flag: bad format for links: %s", l, l)
+		}
+	}
+	h.Links = f.links
+	if f.mac != "" {
+		hw, err := net.ParseMAC(f.mac)
+		if err != nil || len(hw) != 6 {
+			return badFlag("%s is not a valid mac address", f.mac)
+		}
+		if hw[0]&1 != 0 {
+			return badFlag("%s is a multicast address, not a valid container mac address", f.mac)
+		}
+		h.MacAddress = hw.String()
 	}
 	if f.userns != "" && f.userns != "host" {
 		return badFlag("--userns: invalid USER mode")

@@ -125,6 +125,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			e.cleanup(c, true)
 		}
 	}()
+	if err := e.checkLinks(c); err != nil {
+		return nil, err
+	}
 	// The container directory appears whole (config inside) by rename, and
 	// its state directory only after: a create killed at any point leaves
 	// either nothing that ps lists or a container that rm -f removes.

@@ -237,3 +237,57 @@ func ParseDeviceCgroupRule(r string) (specs.LinuxDeviceCgroup, error) {
 	}
 	return specs.LinuxDeviceCgroup{Allow: true, Type: f[0], Major: mj, Minor: mn, Access: f[2]}, nil
 }
+
+// checkLinks resolves --link NAME[:ALIAS] at create into docker's
+// "/NAME:/SELF/ALIAS" form: the container must exist, and links live on
+// a bridge.
+func (e *Local) checkLinks(c *Container) error {
+	if len(c.Host.Links) == 0 {
+		return nil
+	}
+	if m := c.Host.NetworkMode; m == "host" || m == "none" || strings.HasPrefix(m, "container:") {
+		return exitErr(ExitEngine, "conflicting options: %s type networking can't be used with links. This would result in undefined behavior", m)
+	}
+	for i, l := range c.Host.Links {
+		name, alias, _ := strings.Cut(l, ":")
+		o, err := e.Lookup(name)
+		if err != nil {
+			return exitErr(ExitEngine, "could not get container for %s", name)
+		}
+		if alias == "" {
+			alias = o.Name
+		}
+		c.Host.Links[i] = "/" + o.Name + ":/" + c.Name + "/" + alias
+	}
+	return nil
+}
+
+// linkHosts are the hosts entries of the container's --link targets
+// (alias and name at the target's address); a target not running
+// contributes none, as it has no address.
+func (e *Local) linkHosts(c *Container) []string {
+	var out []string
+	m, err := e.Networks()
+	if err != nil {
+		return nil
+	}
+	for _, l := range c.Host.Links {
+		from, to, _ := strings.Cut(l, ":")
+		target := strings.TrimPrefix(from, "/")
+		alias := to[strings.LastIndex(to, "/")+1:]
+		o, err := e.Lookup(target)
+		if err != nil {
+			continue
+		}
+		eps, err := m.Endpoints(o.ID)
+		if err != nil || len(eps) == 0 {
+			continue
+		}
+		ip, _, _ := strings.Cut(eps[0].IP, "/")
+		out = append(out, alias+":"+ip)
+		if alias != target {
+			out = append(out, target+":"+ip)
+		}
+	}
+	return out
+}

@@ -18,6 +18,10 @@ type HostExtras struct {
 	UsernsMode        string            `json:"UsernsMode"`   // "" or host
 	CgroupnsMode      string            `json:"CgroupnsMode"` // host or private
 	Annotations       map[string]string `json:"Annotations,omitempty"`
+	// Links are legacy --link NAME:ALIAS, as docker's "/NAME:/SELF/ALIAS".
+	Links []string `json:"Links"`
+	// MacAddress is --mac-address: the first interface's.
+	MacAddress string `json:"MacAddress,omitempty"`
 }
 
 // DeviceMapping is one --device HOST[:CONTAINER[:PERMISSIONS]].

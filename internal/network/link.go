@@ -141,7 +141,18 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	if err != nil {
 		return fmt.Errorf("look up %s in %s: %w", ep.IfName, nsPath, err)
 	}
-	ep.MAC = peer.Attrs().HardwareAddr.String()
+	if ep.MAC != "" { // --mac-address
+		mac, err := net.ParseMAC(ep.MAC)
+		if err != nil {
+			return fmt.Errorf("invalid MAC address %s: %w", ep.MAC, err)
+		}
+		if err := h.LinkSetHardwareAddr(peer, mac); err != nil {
+			return fmt.Errorf("set MAC %s on %s: %w", ep.MAC, ep.IfName, err)
+		}
+		ep.MAC = mac.String()
+	} else {
+		ep.MAC = peer.Attrs().HardwareAddr.String()
+	}
 	ip := net.ParseIP(ep.IP).To4()
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ep.Prefix, 32)}}
 	if err := h.AddrAdd(peer, addr); err != nil {

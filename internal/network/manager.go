@@ -106,7 +106,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	}
 	c := &containerState{
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
-		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions,
+		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions, MAC: a.MAC,
 		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
 		Generation: randHex(8),
 	}
@@ -187,6 +187,9 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
 		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
 		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
+	}
+	if len(c.Endpoints) == 0 {
+		ep.MAC = c.MAC
 	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
 		return err

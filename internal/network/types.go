@@ -60,6 +60,7 @@ type Attachment struct {
 	DNS         []string // nameservers for resolv.conf; overrides the default
 	DNSSearch   []string
 	DNSOptions  []string // resolv.conf options; override the host's
+	MAC         string   // --mac-address of the first interface; "" lets the kernel pick
 	IngressRate uint64   // bits per second into the container; 0 = unlimited
 	EgressRate  uint64   // bits per second out of the container; 0 = unlimited
 	// FilesDir is where hosts, hostname and resolv.conf go; default: a
