@@ -70,7 +70,7 @@ type dockerNetwork struct {
 	EnableIPv6 bool
 	IPAM       struct {
 		Driver string
-		Config []map[string]string
+		Config []map[string]any
 	}
 	Internal   bool
 	Containers map[string]dockerEndpoint
@@ -93,7 +93,20 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		Options:    map[string]string{"com.docker.network.bridge.name": n.Bridge, "com.docker.network.driver.mtu": fmt.Sprint(n.MTU)},
 	}
 	d.IPAM.Driver = "default"
-	d.IPAM.Config = []map[string]string{{"Subnet": n.Subnet, "Gateway": n.Gateway}}
+	cfg := map[string]any{"Subnet": n.Subnet, "Gateway": n.Gateway}
+	if n.IPRange != "" {
+		cfg["IPRange"] = n.IPRange
+	}
+	if len(n.AuxAddresses) > 0 {
+		cfg["AuxiliaryAddresses"] = n.AuxAddresses
+	}
+	d.IPAM.Config = []map[string]any{cfg}
+	if n.NoICC {
+		d.Options["com.docker.network.bridge.enable_icc"] = "false"
+	}
+	if n.NoMasquerade {
+		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
+	}
 	for id, ep := range n.Containers {
 		d.Containers[id] = dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
 	}

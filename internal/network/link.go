@@ -126,6 +126,11 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	if err := netlink.LinkSetUp(host); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.HostVeth, err)
 	}
+	if n.NoICC { // enable_icc=false: isolated ports reach the gateway, not each other
+		if err := netlink.LinkSetIsolated(host, true); err != nil {
+			return fmt.Errorf("isolate %s on %s: %w", ep.HostVeth, n.Bridge, err)
+		}
+	}
 	if ingress > 0 { // into the container: leaves the host side
 		if err := setTBF(netlink.Handle{}, host, ingress); err != nil {
 			return err

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // ensureNetwork loads network name (creating the default network's record
@@ -95,6 +98,16 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 		Name: name, ID: id, Driver: "bridge", Subnet: subnet.String(), Gateway: gw.String(),
 		Internal: opts.Internal, MTU: opts.MTU, Labels: opts.Labels, Created: time.Now().UTC(),
 		DNS: name != DefaultNetwork, Bridge: "jbr-" + id[:11],
+		NoICC: opts.NoICC, NoMasquerade: opts.NoMasquerade,
+	}
+	if err := checkRanges(n, subnet, opts); err != nil {
+		return nil, err
+	}
+	if opts.Bridge != "" {
+		if err := checkBridgeName(opts.Bridge, nets); err != nil {
+			return nil, err
+		}
+		n.Bridge = opts.Bridge
 	}
 	if name == DefaultNetwork {
 		n.Bridge = m.cfg.DefaultBridge
@@ -242,4 +255,49 @@ func (m *Manager) PruneNetworksWhere(ctx context.Context, keep func(*Network) bo
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// checkRanges checks --ip-range and --aux-address against the subnet.
+func checkRanges(n *Network, subnet *net.IPNet, opts NetworkOptions) error {
+	if opts.IPRange != "" {
+		ip, r, err := net.ParseCIDR(opts.IPRange)
+		if err != nil || ip.To4() == nil {
+			return fmt.Errorf("invalid --ip-range %q: want an IPv4 CIDR", opts.IPRange)
+		}
+		ro, _ := r.Mask.Size()
+		so, _ := subnet.Mask.Size()
+		if !subnet.Contains(r.IP) || ro < so {
+			return fmt.Errorf("invalid --ip-range %s: not within the subnet %s", opts.IPRange, subnet)
+		}
+		n.IPRange = r.String()
+	}
+	for host, a := range opts.AuxAddresses {
+		ip := net.ParseIP(a).To4()
+		if ip == nil || !subnet.Contains(ip) {
+			return fmt.Errorf("invalid --aux-address %s=%s: not an address in the subnet %s", host, a, subnet)
+		}
+		if n.AuxAddresses == nil {
+			n.AuxAddresses = map[string]string{}
+		}
+		n.AuxAddresses[host] = ip.String()
+	}
+	return nil
+}
+
+// checkBridgeName refuses a bridge name the kernel would not take, one
+// another network of this store has, and an existing link: jinn only
+// ever manages bridges it made.
+func checkBridgeName(name string, nets []*Network) error {
+	if len(name) > 15 || strings.ContainsAny(name, "/: \t") {
+		return fmt.Errorf("invalid bridge name %q: at most 15 characters, no '/', ':' or spaces", name)
+	}
+	for _, o := range nets {
+		if o.Bridge == name {
+			return fmt.Errorf("bridge name %s is already used by network %s", name, o.Name)
+		}
+	}
+	if _, err := netlink.LinkByName(name); err == nil {
+		return fmt.Errorf("bridge name %s: a network interface of that name exists", name)
+	}
+	return nil
 }

@@ -27,6 +27,14 @@ type Network struct {
 	DNS      bool              `json:"dns"` // embedded DNS on the gateway (user networks)
 	Labels   map[string]string `json:"labels,omitempty"`
 	Created  time.Time         `json:"created"`
+	// IPRange is where addresses are allocated from (--ip-range); the
+	// AuxAddresses are never given out (--aux-address).
+	IPRange      string            `json:"ipRange,omitempty"`
+	AuxAddresses map[string]string `json:"auxAddresses,omitempty"`
+	// NoICC isolates the containers from each other (enable_icc=false);
+	// NoMasquerade leaves their traffic out unNATed.
+	NoICC        bool `json:"noICC,omitempty"`
+	NoMasquerade bool `json:"noMasquerade,omitempty"`
 }
 
 // NetworkOptions are the inputs of `jinn network create`.
@@ -36,6 +44,12 @@ type NetworkOptions struct {
 	Internal bool   // no route out of the bridge, no NAT
 	MTU      int
 	Labels   map[string]string
+	// Bridge names the bridge (com.docker.network.bridge.name); "" picks one.
+	Bridge       string
+	IPRange      string
+	AuxAddresses map[string]string
+	NoICC        bool
+	NoMasquerade bool
 }
 
 // Port is one published port: host [HostIP:]HostPort to container ContainerPort.
