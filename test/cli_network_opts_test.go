@@ -1,7 +1,9 @@
 package test
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -63,5 +65,44 @@ func TestCLINetworkCreateOpts(t *testing.T) {
 	}
 	if out, _, _ := j.run("network", "ls", "-q", "--filter", "name=badnet"); out != "" {
 		t.Errorf("a refused network was made: %q", out)
+	}
+}
+
+// TestCLIVolumeCreateOpts: volume create -d local -o type=tmpfs and
+// -o type=none,o=bind,device=PATH, shared by the containers that use
+// them, unmounted (never emptied) when removed.
+func TestCLIVolumeCreateOpts(t *testing.T) {
+	j := newJinn(t, "")
+	j.ok("volume", "create", "-d", "local", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=10m,uid=1000", "tv")
+	host := t.TempDir()
+	os.WriteFile(filepath.Join(host, "f"), []byte("hostdata\n"), 0o644)
+	j.ok("volume", "create", "--driver", "local", "--opt", "type=none", "--opt", "o=bind", "--opt", "device="+host, "bv")
+	out := j.ok(j.runArgs([]string{"--rm", "-v", "tv:/t", "-v", "bv:/b"}, "sh", "-c", "grep ' /t ' /proc/mounts; stat -c %u /t; cat /b/f; echo new > /b/g; echo kept > /t/x")...)
+	if !strings.Contains(out, "tmpfs /t tmpfs") || !strings.Contains(out, "size=10240k") || !strings.Contains(out, "\n1000\nhostdata\n") {
+		t.Errorf("tmpfs and bind volumes:\n%s", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(host, "g")); string(b) != "new\n" {
+		t.Errorf("the bind volume's write is not on the host: %q", b)
+	}
+	if got := j.ok(j.runArgs([]string{"--rm", "-v", "tv:/t"}, "cat", "/t/x")...); got != "kept\n" {
+		t.Errorf("the tmpfs volume is not shared: %q", got)
+	}
+	if got := strings.TrimSpace(j.ok("volume", "inspect", "-f", "{{.Options.type}} {{.Options.device}}", "bv")); got != "none "+host {
+		t.Errorf("volume inspect: %q", got)
+	}
+	j.ok("volume", "rm", "tv", "bv")
+	if b, err := os.ReadFile(filepath.Join(host, "f")); err != nil || string(b) != "hostdata\n" {
+		t.Errorf("volume rm reached into the bound host directory: %q %v", b, err)
+	}
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), j.root) {
+		t.Errorf("a volume mount is left under %s", j.root)
+	}
+	for _, bad := range [][]string{{"-d", "nfs"}, {"-o", "colour=red"}, {"-o", "type=tmpfs"}, {"-o", "novalue"}} {
+		if _, errs, code := j.run(append(append([]string{"volume", "create"}, bad...), "badvol")...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("volume create %v: exit %d %q", bad, code, errs)
+		}
+	}
+	if out := j.ok("volume", "ls", "-q"); out != "" {
+		t.Errorf("refused volumes were made: %q", out)
 	}
 }

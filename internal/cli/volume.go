@@ -12,7 +12,8 @@ import (
 
 func newVolumeCmd(o *Options) *cobra.Command {
 	v := &cobra.Command{Use: "volume COMMAND", Short: "Manage volumes"}
-	var labels []string
+	var labels, volOpts []string
+	var driver string
 	create := &cobra.Command{
 		Use: "create [OPTIONS] [VOLUME]", Short: "Create a volume",
 		RunE: func(c *cobra.Command, args []string) error {
@@ -29,7 +30,15 @@ func newVolumeCmd(o *Options) *cobra.Command {
 				k, val, _ := strings.Cut(kv, "=")
 				l[k] = val
 			}
-			vol, err := e.Volumes().Create(name, l, false)
+			opts := map[string]string{}
+			for _, kv := range volOpts {
+				k, val, ok := strings.Cut(kv, "=")
+				if !ok {
+					return badFlag("invalid key/value pair format in driver options: %s", kv)
+				}
+				opts[k] = val
+			}
+			vol, err := e.Volumes().CreateWithOptions(name, driver, l, opts)
 			if err != nil {
 				return err
 			}
@@ -37,7 +46,9 @@ func newVolumeCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
+	create.Flags().StringVarP(&driver, "driver", "d", "local", "Specify volume driver name")
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "Set metadata for a volume")
+	create.Flags().StringArrayVarP(&volOpts, "opt", "o", nil, "Set driver specific options")
 	var quiet bool
 	var format string
 	var lsFilters []string

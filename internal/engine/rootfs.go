@@ -17,18 +17,6 @@ func (e *Local) rootPath(c *Container) string {
 	return e.rootfsDir(c.ID)
 }
 
-func isMountpoint(dir string) bool {
-	var a, b unix.Stat_t
-	if unix.Lstat(dir, &a) != nil || unix.Lstat(dir+"/..", &b) != nil {
-		return false
-	}
-	if a.Dev != b.Dev {
-		return true
-	}
-	// Same device (e.g. a bind of the same fs): compare with the parent's mount id.
-	return false
-}
-
 // mountRootfs mounts the container's snapshot at its rootfs dir (again
 // after a reboot emptied the run root).
 func (e *Local) mountRootfs(c *Container) error {

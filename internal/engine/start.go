@@ -100,6 +100,13 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.mountRootfs(c); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
+	for _, m := range c.Mounts {
+		if m.Type == "volume" {
+			if err := e.vols.mountVolume(m.Name); err != nil {
+				return err
+			}
+		}
+	}
 	root := e.rootPath(c)
 	user, err := resolveUser(root, c.Config.User)
 	if err != nil {

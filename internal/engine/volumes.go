@@ -55,11 +55,15 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 	if anonymous {
 		vol.Labels["com.docker.volume.anonymous"] = ""
 	}
-	b, _ := json.Marshal(vol)
-	if err := atomicfile.WriteFile(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
+	if err := v.write(vol); err != nil {
 		return nil, err
 	}
 	return vol, nil
+}
+
+func (v *VolumeStore) write(vol *Volume) error {
+	b, _ := json.Marshal(vol)
+	return atomicfile.WriteFile(filepath.Join(v.dir, vol.Name, "volume.json"), b, 0o600)
 }
 
 // Get returns one volume.
@@ -99,6 +103,9 @@ func (v *VolumeStore) Remove(name string, force bool) error {
 	if users := v.inUse(name); len(users) > 0 && !force {
 		return exitErr(ExitEngine, "remove %s: volume is in use - [%s]", name, users[0])
 	}
+	if err := v.unmountVolume(name); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(v.dir, name))
 }
 
@@ -116,6 +123,9 @@ func (v *VolumeStore) PruneWhere(all bool, keep func(*Volume) bool) ([]string, e
 	for _, vol := range vols {
 		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 || keep != nil && !keep(vol) {
 			continue
+		}
+		if err := v.unmountVolume(vol.Name); err != nil {
+			return out, err
 		}
 		if err := os.RemoveAll(filepath.Join(v.dir, vol.Name)); err != nil {
 			return out, fmt.Errorf("remove volume %s: %w", vol.Name, err)
