@@ -36,16 +36,7 @@ func (v *VolumeStore) CreateWithOptions(name, driver string, labels, opts map[st
 			}
 		}
 	}
-	vol, err := v.Create(name, labels, false)
-	if err != nil || len(opts) == 0 {
-		return vol, err
-	}
-	vol.Options = opts
-	if err := v.write(vol); err != nil {
-		os.RemoveAll(filepath.Join(v.dir, vol.Name))
-		return nil, err
-	}
-	return vol, nil
+	return v.create(name, labels, false, opts)
 }
 
 // mountFlags splits o= into mount flags and data.
