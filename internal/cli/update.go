@@ -89,11 +89,14 @@ func (f *updateFlags) config(c *cobra.Command) (*engine.UpdateConfig, error) {
 		return nil, err
 	}
 	if f.cpus != "" {
-		v, err := strconv.ParseFloat(f.cpus, 64)
-		if err != nil || v <= 0 {
-			return nil, badFlag("invalid argument %q for \"--cpus\" flag: failed to parse %s as a rational number", f.cpus, f.cpus)
+		n, err := units.ParseCPUs(f.cpus)
+		if err != nil || n == 0 {
+			if err == nil {
+				err = fmt.Errorf("must be more than 0")
+			}
+			return nil, badFlag("invalid argument %q for \"--cpus\" flag: %v", f.cpus, err)
 		}
-		u.NanoCpus = int64(v * 1e9)
+		u.NanoCpus = n
 	}
 	if f.cpuShares < 0 {
 		return nil, badFlag("invalid argument %d for \"--cpu-shares\": must not be negative", f.cpuShares)
