@@ -152,4 +152,7 @@ func TestCLINetworkVolumeLs(t *testing.T) {
 	if got := strings.TrimSpace(j.ok("volume", "ls", "--filter", "name=vol2", "--format", "table {{.Name}}")); got != "VOLUME NAME\nlsvol2" {
 		t.Errorf("volume ls name: %q", got)
 	}
+	if out := j.ok("system", "df", "--format", "{{.Type}}: {{.TotalCount}} {{.Active}}"); !strings.Contains(out, "Local Volumes: 2 1\n") {
+		t.Errorf("system df volumes:\n%s", out)
+	}
 }
