@@ -86,6 +86,14 @@ func TestCLIPrune(t *testing.T) {
 		t.Errorf("network prune without -f:\n%s", out)
 	}
 
+	// Images take the same until= forms (a Unix time here: before the
+	// fixture's 2024 date) and label!=.
+	if out := j.ok("image", "prune", "-a", "-f", "--filter", "until=1700000000"); strings.Contains(out, "Deleted") {
+		t.Errorf("image prune until=1700000000 removed a 2024 image:\n%s", out)
+	}
+	if out := j.ok("images", "-q", "--filter", "label!=nosuch"); strings.TrimSpace(out) == "" {
+		t.Errorf("images --filter label!=nosuch lists nothing")
+	}
 	// system prune -a: the unused image goes, and its space is counted.
 	j.ok("rm", "pb")
 	out, _ = j.runStdin("y\n", "system", "prune", "-a")

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -169,12 +168,9 @@ func imageFilter(st *image.Store, filters []string) (func(*image.Image, imageRow
 		case "dangling":
 			want := v == "true" || v == "1"
 			preds = append(preds, func(img *image.Image, _ imageRow) bool { return (len(img.RepoTags) == 0) == want })
-		case "label":
-			lk, lv, hasV := strings.Cut(v, "=")
-			preds = append(preds, func(img *image.Image, _ imageRow) bool {
-				got, ok := img.Config.Config.Labels[lk]
-				return ok && (!hasV || got == lv)
-			})
+		case "label", "label!":
+			fs := filterSet{k: {v}}
+			preds = append(preds, func(img *image.Image, _ imageRow) bool { return fs.labels(img.Config.Config.Labels) })
 		case "reference":
 			pat := v
 			preds = append(preds, func(_ *image.Image, r imageRow) bool {
@@ -198,12 +194,9 @@ func imageFilter(st *image.Store, filters []string) (func(*image.Image, imageRow
 				return img.Created.After(t0)
 			})
 		case "until":
-			d, err := time.ParseDuration(v)
-			var t0 time.Time
-			if err == nil {
-				t0 = time.Now().Add(-d)
-			} else if t0, err = time.Parse(time.RFC3339, v); err != nil {
-				return nil, fmt.Errorf("invalid until filter %q", v)
+			t0, err := parseUntil(v)
+			if err != nil {
+				return nil, err
 			}
 			preds = append(preds, func(img *image.Image, _ imageRow) bool { return img.Created.Before(t0) })
 		default:
