@@ -265,3 +265,44 @@ func TestCLIRunLinkMac(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIRunCgroupParent: run --cgroup-parent puts this container's cgroup
+// under the parent given (limits, stats, update, restart and rm follow
+// it); jinn's global --cgroup-parent stays the engine's.
+func TestCLIRunCgroupParent(t *testing.T) {
+	needCgroupV1(t, "memory")
+	j := newJinn(t, "")
+	parent := suite.cgroupParent + "/own-" + randHex(3)
+	id := strings.TrimSpace(j.ok(j.runArgs([]string{"-d", "--cgroup-parent", parent, "-m", "64m"}, "sleep", "100")...))
+	limit := func() string {
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", parent, id, "memory.limit_in_bytes"))
+		if err != nil {
+			t.Fatalf("the container's cgroup is not under %s: %v", parent, err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	if got := limit(); got != "67108864" {
+		t.Errorf("limit under the parent: %s", got)
+	}
+	if got := strings.TrimSpace(j.ok("stats", "--no-stream", "--format", "{{.MemUsage}}", id)); !strings.HasSuffix(got, "/ 64MiB") {
+		t.Errorf("stats of a container under its own parent: %q", got)
+	}
+	j.ok("update", "-m", "100m", id)
+	if got := limit(); got != "104857600" {
+		t.Errorf("update under the parent: %s", got)
+	}
+	j.ok("restart", "-t", "0", id)
+	if got := limit(); got != "104857600" {
+		t.Errorf("after restart: %s", got)
+	}
+	if got := j.inspect(id, "{{.HostConfig.CgroupParent}}"); got != parent {
+		t.Errorf("inspect CgroupParent: %q", got)
+	}
+	j.ok("rm", "-f", id)
+	if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/memory", parent)); err == nil {
+		t.Errorf("the container's parent cgroup is left: %s", parent)
+	}
+	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--cgroup-parent", "../escape"}, "true")...); code != 125 || !strings.Contains(errs, "cgroup parent") {
+		t.Errorf("--cgroup-parent ../escape: exit %d %q", code, errs)
+	}
+}

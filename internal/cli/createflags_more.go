@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/units"
@@ -24,7 +25,7 @@ type moreFlags struct {
 	quiet                                                                   bool
 	labelFiles, sysctls, groupAdd, volumesFrom, dnsOptions                  []string
 	devices, deviceRules, attach, annotations, links                        []string
-	gpus, userns, cgroupns, healthStartInterval, mac                        string
+	gpus, userns, cgroupns, healthStartInterval, mac, cgroupParent          string
 	cpuPeriod, cpuQuota, memorySwappiness                                   int64
 }
 
@@ -53,6 +54,9 @@ func (f *moreFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
 	fs.StringArrayVar(&f.links, "link", nil, "Add link to another container")
 	fs.StringVar(&f.mac, "mac-address", "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+	// Shadows jinn's global --cgroup-parent (every container of the
+	// engine): after run/create it is this container's, as in docker.
+	fs.StringVar(&f.cgroupParent, "cgroup-parent", "", "Optional parent cgroup for the container")
 	fs.StringArrayVar(&f.annotations, "annotation", nil, "Add an annotation to the container (passed through to the OCI runtime)")
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
 	fs.StringVar(&f.healthStartInterval, "health-start-interval", "", "Time between running the check during the start period (ms|s|m|h) (default 0s)")
@@ -200,6 +204,12 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 		return badFlag("--cgroupns: invalid CGROUP mode")
 	}
 	h.UsernsMode, h.CgroupnsMode = f.userns, f.cgroupns
+	if f.cgroupParent != "" {
+		if err := cgroups.ValidParent(f.cgroupParent); err != nil {
+			return badFlag("%v", err)
+		}
+		h.CgroupParent = f.cgroupParent
+	}
 	x := &h.ResourceExtras
 	if (f.cpuPeriod != 0 || f.cpuQuota != 0) && h.NanoCpus != 0 {
 		return badFlag("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")

@@ -351,6 +351,9 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
 		cgroups.RemoveEmptyParent(e.cgroupParent())
 	}
+	if c.Host.CgroupParent != "" {
+		cgroups.RemoveEmptyParent(e.parentOf(c)) // only if no other container is in it
+	}
 }
 
 // Top lists the container's processes.

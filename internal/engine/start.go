@@ -136,7 +136,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 		return err
 	}
 	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
-		cgroupParent: e.cgroupParent()}
+		cgroupParent: e.parentOf(c)}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
@@ -212,7 +212,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
 	}
-	if m, err := e.containerCgroup(c.ID); err == nil {
+	if m, err := e.containerCgroup(c); err == nil {
 		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {

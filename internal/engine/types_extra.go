@@ -20,6 +20,9 @@ type HostExtras struct {
 	Annotations       map[string]string `json:"Annotations,omitempty"`
 	// Links are legacy --link NAME:ALIAS, as docker's "/NAME:/SELF/ALIAS".
 	Links []string `json:"Links"`
+	// CgroupParent is run/create --cgroup-parent: this container's cgroup
+	// goes under it instead of the engine's parent.
+	CgroupParent string `json:"CgroupParent"`
 	// MacAddress is --mac-address: the first interface's.
 	MacAddress string `json:"MacAddress,omitempty"`
 }
