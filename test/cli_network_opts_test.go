@@ -106,3 +106,35 @@ func TestCLIVolumeCreateOpts(t *testing.T) {
 		t.Errorf("refused volumes were made: %q", out)
 	}
 }
+
+// TestCLINetworkIPv6: network create --ipv6 with an IPv6 subnet makes a
+// dual-stack bridge: containers get both addresses, an IPv6 default
+// route via the bridge, hosts entries and AAAA answers from the
+// network's DNS.
+func TestCLINetworkIPv6(t *testing.T) {
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
+		t.Skip("the kernel has no IPv6")
+	}
+	j := netJinn(t)
+	j.ok("network", "create", "--ipv6", "--subnet", "10.87.96.0/24", "--subnet", "fd00:87:96::/64", "dual")
+	j.ok(j.runArgs([]string{"-d", "--name", "v6a", "--network", "dual"}, "sleep", "100")...)
+	ip6 := j.inspect("v6a", "{{.NetworkSettings.Networks.dual.GlobalIPv6Address}}")
+	if ip6 != "fd00:87:96::2" {
+		t.Errorf("GlobalIPv6Address %q", ip6)
+	}
+	out := j.ok(j.runArgs([]string{"--rm", "--network", "dual"}, "sh", "-c",
+		"ip -6 route show default; ping -6 -c1 -W2 fd00:87:96::1 >/dev/null && echo gw6; ping -6 -c1 -W2 v6a >/dev/null && echo peer6; ping -c1 -W2 v6a >/dev/null && echo peer4; grep -c fd00:87:96:: /etc/hosts")...)
+	if !strings.Contains(out, "default via fd00:87:96::1") || !strings.Contains(out, "gw6\npeer6\npeer4\n1\n") {
+		t.Errorf("dual-stack container:\n%s", out)
+	}
+	got := j.ok("network", "inspect", "-f", "{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{end}}", "dual")
+	if strings.TrimSpace(got) != "true 10.87.96.0/24 fd00:87:96::/64" {
+		t.Errorf("network inspect: %q", got)
+	}
+	for _, bad := range [][]string{{"--ipv6"}, {"--subnet", "fd00:87:97::/64"}, {"--ipv6", "--subnet", "fd00:87:96:0:1::/80"},
+		{"--ipv6", "--subnet", "fd00:87:98::/48"}, {"--ipv6", "--subnet", "fd00:87:99::/64", "--gateway", "fd00:1::1"}} {
+		if _, errs, code := j.run(append(append([]string{"network", "create"}, bad...), "bad6")...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("network create %v: exit %d %q", bad, code, errs)
+		}
+	}
+}

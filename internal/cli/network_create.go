@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 func newNetworkCreateCmd(o *Options) *cobra.Command {
 	var opts network.NetworkOptions
 	var driver string
-	var labels, driverOpts, aux []string
+	var labels, driverOpts, aux, subnets, gateways []string
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
 		Short: "Create a network",
@@ -23,6 +24,9 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 				return fmt.Errorf("network driver %q is not supported: only bridge", driver)
 			}
 			if err := networkDriverOpts(&opts, driverOpts); err != nil {
+				return err
+			}
+			if err := networkSubnets(&opts, subnets, gateways); err != nil {
 				return err
 			}
 			for _, a := range aux {
@@ -56,8 +60,9 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the network")
-	f.StringVar(&opts.Subnet, "subnet", "", "Subnet in CIDR format")
-	f.StringVar(&opts.Gateway, "gateway", "", "IPv4 gateway for the subnet")
+	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
+	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
+	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 networking")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")
 	f.StringArrayVar(&labels, "label", nil, "Set metadata on a network")
@@ -104,6 +109,38 @@ func networkDriverOpts(opts *network.NetworkOptions, kvs []string) error {
 			opts.NoMasquerade = !b
 		default:
 			return badFlag("network option %q is not supported by the bridge driver", k)
+		}
+	}
+	return nil
+}
+
+// networkSubnets sorts --subnet and --gateway by family: one IPv4 and,
+// with --ipv6, one IPv6 of each.
+func networkSubnets(opts *network.NetworkOptions, subnets, gateways []string) error {
+	for _, s := range subnets {
+		ip, _, err := net.ParseCIDR(s)
+		switch {
+		case err != nil:
+			return badFlag("invalid subnet %s: want CIDR notation", s)
+		case ip.To4() != nil && opts.Subnet == "":
+			opts.Subnet = s
+		case ip.To4() == nil && opts.Subnet6 == "":
+			opts.Subnet6 = s
+		default:
+			return badFlag("only one IPv4 and one IPv6 --subnet are supported")
+		}
+	}
+	for _, g := range gateways {
+		ip := net.ParseIP(g)
+		switch {
+		case ip == nil:
+			return badFlag("invalid gateway %s: want an IP address", g)
+		case ip.To4() != nil && opts.Gateway == "":
+			opts.Gateway = g
+		case ip.To4() == nil && opts.Gateway6 == "":
+			opts.Gateway6 = g
+		default:
+			return badFlag("only one IPv4 and one IPv6 --gateway are supported")
 		}
 	}
 	return nil

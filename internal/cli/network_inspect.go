@@ -102,6 +102,10 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		cfg["AuxiliaryAddresses"] = n.AuxAddresses
 	}
 	d.IPAM.Config = []map[string]any{cfg}
+	if n.Subnet6 != "" {
+		d.EnableIPv6 = true
+		d.IPAM.Config = append(d.IPAM.Config, map[string]any{"Subnet": n.Subnet6, "Gateway": n.Gateway6})
+	}
 	if n.NoICC {
 		d.Options["com.docker.network.bridge.enable_icc"] = "false"
 	}
@@ -109,7 +113,11 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
 	}
 	for id, ep := range n.Containers {
-		d.Containers[id] = dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+		de := dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+		if ep.IP6 != "" {
+			de.IPv6Address = fmt.Sprintf("%s/%d", ep.IP6, ep.Prefix6)
+		}
+		d.Containers[id] = de
 	}
 	return d
 }

@@ -42,6 +42,9 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	}
 	for _, ep := range c.Endpoints {
 		fmt.Fprintf(&hb, "%s\t%s\n", ep.IP, strings.Join(names, " "))
+		if ep.IP6 != "" {
+			fmt.Fprintf(&hb, "%s\t%s\n", ep.IP6, strings.Join(names, " "))
+		}
 	}
 	if len(c.Endpoints) == 0 && !hostNet {
 		fmt.Fprintf(&hb, "127.0.1.1\t%s\n", strings.Join(names, " "))

@@ -105,3 +105,20 @@ func overlapsAny(a *net.IPNet, list []*net.IPNet) bool {
 	}
 	return false
 }
+
+// allocateIP6 picks the first free IPv6 address of a dual-stack network.
+func allocateIP6(n *Network, used map[string]bool) (net.IP, error) {
+	_, ipn, err := net.ParseCIDR(n.Subnet6)
+	if err != nil {
+		return nil, fmt.Errorf("network %s IPv6 subnet %q: %w", n.Name, n.Subnet6, err)
+	}
+	ones, _ := ipn.Mask.Size()
+	size := uint64(1) << min(63, 128-ones)
+	for i := uint64(1); i < size-1 && i < 1<<20; i++ {
+		ip := nthIP6(ipn, i)
+		if s := ip.String(); s != n.Gateway6 && !used[s] {
+			return ip, nil
+		}
+	}
+	return nil, fmt.Errorf("network %s: no free IPv6 address left in %s", n.Name, n.Subnet6)
+}

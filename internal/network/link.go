@@ -44,6 +44,17 @@ func ensureBridge(n *Network, owner string) error {
 	if err := netlink.AddrReplace(br, addr); err != nil {
 		return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
 	}
+	if n.Subnet6 != "" {
+		// The bridge may have been made with IPv6 off (a sysctl default).
+		if err := sysctl("net/ipv6/conf/"+n.Bridge+"/disable_ipv6", "0"); err != nil {
+			return err
+		}
+		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
+		a6 := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway6), Mask: ipn6.Mask}, Flags: unix.IFA_F_NODAD}
+		if err := netlink.AddrReplace(br, a6); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a6, n.Bridge, err)
+		}
+	}
 	if err := netlink.LinkSetUp(br); err != nil {
 		return fmt.Errorf("bring up %s: %w", n.Bridge, err)
 	}
@@ -163,11 +174,24 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	if err := h.AddrAdd(peer, addr); err != nil {
 		return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
 	}
+	if ep.IP6 != "" {
+		// nodad: the address is the network's to give, and it is usable at once.
+		a6 := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(ep.IP6), Mask: net.CIDRMask(ep.Prefix6, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := h.AddrAdd(peer, a6); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a6, ep.IfName, err)
+		}
+	}
 	if err := h.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.IfName, err)
 	}
 	if lo, err := h.LinkByName("lo"); err == nil {
 		h.LinkSetUp(lo)
+	}
+	if defaultRoute && !n.Internal && ep.IP6 != "" {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway6), Family: unix.AF_INET6}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("default IPv6 route via %s: %w", n.Gateway6, err)
+		}
 	}
 	if defaultRoute && !n.Internal {
 		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}

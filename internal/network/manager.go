@@ -191,6 +191,15 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	if len(c.Endpoints) == 0 {
 		ep.MAC = c.MAC
 	}
+	if n.Subnet6 != "" {
+		ip6, err := allocateIP6(n, used)
+		if err != nil {
+			return err
+		}
+		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
+		ep.IP6 = ip6.String()
+		ep.Prefix6, _ = ipn6.Mask.Size()
+	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
 		return err
 	}
@@ -397,6 +406,9 @@ func (m *Manager) usedIPs(network string) (map[string]bool, error) {
 		for _, ep := range c.Endpoints {
 			if ep.Network == network {
 				used[ep.IP] = true
+				if ep.IP6 != "" {
+					used[ep.IP6] = true
+				}
 			}
 		}
 	}

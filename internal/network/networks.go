@@ -103,6 +103,9 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 	if err := checkRanges(n, subnet, opts); err != nil {
 		return nil, err
 	}
+	if err := checkIPv6(n, opts, nets); err != nil {
+		return nil, err
+	}
 	if opts.Bridge != "" {
 		if err := checkBridgeName(opts.Bridge, nets); err != nil {
 			return nil, err
@@ -300,4 +303,50 @@ func checkBridgeName(name string, nets []*Network) error {
 		return fmt.Errorf("bridge name %s: a network interface of that name exists", name)
 	}
 	return nil
+}
+
+// checkIPv6 makes the network dual-stack when --ipv6 is given, with its
+// IPv6 subnet (a /64 to /120 that no other network of the store has).
+func checkIPv6(n *Network, opts NetworkOptions, nets []*Network) error {
+	if !opts.IPv6 {
+		if opts.Subnet6 != "" {
+			return fmt.Errorf("an IPv6 --subnet %s needs --ipv6", opts.Subnet6)
+		}
+		return nil
+	}
+	if opts.Subnet6 == "" {
+		return fmt.Errorf("--ipv6 needs an IPv6 --subnet (e.g. fd00:1::/64)")
+	}
+	ip, ipn, err := net.ParseCIDR(opts.Subnet6)
+	if err != nil || ip.To4() != nil {
+		return fmt.Errorf("invalid IPv6 --subnet %q", opts.Subnet6)
+	}
+	if ones, _ := ipn.Mask.Size(); ones < 64 || ones > 120 {
+		return fmt.Errorf("invalid IPv6 --subnet %s: the prefix must be from /64 to /120", opts.Subnet6)
+	}
+	for _, o := range nets {
+		if _, on, err := net.ParseCIDR(o.Subnet6); err == nil && (on.Contains(ipn.IP) || ipn.Contains(on.IP)) {
+			return fmt.Errorf("subnet %s overlaps network %s (%s)", opts.Subnet6, o.Name, o.Subnet6)
+		}
+	}
+	gw := nthIP6(ipn, 1)
+	if opts.Gateway6 != "" {
+		if gw = net.ParseIP(opts.Gateway6); gw == nil || gw.To4() != nil || !ipn.Contains(gw) {
+			return fmt.Errorf("invalid IPv6 --gateway %q: must be an address in %s", opts.Gateway6, opts.Subnet6)
+		}
+	}
+	n.Subnet6, n.Gateway6 = ipn.String(), gw.String()
+	return nil
+}
+
+// nthIP6 is the subnet's address number i.
+func nthIP6(ipn *net.IPNet, i uint64) net.IP {
+	ip := make(net.IP, 16)
+	copy(ip, ipn.IP.To16())
+	for b := 15; b >= 8 && i > 0; b-- {
+		sum := uint64(ip[b]) + i&0xff
+		ip[b] = byte(sum)
+		i = i>>8 + sum>>8
+	}
+	return ip
 }

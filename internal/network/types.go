@@ -35,6 +35,10 @@ type Network struct {
 	// NoMasquerade leaves their traffic out unNATed.
 	NoICC        bool `json:"noICC,omitempty"`
 	NoMasquerade bool `json:"noMasquerade,omitempty"`
+	// Subnet6 and Gateway6 make the network dual-stack (--ipv6): the
+	// bridge and every container get an IPv6 address too.
+	Subnet6  string `json:"subnet6,omitempty"`
+	Gateway6 string `json:"gateway6,omitempty"`
 }
 
 // NetworkOptions are the inputs of `jinn network create`.
@@ -50,6 +54,9 @@ type NetworkOptions struct {
 	AuxAddresses map[string]string
 	NoICC        bool
 	NoMasquerade bool
+	IPv6         bool   // --ipv6
+	Subnet6      string // the IPv6 --subnet
+	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
 }
 
 // Port is one published port: host [HostIP:]HostPort to container ContainerPort.
@@ -89,6 +96,8 @@ type Endpoint struct {
 	HostVeth string   `json:"hostVeth"`
 	IP       string   `json:"ip"`
 	Prefix   int      `json:"prefix"`
+	IP6      string   `json:"ip6,omitempty"` // on a dual-stack network
+	Prefix6  int      `json:"prefix6,omitempty"`
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`
