@@ -61,10 +61,9 @@ func (f *moreFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.userns, "userns", "", "User namespace to use")
 	fs.StringVar(&f.healthStartInterval, "health-start-interval", "", "Time between running the check during the start period (ms|s|m|h) (default 0s)")
 	fs.StringVar(&f.cgroupns, "cgroupns", "", `Cgroup namespace to use (host|private)
-'host':    Run the container in the Docker host's cgroup namespace
+'host':    Run the container in the host's cgroup namespace
 'private': Run the container in its own private cgroup namespace
-'':        Use the cgroup namespace as configured by the
-           default-cgroupns-mode option on the daemon (default)`)
+'':        Use jinn's default, the host's (default)`)
 }
 
 // apply checks the flags into o, after the other create flags.
