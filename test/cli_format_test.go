@@ -111,6 +111,12 @@ func TestCLIFormatJSON(t *testing.T) {
 	if out := j.ok("history", "busybox"); !strings.HasPrefix(out, "IMAGE ") || !strings.Contains(out, "CREATED BY") {
 		t.Errorf("history header:\n%s", out)
 	}
+	if got := strings.TrimSpace(j.ok("ps", "--filter", "label=team=a", "--filter", "label!=nope", "--format", "{{.Names}}")); got != "fmt1" {
+		t.Errorf("ps --filter label=, label!=: %q", got)
+	}
+	if got := j.ok("ps", "-q", "--filter", "label=team=a", "--filter", "label=nope"); got != "" {
+		t.Errorf("ps label filters are all required: %q", got)
+	}
 	if _, _, code := j.run("ps", "--format", "{{.Nope"); code != 125 {
 		t.Errorf("bad template: exit %d, want 125", code)
 	}

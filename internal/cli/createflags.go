@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
@@ -321,27 +320,23 @@ func parseUlimit(s string) (engine.Ulimit, error) {
 	return engine.Ulimit{Name: name, Soft: sv, Hard: hv}, nil
 }
 
+// readEnvFile reads an --env-file: NAME=VALUE lines, and NAME alone
+// for the variable's value here (left out when unset).
 func readEnvFile(path string) ([]string, error) {
-	f, err := os.Open(path)
+	lines, err := readLineFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
+	for _, line := range lines {
 		if !strings.Contains(line, "=") {
-			if v, ok := os.LookupEnv(line); ok {
-				line += "=" + v
-			} else {
+			v, ok := os.LookupEnv(line)
+			if !ok {
 				continue
 			}
+			line += "=" + v
 		}
 		out = append(out, line)
 	}
-	return out, sc.Err()
+	return out, nil
 }

@@ -130,7 +130,7 @@ func newPsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			match, err := parseFilters(filters)
+			match, err := parseFilterSet(filters, psFilterKeys...)
 			if err != nil {
 				return err
 			}
@@ -139,10 +139,10 @@ func newPsCmd(o *Options) *cobra.Command {
 			}
 			var rows []psRow
 			for _, v := range views {
-				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && !match.has("status") {
+				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && len(match["status"]) == 0 {
 					continue
 				}
-				if !match.ok(v) {
+				if !psMatch(match, v) {
 					continue
 				}
 				r := psRow{v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
@@ -164,17 +164,7 @@ func newPsCmd(o *Options) *cobra.Command {
 			if size {
 				def += "\t{{.Size}}"
 			}
-			fm, err := newFormatter(c.OutOrStdout(), normalFormat(format, def), headerFromTemplate(psHeaders))
-			if err != nil {
-				return err
-			}
-			for _, r := range rows {
-				if err := fm.row(r); err != nil {
-					return err
-				}
-			}
-			fm.flush()
-			return nil
+			return printRowsTitled(c.OutOrStdout(), format, def, psHeaders, rows)
 		},
 	}
 	fl := c.Flags()
@@ -220,40 +210,12 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// psFilter is --filter key=value, docker's keys.
-type psFilter map[string][]string
+// psFilterKeys are docker's ps --filter keys.
+var psFilterKeys = []string{"id", "name", "status", "label", "label!", "ancestor", "exited", "before", "since", "volume", "health"}
 
-func parseFilters(fs []string) (psFilter, error) {
-	m := psFilter{}
-	for _, f := range fs {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, badFlag("bad format of filter (expected name=value)")
-		}
-		switch k {
-		case "id", "name", "status", "label", "ancestor", "exited", "before", "since", "volume", "health":
-		default:
-			return nil, badFlag("invalid filter '%s'", k)
-		}
-		m[k] = append(m[k], v)
-	}
-	return m, nil
-}
-
-func (m psFilter) has(k string) bool { return len(m[k]) > 0 }
-
-func (m psFilter) ok(v *engine.View) bool {
-	any := func(k string, f func(string) bool) bool {
-		if len(m[k]) == 0 {
-			return true
-		}
-		for _, x := range m[k] {
-			if f(x) {
-				return true
-			}
-		}
-		return false
-	}
+// psMatch is docker's ps --filter.
+func psMatch(m filterSet, v *engine.View) bool {
+	any := m.any
 	return any("id", func(x string) bool { return strings.HasPrefix(v.ID, x) }) &&
 		any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
 		any("status", func(x string) bool { return v.State.Status == x }) &&
@@ -274,9 +236,5 @@ func (m psFilter) ok(v *engine.View) bool {
 			}
 			return false
 		}) &&
-		any("label", func(x string) bool {
-			k, val, hasVal := strings.Cut(x, "=")
-			got, ok := v.Config.Labels[k]
-			return ok && (!hasVal || got == val)
-		})
+		m.labels(v.Config.Labels)
 }

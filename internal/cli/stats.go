@@ -58,7 +58,6 @@ func newStatsCmd(o *Options) *cobra.Command {
 			}
 			ctx, stop := interruptible(c)
 			defer stop()
-			format = normalFormat(format, statsDefault)
 			targets := func() ([]*engine.View, error) {
 				if len(args) > 0 {
 					var out []*engine.View
@@ -117,16 +116,9 @@ func newStatsCmd(o *Options) *cobra.Command {
 				if !noStream {
 					fmt.Fprint(c.OutOrStdout(), "\033[2J\033[H")
 				}
-				fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(statsHeaders))
-				if err != nil {
+				if err := printRowsTitled(c.OutOrStdout(), format, statsDefault, statsHeaders, rows); err != nil {
 					return err
 				}
-				for _, r := range rows {
-					if err := fm.row(r); err != nil {
-						return err
-					}
-				}
-				fm.flush()
 				if noStream {
 					return nil
 				}

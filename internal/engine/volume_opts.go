@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -27,8 +28,8 @@ func (v *VolumeStore) CreateWithOptions(name, driver string, labels, opts map[st
 		if opts["type"] == "" || opts["device"] == "" {
 			return nil, exitErr(ExitEngine, "create %s: the local driver's options need type and device (type=tmpfs device=tmpfs, type=none o=bind device=PATH)", name)
 		}
-		if _, _, err := mountFlags(opts["o"]); err != nil {
-			return nil, exitErr(ExitEngine, "create %s: %v", name, err)
+		if strings.ContainsAny(opts["o"], " \t\n") {
+			return nil, exitErr(ExitEngine, "create %s: invalid mount options %q", name, opts["o"])
 		}
 		if name != "" {
 			if _, err := v.Get(name); err == nil {
@@ -37,36 +38,6 @@ func (v *VolumeStore) CreateWithOptions(name, driver string, labels, opts map[st
 		}
 	}
 	return v.create(name, labels, false, opts)
-}
-
-// mountFlags splits o= into mount flags and data.
-func mountFlags(o string) (uintptr, string, error) {
-	var flags uintptr
-	var data []string
-	for _, opt := range strings.Split(o, ",") {
-		switch opt {
-		case "":
-		case "bind":
-			flags |= unix.MS_BIND
-		case "rbind":
-			flags |= unix.MS_BIND | unix.MS_REC
-		case "ro":
-			flags |= unix.MS_RDONLY
-		case "nosuid":
-			flags |= unix.MS_NOSUID
-		case "nodev":
-			flags |= unix.MS_NODEV
-		case "noexec":
-			flags |= unix.MS_NOEXEC
-		case "rw":
-		default:
-			if strings.ContainsAny(opt, " \t\n") {
-				return 0, "", fmt.Errorf("invalid mount option %q", opt)
-			}
-			data = append(data, opt)
-		}
-	}
-	return flags, strings.Join(data, ","), nil
 }
 
 // mountVolume mounts a volume's device on its data directory unless it
@@ -80,19 +51,14 @@ func (v *VolumeStore) mountVolume(name string) error {
 	if isMountpoint(dir) {
 		return nil
 	}
-	flags, data, _ := mountFlags(vol.Options["o"])
-	typ, dev := vol.Options["type"], vol.Options["device"]
-	if flags&unix.MS_BIND != 0 {
-		typ = ""
-		if st, err := os.Stat(dev); err != nil || !st.IsDir() {
-			return exitErr(ExitEngine, "error while mounting volume '%s': failed to mount local volume: %s: no such directory", dir, dev)
+	m := Mount{Type: vol.Options["type"], Source: vol.Options["device"], Options: strings.Split(vol.Options["o"], ",")}
+	if slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind") {
+		if st, err := os.Stat(m.Source); err != nil || !st.IsDir() {
+			return exitErr(ExitEngine, "error while mounting volume '%s': failed to mount local volume: %s: no such directory", dir, m.Source)
 		}
 	}
-	if err := unix.Mount(dev, dir, typ, flags&^unix.MS_RDONLY, data); err != nil {
-		return exitErr(ExitEngine, "error while mounting volume '%s': failed to mount local volume: mount %s:%s, flags: %#x, data: %s: %v", dir, dev, dir, flags, data, err)
-	}
-	if flags&unix.MS_RDONLY != 0 {
-		unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
+	if err := mountOn(m, dir); err != nil {
+		return exitErr(ExitEngine, "error while mounting volume '%s': failed to mount local volume: mount %s:%s, options %s: %v", dir, m.Source, dir, vol.Options["o"], err)
 	}
 	return nil
 }
