@@ -80,51 +80,31 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 	if u.Memory != 0 && u.MemorySwap == 0 && h.MemorySwap > 0 && u.Memory > h.MemorySwap {
 		return exitErr(ExitEngine, "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
 	}
-	if u.Memory != 0 {
-		h.Memory = u.Memory
-	}
-	if u.MemorySwap != 0 {
-		h.MemorySwap = u.MemorySwap
-	}
+	setIf(&h.Memory, u.Memory)
+	setIf(&h.MemorySwap, u.MemorySwap)
 	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
 		return exitErr(ExitEngine, "Minimum memoryswap limit should be larger than memory limit, see usage")
 	}
-	if u.MemoryReservation != 0 {
-		h.MemoryReservation = u.MemoryReservation
-	}
-	if u.NanoCpus != 0 {
-		h.NanoCpus = u.NanoCpus
-	}
-	if u.CPUShares != 0 {
-		h.CPUShares = u.CPUShares
-	}
-	if u.CpusetCpus != "" {
-		h.CpusetCpus = u.CpusetCpus
-	}
+	setIf(&h.MemoryReservation, u.MemoryReservation)
 	if u.NanoCpus != 0 {
 		h.CPUPeriod, h.CPUQuota = 0, 0 // --cpus replaces a CFS pair
 	}
 	if u.CPUPeriod != 0 || u.CPUQuota != 0 {
 		h.NanoCpus = 0
 	}
-	if u.CPUPeriod != 0 {
-		h.CPUPeriod = u.CPUPeriod
-	}
-	if u.CPUQuota != 0 {
-		h.CPUQuota = u.CPUQuota
-	}
-	if u.CpusetMems != "" {
-		h.CpusetMems = u.CpusetMems
-	}
+	setIf(&h.NanoCpus, u.NanoCpus)
+	setIf(&h.CPUShares, u.CPUShares)
+	setIf(&h.CpusetCpus, u.CpusetCpus)
+	setIf(&h.CPUPeriod, u.CPUPeriod)
+	setIf(&h.CPUQuota, u.CPUQuota)
+	setIf(&h.CpusetMems, u.CpusetMems)
+	setIf(&h.BlkioWeight, u.BlkioWeight)
 	if u.PidsLimit != nil {
 		v := *u.PidsLimit
 		if v < 0 {
 			v = 0
 		}
 		h.PidsLimit = &v
-	}
-	if u.BlkioWeight != 0 {
-		h.BlkioWeight = u.BlkioWeight
 	}
 	if u.RestartPolicy != nil {
 		h.RestartPolicy = *u.RestartPolicy
@@ -158,4 +138,12 @@ func updateResources(h *HostConfig, u *UpdateConfig) *specs.LinuxResources {
 		r.BlockIO = &specs.LinuxBlockIO{Weight: &w}
 	}
 	return r
+}
+
+// setIf is docker's update rule: a zero value leaves the field as it is.
+func setIf[T comparable](dst *T, v T) {
+	var zero T
+	if v != zero {
+		*dst = v
+	}
 }
