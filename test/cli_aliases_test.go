@@ -114,3 +114,22 @@ func TestCLIManifestSearch(t *testing.T) {
 		t.Errorf("search --limit 0: exit %d", code)
 	}
 }
+
+// TestCLIHelp: --help reads as docker's: the use line, "Options:" and
+// docker's type names, in docker's (alphabetical) order.
+func TestCLIHelp(t *testing.T) {
+	j := newJinn(t, "")
+	out := j.ok("run", "--help")
+	for _, want := range []string{"Usage:\n  jinn run [OPTIONS] IMAGE [COMMAND] [ARG...]\n", "\nOptions:\n", "      --add-host list ", "  -a, --attach list ",
+		"      --sysctl list ", "      --pull string ", "  -q, --quiet ", "      --cidfile string "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run --help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "[flags]") || strings.Contains(out, "stringArray") {
+		t.Errorf("run --help has cobra's words:\n%s", out)
+	}
+	if i, k := strings.Index(out, "--add-host"), strings.Index(out, "--volumes-from"); i < 0 || k < i {
+		t.Errorf("run --help is not in order")
+	}
+}

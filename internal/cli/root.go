@@ -98,5 +98,6 @@ func NewRoot() *cobra.Command {
 		newSearchCmd(o), newManifestCmd(o), newContextCmd(o),
 	)
 	addImageBuild(root, o)
+	setDockerHelp(root)
 	return root
 }
