@@ -140,6 +140,11 @@ func TestCLINetworkVolumeLs(t *testing.T) {
 	if got := strings.TrimSpace(j.ok("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}")); got != "lsnet1\nlsnet2" {
 		t.Errorf("network ls type=custom: %q", got)
 	}
+	j.ok(j.runArgs([]string{"-d", "--name", "twonets", "--network", "lsnet1"}, "sleep", "100")...)
+	j.ok("network", "connect", "lsnet2", "twonets")
+	if got := strings.TrimSpace(j.ok("ps", "--filter", "name=twonets", "--format", "{{.Networks}}")); got != "lsnet1,lsnet2" {
+		t.Errorf("ps NETWORKS: %q", got)
+	}
 	if out := j.ok("network", "ls"); !strings.HasPrefix(out, "NETWORK ID   ") || !strings.Contains(out, "SCOPE") {
 		t.Errorf("network ls header:\n%s", out)
 	}

@@ -16,6 +16,7 @@ import (
 
 // psRow is what ps --format templates see: docker's fields.
 type psRow struct {
+	o       *Options // for the network names
 	v       *engine.View
 	noTrunc bool
 	ports   string
@@ -60,7 +61,23 @@ func (r psRow) LocalVolumes() string {
 
 // MarshalJSON is docker's object for --format json and {{json .}}.
 func (r psRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
-func (r psRow) Networks() string             { return r.v.Host.NetworkMode }
+
+// Networks are the networks the container is on (docker's NETWORKS):
+// those it has endpoints on, else its network mode.
+func (r psRow) Networks() string {
+	if r.o != nil && r.v.State.Status == monitor.StatusRunning {
+		if m, err := r.o.networks(); err == nil {
+			if eps, err := m.Endpoints(r.v.ID); err == nil && len(eps) > 0 {
+				names := make([]string, len(eps))
+				for i, ep := range eps {
+					names[i] = ep.Network
+				}
+				return strings.Join(names, ",")
+			}
+		}
+	}
+	return r.v.Host.NetworkMode
+}
 func (r psRow) Mounts() string {
 	var m []string
 	for _, mp := range r.v.Mounts {
@@ -145,7 +162,7 @@ func newPsCmd(o *Options) *cobra.Command {
 				if !psMatch(match, v) {
 					continue
 				}
-				r := psRow{v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
+				r := psRow{o: o, v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
 				if size {
 					r.size = containerSize(o, v)
 				}
