@@ -136,6 +136,11 @@ func shimExec(t *testing.T, e *rtEnv, id string) (int, *os.File) {
 		var ws unix.WaitStatus
 		unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	})
+	// runc's exec --detach may return just before its init's execve.
+	deadline := time.Now().Add(5 * time.Second)
+	for procField(t, pid, "comm") != "sleep" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if comm := procField(t, pid, "comm"); comm != "sleep" {
 		t.Errorf("pid file names %d, %q, not the user program sleep", pid, comm)
 	}
