@@ -85,6 +85,9 @@ func TestCLIFormatJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(j.ok("version", "--format", "json")), &ver); err != nil || ver["Client"]["Version"] == nil || ver["Server"]["ApiVersion"] == nil {
 		t.Errorf("version --format json: %v %v", ver, err)
 	}
+	if got := j.ok("version", "-f", "{{range .Server.Components}}{{.Name}}={{.Version}} {{end}}"); !strings.Contains(got, "Engine=") || !strings.Contains(got, "jinn-runtime=0.") {
+		t.Errorf("version components: %q", got)
+	}
 	if got := strings.TrimSpace(j.ok("version", "-f", "{{.Client.Context}}")); got != "default" {
 		t.Errorf("version context %q", got)
 	}

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -85,7 +88,7 @@ func newVersionCmd(o *Options) *cobra.Command {
 			s.Platform.Name = "jinn"
 			s.Components = []component{{Name: "Engine", Version: Version, Details: map[string]string{"ApiVersion": apiVersion,
 				"MinAPIVersion": "1.24", "GitCommit": commit, "GoVersion": runtime.Version(), "Os": runtime.GOOS, "Arch": runtime.GOARCH,
-				"KernelVersion": s.KernelVersion, "Experimental": "false"}}, {Name: "runtime", Version: o.Runtime, Details: map[string]string{}}}
+				"KernelVersion": s.KernelVersion, "Experimental": "false"}}, runtimeComponent(o.Runtime)}
 			v.Server = s
 			if format != "" {
 				fm, err := newFormatter(c.OutOrStdout(), format, nil)
@@ -102,10 +105,43 @@ func newVersionCmd(o *Options) *cobra.Command {
 			fmt.Fprintf(w, "Client:\n Version:           %s\n API version:       %s\n Go version:        %s\n Git commit:        %s\n OS/Arch:           %s/%s\n Context:           default\n\n",
 				Version, apiVersion, runtime.Version(), short, runtime.GOOS, runtime.GOARCH)
 			fmt.Fprintf(w, "Server: jinn (daemonless)\n Engine:\n  Version:          %s\n  API version:      %s (minimum version 1.24)\n  Go version:       %s\n  Git commit:       %s\n  OS/Arch:          %s/%s\n  Experimental:     false\n %s:\n  Version:          %s\n",
-				Version, apiVersion, runtime.Version(), short, runtime.GOOS, runtime.GOARCH, strings.TrimSuffix(o.Runtime, ".exe"), o.Runtime)
+				Version, apiVersion, runtime.Version(), short, runtime.GOOS, runtime.GOARCH, s.Components[1].Name, s.Components[1].Version)
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
 	return c
+}
+
+// runtimeComponent is the OCI runtime as docker lists runc: its name and
+// the version its --version prints ("runc version 1.1.5" gives 1.1.5).
+func runtimeComponent(rt string) component {
+	c := component{Name: filepath.Base(rt), Version: "unknown", Details: map[string]string{}}
+	path := rt
+	if !strings.Contains(rt, "/") {
+		if self, err := os.Executable(); err == nil {
+			if p := filepath.Join(filepath.Dir(self), rt); fileExists(p) {
+				path = p
+			}
+		}
+	}
+	out, err := exec.Command(path, "--version").Output()
+	if err != nil {
+		return c
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	if _, v, ok := strings.Cut(first, " version "); ok {
+		c.Version = strings.TrimSpace(v)
+	}
+	for _, l := range strings.Split(string(out), "\n")[1:] {
+		if k, v, ok := strings.Cut(l, ": "); ok && k == "commit" {
+			c.Details["GitCommit"] = v
+		}
+	}
+	return c
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
