@@ -121,16 +121,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		cc.Env = append(cc.Env, env...)
 	}
-	for _, kv := range f.env {
-		if !strings.Contains(kv, "=") {
-			if v, ok := os.LookupEnv(kv); ok {
-				kv += "=" + v
-			} else {
-				continue
-			}
-		}
-		cc.Env = append(cc.Env, kv)
-	}
+	cc.Env = append(cc.Env, hostEnv(f.env)...)
 	if len(f.labels) > 0 {
 		cc.Labels = map[string]string{}
 		for _, l := range f.labels {
@@ -321,22 +312,25 @@ func parseUlimit(s string) (engine.Ulimit, error) {
 }
 
 // readEnvFile reads an --env-file: NAME=VALUE lines, and NAME alone
-// for the variable's value here (left out when unset).
+// for the variable's value here.
 func readEnvFile(path string) ([]string, error) {
 	lines, err := readLineFile(path)
-	if err != nil {
-		return nil, err
-	}
+	return hostEnv(lines), err
+}
+
+// hostEnv is docker's -e and --env-file rule: NAME=VALUE as is, NAME
+// alone takes the variable's value here, and is left out when unset.
+func hostEnv(kvs []string) []string {
 	var out []string
-	for _, line := range lines {
-		if !strings.Contains(line, "=") {
-			v, ok := os.LookupEnv(line)
+	for _, kv := range kvs {
+		if !strings.Contains(kv, "=") {
+			v, ok := os.LookupEnv(kv)
 			if !ok {
 				continue
 			}
-			line += "=" + v
+			kv += "=" + v
 		}
-		out = append(out, line)
+		out = append(out, kv)
 	}
-	return out, nil
+	return out
 }

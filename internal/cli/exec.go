@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,17 +32,7 @@ func newExecCmd(o *Options) *cobra.Command {
 				}
 				vars = append(vars, fe...)
 			}
-			for _, kv := range env {
-				// -e NAME takes NAME's value here, as docker's does.
-				if !strings.Contains(kv, "=") {
-					if v, ok := os.LookupEnv(kv); ok {
-						kv += "=" + v
-					} else {
-						continue
-					}
-				}
-				vars = append(vars, kv)
-			}
+			vars = append(vars, hostEnv(env)...)
 			e, err := o.engine()
 			if err != nil {
 				return err
