@@ -4,30 +4,42 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/fsroot"
 )
 
-// CopyTo extracts a tar stream into dst inside the container's root
-// filesystem. Every entry's parent is resolved inside the root (openat2
-// RESOLVE_IN_ROOT) and the entry is made relative to that directory fd, so
-// neither "..", absolute names nor symlinks in the container can escape.
+// CopyTo extracts a tar stream into dst as the container sees it (its
+// volumes, binds and tmpfs included; cpview.go). Every entry's parent is
+// resolved inside the root that holds it (openat2 RESOLVE_IN_ROOT) and the
+// entry is made relative to that directory fd, so neither "..", absolute
+// names nor symlinks in the container can escape.
 func (e *Local) CopyTo(ctx context.Context, ref, dst string, r io.Reader) error {
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
 	}
-	if err := e.mountRootfs(c); err != nil {
+	if err := cpWritable(c, dst); err != nil {
 		return err
 	}
-	root := e.rootPath(c)
-	d, err := openInRoot(root, dst, unix.O_PATH|unix.O_DIRECTORY)
+	v, err := e.openCpView(c)
 	if err != nil {
+		return exitErr(ExitEngine, "copy into %s: %v", c.Name, err)
+	}
+	defer v.Close()
+	root, rel := v.locate(dst)
+	d, err := root.Node(rel, true)
+	if err != nil || d.Type() != unix.S_IFDIR {
+		if d != nil {
+			d.Close()
+		}
 		return exitErr(ExitEngine, "Could not find the file %s in container %s", dst, c.Name)
 	}
 	d.Close()
@@ -45,12 +57,13 @@ func (e *Local) CopyTo(ctx context.Context, ref, dst string, r io.Reader) error 
 			continue
 		}
 		full := filepath.Join(dst, name)
-		parent, err := openInRoot(root, filepath.Dir(full), unix.O_PATH|unix.O_DIRECTORY)
+		root, rel := v.locate(filepath.Dir(full))
+		parent, err := root.OpenFD(rel, unix.O_PATH|unix.O_DIRECTORY)
 		if err != nil {
 			return exitErr(ExitEngine, "copy %s: %v", h.Name, err)
 		}
-		err = writeEntry(int(parent.Fd()), filepath.Base(full), h, tr)
-		parent.Close()
+		err = writeEntry(parent, filepath.Base(full), h, tr)
+		unix.Close(parent)
 		if err != nil {
 			return exitErr(ExitEngine, "copy %s: %v", h.Name, err)
 		}
@@ -91,89 +104,129 @@ func writeEntry(dfd int, base string, h *tar.Header, r io.Reader) error {
 	return nil
 }
 
-// CopyFrom writes src (a file or directory inside the container) as a tar
-// stream; the walk stays inside the root.
+// CopyFrom writes src (a file or directory as the container sees it) as
+// a tar stream. Nothing is opened for its contents but regular files and
+// directories, after their type is checked on an O_PATH descriptor: a
+// FIFO or a device node becomes a tar entry of its kind (as docker's),
+// never an open that blocks or reaches a driver.
 func (e *Local) CopyFrom(ctx context.Context, ref, src string, w io.Writer) error {
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
 	}
-	if err := e.mountRootfs(c); err != nil {
-		return err
+	v, err := e.openCpView(c)
+	if err != nil {
+		return exitErr(ExitEngine, "copy from %s: %v", c.Name, err)
 	}
-	root := e.rootPath(c)
-	f, err := openInRoot(root, src, unix.O_RDONLY|unix.O_NOFOLLOW)
-	if err != nil && errors.Is(err, unix.ELOOP) {
-		f, err = openInRoot(root, src, unix.O_PATH|unix.O_NOFOLLOW)
-	}
+	defer v.Close()
+	root, rel := v.locate(src)
+	n, err := root.Node(rel, false)
 	if err != nil {
 		return exitErr(ExitEngine, "Could not find the file %s in container %s", src, c.Name)
 	}
+	defer n.Close()
 	tw := tar.NewWriter(w)
 	base := filepath.Base(filepath.Clean("/" + src))
 	if base == "/" {
 		base = "."
 	}
-	err = addTar(tw, f, base)
-	f.Close()
-	if err != nil {
+	if err := v.addTar(ctx, tw, n, base, path.Clean("/"+src)); err != nil {
 		return exitErr(ExitEngine, "copy %s: %v", src, err)
 	}
 	return tw.Close()
 }
 
-// addTar adds f (opened inside the root) and, for a directory, its
-// children by fd, never by host path.
-func addTar(tw *tar.Writer, f *os.File, name string) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+// addTar adds the node n (container path cpath) and, for a directory, its
+// children, each found from its parent's descriptor without following it.
+func (v *cpView) addTar(ctx context.Context, tw *tar.Writer, n *fsroot.Node, name, cpath string) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	st := &n.St
 	h := &tar.Header{Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
-		ModTime: timeOf(st.Mtim)}
-	switch st.Mode & unix.S_IFMT {
+		ModTime: timeOf(st.Mtim), Format: tar.FormatPAX}
+	switch n.Type() {
 	case unix.S_IFLNK:
-		buf := make([]byte, 4096)
-		n, err := unix.Readlinkat(int(f.Fd()), "", buf)
+		link, err := n.Readlink()
 		if err != nil {
 			return err
 		}
-		h.Typeflag, h.Linkname = tar.TypeSymlink, string(buf[:n])
+		h.Typeflag, h.Linkname = tar.TypeSymlink, link
+		return tw.WriteHeader(h)
+	case unix.S_IFIFO:
+		h.Typeflag = tar.TypeFifo
+		return tw.WriteHeader(h)
+	case unix.S_IFCHR, unix.S_IFBLK:
+		h.Typeflag = tar.TypeChar
+		if n.Type() == unix.S_IFBLK {
+			h.Typeflag = tar.TypeBlock
+		}
+		h.Devmajor, h.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
 		return tw.WriteHeader(h)
 	case unix.S_IFREG:
+		f, err := n.Reopen()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
 		h.Typeflag, h.Size = tar.TypeReg, st.Size
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
-		_, err := io.CopyN(tw, f, st.Size)
-		return err
+		return copyExactly(tw, f, st.Size)
 	case unix.S_IFDIR:
 		h.Typeflag, h.Name = tar.TypeDir, strings.TrimSuffix(name, "/")+"/"
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
+		f, err := n.Reopen()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if onKernelFS(int(f.Fd())) {
+			return nil
+		}
 		names, err := f.Readdirnames(-1)
 		if err != nil {
 			return err
 		}
-		for _, n := range names {
-			fd, err := unix.Openat(int(f.Fd()), n, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-			if errors.Is(err, unix.ELOOP) {
-				fd, err = unix.Openat(int(f.Fd()), n, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		sort.Strings(names)
+		for _, cn := range names {
+			cp := path.Join(cpath, cn)
+			var child *fsroot.Node
+			if mr, sub, ok := v.mountAt(cp); ok {
+				child, err = mr.Node(sub, true)
+			} else {
+				child, err = fsroot.NodeAt(int(f.Fd()), cn)
 			}
 			if err != nil {
-				continue
+				continue // gone meanwhile
 			}
-			cf := os.NewFile(uintptr(fd), n)
-			err = addTar(tw, cf, filepath.Join(name, n))
-			cf.Close()
+			err = v.addTar(ctx, tw, child, path.Join(name, cn), cp)
+			child.Close()
 			if err != nil {
 				return err
 			}
 		}
-		return nil
 	}
-	return nil
+	return nil // sockets: docker leaves them out too
 }
 
-var _ = fmt.Sprintf
+// copyExactly copies size bytes: a file that shrinks while it is read is
+// padded with zeros, one that grows is cut, so the archive stays whole.
+func copyExactly(w io.Writer, r io.Reader, size int64) error {
+	n, err := io.CopyN(w, r, size)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	_, err = io.CopyN(w, zeros{}, size-n)
+	return err
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
