@@ -23,6 +23,8 @@ type jinnEnv struct {
 	// mntns is the pid of a process holding the private mount namespace
 	// that crun runs in (see crunNamespace); 0 for the host's.
 	mntns int
+	// bin is another build's directory of binaries ("": $JINN_BIN's).
+	bin string
 }
 
 // engineRuntimes are the OCI runtimes the core engine tests run against:
@@ -105,11 +107,15 @@ func (j *jinnEnv) cmd(args ...string) *exec.Cmd {
 	if j.runtime != "" {
 		a = append(a, "--runtime", j.runtime)
 	}
+	jinn := bin("jinn")
+	if j.bin != "" {
+		jinn = filepath.Join(j.bin, "jinn")
+	}
 	if j.mntns != 0 {
-		a = append([]string{fmt.Sprintf("--mount=/proc/%d/ns/mnt", j.mntns), "--", bin("jinn")}, a...)
+		a = append([]string{fmt.Sprintf("--mount=/proc/%d/ns/mnt", j.mntns), "--", jinn}, a...)
 		return exec.Command("nsenter", append(a, args...)...)
 	}
-	return exec.Command(bin("jinn"), append(a, args...)...)
+	return exec.Command(jinn, append(a, args...)...)
 }
 
 // run runs jinn and returns stdout, stderr and the exit code.

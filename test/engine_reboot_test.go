@@ -112,7 +112,7 @@ func (j *jinnEnv) reboot() {
 	ids := strings.Fields(j.ok("ps", "-aq", "--no-trunc"))
 	var pids []int
 	for _, id := range ids {
-		if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/pids", suite.cgroupParent, id, "cgroup.procs")); err == nil {
+		if b, err := os.ReadFile(cgroupPath("pids", id, "cgroup.procs")); err == nil {
 			for _, f := range strings.Fields(string(b)) {
 				p, _ := strconv.Atoi(f)
 				pids = append(pids, p)

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jinn-containers/jinn/internal/network"
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -105,8 +107,18 @@ func netNamesOf(root string) (table, bridge string) {
 
 // cgroupPath returns a path in the suite's parent cgroup on one
 // hierarchy: cgroupPath("pids", id) is /sys/fs/cgroup/pids/<parent>/<id>.
+// On a pure cgroup2 host there is one hierarchy, so the name is dropped.
 func cgroupPath(hierarchy string, rel ...string) string {
+	if pureCgroup2() {
+		hierarchy = ""
+	}
 	return filepath.Join(append([]string{"/sys/fs/cgroup", hierarchy, suite.cgroupParent}, rel...)...)
+}
+
+// pureCgroup2 says whether /sys/fs/cgroup itself is a cgroup2 mount.
+func pureCgroup2() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // suiteCgroups lists the suite's parent cgroup wherever it exists.
@@ -148,6 +160,15 @@ func leftovers(runBefore map[string]bool) []string {
 		}
 		if exec.Command("ip", "link", "show", bridge).Run() == nil {
 			out = append(out, "bridge "+bridge+" of "+r)
+		}
+	}
+	// User networks' bridges (jbr-*) carry their store's network directory
+	// in their alias.
+	links, _ := netlink.LinkList()
+	for _, l := range links {
+		a := l.Attrs()
+		if strings.HasPrefix(a.Alias, network.BridgeAliasPrefix+suite.dir) {
+			out = append(out, "bridge "+a.Name+" ("+a.Alias+")")
 		}
 	}
 	after := runEntries()

@@ -105,9 +105,20 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 			default:
 			}
 			if err == io.EOF {
-				// The monitor went away without an exit frame: ask the state.
+				// The monitor went away without an exit frame. Only an
+				// exit it recorded is the container's own; otherwise it
+				// died (kill -9, OOM) and the exit code is unknown: a
+				// run that printed nothing must not look like success.
 				st := e.liveState(c)
-				return st.ExitCode, nil
+				if st.Status == monitor.StatusExited && st.Error == "" {
+					return st.ExitCode, nil
+				}
+				if st.MonitorPid != 0 && monitor.Alive(st.MonitorPid, st.MonitorStart) {
+					// The monitor lives: it dropped this client, which
+					// read nothing for too long.
+					return 0, exitErr(ExitEngine, "attach to %s: output cut off: this client fell behind (the container is %s)", c.Name, st.Status)
+				}
+				return 0, exitErr(ExitEngine, "error waiting for container %s: its monitor died (the container is %s)", c.Name, st.Status)
 			}
 			return 0, exitErr(ExitEngine, "attach: %v", err)
 		}

@@ -68,7 +68,11 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	p.Env = containerEnv(c.Config.Hostname, o.Tty, "/root", p.Env, o.Env)
 	if o.Privileged {
-		p.Capabilities = &specs.LinuxCapabilities{Bounding: recipe.AllCaps, Effective: recipe.AllCaps, Permitted: recipe.AllCaps}
+		all, err := recipe.HostCaps()
+		if err != nil {
+			return 0, err
+		}
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}
 	}
 	var skip []string
 	for _, m := range c.Mounts {
@@ -113,6 +117,11 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		if ee.ExitCode() < 0 {
+			// The runtime itself was killed: it passes the process's
+			// status on (128+n for a signal), so that status is lost.
+			return 0, exitErr(ExitEngine, "exec in %s: the OCI runtime was killed (%v): the process's exit status is unknown", c.Name, ee.ProcessState)
+		}
 		return ee.ExitCode(), nil
 	}
 	if err != nil {

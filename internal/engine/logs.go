@@ -1,12 +1,9 @@
 package engine
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -30,47 +27,42 @@ type logEntry struct {
 	Time   time.Time `json:"time"`
 }
 
-// Logs prints the container's json-file log, rotated files first.
+// Logs prints the container's json-file log, rotated files first. With
+// Follow it goes on until the container stops, across rotations: every
+// file it has seen stays open (logReader), so a rotation never takes a
+// line it has not printed yet.
 func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
 	}
+	l := &logReader{path: c.LogPath}
+	defer l.close()
+	l.scan()
 	var entries []logEntry
-	for i := 9; i >= 1; i-- {
-		entries = append(entries, readLogFile(fmt.Sprintf("%s.%d", c.LogPath, i))...)
-	}
-	f, err := os.Open(c.LogPath)
-	var r *bufio.Reader
-	if err == nil {
-		defer f.Close()
-		r = bufio.NewReaderSize(f, 64*1024)
-		entries = append(entries, readEntries(r)...)
-	}
+	l.drain(func(en logEntry) { entries = append(entries, en) })
 	if o.Tail >= 0 && len(entries) > o.Tail {
 		entries = entries[len(entries)-o.Tail:]
 	}
 	for _, en := range entries {
 		o.print(en)
 	}
-	if !o.Follow || r == nil {
+	if !o.Follow {
 		return nil
 	}
 	for {
-		for _, en := range readEntries(r) {
-			o.print(en)
-		}
+		l.scan()
+		l.drain(o.print)
 		st := e.liveState(c)
 		if !running(st) && st.Status != monitor.StatusCreated {
-			for _, en := range readEntries(r) {
-				o.print(en)
-			}
+			l.scan()
+			l.drain(o.print)
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -90,38 +82,6 @@ func (o *LogOptions) print(en logEntry) {
 		io.WriteString(w, en.Time.Format("2006-01-02T15:04:05.000000000Z07:00")+" ")
 	}
 	io.WriteString(w, en.Log)
-}
-
-func readLogFile(path string) []logEntry {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	return readEntries(bufio.NewReader(f))
-}
-
-// readEntries reads complete lines; a partial last line is left for later.
-func readEntries(r *bufio.Reader) []logEntry {
-	var out []logEntry
-	for {
-		line, err := r.ReadBytes('\n')
-		if err != nil {
-			if len(line) > 0 {
-				// Not complete yet: put it back by re-reading next time is not
-				// possible with bufio; decode if it is whole JSON.
-				var en logEntry
-				if json.Unmarshal(line, &en) == nil {
-					out = append(out, en)
-				}
-			}
-			return out
-		}
-		var en logEntry
-		if json.Unmarshal(line, &en) == nil {
-			out = append(out, en)
-		}
-	}
 }
 
 // ParseTail parses --tail ("all" or N).

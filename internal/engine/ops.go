@@ -223,8 +223,8 @@ func (e *Local) Rename(ctx context.Context, ref, name string) error {
 		return err
 	}
 	name = strings.TrimPrefix(name, "/")
-	if !validName.MatchString(name) {
-		return exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	if err := checkName("container", name); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	if name == c.Name {
 		return exitErr(ExitEngine, "Error when allocating new name: Renaming a container with the same name as its current name")
@@ -315,12 +315,10 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	os.RemoveAll(e.stateDir(c.ID))
 	// Out of ps's sight at once: a directory without its config would be
 	// listed as a damaged container while RemoveAll runs.
+	// The names go before the directory: a remove killed in between
+	// leaves a .removing- directory, which prune finishes, names and all.
 	gone := filepath.Join(e.cfg.Root, "containers", ".removing-"+c.ID)
-	if err := os.Rename(e.containerDir(c.ID), gone); err == nil {
-		os.RemoveAll(gone)
-	} else {
-		os.RemoveAll(e.containerDir(c.ID))
-	}
+	renamed := os.Rename(e.containerDir(c.ID), gone) == nil
 	if c.Name != "" {
 		e.releaseName(c.Name, c.ID)
 	}
@@ -328,6 +326,11 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 		for _, n := range e.namesOf(c.ID) {
 			e.releaseName(n, c.ID)
 		}
+	}
+	if renamed {
+		os.RemoveAll(gone)
+	} else {
+		os.RemoveAll(e.containerDir(c.ID))
 	}
 	// The last container takes jinn's empty parent cgroups with it (a
 	// container being made has its directory already, so it is not last).
@@ -380,12 +383,14 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 			if _, err := os.Stat(e.containerDir(d.Name())); err == nil && len(d.Name()) == 64 {
 				continue // a container whose config is damaged: listed, and removed above
 			}
+			if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
+				// A remove killed midway, whatever its age: only a
+				// remove makes one, and every step left is idempotent.
+				os.RemoveAll(filepath.Join(base, d.Name()))
+				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
+				continue
+			}
 			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
-				if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
-					os.RemoveAll(filepath.Join(base, d.Name()))
-					e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id}, false)
-					continue
-				}
 				if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok {
 					os.RemoveAll(filepath.Join(base, d.Name()))
 					e.cleanup(&Container{ID: id}, false)

@@ -297,6 +297,14 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	msg := strings.TrimPrefix(line, "error ")
 	if msg == "" {
+		// The monitor died (kill -9, OOM) after its runtime may have
+		// made or even started the container: a failed run must not
+		// leave it running unwatched.
+		rt := e.runtimeFor(c)
+		if _, err := rt.State(c.ID); err == nil {
+			e.killUntilExit(c, rt, 5*time.Second)
+			rt.Delete(c.ID)
+		}
 		msg = "monitor exited without a word"
 	}
 	return runtimeExitError(msg)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
@@ -38,14 +40,14 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 		name = newID()
 		anonymous = true
 	}
+	if len(name) > maxNameLen {
+		return nil, &ExitError{Code: ExitEngine, Err: checkName("volume", name)}
+	}
 	if !validName.MatchString(name) {
 		return nil, exitErr(ExitEngine, "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name, name)
 	}
 	if vol, err := v.Get(name); err == nil {
 		return vol, nil
-	}
-	if err := os.MkdirAll(v.dataDir(name), 0o755); err != nil {
-		return nil, err
 	}
 	vol := &Volume{Name: name, Driver: "local", Mountpoint: v.dataDir(name), CreatedAt: time.Now().UTC().Truncate(time.Second),
 		Labels: labels, Scope: "local", Options: map[string]string{}, Anonymous: anonymous}
@@ -55,11 +57,48 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 	if anonymous {
 		vol.Labels["com.docker.volume.anonymous"] = ""
 	}
+	// Made aside and renamed into place whole: a create killed midway
+	// leaves a .new- directory (prune's, once its maker is gone), never a
+	// volume without its record, which no listing would show.
+	tmp := filepath.Join(v.dir, fmt.Sprintf("%s%d-%s", newVolumePrefix, os.Getpid(), name))
+	os.RemoveAll(tmp)
+	defer os.RemoveAll(tmp)
+	if err := os.MkdirAll(filepath.Join(tmp, "_data"), 0o755); err != nil {
+		return nil, err
+	}
 	b, _ := json.Marshal(vol)
-	if err := atomicfile.WriteFile(filepath.Join(v.dir, name, "volume.json"), b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, "volume.json"), b, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, filepath.Join(v.dir, name)); err != nil {
+		if got, gerr := v.Get(name); gerr == nil {
+			return got, nil // made meanwhile by another create
+		}
 		return nil, err
 	}
 	return vol, nil
+}
+
+// newVolumePrefix marks a volume being made: .new-<pid>-<name>.
+const newVolumePrefix = ".new-"
+
+// pruneUnmade removes what creates killed midway left: .new- directories
+// whose maker is gone.
+func (v *VolumeStore) pruneUnmade() {
+	ents, _ := os.ReadDir(v.dir)
+	for _, d := range ents {
+		rest, ok := strings.CutPrefix(d.Name(), newVolumePrefix)
+		if !ok {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid > 0 {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil && pid != os.Getpid() {
+				continue // its maker still runs
+			}
+		}
+		os.RemoveAll(filepath.Join(v.dir, d.Name()))
+	}
 }
 
 // Get returns one volume.
@@ -80,6 +119,9 @@ func (v *VolumeStore) List() ([]*Volume, error) {
 	}
 	var out []*Volume
 	for _, d := range ents {
+		if strings.HasPrefix(d.Name(), ".") {
+			continue // being made (.new-)
+		}
 		if vol, err := v.Get(d.Name()); err == nil {
 			out = append(out, vol)
 		}
@@ -101,6 +143,7 @@ func (v *VolumeStore) Remove(name string, force bool) error {
 
 // Prune removes unused anonymous volumes (all unused ones with all).
 func (v *VolumeStore) Prune(all bool) ([]string, error) {
+	v.pruneUnmade()
 	vols, err := v.List()
 	if err != nil {
 		return nil, err

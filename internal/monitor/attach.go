@@ -105,8 +105,14 @@ func (h *hub) setStdin(f *os.File, tty bool) {
 	}
 }
 
-// broadcast sends a frame to every client; a client that cannot keep up is
-// dropped rather than stalling the container.
+// stallLimit is how long a client that reads nothing may hold the
+// container's output back before it is dropped.
+const stallLimit = 10 * time.Second
+
+// broadcast sends a frame to every client. A client slower than the
+// container holds it back, as docker's attach does: `jinn run ... | slow`
+// must get every byte. Only a client that takes nothing for stallLimit is
+// dropped (a dead connection is drained by its writer, so it never stalls).
 func (h *hub) broadcast(typ byte, p []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -118,12 +124,27 @@ func (h *hub) broadcast(typ byte, p []byte) {
 	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
 	copy(fr[5:], p)
 	for c := range h.clients {
-		select {
-		case c.out <- fr:
-		default:
+		if !c.send(fr) {
 			delete(h.clients, c)
 			close(c.out)
 		}
+	}
+}
+
+// send queues a frame, waiting up to stallLimit for room.
+func (c *client) send(fr []byte) bool {
+	select {
+	case c.out <- fr:
+		return true
+	default:
+	}
+	t := time.NewTimer(stallLimit)
+	defer t.Stop()
+	select {
+	case c.out <- fr:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
@@ -144,9 +165,11 @@ func (h *hub) finish(code int, delegate bool) (removed bool) {
 	h.exited, h.code = true, code
 	n := len(h.clients)
 	for c := range h.clients {
-		select {
-		case c.out <- fr:
-		default:
+		// Behind the output still queued: a slow client gets it too.
+		if !c.send(fr) {
+			delete(h.clients, c)
+			close(c.out)
+			n--
 		}
 	}
 	h.mu.Unlock()
@@ -248,7 +271,11 @@ func (h *hub) serve(f *os.File) {
 		defer h.writers.Done()
 		for fr := range c.out {
 			if _, err := f.Write(fr); err != nil {
-				break
+				f.Close()
+				for range c.out {
+					// Gone: drain, so that broadcast never waits on it.
+				}
+				return
 			}
 		}
 		f.Close()

@@ -41,11 +41,13 @@ func Run(cfg *Config, sync *os.File) int {
 			sync.WriteString("error " + oneLine(err.Error()) + "\n")
 			sync.Close()
 		}
+		// Gone before it is recorded as exited: a runtime killed after
+		// it started the container leaves it running.
+		m.deleteForce()
 		UpdateState(cfg.StateDir, func(s *State) {
 			s.Status, s.Error, s.MonitorPid, s.FinishedAt = StatusExited, err.Error(), 0, time.Now().UTC()
 			s.ExitCode = 125
 		})
-		m.runtime("delete", "--force", cfg.ID)
 		return 1
 	}
 	var err error
@@ -108,16 +110,17 @@ func Run(cfg *Config, sync *os.File) int {
 			if starter != nil {
 				// The attached CLI reports the error (and removes the
 				// container for --rm); there is nothing to run.
+				m.deleteForce()
 				m.hub.reply(starter, FrameStarted, []byte(err.Error()))
 				UpdateState(cfg.StateDir, func(s *State) {
 					s.Status, s.Error, s.FinishedAt, s.ExitCode = StatusExited, err.Error(), time.Now().UTC(), 125
 				})
-				m.runtime("delete", "--force", cfg.ID)
 				UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid = 0 })
 				m.hub.finish(125, false)
 				return 1
 			}
 			// A restart that fails to create ends the container.
+			m.deleteForce()
 			UpdateState(cfg.StateDir, func(s *State) { s.Status, s.Error = StatusExited, err.Error() })
 			break
 		}
@@ -157,7 +160,7 @@ func Run(cfg *Config, sync *os.File) int {
 		if !m.shouldRestart(code, restarts, st) {
 			break
 		}
-		m.runtime("delete", "--force", cfg.ID)
+		m.deleteForce()
 		restarts++
 		UpdateState(cfg.StateDir, func(s *State) { s.Status = StatusRestarting; s.RestartCount = restarts })
 		if time.Since(st.StartedAt) > 10*time.Second {
@@ -172,7 +175,7 @@ func Run(cfg *Config, sync *os.File) int {
 			break
 		}
 	}
-	deleted := m.runtime("delete", "--force", cfg.ID) == nil
+	deleted := m.deleteForce()
 	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	st, _ := ReadState(cfg.StateDir)
 	code := 0
@@ -203,6 +206,21 @@ func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
 
 // runtime runs the OCI runtime with the monitor's global args; on failure
 // the error holds what the runtime printed.
+// deleteForce deletes the container from the runtime, trying again if
+// the runtime fails (it may be killed): what it leaves would run on while
+// the state says exited.
+func (m *monitor) deleteForce() bool {
+	for i := 0; ; i++ {
+		if m.runtime("delete", "--force", m.cfg.ID) == nil {
+			return true
+		}
+		if i == 4 {
+			return false
+		}
+		time.Sleep(time.Duration(i+1) * 50 * time.Millisecond)
+	}
+}
+
 func (m *monitor) runtime(args ...string) error {
 	return m.runtimeAbort(nil, args...)
 }

@@ -3,9 +3,12 @@ package monitor
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,5 +135,59 @@ func TestStateDamage(t *testing.T) {
 		if s, err := decodeState(b); err == nil {
 			t.Errorf("%s: decoded %+v, want an error", name, s)
 		}
+	}
+}
+
+// Lines cut anywhere by the reads, batched into one write per read and
+// rotated mid-batch, come back whole, in order, each file within
+// max-size.
+func TestJSONLogBatches(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c-json.log")
+	l, err := openJSONLog(path, 1000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for i := 1; i <= 3000; i++ {
+		all = append(all, fmt.Sprintf("line %d %s\n", i, strings.Repeat("y", i%50))...)
+	}
+	sp := &lineSplitter{stream: "stdout", log: l}
+	r := rand.New(rand.NewSource(1))
+	for p := all; len(p) > 0; {
+		n := 1 + r.Intn(400)
+		if n > len(p) {
+			n = len(p)
+		}
+		sp.write(p[:n])
+		p = p[n:]
+	}
+	sp.flush()
+	l.close()
+	files, _ := filepath.Glob(path + ".*")
+	sort.Slice(files, func(a, b int) bool {
+		na, _ := strconv.Atoi(strings.TrimPrefix(files[a], path+"."))
+		nb, _ := strconv.Atoi(strings.TrimPrefix(files[b], path+"."))
+		return na > nb
+	})
+	next := 1
+	for _, p := range append(files, path) {
+		b, _ := os.ReadFile(p)
+		if len(b) > 1000 {
+			t.Errorf("%s: %d bytes over max-size", p, len(b))
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var e struct{ Log string }
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("bad line %q: %v", line, err)
+			}
+			if want := fmt.Sprintf("line %d %s\n", next, strings.Repeat("y", next%50)); e.Log != want {
+				t.Fatalf("%s: %q, want %q", p, e.Log, want)
+			}
+			next++
+		}
+	}
+	if next != 3001 {
+		t.Errorf("%d lines back, want 3000", next-1)
 	}
 }

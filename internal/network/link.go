@@ -12,8 +12,10 @@ import (
 )
 
 // ensureBridge makes n's bridge with the gateway address, up, and the
-// sysctls that NAT to published ports needs.
-func ensureBridge(n *Network) error {
+// sysctls that NAT to published ports needs. The bridge's alias names the
+// store that owns it (owner), so `ip link` and leak checks can tell whose
+// bridge a jbr-* is.
+func ensureBridge(n *Network, owner string) error {
 	br, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -28,6 +30,10 @@ func ensureBridge(n *Network) error {
 		}
 		if br, err = netlink.LinkByName(n.Bridge); err != nil {
 			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
+		}
+		if err := netlink.LinkSetAlias(br, BridgeAliasPrefix+owner); err != nil {
+			removeBridge(n.Bridge)
+			return fmt.Errorf("alias of bridge %s: %w", n.Bridge, err)
 		}
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
@@ -55,6 +61,10 @@ func ensureBridge(n *Network) error {
 	}
 	return nil
 }
+
+// BridgeAliasPrefix starts the alias of every bridge jinn makes; the
+// network state directory of the owning store follows it.
+const BridgeAliasPrefix = "jinn:"
 
 func removeBridge(name string) error {
 	br, err := netlink.LinkByName(name)

@@ -19,7 +19,7 @@ func (m *Manager) ensureNetwork(name string) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureBridge(n); err != nil {
+	if err := ensureBridge(n, m.cfg.StateDir); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -43,7 +43,7 @@ func (m *Manager) CreateNetwork(ctx context.Context, name string, opts NetworkOp
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureBridge(n); err != nil {
+	if err := ensureBridge(n, m.cfg.StateDir); err != nil {
 		os.Remove(m.netPath(name))
 		removeBridge(n.Bridge)
 		return nil, err

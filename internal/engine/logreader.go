@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// logReader reads a json-file log that the monitor rotates while it is
+// read (path, path.1, ... path.N, renamed one step on at each rotation,
+// the last one deleted). It holds every file it has seen open, oldest
+// first, so neither a rename nor a deletion takes unread lines; a scan
+// finds the files newer than the newest it holds by their inodes.
+type logReader struct {
+	path  string
+	files []*heldLog // files[0] is being read
+	r     *bufio.Reader
+	part  []byte // a line not yet complete at the end of the file
+	off   int64  // bytes consumed of files[0]
+	// lastScan: a reader behind the writer scans while it catches up,
+	// before the files it has not opened yet rotate away.
+	lastScan time.Time
+}
+
+type heldLog struct {
+	f        *os.File
+	dev, ino uint64
+}
+
+type logName struct {
+	name     string
+	dev, ino uint64
+}
+
+// names lists the log's files, oldest first, with their inodes.
+func (l *logReader) names() []logName {
+	rotated, _ := filepath.Glob(l.path + ".*")
+	type numbered struct {
+		n    int
+		name string
+	}
+	var nums []numbered
+	for _, p := range rotated {
+		if n, err := strconv.Atoi(strings.TrimPrefix(p, l.path+".")); err == nil && n > 0 {
+			nums = append(nums, numbered{n, p})
+		}
+	}
+	sort.Slice(nums, func(a, b int) bool { return nums[a].n > nums[b].n })
+	var out []logName
+	for _, p := range append(nums, numbered{0, l.path}) {
+		var st syscall.Stat_t
+		if syscall.Stat(p.name, &st) == nil {
+			out = append(out, logName{p.name, uint64(st.Dev), st.Ino})
+		}
+	}
+	return out
+}
+
+func sameNames(a, b []logName) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// scan opens the files newer than the newest one held. A listing is only
+// trusted when two in a row agree and each file opened is still the
+// inode listed (a rotation between them moves the names on: try again).
+func (l *logReader) scan() {
+	l.lastScan = time.Now()
+	for try := 0; try < 10; try++ {
+		list := l.names()
+		if !sameNames(list, l.names()) {
+			continue
+		}
+		start := 0
+		if n := len(l.files); n > 0 {
+			last := l.files[n-1]
+			for i, nm := range list {
+				if nm.dev == last.dev && nm.ino == last.ino {
+					start = i + 1
+				}
+			}
+			// Not listed: deleted, everything listed is newer.
+		}
+		var opened []*heldLog
+		ok := true
+		for _, nm := range list[start:] {
+			f, err := os.Open(nm.name)
+			if err != nil {
+				ok = false
+				break
+			}
+			var st syscall.Stat_t
+			if syscall.Fstat(int(f.Fd()), &st) != nil || uint64(st.Dev) != nm.dev || st.Ino != nm.ino {
+				f.Close()
+				ok = false
+				break
+			}
+			opened = append(opened, &heldLog{f, nm.dev, nm.ino})
+		}
+		if !ok {
+			for _, h := range opened {
+				h.f.Close()
+			}
+			continue
+		}
+		for _, h := range opened {
+			l.files = append(l.files, h)
+			if len(l.files) == 1 {
+				l.r, l.off = bufio.NewReaderSize(h.f, 64*1024), 0
+			}
+		}
+		return
+	}
+}
+
+// drain hands every complete entry to fn, moving on to newer files held;
+// it returns at the end of the newest one.
+func (l *logReader) drain(fn func(logEntry)) {
+	for len(l.files) > 0 {
+		line, err := l.r.ReadBytes('\n')
+		l.off += int64(len(line))
+		if err == nil {
+			if len(l.part) > 0 {
+				line = append(l.part, line...)
+				l.part = nil
+			}
+			var en logEntry
+			if json.Unmarshal(line, &en) == nil {
+				fn(en)
+			}
+			if time.Since(l.lastScan) > 50*time.Millisecond {
+				l.scan()
+			}
+			continue
+		}
+		if err != io.EOF {
+			return
+		}
+		l.part = append(l.part, line...)
+		if len(l.files) > 1 {
+			// A rotated file ends with a whole line: a part left is a
+			// torn write, not the start of the next file's first line.
+			l.files[0].f.Close()
+			l.files = l.files[1:]
+			l.r, l.off, l.part = bufio.NewReaderSize(l.files[0].f, 64*1024), 0, nil
+			continue
+		}
+		// With max-file 1 the file is truncated in place: start over.
+		if fi, err := l.files[0].f.Stat(); err == nil && fi.Size() < l.off {
+			l.files[0].f.Seek(0, io.SeekStart)
+			l.r.Reset(l.files[0].f)
+			l.off, l.part = 0, nil
+		}
+		return
+	}
+}
+
+func (l *logReader) close() {
+	for _, h := range l.files {
+		h.f.Close()
+	}
+	l.files = nil
+}
