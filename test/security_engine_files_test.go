@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -159,4 +160,60 @@ func TestSecurityEngineUserLookupSpecialFiles(t *testing.T) {
 	}
 	j.ok("rm", "-f", "u")
 	j.ok("rmi", "planted")
+}
+
+// TestSecurityEngineCpMounts: cp acts on what the container sees: its
+// volumes, binds and tmpfs, running or stopped; a --read-only rootfs and a
+// read-only mount refuse a copy in, as docker does.
+func TestSecurityEngineCpMounts(t *testing.T) {
+	j := newJinn(t, "")
+	bind := t.TempDir()
+	src := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(src, []byte("from host\n"), 0o644)
+	j.ok(j.runArgs([]string{"-d", "--name", "m", "-v", "cpvol:/data", "-v", bind + ":/bind", "--tmpfs", "/scratch",
+		"-v", bind + ":/robind:ro"}, "sleep", "1000")...)
+	for _, dir := range []string{"/data", "/bind", "/scratch"} {
+		j.ok("cp", src, "m:"+dir+"/")
+		if out := j.ok("exec", "m", "cat", dir+"/f"); out != "from host\n" {
+			t.Errorf("cp into %s: the container sees %q", dir, out)
+		}
+		j.ok("exec", "m", "sh", "-c", "echo inside "+dir+" > "+dir+"/in")
+		if out := j.ok("cp", "m:"+dir+"/in", "-"); !strings.Contains(out, "inside "+dir) {
+			t.Errorf("cp out of %s: %q", dir, out)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(bind, "f")); err != nil || string(b) != "from host\n" {
+		t.Errorf("cp into a bind mount: host source has %q %v", b, err)
+	}
+	if _, errs, code := j.run("cp", src, "m:/robind/"); code == 0 || !strings.Contains(errs, "read-only") {
+		t.Errorf("cp into a read-only bind: exit %d: %s", code, errs)
+	}
+	// Stopped: the volume and the bind are still what cp reaches.
+	j.ok("stop", "-t", "1", "m")
+	os.WriteFile(src, []byte("while stopped\n"), 0o644)
+	j.ok("cp", src, "m:/data/g")
+	if out := j.ok("cp", "m:/data/in", "-"); !strings.Contains(out, "inside /data") {
+		t.Errorf("cp out of a stopped container's volume: %q", out)
+	}
+	if ents := tarEntries(t, j.ok("cp", "m:/", "-")); ents["bind/in"] == nil || ents["data/in"] == nil {
+		t.Errorf("cp of a stopped container's / lacks its volume and bind files")
+	}
+	j.ok("start", "m")
+	if out := j.ok("exec", "m", "cat", "/data/g"); out != "while stopped\n" {
+		t.Errorf("cp into a stopped container's volume: the container sees %q", out)
+	}
+	j.ok("rm", "-f", "m")
+
+	// --read-only: refused like docker, but its writable volume takes it.
+	j.ok(j.runArgs([]string{"-d", "--name", "ro", "--read-only", "-v", "rovol:/w"}, "sleep", "1000")...)
+	for _, state := range []string{"running", "stopped"} {
+		_, errs, code := j.run("cp", src, "ro:/tmp/")
+		if code == 0 || !strings.Contains(errs, "container rootfs is marked read-only") {
+			t.Errorf("%s: cp into a --read-only rootfs: exit %d: %s", state, code, errs)
+		}
+		j.ok("cp", src, "ro:/w/")
+		j.ok("stop", "-t", "1", "ro")
+	}
+	j.ok("rm", "-f", "ro")
+	j.ok("volume", "rm", "cpvol", "rovol")
 }
