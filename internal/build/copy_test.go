@@ -97,7 +97,7 @@ func TestCopyDestSymlinkStaysInRoot(t *testing.T) {
 	os.Symlink(outside, filepath.Join(img, "evil"))
 	src, _ := fsroot.OpenBeneath(ctx)
 	dst, _ := fsroot.Open(img)
-	ops, err := planCopy(src, nil, []string{"f"}, "/evil/f", false)
+	ops, err := planCopy(src, nil, []source{{"f", "f"}}, "/evil/f", false)
 	if err != nil {
 		t.Fatal(err)
 	}
