@@ -9,11 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/image/archive"
 )
 
 // CopyTo extracts a tar stream into dst as the container sees it (its
@@ -142,40 +142,22 @@ func (v *cpView) addTar(ctx context.Context, tw *tar.Writer, n *fsroot.Node, nam
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	st := &n.St
-	h := &tar.Header{Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
-		ModTime: timeOf(st.Mtim), Format: tar.FormatPAX}
+	h, err := archive.NodeHeader(n, name)
+	if h == nil || err != nil {
+		return err
+	}
 	switch n.Type() {
-	case unix.S_IFLNK:
-		link, err := n.Readlink()
-		if err != nil {
-			return err
-		}
-		h.Typeflag, h.Linkname = tar.TypeSymlink, link
-		return tw.WriteHeader(h)
-	case unix.S_IFIFO:
-		h.Typeflag = tar.TypeFifo
-		return tw.WriteHeader(h)
-	case unix.S_IFCHR, unix.S_IFBLK:
-		h.Typeflag = tar.TypeChar
-		if n.Type() == unix.S_IFBLK {
-			h.Typeflag = tar.TypeBlock
-		}
-		h.Devmajor, h.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
-		return tw.WriteHeader(h)
 	case unix.S_IFREG:
 		f, err := n.Reopen()
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		h.Typeflag, h.Size = tar.TypeReg, st.Size
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
-		return copyExactly(tw, f, st.Size)
+		return archive.CopyExactly(tw, f, h.Size)
 	case unix.S_IFDIR:
-		h.Typeflag, h.Name = tar.TypeDir, strings.TrimSuffix(name, "/")+"/"
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}
@@ -209,24 +191,7 @@ func (v *cpView) addTar(ctx context.Context, tw *tar.Writer, n *fsroot.Node, nam
 				return err
 			}
 		}
+		return nil
 	}
-	return nil // sockets: docker leaves them out too
-}
-
-// copyExactly copies size bytes: a file that shrinks while it is read is
-// padded with zeros, one that grows is cut, so the archive stays whole.
-func copyExactly(w io.Writer, r io.Reader, size int64) error {
-	n, err := io.CopyN(w, r, size)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	_, err = io.CopyN(w, zeros{}, size-n)
-	return err
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
+	return tw.WriteHeader(h) // symlinks, FIFOs, devices: the header is all
 }

@@ -53,7 +53,7 @@ func write(ctx context.Context, dir string, w io.Writer, diff bool) error {
 			return tw.WriteHeader(&tar.Header{Name: d + whiteoutPrefix + b, Typeflag: tar.TypeReg,
 				Mode: 0o600, ModTime: mtime(st), Format: tar.FormatPAX})
 		}
-		hdr, err := header(e)
+		hdr, err := NodeHeader(e.node, e.rel)
 		if hdr == nil || err != nil {
 			return err // sockets cannot be archived (docker skips them too)
 		}
@@ -83,7 +83,7 @@ func write(ctx context.Context, dir string, w io.Writer, diff bool) error {
 			}
 			err = tw.WriteHeader(hdr)
 			if err == nil {
-				err = copyExactly(tw, f, hdr.Size)
+				err = CopyExactly(tw, f, hdr.Size)
 			}
 			f.Close()
 			if err != nil {
@@ -104,25 +104,27 @@ func write(ctx context.Context, dir string, w io.Writer, diff bool) error {
 	return tw.Close()
 }
 
-// header is e's tar header, nil for a socket.
-func header(e *entry) (*tar.Header, error) {
-	st := &e.node.St
-	h := &tar.Header{Name: e.rel, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
+// NodeHeader is the tar header of the node n named name: FIFOs and device
+// nodes as entries of their kind (never opened), nil for a socket (docker
+// leaves those out too).
+func NodeHeader(n *fsroot.Node, name string) (*tar.Header, error) {
+	st := &n.St
+	h := &tar.Header{Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
 		ModTime: mtime(st), Format: tar.FormatPAX}
-	switch e.node.Type() {
+	switch n.Type() {
 	case unix.S_IFREG:
 		h.Typeflag, h.Size = tar.TypeReg, st.Size
 	case unix.S_IFDIR:
-		h.Typeflag, h.Name = tar.TypeDir, e.rel+"/"
+		h.Typeflag, h.Name = tar.TypeDir, strings.TrimSuffix(name, "/")+"/"
 	case unix.S_IFLNK:
-		link, err := e.node.Readlink()
+		link, err := n.Readlink()
 		if err != nil {
 			return nil, err
 		}
 		h.Typeflag, h.Linkname = tar.TypeSymlink, link
 	case unix.S_IFCHR, unix.S_IFBLK:
 		h.Typeflag = tar.TypeChar
-		if e.node.Type() == unix.S_IFBLK {
+		if n.Type() == unix.S_IFBLK {
 			h.Typeflag = tar.TypeBlock
 		}
 		h.Devmajor, h.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
@@ -136,9 +138,9 @@ func header(e *entry) (*tar.Header, error) {
 
 func mtime(st *unix.Stat_t) time.Time { return time.Unix(st.Mtim.Sec, st.Mtim.Nsec) }
 
-// copyExactly copies size bytes: a file that shrinks while it is read is
+// CopyExactly copies size bytes: a file that shrinks while it is read is
 // padded with zeros, one that grows is cut, so the archive stays whole.
-func copyExactly(w io.Writer, r io.Reader, size int64) error {
+func CopyExactly(w io.Writer, r io.Reader, size int64) error {
 	n, err := io.CopyN(w, r, size)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
