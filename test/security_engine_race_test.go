@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,4 +88,40 @@ func TestSecurityEngineSwapRace(t *testing.T) {
 	}
 	j.ok("rm", "-f", "sw")
 	j.ok(append([]string{"rmi"}, images...)...)
+	testCpIntoSwapRace(t, j)
+}
+
+// testCpIntoSwapRace: cp into a running container sets owner and mode on
+// what it made, not through a name the container swaps for a symlink to
+// a host file.
+func testCpIntoSwapRace(t *testing.T, j *jinnEnv) {
+	canary := filepath.Join(t.TempDir(), "host-file")
+	if err := os.WriteFile(canary, []byte("HOST"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("touch /tmp/f && ln -s %s /tmp/l && "+
+		"while [ ! -e /go ]; do sleep 0.05; done; exec /jinn-attack swap /tmp/f /tmp/l", canary)
+	j.ok(j.runArgs([]string{"-d", "--name", "swin"}, "sh", "-c", script)...)
+	j.ok("cp", attackBin(t), "swin:/jinn-attack")
+	j.ok("exec", "swin", "touch", "/go")
+	waitFor(t, 10*time.Second, "the swap loop", func() bool {
+		return strings.Contains(j.ok("logs", "swin"), "swapping")
+	})
+	src := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(src, []byte("from cp"), 0o777)
+	os.Chmod(src, 0o4777)
+	for i := 0; i < 60; i++ {
+		j.run("cp", src, "swin:/tmp/f") // may lose the race for the name: fine
+		var st syscall.Stat_t
+		if err := syscall.Stat(canary, &st); err != nil || st.Mode&0o7777 != 0o600 {
+			t.Fatalf("cp into the container changed the host file's mode: %o %v", st.Mode, err)
+		}
+		if b, _ := os.ReadFile(canary); string(b) != "HOST" {
+			t.Fatalf("cp into the container wrote the host file: %q", b)
+		}
+	}
+	if s := j.inspect("swin", "{{.State.Status}}"); s != "running" {
+		t.Errorf("the swap loop stopped (%s): %s", s, j.ok("logs", "swin"))
+	}
+	j.ok("rm", "-f", "swin")
 }

@@ -4,11 +4,13 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -70,36 +72,66 @@ func (e *Local) CopyTo(ctx context.Context, ref, dst string, r io.Reader) error 
 	}
 }
 
+// writeEntry makes one entry in the directory dfd. A running container
+// can swap what it makes for a symlink at any moment, so owner and mode
+// are set on a descriptor of what was made, never through its name.
 func writeEntry(dfd int, base string, h *tar.Header, r io.Reader) error {
 	mode := uint32(h.Mode & 0o7777)
+	var fd int
+	var err error
 	switch h.Typeflag {
 	case tar.TypeDir:
-		if err := unix.Mkdirat(dfd, base, mode); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := unix.Mkdirat(dfd, base, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
 			return err
 		}
-	case tar.TypeReg:
+		fd, err = unix.Openat(dfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	case tar.TypeReg, tar.TypeRegA:
 		unix.Unlinkat(dfd, base, 0)
-		fd, err := unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
-		if err != nil {
-			return err
-		}
-		f := os.NewFile(uintptr(fd), base)
-		_, err = io.Copy(f, r)
-		f.Close()
-		if err != nil {
-			return err
+		fd, err = unix.Openat(dfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err == nil {
+			f := os.NewFile(uintptr(fd), base)
+			if _, err := io.Copy(f, r); err != nil {
+				f.Close()
+				return err
+			}
+			fd, err = unix.Dup(fd)
+			f.Close()
 		}
 	case tar.TypeSymlink:
 		unix.Unlinkat(dfd, base, 0)
 		if err := unix.Symlinkat(h.Linkname, dfd, base); err != nil {
 			return err
 		}
+		unix.Fchownat(dfd, base, h.Uid, h.Gid, unix.AT_SYMLINK_NOFOLLOW)
+		return nil
+	case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
+		// Made as what they are, as docker's cp does; never opened.
+		kind := map[byte]uint32{tar.TypeFifo: unix.S_IFIFO, tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK}[h.Typeflag]
+		unix.Unlinkat(dfd, base, 0)
+		dev := int(unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor)))
+		if err := unix.Mknodat(dfd, base, kind|0o600, dev); err != nil {
+			return err
+		}
+		fd, err = unix.Openat(dfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	default:
-		return nil // devices, hard links, fifos: not copied
+		return nil // hard links: not copied
 	}
-	unix.Fchownat(dfd, base, h.Uid, h.Gid, unix.AT_SYMLINK_NOFOLLOW)
-	if h.Typeflag != tar.TypeSymlink {
-		unix.Fchmodat(dfd, base, mode, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	// fchown/fchmod do not take an O_PATH descriptor; its /proc/self/fd
+	// link names exactly the inode it holds.
+	p := "/proc/self/fd/" + strconv.Itoa(fd)
+	if err := unix.Fchownat(unix.AT_FDCWD, p, h.Uid, h.Gid, 0); err != nil {
+		return fmt.Errorf("chown: %w", err)
+	}
+	if err := unix.Fchmodat(unix.AT_FDCWD, p, mode, 0); err != nil {
+		return fmt.Errorf("chmod: %w", err)
 	}
 	return nil
 }

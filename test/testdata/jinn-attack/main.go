@@ -177,7 +177,11 @@ func write(path, data string) {
 // where it saw the directory a moment before.
 func swap(a, b string) {
 	for i := 0; ; i++ {
-		if err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE); err != nil {
+		err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+		if err == unix.ENOENT {
+			continue // the other side is being replaced (a cp into it)
+		}
+		if err != nil {
 			fmt.Println("swap", errno(err))
 			os.Exit(1)
 		}
