@@ -40,7 +40,7 @@ func TestSecurityEngineSwapRace(t *testing.T) {
 		}
 	}
 	var images []string
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 24; i++ {
 		if out, errs, code := j.run("diff", "sw"); code != 0 {
 			t.Fatalf("diff: exit %d: %s", code, errs)
 		} else {
@@ -110,7 +110,7 @@ func testCpIntoSwapRace(t *testing.T, j *jinnEnv) {
 	src := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(src, []byte("from cp"), 0o777)
 	os.Chmod(src, 0o4777)
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 40; i++ {
 		j.run("cp", src, "swin:/tmp/f") // may lose the race for the name: fine
 		var st syscall.Stat_t
 		if err := syscall.Stat(canary, &st); err != nil || st.Mode&0o7777 != 0o600 {

@@ -144,11 +144,13 @@ func (r *Root) ReadRegular(rel string, limit int64) ([]byte, error) {
 // OpenView opens a private view of a container's root for the engine: a
 // detached clone of the mount at dir, nodev and nosuid, so that nothing
 // the engine does through it can reach a device the container planted.
-// The view goes away when the Root is closed. Kernels without the new
-// mount API get dir itself (every open is type-checked anyway).
+// The view goes away when the Root is closed. Where no clone can be made
+// (a kernel without the new mount API, an unbindable mount, no privilege
+// over the mount namespace) it is dir itself: every open through a Root
+// is type-checked anyway, nodev is the second wall.
 func OpenView(dir string) (*Root, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if errors.Is(err, unix.ENOSYS) {
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
 		return Open(dir)
 	}
 	if err != nil {
