@@ -188,10 +188,13 @@ func TestSecurityEngineCpMounts(t *testing.T) {
 	if _, errs, code := j.run("cp", src, "m:/robind/"); code == 0 || !strings.Contains(errs, "read-only") {
 		t.Errorf("cp into a read-only bind: exit %d: %s", code, errs)
 	}
-	// Stopped: the volume and the bind are still what cp reaches.
+	// Stopped: the volume and the bind are still what cp reaches, also
+	// through a symlink of the container's own.
+	j.ok("exec", "m", "ln", "-s", "/data", "/lnk")
 	j.ok("stop", "-t", "1", "m")
 	os.WriteFile(src, []byte("while stopped\n"), 0o644)
 	j.ok("cp", src, "m:/data/g")
+	j.ok("cp", src, "m:/lnk/h")
 	if out := j.ok("cp", "m:/data/in", "-"); !strings.Contains(out, "inside /data") {
 		t.Errorf("cp out of a stopped container's volume: %q", out)
 	}
@@ -199,8 +202,10 @@ func TestSecurityEngineCpMounts(t *testing.T) {
 		t.Errorf("cp of a stopped container's / lacks its volume and bind files")
 	}
 	j.ok("start", "m")
-	if out := j.ok("exec", "m", "cat", "/data/g"); out != "while stopped\n" {
-		t.Errorf("cp into a stopped container's volume: the container sees %q", out)
+	for _, f := range []string{"/data/g", "/data/h"} {
+		if out := j.ok("exec", "m", "cat", f); out != "while stopped\n" {
+			t.Errorf("cp into a stopped container's volume (%s): the container sees %q", f, out)
+		}
 	}
 	j.ok("rm", "-f", "m")
 

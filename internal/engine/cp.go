@@ -36,7 +36,7 @@ func (e *Local) CopyTo(ctx context.Context, ref, dst string, r io.Reader) error 
 		return exitErr(ExitEngine, "copy into %s: %v", c.Name, err)
 	}
 	defer v.Close()
-	root, rel := v.locate(dst)
+	root, rel := v.locate(dst, true)
 	d, err := root.Node(rel, true)
 	if err != nil || d.Type() != unix.S_IFDIR {
 		if d != nil {
@@ -59,7 +59,7 @@ func (e *Local) CopyTo(ctx context.Context, ref, dst string, r io.Reader) error 
 			continue
 		}
 		full := filepath.Join(dst, name)
-		root, rel := v.locate(filepath.Dir(full))
+		root, rel := v.locate(filepath.Dir(full), true)
 		parent, err := root.OpenFD(rel, unix.O_PATH|unix.O_DIRECTORY)
 		if err != nil {
 			return exitErr(ExitEngine, "copy %s: %v", h.Name, err)
@@ -151,7 +151,7 @@ func (e *Local) CopyFrom(ctx context.Context, ref, src string, w io.Writer) erro
 		return exitErr(ExitEngine, "copy from %s: %v", c.Name, err)
 	}
 	defer v.Close()
-	root, rel := v.locate(src)
+	root, rel := v.locate(src, false)
 	n, err := root.Node(rel, false)
 	if err != nil {
 		return exitErr(ExitEngine, "Could not find the file %s in container %s", src, c.Name)
@@ -162,7 +162,7 @@ func (e *Local) CopyFrom(ctx context.Context, ref, src string, w io.Writer) erro
 	if base == "/" {
 		base = "."
 	}
-	if err := v.addTar(ctx, tw, n, base, path.Clean("/"+src)); err != nil {
+	if err := v.addTar(ctx, tw, n, base, v.real(src, false)); err != nil {
 		return exitErr(ExitEngine, "copy %s: %v", src, err)
 	}
 	return tw.Close()

@@ -47,7 +47,11 @@ func (e *Local) openCpView(c *Container) (*cpView, error) {
 		if (m.Type != "bind" && m.Type != "volume") || m.Source == "" {
 			continue
 		}
+		// Where the runtime mounts it: through the image's symlinks.
 		cm := cpMount{dest: path.Clean(m.Destination)}
+		if d, err := r.Resolve(m.Destination); err == nil {
+			cm.dest = d
+		}
 		src := m.Source
 		if fi, err := os.Stat(src); err == nil && !fi.IsDir() {
 			src, cm.sub = path.Dir(src), path.Base(src) // a file bind
@@ -68,10 +72,28 @@ func (v *cpView) Close() {
 	}
 }
 
+// real is where p lands in a stopped container's root, symlinks followed
+// inside it (the last one only if follow): a path through an image's
+// symlink meets the mount the runtime made at the symlink's target.
+func (v *cpView) real(p string, follow bool) string {
+	p = path.Clean("/" + p)
+	if len(v.mounts) == 0 || p == "/" {
+		return p
+	}
+	dir, base := p, ""
+	if !follow {
+		dir, base = path.Split(p)
+	}
+	if r, err := v.root.Resolve(dir); err == nil {
+		return path.Join(r, base)
+	}
+	return p
+}
+
 // locate maps a container path to the root that holds it and the path
 // inside that root.
-func (v *cpView) locate(p string) (*fsroot.Root, string) {
-	p = path.Clean("/" + p)
+func (v *cpView) locate(p string, follow bool) (*fsroot.Root, string) {
+	p = v.real(p, follow)
 	for _, m := range v.mounts {
 		if p == m.dest || strings.HasPrefix(p, m.dest+"/") || m.dest == "/" {
 			return m.root, path.Join("/", m.sub, strings.TrimPrefix(p, m.dest))
