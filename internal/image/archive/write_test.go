@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,5 +67,46 @@ func TestWriteDirSpecialFiles(t *testing.T) {
 	}
 	if _, ok := got["out/host-secret"]; ok || len(got) != len(want) {
 		t.Errorf("entries %v", got)
+	}
+}
+
+// The walk without a nodev clone (O_PATH nodes) sees the same entries and
+// opens only regular files and directories.
+func TestWalkWithoutClone(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "d", "f"), []byte("data"), 0o644)
+	unix.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	os.Symlink("/", filepath.Join(dir, "root"))
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := os.NewFile(uintptr(fd), dir)
+	defer d.Close()
+	var seen []string
+	err = walkDir(d, "", false, func(e *entry) error {
+		seen = append(seen, e.rel)
+		f, err := e.open()
+		switch e.st.Mode & unix.S_IFMT {
+		case unix.S_IFREG, unix.S_IFDIR:
+			if err != nil {
+				t.Errorf("open %s: %v", e.rel, err)
+			} else {
+				f.Close()
+			}
+		default:
+			if err == nil {
+				f.Close()
+				t.Errorf("%s was opened", e.rel)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[d d/f fifo root]"; fmt.Sprint(seen) != want {
+		t.Errorf("walked %v, want %s", seen, want)
 	}
 }
