@@ -102,6 +102,9 @@ func TestCLIVolumeCreateOpts(t *testing.T) {
 			t.Errorf("volume create %v: exit %d %q", bad, code, errs)
 		}
 	}
+	if _, _, code := j.run("volume", "create", "-d", "nfs", "badvol"); code != 1 {
+		t.Errorf("volume create refused by the engine: exit %d, want docker's 1", code)
+	}
 	if out := j.ok("volume", "ls", "-q"); out != "" {
 		t.Errorf("refused volumes were made: %q", out)
 	}
