@@ -148,6 +148,9 @@ func TestCLINetworkVolumeLs(t *testing.T) {
 	if got := strings.TrimSpace(j.ok("ps", "--filter", "name=twonets", "--format", "{{.Networks}}")); got != "lsnet1,lsnet2" {
 		t.Errorf("ps NETWORKS: %q", got)
 	}
+	if got := strings.TrimSpace(j.ok("ps", "--filter", "network=lsnet2", "--format", "{{.Names}}")); got != "twonets" {
+		t.Errorf("ps --filter network=lsnet2: %q", got)
+	}
 	if out := j.ok("network", "ls"); !strings.HasPrefix(out, "NETWORK ID   ") || !strings.Contains(out, "SCOPE") {
 		t.Errorf("network ls header:\n%s", out)
 	}

@@ -37,6 +37,12 @@ func TestCLIPrune(t *testing.T) {
 	create("pb", "--label", "tier=db")
 	create("pc")
 
+	if got := strings.TrimSpace(j.ok("ps", "-a", "--filter", "since=pa", "--filter", "before=pc", "--format", "{{.Names}}")); got != "pb" {
+		t.Errorf("ps --filter since=pa --filter before=pc: %q", got)
+	}
+	if _, _, code := j.run("ps", "--filter", "since=nobody-home"); code != 125 {
+		t.Errorf("ps --filter since= of a missing container: exit %d", code)
+	}
 	// Without -f: the warning and [y/N]; "n" and no input keep everything.
 	for _, in := range []string{"n\n", ""} {
 		out, code := j.runStdin(in, "container", "prune", "--filter", "label=tier=web")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,6 +152,21 @@ func newPsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// before= and since= name containers: compare creation times.
+			var before, after []time.Time
+			for _, k := range []string{"before", "since"} {
+				for _, ref := range match[k] {
+					v, err := e.Inspect(c.Context(), ref)
+					if err != nil {
+						return badFlag("no such container: %s", ref)
+					}
+					if k == "before" {
+						before = append(before, v.Created)
+					} else {
+						after = append(after, v.Created)
+					}
+				}
+			}
 			if latest {
 				last = 1
 			}
@@ -159,7 +175,12 @@ func newPsCmd(o *Options) *cobra.Command {
 				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && len(match["status"]) == 0 {
 					continue
 				}
-				if !psMatch(match, v) {
+				if !psMatch(match, v) || !createdBetween(v.Created, before, after) {
+					continue
+				}
+				if len(match["network"]) > 0 && !match.any("network", func(n string) bool {
+					return slices.Contains(strings.Split(psRow{o: o, v: v}.Networks(), ","), n)
+				}) {
 					continue
 				}
 				r := psRow{o: o, v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
@@ -228,7 +249,23 @@ func dirSize(dir string) int64 {
 }
 
 // psFilterKeys are docker's ps --filter keys.
-var psFilterKeys = []string{"id", "name", "status", "label", "label!", "ancestor", "exited", "before", "since", "volume", "health"}
+var psFilterKeys = []string{"id", "name", "status", "label", "label!", "ancestor", "exited", "before", "since", "volume", "health", "network"}
+
+// createdBetween is ps's before= and since=: created before every
+// container of the first and after every one of the second.
+func createdBetween(t time.Time, before, after []time.Time) bool {
+	for _, b := range before {
+		if !t.Before(b) {
+			return false
+		}
+	}
+	for _, a := range after {
+		if !t.After(a) {
+			return false
+		}
+	}
+	return true
+}
 
 // psMatch is docker's ps --filter.
 func psMatch(m filterSet, v *engine.View) bool {
