@@ -78,6 +78,9 @@ func TestCLIFormatJSON(t *testing.T) {
 	if got := strings.TrimSpace(j.ok("info", "-f", "{{.MemTotal}}")); strings.ContainsAny(got, "e.") {
 		t.Errorf("info MemTotal printed as %q, want an integer", got)
 	}
+	if got := strings.TrimSpace(j.ok("info", "--format", "{{.Swarm.LocalNodeState}}")); got != "inactive" {
+		t.Errorf("info Swarm.LocalNodeState: %q", got)
+	}
 	if out := j.ok("info"); !strings.Contains(out, "\n Images: 1\n") || !strings.Contains(out, "  Running: 1\n") {
 		t.Errorf("info text:\n%s", out)
 	}

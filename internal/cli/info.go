@@ -63,8 +63,29 @@ type infoJSON struct {
 	InitBinary         string
 	SecurityOptions    []string
 	Warnings           []string
-	ClientInfo         clientInfoJSON
+	// Swarm and the commits are docker's shape for scripts that ask
+	// ({{.Swarm.LocalNodeState}} is "inactive": jinn has no swarm).
+	Swarm            swarmJSON
+	RegistryConfig   registryJSON
+	ContainerdCommit commitJSON
+	RuncCommit       commitJSON
+	InitCommit       commitJSON
+	ClientInfo       clientInfoJSON
 }
+
+type swarmJSON struct {
+	NodeID, NodeAddr, LocalNodeState, Error string
+	ControlAvailable                        bool
+	RemoteManagers                          any
+}
+
+type registryJSON struct {
+	InsecureRegistryCIDRs []string
+	IndexConfigs          map[string]any
+	Mirrors               []string
+}
+
+type commitJSON struct{ ID string }
 
 type clientInfoJSON struct {
 	Debug     bool
@@ -121,6 +142,8 @@ func systemInfo(c *cobra.Command, o *Options) (*infoJSON, error) {
 		NGoroutines: runtime.NumGoroutine(), SystemTime: time.Now().Format(time.RFC3339Nano),
 		IndexServerAddress: "https://index.docker.io/v1/", Labels: []string{}, InitBinary: "jinn-init",
 		SecurityOptions: []string{"name=seccomp,profile=builtin"}, Warnings: []string{},
+		Swarm:          swarmJSON{LocalNodeState: "inactive"},
+		RegistryConfig: registryJSON{InsecureRegistryCIDRs: []string{"127.0.0.0/8", "::1/128"}, IndexConfigs: map[string]any{}, Mirrors: []string{}},
 		ClientInfo: clientInfoJSON{Version: Version, GoVersion: runtime.Version(), GitCommit: gitCommit(), Os: runtime.GOOS,
 			Arch: runtime.GOARCH, Context: "default", Plugins: []any{}, Warnings: []string{}},
 	}
