@@ -121,7 +121,7 @@ func TestCLIHelp(t *testing.T) {
 	j := newJinn(t, "")
 	out := j.ok("run", "--help")
 	for _, want := range []string{"Usage:\n  jinn run [OPTIONS] IMAGE [COMMAND] [ARG...]\n", "\nOptions:\n", "      --add-host list ", "  -a, --attach list ",
-		"      --sysctl list ", "      --pull string ", "  -q, --quiet ", "      --cidfile string "} {
+		"      --sysctl map ", "  -m, --memory bytes ", "      --cpus decimal ", "      --pull string ", "  -q, --quiet ", "      --cidfile string "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run --help lacks %q:\n%s", want, out)
 		}
@@ -131,5 +131,11 @@ func TestCLIHelp(t *testing.T) {
 	}
 	if i, k := strings.Index(out, "--add-host"), strings.Index(out, "--volumes-from"); i < 0 || k < i {
 		t.Errorf("run --help is not in order")
+	}
+	for _, c := range [][]string{{"ps"}, {"update"}, {"stop"}, {"exec"}, {"cp"}, {"volume", "create"}, {"network", "create"},
+		{"network", "ls"}, {"system", "prune"}, {"context", "ls"}, {"manifest", "inspect"}, {"search"}} {
+		if out := j.ok(append(c, "--help")...); !strings.Contains(out, "\nOptions:\n") {
+			t.Errorf("%v --help:\n%s", c, out)
+		}
 	}
 }

@@ -8,8 +8,17 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// flagLine finds a flag's value type in pflag's usage lines.
-var flagLine = regexp.MustCompile(`^(\s+(?:-\S, )?--[\w-]+) (\w+)( +)`)
+// flagLine finds a flag's name and value type in pflag's usage lines.
+var flagLine = regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
+
+// dockerFlagTypes are docker's type names of flags jinn parses as strings
+// itself (sizes, durations, key=value lists).
+var dockerFlagTypes = map[string]string{
+	"memory": "bytes", "memory-swap": "bytes", "memory-reservation": "bytes", "shm-size": "bytes",
+	"cpus": "decimal", "health-interval": "duration", "health-timeout": "duration",
+	"health-start-period": "duration", "health-start-interval": "duration",
+	"sysctl": "map", "annotation": "map", "storage-opt": "list", "opt": "map",
+}
 
 // dockerTypes are docker's names for pflag's value types in --help.
 var dockerTypes = map[string]string{"stringArray": "list", "stringSlice": "list", "int64": "int", "uint64": "uint", "float64": "float"}
@@ -23,9 +32,13 @@ func dockerFlagUsages(fs *pflag.FlagSet) string {
 		if m == nil {
 			continue
 		}
-		if t, ok := dockerTypes[m[2]]; ok {
-			pad := m[3] + strings.Repeat(" ", len(m[2])-len(t))
-			lines[i] = m[1] + " " + t + pad + l[len(m[0]):]
+		t, ok := dockerFlagTypes[m[2]]
+		if !ok {
+			t, ok = dockerTypes[m[3]]
+		}
+		// The type and the spaces after it keep their width: columns stay.
+		if width := len(m[3]) + len(m[4]); ok && len(t) < width {
+			lines[i] = m[1] + " " + t + strings.Repeat(" ", width-len(t)) + l[len(m[0]):]
 		}
 	}
 	return strings.Join(lines, "\n")
