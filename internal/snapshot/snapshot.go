@@ -201,9 +201,11 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 				return fmt.Errorf("prepare snapshot %s: %w", key, err)
 			}
 		}
-		werr := writeInfo(dir, info)
+		var werr error
 		if info.Volatile {
 			werr = atomicfile.WriteFile(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+		} else {
+			werr = writeInfo(dir, info)
 		}
 		if werr != nil {
 			os.RemoveAll(dir)
