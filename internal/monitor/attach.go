@@ -83,12 +83,18 @@ func newHub() *hub {
 	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4), removed: make(chan struct{}, 1)}
 }
 
-// reply sends one frame to one client.
-func (h *hub) reply(c *client, typ byte, p []byte) {
+// frame encodes one frame: type, big-endian length, payload.
+func frame(typ byte, p []byte) []byte {
 	fr := make([]byte, 5+len(p))
 	fr[0] = typ
 	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
 	copy(fr[5:], p)
+	return fr
+}
+
+// reply sends one frame to one client.
+func (h *hub) reply(c *client, typ byte, p []byte) {
+	fr := frame(typ, p)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.clients[c]; ok {
@@ -125,10 +131,7 @@ func (h *hub) broadcast(typ byte, p []byte) {
 	if len(h.clients) == 0 {
 		return
 	}
-	fr := make([]byte, 5+len(p))
-	fr[0] = typ
-	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-	copy(fr[5:], p)
+	fr := frame(typ, p)
 	for c := range h.clients {
 		if !c.send(fr) {
 			delete(h.clients, c)
@@ -169,10 +172,7 @@ func (h *hub) finish(code int, delegate bool) (removed bool) {
 		typ, p = FrameDeleted, ""
 	}
 	h.mu.Unlock()
-	fr := make([]byte, 5+len(p))
-	fr[0] = typ
-	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-	copy(fr[5:], p)
+	fr := frame(typ, []byte(p))
 	h.mu.Lock()
 	h.exited, h.code = true, code
 	n := len(h.clients)
@@ -228,10 +228,7 @@ func (h *hub) finish(code int, delegate bool) (removed bool) {
 // plain exit frame.
 func (h *hub) announce(code int) {
 	p := itoa(code) + " rm+"
-	fr := make([]byte, 5+len(p))
-	fr[0] = FrameExit
-	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-	copy(fr[5:], p)
+	fr := frame(FrameExit, []byte(p))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.exited, h.code, h.announced = true, code, true
