@@ -14,6 +14,8 @@ new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $tmp/ji
 base=""
 [ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $tmp/base/run"
 P="podman --root $tmp/podman/root --runroot $tmp/podman/run --tmpdir $tmp/podman/tmp --cgroup-manager cgroupfs --runtime runc"
+# podman makes these whatever its --runroot: remove them after if it did.
+pre_run=$(ls -d /run/containers /run/containers/networks /run/runc 2>/dev/null || true)
 cleanup() {
 	set +e
 	$new system prune -f >/dev/null 2>&1
@@ -24,6 +26,9 @@ cleanup() {
 		sleep 0.3
 	done
 	rm -rf "$tmp"
+	for d in /run/containers/networks /run/containers /run/runc; do
+		grep -qx "$d" <<<"$pre_run" || rmdir "$d" 2>/dev/null
+	done
 }
 trap cleanup EXIT
 hack/mkimage-busybox.sh "$fx/images/busybox.tar"
