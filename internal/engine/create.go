@@ -158,7 +158,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		return nil, err
 	}
 	if c.Snapshot != "" {
-		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt); err != nil {
+		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {
 			return nil, exitErr(ExitEngine, "prepare root filesystem: %v", err)
 		}
 		if err := e.mountRootfs(c); err != nil {

@@ -320,15 +320,48 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	e.removeNetns(c)
 	e.removeRuntimeDirs(c.ID)
 	if volumes {
-		for _, m := range c.Mounts {
-			if m.Type == "volume" && m.Anonymous {
-				e.vols.Remove(m.Name, true)
-			}
-		}
+		e.removeAnonVolumes(c)
 	}
 	os.RemoveAll(e.stateDir(c.ID))
-	// Out of ps's sight at once: a directory without its config would be
-	// listed as a damaged container while RemoveAll runs.
+	e.removeRecords(c)
+	e.removeEmptyParentCgroup()
+}
+
+// cleanupRecords is the part of cleanup that the runtime's delete does not
+// touch (mounts, snapshot, network, volumes, the container's directory and
+// names), for a --rm container whose monitor runs the delete meanwhile;
+// cleanupState does the rest once it is done. Killed in between, it
+// leaves a state directory without its container, which prune removes.
+func (e *Local) cleanupRecords(c *Container, volumes bool) {
+	e.unmountRootfs(c)
+	if c.Snapshot != "" {
+		e.images.Remove(c.Snapshot)
+	}
+	e.removeNetns(c)
+	if volumes {
+		e.removeAnonVolumes(c)
+	}
+	e.removeRecords(c)
+}
+
+func (e *Local) cleanupState(c *Container) {
+	e.removeRuntimeDirs(c.ID)
+	os.RemoveAll(e.stateDir(c.ID))
+	e.removeEmptyParentCgroup()
+}
+
+func (e *Local) removeAnonVolumes(c *Container) {
+	for _, m := range c.Mounts {
+		if m.Type == "volume" && m.Anonymous {
+			e.vols.Remove(m.Name, true)
+		}
+	}
+}
+
+// removeRecords takes the container out of ps's sight at once (a
+// directory without its config would be listed as a damaged container
+// while RemoveAll runs), then its names and directory.
+func (e *Local) removeRecords(c *Container) {
 	// The names go before the directory: a remove killed in between
 	// leaves a .removing- directory, which prune finishes, names and all.
 	gone := filepath.Join(e.cfg.Root, "containers", ".removing-"+c.ID)
@@ -346,8 +379,12 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	} else {
 		os.RemoveAll(e.containerDir(c.ID))
 	}
-	// The last container takes jinn's empty parent cgroups with it (a
-	// container being made has its directory already, so it is not last).
+}
+
+// removeEmptyParentCgroup: the last container takes jinn's empty parent
+// cgroups with it (a container being made has its directory already, so
+// it is not last).
+func (e *Local) removeEmptyParentCgroup() {
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
 		cgroups.RemoveEmptyParent(e.cgroupParent())
 	}

@@ -121,6 +121,12 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	la.Name = ep.HostVeth
 	la.MTU = n.MTU
 	la.MasterIndex = br.Attrs().Index
+	// One queue each way, asked for at creation (the peer gets the same):
+	// without them the kernel allocates a queue per CPU and then cuts the
+	// real count to 1 on each registered end, which waits for an RCU grace
+	// period (synchronize_net) per end, under the rtnl lock. One queue is
+	// what a veth uses by default anyway.
+	la.NumTxQueues, la.NumRxQueues = 1, 1
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: ep.IfName, PeerNamespace: netlink.NsFd(ns)}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("create veth %s in %s: %w", ep.HostVeth, nsPath, err)
