@@ -324,7 +324,7 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	}
 	os.RemoveAll(e.stateDir(c.ID))
 	e.removeRecords(c)
-	e.removeEmptyParentCgroup()
+	e.removeEmptyParentCgroup(c)
 }
 
 // cleanupRecords is the part of cleanup that the runtime's delete does not
@@ -347,7 +347,7 @@ func (e *Local) cleanupRecords(c *Container, volumes bool) {
 func (e *Local) cleanupState(c *Container) {
 	e.removeRuntimeDirs(c.ID)
 	os.RemoveAll(e.stateDir(c.ID))
-	e.removeEmptyParentCgroup()
+	e.removeEmptyParentCgroup(c)
 }
 
 func (e *Local) removeAnonVolumes(c *Container) {
@@ -383,8 +383,8 @@ func (e *Local) removeRecords(c *Container) {
 
 // removeEmptyParentCgroup: the last container takes jinn's empty parent
 // cgroups with it (a container being made has its directory already, so
-// it is not last).
-func (e *Local) removeEmptyParentCgroup() {
+// it is not last); a container's own --cgroup-parent goes when empty.
+func (e *Local) removeEmptyParentCgroup(c *Container) {
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
 		cgroups.RemoveEmptyParent(e.cgroupParent())
 	}
