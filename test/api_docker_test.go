@@ -194,7 +194,20 @@ func testDockerExecCp(t *testing.T, a *apiEnv, cli string) {
 	if _, errb, code := a.docker(cli, "", "cp", "box:/nosuch", dir); code == 0 || !strings.Contains(errb, "Could not find the file /nosuch") && !strings.Contains(errb, "No such container:path: box:/nosuch") {
 		t.Fatalf("cp of a missing path: %d %q", code, errb)
 	}
-	a.dockerOK(cli, "rm", "-f", "box")
+	a.dockerOK(cli, "update", "--memory", "64m", "--restart", "on-failure:2", "box")
+	if out := a.dockerOK(cli, "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}", "box"); out != "67108864 on-failure\n" {
+		t.Fatalf("update: %q", out)
+	}
+	a.dockerOK(cli, "pause", "box")
+	if out := a.dockerOK(cli, "ps", "--format", "{{.Status}}"); !strings.Contains(out, "(Paused)") {
+		t.Fatalf("pause: %q", out)
+	}
+	a.dockerOK(cli, "unpause", "box")
+	a.dockerOK(cli, "rename", "box", "box2")
+	if out := a.dockerOK(cli, "diff", "box2"); !strings.Contains(out, "A /tmp/dst") {
+		t.Fatalf("diff: %q", out)
+	}
+	a.dockerOK(cli, "rm", "-f", "box2")
 }
 
 func testDockerNetVol(t *testing.T, a *apiEnv, cli string) {

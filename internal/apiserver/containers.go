@@ -260,10 +260,25 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	if _, err := s.eng.Inspect(r.Context(), r.PathValue("id")); err != nil {
+	u := &engine.UpdateConfig{}
+	res := &u.Resources
+	res.Memory, res.MemorySwap, res.MemoryReservation = req.Memory, req.MemorySwap, req.MemoryReservation
+	res.NanoCpus, res.CPUShares, res.CpusetCpus, res.PidsLimit = req.NanoCPUs, req.CPUShares, req.CpusetCpus, req.PidsLimit
+	res.BlkioWeight = req.BlkioWeight
+	if req.CPUQuota > 0 && res.NanoCpus == 0 {
+		period := req.CPUPeriod
+		if period == 0 {
+			period = 100000
+		}
+		res.NanoCpus = req.CPUQuota * 1e9 / period
+	}
+	if req.RestartPolicy.Name != "" {
+		u.RestartPolicy = &engine.RestartPolicy{Name: string(req.RestartPolicy.Name), MaximumRetryCount: req.RestartPolicy.MaximumRetryCount}
+	}
+	if err := s.eng.Update(r.Context(), r.PathValue("id"), u); err != nil {
 		return err
 	}
-	return badRequest("updating a container's resources is not supported by jinn yet")
+	return writeJSON(w, http.StatusOK, container.UpdateResponse{Warnings: []string{}})
 }
 
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
