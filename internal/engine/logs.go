@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -54,7 +55,10 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 		l.scan()
 		l.drain(o.print)
 		st := e.liveState(c)
-		if !running(st) && st.Status != monitor.StatusCreated {
+		_, gone := os.Stat(e.containerDir(c.ID))
+		// Removed (--rm) while followed: its state reads as created, so
+		// the record's absence ends the follow.
+		if !running(st) && st.Status != monitor.StatusCreated || gone != nil {
 			l.scan()
 			l.drain(o.print)
 			return nil
