@@ -43,6 +43,7 @@ func TestCRITest(t *testing.T) {
 	for raw, pulled := range map[string]string{
 		"registry.k8s.io/e2e-test-images/nginx:1.14-2":            "/e2e-test-images/nginx:latest",
 		"registry.k8s.io/e2e-test-images/httpd:2.4.39-4":          "/e2e-test-images/httpd:latest",
+		"registry.k8s.io/e2e-test-images/nonewprivs:1.3":          "/e2e-test-images/nonewprivs:latest",
 		"gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64:latest": "/k8s-staging-cri-tools/hostnet-nginx-amd64:latest",
 	} {
 		e.crictlOK("pull", e.registry+pulled)

@@ -148,7 +148,8 @@ func applets(t *testing.T) v1.Layer {
 	tw.Write(bb)
 	for _, a := range strings.Fields(string(out)) {
 		if a != "busybox" {
-			tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeLink, Linkname: "bin/busybox"})
+			// containerd applies a link's mode to the file it links to.
+			tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeLink, Linkname: "bin/busybox", Mode: 0o755})
 		}
 	}
 	// Debian's busybox-static lacks applets critest runs: stand-ins.
