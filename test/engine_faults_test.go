@@ -19,7 +19,7 @@ func testBadInput(t *testing.T, rt string) {
 		msg  string
 	}{
 		{[]string{"run", "--no-such-flag", "busybox"}, 125, "unknown flag: --no-such-flag"},
-		{[]string{"run", "--rm", "no-such-image-xyz"}, 125, "Unable to find image 'no-such-image-xyz:latest' locally"},
+		{[]string{"run", "--rm", "--pull", "never", "no-such-image-xyz"}, 125, "Unable to find image 'no-such-image-xyz:latest' locally"},
 		{j.runArgs([]string{"--memory", "lots"}, "true"), 125, "invalid argument \"lots\" for \"--memory\""},
 		{j.runArgs([]string{"--restart", "sometimes"}, "true"), 125, "invalid restart policy"},
 		{j.runArgs([]string{"--rm"}, "no-such-command"), 127, "executable file not found"},

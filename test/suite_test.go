@@ -60,6 +60,11 @@ func runSuite(m *testing.M) int {
 	// inherits both.
 	os.Setenv("TMPDIR", dir)
 	os.Setenv(cgroupParentEnv, suite.cgroupParent)
+	// No test may reach a registry beyond loopback (an image missing by
+	// mistake would make `run` pull from docker.io): HTTPS goes to a closed
+	// loopback port, loopback itself goes direct.
+	os.Setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+	os.Setenv("NO_PROXY", "localhost,127.0.0.1,::1")
 
 	code := m.Run()
 

@@ -8,7 +8,8 @@ import (
 	"github.com/jinn-containers/jinn/internal/build"
 )
 
-// newBuilderCmd is `jinn builder` with `prune`: it clears the layer cache.
+// newBuilderCmd is `jinn builder`: `prune` clears the layer cache and
+// `build` is docker's alias of `jinn build`.
 func newBuilderCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{Use: "builder", Short: "Manage the build cache"}
 	var all, force bool
@@ -21,6 +22,13 @@ func newBuilderCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			what := "all dangling build cache"
+			if all {
+				what = "all build cache"
+			}
+			if !force && !confirm(cmd, "WARNING! This will remove "+what+".") {
+				return nil
+			}
 			n, freed, err := build.Prune(store, o.Root)
 			if err != nil {
 				return err
@@ -31,7 +39,7 @@ func newBuilderCmd(o *Options) *cobra.Command {
 	}
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove all build cache (the same here)")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
-	c.AddCommand(prune)
+	c.AddCommand(prune, newBuildCmd(o))
 	return c
 }
 

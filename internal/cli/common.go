@@ -67,8 +67,8 @@ func ExitCode(cmd *cobra.Command, err error) int {
 		return engine.ExitEngine
 	}
 	code := engine.ExitCode(err)
-	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "create") {
-		return code
+	if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "create") && (cmd.Parent() == nil || cmd.Parent().Parent() == nil || cmd.Parent().Name() == "container") {
+		return code // not volume/network create: theirs are 1, as docker's
 	}
 	if code == engine.ExitEngine {
 		return 1

@@ -12,12 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // cp copies between a container and the host: CONTAINER:SRC DEST or
 // SRC CONTAINER:DEST. The container side is always resolved inside its root.
 func newCpCmd(o *Options) *cobra.Command {
-	return &cobra.Command{
+	var archive, follow, quiet bool
+	c := &cobra.Command{
 		Use:   "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n  jinn cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
 		Short: "Copy files/folders between a container and the local filesystem",
 		Args:  exactArgs(2),
@@ -29,31 +31,85 @@ func newCpCmd(o *Options) *cobra.Command {
 			ctx := c.Context()
 			srcC, srcP, srcIn := splitCp(args[0])
 			dstC, dstP, dstIn := splitCp(args[1])
+			var n int64
 			switch {
 			case srcIn && dstIn:
 				return badFlag("copying between containers is not supported")
 			case srcIn:
+				base := filepath.Base(filepath.Clean("/" + srcP))
+				if follow {
+					if srcP, err = followInContainer(ctx, e, srcC, srcP); err != nil {
+						return err
+					}
+				}
 				if dstP == "-" {
 					return e.CopyFrom(ctx, srcC, srcP, c.OutOrStdout())
 				}
 				pr, pw := io.Pipe()
 				errc := make(chan error, 1)
 				go func() { errc <- e.CopyFrom(ctx, srcC, srcP, pw); pw.Close() }()
-				xerr := extractTar(pr, dstP, filepath.Base(filepath.Clean("/"+srcP)))
+				n, err = extractTar(pr, dstP, filepath.Base(filepath.Clean("/"+srcP)), base, archive)
 				pr.CloseWithError(io.EOF)
-				if err := <-errc; err != nil {
+				if cerr := <-errc; cerr != nil {
+					return cerr
+				}
+				if err != nil {
 					return err
 				}
-				return xerr
 			case dstIn:
 				if srcP == "-" {
 					return e.CopyTo(ctx, dstC, dstP, os.Stdin)
 				}
-				return copyHostTo(ctx, e, srcP, dstC, dstP)
+				if n, err = copyHostTo(ctx, e, srcP, dstC, dstP, archive, follow); err != nil {
+					return err
+				}
+			default:
+				return badFlag("must specify at least one container source")
 			}
-			return badFlag("must specify at least one container source")
+			if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+				fmt.Fprintf(c.ErrOrStderr(), "Successfully copied %s to %s\n", humanSize(n), args[1])
+			}
+			return nil
 		},
 	}
+	fl := c.Flags()
+	fl.BoolVarP(&archive, "archive", "a", false, "Archive mode (copy all uid/gid information)")
+	fl.BoolVarP(&follow, "follow-link", "L", false, "Always follow symbol link in SRC_PATH")
+	fl.BoolVarP(&quiet, "quiet", "q", false, "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached")
+	return c
+}
+
+// followInContainer resolves a symlink at src inside the container (cp
+// -L), link by link, each read from the container's own archive so the
+// resolution never leaves its root.
+func followInContainer(ctx context.Context, e interface {
+	CopyFrom(context.Context, string, string, io.Writer) error
+}, ctr, src string) (string, error) {
+	p := filepath.Clean("/" + src)
+	for i := 0; i < 40; i++ {
+		pr, pw := io.Pipe()
+		errc := make(chan error, 1)
+		go func() { errc <- e.CopyFrom(ctx, ctr, p, pw); pw.Close() }()
+		h, err := tar.NewReader(pr).Next()
+		pr.CloseWithError(io.EOF)
+		// Once the header is read the rest is not wanted: the writer's
+		// error is then only the closed pipe.
+		if cerr := <-errc; err != nil {
+			if cerr != nil {
+				return "", cerr
+			}
+			return "", badFlag("read %s: %v", src, err)
+		}
+		if h.Typeflag != tar.TypeSymlink {
+			return p, nil
+		}
+		if filepath.IsAbs(h.Linkname) {
+			p = filepath.Clean(h.Linkname)
+		} else {
+			p = filepath.Join(filepath.Dir(p), h.Linkname)
+		}
+	}
+	return "", badFlag("%s: too many levels of symbolic links", src)
 }
 
 func splitCp(s string) (ctr, path string, inContainer bool) {
@@ -70,11 +126,22 @@ func splitCp(s string) (ctr, path string, inContainer bool) {
 // DEST if DEST is a directory there, else as DEST.
 func copyHostTo(ctx context.Context, e interface {
 	CopyTo(context.Context, string, string, io.Reader) error
-}, src, ctr, dst string) error {
-	info, err := os.Lstat(src)
-	if err != nil {
-		return badFlag("lstat %s: no such file or directory", src)
+}, src, ctr, dst string, archive, follow bool) (int64, error) {
+	stat := os.Lstat
+	if follow {
+		stat = os.Stat
 	}
+	if _, err := stat(src); err != nil {
+		return 0, badFlag("lstat %s: no such file or directory", src)
+	}
+	// -L copies what a symlink at SRC points to, under SRC's name.
+	walkRoot := src
+	if follow {
+		if r, err := filepath.EvalSymlinks(src); err == nil {
+			walkRoot = r
+		}
+	}
+	var n int64
 	pr, pw := io.Pipe()
 	// Copy as DEST's base name into DEST's parent unless DEST ends in "/"
 	// (or is ".") meaning "into".
@@ -84,11 +151,11 @@ func copyHostTo(ctx context.Context, e interface {
 	}
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		err := filepath.Walk(walkRoot, func(p string, fi os.FileInfo, err error) error {
 			if err != nil {
 				return err
 			}
-			rel, _ := filepath.Rel(src, p)
+			rel, _ := filepath.Rel(walkRoot, p)
 			hname := filepath.Join(name, rel)
 			link := ""
 			if fi.Mode()&os.ModeSymlink != 0 {
@@ -99,10 +166,15 @@ func copyHostTo(ctx context.Context, e interface {
 				return err
 			}
 			h.Name = hname
+			if !archive {
+				// Without -a the files belong to the container's root.
+				h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+			}
 			if err := tw.WriteHeader(h); err != nil {
 				return err
 			}
 			if fi.Mode().IsRegular() {
+				n += fi.Size()
 				f, err := os.Open(p)
 				if err != nil {
 					return err
@@ -113,20 +185,26 @@ func copyHostTo(ctx context.Context, e interface {
 			}
 			return nil
 		})
-		_ = info
 		if err == nil {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
 	}()
-	err = e.CopyTo(ctx, ctr, dir, pr)
+	err := e.CopyTo(ctx, ctr, dir, pr)
 	pr.Close()
-	return err
+	return n, err
 }
 
 // extractTar writes a container's tar stream to the host at dst: into dst
-// if it is a directory, else as dst.
-func extractTar(r io.Reader, dst, base string) error {
+// if it is a directory (as name), else as dst; with archive the entries
+// keep their owners. It returns the bytes of file data written.
+func extractTar(r io.Reader, dst, base, name string, archive bool) (int64, error) {
+	var n int64
+	err := extractEntries(r, dst, base, name, archive, &n)
+	return n, err
+}
+
+func extractEntries(r io.Reader, dst, base, topName string, archive bool, written *int64) error {
 	into := false
 	if st, err := os.Stat(dst); err == nil && st.IsDir() {
 		into = true
@@ -146,6 +224,10 @@ func extractTar(r io.Reader, dst, base string) error {
 		}
 		var target string
 		if into {
+			// -L copies a link's target under the link's own name.
+			if rel, err := filepath.Rel(base, name); err == nil && !strings.HasPrefix(rel, "..") {
+				name = filepath.Join(topName, rel)
+			}
 			target = filepath.Join(dst, name)
 		} else {
 			rel, _ := filepath.Rel(base, name)
@@ -169,8 +251,9 @@ func extractTar(r io.Reader, dst, base string) error {
 			if err != nil {
 				return fmt.Errorf("create %s: %w", target, err)
 			}
-			_, err = io.Copy(f, tr)
+			m, err := io.Copy(f, tr)
 			f.Close()
+			*written += m
 			if err != nil {
 				return err
 			}
@@ -186,6 +269,12 @@ func extractTar(r io.Reader, dst, base string) error {
 			dev := int(unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor)))
 			if err := unix.Mknod(target, kind|uint32(h.Mode&0o7777), dev); err != nil {
 				return fmt.Errorf("create %s: %w", target, err)
+			}
+		}
+		if archive {
+			os.Lchown(target, h.Uid, h.Gid)
+			if h.Typeflag != tar.TypeSymlink {
+				os.Chmod(target, os.FileMode(h.Mode&0o7777))
 			}
 		}
 	}

@@ -19,12 +19,18 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if opts.Runtime == "" {
 				opts.Runtime = o.Runtime
 			}
+			if err := f.more.prepare(c, o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
 			}
 			ctr, err := e.Create(c.Context(), opts)
 			if err != nil {
+				return err
+			}
+			if err := f.more.created(ctr.ID); err != nil {
 				return err
 			}
 			fmt.Fprintln(c.OutOrStdout(), ctr.ID)

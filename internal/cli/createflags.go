@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
@@ -30,6 +29,7 @@ type createFlags struct {
 	noHealthcheck                                                    bool
 	publish                                                          []string
 	net                                                              netFlags
+	more                                                             moreFlags
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -79,6 +79,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.network, "network", "bridge", "Connect a container to a network")
 	fs.StringArrayVarP(&f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.net.register(fs)
+	f.more.register(fs)
 	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
 	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -120,16 +121,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		cc.Env = append(cc.Env, env...)
 	}
-	for _, kv := range f.env {
-		if !strings.Contains(kv, "=") {
-			if v, ok := os.LookupEnv(kv); ok {
-				kv += "=" + v
-			} else {
-				continue
-			}
-		}
-		cc.Env = append(cc.Env, kv)
-	}
+	cc.Env = append(cc.Env, hostEnv(f.env)...)
 	if len(f.labels) > 0 {
 		cc.Labels = map[string]string{}
 		for _, l := range f.labels {
@@ -250,24 +242,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 		h.Ulimits = append(h.Ulimits, ul)
 	}
-	name, max, _ := strings.Cut(f.restart, ":")
-	switch name {
-	case "no", "always", "unless-stopped":
-		if max != "" {
-			return nil, badFlag("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-		}
-	case "on-failure":
-		if max != "" {
-			n, err := strconv.Atoi(max)
-			if err != nil || n < 0 {
-				return nil, badFlag("invalid restart policy format: maximum retry count must be an integer")
-			}
-			h.RestartPolicy.MaximumRetryCount = n
-		}
-	default:
-		return nil, badFlag("invalid restart policy format: unknown policy %q", name)
+	if h.RestartPolicy, err = parseRestart(f.restart); err != nil {
+		return nil, err
 	}
-	h.RestartPolicy.Name = name
 	if f.logDriver != "json-file" {
 		return nil, badFlag("logging driver %q is not supported: only json-file", f.logDriver)
 	}
@@ -301,6 +278,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 			h.StorageOpt[k] = v
 		}
 	}
+	if err := f.more.apply(o); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -331,27 +311,26 @@ func parseUlimit(s string) (engine.Ulimit, error) {
 	return engine.Ulimit{Name: name, Soft: sv, Hard: hv}, nil
 }
 
+// readEnvFile reads an --env-file: NAME=VALUE lines, and NAME alone
+// for the variable's value here.
 func readEnvFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
+	lines, err := readLineFile(path)
+	return hostEnv(lines), err
+}
+
+// hostEnv is docker's -e and --env-file rule: NAME=VALUE as is, NAME
+// alone takes the variable's value here, and is left out when unset.
+func hostEnv(kvs []string) []string {
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if !strings.Contains(line, "=") {
-			if v, ok := os.LookupEnv(line); ok {
-				line += "=" + v
-			} else {
+	for _, kv := range kvs {
+		if !strings.Contains(kv, "=") {
+			v, ok := os.LookupEnv(kv)
+			if !ok {
 				continue
 			}
+			kv += "=" + v
 		}
-		out = append(out, line)
+		out = append(out, kv)
 	}
-	return out, sc.Err()
+	return out
 }

@@ -22,12 +22,15 @@ type formatter struct {
 
 func newFormatter(w io.Writer, format string, header func(string) string) (*formatter, error) {
 	f := &formatter{w: w, out: newBudget()}
+	format = normalFormat(format, "")
 	if strings.HasPrefix(format, "table") {
 		f.table = true
 		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
 		f.tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 		f.w = f.tw
-		f.hdr = header(format)
+		if header != nil {
+			f.hdr = header(format)
+		}
 	}
 	format = strings.ReplaceAll(format, `\t`, "\t")
 	format = strings.ReplaceAll(format, `\n`, "\n")

@@ -53,12 +53,12 @@ func convertImage(img *image.Image) *engine.Image {
 			Labels: c.Labels, StopSignal: c.StopSignal, Volumes: c.Volumes, ExposedPorts: c.ExposedPorts}}
 	if h := c.Healthcheck; h != nil {
 		out.Config.Healthcheck = &engine.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
-			StartPeriod: h.StartPeriod, Retries: h.Retries}
+			StartPeriod: h.StartPeriod, Retries: h.Retries, StartInterval: h.StartInterval}
 	}
 	return out
 }
 
-func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]string) ([]engine.Mount, error) {
+func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]string, volatile bool) ([]engine.Mount, error) {
 	var sopts []snapshot.Opt
 	for k, v := range opts {
 		switch k {
@@ -73,6 +73,9 @@ func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]str
 		}
 	}
 	sopts = append(sopts, snapshot.WithLabels(map[string]string{"jinn.container": key}))
+	if volatile {
+		sopts = append(sopts, snapshot.WithVolatile())
+	}
 	ms, err := s.st.Snapshots().Prepare(key, img.ChainID, sopts...)
 	if err != nil {
 		return nil, err

@@ -1,13 +1,126 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode"
 )
+
+// printRows writes rows with a docker-style --format: "" or "table" (the
+// default table), "table TEMPLATE", "json" (one docker JSON object per
+// row), or a bare Go template (one line per row, no header).
+func printRows[T any](w io.Writer, format, defaultTable string, rows []T) error {
+	return printRowsTitled(w, format, defaultTable, columnTitles, rows)
+}
+
+// printRowsTitled is printRows with the command's own column titles.
+func printRowsTitled[T any](w io.Writer, format, defaultTable string, titles map[string]string, rows []T) error {
+	fm, err := newFormatter(w, normalFormat(format, defaultTable), headerFromTemplate(titles))
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := fm.row(r); err != nil {
+			return err
+		}
+	}
+	fm.flush()
+	return nil
+}
+
+// normalFormat resolves docker's shorthands: "" and "table" are the
+// command's default table, "json" is {{json .}}.
+func normalFormat(format, def string) string {
+	switch strings.TrimSpace(format) {
+	case "", "table":
+		if def != "" {
+			return def
+		}
+		return format
+	case "json":
+		return "{{json .}}"
+	}
+	return format
+}
+
+// marshalRow is docker's JSON of a listing row (`--format json`,
+// `{{json .}}`): every exported field and every exported method that
+// takes no argument and returns one value, by name. Docker builds the
+// same object from its formatting contexts' methods.
+func marshalRow(x any) ([]byte, error) {
+	v := reflect.ValueOf(x)
+	m := map[string]any{}
+	t := v.Type()
+	for i := 0; i < t.NumMethod(); i++ {
+		meth := t.Method(i)
+		if meth.Name == "MarshalJSON" || !unicode.IsUpper(rune(meth.Name[0])) {
+			continue
+		}
+		if meth.Type.NumIn() != 1 || meth.Type.NumOut() != 1 {
+			continue
+		}
+		m[meth.Name] = v.Method(i).Call(nil)[0].Interface()
+	}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); f.IsExported() {
+				m[f.Name] = v.Field(i).Interface()
+			}
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(m)
+	return bytes.TrimSpace(b.Bytes()), err
+}
+
+// jsonDoc turns a document into what docker's templates see: its JSON
+// shape (docker's field names), with whole numbers as integers so
+// {{.HostConfig.Memory}} prints 500000000, not 5e+08, and `eq .X 0` works.
+func jsonDoc(d any) any {
+	b, _ := json.Marshal(d)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m any
+	dec.Decode(&m)
+	return intNumbers(m)
+}
+
+func intNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = intNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = intNumbers(e)
+		}
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// columnTitles are docker's column titles of the image and df fields.
+var columnTitles = map[string]string{
+	"ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
+	"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "Size": "SIZE", "Comment": "COMMENT",
+	"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Reclaimable": "RECLAIMABLE",
+	"SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS",
+	"VirtualSize": "VIRTUAL SIZE",
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -16,64 +129,15 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// printRows writes rows with a docker-style --format: "" (table with the
-// default columns), "table TEMPLATE", "json", or a bare Go template (one line
-// per row, no header).
-func printRows[T any](w io.Writer, format, defaultTable string, rows []T) error {
-	if format == "" {
-		format = defaultTable
+// labelString is docker's Labels column: k=v joined by commas, sorted
+// so scripts see a stable order.
+func labelString(l map[string]string) string {
+	s := make([]string, 0, len(l))
+	for k, v := range l {
+		s = append(s, k+"="+v)
 	}
-	if format == "json" {
-		for _, r := range rows {
-			b, _ := json.Marshal(r)
-			fmt.Fprintln(w, string(b))
-		}
-		return nil
-	}
-	table := false
-	if t, ok := strings.CutPrefix(format, "table"); ok {
-		table, format = true, strings.TrimSpace(t)
-	}
-	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := parseFormat("format", format)
-	if err != nil {
-		return fmt.Errorf("invalid --format template: %w", err)
-	}
-	out := newBudget()
-	if !table {
-		for _, r := range rows {
-			b, err := out.render(tmpl, r)
-			if err != nil {
-				return fmt.Errorf("--format: %w", err)
-			}
-			fmt.Fprintln(w, string(b))
-		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
-	// The header: each {{.Field}} replaced by its docker-style title.
-	if htmpl, err := parseFormat("header", format); err == nil {
-		if b, err := out.render(htmpl.Option("missingkey=zero"), columnTitles); err == nil {
-			fmt.Fprintln(tw, string(b))
-		}
-	}
-	for _, r := range rows {
-		b, err := out.render(tmpl, r)
-		if err != nil {
-			return fmt.Errorf("--format: %w", err)
-		}
-		fmt.Fprintln(tw, string(b))
-	}
-	return tw.Flush()
-}
-
-// columnTitles are docker's column titles of the fields.
-var columnTitles = map[string]string{
-	"ID": "IMAGE ID", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
-	"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "Size": "SIZE", "Comment": "COMMENT",
-	"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Reclaimable": "RECLAIMABLE",
-	"SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS",
-	"VirtualSize": "VIRTUAL SIZE",
+	sort.Strings(s)
+	return strings.Join(s, ",")
 }
 
 // humanSize is docker's decimal size ("4.26MB").
@@ -93,38 +157,7 @@ func humanSize(n int64) string {
 }
 
 // humanDuration is docker's "2 hours" (for "2 hours ago").
-func humanDuration(d time.Duration) string {
-	s := int(d.Seconds())
-	switch {
-	case s < 1:
-		return "Less than a second"
-	case s == 1:
-		return "1 second"
-	case s < 60:
-		return fmt.Sprintf("%d seconds", s)
-	}
-	m := int(d.Minutes())
-	switch {
-	case m == 1:
-		return "About a minute"
-	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
-	}
-	h := int(d.Hours() + 0.5)
-	switch {
-	case h == 1:
-		return "About an hour"
-	case h < 48:
-		return fmt.Sprintf("%d hours", h)
-	case h < 24*7*2:
-		return fmt.Sprintf("%d days", h/24)
-	case h < 24*30*2:
-		return fmt.Sprintf("%d weeks", h/24/7)
-	case h < 24*365*2:
-		return fmt.Sprintf("%d months", h/24/30)
-	}
-	return fmt.Sprintf("%d years", h/24/365)
-}
+func humanDuration(d time.Duration) string { return ageString(d) }
 
 func since(t time.Time) string {
 	if t.IsZero() {

@@ -20,6 +20,13 @@ type historyRow struct {
 	Comment      string
 }
 
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r historyRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
+// historyTitles are docker's history columns.
+var historyTitles = map[string]string{"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+	"CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
+
 func newHistoryCmd(o *Options) *cobra.Command {
 	var human, quiet, noTrunc bool
 	var format string
@@ -81,7 +88,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 				}
 				return nil
 			}
-			return printRows(w, format, "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", rows)
+			return printRowsTitled(w, format, "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", historyTitles, rows)
 		},
 	}
 	f := c.Flags()

@@ -139,10 +139,7 @@ func newImageInspectCmd(o *Options) *cobra.Command {
 func toAny[T any](docs []T) []any {
 	var out []any
 	for _, d := range docs {
-		b, _ := json.Marshal(d)
-		var m any
-		json.Unmarshal(b, &m)
-		out = append(out, m)
+		out = append(out, jsonDoc(d))
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,8 +21,14 @@ type imageRow struct {
 	CreatedAt    string
 	Size         string
 	Containers   string
+	SharedSize   string
+	UniqueSize   string
+	VirtualSize  string
 	img          *image.Image
 }
+
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r imageRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
 
 func newImagesCmd(o *Options) *cobra.Command {
 	return imagesCmd(o, "images [OPTIONS] [REPOSITORY[:TAG]]", nil)
@@ -115,6 +120,9 @@ func imageRows(img *image.Image, noTrunc bool) []imageRow {
 		Size:         humanSize(img.Size),
 		Digest:       "<none>",
 		Containers:   "N/A",
+		SharedSize:   "N/A",
+		UniqueSize:   "N/A",
+		VirtualSize:  humanSize(img.Size),
 		img:          img,
 	}
 	digestOf := map[string]string{}
@@ -160,12 +168,9 @@ func imageFilter(st *image.Store, filters []string) (func(*image.Image, imageRow
 		case "dangling":
 			want := v == "true" || v == "1"
 			preds = append(preds, func(img *image.Image, _ imageRow) bool { return (len(img.RepoTags) == 0) == want })
-		case "label":
-			lk, lv, hasV := strings.Cut(v, "=")
-			preds = append(preds, func(img *image.Image, _ imageRow) bool {
-				got, ok := img.Config.Config.Labels[lk]
-				return ok && (!hasV || got == lv)
-			})
+		case "label", "label!":
+			fs := filterSet{k: {v}}
+			preds = append(preds, func(img *image.Image, _ imageRow) bool { return fs.labels(img.Config.Config.Labels) })
 		case "reference":
 			pat := v
 			preds = append(preds, func(_ *image.Image, r imageRow) bool {
@@ -189,12 +194,9 @@ func imageFilter(st *image.Store, filters []string) (func(*image.Image, imageRow
 				return img.Created.After(t0)
 			})
 		case "until":
-			d, err := time.ParseDuration(v)
-			var t0 time.Time
-			if err == nil {
-				t0 = time.Now().Add(-d)
-			} else if t0, err = time.Parse(time.RFC3339, v); err != nil {
-				return nil, fmt.Errorf("invalid until filter %q", v)
+			t0, err := parseUntil(v)
+			if err != nil {
+				return nil, err
 			}
 			preds = append(preds, func(img *image.Image, _ imageRow) bool { return img.Created.Before(t0) })
 		default:

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,16 +24,12 @@ func newImagePruneCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !force {
-				what := "all dangling images"
-				if all {
-					what = "all images without at least one container associated to them"
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
-				line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-					return nil
-				}
+			what := "all dangling images"
+			if all {
+				what = "all images without at least one container associated to them"
+			}
+			if !force && !confirm(cmd, "WARNING! This will remove "+what+".") {
+				return nil
 			}
 			items, reclaimed, err := st.Prune(image.PruneOptions{All: all, Filter: func(img *image.Image) bool {
 				return keep(img, imageRow{})
@@ -43,19 +37,8 @@ func newImagePruneCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if len(items) > 0 {
-				fmt.Fprintln(w, "Deleted Images:")
-				for _, it := range items {
-					if it.Untagged != "" {
-						fmt.Fprintln(w, "untagged:", it.Untagged)
-					} else {
-						fmt.Fprintln(w, "deleted:", it.Deleted)
-					}
-				}
-				fmt.Fprintln(w)
-			}
-			fmt.Fprintf(w, "Total reclaimed space: %s\n", humanSize(reclaimed))
+			printDeletedImages(cmd, items)
+			fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", humanSize(reclaimed))
 			return nil
 		},
 	}

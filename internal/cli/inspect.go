@@ -220,10 +220,7 @@ func newInspectCmd(o *Options) *cobra.Command {
 				}
 				for _, d := range docs {
 					// Templates see the JSON document, like docker's.
-					var m any
-					b, _ := json.Marshal(d)
-					json.Unmarshal(b, &m)
-					if err := fm.row(m); err != nil {
+					if err := fm.row(jsonDoc(d)); err != nil {
 						return err
 					}
 				}

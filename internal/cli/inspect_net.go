@@ -29,6 +29,7 @@ func networkSettings(o *Options, v *engine.View) networkJSON {
 		ns.Networks[ep.Network] = map[string]any{
 			"IPAddress": ep.IP, "IPPrefixLen": ep.Prefix, "Gateway": ep.Gateway,
 			"MacAddress": ep.MAC, "Aliases": ep.Aliases,
+			"GlobalIPv6Address": ep.IP6, "GlobalIPv6PrefixLen": ep.Prefix6,
 		}
 	}
 	ports, _ := m.Ports(v.ID)

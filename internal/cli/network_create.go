@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,7 +14,7 @@ import (
 func newNetworkCreateCmd(o *Options) *cobra.Command {
 	var opts network.NetworkOptions
 	var driver string
-	var labels []string
+	var labels, driverOpts, aux, subnets, gateways []string
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
 		Short: "Create a network",
@@ -20,6 +22,22 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			if driver != "bridge" {
 				return fmt.Errorf("network driver %q is not supported: only bridge", driver)
+			}
+			if err := networkDriverOpts(&opts, driverOpts); err != nil {
+				return err
+			}
+			if err := networkSubnets(&opts, subnets, gateways); err != nil {
+				return err
+			}
+			for _, a := range aux {
+				host, ip, ok := strings.Cut(a, "=")
+				if !ok || host == "" {
+					return badFlag("invalid auxiliary address %q: want HOST=IP", a)
+				}
+				if opts.AuxAddresses == nil {
+					opts.AuxAddresses = map[string]string{}
+				}
+				opts.AuxAddresses[host] = ip
 			}
 			for _, l := range labels {
 				k, v, _ := strings.Cut(l, "=")
@@ -42,10 +60,88 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the network")
-	f.StringVar(&opts.Subnet, "subnet", "", "Subnet in CIDR format")
-	f.StringVar(&opts.Gateway, "gateway", "", "IPv4 gateway for the subnet")
+	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
+	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
+	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 networking")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")
 	f.StringArrayVar(&labels, "label", nil, "Set metadata on a network")
+	f.StringArrayVarP(&driverOpts, "opt", "o", nil, "Set driver specific options")
+	f.StringVar(&opts.IPRange, "ip-range", "", "Allocate container ip from a sub-range")
+	f.StringArrayVar(&aux, "aux-address", nil, "Auxiliary IPv4 or IPv6 addresses used by Network driver")
 	return c
+}
+
+// networkDriverOpts reads docker's bridge driver options (-o).
+func networkDriverOpts(opts *network.NetworkOptions, kvs []string) error {
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return badFlag("invalid key/value pair format in driver options: %s", kv)
+		}
+		boolOpt := func() (bool, error) {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return false, badFlag("invalid value %q for %s: want true or false", v, k)
+			}
+			return b, nil
+		}
+		switch k {
+		case "com.docker.network.bridge.name":
+			opts.Bridge = v
+		case "com.docker.network.driver.mtu":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 68 || n > 65535 {
+				return badFlag("invalid MTU %q: want a number from 68 to 65535", v)
+			}
+			opts.MTU = n
+		case "com.docker.network.bridge.enable_icc":
+			b, err := boolOpt()
+			if err != nil {
+				return err
+			}
+			opts.NoICC = !b
+		case "com.docker.network.bridge.enable_ip_masquerade":
+			b, err := boolOpt()
+			if err != nil {
+				return err
+			}
+			opts.NoMasquerade = !b
+		default:
+			return badFlag("network option %q is not supported by the bridge driver", k)
+		}
+	}
+	return nil
+}
+
+// networkSubnets sorts --subnet and --gateway by family: one IPv4 and,
+// with --ipv6, one IPv6 of each.
+func networkSubnets(opts *network.NetworkOptions, subnets, gateways []string) error {
+	for _, s := range subnets {
+		ip, _, err := net.ParseCIDR(s)
+		switch {
+		case err != nil:
+			return badFlag("invalid subnet %s: want CIDR notation", s)
+		case ip.To4() != nil && opts.Subnet == "":
+			opts.Subnet = s
+		case ip.To4() == nil && opts.Subnet6 == "":
+			opts.Subnet6 = s
+		default:
+			return badFlag("only one IPv4 and one IPv6 --subnet are supported")
+		}
+	}
+	for _, g := range gateways {
+		ip := net.ParseIP(g)
+		switch {
+		case ip == nil:
+			return badFlag("invalid gateway %s: want an IP address", g)
+		case ip.To4() != nil && opts.Gateway == "":
+			opts.Gateway = g
+		case ip.To4() == nil && opts.Gateway6 == "":
+			opts.Gateway6 = g
+		default:
+			return badFlag("only one IPv4 and one IPv6 --gateway are supported")
+		}
+	}
+	return nil
 }

@@ -71,7 +71,7 @@ type dockerNetwork struct {
 	EnableIPv6 bool
 	IPAM       struct {
 		Driver string
-		Config []map[string]string
+		Config []map[string]any
 	}
 	Internal   bool
 	Containers map[string]dockerEndpoint
@@ -94,9 +94,30 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		Options:    map[string]string{"com.docker.network.bridge.name": n.Bridge, "com.docker.network.driver.mtu": fmt.Sprint(n.MTU)},
 	}
 	d.IPAM.Driver = "default"
-	d.IPAM.Config = []map[string]string{{"Subnet": n.Subnet, "Gateway": n.Gateway}}
+	cfg := map[string]any{"Subnet": n.Subnet, "Gateway": n.Gateway}
+	if n.IPRange != "" {
+		cfg["IPRange"] = n.IPRange
+	}
+	if len(n.AuxAddresses) > 0 {
+		cfg["AuxiliaryAddresses"] = n.AuxAddresses
+	}
+	d.IPAM.Config = []map[string]any{cfg}
+	if n.Subnet6 != "" {
+		d.EnableIPv6 = true
+		d.IPAM.Config = append(d.IPAM.Config, map[string]any{"Subnet": n.Subnet6, "Gateway": n.Gateway6})
+	}
+	if n.NoICC {
+		d.Options["com.docker.network.bridge.enable_icc"] = "false"
+	}
+	if n.NoMasquerade {
+		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
+	}
 	for id, ep := range n.Containers {
-		d.Containers[id] = dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+		de := dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+		if ep.IP6 != "" {
+			de.IPv6Address = fmt.Sprintf("%s/%d", ep.IP6, ep.Prefix6)
+		}
+		d.Containers[id] = de
 	}
 	return d
 }

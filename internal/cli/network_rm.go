@@ -5,10 +5,13 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 func newNetworkRmCmd(o *Options) *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	c := &cobra.Command{
 		Use:     "rm NETWORK [NETWORK...]",
 		Aliases: []string{"remove"},
 		Short:   "Remove one or more networks",
@@ -21,6 +24,9 @@ func newNetworkRmCmd(o *Options) *cobra.Command {
 			var errs []error
 			for _, a := range args {
 				if err := m.RemoveNetwork(c.Context(), a); err != nil {
+					if force && errors.Is(err, network.ErrNotFound) {
+						continue // -f: a missing network is no error
+					}
 					errs = append(errs, err)
 					continue
 				}
@@ -29,4 +35,6 @@ func newNetworkRmCmd(o *Options) *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
+	c.Flags().BoolVarP(&force, "force", "f", false, "Do not error if the network does not exist")
+	return c
 }

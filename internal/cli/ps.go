@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 // psRow is what ps --format templates see: docker's fields.
 type psRow struct {
+	o       *Options // for the network names
 	v       *engine.View
 	noTrunc bool
 	ports   string
@@ -42,8 +44,41 @@ func (r psRow) Status() string     { return statusString(r.v) }
 func (r psRow) State() string      { return r.v.State.Status }
 func (r psRow) Ports() string      { return r.ports }
 func (r psRow) Names() string      { return r.v.Name }
-func (r psRow) Size() string       { return r.size }
-func (r psRow) Networks() string   { return r.v.Host.NetworkMode }
+func (r psRow) Size() string {
+	if r.size == "" {
+		return "0B"
+	}
+	return r.size
+}
+func (r psRow) LocalVolumes() string {
+	n := 0
+	for _, mp := range r.v.Mounts {
+		if mp.Type == "volume" {
+			n++
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r psRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
+// Networks are the networks the container is on (docker's NETWORKS):
+// those it has endpoints on, else its network mode.
+func (r psRow) Networks() string {
+	if r.o != nil && r.v.State.Status == monitor.StatusRunning {
+		if m, err := r.o.networks(); err == nil {
+			if eps, err := m.Endpoints(r.v.ID); err == nil && len(eps) > 0 {
+				names := make([]string, len(eps))
+				for i, ep := range eps {
+					names[i] = ep.Network
+				}
+				return strings.Join(names, ",")
+			}
+		}
+	}
+	return r.v.Host.NetworkMode
+}
 func (r psRow) Mounts() string {
 	var m []string
 	for _, mp := range r.v.Mounts {
@@ -55,13 +90,7 @@ func (r psRow) Mounts() string {
 	}
 	return strings.Join(m, ",")
 }
-func (r psRow) Labels() string {
-	var l []string
-	for k, v := range r.v.Config.Labels {
-		l = append(l, k+"="+v)
-	}
-	return strings.Join(l, ",")
-}
+func (r psRow) Labels() string        { return labelString(r.v.Config.Labels) }
 func (r psRow) Label(k string) string { return r.v.Config.Labels[k] }
 
 // statusString is docker's STATUS column.
@@ -95,7 +124,7 @@ func statusString(v *engine.View) string {
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
 	"RunningFor": "CREATED", "Status": "STATUS", "Ports": "PORTS", "Names": "NAMES", "Size": "SIZE",
-	"State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+	"State": "STATE", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
 }
 
 const psDefault = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -119,22 +148,42 @@ func newPsCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			match, err := parseFilters(filters)
+			match, err := parseFilterSet(filters, psFilterKeys...)
 			if err != nil {
 				return err
+			}
+			// before= and since= name containers: compare creation times.
+			var before, after []time.Time
+			for _, k := range []string{"before", "since"} {
+				for _, ref := range match[k] {
+					v, err := e.Inspect(c.Context(), ref)
+					if err != nil {
+						return badFlag("no such container: %s", ref)
+					}
+					if k == "before" {
+						before = append(before, v.Created)
+					} else {
+						after = append(after, v.Created)
+					}
+				}
 			}
 			if latest {
 				last = 1
 			}
 			var rows []psRow
 			for _, v := range views {
-				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && !match.has("status") {
+				if !all && last <= 0 && v.State.Status != monitor.StatusRunning && v.State.Status != monitor.StatusPaused && v.State.Status != monitor.StatusRestarting && len(match["status"]) == 0 {
 					continue
 				}
-				if !match.ok(v) {
+				if !psMatch(match, v) || !createdBetween(v.Created, before, after) {
 					continue
 				}
-				r := psRow{v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
+				if len(match["network"]) > 0 && !match.any("network", func(n string) bool {
+					return slices.Contains(strings.Split(psRow{o: o, v: v}.Networks(), ","), n)
+				}) {
+					continue
+				}
+				r := psRow{o: o, v: v, noTrunc: noTrunc, ports: portsColumn(o, v)}
 				if size {
 					r.size = containerSize(o, v)
 				}
@@ -149,23 +198,11 @@ func newPsCmd(o *Options) *cobra.Command {
 				}
 				return nil
 			}
-			if format == "" {
-				format = psDefault
-				if size {
-					format += "\t{{.Size}}"
-				}
+			def := psDefault
+			if size {
+				def += "\t{{.Size}}"
 			}
-			fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(psHeaders))
-			if err != nil {
-				return err
-			}
-			for _, r := range rows {
-				if err := fm.row(r); err != nil {
-					return err
-				}
-			}
-			fm.flush()
-			return nil
+			return printRowsTitled(c.OutOrStdout(), format, def, psHeaders, rows)
 		},
 	}
 	fl := c.Flags()
@@ -211,40 +248,28 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-// psFilter is --filter key=value, docker's keys.
-type psFilter map[string][]string
+// psFilterKeys are docker's ps --filter keys.
+var psFilterKeys = []string{"id", "name", "status", "label", "label!", "ancestor", "exited", "before", "since", "volume", "health", "network"}
 
-func parseFilters(fs []string) (psFilter, error) {
-	m := psFilter{}
-	for _, f := range fs {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, badFlag("bad format of filter (expected name=value)")
+// createdBetween is ps's before= and since=: created before every
+// container of the first and after every one of the second.
+func createdBetween(t time.Time, before, after []time.Time) bool {
+	for _, b := range before {
+		if !t.Before(b) {
+			return false
 		}
-		switch k {
-		case "id", "name", "status", "label", "ancestor", "exited", "before", "since", "volume", "health":
-		default:
-			return nil, badFlag("invalid filter '%s'", k)
-		}
-		m[k] = append(m[k], v)
 	}
-	return m, nil
+	for _, a := range after {
+		if !t.After(a) {
+			return false
+		}
+	}
+	return true
 }
 
-func (m psFilter) has(k string) bool { return len(m[k]) > 0 }
-
-func (m psFilter) ok(v *engine.View) bool {
-	any := func(k string, f func(string) bool) bool {
-		if len(m[k]) == 0 {
-			return true
-		}
-		for _, x := range m[k] {
-			if f(x) {
-				return true
-			}
-		}
-		return false
-	}
+// psMatch is docker's ps --filter.
+func psMatch(m filterSet, v *engine.View) bool {
+	any := m.any
 	return any("id", func(x string) bool { return strings.HasPrefix(v.ID, x) }) &&
 		any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
 		any("status", func(x string) bool { return v.State.Status == x }) &&
@@ -265,9 +290,5 @@ func (m psFilter) ok(v *engine.View) bool {
 			}
 			return false
 		}) &&
-		any("label", func(x string) bool {
-			k, val, hasVal := strings.Cut(x, "=")
-			got, ok := v.Config.Labels[k]
-			return ok && (!hasVal || got == val)
-		})
+		m.labels(v.Config.Labels)
 }

@@ -80,6 +80,7 @@ func NewRoot() *cobra.Command {
 		newPauseCmd(o),
 		newUnpauseCmd(o),
 		newRenameCmd(o),
+		newUpdateCmd(o),
 		newCpCmd(o),
 		newPortCmd(o),
 		newVolumeCmd(o),
@@ -94,7 +95,9 @@ func NewRoot() *cobra.Command {
 		newBuildCmd(o),
 		newBuilderCmd(o),
 		newNetworkCmd(o),
+		newSearchCmd(o), newManifestCmd(o), newContextCmd(o),
 	)
 	addImageBuild(root, o)
+	setDockerHelp(root)
 	return root
 }

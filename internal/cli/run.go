@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,8 +26,8 @@ func newRunCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if detach && opts.Host.AutoRemove && false {
-				return nil
+			if detach && len(f.more.attach) > 0 {
+				return badFlag("Conflicting options: -a and -d")
 			}
 			if err := checkTTY(opts.Config.Tty && !detach, opts.Config.OpenStdin); err != nil {
 				return err
@@ -38,6 +39,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			if opts.Runtime == "" {
 				opts.Runtime = o.Runtime
 			}
+			if err := f.more.prepare(c, o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
@@ -45,6 +49,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			ctx := c.Context()
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
+				return err
+			}
+			if err := f.more.created(ctr.ID); err != nil {
 				return err
 			}
 			if detach {
@@ -55,6 +62,16 @@ func newRunCmd(o *Options) *cobra.Command {
 				return nil
 			}
 			return runAttached(ctx, e, ctr.ID, opts.Config.Tty, opts.Config.OpenStdin, keys, sigProxy, func(a *engine.AttachOptions) (int, error) {
+				// -a: the streams not named are not shown.
+				if !f.more.attached("stdout") {
+					a.Stdout = io.Discard
+				}
+				if !f.more.attached("stderr") {
+					a.Stderr = io.Discard
+				}
+				if len(f.more.attach) > 0 && !f.more.attached("stdin") {
+					a.Stdin = nil
+				}
 				return e.Start(ctx, ctr.ID, a)
 			})
 		},

@@ -35,6 +35,9 @@ func (r statsRow) NetIO() string    { return decimalSize(r.netRx) + " / " + deci
 func (r statsRow) BlockIO() string  { return decimalSize(r.blkR) + " / " + decimalSize(r.blkW) }
 func (r statsRow) PIDs() string     { return fmt.Sprint(r.pids) }
 
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r statsRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
 var statsHeaders = map[string]string{
 	"Container": "CONTAINER", "ID": "CONTAINER ID", "Name": "NAME", "CPUPerc": "CPU %",
 	"MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS",
@@ -55,9 +58,6 @@ func newStatsCmd(o *Options) *cobra.Command {
 			}
 			ctx, stop := interruptible(c)
 			defer stop()
-			if format == "" {
-				format = statsDefault
-			}
 			targets := func() ([]*engine.View, error) {
 				if len(args) > 0 {
 					var out []*engine.View
@@ -116,16 +116,9 @@ func newStatsCmd(o *Options) *cobra.Command {
 				if !noStream {
 					fmt.Fprint(c.OutOrStdout(), "\033[2J\033[H")
 				}
-				fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(statsHeaders))
-				if err != nil {
+				if err := printRowsTitled(c.OutOrStdout(), format, statsDefault, statsHeaders, rows); err != nil {
 					return err
 				}
-				for _, r := range rows {
-					if err := fm.row(r); err != nil {
-						return err
-					}
-				}
-				fm.flush()
 				if noStream {
 					return nil
 				}

@@ -23,6 +23,7 @@ func newRestartCmd(o *Options) *cobra.Command {
 // container again once it has stopped.
 func stopCmd(o *Options, name, short string, then func(context.Context, engine.Engine, string) error) *cobra.Command {
 	var timeout int
+	var signal string
 	c := &cobra.Command{
 		Use:   name + " [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: short,
@@ -33,18 +34,23 @@ func stopCmd(o *Options, name, short string, then func(context.Context, engine.E
 				return err
 			}
 			var t *int
-			if c.Flags().Changed("time") {
+			if c.Flags().Changed("timeout") || c.Flags().Changed("time") {
 				t = &timeout
 			}
 			ctx := c.Context()
 			return forEach(c, args, func(id string) error {
-				if err := e.Stop(ctx, id, t); err != nil || then == nil {
+				if err := e.StopWith(ctx, id, signal, t); err != nil || then == nil {
 					return err
 				}
 				return then(ctx, e, id)
 			})
 		},
 	}
-	c.Flags().IntVarP(&timeout, "time", "t", 10, "Seconds to wait before killing the container")
+	fl := c.Flags()
+	fl.StringVarP(&signal, "signal", "s", "", "Signal to send to the container")
+	fl.IntVarP(&timeout, "timeout", "t", 10, "Seconds to wait before killing the container")
+	// --time is docker's deprecated name of --timeout.
+	fl.IntVar(&timeout, "time", 10, "Seconds to wait before killing the container (deprecated: use --timeout)")
+	fl.MarkHidden("time")
 	return c
 }

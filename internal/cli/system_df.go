@@ -15,6 +15,9 @@ type dfRow struct {
 	Reclaimable string
 }
 
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r dfRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
 // newSystemCmd is `jinn system`: df here, prune, info and events from
 // the engine.
 func newSystemCmd(o *Options) *cobra.Command {
@@ -50,10 +53,22 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 				}
 				return fmt.Sprintf("%s (%d%%)", humanSize(r), r*100/total)
 			}
+			// Volumes: their data, and what no container uses.
+			vols, _ := e.Volumes().List()
+			var volSize, volUsed int64
+			volActive := 0
+			for _, v := range vols {
+				n := dirSize(v.Mountpoint)
+				volSize += n
+				if len(e.Volumes().InUse(v.Name)) > 0 {
+					volActive++
+					volUsed += n
+				}
+			}
 			rows := []dfRow{
 				{"Images", fmt.Sprint(du.Images), fmt.Sprint(du.ActiveImages), humanSize(du.ImagesSize), reclaim(du.ImagesSize, du.ActiveImagesSize)},
 				{"Containers", fmt.Sprint(len(du.Containers)), fmt.Sprint(len(du.Containers)), humanSize(ctrSize), "0B"},
-				{"Local Volumes", "0", "0", "0B", "0B"},
+				{"Local Volumes", fmt.Sprint(len(vols)), fmt.Sprint(volActive), humanSize(volSize), reclaim(volSize, volUsed)},
 				{"Build Cache", "0", "0", "0B", "0B"},
 			}
 			w := cmd.OutOrStdout()

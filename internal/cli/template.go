@@ -40,10 +40,7 @@ var templateFuncs = template.FuncMap{
 		if n < 0 {
 			return "", errors.New("truncate: negative length")
 		}
-		if len(s) > n {
-			return s[:n], nil
-		}
-		return s, nil
+		return truncate(s, n), nil
 	},
 	"println": func(a ...any) string { return fmt.Sprintln(a...) },
 }

@@ -12,7 +12,8 @@ import (
 
 func newVolumeCmd(o *Options) *cobra.Command {
 	v := &cobra.Command{Use: "volume COMMAND", Short: "Manage volumes"}
-	var labels []string
+	var labels, volOpts []string
+	var driver string
 	create := &cobra.Command{
 		Use: "create [OPTIONS] [VOLUME]", Short: "Create a volume",
 		RunE: func(c *cobra.Command, args []string) error {
@@ -29,7 +30,15 @@ func newVolumeCmd(o *Options) *cobra.Command {
 				k, val, _ := strings.Cut(kv, "=")
 				l[k] = val
 			}
-			vol, err := e.Volumes().Create(name, l, false)
+			opts := map[string]string{}
+			for _, kv := range volOpts {
+				k, val, ok := strings.Cut(kv, "=")
+				if !ok {
+					return badFlag("invalid key/value pair format in driver options: %s", kv)
+				}
+				opts[k] = val
+			}
+			vol, err := e.Volumes().CreateWithOptions(name, driver, l, opts)
 			if err != nil {
 				return err
 			}
@@ -37,12 +46,19 @@ func newVolumeCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
+	create.Flags().StringVarP(&driver, "driver", "d", "local", "Specify volume driver name")
 	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "Set metadata for a volume")
+	create.Flags().StringArrayVarP(&volOpts, "opt", "o", nil, "Set driver specific options")
 	var quiet bool
 	var format string
+	var lsFilters []string
 	ls := &cobra.Command{
-		Use: "ls [OPTIONS]", Aliases: []string{"list"}, Short: "List volumes",
+		Use: "ls [OPTIONS]", Aliases: []string{"list"}, Short: "List volumes", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			fs, err := parseFilterSet(lsFilters, "dangling", "driver", "label", "label!", "name")
+			if err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
@@ -51,27 +67,23 @@ func newVolumeCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var rows []volumeRow
+			for _, v := range vols {
+				if volumeMatch(e, fs, v) {
+					rows = append(rows, volumeRow{v})
+				}
+			}
 			if quiet {
-				for _, v := range vols {
-					fmt.Fprintln(c.OutOrStdout(), v.Name)
+				for _, r := range rows {
+					fmt.Fprintln(c.OutOrStdout(), r.Name())
 				}
 				return nil
 			}
-			if format == "" {
-				format = "table {{.Driver}}\t{{.Name}}"
-			}
-			fm, err := newFormatter(c.OutOrStdout(), format, headerFromTemplate(map[string]string{"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT"}))
-			if err != nil {
-				return err
-			}
-			for _, v := range vols {
-				fm.row(v)
-			}
-			fm.flush()
-			return nil
+			return printRowsTitled(c.OutOrStdout(), format, "table {{.Driver}}\t{{.Name}}", volumeTitles, rows)
 		},
 	}
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display volume names")
+	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "Provide filter values (e.g. \"dangling=true\")")
 	ls.Flags().StringVar(&format, "format", "", "Format output using a custom template")
 	var ifmt string
 	inspect := &cobra.Command{
@@ -118,30 +130,86 @@ func newVolumeCmd(o *Options) *cobra.Command {
 	}
 	rm.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of one or more volumes")
 	var pruneAll, yes bool
+	var pruneFilters []string
 	prune := &cobra.Command{
-		Use: "prune [OPTIONS]", Short: "Remove unused local volumes",
+		Use: "prune [OPTIONS]", Short: "Remove unused local volumes", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			fs, err := parseFilterSet(pruneFilters, append(pruneFilterKeys, "all")...)
+			if err != nil {
+				return err
+			}
+			for _, v := range fs["all"] {
+				pruneAll = pruneAll || v == "true" || v == "1"
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
 			}
-			names, err := e.Volumes().Prune(pruneAll)
+			warn := "WARNING! This will remove anonymous local volumes not used by at least one container."
+			if pruneAll {
+				warn = "WARNING! This will remove all local volumes not used by at least one container."
+			}
+			if !yes && !confirm(c, warn) {
+				return nil
+			}
+			names, reclaimed, err := pruneVolumes(e, pruneAll, fs)
 			if err != nil {
 				return err
 			}
-			if len(names) > 0 {
-				fmt.Fprintln(c.OutOrStdout(), "Deleted Volumes:")
-				for _, n := range names {
-					fmt.Fprintln(c.OutOrStdout(), n)
-				}
-				fmt.Fprintln(c.OutOrStdout())
-			}
-			fmt.Fprintln(c.OutOrStdout(), "Total reclaimed space: 0B")
+			printDeleted(c, "Deleted Volumes:", names)
+			fmt.Fprintln(c.OutOrStdout(), "Total reclaimed space:", humanSize(reclaimed))
 			return nil
 		},
 	}
 	prune.Flags().BoolVarP(&pruneAll, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
+	prune.Flags().StringArrayVar(&pruneFilters, "filter", nil, "Provide filter values (e.g. \"label=<label>\")")
 	prune.Flags().BoolVarP(&yes, "force", "f", false, "Do not prompt for confirmation")
 	v.AddCommand(create, ls, inspect, rm, prune)
 	return v
+}
+
+// pruneVolumes removes the unused volumes the filters accept and returns
+// their names and the bytes their data held.
+func pruneVolumes(e engine.Engine, all bool, fs filterSet) ([]string, int64, error) {
+	var n int64
+	names, err := e.Volumes().PruneWhere(all, func(v *engine.Volume) bool {
+		if !fs.until(v.CreatedAt) || !fs.labels(v.Labels) {
+			return false
+		}
+		n += dirSize(v.Mountpoint)
+		return true
+	})
+	return names, n, err
+}
+
+// volumeRow is what volume ls --format templates see: docker's fields.
+type volumeRow struct{ v *engine.Volume }
+
+func (r volumeRow) Name() string          { return r.v.Name }
+func (r volumeRow) Driver() string        { return r.v.Driver }
+func (r volumeRow) Scope() string         { return "local" }
+func (r volumeRow) Mountpoint() string    { return r.v.Mountpoint }
+func (r volumeRow) Labels() string        { return labelString(r.v.Labels) }
+func (r volumeRow) Label(k string) string { return r.v.Labels[k] }
+func (r volumeRow) Links() string         { return "N/A" }
+func (r volumeRow) Size() string          { return "N/A" }
+func (r volumeRow) Group() string         { return "N/A" }
+func (r volumeRow) Availability() string  { return "N/A" }
+func (r volumeRow) Status() string        { return "N/A" }
+
+// MarshalJSON is docker's object for --format json and {{json .}}.
+func (r volumeRow) MarshalJSON() ([]byte, error) { return marshalRow(r) }
+
+var volumeTitles = map[string]string{"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT",
+	"Scope": "SCOPE", "Labels": "LABELS", "Links": "LINKS", "Size": "SIZE", "Group": "GROUP",
+	"Availability": "AVAILABILITY", "Status": "STATUS"}
+
+// volumeMatch is docker's volume ls --filter.
+func volumeMatch(e engine.Engine, fs filterSet, v *engine.Volume) bool {
+	return fs.any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
+		fs.any("driver", func(x string) bool { return v.Driver == x }) &&
+		fs.labels(v.Labels) &&
+		fs.any("dangling", func(x string) bool {
+			return (x == "true" || x == "1") == (len(e.Volumes().InUse(v.Name)) == 0)
+		})
 }

@@ -149,7 +149,33 @@ func (e *Local) attach(c *Container, a *AttachOptions, start bool) (int, error) 
 				e.event(c, "destroy")
 				send(monitor.FrameRemoved, nil)
 			}
+			if len(f) > 1 && f[1] == "rm+" {
+				// --rm, told before the runtime's delete: what the delete
+				// does not touch goes meanwhile, the rest once it is done.
+				e.cleanupRecords(c, true)
+				if !waitDeleted(conn) {
+					// The monitor died before its delete was done.
+					e.runtimeFor(c).Delete(c.ID)
+				}
+				e.cleanupState(c)
+				e.event(c, "destroy")
+				send(monitor.FrameRemoved, nil)
+			}
 			return code, nil
+		}
+	}
+}
+
+// waitDeleted reads frames until the monitor says the runtime's delete is
+// done; false if the monitor went away first.
+func waitDeleted(conn net.Conn) bool {
+	for {
+		typ, _, err := monitor.ReadFrame(conn)
+		if err != nil {
+			return false
+		}
+		if typ == monitor.FrameDeleted {
+			return true
 		}
 	}
 }

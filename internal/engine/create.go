@@ -104,6 +104,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if c.Mounts, err = e.parseMounts(o, img); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
+	if c.Mounts, err = e.volumesFrom(c.Mounts, c.Host.VolumesFrom); err != nil {
+		return nil, err
+	}
 	if _, err := capabilities(&c.Host); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
@@ -133,6 +136,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			e.cleanup(c, true)
 		}
 	}()
+	if err := e.checkLinks(c); err != nil {
+		return nil, err
+	}
 	// The container directory appears whole (config inside) by rename, and
 	// its state directory only after: a create killed at any point leaves
 	// either nothing that ps lists or a container that rm -f removes.
@@ -152,7 +158,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		return nil, err
 	}
 	if c.Snapshot != "" {
-		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt); err != nil {
+		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {
 			return nil, exitErr(ExitEngine, "prepare root filesystem: %v", err)
 		}
 		if err := e.mountRootfs(c); err != nil {
@@ -212,6 +218,18 @@ func mergeImageConfig(c *Container, o *CreateOptions, ic *ImageConfig) {
 	}
 	if c.Config.Healthcheck == nil && ic.Healthcheck != nil {
 		c.Config.Healthcheck = ic.Healthcheck
+	} else if hc, ih := c.Config.Healthcheck, ic.Healthcheck; hc != nil && len(hc.Test) == 0 && ih != nil {
+		// Health flags without --health-cmd tune the image's check.
+		hc.Test = ih.Test
+		for _, d := range []struct{ own, img *time.Duration }{{&hc.Interval, &ih.Interval}, {&hc.Timeout, &ih.Timeout},
+			{&hc.StartPeriod, &ih.StartPeriod}, {&hc.StartInterval, &ih.StartInterval}} {
+			if *d.own == 0 {
+				*d.own = *d.img
+			}
+		}
+		if hc.Retries == 0 {
+			hc.Retries = ih.Retries
+		}
 	}
 	if len(ic.Labels) > 0 {
 		l := map[string]string{}

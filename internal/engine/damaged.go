@@ -162,19 +162,20 @@ func (e *Local) deadState(c *Container, st *monitor.State, reason string) *monit
 	if st != nil {
 		out.StartedAt, out.FinishedAt, out.ExitCode, out.RestartCount = st.StartedAt, st.FinishedAt, st.ExitCode, st.RestartCount
 	}
-	if pids := e.cgroupPids(c.ID); len(pids) > 0 {
+	if pids := e.cgroupPids(c); len(pids) > 0 {
 		out.Pid = pids[0]
 	}
 	return out
 }
 
-func (e *Local) cgroupOf(id string) (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Config{Path: "/" + e.cgroupParent() + "/" + id, Parent: e.cgroupParent()})
+func (e *Local) cgroupOf(c *Container) (cgroups.Manager, error) {
+	p := e.parentOf(c)
+	return cgroups.New(cgroups.Config{Path: "/" + p + "/" + c.ID, Parent: p})
 }
 
 // cgroupPids lists the processes in the container's cgroup.
-func (e *Local) cgroupPids(id string) []int {
-	m, err := e.cgroupOf(id)
+func (e *Local) cgroupPids(c *Container) []int {
+	m, err := e.cgroupOf(c)
 	if err != nil || !m.Exists() {
 		return nil
 	}
@@ -253,7 +254,7 @@ func (e *Local) killDead(c *Container) error {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	e.runtimeFor(c).Kill(c.ID, "KILL", true) // works if only the engine's records are damaged
-	m, err := e.cgroupOf(c.ID)
+	m, err := e.cgroupOf(c)
 	if err != nil {
 		return err
 	}
@@ -294,7 +295,7 @@ func waitGone(pid int, d time.Duration) bool {
 // directories (every runtime root's, the runtime may be unknown).
 func (e *Local) removeDead(c *Container) error {
 	e.runtimeFor(c).Delete(c.ID)
-	if m, err := e.cgroupOf(c.ID); err == nil {
+	if m, err := e.cgroupOf(c); err == nil {
 		if err := m.Destroy(); err != nil {
 			return err
 		}
@@ -302,7 +303,7 @@ func (e *Local) removeDead(c *Container) error {
 	// Named hierarchies too (runc makes the cgroup in name=systemd).
 	if l, err := cgroups.DetectLayout(); err == nil {
 		for _, mnt := range l.Mounts {
-			syscall.Rmdir(filepath.Join(mnt, e.cgroupParent(), c.ID))
+			syscall.Rmdir(filepath.Join(mnt, e.parentOf(c), c.ID))
 		}
 	}
 	return e.removeRuntimeDirs(c.ID)
@@ -324,7 +325,7 @@ func (e *Local) removeRuntimeDirs(id string) error {
 // removeDamaged is Remove of a dead container: its processes (if any) need
 // force, as a running container's do; then everything it owns goes.
 func (e *Local) removeDamaged(c *Container, st *monitor.State, force, volumes bool) error {
-	if !force && (len(e.cgroupPids(c.ID)) > 0 || len(e.monitorPids(c.ID)) > 0) {
+	if !force && (len(e.cgroupPids(c)) > 0 || len(e.monitorPids(c.ID)) > 0) {
 		return exitErr(ExitEngine, "cannot remove container \"/%s\": its records are damaged (%s) and its processes still run: force remove", c.Name, st.Error)
 	}
 	if err := e.killDead(c); err != nil {

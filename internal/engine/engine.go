@@ -22,6 +22,8 @@ type Engine interface {
 	// before the container runs and returns the container's exit code.
 	Start(ctx context.Context, ref string, a *AttachOptions) (int, error)
 	Stop(ctx context.Context, ref string, timeout *int) error
+	// StopWith is Stop with another signal than the container's ("" for its own).
+	StopWith(ctx context.Context, ref, signal string, timeout *int) error
 	Kill(ctx context.Context, ref, signal string) error
 	Remove(ctx context.Context, ref string, force, volumes bool) error
 	List(ctx context.Context) ([]*View, error)
@@ -33,12 +35,17 @@ type Engine interface {
 	Pause(ctx context.Context, ref string) error
 	Unpause(ctx context.Context, ref string) error
 	Rename(ctx context.Context, ref, name string) error
+	// Update changes a container's limits and restart policy, live.
+	Update(ctx context.Context, ref string, u *UpdateConfig) error
 	Top(ctx context.Context, ref string) ([]int, error)
 	Stats(ctx context.Context, ref string) (*Stats, error)
 	CopyTo(ctx context.Context, ref, dst string, tar io.Reader) error
 	CopyFrom(ctx context.Context, ref, src string, tar io.Writer) error
 	Volumes() *VolumeStore
 	Prune(ctx context.Context) ([]string, error)
+	// PruneWhere is Prune of the stopped containers keep accepts
+	// (--filter until=, label=); nil accepts all.
+	PruneWhere(ctx context.Context, keep func(*View) bool) ([]string, error)
 	// Boot starts the containers a host start should (always,
 	// unless-stopped), as dockerd does when it starts.
 	Boot(ctx context.Context) ([]string, error)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -28,6 +29,8 @@ type ExecOptions struct {
 	Stdout     io.Writer
 	Stderr     io.Writer
 	Resize     <-chan [2]uint16
+	// DetachKeys end a -it exec's session and leave its process running.
+	DetachKeys []byte
 	// OnPty is called with the pty master of a -t exec (the CLI sets raw mode).
 	OnPty func(*os.File)
 }
@@ -114,7 +117,27 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	if cmd.Stdin == nil && o.Tty {
 		cmd.Stdin, _ = os.Open(os.DevNull)
 	}
-	err = cmd.Run()
+	var detached chan struct{}
+	if o.Tty && o.Stdin != nil && len(o.DetachKeys) > 0 {
+		pr, pw := io.Pipe()
+		detached = make(chan struct{})
+		go copyUntilKeys(pw, o.Stdin, o.DetachKeys, detached)
+		cmd.Stdin = pr
+		// Its own session: the terminal's hangup when this CLI leaves
+		// must not end the runtime that holds the process's pty.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	if err = cmd.Start(); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-detached:
+			// The process runs on; the runtime holding its pty goes on
+			// without this session.
+			return 0, nil
+		}
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ee.ExitCode() < 0 {
@@ -136,4 +159,36 @@ func execError(msg string) error {
 		return &ExitError{Code: ee.Code, Err: fmt.Errorf("OCI runtime exec failed: %s", msg)}
 	}
 	return err
+}
+
+// copyUntilKeys copies a -it session's input to w until the detach keys
+// come, then closes detached (as attach does, the chunk holding the
+// last key is not sent).
+func copyUntilKeys(w *io.PipeWriter, r io.Reader, keys []byte, detached chan struct{}) {
+	matched := 0
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		for _, b := range buf[:n] {
+			switch {
+			case b == keys[matched]:
+				matched++
+			case b == keys[0]:
+				matched = 1
+			default:
+				matched = 0
+			}
+			if matched == len(keys) {
+				close(detached)
+				return
+			}
+		}
+		if _, werr := w.Write(buf[:n]); werr != nil {
+			return
+		}
+		if err != nil {
+			w.CloseWithError(err)
+			return
+		}
+	}
 }

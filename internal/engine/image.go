@@ -43,8 +43,9 @@ type Mount struct {
 type Images interface {
 	// Get resolves a reference or id; ErrImageNotFound if absent.
 	Get(ref string) (*Image, error)
-	// Prepare makes the container's writable snapshot on the image's layers.
-	Prepare(key string, img *Image, opts map[string]string) ([]Mount, error)
+	// Prepare makes the container's writable snapshot on the image's
+	// layers; a volatile one (run --rm) is neither synced nor kept by a crash.
+	Prepare(key string, img *Image, opts map[string]string, volatile bool) ([]Mount, error)
 	// Mounts returns an existing snapshot's mounts (start after reboot).
 	Mounts(key string) ([]Mount, error)
 	// Remove deletes the snapshot; a missing one is not an error.
@@ -73,7 +74,7 @@ var ErrImageNotFound = errors.New("image not found")
 type noImages struct{}
 
 func (noImages) Get(string) (*Image, error) { return nil, ErrImageNotFound }
-func (noImages) Prepare(string, *Image, map[string]string) ([]Mount, error) {
+func (noImages) Prepare(string, *Image, map[string]string, bool) ([]Mount, error) {
 	return nil, ErrImageNotFound
 }
 func (noImages) Mounts(string) ([]Mount, error) { return nil, ErrImageNotFound }

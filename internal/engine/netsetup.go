@@ -93,7 +93,7 @@ func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachm
 	return network.Attachment{
 		ContainerID: c.ID, Name: c.Name, Hostname: c.Config.Hostname, NetnsPath: nsPath,
 		Network: netName, IP: n.IPAddress, Aliases: n.NetworkAliases, Ports: ports,
-		ExtraHosts: n.ExtraHosts, DNS: n.DNS, DNSSearch: n.DNSSearch,
+		ExtraHosts: append(e.linkHosts(c), n.ExtraHosts...), DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: c.Host.DNSOptions, MAC: c.Host.MacAddress,
 		IngressRate: n.NetworkIngressRate, EgressRate: n.NetworkEgressRate,
 		FilesDir: e.containerDir(c.ID),
 	}

@@ -69,6 +69,17 @@ func (e *Local) killUntilExit(c *Container, rt *recipe.Runtime, d time.Duration)
 
 // Stop sends the stop signal, then SIGKILL after the timeout.
 func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
+	return e.StopWith(ctx, ref, "", timeout)
+}
+
+// StopWith is Stop with a signal other than the container's stop signal
+// (stop -s); "" is the container's.
+func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) error {
+	if signal != "" {
+		if _, ok := signalNumber(signal); !ok {
+			return exitErr(ExitEngine, "Invalid signal: %s", signal)
+		}
+	}
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
@@ -93,6 +104,9 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 		t = *timeout
 	}
 	sig := c.Config.StopSignal
+	if signal != "" {
+		sig = signal
+	}
 	if sig == "" {
 		sig = "TERM"
 	}
@@ -306,15 +320,48 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	e.removeNetns(c)
 	e.removeRuntimeDirs(c.ID)
 	if volumes {
-		for _, m := range c.Mounts {
-			if m.Type == "volume" && m.Anonymous {
-				e.vols.Remove(m.Name, true)
-			}
-		}
+		e.removeAnonVolumes(c)
 	}
 	os.RemoveAll(e.stateDir(c.ID))
-	// Out of ps's sight at once: a directory without its config would be
-	// listed as a damaged container while RemoveAll runs.
+	e.removeRecords(c)
+	e.removeEmptyParentCgroup(c)
+}
+
+// cleanupRecords is the part of cleanup that the runtime's delete does not
+// touch (mounts, snapshot, network, volumes, the container's directory and
+// names), for a --rm container whose monitor runs the delete meanwhile;
+// cleanupState does the rest once it is done. Killed in between, it
+// leaves a state directory without its container, which prune removes.
+func (e *Local) cleanupRecords(c *Container, volumes bool) {
+	e.unmountRootfs(c)
+	if c.Snapshot != "" {
+		e.images.Remove(c.Snapshot)
+	}
+	e.removeNetns(c)
+	if volumes {
+		e.removeAnonVolumes(c)
+	}
+	e.removeRecords(c)
+}
+
+func (e *Local) cleanupState(c *Container) {
+	e.removeRuntimeDirs(c.ID)
+	os.RemoveAll(e.stateDir(c.ID))
+	e.removeEmptyParentCgroup(c)
+}
+
+func (e *Local) removeAnonVolumes(c *Container) {
+	for _, m := range c.Mounts {
+		if m.Type == "volume" && m.Anonymous {
+			e.vols.Remove(m.Name, true)
+		}
+	}
+}
+
+// removeRecords takes the container out of ps's sight at once (a
+// directory without its config would be listed as a damaged container
+// while RemoveAll runs), then its names and directory.
+func (e *Local) removeRecords(c *Container) {
 	// The names go before the directory: a remove killed in between
 	// leaves a .removing- directory, which prune finishes, names and all.
 	gone := filepath.Join(e.cfg.Root, "containers", ".removing-"+c.ID)
@@ -332,10 +379,17 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 	} else {
 		os.RemoveAll(e.containerDir(c.ID))
 	}
-	// The last container takes jinn's empty parent cgroups with it (a
-	// container being made has its directory already, so it is not last).
+}
+
+// removeEmptyParentCgroup: the last container takes jinn's empty parent
+// cgroups with it (a container being made has its directory already, so
+// it is not last); a container's own --cgroup-parent goes when empty.
+func (e *Local) removeEmptyParentCgroup(c *Container) {
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
 		cgroups.RemoveEmptyParent(e.cgroupParent())
+	}
+	if c.Host.CgroupParent != "" {
+		cgroups.RemoveEmptyParent(e.parentOf(c)) // only if no other container is in it
 	}
 }
 
@@ -356,7 +410,11 @@ func (e *Local) Top(ctx context.Context, ref string) ([]int, error) {
 }
 
 // Prune removes every stopped container and what killed CLIs left behind.
-func (e *Local) Prune(ctx context.Context) ([]string, error) {
+func (e *Local) Prune(ctx context.Context) ([]string, error) { return e.PruneWhere(ctx, nil) }
+
+// PruneWhere removes the stopped containers keep accepts; leftovers of
+// interrupted creates and removes go whatever the filter.
+func (e *Local) PruneWhere(ctx context.Context, keep func(*View) bool) ([]string, error) {
 	views, err := e.list()
 	if err != nil {
 		return nil, err
@@ -368,6 +426,9 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 		}
 		if v.State.Status == StatusDead && (v.State.Pid != 0 || len(e.monitorPids(v.ID)) > 0) {
 			continue // damaged but running: only rm -f ends it
+		}
+		if keep != nil && !keep(v) {
+			continue
 		}
 		if err := e.Remove(ctx, v.ID, true, false); err == nil {
 			removed = append(removed, v.ID)

@@ -17,18 +17,6 @@ func (e *Local) rootPath(c *Container) string {
 	return e.rootfsDir(c.ID)
 }
 
-func isMountpoint(dir string) bool {
-	var a, b unix.Stat_t
-	if unix.Lstat(dir, &a) != nil || unix.Lstat(dir+"/..", &b) != nil {
-		return false
-	}
-	if a.Dev != b.Dev {
-		return true
-	}
-	// Same device (e.g. a bind of the same fs): compare with the parent's mount id.
-	return false
-}
-
 // mountRootfs mounts the container's snapshot at its rootfs dir (again
 // after a reboot emptied the run root).
 func (e *Local) mountRootfs(c *Container) error {
@@ -47,22 +35,49 @@ func (e *Local) mountRootfs(c *Container) error {
 		return fmt.Errorf("snapshot of %s: %w", c.ID, err)
 	}
 	for _, m := range mounts {
-		var flags uintptr
-		var data []string
-		for _, o := range m.Options {
-			switch o {
-			case "ro":
-				flags |= unix.MS_RDONLY
-			case "rbind":
-				flags |= unix.MS_BIND | unix.MS_REC
-			case "bind":
-				flags |= unix.MS_BIND
-			default:
-				data = append(data, o)
-			}
-		}
-		if err := unix.Mount(m.Source, dir, m.Type, flags, strings.Join(data, ",")); err != nil {
+		if err := mountOn(m, dir); err != nil {
 			return fmt.Errorf("mount %s root filesystem on %s: %w", m.Type, dir, err)
+		}
+	}
+	return nil
+}
+
+// mountOn mounts m on dir, its options split into flags and data as
+// mount(8) does; a read-only bind is remounted read-only (the kernel
+// ignores MS_RDONLY on the bind itself).
+func mountOn(m Mount, dir string) error {
+	var flags uintptr
+	var data []string
+	for _, o := range m.Options {
+		switch o {
+		case "ro":
+			flags |= unix.MS_RDONLY
+		case "rw":
+		case "rbind":
+			flags |= unix.MS_BIND | unix.MS_REC
+		case "bind":
+			flags |= unix.MS_BIND
+		case "nosuid":
+			flags |= unix.MS_NOSUID
+		case "nodev":
+			flags |= unix.MS_NODEV
+		case "noexec":
+			flags |= unix.MS_NOEXEC
+		default:
+			data = append(data, o)
+		}
+	}
+	typ := m.Type
+	if flags&unix.MS_BIND != 0 {
+		typ = ""
+	}
+	if err := unix.Mount(m.Source, dir, typ, flags, strings.Join(data, ",")); err != nil {
+		return err
+	}
+	if flags&unix.MS_BIND != 0 && flags&unix.MS_RDONLY != 0 {
+		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+			unix.Unmount(dir, unix.MNT_DETACH)
+			return err
 		}
 	}
 	return nil

@@ -269,6 +269,7 @@ func resources(h *HostConfig) *specs.LinuxResources {
 		b.ThrottleWriteBpsDevice = throttle(h.BlkioDeviceWriteBps)
 		r.BlockIO = b
 	}
+	extraResources(h, r)
 	return r
 }
 

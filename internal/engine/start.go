@@ -100,6 +100,13 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := e.mountRootfs(c); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
+	for _, m := range c.Mounts {
+		if m.Type == "volume" {
+			if err := e.vols.mountVolume(m.Name); err != nil {
+				return err
+			}
+		}
+	}
 	root := e.rootPath(c)
 	user, err := resolveUser(root, c.Config.User)
 	if err != nil {
@@ -129,7 +136,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 		return err
 	}
 	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
-		cgroupParent: e.cgroupParent()}
+		cgroupParent: e.parentOf(c)}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
@@ -138,6 +145,9 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	}
 	spec, err := buildSpec(in)
 	if err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
+	}
+	if err := e.applyHostExtras(spec, c, root); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "config.json"), spec); err != nil {
@@ -202,7 +212,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		Start:       start,
 		Restart:     monitor.Restart{Name: c.Host.RestartPolicy.Name, Max: c.Host.RestartPolicy.MaximumRetryCount},
 	}
-	if m, err := e.containerCgroup(c.ID); err == nil {
+	if m, err := e.containerCgroup(c); err == nil {
 		mc.OOMFiles = m.OOMFiles()
 	}
 	if v := c.Host.LogConfig.Config["max-size"]; v != "" {
@@ -212,7 +222,8 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 		fmt.Sscanf(v, "%d", &mc.LogMaxFiles)
 	}
 	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
-		h := &monitor.Health{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries}
+		h := &monitor.Health{Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries,
+			StartInterval: hc.StartInterval}
 		if h.Interval <= 0 {
 			h.Interval = 30 * time.Second
 		}

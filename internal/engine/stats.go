@@ -43,9 +43,9 @@ func readKeyed(path, key string) uint64 {
 }
 
 // containerCgroup is the container's cgroup, where the recipe put it.
-func (e *Local) containerCgroup(id string) (cgroups.Manager, error) {
-	p := e.cgroupParent()
-	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, id), Parent: p})
+func (e *Local) containerCgroup(c *Container) (cgroups.Manager, error) {
+	p := e.parentOf(c)
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, c.ID), Parent: p})
 }
 
 // Stats samples the container's cgroup.
@@ -59,7 +59,7 @@ func (e *Local) Stats(ctx context.Context, ref string) (*Stats, error) {
 	if !running(st) {
 		return s, nil
 	}
-	if m, err := e.containerCgroup(c.ID); err == nil {
+	if m, err := e.containerCgroup(c); err == nil {
 		if cs, err := m.Stats(); err == nil {
 			cgroupFigures(s, cs)
 		}

@@ -30,6 +30,15 @@ type Config struct {
 
 func (e *Local) cgroupParent() string { return cgroups.CleanParent(e.cfg.CgroupParent) }
 
+// parentOf is the cgroup a container's goes under: its own
+// --cgroup-parent, else the engine's.
+func (e *Local) parentOf(c *Container) string {
+	if c != nil && c.Host.CgroupParent != "" {
+		return cgroups.CleanParent(c.Host.CgroupParent)
+	}
+	return e.cgroupParent()
+}
+
 func (e *Local) containerDir(id string) string { return filepath.Join(e.cfg.Root, "containers", id) }
 func (e *Local) stateDir(id string) string     { return filepath.Join(e.cfg.RunRoot, "containers", id) }
 func (e *Local) namesDir() string              { return filepath.Join(e.cfg.Root, "names") }

@@ -31,6 +31,7 @@ type Container struct {
 // ContainerConfig is docker's Config: what the container runs.
 type ContainerConfig struct {
 	Hostname    string            `json:"Hostname"`
+	Domainname  string            `json:"Domainname,omitempty"`
 	User        string            `json:"User"`
 	Env         []string          `json:"Env"`
 	Cmd         []string          `json:"Cmd"`
@@ -51,6 +52,8 @@ type Healthcheck struct {
 	Timeout     time.Duration `json:"Timeout"`
 	StartPeriod time.Duration `json:"StartPeriod"`
 	Retries     int           `json:"Retries"`
+	// StartInterval is how often the check runs during StartPeriod.
+	StartInterval time.Duration `json:"StartInterval,omitempty"`
 }
 
 // HostConfig is docker's HostConfig: how the host runs it.
@@ -72,6 +75,7 @@ type HostConfig struct {
 	NetworkMode    string            `json:"NetworkMode"`
 	NetConfig
 	Resources
+	HostExtras
 }
 
 // Resources are docker's resource fields of HostConfig.
@@ -88,6 +92,7 @@ type Resources struct {
 	BlkioDeviceWriteBps []ThrottleDevice `json:"BlkioDeviceWriteBps"`
 	OomKillDisable      *bool            `json:"OomKillDisable"`
 	Ulimits             []Ulimit         `json:"Ulimits"`
+	ResourceExtras
 }
 
 // ThrottleDevice is a --device-read-bps/--device-write-bps entry.

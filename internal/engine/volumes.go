@@ -36,6 +36,11 @@ func (v *VolumeStore) dataDir(name string) string { return filepath.Join(v.dir, 
 
 // Create makes a volume; an existing one is returned as is.
 func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bool) (*Volume, error) {
+	return v.create(name, labels, anonymous, nil)
+}
+
+// create makes a volume with its local driver options, record and all.
+func (v *VolumeStore) create(name string, labels map[string]string, anonymous bool, opts map[string]string) (*Volume, error) {
 	if name == "" {
 		name = newID()
 		anonymous = true
@@ -50,7 +55,10 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 		return vol, nil
 	}
 	vol := &Volume{Name: name, Driver: "local", Mountpoint: v.dataDir(name), CreatedAt: time.Now().UTC().Truncate(time.Second),
-		Labels: labels, Scope: "local", Options: map[string]string{}, Anonymous: anonymous}
+		Labels: labels, Scope: "local", Options: opts, Anonymous: anonymous}
+	if vol.Options == nil {
+		vol.Options = map[string]string{}
+	}
 	if vol.Labels == nil {
 		vol.Labels = map[string]string{}
 	}
@@ -130,6 +138,9 @@ func (v *VolumeStore) List() ([]*Volume, error) {
 	return out, nil
 }
 
+// InUse lists the containers that mount the volume.
+func (v *VolumeStore) InUse(name string) []string { return v.inUse(name) }
+
 // Remove deletes a volume unless a container uses it (force: anyway).
 func (v *VolumeStore) Remove(name string, force bool) error {
 	if _, err := v.Get(name); err != nil {
@@ -138,11 +149,18 @@ func (v *VolumeStore) Remove(name string, force bool) error {
 	if users := v.inUse(name); len(users) > 0 && !force {
 		return exitErr(ExitEngine, "remove %s: volume is in use - [%s]", name, users[0])
 	}
+	if err := v.unmountVolume(name); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(v.dir, name))
 }
 
 // Prune removes unused anonymous volumes (all unused ones with all).
-func (v *VolumeStore) Prune(all bool) ([]string, error) {
+func (v *VolumeStore) Prune(all bool) ([]string, error) { return v.PruneWhere(all, nil) }
+
+// PruneWhere is Prune of the volumes keep accepts (--filter); nil
+// accepts all.
+func (v *VolumeStore) PruneWhere(all bool, keep func(*Volume) bool) ([]string, error) {
 	v.pruneUnmade()
 	vols, err := v.List()
 	if err != nil {
@@ -150,8 +168,11 @@ func (v *VolumeStore) Prune(all bool) ([]string, error) {
 	}
 	var out []string
 	for _, vol := range vols {
-		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 {
+		if (!all && !vol.Anonymous) || len(v.inUse(vol.Name)) > 0 || keep != nil && !keep(vol) {
 			continue
+		}
+		if err := v.unmountVolume(vol.Name); err != nil {
+			return out, err
 		}
 		if err := os.RemoveAll(filepath.Join(v.dir, vol.Name)); err != nil {
 			return out, fmt.Errorf("remove volume %s: %w", vol.Name, err)

@@ -23,6 +23,9 @@ const (
 	FrameStart      = 6 // client → monitor: start the created container
 	FrameStarted    = 7 // monitor → client: payload empty, or the error
 	FrameRemoved    = 8 // client → monitor: it removed the container (--rm)
+	// FrameDeleted, monitor → client: the runtime's delete is done (after
+	// an exit frame "CODE rm+", see hub.announce).
+	FrameDeleted = 9
 )
 
 // WriteFrame writes one frame.
@@ -63,9 +66,12 @@ type hub struct {
 	size    []byte // the last window size asked for, applied to a new pty
 	exited  bool
 	code    int
-	startCh chan *client  // start requests from clients
-	removed chan struct{} // a client did the --rm cleanup
-	writers sync.WaitGroup
+	// announced: the exit went out early as "CODE rm+" (announce), so
+	// finish sends FrameDeleted instead.
+	announced bool
+	startCh   chan *client  // start requests from clients
+	removed   chan struct{} // a client did the --rm cleanup
+	writers   sync.WaitGroup
 }
 
 type client struct {
@@ -77,12 +83,18 @@ func newHub() *hub {
 	return &hub{clients: map[*client]struct{}{}, startCh: make(chan *client, 4), removed: make(chan struct{}, 1)}
 }
 
-// reply sends one frame to one client.
-func (h *hub) reply(c *client, typ byte, p []byte) {
+// frame encodes one frame: type, big-endian length, payload.
+func frame(typ byte, p []byte) []byte {
 	fr := make([]byte, 5+len(p))
 	fr[0] = typ
 	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
 	copy(fr[5:], p)
+	return fr
+}
+
+// reply sends one frame to one client.
+func (h *hub) reply(c *client, typ byte, p []byte) {
+	fr := frame(typ, p)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.clients[c]; ok {
@@ -119,10 +131,7 @@ func (h *hub) broadcast(typ byte, p []byte) {
 	if len(h.clients) == 0 {
 		return
 	}
-	fr := make([]byte, 5+len(p))
-	fr[0] = typ
-	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-	copy(fr[5:], p)
+	fr := frame(typ, p)
 	for c := range h.clients {
 		if !c.send(fr) {
 			delete(h.clients, c)
@@ -157,10 +166,13 @@ func (h *hub) finish(code int, delegate bool) (removed bool) {
 	if delegate {
 		p += " rm"
 	}
-	fr := make([]byte, 5+len(p))
-	fr[0] = FrameExit
-	binary.BigEndian.PutUint32(fr[1:], uint32(len(p)))
-	copy(fr[5:], p)
+	typ := byte(FrameExit)
+	h.mu.Lock()
+	if h.announced {
+		typ, p = FrameDeleted, ""
+	}
+	h.mu.Unlock()
+	fr := frame(typ, []byte(p))
 	h.mu.Lock()
 	h.exited, h.code = true, code
 	n := len(h.clients)
@@ -206,6 +218,26 @@ func (h *hub) finish(code int, delegate bool) (removed bool) {
 	h.mu.Unlock()
 	h.writers.Wait()
 	return removed
+}
+
+// announce sends the exit code of a --rm container to the attached
+// clients before the runtime's delete, as "CODE rm+": a client removes
+// what the delete does not touch (mounts, snapshot, network, records)
+// while the delete runs, then waits for FrameDeleted (sent by finish) to
+// remove the state and runtime directories. Clients attaching later get a
+// plain exit frame.
+func (h *hub) announce(code int) {
+	p := itoa(code) + " rm+"
+	fr := frame(FrameExit, []byte(p))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.exited, h.code, h.announced = true, code, true
+	for c := range h.clients {
+		if !c.send(fr) {
+			delete(h.clients, c)
+			close(c.out)
+		}
+	}
 }
 
 // listen serves attach.sock without the net package: a non-blocking socket

@@ -108,6 +108,9 @@ func encodeConfig(c *Config) []byte {
 		w.int("health_timeout", int64(h.Timeout))
 		w.int("health_start_period", int64(h.StartPeriod))
 		w.int("health_retries", int64(h.Retries))
+		if h.StartInterval > 0 {
+			w.int("health_start_interval", int64(h.StartInterval))
+		}
 	}
 	for _, f := range c.OOMFiles {
 		w.str("oom_file", f)
@@ -180,6 +183,8 @@ func decodeConfig(b []byte) (*Config, error) {
 			health().StartPeriod = time.Duration(atoi(p.v))
 		case "health_retries":
 			health().Retries = int(atoi(p.v))
+		case "health_start_interval":
+			health().StartInterval = time.Duration(atoi(p.v))
 		case "oom_file":
 			c.OOMFiles = append(c.OOMFiles, unq(p.v))
 		case "cleanup":

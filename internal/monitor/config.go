@@ -88,6 +88,8 @@ type Health struct {
 	Timeout     time.Duration `json:"timeout"`
 	StartPeriod time.Duration `json:"start_period"`
 	Retries     int           `json:"retries"`
+	// StartInterval, when set, is the interval during StartPeriod.
+	StartInterval time.Duration `json:"start_interval"`
 }
 
 // A container's Status, in docker's words.

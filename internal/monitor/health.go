@@ -20,10 +20,14 @@ func (m *monitor) startHealth(pid int) func() {
 	go func() {
 		began := time.Now()
 		for {
+			wait := h.Interval
+			if h.StartInterval > 0 && time.Since(began) < h.StartPeriod {
+				wait = h.StartInterval
+			}
 			select {
 			case <-stop:
 				return
-			case <-time.After(h.Interval):
+			case <-time.After(wait):
 			}
 			start := time.Now()
 			code, out := m.healthOnce(h)

@@ -175,13 +175,17 @@ func Run(cfg *Config, sync *os.File) int {
 			break
 		}
 	}
-	deleted := m.deleteForce()
-	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	st, _ := ReadState(cfg.StateDir)
 	code := 0
 	if st != nil {
 		code = st.ExitCode
 	}
+	if len(cfg.Cleanup) > 0 {
+		// --rm: the attached CLI removes the rest while the runtime deletes.
+		m.hub.announce(code)
+	}
+	deleted := m.deleteForce()
+	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	if len(cfg.OnExit) > 0 {
 		m.r.run(cfg.OnExit, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
 	}
@@ -194,6 +198,10 @@ func Run(cfg *Config, sync *os.File) int {
 func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
 	if _, err := os.Stat(filepath.Join(m.cfg.StateDir, StopMarker)); err == nil {
 		return false
+	}
+	// `jinn update --restart` rewrites the policy while the container runs.
+	if c, err := ReadConfig(filepath.Join(m.cfg.StateDir, ConfigFile)); err == nil && c.ID == m.cfg.ID {
+		m.cfg.Restart = c.Restart
 	}
 	switch m.cfg.Restart.Name {
 	case "always", "unless-stopped":

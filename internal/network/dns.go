@@ -77,7 +77,7 @@ func (m *Manager) answer(network string, q []byte, upstream []string) ([]byte, e
 	}
 	question := qs[0]
 	name := strings.ToLower(strings.TrimSuffix(question.Name.String(), "."))
-	ip := m.lookup(network, name)
+	ip, ip6 := m.lookup(network, name)
 	if ip == nil {
 		if len(upstream) > 0 && !strings.HasSuffix(name, "."+network) {
 			if resp, err := forward(q, upstream); err == nil {
@@ -102,16 +102,25 @@ func (m *Manager) answer(network string, q []byte, upstream []string) ([]byte, e
 			return nil, err
 		}
 	}
+	if ip6 != nil && question.Type == dnsmessage.TypeAAAA && question.Class == dnsmessage.ClassINET {
+		var a [16]byte
+		copy(a[:], ip6.To16())
+		rr := dnsmessage.ResourceHeader{Name: question.Name, Type: dnsmessage.TypeAAAA, Class: dnsmessage.ClassINET, TTL: 0}
+		if err := b.AAAAResource(rr, dnsmessage.AAAAResource{AAAA: a}); err != nil {
+			return nil, err
+		}
+	}
 	return b.Finish()
 }
 
 // lookup finds name ("web", "web.mynet", a short id or an alias) among
-// the containers on network.
-func (m *Manager) lookup(network, name string) net.IP {
+// the containers on network: its IPv4 address and, on a dual-stack
+// network, its IPv6 one.
+func (m *Manager) lookup(network, name string) (net.IP, net.IP) {
 	name = strings.TrimSuffix(name, "."+network)
 	ctrs, err := m.loadContainers()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	for _, c := range ctrs {
 		for _, ep := range c.Endpoints {
@@ -124,12 +133,12 @@ func (m *Manager) lookup(network, name string) net.IP {
 			}
 			for _, cand := range cands {
 				if cand != "" && strings.EqualFold(cand, name) {
-					return net.ParseIP(ep.IP)
+					return net.ParseIP(ep.IP), net.ParseIP(ep.IP6)
 				}
 			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func forward(q []byte, upstream []string) ([]byte, error) {

@@ -29,6 +29,11 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 		if err != nil {
 			return "", "", "", err
 		}
+		if ip == HostGateway {
+			if ip = hostGatewayIP(c, nets, hostNet); ip == "" {
+				continue // no network: nothing of the host is reachable
+			}
+		}
 		fmt.Fprintf(&hb, "%s\t%s\n", ip, name)
 	}
 	names := []string{c.Hostname}
@@ -37,6 +42,9 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	}
 	for _, ep := range c.Endpoints {
 		fmt.Fprintf(&hb, "%s\t%s\n", ep.IP, strings.Join(names, " "))
+		if ep.IP6 != "" {
+			fmt.Fprintf(&hb, "%s\t%s\n", ep.IP6, strings.Join(names, " "))
+		}
 	}
 	if len(c.Endpoints) == 0 && !hostNet {
 		fmt.Fprintf(&hb, "127.0.1.1\t%s\n", strings.Join(names, " "))
@@ -60,6 +68,9 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	}
 	if len(c.DNSSearch) > 0 {
 		search = c.DNSSearch
+	}
+	if len(c.DNSOptions) > 0 {
+		opts = c.DNSOptions
 	}
 	for _, s := range servers {
 		fmt.Fprintf(&rb, "nameserver %s\n", s)
@@ -86,13 +97,33 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	return hosts, hostname, resolv, nil
 }
 
-// ParseExtraHost parses --add-host "name:ip" (docker also accepts "name=ip").
+// HostGateway is docker's special --add-host address: the host as the
+// container reaches it.
+const HostGateway = "host-gateway"
+
+// hostGatewayIP is the host's address on the container's first network
+// (its bridge's gateway), or loopback on the host's network.
+func hostGatewayIP(c *containerState, nets map[string]*Network, hostNet bool) string {
+	if hostNet {
+		return "127.0.0.1"
+	}
+	for _, ep := range c.Endpoints {
+		if n := nets[ep.Network]; n != nil && n.Gateway != "" {
+			return n.Gateway
+		}
+	}
+	return ""
+}
+
+// ParseExtraHost parses --add-host "name:ip" (docker also accepts "name=ip"
+// and the address host-gateway).
 func ParseExtraHost(s string) (name, ip string, err error) {
 	name, ip, ok := strings.Cut(s, "=")
 	if !ok {
 		name, ip, ok = strings.Cut(s, ":")
 	}
-	if !ok || name == "" || net.ParseIP(ip) == nil || strings.ContainsAny(name, " \t\n") {
+	ip = strings.Trim(ip, "[]")
+	if !ok || name == "" || (ip != HostGateway && net.ParseIP(ip) == nil) || strings.ContainsAny(name, " \t\n") {
 		return "", "", fmt.Errorf("invalid --add-host %q: want name:ip", s)
 	}
 	return name, ip, nil

@@ -29,6 +29,10 @@ func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
 	ones, bits := ipn.Mask.Size()
 	first := ip4u(ipn.IP)
 	last := first | (1<<(bits-ones) - 1)
+	aux := map[string]bool{}
+	for _, a := range n.AuxAddresses {
+		aux[a] = true
+	}
 	if want != "" {
 		ip := net.ParseIP(want).To4()
 		switch {
@@ -38,14 +42,23 @@ func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
 			return nil, fmt.Errorf("--ip %s is outside network %s's subnet %s", want, n.Name, n.Subnet)
 		case ip4u(ip) == first || ip4u(ip) == last || ip.String() == n.Gateway:
 			return nil, fmt.Errorf("--ip %s is reserved in network %s", want, n.Name)
+		case aux[ip.String()]:
+			return nil, fmt.Errorf("--ip %s is an auxiliary address of network %s", want, n.Name)
 		case used[ip.String()]:
 			return nil, fmt.Errorf("--ip %s is already in use on network %s", want, n.Name)
 		}
 		return ip, nil
 	}
-	for u := first + 1; u < last; u++ {
+	lo, hi := first+1, last
+	if n.IPRange != "" {
+		if _, r, err := net.ParseCIDR(n.IPRange); err == nil {
+			ro, _ := r.Mask.Size()
+			lo, hi = max(lo, ip4u(r.IP)), min(hi, ip4u(r.IP)|(1<<(bits-ro)-1)+1)
+		}
+	}
+	for u := lo; u < hi; u++ {
 		ip := u2ip4(u)
-		if s := ip.String(); s != n.Gateway && !used[s] {
+		if s := ip.String(); s != n.Gateway && !used[s] && !aux[s] {
 			return ip, nil
 		}
 	}
@@ -91,4 +104,21 @@ func overlapsAny(a *net.IPNet, list []*net.IPNet) bool {
 		}
 	}
 	return false
+}
+
+// allocateIP6 picks the first free IPv6 address of a dual-stack network.
+func allocateIP6(n *Network, used map[string]bool) (net.IP, error) {
+	_, ipn, err := net.ParseCIDR(n.Subnet6)
+	if err != nil {
+		return nil, fmt.Errorf("network %s IPv6 subnet %q: %w", n.Name, n.Subnet6, err)
+	}
+	ones, _ := ipn.Mask.Size()
+	size := uint64(1) << min(63, 128-ones)
+	for i := uint64(1); i < size-1 && i < 1<<20; i++ {
+		ip := nthIP6(ipn, i)
+		if s := ip.String(); s != n.Gateway6 && !used[s] {
+			return ip, nil
+		}
+	}
+	return nil, fmt.Errorf("network %s: no free IPv6 address left in %s", n.Name, n.Subnet6)
 }

@@ -44,6 +44,17 @@ func ensureBridge(n *Network, owner string) error {
 	if err := netlink.AddrReplace(br, addr); err != nil {
 		return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
 	}
+	if n.Subnet6 != "" {
+		// The bridge may have been made with IPv6 off (a sysctl default).
+		if err := sysctl("net/ipv6/conf/"+n.Bridge+"/disable_ipv6", "0"); err != nil {
+			return err
+		}
+		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
+		a6 := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway6), Mask: ipn6.Mask}, Flags: unix.IFA_F_NODAD}
+		if err := netlink.AddrReplace(br, a6); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a6, n.Bridge, err)
+		}
+	}
 	if err := netlink.LinkSetUp(br); err != nil {
 		return fmt.Errorf("bring up %s: %w", n.Bridge, err)
 	}
@@ -110,6 +121,12 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	la.Name = ep.HostVeth
 	la.MTU = n.MTU
 	la.MasterIndex = br.Attrs().Index
+	// One queue each way, asked for at creation (the peer gets the same):
+	// without them the kernel allocates a queue per CPU and then cuts the
+	// real count to 1 on each registered end, which waits for an RCU grace
+	// period (synchronize_net) per end, under the rtnl lock. One queue is
+	// what a veth uses by default anyway.
+	la.NumTxQueues, la.NumRxQueues = 1, 1
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: ep.IfName, PeerNamespace: netlink.NsFd(ns)}
 	if err := netlink.LinkAdd(veth); err != nil {
 		return fmt.Errorf("create veth %s in %s: %w", ep.HostVeth, nsPath, err)
@@ -126,6 +143,11 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	if err := netlink.LinkSetUp(host); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.HostVeth, err)
 	}
+	if n.NoICC { // enable_icc=false: isolated ports reach the gateway, not each other
+		if err := netlink.LinkSetIsolated(host, true); err != nil {
+			return fmt.Errorf("isolate %s on %s: %w", ep.HostVeth, n.Bridge, err)
+		}
+	}
 	if ingress > 0 { // into the container: leaves the host side
 		if err := setTBF(netlink.Handle{}, host, ingress); err != nil {
 			return err
@@ -141,17 +163,41 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	if err != nil {
 		return fmt.Errorf("look up %s in %s: %w", ep.IfName, nsPath, err)
 	}
-	ep.MAC = peer.Attrs().HardwareAddr.String()
+	if ep.MAC != "" { // --mac-address
+		mac, err := net.ParseMAC(ep.MAC)
+		if err != nil {
+			return fmt.Errorf("invalid MAC address %s: %w", ep.MAC, err)
+		}
+		if err := h.LinkSetHardwareAddr(peer, mac); err != nil {
+			return fmt.Errorf("set MAC %s on %s: %w", ep.MAC, ep.IfName, err)
+		}
+		ep.MAC = mac.String()
+	} else {
+		ep.MAC = peer.Attrs().HardwareAddr.String()
+	}
 	ip := net.ParseIP(ep.IP).To4()
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ep.Prefix, 32)}}
 	if err := h.AddrAdd(peer, addr); err != nil {
 		return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+	}
+	if ep.IP6 != "" {
+		// nodad: the address is the network's to give, and it is usable at once.
+		a6 := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(ep.IP6), Mask: net.CIDRMask(ep.Prefix6, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := h.AddrAdd(peer, a6); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a6, ep.IfName, err)
+		}
 	}
 	if err := h.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.IfName, err)
 	}
 	if lo, err := h.LinkByName("lo"); err == nil {
 		h.LinkSetUp(lo)
+	}
+	if defaultRoute && !n.Internal && ep.IP6 != "" {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway6), Family: unix.AF_INET6}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("default IPv6 route via %s: %w", n.Gateway6, err)
+		}
 	}
 	if defaultRoute && !n.Internal {
 		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}

@@ -106,7 +106,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	}
 	c := &containerState{
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
-		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch,
+		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions, MAC: a.MAC,
 		IngressRate: a.IngressRate, EgressRate: a.EgressRate, FilesDir: a.FilesDir,
 		Generation: randHex(8),
 	}
@@ -144,7 +144,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 // SetupFiles writes hosts, hostname and resolv.conf for a container
 // without a network of its own here (--network none or host).
 func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
-	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, FilesDir: a.FilesDir}
+	c := &containerState{ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions, FilesDir: a.FilesDir}
 	if c.Hostname == "" {
 		c.Hostname = shortID(a.ContainerID)
 		if hostNet {
@@ -187,6 +187,18 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
 		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
 		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
+	}
+	if len(c.Endpoints) == 0 {
+		ep.MAC = c.MAC
+	}
+	if n.Subnet6 != "" {
+		ip6, err := allocateIP6(n, used)
+		if err != nil {
+			return err
+		}
+		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
+		ep.IP6 = ip6.String()
+		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
 		return err
@@ -394,6 +406,9 @@ func (m *Manager) usedIPs(network string) (map[string]bool, error) {
 		for _, ep := range c.Endpoints {
 			if ep.Network == network {
 				used[ep.IP] = true
+				if ep.IP6 != "" {
+					used[ep.IP6] = true
+				}
 			}
 		}
 	}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // ensureNetwork loads network name (creating the default network's record
@@ -95,6 +98,19 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 		Name: name, ID: id, Driver: "bridge", Subnet: subnet.String(), Gateway: gw.String(),
 		Internal: opts.Internal, MTU: opts.MTU, Labels: opts.Labels, Created: time.Now().UTC(),
 		DNS: name != DefaultNetwork, Bridge: "jbr-" + id[:11],
+		NoICC: opts.NoICC, NoMasquerade: opts.NoMasquerade,
+	}
+	if err := checkRanges(n, subnet, opts); err != nil {
+		return nil, err
+	}
+	if err := checkIPv6(n, opts, nets); err != nil {
+		return nil, err
+	}
+	if opts.Bridge != "" {
+		if err := checkBridgeName(opts.Bridge, nets); err != nil {
+			return nil, err
+		}
+		n.Bridge = opts.Bridge
 	}
 	if name == DefaultNetwork {
 		n.Bridge = m.cfg.DefaultBridge
@@ -208,6 +224,12 @@ func (m *Manager) removeLocked(n *Network) error {
 // too (they come back on its next use), but it is not reported: it still
 // exists, as docker's default bridge does.
 func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
+	return m.PruneNetworksWhere(ctx, nil)
+}
+
+// PruneNetworksWhere is PruneNetworks of the networks keep accepts
+// (--filter until=, label=); nil accepts all.
+func (m *Manager) PruneNetworksWhere(ctx context.Context, keep func(*Network) bool) ([]string, error) {
 	unlock, err := m.lock()
 	if err != nil {
 		return nil, err
@@ -224,7 +246,7 @@ func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, n := range nets {
-		if used[n.Name] {
+		if used[n.Name] || keep != nil && !keep(n) {
 			continue
 		}
 		if err := m.removeLocked(n); err != nil {
@@ -236,4 +258,95 @@ func (m *Manager) PruneNetworks(ctx context.Context) ([]string, error) {
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// checkRanges checks --ip-range and --aux-address against the subnet.
+func checkRanges(n *Network, subnet *net.IPNet, opts NetworkOptions) error {
+	if opts.IPRange != "" {
+		ip, r, err := net.ParseCIDR(opts.IPRange)
+		if err != nil || ip.To4() == nil {
+			return fmt.Errorf("invalid --ip-range %q: want an IPv4 CIDR", opts.IPRange)
+		}
+		ro, _ := r.Mask.Size()
+		so, _ := subnet.Mask.Size()
+		if !subnet.Contains(r.IP) || ro < so {
+			return fmt.Errorf("invalid --ip-range %s: not within the subnet %s", opts.IPRange, subnet)
+		}
+		n.IPRange = r.String()
+	}
+	for host, a := range opts.AuxAddresses {
+		ip := net.ParseIP(a).To4()
+		if ip == nil || !subnet.Contains(ip) {
+			return fmt.Errorf("invalid --aux-address %s=%s: not an address in the subnet %s", host, a, subnet)
+		}
+		if n.AuxAddresses == nil {
+			n.AuxAddresses = map[string]string{}
+		}
+		n.AuxAddresses[host] = ip.String()
+	}
+	return nil
+}
+
+// checkBridgeName refuses a bridge name the kernel would not take, one
+// another network of this store has, and an existing link: jinn only
+// ever manages bridges it made.
+func checkBridgeName(name string, nets []*Network) error {
+	if len(name) > 15 || strings.ContainsAny(name, "/: \t") {
+		return fmt.Errorf("invalid bridge name %q: at most 15 characters, no '/', ':' or spaces", name)
+	}
+	for _, o := range nets {
+		if o.Bridge == name {
+			return fmt.Errorf("bridge name %s is already used by network %s", name, o.Name)
+		}
+	}
+	if _, err := netlink.LinkByName(name); err == nil {
+		return fmt.Errorf("bridge name %s: a network interface of that name exists", name)
+	}
+	return nil
+}
+
+// checkIPv6 makes the network dual-stack when --ipv6 is given, with its
+// IPv6 subnet (a /64 to /120 that no other network of the store has).
+func checkIPv6(n *Network, opts NetworkOptions, nets []*Network) error {
+	if !opts.IPv6 {
+		if opts.Subnet6 != "" {
+			return fmt.Errorf("an IPv6 --subnet %s needs --ipv6", opts.Subnet6)
+		}
+		return nil
+	}
+	if opts.Subnet6 == "" {
+		return fmt.Errorf("--ipv6 needs an IPv6 --subnet (e.g. fd00:1::/64)")
+	}
+	ip, ipn, err := net.ParseCIDR(opts.Subnet6)
+	if err != nil || ip.To4() != nil {
+		return fmt.Errorf("invalid IPv6 --subnet %q", opts.Subnet6)
+	}
+	if ones, _ := ipn.Mask.Size(); ones < 64 || ones > 120 {
+		return fmt.Errorf("invalid IPv6 --subnet %s: the prefix must be from /64 to /120", opts.Subnet6)
+	}
+	for _, o := range nets {
+		if _, on, err := net.ParseCIDR(o.Subnet6); err == nil && (on.Contains(ipn.IP) || ipn.Contains(on.IP)) {
+			return fmt.Errorf("subnet %s overlaps network %s (%s)", opts.Subnet6, o.Name, o.Subnet6)
+		}
+	}
+	gw := nthIP6(ipn, 1)
+	if opts.Gateway6 != "" {
+		if gw = net.ParseIP(opts.Gateway6); gw == nil || gw.To4() != nil || !ipn.Contains(gw) {
+			return fmt.Errorf("invalid IPv6 --gateway %q: must be an address in %s", opts.Gateway6, opts.Subnet6)
+		}
+	}
+	n.Subnet6, n.Gateway6 = ipn.String(), gw.String()
+	return nil
+}
+
+// nthIP6 is the subnet's address number i.
+func nthIP6(ipn *net.IPNet, i uint64) net.IP {
+	ip := make(net.IP, 16)
+	copy(ip, ipn.IP.To16())
+	for b := 15; b >= 8 && i > 0; b-- {
+		sum := uint64(ip[b]) + i&0xff
+		ip[b] = byte(sum)
+		i = i>>8 + sum>>8
+	}
+	return ip
 }

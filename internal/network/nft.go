@@ -186,8 +186,10 @@ func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
 		gw := &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: net.CIDRMask(32, 32)}
 		masq := []expr.Any{&expr.Masq{}}
 		br := n.Bridge
-		if !n.Internal {
+		if !n.Internal && !n.NoMasquerade {
 			add("postrouting", "masq out "+subnet.String()+" !"+br, ipAddr(12, subnet), ifname(false, br, expr.CmpOpNeq), masq)
+		}
+		if !n.Internal {
 			// From outside, containers are reached only through published
 			// ports or as replies: ip_forward must not route to them directly.
 			add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())

@@ -28,6 +28,8 @@ type containerState struct {
 	ExtraHosts  []string   `json:"extraHosts,omitempty"`
 	DNS         []string   `json:"dns,omitempty"`
 	DNSSearch   []string   `json:"dnsSearch,omitempty"`
+	DNSOptions  []string   `json:"dnsOptions,omitempty"`
+	MAC         string     `json:"mac,omitempty"`
 	IngressRate uint64     `json:"ingressRate,omitempty"`
 	EgressRate  uint64     `json:"egressRate,omitempty"`
 	FilesDir    string     `json:"filesDir,omitempty"`

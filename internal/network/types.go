@@ -27,6 +27,18 @@ type Network struct {
 	DNS      bool              `json:"dns"` // embedded DNS on the gateway (user networks)
 	Labels   map[string]string `json:"labels,omitempty"`
 	Created  time.Time         `json:"created"`
+	// IPRange is where addresses are allocated from (--ip-range); the
+	// AuxAddresses are never given out (--aux-address).
+	IPRange      string            `json:"ipRange,omitempty"`
+	AuxAddresses map[string]string `json:"auxAddresses,omitempty"`
+	// NoICC isolates the containers from each other (enable_icc=false);
+	// NoMasquerade leaves their traffic out unNATed.
+	NoICC        bool `json:"noICC,omitempty"`
+	NoMasquerade bool `json:"noMasquerade,omitempty"`
+	// Subnet6 and Gateway6 make the network dual-stack (--ipv6): the
+	// bridge and every container get an IPv6 address too.
+	Subnet6  string `json:"subnet6,omitempty"`
+	Gateway6 string `json:"gateway6,omitempty"`
 }
 
 // NetworkOptions are the inputs of `jinn network create`.
@@ -36,6 +48,15 @@ type NetworkOptions struct {
 	Internal bool   // no route out of the bridge, no NAT
 	MTU      int
 	Labels   map[string]string
+	// Bridge names the bridge (com.docker.network.bridge.name); "" picks one.
+	Bridge       string
+	IPRange      string
+	AuxAddresses map[string]string
+	NoICC        bool
+	NoMasquerade bool
+	IPv6         bool   // --ipv6
+	Subnet6      string // the IPv6 --subnet
+	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
 }
 
 // Port is one published port: host [HostIP:]HostPort to container ContainerPort.
@@ -59,8 +80,10 @@ type Attachment struct {
 	ExtraHosts  []string // "name:ip" as docker's --add-host
 	DNS         []string // nameservers for resolv.conf; overrides the default
 	DNSSearch   []string
-	IngressRate uint64 // bits per second into the container; 0 = unlimited
-	EgressRate  uint64 // bits per second out of the container; 0 = unlimited
+	DNSOptions  []string // resolv.conf options; override the host's
+	MAC         string   // --mac-address of the first interface; "" lets the kernel pick
+	IngressRate uint64   // bits per second into the container; 0 = unlimited
+	EgressRate  uint64   // bits per second out of the container; 0 = unlimited
 	// FilesDir is where hosts, hostname and resolv.conf go; default: a
 	// directory of the Manager's (removed by Teardown).
 	FilesDir string
@@ -73,6 +96,8 @@ type Endpoint struct {
 	HostVeth string   `json:"hostVeth"`
 	IP       string   `json:"ip"`
 	Prefix   int      `json:"prefix"`
+	IP6      string   `json:"ip6,omitempty"` // on a dual-stack network
+	Prefix6  int      `json:"prefix6,omitempty"`
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`

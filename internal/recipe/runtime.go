@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Runtime drives an OCI runtime by its command line (runc's): jinn never
@@ -77,6 +79,25 @@ func (r *Runtime) Kill(id, sig string, all bool) error {
 func (r *Runtime) Delete(id string) error {
 	_, err := r.Output("delete", "--force", id)
 	return err
+}
+
+// Update sets new cgroup limits on a running container (runc's
+// `update --resources -`, the resources JSON on stdin).
+func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(r.Path, r.Args("update", "--resources", "-", id)...)
+	var errb bytes.Buffer
+	cmd.Stdin, cmd.Stderr = bytes.NewReader(b), &errb
+	if err := cmd.Run(); err != nil {
+		if msg := strings.TrimSpace(errb.String()); msg != "" {
+			return fmt.Errorf("%s update %s: %s", filepath.Base(r.Path), id, msg)
+		}
+		return fmt.Errorf("%s update %s: %w", filepath.Base(r.Path), id, err)
+	}
+	return nil
 }
 
 // Pause freezes the container.

@@ -75,5 +75,33 @@ func readColonFile(root *fsroot.Root, path string) [][]string {
 	return out
 }
 
+// ResolveGroups resolves --group-add names or ids with the image's
+// /etc/group, read inside its root.
+func ResolveGroups(root *fsroot.Root, groups []string) ([]uint32, error) {
+	var entries [][]string
+	var out []uint32
+	for _, g := range groups {
+		if n, err := strconv.ParseUint(g, 10, 32); err == nil {
+			out = append(out, uint32(n))
+			continue
+		}
+		if entries == nil {
+			entries = readColonFile(root, "/etc/group")
+		}
+		found := false
+		for _, f := range entries {
+			if len(f) >= 3 && f[0] == g {
+				gid, _ := strconv.ParseUint(f[2], 10, 32)
+				out, found = append(out, uint32(gid)), true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unable to find group %s: no matching entries in group file", g)
+		}
+	}
+	return out, nil
+}
+
 // maxColonFile bounds what a container's /etc/passwd or /etc/group costs.
 const maxColonFile = 32 << 20

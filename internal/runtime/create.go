@@ -410,7 +410,7 @@ func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgr
 
 // allowedDevices is the spec's device cgroup rules followed by what every
 // container needs, as runc adds them: mknod of anything (the cgroup still
-// guards use), the default devices, the pty devices and linux.devices.
+// guards use), the default devices and the pty devices.
 func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
 	if spec.Linux.Resources == nil || len(spec.Linux.Resources.Devices) == 0 {
 		return nil
@@ -420,15 +420,7 @@ func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
 	for _, d := range rootfs.DefaultDevices {
 		out = append(out, devRule("c", d.Major, d.Minor, "rwm"))
 	}
-	out = append(out, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
-	for _, d := range spec.Linux.Devices {
-		t := d.Type
-		if t == "u" {
-			t = "c"
-		}
-		if t == "c" || t == "b" {
-			out = append(out, devRule(t, d.Major, d.Minor, "rwm"))
-		}
-	}
-	return out
+	// linux.devices are made, not allowed: as with runc, their use is
+	// what linux.resources.devices grants (docker's --device HOST:r).
+	return append(out, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
 }

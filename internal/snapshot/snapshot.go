@@ -66,6 +66,11 @@ type Info struct {
 	// Size is the disk usage of a committed snapshot, measured at commit.
 	Size int64 `json:"size,omitempty"`
 	ID   int   `json:"id"`
+	// Volatile marks a writable snapshot that no crash must keep: overlay
+	// mounts it with "volatile" (no sync of the upper dir, not even at
+	// unmount, and the kernel refuses to mount it again after a crash), and
+	// its records are written without fsync (see WithVolatile).
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Usage is the disk a snapshot's own directory uses.
@@ -86,6 +91,17 @@ func WithSize(n int64) Opt { return func(i *Info) { i.Quota = n } }
 // depend on what is below it, so layers can be unpacked in parallel and
 // stacked afterwards.
 func WithParent(p string) Opt { return func(i *Info) { i.Parent = p } }
+
+// WithVolatile makes an active snapshot disposable, for a container that
+// is removed when it exits (run --rm): its upper dir is never synced
+// (overlay's "volatile": its unmount does not sync the whole upper file
+// system), and neither are its info.json nor the index writes that add or
+// remove it. A crash can then lose those writes, which the store survives:
+// a garbled index is rebuilt from the info.json files (those of committed
+// layers are synced), a directory missing from the index is reclaimed by
+// Cleanup, and an index entry left for a removed one is a container
+// snapshot without its container, which the engine's prune removes.
+func WithVolatile() Opt { return func(i *Info) { i.Volatile = true } }
 
 // WithLabels attaches labels to the snapshot.
 func WithLabels(l map[string]string) Opt {
@@ -136,7 +152,8 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 		return nil, fmt.Errorf("prepare snapshot: empty key")
 	}
 	var ms []Mount
-	err := s.update(func(ix *index) error {
+	nosync := false
+	err := s.updateSync(&nosync, func(ix *index) error {
 		if _, ok := ix.Snapshots[key]; ok {
 			return fmt.Errorf("prepare snapshot %s: %w", key, ErrExists)
 		}
@@ -162,6 +179,10 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 		for _, o := range opts {
 			o(info)
 		}
+		if kind != KindActive {
+			info.Volatile = false
+		}
+		nosync = info.Volatile
 		dir := s.dir(info.ID)
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return fmt.Errorf("prepare snapshot %s: %w", key, err)
@@ -180,9 +201,15 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 				return fmt.Errorf("prepare snapshot %s: %w", key, err)
 			}
 		}
-		if err := writeInfo(dir, info); err != nil {
+		var werr error
+		if info.Volatile {
+			werr = atomicfile.WriteFile(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+		} else {
+			werr = writeInfo(dir, info)
+		}
+		if werr != nil {
 			os.RemoveAll(dir)
-			return fmt.Errorf("prepare snapshot %s: %w", key, err)
+			return fmt.Errorf("prepare snapshot %s: %w", key, werr)
 		}
 		ix.Snapshots[key] = info
 		var err error
@@ -247,6 +274,9 @@ func (s *Snapshotter) mounts(ix *index, info *Info) ([]Mount, error) {
 		"workdir=" + s.workDir(info),
 		"upperdir=" + s.fsDir(info),
 		"lowerdir=" + joinColon(lowers),
+	}
+	if info.Volatile {
+		opts = append(opts, "volatile")
 	}
 	return []Mount{{Type: "overlay", Source: "overlay", Options: opts}}, nil
 }
@@ -314,7 +344,7 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 		u, _ := diskUsage(s.fsDir(info))
 		delete(ix.Snapshots, key)
 		info.Key, info.Kind, info.Size, info.Created = name, KindCommitted, u.Size, time.Now().UTC()
-		info.Labels = nil
+		info.Labels, info.Volatile = nil, false
 		for _, o := range opts {
 			o(info)
 		}
@@ -335,11 +365,13 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 // Remove deletes a snapshot that has no children, detaching its quota.
 func (s *Snapshotter) Remove(key string) error {
 	var dir string
-	err := s.update(func(ix *index) error {
+	nosync := false
+	err := s.updateSync(&nosync, func(ix *index) error {
 		info, ok := ix.Snapshots[key]
 		if !ok {
 			return fmt.Errorf("remove snapshot %s: %w", key, ErrNotFound)
 		}
+		nosync = info.Volatile
 		for _, c := range ix.Snapshots {
 			if c.Parent == key {
 				return fmt.Errorf("remove snapshot %s: %w (%s)", key, ErrInUse, c.Key)
@@ -515,6 +547,13 @@ func (s *Snapshotter) rebuildIndex() (*index, int, error) {
 
 // update runs fn under the lock and saves the index if fn succeeds.
 func (s *Snapshotter) update(fn func(*index) error) error {
+	nosync := false
+	return s.updateSync(&nosync, fn)
+}
+
+// updateSync is update; the index is saved without fsync if fn sets
+// *nosync (it added or removed only a volatile snapshot: see WithVolatile).
+func (s *Snapshotter) updateSync(nosync *bool, fn func(*index) error) error {
 	ix, unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -522,6 +561,9 @@ func (s *Snapshotter) update(fn func(*index) error) error {
 	defer unlock()
 	if err := fn(ix); err != nil {
 		return err
+	}
+	if *nosync {
+		return atomicfile.WriteFile(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
 	}
 	return atomicfile.WriteFileSync(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Latency of `run --rm busybox true`, interleaved run by run: jinn with
+# --network none and with its default bridge, podman 4.3 (runc, cgroupfs,
+# --network none), and, with BASE_BIN=DIR, another build of jinn beside
+# this one (JINN_BIN, default bin/). Each tool gets its own temporary
+# stores. Prints wall and CPU (perf stat task-clock of the whole process
+# tree) medians and the ratios to podman. R rounds (default 12).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=${R:-12}
+fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
+tmp=$(mktemp -d /tmp/jinn-bench-lat.XXXXXX)
+new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $tmp/jinn/run"
+base=""
+[ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $tmp/base/run"
+P="podman --root $tmp/podman/root --runroot $tmp/podman/run --tmpdir $tmp/podman/tmp --cgroup-manager cgroupfs --runtime runc"
+# podman makes these whatever its --runroot: remove them after if it did.
+pre_run=$(ls -d /run/containers /run/containers/networks /run/runc 2>/dev/null || true)
+cleanup() {
+	set +e
+	$new system prune -f >/dev/null 2>&1
+	[ -n "$base" ] && $base system prune -f >/dev/null 2>&1
+	$P rm -f -a -t 0 >/dev/null 2>&1
+	for _ in 1 2; do
+		grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+		sleep 0.3
+	done
+	rm -rf "$tmp"
+	for d in /run/containers/networks /run/containers /run/runc; do
+		grep -qx "$d" <<<"$pre_run" || rmdir "$d" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+hack/mkimage-busybox.sh "$fx/images/busybox.tar"
+$new load -q -i "$fx/images/busybox.tar" >/dev/null
+[ -n "$base" ] && $base load -q -i "$fx/images/busybox.tar" >/dev/null
+have_podman=0
+if command -v podman >/dev/null && $P load -q -i "$fx/images/busybox.tar" >/dev/null 2>&1; then have_podman=1; fi
+declare -A cmd
+order=()
+add() { cmd[$1]=$2; order+=("$1"); }
+[ -n "$base" ] && add base-none "$base run --rm --network none busybox true"
+add jinn-none "$new run --rm --network none busybox true"
+[ "$have_podman" = 1 ] && add podman-none "$P run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none busybox true"
+[ -n "$base" ] && add base-bridge "$base run --rm busybox true"
+add jinn-bridge "$new run --rm busybox true"
+for k in "${order[@]}"; do ${cmd[$k]} >/dev/null 2>&1; : >"$tmp/w.$k"; : >"$tmp/c.$k"; done
+for _ in $(seq "$R"); do
+	for k in "${order[@]}"; do
+		s=$(date +%s%N)
+		perf stat -x, -e task-clock -o "$tmp/pst" ${cmd[$k]} >/dev/null 2>&1
+		e=$(date +%s%N)
+		echo $(((e - s) / 1000)) >>"$tmp/w.$k"
+		grep task-clock "$tmp/pst" | cut -d, -f1 >>"$tmp/c.$k"
+	done
+done
+med() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+echo "| run --rm busybox true ($R rounds, interleaved) | wall median ms | CPU median ms | wall / podman |"
+echo "| --- | --- | --- | --- |"
+pn=""
+[ "$have_podman" = 1 ] && pn=$(med "$tmp/w.podman-none")
+for k in "${order[@]}"; do
+	w=$(med "$tmp/w.$k")
+	r="-"
+	[ -n "$pn" ] && r=$(python3 -c "print('%.2f' % ($w/$pn))")
+	printf "| %s | %.1f | %.1f | %s |\n" "$k" "$(python3 -c "print($w/1000)")" "$(med "$tmp/c.$k")" "$r"
+done

@@ -1,0 +1,43 @@
+package engine
+
+// HostExtras are docker HostConfig fields for the namespaces, /dev/shm,
+// sysctls, groups and shared volumes of a container (run/create flags).
+type HostExtras struct {
+	ShmSize     int64             `json:"ShmSize"`
+	Sysctls     map[string]string `json:"Sysctls,omitempty"`
+	PidMode     string            `json:"PidMode"` // "", host, container:X
+	IpcMode     string            `json:"IpcMode"` // "", private, shareable, host, container:X
+	UTSMode     string            `json:"UTSMode"` // "", host
+	GroupAdd    []string          `json:"GroupAdd"`
+	VolumesFrom []string          `json:"VolumesFrom"`
+	DNSOptions  []string          `json:"DnsOptions,omitempty"`
+	// Devices are --device host paths given to the container; the
+	// device cgroup rules (--device-cgroup-rule) allow more.
+	Devices           []DeviceMapping   `json:"Devices"`
+	DeviceCgroupRules []string          `json:"DeviceCgroupRules"`
+	UsernsMode        string            `json:"UsernsMode"`   // "" or host
+	CgroupnsMode      string            `json:"CgroupnsMode"` // host or private
+	Annotations       map[string]string `json:"Annotations,omitempty"`
+	// Links are legacy --link NAME:ALIAS, as docker's "/NAME:/SELF/ALIAS".
+	Links []string `json:"Links"`
+	// CgroupParent is run/create --cgroup-parent: this container's cgroup
+	// goes under it instead of the engine's parent.
+	CgroupParent string `json:"CgroupParent"`
+	// MacAddress is --mac-address: the first interface's.
+	MacAddress string `json:"MacAddress,omitempty"`
+}
+
+// DeviceMapping is one --device HOST[:CONTAINER[:PERMISSIONS]].
+type DeviceMapping struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
+}
+
+// ResourceExtras are docker's CFS and cpuset-mems resources and swappiness.
+type ResourceExtras struct {
+	CPUPeriod        int64  `json:"CpuPeriod"`
+	CPUQuota         int64  `json:"CpuQuota"`
+	CpusetMems       string `json:"CpusetMems"`
+	MemorySwappiness *int64 `json:"MemorySwappiness"`
+}
