@@ -12,7 +12,7 @@ DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
 
 CMDS := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build deps fixtures test demo bench clean vet crictl critest
+.PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz
 all: build
 
 build:
@@ -38,9 +38,26 @@ fixtures: deps
 vet:
 	$(GO) vet ./...
 
-# End-to-end tests run the real binaries on the real kernel as root.
+# End-to-end tests run the real binaries on the real kernel as root;
+# then every fuzzer runs for a few seconds past its seeds.
 test: deps build fixtures
 	JINN_FIXTURES=$(FIXTURES) JINN_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m -p 1 ./...
+	$(MAKE) fuzz
+
+# Go native fuzzers of every parser of untrusted input, FUZZTIME each
+# (seeds, and the inputs that found bugs, are in each package's
+# testdata/fuzz/<Fuzzer>; `go test ./...` replays them).
+FUZZTIME ?= 4s
+FUZZERS := internal/runtime:FuzzConfig internal/seccomp:FuzzCompile \
+	internal/image:FuzzLoadOCI internal/image:FuzzLoadDocker internal/image/archive:FuzzApply \
+	internal/build:FuzzDockerfile internal/build:FuzzDockerignore internal/cli:FuzzFormat \
+	internal/network:FuzzParsePort internal/engine:FuzzMountSpec
+fuzz:
+	@set -e; for f in $(FUZZERS); do \
+		pkg=$${f%%:*}; name=$${f##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
+	done
 
 demo: deps build fixtures
 	hack/demo.sh

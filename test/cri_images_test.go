@@ -24,10 +24,12 @@ import (
 // (cri-tools' images/ Dockerfiles say what each must hold).
 
 // criPause is the sandbox ("pause") image: a shell that reaps children
-// (PID namespace shared at pod level) and exits on TERM.
+// (PID namespace shared at pod level) and exits on TERM. Its waiting child
+// must not be named sleep, as the real pause has none: critest's "execSync
+// with timeout" looks for a leftover `sleep` in the pod's PID namespace.
 const criPause = "pause:3.6"
 
-var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"}
+var criPauseCmd = []string{"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do /bin/busybox sleep 86400 & wait $!; done"}
 
 // criImageFile writes critest's --test-images-file for registry host. The
 // names carry no tag: critest pulls them as :latest (with a prefix it keeps
@@ -53,6 +55,9 @@ func pushCRIImages(t *testing.T, host string) {
 	if err != nil {
 		t.Fatalf("read nginx image: %v", err)
 	}
+	// Debian's /var/run is a link to /run: critest's HostPID spec reads
+	// nginx's pid file as /var/run/nginx.pid.
+	nginx = appendLayer(t, nginx, symlinkLayer(t, "var/run", "../run"))
 	// Users the user-image tests name; the files busybox lacks.
 	users := layer(t, map[string]string{
 		"etc/passwd": "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n" +
@@ -160,6 +165,15 @@ func layer(t *testing.T, files map[string]string) v1.Layer {
 		tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(s)), Typeflag: tar.TypeReg})
 		tw.Write([]byte(s))
 	}
+	tw.Close()
+	return tarLayer(t, buf.Bytes())
+}
+
+// symlinkLayer makes an image layer holding one symlink.
+func symlinkLayer(t *testing.T, path, target string) v1.Layer {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeSymlink, Linkname: target, Mode: 0o777})
 	tw.Close()
 	return tarLayer(t, buf.Bytes())
 }

@@ -138,3 +138,25 @@ func Apply(c *specs.LinuxCapabilities) error {
 }
 
 func capName(c capability.Cap) string { return "CAP_" + strings.ToUpper(c.String()) }
+
+// Bounding returns the names of the capabilities in the calling process's
+// bounding set (CapBnd of /proc/self/status). --privileged and --cap-add
+// ALL grant these and no more, as docker does: a capability the engine
+// itself cannot hold cannot be given to a container, and asking for it
+// makes capset fail.
+func Bounding() (map[string]bool, error) {
+	c, err := capability.NewPid2(0)
+	if err != nil {
+		return nil, fmt.Errorf("read the bounding set: %w", err)
+	}
+	if err := c.Load(); err != nil {
+		return nil, fmt.Errorf("read the bounding set: %w", err)
+	}
+	out := map[string]bool{}
+	for _, cp := range capability.ListKnown() {
+		if c.Get(capability.BOUNDING, cp) {
+			out[capName(cp)] = true
+		}
+	}
+	return out, nil
+}

@@ -208,11 +208,11 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		return nil, err
 	}
 	if f.cpus != "" {
-		v, err := strconv.ParseFloat(f.cpus, 64)
-		if err != nil || v < 0 {
-			return nil, badFlag("invalid argument %q for \"--cpus\" flag: failed to parse %s as a rational number", f.cpus, f.cpus)
+		n, err := units.ParseCPUs(f.cpus)
+		if err != nil {
+			return nil, badFlag("invalid argument %q for \"--cpus\" flag: %v", f.cpus, err)
 		}
-		h.NanoCpus = int64(v * 1e9)
+		h.NanoCpus = n
 	}
 	h.CPUShares, h.CpusetCpus = f.cpuShares, f.cpusetCpus
 	if fs.Changed("pids-limit") {

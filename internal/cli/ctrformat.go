@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,30 +8,6 @@ import (
 	"text/template"
 	"time"
 )
-
-// templateFuncs are docker's --format functions.
-var templateFuncs = template.FuncMap{
-	"json": func(v any) string {
-		b := &bytes.Buffer{}
-		enc := json.NewEncoder(b)
-		enc.SetEscapeHTML(false)
-		enc.Encode(v)
-		return strings.TrimSpace(b.String())
-	},
-	"join":  joinAny,
-	"split": strings.Split,
-	"title": strings.Title,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"pad":   func(s string, l, r int) string { return strings.Repeat(" ", l) + s + strings.Repeat(" ", r) },
-	"truncate": func(s string, n int) string {
-		if len(s) > n {
-			return s[:n]
-		}
-		return s
-	},
-	"println": func(a ...any) string { return fmt.Sprintln(a...) },
-}
 
 // formatter prints rows with a Go template; "table ..." prints a header
 // and aligns columns like docker.
@@ -43,10 +17,11 @@ type formatter struct {
 	w     io.Writer
 	tw    *tabwriter.Writer
 	hdr   string
+	out   *formatBudget
 }
 
 func newFormatter(w io.Writer, format string, header func(string) string) (*formatter, error) {
-	f := &formatter{w: w}
+	f := &formatter{w: w, out: newBudget()}
 	if strings.HasPrefix(format, "table") {
 		f.table = true
 		format = strings.TrimSpace(strings.TrimPrefix(format, "table"))
@@ -56,7 +31,7 @@ func newFormatter(w io.Writer, format string, header func(string) string) (*form
 	}
 	format = strings.ReplaceAll(format, `\t`, "\t")
 	format = strings.ReplaceAll(format, `\n`, "\n")
-	t, err := template.New("").Funcs(templateFuncs).Parse(format)
+	t, err := parseFormat("", format)
 	if err != nil {
 		return nil, badFlag("template parsing error: %v", err)
 	}
@@ -68,12 +43,11 @@ func newFormatter(w io.Writer, format string, header func(string) string) (*form
 }
 
 func (f *formatter) row(v any) error {
-	var b bytes.Buffer
-	if err := f.tmpl.Execute(&b, v); err != nil {
+	b, err := f.out.render(f.tmpl, v)
+	if err != nil {
 		return badFlag("template: %v", err)
 	}
-	b.WriteByte('\n')
-	_, err := f.w.Write(b.Bytes())
+	_, err = f.w.Write(append(b, '\n'))
 	return err
 }
 

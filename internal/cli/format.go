@@ -6,25 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"text/template"
 	"time"
 )
-
-// formatFuncs are docker's template functions.
-var formatFuncs = template.FuncMap{
-	"json": func(v any) string {
-		b, _ := json.Marshal(v)
-		return string(b)
-	},
-	"upper":    strings.ToUpper,
-	"lower":    strings.ToLower,
-	"title":    strings.Title, //nolint:staticcheck // docker's behaviour
-	"join":     strings.Join,
-	"split":    strings.Split,
-	"truncate": func(s string, n int) string { return truncate(s, n) },
-	"pad":      func(s string, l, r int) string { return strings.Repeat(" ", l) + s + strings.Repeat(" ", r) },
-	"println":  fmt.Sprintln,
-}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -52,35 +35,34 @@ func printRows[T any](w io.Writer, format, defaultTable string, rows []T) error 
 		table, format = true, strings.TrimSpace(t)
 	}
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := template.New("format").Funcs(formatFuncs).Parse(format)
+	tmpl, err := parseFormat("format", format)
 	if err != nil {
 		return fmt.Errorf("invalid --format template: %w", err)
 	}
+	out := newBudget()
 	if !table {
 		for _, r := range rows {
-			var sb strings.Builder
-			if err := tmpl.Execute(&sb, r); err != nil {
+			b, err := out.render(tmpl, r)
+			if err != nil {
 				return fmt.Errorf("--format: %w", err)
 			}
-			fmt.Fprintln(w, sb.String())
+			fmt.Fprintln(w, string(b))
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 	// The header: each {{.Field}} replaced by its docker-style title.
-	htmpl, err := template.New("header").Funcs(formatFuncs).Option("missingkey=zero").Parse(format)
-	if err == nil {
-		var sb strings.Builder
-		if htmpl.Execute(&sb, columnTitles) == nil {
-			fmt.Fprintln(tw, sb.String())
+	if htmpl, err := parseFormat("header", format); err == nil {
+		if b, err := out.render(htmpl.Option("missingkey=zero"), columnTitles); err == nil {
+			fmt.Fprintln(tw, string(b))
 		}
 	}
 	for _, r := range rows {
-		var sb strings.Builder
-		if err := tmpl.Execute(&sb, r); err != nil {
+		b, err := out.render(tmpl, r)
+		if err != nil {
 			return fmt.Errorf("--format: %w", err)
 		}
-		fmt.Fprintln(tw, sb.String())
+		fmt.Fprintln(tw, string(b))
 	}
 	return tw.Flush()
 }

@@ -37,7 +37,7 @@ func newLoadCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := image.LoadOptions{Platform: p}
+			opts := image.LoadOptions{Platform: p, Warn: cmd.ErrOrStderr()}
 			if !quiet {
 				opts.Progress = cmd.OutOrStdout()
 			}

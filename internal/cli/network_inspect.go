@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -35,15 +34,17 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 				out = append(out, toDocker(n))
 			}
 			if format != "" {
-				t, err := template.New("").Funcs(templateFuncs).Parse(format)
+				t, err := parseFormat("", format)
 				if err != nil {
 					return badFlag("template parsing error: %v", err)
 				}
+				budget := newBudget()
 				for _, n := range out {
-					if err := t.Execute(c.OutOrStdout(), n); err != nil {
+					b, err := budget.render(t, n)
+					if err != nil {
 						return badFlag("template: %v", err)
 					}
-					fmt.Fprintln(c.OutOrStdout())
+					fmt.Fprintln(c.OutOrStdout(), string(b))
 				}
 				return firstErr
 			}

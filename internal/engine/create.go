@@ -33,8 +33,13 @@ var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // Create makes a container: its config, name, root filesystem and mounts.
 // It starts nothing. Any failure removes what was made.
 func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err error) {
-	if o.Name != "" && !validName.MatchString(o.Name) {
-		return nil, exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o.Name)
+	if o.Name != "" {
+		if err := checkName("container", o.Name); err != nil {
+			return nil, &ExitError{Code: ExitEngine, Err: err}
+		}
+	}
+	if err := checkResources(&o.Host.Resources); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
@@ -44,10 +49,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if o.Rootfs == "" {
 		img, err = e.images.Get(o.Image)
 		if errors.Is(err, ErrImageNotFound) {
-			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", normalizeRef(o.Image), normalizeRef(o.Image))
+			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", short(normalizeRef(o.Image)), short(normalizeRef(o.Image)))
 		}
 		if err != nil {
-			return nil, exitErr(ExitEngine, "image %s: %v", o.Image, err)
+			return nil, exitErr(ExitEngine, "image %s: %v", short(o.Image), err)
 		}
 	} else {
 		st, err := os.Stat(o.Rootfs)
@@ -102,6 +107,12 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if _, err := capabilities(&c.Host); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
+	if c.Host.SecurityOpt, err = embedSeccompProfiles(c.Host.SecurityOpt); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
+	if err := checkSecurityOpts(c.Host.SecurityOpt); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
+	}
 
 	// Claim the name, then write the record at once: from here on a killed
 	// CLI leaves a container that ps lists and rm -f removes.
@@ -147,6 +158,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		if err := e.mountRootfs(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := e.checkResolvedMounts(c, imageVolumes(c, img)); err != nil {
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	for _, m := range c.Mounts {
 		if m.Type == "volume" {
@@ -220,6 +234,9 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 			return fmt.Errorf("invalid mount config: mount path must be absolute: %q", m.Destination)
 		}
 		m.Destination = filepath.Clean(m.Destination)
+		if err := checkMountDest(m.Destination); err != nil {
+			return err
+		}
 		if seen[m.Destination] {
 			return fmt.Errorf("Duplicate mount point: %s", m.Destination)
 		}
@@ -228,8 +245,8 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 			if m.Name == "" {
 				m.Name, m.Anonymous = newID(), true
 			}
-			if !validName.MatchString(m.Name) {
-				return fmt.Errorf("invalid volume name %q", m.Name)
+			if err := checkName("volume", m.Name); err != nil {
+				return err
 			}
 			m.Source = e.vols.dataDir(m.Name)
 		}
@@ -242,81 +259,18 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 		return nil
 	}
 	for _, v := range o.Volumes {
-		parts := strings.Split(v, ":")
-		m := MountPoint{RW: true}
-		switch len(parts) {
-		case 1:
-			m.Type, m.Destination = "volume", parts[0]
-		case 2, 3:
-			m.Source, m.Destination = parts[0], parts[1]
-			if len(parts) == 3 {
-				m.Mode = parts[2]
-				for _, opt := range strings.Split(parts[2], ",") {
-					switch opt {
-					case "ro":
-						m.RW = false
-					case "rw", "z", "Z", "":
-					case "private", "rprivate", "shared", "rshared", "slave", "rslave":
-						m.Propagation = opt
-					default:
-						return nil, fmt.Errorf("invalid mode: %s", parts[2])
-					}
-				}
-			}
-		default:
-			return nil, fmt.Errorf("invalid volume specification: '%s'", v)
-		}
-		if m.Source != "" {
-			if filepath.IsAbs(m.Source) {
-				m.Type = "bind"
-			} else {
-				m.Type, m.Name, m.Source = "volume", m.Source, ""
-			}
+		m, err := parseVolumeSpec(v)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(m); err != nil {
 			return nil, err
 		}
 	}
 	for _, spec := range o.Mounts {
-		m := MountPoint{Type: "volume", RW: true}
-		var tmpfsOpts []string
-		for _, kv := range strings.Split(spec, ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch strings.ToLower(k) {
-			case "type":
-				m.Type = v
-			case "source", "src":
-				m.Source = v
-			case "target", "destination", "dst":
-				m.Destination = v
-			case "readonly", "ro":
-				m.RW = v == "false" || v == "0"
-			case "bind-propagation":
-				m.Propagation = v
-			case "tmpfs-size":
-				tmpfsOpts = append(tmpfsOpts, "size="+v)
-			case "tmpfs-mode":
-				tmpfsOpts = append(tmpfsOpts, "mode="+v)
-			case "volume-nocopy", "consistency":
-			default:
-				return nil, fmt.Errorf("invalid field '%s' must be a key=value pair", kv)
-			}
-		}
-		switch m.Type {
-		case "volume":
-			m.Name, m.Source = m.Source, ""
-		case "bind":
-			if m.Source == "" {
-				return nil, fmt.Errorf("invalid mount config for type \"bind\": field Source must not be empty")
-			}
-		case "tmpfs":
-			m.Source = "tmpfs"
-			m.Options = strings.Join(append([]string{"nosuid", "nodev", "noexec"}, tmpfsOpts...), ",")
-		default:
-			return nil, fmt.Errorf("invalid mount type: %q", m.Type)
-		}
-		if m.Destination == "" {
-			return nil, fmt.Errorf("invalid mount config: field Target must not be empty")
+		m, err := parseMountSpec(spec)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(m); err != nil {
 			return nil, err
@@ -334,6 +288,9 @@ func (e *Local) parseMounts(o *CreateOptions, img *Image) ([]MountPoint, error) 
 	}
 	for v := range img.Config.Volumes {
 		if !seen[filepath.Clean(v)] {
+			if err := checkImageVolume(v, v); err != nil {
+				return nil, err
+			}
 			if err := add(MountPoint{Type: "volume", Destination: v, RW: true}); err != nil {
 				return nil, err
 			}

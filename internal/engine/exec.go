@@ -68,7 +68,11 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	p.Env = containerEnv(c.Config.Hostname, o.Tty, "/root", p.Env, o.Env)
 	if o.Privileged {
-		p.Capabilities = &specs.LinuxCapabilities{Bounding: recipe.AllCaps, Effective: recipe.AllCaps, Permitted: recipe.AllCaps}
+		all, err := recipe.HostCaps()
+		if err != nil {
+			return 0, err
+		}
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}
 	}
 	var skip []string
 	for _, m := range c.Mounts {

@@ -223,8 +223,8 @@ func (e *Local) Rename(ctx context.Context, ref, name string) error {
 		return err
 	}
 	name = strings.TrimPrefix(name, "/")
-	if !validName.MatchString(name) {
-		return exitErr(ExitEngine, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	if err := checkName("container", name); err != nil {
+		return &ExitError{Code: ExitEngine, Err: err}
 	}
 	if name == c.Name {
 		return exitErr(ExitEngine, "Error when allocating new name: Renaming a container with the same name as its current name")

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
@@ -23,40 +22,62 @@ func capName(c string) string {
 	return c
 }
 
-// capabilities applies --cap-add/--cap-drop (with ALL) to docker's default set.
+// capabilities applies --cap-add/--cap-drop to docker's default set, by
+// docker's rules: --privileged and --cap-add ALL give what the engine's
+// own bounding set holds, less any --cap-drop; --cap-drop ALL keeps only
+// the --cap-add ones; otherwise drops come off the defaults, then adds.
 func capabilities(h *HostConfig) ([]string, error) {
-	if h.Privileged {
-		return recipe.AllCaps, nil
-	}
 	known := map[string]bool{}
 	for _, c := range recipe.AllCaps {
 		known[c] = true
 	}
-	set := map[string]bool{}
-	for _, c := range recipe.DefaultCaps {
-		set[c] = true
-	}
-	for _, c := range h.CapDrop {
-		if strings.EqualFold(c, "ALL") {
-			set = map[string]bool{}
-			continue
-		}
-		if !known[capName(c)] {
-			return nil, fmt.Errorf("invalid capability: %s", c)
-		}
-		delete(set, capName(c))
-	}
-	for _, c := range h.CapAdd {
-		if strings.EqualFold(c, "ALL") {
-			for _, a := range recipe.AllCaps {
-				set[a] = true
+	addAll, dropAll := false, false
+	norm := func(list []string, all *bool) (map[string]bool, error) {
+		m := map[string]bool{}
+		for _, c := range list {
+			if strings.EqualFold(c, "ALL") {
+				*all = true
+				continue
 			}
-			continue
+			if !known[capName(c)] {
+				return nil, fmt.Errorf("invalid capability: %s", c)
+			}
+			m[capName(c)] = true
 		}
-		if !known[capName(c)] {
-			return nil, fmt.Errorf("invalid capability: %s", c)
+		return m, nil
+	}
+	add, err := norm(h.CapAdd, &addAll)
+	if err != nil {
+		return nil, err
+	}
+	drop, err := norm(h.CapDrop, &dropAll)
+	if err != nil {
+		return nil, err
+	}
+	if h.Privileged || addAll {
+		all, err := recipe.HostCaps()
+		if err != nil {
+			return nil, err
 		}
-		set[capName(c)] = true
+		if h.Privileged {
+			return all, nil
+		}
+		var out []string
+		for _, c := range all {
+			if !drop[c] {
+				out = append(out, c)
+			}
+		}
+		return out, nil
+	}
+	set := map[string]bool{}
+	if !dropAll {
+		for _, c := range recipe.DefaultCaps {
+			set[c] = !drop[c]
+		}
+	}
+	for c := range add {
+		set[c] = true
 	}
 	var out []string
 	for _, c := range recipe.AllCaps {
@@ -130,16 +151,34 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	for _, ul := range h.Ulimits {
 		p.Rlimits = append(p.Rlimits, specs.POSIXRlimit{Type: rlimitNames[ul.Name], Soft: uint64(ul.Soft), Hard: uint64(ul.Hard)})
 	}
-	for _, o := range h.SecurityOpt {
-		if o == "no-new-privileges" || o == "no-new-privileges:true" || o == "no-new-privileges=true" {
-			p.NoNewPrivileges = true
+	sec, err := parseSecurityOpts(h.SecurityOpt, probeLSM())
+	if err != nil {
+		return nil, err
+	}
+	p.NoNewPrivileges = sec.noNewPrivileges
+	if sec.apparmor != "" && sec.apparmor != "unconfined" {
+		p.ApparmorProfile = sec.apparmor
+	}
+	p.SelinuxLabel = sec.selinuxLabel()
+	if sec.unmaskPaths {
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}
+	if sec.writableCgroups {
+		for i := range s.Mounts {
+			if s.Mounts[i].Destination == "/sys/fs/cgroup" {
+				for j, o := range s.Mounts[i].Options {
+					if o == "ro" {
+						s.Mounts[i].Options[j] = "rw"
+					}
+				}
+			}
 		}
 	}
 	s.Root.Readonly = h.ReadonlyRootfs
 	r := resources(h)
 	r.Devices = s.Linux.Resources.Devices
 	s.Linux.Resources = r
-	if err := applySeccomp(s, h); err != nil {
+	if err := applySeccomp(s, sec); err != nil {
 		return nil, err
 	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
@@ -274,29 +313,16 @@ func containerEnv(hostname string, tty bool, home string, imageEnv, userEnv []st
 }
 
 // applySeccomp applies --security-opt seccomp over the recipe's profile:
-// none with seccomp=unconfined, or a JSON profile from a file.
-func applySeccomp(s *specs.Spec, h *HostConfig) error {
-	profile := ""
-	for _, o := range h.SecurityOpt {
-		k, v, _ := strings.Cut(o, "=")
-		if k == "seccomp" {
-			profile = v
-		} else if strings.HasPrefix(o, "seccomp:") {
-			profile = strings.TrimPrefix(o, "seccomp:")
-		}
-	}
-	switch profile {
-	case "":
+// none with seccomp=unconfined, or a JSON profile (embedded at create).
+func applySeccomp(s *specs.Spec, sec *securityOpts) error {
+	switch sec.seccomp {
+	case "", "builtin":
 		return nil // the recipe's: docker's default, none when privileged
 	case "unconfined":
 		s.Linux.Seccomp = nil
 		return nil
 	}
-	b, err := os.ReadFile(profile)
-	if err != nil {
-		return fmt.Errorf("opening seccomp profile (%s) failed: %w", profile, err)
-	}
-	sc, err := mobyseccomp.LoadProfile(string(b), s)
+	sc, err := mobyseccomp.LoadProfile(sec.seccomp, s)
 	if err != nil {
 		return fmt.Errorf("decoding seccomp profile failed: %w", err)
 	}

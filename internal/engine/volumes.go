@@ -40,6 +40,9 @@ func (v *VolumeStore) Create(name string, labels map[string]string, anonymous bo
 		name = newID()
 		anonymous = true
 	}
+	if len(name) > maxNameLen {
+		return nil, &ExitError{Code: ExitEngine, Err: checkName("volume", name)}
+	}
 	if !validName.MatchString(name) {
 		return nil, exitErr(ExitEngine, "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name, name)
 	}

@@ -44,6 +44,11 @@ func (s *Store) StoreBlob(r io.Reader, expected digest.Digest, size int64) (ocis
 		return ocispec.Descriptor{}, err
 	}
 	defer w.Abort()
+	if size >= 0 {
+		// A known size bounds the read: a source sending more is cut
+		// one byte past it and fails the size check, not fills the disk.
+		r = io.LimitReader(r, size+1)
+	}
 	if _, err := io.Copy(w, r); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("write blob: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"strings"
 
@@ -132,7 +133,7 @@ func (s *Store) load2(ctx context.Context, r io.Reader, opts LoadOptions) ([]str
 	if _, ok := files.read("index.json"); ok {
 		loaded, err = s.loadOCI(ctx, files, opts)
 	} else if _, ok := files.read("manifest.json"); ok {
-		loaded, err = s.loadDocker(ctx, files)
+		loaded, err = s.loadDocker(ctx, files, opts)
 	} else {
 		err = fmt.Errorf("load: neither a docker-archive (manifest.json) nor an OCI layout (index.json)")
 	}
@@ -160,7 +161,7 @@ type dockerManifestEntry struct {
 	Layers   []string
 }
 
-func (s *Store) loadDocker(ctx context.Context, files *archiveFiles) ([]string, error) {
+func (s *Store) loadDocker(ctx context.Context, files *archiveFiles, opts LoadOptions) ([]string, error) {
 	b, _ := files.read("manifest.json")
 	var entries []dockerManifestEntry
 	if err := json.Unmarshal(b, &entries); err != nil {
@@ -199,9 +200,11 @@ func (s *Store) loadDocker(ctx context.Context, files *archiveFiles) ([]string, 
 		}
 		var tags []string
 		for _, t := range e.RepoTags {
-			if _, err := ParseRef(t); err == nil {
-				tags = append(tags, t)
+			if err := checkRepoTag(t); err != nil {
+				warn(opts.Warn, "skipping invalid RepoTags entry of manifest.json: %v", err)
+				continue
 			}
+			tags = append(tags, t)
 		}
 		if _, err := s.record(man, nil, AddOptions{Tags: tags}); err != nil {
 			return nil, err
@@ -214,6 +217,37 @@ func (s *Store) loadDocker(ctx context.Context, files *archiveFiles) ([]string, 
 		}
 	}
 	return loaded, nil
+}
+
+// checkRepoTag accepts what docker load tags an image with: a name with
+// a tag, no digest.
+func checkRepoTag(t string) error {
+	n, err := reference.ParseNormalizedNamed(t)
+	if err != nil {
+		return fmt.Errorf("%q: %s", clip(t), clip(err.Error()))
+	}
+	if _, ok := n.(reference.Digested); ok {
+		return fmt.Errorf("%q: a tag cannot hold a digest", clip(t))
+	}
+	return nil
+}
+
+// warn writes one warning line to w, or to the log without one.
+func warn(w io.Writer, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if w == nil {
+		slog.Warn(msg)
+		return
+	}
+	fmt.Fprintf(w, "Warning: %s\n", msg)
+}
+
+// clip keeps an echoed value from an archive to one readable line.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
 }
 
 func (s *Store) layerMediaType(d digest.Digest) string {
@@ -284,6 +318,9 @@ func (s *Store) storeManifest(ctx context.Context, d ocispec.Descriptor, platfor
 		if err := need(d.Digest); err != nil {
 			return nil, err
 		}
+		if err := s.checkDescriptor("manifest", d); err != nil {
+			return nil, err
+		}
 		raw, err := s.content.ReadAll(d.Digest)
 		if err != nil {
 			return nil, err
@@ -322,6 +359,14 @@ func (s *Store) storeManifest(ctx context.Context, d ocispec.Descriptor, platfor
 		if err := need(man.Config.Digest); err != nil {
 			return nil, err
 		}
+		if err := s.checkDescriptor("config", man.Config); err != nil {
+			return nil, err
+		}
+		for _, l := range man.Layers {
+			if err := s.checkDescriptor("layer", l); err != nil {
+				return nil, err
+			}
+		}
 		cb, err := s.content.ReadAll(man.Config.Digest)
 		if err != nil {
 			return nil, err
@@ -336,9 +381,31 @@ func (s *Store) storeManifest(ctx context.Context, d ocispec.Descriptor, platfor
 		if err := s.unpackAll(ctx, man.Layers, cfg.RootFS.DiffIDs, need); err != nil {
 			return nil, err
 		}
+		for _, l := range man.Layers { // the ones fetched by need just now
+			if err := s.checkDescriptor("layer", l); err != nil {
+				return nil, err
+			}
+		}
 		return s.record(man, raw, AddOptions{})
 	}
 	return nil, errors.New("indexes nested too deep")
+}
+
+// checkDescriptor refuses a descriptor whose size is negative or is not
+// the size of its stored blob (the OCI spec's MUST): a size is what
+// readers bound their reads by and what push and df report.
+func (s *Store) checkDescriptor(what string, d ocispec.Descriptor) error {
+	if d.Size < 0 {
+		return fmt.Errorf("%s %s: invalid descriptor size %d", what, d.Digest, d.Size)
+	}
+	n, err := s.content.Size(d.Digest)
+	if err != nil {
+		return nil // not stored yet: need fetches and checks it
+	}
+	if n != d.Size {
+		return fmt.Errorf("%s %s: descriptor size %d, but the blob has %d bytes", what, d.Digest, d.Size, n)
+	}
+	return nil
 }
 
 func pickPlatform(idx ocispec.Index, want ocispec.Platform) (ocispec.Descriptor, error) {

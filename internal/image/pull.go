@@ -89,6 +89,11 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", ref, err)
 	}
+	for _, d := range append([]ocispec.Descriptor{man.Config}, man.Layers...) {
+		if d.Size < 0 {
+			return nil, fmt.Errorf("pull %s: %s: invalid descriptor size %d", ref, d.Digest, d.Size)
+		}
+	}
 	if err := fetch(man.Config.Digest, man.Config.Size, false); err != nil {
 		return nil, fmt.Errorf("pull %s: config: %w", ref, err)
 	}

@@ -13,9 +13,12 @@ import (
 // becomes docker.io/library/busybox:latest. Digested references keep their
 // digest and get no tag.
 func ParseRef(s string) (reference.Named, error) {
+	if len(s) > 255+1+128+72 { // name, tag or digest: longer is not a reference
+		return nil, fmt.Errorf("invalid reference: %d characters long", len(s))
+	}
 	n, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid reference %q: %w", s, err)
+		return nil, fmt.Errorf("invalid reference %q: %w", clip(s), err)
 	}
 	if _, ok := n.(reference.Digested); ok {
 		return n, nil

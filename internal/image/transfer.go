@@ -12,6 +12,7 @@ import (
 type LoadOptions struct {
 	Platform ocispec.Platform // for multi-arch OCI layouts; zero: default
 	Progress io.Writer        // "Loaded image: …" lines; nil: silent
+	Warn     io.Writer        // warnings (an invalid tag skipped); nil: the log
 }
 
 // Load reads a docker-archive (docker/podman save) or an OCI image layout

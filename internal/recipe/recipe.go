@@ -12,6 +12,7 @@ import (
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/caps"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
@@ -25,8 +26,8 @@ var DefaultCaps = []string{
 	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }
 
-// AllCaps is every capability the kernel knows, in its order (--privileged,
-// --cap-add ALL).
+// AllCaps is every capability the kernel knows, in its order; HostCaps is
+// the part of it that --privileged and --cap-add ALL grant.
 var AllCaps = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
 	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
@@ -36,6 +37,23 @@ var AllCaps = []string{
 	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
 	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// HostCaps is what --privileged and --cap-add ALL grant: every capability
+// of AllCaps that the engine's own bounding set holds (docker's rule; a
+// host without CAP_SYS_RESOURCE in it still runs privileged containers).
+func HostCaps() ([]string, error) {
+	bnd, err := caps.Bounding()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(AllCaps))
+	for _, c := range AllCaps {
+		if bnd[c] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // MaskedPaths are hidden from an unprivileged container (docker's list).
@@ -106,7 +124,7 @@ type Options struct {
 	Netns       string
 	HostNetwork bool
 	Privileged  bool     // all capabilities and devices, nothing masked, no seccomp
-	Caps        []string // nil: DefaultCaps (AllCaps when privileged)
+	Caps        []string // nil: DefaultCaps (HostCaps when privileged)
 }
 
 // CgroupsPath is the cgroup of container id under parent ("" is jinn's
@@ -124,7 +142,10 @@ func Spec(o *Options) (*specs.Spec, error) {
 	if caps == nil {
 		caps = DefaultCaps
 		if o.Privileged {
-			caps = AllCaps
+			var err error
+			if caps, err = HostCaps(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	cwd := o.Cwd

@@ -199,6 +199,9 @@ func mountOne(r *Root, c *Config, m specs.Mount) error {
 		}
 		return mountCgroup(r, c, m, flags)
 	}
+	if err := checkProcMount(r, c, m); err != nil {
+		return err
+	}
 	if err := checkKernelFSTarget(r, m); err != nil {
 		return err
 	}

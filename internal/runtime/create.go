@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -97,7 +96,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// undo runs on failure, before the files are closed: the init is
 	// killed before it could see its socket close and complain.
 	var undo []func()
-	var files2close []*os.File
+	var l *launch
 	defer func() {
 		if err != nil {
 			for i := len(undo) - 1; i >= 0; i-- {
@@ -106,8 +105,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			os.RemoveAll(c.Dir)
 			c.Close()
 		}
-		for _, f := range files2close {
-			f.Close()
+		if l != nil {
+			l.close()
 		}
 	}()
 	if _, ok := nsOf(spec, specs.MountNamespace); !ok {
@@ -117,25 +116,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 
 	// Files the child inherits: preserved fds first, at the numbers the
 	// container will see, then the runtime's own.
-	var files []*os.File
 	var extraEnv []string
 	extra := o.PreserveFDs
 	if n := listenFDs(); n > 0 {
 		extraEnv = []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
 		extra += n
 	}
-	for i := 0; i < extra; i++ {
-		files = append(files, os.NewFile(uintptr(3+i), "preserved"))
-	}
 	cfg := initConfig{Config: raw, ExtraEnv: extraEnv, Rootfs: c.State.Rootfs, Bundle: bundle, NoPivot: o.NoPivot,
 		NewKeyring: !o.NoNewKeyring, FifoFd: -1, ConsoleFd: -1, ExtraFds: extra}
-	parent, child, err := socketpair()
-	if err != nil {
+	if l, err = newLaunch(extra); err != nil {
 		return nil, err
 	}
-	files2close = append(files2close, parent, child)
-	syncFd := 3 + len(files)
-	files = append(files, child)
 	if !o.Start {
 		fifo := filepath.Join(c.Dir, fifoName)
 		if err := unix.Mkfifo(fifo, 0o622); err != nil {
@@ -150,46 +141,28 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("open exec fifo: %w", err)
 		}
-		files2close = append(files2close, f)
-		cfg.FifoFd = 3 + len(files)
-		files = append(files, f)
+		cfg.FifoFd = l.own(f)
 	}
 	if spec.Process.Terminal {
-		cons := o.Console
-		if cons == nil {
-			if cons, err = dialUnix(o.ConsoleSocket); err != nil {
-				return nil, err
-			}
-			files2close = append(files2close, cons)
+		if cfg.ConsoleFd, err = l.console(o.Console, o.ConsoleSocket); err != nil {
+			return nil, err
 		}
-		cfg.ConsoleFd = 3 + len(files)
-		files = append(files, cons)
 	}
 	if f := idmappedRootfs(spec, c.State.Rootfs); f != nil { // idmap.go
-		files2close = append(files2close, f)
-		cfg.RootfsFd = 3 + len(files)
-		files = append(files, f)
+		cfg.RootfsFd = l.own(f)
 	}
 	idmapped, err := idmappedMounts(spec, bundle) // idmap.go
 	if err != nil {
 		return nil, err
 	}
 	for i, f := range idmapped {
-		files2close = append(files2close, f)
 		if cfg.MountFds == nil {
 			cfg.MountFds = map[int]int{}
 		}
-		cfg.MountFds[i] = 3 + len(files)
-		files = append(files, f)
+		cfg.MountFds[i] = l.own(f)
 	}
-	agent, err := dialAgent(spec) // notify.go
-	if err != nil {
+	if err := l.agent(spec); err != nil {
 		return nil, err
-	}
-	agentFd := 3 + len(files)
-	if agent != nil {
-		files2close = append(files2close, agent)
-		files = append(files, agent)
 	}
 	// The init is born in its cgroup (see cgroups.Entry), or, in the common
 	// case (joinsCgroupLate), moves its main thread in first thing while
@@ -198,8 +171,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var cgroupFds, lateTasks []string
-	var cgroupDir *os.File
+	var lateTasks []string
 	late := joinsCgroupLate(spec)
 	if mgr != nil { // nil: rootless without a cgroup (rootless.go)
 		if err := recordCgroup(c.Dir, c.State.CgroupParent, mgr.Path()); err != nil {
@@ -219,110 +191,21 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			if entry, err = mgr.Entry(); err != nil {
 				return nil, err
 			}
-			files2close = append(files2close, entry.Tasks...)
-			for _, f := range entry.Tasks {
-				cgroupFds = append(cgroupFds, strconv.Itoa(3+len(files)))
-				files = append(files, f)
-			}
 		}
-		if cgroupDir = entry.Dir; cgroupDir != nil {
-			files2close = append(files2close, cgroupDir)
-		}
+		l.cgroup(entry)
 		c.State.Cgroup = mgr.Path()
 	}
 
-	// An unprivileged caller may only write gid_map after setgroups is denied.
-	attr := &syscall.SysProcAttr{GidMappingsEnableSetgroups: os.Geteuid() == 0}
-	if cgroupDir != nil {
-		attr.UseCgroupFD, attr.CgroupFD = true, int(cgroupDir.Fd())
-	}
-	var joins []nsexec.Join
-	newTime, forkPid := false, false
-	// In a user namespace joined by path, the new namespaces are made by
-	// the C stage after it joined, so that they are owned by it: made by
-	// clone they would belong to the host's and the container's root
-	// could not use them.
-	userNS, _ := nsOf(spec, specs.UserNamespace)
-	for _, t := range joinOrder {
-		ns, ok := nsOf(spec, t)
-		switch {
-		case !ok:
-		case ns.Path != "":
-			joins = append(joins, nsexec.Join{Type: string(t), Path: ns.Path})
-			forkPid = forkPid || t == specs.PIDNamespace
-		case t == specs.TimeNamespace:
-			newTime = true
-		case t == specs.CgroupNamespace:
-			// Made by the init once it is in its cgroup, so that cgroup is
-			// the namespace's root.
-		case userNS.Path != "":
-			joins = append(joins, nsexec.Join{Type: string(t)})
-			forkPid = forkPid || t == specs.PIDNamespace
-		default:
-			attr.Cloneflags |= cloneFlag[t]
-		}
-	}
-	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
-		attr.UidMappings = idMaps(spec.Linux.UIDMappings)
-		attr.GidMappings = idMaps(spec.Linux.GIDMappings)
-		// The child keeps the host's root ids until it sets them again
-		// inside the namespace; only then is it root there.
-		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
-	}
 	// One P: the init's runtime starts fewer threads, and makes none once
 	// it waits in a syscall with nothing else to run, so a tight pids.max
 	// set while it runs cannot make it fail to start a thread.
-	env := append([]string{"_JINN_INIT=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"}, oomEnv()...)
-	if agent != nil {
-		env = append(env, agentEnvVar(agentFd))
-	}
-	if len(cgroupFds) > 0 {
-		env = append(env, nsexec.CgroupEnv+"="+strings.Join(cgroupFds, ","))
-	}
-	var header []byte
-	if len(joins) > 0 || newTime {
-		offsets := map[string][2]int64{"monotonic": {0, 0}}
-		for clock, o := range spec.Linux.TimeOffsets {
-			offsets[clock] = [2]int64{o.Secs, int64(o.Nanosecs)}
-		}
-		if !newTime {
-			offsets = nil
-		}
-		header = nsexec.Header(joins, offsets, forkPid)
-		env = append(env, nsexec.Env+"="+strconv.Itoa(syncFd))
-	}
-	// syscall.ForkExec, not os/exec: no pidfd probe, no goroutines.
-	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
-	for _, f := range files {
-		fds = append(fds, f.Fd())
-	}
-	exe, closeExe, err := sealedExe(fds) // CVE-2019-5736: see selfexe.go
+	l.env = append(l.env, "GOMAXPROCS=1")
+	header, forkPid := newNamespaces(spec, &l.attr)
+	pid, conn, err := l.start("container init", header, forkPid)
 	if err != nil {
 		return nil, err
 	}
-	defer closeExe()
-	pid, err := syscall.ForkExec(exe, []string{"jinn-runtime", "init"},
-		&syscall.ProcAttr{Env: env, Files: fds, Sys: attr})
-	if err != nil {
-		return nil, fmt.Errorf("start container init: %w", err)
-	}
-	child.Close()
 	undo = append(undo, func() { reap(pid) })
-	conn := newConn(parent)
-	if header != nil {
-		if _, err := parent.Write(header); err != nil {
-			return nil, fmt.Errorf("write nsexec header: %w", err)
-		}
-		if forkPid {
-			m, err := conn.expect(msgPid)
-			if err != nil {
-				return nil, err
-			}
-			reap(pid) // the C stage's middle process, exited
-			pid = m.Pid
-			undo = append(undo, func() { reap(pid) })
-		}
-	}
 	c.State.Pid = pid
 	if _, c.State.StartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("container init: %w", err)
@@ -403,6 +286,59 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	return &Created{Container: c, Pid: pid}, nil
 }
 
+// newNamespaces sets the clone flags (and id maps) of the namespaces that
+// clone makes, and returns the C stage's header for those it joins or
+// makes itself, nil if none, and whether it forks to enter a pid
+// namespace.
+func newNamespaces(spec *specs.Spec, attr *syscall.SysProcAttr) (header []byte, forkPid bool) {
+	// An unprivileged caller may only write gid_map after setgroups is denied.
+	attr.GidMappingsEnableSetgroups = os.Geteuid() == 0
+	var joins []nsexec.Join
+	newTime := false
+	// In a user namespace joined by path, the new namespaces are made by
+	// the C stage after it joined, so that they are owned by it: made by
+	// clone they would belong to the host's and the container's root
+	// could not use them.
+	userNS, _ := nsOf(spec, specs.UserNamespace)
+	for _, t := range joinOrder {
+		ns, ok := nsOf(spec, t)
+		switch {
+		case !ok:
+		case ns.Path != "":
+			joins = append(joins, nsexec.Join{Type: string(t), Path: ns.Path})
+			forkPid = forkPid || t == specs.PIDNamespace
+		case t == specs.TimeNamespace:
+			newTime = true
+		case t == specs.CgroupNamespace:
+			// Made by the init once it is in its cgroup, so that cgroup is
+			// the namespace's root.
+		case userNS.Path != "":
+			joins = append(joins, nsexec.Join{Type: string(t)})
+			forkPid = forkPid || t == specs.PIDNamespace
+		default:
+			attr.Cloneflags |= cloneFlag[t]
+		}
+	}
+	if attr.Cloneflags&unix.CLONE_NEWUSER != 0 {
+		attr.UidMappings = idMaps(spec.Linux.UIDMappings)
+		attr.GidMappings = idMaps(spec.Linux.GIDMappings)
+		// The child keeps the host's root ids until it sets them again
+		// inside the namespace; only then is it root there.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+	}
+	if len(joins) == 0 && !newTime {
+		return nil, false
+	}
+	var offsets map[string][2]int64
+	if newTime {
+		offsets = map[string][2]int64{"monotonic": {0, 0}}
+		for clock, o := range spec.Linux.TimeOffsets {
+			offsets[clock] = [2]int64{o.Secs, int64(o.Nanosecs)}
+		}
+	}
+	return nsexec.Header(joins, offsets, forkPid), forkPid
+}
+
 // joinsCgroupLate says whether the init can move itself into its v1
 // cgroups once running: it opens the tasks files by their host paths, so
 // its mount namespace must be a new copy of ours and its user namespace
@@ -445,26 +381,6 @@ func listenFDs() int {
 		return 0
 	}
 	return n
-}
-
-func socketpair() (parent, child *os.File, err error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("socketpair: %w", err)
-	}
-	return os.NewFile(uintptr(fds[0]), "sync"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
-}
-
-func dialUnix(path string) (*os.File, error) {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("connect to console socket %s: %w", path, err)
-	}
-	return os.NewFile(uintptr(fd), path), nil
 }
 
 // reap kills a child that will not become a container and collects it.

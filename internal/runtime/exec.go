@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
-	"syscall"
 
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -67,16 +64,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 				Path: "/proc/" + strconv.Itoa(c.State.Pid) + "/ns/" + nsProcName[t]})
 		}
 	}
-	var files []*os.File
-	for i := 0; i < o.PreserveFDs; i++ {
-		files = append(files, os.NewFile(uintptr(3+i), "preserved"))
-	}
-	parent, child, err := socketpair()
+	l, err := newLaunch(o.PreserveFDs)
 	if err != nil {
 		return 0, err
 	}
-	defer parent.Close()
-	defer child.Close()
+	defer l.close()
 	praw, err := json.Marshal(p)
 	if err != nil {
 		return 0, err
@@ -87,86 +79,30 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		// init did, by chroot (rootfs.Pivot).
 		cfg.Rootfs = c.State.Rootfs
 	}
-	syncFd := 3 + len(files)
-	files = append(files, child)
 	if p.Terminal {
-		cons := o.Console
-		if cons == nil {
-			if cons, err = dialUnix(o.ConsoleSocket); err != nil {
-				return 0, err
-			}
-			defer cons.Close()
+		if cfg.ConsoleFd, err = l.console(o.Console, o.ConsoleSocket); err != nil {
+			return 0, err
 		}
-		cfg.ConsoleFd = 3 + len(files)
-		files = append(files, cons)
 	}
-	fd := strconv.Itoa(syncFd)
-	initEnv := []string{InitEnv + "=" + fd, nsexec.Env + "=" + fd}
-	agent, err := dialAgent(&spec) // notify.go
-	if err != nil {
+	if err := l.agent(&spec); err != nil {
 		return 0, err
 	}
-	if agent != nil {
-		defer agent.Close()
-		initEnv = append(initEnv, agentEnvVar(3+len(files)))
-		files = append(files, agent)
-	}
-	// The process is born in the container's cgroup (see cgroups.Entry):
-	// the C stage writes "0" to the v1 tasks files before it joins the
-	// namespaces and forks, and clone3 starts it in the cgroup2 one.
+	// The process is born in the container's cgroup (see cgroups.Entry).
 	mgr, err := r.cgroup(c)
 	if err != nil {
 		return 0, err
 	}
-	var sys *syscall.SysProcAttr
 	if mgr != nil {
 		entry, err := mgr.Entry()
 		if err != nil {
 			return 0, fmt.Errorf("join cgroup: %w", err)
 		}
-		defer entry.Close()
-		var fds []string
-		for _, f := range entry.Tasks {
-			fds = append(fds, strconv.Itoa(3+len(files)))
-			files = append(files, f)
-		}
-		if len(fds) > 0 {
-			initEnv = append(initEnv, nsexec.CgroupEnv+"="+strings.Join(fds, ","))
-		}
-		if entry.Dir != nil {
-			sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(entry.Dir.Fd())}
-		}
+		l.cgroup(entry)
 	}
-	childFds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
-	for _, f := range files {
-		childFds = append(childFds, f.Fd())
-	}
-	exe, closeExe, err := sealedExe(childFds) // CVE-2019-5736: see selfexe.go
+	pid, conn, err := l.start("exec process", nsexec.Header(joins, nil, true), true)
 	if err != nil {
 		return 0, err
 	}
-	defer closeExe()
-	cmd := &exec.Cmd{
-		Path: exe, Args: []string{"jinn-runtime", "init"},
-		Env:   append(initEnv, oomEnv()...),
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, ExtraFiles: files, SysProcAttr: sys,
-	}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start exec process: %w", err)
-	}
-	child.Close()
-	conn := newConn(parent)
-	if _, err := parent.Write(nsexec.Header(joins, nil, true)); err != nil {
-		reap(cmd.Process.Pid)
-		cmd.Wait()
-		return 0, err
-	}
-	m, err := conn.expect(msgPid)
-	cmd.Wait()
-	if err != nil {
-		return 0, err
-	}
-	pid := m.Pid
 	fail := func(err error) (int, error) {
 		reap(pid)
 		return 0, err

@@ -116,7 +116,8 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	defer c.Close()
-	if c.Status() == specs.StateStopped {
+	stopped := c.Status() == specs.StateStopped
+	if stopped && !all {
 		return ErrNotRunning
 	}
 	if all {
@@ -124,6 +125,13 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		if err != nil {
 			return err
 		}
+		if stopped && (mgr == nil || !mgr.Exists()) {
+			return nil
+		}
+		// A stopped container's cgroup may still hold processes: exec'd
+		// ones, or any where the pid namespace outlives the init (the
+		// pod's, the host's). containerd's shim kills them with
+		// `kill --all` once the init exits, and runc does as told.
 		if mgr != nil && sig == unix.SIGKILL {
 			// One write to cgroup.kill where the kernel has it, with no
 			// race against forks; frozen processes are thawed to die.

@@ -1,36 +1,65 @@
-// Package units parses the sizes docker's and runc's command lines take.
+// Package units parses the sizes and CPU counts docker's and runc's
+// command lines take.
 package units
 
 import (
 	"fmt"
+	"math"
+	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
+// sizeRE is docker's size syntax: decimal digits with an optional
+// fraction, an optional space, a unit and an optional i and b. No signs,
+// exponents, hex, NaN or Inf, which strconv.ParseFloat would take.
+var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$`)
+
+var multipliers = map[string]float64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
 // ParseBytes parses a size in bytes as docker takes it: "1024", "512k",
-// "64m", "1.5g", "2MB", "32MiB" (binary multiples in every spelling).
+// "64m", "1.5g", "2MB", "32MiB" (binary multiples in every spelling). A
+// size that does not fit in an int64 is an error, never a wrapped or
+// "unlimited" value.
 func ParseBytes(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:n-1]
-		}
+	m := sizeRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("invalid size: '%s'", short(s))
 	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || f*float64(mult) >= 1<<62 {
-		return 0, fmt.Errorf("invalid size: '%s'", s)
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, fmt.Errorf("invalid size: '%s'", short(s))
 	}
-	return int64(f * float64(mult)), nil
+	f *= multipliers[m[2]]
+	// 2^63 is the first float64 that does not fit.
+	if f >= math.MaxInt64 {
+		return 0, fmt.Errorf("invalid size: '%s': larger than %d bytes", short(s), int64(math.MaxInt64))
+	}
+	return int64(f), nil
+}
+
+// ParseCPUs parses --cpus as docker does: a rational number of CPUs,
+// returned in billionths. NaN, Inf, negative and absurd values are errors.
+func ParseCPUs(s string) (int64, error) {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || r.Sign() < 0 {
+		return 0, fmt.Errorf("failed to parse %s as a rational number", short(s))
+	}
+	nano := r.Mul(r, big.NewRat(1e9, 1))
+	if !nano.IsInt() {
+		return 0, fmt.Errorf("value is too precise")
+	}
+	if !nano.Num().IsInt64() {
+		return 0, fmt.Errorf("%s CPUs is out of range", short(s))
+	}
+	return nano.Num().Int64(), nil
+}
+
+// short keeps an echoed value to one readable line.
+func short(s string) string {
+	if len(s) > 64 {
+		return s[:61] + "..."
+	}
+	return s
 }
