@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -140,6 +141,8 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return nil, err
 	}
+	// Who makes it: prune removes it at once if this CLI is killed.
+	os.WriteFile(filepath.Join(tmp, creatorFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 	if err := writeJSON(filepath.Join(tmp, "config.json"), c); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("write container config: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -377,18 +378,26 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 	for _, base := range []string{filepath.Join(e.cfg.Root, "containers"), filepath.Join(e.cfg.RunRoot, "containers")} {
 		ents, _ := os.ReadDir(base)
 		for _, d := range ents {
+			if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
+				// A remove killed midway (config and all moved aside),
+				// whatever its age: only a remove makes one, and every
+				// step left is idempotent.
+				os.RemoveAll(filepath.Join(base, d.Name()))
+				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
+				continue
+			}
+			if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok && creatorGone(filepath.Join(base, d.Name())) {
+				// A create killed before its container appeared (its
+				// name was reserved first).
+				os.RemoveAll(filepath.Join(base, d.Name()))
+				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "made midway"}, false)
+				continue
+			}
 			if _, err := os.Stat(filepath.Join(e.containerDir(d.Name()), "config.json")); err == nil {
 				continue
 			}
 			if _, err := os.Stat(e.containerDir(d.Name())); err == nil && len(d.Name()) == 64 {
 				continue // a container whose config is damaged: listed, and removed above
-			}
-			if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
-				// A remove killed midway, whatever its age: only a
-				// remove makes one, and every step left is idempotent.
-				os.RemoveAll(filepath.Join(base, d.Name()))
-				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
-				continue
 			}
 			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
 				if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok {
@@ -409,6 +418,7 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 		}
 	}
 	e.pruneSnapshots()
+	e.pruneCgroups()
 	ents, _ := os.ReadDir(e.namesDir())
 	for _, d := range ents {
 		t, err := os.Readlink(filepath.Join(e.namesDir(), d.Name()))
@@ -422,6 +432,48 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// creatorFile, in a container directory being made (.new-ID), names the
+// pid of the CLI making it.
+const creatorFile = "creator"
+
+// creatorGone says whether the CLI that was making a .new- container
+// directory is gone (killed midway); without its pid, only age tells.
+func creatorGone(dir string) bool {
+	if b, err := os.ReadFile(filepath.Join(dir, creatorFile)); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+			return err != nil || pid == os.Getpid()
+		}
+	}
+	fi, err := os.Stat(dir)
+	return err == nil && time.Since(fi.ModTime()) > 30*time.Second
+}
+
+// pruneCgroups removes empty cgroups under the engine's parent whose
+// container is gone (a remove killed between the runtime's state and its
+// cgroup): nothing else would ever remove them.
+func (e *Local) pruneCgroups() {
+	for _, id := range cgroups.Children(e.cgroupParent()) {
+		if len(id) != 64 {
+			continue
+		}
+		held := false
+		for _, d := range []string{id, ".new-" + id, ".removing-" + id} {
+			if _, err := os.Stat(filepath.Join(e.cfg.Root, "containers", d)); err == nil {
+				held = true
+			}
+		}
+		if held {
+			continue
+		}
+		if m, err := e.containerCgroup(id); err == nil {
+			if pids, err := m.Pids(); err == nil && len(pids) == 0 {
+				m.Destroy()
+			}
+		}
+	}
 }
 
 var signals = map[string]int{
