@@ -37,6 +37,13 @@ func TestSecurityPrivileges(t *testing.T) {
 					t.Errorf("--cap-add ALL --cap-drop SYS_ADMIN,NET_ADMIN: %s %x, want %x", set, a[set], hostBnd&^(sysAdmin|netAdmin))
 				}
 			}
+			// exec --privileged: the same set, in a container run without it.
+			id := strings.TrimSpace(j.ok(j.runArgs([]string{"-d"}, "sleep", "60")...))
+			e := capSets(j.ok("exec", "--privileged", id, "cat", "/proc/self/status"))
+			if e["CapEff"] != hostBnd || e["CapBnd"] != hostBnd {
+				t.Errorf("exec --privileged: CapBnd %x CapEff %x, the engine's bounding set is %x", e["CapBnd"], e["CapEff"], hostBnd)
+			}
+			j.ok("rm", "-f", id)
 			nnp := func(opt string) string {
 				out := j.ok(j.runArgs([]string{"--rm", "--security-opt", opt}, "grep", "NoNewPrivs", "/proc/self/status")...)
 				return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "NoNewPrivs:"))

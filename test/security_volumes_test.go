@@ -47,6 +47,11 @@ func TestSecurityImageVolumes(t *testing.T) {
 			t.Errorf("%s: the refused create left containers: %q", what, ps)
 			j.ok("rm", "-f", ps)
 		}
+		if vols := strings.TrimSpace(j.ok("volume", "ls", "-q")); vols != "" {
+			t.Errorf("%s: the refused create left volumes: %q", what, vols)
+			j.ok(append([]string{"volume", "rm"}, strings.Fields(vols)...)...)
+		}
+		j.assertClean(nil)
 	}
 	for i, vol := range []string{"/proc", "/sys/kernel", "/dev", "/dev/shm/x", "/", "/proc/../sys"} {
 		name := "vol-" + string(rune('a'+i))

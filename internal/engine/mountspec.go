@@ -80,6 +80,15 @@ func parseMountSpec(spec string) (MountPoint, error) {
 		if m.Source == "" {
 			return m, fmt.Errorf("invalid mount config for type \"bind\": field Source must not be empty")
 		}
+		if !filepath.IsAbs(m.Source) {
+			// docker's CLI takes a relative bind source from the current
+			// directory; the runtime would take it from the bundle.
+			abs, err := filepath.Abs(m.Source)
+			if err != nil {
+				return m, fmt.Errorf("invalid mount config for type \"bind\": %w", err)
+			}
+			m.Source = abs
+		}
 	case "tmpfs":
 		m.Source = "tmpfs"
 		m.Options = strings.Join(append([]string{"nosuid", "nodev", "noexec"}, tmpfsOpts...), ",")

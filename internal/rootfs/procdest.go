@@ -28,9 +28,9 @@ func CheckProcDest(dest string, procfs bool) error {
 		if procfs {
 			return nil
 		}
-		return fmt.Errorf("%q cannot be mounted because only procfs may be mounted on /proc", dest)
+		return fmt.Errorf("%q cannot be mounted because only procfs may be mounted on /proc", clipPath(dest))
 	case len(dest) > len("/proc/") && dest[:len("/proc/")] == "/proc/" && !lxcfsFiles[dest]:
-		return fmt.Errorf("%q cannot be mounted because it is inside /proc (only lxcfs's procfs files may be replaced)", dest)
+		return fmt.Errorf("%q cannot be mounted because it is inside /proc (only lxcfs's procfs files may be replaced)", clipPath(dest))
 	}
 	return nil
 }
@@ -58,4 +58,12 @@ func checkProcMount(r *Root, c *Config, m specs.Mount) error {
 			unix.Stat(src, &st) == nil && st.Ino == 1
 	}
 	return CheckProcDest(dest, procfs)
+}
+
+// clipPath keeps a path in a message readable.
+func clipPath(p string) string {
+	if len(p) > 100 {
+		return p[:97] + "..."
+	}
+	return p
 }
