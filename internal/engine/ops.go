@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
@@ -386,6 +387,14 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
 				continue
 			}
+			if rest, ok := strings.CutPrefix(d.Name(), ".new-"); ok && strings.Contains(rest, ".") {
+				// Staged by a create (.new-ID.PID): its CLI's, until it dies.
+				_, pid, _ := strings.Cut(rest, ".")
+				if _, err := os.Stat("/proc/" + pid); err != nil || pid == strconv.Itoa(os.Getpid()) {
+					os.RemoveAll(filepath.Join(base, d.Name()))
+				}
+				continue
+			}
 			if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok && creatorGone(filepath.Join(base, d.Name())) {
 				// A create killed before its container appeared (its
 				// name was reserved first).
@@ -419,16 +428,16 @@ func (e *Local) Prune(ctx context.Context) ([]string, error) {
 	}
 	e.pruneSnapshots()
 	e.pruneCgroups()
+	e.pruneNetRecords()
 	ents, _ := os.ReadDir(e.namesDir())
 	for _, d := range ents {
 		t, err := os.Readlink(filepath.Join(e.namesDir(), d.Name()))
 		if err != nil {
 			continue
 		}
-		if _, err := os.Stat(e.containerDir(t)); errors.Is(err, os.ErrNotExist) {
-			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
-				os.Remove(filepath.Join(e.namesDir(), d.Name()))
-			}
+		if !e.hasAnyDir(t) {
+			// Stale at once: a create makes its .new- directory first.
+			os.Remove(filepath.Join(e.namesDir(), d.Name()))
 		}
 	}
 	return removed, nil
@@ -451,6 +460,26 @@ func creatorGone(dir string) bool {
 	return err == nil && time.Since(fi.ModTime()) > 30*time.Second
 }
 
+// pruneNetRecords tears down the network (veth, address, rules) of
+// containers that are gone but whose network record stayed (a CLI killed
+// between the two). The records are the network package's, under the
+// state directory the engine gives it (netsetup.go).
+func (e *Local) pruneNetRecords() {
+	dir := filepath.Join(e.cfg.Root, "network", "containers")
+	ents, _ := os.ReadDir(dir)
+	for _, d := range ents {
+		if atomicfile.Abandoned(d.Name()) {
+			os.Remove(filepath.Join(dir, d.Name()))
+			continue
+		}
+		id, ok := strings.CutSuffix(d.Name(), ".json")
+		if !ok || len(id) != 64 || e.hasAnyDir(id) {
+			continue
+		}
+		e.removeNetns(&Container{ID: id})
+	}
+}
+
 // pruneCgroups removes empty cgroups under the engine's parent whose
 // container is gone (a remove killed between the runtime's state and its
 // cgroup): nothing else would ever remove them.
@@ -459,13 +488,7 @@ func (e *Local) pruneCgroups() {
 		if len(id) != 64 {
 			continue
 		}
-		held := false
-		for _, d := range []string{id, ".new-" + id, ".removing-" + id} {
-			if _, err := os.Stat(filepath.Join(e.cfg.Root, "containers", d)); err == nil {
-				held = true
-			}
-		}
-		if held {
+		if e.hasAnyDir(id) {
 			continue
 		}
 		if m, err := e.containerCgroup(id); err == nil {
