@@ -465,6 +465,8 @@ func testSoakDamaged(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(j.root, "containers", ".new-"+made, "creator"), []byte("999999999"), 0o600)
 	os.Symlink(half, filepath.Join(j.root, "names", "half-removed"))
+	os.WriteFile(filepath.Join(j.root, "network", "containers", made+".json.tmp999999999-1"), []byte("{"), 0o600)
+	os.MkdirAll(filepath.Join(j.root, "containers", ".new-"+half+".999999999"), 0o700)
 	os.Symlink(made, filepath.Join(j.root, "names", "half-made"))
 	for _, h := range []string{"pids", "memory"} {
 		if err := os.MkdirAll(cgroupPath(h, cg), 0o755); err != nil {
