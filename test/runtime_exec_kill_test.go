@@ -136,7 +136,16 @@ func shimExec(t *testing.T, e *rtEnv, id string) (int, *os.File) {
 		var ws unix.WaitStatus
 		unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	})
-	if comm := procField(t, pid, "comm"); comm != "sleep" {
+	// runc's init may still be on its way to execve when runc exits (its
+	// comm is "runc:[2:INIT]" for a moment): the pid is right, the name
+	// comes a little later.
+	var comm string
+	for end := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if comm = procField(t, pid, "comm"); comm == "sleep" || time.Now().After(end) {
+			break
+		}
+	}
+	if comm != "sleep" {
 		t.Errorf("pid file names %d, %q, not the user program sleep", pid, comm)
 	}
 	if ppid := statusField(t, pid, "PPid"); ppid != strconv.Itoa(os.Getpid()) {

@@ -22,6 +22,11 @@ func TestRuntimeMountOptionsMust(t *testing.T) {
 		"noatime": "noatime", "nodiratime": "nodiratime", "strictatime": ""}
 	for _, rt := range []string{"runc", "jinn-runtime"} {
 		t.Run(rt, func(t *testing.T) {
+			// A source of the test's own, with no mounts below it: an rbind
+			// of a shared /tmp would copy whatever else is mounted there
+			// (other users' stores), and its propagation can exhaust the
+			// kernel's mount limit (ENOSPC).
+			src := t.TempDir()
 			e := newRTWith(t, rt, func(s *specs.Spec) {
 				for i, o := range must {
 					if rt == "runc" && o == "defaults" {
@@ -30,9 +35,9 @@ func TestRuntimeMountOptionsMust(t *testing.T) {
 					s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m/" + optName(i), Type: "tmpfs", Source: "tmpfs", Options: []string{o}})
 				}
 				for i, o := range prop {
-					s.Mounts = append(s.Mounts, specs.Mount{Destination: "/p/" + optName(i), Type: "bind", Source: "/tmp", Options: []string{"rbind", o}})
+					s.Mounts = append(s.Mounts, specs.Mount{Destination: "/p/" + optName(i), Type: "bind", Source: src, Options: []string{"rbind", o}})
 				}
-				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/b", Type: "bind", Source: "/tmp", Options: []string{"bind", "ro"}})
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/b", Type: "bind", Source: src, Options: []string{"bind", "ro"}})
 			})
 			out := e.sh(`awk '{print $5, $6}' /proc/self/mountinfo`)
 			opts := map[string]string{}

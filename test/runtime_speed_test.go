@@ -82,8 +82,36 @@ func TestRuntimeTightPidsLimit(t *testing.T) {
 	}
 }
 
-// An exec'd process is born in the container's cgroup too (the C stage
-// writes "0" to each v1 tasks file, clone3 starts it in the cgroup2 one).
+// An exec into a container at its pids limit starts, as with runc: the
+// exec's runtime threads are not counted, only its main thread enters the
+// cgroup (launch.cgroupLate), and the user program then is one task more,
+// which a move into a cgroup is allowed. The container holds 1 task of 2.
+func TestRuntimeExecTightPids(t *testing.T) {
+	if pureCgroup2() {
+		// There the exec is born in the cgroup2 one (CLONE_INTO_CGROUP),
+		// its runtime's threads included.
+		t.Skipf("the pids controller is on cgroup2 here: jinn's exec needs its runtime's threads below pids.max")
+	}
+	for _, rt := range []string{"runc", "jinn-runtime"} {
+		t.Run(rt, func(t *testing.T) {
+			limit := int64(2)
+			e := newRTWith(t, rt, func(s *specs.Spec) {
+				s.Process.Args = []string{"sleep", "1000"}
+				s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}
+			})
+			id := newID("execpids")
+			e.must("run", "-d", id)
+			if out := e.must("exec", id, "echo", "ok"); out != "ok\n" {
+				t.Errorf("exec: %q", out)
+			}
+			e.must("delete", "--force", id)
+		})
+	}
+}
+
+// An exec'd process is in the container's cgroup before its program runs
+// (its main thread writes "0" to each v1 tasks file, clone3 starts it in
+// the cgroup2 one), with a user namespace too.
 func TestRuntimeExecInCgroup(t *testing.T) {
 	e := newRT(t, func(s *specs.Spec) {
 		s.Process.Args = []string{"sleep", "30"}
@@ -96,6 +124,28 @@ func TestRuntimeExecInCgroup(t *testing.T) {
 		s.Linux.Namespaces = ns
 	})
 	id := newID("cgexec")
+	e.must("run", "-d", id)
+	defer e.run("delete", "--force", id)
+	checkCgroups(t, "the exec'd process", e.must("exec", id, "cat", "/proc/self/cgroup"), id)
+}
+
+func TestRuntimeExecInCgroupUserNamespace(t *testing.T) {
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "30"}
+		var ns []specs.LinuxNamespace
+		for _, n := range s.Linux.Namespaces {
+			if n.Type != specs.CgroupNamespace {
+				ns = append(ns, n)
+			}
+		}
+		s.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+	})
+	for d := e.bundle; d != "/tmp"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	id := newID("cgexecuserns")
 	e.must("run", "-d", id)
 	defer e.run("delete", "--force", id)
 	checkCgroups(t, "the exec'd process", e.must("exec", id, "cat", "/proc/self/cgroup"), id)

@@ -62,17 +62,23 @@ func OpenContext(spec string, stdin io.Reader, tmpDir string) (*Context, error) 
 	return c, c.loadIgnore()
 }
 
+// loadIgnore reads .dockerignore if it is a regular file in the context
+// (a FIFO or a link out of it is an error, never a hang or a host file).
 func (c *Context) loadIgnore() error {
-	f, err := os.Open(filepath.Join(c.Dir, ".dockerignore"))
+	root, err := fsroot.OpenBeneath(c.Dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	data, err := root.ReadRegular(".dockerignore", 16<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		c.Ignore = &Ignore{}
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("read .dockerignore: %w", err)
 	}
-	defer f.Close()
-	c.Ignore, err = ParseIgnore(f)
+	c.Ignore, err = ParseIgnore(bytes.NewReader(data))
 	return err
 }
 

@@ -3,6 +3,7 @@ package build
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,10 +29,17 @@ type copyOp struct {
 
 func (op *copyOp) kind() uint32 { return op.st.Mode & unix.S_IFMT }
 
-// expandSources turns COPY's source arguments (globs allowed) into paths
-// relative to the source root; .dockerignore'd paths don't exist.
-func expandSources(src *fsroot.Root, ig *Ignore, patterns []string) ([]string, error) {
-	var out []string
+// source is one COPY source: its name as written (which names it at the
+// destination) and its real path in the source root, with every symlink
+// on the way resolved.
+type source struct{ name, real string }
+
+// expandSources turns COPY's source arguments (globs allowed) into sources.
+// The context is what docker would send: ignored paths do not exist in it,
+// so a source that is, or leads through a symlink to, an ignored path is
+// not found (alias -> secret, sub -> . then sub/secret).
+func expandSources(src *fsroot.Root, ig *Ignore, patterns []string) ([]source, error) {
+	var out []source
 	for _, p := range patterns {
 		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
 			return nil, fmt.Errorf("source %s: a URL is only allowed in ADD", p)
@@ -41,13 +49,11 @@ func expandSources(src *fsroot.Root, ig *Ignore, patterns []string) ([]string, e
 		}
 		c := fsroot.Clean(p)
 		if !hasMeta(c) {
-			if _, err := src.Stat(c); err != nil || ig.Excluded(c) {
-				if err != nil && strings.Contains(err.Error(), "leaves the root") {
-					return nil, fmt.Errorf("source %s: %w", p, err)
-				}
-				return nil, fmt.Errorf("source %s: file not found in build context or excluded by .dockerignore", p)
+			real, err := resolveSource(src, ig, c)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", p, err)
 			}
-			out = append(out, c)
+			out = append(out, source{c, real})
 			continue
 		}
 		matches, err := glob(src, ig, c)
@@ -62,10 +68,62 @@ func expandSources(src *fsroot.Root, ig *Ignore, patterns []string) ([]string, e
 	return out, nil
 }
 
+var errNotInContext = errors.New("file not found in build context or excluded by .dockerignore")
+
+// resolveSource resolves rel one component at a time, symlinks followed
+// inside the source root (absolute targets and ".." stop at its top), and
+// refuses any step that lands on an excluded path. The real path it
+// returns has no symlink in it.
+func resolveSource(src *fsroot.Root, ig *Ignore, rel string) (string, error) {
+	todo := strings.Split(rel, "/")
+	cur, links := "", 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if cur = path.Dir(cur); cur == "." {
+				cur = ""
+			}
+			continue
+		}
+		next := path.Join(cur, c)
+		st, err := src.Lstat(next)
+		if err != nil {
+			return "", errNotInContext
+		}
+		kind := st.Mode & unix.S_IFMT
+		// An excluded directory stays only for what "!" patterns bring back.
+		if ig.Excluded(next) && !(kind == unix.S_IFDIR && ig.MayIncludeUnder(next)) {
+			return "", errNotInContext
+		}
+		if kind != unix.S_IFLNK {
+			cur = next
+			continue
+		}
+		if links++; links > 40 {
+			return "", fmt.Errorf("too many levels of symbolic links")
+		}
+		target, err := src.Readlink(next)
+		if err != nil {
+			return "", errNotInContext
+		}
+		if path.IsAbs(target) {
+			cur = ""
+		}
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	return cur, nil
+}
+
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[\\") }
 
-// glob matches a pattern one path segment at a time.
-func glob(src *fsroot.Root, ig *Ignore, pattern string) ([]string, error) {
+// glob matches a pattern one path segment at a time; each match is then
+// resolved like a plain source, and dropped if that leads to an ignored
+// path.
+func glob(src *fsroot.Root, ig *Ignore, pattern string) ([]source, error) {
 	cur := []string{""}
 	for _, seg := range strings.Split(pattern, "/") {
 		var next []string
@@ -94,10 +152,10 @@ func glob(src *fsroot.Root, ig *Ignore, pattern string) ([]string, error) {
 		}
 		cur = next
 	}
-	var out []string
+	var out []source
 	for _, p := range cur {
-		if !ig.Excluded(p) {
-			out = append(out, p)
+		if real, err := resolveSource(src, ig, p); err == nil {
+			out = append(out, source{p, real})
 		}
 	}
 	return out, nil
@@ -105,31 +163,31 @@ func glob(src *fsroot.Root, ig *Ignore, pattern string) ([]string, error) {
 
 // planCopy applies docker's rules: a directory source copies its contents,
 // several sources need a directory destination ending in "/", a file copied
-// onto "dir/" keeps its name.
-func planCopy(src *fsroot.Root, ig *Ignore, sources []string, dest string, destIsDir bool) ([]copyOp, error) {
+// onto "dir/" keeps its name (the name as written, a symlink's own).
+func planCopy(src *fsroot.Root, ig *Ignore, sources []source, dest string, destIsDir bool) ([]copyOp, error) {
 	if len(sources) > 1 && !destIsDir {
 		return nil, fmt.Errorf("when copying more than one source the destination must be a directory and end with a /")
 	}
 	var ops []copyOp
 	for _, s := range sources {
-		st, err := src.Stat(s)
+		st, err := src.Lstat(s.real)
 		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", s, err)
+			return nil, fmt.Errorf("source %s: %w", s.name, err)
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
-			ops = append(ops, copyOp{src: s, dst: dest, st: st, top: true})
-			if err := walk(src, ig, s, dest, &ops); err != nil {
+			ops = append(ops, copyOp{src: s.real, dst: dest, st: st, top: true})
+			if err := walk(src, ig, s.real, dest, &ops); err != nil {
 				return nil, err
 			}
 		case unix.S_IFREG:
 			d := dest
 			if destIsDir {
-				d = path.Join(dest, path.Base("/"+s))
+				d = path.Join(dest, path.Base("/"+s.name))
 			}
-			ops = append(ops, copyOp{src: s, dst: d, st: st})
+			ops = append(ops, copyOp{src: s.real, dst: d, st: st})
 		default:
-			return nil, fmt.Errorf("source %s: not a regular file or directory", s)
+			return nil, fmt.Errorf("source %s: not a regular file or directory", s.name)
 		}
 	}
 	return ops, nil

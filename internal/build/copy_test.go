@@ -97,12 +97,46 @@ func TestCopyDestSymlinkStaysInRoot(t *testing.T) {
 	os.Symlink(outside, filepath.Join(img, "evil"))
 	src, _ := fsroot.OpenBeneath(ctx)
 	dst, _ := fsroot.Open(img)
-	ops, err := planCopy(src, nil, []string{"f"}, "/evil/f", false)
+	ops, err := planCopy(src, nil, []source{{"f", "f"}}, "/evil/f", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	applyOps(src, dst, ops, nil, nil) // an error is fine; escaping is not
 	if _, err := os.Stat(filepath.Join(outside, "f")); err == nil {
 		t.Fatal("COPY followed an image symlink out of the root")
+	}
+}
+
+func TestResolveSourceHonoursIgnore(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"secret": "s", "ok": "o", "priv/key": "k", "pub/x": "x", "pub/y.key": "y",
+		"alias": "->secret", "sub": "->.", "abs": "->/secret", "up": "->../../../secret",
+		"dirlink": "->priv", "oklink": "->pub/x", "loop": "->loop",
+	})
+	ig, err := ParseIgnore(strings.NewReader("secret\npriv\n*/*.key\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := fsroot.OpenBeneath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for rel, want := range map[string]string{
+		"ok": "ok", "oklink": "pub/x", "sub/sub/oklink": "pub/x", "sub/pub": "pub", ".": "",
+		"alias": "", "sub/secret": "", "abs": "", "up": "", "dirlink": "", "dirlink/key": "",
+		"sub/pub/y.key": "", "loop": "",
+	} {
+		got, err := resolveSource(src, ig, rel)
+		if want == "" && rel != "." {
+			if err == nil {
+				t.Errorf("%s resolved to %q, want not found", rel, got)
+			}
+			continue
+		}
+		if err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", rel, got, err, want)
+		}
 	}
 }

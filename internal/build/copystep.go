@@ -270,10 +270,10 @@ func (s *stage) planFrom(ctx context.Context, in *Instruction, dir string, isCon
 		if many && !destIsDir {
 			return nil, fmt.Errorf("when copying more than one source the destination must be a directory and end with a /")
 		}
-		var plain []string
+		var plain []source
 		for _, sp := range paths {
-			if in.Cmd == "add" && isLocalArchive(src, sp) {
-				p.archives = append(p.archives, archiveOp{src: sp, dest: dest})
+			if in.Cmd == "add" && isLocalArchive(src, sp.real) {
+				p.archives = append(p.archives, archiveOp{src: sp.real, dest: dest})
 				p.kinds = append(p.kinds, "archive")
 				continue
 			}

@@ -58,8 +58,11 @@ func ParseIgnore(r io.Reader) (*Ignore, error) {
 	return ig, nil
 }
 
-// patternRegexp translates a docker ignore pattern into an anchored regexp.
-func patternRegexp(p string) (*regexp.Regexp, error) {
+// patternRegexp translates a docker ignore pattern into an anchored
+// regexp. It goes rune by rune: a byte at a time would turn "é" into two
+// Latin-1 characters that match nothing.
+func patternRegexp(pat string) (*regexp.Regexp, error) {
+	p := []rune(pat)
 	var b strings.Builder
 	b.WriteString("^")
 	for i := 0; i < len(p); i++ {
@@ -85,16 +88,19 @@ func patternRegexp(p string) (*regexp.Regexp, error) {
 			i++
 			b.WriteString(regexp.QuoteMeta(string(p[i])))
 		case c == '[':
-			j := strings.IndexByte(p[i:], ']')
-			if j < 0 {
+			j := i + 1
+			for j < len(p) && p[j] != ']' {
+				j++
+			}
+			if j >= len(p) {
 				return nil, fmt.Errorf("unterminated character class")
 			}
-			class := p[i+1 : i+j]
+			class := string(p[i+1 : j])
 			if strings.HasPrefix(class, "!") {
 				class = "^" + class[1:]
 			}
 			b.WriteString("[" + class + "]")
-			i += j
+			i = j
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}

@@ -39,3 +39,18 @@ func TestIgnoreErrors(t *testing.T) {
 		t.Error("an unterminated class was accepted")
 	}
 }
+
+func TestIgnoreNonASCII(t *testing.T) {
+	ig, err := ParseIgnore(strings.NewReader("sécret*\n日本/**\nä?.txt\n[é]x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{
+		"sécret.key": true, "secret.key": false, "日本/a/b": true, "日本語": false,
+		"äb.txt": true, "äbc.txt": false, "éx": true, "ex": false,
+	} {
+		if got := ig.Excluded(p); got != want {
+			t.Errorf("Excluded(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

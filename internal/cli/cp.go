@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // cp copies between a container and the host: CONTAINER:SRC DEST or
@@ -177,6 +178,14 @@ func extractTar(r io.Reader, dst, base string) error {
 			os.Remove(target)
 			if err := os.Symlink(h.Linkname, target); err != nil {
 				return err
+			}
+		case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
+			// Made as what they are, as docker does; never opened.
+			kind := map[byte]uint32{tar.TypeFifo: unix.S_IFIFO, tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK}[h.Typeflag]
+			os.Remove(target)
+			dev := int(unix.Mkdev(uint32(h.Devmajor), uint32(h.Devminor)))
+			if err := unix.Mknod(target, kind|uint32(h.Mode&0o7777), dev); err != nil {
+				return fmt.Errorf("create %s: %w", target, err)
 			}
 		}
 	}

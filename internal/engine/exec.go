@@ -57,7 +57,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	p.Args, p.Terminal = o.Cmd, o.Tty
 	root := e.rootPath(c)
 	if o.User != "" {
-		u, err := resolveUser(root, o.User)
+		u, err := resolveUserRunning(st.Pid, root, o.User)
 		if err != nil {
 			return 0, &ExitError{Code: ExitEngine, Err: err}
 		}

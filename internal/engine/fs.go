@@ -26,11 +26,24 @@ func openInRoot(root, path string, flags int) (*os.File, error) {
 // execUser is a resolved --user.
 type execUser = recipe.User
 
-// resolveUser resolves user[:group] inside the container's root.
+// resolveUser resolves user[:group] in the container's /etc/passwd and
+// /etc/group, read through a nodev view of root (or, for a running
+// container, its own root) and only if they are regular files.
 func resolveUser(root, spec string) (execUser, error) {
-	r, err := fsroot.Open(root)
+	r, err := fsroot.OpenView(root)
 	if err != nil {
 		return execUser{Home: "/"}, fmt.Errorf("open root: %w", err)
+	}
+	defer r.Close()
+	return recipe.ResolveUser(r, spec)
+}
+
+// resolveUserRunning resolves a user for exec in the root the container's
+// process sees.
+func resolveUserRunning(pid int, root, spec string) (execUser, error) {
+	r, err := fsroot.OpenProcessRoot(pid)
+	if err != nil {
+		return resolveUser(root, spec)
 	}
 	defer r.Close()
 	return recipe.ResolveUser(r, spec)

@@ -104,7 +104,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	root := e.rootPath(c)
 	user, err := resolveUser(root, c.Config.User)
 	if err != nil {
-		return exitErr(ExitEngine, "unable to find user %s: %v", c.Config.User, err)
+		return exitErr(ExitEngine, "%v", err)
 	}
 	env := containerEnv(c.Config.Hostname, c.Config.Tty, user.Home, nil, c.Config.Env)
 	cwd := c.Config.WorkingDir

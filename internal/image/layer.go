@@ -441,7 +441,8 @@ func (s *Store) Export(ctx context.Context, key string, w io.Writer) error {
 }
 
 // readOnly adapts an active snapshot's mounts for reading alongside a
-// running container: overlay with the same upper dir twice is refused by
+// running container (nodev, nosuid: the engine's view of a container's
+// files never reaches a device): overlay with the same upper dir twice is refused by
 // the kernel, so read the upper as just another lower.
 func readOnly(ms []snapshot.Mount) []snapshot.Mount {
 	out := make([]snapshot.Mount, len(ms))
@@ -460,7 +461,7 @@ func readOnly(ms []snapshot.Mount) []snapshot.Mount {
 			}
 		}
 		if upper != "" {
-			out[i].Options = []string{"ro", "lowerdir=" + upper + ":" + lower}
+			out[i].Options = []string{"ro", "nodev", "nosuid", "lowerdir=" + upper + ":" + lower}
 		}
 	}
 	return out

@@ -1,7 +1,6 @@
 package recipe
 
 import (
-	"bufio"
 	"fmt"
 	"strconv"
 	"strings"
@@ -59,17 +58,15 @@ func ResolveUser(root *fsroot.Root, spec string) (User, error) {
 	return u, fmt.Errorf("unable to find group %s: no matching entries in group file", group)
 }
 
-// readColonFile reads passwd or group as fields; a missing file is empty.
+// readColonFile reads passwd or group as fields; a missing file, or one
+// that is not a regular file (a FIFO, a link to /dev/zero), is empty.
 func readColonFile(root *fsroot.Root, path string) [][]string {
-	f, err := root.Open(path)
+	data, err := root.ReadRegular(path, maxColonFile)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	var out [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(string(data), "\n") {
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -77,3 +74,6 @@ func readColonFile(root *fsroot.Root, path string) [][]string {
 	}
 	return out
 }
+
+// maxColonFile bounds what a container's /etc/passwd or /etc/group costs.
+const maxColonFile = 32 << 20

@@ -87,7 +87,8 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if err := l.agent(&spec); err != nil {
 		return 0, err
 	}
-	// The process is born in the container's cgroup (see cgroups.Entry).
+	// The process enters the container's cgroups before it runs anything
+	// of the user's (launch.cgroupLate).
 	mgr, err := r.cgroup(c)
 	if err != nil {
 		return 0, err
@@ -97,7 +98,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("join cgroup: %w", err)
 		}
-		l.cgroup(entry)
+		cfg.CgroupTasks = l.cgroupLate(entry)
 	}
 	pid, conn, err := l.start("exec process", nsexec.Header(joins, nil, true), true)
 	if err != nil {

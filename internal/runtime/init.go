@@ -16,6 +16,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// taskFdPrefix marks a CgroupTasks entry that is an inherited fd.
+const taskFdPrefix = "fd:"
+
 // InitEnv is set in the environment of the re-executed binary: it names the
 // sync socket, and its presence means "be the container side".
 const InitEnv = "_JINN_INIT"
@@ -259,9 +262,18 @@ func execInit(c *conn, cfg *initConfig, s *specs.Spec) error {
 // kernel's global threadgroup lock and the RCU grace period (5-15 ms)
 // that a write to cgroup.procs waits for. The runtime's other threads stay
 // behind; they never fork, and execve ends them.
+//
+// An entry "fd:N" is a tasks file the parent opened (exec: our mount
+// namespace is the container's, where host paths do not lead).
 func joinCgroup(tasks []string) error {
 	for _, p := range tasks {
-		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		var fd int
+		var err error
+		if n, ok := strings.CutPrefix(p, taskFdPrefix); ok {
+			fd, err = strconv.Atoi(n)
+		} else {
+			fd, err = unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		}
 		if err != nil {
 			return fmt.Errorf("join cgroup: %w", err)
 		}

