@@ -81,12 +81,15 @@ error_log /dev/stderr;
 events { worker_connections 256; }
 http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html; } }
 `}))
+	nnp := appendLayer(t, base, fileLayer(t, "usr/local/bin/nnp", buildNonewprivs(t), 0o4755))
+	nnp = configure(t, nnp, func(c *v1.Config) { c.Entrypoint, c.Cmd = []string{"/usr/local/bin/nnp"}, nil })
 	cri := "k8s-staging-cri-tools/"
 	images := map[string]v1.Image{
 		criPause:                         pause,
 		"pause:3.9":                      base,
 		"e2e-test-images/busybox:1.29-2": base,
 		"e2e-test-images/nginx:1.14-2":   nginx,
+		"e2e-test-images/nonewprivs:1.3": nnp,
 		// critest's multi-container spec looks for "httpd" in its log.
 		"e2e-test-images/httpd:2.4.39-4": configure(t, nginx, func(c *v1.Config) {
 			c.Entrypoint, c.Cmd = nil, []string{"sh", "-c", "echo httpd: nginx standing in; exec nginx -g 'daemon off;'"}
@@ -124,21 +127,30 @@ http { access_log /dev/stdout; server { listen 12003; root /usr/share/nginx/html
 	}
 }
 
-// applets is a layer linking every applet of the fixture's busybox in
-// bin/, as the busybox image critest expects has them (pgrep...).
+// applets is a layer with the fixture's busybox and every applet of it
+// in bin/ as a hard link, as in the busybox image critest expects: its
+// MaskedPaths spec masks /bin/ls and then runs sh, and a mask on a
+// symlink to busybox would cover busybox itself (runc and jinn both
+// follow it), so that sh could no longer start.
 func applets(t *testing.T) v1.Layer {
 	root := busyboxRootfs()
+	bb, err := os.ReadFile(filepath.Join(root, "bin", "busybox"))
+	if err != nil {
+		t.Fatalf("read busybox: %v", err)
+	}
 	out, err := exec.Command(filepath.Join(root, "bin", "busybox"), "--list").Output()
 	if err != nil {
 		t.Fatalf("busybox --list: %v", err)
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "bin/busybox", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(bb))})
+	tw.Write(bb)
 	for _, a := range strings.Fields(string(out)) {
-		if _, err := os.Lstat(filepath.Join(root, "bin", a)); err == nil {
-			continue
+		if a != "busybox" {
+			// containerd applies a link's mode to the file it links to.
+			tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeLink, Linkname: "bin/busybox", Mode: 0o755})
 		}
-		tw.WriteHeader(&tar.Header{Name: "bin/" + a, Typeflag: tar.TypeSymlink, Linkname: "busybox", Mode: 0o777})
 	}
 	// Debian's busybox-static lacks applets critest runs: stand-ins.
 	have := " " + strings.Join(strings.Fields(string(out)), " ") + " "
@@ -206,4 +218,30 @@ func configure(t *testing.T, img v1.Image, f func(*v1.Config)) v1.Image {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// buildNonewprivs builds testdata/nonewprivs (static) and returns it.
+func buildNonewprivs(t *testing.T) []byte {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "nnp")
+	c := exec.Command("go", "build", "-o", out, "./testdata/nonewprivs")
+	c.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("build nonewprivs: %v: %s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// fileLayer makes an image layer holding one root-owned file of mode.
+func fileLayer(t *testing.T, path string, b []byte, mode int64) v1.Layer {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: path, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(b))})
+	tw.Write(b)
+	tw.Close()
+	return tarLayer(t, buf.Bytes())
 }

@@ -56,10 +56,13 @@ func TestEngineMisc(t *testing.T) {
 	if s := j.inspect("chatty", `{{json .Config.Cmd}} {{upper .State.Status}} {{join .Args ","}}`); !strings.HasPrefix(s, `["sh","-c",`) || !strings.Contains(s, "RUNNING") {
 		t.Errorf("inspect -f funcs: %q", s)
 	}
-	go j.run("stop", "-t", "1", "chatty")
+	stopped := make(chan struct{})
+	go func() { j.run("stop", "-t", "1", "chatty"); close(stopped) }()
 	if out := j.ok("wait", "chatty"); out != "137\n" {
 		t.Errorf("wait: %q", out)
 	}
+	<-stopped // stop records its event after the container died: wait may return first
+
 	ev := j.ok("events", "--since", "1m", "--until", "0s", "--format", "{{.Action}}")
 	for _, a := range []string{"create", "start", "stop"} {
 		if !strings.Contains(ev, a+"\n") {

@@ -72,7 +72,7 @@ func TestRuntimeUserNamespaceInCgroup(t *testing.T) {
 // with GOMAXPROCS=1) from starting. (A limit below the init's thread count,
 // about 5, still fails the create.)
 func TestRuntimeTightPidsLimit(t *testing.T) {
-	limit := int64(10)
+	limit := int64(2)
 	e := newRT(t, func(s *specs.Spec) {
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
 	})
@@ -82,17 +82,20 @@ func TestRuntimeTightPidsLimit(t *testing.T) {
 	}
 }
 
-// An exec into a container at its pids limit starts, as with runc: the
-// exec's runtime threads are not counted, only its main thread enters the
-// cgroup (launch.cgroupLate), and the user program then is one task more,
-// which a move into a cgroup is allowed. The container holds 1 task of 2.
+// An exec into a container at its pids limit starts: the exec's runtime
+// threads are not counted, only its main thread enters the cgroup
+// (launch.cgroupLate), and the user program then is one task more, which a
+// move into a cgroup is allowed. The container holds 1 task of 2. Debian's
+// runc 1.1 is not the reference here: its exec fails in most runs on an
+// idle machine ("runtime/cgo: pthread_create failed"), even 5 tasks below
+// the limit, as its init's Go threads are counted.
 func TestRuntimeExecTightPids(t *testing.T) {
 	if pureCgroup2() {
 		// There the exec is born in the cgroup2 one (CLONE_INTO_CGROUP),
 		// its runtime's threads included.
 		t.Skipf("the pids controller is on cgroup2 here: jinn's exec needs its runtime's threads below pids.max")
 	}
-	for _, rt := range []string{"runc", "jinn-runtime"} {
+	for _, rt := range []string{"jinn-runtime"} {
 		t.Run(rt, func(t *testing.T) {
 			limit := int64(2)
 			e := newRTWith(t, rt, func(s *specs.Spec) {

@@ -453,10 +453,26 @@ func testSoakDamaged(t *testing.T) {
 	damages[2].do(filepath.Join(j.root, "snapshots", "meta.json"))
 	// What commands killed midway leave: a volume being made (its maker
 	// gone), a container being removed, with its name still claimed.
+	// A create's pid file names a process long gone (above pid_max); the
+	// empty cgroup is a container's whose remove died after the
+	// runtime's state went.
 	os.MkdirAll(filepath.Join(j.root, "volumes", ".new-999999999-half", "_data"), 0o755)
-	half := strings.Repeat("ab", 32)
-	os.MkdirAll(filepath.Join(j.root, "containers", ".removing-"+half), 0o700)
+	os.MkdirAll(filepath.Join(j.root, "volumes", ".removing-gone", "_data"), 0o755)
+	half, made, cg := strings.Repeat("ab", 32), strings.Repeat("cd", 32), strings.Repeat("ef", 32)
+	for _, d := range []string{".removing-" + half, ".new-" + made} {
+		os.MkdirAll(filepath.Join(j.root, "containers", d), 0o700)
+		os.WriteFile(filepath.Join(j.root, "containers", d, "config.json"), []byte(`{"Id":"x"}`), 0o600)
+	}
+	os.WriteFile(filepath.Join(j.root, "containers", ".new-"+made, "creator"), []byte("999999999"), 0o600)
 	os.Symlink(half, filepath.Join(j.root, "names", "half-removed"))
+	os.WriteFile(filepath.Join(j.root, "network", "containers", made+".json.tmp999999999-1"), []byte("{"), 0o600)
+	os.MkdirAll(filepath.Join(j.root, "containers", ".new-"+half+".999999999"), 0o700)
+	os.Symlink(made, filepath.Join(j.root, "names", "half-made"))
+	for _, h := range []string{"pids", "memory"} {
+		if err := os.MkdirAll(cgroupPath(h, cg), 0o755); err != nil {
+			t.Fatalf("plant an orphan cgroup: %v", err)
+		}
+	}
 	s.cycles(20, 8)
 	s.judge(faultCase{name: "damaged records", fault: fmt.Sprintf("%d records of running and stopped containers damaged (empty, truncated, garbage, missing)", n+1), cycles: 20})
 }

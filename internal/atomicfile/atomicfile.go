@@ -7,6 +7,7 @@ package atomicfile
 import (
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -46,4 +47,23 @@ func write(path string, data []byte, perm os.FileMode, sync bool) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// Abandoned says whether name (a directory entry) is the temporary file
+// of a write whose process is gone (killed between create and rename):
+// NAME.tmpPID-N with no process PID. Cleaners remove such files.
+func Abandoned(name string) bool {
+	i := strings.LastIndex(name, ".tmp")
+	if i < 0 {
+		return false
+	}
+	pid, _, ok := strings.Cut(name[i+len(".tmp"):], "-")
+	if n, err := strconv.Atoi(pid); !ok || err != nil || n <= 0 {
+		return false
+	}
+	if pid == strconv.Itoa(os.Getpid()) {
+		return false
+	}
+	_, err := os.Stat("/proc/" + pid)
+	return err != nil
 }

@@ -394,3 +394,24 @@ func (m *manager) remove() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Children lists the names of the cgroups right below parent, on any
+// hierarchy (prune looks there for cgroups of containers long gone).
+func Children(parent string) []string {
+	l, err := DetectLayout()
+	if err != nil || parent == "" || path.Clean("/"+parent) == "/" {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, mnt := range l.Mounts {
+		ents, _ := os.ReadDir(filepath.Join(mnt, parent))
+		for _, e := range ents {
+			if e.IsDir() && !seen[e.Name()] {
+				seen[e.Name()] = true
+				out = append(out, e.Name())
+			}
+		}
+	}
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -120,14 +121,31 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 
-	// Claim the name, then write the record at once: from here on a killed
-	// CLI leaves a container that ps lists and rm -f removes.
+	// The container directory is made aside (.new-ID, naming its
+	// creator) before the name is claimed, so that a name whose container
+	// has no directory of any kind is known stale; then the record is
+	// written at once: from here on a killed CLI leaves a container that
+	// ps lists and rm -f removes.
+	// It appears with its creator's pid inside (made as .new-ID.PID), so
+	// prune can tell at once that a killed CLI left it.
+	tmp := filepath.Join(e.cfg.Root, "containers", ".new-"+c.ID)
+	staging := tmp + "." + strconv.Itoa(os.Getpid())
+	if err := os.MkdirAll(staging, 0o700); err != nil {
+		return nil, err
+	}
+	os.WriteFile(filepath.Join(staging, creatorFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	if err := os.Rename(staging, tmp); err != nil {
+		os.RemoveAll(staging)
+		return nil, err
+	}
 	if o.Name != "" {
 		if err := e.reserveName(o.Name, c.ID); err != nil {
+			os.RemoveAll(tmp)
 			return nil, err
 		}
 		c.Name = o.Name
 	} else if c.Name, err = e.generateName(c.ID); err != nil {
+		os.RemoveAll(tmp)
 		return nil, err
 	}
 	c.LogPath = filepath.Join(e.containerDir(c.ID), c.ID+"-json.log")
@@ -145,10 +163,6 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	// The container directory appears whole (config inside) by rename, and
 	// its state directory only after: a create killed at any point leaves
 	// either nothing that ps lists or a container that rm -f removes.
-	tmp := filepath.Join(e.cfg.Root, "containers", ".new-"+c.ID)
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, err
-	}
 	if err := writeJSON(filepath.Join(tmp, "config.json"), c); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("write container config: %w", err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
@@ -438,18 +440,34 @@ func (e *Local) PruneWhere(ctx context.Context, keep func(*View) bool) ([]string
 	for _, base := range []string{filepath.Join(e.cfg.Root, "containers"), filepath.Join(e.cfg.RunRoot, "containers")} {
 		ents, _ := os.ReadDir(base)
 		for _, d := range ents {
+			if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
+				// A remove killed midway (config and all moved aside),
+				// whatever its age: only a remove makes one, and every
+				// step left is idempotent.
+				os.RemoveAll(filepath.Join(base, d.Name()))
+				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
+				continue
+			}
+			if rest, ok := strings.CutPrefix(d.Name(), ".new-"); ok && strings.Contains(rest, ".") {
+				// Staged by a create (.new-ID.PID): its CLI's, until it dies.
+				_, pid, _ := strings.Cut(rest, ".")
+				if _, err := os.Stat("/proc/" + pid); err != nil || pid == strconv.Itoa(os.Getpid()) {
+					os.RemoveAll(filepath.Join(base, d.Name()))
+				}
+				continue
+			}
+			if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok && creatorGone(filepath.Join(base, d.Name())) {
+				// A create killed before its container appeared (its
+				// name was reserved first).
+				os.RemoveAll(filepath.Join(base, d.Name()))
+				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "made midway"}, false)
+				continue
+			}
 			if _, err := os.Stat(filepath.Join(e.containerDir(d.Name()), "config.json")); err == nil {
 				continue
 			}
 			if _, err := os.Stat(e.containerDir(d.Name())); err == nil && len(d.Name()) == 64 {
 				continue // a container whose config is damaged: listed, and removed above
-			}
-			if id, ok := strings.CutPrefix(d.Name(), ".removing-"); ok {
-				// A remove killed midway, whatever its age: only a
-				// remove makes one, and every step left is idempotent.
-				os.RemoveAll(filepath.Join(base, d.Name()))
-				e.cleanup(&Container{ID: id, Snapshot: "jinn-" + id, Damage: "removed midway"}, false)
-				continue
 			}
 			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
 				if id, ok := strings.CutPrefix(d.Name(), ".new-"); ok {
@@ -470,19 +488,76 @@ func (e *Local) PruneWhere(ctx context.Context, keep func(*View) bool) ([]string
 		}
 	}
 	e.pruneSnapshots()
+	e.pruneCgroups()
+	e.pruneNetRecords()
 	ents, _ := os.ReadDir(e.namesDir())
 	for _, d := range ents {
 		t, err := os.Readlink(filepath.Join(e.namesDir(), d.Name()))
 		if err != nil {
 			continue
 		}
-		if _, err := os.Stat(e.containerDir(t)); errors.Is(err, os.ErrNotExist) {
-			if info, err := d.Info(); err == nil && time.Since(info.ModTime()) > 30*time.Second {
-				os.Remove(filepath.Join(e.namesDir(), d.Name()))
-			}
+		if !e.hasAnyDir(t) {
+			// Stale at once: a create makes its .new- directory first.
+			os.Remove(filepath.Join(e.namesDir(), d.Name()))
 		}
 	}
 	return removed, nil
+}
+
+// creatorFile, in a container directory being made (.new-ID), names the
+// pid of the CLI making it.
+const creatorFile = "creator"
+
+// creatorGone says whether the CLI that was making a .new- container
+// directory is gone (killed midway); without its pid, only age tells.
+func creatorGone(dir string) bool {
+	if b, err := os.ReadFile(filepath.Join(dir, creatorFile)); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+			return err != nil || pid == os.Getpid()
+		}
+	}
+	fi, err := os.Stat(dir)
+	return err == nil && time.Since(fi.ModTime()) > 30*time.Second
+}
+
+// pruneNetRecords tears down the network (veth, address, rules) of
+// containers that are gone but whose network record stayed (a CLI killed
+// between the two). The records are the network package's, under the
+// state directory the engine gives it (netsetup.go).
+func (e *Local) pruneNetRecords() {
+	dir := filepath.Join(e.cfg.Root, "network", "containers")
+	ents, _ := os.ReadDir(dir)
+	for _, d := range ents {
+		if atomicfile.Abandoned(d.Name()) {
+			os.Remove(filepath.Join(dir, d.Name()))
+			continue
+		}
+		id, ok := strings.CutSuffix(d.Name(), ".json")
+		if !ok || len(id) != 64 || e.hasAnyDir(id) {
+			continue
+		}
+		e.removeNetns(&Container{ID: id})
+	}
+}
+
+// pruneCgroups removes empty cgroups under the engine's parent whose
+// container is gone (a remove killed between the runtime's state and its
+// cgroup): nothing else would ever remove them.
+func (e *Local) pruneCgroups() {
+	for _, id := range cgroups.Children(e.cgroupParent()) {
+		if len(id) != 64 {
+			continue
+		}
+		if e.hasAnyDir(id) {
+			continue
+		}
+		if m, err := e.containerCgroup(&Container{ID: id}); err == nil {
+			if pids, err := m.Pids(); err == nil && len(pids) == 0 {
+				m.Destroy()
+			}
+		}
+	}
 }
 
 var signals = map[string]int{

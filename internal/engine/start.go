@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -253,13 +254,15 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	e.markRan(c)
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
-	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
-		return err
-	}
+	// The state first: a monitor config without a state reads as damaged
+	// (dead), and a CLI killed between the two must leave it created.
 	if _, err := monitor.UpdateState(sd, func(s *monitor.State) {
 		restarts := s.RestartCount
 		*s = monitor.State{Status: monitor.StatusCreated, RestartCount: restarts}
 	}); err != nil {
+		return err
+	}
+	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
 		return err
 	}
 	syncR, syncW, err := os.Pipe()
@@ -284,7 +287,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
 	// One P from the start: fewer per-P caches and threads in the monitor.
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid()))
 	if err := cmd.Start(); err != nil {
 		syncW.Close()
 		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)

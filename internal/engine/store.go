@@ -67,7 +67,7 @@ func (e *Local) claimName(name, id string, takeover bool) error {
 	err := os.Symlink(id, filepath.Join(e.namesDir(), name))
 	if errors.Is(err, os.ErrExist) {
 		other, _ := os.Readlink(filepath.Join(e.namesDir(), name))
-		if _, serr := os.Stat(e.containerDir(other)); takeover && serr != nil && other != id {
+		if takeover && other != id && !e.hasAnyDir(other) {
 			// A stale reservation of a container that never came to be
 			// (its creator was killed): take it over.
 			os.Remove(filepath.Join(e.namesDir(), name))
@@ -76,6 +76,21 @@ func (e *Local) claimName(name, id string, takeover bool) error {
 		return exitErr(ExitEngine, "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", name, other)
 	}
 	return err
+}
+
+// hasAnyDir says whether a container id has a directory: its own, one
+// being made (.new-) or one being removed (.removing-). A name whose
+// container has none is stale: creates make .new- before they claim one.
+func (e *Local) hasAnyDir(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, d := range []string{id, ".new-" + id, ".removing-" + id} {
+		if _, err := os.Lstat(filepath.Join(e.cfg.Root, "containers", d)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Local) releaseName(name, id string) {

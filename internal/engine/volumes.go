@@ -90,11 +90,15 @@ func (v *VolumeStore) create(name string, labels map[string]string, anonymous bo
 // newVolumePrefix marks a volume being made: .new-<pid>-<name>.
 const newVolumePrefix = ".new-"
 
-// pruneUnmade removes what creates killed midway left: .new- directories
-// whose maker is gone.
+// pruneUnmade removes what creates and removes killed midway left:
+// .removing- directories, and .new- ones whose maker is gone.
 func (v *VolumeStore) pruneUnmade() {
 	ents, _ := os.ReadDir(v.dir)
 	for _, d := range ents {
+		if strings.HasPrefix(d.Name(), removingVolumePrefix) {
+			os.RemoveAll(filepath.Join(v.dir, d.Name())) // a remove killed midway
+			continue
+		}
 		rest, ok := strings.CutPrefix(d.Name(), newVolumePrefix)
 		if !ok {
 			continue
@@ -152,8 +156,22 @@ func (v *VolumeStore) Remove(name string, force bool) error {
 	if err := v.unmountVolume(name); err != nil {
 		return err
 	}
-	return os.RemoveAll(filepath.Join(v.dir, name))
+	return v.removeDir(name)
 }
+
+// removeDir removes a volume's directory out of sight first: a remove
+// killed midway must not leave data without its record (volume.json),
+// which no listing shows and no prune finds.
+func (v *VolumeStore) removeDir(name string) error {
+	gone := filepath.Join(v.dir, removingVolumePrefix+name)
+	if err := os.Rename(filepath.Join(v.dir, name), gone); err != nil {
+		return os.RemoveAll(filepath.Join(v.dir, name))
+	}
+	return os.RemoveAll(gone)
+}
+
+// removingVolumePrefix marks a volume being removed.
+const removingVolumePrefix = ".removing-"
 
 // Prune removes unused anonymous volumes (all unused ones with all).
 func (v *VolumeStore) Prune(all bool) ([]string, error) { return v.PruneWhere(all, nil) }
@@ -174,7 +192,7 @@ func (v *VolumeStore) PruneWhere(all bool, keep func(*Volume) bool) ([]string, e
 		if err := v.unmountVolume(vol.Name); err != nil {
 			return out, err
 		}
-		if err := os.RemoveAll(filepath.Join(v.dir, vol.Name)); err != nil {
+		if err := v.removeDir(vol.Name); err != nil {
 			return out, fmt.Errorf("remove volume %s: %w", vol.Name, err)
 		}
 		out = append(out, vol.Name)

@@ -2,9 +2,13 @@ package monitor
 
 import (
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
+
+// ParentEnv holds the pid of the CLI that starts the monitor.
+const ParentEnv = "JINN_MONITOR_PARENT"
 
 // parentGone returns a channel that is closed when the process that
 // started the monitor (the engine's CLI) has exited. A monitor waiting
@@ -15,6 +19,14 @@ import (
 func parentGone() <-chan struct{} {
 	ch := make(chan struct{})
 	ppid := os.Getppid()
+	// The engine names itself: a CLI killed before we got here has left
+	// us to init or to a subreaper, whose pid is not 1 and never exits.
+	want := os.Getenv(ParentEnv)
+	os.Unsetenv(ParentEnv)
+	if want != "" && want != strconv.Itoa(ppid) {
+		close(ch)
+		return ch
+	}
 	fd, err := unix.PidfdOpen(ppid, 0)
 	if err == nil && os.Getppid() != ppid {
 		// The pid was the parent's when read, not when opened: it died

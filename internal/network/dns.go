@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ func ServeDNS(ctx context.Context, stateDir, network string, ready *os.File) err
 	defer pc.Close()
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
+	// Its own pid file too: a CLI killed between starting it and writing
+	// the file would leave a server network rm cannot find.
+	writeFileAtomic(m.dnsPidPath(network), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	if ready != nil {
 		ready.Write([]byte{1})
 		ready.Close()
