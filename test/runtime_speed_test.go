@@ -72,7 +72,7 @@ func TestRuntimeUserNamespaceInCgroup(t *testing.T) {
 // with GOMAXPROCS=1) from starting. (A limit below the init's thread count,
 // about 5, still fails the create.)
 func TestRuntimeTightPidsLimit(t *testing.T) {
-	limit := int64(2)
+	limit := int64(10)
 	e := newRT(t, func(s *specs.Spec) {
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
 	})
