@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -17,16 +18,18 @@ import (
 // read (path, path.1, ... path.N, renamed one step on at each rotation,
 // the last one deleted). It holds every file it has seen open, oldest
 // first, so neither a rename nor a deletion takes unread lines; a scan
-// finds the files newer than the newest it holds by their inodes.
+// finds the files newer than the newest it holds by their inodes. While
+// following, a scanner of its own (watch) keeps opening new files even
+// when printing blocks on a slow client: a reader behind the writer by
+// more than the kept files would otherwise find lines deleted unread.
 type logReader struct {
-	path  string
-	files []*heldLog // files[0] is being read
-	r     *bufio.Reader
-	part  []byte // a line not yet complete at the end of the file
-	off   int64  // bytes consumed of files[0]
-	// lastScan: a reader behind the writer scans while it catches up,
-	// before the files it has not opened yet rotate away.
-	lastScan time.Time
+	path string
+	mu   sync.Mutex // guards files: the scanner appends, drain takes
+	// files[0] is being read.
+	files []*heldLog
+	r     *bufio.Reader // reads files[0]; nil until drain starts on it
+	part  []byte        // a line not yet complete at the end of the file
+	off   int64         // bytes consumed of files[0]
 }
 
 type heldLog struct {
@@ -79,13 +82,13 @@ func sameNames(a, b []logName) bool {
 // trusted when two in a row agree and each file opened is still the
 // inode listed (a rotation between them moves the names on: try again).
 func (l *logReader) scan() {
-	l.lastScan = time.Now()
 	for try := 0; try < 10; try++ {
 		list := l.names()
 		if !sameNames(list, l.names()) {
 			continue
 		}
 		start := 0
+		l.mu.Lock()
 		if n := len(l.files); n > 0 {
 			last := l.files[n-1]
 			for i, nm := range list {
@@ -95,6 +98,7 @@ func (l *logReader) scan() {
 			}
 			// Not listed: deleted, everything listed is newer.
 		}
+		l.mu.Unlock()
 		var opened []*heldLog
 		ok := true
 		for _, nm := range list[start:] {
@@ -117,20 +121,67 @@ func (l *logReader) scan() {
 			}
 			continue
 		}
-		for _, h := range opened {
-			l.files = append(l.files, h)
-			if len(l.files) == 1 {
-				l.r, l.off = bufio.NewReaderSize(h.f, 64*1024), 0
-			}
-		}
+		// Only the scanner appends, so the newest held is still the one
+		// this scan started from.
+		l.mu.Lock()
+		l.files = append(l.files, opened...)
+		l.mu.Unlock()
 		return
 	}
+}
+
+// watch scans every 10 ms until stop is closed (the writer would need a
+// whole max-file set of rotations in that time to delete a file unseen);
+// the returned func stops it and waits for it.
+func (l *logReader) watch() (stop func()) {
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				l.scan()
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// held returns the file being read, the count held, and sets up the
+// reader on a file drain has not read from yet.
+func (l *logReader) held() (*heldLog, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.files) == 0 {
+		return nil, 0
+	}
+	if l.r == nil {
+		l.r, l.off, l.part = bufio.NewReaderSize(l.files[0].f, 64*1024), 0, nil
+	}
+	return l.files[0], len(l.files)
+}
+
+// next drops the file read to its end and moves on to the next one held.
+func (l *logReader) next() {
+	l.mu.Lock()
+	l.files[0].f.Close()
+	l.files = l.files[1:]
+	l.r = nil
+	l.mu.Unlock()
 }
 
 // drain hands every complete entry to fn, moving on to newer files held;
 // it returns at the end of the newest one.
 func (l *logReader) drain(fn func(logEntry)) {
-	for len(l.files) > 0 {
+	for {
+		cur, n := l.held()
+		if cur == nil {
+			return
+		}
 		line, err := l.r.ReadBytes('\n')
 		l.off += int64(len(line))
 		if err == nil {
@@ -142,27 +193,22 @@ func (l *logReader) drain(fn func(logEntry)) {
 			if json.Unmarshal(line, &en) == nil {
 				fn(en)
 			}
-			if time.Since(l.lastScan) > 50*time.Millisecond {
-				l.scan()
-			}
 			continue
 		}
 		if err != io.EOF {
 			return
 		}
 		l.part = append(l.part, line...)
-		if len(l.files) > 1 {
+		if n > 1 {
 			// A rotated file ends with a whole line: a part left is a
 			// torn write, not the start of the next file's first line.
-			l.files[0].f.Close()
-			l.files = l.files[1:]
-			l.r, l.off, l.part = bufio.NewReaderSize(l.files[0].f, 64*1024), 0, nil
+			l.next()
 			continue
 		}
 		// With max-file 1 the file is truncated in place: start over.
-		if fi, err := l.files[0].f.Stat(); err == nil && fi.Size() < l.off {
-			l.files[0].f.Seek(0, io.SeekStart)
-			l.r.Reset(l.files[0].f)
+		if fi, err := cur.f.Stat(); err == nil && fi.Size() < l.off {
+			cur.f.Seek(0, io.SeekStart)
+			l.r.Reset(cur.f)
 			l.off, l.part = 0, nil
 		}
 		return
@@ -170,6 +216,8 @@ func (l *logReader) drain(fn func(logEntry)) {
 }
 
 func (l *logReader) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for _, h := range l.files {
 		h.f.Close()
 	}

@@ -51,6 +51,8 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	if !o.Follow {
 		return nil
 	}
+	stop := l.watch()
+	defer stop()
 	for {
 		l.scan()
 		l.drain(o.print)
