@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
+	"github.com/jinn-containers/jinn/internal/mounter"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,45 +42,9 @@ func (e *Local) mountRootfs(c *Container) error {
 	return nil
 }
 
-// mountOn mounts m on dir, its options split into flags and data as
-// mount(8) does; a read-only bind is remounted read-only (the kernel
-// ignores MS_RDONLY on the bind itself).
+// mountOn mounts m on dir (mounter owns the options' meaning).
 func mountOn(m Mount, dir string) error {
-	var flags uintptr
-	var data []string
-	for _, o := range m.Options {
-		switch o {
-		case "ro":
-			flags |= unix.MS_RDONLY
-		case "rw":
-		case "rbind":
-			flags |= unix.MS_BIND | unix.MS_REC
-		case "bind":
-			flags |= unix.MS_BIND
-		case "nosuid":
-			flags |= unix.MS_NOSUID
-		case "nodev":
-			flags |= unix.MS_NODEV
-		case "noexec":
-			flags |= unix.MS_NOEXEC
-		default:
-			data = append(data, o)
-		}
-	}
-	typ := m.Type
-	if flags&unix.MS_BIND != 0 {
-		typ = ""
-	}
-	if err := unix.Mount(m.Source, dir, typ, flags, strings.Join(data, ",")); err != nil {
-		return err
-	}
-	if flags&unix.MS_BIND != 0 && flags&unix.MS_RDONLY != 0 {
-		if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-			unix.Unmount(dir, unix.MNT_DETACH)
-			return err
-		}
-	}
-	return nil
+	return mounter.Mount(m.Type, m.Source, dir, m.Options)
 }
 
 func (e *Local) unmountRootfs(c *Container) {

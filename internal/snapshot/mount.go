@@ -2,8 +2,8 @@ package snapshot
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/jinn-containers/jinn/internal/mounter"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,47 +38,5 @@ func UnmountAll(target string) error {
 }
 
 func mountOne(m Mount, target string) error {
-	var flags uintptr
-	var data []string
-	bind := m.Type == "bind"
-	for _, o := range m.Options {
-		switch o {
-		case "ro":
-			flags |= unix.MS_RDONLY
-		case "rw":
-		case "bind":
-			bind = true
-		case "rbind":
-			bind = true
-			flags |= unix.MS_REC
-		case "nosuid":
-			flags |= unix.MS_NOSUID
-		case "nodev":
-			flags |= unix.MS_NODEV
-		case "noexec":
-			flags |= unix.MS_NOEXEC
-		default:
-			data = append(data, o)
-		}
-	}
-	typ := m.Type
-	if bind {
-		flags |= unix.MS_BIND
-		typ = ""
-	}
-	if err := unix.Mount(m.Source, target, typ, flags&^unix.MS_RDONLY|func() uintptr {
-		if bind {
-			return 0 // MS_RDONLY needs a remount for binds
-		}
-		return flags & unix.MS_RDONLY
-	}(), strings.Join(data, ",")); err != nil {
-		return fmt.Errorf("mount %s (%s) on %s: %w", m.Source, m.Type, target, err)
-	}
-	if bind && flags&unix.MS_RDONLY != 0 {
-		if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-			unix.Unmount(target, unix.MNT_DETACH)
-			return fmt.Errorf("remount %s read-only: %w", target, err)
-		}
-	}
-	return nil
+	return mounter.Mount(m.Type, m.Source, target, m.Options)
 }
