@@ -288,7 +288,13 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		if st.Status == monitor.StatusPaused {
 			rt.Resume(c.ID)
 		}
-		e.killUntilExit(c, rt, 5*time.Second)
+		if !e.killUntilExit(c, rt, 5*time.Second) {
+			// The runtime cannot end it (its binary gone, its state
+			// damaged): end it through its cgroup, or say it lives on.
+			if err := e.killDead(c); err != nil {
+				return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
+			}
+		}
 		if !e.waitMonitor(c, 5*time.Second) {
 			// A stuck monitor: it is ours, end it by its pid.
 			for _, pid := range e.monitorPids(c.ID) {
@@ -305,6 +311,11 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		// The monitor already deleted it from the runtime.
 	} else if err := rt.Delete(c.ID); err != nil {
 		if s, serr := rt.State(c.ID); serr == nil && s.Status != "stopped" {
+			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
+		}
+		// Gone from the runtime or the runtime unusable: remove what its
+		// delete would have (cgroups, its state).
+		if err := e.removeDead(c); err != nil {
 			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
 		}
 	}
