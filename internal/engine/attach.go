@@ -176,12 +176,14 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
 				e.cleanupRecords(c, true)
+				// Its name is free from here: destroy says so before
+				// another container may take it.
+				e.event(c, "destroy")
 				if !waitDeleted(conn) {
 					// The monitor died before its delete was done.
 					e.runtimeFor(c).Delete(c.ID)
 				}
 				e.cleanupState(c)
-				e.event(c, "destroy")
 				send(monitor.FrameRemoved, nil)
 			}
 			return code, nil
