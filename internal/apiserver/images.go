@@ -16,6 +16,7 @@ import (
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/storage"
 
+	"github.com/jinn-containers/jinn/internal/filters"
 	"github.com/jinn-containers/jinn/internal/image"
 )
 
@@ -116,40 +117,21 @@ func hasFilter(specs []string, key string) bool {
 
 // imageMatch applies reference, dangling and label filters.
 func imageMatch(specs []string, img *image.Image) bool {
-	by := map[string][]string{}
-	for _, sp := range specs {
-		k, v, _ := strings.Cut(sp, "=")
-		by[k] = append(by[k], v)
-	}
-	for k, vals := range by {
-		ok := k == "label" // labels: all must match
-		for _, v := range vals {
-			switch k {
-			case "dangling":
-				ok = ok || (v == "true") == (len(img.RepoTags) == 0)
-			case "reference":
-				for _, t := range img.RepoTags {
-					name := t
-					if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
-						name = t[:i]
-					}
-					if t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name) {
-						ok = true
-					}
+	f := filters.Parse(specs)
+	return f.Labels(img.Config.Config.Labels) &&
+		f.Any("dangling", func(v string) bool { return (v == "true") == (len(img.RepoTags) == 0) }) &&
+		f.Any("reference", func(v string) bool {
+			for _, t := range img.RepoTags {
+				name := t
+				if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
+					name = t[:i]
 				}
-			case "label":
-				lk, lv, hasVal := strings.Cut(v, "=")
-				got, has := img.Config.Config.Labels[lk]
-				ok = ok && has && (!hasVal || got == lv)
-			default:
-				ok = true
+				if t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name) {
+					return true
+				}
 			}
-		}
-		if !ok {
 			return false
-		}
-	}
-	return true
+		})
 }
 
 func matchGlob(pattern, s string) bool {

@@ -11,6 +11,7 @@ import (
 
 	mnet "github.com/moby/moby/api/types/network"
 
+	"github.com/jinn-containers/jinn/internal/filters"
 	"github.com/jinn-containers/jinn/internal/network"
 )
 
@@ -112,37 +113,13 @@ func (s *Server) networkList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func networkMatch(specs []string, n *mnet.Inspect) bool {
-	by := map[string][]string{}
-	for _, sp := range specs {
-		k, v, _ := strings.Cut(sp, "=")
-		by[k] = append(by[k], v)
-	}
-	for k, vals := range by {
-		ok := k == "label" // labels: all must match
-		for _, v := range vals {
-			switch k {
-			case "name":
-				ok = ok || strings.Contains(n.Name, v)
-			case "id":
-				ok = ok || strings.HasPrefix(n.ID, v)
-			case "driver":
-				ok = ok || n.Driver == v
-			case "label":
-				lk, lv, hasVal := strings.Cut(v, "=")
-				got, has := n.Labels[lk]
-				ok = ok && has && (!hasVal || got == lv)
-			case "type":
-				builtin := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
-				ok = ok || (v == "builtin") == builtin
-			default:
-				ok = true
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	f := filters.Parse(specs)
+	builtin := n.Name == "bridge" || n.Name == "host" || n.Name == "none"
+	return f.Labels(n.Labels) &&
+		f.Any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
+		f.Any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
+		f.Any("driver", func(v string) bool { return n.Driver == v }) &&
+		f.Any("type", func(v string) bool { return (v == "builtin") == builtin })
 }
 
 func (s *Server) findNetwork(ref string) (*mnet.Inspect, error) {

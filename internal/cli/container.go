@@ -64,7 +64,7 @@ func pruneContainers(c *cobra.Command, e engine.Engine, fs filterSet) ([]string,
 	snap := map[string]string{}
 	ids, err := e.PruneWhere(c.Context(), func(v *engine.View) bool {
 		snap[v.ID] = v.Snapshot
-		return fs.until(v.Created) && fs.labels(v.Config.Labels)
+		return until(fs, v.Created) && fs.Labels(v.Config.Labels)
 	})
 	var n int64
 	for _, id := range ids {

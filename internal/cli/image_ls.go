@@ -170,7 +170,7 @@ func imageFilter(st *image.Store, filters []string) (func(*image.Image, imageRow
 			preds = append(preds, func(img *image.Image, _ imageRow) bool { return (len(img.RepoTags) == 0) == want })
 		case "label", "label!":
 			fs := filterSet{k: {v}}
-			preds = append(preds, func(img *image.Image, _ imageRow) bool { return fs.labels(img.Config.Config.Labels) })
+			preds = append(preds, func(img *image.Image, _ imageRow) bool { return fs.Labels(img.Config.Config.Labels) })
 		case "reference":
 			pat := v
 			preds = append(preds, func(_ *image.Image, r imageRow) bool {

@@ -95,11 +95,11 @@ func newNetworkLsCmd(o *Options) *cobra.Command {
 // networkMatch is docker's network ls --filter: name and id match a
 // part or prefix, type is custom or builtin, dangling means no container.
 func networkMatch(fs filterSet, n *network.NetworkInfo) bool {
-	return fs.any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
-		fs.any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
-		fs.any("driver", func(v string) bool { return n.Driver == v }) &&
-		fs.any("scope", func(v string) bool { return v == "local" }) &&
-		fs.any("type", func(v string) bool { return (v == "builtin") == builtinNetworks[n.Name] }) &&
-		fs.any("dangling", func(v string) bool { return (v == "true" || v == "1") == (len(n.Containers) == 0) }) &&
-		fs.labels(n.Labels)
+	return fs.Any("name", func(v string) bool { return strings.Contains(n.Name, v) }) &&
+		fs.Any("id", func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
+		fs.Any("driver", func(v string) bool { return n.Driver == v }) &&
+		fs.Any("scope", func(v string) bool { return v == "local" }) &&
+		fs.Any("type", func(v string) bool { return (v == "builtin") == builtinNetworks[n.Name] }) &&
+		fs.Any("dangling", func(v string) bool { return (v == "true" || v == "1") == (len(n.Containers) == 0) }) &&
+		fs.Labels(n.Labels)
 }

@@ -38,6 +38,6 @@ func newNetworkPruneCmd(o *Options) *cobra.Command {
 // pruneNetworks removes the unused networks the filters accept.
 func pruneNetworks(c *cobra.Command, m *network.Manager, fs filterSet) ([]string, error) {
 	return m.PruneNetworksWhere(c.Context(), func(n *network.Network) bool {
-		return fs.until(n.Created) && fs.labels(n.Labels)
+		return until(fs, n.Created) && fs.Labels(n.Labels)
 	})
 }

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/filters"
 	"github.com/spf13/cobra"
 )
 
-// filterSet is docker's --filter key=value list for listings and prunes:
-// values of one key are alternatives (name=a, name=b), except label,
-// where every one must hold.
-type filterSet map[string][]string
+// filterSet is docker's --filter list (filters owns its meaning).
+type filterSet = filters.Set
 
 // parseFilterSet checks the keys against the command's and returns them.
 func parseFilterSet(fs []string, keys ...string) (filterSet, error) {
@@ -44,42 +43,8 @@ func parseFilterSet(fs []string, keys ...string) (filterSet, error) {
 // pruneFilterKeys are the keys every prune takes.
 var pruneFilterKeys = []string{"until", "label", "label!"}
 
-// any is true if no value of k is given or one of them satisfies f.
-func (m filterSet) any(k string, f func(string) bool) bool {
-	if len(m[k]) == 0 {
-		return true
-	}
-	for _, v := range m[k] {
-		if f(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// labels is docker's label=k, label=k=v (all must hold) and label!=k,
-// label!=k=v (none may hold).
-func (m filterSet) labels(l map[string]string) bool {
-	has := func(x string) bool {
-		k, v, hasV := strings.Cut(x, "=")
-		got, ok := l[k]
-		return ok && (!hasV || got == v)
-	}
-	for _, x := range m["label"] {
-		if !has(x) {
-			return false
-		}
-	}
-	for _, x := range m["label!"] {
-		if has(x) {
-			return false
-		}
-	}
-	return true
-}
-
 // until is docker's until=: only objects created before the time.
-func (m filterSet) until(created time.Time) bool {
+func until(m filterSet, created time.Time) bool {
 	for _, v := range m["until"] {
 		t, _ := parseUntil(v)
 		if !created.Before(t) {

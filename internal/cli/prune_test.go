@@ -38,11 +38,11 @@ func TestFilterSet(t *testing.T) {
 		{"b": "2"}:                   false, // a is required
 		{"a": "", "b": "2", "c": ""}: false, // c is excluded
 	} {
-		if got := fs.labels(*labels); got != want {
+		if got := fs.Labels(*labels); got != want {
 			t.Errorf("labels(%v) = %v", *labels, got)
 		}
 	}
-	if !fs.any("name", func(v string) bool { return v == "y" }) || fs.any("name", func(v string) bool { return v == "z" }) {
+	if !fs.Any("name", func(v string) bool { return v == "y" }) || fs.Any("name", func(v string) bool { return v == "z" }) {
 		t.Error("any: values of one key are alternatives")
 	}
 	for _, bad := range [][]string{{"colour=red"}, {"noequals"}, {"until=soon"}} {

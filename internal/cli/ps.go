@@ -150,7 +150,7 @@ func newPsCmd(o *Options) *cobra.Command {
 				if !psMatch(match, v) || !createdBetween(v.Created, before, after) {
 					continue
 				}
-				if len(match["network"]) > 0 && !match.any("network", func(n string) bool {
+				if len(match["network"]) > 0 && !match.Any("network", func(n string) bool {
 					return slices.Contains(strings.Split(psRow{o: o, v: v}.Networks(), ","), n)
 				}) {
 					continue
@@ -241,7 +241,7 @@ func createdBetween(t time.Time, before, after []time.Time) bool {
 
 // psMatch is docker's ps --filter.
 func psMatch(m filterSet, v *engine.View) bool {
-	any := m.any
+	any := m.Any
 	return any("id", func(x string) bool { return strings.HasPrefix(v.ID, x) }) &&
 		any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
 		any("status", func(x string) bool { return v.State.Status == x }) &&
@@ -262,5 +262,5 @@ func psMatch(m filterSet, v *engine.View) bool {
 			}
 			return false
 		}) &&
-		m.labels(v.Config.Labels)
+		m.Labels(v.Config.Labels)
 }

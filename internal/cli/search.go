@@ -72,8 +72,8 @@ func newSearchCmd(o *Options) *cobra.Command {
 			var rows []searchRow
 			for _, r := range res {
 				if r.StarCount < minStars ||
-					!fs.any("is-official", func(v string) bool { return strconv.FormatBool(r.IsOfficial) == v }) ||
-					!fs.any("is-automated", func(v string) bool { return strconv.FormatBool(r.IsAutomated) == v }) {
+					!fs.Any("is-official", func(v string) bool { return strconv.FormatBool(r.IsOfficial) == v }) ||
+					!fs.Any("is-automated", func(v string) bool { return strconv.FormatBool(r.IsAutomated) == v }) {
 					continue
 				}
 				if len(rows) < limit {

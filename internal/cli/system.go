@@ -54,7 +54,7 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 				return err
 			}
 			items, n, err := st.Prune(image.PruneOptions{All: all, Filter: func(img *image.Image) bool {
-				return fs.until(img.Created) && fs.labels(img.Config.Config.Labels)
+				return until(fs, img.Created) && fs.Labels(img.Config.Config.Labels)
 			}})
 			if err != nil {
 				return err

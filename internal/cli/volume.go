@@ -173,7 +173,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 func pruneVolumes(e engine.Engine, all bool, fs filterSet) ([]string, int64, error) {
 	var n int64
 	names, err := e.Volumes().PruneWhere(all, func(v *engine.Volume) bool {
-		if !fs.until(v.CreatedAt) || !fs.labels(v.Labels) {
+		if !until(fs, v.CreatedAt) || !fs.Labels(v.Labels) {
 			return false
 		}
 		n += dirSize(v.Mountpoint)
@@ -206,10 +206,10 @@ var volumeTitles = map[string]string{"Driver": "DRIVER", "Name": "VOLUME NAME", 
 
 // volumeMatch is docker's volume ls --filter.
 func volumeMatch(e engine.Engine, fs filterSet, v *engine.Volume) bool {
-	return fs.any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
-		fs.any("driver", func(x string) bool { return v.Driver == x }) &&
-		fs.labels(v.Labels) &&
-		fs.any("dangling", func(x string) bool {
+	return fs.Any("name", func(x string) bool { return strings.Contains(v.Name, x) }) &&
+		fs.Any("driver", func(x string) bool { return v.Driver == x }) &&
+		fs.Labels(v.Labels) &&
+		fs.Any("dangling", func(x string) bool {
 			return (x == "true" || x == "1") == (len(e.Volumes().InUse(v.Name)) == 0)
 		})
 }
