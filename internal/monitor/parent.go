@@ -15,7 +15,7 @@ const ParentEnv = "JINN_MONITOR_PARENT"
 // for an attached CLI's start request uses it to give up at once when
 // that CLI was killed, rather than after a timeout during which the
 // container looks alive ("created" with a monitor) and a `rm -f` waits for
-// it. Where pidfds are missing (Linux before 5.3) the channel never closes.
+// it. Where non-blocking pidfds are missing (Linux before 5.10) the channel never closes.
 func parentGone() <-chan struct{} {
 	ch := make(chan struct{})
 	ppid := os.Getppid()
@@ -27,11 +27,11 @@ func parentGone() <-chan struct{} {
 		close(ch)
 		return ch
 	}
-	fd, err := unix.PidfdOpen(ppid, 0)
+	f, err := pidfdOpen(ppid)
 	if err == nil && os.Getppid() != ppid {
 		// The pid was the parent's when read, not when opened: it died
 		// and we were reparented, so the fd may name another process.
-		unix.Close(fd)
+		f.Close()
 		err = unix.ESRCH
 	}
 	if err == unix.ESRCH || ppid == 1 {
@@ -42,14 +42,7 @@ func parentGone() <-chan struct{} {
 		return ch
 	}
 	go func() {
-		defer unix.Close(fd)
-		// A pidfd polls readable once its process has exited.
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		for {
-			if _, err := unix.Poll(fds, -1); err != unix.EINTR {
-				break
-			}
-		}
+		waitExit(f)
 		close(ch)
 	}()
 	return ch

@@ -7,34 +7,46 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // reaper reaps every child of the monitor (it is a child subreaper, so the
 // container's init and orphans land here) and hands exit statuses to
 // whoever waits for a pid. os/exec is not used: its Wait would race us.
+// A waited pid wakes the reaper through its pidfd (see pidfd.go); orphans
+// are reaped by a slow tick.
 type reaper struct {
 	mu      sync.Mutex
 	waiters map[int]chan syscall.WaitStatus
 	done    map[int]syscall.WaitStatus
+	sigOnce sync.Once // SIGCHLD, only where pidfds are missing
 }
 
 func newReaper() *reaper {
 	r := &reaper{waiters: map[int]chan syscall.WaitStatus{}, done: map[int]syscall.WaitStatus{}}
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, syscall.SIGCHLD)
 	go func() {
-		// SIGCHLD wakes us; the slow tick is a safety net (a lost wakeup
-		// was seen under load), costing one wait4 a second.
-		t := time.NewTicker(time.Second)
-		for {
-			select {
-			case <-ch:
-			case <-t.C:
-			}
+		// Orphans reparented to us (a --pid host container's daemons)
+		// and a wake-up lost anyway: one wait4 a second.
+		for range time.Tick(time.Second) {
 			r.reap()
 		}
 	}()
 	return r
+}
+
+// sigchld makes every SIGCHLD reap: the wake-up where pidfds are missing.
+// It costs a thread that os/signal's receiver holds for good.
+func (r *reaper) sigchld() {
+	r.sigOnce.Do(func() {
+		ch := make(chan os.Signal, 16)
+		signal.Notify(ch, syscall.SIGCHLD)
+		go func() {
+			for range ch {
+				r.reap()
+			}
+		}()
+	})
 }
 
 func (r *reaper) reap() {
@@ -69,8 +81,19 @@ func (r *reaper) wait(pid int) chan syscall.WaitStatus {
 		r.waiters[pid] = ch
 	}
 	r.mu.Unlock()
-	// A child may have exited before SIGCHLD was handled.
-	go r.reap()
+	go func() {
+		// A pidfd of a pid already reaped fails (ESRCH): its status is
+		// in done or went to ch. One of a pid reused since then names
+		// another process: a goroutine waits for that one in vain,
+		// and the reap below has delivered ours anyway.
+		f, err := pidfdOpen(pid)
+		if err == nil {
+			waitExit(f)
+		} else if err != unix.ESRCH {
+			r.sigchld()
+		}
+		r.reap()
+	}()
 	return ch
 }
 
