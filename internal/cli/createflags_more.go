@@ -300,7 +300,7 @@ func (f *moreFlags) prepare(c *cobra.Command, o *Options, opts *engine.CreateOpt
 	if err != nil {
 		return err
 	}
-	img, err := st.Get(opts.Image)
+	img, err := st.GetConfig(opts.Image)
 	missing := image.IsNotFound(err)
 	if err != nil && !missing {
 		return err

@@ -35,7 +35,7 @@ func imagesInUse(o *Options) image.InUseFunc {
 type storeImages struct{ st *image.Store }
 
 func (s *storeImages) Get(ref string) (*engine.Image, error) {
-	img, err := s.st.Get(ref)
+	img, err := s.st.GetConfig(ref) // engine.Image has no size
 	if image.IsNotFound(err) {
 		return nil, engine.ErrImageNotFound
 	}

@@ -70,6 +70,26 @@ func (s *Store) Get(ref string) (*Image, error) {
 	return s.load(m, id, nil)
 }
 
+// GetConfig is Get without the layers' sizes (Size is 0): what a run
+// needs. Sizes come from the snapshot index, which holds every
+// container's layer too, so reading it made each run slower the more
+// containers there were.
+func (s *Store) GetConfig(ref string) (*Image, error) {
+	m, unlock, err := s.lockMeta()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	id, err := m.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.load(m, id, noSizes)
+}
+
+// noSizes asks load for no sizes.
+var noSizes = map[string]int64{}
+
 // List returns every image, newest first.
 func (s *Store) List() ([]*Image, error) {
 	m, unlock, err := s.lockMeta()

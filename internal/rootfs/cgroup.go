@@ -1,50 +1,59 @@
 package rootfs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// hostCgroup is one cgroup hierarchy of the host as /proc/self/mountinfo
-// shows it.
+// hostCgroup is one cgroup hierarchy of the host.
 type hostCgroup struct {
 	mountpoint string
 	fstype     string   // cgroup or cgroup2
-	opts       []string // super options: controllers, name=...
+	opts       []string // controllers, name=...
 }
 
+// hostCgroups lists the host's hierarchies as cgroups.DetectLayout finds
+// them: without reading mountinfo where they are mounted as usual, for
+// this namespace is a copy of the host's, with two mounts per container.
 func hostCgroups() ([]hostCgroup, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	l, err := cgroups.DetectLayout()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []hostCgroup
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+3 >= len(fields) {
+	seen := map[string]bool{}
+	for _, mnt := range l.Mounts {
+		if seen[mnt] {
 			continue
 		}
-		if t := fields[sep+1]; t == "cgroup" || t == "cgroup2" {
-			out = append(out, hostCgroup{mountpoint: fields[4], fstype: t, opts: strings.Split(fields[sep+3], ",")})
+		seen[mnt] = true
+		if mnt == l.Unified {
+			out = append(out, hostCgroup{mountpoint: mnt, fstype: "cgroup2"})
+			continue
 		}
+		h := hostCgroup{mountpoint: mnt, fstype: "cgroup"}
+		for _, m := range []map[string]string{l.V1, l.Named} {
+			for opt, p := range m {
+				if p == mnt {
+					h.opts = append(h.opts, opt)
+				}
+			}
+		}
+		if len(h.opts) == 0 {
+			continue // another mount of a hierarchy already listed
+		}
+		sort.Strings(h.opts)
+		out = append(out, h)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // ownCgroups maps "cgroup2" or a v1 controller list ("cpu,cpuacct",
