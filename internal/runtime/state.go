@@ -45,6 +45,11 @@ type State struct {
 	// CgroupParent is the parent the container's cgroup was made under;
 	// empty in states of older versions, which used "jinn".
 	CgroupParent string `json:"cgroup_parent,omitempty"`
+	// CgroupMounts and CgroupControllers are the host's cgroup layout
+	// when the container was made (cgroups.Layout: its mounts, and the
+	// controllers of its cgroup2 root); empty in older states.
+	CgroupMounts      []cgroups.Mount `json:"cgroup_mounts,omitempty"`
+	CgroupControllers []string        `json:"cgroup2_controllers,omitempty"`
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`
@@ -53,10 +58,11 @@ type State struct {
 
 // Container is one locked entry of the store.
 type Container struct {
-	Dir   string
-	State State
-	lock  int
-	mgr   cgroups.Manager // made on first use
+	Dir    string
+	State  State
+	lock   int
+	mgr    cgroups.Manager // made on first use
+	layout *cgroups.Layout // the host's cgroup mounts (cgroupLayout)
 }
 
 // ValidateID enforces runc's id rule: letters, digits and _+-. only, no
