@@ -84,3 +84,28 @@ func decodeInitSpec(b []byte, s *specs.Spec) error {
 	}
 	return nil
 }
+
+// storedSpecShadow is what the commands after create read of a container's
+// config (state, kill, delete, start): its hooks, annotations, namespaces
+// and cgroup path. Exec decodes the whole config (Container.FullSpec).
+type storedSpecShadow struct {
+	Version     string            `json:"ociVersion"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *struct {
+		CgroupsPath string                 `json:"cgroupsPath,omitempty"`
+		Namespaces  []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	} `json:"linux,omitempty"`
+}
+
+func decodeStoredSpec(b []byte, s *specs.Spec) error {
+	var sh storedSpecShadow
+	if err := json.Unmarshal(b, &sh); err != nil {
+		return err
+	}
+	*s = specs.Spec{Version: sh.Version, Hooks: sh.Hooks, Annotations: sh.Annotations}
+	if l := sh.Linux; l != nil {
+		s.Linux = &specs.Linux{CgroupsPath: l.CgroupsPath, Namespaces: l.Namespaces}
+	}
+	return nil
+}

@@ -63,6 +63,8 @@ type Container struct {
 	lock   int
 	mgr    cgroups.Manager // made on first use
 	layout *cgroups.Layout // the host's cgroup mounts (cgroupLayout)
+	// partSpec: State.Spec holds only part of the config (FullSpec).
+	partSpec bool
 }
 
 // ValidateID enforces runc's id rule: letters, digits and _+-. only, no
@@ -152,10 +154,24 @@ func (c *Container) read() error {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
-	if err := decodeSpec(c.State.Config, c.State.Spec); err != nil {
+	if err := decodeStoredSpec(c.State.Config, c.State.Spec); err != nil {
 		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
 	}
+	c.partSpec = true
 	return nil
+}
+
+// FullSpec is the container's whole config: read only holds what the
+// commands other than exec need (decodeStoredSpec).
+func (c *Container) FullSpec() (*specs.Spec, error) {
+	if c.partSpec {
+		s := new(specs.Spec)
+		if err := decodeSpec(c.State.Config, s); err != nil {
+			return nil, fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
+		}
+		c.State.Spec, c.partSpec = s, false
+	}
+	return c.State.Spec, nil
 }
 
 // save writes the state by rename.
