@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"io"
 	"os"
@@ -50,7 +51,7 @@ func DetectLayout() (*Layout, error) {
 	}
 	l := LayoutOf(mounts)
 	if l.Unified != "" {
-		c, err := os.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
+		c, err := cgfs.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("find cgroup2 controllers: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -239,7 +240,7 @@ func procStat(pid int) (byte, uint64, error) {
 
 // procStatComm is procStat with the process's name.
 func procStatComm(pid int) (byte, uint64, string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := cgfs.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, "", err
 	}
