@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // Layout is where the host mounts its cgroup hierarchies: v1 controllers
@@ -30,24 +29,29 @@ type Layout struct {
 	// Mounts are all cgroup and cgroup2 mount points, named hierarchies
 	// included: other runtimes (runc) make cgroups there too.
 	Mounts []string
+	// Hierarchies are those mounts with their types and options, in
+	// mount order (what a container's own /sys/fs/cgroup is made of).
+	Hierarchies []Mount
 }
 
-// DetectLayout finds the cgroup mounts where they usually are (see
-// detectUsual), else in /proc/self/mountinfo, and reads the cgroup2
-// root's cgroup.controllers. It only reads.
+// Mount is one cgroup or cgroup2 mount of the host.
+type Mount struct {
+	Point   string   `json:"point"`             // mount point, unescaped
+	Type    string   `json:"type"`              // "cgroup" or "cgroup2"
+	Options []string `json:"options,omitempty"` // super options: controllers, name=..., nsdelegate
+}
+
+// DetectLayout finds the cgroup mounts (statmount.go, or mountinfo where
+// the kernel lacks statmount) and reads the cgroup2 root's
+// cgroup.controllers. It only reads.
 func DetectLayout() (*Layout, error) {
-	l, ok := detectUsual("/proc/self/cgroup", "/sys/fs/cgroup")
-	if !ok {
-		b, err := os.ReadFile("/proc/self/mountinfo")
-		if err != nil {
-			return nil, fmt.Errorf("find cgroup mounts: %w", err)
-		}
-		if l, err = parseMountinfo(bytes.NewReader(b)); err != nil {
-			return nil, err
-		}
+	mounts, err := Mounts()
+	if err != nil {
+		return nil, err
 	}
+	l := LayoutOf(mounts)
 	if l.Unified != "" {
-		c, err := os.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
+		c, err := cgfs.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("find cgroup2 controllers: %w", err)
 		}
@@ -61,10 +65,23 @@ func DetectLayout() (*Layout, error) {
 	return l, nil
 }
 
-// parseMountinfo picks the cgroup mounts out of a mountinfo table. The
-// first mount of a hierarchy wins; later ones are bind mounts of it.
-func parseMountinfo(r io.Reader) (*Layout, error) {
-	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{}}
+// Mounts lists the cgroup and cgroup2 mounts of the caller's mount
+// namespace, in mount order.
+func Mounts() ([]Mount, error) {
+	if mounts, err := statmountCgroups(); err == nil {
+		return mounts, nil
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("find cgroup mounts: %w", err)
+	}
+	return parseMountinfo(bytes.NewReader(b))
+}
+
+// parseMountinfo picks the cgroup mounts out of a mountinfo table, in its
+// order.
+func parseMountinfo(r io.Reader) ([]Mount, error) {
+	var out []Mount
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -77,20 +94,46 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 		if len(pf) < 5 || len(qf) < 3 {
 			continue
 		}
-		mnt := mountinfo.Unescape(pf[4])
 		if qf[0] == "cgroup" || qf[0] == "cgroup2" {
-			l.Mounts = append(l.Mounts, mnt)
+			out = append(out, Mount{Point: mountinfo.Unescape(pf[4]), Type: qf[0], Options: superOptions(qf[2])})
 		}
-		switch qf[0] {
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	return out, nil
+}
+
+// superOptions splits a super block's options, without the read-write
+// flag that mountinfo puts first and statmount leaves out.
+func superOptions(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o != "" && o != "rw" && o != "ro" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// LayoutOf makes the layout of the cgroup mounts, in mount order: the
+// first mount of a hierarchy wins, later ones are bind mounts of it.
+// UnifiedControllers is left empty.
+func LayoutOf(mounts []Mount) *Layout {
+	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{},
+		Hierarchies: mounts}
+	for _, m := range mounts {
+		l.Mounts = append(l.Mounts, m.Point)
+		switch m.Type {
 		case "cgroup2":
 			if l.Unified == "" {
-				l.Unified = mnt
+				l.Unified = m.Point
 			}
 		case "cgroup":
-			for _, opt := range strings.Split(qf[2], ",") {
+			for _, opt := range m.Options {
 				if strings.HasPrefix(opt, "name=") {
 					if _, seen := l.Named[opt]; !seen {
-						l.Named[opt] = mnt
+						l.Named[opt] = m.Point
 					}
 					continue
 				}
@@ -98,15 +141,12 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 					continue
 				}
 				if _, seen := l.V1[opt]; !seen {
-					l.V1[opt] = mnt
+					l.V1[opt] = m.Point
 				}
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	return l, nil
+	return l
 }
 
 var v1Controllers = map[string]bool{
@@ -123,73 +163,4 @@ func (l *Layout) Has(controller string) bool {
 		return true
 	}
 	return l.UnifiedControllers[controller]
-}
-
-// detectUsual finds every hierarchy this process is in (from cgroupFile,
-// /proc/self/cgroup) mounted where systemd and every distribution put it:
-// base/CONTROLLERS (named ones base/NAME), cgroup2 at base or
-// base/unified. Each mount's file system type is checked and its
-// directory for this process's cgroup must exist (a mount of another
-// root, as in a container without a cgroup namespace, fails that); ok is
-// false if any is missing, and the caller reads mountinfo instead.
-// Why: mountinfo lists every mount of the host, two per container (its
-// root file system and its network namespace), so with 1,000 containers
-// each `run` read ~2,000 lines twice (engine and runtime), its largest
-// cost that grew with the number of containers.
-func detectUsual(cgroupFile, base string) (*Layout, bool) {
-	b, err := os.ReadFile(cgroupFile)
-	if err != nil {
-		return nil, false
-	}
-	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{}}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		// hierarchy-ID:controller-list:cgroup-path
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 || !strings.HasPrefix(f[2], "/") {
-			return nil, false
-		}
-		var mnt string
-		if f[0] == "0" && f[1] == "" {
-			for _, m := range []string{base + "/unified", base} {
-				if fsType(m) == unix.CGROUP2_SUPER_MAGIC {
-					mnt = m
-					break
-				}
-			}
-			if mnt == "" {
-				return nil, false
-			}
-			l.Unified = mnt
-		} else {
-			name := strings.TrimPrefix(f[1], "name=")
-			if name == "" || strings.Contains(name, "/") {
-				return nil, false
-			}
-			mnt = base + "/" + name
-			if fsType(mnt) != unix.CGROUP_SUPER_MAGIC {
-				return nil, false
-			}
-			for _, c := range strings.Split(f[1], ",") {
-				switch {
-				case strings.HasPrefix(c, "name="):
-					l.Named[c] = mnt
-				case isV1Controller(c):
-					l.V1[c] = mnt
-				}
-			}
-		}
-		if fi, err := os.Stat(filepath.Join(mnt, f[2])); err != nil || !fi.IsDir() {
-			return nil, false
-		}
-		l.Mounts = append(l.Mounts, mnt)
-	}
-	return l, len(l.Mounts) > 0
-}
-
-func fsType(path string) int64 {
-	var st unix.Statfs_t
-	if unix.Statfs(path, &st) != nil {
-		return 0
-	}
-	return int64(st.Type)
 }
