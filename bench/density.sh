@@ -10,7 +10,8 @@
 #
 # N (default 100) containers; ROUNDS (default 1); NET (default none: podman
 # too gets --network none); JINN_RUNTIME (default: jinn's default);
-# SLAB=1 adds the largest /proc/slabinfo deltas. Each engine has its own
+# SLAB=1 adds the largest /proc/slabinfo deltas; ENGINES="jinn" leaves
+# podman out (the default is "jinn podman"). Each engine has its own
 # temporary --root and --runroot, and everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,8 +108,8 @@ run_engine() {
 
 declare -A T LAST PS RUN MEM KERN MON RM
 for r in $(seq "$ROUNDS"); do
-	order="jinn podman"
-	[ $((r % 2)) -eq 0 ] && order="podman jinn"
+	order=${ENGINES:-jinn podman}
+	[ $((r % 2)) -eq 0 ] && order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
 	for e in $order; do
 		run_engine "$e"
 		T[$e]+="$r_t " LAST[$e]+="$r_last " PS[$e]+="$r_ps " RUN[$e]+="$r_run "
@@ -133,10 +134,9 @@ echo "\`run -d busybox sleep\` one after another; jinn with \`--network $NET\`, 
 echo
 echo "| engine | running | start s | per s | last 10%: ms each | ps -a s | MemAvailable drop KiB/ctr | kernel (slab, stacks, page tables, percpu) KiB/ctr | monitors' PSS KiB/ctr | rm -f all s |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-row jinn
-row podman
+for e in ${ENGINES:-jinn podman}; do row "$e"; done
 echo
-echo "- jinn / podman: start time **$(ratio "$(med <<<"${T[jinn]}")" "$(med <<<"${T[podman]}")")**," \
+[ -n "${MEM[podman]:-}" ] && [ -n "${MEM[jinn]:-}" ] && echo "- jinn / podman: start time **$(ratio "$(med <<<"${T[jinn]}")" "$(med <<<"${T[podman]}")")**," \
 	"host memory per container (MemAvailable) **$(ratio "$(med <<<"${MEM[jinn]}")" "$(med <<<"${MEM[podman]}")")**," \
 	"kernel **$(ratio "$(med <<<"${KERN[jinn]}")" "$(med <<<"${KERN[podman]}")")**," \
 	"monitor PSS **$(ratio "$(med <<<"${MON[jinn]}")" "$(med <<<"${MON[podman]}")")**"
