@@ -3,10 +3,17 @@
 # (Debian's 4.3, runc, cgroupfs, conmon). For each engine, in turn (ROUNDS
 # rounds, the order swapped each round): start N containers one after
 # another, check that all run, time `ps -a`, take the host's memory, remove
-# them all. Memory per container: the MemAvailable drop, the kernel's share
-# of it (slab, kernel stacks, page tables, per-cpu) from /proc/meminfo, and
-# the PSS of every process that is not a container's own (jinn-monitor;
-# conmon), from smaps_rollup. Prints a Markdown section with the ratios.
+# them all. Memory per container, three ways: (1) charged to a memory
+# cgroup of the bench's own (cgroup v1 or v2), which holds the engine's
+# commands (so their monitors, conmon and every kernel object they make)
+# and, as --cgroup-parent, the containers: without file pages (reclaimable
+# cache), i.e. anonymous memory, tmpfs, kernel memory (slab, stacks, page
+# tables); the host is shared with other work, so /proc/meminfo's
+# MemAvailable moves by hundreds of MiB on its own and is printed only as a
+# rough check; (2) the kernel's share from /proc/meminfo (slab, kernel
+# stacks, page tables, per-cpu); (3) the PSS of every process that is not a
+# container's own (jinn-monitor; conmon), from smaps_rollup. Prints a
+# Markdown section with the ratios.
 #
 # N (default 100) containers; ROUNDS (default 1); NET (default none: podman
 # too gets --network none); JINN_RUNTIME (default: jinn's default);
@@ -29,6 +36,22 @@ PRUN=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none)
 JRUN=(--network "$NET")
 [ "$NET" = bridge ] && JRUN=()
 
+# The bench's own memory cgroup: v1's memory hierarchy, else cgroup2.
+cgname=jinn-bench-density-$$
+if [ -d /sys/fs/cgroup/memory ]; then
+	mcg=/sys/fs/cgroup/memory/$cgname
+	usage() { cat "$mcg/memory.usage_in_bytes"; }
+	files() { awk '$1 == "total_active_file" || $1 == "total_inactive_file" {s += $2} END {print s}' "$mcg/memory.stat"; }
+else
+	mcg=$(awk -F: '$1 == "0" {print "/sys/fs/cgroup" $3}' /proc/self/cgroup | sed 's,/$,,')/$cgname
+	usage() { cat "$mcg/memory.current"; }
+	files() { awk '$1 == "active_file" || $1 == "inactive_file" {s += $2} END {print s}' "$mcg/memory.stat"; }
+fi
+mkdir -p "$mcg/cli"
+# Containers under /$cgname/ctr on every hierarchy (both engines make it).
+JRUN+=(--cgroup-parent "/$cgname/ctr")
+PRUN+=(--cgroup-parent "/$cgname/ctr")
+
 cleanup() {
 	set +e +o pipefail
 	"${J[@]}" rm -f $("${J[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1
@@ -40,6 +63,8 @@ cleanup() {
 		sleep 0.3
 	done
 	rm -rf "$tmp"
+	# The bench's cgroups, deepest first, on every hierarchy.
+	find /sys/fs/cgroup -depth -type d -path "*/$cgname*" -exec rmdir {} + 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -75,16 +100,20 @@ run_engine() {
 	fi
 	sync
 	sleep 2
-	m0=$(mi MemAvailable) k0=$(kern)
+	m0=$(mi MemAvailable) k0=$(kern) u0=$(($(usage) - $(files)))
 	[ -n "${SLAB:-}" ] && slab >"$tmp/slab0"
 	t0=$(now)
-	for i in $(seq "$N"); do
-		"${start[@]}" >>"$tmp/$name.ids"
-		[ "$i" -eq $((N * 9 / 10)) ] && t9=$(now)
-	done
-	t1=$(now)
+	(
+		# The engine's commands, and so their monitors, in the bench's cgroup.
+		echo "$BASHPID" >"$mcg/cli/cgroup.procs"
+		for i in $(seq "$N"); do
+			"${start[@]}" >>"$tmp/$name.ids"
+			if [ "$i" -eq $((N * 9 / 10)) ]; then now >"$tmp/t9"; fi
+		done
+	)
+	t1=$(now) t9=$(cat "$tmp/t9")
 	sleep 3
-	m1=$(mi MemAvailable) k1=$(kern)
+	m1=$(mi MemAvailable) k1=$(kern) u1=$(($(usage) - $(files)))
 	[ -n "${SLAB:-}" ] && slab >"$tmp/slab1"
 	r_mon=$(pss_of "$mon")
 	ps0=$(now)
@@ -93,7 +122,7 @@ run_engine() {
 	r_t=$(echo "$t1 - $t0" | bc)
 	r_last=$(echo "($t1 - $t9) / ($N - $N * 9 / 10)" | bc -l)
 	r_ps=$(echo "$ps1 - $ps0" | bc)
-	r_run=$run r_mem=$((m0 - m1)) r_kern=$((k1 - k0))
+	r_run=$run r_mem=$((m0 - m1)) r_kern=$((k1 - k0)) r_cg=$(((u1 - u0) / 1024))
 	if [ -n "${SLAB:-}" ]; then
 		echo "slab deltas, $name, KiB (largest 12):" >&2
 		join "$tmp/slab0" "$tmp/slab1" | awk '{d = ($3 - $2) / 1024; if (d > 0) printf "%8.0f %s\n", d, $1}' | sort -rn | head -12 >&2
@@ -102,29 +131,33 @@ run_engine() {
 	xargs -a "$tmp/$name.ids" -n 100 "${rm[@]}" >/dev/null
 	r_rm=$(echo "$(now) - $t0" | bc)
 	: >"$tmp/$name.ids"
-	up=$(pgrep -fc "$mon" || true)
+	for _ in $(seq 50); do # conmon exits a moment after podman's rm
+		up=$(pgrep -fc "$mon" || true)
+		[ "$up" -eq 0 ] && break
+		sleep 0.1
+	done
 	[ "$up" -eq 0 ] || echo "warning: $up $name monitors left after rm" >&2
 }
 
-declare -A T LAST PS RUN MEM KERN MON RM
+declare -A T LAST PS RUN MEM KERN MON RM CG
 for r in $(seq "$ROUNDS"); do
 	order=${ENGINES:-jinn podman}
 	[ $((r % 2)) -eq 0 ] && order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
 	for e in $order; do
 		run_engine "$e"
 		T[$e]+="$r_t " LAST[$e]+="$r_last " PS[$e]+="$r_ps " RUN[$e]+="$r_run "
-		MEM[$e]+="$r_mem " KERN[$e]+="$r_kern " MON[$e]+="$r_mon " RM[$e]+="$r_rm "
-		echo "round $r $e: start ${r_t}s, running $r_run/$N, ps ${r_ps}s, MemAvailable -$r_mem KiB, kernel +$r_kern KiB, monitors' PSS $r_mon KiB, rm ${r_rm}s" >&2
+		MEM[$e]+="$r_mem " KERN[$e]+="$r_kern " MON[$e]+="$r_mon " RM[$e]+="$r_rm " CG[$e]+="$r_cg "
+		echo "round $r $e: start ${r_t}s, running $r_run/$N, ps ${r_ps}s, cgroup +$r_cg KiB, MemAvailable drop $r_mem KiB, kernel +$r_kern KiB, monitors' PSS $r_mon KiB, rm ${r_rm}s" >&2
 	done
 done
 
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 row() { # engine: the table row of medians over rounds
-	local e=$1 t mem kern mon
-	t=$(med <<<"${T[$e]}") mem=$(med <<<"${MEM[$e]}") kern=$(med <<<"${KERN[$e]}") mon=$(med <<<"${MON[$e]}")
-	printf '| %s | %s/%s | %.1f | %.1f | %.0f | %.2f | %.0f | %.0f | %.0f | %.1f |\n' "$e" "$(med <<<"${RUN[$e]}")" "$N" \
+	local e=$1 t mem kern mon cg
+	t=$(med <<<"${T[$e]}") mem=$(med <<<"${MEM[$e]}") kern=$(med <<<"${KERN[$e]}") mon=$(med <<<"${MON[$e]}") cg=$(med <<<"${CG[$e]}")
+	printf '| %s | %s/%s | %.1f | %.1f | %.0f | %.2f | **%.0f** | %.0f | %.0f | %.0f | %.1f |\n' "$e" "$(med <<<"${RUN[$e]}")" "$N" \
 		"$t" "$(echo "$N / $t" | bc -l)" "$(echo "$(med <<<"${LAST[$e]}") * 1000" | bc -l)" "$(med <<<"${PS[$e]}")" \
-		"$(echo "$mem / $N" | bc -l)" "$(echo "$kern / $N" | bc -l)" "$(echo "$mon / $N" | bc -l)" "$(med <<<"${RM[$e]}")"
+		"$(echo "$cg / $N" | bc -l)" "$(echo "$kern / $N" | bc -l)" "$(echo "$mon / $N" | bc -l)" "$(echo "$mem / $N" | bc -l)" "$(med <<<"${RM[$e]}")"
 }
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
@@ -132,11 +165,11 @@ echo "### Density: $N idle containers ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc
 echo
 echo "\`run -d busybox sleep\` one after another; jinn with \`--network $NET\`, podman 4.3 (runc, cgroupfs) with \`--network none\`."
 echo
-echo "| engine | running | start s | per s | last 10%: ms each | ps -a s | MemAvailable drop KiB/ctr | kernel (slab, stacks, page tables, percpu) KiB/ctr | monitors' PSS KiB/ctr | rm -f all s |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| engine | running | start s | per s | last 10%: ms each | ps -a s | memory cgroup, no file pages: KiB/ctr | kernel (meminfo: slab, stacks, page tables, percpu) KiB/ctr | monitors' PSS KiB/ctr | MemAvailable drop KiB/ctr (noisy) | rm -f all s |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for e in ${ENGINES:-jinn podman}; do row "$e"; done
 echo
 [ -n "${MEM[podman]:-}" ] && [ -n "${MEM[jinn]:-}" ] && echo "- jinn / podman: start time **$(ratio "$(med <<<"${T[jinn]}")" "$(med <<<"${T[podman]}")")**," \
-	"host memory per container (MemAvailable) **$(ratio "$(med <<<"${MEM[jinn]}")" "$(med <<<"${MEM[podman]}")")**," \
+	"host memory per container (memory cgroup) **$(ratio "$(med <<<"${CG[jinn]}")" "$(med <<<"${CG[podman]}")")**," \
 	"kernel **$(ratio "$(med <<<"${KERN[jinn]}")" "$(med <<<"${KERN[podman]}")")**," \
 	"monitor PSS **$(ratio "$(med <<<"${MON[jinn]}")" "$(med <<<"${MON[podman]}")")**"
