@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
@@ -205,13 +207,30 @@ func (e *Local) list() ([]*View, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each container is a config to decode and a state to read, on every
+	// core: `ps` of 1,000 containers took ~0.9 s on one.
+	views := make([]*View, len(ids))
+	workers := min(runtime.GOMAXPROCS(0), 8, len(ids)/32+1)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ids); i += workers {
+				c, err := e.loadContainer(ids[i])
+				if err != nil {
+					continue // removed right now
+				}
+				views[i] = &View{Container: c, State: e.liveState(c)}
+			}
+		}()
+	}
+	wg.Wait()
 	var out []*View
-	for _, id := range ids {
-		c, err := e.loadContainer(id)
-		if err != nil {
-			continue // removed right now
+	for _, v := range views {
+		if v != nil {
+			out = append(out, v)
 		}
-		out = append(out, &View{Container: c, State: e.liveState(c)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
