@@ -43,7 +43,10 @@ if [ -d /sys/fs/cgroup/memory ]; then
 	usage() { cat "$mcg/memory.usage_in_bytes"; }
 	files() { awk '$1 == "total_active_file" || $1 == "total_inactive_file" {s += $2} END {print s}' "$mcg/memory.stat"; }
 else
-	mcg=$(awk -F: '$1 == "0" {print "/sys/fs/cgroup" $3}' /proc/self/cgroup | sed 's,/$,,')/$cgname
+	# cgroup2: at the root, where --cgroup-parent puts the containers.
+	mcg=/sys/fs/cgroup/$cgname
+	mkdir -p "$mcg"
+	echo +memory >"$mcg/cgroup.subtree_control"
 	usage() { cat "$mcg/memory.current"; }
 	files() { awk '$1 == "active_file" || $1 == "inactive_file" {s += $2} END {print s}' "$mcg/memory.stat"; }
 fi
