@@ -57,24 +57,16 @@ func (s *Store) Snapshots() *snapshot.Snapshotter { return s.snaps }
 
 // Get resolves a reference (name, name:tag, name@sha256:…, image ID or a
 // unique ID prefix) to an image. errors.Is(err, ErrNotFound) when none.
-func (s *Store) Get(ref string) (*Image, error) {
-	m, unlock, err := s.lockMeta()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	id, err := m.resolve(ref)
-	if err != nil {
-		return nil, err
-	}
-	return s.load(m, id, nil)
-}
+func (s *Store) Get(ref string) (*Image, error) { return s.get(ref, nil) }
 
 // GetConfig is Get without the layers' sizes (Size is 0): what a run
 // needs. Sizes come from the snapshot index, which holds every
 // container's layer too, so reading it made each run slower the more
 // containers there were.
-func (s *Store) GetConfig(ref string) (*Image, error) {
+func (s *Store) GetConfig(ref string) (*Image, error) { return s.get(ref, map[string]int64{}) }
+
+// get is Get with the layers' sizes (nil: read from the snapshots).
+func (s *Store) get(ref string, sizes map[string]int64) (*Image, error) {
 	m, unlock, err := s.lockMeta()
 	if err != nil {
 		return nil, err
@@ -84,11 +76,8 @@ func (s *Store) GetConfig(ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.load(m, id, noSizes)
+	return s.load(m, id, sizes)
 }
-
-// noSizes asks load for no sizes.
-var noSizes = map[string]int64{}
 
 // List returns every image, newest first.
 func (s *Store) List() ([]*Image, error) {

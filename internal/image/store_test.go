@@ -106,6 +106,14 @@ func TestLoadGetMountCommitSave(t *testing.T) {
 	if _, err := s.Get("example.com/app:v2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing tag: %v", err)
 	}
+	// GetConfig: the same image without the sizes (no snapshot index read).
+	if c, err := s.GetConfig(img.ID.Encoded()[:10]); err != nil || c.ID != img.ID || c.ChainID != img.ChainID ||
+		c.Size != 0 || img.Size == 0 || len(c.RepoTags) != 1 || c.Config.Config.Cmd[0] != "sh" {
+		t.Errorf("GetConfig: %+v, %v (Get's size %d)", c, err, img.Size)
+	}
+	if _, err := s.GetConfig("example.com/app:v2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("GetConfig of a missing tag: %v", err)
+	}
 	if err := s.Tag("example.com/app:v1", "busybox"); err != nil {
 		t.Fatal(err)
 	}
