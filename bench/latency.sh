@@ -5,6 +5,10 @@
 # this one (JINN_BIN, default bin/). Each tool gets its own temporary
 # stores. Prints wall and CPU (perf stat task-clock of the whole process
 # tree) medians and the ratios to podman. R rounds (default 12).
+# jinn-runtime-none is `jinn-runtime run` of the same container: the spec
+# jinn made for it (seccomp, masks, mounts, its own network namespace),
+# on a copy of the image's root filesystem; its ratio column is jinn's
+# over it (the goal: under 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${R:-12}
@@ -34,6 +38,30 @@ trap cleanup EXIT
 hack/mkimage-busybox.sh "$fx/images/busybox.tar"
 $new load -q -i "$fx/images/busybox.tar" >/dev/null
 [ -n "$base" ] && $base load -q -i "$fx/images/busybox.tar" >/dev/null
+# The runtime floor: jinn's own spec of `run --network none busybox true`
+# (from a created container's bundle), run by jinn-runtime directly.
+$new run -d --name rt-spec --network none busybox sleep 60 >/dev/null
+rtid=$($new inspect -f '{{.Id}}' rt-spec)
+mkdir -p "$tmp/rtb"
+cp -a "$fx/busybox" "$tmp/rtb/rootfs"
+python3 - "$tmp/jinn/run/containers/$rtid/bundle/config.json" "$tmp/rtb" <<'PY'
+import json, os, shutil, sys
+src, b = sys.argv[1], sys.argv[2]
+s = json.load(open(src))
+s["root"] = {"path": "rootfs"}
+s["process"]["args"] = ["true"]
+for n in s["linux"]["namespaces"]:
+    n.pop("path", None)  # a network namespace of its own, as jinn's
+s["linux"]["cgroupsPath"] = "/jinn/jinn-bench-rt"
+for m in s["mounts"]:
+    if m.get("type") == "bind" and os.path.isfile(m["source"]):
+        dst = os.path.join(b, os.path.basename(m["source"]))
+        shutil.copy(m["source"], dst)
+        m["source"] = dst
+json.dump(s, open(os.path.join(b, "config.json"), "w"))
+PY
+$new rm -f rt-spec >/dev/null
+rt="$(realpath "${JINN_BIN:-bin}")/jinn-runtime --root $tmp/rt run -b $tmp/rtb bench-rt"
 have_podman=0
 if command -v podman >/dev/null && $P load -q -i "$fx/images/busybox.tar" >/dev/null 2>&1; then have_podman=1; fi
 declare -A cmd
@@ -44,6 +72,7 @@ add jinn-none "$new run --rm --network none busybox true"
 [ "$have_podman" = 1 ] && add podman-none "$P run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none busybox true"
 [ -n "$base" ] && add base-bridge "$base run --rm busybox true"
 add jinn-bridge "$new run --rm busybox true"
+add jinn-runtime-none "$rt"
 for k in "${order[@]}"; do ${cmd[$k]} >/dev/null 2>&1; : >"$tmp/w.$k"; : >"$tmp/c.$k"; done
 for _ in $(seq "$R"); do
 	for k in "${order[@]}"; do
@@ -63,5 +92,6 @@ for k in "${order[@]}"; do
 	w=$(med "$tmp/w.$k")
 	r="-"
 	[ -n "$pn" ] && r=$(python3 -c "print('%.2f' % ($w/$pn))")
+	[ "$k" = jinn-runtime-none ] && r="jinn-none / it: $(python3 -c "print('%.2f' % ($(med "$tmp/w.jinn-none")/$w))")"
 	printf "| %s | %.1f | %.1f | %s |\n" "$k" "$(python3 -c "print($w/1000)")" "$(med "$tmp/c.$k")" "$r"
 done
