@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/network"
 )
 
@@ -93,6 +94,21 @@ type Local struct {
 	netOnce sync.Once
 	netMgr  *network.Manager
 	netErr  error
+
+	// The host's cgroup hierarchies, detected once (see cgroupLayout).
+	layoutOnce sync.Once
+	layout     *cgroups.Layout
+	layoutErr  error
+}
+
+// cgroupLayout is the host's cgroup hierarchies, detected on first use:
+// detecting reads all of /proc/self/mountinfo (a few ms of CPU on a host
+// with a thousand mounts), and a run needs them at its start (the
+// monitor's OOM files) and at its end (the empty parents). Cgroup
+// hierarchies are mounted at boot and stay.
+func (e *Local) cgroupLayout() (*cgroups.Layout, error) {
+	e.layoutOnce.Do(func() { e.layout, e.layoutErr = cgroups.DetectLayout() })
+	return e.layout, e.layoutErr
 }
 
 // New returns the local engine; images may be nil (then only --rootfs works).
