@@ -101,13 +101,15 @@ type Local struct {
 	layoutErr  error
 }
 
-// cgroupLayout is the host's cgroup hierarchies, detected on first use:
-// detecting reads all of /proc/self/mountinfo (a few ms of CPU on a host
+// cgroupLayout is the host's cgroup hierarchies, looked up on first use
+// and remembered in the run root while they hold (DetectLayoutCached):
+// detecting reads all of /proc/self/mountinfo (3-13 ms of CPU on a host
 // with a thousand mounts), and a run needs them at its start (the
-// monitor's OOM files) and at its end (the empty parents). Cgroup
-// hierarchies are mounted at boot and stay.
+// monitor's OOM files) and at its end (the empty parents).
 func (e *Local) cgroupLayout() (*cgroups.Layout, error) {
-	e.layoutOnce.Do(func() { e.layout, e.layoutErr = cgroups.DetectLayout() })
+	e.layoutOnce.Do(func() {
+		e.layout, e.layoutErr = cgroups.DetectLayoutCached(filepath.Join(e.cfg.RunRoot, "cgroup-layout.json"))
+	})
 	return e.layout, e.layoutErr
 }
 
