@@ -9,15 +9,23 @@
 # jinn made for it (seccomp, masks, mounts, its own network namespace),
 # on a copy of the image's root filesystem; its ratio column is jinn's
 # over it (the goal: under 2).
+# Run roots (jinn's --runroot, podman's --runroot and --tmpdir, the
+# runtime's --root) are on a tmpfs of the bench's own, as on a default
+# install (/run/jinn, /run/containers, /run/libpod, /run/runc);
+# RUNROOT=disk puts them beside the roots on /tmp's file system, as
+# rounds before 2026-12-06 22:00 did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${R:-12}
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 tmp=$(mktemp -d /tmp/jinn-bench-lat.XXXXXX)
-new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $tmp/jinn/run"
+run=$tmp/run
+mkdir -p "$run"
+[ "${RUNROOT:-tmpfs}" = tmpfs ] && mount -t tmpfs -o size=1g,mode=0700 jinn-bench-run "$run"
+new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $run/jinn"
 base=""
-[ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $tmp/base/run"
-P="podman --root $tmp/podman/root --runroot $tmp/podman/run --tmpdir $tmp/podman/tmp --cgroup-manager cgroupfs --runtime runc"
+[ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $run/base"
+P="podman --root $tmp/podman/root --runroot $run/podman --tmpdir $run/podman-tmp --cgroup-manager cgroupfs --runtime runc"
 # podman makes these whatever its --runroot: remove them after if it did.
 pre_run=$(ls -d /run/containers /run/containers/networks /run/runc 2>/dev/null || true)
 cleanup() {
@@ -44,7 +52,7 @@ $new run -d --name rt-spec --network none busybox sleep 60 >/dev/null
 rtid=$($new inspect -f '{{.Id}}' rt-spec)
 mkdir -p "$tmp/rtb"
 cp -a "$fx/busybox" "$tmp/rtb/rootfs"
-python3 - "$tmp/jinn/run/containers/$rtid/bundle/config.json" "$tmp/rtb" <<'PY'
+python3 - "$run/jinn/containers/$rtid/bundle/config.json" "$tmp/rtb" <<'PY'
 import json, os, shutil, sys
 src, b = sys.argv[1], sys.argv[2]
 s = json.load(open(src))
@@ -61,7 +69,7 @@ for m in s["mounts"]:
 json.dump(s, open(os.path.join(b, "config.json"), "w"))
 PY
 $new rm -f rt-spec >/dev/null
-rt="$(realpath "${JINN_BIN:-bin}")/jinn-runtime --root $tmp/rt run -b $tmp/rtb bench-rt"
+rt="$(realpath "${JINN_BIN:-bin}")/jinn-runtime --root $run/rt run -b $tmp/rtb bench-rt"
 have_podman=0
 if command -v podman >/dev/null && $P load -q -i "$fx/images/busybox.tar" >/dev/null 2>&1; then have_podman=1; fi
 declare -A cmd
