@@ -98,6 +98,30 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
 		return err
 	}
+	// The network namespace is made (and for a bridge, the veth, address,
+	// routes and rules) while the root filesystem is mounted and the
+	// command checked: the two are independent, and the network's part
+	// is mostly the kernel's waiting.
+	type netResult struct {
+		path string
+		err  error
+	}
+	netc := make(chan netResult, 1)
+	go func() {
+		p, err := e.containerNetns(c)
+		netc <- netResult{p, err}
+	}()
+	netWaited := false
+	defer func() {
+		if netWaited {
+			return
+		}
+		// The rootfs side failed: what the network side made goes, as
+		// it would not have been made.
+		if r := <-netc; r.err == nil && r.path == e.netnsPath(c.ID) {
+			e.removeNetns(c)
+		}
+	}()
 	if err := e.mountRootfs(c); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
@@ -129,10 +153,12 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 		}
 		return err
 	}
-	netns, err := e.containerNetns(c)
-	if err != nil {
-		return &ExitError{Code: ExitEngine, Err: err}
+	r := <-netc
+	netWaited = true
+	if r.err != nil {
+		return &ExitError{Code: ExitEngine, Err: r.err}
 	}
+	netns := r.path
 	if err := e.writeNetFiles(c); err != nil {
 		return err
 	}
