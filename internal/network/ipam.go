@@ -14,7 +14,9 @@ import (
 )
 
 // IPAM's allocations are the endpoints persisted in the state dir, read
-// under the lock: there is no second record that could disagree with them.
+// under the store's lock: there is no second record that could disagree
+// with them. A network's cursor (the address it gave out last) only says
+// where the next search starts.
 
 func ip4u(ip net.IP) uint32 { return binary.BigEndian.Uint32(ip.To4()) }
 func u2ip4(u uint32) net.IP {

@@ -24,7 +24,7 @@ type Config struct {
 	DefaultBridge string   // bridge of the default network; default from StateDir
 	DefaultSubnet string   // CIDR; default: a free /24 in 10.88.0.0/13
 	MTU           int      // default 1500
-	LockPath      string   // machine-wide lock; default /run/jinn/network.lock
+	LockPath      string   // machine-wide lock, for subnet choice; default /run/jinn/network.lock
 	HostResolv    string   // default /etc/resolv.conf
 	DNSCommand    []string // argv of the DNS server (see ServeDNS); empty: no DNS
 }
