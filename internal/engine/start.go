@@ -70,28 +70,24 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		}
 	}
 	attach := a != nil
-	// An attached --rm run spawns its monitor while its network is set up
-	// (the monitor then waits for the start request that follows): the
-	// monitor's config does not name the network's setup, and a failure
-	// removes the container, monitor and all.
-	early := attach && c.Host.AutoRemove && e.ownNetns(c)
-	netWait, err := e.prepareStart(c, size, early)
-	if err != nil {
-		if a != nil && c.Host.AutoRemove {
+	if attach && c.Host.AutoRemove && e.ownNetns(c) {
+		if err := e.prepareEarly(c, size); err != nil {
 			e.Remove(ctx, c.ID, true, true)
+			return 0, err
 		}
-		return 0, err
-	}
-	if err := e.spawnMonitor(c, !attach); err != nil {
-		netWait()
-		if c.Host.AutoRemove {
-			e.Remove(ctx, c.ID, true, true)
+	} else {
+		if _, err := e.prepareStart(c, size, false); err != nil {
+			if a != nil && c.Host.AutoRemove {
+				e.Remove(ctx, c.ID, true, true)
+			}
+			return 0, err
 		}
-		return 0, err
-	}
-	if err := netWait(); err != nil {
-		e.Remove(ctx, c.ID, true, true)
-		return 0, err
+		if err := e.spawnMonitor(c, !attach); err != nil {
+			if c.Host.AutoRemove {
+				e.Remove(ctx, c.ID, true, true)
+			}
+			return 0, err
+		}
 	}
 	if !attach {
 		return 0, nil // the monitor recorded the start event
@@ -103,6 +99,27 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		e.Remove(ctx, c.ID, true, true)
 	}
 	return code, err
+}
+
+// prepareEarly is prepareStart and spawnMonitor at once, for an attached
+// --rm run in a network namespace of its own: the monitor (a Go process
+// start) comes up while the bundle is made and the network set up, and
+// waits for the start request that attach sends once both are done. Its
+// config names neither (a --rm container's monitor has no network
+// teardown of its own to run). On error the caller removes the container,
+// monitor and all.
+func (e *Local) prepareEarly(c *Container, size [2]uint16) error {
+	monc := make(chan error, 1)
+	go func() { monc <- e.spawnMonitor(c, false) }()
+	netWait, err := e.prepareStart(c, size, true)
+	merr := <-monc
+	if err != nil {
+		return err // prepareStart left no network
+	}
+	if err := netWait(); err != nil {
+		return err
+	}
+	return merr
 }
 
 // prepareStart writes the bundle: rootfs mounted, netns made, spec written,
