@@ -2,45 +2,84 @@ package test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
 
-// logWriter is a busybox command printing numbered lines of 100 bytes as
-// fast as it can for secs seconds (or count lines), then exiting.
-func logWriter(secs, count int) []string {
-	prog := fmt.Sprintf(`BEGIN{p=sprintf("%%093d",0); end=systime()+%d; for(i=1;%d==0||i<=%d;i++){print i, p; if(i%%5000==0 && %d>0 && systime()>=end) exit}}`,
-		secs, count, count, secs)
-	return []string{"awk", prog}
+// logWriter is the command of a container (run with logWriterArgs's
+// flags) printing numbered lines of 100 bytes for secs seconds (or count
+// lines) at rate bytes a second (0: as fast as it can), then exiting.
+// It is testdata/logwriter, a static binary bind-mounted in: busybox awk
+// into a pipe does ~30 MB/s here, less than the log pipeline behind it.
+func logWriter(secs, count int, rate float64) []string {
+	return []string{"/logwriter", strconv.Itoa(secs), strconv.Itoa(count), strconv.FormatFloat(rate, 'f', 0, 64)}
+}
+
+var (
+	logWriterOnce sync.Once
+	logWriterPath string
+	logWriterErr  error
+)
+
+// logWriterArgs builds testdata/logwriter (go's cache makes it quick) and
+// returns the run flags that mount it at /logwriter.
+func logWriterArgs(t *testing.T) []string {
+	t.Helper()
+	logWriterOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), "jinn-test-logwriter")
+		if logWriterErr = os.MkdirAll(dir, 0o755); logWriterErr != nil {
+			return
+		}
+		logWriterPath = filepath.Join(dir, "logwriter")
+		c := exec.Command("go", "build", "-o", logWriterPath, "./testdata/logwriter")
+		c.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := c.CombinedOutput(); err != nil {
+			logWriterErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if logWriterErr != nil {
+		t.Fatalf("build logwriter: %v", logWriterErr)
+	}
+	return []string{"-v", logWriterPath + ":/logwriter:ro"}
 }
 
 // seqChecker checks that lines numbered by logWriter arrive each once, in
-// order.
+// order. It allocates nothing per line: at 50 MB/s it shares the cores
+// with the pipeline it measures.
 type seqChecker struct {
 	next  int
 	bytes int64
 	bad   []string
 }
 
-func (s *seqChecker) line(l string) {
+func (s *seqChecker) line(l string) { s.lineBytes([]byte(l)) }
+
+func (s *seqChecker) lineBytes(l []byte) {
 	s.bytes += int64(len(l)) + 1
-	f := strings.Fields(l)
-	n := -1
-	if len(f) == 2 && len(f[1]) == 93 {
-		n, _ = strconv.Atoi(f[0])
+	n, i := 0, 0
+	for i < len(l) && i < 12 && l[i] >= '0' && l[i] <= '9' {
+		n = n*10 + int(l[i]-'0')
+		i++
+	}
+	if i == 0 || i == len(l) || l[i] != ' ' || len(l)-i-1 != 93 {
+		n = -1
 	}
 	if s.next == 0 {
 		s.next = 1
 	}
 	if n != s.next && len(s.bad) < 5 {
-		s.bad = append(s.bad, fmt.Sprintf("line %q where %d was due", trunc(l, 30), s.next))
+		s.bad = append(s.bad, fmt.Sprintf("line %q where %d was due", trunc(string(l), 30), s.next))
 	}
 	if n > 0 {
 		s.next = n + 1
@@ -54,22 +93,61 @@ func trunc(s string, n int) string {
 	return s
 }
 
-// TestEngineLogsRotation: a container writes numbered lines as fast as
-// busybox can with --log-opt max-size=5m max-file=3; `logs -f`, started
-// with it, prints every line exactly once, in order, across the
-// rotations; the log files never take more than 3 x 5 MiB; and `logs`
-// afterwards prints the last lines the files hold, in order.
-// JINN_SOAK_LOGS=SECONDS sets how long it writes (the campaign: 60; the
-// default, 5).
+// cpuTicks is the CPU time (user+system, in clock ticks of 10 ms) pid has
+// used; 0 once it is gone.
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s
+}
+
+func parentPid(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestEngineLogsRotation: a container writes numbered lines at 50 MB/s
+// (JINN_SOAK_LOGS_RATE in MB/s; 0: as fast as it can) with --log-opt
+// max-size=5m max-file=3; `logs -f`, started with it, prints every line
+// exactly once, in order, across the rotations; the log files never take
+// more than 3 x 5 MiB; and `logs` afterwards prints the last lines the
+// files hold, in order. JINN_SOAK_LOGS=SECONDS sets how long it writes
+// (the campaign: 60; the default, 5). It logs the rate reached and the
+// CPU time each stage took per GB of output: writer, monitor, follower
+// and this test reading the follower.
 func TestEngineLogsRotation(t *testing.T) {
 	secs := 5
 	if v, err := strconv.Atoi(os.Getenv("JINN_SOAK_LOGS")); err == nil && v > 0 {
 		secs = v
 	}
+	rate := 50.0
+	if v, err := strconv.ParseFloat(os.Getenv("JINN_SOAK_LOGS_RATE"), 64); err == nil && v >= 0 {
+		rate = v
+	}
 	const maxSize, maxFiles = 5 << 20, 3
 	j := newJinn(t, "jinn-runtime")
-	args := j.runArgs([]string{"-d", "--name", "writer", "--network", "none",
-		"--log-opt", "max-size=5m", "--log-opt", fmt.Sprintf("max-file=%d", maxFiles)}, logWriter(secs, 0)...)
+	flags := append([]string{"-d", "--name", "writer", "--network", "none",
+		"--log-opt", "max-size=5m", "--log-opt", fmt.Sprintf("max-file=%d", maxFiles)}, logWriterArgs(t)...)
+	args := j.runArgs(flags, logWriter(secs, 0, rate*1e6)...)
 	follow := j.cmd("logs", "-f", "writer")
 	out, err := follow.StdoutPipe()
 	if err != nil {
@@ -80,9 +158,13 @@ func TestEngineLogsRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	logPath := j.inspect(id, "{{.LogPath}}")
-	var peak atomic.Int64
+	pid, _ := strconv.Atoi(j.inspect(id, "{{.State.Pid}}"))
+	monPid := parentPid(pid)
+	var peak, writerCPU, monCPU atomic.Int64
 	stop := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
+		defer close(sampled)
 		for {
 			var sum int64
 			files, _ := filepath.Glob(logPath + "*")
@@ -94,6 +176,13 @@ func TestEngineLogsRotation(t *testing.T) {
 			if sum > peak.Load() {
 				peak.Store(sum)
 			}
+			// The last reading before each exits.
+			if n := cpuTicks(pid); n > 0 {
+				writerCPU.Store(n)
+			}
+			if n := cpuTicks(monPid); n > 0 {
+				monCPU.Store(n)
+			}
 			select {
 			case <-stop:
 				return
@@ -102,13 +191,14 @@ func TestEngineLogsRotation(t *testing.T) {
 		}
 	}()
 	start := time.Now()
+	cpu0 := selfCPU()
 	var seq seqChecker
 	done := make(chan error, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		sc.Buffer(make([]byte, 256*1024), 1<<20)
 		for sc.Scan() {
-			seq.line(sc.Text())
+			seq.lineBytes(sc.Bytes())
 		}
 		done <- sc.Err()
 	}()
@@ -124,7 +214,9 @@ func TestEngineLogsRotation(t *testing.T) {
 	}
 	follow.Wait()
 	d := time.Since(start)
+	readerCPU := selfCPU() - cpu0
 	close(stop)
+	<-sampled
 	for _, b := range seq.bad {
 		t.Errorf("logs -f: %s", b)
 	}
@@ -139,9 +231,15 @@ func TestEngineLogsRotation(t *testing.T) {
 	if len(files) != maxFiles {
 		t.Errorf("%d log files, want %d (the writer wrote %d MB): %v", len(files), maxFiles, seq.bytes>>20, files)
 	}
-	t.Logf("logs -f: %d lines (%.0f MB of output, %.1f MB/s) in %v; log files at most %.1f MiB (limit %d x %d MiB)",
-		seq.next-1, float64(seq.bytes)/1e6, float64(seq.bytes)/1e6/d.Seconds(), d.Round(time.Millisecond),
+	gb := float64(seq.bytes) / 1e9
+	perGB := func(d time.Duration) float64 { return d.Seconds() / gb }
+	ticks := func(n int64) time.Duration { return time.Duration(n) * 10 * time.Millisecond }
+	t.Logf("logs -f: %d lines (%.0f MB of output, %.1f MB/s, asked %.0f MB/s) in %v; log files at most %.1f MiB (limit %d x %d MiB)",
+		seq.next-1, float64(seq.bytes)/1e6, float64(seq.bytes)/1e6/d.Seconds(), rate, d.Round(time.Millisecond),
 		float64(peak.Load())/(1<<20), maxFiles, maxSize>>20)
+	t.Logf("CPU s per GB of output: writer %.2f, monitor %.2f, logs -f %.2f, test reader %.2f",
+		perGB(ticks(writerCPU.Load())), perGB(ticks(monCPU.Load())),
+		perGB(follow.ProcessState.UserTime()+follow.ProcessState.SystemTime()), perGB(readerCPU))
 	// logs without -f: what the files kept, in order, up to the last line.
 	var kept seqChecker
 	c := j.cmd("logs", "writer")
@@ -182,7 +280,7 @@ func lastLogLine(t *testing.T, j *jinnEnv, name string) int {
 func TestEngineAttachSlowReader(t *testing.T) {
 	j := newJinn(t, "jinn-runtime")
 	const lines = 200000 // 20 MB: far more than the monitor queues
-	c := j.cmd(append(j.runArgs([]string{"--rm", "--network", "none"}), logWriter(0, lines)...)...)
+	c := j.cmd(append(j.runArgs(append([]string{"--rm", "--network", "none"}, logWriterArgs(t)...)), logWriter(0, lines, 0)...)...)
 	out, _ := c.StdoutPipe()
 	var errb strings.Builder
 	c.Stderr = &errb
