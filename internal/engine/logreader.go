@@ -22,8 +22,9 @@ import (
 // when printing blocks on a slow client: a reader behind the writer by
 // more than the kept files would otherwise find lines deleted unread.
 type logReader struct {
-	path string
-	mu   sync.Mutex // guards files: the scanner appends, drain takes
+	path   string
+	mu     sync.Mutex // guards files: the scanner appends, drain takes
+	scanMu sync.Mutex // one scan at a time
 	// files[0] is being read.
 	files   []*heldLog
 	r       *bufio.Reader // reads files[0] once reading is set
@@ -83,6 +84,11 @@ func sameNames(a, b []logName) bool {
 // trusted when two in a row agree and each file opened is still the
 // inode listed (a rotation between them moves the names on: try again).
 func (l *logReader) scan() {
+	// Two scans at once (the follower's and the watcher's) would both
+	// open and append the same new files: lines read twice, and a file
+	// left before its end.
+	l.scanMu.Lock()
+	defer l.scanMu.Unlock()
 	for try := 0; try < 10; try++ {
 		list := l.names()
 		if !sameNames(list, l.names()) {
@@ -122,8 +128,8 @@ func (l *logReader) scan() {
 			}
 			continue
 		}
-		// Only the scanner appends, so the newest held is still the one
-		// this scan started from.
+		// Only a scan appends, so the newest held is still the one this
+		// scan started from.
 		l.mu.Lock()
 		l.files = append(l.files, opened...)
 		l.mu.Unlock()
