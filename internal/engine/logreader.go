@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // logReader reads a json-file log that the monitor rotates while it is
@@ -135,27 +134,6 @@ func (l *logReader) scan() {
 		l.mu.Unlock()
 		return
 	}
-}
-
-// watch scans every 10 ms until stop is closed (the writer would need a
-// whole max-file set of rotations in that time to delete a file unseen);
-// the returned func stops it and waits for it.
-func (l *logReader) watch() (stop func()) {
-	done, quit := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				l.scan()
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }
 
 // held returns the file being read, the count held, and sets up the

@@ -62,7 +62,7 @@ func TestLogReaderFollowsRotations(t *testing.T) {
 	l := &logReader{path: path}
 	defer l.close()
 	l.scan()
-	stop := l.watch()
+	stop, _ := l.watch()
 	want, bad := 1, 0
 	check := func(en *logEntry) {
 		n := 0

@@ -48,9 +48,20 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	if !o.Follow {
 		return nil
 	}
-	stop := l.watch()
+	stop, wake := l.watch()
 	defer stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+			l.drain(out.print)
+			out.flush()
+			continue
+		case <-tick.C:
+		}
 		l.scan()
 		l.drain(out.print)
 		out.flush()
@@ -62,11 +73,6 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 			l.scan()
 			l.drain(out.print)
 			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
