@@ -145,9 +145,13 @@ func TestEngineLogsRotation(t *testing.T) {
 	}
 	const maxSize, maxFiles = 5 << 20, 3
 	j := newJinn(t, "jinn-runtime")
-	flags := append([]string{"-d", "--name", "writer", "--network", "none",
+	// The writer waits for /sync/go, made once logs -f printed its
+	// "ready": at 50 MB/s a follower that starts late (the CLI's start
+	// on a loaded machine) finds the first lines rotated away already.
+	syncDir := t.TempDir()
+	flags := append([]string{"-d", "--name", "writer", "--network", "none", "-v", syncDir + ":/sync",
 		"--log-opt", "max-size=5m", "--log-opt", fmt.Sprintf("max-file=%d", maxFiles)}, logWriterArgs(t)...)
-	args := j.runArgs(flags, logWriter(secs, 0, rate*1e6)...)
+	args := j.runArgs(flags, append(logWriter(secs, 0, rate*1e6), "/sync/go")...)
 	follow := j.cmd("logs", "-f", "writer")
 	out, err := follow.StdoutPipe()
 	if err != nil {
@@ -190,13 +194,19 @@ func TestEngineLogsRotation(t *testing.T) {
 			}
 		}
 	}()
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 256*1024), 1<<20)
+	if !sc.Scan() || sc.Text() != "ready" {
+		t.Fatalf("logs -f began with %q, not the writer's ready", sc.Text())
+	}
+	if err := os.WriteFile(filepath.Join(syncDir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	cpu0 := selfCPU()
 	var seq seqChecker
 	done := make(chan error, 1)
 	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 256*1024), 1<<20)
 		for sc.Scan() {
 			seq.lineBytes(sc.Bytes())
 		}
@@ -245,7 +255,7 @@ func TestEngineLogsRotation(t *testing.T) {
 	c := j.cmd("logs", "writer")
 	o, _ := c.StdoutPipe()
 	c.Start()
-	sc := bufio.NewScanner(o)
+	sc = bufio.NewScanner(o)
 	first := true
 	for sc.Scan() {
 		if first {

@@ -37,6 +37,14 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	out := newLogPrinter(o)
 	defer out.flush()
 	l.scan()
+	var wake <-chan struct{}
+	if o.Follow {
+		// Watching from now on: a file the first drain takes long to
+		// get to must not rotate away unopened meanwhile.
+		var stop func()
+		stop, wake = l.watch()
+		defer stop()
+	}
 	if o.Tail < 0 {
 		l.drain(out.print)
 	} else {
@@ -48,8 +56,6 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	if !o.Follow {
 		return nil
 	}
-	stop, wake := l.watch()
-	defer stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

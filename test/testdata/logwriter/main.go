@@ -5,7 +5,11 @@
 // the log pipeline behind it, is never what limits the rate (busybox awk
 // into a pipe does ~30 MB/s on this kind of machine).
 //
-//	logwriter SECS COUNT RATE
+// With a fourth argument GO it first prints "ready" and waits for the
+// file GO to exist: a test starts its `logs -f` and sees it print that
+// line before the writer fills max-file files.
+//
+//	logwriter SECS COUNT RATE [GO]
 package main
 
 import (
@@ -15,13 +19,22 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 4 {
-		os.Stderr.WriteString("usage: logwriter SECS COUNT RATE\n")
+	if len(os.Args) != 4 && len(os.Args) != 5 {
+		os.Stderr.WriteString("usage: logwriter SECS COUNT RATE [GO]\n")
 		os.Exit(2)
 	}
 	secs, _ := strconv.Atoi(os.Args[1])
 	count, _ := strconv.Atoi(os.Args[2])
 	rate, _ := strconv.ParseFloat(os.Args[3], 64)
+	if len(os.Args) == 5 {
+		os.Stdout.WriteString("ready\n")
+		for {
+			if _, err := os.Stat(os.Args[4]); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	start := time.Now()
 	end := start.Add(time.Duration(secs) * time.Second)
 	var zeros [93]byte
