@@ -144,6 +144,18 @@ func (s *lineSplitter) write(p []byte) {
 	s.part = s.part[:0]
 }
 
+// shrink lets go of the buffers a burst of output grew (the monitor
+// lives as long as its container: a burst at start must not be paid for
+// in memory all its life).
+func (s *lineSplitter) shrink() {
+	s.lines = nil
+	if s.log != nil {
+		s.log.mu.Lock()
+		s.log.buf = nil
+		s.log.mu.Unlock()
+	}
+}
+
 func (s *lineSplitter) flush() {
 	if len(s.part) > 0 {
 		s.log.writeLine(s.stream, s.part, time.Now())

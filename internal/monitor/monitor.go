@@ -415,6 +415,7 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		defer f.Close()
 		ls := &lineSplitter{stream: stream, log: m.log}
 		buf := make([]byte, smallRead)
+		var lastBig time.Time
 		first := true
 		for {
 			n, err := f.Read(buf)
@@ -427,8 +428,16 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 					m.hub.broadcast(frame, p[:k])
 					p = p[k:]
 				}
-				if n == len(buf) && n < bigRead {
-					buf = fastWriter(f)
+				switch {
+				case n >= smallRead:
+					lastBig = time.Now()
+					if n == len(buf) && n < bigRead {
+						buf = fastWriter(f)
+					}
+				case len(buf) == bigRead && time.Since(lastBig) > time.Second:
+					// Quiet again: what a burst grew goes back.
+					buf = make([]byte, smallRead)
+					ls.shrink()
 				}
 				if first {
 					// This goroutine's stack has grown to its working size.
@@ -448,7 +457,9 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 // writer that fast gets a bigRead buffer and a pipe of bigPipe, so that
 // the monitor wakes and writes its log once per 128 KiB, not per 8 KiB
 // (at 50 MB/s of output the wake-ups and syscalls cost more than the
-// JSON). Quiet containers, nearly all of them, keep the small ones.
+// JSON). Quiet containers, nearly all of them, keep the small ones, and
+// a stream whose reads have been small for a second after a burst gets
+// them back.
 const (
 	smallRead = 8 << 10
 	bigRead   = 128 << 10
