@@ -24,6 +24,7 @@ type logReader struct {
 	path   string
 	mu     sync.Mutex // guards files: the scanner appends, drain takes
 	scanMu sync.Mutex // one scan at a time
+	poll   bool       // watch by polling even where inotify works (tests)
 	// files[0] is being read.
 	files   []*heldLog
 	r       *bufio.Reader // reads files[0] once reading is set

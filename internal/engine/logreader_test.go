@@ -41,14 +41,21 @@ func (w *rotatingLog) write(lines int) {
 }
 
 // TestLogReaderFollowsRotations: a reader following a log rotated every
-// few milliseconds sees every line once, in order.
+// few milliseconds sees every line once, in order, watching with inotify
+// and by polling.
 func TestLogReaderFollowsRotations(t *testing.T) {
+	for _, poll := range []bool{false, true} {
+		t.Run(fmt.Sprintf("poll=%v", poll), func(t *testing.T) { followRotations(t, poll) })
+	}
+}
+
+func followRotations(t *testing.T, poll bool) {
 	path := filepath.Join(t.TempDir(), "c-json.log")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &rotatingLog{path: path, f: f, maxSize: 256 << 10, maxFiles: 3}
+	w := &rotatingLog{path: path, f: f, maxSize: 512 << 10, maxFiles: 3}
 	const total = 300000
 	done := make(chan struct{})
 	go func() {
@@ -59,10 +66,25 @@ func TestLogReaderFollowsRotations(t *testing.T) {
 		}
 		w.f.Close()
 	}()
-	l := &logReader{path: path}
+	l := &logReader{path: path, poll: poll}
 	defer l.close()
 	l.scan()
 	stop, _ := l.watch()
+	// A third scanner, busy: scans at once must not open a file twice.
+	hammerDone := make(chan struct{})
+	go func() {
+		defer close(hammerDone)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			l.scan()
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	defer func() { <-hammerDone }()
 	want, bad := 1, 0
 	check := func(en *logEntry) {
 		n := 0

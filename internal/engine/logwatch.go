@@ -21,7 +21,10 @@ import (
 func (l *logReader) watch() (stop func(), wake <-chan struct{}) {
 	done, quit := make(chan struct{}), make(chan struct{})
 	grew := make(chan struct{}, 1)
-	in := openLogInotify(l.path)
+	var in *os.File
+	if !l.poll {
+		in = openLogInotify(l.path)
+	}
 	if in == nil {
 		go func() {
 			defer close(done)
