@@ -3,6 +3,7 @@ package test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -315,4 +316,91 @@ func TestEngineAttachSlowReader(t *testing.T) {
 	if seq.next-1 != lines || err != nil {
 		t.Errorf("run into a slow reader: %d of %d lines, %v %s", seq.next-1, lines, err, errb.String())
 	}
+}
+
+// TestEngineLogsOptions: `logs` prints what the json-file log holds, byte
+// for byte (quotes, tabs, <>&, non-ASCII, a line without its newline),
+// stdout and stderr in the log's order, with -t, --tail, --since and
+// --until; and the file holds docker's shape, key order included.
+func TestEngineLogsOptions(t *testing.T) {
+	j := newJinn(t, "jinn-runtime")
+	script := `printf 'a "q" \\ b\t<x>&y\n'; echo err1 >&2; sleep 0.2; printf 'h\303\251 \342\234\223\n'; ` +
+		`sleep 0.2; echo err2 >&2; sleep 0.2; printf 'no newline'`
+	id := strings.TrimSpace(j.ok(j.runArgs([]string{"-d", "--network", "none"}, "sh", "-c", script)...))
+	j.ok("wait", id)
+	b, err := os.ReadFile(j.inspect(id, "{{.LogPath}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct{ Log, Stream, Time string }
+	var entries []entry
+	var all, stdout, stderr string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		var e entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		shape := `{"log":` + string(jsonString(e.Log)) + `,"stream":"` + e.Stream + `","time":"` + e.Time + "\"}\n"
+		if line != shape {
+			t.Errorf("log line %q, docker writes %q", line, shape)
+		}
+		entries = append(entries, e)
+		all += e.Log
+		if e.Stream == "stdout" {
+			stdout += e.Log
+		} else {
+			stderr += e.Log
+		}
+	}
+	if stdout != "a \"q\" \\ b\t<x>&y\nhé ✓\nno newline" || stderr != "err1\nerr2\n" {
+		t.Fatalf("the log holds stdout %q, stderr %q", stdout, stderr)
+	}
+	// Each stream alone, and both into one file (one open file as fd 1
+	// and 2: the order logs wrote them in, which two pipes would lose).
+	run := func(args ...string) (string, string, string) {
+		var o, e strings.Builder
+		c := j.cmd(append([]string{"logs"}, append(args, id)...)...)
+		c.Stdout, c.Stderr = &o, &e
+		if err := c.Run(); err != nil {
+			t.Fatalf("logs %v: %v", args, err)
+		}
+		f, err := os.CreateTemp(t.TempDir(), "both")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		c = j.cmd(append([]string{"logs"}, append(args, id)...)...)
+		c.Stdout, c.Stderr = f, f
+		if err := c.Run(); err != nil {
+			t.Fatalf("logs %v: %v", args, err)
+		}
+		both, _ := os.ReadFile(f.Name())
+		return o.String(), e.String(), string(both)
+	}
+	if o, e, both := run(); o != stdout || e != stderr || both != all {
+		t.Errorf("logs: stdout %q, stderr %q, together %q; want %q, %q, %q", o, e, both, stdout, stderr, all)
+	}
+	if _, _, both := run("--tail", "2"); both != entries[len(entries)-2].Log+entries[len(entries)-1].Log {
+		t.Errorf("logs --tail 2: %q", both)
+	}
+	if _, _, both := run("-t"); !strings.HasPrefix(both, entries[0].Time[:20]) || !strings.Contains(both, " err1\n") {
+		t.Errorf("logs -t: %q (first time %s)", both, entries[0].Time)
+	}
+	if _, _, both := run("--since", entries[2].Time); both != all[len(entries[0].Log)+len(entries[1].Log):] {
+		t.Errorf("logs --since %s: %q", entries[2].Time, both)
+	}
+	if _, _, both := run("--until", entries[1].Time); both != entries[0].Log+entries[1].Log {
+		t.Errorf("logs --until %s: %q", entries[1].Time, both)
+	}
+	j.ok("rm", id)
+}
+
+// jsonString is encoding/json's quoting of s (HTML escaped, as docker's
+// json-file log writes it).
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
 }
