@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
-	"unicode/utf8"
+
+	"github.com/jinn-containers/jinn/internal/jsonstr"
 )
 
 // logEntry is one line of a json-file log. Log is valid only until the
@@ -68,7 +68,7 @@ func (d *logDecoder) fast(line []byte, en *logEntry) bool {
 	if !ok {
 		return false
 	}
-	if d.log, rest, ok = unquote(d.log[:0], rest); !ok {
+	if d.log, rest, ok = jsonstr.AppendUnquoted(d.log[:0], rest); !ok {
 		return false
 	}
 	if rest, ok = cutPrefix(rest, `,"stream":"`); !ok {
@@ -105,86 +105,4 @@ func cutPrefix(b []byte, p string) ([]byte, bool) {
 		return b, false
 	}
 	return b[len(p):], true
-}
-
-// unquote appends the body of the JSON string s starts with (its opening
-// quote already cut) to b and returns the rest after the closing quote.
-// It finds quotes and backslashes with bytes.IndexByte and copies the runs
-// between them whole. It refuses what it would have to repair as
-// encoding/json does (invalid UTF-8, surrogate escapes): the slow path
-// handles those. A raw control character, which encoding/json refuses and
-// no writer of json-file logs writes, is taken as it is.
-func unquote(b, s []byte) ([]byte, []byte, bool) {
-	q := bytes.IndexByte(s, '"')
-	for i := 0; ; {
-		if q < i {
-			if q = bytes.IndexByte(s[i:], '"'); q < 0 {
-				return b, s, false
-			}
-			q += i
-		}
-		seg := s[i:q]
-		if e := bytes.IndexByte(seg, '\\'); e >= 0 {
-			seg = seg[:e]
-		}
-		if !utf8.Valid(seg) {
-			return b, s, false
-		}
-		b = append(b, seg...)
-		if i += len(seg); i == q {
-			return b, s[q+1:], true
-		}
-		// s[i] is a backslash before the closing quote.
-		var ok bool
-		if b, i, ok = unescape(b, s, i); !ok {
-			return b, s, false
-		}
-	}
-}
-
-// unescape appends the escape at s[i] (a backslash) and returns the index
-// after it.
-func unescape(b, s []byte, i int) ([]byte, int, bool) {
-	if i+1 == len(s) {
-		return b, i, false
-	}
-	switch e := s[i+1]; e {
-	case 'n':
-		b = append(b, '\n')
-	case 'r':
-		b = append(b, '\r')
-	case 't':
-		b = append(b, '\t')
-	case '"', '\\', '/':
-		b = append(b, e)
-	case 'b':
-		b = append(b, '\b')
-	case 'f':
-		b = append(b, '\f')
-	case 'u':
-		if i+6 > len(s) {
-			return b, i, false
-		}
-		r := rune(0)
-		for _, h := range s[i+2 : i+6] {
-			switch {
-			case h >= '0' && h <= '9':
-				h -= '0'
-			case h >= 'a' && h <= 'f':
-				h -= 'a' - 10
-			case h >= 'A' && h <= 'F':
-				h -= 'A' - 10
-			default:
-				return b, i, false
-			}
-			r = r<<4 | rune(h)
-		}
-		if utf8.RuneLen(r) < 0 { // a surrogate
-			return b, i, false
-		}
-		return utf8.AppendRune(b, r), i + 6, true
-	default:
-		return b, i, false
-	}
-	return b, i + 2, true
 }

@@ -1,7 +1,8 @@
 // Package jsonstr escapes JSON strings without encoding/json's reflection:
 // for the runtime's state and sync messages (a process that lives a few
 // milliseconds) and the monitor's json-file log lines (every line a
-// container prints). Both write exactly what encoding/json would.
+// container prints). Both write exactly what encoding/json would. It also
+// reads them back (AppendUnquoted) for `logs`, which decodes every line.
 package jsonstr
 
 import "unicode/utf8"
