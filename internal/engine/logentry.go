@@ -26,7 +26,7 @@ func (en *logEntry) time() time.Time {
 // "time":"..."}: those it reads by hand, a line at a time into buffers it
 // reuses, because encoding/json's reflection and allocations cost a
 // follower more than the monitor spends writing the line. Any other shape
-// (docker's "attrs", other key orders, surrogate escapes) goes through
+// (docker's "attrs", other key orders, a lone surrogate) goes through
 // encoding/json, so both read every line alike.
 type logDecoder struct {
 	log, time []byte

@@ -28,9 +28,9 @@ type logReader struct {
 	// files[0] is being read.
 	files   []*heldLog
 	r       *bufio.Reader // reads files[0] once reading is set
-	reading bool
-	part    []byte // a line not yet complete at the end of the file
-	off     int64  // bytes consumed of files[0]
+	reading bool          // r is set up on files[0]
+	part    []byte        // a line not yet complete at the end of the file
+	off     int64         // bytes consumed of files[0]
 	dec     logDecoder
 }
 
