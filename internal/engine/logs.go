@@ -59,15 +59,6 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
-			l.drain(out.print)
-			out.flush()
-			continue
-		case <-tick.C:
-		}
 		l.scan()
 		l.drain(out.print)
 		out.flush()
@@ -79,6 +70,18 @@ func (e *Local) Logs(ctx context.Context, ref string, o *LogOptions) error {
 			l.scan()
 			l.drain(out.print)
 			return nil
+		}
+		// Lines as they come; the state at the next tick.
+		for waiting := true; waiting; {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-wake:
+				l.drain(out.print)
+				out.flush()
+			case <-tick.C:
+				waiting = false
+			}
 		}
 	}
 }
