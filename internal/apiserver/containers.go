@@ -101,6 +101,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) error {
 	all := boolParam(r, "all")
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	out := []container.Summary{}
+	ids := s.netIDs()
 	for _, v := range vs {
 		if !all && !running(v.State) && !f.has("status") {
 			continue
@@ -108,7 +109,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) error {
 		if !f.match(v) {
 			continue
 		}
-		out = append(out, s.summary(v))
+		out = append(out, s.summary(v, ids))
 		if limit > 0 && len(out) == limit {
 			break
 		}

@@ -195,7 +195,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 		Created: img.Created.UTC().Format(time.RFC3339Nano), Author: img.Config.Author, Config: &cfg,
 		Architecture: img.Config.Architecture, Variant: img.Config.Variant, Os: img.Config.OS, Size: img.Size,
 		RootFS:   mimage.RootFS{Type: "layers"},
-		Metadata: mimage.Metadata{LastTagTime: time.Time{}},
+		Metadata: mimage.Metadata{LastTagTime: img.LastTagTime},
 	}
 	if h := img.Config.History; len(h) > 0 {
 		doc.Comment = h[len(h)-1].Comment
