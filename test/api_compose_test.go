@@ -46,6 +46,8 @@ type composeCLI struct {
 	sep     string   // between project, service and number in names: "_" (1.x), "-" (v2)
 	dir     string
 	project string
+	// more runs the checks of one version, with the project up and scaled.
+	more func(c *composeCLI)
 }
 
 // run runs compose with args and returns its output and exit code.
@@ -154,6 +156,14 @@ volumes:
 	out = c.ok("ps", "-q", "app")
 	if n := len(strings.Fields(out)); n != 3 {
 		t.Fatalf("scale app=3: %d containers\n%s", n, out)
+	}
+	// Up again, nothing changed: nothing is recreated (compose compares
+	// labels, network ids and mounts with what it would create).
+	if out := c.ok("up", "-d", "--scale", "app=3"); strings.Contains(out, "Recreat") {
+		t.Fatalf("second up recreated containers:\n%s", out)
+	}
+	if c.more != nil {
+		c.more(c)
 	}
 	// jinn sees compose's containers, by label.
 	if out := a.ok("ps", "-q", "--filter", "label=com.docker.compose.project="+c.project); len(strings.Fields(out)) != 5 {
