@@ -25,6 +25,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
+	"github.com/jinn-containers/jinn/internal/memtrim"
 )
 
 // API versions, as dockerd 28.2 answers them.
@@ -97,7 +98,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		defer tick.Stop()
 		idle = tick.C
 	}
-	// An idle service gives its heap back: it may wait for hours.
+	// An idle service gives back its heap and the mappings of its code
+	// (memtrim.Text): it may wait for hours, and what the next request
+	// needs faults back in from the page cache.
 	trim := time.NewTicker(2 * time.Second)
 	defer trim.Stop()
 	trimmed := int64(0)
@@ -106,6 +109,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		case <-trim.C:
 			if last := s.lastDone.Load(); s.active.Load() == 0 && last != trimmed && time.Since(time.Unix(0, last)) > time.Second {
 				debug.FreeOSMemory()
+				memtrim.Text()
 				trimmed = last
 			}
 		case err := <-errc:

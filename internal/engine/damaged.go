@@ -170,7 +170,7 @@ func (e *Local) deadState(c *Container, st *monitor.State, reason string) *monit
 
 func (e *Local) cgroupOf(c *Container) (cgroups.Manager, error) {
 	p := e.parentOf(c)
-	return cgroups.New(cgroups.Config{Path: "/" + p + "/" + c.ID, Parent: p})
+	return cgroups.New(cgroups.Config{Path: "/" + p + "/" + c.ID, Parent: p, Layout: e.cgroupLayout()})
 }
 
 // cgroupPids lists the processes in the container's cgroup.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/network"
 )
 
@@ -93,6 +94,10 @@ type Local struct {
 	netOnce sync.Once
 	netMgr  *network.Manager
 	netErr  error
+
+	// The host's cgroup mounts, read once on first use (cgroupLayout).
+	layoutOnce sync.Once
+	layout     *cgroups.Layout
 }
 
 // New returns the local engine; images may be nil (then only --rootfs works).
