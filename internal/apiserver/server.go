@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,20 +97,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		defer tick.Stop()
 		idle = tick.C
 	}
-	// An idle service gives back its heap and the mappings of its code
-	// (memtrim.Text): it may wait for hours, and what the next request
-	// needs faults back in from the page cache.
-	trim := time.NewTicker(2 * time.Second)
-	defer trim.Stop()
-	trimmed := int64(0)
+	// An idle service gives back its heap and the mappings of its code:
+	// it may wait for hours, and what the next request needs faults back
+	// in from the page cache.
+	stopTrim := make(chan struct{})
+	defer close(stopTrim)
+	go memtrim.WhileIdle(&s.active, &s.lastDone, stopTrim)
 	for {
 		select {
-		case <-trim.C:
-			if last := s.lastDone.Load(); s.active.Load() == 0 && last != trimmed && time.Since(time.Unix(0, last)) > time.Second {
-				debug.FreeOSMemory()
-				memtrim.Text()
-				trimmed = last
-			}
 		case err := <-errc:
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil

@@ -5,8 +5,43 @@ package memtrim
 import (
 	"bufio"
 	"os"
+	"runtime/debug"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
+
+// WhileIdle trims a server whenever it has been idle for a second: no
+// request in flight (*active is 0) since *lastDone (unix nanoseconds). It
+// frees the heap (debug.FreeOSMemory) and drops the mappings of the code
+// (Text) once per idle spell, and drops them again when code that runs
+// meanwhile (timers, the GC) mapped folios back. It returns when stop is
+// closed. It lives here, not in the server, so that while the server
+// waits only this package's folio of the binary, the time package's and
+// the runtime's are mapped: the caller's code does not run.
+func WhileIdle(active, lastDone *atomic.Int64, stop <-chan struct{}) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	trimmed, mapped := int64(0), int64(0)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		last := lastDone.Load()
+		if active.Load() != 0 || time.Since(time.Unix(0, last)) <= time.Second {
+			continue
+		}
+		if last != trimmed {
+			debug.FreeOSMemory()
+		} else if Mapped() <= mapped+256<<10 {
+			continue
+		}
+		Text()
+		trimmed, mapped = last, Mapped()
+	}
+}
 
 // Text drops the page-table entries of the read-only segments of the
 // executable and of the shared libraries it maps. Go's start-up walks most of its code and its pclntab
@@ -97,6 +132,34 @@ func sharedLib(header []byte) bool {
 		}
 	}
 	return false
+}
+
+// Mapped is the process's resident file-backed memory in bytes (statm's
+// "shared": pages of mapped files), read without the heap.
+func Mapped() int64 {
+	fd, err := syscall.Open("/proc/self/statm", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	var buf [128]byte
+	n, _ := syscall.Read(fd, buf[:])
+	syscall.Close(fd)
+	// "size resident shared text lib data dt", in pages.
+	field, v := 0, int64(0)
+	for _, c := range buf[:max(n, 0)] {
+		if c == ' ' {
+			if field == 2 {
+				break
+			}
+			field, v = field+1, 0
+			continue
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if field != 2 {
+		return 0
+	}
+	return v * int64(syscall.Getpagesize())
 }
 
 func trimNewline(b []byte) []byte {

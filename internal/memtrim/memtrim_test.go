@@ -46,3 +46,12 @@ func TestSharedLib(t *testing.T) {
 		}
 	}
 }
+
+func TestMapped(t *testing.T) {
+	b, _ := os.ReadFile("/proc/self/statm")
+	f := strings.Fields(string(b))
+	want, _ := strconv.ParseInt(f[2], 10, 64)
+	if got := Mapped(); got <= 0 || got/int64(os.Getpagesize()) < want/2 || got/int64(os.Getpagesize()) > want*2 {
+		t.Fatalf("Mapped %d bytes, statm says %d pages", got, want)
+	}
+}
