@@ -466,7 +466,7 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	from, tag := q.Get("fromImage"), q.Get("tag")
 	if q.Get("fromSrc") != "" {
-		return badRequest("importing images through the API is not supported by jinn yet (use jinn import)")
+		return s.imageImport(w, r)
 	}
 	if from == "" {
 		return badRequest("fromImage is required")
