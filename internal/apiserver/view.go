@@ -161,6 +161,7 @@ func hostConfigOf(v *engine.View) *container.HostConfig {
 	for _, u := range r.Ulimits {
 		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
+	hostExtrasOf(hc, &h)
 	return hc
 }
 
