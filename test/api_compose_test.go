@@ -109,6 +109,10 @@ services:
       - "127.0.0.1:%d:80"
   redis:
     image: redis
+    networks:
+      default: {}
+      back:
+        aliases: [cache]
     volumes:
       - data:/data
     healthcheck:
@@ -120,6 +124,8 @@ services:
     build: ./app
     depends_on:
       - redis
+networks:
+  back: {}
 volumes:
   data:
 `, port)), 0o644)
@@ -141,6 +147,10 @@ volumes:
 	waitFor(t, 30*time.Second, "redis healthy", func() bool {
 		return strings.Contains(c.ok("ps", "redis"), "healthy")
 	})
+	// redis is on both networks, its alias on the second.
+	if out := a.ok("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.Aliases}} {{end}}", c.name("redis", 1)); !strings.Contains(out, c.project+"_default=") || !strings.Contains(out, "cache") {
+		t.Fatalf("redis's networks: %q", out)
+	}
 	if out := c.ok("exec", "-T", "redis", "redis-cli", "set", "k", "kept"); !strings.Contains(out, "OK") {
 		t.Fatalf("exec: %q", out)
 	}
