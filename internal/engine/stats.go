@@ -44,17 +44,12 @@ func readKeyed(path, key string) uint64 {
 
 // containerCgroup is the container's cgroup, where the recipe put it.
 func (e *Local) containerCgroup(c *Container) (cgroups.Manager, error) {
+	l, err := e.cgroupLayout()
+	if err != nil {
+		return nil, err
+	}
 	p := e.parentOf(c)
-	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, c.ID), Parent: p, Layout: e.cgroupLayout()})
-}
-
-// cgroupLayout is the host's cgroup mounts, read once per engine: a
-// long-lived one (the API service) would otherwise parse all of
-// /proc/self/mountinfo, thousands of lines on a busy host, on every start
-// and every stats sample. nil (not found): cgroups.New looks itself.
-func (e *Local) cgroupLayout() *cgroups.Layout {
-	e.layoutOnce.Do(func() { e.layout, _ = cgroups.DetectLayout() })
-	return e.layout
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, c.ID), Parent: p, Layout: l})
 }
 
 // Stats samples the container's cgroup.
