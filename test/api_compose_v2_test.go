@@ -3,7 +3,6 @@ package test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,15 +13,11 @@ import (
 // module into the test cache (about 4 minutes on 2 cores).
 const composeV2Version = "v2.40.3"
 
-// composeV2 returns docker compose v2's binary, or skips the test naming
-// it and the make target that builds it.
+// composeV2 returns docker compose v2's binary, built on first use by
+// `make compose-v2` into the test cache.
 func composeV2(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(criCacheDir(), "bin", "docker-compose-"+composeV2Version)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("docker compose %s is not built (%s): make compose-v2 builds it", composeV2Version, p)
-	}
-	return p
+	return cachedTool(t, "compose-v2", "docker-compose-"+composeV2Version)
 }
 
 // TestAPIComposeV2: the project of TestAPICompose through docker compose
