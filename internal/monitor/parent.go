@@ -15,7 +15,7 @@ const ParentEnv = "JINN_MONITOR_PARENT"
 // for an attached CLI's start request uses it to give up at once when
 // that CLI was killed, rather than after a timeout during which the
 // container looks alive ("created" with a monitor) and a `rm -f` waits for
-// it. Where non-blocking pidfds are missing (Linux before 5.10) the channel never closes.
+// it. Where pidfds are missing (Linux before 5.3) the channel never closes.
 func parentGone() <-chan struct{} {
 	ch := make(chan struct{})
 	ppid := os.Getppid()

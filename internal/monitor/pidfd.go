@@ -13,9 +13,18 @@ import (
 // task_struct and Go's g0 and signal stacks: ~40 KiB a container.
 
 // pidfdOpen opens a non-blocking pidfd of pid, or returns an error:
-// ESRCH when pid is gone (reaped), ENOSYS or EINVAL before Linux 5.10.
+// ESRCH when pid is gone (reaped), ENOSYS before Linux 5.3.
 func pidfdOpen(pid int) (*os.File, error) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err == unix.EINVAL {
+		// Before Linux 5.10 the flag is unknown; pidfds poll since 5.3.
+		if fd, err = unix.PidfdOpen(pid, 0); err == nil {
+			err = unix.SetNonblock(fd, true)
+			if err != nil {
+				unix.Close(fd)
+			}
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ type reaper struct {
 	mu      sync.Mutex
 	waiters map[int]chan syscall.WaitStatus
 	done    map[int]syscall.WaitStatus
-	sigOnce sync.Once // SIGCHLD, only where pidfds are missing
+	sigOnce sync.Once // SIGCHLD, only where pidfds are missing (before 5.3)
 }
 
 func newReaper() *reaper {

@@ -14,7 +14,7 @@ import (
 // or a blocking poll for each wait.
 func TestReaperPidfd(t *testing.T) {
 	if f, err := pidfdOpen(os.Getpid()); err != nil {
-		t.Skipf("no non-blocking pidfds (Linux 5.10): %v", err)
+		t.Skipf("no pidfds (Linux 5.3): %v", err)
 	} else {
 		f.Close()
 	}
