@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -32,7 +33,15 @@ func imagesInUse(o *Options) image.InUseFunc {
 }
 
 // storeImages adapts internal/image and internal/snapshot to the engine's seam.
-type storeImages struct{ st *image.Store }
+type storeImages struct {
+	st *image.Store
+	// prepared holds the mounts Prepare returned, for the first Mounts of
+	// the same snapshot (`run` is a create and a start in one process):
+	// reading them again reads the snapshot index, every container's
+	// layer in it.
+	mu       sync.Mutex
+	prepared map[string][]engine.Mount
+}
 
 func (s *storeImages) Get(ref string) (*engine.Image, error) {
 	img, err := s.st.GetConfig(ref) // engine.Image has no size
@@ -80,7 +89,14 @@ func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]str
 	if err != nil {
 		return nil, err
 	}
-	return convertMounts(ms), nil
+	out := convertMounts(ms)
+	s.mu.Lock()
+	if s.prepared == nil {
+		s.prepared = map[string][]engine.Mount{}
+	}
+	s.prepared[key] = out
+	s.mu.Unlock()
+	return out, nil
 }
 
 func convertMounts(ms []snapshot.Mount) []engine.Mount {
@@ -92,6 +108,13 @@ func convertMounts(ms []snapshot.Mount) []engine.Mount {
 }
 
 func (s *storeImages) Mounts(key string) ([]engine.Mount, error) {
+	s.mu.Lock()
+	out, ok := s.prepared[key]
+	delete(s.prepared, key) // once: a later start reads the index again
+	s.mu.Unlock()
+	if ok {
+		return out, nil
+	}
 	ms, err := s.st.Snapshots().Mounts(key)
 	if err != nil {
 		return nil, err
@@ -100,6 +123,9 @@ func (s *storeImages) Mounts(key string) ([]engine.Mount, error) {
 }
 
 func (s *storeImages) Remove(key string) error {
+	s.mu.Lock()
+	delete(s.prepared, key)
+	s.mu.Unlock()
 	err := s.st.Snapshots().Remove(key)
 	if errors.Is(err, snapshot.ErrNotFound) {
 		return nil
