@@ -27,13 +27,17 @@ func newReaper() *reaper {
 	r := &reaper{waiters: map[int]chan syscall.WaitStatus{}, done: map[int]syscall.WaitStatus{}}
 	go func() {
 		// Orphans reparented to us (a --pid host container's daemons)
-		// and a wake-up lost anyway: one wait4 a second.
-		for range time.Tick(time.Second) {
+		// and a wake-up lost anyway. Not sooner: a thousand idle
+		// monitors would wake the host a thousand times a second.
+		for range time.Tick(reapTick) {
 			r.reap()
 		}
 	}()
 	return r
 }
+
+// reapTick is how often the reaper looks for children nobody waits for.
+const reapTick = 10 * time.Second
 
 // sigchld makes every SIGCHLD reap: the wake-up where pidfds are missing.
 // It costs a thread that os/signal's receiver holds for good.
@@ -87,14 +91,34 @@ func (r *reaper) wait(pid int) chan syscall.WaitStatus {
 		// another process: a goroutine waits for that one in vain,
 		// and the reap below has delivered ours anyway.
 		f, err := pidfdOpen(pid)
-		if err == nil {
-			waitExit(f)
-		} else if err != unix.ESRCH {
-			r.sigchld()
+		if err != nil {
+			if err != unix.ESRCH {
+				r.sigchld()
+			}
+			r.reap()
+			return
 		}
-		r.reap()
+		waitExit(f)
+		// The exit may come before the process is ours to reap: a
+		// container's init is the child of the runtime's helper until
+		// that exits too (crun), and is then handed to us as a zombie.
+		for d := time.Millisecond; d < reapTick; d *= 2 {
+			r.reap()
+			if !r.waiting(pid) {
+				return
+			}
+			time.Sleep(d)
+		}
 	}()
 	return ch
+}
+
+// waiting says whether pid's exit status is still awaited.
+func (r *reaper) waiting(pid int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.waiters[pid]
+	return ok
 }
 
 // errTimeout: a runtime command did not finish in time and was killed.
