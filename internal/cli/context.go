@@ -52,7 +52,7 @@ func newContextCmd(o *Options) *cobra.Command {
 				"DockerEndpoint": "DOCKER ENDPOINT", "Error": "ERROR", "Current": "CURRENT"}, []contextRow{row})
 		},
 	}
-	ls.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	ls.Flags().StringVar(&format, "format", "", formatHelpTable)
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only show context names")
 	show := &cobra.Command{
 		Use: "show", Short: "Print the name of the current context", Args: cobra.NoArgs,
@@ -97,7 +97,7 @@ func newContextCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	inspect.Flags().StringVarP(&ifmt, "format", "f", "", "Format output using a custom template")
+	inspect.Flags().StringVarP(&ifmt, "format", "f", "", formatHelpJSON)
 	c.AddCommand(ls, show, use, inspect)
 	return c
 }

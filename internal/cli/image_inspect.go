@@ -130,7 +130,7 @@ func newImageInspectCmd(o *Options) *cobra.Command {
 			return firstErr
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
 	return c
 }
 

@@ -237,8 +237,8 @@ func newInspectCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
-	c.Flags().StringVar(&typ, "type", "", "Return JSON for specified type")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
+	c.Flags().StringVar(&typ, "type", "", "Only inspect objects of the given type")
 	c.Flags().BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
 	return c
 }

@@ -59,10 +59,10 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the network")
+	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the Network")
 	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
 	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
-	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 networking")
+	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 address assignment")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")
 	f.StringArrayVar(&labels, "label", nil, "Set metadata on a network")

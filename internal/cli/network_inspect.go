@@ -56,7 +56,7 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 			return firstErr
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a Go template")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
 	return c
 }
 

@@ -86,7 +86,7 @@ func newNetworkLsCmd(o *Options) *cobra.Command {
 	}
 	fl := c.Flags()
 	fl.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
-	fl.StringVar(&format, "format", "", "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
+	fl.StringVar(&format, "format", "", formatHelpTable)
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Only display network IDs")
 	return c

@@ -185,7 +185,7 @@ func newPsCmd(o *Options) *cobra.Command {
 	fl.BoolVarP(&latest, "latest", "l", false, "Show the latest created container (includes all states)")
 	fl.IntVarP(&last, "last", "n", -1, "Show n last created containers (includes all states)")
 	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
-	fl.StringVar(&format, "format", "", "Format output using a custom template")
+	fl.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }
 

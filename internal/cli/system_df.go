@@ -99,7 +99,7 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	c.Flags().StringVar(&format, "format", "", formatHelpTable)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
 	return c
 }
