@@ -73,10 +73,11 @@ func pruneContainers(c *cobra.Command, e engine.Engine, fs filterSet) ([]string,
 	return ids, n, err
 }
 
-// newContainerInspectCmd is inspect under `container`, with docker's
-// wording of --size there.
+// newContainerInspectCmd is inspect under `container`: containers only,
+// with docker's wording of --size there.
 func newContainerInspectCmd(o *Options) *cobra.Command {
-	c := newInspectCmd(o)
+	c := inspectCmd(o, "container")
 	c.Flags().Lookup("size").Usage = "Display total file sizes"
+	c.Flags().MarkHidden("type")
 	return c
 }

@@ -90,7 +90,7 @@ func newContextCmd(o *Options) *cobra.Command {
 					"TLSMaterial": map[string]any{}, "Storage": map[string]any{"MetadataPath": "<IN MEMORY>", "TLSPath": "<IN MEMORY>"}})
 			}
 			if ifmt != "" {
-				return printRows(c.OutOrStdout(), ifmt, "", toAny(docs))
+				return printInspect(c.OutOrStdout(), ifmt, toAny(docs))
 			}
 			b, _ := json.MarshalIndent(docs, "", "    ")
 			fmt.Fprintln(c.OutOrStdout(), string(b))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -180,7 +181,13 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	return j
 }
 
-func newInspectCmd(o *Options) *cobra.Command {
+func newInspectCmd(o *Options) *cobra.Command { return inspectCmd(o, "") }
+
+// inspectTypes are the objects inspect finds, in the order docker's
+// inspect tries them when no --type is given.
+var inspectTypes = []string{"container", "image", "network", "volume"}
+
+func inspectCmd(o *Options, only string) *cobra.Command {
 	var format, typ string
 	var size bool
 	c := &cobra.Command{
@@ -192,18 +199,19 @@ func newInspectCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if only != "" {
+				typ = only
+			}
+			if typ != "" && !slices.Contains(inspectTypes, typ) {
+				return badFlag("%q is not a valid value for --type", typ)
+			}
 			var docs []any
 			failed := false
 			for _, ref := range args {
 				var doc any
-				if typ == "" || typ == "container" {
-					if v, err := e.Inspect(c.Context(), ref); err == nil {
-						doc = inspectJSON(o, v)
-					}
-				}
-				if doc == nil && (typ == "" || typ == "volume") {
-					if vol, err := e.Volumes().Get(ref); err == nil {
-						doc = vol
+				for _, t := range inspectTypes {
+					if doc == nil && (typ == "" || typ == t) {
+						doc = inspectOne(c, o, e, t, ref)
 					}
 				}
 				if doc == nil {
@@ -214,15 +222,8 @@ func newInspectCmd(o *Options) *cobra.Command {
 				docs = append(docs, doc)
 			}
 			if format != "" {
-				fm, err := newFormatter(c.OutOrStdout(), format, nil)
-				if err != nil {
+				if err := printInspect(c.OutOrStdout(), format, docs); err != nil {
 					return err
-				}
-				for _, d := range docs {
-					// Templates see the JSON document, like docker's.
-					if err := fm.row(jsonDoc(d)); err != nil {
-						return err
-					}
 				}
 			} else {
 				if docs == nil {
@@ -241,4 +242,32 @@ func newInspectCmd(o *Options) *cobra.Command {
 	c.Flags().StringVar(&typ, "type", "", "Only inspect objects of the given type")
 	c.Flags().BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
 	return c
+}
+
+// inspectOne is the inspect document of the object of type t named ref,
+// or nil.
+func inspectOne(c *cobra.Command, o *Options, e engine.Engine, t, ref string) any {
+	switch t {
+	case "container":
+		if v, err := e.Inspect(c.Context(), ref); err == nil {
+			return inspectJSON(o, v)
+		}
+	case "image":
+		if st, err := openImageStore(o); err == nil {
+			if img, err := st.Get(ref); err == nil {
+				return inspectImage(st, img)
+			}
+		}
+	case "network":
+		if m, err := o.networks(); err == nil {
+			if n, err := m.InspectNetwork(ref); err == nil {
+				return toDocker(n)
+			}
+		}
+	case "volume":
+		if vol, err := e.Volumes().Get(ref); err == nil {
+			return vol
+		}
+	}
+	return nil
 }

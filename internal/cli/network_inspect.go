@@ -34,17 +34,8 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 				out = append(out, toDocker(n))
 			}
 			if format != "" {
-				t, err := parseFormat("", format)
-				if err != nil {
-					return badFlag("template parsing error: %v", err)
-				}
-				budget := newBudget()
-				for _, n := range out {
-					b, err := budget.render(t, n)
-					if err != nil {
-						return badFlag("template: %v", err)
-					}
-					fmt.Fprintln(c.OutOrStdout(), string(b))
+				if err := printInspect(c.OutOrStdout(), format, toAny(out)); err != nil {
+					return err
 				}
 				return firstErr
 			}

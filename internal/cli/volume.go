@@ -102,14 +102,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 				out = append(out, v)
 			}
 			if ifmt != "" {
-				fm, err := newFormatter(c.OutOrStdout(), ifmt, nil)
-				if err != nil {
-					return err
-				}
-				for _, v := range out {
-					fm.row(v)
-				}
-				return nil
+				return printInspect(c.OutOrStdout(), ifmt, toAny(out))
 			}
 			b, _ := json.MarshalIndent(out, "", "    ")
 			fmt.Fprintln(c.OutOrStdout(), string(b))
