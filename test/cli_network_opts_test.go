@@ -118,6 +118,7 @@ func TestCLINetworkIPv6(t *testing.T) {
 	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
 		t.Skip("the kernel has no IPv6")
 	}
+	keepSysctl(t, "net/ipv6/conf/all/forwarding")
 	j := netJinn(t)
 	j.ok("network", "create", "--ipv6", "--subnet", "10.87.96.0/24", "--subnet", "fd00:87:96::/64", "dual")
 	j.ok(j.runArgs([]string{"-d", "--name", "v6a", "--network", "dual"}, "sleep", "100")...)

@@ -105,14 +105,19 @@ type configJSON struct {
 }
 
 type networkJSON struct {
-	Bridge     string         `json:"Bridge"`
-	SandboxID  string         `json:"SandboxID"`
-	SandboxKey string         `json:"SandboxKey"`
-	Ports      map[string]any `json:"Ports"`
-	IPAddress  string         `json:"IPAddress"`
-	Gateway    string         `json:"Gateway"`
-	MacAddress string         `json:"MacAddress"`
-	Networks   map[string]any `json:"Networks"`
+	Bridge      string         `json:"Bridge"`
+	SandboxID   string         `json:"SandboxID"`
+	SandboxKey  string         `json:"SandboxKey"`
+	Ports       map[string]any `json:"Ports"`
+	IPAddress   string         `json:"IPAddress"`
+	IPPrefixLen int            `json:"IPPrefixLen"`
+	Gateway     string         `json:"Gateway"`
+	MacAddress  string         `json:"MacAddress"`
+	// docker's deprecated top-level fields of the first network
+	GlobalIPv6Address   string         `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int            `json:"GlobalIPv6PrefixLen"`
+	IPv6Gateway         string         `json:"IPv6Gateway"`
+	Networks            map[string]any `json:"Networks"`
 }
 
 func dockerTime(t time.Time) string {

@@ -35,6 +35,13 @@ func ensureBridge(n *Network, owner string) error {
 			removeBridge(n.Bridge)
 			return fmt.Errorf("alias of bridge %s: %w", n.Bridge, err)
 		}
+		// A container may send router advertisements: the host must
+		// never take routes from its bridges (accept_ra=1 would, while
+		// IPv6 forwarding is off).
+		if err := sysctl("net/ipv6/conf/"+n.Bridge+"/accept_ra", "0"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			removeBridge(n.Bridge)
+			return err
+		}
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return fmt.Errorf("%s exists and is a %s, not a bridge", n.Bridge, br.Type())
@@ -67,6 +74,16 @@ func ensureBridge(n *Network, owner string) error {
 	}
 	if !n.Internal {
 		if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
+			return err
+		}
+	}
+	if !n.Internal && n.Subnet6 != "" {
+		// As docker: IPv6 forwarding on (for all interfaces; replies
+		// come in on the uplink, so the bridge's own force_forwarding
+		// would not do). On an interface with accept_ra=1 this stops
+		// router advertisements being taken (accept_ra=2 takes them
+		// anyway); see README's Networking. It stays on, as ip_forward.
+		if err := sysctl("net/ipv6/conf/all/forwarding", "1"); err != nil {
 			return err
 		}
 	}

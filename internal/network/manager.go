@@ -135,6 +135,11 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			return nil, err
 		}
 	}
+	for _, p := range a.Ports {
+		if h := net.ParseIP(p.HostIP); h != nil && h.To4() == nil && c.Endpoints[0].IP6 == "" {
+			return nil, fmt.Errorf("port %s: publishing on an IPv6 address needs an IPv6 network (network create --ipv6)", p.HostAddr())
+		}
+	}
 	if c.Ports, err = m.resolvePorts(a.ContainerID, a.Ports); err != nil {
 		return nil, err
 	}
@@ -197,7 +202,7 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 			return err
 		}
 		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
-		ep.IP6 = ip6.String()
+		ep.IP6, ep.Gateway6 = ip6.String(), n.Gateway6
 		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {

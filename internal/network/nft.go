@@ -2,6 +2,7 @@ package network
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 
@@ -36,6 +37,8 @@ type ruleSet struct {
 	ports []portRule
 }
 
+// portRule is a published port to a container's address: IPv4, or IPv6
+// in the ip6 table (nft6.go).
 type portRule struct {
 	Port
 	ctrIP net.IP
@@ -58,7 +61,9 @@ func (m *Manager) syncRules() error {
 		}
 		if len(c.Endpoints) > 0 {
 			for _, p := range c.Ports {
-				rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
+				if ip4 := net.ParseIP(p.HostIP); ip4 == nil || ip4.To4() != nil {
+					rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
+				}
 			}
 		}
 	}
@@ -70,16 +75,29 @@ func (m *Manager) syncRules() error {
 			rs.nets = append(rs.nets, n)
 		}
 	}
-	return applyRules(m.cfg.Table, rs)
+	return errors.Join(applyRules(m.cfg.Table, rs), m.applyRules6(ruleSet6(rs, ctrs)))
 }
 
 func applyRules(table string, rs ruleSet) error {
+	if len(rs.nets) == 0 && len(rs.ports) == 0 {
+		return syncTable(nftables.TableFamilyIPv4, table, nil)
+	}
+	want := desiredRules(rs)
+	if want == nil {
+		return fmt.Errorf("nftables table %s: bad network state", table)
+	}
+	return syncTable(nftables.TableFamilyIPv4, table, want)
+}
+
+// syncTable makes the table of family hold the rules of want (per chain,
+// by key), or deletes it when want is nil.
+func syncTable(family nftables.TableFamily, table string, want map[string]map[string][]expr.Any) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
-	t := &nftables.Table{Name: table, Family: nftables.TableFamilyIPv4}
-	if len(rs.nets) == 0 && len(rs.ports) == 0 {
+	t := &nftables.Table{Name: table, Family: family}
+	if want == nil {
 		// Add-then-delete makes the delete valid whether or not the
 		// table existed; the batch is one transaction.
 		c.AddTable(t)
@@ -89,10 +107,6 @@ func applyRules(table string, rs ruleSet) error {
 		}
 		return nil
 	}
-	want := desiredRules(rs)
-	if want == nil {
-		return fmt.Errorf("nftables table %s: bad network state", table)
-	}
 
 	// Rules are diffed against the kernel's by a key kept in each rule's
 	// user data, so that a Setup only adds: any deletion makes the kernel
@@ -100,7 +114,7 @@ func applyRules(table string, rs ruleSet) error {
 	// Only missing chains are added: re-adding an existing base chain
 	// re-registers its hook, which costs as much as a deletion.
 	existing := map[string]bool{}
-	if all, err := c.ListChainsOfTableFamily(nftables.TableFamilyIPv4); err == nil {
+	if all, err := c.ListChainsOfTableFamily(family); err == nil {
 		for _, ch := range all {
 			if ch.Table.Name == table {
 				existing[ch.Name] = true

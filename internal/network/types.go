@@ -98,6 +98,7 @@ type Endpoint struct {
 	Prefix   int      `json:"prefix"`
 	IP6      string   `json:"ip6,omitempty"` // on a dual-stack network
 	Prefix6  int      `json:"prefix6,omitempty"`
+	Gateway6 string   `json:"gateway6,omitempty"`
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`
