@@ -55,10 +55,19 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 		c.Gateway, _ = netip.ParseAddr(n.Gateway)
 		d.IPAM.Config = append(d.IPAM.Config, c)
 	}
+	if p, err := netip.ParsePrefix(n.Subnet6); err == nil {
+		c := mnet.IPAMConfig{Subnet: p}
+		c.Gateway, _ = netip.ParseAddr(n.Gateway6)
+		d.IPAM.Config = append(d.IPAM.Config, c)
+		d.EnableIPv6 = true
+	}
 	for id, ep := range n.Containers {
 		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: netID(n.Name + id)}
 		if a, err := netip.ParseAddr(ep.IP); err == nil {
 			r.IPv4Address = netip.PrefixFrom(a, ep.Prefix)
+		}
+		if a, err := netip.ParseAddr(ep.IP6); err == nil {
+			r.IPv6Address = netip.PrefixFrom(a, ep.Prefix6)
 		}
 		if mac, err := net.ParseMAC(ep.MAC); err == nil {
 			r.MacAddress = mnet.HardwareAddr(mac)
@@ -163,13 +172,23 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 		return conflict("network with name %s already exists", req.Name)
 	}
 	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
-	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
-		c := req.IPAM.Config[0]
-		if c.Subnet.IsValid() {
-			opts.Subnet = c.Subnet.String()
-		}
-		if c.Gateway.IsValid() {
-			opts.Gateway = c.Gateway.String()
+	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
+	if req.IPAM != nil {
+		// One IPv4 and, on a dual-stack network, one IPv6 pool.
+		for _, c := range req.IPAM.Config {
+			subnet, gw := &opts.Subnet, &opts.Gateway
+			if c.Subnet.Addr().Is6() {
+				subnet, gw = &opts.Subnet6, &opts.Gateway6
+			}
+			if *subnet != "" {
+				return badRequest("only one IPv4 and one IPv6 subnet are supported")
+			}
+			if c.Subnet.IsValid() {
+				*subnet = c.Subnet.String()
+			}
+			if c.Gateway.IsValid() {
+				*gw = c.Gateway.String()
+			}
 		}
 	}
 	m, err := s.eng.Networks()
