@@ -11,6 +11,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 // containerJSON is docker's `inspect` document for a container.
@@ -83,25 +84,26 @@ type mountJSON struct {
 }
 
 type configJSON struct {
-	Hostname     string            `json:"Hostname"`
-	Domainname   string            `json:"Domainname"`
-	User         string            `json:"User"`
-	AttachStdin  bool              `json:"AttachStdin"`
-	AttachStdout bool              `json:"AttachStdout"`
-	AttachStderr bool              `json:"AttachStderr"`
-	Tty          bool              `json:"Tty"`
-	OpenStdin    bool              `json:"OpenStdin"`
-	StdinOnce    bool              `json:"StdinOnce"`
-	Env          []string          `json:"Env"`
-	Cmd          []string          `json:"Cmd"`
-	Healthcheck  any               `json:"Healthcheck,omitempty"`
-	Image        string            `json:"Image"`
-	Volumes      map[string]any    `json:"Volumes"`
-	WorkingDir   string            `json:"WorkingDir"`
-	Entrypoint   []string          `json:"Entrypoint"`
-	Labels       map[string]string `json:"Labels"`
-	StopSignal   string            `json:"StopSignal,omitempty"`
-	StopTimeout  *int              `json:"StopTimeout,omitempty"`
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Healthcheck  any                 `json:"Healthcheck,omitempty"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]any      `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   []string            `json:"Entrypoint"`
+	Labels       map[string]string   `json:"Labels"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"`
 }
 
 type networkJSON struct {
@@ -176,6 +178,15 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	}
 	if c.Healthcheck != nil {
 		j.Config.Healthcheck = c.Healthcheck
+	}
+	for _, e := range v.Host.ExposedPorts { // "80", "7100-7101/udp": docker's "80/tcp" keys
+		ps, _ := network.ParsePort(e)
+		for _, p := range ps {
+			if j.Config.ExposedPorts == nil {
+				j.Config.ExposedPorts = map[string]struct{}{}
+			}
+			j.Config.ExposedPorts[fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)] = struct{}{}
+		}
 	}
 	if len(vols) > 0 {
 		j.Config.Volumes = vols
