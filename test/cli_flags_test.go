@@ -2,6 +2,9 @@ package test
 
 import (
 	"fmt"
+	"io"
+	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
 )
 
 // The flags below had no test that ran them as a user would; each is
@@ -220,4 +225,90 @@ func TestCLISigProxy(t *testing.T) {
 	a.Process.Kill()
 	waitExit(a, 5*time.Second)
 	j.ok("rm", "-f", "proxytrue", "proxyfalse")
+}
+
+// TestCLIRegistryInsecure: --insecure lets login, push, pull, search and
+// manifest inspect speak plain HTTP to a registry that is not on
+// loopback (one in a namespace of the test's, beyond a veth); without it
+// they refuse.
+func TestCLIRegistryInsecure(t *testing.T) {
+	// Not an RFC 1918 address: go-containerregistry speaks plain HTTP to
+	// those unasked.
+	out := newOutsideNet6(t, "198.18.93.")
+	ln := out.listen(t)
+	go http.Serve(ln, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	host := ln.Addr().String()
+	j := newJinn(t, "")
+	j.image()
+	ref := host + "/lib/busybox:1"
+	j.ok("tag", "busybox", ref)
+	if _, errs, code := j.run("push", ref); code == 0 {
+		t.Fatalf("push over plain HTTP without --insecure: %q", errs)
+	}
+	j.ok("push", "--insecure", ref)
+	j.ok("rmi", ref)
+	if _, _, code := j.run("pull", ref); code == 0 {
+		t.Errorf("pull over plain HTTP without --insecure worked")
+	}
+	j.ok("pull", "-q", "--insecure", ref)
+	if out := j.ok("manifest", "inspect", "--insecure", ref); !strings.Contains(out, "schemaVersion") {
+		t.Errorf("manifest inspect --insecure:\n%s", out)
+	}
+	if out := j.ok("search", "--insecure", host+"/lib"); !strings.Contains(out, host+"/lib/busybox") {
+		t.Errorf("search --insecure:\n%s", out)
+	}
+	if out := j.ok("login", "--insecure", "-u", "u", "-p", "p", host); !strings.Contains(out, "Login Succeeded") {
+		t.Errorf("login --insecure: %q", out)
+	}
+	j.ok("logout", host)
+}
+
+// TestCLIImageFlags: rmi --no-prune keeps an image's untagged parents,
+// rmi without it removes them; build takes --force-rm.
+func TestCLIImageFlags(t *testing.T) {
+	j := newJinn(t, "")
+	j.image()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo 1 > /a\nRUN echo 2 > /b\n"), 0o644)
+	j.ok("build", "-q", "--force-rm", "-t", "layered", dir)
+	count := func() int { return len(strings.Fields(j.ok("images", "-a", "-q"))) }
+	all := count()
+	if all < 3 {
+		t.Fatalf("images -a after a two-step build: %d", all)
+	}
+	j.ok("tag", "layered", "layered:two")
+	j.ok("rmi", "--no-prune", "layered")
+	j.ok("rmi", "--no-prune", "layered:two")
+	if n := count(); n != all-1 {
+		t.Errorf("rmi --no-prune: %d images, want %d (parents kept)", n, all-1)
+	}
+	j.ok("build", "-q", "-t", "layered", dir) // from the cache: the parents again
+	j.ok("rmi", "layered")
+	if n := count(); n != 1 {
+		t.Errorf("rmi without --no-prune: %d images left, want busybox alone:\n%s", n, j.ok("images", "-a"))
+	}
+}
+
+// TestCLINetworkFlags: network create --mtu sets the bridge's and the
+// containers' MTU; network connect --alias makes a name on that network.
+func TestCLINetworkFlags(t *testing.T) {
+	j := netJinn(t)
+	id := strings.TrimSpace(j.ok("network", "create", "--mtu", "1400", "--subnet", "10.87.92.0/24", "small"))
+	j.ok("network", "create", "--subnet", "10.87.91.0/24", "other")
+	if got := j.ok(j.runArgs([]string{"--rm", "--network", "small"}, "cat", "/sys/class/net/eth0/mtu")...); got != "1400\n" {
+		t.Errorf("container MTU on --mtu 1400: %q", got)
+	}
+	if b, err := os.ReadFile("/sys/class/net/jbr-" + id[:11] + "/mtu"); err != nil || string(b) != "1400\n" {
+		t.Errorf("bridge MTU: %q %v", b, err)
+	}
+	j.ok(j.runArgs([]string{"-d", "--name", "srv", "--network", "other"}, "sleep", "100")...)
+	j.ok("network", "connect", "--alias", "db", "--alias", "cache", "small", "srv")
+	out := j.ok(j.runArgs([]string{"--rm", "--network", "small"}, "sh", "-c", "ping -c1 -W2 db >/dev/null && echo db; ping -c1 -W2 cache >/dev/null && echo cache")...)
+	if out != "db\ncache\n" {
+		t.Errorf("network connect --alias: %q", out)
+	}
+	if got := j.inspect("srv", "{{.NetworkSettings.Networks.small.Aliases}}"); got != "[db cache]" {
+		t.Errorf("aliases: %q", got)
+	}
+	j.ok("rm", "-f", "srv")
 }

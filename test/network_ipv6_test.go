@@ -20,11 +20,17 @@ type outsideNet6 struct {
 	ns, hostAddr, peerAddr string
 }
 
+// newOutsideNet6 makes the namespace; prefix is an IPv6 /64's ("fd00:1::")
+// or an IPv4 /24's ("10.1.2.").
 func newOutsideNet6(t *testing.T, prefix string) *outsideNet6 {
 	t.Helper()
 	tag := fmt.Sprintf("%05d", os.Getpid()%100000)
 	o := &outsideNet6{ns: "jt6out" + tag, hostAddr: prefix + "1", peerAddr: prefix + "2"}
 	hostEnd := "vj6h" + tag
+	bits, nodad := "/64", "nodad"
+	if !strings.Contains(prefix, ":") {
+		o.ns, hostEnd, bits, nodad = "jt4out"+tag, "vj4h"+tag, "/24", ""
+	}
 	t.Cleanup(func() {
 		exec.Command("ip", "link", "del", hostEnd).Run()
 		exec.Command("ip", "netns", "del", o.ns).Run()
@@ -32,9 +38,9 @@ func newOutsideNet6(t *testing.T, prefix string) *outsideNet6 {
 	for _, c := range [][]string{
 		{"netns", "add", o.ns},
 		{"link", "add", hostEnd, "type", "veth", "peer", "name", "eth0", "netns", o.ns},
-		{"addr", "add", o.hostAddr + "/64", "dev", hostEnd, "nodad"},
+		strings.Fields("addr add " + o.hostAddr + bits + " dev " + hostEnd + " " + nodad),
 		{"link", "set", hostEnd, "up"},
-		{"-n", o.ns, "addr", "add", o.peerAddr + "/64", "dev", "eth0", "nodad"},
+		strings.Fields("-n " + o.ns + " addr add " + o.peerAddr + bits + " dev eth0 " + nodad),
 		{"-n", o.ns, "link", "set", "eth0", "up"},
 		{"-n", o.ns, "link", "set", "lo", "up"},
 	} {
@@ -47,18 +53,25 @@ func newOutsideNet6(t *testing.T, prefix string) *outsideNet6 {
 
 func (o *outsideNet6) path() string { return "/run/netns/" + o.ns }
 
-// serveRemoteAddr answers every connection on the peer's address with the
-// address it came from, and returns the port.
-func (o *outsideNet6) serveRemoteAddr(t *testing.T) int {
+// listen makes a TCP listener on the peer's address, inside the namespace.
+func (o *outsideNet6) listen(t *testing.T) net.Listener {
 	t.Helper()
 	var ln net.Listener
 	if err := network.InNetns(o.path(), func() (err error) {
-		ln, err = net.Listen("tcp6", "["+o.peerAddr+"]:0")
+		ln, err = net.Listen("tcp", net.JoinHostPort(o.peerAddr, "0"))
 		return err
 	}); err != nil {
 		t.Fatalf("listen in %s: %v", o.ns, err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// serveRemoteAddr answers every connection on the peer's address with the
+// address it came from, and returns the port.
+func (o *outsideNet6) serveRemoteAddr(t *testing.T) int {
+	t.Helper()
+	ln := o.listen(t)
 	go func() {
 		for {
 			c, err := ln.Accept()

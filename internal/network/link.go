@@ -24,12 +24,20 @@ func ensureBridge(n *Network, owner string) error {
 		}
 		la := netlink.NewLinkAttrs()
 		la.Name = n.Bridge
-		la.MTU = n.MTU
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
 		if br, err = netlink.LinkByName(n.Bridge); err != nil {
 			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
+		}
+		// An MTU given at creation is not "set by the user" for the
+		// kernel, which then moves it with the ports (back to 1500 when
+		// the last goes); changed afterwards, it stays.
+		if br.Attrs().MTU != n.MTU {
+			if err := netlink.LinkSetMTU(br, n.MTU); err != nil {
+				removeBridge(n.Bridge)
+				return fmt.Errorf("MTU %d on bridge %s: %w", n.MTU, n.Bridge, err)
+			}
 		}
 		if err := netlink.LinkSetAlias(br, BridgeAliasPrefix+owner); err != nil {
 			removeBridge(n.Bridge)
