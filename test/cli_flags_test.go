@@ -245,17 +245,25 @@ func TestCLIRegistryInsecure(t *testing.T) {
 	if _, errs, code := j.run("push", ref); code == 0 {
 		t.Fatalf("push over plain HTTP without --insecure: %q", errs)
 	}
-	j.ok("push", "--insecure", ref)
+	if out := j.ok("push", "-q", "--insecure", ref); out != ref+"\n" {
+		t.Errorf("push -q: %q", out)
+	}
 	j.ok("rmi", ref)
 	if _, _, code := j.run("pull", ref); code == 0 {
 		t.Errorf("pull over plain HTTP without --insecure worked")
 	}
-	j.ok("pull", "-q", "--insecure", ref)
+	j.ok("pull", "-q", "--insecure", "--platform", "linux/amd64", ref)
 	if out := j.ok("manifest", "inspect", "--insecure", ref); !strings.Contains(out, "schemaVersion") {
 		t.Errorf("manifest inspect --insecure:\n%s", out)
 	}
 	if out := j.ok("search", "--insecure", host+"/lib"); !strings.Contains(out, host+"/lib/busybox") {
 		t.Errorf("search --insecure:\n%s", out)
+	}
+	if out := j.ok("search", "--insecure", "--no-trunc", "-f", "is-official=false", host+"/lib"); !strings.Contains(out, host+"/lib/busybox") {
+		t.Errorf("search --no-trunc -f is-official=false:\n%s", out)
+	}
+	if out := j.ok("search", "--insecure", "-f", "stars=1", "--format", "{{.Name}}", host+"/lib"); out != "" {
+		t.Errorf("search -f stars=1 (registries have no stars): %q", out)
 	}
 	if out := j.ok("login", "--insecure", "-u", "u", "-p", "p", host); !strings.Contains(out, "Login Succeeded") {
 		t.Errorf("login --insecure: %q", out)

@@ -36,6 +36,8 @@ type containerJSON struct {
 	ExecIDs         []string       `json:"ExecIDs"`
 	HostConfig      hostConfigJSON `json:"HostConfig"`
 	GraphDriver     graphDriver    `json:"GraphDriver"`
+	SizeRw          *int64         `json:"SizeRw,omitempty"` // inspect -s
+	SizeRootFs      *int64         `json:"SizeRootFs,omitempty"`
 	Mounts          []mountJSON    `json:"Mounts"`
 	Config          configJSON     `json:"Config"`
 	NetworkSettings networkJSON    `json:"NetworkSettings"`
@@ -227,7 +229,7 @@ func inspectCmd(o *Options, only string) *cobra.Command {
 				var doc any
 				for _, t := range inspectTypes {
 					if doc == nil && (typ == "" || typ == t) {
-						doc = inspectOne(c, o, e, t, ref)
+						doc = inspectOne(c, o, e, t, ref, size)
 					}
 				}
 				if doc == nil {
@@ -261,12 +263,17 @@ func inspectCmd(o *Options, only string) *cobra.Command {
 }
 
 // inspectOne is the inspect document of the object of type t named ref,
-// or nil.
-func inspectOne(c *cobra.Command, o *Options, e engine.Engine, t, ref string) any {
+// or nil; size adds a container's sizes (-s).
+func inspectOne(c *cobra.Command, o *Options, e engine.Engine, t, ref string, size bool) any {
 	switch t {
 	case "container":
 		if v, err := e.Inspect(c.Context(), ref); err == nil {
-			return inspectJSON(o, v)
+			j := inspectJSON(o, v)
+			if size {
+				own, virt := containerSizes(o, v)
+				j.SizeRw, j.SizeRootFs = &own, &virt
+			}
+			return j
 		}
 	case "image":
 		if st, err := openImageStore(o); err == nil {
