@@ -278,7 +278,11 @@ func TestCLIImageFlags(t *testing.T) {
 	j.image()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo 1 > /a\nRUN echo 2 > /b\n"), 0o644)
-	j.ok("build", "-q", "--force-rm", "-t", "layered", dir)
+	os.Rename(filepath.Join(dir, "Dockerfile"), filepath.Join(dir, "Build.file"))
+	j.ok("build", "-q", "--force-rm", "--file", filepath.Join(dir, "Build.file"), "-t", "layered", dir)
+	if _, errs, code := j.run("build", "--pull", dir); code == 0 || !strings.Contains(errs, "--pull") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("build --pull: exit %d %q", code, errs)
+	}
 	count := func() int { return len(strings.Fields(j.ok("images", "-a", "-q"))) }
 	all := count()
 	if all < 3 {
@@ -290,7 +294,7 @@ func TestCLIImageFlags(t *testing.T) {
 	if n := count(); n != all-1 {
 		t.Errorf("rmi --no-prune: %d images, want %d (parents kept)", n, all-1)
 	}
-	j.ok("build", "-q", "-t", "layered", dir) // from the cache: the parents again
+	j.ok("build", "-q", "-f", filepath.Join(dir, "Build.file"), "-t", "layered", dir) // from the cache: the parents again
 	j.ok("rmi", "layered")
 	if n := count(); n != 1 {
 		t.Errorf("rmi without --no-prune: %d images left, want busybox alone:\n%s", n, j.ok("images", "-a"))
