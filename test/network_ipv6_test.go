@@ -217,3 +217,51 @@ func TestNetworkIPv6NAT(t *testing.T) {
 		t.Errorf("ip6 table %s left after its network", table)
 	}
 }
+
+// TestNetworkIPv6Only: --ipv4=false --ipv6 makes a network without IPv4
+// (docker 28's IPv6-only networks): containers have only IPv6, find each
+// other by name through the network's DNS on its IPv6 gateway, and reach
+// beyond the host through NAT66; an IPv4 subnet, port or --ip on it is
+// refused.
+func TestNetworkIPv6Only(t *testing.T) {
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
+		t.Skip("the kernel has no IPv6")
+	}
+	keepSysctl(t, "net/ipv6/conf/all/forwarding")
+	out := newOutsideNet6(t, "fd00:87:e3::")
+	port := out.serveRemoteAddr(t)
+	j := netJinn(t)
+	j.ok("network", "create", "--ipv4=false", "--ipv6", "--subnet", "fd00:87:89::/64", "only6")
+	if got := j.ok("network", "ls", "--filter", "name=only6", "--format", "{{.IPv4}} {{.IPv6}}"); got != "false true\n" {
+		t.Errorf("network ls IPv4 IPv6: %q", got)
+	}
+	want := `false true [{"Gateway":"fd00:87:89::1","Subnet":"fd00:87:89::/64"}]`
+	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{.EnableIPv4}} {{.EnableIPv6}} {{json .IPAM.Config}}", "only6")); got != want {
+		t.Errorf("network inspect:\n got %s\nwant %s", got, want)
+	}
+	j.ok(j.runArgs([]string{"-d", "--name", "p6", "--network", "only6"}, "sleep", "100")...)
+	if got := j.inspect("p6", "{{.NetworkSettings.IPAddress}}|{{.NetworkSettings.GlobalIPv6Address}}|{{.NetworkSettings.IPv6Gateway}}"); got != "|fd00:87:89::2|fd00:87:89::1" {
+		t.Errorf("inspect: %q", got)
+	}
+	got := j.ok(j.runArgs([]string{"--rm", "--network", "only6"}, "sh", "-c", fmt.Sprintf(
+		"ip -4 addr show eth0 | grep -c inet; ping -c1 -W2 p6 >/dev/null && echo peer; timeout 5 wget -qO- http://[%s]:%d/", out.peerAddr, port))...)
+	if got != "0\npeer\n"+out.hostAddr {
+		t.Errorf("IPv6-only container (no IPv4, peer by name, NAT66 egress): %q", got)
+	}
+	for _, bad := range [][]string{
+		{"--ipv4=false", "bad6"},
+		{"--ipv4=false", "--ipv6", "--subnet", "10.87.88.0/24", "--subnet", "fd00:87:88::/64", "bad6"},
+		{"--ipv4=false", "--ipv6", "--subnet", "fd00:87:88::/64", "--ip-range", "10.87.88.0/25", "bad6"},
+	} {
+		if _, errs, code := j.run(append([]string{"network", "create"}, bad...)...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("network create %v: exit %d %q", bad, code, errs)
+		}
+	}
+	for _, flags := range [][]string{{"-p", "127.0.0.1:8080:80"}, {"--ip", "10.87.89.5"}} {
+		if _, errs, code := j.run(j.runArgs(append([]string{"--rm", "--network", "only6"}, flags...), "true")...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("run %v on an IPv6-only network: exit %d %q", flags, code, errs)
+		}
+	}
+	j.ok("rm", "-f", "p6")
+	j.ok("network", "rm", "only6")
+}

@@ -33,7 +33,7 @@ func netID(name string) string {
 
 func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 	d := mnet.Inspect{Network: mnet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
-		Driver: n.Driver, EnableIPv4: true, Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
+		Driver: n.Driver, EnableIPv4: !n.IPv6Only(), Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
 		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
 		Containers: map[string]mnet.EndpointResource{}}
 	if d.ID == "" {
@@ -173,6 +173,7 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
 	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
+	opts.NoIPv4 = req.EnableIPv4 != nil && !*req.EnableIPv4
 	if req.IPAM != nil {
 		// One IPv4 and, on a dual-stack network, one IPv6 pool.
 		for _, c := range req.IPAM.Config {

@@ -14,6 +14,7 @@ import (
 func newNetworkCreateCmd(o *Options) *cobra.Command {
 	var opts network.NetworkOptions
 	var driver string
+	ipv4 := true
 	var labels, driverOpts, aux, subnets, gateways []string
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
@@ -29,6 +30,7 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 			if err := networkSubnets(&opts, subnets, gateways); err != nil {
 				return err
 			}
+			opts.NoIPv4 = !ipv4
 			for _, a := range aux {
 				host, ip, ok := strings.Cut(a, "=")
 				if !ok || host == "" {
@@ -62,6 +64,7 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the Network")
 	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
 	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
+	f.BoolVar(&ipv4, "ipv4", true, "Enable or disable IPv4 address assignment")
 	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 address assignment")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")

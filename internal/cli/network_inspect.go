@@ -59,6 +59,7 @@ type dockerNetwork struct {
 	Created    string
 	Scope      string
 	Driver     string
+	EnableIPv4 bool
 	EnableIPv6 bool
 	IPAM       struct {
 		Driver string
@@ -85,14 +86,18 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		Options:    map[string]string{"com.docker.network.bridge.name": n.Bridge, "com.docker.network.driver.mtu": fmt.Sprint(n.MTU)},
 	}
 	d.IPAM.Driver = "default"
-	cfg := map[string]any{"Subnet": n.Subnet, "Gateway": n.Gateway}
-	if n.IPRange != "" {
-		cfg["IPRange"] = n.IPRange
+	d.IPAM.Config = []map[string]any{}
+	d.EnableIPv4 = !n.IPv6Only()
+	if n.HasIPv4() {
+		cfg := map[string]any{"Subnet": n.Subnet, "Gateway": n.Gateway}
+		if n.IPRange != "" {
+			cfg["IPRange"] = n.IPRange
+		}
+		if len(n.AuxAddresses) > 0 {
+			cfg["AuxiliaryAddresses"] = n.AuxAddresses
+		}
+		d.IPAM.Config = append(d.IPAM.Config, cfg)
 	}
-	if len(n.AuxAddresses) > 0 {
-		cfg["AuxiliaryAddresses"] = n.AuxAddresses
-	}
-	d.IPAM.Config = []map[string]any{cfg}
 	if n.Subnet6 != "" {
 		d.EnableIPv6 = true
 		d.IPAM.Config = append(d.IPAM.Config, map[string]any{"Subnet": n.Subnet6, "Gateway": n.Gateway6})
@@ -104,7 +109,10 @@ func toDocker(n *network.NetworkInfo) dockerNetwork {
 		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
 	}
 	for id, ep := range n.Containers {
-		de := dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
+		de := dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC}
+		if ep.IP != "" {
+			de.IPv4Address = fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)
+		}
 		if ep.IP6 != "" {
 			de.IPv6Address = fmt.Sprintf("%s/%d", ep.IP6, ep.Prefix6)
 		}

@@ -25,8 +25,8 @@ func (r networkRow) ID() string {
 func (r networkRow) Name() string     { return r.n.Name }
 func (r networkRow) Driver() string   { return r.n.Driver }
 func (r networkRow) Scope() string    { return "local" }
-func (r networkRow) IPv4() string     { return "true" }
-func (r networkRow) IPv6() string     { return "false" }
+func (r networkRow) IPv4() string     { return strconv.FormatBool(!r.n.IPv6Only()) }
+func (r networkRow) IPv6() string     { return strconv.FormatBool(r.n.Subnet6 != "") }
 func (r networkRow) Internal() string { return strconv.FormatBool(r.n.Internal) }
 func (r networkRow) Labels() string   { return labelString(r.n.Labels) }
 func (r networkRow) Label(k string) string {

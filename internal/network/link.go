@@ -54,10 +54,12 @@ func ensureBridge(n *Network, owner string) error {
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return fmt.Errorf("%s exists and is a %s, not a bridge", n.Bridge, br.Type())
 	}
-	_, ipn, _ := net.ParseCIDR(n.Subnet)
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
-	if err := netlink.AddrReplace(br, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
+	if n.HasIPv4() {
+		_, ipn, _ := net.ParseCIDR(n.Subnet)
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
+		if err := netlink.AddrReplace(br, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
+		}
 	}
 	if n.Subnet6 != "" {
 		// The bridge may have been made with IPv6 off (a sysctl default).
@@ -77,10 +79,12 @@ func ensureBridge(n *Network, owner string) error {
 	// through the bridge (their source is masqueraded on the way out); the
 	// nftables input chain drops packets from bridges to 127/8 so that
 	// containers cannot use it to reach the host's loopback services.
-	if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
+	if !n.HasIPv4() {
+		// IPv6 only: no IPv4 to route or to DNAT from 127.0.0.1.
+	} else if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
 		return err
 	}
-	if !n.Internal {
+	if !n.Internal && n.HasIPv4() {
 		if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
 			return err
 		}
@@ -200,10 +204,11 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	} else {
 		ep.MAC = peer.Attrs().HardwareAddr.String()
 	}
-	ip := net.ParseIP(ep.IP).To4()
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ep.Prefix, 32)}}
-	if err := h.AddrAdd(peer, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+	if ep.IP != "" { // not on an IPv6-only network
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(ep.IP).To4(), Mask: net.CIDRMask(ep.Prefix, 32)}}
+		if err := h.AddrAdd(peer, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+		}
 	}
 	if ep.IP6 != "" {
 		// nodad: the address is the network's to give, and it is usable at once.
@@ -224,7 +229,7 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 			return fmt.Errorf("default IPv6 route via %s: %w", n.Gateway6, err)
 		}
 	}
-	if defaultRoute && !n.Internal {
+	if defaultRoute && !n.Internal && ep.IP != "" {
 		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}
 		if err := h.RouteAdd(r); err != nil {
 			return fmt.Errorf("default route via %s: %w", n.Gateway, err)

@@ -139,6 +139,9 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 		if h := net.ParseIP(p.HostIP); h != nil && h.To4() == nil && c.Endpoints[0].IP6 == "" {
 			return nil, fmt.Errorf("port %s: publishing on an IPv6 address needs an IPv6 network (network create --ipv6)", p.HostAddr())
 		}
+		if h := net.ParseIP(p.HostIP); h != nil && h.To4() != nil && c.Endpoints[0].IP == "" {
+			return nil, fmt.Errorf("port %s: publishing on an IPv4 address needs IPv4 (the network is IPv6 only)", p.HostAddr())
+		}
 	}
 	if c.Ports, err = m.resolvePorts(a.ContainerID, a.Ports); err != nil {
 		return nil, err
@@ -178,20 +181,25 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	if err != nil {
 		return err
 	}
-	ip, err := allocateIP(n, used, wantIP)
-	if err != nil {
-		return err
-	}
 	if netName == DefaultNetwork && len(aliases) > 0 {
 		return errors.New("network-scoped aliases are only supported for user-defined networks")
 	}
-	_, ipn, _ := net.ParseCIDR(n.Subnet)
-	ones, _ := ipn.Mask.Size()
 	ep := Endpoint{
 		Network:  netName,
 		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
 		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
-		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
+		Aliases:  aliases,
+	}
+	if n.HasIPv4() {
+		ip, err := allocateIP(n, used, wantIP)
+		if err != nil {
+			return err
+		}
+		_, ipn, _ := net.ParseCIDR(n.Subnet)
+		ep.IP, ep.Gateway = ip.String(), n.Gateway
+		ep.Prefix, _ = ipn.Mask.Size()
+	} else if wantIP != "" {
+		return fmt.Errorf("--ip %s: network %s is IPv6 only", wantIP, netName)
 	}
 	if len(c.Endpoints) == 0 {
 		ep.MAC = c.MAC

@@ -59,7 +59,7 @@ func (m *Manager) syncRules() error {
 		for _, ep := range c.Endpoints {
 			inUse[ep.Network] = true
 		}
-		if len(c.Endpoints) > 0 {
+		if len(c.Endpoints) > 0 && c.Endpoints[0].IP != "" {
 			for _, p := range c.Ports {
 				if ip4 := net.ParseIP(p.HostIP); ip4 == nil || ip4.To4() != nil {
 					rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
@@ -75,7 +75,13 @@ func (m *Manager) syncRules() error {
 			rs.nets = append(rs.nets, n)
 		}
 	}
-	return errors.Join(applyRules(m.cfg.Table, rs), m.applyRules6(ruleSet6(rs, ctrs)))
+	rs4 := ruleSet{ports: rs.ports}
+	for _, n := range rs.nets {
+		if n.HasIPv4() {
+			rs4.nets = append(rs4.nets, n)
+		}
+	}
+	return errors.Join(applyRules(m.cfg.Table, rs4), m.applyRules6(ruleSet6(rs, ctrs)))
 }
 
 func applyRules(table string, rs ruleSet) error {

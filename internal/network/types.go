@@ -41,6 +41,14 @@ type Network struct {
 	Gateway6 string `json:"gateway6,omitempty"`
 }
 
+// HasIPv4 tells a network with IPv4 from an IPv6-only one (--ipv4=false),
+// which has no IPv4 subnet.
+func (n *Network) HasIPv4() bool { return n.Subnet != "" }
+
+// IPv6Only is a network made with --ipv4=false (the pseudo-networks host
+// and none have no subnet either, and are not).
+func (n *Network) IPv6Only() bool { return n.Subnet == "" && n.Subnet6 != "" }
+
 // NetworkOptions are the inputs of `jinn network create`.
 type NetworkOptions struct {
 	Subnet   string // CIDR; empty picks a free /24
@@ -55,6 +63,7 @@ type NetworkOptions struct {
 	NoICC        bool
 	NoMasquerade bool
 	IPv6         bool   // --ipv6
+	NoIPv4       bool   // --ipv4=false: an IPv6-only network (with --ipv6)
 	Subnet6      string // the IPv6 --subnet
 	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
 }
