@@ -8,7 +8,8 @@ FIXTURES ?= /var/lib/jinn-fixtures
 # Packages the tests and benchmarks use, all from Debian.
 DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
 	redis-server nginx-light hyperfine uidmap e2fsprogs xfsprogs curl procps \
-	containerd docker.io containernetworking-plugins python3-docker docker-compose
+	containerd docker.io containernetworking-plugins python3-docker docker-compose \
+	dbus-daemon
 
 CMDS := $(notdir $(wildcard cmd/*))
 

@@ -16,6 +16,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JINN=${JINN:-$PWD/bin/jinn-runtime}
+# BASE=path/to/an/older/jinn-runtime adds it to every table as jinn-base:
+# before and after a change, interleaved in the same runs.
+BASE=${BASE:-}
+PERF_RUNS=${PERF_RUNS:-20}
+PERF_ROUNDS=${PERF_ROUNDS:-3}
 FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 RUNS=${RUNS:-200}
 COLD_RUNS=${COLD_RUNS:-40}
@@ -37,19 +42,24 @@ grep -q '"/bin/true"' "$bundle/config.json"
 jinn="$JINN --root $work/state/jinn run -b $bundle bench-jinn"
 runc="runc --root $work/state/runc run -b $bundle bench-runc"
 crun="crun --root $work/state/crun run -b $bundle bench-crun"
+base="${BASE:+$BASE --root $work/state/base run -b $bundle bench-base}"
+# hyperfine arguments for jinn-base, if any
+basecmd=()
+[ -z "$BASE" ] || basecmd=(-n jinn-base "$base")
 
-# summary CSV: median and min wall time, CPU time (user+sys), and each
-# runtime's median over jinn-runtime's: medians and CPU time are what a
-# shared, loaded machine distorts least.
+# summary CSV: median and min wall time, CPU time (user+sys), and
+# jinn-runtime's median over each runtime's (the issue's "0.8x crun" is
+# that column's crun row): medians and CPU time are what a shared, loaded
+# machine distorts least.
 summary() {
 	awk -F, 'NR > 1 { name[NR] = $1; med[NR] = $4 * 1000; min[NR] = $7 * 1000; cpu[NR] = ($5 + $6) * 1000
 		if ($1 == "jinn-runtime") j = NR }
-	END { printf "%-14s %10s %10s %10s %16s\n", "runtime", "median ms", "min ms", "cpu ms", "median / jinn"
-		for (i = 2; i <= NR; i++) printf "%-14s %10.1f %10.1f %10.1f %16.2f\n", name[i], med[i], min[i], cpu[i], med[i] / med[j] }' "$1"
+	END { printf "%-14s %10s %10s %10s %16s\n", "runtime", "median ms", "min ms", "cpu ms", "jinn / this"
+		for (i = 2; i <= NR; i++) printf "%-14s %10.1f %10.1f %10.1f %16.2f\n", name[i], med[i], min[i], cpu[i], med[j] / med[i] }' "$1"
 }
 
 echo "## host as is (hybrid cgroups): jinn-runtime vs runc"
-hyperfine -N --warmup 10 --runs "$RUNS" --export-csv "$work/host.csv" -n jinn-runtime "$jinn" -n runc "$runc"
+hyperfine -N --warmup 10 --runs "$RUNS" --export-csv "$work/host.csv" -n jinn-runtime "$jinn" "${basecmd[@]}" -n runc "$runc"
 summary "$work/host.csv"
 
 echo
@@ -57,8 +67,8 @@ echo "## private mount namespace without /sys/fs/cgroup/unified: jinn-runtime vs
 unshare -m sh -c '
 	mount --make-rprivate /
 	umount /sys/fs/cgroup/unified
-	exec hyperfine -N --warmup 10 --runs "$0" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
-' "$RUNS" "$jinn" "$crun" "$runc" "$work/private.csv"
+	exec hyperfine -N --warmup 10 --runs "$0" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3" ${5:+-n jinn-base "$5"}
+' "$RUNS" "$jinn" "$crun" "$runc" "$work/private.csv" "$base"
 summary "$work/private.csv"
 
 echo
@@ -66,6 +76,32 @@ echo "## the same, each run 100 ms after the last (no warm cgroup-move path)"
 unshare -m sh -c '
 	mount --make-rprivate /
 	umount /sys/fs/cgroup/unified
-	exec hyperfine -N --warmup 3 --runs "$0" --prepare "sleep 0.1" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3"
-' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv"
+	exec hyperfine -N --warmup 3 --runs "$0" --prepare "sleep 0.1" --export-csv "$4" -n jinn-runtime "$1" -n crun "$2" -n runc "$3" ${5:+-n jinn-base "$5"}
+' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv" "$base"
 summary "$work/cold.csv"
+
+# The load-independent figures: CPU time (task-clock of the whole process
+# tree), page faults and context switches per run, from perf stat, the
+# runtimes taking turns for PERF_ROUNDS rounds of PERF_RUNS runs each.
+command -v perf >/dev/null || { echo "(perf missing: no CPU table)"; exit 0; }
+echo
+echo "## perf stat per run, same private namespace, $PERF_ROUNDS interleaved rounds of $PERF_RUNS (means of the rounds)"
+unshare -m sh -c '
+	mount --make-rprivate /
+	umount /sys/fs/cgroup/unified
+	rounds=$0 runs=$1; shift
+	for r in $(seq "$rounds"); do
+		for c in "$@"; do
+			[ -n "$c" ] || continue
+			name=${c%%=*} cmd=${c#*=}
+			perf stat -x, -r "$runs" -e task-clock,page-faults,context-switches -- $cmd 2>&1 >/dev/null |
+				sed "s/^/$name,/"
+		done
+	done
+' "$PERF_ROUNDS" "$PERF_RUNS" "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"} |
+	awk -F, '$4 == "task-clock" || $4 ~ /^task-clock/ { cpu[$1] += $2; n[$1]++ }
+		$4 ~ /^page-faults/ { pf[$1] += $2 } $4 ~ /^context-switches/ { cs[$1] += $2 }
+		!($1 in seen) { seen[$1] = 1; order[++k] = $1 }
+		END { printf "%-14s %10s %12s %12s %16s\n", "runtime", "cpu ms", "page faults", "ctx switches", "jinn cpu / this"
+			for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %12.0f %12.0f %16.2f\n", r, cpu[r] / n[r], pf[r] / n[r], cs[r] / n[r], (cpu["jinn-runtime"] / n["jinn-runtime"]) / (cpu[r] / n[r]) } }'
+

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"io"
 	"os"
@@ -28,21 +29,29 @@ type Layout struct {
 	// Mounts are all cgroup and cgroup2 mount points, named hierarchies
 	// included: other runtimes (runc) make cgroups there too.
 	Mounts []string
+	// Hierarchies are those mounts with their types and options, in
+	// mount order (what a container's own /sys/fs/cgroup is made of).
+	Hierarchies []Mount
 }
 
-// DetectLayout reads /proc/self/mountinfo and the cgroup2 root's
+// Mount is one cgroup or cgroup2 mount of the host.
+type Mount struct {
+	Point   string   `json:"point"`             // mount point, unescaped
+	Type    string   `json:"type"`              // "cgroup" or "cgroup2"
+	Options []string `json:"options,omitempty"` // super options: controllers, name=..., nsdelegate
+}
+
+// DetectLayout finds the cgroup mounts (statmount.go, or mountinfo where
+// the kernel lacks statmount) and reads the cgroup2 root's
 // cgroup.controllers. It only reads.
 func DetectLayout() (*Layout, error) {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("find cgroup mounts: %w", err)
-	}
-	l, err := parseMountinfo(bytes.NewReader(b))
+	mounts, err := Mounts()
 	if err != nil {
 		return nil, err
 	}
+	l := LayoutOf(mounts)
 	if l.Unified != "" {
-		c, err := os.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
+		c, err := cgfs.ReadFile(filepath.Join(l.Unified, "cgroup.controllers"))
 		if err != nil {
 			return nil, fmt.Errorf("find cgroup2 controllers: %w", err)
 		}
@@ -56,10 +65,23 @@ func DetectLayout() (*Layout, error) {
 	return l, nil
 }
 
-// parseMountinfo picks the cgroup mounts out of a mountinfo table. The
-// first mount of a hierarchy wins; later ones are bind mounts of it.
-func parseMountinfo(r io.Reader) (*Layout, error) {
-	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{}}
+// Mounts lists the cgroup and cgroup2 mounts of the caller's mount
+// namespace, in mount order.
+func Mounts() ([]Mount, error) {
+	if mounts, err := statmountCgroups(); err == nil {
+		return mounts, nil
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("find cgroup mounts: %w", err)
+	}
+	return parseMountinfo(bytes.NewReader(b))
+}
+
+// parseMountinfo picks the cgroup mounts out of a mountinfo table, in its
+// order.
+func parseMountinfo(r io.Reader) ([]Mount, error) {
+	var out []Mount
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -72,20 +94,46 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 		if len(pf) < 5 || len(qf) < 3 {
 			continue
 		}
-		mnt := mountinfo.Unescape(pf[4])
 		if qf[0] == "cgroup" || qf[0] == "cgroup2" {
-			l.Mounts = append(l.Mounts, mnt)
+			out = append(out, Mount{Point: mountinfo.Unescape(pf[4]), Type: qf[0], Options: superOptions(qf[2])})
 		}
-		switch qf[0] {
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	return out, nil
+}
+
+// superOptions splits a super block's options, without the read-write
+// flag that mountinfo puts first and statmount leaves out.
+func superOptions(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o != "" && o != "rw" && o != "ro" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// LayoutOf makes the layout of the cgroup mounts, in mount order: the
+// first mount of a hierarchy wins, later ones are bind mounts of it.
+// UnifiedControllers is left empty.
+func LayoutOf(mounts []Mount) *Layout {
+	l := &Layout{V1: map[string]string{}, Named: map[string]string{}, UnifiedControllers: map[string]bool{},
+		Hierarchies: mounts}
+	for _, m := range mounts {
+		l.Mounts = append(l.Mounts, m.Point)
+		switch m.Type {
 		case "cgroup2":
 			if l.Unified == "" {
-				l.Unified = mnt
+				l.Unified = m.Point
 			}
 		case "cgroup":
-			for _, opt := range strings.Split(qf[2], ",") {
+			for _, opt := range m.Options {
 				if strings.HasPrefix(opt, "name=") {
 					if _, seen := l.Named[opt]; !seen {
-						l.Named[opt] = mnt
+						l.Named[opt] = m.Point
 					}
 					continue
 				}
@@ -93,15 +141,12 @@ func parseMountinfo(r io.Reader) (*Layout, error) {
 					continue
 				}
 				if _, seen := l.V1[opt]; !seen {
-					l.V1[opt] = mnt
+					l.V1[opt] = m.Point
 				}
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	return l, nil
+	return l
 }
 
 var v1Controllers = map[string]bool{

@@ -6,6 +6,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 )
 
 // ProtectScore is the oom_score_adj jinn's own processes (runtime, engine,
@@ -52,8 +56,14 @@ func SetOOMScoreAdj(pid, score int) error {
 	if pid > 0 {
 		p = "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
 	}
-	if err := os.WriteFile(p, []byte(strconv.Itoa(score)), 0); err != nil {
-		return fmt.Errorf("set oom_score_adj: %w", err)
+	// Plain syscalls, not os.WriteFile: every runtime command starts here.
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("set oom_score_adj: %w", &os.PathError{Op: "open", Path: p, Err: err})
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(strconv.Itoa(score))); err != nil {
+		return fmt.Errorf("set oom_score_adj: %w", &os.PathError{Op: "write", Path: p, Err: err})
 	}
 	return nil
 }
@@ -64,7 +74,7 @@ func OOMScoreAdj(pid int) (int, error) {
 	if pid > 0 {
 		p = "/proc/" + strconv.Itoa(pid) + "/oom_score_adj"
 	}
-	b, err := os.ReadFile(p)
+	b, err := cgfs.ReadFile(p)
 	if err != nil {
 		return 0, err
 	}

@@ -54,10 +54,11 @@ const hybridMountinfo = `25 30 0:23 / /sys ro,nosuid - sysfs sysfs rw
 `
 
 func TestParseMountinfo(t *testing.T) {
-	l, err := parseMountinfo(strings.NewReader(hybridMountinfo))
+	mounts, err := parseMountinfo(strings.NewReader(hybridMountinfo))
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := LayoutOf(mounts)
 	want := map[string]string{"cpu": "/sys/fs/cgroup/cpu", "cpuacct": "/sys/fs/cgroup/cpu,cpuacct",
 		"memory": "/sys/fs/cgroup/memory", "net_cls": "/sys/fs/cgroup/net cls"}
 	if len(l.V1) != len(want) {

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,43 +8,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
-
-// hostCgroup is one cgroup hierarchy of the host as /proc/self/mountinfo
-// shows it.
-type hostCgroup struct {
-	mountpoint string
-	fstype     string   // cgroup or cgroup2
-	opts       []string // super options: controllers, name=...
-}
-
-func hostCgroups() ([]hostCgroup, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []hostCgroup
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+3 >= len(fields) {
-			continue
-		}
-		if t := fields[sep+1]; t == "cgroup" || t == "cgroup2" {
-			out = append(out, hostCgroup{mountpoint: fields[4], fstype: t, opts: strings.Split(fields[sep+3], ",")})
-		}
-	}
-	return out, sc.Err()
-}
 
 // ownCgroups maps "cgroup2" or a v1 controller list ("cpu,cpuacct",
 // "name=systemd") to the calling process's cgroup path.
@@ -69,9 +34,9 @@ func ownCgroups() (map[string]string, error) {
 	return out, nil
 }
 
-func (h hostCgroup) has(ctrl string) bool {
-	for _, o := range h.opts {
-		if o == ctrl {
+func hasOption(h cgroups.Mount, opt string) bool {
+	for _, o := range h.Options {
+		if o == opt {
 			return true
 		}
 	}
@@ -85,9 +50,12 @@ func (h hostCgroup) has(ctrl string) bool {
 // (the namespace makes the container's cgroup its root); without one, the
 // container's own cgroup directory is bound, never the host's root.
 func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
-	hosts, err := hostCgroups()
-	if err != nil {
-		return err
+	hosts := c.CgroupMounts
+	if hosts == nil {
+		var err error
+		if hosts, err = cgroups.Mounts(); err != nil {
+			return err
+		}
 	}
 	own, err := ownCgroups()
 	if err != nil {
@@ -97,14 +65,14 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 	flags &^= unix.MS_RDONLY | unix.MS_BIND | unix.MS_REC
 	v1 := false
 	for _, h := range hosts {
-		v1 = v1 || h.fstype == "cgroup"
+		v1 = v1 || h.Type == "cgroup"
 	}
 	if err := r.MkdirAll(m.Destination, 0o755, nil); err != nil {
 		return err
 	}
 	if !v1 || m.Type == "cgroup2" {
 		for _, h := range hosts {
-			if h.fstype == "cgroup2" {
+			if h.Type == "cgroup2" {
 				return mountHierarchy(r, c, m.Destination, h, own["cgroup2"], flags, ro)
 			}
 		}
@@ -122,20 +90,20 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 	if fd, err = r.OpenFD(m.Destination, unix.O_PATH|unix.O_DIRECTORY); err != nil {
 		return err
 	}
-	base := filepath.Dir(hosts[0].mountpoint)
+	base := filepath.Dir(hosts[0].Point)
 	for _, h := range hosts {
-		if filepath.Dir(h.mountpoint) != base {
+		if filepath.Dir(h.Point) != base {
 			continue
 		}
 		path := ""
 		for ctrls, p := range own {
-			if ctrls == "cgroup2" && h.fstype == "cgroup2" {
+			if ctrls == "cgroup2" && h.Type == "cgroup2" {
 				path = p
-			} else if ctrls != "cgroup2" && h.fstype == "cgroup" && h.has(strings.Split(ctrls, ",")[0]) {
+			} else if ctrls != "cgroup2" && h.Type == "cgroup" && hasOption(h, strings.Split(ctrls, ",")[0]) {
 				path = p
 			}
 		}
-		dst := filepath.Join(m.Destination, filepath.Base(h.mountpoint))
+		dst := filepath.Join(m.Destination, filepath.Base(h.Point))
 		if err := mountHierarchy(r, c, dst, h, path, flags, ro); err != nil {
 			return err
 		}
@@ -144,8 +112,8 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 	// controller's name, as on the host: derived from the mount names, not
 	// by reading the host's directory.
 	for _, h := range hosts {
-		name := filepath.Base(h.mountpoint)
-		if filepath.Dir(h.mountpoint) != base || !strings.Contains(name, ",") {
+		name := filepath.Base(h.Point)
+		if filepath.Dir(h.Point) != base || !strings.Contains(name, ",") {
 			continue
 		}
 		for _, ctrl := range strings.Split(name, ",") {
@@ -158,7 +126,7 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 	return nil
 }
 
-func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, flags uintptr, ro bool) error {
+func mountHierarchy(r *Root, c *Config, dst string, h cgroups.Mount, own string, flags uintptr, ro bool) error {
 	if err := r.MkdirAll(dst, 0o755, nil); err != nil {
 		return err
 	}
@@ -170,7 +138,7 @@ func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, fl
 	target := fdPath(fd)
 	if c.CgroupNS {
 		var data []string
-		for _, o := range h.opts {
+		for _, o := range h.Options {
 			if o != "rw" && o != "ro" {
 				data = append(data, o)
 			}
@@ -178,12 +146,12 @@ func mountHierarchy(r *Root, c *Config, dst string, h hostCgroup, own string, fl
 		if ro {
 			flags |= unix.MS_RDONLY
 		}
-		if err := unix.Mount("cgroup", target, h.fstype, flags, strings.Join(data, ",")); err != nil {
-			return fmt.Errorf("mount %s %s: %w", h.fstype, dst, err)
+		if err := unix.Mount("cgroup", target, h.Type, flags, strings.Join(data, ",")); err != nil {
+			return fmt.Errorf("mount %s %s: %w", h.Type, dst, err)
 		}
 		return nil
 	}
-	src := filepath.Join(h.mountpoint, own)
+	src := filepath.Join(h.Point, own)
 	if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s: %w", src, err)
 	}

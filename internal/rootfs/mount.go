@@ -7,7 +7,6 @@ package rootfs
 
 import (
 	"fmt"
-	"github.com/jinn-containers/jinn/internal/mountinfo"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/mountinfo"
 )
 
 type flagOpt struct {
@@ -110,6 +112,10 @@ type Config struct {
 	// rootfs, and the root is entered by chroot: nothing above the rootfs
 	// is touched. Delete takes them away (UnmountUnder).
 	HostMounts bool
+	// CgroupMounts are the host's cgroup mounts as the runtime found them
+	// (the container's new mount namespace is a copy of the runtime's);
+	// nil: find them here.
+	CgroupMounts []cgroups.Mount
 }
 
 // Prepare gives the mount tree the spec's rootfsPropagation (rprivate by

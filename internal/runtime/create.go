@@ -194,6 +194,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 		l.cgroup(entry)
 		c.State.Cgroup = mgr.Path()
+		if ns, ok := nsOf(spec, specs.MountNamespace); ok && ns.Path == "" {
+			cfg.CgroupMounts = c.layout.Hierarchies
+		}
 	}
 
 	// One P: the init's runtime starts fewer threads, and makes none once

@@ -30,7 +30,7 @@ func (r *Runtime) Spec(id string) (*specs.Spec, error) {
 		return nil, err
 	}
 	defer c.Close()
-	return c.State.Spec, nil
+	return c.FullSpec()
 }
 
 // Exec starts a process in all of a running container's namespaces and its
@@ -55,7 +55,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	r.warnLSM(p)
-	spec := *c.State.Spec
+	full, err := c.FullSpec()
+	if err != nil {
+		return 0, err
+	}
+	spec := *full
 	spec.Process = p
 	var joins []nsexec.Join
 	for _, t := range joinOrder {

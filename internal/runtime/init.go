@@ -100,7 +100,8 @@ func initMain(c *conn) error {
 	}
 	_, mntNS := nsOf(s, specs.MountNamespace)
 	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: s, UserNS: userNS, HostMounts: !mntNS,
-		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds}
+		CgroupNS: hasCgNS && cgNS.Path == "", BeforeCgroup: waitCgroup, RootfsFd: cfg.RootfsFd, MountFds: cfg.MountFds,
+		CgroupMounts: cfg.CgroupMounts}
 	root, err := rootfs.Prepare(rc)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/jsonstr"
 )
 
@@ -80,6 +81,14 @@ func (s *State) marshal() []byte {
 	}
 	if s.Systemd {
 		b = append(b, `,"systemd_cgroup":true`...)
+	}
+	if len(s.CgroupMounts) > 0 {
+		b = append(b, `,"cgroup_mounts":`...)
+		b = appendCgroupMounts(b, s.CgroupMounts)
+	}
+	if len(s.CgroupControllers) > 0 {
+		b = append(b, `,"cgroup2_controllers":`...)
+		b = appendStrings(b, s.CgroupControllers)
 	}
 	b = append(b, `,"config":`...)
 	b = appendRaw(b, s.Config)
@@ -165,7 +174,30 @@ func (c *initConfig) marshal() []byte {
 		b = append(b, `,"cgroup_tasks":`...)
 		b = appendStrings(b, c.CgroupTasks)
 	}
+	if len(c.CgroupMounts) > 0 {
+		b = append(b, `,"cgroup_mounts":`...)
+		b = appendCgroupMounts(b, c.CgroupMounts)
+	}
 	return append(b, '}')
+}
+
+func appendCgroupMounts(b []byte, ms []cgroups.Mount) []byte {
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"point":`...)
+		b = jsonstr.Append(b, m.Point)
+		b = append(b, `,"type":`...)
+		b = jsonstr.Append(b, m.Type)
+		if len(m.Options) > 0 {
+			b = append(b, `,"options":`...)
+			b = appendStrings(b, m.Options)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func (m *message) marshal() []byte {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // The hand-written encoders must decode, with encoding/json, into exactly
@@ -16,6 +18,9 @@ func TestHandEncodersRoundTrip(t *testing.T) {
 	odd := "a\"b\\c\nd\te\x01\x7f<>&\u2028é\xff"
 	st := State{ID: "x" + odd, Pid: 42, StartTime: 123456789, Bundle: "/b/" + odd, Rootfs: "/r",
 		Created: time.Date(2026, 11, 29, 5, 6, 7, 890, time.UTC), Cgroup: "jinn/x",
+		CgroupMounts: []cgroups.Mount{{Point: "/sys/fs/cgroup/cpu,cpuacct", Type: "cgroup", Options: []string{"cpu", "cpuacct"}},
+			{Point: "/sys/fs/cgroup/unified", Type: "cgroup2"}},
+		CgroupControllers: []string{"hugetlb", "memory"},
 		Config: json.RawMessage(`{"ociVersion": "1.2.0",
  "process": {"args": ["sh"]}}`)}
 	var gotSt State
@@ -32,6 +37,7 @@ func TestHandEncodersRoundTrip(t *testing.T) {
 	cfg := initConfig{Config: st.Config, Process: json.RawMessage(`{"args":["x"]}`), ExtraEnv: []string{"A=1", odd},
 		Rootfs: "/r", Bundle: "/b", Exec: true, NoPivot: true, NewKeyring: true, FifoFd: -1, ConsoleFd: 7,
 		ExtraFds: 2, RootfsFd: 9, MountFds: map[int]int{3: 10, 1: 11}, CgroupTasks: []string{"/sys/fs/cgroup/pids/jinn/x/tasks", odd},
+		CgroupMounts: []cgroups.Mount{{Point: "/a b/" + "\n", Type: "cgroup", Options: []string{"name=systemd"}}},
 		State: specs.State{Version: specs.Version, ID: "x", Status: specs.StateCreating, Pid: 5, Bundle: "/b",
 			Annotations: map[string]string{"k": odd, "a": ""}}}
 	var gotCfg initConfig

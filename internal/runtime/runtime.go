@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -176,10 +177,45 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	}
 	// An absolute path is from the mount point (runtime-spec), a relative
 	// one under the parent.
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd})
+	l, err := c.cgroupLayout()
+	if err != nil {
+		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
+	}
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd, Layout: l})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
 	c.mgr = m
 	return m, nil
+}
+
+// cgroupLayout is where the host's cgroup hierarchies were when the
+// container was made, as its state records them, so that state, kill and
+// delete need not look for them again (runc too keeps its cgroup paths in
+// its state); a new container, or the state of an older version, finds
+// them.
+func (c *Container) cgroupLayout() (*cgroups.Layout, error) {
+	if c.layout != nil {
+		return c.layout, nil
+	}
+	s := &c.State
+	if len(s.CgroupMounts) > 0 {
+		c.layout = cgroups.LayoutOf(s.CgroupMounts)
+		for _, ctrl := range s.CgroupControllers {
+			c.layout.UnifiedControllers[ctrl] = true
+		}
+		return c.layout, nil
+	}
+	l, err := cgroups.DetectLayout()
+	if err != nil {
+		return nil, err
+	}
+	c.layout = l
+	s.CgroupMounts = l.Hierarchies
+	s.CgroupControllers = s.CgroupControllers[:0]
+	for ctrl := range l.UnifiedControllers {
+		s.CgroupControllers = append(s.CgroupControllers, ctrl)
+	}
+	sort.Strings(s.CgroupControllers)
+	return l, nil
 }

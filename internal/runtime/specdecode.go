@@ -4,14 +4,28 @@ import (
 	"encoding/json"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Decoding into a Go type makes encoding/json first build its decoders and
 // encoders for the type's whole graph, whatever the input holds: about
-// 0.6 ms for specs.Spec, in processes that live a few milliseconds. These
-// shadows of specs.Spec leave out the sections a process never reads, and
-// so their types; the JSON keys are the same, and the skipped sections are
-// ignored as unknown keys are.
+// 1 ms for specs.Spec, in processes that live a few milliseconds. The
+// config is decoded by jsonlite, which looks only at the types the input
+// reaches, and by encoding/json where jsonlite declines (bad input, rare
+// forms). These shadows of specs.Spec also leave out the sections a
+// process never reads; the JSON keys are the same, and the skipped
+// sections are ignored as unknown keys are.
+
+// unmarshal is json.Unmarshal, by jsonlite where it can.
+func unmarshal[T any](b []byte, v *T) error {
+	if jsonlite.Unmarshal(b, v) == nil {
+		return nil
+	}
+	var zero T
+	*v = zero // jsonlite may have filled part of it
+	return json.Unmarshal(b, v)
+}
 
 // specShadow is specs.Spec without the other platforms' sections.
 type specShadow struct {
@@ -29,7 +43,7 @@ type specShadow struct {
 // decodeSpec decodes config.json for the runtime's side of create.
 func decodeSpec(b []byte, s *specs.Spec) error {
 	var sh specShadow
-	if err := json.Unmarshal(b, &sh); err != nil {
+	if err := unmarshal(b, &sh); err != nil {
 		return err
 	}
 	*s = specs.Spec{Version: sh.Version, Process: sh.Process, Root: sh.Root, Hostname: sh.Hostname,
@@ -71,7 +85,7 @@ type initSpecShadow struct {
 // it leaves out (linux.resources and the like) stays nil.
 func decodeInitSpec(b []byte, s *specs.Spec) error {
 	var sh initSpecShadow
-	if err := json.Unmarshal(b, &sh); err != nil {
+	if err := unmarshal(b, &sh); err != nil {
 		return err
 	}
 	*s = specs.Spec{Version: sh.Version, Process: sh.Process, Root: sh.Root, Hostname: sh.Hostname,
@@ -81,6 +95,31 @@ func decodeInitSpec(b []byte, s *specs.Spec) error {
 			CgroupsPath: l.CgroupsPath, Namespaces: l.Namespaces, Devices: l.Devices, Seccomp: l.Seccomp,
 			RootfsPropagation: l.RootfsPropagation, MaskedPaths: l.MaskedPaths, ReadonlyPaths: l.ReadonlyPaths,
 			MountLabel: l.MountLabel, Personality: l.Personality, TimeOffsets: l.TimeOffsets}
+	}
+	return nil
+}
+
+// storedSpecShadow is what the commands after create read of a container's
+// config (state, kill, delete, start): its hooks, annotations, namespaces
+// and cgroup path. Exec decodes the whole config (Container.FullSpec).
+type storedSpecShadow struct {
+	Version     string            `json:"ociVersion"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *struct {
+		CgroupsPath string                 `json:"cgroupsPath,omitempty"`
+		Namespaces  []specs.LinuxNamespace `json:"namespaces,omitempty"`
+	} `json:"linux,omitempty"`
+}
+
+func decodeStoredSpec(b []byte, s *specs.Spec) error {
+	var sh storedSpecShadow
+	if err := unmarshal(b, &sh); err != nil {
+		return err
+	}
+	*s = specs.Spec{Version: sh.Version, Hooks: sh.Hooks, Annotations: sh.Annotations}
+	if l := sh.Linux; l != nil {
+		s.Linux = &specs.Linux{CgroupsPath: l.CgroupsPath, Namespaces: l.Namespaces}
 	}
 	return nil
 }

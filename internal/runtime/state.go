@@ -15,6 +15,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -45,6 +46,11 @@ type State struct {
 	// CgroupParent is the parent the container's cgroup was made under;
 	// empty in states of older versions, which used "jinn".
 	CgroupParent string `json:"cgroup_parent,omitempty"`
+	// CgroupMounts and CgroupControllers are the host's cgroup layout
+	// when the container was made (cgroups.Layout: its mounts, and the
+	// controllers of its cgroup2 root); empty in older states.
+	CgroupMounts      []cgroups.Mount `json:"cgroup_mounts,omitempty"`
+	CgroupControllers []string        `json:"cgroup2_controllers,omitempty"`
 	// Config is the bundle's config.json as it was read; Spec is it
 	// decoded.
 	Config json.RawMessage `json:"config"`
@@ -53,10 +59,13 @@ type State struct {
 
 // Container is one locked entry of the store.
 type Container struct {
-	Dir   string
-	State State
-	lock  int
-	mgr   cgroups.Manager // made on first use
+	Dir    string
+	State  State
+	lock   int
+	mgr    cgroups.Manager // made on first use
+	layout *cgroups.Layout // the host's cgroup mounts (cgroupLayout)
+	// partSpec: State.Spec holds only part of the config (FullSpec).
+	partSpec bool
 }
 
 // ValidateID enforces runc's id rule: letters, digits and _+-. only, no
@@ -146,10 +155,24 @@ func (c *Container) read() error {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
-	if err := decodeSpec(c.State.Config, c.State.Spec); err != nil {
+	if err := decodeStoredSpec(c.State.Config, c.State.Spec); err != nil {
 		return fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
 	}
+	c.partSpec = true
 	return nil
+}
+
+// FullSpec is the container's whole config: read only holds what the
+// commands other than exec need (decodeStoredSpec).
+func (c *Container) FullSpec() (*specs.Spec, error) {
+	if c.partSpec {
+		s := new(specs.Spec)
+		if err := decodeSpec(c.State.Config, s); err != nil {
+			return nil, fmt.Errorf("read config of %s: %w", filepath.Base(c.Dir), err)
+		}
+		c.State.Spec, c.partSpec = s, false
+	}
+	return c.State.Spec, nil
 }
 
 // save writes the state by rename.
@@ -217,7 +240,7 @@ func procStat(pid int) (byte, uint64, error) {
 
 // procStatComm is procStat with the process's name.
 func procStatComm(pid int) (byte, uint64, string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := cgfs.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, "", err
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 // The parent <-> container protocol, JSON lines on one socket (after the C
@@ -82,7 +84,10 @@ type initConfig struct {
 	// CgroupTasks are the v1 tasks files the init writes "0" to first
 	// thing (joinsCgroupLate).
 	CgroupTasks []string `json:"cgroup_tasks,omitempty"`
-	ExtraGroups []uint32 `json:"-"`
+	// CgroupMounts are the host's cgroup mounts for the container's own
+	// /sys/fs/cgroup, when its mount namespace is a new copy of ours.
+	CgroupMounts []cgroups.Mount `json:"cgroup_mounts,omitempty"`
+	ExtraGroups  []uint32        `json:"-"`
 }
 
 type conn struct {

@@ -1,0 +1,542 @@
+// Package jsonlite decodes JSON into plain Go structs the way
+// encoding/json does, for the runtime's processes that live a few
+// milliseconds. encoding/json builds, before it decodes anything, its
+// decoders and its encoders for the whole graph of the target type,
+// whatever the input holds: about 1 ms for the OCI spec in each process,
+// more than the decoding. This decoder looks at a type only when the input
+// reaches it.
+//
+// It handles structs (json tags, exported fields), pointers, slices,
+// string-keyed maps, strings, bools and integers. Anything else, and
+// anything where encoding/json's rules are subtle (a key that matches a
+// field only without regard to case, a key given twice, a number that is
+// not a plain integer, a string that is not valid UTF-8, a type with its
+// own UnmarshalJSON or UnmarshalText), returns ErrUnsupported, as does
+// malformed input: the caller then decodes with encoding/json, which gives
+// the answer and the error message. So on success the result is the one
+// encoding/json gives (the differential fuzz test checks), and on failure
+// nothing depends on this package.
+package jsonlite
+
+import (
+	"encoding"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// ErrUnsupported means: decode with encoding/json instead.
+var ErrUnsupported = errors.New("jsonlite: not decoded, use encoding/json")
+
+// Unmarshal decodes data into v, a non-nil pointer. On error v may be
+// partly filled: decode into a fresh value.
+func Unmarshal(data []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return ErrUnsupported
+	}
+	d := decoder{data: data}
+	if !d.value(rv.Elem(), 0) {
+		return ErrUnsupported
+	}
+	d.space()
+	if d.pos != len(d.data) {
+		return ErrUnsupported
+	}
+	return nil
+}
+
+const maxDepth = 1000
+
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// custom says whether t decodes itself in encoding/json.
+func custom(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(unmarshalerType) || pt.Implements(unmarshalerType) ||
+		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
+}
+
+func (d *decoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// literal consumes word (null, true, false).
+func (d *decoder) literal(word string) bool {
+	if !strings.HasPrefix(string(d.data[d.pos:]), word) {
+		return false
+	}
+	d.pos += len(word)
+	return true
+}
+
+func (d *decoder) value(v reflect.Value, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	d.space()
+	if d.pos >= len(d.data) {
+		return false
+	}
+	t := v.Type()
+	if d.data[d.pos] == 'n' {
+		if !d.literal("null") {
+			return false
+		}
+		// null sets pointers, slices and maps to nil and leaves the rest.
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			if custom(t) {
+				return false
+			}
+			v.SetZero()
+		case reflect.Struct, reflect.String, reflect.Bool,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if custom(t) {
+				return false
+			}
+		default:
+			return false
+		}
+		return true
+	}
+	if custom(t) {
+		return false
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(t.Elem()))
+		}
+		return d.value(v.Elem(), depth+1)
+	case reflect.Struct:
+		return d.object(v, depth)
+	case reflect.Map:
+		return d.mapValue(v, depth)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return false // base64 in encoding/json
+		}
+		return d.array(v, depth)
+	case reflect.String:
+		s, ok := d.str()
+		if ok {
+			v.SetString(s)
+		}
+		return ok
+	case reflect.Bool:
+		switch {
+		case d.literal("true"):
+			v.SetBool(true)
+		case d.literal("false"):
+			v.SetBool(false)
+		default:
+			return false
+		}
+		return true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(d.number(), 10, 64)
+		if err != nil || v.OverflowInt(n) {
+			return false
+		}
+		v.SetInt(n)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(d.number(), 10, 64)
+		if err != nil || v.OverflowUint(n) {
+			return false
+		}
+		v.SetUint(n)
+		return true
+	}
+	return false
+}
+
+// number consumes a plain integer literal; anything else (fractions,
+// exponents, leading zeros, a non-number) yields "" and fails the parse.
+func (d *decoder) number() string {
+	start := d.pos
+	if d.pos < len(d.data) && d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := d.pos
+	for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	if d.pos == digits || d.data[digits] == '0' && d.pos-digits > 1 {
+		return ""
+	}
+	if d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case '.', 'e', 'E':
+			return ""
+		}
+	}
+	return string(d.data[start:d.pos])
+}
+
+// str consumes a string literal.
+func (d *decoder) str() (string, bool) {
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return "", false
+	}
+	d.pos++
+	start := d.pos
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			s := d.data[start:d.pos]
+			d.pos++
+			if !utf8.Valid(s) {
+				return "", false // encoding/json replaces bad bytes
+			}
+			return string(s), true
+		case c == '\\':
+			return d.escapedStr(start)
+		case c < 0x20:
+			return "", false
+		}
+		d.pos++
+	}
+	return "", false
+}
+
+func (d *decoder) escapedStr(start int) (string, bool) {
+	b := append([]byte(nil), d.data[start:d.pos]...)
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			if !utf8.Valid(b) {
+				return "", false
+			}
+			return string(b), true
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			d.pos++
+			continue
+		}
+		if d.pos+1 >= len(d.data) {
+			return "", false
+		}
+		e := d.data[d.pos+1]
+		d.pos += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a full pair; encoding/json's handling of a lone
+				// half is left to it.
+				if !strings.HasPrefix(string(d.data[d.pos:]), `\u`) {
+					return "", false
+				}
+				d.pos += 2
+				r2, ok := d.hex4()
+				if !ok {
+					return "", false
+				}
+				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+					return "", false
+				}
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if d.pos+4 > len(d.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	d.pos += 4
+	return rune(n), true
+}
+
+func (d *decoder) array(v reflect.Value, depth int) bool {
+	if d.data[d.pos] != '[' {
+		return false
+	}
+	d.pos++
+	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		v.Set(s)
+		return true
+	}
+	for {
+		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
+		if !d.value(s.Index(s.Len()-1), depth+1) {
+			return false
+		}
+		d.space()
+		if d.pos >= len(d.data) {
+			return false
+		}
+		c := d.data[d.pos]
+		d.pos++
+		if c == ']' {
+			v.Set(s)
+			return true
+		}
+		if c != ',' {
+			return false
+		}
+	}
+}
+
+// members walks an object's members, calling member with each key with
+// the decoder at its value. Keys must be unique.
+func (d *decoder) members(member func(key string) bool) bool {
+	if d.data[d.pos] != '{' {
+		return false
+	}
+	d.pos++
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return true
+	}
+	var seen []string
+	for {
+		d.space()
+		key, ok := d.str()
+		if !ok {
+			return false
+		}
+		for _, k := range seen {
+			if k == key {
+				return false // encoding/json merges or overwrites
+			}
+		}
+		seen = append(seen, key)
+		d.space()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return false
+		}
+		d.pos++
+		if !member(key) {
+			return false
+		}
+		d.space()
+		if d.pos >= len(d.data) {
+			return false
+		}
+		c := d.data[d.pos]
+		d.pos++
+		if c == '}' {
+			return true
+		}
+		if c != ',' {
+			return false
+		}
+	}
+}
+
+func (d *decoder) mapValue(v reflect.Value, depth int) bool {
+	t := v.Type()
+	if t.Key().Kind() != reflect.String || custom(t.Key()) {
+		return false
+	}
+	m := reflect.MakeMap(t)
+	ok := d.members(func(key string) bool {
+		e := reflect.New(t.Elem()).Elem()
+		if !d.value(e, depth+1) {
+			return false
+		}
+		m.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), e)
+		return true
+	})
+	if ok {
+		v.Set(m)
+	}
+	return ok
+}
+
+func (d *decoder) object(v reflect.Value, depth int) bool {
+	fields, ok := structFields(v.Type())
+	if !ok {
+		return false
+	}
+	return d.members(func(key string) bool {
+		f, found := fields.byName[key]
+		if !found {
+			for name := range fields.byName {
+				if strings.EqualFold(name, key) {
+					return false // encoding/json matches without case
+				}
+			}
+			if fields.folds && !asciiOnly(key) {
+				return false // and with Unicode's special folds (K, ſ)
+			}
+			return d.skip(depth + 1)
+		}
+		return d.value(v.Field(f), depth+1)
+	})
+}
+
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// skip consumes a value of an unknown key, checking that it is JSON.
+func (d *decoder) skip(depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	d.space()
+	if d.pos >= len(d.data) {
+		return false
+	}
+	switch c := d.data[d.pos]; {
+	case c == '"':
+		_, ok := d.str()
+		return ok
+	case c == '{':
+		return d.members(func(string) bool { return d.skip(depth + 1) })
+	case c == '[':
+		d.pos++
+		d.space()
+		if d.pos < len(d.data) && d.data[d.pos] == ']' {
+			d.pos++
+			return true
+		}
+		for {
+			if !d.skip(depth + 1) {
+				return false
+			}
+			d.space()
+			if d.pos >= len(d.data) {
+				return false
+			}
+			c := d.data[d.pos]
+			d.pos++
+			if c == ']' {
+				return true
+			}
+			if c != ',' {
+				return false
+			}
+		}
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	default:
+		return d.number() != "" // fractions and exponents: left to encoding/json
+	}
+}
+
+type fieldSet struct {
+	byName map[string]int // JSON name to field index
+	folds  bool           // a name holds a letter with a non-ASCII fold (k, s)
+}
+
+var fieldCache sync.Map // reflect.Type -> fieldSet
+
+// structFields maps t's JSON names to its fields, as encoding/json names
+// them; false for what it would treat specially (embedded structs, tag
+// options other than omitempty and omitzero).
+func structFields(t reflect.Type) (fieldSet, bool) {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.(fieldSet), true
+	}
+	fs := fieldSet{byName: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			return fs, false
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		for _, o := range strings.Split(opts, ",") {
+			if o != "" && o != "omitempty" && o != "omitzero" {
+				return fs, false
+			}
+		}
+		if name == "" {
+			name = f.Name
+		} else if !validTagName(name) {
+			return fs, false // encoding/json would use the field's name
+		}
+		if _, dup := fs.byName[name]; dup {
+			return fs, false
+		}
+		fs.byName[name] = i
+		fs.folds = fs.folds || strings.ContainsAny(name, "kKsS")
+	}
+	fieldCache.Store(t, fs)
+	return fs, true
+}
+
+// validTagName is encoding/json's isValidTag for ASCII names: letters,
+// digits and a few punctuation marks.
+func validTagName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
