@@ -257,7 +257,11 @@ func TestNetworkIPv6Only(t *testing.T) {
 			t.Errorf("network create %v: exit %d %q", bad, code, errs)
 		}
 	}
-	for _, flags := range [][]string{{"-p", "127.0.0.1:8080:80"}, {"--ip", "10.87.89.5"}} {
+	// --ip6 picks the address; outside the subnet or taken it is refused.
+	if got := j.ok(j.runArgs([]string{"--rm", "--network", "only6", "--ip6", "fd00:87:89::99"}, "sh", "-c", "ip -6 addr show eth0 | grep -o 'fd00:87:89::99/64'")...); got != "fd00:87:89::99/64\n" {
+		t.Errorf("run --ip6: %q", got)
+	}
+	for _, flags := range [][]string{{"-p", "127.0.0.1:8080:80"}, {"--ip", "10.87.89.5"}, {"--ip6", "fd00:87:88::5"}, {"--ip6", "fd00:87:89::2"}, {"--ip6", "10.0.0.1"}} {
 		if _, errs, code := j.run(j.runArgs(append([]string{"--rm", "--network", "only6"}, flags...), "true")...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 			t.Errorf("run %v on an IPv6-only network: exit %d %q", flags, code, errs)
 		}

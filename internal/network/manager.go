@@ -122,7 +122,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			m.undo(c)
 		}
 	}()
-	if err := m.attach(c, netName, a.IP, a.Aliases); err != nil {
+	if err := m.attach(c, netName, a.IP, a.IP6, a.Aliases); err != nil {
 		return nil, err
 	}
 	// Networks joined with Connect stay joined across restarts, as in docker.
@@ -131,7 +131,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
 			continue
 		}
-		if err := m.attach(c, x.Network, x.IP, x.Aliases); err != nil {
+		if err := m.attach(c, x.Network, x.IP, "", x.Aliases); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +167,7 @@ func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
 }
 
 // attach adds one endpoint on network to c (veth, address, route, tc).
-func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []string) error {
+func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, aliases []string) error {
 	for _, ep := range c.Endpoints {
 		if ep.Network == netName {
 			return fmt.Errorf("container %s is already connected to network %s", c.ID, netName)
@@ -201,11 +201,14 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	} else if wantIP != "" {
 		return fmt.Errorf("--ip %s: network %s is IPv6 only", wantIP, netName)
 	}
+	if n.Subnet6 == "" && wantIP6 != "" {
+		return fmt.Errorf("--ip6 %s: network %s has no IPv6 (network create --ipv6)", wantIP6, netName)
+	}
 	if len(c.Endpoints) == 0 {
 		ep.MAC = c.MAC
 	}
 	if n.Subnet6 != "" {
-		ip6, err := allocateIP6(n, used)
+		ip6, err := allocateIP6(n, used, wantIP6)
 		if err != nil {
 			return err
 		}
@@ -439,7 +442,7 @@ func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.attach(c, network, ip, aliases); err != nil {
+	if err := m.attach(c, network, ip, "", aliases); err != nil {
 		return nil, err
 	}
 	res, err := m.commit(c)

@@ -84,6 +84,7 @@ type Attachment struct {
 	NetnsPath   string // bind-mounted nsfs file made by NewNetns
 	Network     string // network name; "" means DefaultNetwork
 	IP          string // requested address; "" allocates one
+	IP6         string // requested IPv6 address (--ip6) on a dual-stack or IPv6-only network
 	Aliases     []string
 	Ports       []Port
 	ExtraHosts  []string // "name:ip" as docker's --add-host
