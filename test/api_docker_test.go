@@ -235,12 +235,12 @@ func testDockerNetVol(t *testing.T, a *apiEnv, cli string) {
 	a.dockerOK(cli, "network", "rm", "appnet")
 	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil {
 		keepSysctl(t, "net/ipv6/conf/all/forwarding")
-		a.dockerOK(cli, "network", "create", "--ipv6", "--subnet", "10.87.94.0/24", "--subnet", "fd00:87:94::/64", "v6net")
+		a.dockerOK(cli, "network", "create", "--ipv6", "--subnet", "10.87.64.0/24", "--subnet", "fd00:87:94::/64", "v6net")
 		out := a.dockerOK(cli, "run", "--rm", "--network", "v6net", "busybox", "sh", "-c", "ping -6 -c1 -W2 fd00:87:94::1 >/dev/null && echo gw6")
 		if out != "gw6\n" {
 			t.Fatalf("IPv6 network: %q", out)
 		}
-		if out := a.dockerOK(cli, "network", "inspect", "-f", "{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{end}}", "v6net"); out != "true 10.87.94.0/24 fd00:87:94::/64 \n" {
+		if out := a.dockerOK(cli, "network", "inspect", "-f", "{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{end}}", "v6net"); out != "true 10.87.64.0/24 fd00:87:94::/64 \n" {
 			t.Fatalf("network inspect of an IPv6 network: %q", out)
 		}
 		a.dockerOK(cli, "network", "rm", "v6net")

@@ -105,7 +105,7 @@ func TestCLICommandFlags(t *testing.T) {
 		t.Errorf("start -a -i: %q", out)
 	}
 	// network disconnect -f
-	j.ok("network", "create", "--subnet", "10.87.90.0/24", "nd")
+	j.ok("network", "create", "--subnet", "10.87.60.0/24", "nd")
 	j.ok("network", "connect", "nd", "a")
 	j.ok("network", "disconnect", "-f", "nd", "a")
 	if got := j.inspect("a", "{{len .NetworkSettings.Networks}}"); got != "1" {

@@ -305,8 +305,8 @@ func TestCLIImageFlags(t *testing.T) {
 // containers' MTU; network connect --alias makes a name on that network.
 func TestCLINetworkFlags(t *testing.T) {
 	j := netJinn(t)
-	id := strings.TrimSpace(j.ok("network", "create", "--mtu", "1400", "--subnet", "10.87.92.0/24", "small"))
-	j.ok("network", "create", "--subnet", "10.87.91.0/24", "other")
+	id := strings.TrimSpace(j.ok("network", "create", "--mtu", "1400", "--subnet", "10.87.61.0/24", "small"))
+	j.ok("network", "create", "--subnet", "10.87.62.0/24", "other")
 	if got := j.ok(j.runArgs([]string{"--rm", "--network", "small"}, "cat", "/sys/class/net/eth0/mtu")...); got != "1400\n" {
 		t.Errorf("container MTU on --mtu 1400: %q", got)
 	}

@@ -167,8 +167,8 @@ func TestNetworkIPv6NAT(t *testing.T) {
 	if got := j.inspect("web6", "{{.NetworkSettings.GlobalIPv6Address}} {{.NetworkSettings.IPv6Gateway}} {{.NetworkSettings.Networks.d6.IPv6Gateway}}"); got != "fd00:87:98::2 fd00:87:98::1 fd00:87:98::1" {
 		t.Errorf("inspect IPv6 fields: %q", got)
 	}
-	want := `true [{"Gateway":"10.87.98.1","Subnet":"10.87.98.0/24"},{"Gateway":"fd00:87:98::1","Subnet":"fd00:87:98::/64"}]`
-	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{.EnableIPv6}} {{json .IPAM.Config}}", "d6")); got != want {
+	want := `true 10.87.98.0/24,10.87.98.1 fd00:87:98::/64,fd00:87:98::1`
+	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{.EnableIPv6}}{{range .IPAM.Config}} {{.Subnet}},{{.Gateway}}{{end}}", "d6")); got != want {
 		t.Errorf("network inspect:\n got %s\nwant %s", got, want)
 	}
 	rules, err := exec.Command("nft", "list", "table", "ip6", table).CombinedOutput()
@@ -235,8 +235,8 @@ func TestNetworkIPv6Only(t *testing.T) {
 	if got := j.ok("network", "ls", "--filter", "name=only6", "--format", "{{.IPv4}} {{.IPv6}}"); got != "false true\n" {
 		t.Errorf("network ls IPv4 IPv6: %q", got)
 	}
-	want := `false true [{"Gateway":"fd00:87:89::1","Subnet":"fd00:87:89::/64"}]`
-	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{.EnableIPv4}} {{.EnableIPv6}} {{json .IPAM.Config}}", "only6")); got != want {
+	want := `false true fd00:87:89::/64,fd00:87:89::1`
+	if got := strings.TrimSpace(j.ok("network", "inspect", "-f", "{{.EnableIPv4}} {{.EnableIPv6}}{{range .IPAM.Config}} {{.Subnet}},{{.Gateway}}{{end}}", "only6")); got != want {
 		t.Errorf("network inspect:\n got %s\nwant %s", got, want)
 	}
 	j.ok(j.runArgs([]string{"-d", "--name", "p6", "--network", "only6"}, "sleep", "100")...)

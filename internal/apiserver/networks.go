@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	mnet "github.com/moby/moby/api/types/network"
@@ -31,7 +32,9 @@ func netID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func networkDoc(n *network.NetworkInfo) mnet.Inspect {
+// NetworkDoc is a network as docker's API and its `network inspect` show
+// it; the jinn CLI's network inspect prints it too.
+func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 	d := mnet.Inspect{Network: mnet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
 		Driver: n.Driver, EnableIPv4: !n.IPv6Only(), Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
 		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
@@ -45,14 +48,33 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 	if d.Labels == nil {
 		d.Labels = map[string]string{}
 	}
-	if n.Name == "bridge" && n.Bridge != "" {
-		// Only the default network's: compose compares a network's
-		// options with its file and recreates one that has more.
+	// The default network's bridge name, and the options a user gave
+	// (-o): compose compares a network's options with its file and
+	// recreates one that has more.
+	if n.Name == "bridge" && n.Bridge != "" || n.ID != "" && n.Bridge != "jbr-"+n.ID[:min(11, len(n.ID))] && n.Name != "bridge" {
 		d.Options["com.docker.network.bridge.name"] = n.Bridge
+	}
+	if n.MTU != 0 && n.MTU != 1500 {
+		d.Options["com.docker.network.driver.mtu"] = strconv.Itoa(n.MTU)
+	}
+	if n.NoICC {
+		d.Options["com.docker.network.bridge.enable_icc"] = "false"
+	}
+	if n.NoMasquerade {
+		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
 	}
 	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
 		c := mnet.IPAMConfig{Subnet: p}
 		c.Gateway, _ = netip.ParseAddr(n.Gateway)
+		c.IPRange, _ = netip.ParsePrefix(n.IPRange)
+		for host, a := range n.AuxAddresses {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				if c.AuxAddress == nil {
+					c.AuxAddress = map[string]netip.Addr{}
+				}
+				c.AuxAddress[host] = ip
+			}
+		}
 		d.IPAM.Config = append(d.IPAM.Config, c)
 	}
 	if p, err := netip.ParsePrefix(n.Subnet6); err == nil {
@@ -62,7 +84,10 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 		d.EnableIPv6 = true
 	}
 	for id, ep := range n.Containers {
-		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: netID(n.Name + id)}
+		r := mnet.EndpointResource{Name: n.ContainerNames[id], EndpointID: netID(n.Name + id)}
+		if r.Name == "" {
+			r.Name = id[:min(12, len(id))]
+		}
 		if a, err := netip.ParseAddr(ep.IP); err == nil {
 			r.IPv4Address = netip.PrefixFrom(a, ep.Prefix)
 		}
@@ -98,7 +123,7 @@ func (s *Server) allNetworks() ([]mnet.Inspect, error) {
 	}
 	var out []mnet.Inspect
 	for i := range infos {
-		out = append(out, networkDoc(&infos[i]))
+		out = append(out, NetworkDoc(&infos[i]))
 	}
 	return append(out, pseudoNetworks()...), nil
 }

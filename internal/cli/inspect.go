@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/apiserver"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/network"
@@ -284,7 +285,7 @@ func inspectOne(c *cobra.Command, o *Options, e engine.Engine, t, ref string, si
 	case "network":
 		if m, err := o.networks(); err == nil {
 			if n, err := m.InspectNetwork(ref); err == nil {
-				return toDocker(n)
+				return apiserver.NetworkDoc(n)
 			}
 		}
 	case "volume":

@@ -10,7 +10,9 @@ import (
 // docker's inspect commands do. Docker runs the template on its Go value
 // and, where that fails, on the raw JSON; so both its Go field names
 // ({{.ID}}) and its JSON names ({{.Id}}) work. jinn's documents have
-// docker's JSON names, not always its Go types, so the JSON comes first:
+// docker's JSON names, not always its Go types (networks are moby's API
+// types, whose netip fields print otherwise than docker 28's strings), so
+// the JSON comes first:
 // a template that names a key the JSON lacks runs on the Go value, and
 // if that fails too, on the JSON with missing keys printed as docker
 // prints them ("<no value>").

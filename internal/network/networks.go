@@ -160,6 +160,8 @@ func (m *Manager) saveNew(n *Network, opts NetworkOptions, nets []*Network) (*Ne
 type NetworkInfo struct {
 	Network
 	Containers map[string]Endpoint `json:"containers"` // by container id
+	// ContainerNames are the names of the containers, by id.
+	ContainerNames map[string]string `json:"containerNames,omitempty"`
 }
 
 // Networks lists all networks, the default one included.
@@ -178,11 +180,12 @@ func (m *Manager) Networks() ([]NetworkInfo, error) {
 	}
 	var out []NetworkInfo
 	for _, n := range nets {
-		info := NetworkInfo{Network: *n, Containers: map[string]Endpoint{}}
+		info := NetworkInfo{Network: *n, Containers: map[string]Endpoint{}, ContainerNames: map[string]string{}}
 		for _, c := range ctrs {
 			for _, ep := range c.Endpoints {
 				if ep.Network == n.Name {
 					info.Containers[c.ID] = ep
+					info.ContainerNames[c.ID] = c.Name
 				}
 			}
 		}
