@@ -233,6 +233,12 @@ func testDockerNetVol(t *testing.T, a *apiEnv, cli string) {
 	}
 	a.dockerOK(cli, "rm", "-f", "srv")
 	a.dockerOK(cli, "network", "rm", "appnet")
+	a.dockerOK(cli, "network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "--subnet", "10.87.65.0/24",
+		"--ip-range", "10.87.65.128/25", "--aux-address", "r=10.87.65.130", "optnet")
+	if out := a.dockerOK(cli, "network", "inspect", "-f", `{{index .Options "com.docker.network.bridge.enable_icc"}} {{range .IPAM.Config}}{{.IPRange}} {{.AuxAddress}}{{end}}`, "optnet"); out != "false 10.87.65.128/25 map[r:10.87.65.130]\n" {
+		t.Fatalf("network create -o --ip-range --aux-address: %q", out)
+	}
+	a.dockerOK(cli, "network", "rm", "optnet")
 	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil {
 		keepSysctl(t, "net/ipv6/conf/all/forwarding")
 		a.dockerOK(cli, "network", "create", "--ipv6", "--subnet", "10.87.64.0/24", "--subnet", "fd00:87:94::/64", "v6net")

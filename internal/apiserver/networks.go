@@ -197,6 +197,11 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 		return conflict("network with name %s already exists", req.Name)
 	}
 	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
+	for k, v := range req.Options {
+		if err := opts.SetDriverOption(k, v); err != nil {
+			return badRequest("%v", err)
+		}
+	}
 	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
 	opts.NoIPv4 = req.EnableIPv4 != nil && !*req.EnableIPv4
 	if req.IPAM != nil {
@@ -214,6 +219,15 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 			}
 			if c.Gateway.IsValid() {
 				*gw = c.Gateway.String()
+			}
+			if c.IPRange.IsValid() && c.Subnet.Addr().Is4() {
+				opts.IPRange = c.IPRange.String()
+			}
+			for host, a := range c.AuxAddress {
+				if opts.AuxAddresses == nil {
+					opts.AuxAddresses = map[string]string{}
+				}
+				opts.AuxAddresses[host] = a.String()
 			}
 		}
 	}

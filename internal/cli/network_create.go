@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,36 +81,8 @@ func networkDriverOpts(opts *network.NetworkOptions, kvs []string) error {
 		if !ok {
 			return badFlag("invalid key/value pair format in driver options: %s", kv)
 		}
-		boolOpt := func() (bool, error) {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return false, badFlag("invalid value %q for %s: want true or false", v, k)
-			}
-			return b, nil
-		}
-		switch k {
-		case "com.docker.network.bridge.name":
-			opts.Bridge = v
-		case "com.docker.network.driver.mtu":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 68 || n > 65535 {
-				return badFlag("invalid MTU %q: want a number from 68 to 65535", v)
-			}
-			opts.MTU = n
-		case "com.docker.network.bridge.enable_icc":
-			b, err := boolOpt()
-			if err != nil {
-				return err
-			}
-			opts.NoICC = !b
-		case "com.docker.network.bridge.enable_ip_masquerade":
-			b, err := boolOpt()
-			if err != nil {
-				return err
-			}
-			opts.NoMasquerade = !b
-		default:
-			return badFlag("network option %q is not supported by the bridge driver", k)
+		if err := opts.SetDriverOption(k, v); err != nil {
+			return badFlag("%v", err)
 		}
 	}
 	return nil

@@ -7,7 +7,9 @@
 package network
 
 import (
+	"fmt"
 	"net"
+	"strconv"
 	"time"
 )
 
@@ -131,4 +133,41 @@ func (r *Result) IP() net.IP {
 		return nil
 	}
 	return net.ParseIP(r.Endpoints[0].IP)
+}
+
+// SetDriverOption sets one of docker's bridge driver options (-o, the API's
+// Options): bridge name, MTU, ICC, masquerade.
+func (o *NetworkOptions) SetDriverOption(k, v string) error {
+	boolOpt := func() (bool, error) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("invalid value %q for %s: want true or false", v, k)
+		}
+		return b, nil
+	}
+	switch k {
+	case "com.docker.network.bridge.name":
+		o.Bridge = v
+	case "com.docker.network.driver.mtu":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 68 || n > 65535 {
+			return fmt.Errorf("invalid MTU %q: want a number from 68 to 65535", v)
+		}
+		o.MTU = n
+	case "com.docker.network.bridge.enable_icc":
+		b, err := boolOpt()
+		if err != nil {
+			return err
+		}
+		o.NoICC = !b
+	case "com.docker.network.bridge.enable_ip_masquerade":
+		b, err := boolOpt()
+		if err != nil {
+			return err
+		}
+		o.NoMasquerade = !b
+	default:
+		return fmt.Errorf("network option %q is not supported by the bridge driver", k)
+	}
+	return nil
 }
