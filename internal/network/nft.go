@@ -169,20 +169,26 @@ var chains = []struct {
 	{"input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter},
 }
 
-// desiredRules returns, per chain, the rules rs needs by their key. The
-// key spells out what the rule does, so equal keys mean equal rules.
-func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
+// newRuleMap is an empty set of rules per chain and the function that
+// adds one rule, made of exprs, by its key.
+func newRuleMap() (map[string]map[string][]expr.Any, func(chain, key string, exprs ...[]expr.Any)) {
 	want := map[string]map[string][]expr.Any{}
 	for _, ch := range chains {
 		want[ch.name] = map[string][]expr.Any{}
 	}
-	add := func(chain, key string, exprs ...[]expr.Any) {
+	return want, func(chain, key string, exprs ...[]expr.Any) {
 		var all []expr.Any
 		for _, e := range exprs {
 			all = append(all, e...)
 		}
 		want[chain][key] = all
 	}
+}
+
+// desiredRules returns, per chain, the rules rs needs by their key. The
+// key spells out what the rule does, so equal keys mean equal rules.
+func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
+	want, add := newRuleMap()
 	loopback := &net.IPNet{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)}
 
 	for _, p := range rs.ports {
@@ -209,30 +215,39 @@ func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
 		if !n.Internal && !n.NoMasquerade {
 			add("postrouting", "masq out "+subnet.String()+" !"+br, ipAddr(12, subnet), ifname(false, br, expr.CmpOpNeq), masq)
 		}
-		if !n.Internal {
-			// From outside, containers are reached only through published
-			// ports or as replies: ip_forward must not route to them directly.
-			add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
-		}
+		forwardRules(add, n, rs.nets)
 		add("postrouting", "masq loopback to "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, loopback), masq)
 		add("postrouting", "masq hairpin "+subnet.String()+" "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, subnet), ctDNAT(), masq)
 		add("input", "no new to loopback from "+br, ifname(true, br, expr.CmpOpEq), ipAddr(16, loopback), ctNotEstablished(), drop())
-		if n.Internal {
-			add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
-			add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
-		}
 		for _, o := range rs.nets {
-			if o == n {
-				continue
+			if o != n {
+				// Nor may another network's containers talk to this one's
+				// gateway (its DNS server would tell them names and addresses).
+				add("input", "no "+o.Bridge+" to gateway "+n.Gateway, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, gw), drop())
 			}
-			// Published ports (DNAT'd) stay reachable from other networks, as in docker.
-			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
-			// Nor may another network's containers talk to this one's
-			// gateway (its DNS server would tell them names and addresses).
-			add("input", "no "+o.Bridge+" to gateway "+n.Gateway, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, gw), drop())
 		}
 	}
 	return want
+}
+
+// forwardRules are the forward chain's rules of network n, the same in
+// both families: from outside, containers are reached only through
+// published ports or as replies (forwarding must not route to them
+// directly); an internal network stays on its bridge; no traffic from
+// another network but to published ports (DNAT'd, as in docker).
+func forwardRules(add func(chain, key string, exprs ...[]expr.Any), n *Network, nets []*Network) {
+	br := n.Bridge
+	if !n.Internal {
+		add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
+	} else {
+		add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
+		add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
+	}
+	for _, o := range nets {
+		if o != n {
+			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
+		}
+	}
 }
 
 func ifname(in bool, name string, op expr.CmpOp) []expr.Any {

@@ -78,17 +78,7 @@ func (m *Manager) applyRules6(rs ruleSet) error {
 
 // desiredRules6 is desiredRules for the ip6 table.
 func desiredRules6(rs ruleSet) map[string]map[string][]expr.Any {
-	want := map[string]map[string][]expr.Any{}
-	for _, ch := range chains {
-		want[ch.name] = map[string][]expr.Any{}
-	}
-	add := func(chain, key string, exprs ...[]expr.Any) {
-		var all []expr.Any
-		for _, e := range exprs {
-			all = append(all, e...)
-		}
-		want[chain][key] = all
-	}
+	want, add := newRuleMap()
 	loopback := &net.IPNet{IP: net.IPv6loopback, Mask: net.CIDRMask(128, 128)}
 	for _, p := range rs.ports {
 		var match []expr.Any
@@ -114,20 +104,12 @@ func desiredRules6(rs ruleSet) map[string]map[string][]expr.Any {
 		if !n.Internal && !n.NoMasquerade {
 			add("postrouting", "masq out "+subnet.String()+" !"+br, ip6Addr(8, subnet, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), masq)
 		}
-		if !n.Internal {
-			add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
-		}
 		add("postrouting", "masq hairpin "+subnet.String()+" "+br, ifname(false, br, expr.CmpOpEq), ip6Addr(8, subnet, expr.CmpOpEq), ctDNAT(), masq)
-		if n.Internal {
-			add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
-			add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
-		}
+		forwardRules(add, n, rs.nets)
 		for _, o := range rs.nets {
-			if o == n {
-				continue
+			if o != n {
+				add("input", "no "+o.Bridge+" to gateway "+n.Gateway6, ifname(true, o.Bridge, expr.CmpOpEq), ip6Addr(24, &net.IPNet{IP: gw, Mask: net.CIDRMask(128, 128)}, expr.CmpOpEq), drop())
 			}
-			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
-			add("input", "no "+o.Bridge+" to gateway "+n.Gateway6, ifname(true, o.Bridge, expr.CmpOpEq), ip6Addr(24, &net.IPNet{IP: gw, Mask: net.CIDRMask(128, 128)}, expr.CmpOpEq), drop())
 		}
 	}
 	return want
