@@ -53,13 +53,13 @@ func ruleSet6(rs ruleSet, ctrs []*containerState) ruleSet {
 	return rs6
 }
 
-func (m *Manager) applyRules6(rs ruleSet) error {
+func (m *Manager) applyRules6(c *nftables.Conn, rs ruleSet) error {
 	marker := filepath.Join(m.cfg.StateDir, "ip6-table")
 	if len(rs.nets) == 0 && len(rs.ports) == 0 {
 		if _, err := os.Stat(marker); errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		if err := syncTable(nftables.TableFamilyIPv6, m.cfg.Table, nil); err != nil {
+		if err := syncTable(c, nftables.TableFamilyIPv6, m.cfg.Table, nil); err != nil {
 			return err
 		}
 		return os.Remove(marker)
@@ -73,7 +73,7 @@ func (m *Manager) applyRules6(rs ruleSet) error {
 	if err := writeFileAtomic(marker, nil, 0o644); err != nil {
 		return err
 	}
-	return syncTable(nftables.TableFamilyIPv6, m.cfg.Table, want)
+	return syncTable(c, nftables.TableFamilyIPv6, m.cfg.Table, want)
 }
 
 // desiredRules6 is desiredRules for the ip6 table.
