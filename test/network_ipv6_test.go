@@ -147,8 +147,9 @@ func TestNetworkIPv6NAT(t *testing.T) {
 
 	j.ok(j.runArgs([]string{"-d", "--name", "web6", "--network", "d6", "-p", "80", "-p", "[::]::80"}, "sh", "-c",
 		"mkdir /w && echo web6 > /w/index.html && exec httpd -f -p 80 -h /w")...)
+	// -p 80 is on 0.0.0.0 and [::] (one host port), -p [::]::80 on [::].
 	ports := strings.Fields(j.ok("port", "web6", "80"))
-	if len(ports) != 2 || !strings.HasPrefix(ports[0], "0.0.0.0:") || !strings.HasPrefix(ports[1], "[::]:") {
+	if len(ports) != 3 || !strings.HasPrefix(ports[0], "0.0.0.0:") || ports[1] != "[::]:"+strings.TrimPrefix(ports[0], "0.0.0.0:") || !strings.HasPrefix(ports[2], "[::]:") {
 		t.Fatalf("port web6 80: %q", ports)
 	}
 	for _, p := range ports {

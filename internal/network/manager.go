@@ -542,13 +542,31 @@ func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (
 	return res, m.gcNetworks()
 }
 
-// Ports returns the container's published ports (for `jinn port`).
+// Ports returns the container's published ports (for `jinn port`, ps and
+// inspect). A port published on every address (HostIP "") is listed as
+// docker lists it: on 0.0.0.0 and, if the container has IPv6, on [::]
+// too; an IPv6-only container's only on [::].
 func (m *Manager) Ports(containerID string) ([]Port, error) {
 	c, err := m.loadContainer(containerID)
 	if err != nil {
 		return nil, err
 	}
-	return c.Ports, nil
+	if len(c.Endpoints) == 0 || c.Endpoints[0].IP6 == "" {
+		return c.Ports, nil
+	}
+	var out []Port
+	for _, p := range c.Ports {
+		if p.HostIP != "" {
+			out = append(out, p)
+			continue
+		}
+		if c.Endpoints[0].IP != "" {
+			out = append(out, p)
+		}
+		p.HostIP = "::"
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Endpoints returns the container's endpoints (for inspect).
