@@ -32,6 +32,14 @@ func netID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// networkID is a network's id in the API: its own, or one made from its name.
+func networkID(n *network.Network) string {
+	if n.ID != "" {
+		return n.ID
+	}
+	return netID(n.Name)
+}
+
 // NetworkDoc is a network as docker's API and its `network inspect` show
 // it; the jinn CLI's network inspect prints it too.
 func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
@@ -39,9 +47,7 @@ func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 		Driver: n.Driver, EnableIPv4: !n.IPv6Only(), Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
 		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
 		Containers: map[string]mnet.EndpointResource{}}
-	if d.ID == "" {
-		d.ID = netID(n.Name)
-	}
+	d.ID = networkID(&n.Network)
 	if d.Driver == "" {
 		d.Driver = "bridge"
 	}
@@ -84,7 +90,7 @@ func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 		d.EnableIPv6 = true
 	}
 	for id, ep := range n.Containers {
-		r := mnet.EndpointResource{Name: n.ContainerNames[id], EndpointID: netID(n.Name + id)}
+		r := mnet.EndpointResource{Name: n.ContainerNames[id], EndpointID: endpointID(n.Name, id)}
 		if r.Name == "" {
 			r.Name = id[:min(12, len(id))]
 		}
