@@ -30,11 +30,5 @@ func main() {
 	if isInit() {
 		runtime.Init()
 	}
-	// One P: a runtime command mostly waits (for its init, its container,
-	// the kernel), and with a second P every wake-up from a blocking
-	// syscall also wakes an idle thread to spin for work, and sysmon keeps
-	// polling while the first P sits in the syscall. Measured on `run`:
-	// 25% fewer context switches, 12% less CPU (bench/runtime.sh).
-	goruntime.GOMAXPROCS(1)
 	os.Exit(ocicli.Main(os.Args[1:]))
 }
