@@ -300,20 +300,31 @@ func (d *decoder) hex4() (rune, bool) {
 }
 
 func (d *decoder) array(v reflect.Value, depth int) bool {
+	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil
+	ok := d.elements(func() bool {
+		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
+		return d.value(s.Index(s.Len()-1), depth+1)
+	})
+	if ok {
+		v.Set(s)
+	}
+	return ok
+}
+
+// elements walks an array's elements, calling element with the decoder
+// at each.
+func (d *decoder) elements(element func() bool) bool {
 	if d.data[d.pos] != '[' {
 		return false
 	}
 	d.pos++
-	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		v.Set(s)
 		return true
 	}
 	for {
-		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-		if !d.value(s.Index(s.Len()-1), depth+1) {
+		if !element() {
 			return false
 		}
 		d.space()
@@ -323,7 +334,6 @@ func (d *decoder) array(v reflect.Value, depth int) bool {
 		c := d.data[d.pos]
 		d.pos++
 		if c == ']' {
-			v.Set(s)
 			return true
 		}
 		if c != ',' {
@@ -447,29 +457,7 @@ func (d *decoder) skip(depth int) bool {
 	case c == '{':
 		return d.members(func(string) bool { return d.skip(depth + 1) })
 	case c == '[':
-		d.pos++
-		d.space()
-		if d.pos < len(d.data) && d.data[d.pos] == ']' {
-			d.pos++
-			return true
-		}
-		for {
-			if !d.skip(depth + 1) {
-				return false
-			}
-			d.space()
-			if d.pos >= len(d.data) {
-				return false
-			}
-			c := d.data[d.pos]
-			d.pos++
-			if c == ']' {
-				return true
-			}
-			if c != ',' {
-				return false
-			}
-		}
+		return d.elements(func() bool { return d.skip(depth + 1) })
 	case c == 't':
 		return d.literal("true")
 	case c == 'f':
