@@ -7,13 +7,13 @@
 // reaches it.
 //
 // It handles structs (json tags, exported fields), pointers, slices,
-// string-keyed maps, strings, bools and integers. Anything else, and
-// anything where encoding/json's rules are subtle (a key that matches a
-// field only without regard to case, a key given twice, a number that is
-// not a plain integer, a string that is not valid UTF-8, a type with its
-// own UnmarshalJSON or UnmarshalText), returns ErrUnsupported, as does
-// malformed input: the caller then decodes with encoding/json, which gives
-// the answer and the error message. So on success the result is the one
+// string-keyed maps, strings, bools, integers and json.RawMessage.
+// Anything else, and anything where encoding/json's rules are subtle (a
+// key that matches a field only without regard to case, a key given
+// twice, a number that is not a plain integer, a string that is not valid
+// UTF-8, another type with its own UnmarshalJSON or UnmarshalText),
+// returns ErrUnsupported, as does malformed input: the caller then decodes
+// with encoding/json, which gives the answer and the error message. So on success the result is the one
 // encoding/json gives (the differential fuzz test checks), and on failure
 // nothing depends on this package.
 package jsonlite
@@ -61,6 +61,7 @@ type decoder struct {
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	rawMessageType      = reflect.TypeFor[json.RawMessage]()
 )
 
 // custom says whether t decodes itself in encoding/json.
@@ -119,6 +120,16 @@ func (d *decoder) value(v reflect.Value, depth int) bool {
 		default:
 			return false
 		}
+		return true
+	}
+	if t == rawMessageType {
+		// The value's bytes as they stand, as RawMessage.UnmarshalJSON
+		// keeps them (null, which it also keeps, is declined above).
+		start := d.pos
+		if !d.skip(depth) {
+			return false
+		}
+		v.SetBytes(append([]byte(nil), d.data[start:d.pos]...))
 		return true
 	}
 	if custom(t) {
