@@ -5,15 +5,27 @@
 # this one (JINN_BIN, default bin/). Each tool gets its own temporary
 # stores. Prints wall and CPU (perf stat task-clock of the whole process
 # tree) medians and the ratios to podman. R rounds (default 12).
+# jinn-runtime-none is `jinn-runtime run` of the same container: the spec
+# jinn made for it (seccomp, masks, mounts, its own network namespace),
+# on a copy of the image's root filesystem; its ratio column is jinn's
+# over it (the goal: under 2).
+# Run roots (jinn's --runroot, podman's --runroot and --tmpdir, the
+# runtime's --root) are on a tmpfs of the bench's own, as on a default
+# install (/run/jinn, /run/containers, /run/libpod, /run/runc);
+# RUNROOT=disk puts them beside the roots on /tmp's file system, as
+# rounds before 2026-12-06 22:00 did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${R:-12}
 fx=${JINN_FIXTURES:-/var/lib/jinn-fixtures}
 tmp=$(mktemp -d /tmp/jinn-bench-lat.XXXXXX)
-new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $tmp/jinn/run"
+run=$tmp/run
+mkdir -p "$run"
+[ "${RUNROOT:-tmpfs}" = tmpfs ] && mount -t tmpfs -o size=1g,mode=0700 jinn-bench-run "$run"
+new="$(realpath "${JINN_BIN:-bin}")/jinn --root $tmp/jinn/root --runroot $run/jinn"
 base=""
-[ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $tmp/base/run"
-P="podman --root $tmp/podman/root --runroot $tmp/podman/run --tmpdir $tmp/podman/tmp --cgroup-manager cgroupfs --runtime runc"
+[ -n "${BASE_BIN:-}" ] && base="$(realpath "$BASE_BIN")/jinn --root $tmp/base/root --runroot $run/base"
+P="podman --root $tmp/podman/root --runroot $run/podman --tmpdir $run/podman-tmp --cgroup-manager cgroupfs --runtime runc"
 # podman makes these whatever its --runroot: remove them after if it did.
 pre_run=$(ls -d /run/containers /run/containers/networks /run/runc 2>/dev/null || true)
 cleanup() {
@@ -34,6 +46,30 @@ trap cleanup EXIT
 hack/mkimage-busybox.sh "$fx/images/busybox.tar"
 $new load -q -i "$fx/images/busybox.tar" >/dev/null
 [ -n "$base" ] && $base load -q -i "$fx/images/busybox.tar" >/dev/null
+# The runtime floor: jinn's own spec of `run --network none busybox true`
+# (from a created container's bundle), run by jinn-runtime directly.
+$new run -d --name rt-spec --network none busybox sleep 60 >/dev/null
+rtid=$($new inspect -f '{{.Id}}' rt-spec)
+mkdir -p "$tmp/rtb"
+cp -a "$fx/busybox" "$tmp/rtb/rootfs"
+python3 - "$run/jinn/containers/$rtid/bundle/config.json" "$tmp/rtb" <<'PY'
+import json, os, shutil, sys
+src, b = sys.argv[1], sys.argv[2]
+s = json.load(open(src))
+s["root"] = {"path": "rootfs"}
+s["process"]["args"] = ["true"]
+for n in s["linux"]["namespaces"]:
+    n.pop("path", None)  # a network namespace of its own, as jinn's
+s["linux"]["cgroupsPath"] = "/jinn/jinn-bench-rt"
+for m in s["mounts"]:
+    if m.get("type") == "bind" and os.path.isfile(m["source"]):
+        dst = os.path.join(b, os.path.basename(m["source"]))
+        shutil.copy(m["source"], dst)
+        m["source"] = dst
+json.dump(s, open(os.path.join(b, "config.json"), "w"))
+PY
+$new rm -f rt-spec >/dev/null
+rt="$(realpath "${JINN_BIN:-bin}")/jinn-runtime --root $run/rt run -b $tmp/rtb bench-rt"
 have_podman=0
 if command -v podman >/dev/null && $P load -q -i "$fx/images/busybox.tar" >/dev/null 2>&1; then have_podman=1; fi
 declare -A cmd
@@ -44,6 +80,7 @@ add jinn-none "$new run --rm --network none busybox true"
 [ "$have_podman" = 1 ] && add podman-none "$P run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none busybox true"
 [ -n "$base" ] && add base-bridge "$base run --rm busybox true"
 add jinn-bridge "$new run --rm busybox true"
+add jinn-runtime-none "$rt"
 for k in "${order[@]}"; do ${cmd[$k]} >/dev/null 2>&1; : >"$tmp/w.$k"; : >"$tmp/c.$k"; done
 for _ in $(seq "$R"); do
 	for k in "${order[@]}"; do
@@ -63,5 +100,6 @@ for k in "${order[@]}"; do
 	w=$(med "$tmp/w.$k")
 	r="-"
 	[ -n "$pn" ] && r=$(python3 -c "print('%.2f' % ($w/$pn))")
+	[ "$k" = jinn-runtime-none ] && r="jinn-none / it: $(python3 -c "print('%.2f' % ($(med "$tmp/w.jinn-none")/$w))")"
 	printf "| %s | %.1f | %.1f | %s |\n" "$k" "$(python3 -c "print($w/1000)")" "$(med "$tmp/c.$k")" "$r"
 done

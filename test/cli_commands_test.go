@@ -126,9 +126,11 @@ func TestCLIStopSignal(t *testing.T) {
 	if got := j.inspect("sig", "{{.State.Status}}"); got != "running" {
 		t.Errorf("after restart -s: %s", got)
 	}
-	if !strings.Contains(j.ok("logs", "sig"), "got USR1\nup\ngot USR1\nup") {
-		t.Errorf("restart -s USR1 did not reach the trap:\n%s", j.ok("logs", "sig"))
-	}
+	// The restarted container's "up" may reach its log a moment after
+	// restart returns.
+	waitFor(t, 5*time.Second, "restart -s USR1 to reach the trap (its log: up, got USR1, up, got USR1, up)", func() bool {
+		return strings.Contains(j.ok("logs", "sig"), "got USR1\nup\ngot USR1\nup")
+	})
 	// A container that ignores the signal is killed after --timeout.
 	start := time.Now()
 	j.ok("stop", "--timeout", "1", "-s", "USR2", "sig")

@@ -337,8 +337,15 @@ func (m *manager) removeEmptyParents() {
 // leaves its parents behind, named hierarchies included. A parent still
 // in use refuses rmdir, which is fine.
 func RemoveEmptyParent(parent string) {
-	l, err := DetectLayout()
-	if err != nil || parent == "" || path.Clean("/"+parent) == "/" {
+	if l, err := DetectLayout(); err == nil {
+		RemoveEmptyParentOn(l, parent)
+	}
+}
+
+// RemoveEmptyParentOn is RemoveEmptyParent on a layout detected before
+// (detecting reads all of mountinfo).
+func RemoveEmptyParentOn(l *Layout, parent string) {
+	if parent == "" || path.Clean("/"+parent) == "/" {
 		return
 	}
 	for _, mnt := range l.Mounts {

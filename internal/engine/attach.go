@@ -175,7 +175,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 1 && f[1] == "rm+" {
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
-				e.cleanupRecords(c, true)
+				netDone := e.cleanupRecords(c, true)
 				// Its name is free from here: destroy says so before
 				// another container may take it.
 				e.event(c, "destroy")
@@ -183,6 +183,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 					// The monitor died before its delete was done.
 					e.runtimeFor(c).Delete(c.ID)
 				}
+				netDone()
 				e.cleanupState(c)
 				send(monitor.FrameRemoved, nil)
 			}

@@ -169,8 +169,12 @@ func (e *Local) deadState(c *Container, st *monitor.State, reason string) *monit
 }
 
 func (e *Local) cgroupOf(c *Container) (cgroups.Manager, error) {
+	l, err := e.cgroupLayout()
+	if err != nil {
+		return nil, err
+	}
 	p := e.parentOf(c)
-	return cgroups.New(cgroups.Config{Path: "/" + p + "/" + c.ID, Parent: p})
+	return cgroups.New(cgroups.Config{Path: "/" + p + "/" + c.ID, Parent: p, Layout: l})
 }
 
 // cgroupPids lists the processes in the container's cgroup.
@@ -301,7 +305,7 @@ func (e *Local) removeDead(c *Container) error {
 		}
 	}
 	// Named hierarchies too (runc makes the cgroup in name=systemd).
-	if l, err := cgroups.DetectLayout(); err == nil {
+	if l, err := e.cgroupLayout(); err == nil {
 		for _, mnt := range l.Mounts {
 			syscall.Rmdir(filepath.Join(mnt, e.parentOf(c), c.ID))
 		}

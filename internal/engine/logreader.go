@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // logReader reads a json-file log that the monitor rotates while it is
@@ -23,13 +21,17 @@ import (
 // when printing blocks on a slow client: a reader behind the writer by
 // more than the kept files would otherwise find lines deleted unread.
 type logReader struct {
-	path string
-	mu   sync.Mutex // guards files: the scanner appends, drain takes
+	path   string
+	mu     sync.Mutex // guards files: the scanner appends, drain takes
+	scanMu sync.Mutex // one scan at a time
+	poll   bool       // watch by polling even where inotify works (tests)
 	// files[0] is being read.
-	files []*heldLog
-	r     *bufio.Reader // reads files[0]; nil until drain starts on it
-	part  []byte        // a line not yet complete at the end of the file
-	off   int64         // bytes consumed of files[0]
+	files   []*heldLog
+	r       *bufio.Reader // reads files[0] once reading is set
+	reading bool          // r is set up on files[0]
+	part    []byte        // a line not yet complete at the end of the file
+	off     int64         // bytes consumed of files[0]
+	dec     logDecoder
 }
 
 type heldLog struct {
@@ -82,6 +84,11 @@ func sameNames(a, b []logName) bool {
 // trusted when two in a row agree and each file opened is still the
 // inode listed (a rotation between them moves the names on: try again).
 func (l *logReader) scan() {
+	// Two scans at once (the follower's and the watcher's) would both
+	// open and append the same new files: lines read twice, and a file
+	// left before its end.
+	l.scanMu.Lock()
+	defer l.scanMu.Unlock()
 	for try := 0; try < 10; try++ {
 		list := l.names()
 		if !sameNames(list, l.names()) {
@@ -121,34 +128,13 @@ func (l *logReader) scan() {
 			}
 			continue
 		}
-		// Only the scanner appends, so the newest held is still the one
-		// this scan started from.
+		// Only a scan appends, so the newest held is still the one this
+		// scan started from.
 		l.mu.Lock()
 		l.files = append(l.files, opened...)
 		l.mu.Unlock()
 		return
 	}
-}
-
-// watch scans every 10 ms until stop is closed (the writer would need a
-// whole max-file set of rotations in that time to delete a file unseen);
-// the returned func stops it and waits for it.
-func (l *logReader) watch() (stop func()) {
-	done, quit := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				l.scan()
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }
 
 // held returns the file being read, the count held, and sets up the
@@ -159,8 +145,12 @@ func (l *logReader) held() (*heldLog, int) {
 	if len(l.files) == 0 {
 		return nil, 0
 	}
-	if l.r == nil {
-		l.r, l.off, l.part = bufio.NewReaderSize(l.files[0].f, 64*1024), 0, nil
+	if !l.reading {
+		if l.r == nil {
+			l.r = bufio.NewReaderSize(l.files[0].f, 256*1024)
+		}
+		l.r.Reset(l.files[0].f)
+		l.reading, l.off, l.part = true, 0, l.part[:0]
 	}
 	return l.files[0], len(l.files)
 }
@@ -170,29 +160,34 @@ func (l *logReader) next() {
 	l.mu.Lock()
 	l.files[0].f.Close()
 	l.files = l.files[1:]
-	l.r = nil
+	l.reading = false
 	l.mu.Unlock()
 }
 
 // drain hands every complete entry to fn, moving on to newer files held;
-// it returns at the end of the newest one.
-func (l *logReader) drain(fn func(logEntry)) {
+// it returns at the end of the newest one. The entry is fn's only during
+// the call: its bytes are reused for the next line.
+func (l *logReader) drain(fn func(*logEntry)) {
+	var en logEntry
 	for {
 		cur, n := l.held()
 		if cur == nil {
 			return
 		}
-		line, err := l.r.ReadBytes('\n')
+		line, err := l.r.ReadSlice('\n')
 		l.off += int64(len(line))
 		if err == nil {
 			if len(l.part) > 0 {
 				line = append(l.part, line...)
-				l.part = nil
+				l.part = l.part[:0]
 			}
-			var en logEntry
-			if json.Unmarshal(line, &en) == nil {
-				fn(en)
+			if l.dec.decode(line, &en) {
+				fn(&en)
 			}
+			continue
+		}
+		if err == bufio.ErrBufferFull {
+			l.part = append(l.part, line...)
 			continue
 		}
 		if err != io.EOF {
@@ -202,6 +197,7 @@ func (l *logReader) drain(fn func(logEntry)) {
 		if n > 1 {
 			// A rotated file ends with a whole line: a part left is a
 			// torn write, not the start of the next file's first line.
+			l.part = l.part[:0]
 			l.next()
 			continue
 		}
@@ -209,7 +205,7 @@ func (l *logReader) drain(fn func(logEntry)) {
 		if fi, err := cur.f.Stat(); err == nil && fi.Size() < l.off {
 			cur.f.Seek(0, io.SeekStart)
 			l.r.Reset(cur.f)
-			l.off, l.part = 0, nil
+			l.off, l.part = 0, l.part[:0]
 		}
 		return
 	}

@@ -326,11 +326,12 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 
 // cleanup removes everything a container owns; every step is idempotent.
 func (e *Local) cleanup(c *Container, volumes bool) {
+	netDone := e.removeNetnsMeanwhile(c)
 	e.unmountRootfs(c)
 	if c.Snapshot != "" {
 		e.images.Remove(c.Snapshot)
 	}
-	e.removeNetns(c)
+	netDone()
 	e.removeRuntimeDirs(c.ID)
 	if volumes {
 		e.removeAnonVolumes(c)
@@ -345,16 +346,33 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 // names), for a --rm container whose monitor runs the delete meanwhile;
 // cleanupState does the rest once it is done. Killed in between, it
 // leaves a state directory without its container, which prune removes.
-func (e *Local) cleanupRecords(c *Container, volumes bool) {
+// The network's teardown is still running when it returns: netDone waits
+// for it.
+func (e *Local) cleanupRecords(c *Container, volumes bool) (netDone func()) {
+	netDone = e.removeNetnsMeanwhile(c)
 	e.unmountRootfs(c)
 	if c.Snapshot != "" {
 		e.images.Remove(c.Snapshot)
 	}
-	e.removeNetns(c)
 	if volumes {
 		e.removeAnonVolumes(c)
 	}
 	e.removeRecords(c)
+	return netDone
+}
+
+// removeNetnsMeanwhile starts removeNetns and returns a wait for it. What
+// it waits for is the kernel's (a veth's deletion waits for an
+// rcu_barrier, a rule change for nf_tables' cleanup, the namespace's
+// unmount for a grace period), so it overlaps the rest of a cleanup: the
+// rootfs's unmount, the snapshot's removal and the runtime's delete.
+func (e *Local) removeNetnsMeanwhile(c *Container) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.removeNetns(c)
+	}()
+	return func() { <-done }
 }
 
 func (e *Local) cleanupState(c *Container) {
@@ -398,11 +416,15 @@ func (e *Local) removeRecords(c *Container) {
 // cgroups with it (a container being made has its directory already, so
 // it is not last); a container's own --cgroup-parent goes when empty.
 func (e *Local) removeEmptyParentCgroup(c *Container) {
+	l, err := e.cgroupLayout()
+	if err != nil {
+		return
+	}
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
-		cgroups.RemoveEmptyParent(e.cgroupParent())
+		cgroups.RemoveEmptyParentOn(l, e.cgroupParent())
 	}
 	if c.Host.CgroupParent != "" {
-		cgroups.RemoveEmptyParent(e.parentOf(c)) // only if no other container is in it
+		cgroups.RemoveEmptyParentOn(l, e.parentOf(c)) // only if no other container is in it
 	}
 }
 

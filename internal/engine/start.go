@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
 )
 
@@ -67,18 +69,25 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 		default:
 		}
 	}
-	if err := e.prepareStart(c, size); err != nil {
-		if a != nil && c.Host.AutoRemove {
-			e.Remove(ctx, c.ID, true, true)
-		}
-		return 0, err
-	}
 	attach := a != nil
-	if err := e.spawnMonitor(c, !attach); err != nil {
-		if c.Host.AutoRemove {
+	if attach && c.Host.AutoRemove && e.ownNetns(c) {
+		if err := e.prepareEarly(c, size); err != nil {
 			e.Remove(ctx, c.ID, true, true)
+			return 0, err
 		}
-		return 0, err
+	} else {
+		if _, err := e.prepareStart(c, size, false); err != nil {
+			if a != nil && c.Host.AutoRemove {
+				e.Remove(ctx, c.ID, true, true)
+			}
+			return 0, err
+		}
+		if err := e.spawnMonitor(c, !attach); err != nil {
+			if c.Host.AutoRemove {
+				e.Remove(ctx, c.ID, true, true)
+			}
+			return 0, err
+		}
 	}
 	if !attach {
 		return 0, nil // the monitor recorded the start event
@@ -92,26 +101,85 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	return code, err
 }
 
-// prepareStart writes the bundle: rootfs mounted, netns made, spec written,
-// and checks that the command can run (docker's 126/127).
-func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
-	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
+// prepareEarly is prepareStart and spawnMonitor at once, for an attached
+// --rm run in a network namespace of its own: the monitor (a Go process
+// start) comes up while the bundle is made and the network set up, and
+// waits for the start request that attach sends once both are done. Its
+// config names neither (a --rm container's monitor has no network
+// teardown of its own to run). On error the caller removes the container,
+// monitor and all.
+func (e *Local) prepareEarly(c *Container, size [2]uint16) error {
+	monc := make(chan error, 1)
+	go func() { monc <- e.spawnMonitor(c, false) }()
+	netWait, err := e.prepareStart(c, size, true)
+	merr := <-monc
+	if err != nil {
+		return err // prepareStart left no network
+	}
+	if err := netWait(); err != nil {
 		return err
 	}
+	return merr
+}
+
+// prepareStart writes the bundle: rootfs mounted, netns made, spec written,
+// and checks that the command can run (docker's 126/127). With early (for
+// a container in a namespace of its own, see ownNetns) the network may
+// still be being set up when it returns; netWait (never nil) waits for it
+// and says whether it worked. On error nothing of the network is left.
+func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool) (_ func() error, err error) {
+	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
+		return nil, err
+	}
+	// The network namespace is made (and for a bridge, the veth, address,
+	// routes and rules) while the root filesystem is mounted and the
+	// command checked: the two are independent, and the network's part
+	// is mostly the kernel's waiting.
+	type netResult struct {
+		path string
+		err  error
+	}
+	netc := make(chan netResult, 1)
+	go func() {
+		p, err := e.containerNetns(c)
+		if err == nil {
+			err = e.writeNetFiles(c)
+		}
+		netc <- netResult{p, err}
+	}()
+	var once sync.Once
+	var res netResult
+	netWait := func() error {
+		once.Do(func() {
+			res = <-netc
+			if res.err != nil {
+				e.undoNetns(c, res.path)
+				res.err = &ExitError{Code: ExitEngine, Err: res.err}
+			}
+		})
+		return res.err
+	}
+	defer func() {
+		if err != nil && netWait() == nil {
+			// The rootfs side failed: what the network side made goes,
+			// as it would not have been made.
+			e.undoNetns(c, res.path)
+		}
+	}()
 	if err := e.mountRootfs(c); err != nil {
-		return &ExitError{Code: ExitEngine, Err: err}
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	for _, m := range c.Mounts {
 		if m.Type == "volume" {
 			if err := e.vols.mountVolume(m.Name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	root := e.rootPath(c)
 	user, err := resolveUser(root, c.Config.User)
 	if err != nil {
-		return exitErr(ExitEngine, "%v", err)
+		return nil, exitErr(ExitEngine, "%v", err)
 	}
 	env := containerEnv(c.Config.Hostname, c.Config.Tty, user.Home, nil, c.Config.Env)
 	cwd := c.Config.WorkingDir
@@ -125,44 +193,44 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16) error {
 	if err := checkExecutable(root, c.Path, cwd, env, skip); err != nil {
 		var ee *ExitError
 		if ok := asExit(err, &ee); ok {
-			return &ExitError{Code: ee.Code, Err: fmt.Errorf("failed to create task for container: %w", ee.Err)}
+			return nil, &ExitError{Code: ee.Code, Err: fmt.Errorf("failed to create task for container: %w", ee.Err)}
 		}
-		return err
+		return nil, err
 	}
-	netns, err := e.containerNetns(c)
-	if err != nil {
-		return &ExitError{Code: ExitEngine, Err: err}
-	}
-	if err := e.writeNetFiles(c); err != nil {
-		return err
+	netns := e.netnsPath(c.ID)
+	if !early {
+		if err := netWait(); err != nil {
+			return nil, err
+		}
+		netns = res.path
 	}
 	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
 		cgroupParent: e.parentOf(c)}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
 		if _, err := os.Stat(in.initBin); err != nil {
-			return exitErr(ExitEngine, "--init: %s not found", in.initBin)
+			return nil, exitErr(ExitEngine, "--init: %s not found", in.initBin)
 		}
 	}
 	spec, err := buildSpec(in)
 	if err != nil {
-		return &ExitError{Code: ExitEngine, Err: err}
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	if err := e.applyHostExtras(spec, c, root); err != nil {
-		return &ExitError{Code: ExitEngine, Err: err}
+		return nil, &ExitError{Code: ExitEngine, Err: err}
 	}
 	if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "config.json"), spec); err != nil {
-		return err
+		return nil, err
 	}
 	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
 		p := *spec.Process
 		p.Terminal = false
 		p.Args = healthArgs(hc.Test)
 		if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "health.json"), &p); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return netWait, nil
 }
 
 func healthArgs(test []string) []string {
@@ -338,3 +406,18 @@ func runtimeExitError(msg string) error {
 
 // ensure specs is used for health process type.
 var _ = specs.Process{}
+
+// ownNetns says whether the container gets a network namespace of its own
+// (bridge or none), at netnsPath: its spec can name it before it exists.
+func (e *Local) ownNetns(c *Container) bool {
+	mode, err := network.ParseMode(c.Host.NetworkMode)
+	return err == nil && (mode.Kind == network.ModeBridge || mode.Kind == network.ModeNone)
+}
+
+// undoNetns removes the network namespace prepareStart made (path), not
+// another container's that it joined.
+func (e *Local) undoNetns(c *Container, path string) {
+	if path != "" && path == e.netnsPath(c.ID) {
+		e.removeNetns(c)
+	}
+}

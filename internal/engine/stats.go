@@ -44,8 +44,12 @@ func readKeyed(path, key string) uint64 {
 
 // containerCgroup is the container's cgroup, where the recipe put it.
 func (e *Local) containerCgroup(c *Container) (cgroups.Manager, error) {
+	l, err := e.cgroupLayout()
+	if err != nil {
+		return nil, err
+	}
 	p := e.parentOf(c)
-	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, c.ID), Parent: p})
+	return cgroups.New(cgroups.Config{Path: recipe.CgroupsPath(p, c.ID), Parent: p, Layout: l})
 }
 
 // Stats samples the container's cgroup.

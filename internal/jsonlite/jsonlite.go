@@ -26,8 +26,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/jinn-containers/jinn/internal/jsonstr"
 )
 
 // ErrUnsupported means: decode with encoding/json instead.
@@ -56,6 +57,7 @@ const maxDepth = 1000
 type decoder struct {
 	data []byte
 	pos  int
+	buf  []byte // a string's bytes, reused
 }
 
 var (
@@ -208,106 +210,20 @@ func (d *decoder) number() string {
 }
 
 // str consumes a string literal.
+// str decodes a string by jsonstr's rules, which decline what
+// encoding/json refuses or repairs (control characters, invalid UTF-8, a
+// lone surrogate).
 func (d *decoder) str() (string, bool) {
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 		return "", false
 	}
-	d.pos++
-	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			s := d.data[start:d.pos]
-			d.pos++
-			if !utf8.Valid(s) {
-				return "", false // encoding/json replaces bad bytes
-			}
-			return string(s), true
-		case c == '\\':
-			return d.escapedStr(start)
-		case c < 0x20:
-			return "", false
-		}
-		d.pos++
+	b, rest, ok := jsonstr.AppendUnquoted(d.buf[:0], d.data[d.pos+1:])
+	d.buf = b
+	if !ok {
+		return "", false
 	}
-	return "", false
-}
-
-func (d *decoder) escapedStr(start int) (string, bool) {
-	b := append([]byte(nil), d.data[start:d.pos]...)
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			d.pos++
-			if !utf8.Valid(b) {
-				return "", false
-			}
-			return string(b), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			b = append(b, c)
-			d.pos++
-			continue
-		}
-		if d.pos+1 >= len(d.data) {
-			return "", false
-		}
-		e := d.data[d.pos+1]
-		d.pos += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok {
-				return "", false
-			}
-			if utf16.IsSurrogate(r) {
-				// Only a full pair; encoding/json's handling of a lone
-				// half is left to it.
-				if !strings.HasPrefix(string(d.data[d.pos:]), `\u`) {
-					return "", false
-				}
-				d.pos += 2
-				r2, ok := d.hex4()
-				if !ok {
-					return "", false
-				}
-				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
-					return "", false
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			return "", false
-		}
-	}
-	return "", false
-}
-
-func (d *decoder) hex4() (rune, bool) {
-	if d.pos+4 > len(d.data) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	d.pos += 4
-	return rune(n), true
+	d.pos = len(d.data) - len(rest)
+	return string(b), true
 }
 
 func (d *decoder) array(v reflect.Value, depth int) bool {

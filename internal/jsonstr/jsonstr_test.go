@@ -29,3 +29,12 @@ func TestMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkAppendBodyLogLine(b *testing.B) {
+	line := []byte("1234567 000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\n")
+	buf := make([]byte, 0, 256)
+	b.SetBytes(int64(len(line)))
+	for i := 0; i < b.N; i++ {
+		buf = AppendBody(buf[:0], line, true)
+	}
+}

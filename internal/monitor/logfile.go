@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strings"
@@ -117,11 +118,8 @@ func (s *lineSplitter) write(p []byte) {
 	now := time.Now()
 	lines := s.lines[:0]
 	for len(p) > 0 {
-		i := 0
-		for i < len(p) && p[i] != '\n' {
-			i++
-		}
-		if i == len(p) {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
 			s.log.writeLines(s.stream, lines, now)
 			s.lines = lines[:0]
 			s.part = append(s.part, p...)
@@ -144,6 +142,18 @@ func (s *lineSplitter) write(p []byte) {
 	s.log.writeLines(s.stream, lines, now)
 	s.lines = lines[:0]
 	s.part = s.part[:0]
+}
+
+// shrink lets go of the buffers a burst of output grew (the monitor
+// lives as long as its container: a burst at start must not be paid for
+// in memory all its life).
+func (s *lineSplitter) shrink() {
+	s.lines = nil
+	if s.log != nil {
+		s.log.mu.Lock()
+		s.log.buf = nil
+		s.log.mu.Unlock()
+	}
 }
 
 func (s *lineSplitter) flush() {

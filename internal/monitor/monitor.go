@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type monitor struct {
@@ -412,13 +414,31 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		defer io.wg.Done()
 		defer f.Close()
 		ls := &lineSplitter{stream: stream, log: m.log}
-		buf := make([]byte, 8*1024)
+		buf := make([]byte, smallRead)
+		var lastBig time.Time
 		first := true
 		for {
 			n, err := f.Read(buf)
 			if n > 0 {
 				ls.write(buf[:n])
-				m.hub.broadcast(frame, buf[:n])
+				for p := buf[:n]; len(p) > 0; {
+					// Frames of at most smallRead: an attached client's
+					// queue is counted in frames.
+					k := min(len(p), smallRead)
+					m.hub.broadcast(frame, p[:k])
+					p = p[k:]
+				}
+				switch {
+				case n >= smallRead:
+					lastBig = time.Now()
+					if n == len(buf) && n < bigRead {
+						buf = fastWriter(f)
+					}
+				case len(buf) == bigRead && time.Since(lastBig) > time.Second:
+					// Quiet again: what a burst grew goes back.
+					buf = make([]byte, smallRead)
+					ls.shrink()
+				}
 				if first {
 					// This goroutine's stack has grown to its working size.
 					first = false
@@ -431,6 +451,29 @@ func (m *monitor) copyOut(io *stdio, f *os.File, stream string, frame byte) {
 		}
 		ls.flush()
 	}()
+}
+
+// A stream is read smallRead at a time until a read fills the buffer: a
+// writer that fast gets a bigRead buffer and a pipe of bigPipe, so that
+// the monitor wakes and writes its log once per 128 KiB, not per 8 KiB
+// (at 50 MB/s of output the wake-ups and syscalls cost more than the
+// JSON). Quiet containers, nearly all of them, keep the small ones, and
+// a stream whose reads have been small for a second after a burst gets
+// them back.
+const (
+	smallRead = 8 << 10
+	bigRead   = 128 << 10
+	bigPipe   = 1 << 20
+)
+
+func fastWriter(f *os.File) []byte {
+	// The pipe's pages are taken only as it fills; a failure (a console,
+	// or the host's pipe limits) leaves it as it was.
+	// (SyscallConn, not Fd: Fd would put the pipe in blocking mode.)
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, bigPipe) })
+	}
+	return make([]byte, bigRead)
 }
 
 // oomCount reads the OOM kill counter of the container's memory cgroup.

@@ -2,14 +2,21 @@ package network
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // IPAM's allocations are the endpoints persisted in the state dir, read
-// under the lock: there is no second record that could disagree with them.
+// under the store's lock: there is no second record that could disagree
+// with them. A network's cursor (the address it gave out last) only says
+// where the next search starts.
 
 func ip4u(ip net.IP) uint32 { return binary.BigEndian.Uint32(ip.To4()) }
 func u2ip4(u uint32) net.IP {
@@ -18,17 +25,22 @@ func u2ip4(u uint32) net.IP {
 	return ip
 }
 
-// allocateIP returns want if it is free and inside the network, or the
-// lowest free address that is neither the network, the gateway nor the
-// broadcast address.
-func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
+// allocateIP returns want if it is free and inside the network, or else
+// the next free address after last (the one this network gave out
+// before), wrapping around at the end of its range, as docker's
+// sequential allocator does: an address freed a moment ago is given out
+// again only once the rest of the range is taken, so peers' ARP caches
+// and conntrack entries of a container just gone, or its namespace still
+// being torn down by the kernel, never reach its successor. Never the
+// network, gateway, broadcast or auxiliary addresses.
+func allocateIP(n *Network, used map[string]bool, want string, last net.IP) (net.IP, error) {
 	_, ipn, err := net.ParseCIDR(n.Subnet)
 	if err != nil {
 		return nil, fmt.Errorf("network %s subnet %q: %w", n.Name, n.Subnet, err)
 	}
 	ones, bits := ipn.Mask.Size()
 	first := ip4u(ipn.IP)
-	last := first | (1<<(bits-ones) - 1)
+	last4 := first | (1<<(bits-ones) - 1)
 	aux := map[string]bool{}
 	for _, a := range n.AuxAddresses {
 		aux[a] = true
@@ -40,7 +52,7 @@ func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
 			return nil, fmt.Errorf("--ip %q is not an IPv4 address", want)
 		case !ipn.Contains(ip):
 			return nil, fmt.Errorf("--ip %s is outside network %s's subnet %s", want, n.Name, n.Subnet)
-		case ip4u(ip) == first || ip4u(ip) == last || ip.String() == n.Gateway:
+		case ip4u(ip) == first || ip4u(ip) == last4 || ip.String() == n.Gateway:
 			return nil, fmt.Errorf("--ip %s is reserved in network %s", want, n.Name)
 		case aux[ip.String()]:
 			return nil, fmt.Errorf("--ip %s is an auxiliary address of network %s", want, n.Name)
@@ -49,20 +61,51 @@ func allocateIP(n *Network, used map[string]bool, want string) (net.IP, error) {
 		}
 		return ip, nil
 	}
-	lo, hi := first+1, last
+	lo, hi := first+1, last4 // [lo, hi)
 	if n.IPRange != "" {
 		if _, r, err := net.ParseCIDR(n.IPRange); err == nil {
 			ro, _ := r.Mask.Size()
 			lo, hi = max(lo, ip4u(r.IP)), min(hi, ip4u(r.IP)|(1<<(bits-ro)-1)+1)
 		}
 	}
-	for u := lo; u < hi; u++ {
-		ip := u2ip4(u)
+	start := lo
+	if l := last.To4(); l != nil && ip4u(l) >= lo && ip4u(l) < hi {
+		start = ip4u(l) + 1
+	}
+	for i := uint32(0); hi > lo && i < hi-lo; i++ {
+		ip := u2ip4(lo + (start-lo+i)%(hi-lo))
 		if s := ip.String(); s != n.Gateway && !used[s] && !aux[s] {
 			return ip, nil
 		}
 	}
 	return nil, fmt.Errorf("network %s: no free address left in %s", n.Name, n.Subnet)
+}
+
+// cursorPath holds the address a network gave out last (see allocateIP).
+func (m *Manager) cursorPath(network string) string {
+	return filepath.Join(m.cfg.StateDir, "networks", network+".next")
+}
+
+// lastIP reads a network's allocation cursor; nil if it has none.
+func (m *Manager) lastIP(network string) net.IP {
+	b, err := os.ReadFile(m.cursorPath(network))
+	if err != nil {
+		return nil
+	}
+	return net.ParseIP(strings.TrimSpace(string(b))).To4()
+}
+
+// setLastIP moves the cursor. It is a hint, overwritten in place at a
+// fixed width (no temporary file, rename or fsync on the run path): a torn
+// or lost cursor only moves where the next search starts, while the
+// endpoints in the state dir stay the one record of what is allocated.
+func (m *Manager) setLastIP(network string, ip net.IP) error {
+	f, err := os.OpenFile(m.cursorPath(network), os.O_WRONLY|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(fmt.Appendf(nil, "%-15s\n", ip.To4()), 0)
+	return errors.Join(err, f.Close())
 }
 
 // subnetPool is where jinn picks subnets from: /24s in 10.88.0.0/13,

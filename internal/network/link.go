@@ -246,5 +246,8 @@ func delLink(name string) error {
 		}
 		return err
 	}
-	return netlink.LinkDel(l)
+	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		return err // ENODEV: gone meanwhile, with its namespace
+	}
+	return nil
 }

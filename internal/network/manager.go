@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/google/nftables"
 )
 
 // Config says where a Manager keeps its state and what it names things.
@@ -21,7 +24,7 @@ type Config struct {
 	DefaultBridge string   // bridge of the default network; default from StateDir
 	DefaultSubnet string   // CIDR; default: a free /24 in 10.88.0.0/13
 	MTU           int      // default 1500
-	LockPath      string   // machine-wide lock; default /run/jinn/network.lock
+	LockPath      string   // machine-wide lock, for subnet choice; default /run/jinn/network.lock
 	HostResolv    string   // default /etc/resolv.conf
 	DNSCommand    []string // argv of the DNS server (see ServeDNS); empty: no DNS
 }
@@ -35,6 +38,9 @@ const SystemStateDir = "/var/lib/jinn/network"
 // Manager sets up and tears down container networking.
 type Manager struct {
 	cfg Config
+
+	nftMu sync.Mutex
+	nft   *nftables.Conn // one lasting socket (see nftConn)
 }
 
 // Open returns a Manager for cfg; it touches nothing on the host.
@@ -173,9 +179,14 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	if err != nil {
 		return err
 	}
-	ip, err := allocateIP(n, used, wantIP)
+	ip, err := allocateIP(n, used, wantIP, m.lastIP(netName))
 	if err != nil {
 		return err
+	}
+	if wantIP == "" {
+		if err := m.setLastIP(netName, ip); err != nil {
+			return fmt.Errorf("network %s: allocation cursor: %w", netName, err)
+		}
 	}
 	if netName == DefaultNetwork && len(aliases) > 0 {
 		return errors.New("network-scoped aliases are only supported for user-defined networks")
@@ -326,28 +337,47 @@ func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen strin
 	if c != nil && gen != "" && c.Generation != gen {
 		return nil
 	}
-	var errs []error
+	// The veths go while the rules are rebuilt without the container:
+	// each waits for the kernel (a veth's deletion for an rcu_barrier, a
+	// rule change for nf_tables' cleanup), so the waits overlap. Its
+	// record goes after both: a teardown cut short leaves it for the next
+	// to finish.
+	var wg sync.WaitGroup
+	var linkErrs []error
+	var mu sync.Mutex
+	del := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				mu.Lock()
+				linkErrs = append(linkErrs, err)
+				mu.Unlock()
+			}
+		}()
+	}
 	if damaged {
 		// The record cannot be read: its veths are named by the
 		// container and network, so every network's goes.
-		if err := m.delVeths(containerID); err != nil {
-			errs = append(errs, err)
-		}
+		del(func() error { return m.delVeths(containerID) })
 	}
 	if c != nil {
 		for _, ep := range c.Endpoints {
-			if err := delLink(ep.HostVeth); err != nil {
-				errs = append(errs, fmt.Errorf("delete veth %s: %w", ep.HostVeth, err))
-			}
+			del(func() error {
+				if err := delLink(ep.HostVeth); err != nil {
+					return fmt.Errorf("delete veth %s: %w", ep.HostVeth, err)
+				}
+				return nil
+			})
 		}
 	}
+	errs := []error{m.syncRulesExcept(containerID)}
+	wg.Wait()
+	errs = append(errs, linkErrs...)
 	if err := os.Remove(m.ctrPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
 	if err := os.RemoveAll(m.FilesDir(containerID)); err != nil {
-		errs = append(errs, err)
-	}
-	if err := m.syncRules(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := m.gcNetworks(); err != nil {

@@ -17,12 +17,34 @@ import (
 func (m *Manager) ensureNetwork(name string) (*Network, error) {
 	n, err := m.loadNetwork(name)
 	if errors.Is(err, ErrNotFound) && name == DefaultNetwork {
-		n, err = m.createLocked(DefaultNetwork, NetworkOptions{Subnet: m.cfg.DefaultSubnet})
+		return m.createWithBridge(DefaultNetwork, NetworkOptions{Subnet: m.cfg.DefaultSubnet})
 	}
 	if err != nil {
 		return nil, err
 	}
 	if err := ensureBridge(n, m.cfg.StateDir); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// createWithBridge records a new network and makes its bridge under the
+// machine-wide lock, so that two stores never pick the same subnet: the
+// bridge's route is what the next pickSubnet sees. On error neither is
+// left.
+func (m *Manager) createWithBridge(name string, opts NetworkOptions) (*Network, error) {
+	unlock, err := m.machineLock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	n, err := m.createLocked(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureBridge(n, m.cfg.StateDir); err != nil {
+		os.Remove(m.netPath(name))
+		removeBridge(n.Bridge)
 		return nil, err
 	}
 	return n, nil
@@ -42,13 +64,8 @@ func (m *Manager) CreateNetwork(ctx context.Context, name string, opts NetworkOp
 		return nil, err
 	}
 	defer unlock()
-	n, err := m.createLocked(name, opts)
+	n, err := m.createWithBridge(name, opts)
 	if err != nil {
-		return nil, err
-	}
-	if err := ensureBridge(n, m.cfg.StateDir); err != nil {
-		os.Remove(m.netPath(name))
-		removeBridge(n.Bridge)
 		return nil, err
 	}
 	if err := m.syncRules(); err != nil {
@@ -216,6 +233,7 @@ func (m *Manager) removeLocked(n *Network) error {
 	if err := os.Remove(m.netPath(n.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove network %s: %w", n.Name, err)
 	}
+	os.Remove(m.cursorPath(n.Name))
 	return errors.Join(removeBridge(n.Bridge), m.syncRules())
 }
 

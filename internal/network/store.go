@@ -56,20 +56,35 @@ func (m *Manager) FilesDir(id string) string {
 	return filepath.Join(m.cfg.StateDir, "files", id)
 }
 
-// lock takes the machine-wide lock every mutation runs under: it makes
-// IPAM, subnet choice and the nftables table rebuild safe when several
-// jinn processes run at once, whatever their state dirs.
+// lock takes the store's lock, which every mutation runs under: IPAM,
+// ports, the records and the nftables table rebuild are this store's
+// own (its table and bridges are named from its state dir), so runs of
+// different stores do not wait for each other.
 func (m *Manager) lock() (unlock func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(m.cfg.LockPath), 0o700); err != nil {
-		return nil, fmt.Errorf("network lock dir: %w", err)
+	return flock(filepath.Join(m.cfg.StateDir, "lock"))
+}
+
+// machineLock is taken, inside the store's lock, only where stores can
+// collide: choosing a subnet and making its bridge (the host's routes
+// are what the next store's choice avoids).
+func (m *Manager) machineLock() (unlock func(), err error) {
+	return flock(m.cfg.LockPath)
+}
+
+func flock(path string) (unlock func(), err error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, unix.ENOENT) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("network lock dir: %w", err)
+		}
+		fd, err = unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
 	}
-	fd, err := unix.Open(m.cfg.LockPath, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open network lock %s: %w", m.cfg.LockPath, err)
+		return nil, fmt.Errorf("open network lock %s: %w", path, err)
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("lock %s: %w", m.cfg.LockPath, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { unix.Close(fd) }, nil
 }

@@ -2,6 +2,8 @@ package network
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -64,25 +66,105 @@ func TestAllocateIP(t *testing.T) {
 	n := &Network{Name: "n", Subnet: "10.9.0.0/29", Gateway: "10.9.0.1"}
 	used := map[string]bool{}
 	var got []string
+	var last net.IP
 	for {
-		ip, err := allocateIP(n, used, "")
+		ip, err := allocateIP(n, used, "", last)
 		if err != nil {
 			break
 		}
-		used[ip.String()] = true
+		used[ip.String()], last = true, ip
 		got = append(got, ip.String())
 	}
 	if want := []string{"10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("allocated %v, want %v", got, want)
 	}
 	for _, bad := range []string{"10.9.0.1", "10.9.0.0", "10.9.0.7", "10.9.1.2", "10.9.0.3", "x"} {
-		if _, err := allocateIP(n, used, bad); err == nil {
+		if _, err := allocateIP(n, used, bad, last); err == nil {
 			t.Errorf("allocateIP(%s) accepted", bad)
 		}
 	}
 	delete(used, "10.9.0.4")
-	if ip, err := allocateIP(n, used, "10.9.0.4"); err != nil || !ip.Equal(net.ParseIP("10.9.0.4")) {
+	if ip, err := allocateIP(n, used, "10.9.0.4", last); err != nil || !ip.Equal(net.ParseIP("10.9.0.4")) {
 		t.Errorf("requested free address: %v %v", ip, err)
+	}
+}
+
+// TestAllocateIPSequential: as docker's allocator, addresses are given
+// out in order after the last one, wrapping around, so that one just
+// freed is not handed out again while others are free.
+func TestAllocateIPSequential(t *testing.T) {
+	n := &Network{Name: "n", Subnet: "10.9.0.0/29", Gateway: "10.9.0.1"}
+	used := map[string]bool{"10.9.0.2": true, "10.9.0.3": true}
+	next := func(last string) string {
+		t.Helper()
+		ip, err := allocateIP(n, used, "", net.ParseIP(last))
+		if err != nil {
+			t.Fatalf("after %s: %v", last, err)
+		}
+		return ip.String()
+	}
+	// .3 freed right after it was given out: the next is .4, not .3.
+	delete(used, "10.9.0.3")
+	if got := next("10.9.0.3"); got != "10.9.0.4" {
+		t.Errorf("after .3 (freed): %s, want 10.9.0.4", got)
+	}
+	// At the end of the range the search wraps around, skipping the
+	// gateway and whatever is used.
+	if got := next("10.9.0.6"); got != "10.9.0.3" {
+		t.Errorf("after .6: %s, want 10.9.0.3 (wrapped)", got)
+	}
+	// A cursor outside the range (a changed --ip-range, a torn file)
+	// starts at the bottom.
+	for _, c := range []string{"", "10.9.0.7", "192.168.1.1", "garbage"} {
+		if got := next(c); got != "10.9.0.3" {
+			t.Errorf("after %q: %s, want 10.9.0.3", c, got)
+		}
+	}
+	// The only free address is given out, even the one just freed.
+	used = map[string]bool{"10.9.0.2": true, "10.9.0.4": true, "10.9.0.5": true, "10.9.0.6": true}
+	if got := next("10.9.0.3"); got != "10.9.0.3" {
+		t.Errorf("full but .3: %s", got)
+	}
+	used["10.9.0.3"] = true
+	if ip, err := allocateIP(n, used, "", net.ParseIP("10.9.0.3")); err == nil {
+		t.Errorf("full network gave out %s", ip)
+	}
+	// --ip-range: the cursor wraps inside the range.
+	r := &Network{Name: "r", Subnet: "10.9.0.0/24", Gateway: "10.9.0.1", IPRange: "10.9.0.16/30"}
+	used = map[string]bool{}
+	var got []string
+	last := net.IP(nil)
+	for range 5 {
+		ip, err := allocateIP(r, used, "", last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, last = append(got, ip.String()), ip
+	}
+	if want := []string{"10.9.0.16", "10.9.0.17", "10.9.0.18", "10.9.0.19", "10.9.0.16"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("in range: %v, want %v", got, want)
+	}
+}
+
+// TestAllocationCursor: the cursor file round-trips, survives being
+// overwritten by a shorter address, and a damaged one reads as none.
+func TestAllocationCursor(t *testing.T) {
+	m := &Manager{cfg: Config{StateDir: t.TempDir()}}
+	if ip := m.lastIP("n"); ip != nil {
+		t.Fatalf("no cursor read as %s", ip)
+	}
+	os.MkdirAll(filepath.Join(m.cfg.StateDir, "networks"), 0o755)
+	for _, a := range []string{"10.88.100.200", "10.88.0.2", "10.88.0.254"} {
+		if err := m.setLastIP("n", net.ParseIP(a)); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.lastIP("n"); !got.Equal(net.ParseIP(a)) {
+			t.Errorf("cursor %s read as %s", a, got)
+		}
+	}
+	os.WriteFile(m.cursorPath("n"), []byte("10.88.\x00"), 0o644)
+	if ip := m.lastIP("n"); ip != nil {
+		t.Errorf("torn cursor read as %s", ip)
 	}
 }
 
