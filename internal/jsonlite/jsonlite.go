@@ -209,7 +209,6 @@ func (d *decoder) number() string {
 	return string(d.data[start:d.pos])
 }
 
-// str consumes a string literal.
 // str decodes a string by jsonstr's rules, which decline what
 // encoding/json refuses or repairs (control characters, invalid UTF-8, a
 // lone surrogate).
