@@ -13,7 +13,7 @@ DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
 
 CMDS := $(notdir $(wildcard cmd/*))
 
-.PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz
+.PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz compose-v2
 all: build
 
 build:
@@ -84,6 +84,20 @@ $(CRI_CACHE)/bin/critest:
 	src=$(CRI_CACHE)/src/cri-tools-$(CRI_TOOLS); rm -rf $$src; mkdir -p $$src; \
 	cp -r $$mod/. $$src/; chmod -R u+w $$src; \
 	cd $$src && $(GO) test -c -o $@.tmp ./cmd/critest && mv $@.tmp $@
+
+# docker compose v2, built from its Go module (it has no Debian package) into
+# the same cache; test/api_compose_v2_test.go uses it. Its go.mod is not
+# tidy for a build outside its own tree, hence -mod=mod in a writable copy.
+COMPOSE_V2 := v2.40.3
+compose-v2: $(CRI_CACHE)/bin/docker-compose-$(COMPOSE_V2)
+$(CRI_CACHE)/bin/docker-compose-$(COMPOSE_V2):
+	@mkdir -p $(@D)
+	set -e; cd $(CRI_CACHE); \
+	mod=$$($(GO) mod download -json github.com/docker/compose/v2@$(COMPOSE_V2) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	[ -d "$$mod" ] || { echo "go mod download github.com/docker/compose/v2@$(COMPOSE_V2) failed" >&2; exit 1; }; \
+	src=$(CRI_CACHE)/src/compose-$(COMPOSE_V2); rm -rf $$src; mkdir -p $$src; \
+	cp -r $$mod/. $$src/; chmod -R u+w $$src; \
+	cd $$src && GOFLAGS=-mod=mod $(GO) build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_V2)" -o $@.tmp ./cmd && mv $@.tmp $@
 
 clean:
 	rm -rf $(BIN)

@@ -20,26 +20,41 @@ import (
 )
 
 // serviceCmd starts `jinn system service` with args and returns it running.
-func (a *apiEnv) serviceCmd(args ...string) (*exec.Cmd, *strings.Builder) {
+func (a *apiEnv) serviceCmd(args ...string) (*watched, *lockedBuffer) {
 	a.t.Helper()
 	c := a.cmd(append([]string{"system", "service"}, args...)...)
-	var log strings.Builder
-	c.Stdout, c.Stderr = &log, &log
-	if err := c.Start(); err != nil {
-		a.t.Fatal(err)
-	}
-	a.t.Cleanup(func() {
-		c.Process.Signal(syscall.SIGKILL)
-		c.Wait()
-	})
-	return c, &log
+	log := &lockedBuffer{}
+	c.Stdout, c.Stderr = log, log
+	return watch(a.t, c), log
 }
 
-func exited(c *exec.Cmd, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { c.Wait(); close(done) }()
+// watched is a started command with the one Wait an exec.Cmd allows
+// running in the background (a second Wait, while the first is blocked,
+// races it for the exit status).
+type watched struct {
+	*exec.Cmd
+	done chan struct{}
+}
+
+// watch starts c; the test's cleanup kills it if it still runs.
+func watch(t *testing.T, c *exec.Cmd) *watched {
+	t.Helper()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &watched{Cmd: c, done: make(chan struct{})}
+	go func() { c.Wait(); close(w.done) }()
+	t.Cleanup(func() {
+		c.Process.Signal(syscall.SIGKILL)
+		<-w.done
+	})
+	return w
+}
+
+// exited reports whether w's process ended within d.
+func exited(w *watched, d time.Duration) bool {
 	select {
-	case <-done:
+	case <-w.done:
 		return true
 	case <-time.After(d):
 		return false
@@ -85,13 +100,10 @@ func TestAPIService(t *testing.T) {
 	if act, err := exec.LookPath("systemd-socket-activate"); err == nil {
 		actSock := filepath.Join(a.dir, "act.sock")
 		args := append([]string{"-l", actSock, bin("jinn")}, "--root", a.root, "--runroot", a.runroot, "system", "service", "--time", "2")
-		c := exec.Command(act, args...)
-		var out strings.Builder
-		c.Stdout, c.Stderr = &out, &out
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		cmd := exec.Command(act, args...)
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		c := watch(t, cmd)
 		waitFor(t, 10*time.Second, "the activation socket", func() bool { _, err := os.Stat(actSock); return err == nil })
 		if out := a.dockerOK(cli, "-H", "unix://"+actSock, "ps", "--format", "{{.Names}}"); out != "quiet\n" {
 			t.Fatalf("ps through socket activation: %q", out)

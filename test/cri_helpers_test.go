@@ -50,13 +50,22 @@ var criBuildMu sync.Mutex
 // reached.
 func criTool(t *testing.T, name string) string {
 	t.Helper()
+	return cachedTool(t, name, name)
+}
+
+// cachedTool returns bin/file of the test cache, made by the Makefile's
+// target on first use (a Go build through the module proxy); the test is
+// skipped if the proxy cannot be reached.
+func cachedTool(t *testing.T, target, file string) string {
+	t.Helper()
+	name := target
 	criBuildMu.Lock()
 	defer criBuildMu.Unlock()
-	out := filepath.Join(criCacheDir(), "bin", name)
+	out := filepath.Join(criCacheDir(), "bin", file)
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
-	if out, err := exec.Command("make", "-C", "..", "CRI_CACHE="+criCacheDir(), name).CombinedOutput(); err != nil {
+	if out, err := exec.Command("make", "-C", "..", "CRI_CACHE="+criCacheDir(), target).CombinedOutput(); err != nil {
 		s := string(out)
 		for _, netErr := range []string{"dial tcp", "no such host", "connection refused", "i/o timeout", "network is unreachable", "proxyconnect"} {
 			if strings.Contains(s, netErr) {

@@ -54,6 +54,7 @@ type run struct {
 	done       chan struct{}
 	code       int
 	autoRemove bool
+	ended      time.Time // when it ended (under Server.mu); zero while it runs
 }
 
 func (s *Server) runOf(id string) *run {
@@ -222,6 +223,13 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	rn := &run{done: make(chan struct{}), autoRemove: v.Host.AutoRemove}
 	s.mu.Lock()
 	s.runs[v.ID] = rn
+	// Late waits find an ended run's code for a while; the old ones go
+	// here rather than by a timer each, which would wake an idle service.
+	for id, o := range s.runs {
+		if !o.ended.IsZero() && time.Since(o.ended) > 30*time.Second {
+			delete(s.runs, id)
+		}
+	}
 	s.mu.Unlock()
 	errc := make(chan error, 1)
 	end := s.busy()
@@ -234,15 +242,10 @@ func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 		close(rn.done)
 		a.h.close()
 		close(a.done)
+		s.mu.Lock()
+		rn.ended = time.Now()
+		s.mu.Unlock()
 		errc <- err
-		// Late waits find the code for a while.
-		time.AfterFunc(30*time.Second, func() {
-			s.mu.Lock()
-			if s.runs[v.ID] == rn {
-				delete(s.runs, v.ID)
-			}
-			s.mu.Unlock()
-		})
 	}()
 	// Further attachments join once it runs.
 	join := func() {

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,9 +19,6 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if v := q.Get("version"); v == "2" {
 		return badRequest("BuildKit is not supported by jinn: build with DOCKER_BUILDKIT=0 (the classic builder)")
-	}
-	if q.Get("remote") != "" {
-		return badRequest("remote build contexts are not supported by jinn: send the context as a tar")
 	}
 	opts := s.cfg.Build
 	opts.Tags, opts.Target, opts.NoCache, opts.Quiet = q["t"], q.Get("target"), boolParam(r, "nocache"), boolParam(r, "q")
@@ -63,7 +61,16 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) error {
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	bctx, err := build.OpenContext("-", r.Body, tmp)
+	var body io.Reader = r.Body
+	if remote := q.Get("remote"); remote != "" {
+		rc, err := remoteContext(r.Context(), remote, q.Get("dockerfile"))
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		body = rc
+	}
+	bctx, err := build.OpenContext("-", body, tmp)
 	if err != nil {
 		return badRequest("%v", err)
 	}

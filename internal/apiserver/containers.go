@@ -1,9 +1,11 @@
 package apiserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +76,37 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	// The endpoints of other networks than its own (API 1.44 and up:
+	// compose v2 gives them all at create) are joined at start.
+	if nc := req.NetworkingConfig; nc != nil {
+		names := make([]string, 0, len(nc.EndpointsConfig))
+		own := map[string]bool{o.Host.NetworkMode: true}
+		if req.HostConfig != nil {
+			own[string(req.HostConfig.NetworkMode)] = true
+		}
+		if o.Host.NetworkMode == "bridge" {
+			own["default"] = true
+		}
+		for n := range nc.EndpointsConfig {
+			if !own[n] {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			ip, aliases := "", []string(nil)
+			if es := nc.EndpointsConfig[n]; es != nil {
+				aliases = es.Aliases
+				if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
+					ip = es.IPAMConfig.IPv4Address.String()
+				}
+			}
+			if err := s.eng.Connect(r.Context(), n, c.ID, ip, aliases); err != nil {
+				s.eng.Remove(context.WithoutCancel(r.Context()), c.ID, true, true)
+				return err
+			}
+		}
+	}
 	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: []string{}})
 }
 
@@ -101,6 +134,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) error {
 	all := boolParam(r, "all")
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	out := []container.Summary{}
+	ids := s.netIDs()
 	for _, v := range vs {
 		if !all && !running(v.State) && !f.has("status") {
 			continue
@@ -108,7 +142,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) error {
 		if !f.match(v) {
 			continue
 		}
-		out = append(out, s.summary(v))
+		out = append(out, s.summary(v, ids))
 		if limit > 0 && len(out) == limit {
 			break
 		}

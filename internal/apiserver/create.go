@@ -96,13 +96,6 @@ func createOptions(name string, req *container.CreateRequest) (*engine.CreateOpt
 	r := &h.Resources
 	r.Memory, r.MemorySwap, r.MemoryReservation = hc.Memory, hc.MemorySwap, hc.MemoryReservation
 	r.NanoCpus, r.CPUShares, r.CpusetCpus, r.PidsLimit = hc.NanoCPUs, hc.CPUShares, hc.CpusetCpus, hc.PidsLimit
-	if hc.CPUQuota > 0 && r.NanoCpus == 0 {
-		period := hc.CPUPeriod
-		if period == 0 {
-			period = 100000
-		}
-		r.NanoCpus = hc.CPUQuota * 1e9 / period
-	}
 	r.BlkioWeight, r.OomKillDisable = hc.BlkioWeight, hc.OomKillDisable
 	if r.PidsLimit != nil && *r.PidsLimit == 0 {
 		r.PidsLimit = nil
@@ -119,6 +112,9 @@ func createOptions(name string, req *container.CreateRequest) (*engine.CreateOpt
 		}
 	}
 	if err := netOptions(h, cfg, hc, req.NetworkingConfig); err != nil {
+		return nil, err
+	}
+	if err := hostExtras(h, hc, req.NetworkingConfig); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -195,7 +195,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 		Created: img.Created.UTC().Format(time.RFC3339Nano), Author: img.Config.Author, Config: &cfg,
 		Architecture: img.Config.Architecture, Variant: img.Config.Variant, Os: img.Config.OS, Size: img.Size,
 		RootFS:   mimage.RootFS{Type: "layers"},
-		Metadata: mimage.Metadata{LastTagTime: time.Time{}},
+		Metadata: mimage.Metadata{LastTagTime: img.LastTagTime},
 	}
 	if h := img.Config.History; len(h) > 0 {
 		doc.Comment = h[len(h)-1].Comment
@@ -466,7 +466,7 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	from, tag := q.Get("fromImage"), q.Get("tag")
 	if q.Get("fromSrc") != "" {
-		return badRequest("importing images through the API is not supported by jinn yet (use jinn import)")
+		return s.imageImport(w, r)
 	}
 	if from == "" {
 		return badRequest("fromImage is required")

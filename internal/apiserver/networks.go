@@ -31,14 +31,20 @@ func netID(name string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// networkID is a network's id in the API: its own, or one made from its name.
+func networkID(n *network.Network) string {
+	if n.ID != "" {
+		return n.ID
+	}
+	return netID(n.Name)
+}
+
 func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 	d := mnet.Inspect{Network: mnet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
 		Driver: n.Driver, EnableIPv4: true, Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
 		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
 		Containers: map[string]mnet.EndpointResource{}}
-	if d.ID == "" {
-		d.ID = netID(n.Name)
-	}
+	d.ID = networkID(&n.Network)
 	if d.Driver == "" {
 		d.Driver = "bridge"
 	}
@@ -56,7 +62,7 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 		d.IPAM.Config = append(d.IPAM.Config, c)
 	}
 	for id, ep := range n.Containers {
-		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: netID(n.Name + id)}
+		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: endpointID(n.Name, id)}
 		if a, err := netip.ParseAddr(ep.IP); err == nil {
 			r.IPv4Address = netip.PrefixFrom(a, ep.Prefix)
 		}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/build"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
+	"github.com/jinn-containers/jinn/internal/memtrim"
 )
 
 // API versions, as dockerd 28.2 answers them.
@@ -97,17 +97,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		defer tick.Stop()
 		idle = tick.C
 	}
-	// An idle service gives its heap back: it may wait for hours.
-	trim := time.NewTicker(2 * time.Second)
-	defer trim.Stop()
-	trimmed := int64(0)
+	// An idle service gives back its heap and the mappings of its code:
+	// it may wait for hours, and what the next request needs faults back
+	// in from the page cache.
+	stopTrim := make(chan struct{})
+	defer close(stopTrim)
+	go memtrim.WhileIdle(&s.active, &s.lastDone, stopTrim)
 	for {
 		select {
-		case <-trim.C:
-			if last := s.lastDone.Load(); s.active.Load() == 0 && last != trimmed && time.Since(time.Unix(0, last)) > time.Second {
-				debug.FreeOSMemory()
-				trimmed = last
-			}
 		case err := <-errc:
 			if errors.Is(err, http.ErrServerClosed) {
 				return nil

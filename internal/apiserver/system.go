@@ -258,8 +258,9 @@ func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := map[string]any{"LayersSize": du.ImagesSize}
 	var ctrs []any
+	ids := s.netIDs()
 	for _, v := range vs {
-		sum := s.summary(v)
+		sum := s.summary(v, ids)
 		sum.SizeRw = sizes[v.ID]
 		ctrs = append(ctrs, sum)
 	}

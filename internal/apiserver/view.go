@@ -60,9 +60,39 @@ func (s *Server) endpoints(v *engine.View) ([]network.Endpoint, []network.Port) 
 	return eps, ports
 }
 
-func endpointSettings(ep network.Endpoint) *mnet.EndpointSettings {
-	es := &mnet.EndpointSettings{Aliases: ep.Aliases, IPPrefixLen: ep.Prefix, NetworkID: netID(ep.Network),
-		EndpointID: netID(ep.Network + ep.IfName), DNSNames: ep.Aliases}
+// netIDs maps network names to the ids GET /networks gives them: compose
+// finds a container's networks by id and recreates a container whose
+// NetworkID is not its network's.
+type netIDs map[string]string
+
+func (s *Server) netIDs() netIDs {
+	ids := netIDs{}
+	if m, err := s.eng.Networks(); err == nil {
+		if infos, err := m.Networks(); err == nil {
+			for i := range infos {
+				ids[infos[i].Name] = networkID(&infos[i].Network)
+			}
+		}
+	}
+	return ids
+}
+
+func (ids netIDs) of(name string) string {
+	if id, ok := ids[name]; ok {
+		return id
+	}
+	return netID(name)
+}
+
+// endpointID is the id of a container's endpoint on a network, the same
+// in the container's and the network's documents.
+func endpointID(network, containerID string) string {
+	return netID(network + containerID)
+}
+
+func endpointSettings(ep network.Endpoint, containerID string, ids netIDs) *mnet.EndpointSettings {
+	es := &mnet.EndpointSettings{Aliases: ep.Aliases, IPPrefixLen: ep.Prefix, NetworkID: ids.of(ep.Network),
+		EndpointID: endpointID(ep.Network, containerID), DNSNames: ep.Aliases}
 	es.IPAddress, _ = netip.ParseAddr(ep.IP)
 	es.Gateway, _ = netip.ParseAddr(ep.Gateway)
 	if mac, err := net.ParseMAC(ep.MAC); err == nil {
@@ -131,6 +161,7 @@ func hostConfigOf(v *engine.View) *container.HostConfig {
 	for _, u := range r.Ulimits {
 		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
 	}
+	hostExtrasOf(hc, &h)
 	return hc
 }
 
@@ -190,13 +221,14 @@ func mountsOf(v *engine.View) []container.MountPoint {
 // network settings' top-level fields, removed in API 1.52.
 func (s *Server) inspectDoc(v *engine.View, version string) any {
 	eps, ports := s.endpoints(v)
+	ids := s.netIDs()
 	ns := &container.NetworkSettings{SandboxKey: filepath.Join("/var/run/netns", v.ID), Ports: portMap(v, ports),
 		Networks: map[string]*mnet.EndpointSettings{}}
 	for _, ep := range eps {
-		ns.Networks[ep.Network] = endpointSettings(ep)
+		ns.Networks[ep.Network] = endpointSettings(ep, v.ID, ids)
 	}
 	if len(eps) == 0 && v.Host.NetworkMode != "" {
-		ns.Networks[v.Host.NetworkMode] = &mnet.EndpointSettings{NetworkID: netID(v.Host.NetworkMode)}
+		ns.Networks[v.Host.NetworkMode] = &mnet.EndpointSettings{NetworkID: ids.of(v.Host.NetworkMode)}
 	}
 	doc := container.InspectResponse{
 		ID: v.ID, Created: dockerTime(v.Created), Path: v.Path, Args: v.Args, State: stateOf(v.State),
@@ -231,7 +263,7 @@ func (s *Server) inspectDoc(v *engine.View, version string) any {
 }
 
 // summary is one entry of GET /containers/json.
-func (s *Server) summary(v *engine.View) container.Summary {
+func (s *Server) summary(v *engine.View, ids netIDs) container.Summary {
 	sum := container.Summary{
 		ID: v.ID, Names: []string{"/" + v.Name}, Image: v.Image, ImageID: v.ImageID,
 		Command: commandLine(v), Created: v.Created.Unix(), Labels: v.Config.Labels,
@@ -245,7 +277,7 @@ func (s *Server) summary(v *engine.View) container.Summary {
 	eps, ports := s.endpoints(v)
 	sum.NetworkSettings = &container.NetworkSettingsSummary{Networks: map[string]*mnet.EndpointSettings{}}
 	for _, ep := range eps {
-		sum.NetworkSettings.Networks[ep.Network] = endpointSettings(ep)
+		sum.NetworkSettings.Networks[ep.Network] = endpointSettings(ep, v.ID, ids)
 	}
 	for _, p := range ports {
 		ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Proto}

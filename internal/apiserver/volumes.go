@@ -39,13 +39,14 @@ func (s *Server) volumeCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Driver != "" && req.Driver != "local" {
-		return badRequest("volume driver %q is not supported: only local", req.Driver)
+		return notFound("create %s: error looking up volume plugin %s: plugin %q not found", req.Name, req.Driver, req.Driver)
 	}
-	if len(req.DriverOpts) > 0 {
-		return badRequest("volume driver options are not supported by jinn's local driver")
-	}
-	v, err := s.eng.Volumes().Create(req.Name, req.Labels, false)
+	// The local driver's options (type, device, o) as `volume create -o`.
+	v, err := s.eng.Volumes().CreateWithOptions(req.Name, req.Driver, req.Labels, req.DriverOpts)
 	if err != nil {
+		if strings.Contains(err.Error(), "exists") {
+			return conflict("%v", err)
+		}
 		return badRequest("%v", err)
 	}
 	return writeJSON(w, http.StatusCreated, volumeOf(v))

@@ -262,14 +262,24 @@ func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases [
 }
 
 // connectStopped records a network for a container that does not run, as
-// docker does: it joins it at start. jinn starts a container on one
-// network, so a stopped container is connected only in place of the one
-// it has (after a disconnect, as compose does) or to its own.
+// docker does: it joins it at start. One without a network (none) gets it
+// as its own (after a disconnect, as compose does); a bridged one joins it
+// after its own, as a network Connect joined while it ran.
 func (e *Local) connectStopped(c *Container, network_, ip string, aliases []string) error {
 	switch mode := c.Host.NetworkMode; {
 	case mode == network_, mode == "none", mode == "bridge" && network_ == "bridge":
 	default:
-		return exitErr(ExitEngine, "container %s is on network %s: a stopped container joins one network at start; disconnect it first, or start it and connect", c.Name, mode)
+		if pm, err := network.ParseMode(mode); err != nil || pm.Kind != network.ModeBridge || network_ == network.DefaultNetwork {
+			return exitErr(ExitEngine, "container %s is on network %s: it cannot join %s as well", c.Name, mode, network_)
+		}
+		m, err := e.Networks()
+		if err != nil {
+			return err
+		}
+		if err := m.Remember(c.ID, network_, ip, aliases); err != nil {
+			return exitErr(ExitEngine, "%v", err)
+		}
+		return nil
 	}
 	if m, err := e.Networks(); err == nil && network_ != "bridge" {
 		if _, err := m.InspectNetwork(network_); err != nil {
@@ -290,6 +300,11 @@ func (e *Local) Disconnect(ctx context.Context, network_, ref string) error {
 		// Left before it joins: it starts without a network until
 		// connected again.
 		if v.Host.NetworkMode != network_ {
+			if m, err := e.Networks(); err == nil {
+				if found, err := m.Unremember(v.ID, network_); found || err != nil {
+					return err
+				}
+			}
 			return exitErr(ExitEngine, "container %s is not connected to network %s", v.Name, network_)
 		}
 		v.Host.NetworkMode, v.Host.IPAddress, v.Host.NetworkAliases = "none", "", nil

@@ -74,6 +74,8 @@ type Image struct {
 	// Parent is the image this one was committed or built from, if local.
 	Parent  digest.Digest
 	Created time.Time
+	// LastTagTime is when a reference was last pointed at it (zero: never).
+	LastTagTime time.Time
 	// Size is the unpacked size of all layers in bytes.
 	Size int64
 }

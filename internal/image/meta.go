@@ -41,6 +41,9 @@ type record struct {
 	MediaType string        `json:"mediaType"`
 	Parent    digest.Digest `json:"parent,omitempty"`
 	Added     time.Time     `json:"added"`
+	// Tagged is when a reference was last pointed at the image (the API's
+	// Metadata.LastTagTime).
+	Tagged time.Time `json:"tagged,omitempty"`
 }
 
 func (s *Store) lockMeta() (*meta, func(), error) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
@@ -110,7 +111,7 @@ func (s *Store) load(m *meta, id digest.Digest, sizes map[string]int64) (*Image,
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	img := &Image{ID: id, Manifest: r.Manifest, MediaType: r.MediaType, Parent: r.Parent}
+	img := &Image{ID: id, Manifest: r.Manifest, MediaType: r.MediaType, Parent: r.Parent, LastTagTime: r.Tagged}
 	cb, err := s.content.ReadAll(id)
 	if err != nil {
 		return nil, fmt.Errorf("image %s config: %w", id.Encoded()[:12], err)
@@ -170,8 +171,16 @@ func (s *Store) Tag(ref, target string) error {
 			return err
 		}
 		m.Refs[n.String()] = id
+		m.tagged(id)
 		return nil
 	})
+}
+
+// tagged records that a reference was just pointed at id.
+func (m *meta) tagged(id digest.Digest) {
+	if r := m.Images[id]; r != nil {
+		r.Tagged = time.Now().UTC()
+	}
 }
 
 // setRefs points refs (full or familiar) at id, under the lock.
@@ -182,6 +191,9 @@ func (m *meta) setRefs(id digest.Digest, refs []string) error {
 			return err
 		}
 		m.Refs[n.String()] = id
+	}
+	if len(refs) > 0 {
+		m.tagged(id)
 	}
 	return nil
 }

@@ -87,30 +87,6 @@ func TestProcStart(t *testing.T) {
 	}
 }
 
-// trim drops the mappings of this (test) binary's read-only segments and
-// the process runs on: its code faults back in from the page cache.
-func TestTrim(t *testing.T) {
-	fileRss := func() int {
-		b, _ := os.ReadFile("/proc/self/status")
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "RssFile:"); ok {
-				n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
-				return n
-			}
-		}
-		return 0
-	}
-	before := fileRss()
-	trim()
-	after := fileRss()
-	if after >= before {
-		t.Errorf("RssFile %d kB before trim, %d kB after", before, after)
-	}
-	if got, err := decodeConfig(encodeConfig(&Config{ID: "x"})); err != nil || got.ID != "x" {
-		t.Fatalf("after trim: %v %v", got, err)
-	}
-}
-
 func TestStateDamage(t *testing.T) {
 	good := encodeState(&State{Status: "running", Pid: 42, Error: "x"})
 	if s, err := decodeState(good); err != nil || s.Status != "running" || s.Pid != 42 {

@@ -471,6 +471,46 @@ func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, 
 	return res, nil
 }
 
+// Remember records one more network for a container that does not run
+// (docker network connect on a stopped container, or a create with
+// several networks): Setup joins it at start, after the container's own.
+func (m *Manager) Remember(containerID, network, ip string, aliases []string) error {
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := m.loadNetwork(network); err != nil {
+		return fmt.Errorf("network %s not found", network)
+	}
+	list := m.connected(containerID)
+	if slices.ContainsFunc(list, func(x connection) bool { return x.Network == network }) {
+		return fmt.Errorf("container %s is already connected to network %s", containerID, network)
+	}
+	list = append(list, connection{Network: network, IP: ip, Aliases: aliases})
+	if err := writeJSON(m.connPath(containerID), list); err != nil {
+		return fmt.Errorf("remember %s on %s: %w", containerID, network, err)
+	}
+	return nil
+}
+
+// Unremember drops a network Remember or Connect recorded for a container
+// that does not run; it reports whether there was one.
+func (m *Manager) Unremember(containerID, network string) (bool, error) {
+	unlock, err := m.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	list := m.connected(containerID)
+	n := len(list)
+	list = slices.DeleteFunc(list, func(x connection) bool { return x.Network == network })
+	if len(list) == n {
+		return false, nil
+	}
+	return true, writeJSON(m.connPath(containerID), list)
+}
+
 // connection is a network joined with Connect, replayed by Setup.
 type connection struct {
 	Network string   `json:"network"`
