@@ -7,11 +7,13 @@
 // reaches it.
 //
 // It handles structs (json tags, exported fields), pointers, slices,
-// string-keyed maps, strings, bools, integers and json.RawMessage.
-// Anything else, and anything where encoding/json's rules are subtle (a
-// key that matches a field only without regard to case, a key given
-// twice, a number that is not a plain integer, a string that is not valid
-// UTF-8, another type with its own UnmarshalJSON or UnmarshalText),
+// string-keyed maps, strings, bools, integers, and types with their own
+// UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
+// it calls as encoding/json does. Anything else, and anything where
+// encoding/json's rules are subtle (a key that matches a field only
+// without regard to case, a key given twice, a number that is not a plain
+// integer, a string that is not valid UTF-8, a null for a type with its
+// own UnmarshalJSON, a type with only UnmarshalText),
 // returns ErrUnsupported, as does malformed input: the caller then decodes
 // with encoding/json, which gives the answer and the error message. So on success the result is the one
 // encoding/json gives (the differential fuzz test checks), and on failure
@@ -63,8 +65,26 @@ type decoder struct {
 var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-	rawMessageType      = reflect.TypeFor[json.RawMessage]()
 )
+
+// unmarshaler is v's json.Unmarshaler as encoding/json finds it: on a
+// pointer (allocated if nil) whose type has UnmarshalJSON, or on v's
+// address where the method has a pointer receiver. nil otherwise, and
+// for a method on a value receiver (left to encoding/json).
+func unmarshaler(v reflect.Value) json.Unmarshaler {
+	t := v.Type()
+	if v.Kind() == reflect.Pointer && t.Implements(unmarshalerType) && !t.Elem().Implements(unmarshalerType) {
+		if v.IsNil() {
+			v.Set(reflect.New(t.Elem()))
+		}
+		return v.Interface().(json.Unmarshaler)
+	}
+	if v.Kind() != reflect.Pointer && v.CanAddr() && !t.Implements(unmarshalerType) &&
+		reflect.PointerTo(t).Implements(unmarshalerType) {
+		return v.Addr().Interface().(json.Unmarshaler)
+	}
+	return nil
+}
 
 // custom says whether t decodes itself in encoding/json.
 func custom(t reflect.Type) bool {
@@ -124,15 +144,15 @@ func (d *decoder) value(v reflect.Value, depth int) bool {
 		}
 		return true
 	}
-	if t == rawMessageType {
-		// The value's bytes as they stand, as RawMessage.UnmarshalJSON
-		// keeps them (null, which it also keeps, is declined above).
+	if u := unmarshaler(v); u != nil {
+		// What encoding/json does with such a type (json.RawMessage,
+		// time.Time): hand it the value's bytes. (It would hand it a null
+		// too, which is declined above.)
 		start := d.pos
 		if !d.skip(depth) {
 			return false
 		}
-		v.SetBytes(append([]byte(nil), d.data[start:d.pos]...))
-		return true
+		return u.UnmarshalJSON(d.data[start:d.pos]) == nil
 	}
 	if custom(t) {
 		return false

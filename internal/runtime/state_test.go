@@ -3,8 +3,10 @@ package runtime
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 func TestValidateID(t *testing.T) {
@@ -23,7 +25,7 @@ func TestValidateID(t *testing.T) {
 // A state that records the host's cgroup mounts gives them back as the
 // layout, through a save and a read, without looking at the host.
 func TestCgroupLayoutFromState(t *testing.T) {
-	c := &Container{Dir: t.TempDir(), lock: -1, State: State{ID: "x",
+	c := &Container{Dir: t.TempDir(), lock: -1, State: State{ID: "x", Created: time.Now().UTC(),
 		Config: []byte(`{"ociVersion":"1.2.0","linux":{"cgroupsPath":"/a/b","namespaces":[{"type":"mount"}]}}`),
 		CgroupMounts: []cgroups.Mount{
 			{Point: "/cg/cpu,cpuacct", Type: "cgroup", Options: []string{"cpu", "cpuacct"}},
@@ -36,6 +38,10 @@ func TestCgroupLayoutFromState(t *testing.T) {
 	got := &Container{Dir: c.Dir, lock: -1}
 	if err := got.read(); err != nil {
 		t.Fatal(err)
+	}
+	// read decodes the state with jsonlite, not encoding/json.
+	if err := jsonlite.Unmarshal(c.State.marshal(), &State{}); err != nil {
+		t.Errorf("jsonlite declines the state: %v", err)
 	}
 	l, err := got.cgroupLayout()
 	if err != nil {
