@@ -10,6 +10,9 @@ import (
 // socket holds a published port, so a port is free when no jinn container
 // has it and the host can bind it right now.
 func (m *Manager) resolvePorts(self string, req []Port) ([]Port, error) {
+	if len(req) == 0 {
+		return nil, nil // no other container's record to read
+	}
 	ctrs, err := m.loadContainers()
 	if err != nil {
 		return nil, err

@@ -396,6 +396,9 @@ func (m *Manager) gcNetworks() error {
 	if err != nil {
 		return err
 	}
+	if !slices.ContainsFunc(nets, func(n *Network) bool { return n.DNS }) {
+		return nil // no DNS server to stop: every container's record unread
+	}
 	used, err := m.networksInUse()
 	if err != nil {
 		return err
