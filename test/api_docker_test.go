@@ -233,6 +233,24 @@ func testDockerNetVol(t *testing.T, a *apiEnv, cli string) {
 	}
 	a.dockerOK(cli, "rm", "-f", "srv")
 	a.dockerOK(cli, "network", "rm", "appnet")
+	a.dockerOK(cli, "network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "--subnet", "10.87.65.0/24",
+		"--ip-range", "10.87.65.128/25", "--aux-address", "r=10.87.65.130", "optnet")
+	if out := a.dockerOK(cli, "network", "inspect", "-f", `{{index .Options "com.docker.network.bridge.enable_icc"}} {{range .IPAM.Config}}{{.IPRange}} {{.AuxAddress}}{{end}}`, "optnet"); out != "false 10.87.65.128/25 map[r:10.87.65.130]\n" {
+		t.Fatalf("network create -o --ip-range --aux-address: %q", out)
+	}
+	a.dockerOK(cli, "network", "rm", "optnet")
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil {
+		keepSysctl(t, "net/ipv6/conf/all/forwarding")
+		a.dockerOK(cli, "network", "create", "--ipv6", "--subnet", "10.87.64.0/24", "--subnet", "fd00:87:94::/64", "v6net")
+		out := a.dockerOK(cli, "run", "--rm", "--network", "v6net", "busybox", "sh", "-c", "ping -6 -c1 -W2 fd00:87:94::1 >/dev/null && echo gw6")
+		if out != "gw6\n" {
+			t.Fatalf("IPv6 network: %q", out)
+		}
+		if out := a.dockerOK(cli, "network", "inspect", "-f", "{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{end}}", "v6net"); out != "true 10.87.64.0/24 fd00:87:94::/64 \n" {
+			t.Fatalf("network inspect of an IPv6 network: %q", out)
+		}
+		a.dockerOK(cli, "network", "rm", "v6net")
+	}
 	a.dockerOK(cli, "volume", "prune", "-f")
 	a.docker(cli, "", "volume", "rm", "data")
 	if out := a.dockerOK(cli, "volume", "ls", "-q"); out != "" {

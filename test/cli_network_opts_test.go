@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLINetworkCreateOpts: network create -o (bridge name, MTU, ICC,
@@ -32,8 +33,18 @@ func TestCLINetworkCreateOpts(t *testing.T) {
 	if _, _, code := j.run("exec", "ia", "ping", "-c1", "-W2", "10.87.90.1"); code != 0 {
 		t.Errorf("enable_icc=false: the gateway is unreachable")
 	}
+	// Refused in the network's setup, which an attached --rm run does
+	// while its monitor starts: the monitor goes at once (remove used to
+	// retry the runtime's kill for 5 s on a container it never made).
+	start := time.Now()
 	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--network", "iso", "--ip", "10.87.90.129"}, "true")...); code != 125 || !strings.Contains(errs, "auxiliary") {
 		t.Errorf("--ip of an aux address: exit %d %q", code, errs)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("refused --ip took %v", d)
+	}
+	if out := j.ok("ps", "-aq"); len(strings.Fields(out)) != 2 {
+		t.Errorf("containers after the refused run: %q, want ia and ib", out)
 	}
 	got := j.ok("network", "inspect", "-f", "{{range .IPAM.Config}}{{.IPRange}} {{.AuxiliaryAddresses.reserved}}{{end}} {{index .Options \"com.docker.network.bridge.enable_icc\"}}", "iso")
 	if strings.TrimSpace(got) != "10.87.90.128/25 10.87.90.129 false" {
@@ -118,6 +129,7 @@ func TestCLINetworkIPv6(t *testing.T) {
 	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
 		t.Skip("the kernel has no IPv6")
 	}
+	keepSysctl(t, "net/ipv6/conf/all/forwarding")
 	j := netJinn(t)
 	j.ok("network", "create", "--ipv6", "--subnet", "10.87.96.0/24", "--subnet", "fd00:87:96::/64", "dual")
 	j.ok(j.runArgs([]string{"-d", "--name", "v6a", "--network", "dual"}, "sleep", "100")...)

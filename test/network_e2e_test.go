@@ -27,6 +27,9 @@ func (j *jinnEnv) assertNetClean() {
 	if nftTable(j) != "" {
 		t.Errorf("nftables table %s left behind", table)
 	}
+	if err := exec.Command("nft", "list", "table", "ip6", table).Run(); err == nil {
+		t.Errorf("nftables ip6 table %s left behind", table)
+	}
 	if out, _ := exec.Command("ip", "-br", "link", "show", "master", bridge).CombinedOutput(); len(out) > 0 && !strings.Contains(string(out), "does not exist") {
 		t.Errorf("veths left on %s: %s", bridge, out)
 	}

@@ -179,6 +179,9 @@ func netOptions(h *engine.HostConfig, cfg *container.Config, hc *container.HostC
 			if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
 				n.IPAddress = es.IPAMConfig.IPv4Address.String()
 			}
+			if es.IPAMConfig != nil && es.IPAMConfig.IPv6Address.IsValid() {
+				n.IP6Address = es.IPAMConfig.IPv6Address.String()
+			}
 		}
 	}
 	return nil

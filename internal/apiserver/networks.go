@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	mnet "github.com/moby/moby/api/types/network"
@@ -39,9 +40,11 @@ func networkID(n *network.Network) string {
 	return netID(n.Name)
 }
 
-func networkDoc(n *network.NetworkInfo) mnet.Inspect {
+// NetworkDoc is a network as docker's API and its `network inspect` show
+// it; the jinn CLI's network inspect prints it too.
+func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 	d := mnet.Inspect{Network: mnet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
-		Driver: n.Driver, EnableIPv4: true, Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
+		Driver: n.Driver, EnableIPv4: !n.IPv6Only(), Internal: n.Internal, Labels: n.Labels, Options: map[string]string{},
 		IPAM: mnet.IPAM{Driver: "default", Options: map[string]string{}, Config: []mnet.IPAMConfig{}}},
 		Containers: map[string]mnet.EndpointResource{}}
 	d.ID = networkID(&n.Network)
@@ -51,20 +54,51 @@ func networkDoc(n *network.NetworkInfo) mnet.Inspect {
 	if d.Labels == nil {
 		d.Labels = map[string]string{}
 	}
-	if n.Name == "bridge" && n.Bridge != "" {
-		// Only the default network's: compose compares a network's
-		// options with its file and recreates one that has more.
+	// The default network's bridge name, and the options a user gave
+	// (-o): compose compares a network's options with its file and
+	// recreates one that has more.
+	if n.Name == "bridge" && n.Bridge != "" || n.ID != "" && n.Bridge != "jbr-"+n.ID[:min(11, len(n.ID))] && n.Name != "bridge" {
 		d.Options["com.docker.network.bridge.name"] = n.Bridge
+	}
+	if n.MTU != 0 && n.MTU != 1500 {
+		d.Options["com.docker.network.driver.mtu"] = strconv.Itoa(n.MTU)
+	}
+	if n.NoICC {
+		d.Options["com.docker.network.bridge.enable_icc"] = "false"
+	}
+	if n.NoMasquerade {
+		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
 	}
 	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
 		c := mnet.IPAMConfig{Subnet: p}
 		c.Gateway, _ = netip.ParseAddr(n.Gateway)
+		c.IPRange, _ = netip.ParsePrefix(n.IPRange)
+		for host, a := range n.AuxAddresses {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				if c.AuxAddress == nil {
+					c.AuxAddress = map[string]netip.Addr{}
+				}
+				c.AuxAddress[host] = ip
+			}
+		}
 		d.IPAM.Config = append(d.IPAM.Config, c)
 	}
+	if p, err := netip.ParsePrefix(n.Subnet6); err == nil {
+		c := mnet.IPAMConfig{Subnet: p}
+		c.Gateway, _ = netip.ParseAddr(n.Gateway6)
+		d.IPAM.Config = append(d.IPAM.Config, c)
+		d.EnableIPv6 = true
+	}
 	for id, ep := range n.Containers {
-		r := mnet.EndpointResource{Name: id[:min(12, len(id))], EndpointID: endpointID(n.Name, id)}
+		r := mnet.EndpointResource{Name: n.ContainerNames[id], EndpointID: endpointID(n.Name, id)}
+		if r.Name == "" {
+			r.Name = id[:min(12, len(id))]
+		}
 		if a, err := netip.ParseAddr(ep.IP); err == nil {
 			r.IPv4Address = netip.PrefixFrom(a, ep.Prefix)
+		}
+		if a, err := netip.ParseAddr(ep.IP6); err == nil {
+			r.IPv6Address = netip.PrefixFrom(a, ep.Prefix6)
 		}
 		if mac, err := net.ParseMAC(ep.MAC); err == nil {
 			r.MacAddress = mnet.HardwareAddr(mac)
@@ -95,7 +129,7 @@ func (s *Server) allNetworks() ([]mnet.Inspect, error) {
 	}
 	var out []mnet.Inspect
 	for i := range infos {
-		out = append(out, networkDoc(&infos[i]))
+		out = append(out, NetworkDoc(&infos[i]))
 	}
 	return append(out, pseudoNetworks()...), nil
 }
@@ -169,13 +203,38 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 		return conflict("network with name %s already exists", req.Name)
 	}
 	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
-	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
-		c := req.IPAM.Config[0]
-		if c.Subnet.IsValid() {
-			opts.Subnet = c.Subnet.String()
+	for k, v := range req.Options {
+		if err := opts.SetDriverOption(k, v); err != nil {
+			return badRequest("%v", err)
 		}
-		if c.Gateway.IsValid() {
-			opts.Gateway = c.Gateway.String()
+	}
+	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
+	opts.NoIPv4 = req.EnableIPv4 != nil && !*req.EnableIPv4
+	if req.IPAM != nil {
+		// One IPv4 and, on a dual-stack network, one IPv6 pool.
+		for _, c := range req.IPAM.Config {
+			subnet, gw := &opts.Subnet, &opts.Gateway
+			if c.Subnet.Addr().Is6() {
+				subnet, gw = &opts.Subnet6, &opts.Gateway6
+			}
+			if *subnet != "" {
+				return badRequest("only one IPv4 and one IPv6 subnet are supported")
+			}
+			if c.Subnet.IsValid() {
+				*subnet = c.Subnet.String()
+			}
+			if c.Gateway.IsValid() {
+				*gw = c.Gateway.String()
+			}
+			if c.IPRange.IsValid() && c.Subnet.Addr().Is4() {
+				opts.IPRange = c.IPRange.String()
+			}
+			for host, a := range c.AuxAddress {
+				if opts.AuxAddresses == nil {
+					opts.AuxAddresses = map[string]string{}
+				}
+				opts.AuxAddresses[host] = a.String()
+			}
 		}
 	}
 	m, err := s.eng.Networks()

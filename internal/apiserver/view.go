@@ -95,6 +95,9 @@ func endpointSettings(ep network.Endpoint, containerID string, ids netIDs) *mnet
 		EndpointID: endpointID(ep.Network, containerID), DNSNames: ep.Aliases}
 	es.IPAddress, _ = netip.ParseAddr(ep.IP)
 	es.Gateway, _ = netip.ParseAddr(ep.Gateway)
+	es.GlobalIPv6Address, _ = netip.ParseAddr(ep.IP6)
+	es.GlobalIPv6PrefixLen = ep.Prefix6
+	es.IPv6Gateway, _ = netip.ParseAddr(ep.Gateway6)
 	if mac, err := net.ParseMAC(ep.MAC); err == nil {
 		es.MacAddress = mnet.HardwareAddr(mac)
 	}

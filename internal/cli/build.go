@@ -34,19 +34,19 @@ func newBuildCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&bf.tags, "tag", "t", nil, "name and optionally a tag (name:tag)")
-	f.StringVarP(&bf.file, "file", "f", "", "name of the Dockerfile (default PATH/Dockerfile)")
-	f.StringArrayVar(&bf.buildArgs, "build-arg", nil, "set build-time variables")
-	f.StringVar(&bf.target, "target", "", "target build stage")
-	f.BoolVar(&bf.noCache, "no-cache", false, "do not use the cache")
-	f.StringArrayVar(&bf.labels, "label", nil, "set metadata on the image")
-	f.StringVar(&bf.network, "network", "default", "networking mode for RUN: default, none or host")
-	f.BoolVarP(&bf.quiet, "quiet", "q", false, "print only the image ID")
-	f.StringVar(&bf.progress, "progress", "auto", "progress output: auto or plain")
-	f.StringVar(&bf.iidfile, "iidfile", "", "write the image ID to the file")
-	f.BoolVar(&bf.rm, "rm", true, "remove intermediate containers (always)")
-	f.BoolVar(&bf.forceRm, "force-rm", false, "always remove intermediate containers (always)")
-	f.BoolVar(&bf.pull, "pull", false, "always attempt to pull a newer base image (not supported)")
+	f.StringArrayVarP(&bf.tags, "tag", "t", nil, `Name and optionally a tag in the "name:tag" format`)
+	f.StringVarP(&bf.file, "file", "f", "", `Name of the Dockerfile (Default is "PATH/Dockerfile")`)
+	f.StringArrayVar(&bf.buildArgs, "build-arg", nil, "Set build-time variables")
+	f.StringVar(&bf.target, "target", "", "Set the target build stage to build.")
+	f.BoolVar(&bf.noCache, "no-cache", false, "Do not use cache when building the image")
+	f.StringArrayVar(&bf.labels, "label", nil, "Set metadata for an image")
+	f.StringVar(&bf.network, "network", "default", "Set the networking mode for the RUN instructions during build (default, none or host)")
+	f.BoolVarP(&bf.quiet, "quiet", "q", false, "Suppress the build output and print image ID on success")
+	f.StringVar(&bf.progress, "progress", "auto", "Set type of progress output (auto, plain)")
+	f.StringVar(&bf.iidfile, "iidfile", "", "Write the image ID to the file")
+	f.BoolVar(&bf.rm, "rm", true, "Remove intermediate containers after a successful build (always)")
+	f.BoolVar(&bf.forceRm, "force-rm", false, "Always remove intermediate containers (always)")
+	f.BoolVar(&bf.pull, "pull", false, "Always attempt to pull a newer version of the image (not supported)")
 	return cmd
 }
 

@@ -37,8 +37,8 @@ func newBuilderCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	prune.Flags().BoolVarP(&all, "all", "a", false, "remove all build cache (the same here)")
-	prune.Flags().BoolVarP(&force, "force", "f", false, "do not prompt for confirmation")
+	prune.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused build cache, not just dangling ones (the same here)")
+	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	c.AddCommand(prune, newBuildCmd(o))
 	return c
 }

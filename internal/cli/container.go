@@ -14,7 +14,7 @@ func newContainerCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{Use: "container COMMAND", Short: "Manage containers"}
 	c.AddCommand(newContainerPruneCmd(o),
 		newRunCmd(o), newCreateCmd(o), newStartCmd(o), newStopCmd(o), newKillCmd(o), newRestartCmd(o),
-		newRmCmd(o), newPsCmd(o), newLogsCmd(o), newExecCmd(o), newAttachCmd(o), newInspectCmd(o),
+		newRmCmd(o), newPsCmd(o), newLogsCmd(o), newExecCmd(o), newAttachCmd(o), newContainerInspectCmd(o),
 		newWaitCmd(o), newTopCmd(o), newStatsCmd(o), newPauseCmd(o), newUnpauseCmd(o), newRenameCmd(o),
 		newCpCmd(o), newPortCmd(o), newUpdateCmd(o),
 		newCommitCmd(o), newDiffCmd(o), newExportCmd(o))
@@ -71,4 +71,13 @@ func pruneContainers(c *cobra.Command, e engine.Engine, fs filterSet) ([]string,
 		n += sizes[snap[id]]
 	}
 	return ids, n, err
+}
+
+// newContainerInspectCmd is inspect under `container`: containers only,
+// with docker's wording of --size there.
+func newContainerInspectCmd(o *Options) *cobra.Command {
+	c := inspectCmd(o, "container")
+	c.Flags().Lookup("size").Usage = "Display total file sizes"
+	c.Flags().MarkHidden("type")
+	return c
 }

@@ -52,7 +52,7 @@ func newContextCmd(o *Options) *cobra.Command {
 				"DockerEndpoint": "DOCKER ENDPOINT", "Error": "ERROR", "Current": "CURRENT"}, []contextRow{row})
 		},
 	}
-	ls.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	ls.Flags().StringVar(&format, "format", "", formatHelpTable)
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only show context names")
 	show := &cobra.Command{
 		Use: "show", Short: "Print the name of the current context", Args: cobra.NoArgs,
@@ -90,14 +90,14 @@ func newContextCmd(o *Options) *cobra.Command {
 					"TLSMaterial": map[string]any{}, "Storage": map[string]any{"MetadataPath": "<IN MEMORY>", "TLSPath": "<IN MEMORY>"}})
 			}
 			if ifmt != "" {
-				return printRows(c.OutOrStdout(), ifmt, "", toAny(docs))
+				return printInspect(c.OutOrStdout(), ifmt, toAny(docs))
 			}
 			b, _ := json.MarshalIndent(docs, "", "    ")
 			fmt.Fprintln(c.OutOrStdout(), string(b))
 			return nil
 		},
 	}
-	inspect.Flags().StringVarP(&ifmt, "format", "f", "", "Format output using a custom template")
+	inspect.Flags().StringVarP(&ifmt, "format", "f", "", formatHelpJSON)
 	c.AddCommand(ls, show, use, inspect)
 	return c
 }

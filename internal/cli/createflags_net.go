@@ -12,7 +12,7 @@ import (
 // netFlags are run/create's network flags beside --network and -p.
 type netFlags struct {
 	publishAll              bool
-	ip                      string
+	ip, ip6                 string
 	aliases, addHosts, dns  []string
 	dnsSearch, expose       []string
 	ingressRate, egressRate string
@@ -22,6 +22,7 @@ func (f *netFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
 	fs.StringArrayVar(&f.expose, "expose", nil, "Expose a port or a range of ports")
 	fs.StringVar(&f.ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
+	fs.StringVar(&f.ip6, "ip6", "", "IPv6 address (e.g., 2001:db8::33)")
 	fs.StringArrayVar(&f.aliases, "network-alias", nil, "Add network-scoped alias for the container")
 	fs.StringArrayVar(&f.addHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
 	fs.StringArrayVar(&f.dns, "dns", nil, "Set custom DNS servers")
@@ -57,6 +58,12 @@ func (f *netFlags) apply(h *engine.HostConfig, mode string, publish []string) er
 			return badFlag("invalid IPv4 address: %s", f.ip)
 		}
 		n.IPAddress = f.ip
+	}
+	if f.ip6 != "" {
+		if ip := net.ParseIP(f.ip6); ip == nil || ip.To4() != nil {
+			return badFlag("invalid IPv6 address: %s", f.ip6)
+		}
+		n.IP6Address = f.ip6
 	}
 	for _, h := range f.addHosts {
 		if _, _, err := network.ParseExtraHost(h); err != nil {

@@ -85,7 +85,7 @@ func newEventsCmd(o *Options) *cobra.Command {
 	}
 	c.Flags().StringVar(&since, "since", "", "Show all events created since timestamp")
 	c.Flags().StringVar(&until, "until", "", "Stream events until this timestamp")
-	c.Flags().StringVar(&format, "format", "", "Format the output using the given Go template")
+	c.Flags().StringVar(&format, "format", "", formatHelpJSON)
 	c.Flags().StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
 	return c
 }

@@ -66,7 +66,7 @@ func newExecCmd(o *Options) *cobra.Command {
 	fl.BoolVar(&privileged, "privileged", false, "Give extended privileges to the command")
 	fl.StringArrayVarP(&env, "env", "e", nil, "Set environment variables")
 	fl.StringArrayVar(&envFile, "env-file", nil, "Read in a file of environment variables")
-	fl.StringVarP(&user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	fl.StringVarP(&user, "user", "u", "", `Username or UID (format: "<name|uid>[:<group|gid>]")`)
 	fl.StringVarP(&workdir, "workdir", "w", "", "Working directory inside the container")
 	return c
 }

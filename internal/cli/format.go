@@ -164,3 +164,16 @@ func since(t time.Time) string {
 	}
 	return engine.HumanDuration(time.Since(t)) + " ago"
 }
+
+// docker's --format help of listings (formatHelpTable) and of inspect-like
+// commands (formatHelpJSON), word for word: jinn's templates are docker's.
+const (
+	formatHelpHead  = "Format output using a custom template:\n"
+	formatHelpTable = formatHelpHead +
+		"'table':            Print output in table format with column headers (default)\n" +
+		"'table TEMPLATE':   Print output in table format using the given Go template\n" + formatHelpTail
+	formatHelpJSON = formatHelpHead + formatHelpTail
+	formatHelpTail = "'json':             Print in JSON format\n" +
+		"'TEMPLATE':         Print output using the given Go template.\n" +
+		"Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates"
+)

@@ -18,7 +18,13 @@ var dockerFlagTypes = map[string]string{
 	"cpus": "decimal", "health-interval": "duration", "health-timeout": "duration",
 	"health-start-period": "duration", "health-start-interval": "duration",
 	"sysctl": "map", "annotation": "map", "storage-opt": "list", "opt": "map",
+	"filter": "filter", "gpus": "gpu-request", "mount": "mount", "ulimit": "ulimit", "aux-address": "map",
+	"alias": "strings", "gateway": "strings", "ip-range": "strings", "subnet": "strings",
 }
+
+// dockerTypeAnnotation names a flag's docker type where its name alone
+// does not tell (run's --network is a "network", build's a "string").
+const dockerTypeAnnotation = "docker-type"
 
 // dockerTypes are docker's names for pflag's value types in --help.
 var dockerTypes = map[string]string{"stringArray": "list", "stringSlice": "list", "int64": "int", "uint64": "uint", "float64": "float"}
@@ -33,6 +39,9 @@ func dockerFlagUsages(fs *pflag.FlagSet) string {
 			continue
 		}
 		t, ok := dockerFlagTypes[m[2]]
+		if f := fs.Lookup(m[2]); f != nil && len(f.Annotations[dockerTypeAnnotation]) == 1 {
+			t, ok = f.Annotations[dockerTypeAnnotation][0], true
+		}
 		if !ok {
 			t, ok = dockerTypes[m[3]]
 		}

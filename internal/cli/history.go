@@ -95,7 +95,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 	f.BoolVarP(&human, "human", "H", true, "Print sizes and dates in human readable format")
 	f.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
 	f.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
-	f.StringVar(&format, "format", "", "Format output using a custom template")
+	f.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }
 

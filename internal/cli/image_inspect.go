@@ -117,7 +117,7 @@ func newImageInspectCmd(o *Options) *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if format != "" {
-				if err := printRows(w, format, "", toAny(docs)); err != nil {
+				if err := printInspect(w, format, toAny(docs)); err != nil {
 					return err
 				}
 			} else {
@@ -130,16 +130,15 @@ func newImageInspectCmd(o *Options) *cobra.Command {
 			return firstErr
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
 	return c
 }
 
-// toAny converts documents to generic maps so templates can use docker's
-// JSON field names ({{.Id}}, {{.Config.Env}}).
+// toAny lists documents of one type as printInspect takes them.
 func toAny[T any](docs []T) []any {
 	var out []any
 	for _, d := range docs {
-		out = append(out, jsonDoc(d))
+		out = append(out, d)
 	}
 	return out
 }

@@ -100,7 +100,7 @@ func imagesCmd(o *Options, use string, aliases []string) *cobra.Command {
 	f.BoolVar(&digests, "digests", false, "Show digests")
 	f.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
-	f.StringVar(&format, "format", "", "Format output using a custom template ('table', 'table TEMPLATE', 'json', 'TEMPLATE')")
+	f.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }
 

@@ -121,7 +121,7 @@ func newInfoCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
 	return c
 }
 

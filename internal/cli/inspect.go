@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/apiserver"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/monitor"
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 // containerJSON is docker's `inspect` document for a container.
@@ -34,6 +37,8 @@ type containerJSON struct {
 	ExecIDs         []string       `json:"ExecIDs"`
 	HostConfig      hostConfigJSON `json:"HostConfig"`
 	GraphDriver     graphDriver    `json:"GraphDriver"`
+	SizeRw          *int64         `json:"SizeRw,omitempty"` // inspect -s
+	SizeRootFs      *int64         `json:"SizeRootFs,omitempty"`
 	Mounts          []mountJSON    `json:"Mounts"`
 	Config          configJSON     `json:"Config"`
 	NetworkSettings networkJSON    `json:"NetworkSettings"`
@@ -82,36 +87,42 @@ type mountJSON struct {
 }
 
 type configJSON struct {
-	Hostname     string            `json:"Hostname"`
-	Domainname   string            `json:"Domainname"`
-	User         string            `json:"User"`
-	AttachStdin  bool              `json:"AttachStdin"`
-	AttachStdout bool              `json:"AttachStdout"`
-	AttachStderr bool              `json:"AttachStderr"`
-	Tty          bool              `json:"Tty"`
-	OpenStdin    bool              `json:"OpenStdin"`
-	StdinOnce    bool              `json:"StdinOnce"`
-	Env          []string          `json:"Env"`
-	Cmd          []string          `json:"Cmd"`
-	Healthcheck  any               `json:"Healthcheck,omitempty"`
-	Image        string            `json:"Image"`
-	Volumes      map[string]any    `json:"Volumes"`
-	WorkingDir   string            `json:"WorkingDir"`
-	Entrypoint   []string          `json:"Entrypoint"`
-	Labels       map[string]string `json:"Labels"`
-	StopSignal   string            `json:"StopSignal,omitempty"`
-	StopTimeout  *int              `json:"StopTimeout,omitempty"`
+	Hostname     string              `json:"Hostname"`
+	Domainname   string              `json:"Domainname"`
+	User         string              `json:"User"`
+	AttachStdin  bool                `json:"AttachStdin"`
+	AttachStdout bool                `json:"AttachStdout"`
+	AttachStderr bool                `json:"AttachStderr"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	StdinOnce    bool                `json:"StdinOnce"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Healthcheck  any                 `json:"Healthcheck,omitempty"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	Image        string              `json:"Image"`
+	Volumes      map[string]any      `json:"Volumes"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Entrypoint   []string            `json:"Entrypoint"`
+	Labels       map[string]string   `json:"Labels"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	StopTimeout  *int                `json:"StopTimeout,omitempty"`
 }
 
 type networkJSON struct {
-	Bridge     string         `json:"Bridge"`
-	SandboxID  string         `json:"SandboxID"`
-	SandboxKey string         `json:"SandboxKey"`
-	Ports      map[string]any `json:"Ports"`
-	IPAddress  string         `json:"IPAddress"`
-	Gateway    string         `json:"Gateway"`
-	MacAddress string         `json:"MacAddress"`
-	Networks   map[string]any `json:"Networks"`
+	Bridge      string         `json:"Bridge"`
+	SandboxID   string         `json:"SandboxID"`
+	SandboxKey  string         `json:"SandboxKey"`
+	Ports       map[string]any `json:"Ports"`
+	IPAddress   string         `json:"IPAddress"`
+	IPPrefixLen int            `json:"IPPrefixLen"`
+	Gateway     string         `json:"Gateway"`
+	MacAddress  string         `json:"MacAddress"`
+	// docker's deprecated top-level fields of the first network
+	GlobalIPv6Address   string         `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen int            `json:"GlobalIPv6PrefixLen"`
+	IPv6Gateway         string         `json:"IPv6Gateway"`
+	Networks            map[string]any `json:"Networks"`
 }
 
 func dockerTime(t time.Time) string {
@@ -171,6 +182,15 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	if c.Healthcheck != nil {
 		j.Config.Healthcheck = c.Healthcheck
 	}
+	for _, e := range v.Host.ExposedPorts { // "80", "7100-7101/udp": docker's "80/tcp" keys
+		ps, _ := network.ParsePort(e)
+		for _, p := range ps {
+			if j.Config.ExposedPorts == nil {
+				j.Config.ExposedPorts = map[string]struct{}{}
+			}
+			j.Config.ExposedPorts[fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto)] = struct{}{}
+		}
+	}
 	if len(vols) > 0 {
 		j.Config.Volumes = vols
 	}
@@ -180,7 +200,13 @@ func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	return j
 }
 
-func newInspectCmd(o *Options) *cobra.Command {
+func newInspectCmd(o *Options) *cobra.Command { return inspectCmd(o, "") }
+
+// inspectTypes are the objects inspect finds, in the order docker's
+// inspect tries them when no --type is given.
+var inspectTypes = []string{"container", "image", "network", "volume"}
+
+func inspectCmd(o *Options, only string) *cobra.Command {
 	var format, typ string
 	var size bool
 	c := &cobra.Command{
@@ -192,18 +218,19 @@ func newInspectCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if only != "" {
+				typ = only
+			}
+			if typ != "" && !slices.Contains(inspectTypes, typ) {
+				return badFlag("%q is not a valid value for --type", typ)
+			}
 			var docs []any
 			failed := false
 			for _, ref := range args {
 				var doc any
-				if typ == "" || typ == "container" {
-					if v, err := e.Inspect(c.Context(), ref); err == nil {
-						doc = inspectJSON(o, v)
-					}
-				}
-				if doc == nil && (typ == "" || typ == "volume") {
-					if vol, err := e.Volumes().Get(ref); err == nil {
-						doc = vol
+				for _, t := range inspectTypes {
+					if doc == nil && (typ == "" || typ == t) {
+						doc = inspectOne(c, o, e, t, ref, size)
 					}
 				}
 				if doc == nil {
@@ -214,15 +241,8 @@ func newInspectCmd(o *Options) *cobra.Command {
 				docs = append(docs, doc)
 			}
 			if format != "" {
-				fm, err := newFormatter(c.OutOrStdout(), format, nil)
-				if err != nil {
+				if err := printInspect(c.OutOrStdout(), format, docs); err != nil {
 					return err
-				}
-				for _, d := range docs {
-					// Templates see the JSON document, like docker's.
-					if err := fm.row(jsonDoc(d)); err != nil {
-						return err
-					}
 				}
 			} else {
 				if docs == nil {
@@ -237,8 +257,41 @@ func newInspectCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
-	c.Flags().StringVar(&typ, "type", "", "Return JSON for specified type")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
+	c.Flags().StringVar(&typ, "type", "", "Only inspect objects of the given type")
 	c.Flags().BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
 	return c
+}
+
+// inspectOne is the inspect document of the object of type t named ref,
+// or nil; size adds a container's sizes (-s).
+func inspectOne(c *cobra.Command, o *Options, e engine.Engine, t, ref string, size bool) any {
+	switch t {
+	case "container":
+		if v, err := e.Inspect(c.Context(), ref); err == nil {
+			j := inspectJSON(o, v)
+			if size {
+				own, virt := containerSizes(o, v)
+				j.SizeRw, j.SizeRootFs = &own, &virt
+			}
+			return j
+		}
+	case "image":
+		if st, err := openImageStore(o); err == nil {
+			if img, err := st.Get(ref); err == nil {
+				return inspectImage(st, img)
+			}
+		}
+	case "network":
+		if m, err := o.networks(); err == nil {
+			if n, err := m.InspectNetwork(ref); err == nil {
+				return apiserver.NetworkDoc(n)
+			}
+		}
+	case "volume":
+		if vol, err := e.Volumes().Get(ref); err == nil {
+			return vol
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,12 +25,13 @@ func networkSettings(o *Options, v *engine.View) networkJSON {
 	}
 	for i, ep := range eps {
 		if i == 0 {
-			ns.IPAddress, ns.Gateway, ns.MacAddress = ep.IP, ep.Gateway, ep.MAC
+			ns.IPAddress, ns.IPPrefixLen, ns.Gateway, ns.MacAddress = ep.IP, ep.Prefix, ep.Gateway, ep.MAC
+			ns.GlobalIPv6Address, ns.GlobalIPv6PrefixLen, ns.IPv6Gateway = ep.IP6, ep.Prefix6, ep.Gateway6
 		}
 		ns.Networks[ep.Network] = map[string]any{
 			"IPAddress": ep.IP, "IPPrefixLen": ep.Prefix, "Gateway": ep.Gateway,
 			"MacAddress": ep.MAC, "Aliases": ep.Aliases,
-			"GlobalIPv6Address": ep.IP6, "GlobalIPv6PrefixLen": ep.Prefix6,
+			"GlobalIPv6Address": ep.IP6, "GlobalIPv6PrefixLen": ep.Prefix6, "IPv6Gateway": ep.Gateway6,
 		}
 	}
 	ports, _ := m.Ports(v.ID)
@@ -38,6 +40,9 @@ func networkSettings(o *Options, v *engine.View) networkJSON {
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"
+		}
+		if h := net.ParseIP(ip); h != nil {
+			ip = h.String()
 		}
 		prev, _ := ns.Ports[key].([]map[string]string)
 		ns.Ports[key] = append(prev, map[string]string{"HostIp": ip, "HostPort": strconv.Itoa(p.HostPort)})
@@ -54,11 +59,7 @@ func portsColumn(o *Options, v *engine.View) string {
 	ports, _ := m.Ports(v.ID)
 	var cols []string
 	for _, p := range ports {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
-		}
-		cols = append(cols, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Proto))
+		cols = append(cols, fmt.Sprintf("%s->%d/%s", p.HostAddr(), p.ContainerPort, p.Proto))
 	}
 	return strings.Join(cols, ", ")
 }

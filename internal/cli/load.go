@@ -47,6 +47,6 @@ func newLoadCmd(o *Options) *cobra.Command {
 	}
 	c.Flags().StringVarP(&input, "input", "i", "", "Read from tar archive file, instead of STDIN")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress the load output")
-	c.Flags().StringVar(&platform, "platform", "", "Load only the given platform (os/arch) of a multi-platform archive")
+	c.Flags().StringVar(&platform, "platform", "", `Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")`)
 	return c
 }

@@ -59,8 +59,8 @@ func newLoginCmd(o *Options) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVarP(&user, "username", "u", "", "Username")
-	f.StringVarP(&password, "password", "p", "", "Password")
-	f.BoolVar(&passwordStdin, "password-stdin", false, "Take the password from stdin")
+	f.StringVarP(&password, "password", "p", "", "Password or Personal Access Token (PAT)")
+	f.BoolVar(&passwordStdin, "password-stdin", false, "Take the Password or Personal Access Token (PAT) from stdin")
 	f.BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry")
 	return c
 }

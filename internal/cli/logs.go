@@ -60,7 +60,7 @@ func newLogsCmd(o *Options) *cobra.Command {
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "Follow log output")
 	c.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "Show timestamps")
 	c.Flags().StringVarP(&tail, "tail", "n", "all", "Number of lines to show from the end of the logs")
-	c.Flags().StringVar(&since, "since", "", "Show logs since timestamp or relative (e.g. 42m)")
-	c.Flags().StringVar(&until, "until", "", "Show logs before a timestamp or relative (e.g. 42m)")
+	c.Flags().StringVar(&since, "since", "", `Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
+	c.Flags().StringVar(&until, "until", "", `Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)`)
 	return c
 }

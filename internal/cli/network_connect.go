@@ -19,7 +19,7 @@ func newNetworkConnectCmd(o *Options) *cobra.Command {
 			return e.Connect(c.Context(), args[0], args[1], ip, aliases)
 		},
 	}
-	c.Flags().StringVar(&ip, "ip", "", "IPv4 address")
+	c.Flags().StringVar(&ip, "ip", "", `IPv4 address (e.g., "172.30.100.104")`)
 	c.Flags().StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
 	return c
 }

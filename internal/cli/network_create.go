@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 func newNetworkCreateCmd(o *Options) *cobra.Command {
 	var opts network.NetworkOptions
 	var driver string
+	ipv4 := true
 	var labels, driverOpts, aux, subnets, gateways []string
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
@@ -29,6 +29,7 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 			if err := networkSubnets(&opts, subnets, gateways); err != nil {
 				return err
 			}
+			opts.NoIPv4 = !ipv4
 			for _, a := range aux {
 				host, ip, ok := strings.Cut(a, "=")
 				if !ok || host == "" {
@@ -59,10 +60,11 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the network")
+	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the Network")
 	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
 	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
-	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 networking")
+	f.BoolVar(&ipv4, "ipv4", true, "Enable or disable IPv4 address assignment")
+	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 address assignment")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")
 	f.StringArrayVar(&labels, "label", nil, "Set metadata on a network")
@@ -79,36 +81,8 @@ func networkDriverOpts(opts *network.NetworkOptions, kvs []string) error {
 		if !ok {
 			return badFlag("invalid key/value pair format in driver options: %s", kv)
 		}
-		boolOpt := func() (bool, error) {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return false, badFlag("invalid value %q for %s: want true or false", v, k)
-			}
-			return b, nil
-		}
-		switch k {
-		case "com.docker.network.bridge.name":
-			opts.Bridge = v
-		case "com.docker.network.driver.mtu":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 68 || n > 65535 {
-				return badFlag("invalid MTU %q: want a number from 68 to 65535", v)
-			}
-			opts.MTU = n
-		case "com.docker.network.bridge.enable_icc":
-			b, err := boolOpt()
-			if err != nil {
-				return err
-			}
-			opts.NoICC = !b
-		case "com.docker.network.bridge.enable_ip_masquerade":
-			b, err := boolOpt()
-			if err != nil {
-				return err
-			}
-			opts.NoMasquerade = !b
-		default:
-			return badFlag("network option %q is not supported by the bridge driver", k)
+		if err := opts.SetDriverOption(k, v); err != nil {
+			return badFlag("%v", err)
 		}
 	}
 	return nil

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 
+	mnet "github.com/moby/moby/api/types/network"
 	"github.com/spf13/cobra"
 
-	"github.com/jinn-containers/jinn/internal/network"
+	"github.com/jinn-containers/jinn/internal/apiserver"
 )
 
 func newNetworkInspectCmd(o *Options) *cobra.Command {
@@ -20,7 +21,7 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := []dockerNetwork{}
+			out := []mnet.Inspect{}
 			var firstErr error
 			for _, a := range args {
 				n, err := m.InspectNetwork(a)
@@ -31,20 +32,11 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 					}
 					continue
 				}
-				out = append(out, toDocker(n))
+				out = append(out, apiserver.NetworkDoc(n))
 			}
 			if format != "" {
-				t, err := parseFormat("", format)
-				if err != nil {
-					return badFlag("template parsing error: %v", err)
-				}
-				budget := newBudget()
-				for _, n := range out {
-					b, err := budget.render(t, n)
-					if err != nil {
-						return badFlag("template: %v", err)
-					}
-					fmt.Fprintln(c.OutOrStdout(), string(b))
+				if err := printInspect(c.OutOrStdout(), format, toAny(out)); err != nil {
+					return err
 				}
 				return firstErr
 			}
@@ -56,68 +48,6 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 			return firstErr
 		},
 	}
-	c.Flags().StringVarP(&format, "format", "f", "", "Format output using a Go template")
+	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
 	return c
-}
-
-// dockerNetwork is `docker network inspect`'s shape, so that scripts and
-// --format templates written for docker work.
-type dockerNetwork struct {
-	Name       string
-	ID         string `json:"Id"`
-	Created    string
-	Scope      string
-	Driver     string
-	EnableIPv6 bool
-	IPAM       struct {
-		Driver string
-		Config []map[string]any
-	}
-	Internal   bool
-	Containers map[string]dockerEndpoint
-	Options    map[string]string
-	Labels     map[string]string
-}
-
-type dockerEndpoint struct {
-	Name        string
-	MacAddress  string
-	IPv4Address string
-	IPv6Address string
-}
-
-func toDocker(n *network.NetworkInfo) dockerNetwork {
-	d := dockerNetwork{
-		Name: n.Name, ID: n.ID, Created: n.Created.Format("2006-01-02T15:04:05.999999999Z07:00"),
-		Scope: "local", Driver: n.Driver, Internal: n.Internal, Labels: n.Labels,
-		Containers: map[string]dockerEndpoint{},
-		Options:    map[string]string{"com.docker.network.bridge.name": n.Bridge, "com.docker.network.driver.mtu": fmt.Sprint(n.MTU)},
-	}
-	d.IPAM.Driver = "default"
-	cfg := map[string]any{"Subnet": n.Subnet, "Gateway": n.Gateway}
-	if n.IPRange != "" {
-		cfg["IPRange"] = n.IPRange
-	}
-	if len(n.AuxAddresses) > 0 {
-		cfg["AuxiliaryAddresses"] = n.AuxAddresses
-	}
-	d.IPAM.Config = []map[string]any{cfg}
-	if n.Subnet6 != "" {
-		d.EnableIPv6 = true
-		d.IPAM.Config = append(d.IPAM.Config, map[string]any{"Subnet": n.Subnet6, "Gateway": n.Gateway6})
-	}
-	if n.NoICC {
-		d.Options["com.docker.network.bridge.enable_icc"] = "false"
-	}
-	if n.NoMasquerade {
-		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
-	}
-	for id, ep := range n.Containers {
-		de := dockerEndpoint{Name: ep.IfName, MacAddress: ep.MAC, IPv4Address: fmt.Sprintf("%s/%d", ep.IP, ep.Prefix)}
-		if ep.IP6 != "" {
-			de.IPv6Address = fmt.Sprintf("%s/%d", ep.IP6, ep.Prefix6)
-		}
-		d.Containers[id] = de
-	}
-	return d
 }

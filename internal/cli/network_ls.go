@@ -25,8 +25,8 @@ func (r networkRow) ID() string {
 func (r networkRow) Name() string     { return r.n.Name }
 func (r networkRow) Driver() string   { return r.n.Driver }
 func (r networkRow) Scope() string    { return "local" }
-func (r networkRow) IPv4() string     { return "true" }
-func (r networkRow) IPv6() string     { return "false" }
+func (r networkRow) IPv4() string     { return strconv.FormatBool(!r.n.IPv6Only()) }
+func (r networkRow) IPv6() string     { return strconv.FormatBool(r.n.Subnet6 != "") }
 func (r networkRow) Internal() string { return strconv.FormatBool(r.n.Internal) }
 func (r networkRow) Labels() string   { return labelString(r.n.Labels) }
 func (r networkRow) Label(k string) string {
@@ -86,7 +86,7 @@ func newNetworkLsCmd(o *Options) *cobra.Command {
 	}
 	fl := c.Flags()
 	fl.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
-	fl.StringVar(&format, "format", "", "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
+	fl.StringVar(&format, "format", "", formatHelpTable)
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Only display network IDs")
 	return c

@@ -29,11 +29,7 @@ func newPortCmd(o *Options) *cobra.Command {
 				case len(args) == 1:
 					fmt.Fprintln(c.OutOrStdout(), p.String())
 				case engine.MatchPort(p, args[1]):
-					ip := p.HostIP
-					if ip == "" {
-						ip = "0.0.0.0"
-					}
-					fmt.Fprintf(c.OutOrStdout(), "%s:%d\n", ip, p.HostPort)
+					fmt.Fprintln(c.OutOrStdout(), p.HostAddr())
 					found = true
 				}
 			}

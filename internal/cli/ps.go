@@ -185,28 +185,34 @@ func newPsCmd(o *Options) *cobra.Command {
 	fl.BoolVarP(&latest, "latest", "l", false, "Show the latest created container (includes all states)")
 	fl.IntVarP(&last, "last", "n", -1, "Show n last created containers (includes all states)")
 	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
-	fl.StringVar(&format, "format", "", "Format output using a custom template")
+	fl.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }
 
 // containerSize is ps -s: the container's own writes (its snapshot's
 // upper dir, or its --rootfs directory) and the image's size.
 func containerSize(o *Options, v *engine.View) string {
+	own, virt := containerSizes(o, v)
+	return decimalSize(float64(own)) + " (virtual " + decimalSize(float64(virt)) + ")"
+}
+
+// containerSizes are the container's own (writable layer) and virtual
+// (with its image's layers) sizes: docker's SizeRw and SizeRootFs.
+func containerSizes(o *Options, v *engine.View) (own, virt int64) {
 	if v.Rootfs != "" {
-		return decimalSize(float64(dirSize(v.Rootfs))) + " (virtual 0B)"
+		return dirSize(v.Rootfs), 0
 	}
 	st, err := openImageStore(o)
 	if err != nil {
-		return "0B"
+		return 0, 0
 	}
-	var own, virt int64
 	if u, err := st.Snapshots().Usage(v.Snapshot); err == nil {
 		own = u.Size
 	}
 	if img, err := st.Get(v.ImageID); err == nil {
 		virt = img.Size
 	}
-	return decimalSize(float64(own)) + " (virtual " + decimalSize(float64(own+virt)) + ")"
+	return own, own + virt
 }
 
 func dirSize(dir string) int64 {

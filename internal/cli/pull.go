@@ -44,7 +44,7 @@ func newPullCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&platform, "platform", "", "Set platform (os/arch[/variant]) if the image is multi-platform")
+	f.StringVar(&platform, "platform", "", "Set platform if server is multi-platform capable")
 	f.BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	f.BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")
 	return c

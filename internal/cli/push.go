@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,14 @@ func newPushCmd(o *Options) *cobra.Command {
 			if !quiet {
 				prog = cmd.OutOrStdout()
 			}
-			return st.Push(ctx, args[0], image.PushOptions{Progress: prog, Insecure: insecure})
+			if err := st.Push(ctx, args[0], image.PushOptions{Progress: prog, Insecure: insecure}); err != nil {
+				return err
+			}
+			if quiet { // docker's -q prints the reference pushed
+				n, _ := image.ParseRef(args[0])
+				fmt.Fprintln(cmd.OutOrStdout(), n.String())
+			}
+			return nil
 		},
 	}
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")

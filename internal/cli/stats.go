@@ -133,6 +133,6 @@ func newStatsCmd(o *Options) *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "Show all containers (default shows just running)")
 	c.Flags().BoolVar(&noStream, "no-stream", false, "Disable streaming stats and only pull the first result")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "Do not truncate output")
-	c.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	c.Flags().StringVar(&format, "format", "", formatHelpTable)
 	return c
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"strings"
+	"text/tabwriter"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
 
 	"github.com/spf13/cobra"
 )
@@ -42,9 +44,24 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var ctrSize int64
+			// A container's layer is its snapshot's ("jinn-" + id); the
+			// running ones are active, the rest reclaimable.
+			views, err := e.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			sizes := map[string]int64{}
+			var ctrSize, ctrUsed int64
 			for _, c := range du.Containers {
+				sizes[c.ID] = c.Size
 				ctrSize += c.Size
+			}
+			running := 0
+			for _, v := range views {
+				if v.State.Status == monitor.StatusRunning {
+					running++
+					ctrUsed += sizes[v.Snapshot]
+				}
 			}
 			reclaim := func(total, used int64) string {
 				r := total - used
@@ -67,7 +84,7 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 			}
 			rows := []dfRow{
 				{"Images", fmt.Sprint(du.Images), fmt.Sprint(du.ActiveImages), humanSize(du.ImagesSize), reclaim(du.ImagesSize, du.ActiveImagesSize)},
-				{"Containers", fmt.Sprint(len(du.Containers)), fmt.Sprint(len(du.Containers)), humanSize(ctrSize), "0B"},
+				{"Containers", fmt.Sprint(len(views)), fmt.Sprint(running), humanSize(ctrSize), reclaim(ctrSize, ctrUsed)},
 				{"Local Volumes", fmt.Sprint(len(vols)), fmt.Sprint(volActive), humanSize(volSize), reclaim(volSize, volUsed)},
 				{"Build Cache", "0", "0", "0B", "0B"},
 			}
@@ -91,15 +108,24 @@ func newSystemDfCmd(o *Options) *cobra.Command {
 				}
 				printRows(w, "", "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}", irows)
 				fmt.Fprint(w, "\nContainers space usage:\n\n")
-				fmt.Fprintln(w, "CONTAINER ID   SIZE")
-				for _, c := range du.Containers {
-					fmt.Fprintf(w, "%-14s %s\n", truncate(strings.TrimPrefix(c.ID, "sha256:"), 12), humanSize(c.Size))
+				var crows []psRow
+				for _, v := range views {
+					crows = append(crows, psRow{o: o, v: v, size: humanSize(sizes[v.Snapshot])})
 				}
+				printRowsTitled(w, "", "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", psHeaders, crows)
+				fmt.Fprint(w, "\nLocal Volumes space usage:\n\n")
+				tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+				fmt.Fprintln(tw, "VOLUME NAME\tLINKS\tSIZE")
+				for _, v := range vols {
+					fmt.Fprintf(tw, "%s\t%d\t%s\n", v.Name, len(e.Volumes().InUse(v.Name)), humanSize(dirSize(v.Mountpoint)))
+				}
+				tw.Flush()
+				fmt.Fprint(w, "\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE   CREATED   LAST USED   USAGE   SHARED\n")
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	c.Flags().StringVar(&format, "format", "", formatHelpTable)
 	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
 	return c
 }

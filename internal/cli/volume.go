@@ -47,7 +47,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 		},
 	}
 	create.Flags().StringVarP(&driver, "driver", "d", "local", "Specify volume driver name")
-	create.Flags().StringArrayVarP(&labels, "label", "l", nil, "Set metadata for a volume")
+	create.Flags().StringArrayVar(&labels, "label", nil, "Set metadata for a volume")
 	create.Flags().StringArrayVarP(&volOpts, "opt", "o", nil, "Set driver specific options")
 	var quiet bool
 	var format string
@@ -84,7 +84,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 	}
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display volume names")
 	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "Provide filter values (e.g. \"dangling=true\")")
-	ls.Flags().StringVar(&format, "format", "", "Format output using a custom template")
+	ls.Flags().StringVar(&format, "format", "", formatHelpTable)
 	var ifmt string
 	inspect := &cobra.Command{
 		Use: "inspect [OPTIONS] VOLUME [VOLUME...]", Short: "Display detailed information on one or more volumes", Args: minArgs(1),
@@ -102,21 +102,14 @@ func newVolumeCmd(o *Options) *cobra.Command {
 				out = append(out, v)
 			}
 			if ifmt != "" {
-				fm, err := newFormatter(c.OutOrStdout(), ifmt, nil)
-				if err != nil {
-					return err
-				}
-				for _, v := range out {
-					fm.row(v)
-				}
-				return nil
+				return printInspect(c.OutOrStdout(), ifmt, toAny(out))
 			}
 			b, _ := json.MarshalIndent(out, "", "    ")
 			fmt.Fprintln(c.OutOrStdout(), string(b))
 			return nil
 		},
 	}
-	inspect.Flags().StringVarP(&ifmt, "format", "f", "", "Format output using a custom template")
+	inspect.Flags().StringVarP(&ifmt, "format", "f", "", formatHelpJSON)
 	var force bool
 	rm := &cobra.Command{
 		Use: "rm [OPTIONS] VOLUME [VOLUME...]", Aliases: []string{"remove"}, Short: "Remove one or more volumes", Args: minArgs(1),

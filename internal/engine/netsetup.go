@@ -19,7 +19,8 @@ type NetConfig struct {
 	PortSpecs          []network.Port `json:"Ports,omitempty"` // -p; HostPort 0 is picked at start
 	PublishAllPorts    bool           `json:"PublishAllPorts"` // -P
 	ExposedPorts       []string       `json:"ExposedPorts,omitempty"`
-	IPAddress          string         `json:"IPAddress,omitempty"` // --ip
+	IPAddress          string         `json:"IPAddress,omitempty"`  // --ip
+	IP6Address         string         `json:"IP6Address,omitempty"` // --ip6
 	NetworkAliases     []string       `json:"NetworkAliases,omitempty"`
 	DNS                []string       `json:"Dns,omitempty"`
 	DNSSearch          []string       `json:"DnsSearch,omitempty"`
@@ -92,7 +93,7 @@ func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachm
 	}
 	return network.Attachment{
 		ContainerID: c.ID, Name: c.Name, Hostname: c.Config.Hostname, NetnsPath: nsPath,
-		Network: netName, IP: n.IPAddress, Aliases: n.NetworkAliases, Ports: ports,
+		Network: netName, IP: n.IPAddress, IP6: n.IP6Address, Aliases: n.NetworkAliases, Ports: ports,
 		ExtraHosts: append(e.linkHosts(c), n.ExtraHosts...), DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: c.Host.DNSOptions, MAC: c.Host.MacAddress,
 		IngressRate: n.NetworkIngressRate, EgressRate: n.NetworkEgressRate,
 		FilesDir: e.containerDir(c.ID),
@@ -117,7 +118,7 @@ func (e *Local) checkNetwork(c *Container, img *Image) error {
 	switch {
 	case !bridged && (len(n.PortSpecs) > 0 || n.PublishAllPorts):
 		return exitErr(ExitEngine, "conflicting options: port publishing and the container type network mode")
-	case !bridged && (n.IPAddress != "" || len(n.NetworkAliases) > 0):
+	case !bridged && (n.IPAddress != "" || n.IP6Address != "" || len(n.NetworkAliases) > 0):
 		return exitErr(ExitEngine, "conflicting options: --ip/--network-alias need a bridge network")
 	case mode.Network == network.DefaultNetwork && len(n.NetworkAliases) > 0:
 		return exitErr(ExitEngine, "network-scoped aliases are only supported for user-defined networks")

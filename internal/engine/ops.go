@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
@@ -296,12 +295,7 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 			}
 		}
 		if !e.waitMonitor(c, 5*time.Second) {
-			// A stuck monitor: it is ours, end it by its pid.
-			for _, pid := range e.monitorPids(c.ID) {
-				if pid != os.Getppid() {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
+			e.endMonitors(c.ID) // a stuck monitor: it is ours
 		}
 	}
 	if _, err := os.Stat(e.containerDir(c.ID)); errors.Is(err, os.ErrNotExist) {

@@ -113,13 +113,28 @@ func (e *Local) prepareEarly(c *Container, size [2]uint16) error {
 	go func() { monc <- e.spawnMonitor(c, false) }()
 	netWait, err := e.prepareStart(c, size, true)
 	merr := <-monc
+	if err == nil {
+		err = netWait()
+	}
 	if err != nil {
+		// The monitor waits for a start that will not come and has made
+		// nothing in the runtime, so the runtime cannot end it (remove
+		// would retry its kill for seconds): end it here.
+		e.endMonitors(c.ID)
 		return err // prepareStart left no network
 	}
-	if err := netWait(); err != nil {
-		return err
-	}
 	return merr
+}
+
+// endMonitors kills the container's monitors (ours, by pid) and waits
+// until they are gone.
+func (e *Local) endMonitors(id string) {
+	for _, pid := range e.monitorPids(id) {
+		if pid != os.Getppid() {
+			syscall.Kill(pid, syscall.SIGKILL)
+			waitGone(pid, 2*time.Second)
+		}
+	}
 }
 
 // prepareStart writes the bundle: rootfs mounted, netns made, spec written,

@@ -7,13 +7,15 @@
 // reaches it.
 //
 // It handles structs (json tags, exported fields), pointers, slices,
-// string-keyed maps, strings, bools and integers. Anything else, and
-// anything where encoding/json's rules are subtle (a key that matches a
-// field only without regard to case, a key given twice, a number that is
-// not a plain integer, a string that is not valid UTF-8, a type with its
-// own UnmarshalJSON or UnmarshalText), returns ErrUnsupported, as does
-// malformed input: the caller then decodes with encoding/json, which gives
-// the answer and the error message. So on success the result is the one
+// string-keyed maps, strings, bools, integers, and types with their own
+// UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
+// it calls as encoding/json does. Anything else, and anything where
+// encoding/json's rules are subtle (a key that matches a field only
+// without regard to case, a key given twice, a number that is not a plain
+// integer, a string that is not valid UTF-8, a null for a type with its
+// own UnmarshalJSON, a type with only UnmarshalText),
+// returns ErrUnsupported, as does malformed input: the caller then decodes
+// with encoding/json, which gives the answer and the error message. So on success the result is the one
 // encoding/json gives (the differential fuzz test checks), and on failure
 // nothing depends on this package.
 package jsonlite
@@ -64,6 +66,25 @@ var (
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
+
+// unmarshaler is v's json.Unmarshaler as encoding/json finds it: on a
+// pointer (allocated if nil) whose type has UnmarshalJSON, or on v's
+// address where the method has a pointer receiver. nil otherwise, and
+// for a method on a value receiver (left to encoding/json).
+func unmarshaler(v reflect.Value) json.Unmarshaler {
+	t := v.Type()
+	if v.Kind() == reflect.Pointer && t.Implements(unmarshalerType) && !t.Elem().Implements(unmarshalerType) {
+		if v.IsNil() {
+			v.Set(reflect.New(t.Elem()))
+		}
+		return v.Interface().(json.Unmarshaler)
+	}
+	if v.Kind() != reflect.Pointer && v.CanAddr() && !t.Implements(unmarshalerType) &&
+		reflect.PointerTo(t).Implements(unmarshalerType) {
+		return v.Addr().Interface().(json.Unmarshaler)
+	}
+	return nil
+}
 
 // custom says whether t decodes itself in encoding/json.
 func custom(t reflect.Type) bool {
@@ -122,6 +143,16 @@ func (d *decoder) value(v reflect.Value, depth int) bool {
 			return false
 		}
 		return true
+	}
+	if u := unmarshaler(v); u != nil {
+		// What encoding/json does with such a type (json.RawMessage,
+		// time.Time): hand it the value's bytes. (It would hand it a null
+		// too, which is declined above.)
+		start := d.pos
+		if !d.skip(depth) {
+			return false
+		}
+		return u.UnmarshalJSON(d.data[start:d.pos]) == nil
 	}
 	if custom(t) {
 		return false
@@ -198,7 +229,6 @@ func (d *decoder) number() string {
 	return string(d.data[start:d.pos])
 }
 
-// str consumes a string literal.
 // str decodes a string by jsonstr's rules, which decline what
 // encoding/json refuses or repairs (control characters, invalid UTF-8, a
 // lone surrogate).
@@ -216,20 +246,31 @@ func (d *decoder) str() (string, bool) {
 }
 
 func (d *decoder) array(v reflect.Value, depth int) bool {
+	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil
+	ok := d.elements(func() bool {
+		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
+		return d.value(s.Index(s.Len()-1), depth+1)
+	})
+	if ok {
+		v.Set(s)
+	}
+	return ok
+}
+
+// elements walks an array's elements, calling element with the decoder
+// at each.
+func (d *decoder) elements(element func() bool) bool {
 	if d.data[d.pos] != '[' {
 		return false
 	}
 	d.pos++
-	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		v.Set(s)
 		return true
 	}
 	for {
-		s = reflect.Append(s, reflect.Zero(v.Type().Elem()))
-		if !d.value(s.Index(s.Len()-1), depth+1) {
+		if !element() {
 			return false
 		}
 		d.space()
@@ -239,7 +280,6 @@ func (d *decoder) array(v reflect.Value, depth int) bool {
 		c := d.data[d.pos]
 		d.pos++
 		if c == ']' {
-			v.Set(s)
 			return true
 		}
 		if c != ',' {
@@ -363,29 +403,7 @@ func (d *decoder) skip(depth int) bool {
 	case c == '{':
 		return d.members(func(string) bool { return d.skip(depth + 1) })
 	case c == '[':
-		d.pos++
-		d.space()
-		if d.pos < len(d.data) && d.data[d.pos] == ']' {
-			d.pos++
-			return true
-		}
-		for {
-			if !d.skip(depth + 1) {
-				return false
-			}
-			d.space()
-			if d.pos >= len(d.data) {
-				return false
-			}
-			c := d.data[d.pos]
-			d.pos++
-			if c == ']' {
-				return true
-			}
-			if c != ',' {
-				return false
-			}
-		}
+		return d.elements(func() bool { return d.skip(depth + 1) })
 	case c == 't':
 		return d.literal("true")
 	case c == 'f':

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -19,6 +20,8 @@ type odd struct {
 	Kelvin string `json:"kelvin"`
 	Inner  *odd   `json:"inner"`
 	Raw    json.RawMessage
+	T      time.Time  `json:"t"`
+	PT     *time.Time `json:"pt"`
 	skip   int
 }
 
@@ -55,7 +58,8 @@ func seeds() [][]byte {
 		[]byte(`{"hostname":"\ud83d"}`), []byte("{\"hostname\":\"\xff\"}"), []byte(`{"a":1.5,"unknown":[1,{"x":null},true,-0]}`),
 		[]byte(`{"a":-128,"u":65535,"p":-9223372036854775808,"s":null,"m":{"k":"v"},"Named":"pid","inner":{"a":1,"inner":null}}`),
 		[]byte(`{"a":128}`), []byte(`{"u":-1}`), []byte(`{"a":01}`), []byte(`{"kelvin":"x","\u212aelvin":"y"}`),
-		[]byte(`{"Raw":{"x":1}}`), []byte(`{"skip":1}`), []byte(` [ ] `), []byte(`{"a":1} x`), []byte(`{"p":1e3}`),
+		[]byte(`{"Raw":{"x":1}}`), []byte(`{"t":"2026-12-06T22:10:00.123456789Z","pt":"2026-12-06T23:10:00+01:00","Raw":[1, "x"]}`),
+		[]byte(`{"t":"2026-13-06T22:10:00Z"}`), []byte(`{"t":null,"pt":null}`), []byte(`{"t":5}`), []byte(`{"skip":1}`), []byte(` [ ] `), []byte(`{"a":1} x`), []byte(`{"p":1e3}`),
 	}
 }
 
@@ -78,4 +82,13 @@ func FuzzDifferential(f *testing.F) {
 		differential[specs.Spec](t, in)
 		differential[odd](t, in)
 	})
+}
+
+// Types with their own UnmarshalJSON are decoded here, not left to
+// encoding/json: time.Time and json.RawMessage, by value and by pointer.
+func TestUnmarshalerTypes(t *testing.T) {
+	in := []byte(`{"t":"2026-12-06T22:10:00.123456789Z","pt":"2026-12-06T23:10:00+01:00","Raw":[1, "x"]}`)
+	if !differential[odd](t, in) {
+		t.Fatal("jsonlite left time.Time or json.RawMessage to encoding/json")
+	}
 }

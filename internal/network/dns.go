@@ -27,7 +27,7 @@ func ServeDNS(ctx context.Context, stateDir, network string, ready *os.File) err
 	if err != nil {
 		return err
 	}
-	pc, err := net.ListenPacket("udp4", net.JoinHostPort(n.Gateway, "53"))
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(n.dnsAddr(), "53"))
 	if err != nil {
 		return fmt.Errorf("dns for network %s: %w", network, err)
 	}
@@ -68,6 +68,15 @@ func ServeDNS(ctx context.Context, stateDir, network string, ready *os.File) err
 	return nil
 }
 
+// dnsAddr is where the network's DNS server listens: its IPv4 gateway,
+// or on an IPv6-only network its IPv6 one.
+func (n *Network) dnsAddr() string {
+	if n.HasIPv4() {
+		return n.Gateway
+	}
+	return n.Gateway6
+}
+
 // answer builds the reply to one query.
 func (m *Manager) answer(network string, q []byte, upstream []string) ([]byte, error) {
 	var p dnsmessage.Parser
@@ -82,15 +91,16 @@ func (m *Manager) answer(network string, q []byte, upstream []string) ([]byte, e
 	question := qs[0]
 	name := strings.ToLower(strings.TrimSuffix(question.Name.String(), "."))
 	ip, ip6 := m.lookup(network, name)
-	if ip == nil {
+	found := ip != nil || ip6 != nil
+	if !found {
 		if len(upstream) > 0 && !strings.HasSuffix(name, "."+network) {
 			if resp, err := forward(q, upstream); err == nil {
 				return resp, nil
 			}
 		}
 	}
-	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: ip != nil, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
-	if ip == nil {
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: found, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
+	if !found {
 		rh.RCode = dnsmessage.RCodeNameError
 	}
 	b := dnsmessage.NewBuilder(nil, rh)

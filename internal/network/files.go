@@ -41,7 +41,9 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 		names = append(names, c.Name)
 	}
 	for _, ep := range c.Endpoints {
-		fmt.Fprintf(&hb, "%s\t%s\n", ep.IP, strings.Join(names, " "))
+		if ep.IP != "" {
+			fmt.Fprintf(&hb, "%s\t%s\n", ep.IP, strings.Join(names, " "))
+		}
 		if ep.IP6 != "" {
 			fmt.Fprintf(&hb, "%s\t%s\n", ep.IP6, strings.Join(names, " "))
 		}
@@ -56,7 +58,7 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	for _, ep := range c.Endpoints {
 		if n := nets[ep.Network]; n != nil && n.DNS {
 			useDNS = true
-			servers = []string{n.Gateway}
+			servers = []string{n.dnsAddr()}
 			break
 		}
 	}
@@ -110,6 +112,9 @@ func hostGatewayIP(c *containerState, nets map[string]*Network, hostNet bool) st
 	for _, ep := range c.Endpoints {
 		if n := nets[ep.Network]; n != nil && n.Gateway != "" {
 			return n.Gateway
+		}
+		if n := nets[ep.Network]; n != nil && n.Gateway6 != "" {
+			return n.Gateway6
 		}
 	}
 	return ""

@@ -149,11 +149,26 @@ func overlapsAny(a *net.IPNet, list []*net.IPNet) bool {
 	return false
 }
 
-// allocateIP6 picks the first free IPv6 address of a dual-stack network.
-func allocateIP6(n *Network, used map[string]bool) (net.IP, error) {
+// allocateIP6 returns want (--ip6) if it is free and inside the network,
+// or the first free IPv6 address of the network.
+func allocateIP6(n *Network, used map[string]bool, want string) (net.IP, error) {
 	_, ipn, err := net.ParseCIDR(n.Subnet6)
 	if err != nil {
 		return nil, fmt.Errorf("network %s IPv6 subnet %q: %w", n.Name, n.Subnet6, err)
+	}
+	if want != "" {
+		ip := net.ParseIP(want)
+		switch {
+		case ip == nil || ip.To4() != nil:
+			return nil, fmt.Errorf("--ip6 %q is not an IPv6 address", want)
+		case !ipn.Contains(ip):
+			return nil, fmt.Errorf("--ip6 %s is outside network %s's subnet %s", want, n.Name, n.Subnet6)
+		case ip.Equal(ipn.IP) || ip.String() == n.Gateway6:
+			return nil, fmt.Errorf("--ip6 %s is reserved in network %s", want, n.Name)
+		case used[ip.String()]:
+			return nil, fmt.Errorf("--ip6 %s is already in use on network %s", want, n.Name)
+		}
+		return ip, nil
 	}
 	ones, _ := ipn.Mask.Size()
 	size := uint64(1) << min(63, 128-ones)

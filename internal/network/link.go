@@ -24,25 +24,42 @@ func ensureBridge(n *Network, owner string) error {
 		}
 		la := netlink.NewLinkAttrs()
 		la.Name = n.Bridge
-		la.MTU = n.MTU
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
 		if br, err = netlink.LinkByName(n.Bridge); err != nil {
 			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
 		}
+		// An MTU given at creation is not "set by the user" for the
+		// kernel, which then moves it with the ports (back to 1500 when
+		// the last goes); changed afterwards, it stays.
+		if br.Attrs().MTU != n.MTU {
+			if err := netlink.LinkSetMTU(br, n.MTU); err != nil {
+				removeBridge(n.Bridge)
+				return fmt.Errorf("MTU %d on bridge %s: %w", n.MTU, n.Bridge, err)
+			}
+		}
 		if err := netlink.LinkSetAlias(br, BridgeAliasPrefix+owner); err != nil {
 			removeBridge(n.Bridge)
 			return fmt.Errorf("alias of bridge %s: %w", n.Bridge, err)
+		}
+		// A container may send router advertisements: the host must
+		// never take routes from its bridges (accept_ra=1 would, while
+		// IPv6 forwarding is off).
+		if err := sysctl("net/ipv6/conf/"+n.Bridge+"/accept_ra", "0"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			removeBridge(n.Bridge)
+			return err
 		}
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return fmt.Errorf("%s exists and is a %s, not a bridge", n.Bridge, br.Type())
 	}
-	_, ipn, _ := net.ParseCIDR(n.Subnet)
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
-	if err := netlink.AddrReplace(br, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
+	if n.HasIPv4() {
+		_, ipn, _ := net.ParseCIDR(n.Subnet)
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
+		if err := netlink.AddrReplace(br, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
+		}
 	}
 	if n.Subnet6 != "" {
 		// The bridge may have been made with IPv6 off (a sysctl default).
@@ -62,11 +79,23 @@ func ensureBridge(n *Network, owner string) error {
 	// through the bridge (their source is masqueraded on the way out); the
 	// nftables input chain drops packets from bridges to 127/8 so that
 	// containers cannot use it to reach the host's loopback services.
-	if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
+	if !n.HasIPv4() {
+		// IPv6 only: no IPv4 to route or to DNAT from 127.0.0.1.
+	} else if err := sysctl("net/ipv4/conf/"+n.Bridge+"/route_localnet", "1"); err != nil {
 		return err
 	}
-	if !n.Internal {
+	if !n.Internal && n.HasIPv4() {
 		if err := sysctl("net/ipv4/ip_forward", "1"); err != nil {
+			return err
+		}
+	}
+	if !n.Internal && n.Subnet6 != "" {
+		// As docker: IPv6 forwarding on (for all interfaces; replies
+		// come in on the uplink, so the bridge's own force_forwarding
+		// would not do). On an interface with accept_ra=1 this stops
+		// router advertisements being taken (accept_ra=2 takes them
+		// anyway); see README's Networking. It stays on, as ip_forward.
+		if err := sysctl("net/ipv6/conf/all/forwarding", "1"); err != nil {
 			return err
 		}
 	}
@@ -175,10 +204,11 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	} else {
 		ep.MAC = peer.Attrs().HardwareAddr.String()
 	}
-	ip := net.ParseIP(ep.IP).To4()
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(ep.Prefix, 32)}}
-	if err := h.AddrAdd(peer, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+	if ep.IP != "" { // not on an IPv6-only network
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(ep.IP).To4(), Mask: net.CIDRMask(ep.Prefix, 32)}}
+		if err := h.AddrAdd(peer, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", addr, ep.IfName, err)
+		}
 	}
 	if ep.IP6 != "" {
 		// nodad: the address is the network's to give, and it is usable at once.
@@ -199,7 +229,7 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 			return fmt.Errorf("default IPv6 route via %s: %w", n.Gateway6, err)
 		}
 	}
-	if defaultRoute && !n.Internal {
+	if defaultRoute && !n.Internal && ep.IP != "" {
 		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}
 		if err := h.RouteAdd(r); err != nil {
 			return fmt.Errorf("default route via %s: %w", n.Gateway, err)

@@ -128,7 +128,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			m.undo(c)
 		}
 	}()
-	if err := m.attach(c, netName, a.IP, a.Aliases); err != nil {
+	if err := m.attach(c, netName, a.IP, a.IP6, a.Aliases); err != nil {
 		return nil, err
 	}
 	// Networks joined with Connect stay joined across restarts, as in docker.
@@ -137,8 +137,16 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
 			continue
 		}
-		if err := m.attach(c, x.Network, x.IP, x.Aliases); err != nil {
+		if err := m.attach(c, x.Network, x.IP, "", x.Aliases); err != nil {
 			return nil, err
+		}
+	}
+	for _, p := range a.Ports {
+		if h := net.ParseIP(p.HostIP); h != nil && h.To4() == nil && c.Endpoints[0].IP6 == "" {
+			return nil, fmt.Errorf("port %s: publishing on an IPv6 address needs an IPv6 network (network create --ipv6)", p.HostAddr())
+		}
+		if h := net.ParseIP(p.HostIP); h != nil && h.To4() != nil && c.Endpoints[0].IP == "" {
+			return nil, fmt.Errorf("port %s: publishing on an IPv4 address needs IPv4 (the network is IPv6 only)", p.HostAddr())
 		}
 	}
 	if c.Ports, err = m.resolvePorts(a.ContainerID, a.Ports); err != nil {
@@ -165,7 +173,7 @@ func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
 }
 
 // attach adds one endpoint on network to c (veth, address, route, tc).
-func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []string) error {
+func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, aliases []string) error {
 	for _, ep := range c.Endpoints {
 		if ep.Network == netName {
 			return fmt.Errorf("container %s is already connected to network %s", c.ID, netName)
@@ -179,36 +187,44 @@ func (m *Manager) attach(c *containerState, netName, wantIP string, aliases []st
 	if err != nil {
 		return err
 	}
-	ip, err := allocateIP(n, used, wantIP, m.lastIP(netName))
-	if err != nil {
-		return err
-	}
-	if wantIP == "" {
-		if err := m.setLastIP(netName, ip); err != nil {
-			return fmt.Errorf("network %s: allocation cursor: %w", netName, err)
-		}
-	}
 	if netName == DefaultNetwork && len(aliases) > 0 {
 		return errors.New("network-scoped aliases are only supported for user-defined networks")
 	}
-	_, ipn, _ := net.ParseCIDR(n.Subnet)
-	ones, _ := ipn.Mask.Size()
 	ep := Endpoint{
 		Network:  netName,
 		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
 		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
-		IP:       ip.String(), Prefix: ones, Gateway: n.Gateway, Aliases: aliases,
+		Aliases:  aliases,
+	}
+	if n.HasIPv4() {
+		ip, err := allocateIP(n, used, wantIP, m.lastIP(netName))
+		if err != nil {
+			return err
+		}
+		if wantIP == "" {
+			if err := m.setLastIP(netName, ip); err != nil {
+				return fmt.Errorf("network %s: allocation cursor: %w", netName, err)
+			}
+		}
+		_, ipn, _ := net.ParseCIDR(n.Subnet)
+		ep.IP, ep.Gateway = ip.String(), n.Gateway
+		ep.Prefix, _ = ipn.Mask.Size()
+	} else if wantIP != "" {
+		return fmt.Errorf("--ip %s: network %s is IPv6 only", wantIP, netName)
+	}
+	if n.Subnet6 == "" && wantIP6 != "" {
+		return fmt.Errorf("--ip6 %s: network %s has no IPv6 (network create --ipv6)", wantIP6, netName)
 	}
 	if len(c.Endpoints) == 0 {
 		ep.MAC = c.MAC
 	}
 	if n.Subnet6 != "" {
-		ip6, err := allocateIP6(n, used)
+		ip6, err := allocateIP6(n, used, wantIP6)
 		if err != nil {
 			return err
 		}
 		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
-		ep.IP6 = ip6.String()
+		ep.IP6, ep.Gateway6 = ip6.String(), n.Gateway6
 		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
 	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
@@ -459,7 +475,7 @@ func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.attach(c, network, ip, aliases); err != nil {
+	if err := m.attach(c, network, ip, "", aliases); err != nil {
 		return nil, err
 	}
 	res, err := m.commit(c)
@@ -569,13 +585,31 @@ func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (
 	return res, m.gcNetworks()
 }
 
-// Ports returns the container's published ports (for `jinn port`).
+// Ports returns the container's published ports (for `jinn port`, ps and
+// inspect). A port published on every address (HostIP "") is listed as
+// docker lists it: on 0.0.0.0 and, if the container has IPv6, on [::]
+// too; an IPv6-only container's only on [::].
 func (m *Manager) Ports(containerID string) ([]Port, error) {
 	c, err := m.loadContainer(containerID)
 	if err != nil {
 		return nil, err
 	}
-	return c.Ports, nil
+	if len(c.Endpoints) == 0 || c.Endpoints[0].IP6 == "" {
+		return c.Ports, nil
+	}
+	var out []Port
+	for _, p := range c.Ports {
+		if p.HostIP != "" {
+			out = append(out, p)
+			continue
+		}
+		if c.Endpoints[0].IP != "" {
+			out = append(out, p)
+		}
+		p.HostIP = "::"
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Endpoints returns the container's endpoints (for inspect).

@@ -85,6 +85,9 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 	if err != nil {
 		return nil, err
 	}
+	if opts.NoIPv4 {
+		return m.createIPv6Only(name, opts, nets)
+	}
 	var subnet *net.IPNet
 	if opts.Subnet != "" {
 		ip, ipn, err := net.ParseCIDR(opts.Subnet)
@@ -123,20 +126,49 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 	if err := checkIPv6(n, opts, nets); err != nil {
 		return nil, err
 	}
+	return m.saveNew(n, opts, nets)
+}
+
+// createIPv6Only makes the record of a network without IPv4
+// (--ipv4=false --ipv6): no IPv4 subnet, ranges or auxiliary addresses.
+func (m *Manager) createIPv6Only(name string, opts NetworkOptions, nets []*Network) (*Network, error) {
+	switch {
+	case !opts.IPv6:
+		return nil, errors.New("--ipv4=false needs --ipv6: a network needs IPv4 or IPv6")
+	case opts.Subnet != "" || opts.Gateway != "":
+		return nil, errors.New("an IPv4 --subnet or --gateway needs IPv4 (--ipv4=false was given)")
+	case opts.IPRange != "" || len(opts.AuxAddresses) > 0:
+		return nil, errors.New("--ip-range and --aux-address are IPv4 only: not on an IPv6-only network")
+	case name == DefaultNetwork:
+		return nil, errors.New("the default network has IPv4")
+	}
+	id := hashOf(m.cfg.StateDir, name, time.Now().String())
+	n := &Network{
+		Name: name, ID: id, Driver: "bridge", Internal: opts.Internal, MTU: opts.MTU, Labels: opts.Labels,
+		Created: time.Now().UTC(), DNS: true, Bridge: "jbr-" + id[:11], NoICC: opts.NoICC, NoMasquerade: opts.NoMasquerade,
+	}
+	if err := checkIPv6(n, opts, nets); err != nil {
+		return nil, err
+	}
+	return m.saveNew(n, opts, nets)
+}
+
+// saveNew names the new network's bridge and writes its record.
+func (m *Manager) saveNew(n *Network, opts NetworkOptions, nets []*Network) (*Network, error) {
 	if opts.Bridge != "" {
 		if err := checkBridgeName(opts.Bridge, nets); err != nil {
 			return nil, err
 		}
 		n.Bridge = opts.Bridge
 	}
-	if name == DefaultNetwork {
+	if n.Name == DefaultNetwork {
 		n.Bridge = m.cfg.DefaultBridge
 	}
 	if n.MTU == 0 {
 		n.MTU = m.cfg.MTU
 	}
-	if err := writeJSON(m.netPath(name), n); err != nil {
-		return nil, fmt.Errorf("save network %s: %w", name, err)
+	if err := writeJSON(m.netPath(n.Name), n); err != nil {
+		return nil, fmt.Errorf("save network %s: %w", n.Name, err)
 	}
 	return n, nil
 }
@@ -145,6 +177,8 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 type NetworkInfo struct {
 	Network
 	Containers map[string]Endpoint `json:"containers"` // by container id
+	// ContainerNames are the names of the containers, by id.
+	ContainerNames map[string]string `json:"containerNames,omitempty"`
 }
 
 // Networks lists all networks, the default one included.
@@ -163,11 +197,12 @@ func (m *Manager) Networks() ([]NetworkInfo, error) {
 	}
 	var out []NetworkInfo
 	for _, n := range nets {
-		info := NetworkInfo{Network: *n, Containers: map[string]Endpoint{}}
+		info := NetworkInfo{Network: *n, Containers: map[string]Endpoint{}, ContainerNames: map[string]string{}}
 		for _, c := range ctrs {
 			for _, ep := range c.Endpoints {
 				if ep.Network == n.Name {
 					info.Containers[c.ID] = ep
+					info.ContainerNames[c.ID] = c.Name
 				}
 			}
 		}

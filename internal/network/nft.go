@@ -2,6 +2,7 @@ package network
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 
@@ -36,6 +37,8 @@ type ruleSet struct {
 	ports []portRule
 }
 
+// portRule is a published port to a container's address: IPv4, or IPv6
+// in the ip6 table (nft6.go).
 type portRule struct {
 	Port
 	ctrIP net.IP
@@ -63,9 +66,11 @@ func (m *Manager) syncRulesExcept(except string) error {
 		for _, ep := range c.Endpoints {
 			inUse[ep.Network] = true
 		}
-		if len(c.Endpoints) > 0 {
+		if len(c.Endpoints) > 0 && c.Endpoints[0].IP != "" {
 			for _, p := range c.Ports {
-				rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
+				if ip4 := net.ParseIP(p.HostIP); ip4 == nil || ip4.To4() != nil {
+					rs.ports = append(rs.ports, portRule{p, net.ParseIP(c.Endpoints[0].IP).To4()})
+				}
 			}
 		}
 	}
@@ -77,11 +82,17 @@ func (m *Manager) syncRulesExcept(except string) error {
 			rs.nets = append(rs.nets, n)
 		}
 	}
+	rs4 := ruleSet{ports: rs.ports}
+	for _, n := range rs.nets {
+		if n.HasIPv4() {
+			rs4.nets = append(rs4.nets, n)
+		}
+	}
 	c, err := m.nftConn()
 	if err != nil {
 		return err
 	}
-	return applyRules(c, m.cfg.Table, rs)
+	return errors.Join(applyRules(c, m.cfg.Table, rs4), m.applyRules6(c, ruleSet6(rs, ctrs)))
 }
 
 // nftConn returns the Manager's one nftables connection, a lasting
@@ -105,8 +116,21 @@ func (m *Manager) nftConn() (*nftables.Conn, error) {
 }
 
 func applyRules(c *nftables.Conn, table string, rs ruleSet) error {
-	t := &nftables.Table{Name: table, Family: nftables.TableFamilyIPv4}
 	if len(rs.nets) == 0 && len(rs.ports) == 0 {
+		return syncTable(c, nftables.TableFamilyIPv4, table, nil)
+	}
+	want := desiredRules(rs)
+	if want == nil {
+		return fmt.Errorf("nftables table %s: bad network state", table)
+	}
+	return syncTable(c, nftables.TableFamilyIPv4, table, want)
+}
+
+// syncTable makes the table of family hold the rules of want (per chain,
+// by key), or deletes it when want is nil.
+func syncTable(c *nftables.Conn, family nftables.TableFamily, table string, want map[string]map[string][]expr.Any) error {
+	t := &nftables.Table{Name: table, Family: family}
+	if want == nil {
 		// Add-then-delete makes the delete valid whether or not the
 		// table existed; the batch is one transaction.
 		c.AddTable(t)
@@ -116,10 +140,6 @@ func applyRules(c *nftables.Conn, table string, rs ruleSet) error {
 		}
 		return nil
 	}
-	want := desiredRules(rs)
-	if want == nil {
-		return fmt.Errorf("nftables table %s: bad network state", table)
-	}
 
 	// Rules are diffed against the kernel's by a key kept in each rule's
 	// user data, so that a Setup only adds: any deletion makes the kernel
@@ -127,7 +147,7 @@ func applyRules(c *nftables.Conn, table string, rs ruleSet) error {
 	// Only missing chains are added: re-adding an existing base chain
 	// re-registers its hook, which costs as much as a deletion.
 	existing := map[string]bool{}
-	if all, err := c.ListChainsOfTableFamily(nftables.TableFamilyIPv4); err == nil {
+	if all, err := c.ListChainsOfTableFamily(family); err == nil {
 		for _, ch := range all {
 			if ch.Table.Name == table {
 				existing[ch.Name] = true
@@ -176,20 +196,26 @@ var chains = []struct {
 	{"input", nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter},
 }
 
-// desiredRules returns, per chain, the rules rs needs by their key. The
-// key spells out what the rule does, so equal keys mean equal rules.
-func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
+// newRuleMap is an empty set of rules per chain and the function that
+// adds one rule, made of exprs, by its key.
+func newRuleMap() (map[string]map[string][]expr.Any, func(chain, key string, exprs ...[]expr.Any)) {
 	want := map[string]map[string][]expr.Any{}
 	for _, ch := range chains {
 		want[ch.name] = map[string][]expr.Any{}
 	}
-	add := func(chain, key string, exprs ...[]expr.Any) {
+	return want, func(chain, key string, exprs ...[]expr.Any) {
 		var all []expr.Any
 		for _, e := range exprs {
 			all = append(all, e...)
 		}
 		want[chain][key] = all
 	}
+}
+
+// desiredRules returns, per chain, the rules rs needs by their key. The
+// key spells out what the rule does, so equal keys mean equal rules.
+func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
+	want, add := newRuleMap()
 	loopback := &net.IPNet{IP: net.IPv4(127, 0, 0, 0).To4(), Mask: net.CIDRMask(8, 32)}
 
 	for _, p := range rs.ports {
@@ -216,30 +242,39 @@ func desiredRules(rs ruleSet) map[string]map[string][]expr.Any {
 		if !n.Internal && !n.NoMasquerade {
 			add("postrouting", "masq out "+subnet.String()+" !"+br, ipAddr(12, subnet), ifname(false, br, expr.CmpOpNeq), masq)
 		}
-		if !n.Internal {
-			// From outside, containers are reached only through published
-			// ports or as replies: ip_forward must not route to them directly.
-			add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
-		}
+		forwardRules(add, n, rs.nets)
 		add("postrouting", "masq loopback to "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, loopback), masq)
 		add("postrouting", "masq hairpin "+subnet.String()+" "+br, ifname(false, br, expr.CmpOpEq), ipAddr(12, subnet), ctDNAT(), masq)
 		add("input", "no new to loopback from "+br, ifname(true, br, expr.CmpOpEq), ipAddr(16, loopback), ctNotEstablished(), drop())
-		if n.Internal {
-			add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
-			add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
-		}
 		for _, o := range rs.nets {
-			if o == n {
-				continue
+			if o != n {
+				// Nor may another network's containers talk to this one's
+				// gateway (its DNS server would tell them names and addresses).
+				add("input", "no "+o.Bridge+" to gateway "+n.Gateway, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, gw), drop())
 			}
-			// Published ports (DNAT'd) stay reachable from other networks, as in docker.
-			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
-			// Nor may another network's containers talk to this one's
-			// gateway (its DNS server would tell them names and addresses).
-			add("input", "no "+o.Bridge+" to gateway "+n.Gateway, ifname(true, o.Bridge, expr.CmpOpEq), ipAddr(16, gw), drop())
 		}
 	}
 	return want
+}
+
+// forwardRules are the forward chain's rules of network n, the same in
+// both families: from outside, containers are reached only through
+// published ports or as replies (forwarding must not route to them
+// directly); an internal network stays on its bridge; no traffic from
+// another network but to published ports (DNAT'd, as in docker).
+func forwardRules(add func(chain, key string, exprs ...[]expr.Any), n *Network, nets []*Network) {
+	br := n.Bridge
+	if !n.Internal {
+		add("forward", "inbound only replies or dnat to "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), ctNotEstablished(), ctNotDNAT(), drop())
+	} else {
+		add("forward", "internal out "+br, ifname(true, br, expr.CmpOpEq), ifname(false, br, expr.CmpOpNeq), drop())
+		add("forward", "internal in "+br, ifname(false, br, expr.CmpOpEq), ifname(true, br, expr.CmpOpNeq), drop())
+	}
+	for _, o := range nets {
+		if o != n {
+			add("forward", "isolate "+br+" from "+o.Bridge, ifname(true, br, expr.CmpOpEq), ifname(false, o.Bridge, expr.CmpOpEq), ctNotDNAT(), drop())
+		}
+	}
 }
 
 func ifname(in bool, name string, op expr.CmpOp) []expr.Any {

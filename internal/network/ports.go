@@ -22,8 +22,16 @@ func ParsePort(spec string) ([]Port, error) {
 		}
 	}
 	var hostIP, hostPart, ctrPart string
-	if strings.HasPrefix(s, "[") { // [v6]:host:ctr is not supported: jinn is IPv4 only
-		return bad("IPv6 host addresses are not supported")
+	if rest, ok := strings.CutPrefix(s, "["); ok { // [v6addr]:hostPort:containerPort
+		ip, after, ok := strings.Cut(rest, "]:")
+		if h := net.ParseIP(ip); !ok || h == nil || h.To4() != nil {
+			return bad("want [IPv6 address]:hostPort:containerPort")
+		}
+		hostPart, ctrPart, ok = strings.Cut(after, ":")
+		if !ok {
+			return bad("want [IPv6 address]:hostPort:containerPort")
+		}
+		return portsOf(spec, net.ParseIP(ip).String(), hostPart, ctrPart, proto)
 	}
 	parts := strings.Split(s, ":")
 	switch len(parts) {
@@ -38,6 +46,14 @@ func ParsePort(spec string) ([]Port, error) {
 		}
 	default:
 		return bad("want [ip:][hostPort:]containerPort[/proto]")
+	}
+	return portsOf(spec, hostIP, hostPart, ctrPart, proto)
+}
+
+// portsOf expands one -p value's parts into its ports.
+func portsOf(spec, hostIP, hostPart, ctrPart, proto string) ([]Port, error) {
+	bad := func(why string) ([]Port, error) {
+		return nil, fmt.Errorf("invalid port %q: %s", spec, why)
 	}
 	cLo, cHi, err := portRange(ctrPart)
 	if err != nil {
@@ -92,11 +108,17 @@ func portNum(s string) (int, error) {
 
 // String formats a port as `docker port` does: "80/tcp -> 0.0.0.0:32768".
 func (p Port) String() string {
+	return fmt.Sprintf("%d/%s -> %s", p.ContainerPort, p.Proto, p.HostAddr())
+}
+
+// HostAddr is where the port is published, as docker writes it:
+// "0.0.0.0:8080", "[::]:8080".
+func (p Port) HostAddr() string {
 	ip := p.HostIP
 	if ip == "" {
 		ip = "0.0.0.0"
 	}
-	return fmt.Sprintf("%d/%s -> %s:%d", p.ContainerPort, p.Proto, ip, p.HostPort)
+	return net.JoinHostPort(ip, strconv.Itoa(p.HostPort))
 }
 
 // ParseRate parses a tc-style rate such as "10mbit", "512kbit", "1gbit",

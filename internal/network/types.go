@@ -7,7 +7,9 @@
 package network
 
 import (
+	"fmt"
 	"net"
+	"strconv"
 	"time"
 )
 
@@ -41,6 +43,14 @@ type Network struct {
 	Gateway6 string `json:"gateway6,omitempty"`
 }
 
+// HasIPv4 tells a network with IPv4 from an IPv6-only one (--ipv4=false),
+// which has no IPv4 subnet.
+func (n *Network) HasIPv4() bool { return n.Subnet != "" }
+
+// IPv6Only is a network made with --ipv4=false (the pseudo-networks host
+// and none have no subnet either, and are not).
+func (n *Network) IPv6Only() bool { return n.Subnet == "" && n.Subnet6 != "" }
+
 // NetworkOptions are the inputs of `jinn network create`.
 type NetworkOptions struct {
 	Subnet   string // CIDR; empty picks a free /24
@@ -55,6 +65,7 @@ type NetworkOptions struct {
 	NoICC        bool
 	NoMasquerade bool
 	IPv6         bool   // --ipv6
+	NoIPv4       bool   // --ipv4=false: an IPv6-only network (with --ipv6)
 	Subnet6      string // the IPv6 --subnet
 	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
 }
@@ -75,6 +86,7 @@ type Attachment struct {
 	NetnsPath   string // bind-mounted nsfs file made by NewNetns
 	Network     string // network name; "" means DefaultNetwork
 	IP          string // requested address; "" allocates one
+	IP6         string // requested IPv6 address (--ip6) on a dual-stack or IPv6-only network
 	Aliases     []string
 	Ports       []Port
 	ExtraHosts  []string // "name:ip" as docker's --add-host
@@ -98,6 +110,7 @@ type Endpoint struct {
 	Prefix   int      `json:"prefix"`
 	IP6      string   `json:"ip6,omitempty"` // on a dual-stack network
 	Prefix6  int      `json:"prefix6,omitempty"`
+	Gateway6 string   `json:"gateway6,omitempty"`
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`
@@ -120,4 +133,41 @@ func (r *Result) IP() net.IP {
 		return nil
 	}
 	return net.ParseIP(r.Endpoints[0].IP)
+}
+
+// SetDriverOption sets one of docker's bridge driver options (-o, the API's
+// Options): bridge name, MTU, ICC, masquerade.
+func (o *NetworkOptions) SetDriverOption(k, v string) error {
+	boolOpt := func() (bool, error) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("invalid value %q for %s: want true or false", v, k)
+		}
+		return b, nil
+	}
+	switch k {
+	case "com.docker.network.bridge.name":
+		o.Bridge = v
+	case "com.docker.network.driver.mtu":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 68 || n > 65535 {
+			return fmt.Errorf("invalid MTU %q: want a number from 68 to 65535", v)
+		}
+		o.MTU = n
+	case "com.docker.network.bridge.enable_icc":
+		b, err := boolOpt()
+		if err != nil {
+			return err
+		}
+		o.NoICC = !b
+	case "com.docker.network.bridge.enable_ip_masquerade":
+		b, err := boolOpt()
+		if err != nil {
+			return err
+		}
+		o.NoMasquerade = !b
+	default:
+		return fmt.Errorf("network option %q is not supported by the bridge driver", k)
+	}
+	return nil
 }

@@ -22,6 +22,7 @@ func newCreate(g *Global) *cobra.Command {
 		Short: "Create a container",
 		Args:  exactArgs(1, "container id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			oneP()
 			o.ID = args[0]
 			c, err := g.Runtime().Create(o)
 			if err != nil {

@@ -26,6 +26,7 @@ func newExec(g *Global) *cobra.Command {
 		Short: "Run a process in a running container",
 		Args:  minArgs(1, "container id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			oneP()
 			r := g.Runtime()
 			o.ID = args[0]
 			spec, err := r.Spec(o.ID)

@@ -159,3 +159,12 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// oneP gives the commands that start a container init (run, create,
+// exec) a single P. They mostly wait, for the init and the kernel, and
+// with a second P each return from a blocking syscall also wakes an idle
+// thread to spin for work while sysmon keeps polling: measured on `run`,
+// 25% fewer context switches and 12% less CPU (bench/runtime.sh). Not for
+// every command: the change stops the world and starts a thread, ~0.5 ms
+// that state, kill or delete would not win back.
+func oneP() { goruntime.GOMAXPROCS(1) }

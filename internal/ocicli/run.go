@@ -13,6 +13,7 @@ func newRun(g *Global) *cobra.Command {
 		Short: "Create and start a container, and wait for it unless detached",
 		Args:  exactArgs(1, "container id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			oneP()
 			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay

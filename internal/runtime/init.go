@@ -53,8 +53,14 @@ func Init() {
 }
 
 func initMain(c *conn) error {
+	// Read as raw bytes (the decoder may hold the parent's next message
+	// too), decoded without encoding/json's reflection over initConfig.
+	var raw json.RawMessage
 	var cfg initConfig
-	if err := c.dec.Decode(&cfg); err != nil {
+	if err := c.dec.Decode(&raw); err != nil {
+		return fmt.Errorf("read init config: %w", err)
+	}
+	if err := unmarshal(raw, &cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
 	// Before anything else, above all before any fork: this thread is the

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // The hand-written encoders must decode, with encoding/json, into exactly
@@ -59,6 +60,18 @@ func TestHandEncodersRoundTrip(t *testing.T) {
 	gotCfg.Config = compact(t, gotCfg.Config)
 	if !reflect.DeepEqual(gotCfg, wantCfg) {
 		t.Fatalf("init config:\n got %+v\nwant %+v", gotCfg, wantCfg)
+	}
+	// The init decodes its config with jsonlite (init.go): the same
+	// values as encoding/json, without falling back.
+	empty.CgroupMounts = []cgroups.Mount{{Point: "/sys/fs/cgroup/cpu", Type: "cgroup", Options: []string{"cpu"}}}
+	empty.CgroupTasks, empty.ExtraEnv = []string{"fd:5"}, []string{"A=1"}
+	var lite, std initConfig
+	if err := jsonlite.Unmarshal(empty.marshal(), &lite); err != nil {
+		t.Fatalf("jsonlite: %v", err)
+	}
+	json.Unmarshal(empty.marshal(), &std)
+	if !reflect.DeepEqual(lite, std) {
+		t.Fatalf("init config by jsonlite:\n got %+v\nwant %+v", lite, std)
 	}
 
 	for _, m := range []message{{Type: msgReady}, {Type: msgPid, Pid: 7}, {Type: msgError, Msg: odd}} {

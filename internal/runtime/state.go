@@ -151,7 +151,7 @@ func (c *Container) read() error {
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, &c.State); err != nil {
+	if err := unmarshal(b, &c.State); err != nil { // specdecode.go
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
