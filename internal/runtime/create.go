@@ -194,9 +194,12 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 		l.cgroup(entry)
 		c.State.Cgroup = mgr.Path()
-		if ns, ok := nsOf(spec, specs.MountNamespace); ok && ns.Path == "" {
-			cfg.CgroupMounts = c.layout.Hierarchies
-		}
+		// The init is not handed c.layout's mounts for the container's
+		// /sys/fs/cgroup: with them, a run -d right after another
+		// container's create/start/delete failed a third of the time
+		// ("read sync: connection reset by peer", the init gone without a
+		// word; TestCgroupsUpdate after TestRuntimeLifecycle). Not
+		// understood yet; the init finds them itself (statmount, cheap).
 	}
 
 	// One P: the init's runtime starts fewer threads, and makes none once
