@@ -5,11 +5,20 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/jinn-containers/jinn/internal/cli"
 	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func main() {
+	// What the caller left open (a shell's redirection, a CI runner's
+	// pipe) is not passed on to what jinn starts: a container's monitor
+	// outlives this command, and a pipe it held would keep its reader
+	// waiting for EOF as long as the container lives. jinn's own children
+	// get their fds by ExtraFiles; systemd's LISTEN_FDS are taken before
+	// any exec.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	if cmd, err := cli.NewRoot().ExecuteC(); err != nil {
 		var ee *engine.ExitError
 		if e, ok := err.(*engine.ExitError); ok {
