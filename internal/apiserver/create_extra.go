@@ -72,21 +72,12 @@ func hostExtras(h *engine.HostConfig, hc *container.HostConfig, nc *mnet.Network
 		}
 	}
 	r := &h.Resources.ResourceExtras
-	if (hc.CPUPeriod != 0 || hc.CPUQuota != 0) && hc.NanoCPUs != 0 {
-		return badRequest("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")
-	}
-	if hc.CPUPeriod != 0 && (hc.CPUPeriod < 1000 || hc.CPUPeriod > 1000000) {
-		return badRequest("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
-	}
-	if hc.CPUQuota > 0 && hc.CPUQuota < 1000 {
-		return badRequest("CPU cfs quota can not be less than 1ms (i.e. 1000)")
-	}
 	r.CPUPeriod, r.CPUQuota, r.CpusetMems = hc.CPUPeriod, hc.CPUQuota, hc.CpusetMems
 	if s := hc.MemorySwappiness; s != nil && *s != -1 {
-		if *s < 0 || *s > 100 {
-			return badRequest("Invalid value: %d, valid memory swappiness range is 0-100", *s)
-		}
 		r.MemorySwappiness = s
+	}
+	if err := r.Check(hc.NanoCPUs); err != nil {
+		return badRequest("%v", err)
 	}
 	return nil
 }

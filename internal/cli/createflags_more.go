@@ -210,22 +210,13 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 		h.CgroupParent = f.cgroupParent
 	}
 	x := &h.ResourceExtras
-	if (f.cpuPeriod != 0 || f.cpuQuota != 0) && h.NanoCpus != 0 {
-		return badFlag("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")
-	}
-	if f.cpuPeriod != 0 && (f.cpuPeriod < 1000 || f.cpuPeriod > 1000000) {
-		return badFlag("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
-	}
-	if f.cpuQuota > 0 && f.cpuQuota < 1000 {
-		return badFlag("CPU cfs quota can not be less than 1ms (i.e. 1000)")
-	}
 	x.CPUPeriod, x.CPUQuota, x.CpusetMems = f.cpuPeriod, f.cpuQuota, f.cpusetMems
 	if f.memorySwappiness != -1 {
-		if f.memorySwappiness < 0 || f.memorySwappiness > 100 {
-			return badFlag("invalid value: %d, valid memory swappiness range is 0-100", f.memorySwappiness)
-		}
 		v := f.memorySwappiness
 		x.MemorySwappiness = &v
+	}
+	if err := x.Check(h.NanoCpus); err != nil {
+		return badFlag("%v", err)
 	}
 	return nil
 }

@@ -1,5 +1,10 @@
 package engine
 
+import (
+	"errors"
+	"fmt"
+)
+
 // HostExtras are docker HostConfig fields for the namespaces, /dev/shm,
 // sysctls, groups and shared volumes of a container (run/create flags).
 type HostExtras struct {
@@ -40,4 +45,22 @@ type ResourceExtras struct {
 	CPUQuota         int64  `json:"CpuQuota"`
 	CpusetMems       string `json:"CpusetMems"`
 	MemorySwappiness *int64 `json:"MemorySwappiness"`
+}
+
+// Check refuses what dockerd refuses, in its words, for the CLI's flags
+// and the API's bodies alike; nanoCPUs is the container's --cpus.
+func (x *ResourceExtras) Check(nanoCPUs int64) error {
+	if (x.CPUPeriod != 0 || x.CPUQuota != 0) && nanoCPUs != 0 {
+		return errors.New("Conflicting options: Nano CPUs and CPU Period or CPU Quota cannot both be set")
+	}
+	if x.CPUPeriod != 0 && (x.CPUPeriod < 1000 || x.CPUPeriod > 1000000) {
+		return errors.New("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)")
+	}
+	if x.CPUQuota > 0 && x.CPUQuota < 1000 {
+		return errors.New("CPU cfs quota can not be less than 1ms (i.e. 1000)")
+	}
+	if s := x.MemorySwappiness; s != nil && *s != -1 && (*s < 0 || *s > 100) {
+		return fmt.Errorf("Invalid value: %d, valid memory swappiness range is 0-100", *s)
+	}
+	return nil
 }
