@@ -197,8 +197,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// The init is not handed c.layout's mounts for the container's
 		// /sys/fs/cgroup: with them, a run -d right after another
 		// container's create/start/delete failed a third of the time
-		// ("read sync: connection reset by peer", the init gone without a
-		// word; TestCgroupsUpdate after TestRuntimeLifecycle). Not
+		// ("read sync: connection reset by peer" although the user
+		// program ran: the init's socket closed at execve with bytes
+		// unread; TestCgroupsUpdate after TestRuntimeLifecycle). Not
 		// understood yet; the init finds them itself (statmount, cheap).
 	}
 
