@@ -139,16 +139,21 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) dropPending(id string, a *attachment) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := s.pending[id]
+	dropAttachment(s.pending, id, a)
+	s.mu.Unlock()
+}
+
+// dropAttachment takes a out of m[id], and the id out of m with its last.
+func dropAttachment(m map[string][]*attachment, id string, a *attachment) {
+	list := m[id]
 	for i, p := range list {
 		if p == a {
-			s.pending[id] = append(list[:i:i], list[i+1:]...)
+			m[id] = append(list[:i:i], list[i+1:]...)
 			break
 		}
 	}
-	if len(s.pending[id]) == 0 {
-		delete(s.pending, id)
+	if len(m[id]) == 0 {
+		delete(m, id)
 	}
 }
 
@@ -168,16 +173,8 @@ func (s *Server) track(id string, a *attachment) {
 
 func (s *Server) untrack(id string, a *attachment) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := s.live[id]
-	for i, p := range list {
-		if p == a {
-			s.live[id] = append(list[:i:i], list[i+1:]...)
-		}
-	}
-	if len(s.live[id]) == 0 {
-		delete(s.live, id)
-	}
+	dropAttachment(s.live, id, a)
+	s.mu.Unlock()
 }
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) error {

@@ -184,46 +184,46 @@ func timeoutParam(r *http.Request) (*int, error) {
 }
 
 func (s *Server) stop(w http.ResponseWriter, r *http.Request) error {
-	t, err := timeoutParam(r)
+	_, ran, err := s.stopRunning(r)
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	v, err := s.eng.Inspect(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if !running(v.State) {
+	if !ran {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
-	}
-	if err := s.eng.Stop(r.Context(), id, t); err != nil {
-		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 func (s *Server) restart(w http.ResponseWriter, r *http.Request) error {
-	t, err := timeoutParam(r)
+	v, _, err := s.stopRunning(r)
 	if err != nil {
 		return err
-	}
-	id := r.PathValue("id")
-	v, err := s.eng.Inspect(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if running(v.State) {
-		if err := s.eng.Stop(r.Context(), id, t); err != nil {
-			return err
-		}
 	}
 	if _, err := s.eng.Start(r.Context(), v.ID, nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// stopRunning stops the path's container if it runs (the request's t, or
+// its own stop timeout) and says whether it ran.
+func (s *Server) stopRunning(r *http.Request) (*engine.View, bool, error) {
+	t, err := timeoutParam(r)
+	if err != nil {
+		return nil, false, err
+	}
+	id := r.PathValue("id")
+	v, err := s.eng.Inspect(r.Context(), id)
+	if err != nil {
+		return nil, false, err
+	}
+	if !running(v.State) {
+		return v, false, nil
+	}
+	return v, true, s.eng.Stop(r.Context(), id, t)
 }
 
 func (s *Server) kill(w http.ResponseWriter, r *http.Request) error {
