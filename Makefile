@@ -16,9 +16,13 @@ CMDS := $(notdir $(wildcard cmd/*))
 .PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz compose-v2
 all: build
 
+# jinn itself is built without cgo: nothing in it needs C (the runtime's C
+# stage is jinn-runtime's), and a static binary starts without the dynamic
+# loader, libc's start-up and cgo's thread set-up, ~0.5 ms of every command.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
+	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(filter-out jinn,$(CMDS)))
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/jinn
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
