@@ -341,7 +341,15 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 func (e *Local) spawnMonitor(c *Container, start bool) error {
 	sd := e.stateDir(c.ID)
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
-	e.markRan(c)
+	if start {
+		e.markRan(c)
+	} else {
+		// The container runs only once asked (attach's start request,
+		// after this returns): its marker (a new inode under --root, not
+		// cheap on a busy file system) waits until the monitor is on its
+		// way.
+		defer e.markRan(c)
+	}
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
 	// The state first: a monitor config without a state reads as damaged
