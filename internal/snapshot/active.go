@@ -115,8 +115,20 @@ func (s *Snapshotter) allocActive(ix *index) (int, error) {
 			return 0, err
 		}
 	}
-	os.WriteFile(filepath.Join(s.root, nextFile), []byte(strconv.Itoa(id+1)), 0o600)
+	writeHint(filepath.Join(s.root, nextFile), id+1)
 	return id, nil
+}
+
+// writeHint overwrites the hint in place, padded to a fixed width: a
+// truncate (or a rename over it) would free its block, and on a file
+// system mounted with discard every freed block waits for the device.
+func writeHint(path string, n int) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(f, "%-20d\n", n)
+	f.Close()
 }
 
 // createActive is Prepare: the snapshot's directory, its info.json (synced
