@@ -41,13 +41,7 @@ func TestEngineRmVolatile(t *testing.T) {
 	// Monitors of killed CLIs finish their containers' removal by themselves
 	// or leave them to rm -f; either way they end.
 	time.Sleep(500 * time.Millisecond)
-	if ids := strings.Fields(j.ok("ps", "-aq", "--no-trunc")); len(ids) > 0 {
-		j.ok(append([]string{"rm", "-f", "-v"}, ids...)...)
-	}
-	j.ok("container", "prune", "-f")
-	if out := j.ok("ps", "-aq"); out != "" {
-		t.Errorf("containers after rm -f and prune: %s", out)
-	}
+	removeAll(t, j)
 	var ix struct {
 		Snapshots map[string]struct {
 			Kind     string `json:"kind"`
@@ -67,17 +61,7 @@ func TestEngineRmVolatile(t *testing.T) {
 		}
 	}
 	// A container's snapshot is not in the index but named by a link.
-	if links, _ := os.ReadDir(filepath.Join(j.root, "snapshots", "active")); len(links) > 0 {
-		t.Errorf("active snapshot links left: %v", links)
-	}
-	j.ok("rmi", img[0])
-	j.ok("image", "prune", "-a", "-f")
-	ents, _ := os.ReadDir(filepath.Join(j.root, "snapshots"))
-	for _, e := range ents {
-		if e.IsDir() && e.Name() != "active" {
-			t.Errorf("snapshot directory left: %s", e.Name())
-		}
-	}
+	assertSnapshotsGone(t, j, img[0])
 }
 
 // TestEngineCreateKill9: `create` (a kept container: its snapshot's record
@@ -103,6 +87,14 @@ func TestEngineCreateKill9(t *testing.T) {
 			t.Logf("%s: start after a killed create: exit %d (removed below)", id[:12], code)
 		}
 	}
+	removeAll(t, j)
+	assertSnapshotsGone(t, j, img[0])
+}
+
+// removeAll removes every container with rm -f and prune, and checks
+// that none is left.
+func removeAll(t *testing.T, j *jinnEnv) {
+	t.Helper()
 	if ids := strings.Fields(j.ok("ps", "-aq", "--no-trunc")); len(ids) > 0 {
 		j.ok(append([]string{"rm", "-f", "-v"}, ids...)...)
 	}
@@ -110,10 +102,17 @@ func TestEngineCreateKill9(t *testing.T) {
 	if out := j.ok("ps", "-aq"); out != "" {
 		t.Errorf("containers after rm -f and prune: %s", out)
 	}
+}
+
+// assertSnapshotsGone checks that no container's snapshot is left (no
+// link in snapshots/active), then that removing the image leaves no
+// snapshot directory.
+func assertSnapshotsGone(t *testing.T, j *jinnEnv, img string) {
+	t.Helper()
 	if links, _ := os.ReadDir(filepath.Join(j.root, "snapshots", "active")); len(links) > 0 {
 		t.Errorf("active snapshot links left: %v", links)
 	}
-	j.ok("rmi", img[0])
+	j.ok("rmi", img)
 	j.ok("image", "prune", "-a", "-f")
 	ents, _ := os.ReadDir(filepath.Join(j.root, "snapshots"))
 	for _, e := range ents {

@@ -442,29 +442,13 @@ func (s *Snapshotter) Stat(key string) (Info, error) {
 }
 
 // List returns every snapshot, sorted by key.
-func (s *Snapshotter) List() ([]Info, error) {
-	ix, unlock, err := s.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	out := make([]Info, 0, len(ix.Snapshots))
-	for _, i := range ix.Snapshots {
-		out = append(out, *i)
-	}
-	act, _ := s.actives()
-	for _, i := range act {
-		if _, dup := ix.Snapshots[i.Key]; !dup {
-			out = append(out, *i)
-		}
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
-	return out, nil
-}
+func (s *Snapshotter) List() ([]Info, error) { return s.list(true) }
 
 // Committed returns the committed layers and views (the index), sorted by
 // key: List without reading every container's snapshot.
-func (s *Snapshotter) Committed() ([]Info, error) {
+func (s *Snapshotter) Committed() ([]Info, error) { return s.list(false) }
+
+func (s *Snapshotter) list(active bool) ([]Info, error) {
 	ix, unlock, err := s.lock()
 	if err != nil {
 		return nil, err
@@ -472,8 +456,16 @@ func (s *Snapshotter) Committed() ([]Info, error) {
 	defer unlock()
 	out := make([]Info, 0, len(ix.Snapshots))
 	for _, i := range ix.Snapshots {
-		if i.Kind != KindActive {
+		if active || i.Kind != KindActive {
 			out = append(out, *i)
+		}
+	}
+	if active {
+		act, _ := s.actives()
+		for _, i := range act {
+			if _, dup := ix.Snapshots[i.Key]; !dup {
+				out = append(out, *i)
+			}
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })

@@ -251,12 +251,10 @@ func TestIndexDamage(t *testing.T) {
 	}
 }
 
-// TestActiveOutsideIndex: an active snapshot is made and removed without
-// touching the index (meta.json byte for byte), is found by every lookup,
-// listed by List and not by Committed, and keeps a parent layer in use.
-func TestActiveOutsideIndex(t *testing.T) {
-	needRoot(t)
-	s, err := Open(t.TempDir())
+// layerStore opens a store at root holding one committed layer, l1.
+func layerStore(t *testing.T, root string) *Snapshotter {
+	t.Helper()
+	s, err := Open(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +264,15 @@ func TestActiveOutsideIndex(t *testing.T) {
 	if err := s.Commit("l1", "l1-tmp"); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// TestActiveOutsideIndex: an active snapshot is made and removed without
+// touching the index (meta.json byte for byte), is found by every lookup,
+// listed by List and not by Committed, and keeps a parent layer in use.
+func TestActiveOutsideIndex(t *testing.T) {
+	needRoot(t)
+	s := layerStore(t, t.TempDir())
 	meta := filepath.Join(s.Root(), "meta.json")
 	before, _ := os.ReadFile(meta)
 	for _, opts := range [][]Opt{nil, {WithVolatile()}} {
@@ -317,16 +324,7 @@ func TestActiveOutsideIndex(t *testing.T) {
 // again.
 func TestActiveCutShort(t *testing.T) {
 	needRoot(t)
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Prepare("l1-tmp", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit("l1", "l1-tmp"); err != nil {
-		t.Fatal(err)
-	}
+	s := layerStore(t, t.TempDir())
 	prep := func(key string) Info {
 		t.Helper()
 		if _, err := s.Prepare(key, "l1"); err != nil {
@@ -408,16 +406,7 @@ func TestActiveKill9(t *testing.T) {
 		}
 	}
 	root := t.TempDir()
-	s, err := Open(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Prepare("l1-tmp", ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit("l1", "l1-tmp"); err != nil {
-		t.Fatal(err)
-	}
+	s := layerStore(t, root)
 	l1, _ := s.Stat("l1")
 	for round := 0; round < 25; round++ {
 		c := exec.Command(os.Args[0], "-test.run", "^TestActiveKill9$")
