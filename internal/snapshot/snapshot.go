@@ -3,11 +3,14 @@
 // rootfs, keyed by the container ID) stacked on them. Like containerd's
 // snapshotter it returns mounts as data; MountAll performs them.
 //
-// Layout under the root: meta.json (the index, replaced by atomic rename
-// under an flock), and one short numbered directory per snapshot holding fs/
-// (the layer or upper dir), work/ (overlay's workdir) and info.json (the
-// snapshot's own entry, from which a lost or damaged index is rebuilt). Short names keep
-// the overlay option string small, so ~100 layers fit in a page.
+// Layout under the root: meta.json (the index of committed layers and
+// views, replaced by atomic rename under an flock), active/KEY (a symlink
+// to the numbered directory of an active snapshot, which is not in the
+// index: active.go), and one short numbered directory per snapshot holding
+// fs/ (the layer or upper dir), work/ (overlay's workdir) and info.json (the
+// snapshot's own entry, from which a lost or damaged index is rebuilt).
+// Short names keep the overlay option string small, so ~100 layers fit in
+// a page.
 package snapshot
 
 import (
