@@ -342,16 +342,25 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 // leaves a state directory without its container, which prune removes.
 // The network's teardown is still running when it returns: netDone waits
 // for it.
+//
+// The snapshot and the records go side by side: each removal waits on
+// the disk (a file system mounted with discard waits for the device at
+// every freed block), and either left alone by a kill is found by prune.
 func (e *Local) cleanupRecords(c *Container, volumes bool) (netDone func()) {
 	netDone = e.removeNetnsMeanwhile(c)
 	e.unmountRootfs(c)
-	if c.Snapshot != "" {
-		e.images.Remove(c.Snapshot)
-	}
+	snapDone := make(chan struct{})
+	go func() {
+		defer close(snapDone)
+		if c.Snapshot != "" {
+			e.images.Remove(c.Snapshot)
+		}
+	}()
 	if volumes {
 		e.removeAnonVolumes(c)
 	}
 	e.removeRecords(c)
+	<-snapDone
 	return netDone
 }
 
