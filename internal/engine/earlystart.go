@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -43,8 +44,11 @@ func (e *Local) setupNet(c *Container) <-chan netResult {
 // a failed create ends them (abandonStart).
 func (e *Local) beginStart(c *Container) {
 	mon := make(chan error, 1)
-	s := &earlyStart{mon: mon, net: e.setupNet(c)}
 	go func() { mon <- e.spawnMonitor(c, false) }()
+	s := &earlyStart{mon: mon, net: e.setupNet(c)}
+	// The monitor's start is the long pole of a run's start: let its
+	// goroutine run now rather than when this one next blocks.
+	runtime.Gosched()
 	e.earlyMu.Lock()
 	if e.early == nil {
 		e.early = map[string]*earlyStart{}
