@@ -23,6 +23,8 @@
 
 #define MAXNS 16
 
+void cinit(void);
+
 static int syncfd = -1;
 
 // fail reports one error line to the parent, in the JSON shape the Go side
@@ -97,6 +99,7 @@ static void join_cgroup(void)
 __attribute__((constructor)) static void jinn_nsexec(void)
 {
 	join_cgroup();
+	cinit(); // returns unless the parent chose the C init (cinit.c)
 	const char *env = getenv("_JINN_NSEXEC");
 	if (env == NULL)
 		return;

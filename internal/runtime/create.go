@@ -208,6 +208,14 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// set while it runs cannot make it fail to start a thread.
 	l.env = append(l.env, "GOMAXPROCS=1")
 	header, forkPid := newNamespaces(spec, &l.attr)
+	var plan []byte // the C init's (cinit.go), nil: the Go init
+	if cinitCovers(spec, &o, header) {
+		cfg.CgroupTasks = lateTasks
+		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
+			return nil, err
+		}
+		l.env = append(l.env, nsexec.CInitEnv+"="+strconv.Itoa(l.syncFd))
+	}
 	pid, conn, err := l.start("container init", header, forkPid)
 	if err != nil {
 		return nil, err
@@ -238,10 +246,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, err
 		}
 	}
-	if err := conn.write(cfg.marshal()); err != nil {
-		return nil, fmt.Errorf("configure container init: %w", err)
+	if plan != nil {
+		// The plan implies "cgroup": the init is in its cgroup by now.
+		if _, err := conn.f.Write(plan); err != nil {
+			return nil, fmt.Errorf("configure container init: %w", err)
+		}
+	} else {
+		if err := conn.write(cfg.marshal()); err != nil {
+			return nil, fmt.Errorf("configure container init: %w", err)
+		}
+		conn.send(message{Type: msgCgroup})
 	}
-	conn.send(message{Type: msgCgroup})
 	// The state is written while the init works; nobody reads it before
 	// create returns (the lock is held; list may show the container a
 	// little early), and a failure below removes it with the directory.

@@ -1,0 +1,198 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/caps"
+	"github.com/jinn-containers/jinn/internal/nsexec"
+	"github.com/jinn-containers/jinn/internal/rootfs"
+	"github.com/jinn-containers/jinn/internal/seccomp"
+)
+
+// CInitEnv switches the C init: "0" never, "1" whenever cinitCovers.
+const CInitEnv = "JINN_RUNTIME_CINIT"
+
+// cinitDefault is the choice when CInitEnv is unset.
+const cinitDefault = false
+
+// cinitCovers is the one place that chooses the container's init: the C
+// init (internal/nsexec/cinit.c: no Go runtime start in the container's
+// process) or the Go one (Init). The C init covers:
+//   - new namespaces made by clone (pid, network, ipc, uts, mount) and a
+//     new cgroup namespace, with a mount namespace;
+//   - the spec's mounts in order: binds with flags, propagation and
+//     recursive attributes, proc, sysfs, tmpfs, devpts, mqueue and any
+//     other filesystem by type, cgroup on v1, hybrid and v2 hosts, with
+//     or without a cgroup namespace; default and linux.devices, /dev
+//     links; masked and read-only paths, rootfs propagation, a read-only
+//     root; pivot_root or --no-pivot;
+//   - sysctls, hostname, domainname, oom_score_adj, a session keyring;
+//   - rlimits, user, groups, umask, capabilities, no_new_privs, a seccomp
+//     filter without notify, cwd, env, the PATH lookup;
+//   - prestart and createRuntime hooks (run by the parent), create and run.
+//
+// Everything else is the Go init's: user namespaces and idmapped mounts,
+// namespaces joined by path (the nsexec header), time namespaces, no mount
+// namespace, a terminal, createContainer and startContainer hooks (they
+// run inside), seccomp notify, personality, and exec into a container.
+func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
+	switch os.Getenv(CInitEnv) {
+	case "0":
+		return false
+	case "1":
+	default:
+		if !cinitDefault {
+			return false
+		}
+	}
+	p, l := spec.Process, spec.Linux
+	if header != nil || l == nil || p.Terminal || o.Console != nil {
+		return false
+	}
+	mnt, ok := nsOf(spec, specs.MountNamespace)
+	if !ok || mnt.Path != "" {
+		return false
+	}
+	for _, t := range []specs.LinuxNamespaceType{specs.UserNamespace, specs.TimeNamespace} {
+		if _, ok := nsOf(spec, t); ok {
+			return false
+		}
+	}
+	if ns, ok := nsOf(spec, specs.CgroupNamespace); ok && ns.Path != "" {
+		return false
+	}
+	h := hooksOf(spec)
+	if len(h.CreateContainer)+len(h.StartContainer) > 0 || l.Personality != nil {
+		return false
+	}
+	if l.Seccomp != nil && seccomp.UsesNotify(l.Seccomp) {
+		return false
+	}
+	for _, m := range spec.Mounts {
+		for _, opt := range m.Options {
+			if opt == "idmap" || opt == "ridmap" {
+				return false
+			}
+		}
+		if len(m.UIDMappings)+len(m.GIDMappings) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cinitPlan is the C init's plan: the Go init's steps (initMain,
+// startUser, finish) in their order, with everything that does not need
+// the container's namespaces worked out here.
+func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([]byte, error) {
+	p := nsexec.NewPlan(initComm)
+	for _, t := range cfg.CgroupTasks {
+		if strings.HasPrefix(t, taskFdPrefix) {
+			return nil, fmt.Errorf("cinit: cgroup tasks by fd")
+		}
+		p.JoinTasks(t)
+	}
+	if v := os.Getenv(oomScoreEnv); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
+		}
+		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
+	}
+	cgNS, hasCgNS := nsOf(spec, specs.CgroupNamespace)
+	if hasCgNS && cgNS.Path == "" {
+		p.Unshare(unix.CLONE_NEWCGROUP)
+	}
+	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: spec, CgroupNS: hasCgNS && cgNS.Path == ""}
+	if err := rootfs.PlanSetup(p, rc); err != nil {
+		return nil, err
+	}
+	pr := spec.Process
+	if pr.Cwd != "" {
+		p.Mkdir(pr.Cwd)
+	}
+	if h := hooksOf(spec); len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		p.Hooks()
+	}
+	if pr.OOMScoreAdj != nil {
+		p.WriteProc("set oom_score_adj", "/proc/self/oom_score_adj", strconv.Itoa(*pr.OOMScoreAdj))
+	}
+	if cfg.NewKeyring {
+		p.Keyring("_ses." + id)
+	}
+	p.Pivot(cfg.Rootfs, cfg.NoPivot)
+	for k, v := range spec.Linux.Sysctl {
+		rel, err := sysctlPath(k)
+		if err != nil {
+			return nil, err
+		}
+		p.Sysctl(k, rel, v)
+	}
+	rootfs.PlanFinish(p, rc)
+	if spec.Hostname != "" {
+		p.Hostname(spec.Hostname)
+	}
+	if spec.Domainname != "" {
+		p.Domainname(spec.Domainname)
+	}
+	proc, err := cinitProcess(spec, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.Process(proc)
+	return p.Bytes(), nil
+}
+
+// sysctlPath checks a sysctl key as sysctl and writeProcSys do and names
+// its file under /proc.
+func sysctlPath(k string) (string, error) {
+	if strings.Contains(k, "..") || strings.Contains(k, "/") && strings.Contains(k, ".") ||
+		k == "" || strings.HasPrefix(k, "/") {
+		return "", fmt.Errorf("invalid sysctl %q", k)
+	}
+	if strings.Contains(k, "/") {
+		return filepath.Join("sys", k), nil
+	}
+	return filepath.Join("sys", strings.ReplaceAll(k, ".", "/")), nil
+}
+
+func cinitProcess(spec *specs.Spec, cfg *initConfig) (*nsexec.Process, error) {
+	p := spec.Process
+	out := &nsexec.Process{Args: p.Args, Env: append(p.Env[:len(p.Env):len(p.Env)], cfg.ExtraEnv...),
+		Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids, Umask: 0o022,
+		NoNewPrivs: p.NoNewPrivileges, ExtraFds: cfg.ExtraFds, FifoFd: cfg.FifoFd}
+	if len(p.Args) == 0 {
+		return nil, fmt.Errorf("process.args is empty")
+	}
+	if p.User.Umask != nil {
+		out.Umask = *p.User.Umask
+	}
+	for _, r := range p.Rlimits {
+		t, ok := rlimitTypes[r.Type]
+		if !ok {
+			t = -1 // an error at exec time, as in finish
+		}
+		out.Rlimits = append(out.Rlimits, nsexec.Rlimit{Name: r.Type, Type: t, Soft: r.Soft, Hard: r.Hard})
+	}
+	if p.Capabilities != nil {
+		m, last, err := caps.Masks(p.Capabilities)
+		if err != nil {
+			return nil, fmt.Errorf("apply capabilities: %w", err)
+		}
+		out.Caps, out.LastCap = &m, last
+	}
+	if sc := spec.Linux.Seccomp; sc != nil {
+		prog, err := seccomp.Compile(sc)
+		if err != nil {
+			return nil, err
+		}
+		out.Seccomp, out.SeccompFlg = prog.Filter, prog.Flags
+	}
+	return out, nil
+}
