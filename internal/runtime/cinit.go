@@ -16,11 +16,12 @@ import (
 	"github.com/jinn-containers/jinn/internal/seccomp"
 )
 
-// CInitEnv switches the C init: "0" never, "1" whenever cinitCovers.
+// CInitEnv switches the C init: "0" never (the Go init for every
+// container), "1" or unset: whenever cinitCovers.
 const CInitEnv = "JINN_RUNTIME_CINIT"
 
 // cinitDefault is the choice when CInitEnv is unset.
-const cinitDefault = false
+const cinitDefault = true
 
 // cinitCovers is the one place that chooses the container's init: the C
 // init (internal/nsexec/cinit.c: no Go runtime start in the container's
