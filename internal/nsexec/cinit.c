@@ -121,6 +121,7 @@ static void sendmsg_type(const char *type)
 // ---- the plan ----
 
 static const char *plan, *pend;
+static void read_part(void);
 
 static uint64_t num(void)
 {
@@ -521,26 +522,32 @@ static void op_mount(void)
 }
 
 // own_cgroup finds this process's path in the hierarchy whose
-// /proc/self/cgroup controller field is key ("" for cgroup2).
+// /proc/self/cgroup controller field is key ("" for cgroup2). The file is
+// read once: the process is in its cgroups for good by the first call.
 static void own_cgroup(const char *key, char *out)
 {
-	char line[PATHMAX + 256];
+	static char buf[16384];
+	static ssize_t n = -1;
 	out[0] = 0;
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (f == NULL)
-		die("read /proc/self/cgroup: %s", errstr(errno));
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-		if (!b)
-			continue;
-		*b = 0;
-		if (strcmp(a + 1, key) == 0) {
-			snprintf(out, PATHMAX, "%s", b + 1);
-			break;
-		}
+	if (n < 0) {
+		int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) < 0)
+			die("read /proc/self/cgroup: %s", errstr(errno));
+		buf[n] = 0;
+		close(fd);
 	}
-	fclose(f);
+	size_t kl = strlen(key);
+	for (const char *l = buf; *l;) {
+		const char *end = strchr(l, '\n'), *a = strchr(l, ':');
+		if (!end)
+			end = l + strlen(l);
+		if (a && a < end && strncmp(a + 1, key, kl) == 0 && a[1 + kl] == ':') {
+			const char *p = a + 2 + kl;
+			snprintf(out, PATHMAX, "%.*s", (int)(end - p), p);
+			return;
+		}
+		l = *end ? end + 1 : end;
+	}
 }
 
 // hierarchy is rootfs.mountHierarchy: in a cgroup namespace a fresh mount,
@@ -1157,10 +1164,24 @@ static void run(void)
 		case CINIT_OP_START:
 			op_start();
 			return;
+		case CINIT_OP_NEXT:
+			read_part(); // the strings of the last part stay valid
+			break;
 		default:
 			op_process(op);
 		}
 	}
+}
+
+static void read_part(void)
+{
+	uint32_t len;
+	if (readfull(sfd, &len, sizeof(len)) < 0)
+		_exit(1); // the parent went away (it reports why)
+	char *buf = malloc((size_t)len + 1);
+	if (buf == NULL || readfull(sfd, buf, len) < 0)
+		die("cinit: read plan: %s", errstr(errno));
+	plan = buf, pend = buf + len;
 }
 
 // cinit runs the plan if the parent chose the C init; it returns only if
@@ -1173,14 +1194,8 @@ void cinit(void)
 	sfd = atoi(env);
 	fcntl(sfd, F_SETFD, FD_CLOEXEC);
 	// The name Status reads as "created" until execve renames us
-	// (runtime.initComm, passed as the first thing in the plan's env).
-	uint32_t len;
-	if (readfull(sfd, &len, sizeof(len)) < 0)
-		_exit(1); // the parent went away before it sent the plan
-	char *buf = malloc((size_t)len + 1);
-	if (buf == NULL || readfull(sfd, buf, len) < 0)
-		die("cinit: read plan: %s", errstr(errno));
-	plan = buf, pend = buf + len;
+	// (runtime.initComm, the plan's first string).
+	read_part();
 	const char *comm = str();
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	run();

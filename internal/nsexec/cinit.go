@@ -22,14 +22,19 @@ const CInitEnv = C.CINIT_ENV
 //
 //	step | parent                               | C init (constructor)
 //	-----+--------------------------------------+------------------------------------
-//	 1   | forks, makes the cgroups, sends the  | reads the plan (u32 length, body),
-//	     | plan (its first string is the comm)  | renames itself to it
-//	 2   |                                      | joins its v1 cgroups, runs the ops
+//	 1   | forks, sends the plan's first part   | reads it (u32 length, body),
+//	     | (its first string is the comm)       | renames itself, makes the mounts
+//	     |                                      | before the first cgroup mount
+//	 2   | makes the cgroups, sends the second  | reads it ("next"), joins its v1
+//	     | part                                 | cgroups, runs the rest of the ops
 //	 3   | [prestart hooks on "hooks", "ok"]    | [sends "hooks", waits for "ok"]
 //	 4   | reads "ready" (or "error")           | PATH lookup, sends "ready"
 //	 5   | as internal/runtime/sync.go steps    | exec fifo (create), credentials,
 //	     | 6-8                                  | capabilities, seccomp, execve
-type Plan struct{ b []byte }
+type Plan struct {
+	b     []byte
+	parts [][]byte
+}
 
 // NewPlan starts a plan; comm is the name the init takes until execve.
 func NewPlan(comm string) *Plan {
@@ -38,11 +43,24 @@ func NewPlan(comm string) *Plan {
 	return p
 }
 
-// Bytes is the plan as sent: u32 length, then the ops and a final start.
-func (p *Plan) Bytes() []byte {
-	p.op(C.CINIT_OP_START)
+// Split ends a part of the plan: the init runs it while the parent makes
+// the rest possible (the cgroups), then reads the next part.
+func (p *Plan) Split() {
+	p.op(C.CINIT_OP_NEXT)
+	p.parts = append(p.parts, p.finish())
+	p.b = make([]byte, 4, 4096)
+}
+
+func (p *Plan) finish() []byte {
 	binary.LittleEndian.PutUint32(p.b, uint32(len(p.b)-4))
 	return p.b
+}
+
+// Parts ends the plan with the start op and returns its parts, each as
+// sent: u32 length, then the ops.
+func (p *Plan) Parts() [][]byte {
+	p.op(C.CINIT_OP_START)
+	return append(p.parts, p.finish())
 }
 
 func (p *Plan) op(o int) { p.b = append(p.b, byte(o)) }

@@ -60,6 +60,11 @@ func planMount(p *nsexec.Plan, c *Config, m specs.Mount) error {
 	}
 	flags, prop, data := ParseOptions(m.Options)
 	if m.Type == "cgroup" || m.Type == "cgroup2" {
+		if c.BeforeCgroup != nil {
+			if err := c.BeforeCgroup(); err != nil {
+				return err
+			}
+		}
 		return planCgroup(p, c, m, flags)
 	}
 	pm := nsexec.Mount{Source: m.Source, Destination: m.Destination, SourcePath: m.Source, Type: m.Type,

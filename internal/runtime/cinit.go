@@ -92,32 +92,48 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 // cinitPlan is the C init's plan: the Go init's steps (initMain,
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
-func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([]byte, error) {
+func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 	p := nsexec.NewPlan(initComm)
-	for _, t := range cfg.CgroupTasks {
-		if strings.HasPrefix(t, taskFdPrefix) {
-			return nil, fmt.Errorf("cinit: cgroup tasks by fd")
-		}
-		p.JoinTasks(t)
-	}
 	if v := os.Getenv(oomScoreEnv); v != "" {
 		if _, err := strconv.Atoi(v); err != nil {
 			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
 		}
 		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
 	}
+	// The mounts before the first cgroup mount are made while the parent
+	// makes the cgroups; then the init joins them (and a new cgroup
+	// namespace, rooted there), as the Go init waits for "cgroup".
 	cgNS, hasCgNS := nsOf(spec, specs.CgroupNamespace)
-	if hasCgNS && cgNS.Path == "" {
-		p.Unshare(unix.CLONE_NEWCGROUP)
+	joined := false
+	join := func() error {
+		if joined {
+			return nil
+		}
+		joined = true
+		p.Split()
+		for _, t := range cfg.CgroupTasks {
+			if strings.HasPrefix(t, taskFdPrefix) {
+				return fmt.Errorf("cinit: cgroup tasks by fd")
+			}
+			p.JoinTasks(t)
+		}
+		if hasCgNS && cgNS.Path == "" {
+			p.Unshare(unix.CLONE_NEWCGROUP)
+		}
+		return nil
 	}
-	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: spec, CgroupNS: hasCgNS && cgNS.Path == ""}
+	rc := &rootfs.Config{Rootfs: cfg.Rootfs, Bundle: cfg.Bundle, Spec: spec, CgroupNS: hasCgNS && cgNS.Path == "",
+		BeforeCgroup: join, CgroupMounts: cfg.CgroupMounts}
 	if err := rootfs.PlanSetup(p, rc); err != nil {
 		return nil, err
 	}
-	pr := spec.Process
-	if pr.Cwd != "" {
-		p.Mkdir(pr.Cwd)
+	if spec.Process.Cwd != "" {
+		p.Mkdir(spec.Process.Cwd)
 	}
+	if err := join(); err != nil {
+		return nil, err
+	}
+	pr := spec.Process
 	if h := hooksOf(spec); len(h.Prestart)+len(h.CreateRuntime) > 0 {
 		p.Hooks()
 	}
@@ -147,7 +163,7 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([]byte, error) {
 		return nil, err
 	}
 	p.Process(proc)
-	return p.Bytes(), nil
+	return p.Parts(), nil
 }
 
 // sysctlPath checks a sysctl key as sysctl and writeProcSys do and names

@@ -208,9 +208,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// set while it runs cannot make it fail to start a thread.
 	l.env = append(l.env, "GOMAXPROCS=1")
 	header, forkPid := newNamespaces(spec, &l.attr)
-	var plan []byte // the C init's (cinit.go), nil: the Go init
+	var plan [][]byte // the C init's (cinit.go), nil: the Go init
 	if cinitCovers(spec, &o, header) {
-		cfg.CgroupTasks = lateTasks
+		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
 		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
 			return nil, err
 		}
@@ -221,6 +221,13 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { reap(pid) })
+	if plan != nil {
+		// The first part needs no cgroup: the init works on it while we
+		// make them.
+		if _, err := conn.f.Write(plan[0]); err != nil {
+			return nil, fmt.Errorf("configure container init: %w", err)
+		}
+	}
 	c.State.Pid = pid
 	if _, c.State.StartTime, err = procStat(pid); err != nil {
 		return nil, fmt.Errorf("container init: %w", err)
@@ -247,9 +254,14 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 	}
 	if plan != nil {
-		// The plan implies "cgroup": the init is in its cgroup by now.
-		if _, err := conn.f.Write(plan); err != nil {
-			return nil, fmt.Errorf("configure container init: %w", err)
+		// The rest of the plan means "cgroup": they are ready to join.
+		for _, part := range plan[1:] {
+			if _, err := conn.f.Write(part); err != nil {
+				if _, rerr := conn.recv(); rerr != nil && rerr != io.EOF {
+					return nil, rerr // the init failed: its reason
+				}
+				return nil, fmt.Errorf("configure container init: %w", err)
+			}
 		}
 	} else {
 		if err := conn.write(cfg.marshal()); err != nil {
