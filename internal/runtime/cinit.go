@@ -76,13 +76,17 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 	if l.Seccomp != nil && seccomp.UsesNotify(l.Seccomp) {
 		return false
 	}
+	// The C init's fixed tables (cinit_exec.c, cinit_fs.c).
+	if len(p.Args) > 1024 || len(p.Env) > 1000 || len(p.Rlimits) > 32 || len(p.User.AdditionalGids) > 256 {
+		return false
+	}
 	for _, m := range spec.Mounts {
 		for _, opt := range m.Options {
 			if opt == "idmap" || opt == "ridmap" {
 				return false
 			}
 		}
-		if len(m.UIDMappings)+len(m.GIDMappings) > 0 {
+		if _, prop, _ := rootfs.ParseOptions(m.Options); len(prop) > 8 || len(m.UIDMappings)+len(m.GIDMappings) > 0 {
 			return false
 		}
 	}
