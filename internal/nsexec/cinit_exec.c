@@ -37,9 +37,18 @@ static const char *home(void)
 {
 	static char buf[PATHMAX];
 	char line[PATHMAX];
-	FILE *f = fopen("/etc/passwd", "re");
-	if (f == NULL)
+	// Only a regular file is read: an image's /etc/passwd that is a fifo
+	// or a device must not hang the init.
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	FILE *f = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		f = fdopen(fd, "r");
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return "/";
+	}
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
 		char *fld[7] = {line};
