@@ -14,6 +14,7 @@
 int ci_sfd = -1;
 int ci_fifo_wfd = -1;
 int ci_rootfd = -1;
+int ci_tty = -1;
 
 // errstr is Go's wording of an errno: glibc's text, lower-cased first.
 const char *ci_errstr(int e)
@@ -169,6 +170,9 @@ static void run(void)
 			ci_mkdir_all("make cwd: ", p, 0);
 			break;
 		}
+		case CINIT_OP_CONSOLE:
+			ci_op_console();
+			break;
 		case CINIT_OP_HOOKS:
 			op_hooks();
 			break;

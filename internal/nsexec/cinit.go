@@ -202,6 +202,17 @@ func (p *Plan) Mkdir(path string) { p.ops(C.CINIT_OP_MKDIR, path) }
 // Hooks sends "hooks" and waits for "ok".
 func (p *Plan) Hooks() { p.op(C.CINIT_OP_HOOKS) }
 
+// Console opens a pty in the container, binds its slave over
+// /dev/console, sends the master to the console socket sock and makes the
+// slave the process's terminal; size may be nil.
+func (p *Plan) Console(sock int, rows, cols uint, sized bool) {
+	p.op(C.CINIT_OP_CONSOLE)
+	p.num(uint64(sock))
+	p.num(b2u(sized))
+	p.num(uint64(rows))
+	p.num(uint64(cols))
+}
+
 // WriteProc writes value to a /proc/self file; what prefixes the error.
 func (p *Plan) WriteProc(what, file, value string) { p.ops(C.CINIT_OP_WRITE_PROC, what, file, value) }
 

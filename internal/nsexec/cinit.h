@@ -43,6 +43,7 @@ enum cinit_op {
 	CINIT_OP_FDS,          // n extra fds (kept at 3..), n fifo fd (~0: run)
 	CINIT_OP_START,        // lookup, "ready", fifo, credentials, execve
 	CINIT_OP_NEXT,         // read the next part of the plan (u32 length, body)
+	CINIT_OP_CONSOLE,      // n console socket fd, n sized, n rows, n cols
 };
 
 #endif

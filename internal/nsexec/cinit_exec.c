@@ -168,6 +168,15 @@ __attribute__((noreturn)) static void finish(const char *path)
 		if (prlimit(0, P.rlim[i].type, &rl, NULL) < 0)
 			ci_die("set %s: %s", P.rlim[i].name, ci_errstr(errno));
 	}
+	if (ci_tty >= 0) {
+		if (setsid() < 0)
+			ci_die("setsid: %s", ci_errstr(errno));
+		if (ioctl(ci_tty, TIOCSCTTY, 0) < 0)
+			ci_die("set controlling terminal: %s", ci_errstr(errno));
+		for (int i = 0; i < 3; i++)
+			if (dup3(ci_tty, i, 0) < 0)
+				ci_die("terminal as fd %d: %s", i, ci_errstr(errno));
+	}
 	if (P.cwd && P.cwd[0] && chdir(P.cwd) < 0)
 		ci_die("chdir to cwd (\"%s\") set in config.json failed: %s", P.cwd, ci_errstr(errno));
 	if (syscall(SYS_setgroups, P.ngroups, P.groups) < 0)

@@ -638,3 +638,58 @@ void ci_op_write_proc(void)
 	close(fd);
 }
 
+
+// ci_op_console is rootfs.Console and runtime.sendConsole: a new pty in
+// the container's devpts, the slave bound over /dev/console, the master
+// sent to the console socket. The slave replaces create's stdio now, as
+// in the Go init (a caller reading create's output to EOF would wait for
+// start otherwise).
+void ci_op_console(void)
+{
+	int sock = ci_num(), sized = ci_num();
+	unsigned short rows = ci_num(), cols = ci_num();
+	int mfd = openroot("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+	if (mfd < 0)
+		fail_open("open ptmx (is /dev/pts mounted?): ", "/dev/pts/ptmx");
+	unsigned int n;
+	int unlock = 0;
+	if (ioctl(mfd, TIOCGPTN, &n) < 0 || ioctl(mfd, TIOCSPTLCK, &unlock) < 0)
+		ci_die("unlock pty: %s", ci_errstr(errno));
+	char name[32];
+	snprintf(name, sizeof(name), "/dev/pts/%u", n);
+	int sfd = openroot(name, O_RDWR | O_NOCTTY);
+	if (sfd < 0)
+		fail_open("", name);
+	mkfile("bind /dev/console: ", "/dev/console");
+	int cfd = openroot("/dev/console", O_PATH);
+	if (cfd < 0)
+		fail_open("bind /dev/console: ", "/dev/console");
+	if (mount(ci_fdpath(sfd), ci_fdpath(cfd), "", MS_BIND, "") < 0)
+		ci_die("bind /dev/console: %s", ci_errstr(errno));
+	close(cfd);
+	if (sized) {
+		struct winsize ws = {.ws_row = rows, .ws_col = cols};
+		ioctl(mfd, TIOCSWINSZ, &ws);
+	}
+	char path[] = "/dev/ptmx";
+	struct iovec iov = {.iov_base = path, .iov_len = sizeof(path) - 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+	if (sendmsg(sock, &msg, 0) < 0)
+		ci_die("send pty master to console socket: %s", ci_errstr(errno));
+	close(mfd);
+	close(sock);
+	for (int i = 0; i < 3; i++)
+		if (dup3(sfd, i, 0) < 0)
+			ci_die("terminal as fd %d: %s", i, ci_errstr(errno));
+	ci_tty = sfd;
+}

@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -50,6 +52,7 @@ struct mount_attr {
 extern int ci_sfd;      // sync socket
 extern int ci_fifo_wfd; // exec fifo, once open for writing
 extern int ci_rootfd;   // the rootfs (O_PATH), paths inside resolve from it
+extern int ci_tty;      // the terminal's slave, -1: none
 
 const char *ci_errstr(int e);
 __attribute__((noreturn, format(printf, 1, 2))) void ci_die(const char *fmt, ...);
@@ -75,6 +78,7 @@ void ci_op_sysctl(void);
 void ci_op_mask(void);
 void ci_op_readonly(void);
 void ci_op_write_proc(void);
+void ci_op_console(void);
 
 // cinit_exec.c
 void ci_op_process(int op);

@@ -37,11 +37,12 @@ const cinitDefault = true
 //   - sysctls, hostname, domainname, oom_score_adj, a session keyring;
 //   - rlimits, user, groups, umask, capabilities, no_new_privs, a seccomp
 //     filter without notify, cwd, env, the PATH lookup;
+//   - a terminal (the master to the console socket or run's relay);
 //   - prestart and createRuntime hooks (run by the parent), create and run.
 //
 // Everything else is the Go init's: user namespaces and idmapped mounts,
 // namespaces joined by path (the nsexec header), time namespaces, no mount
-// namespace, a terminal, createContainer and startContainer hooks (they
+// namespace, createContainer and startContainer hooks (they
 // run inside), seccomp notify, personality, and exec into a container.
 func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 	switch os.Getenv(CInitEnv) {
@@ -54,7 +55,7 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 		}
 	}
 	p, l := spec.Process, spec.Linux
-	if header != nil || l == nil || p.Terminal || o.Console != nil {
+	if header != nil || l == nil {
 		return false
 	}
 	mnt, ok := nsOf(spec, specs.MountNamespace)
@@ -140,6 +141,13 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 	pr := spec.Process
 	if h := hooksOf(spec); len(h.Prestart)+len(h.CreateRuntime) > 0 {
 		p.Hooks()
+	}
+	if pr.Terminal {
+		b := pr.ConsoleSize
+		if b == nil {
+			b = &specs.Box{}
+		}
+		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil)
 	}
 	if pr.OOMScoreAdj != nil {
 		p.WriteProc("set oom_score_adj", "/proc/self/oom_score_adj", strconv.Itoa(*pr.OOMScoreAdj))

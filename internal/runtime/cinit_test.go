@@ -23,7 +23,7 @@ func TestCInitCovers(t *testing.T) {
 		want   bool
 	}{
 		{"plain", nil, nil, true},
-		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, false},
+		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, true},
 		{"joined namespace", nil, []byte{1}, false},
 		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, nil, false},
 		{"mount namespace by path", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" }, nil, false},
