@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -146,5 +147,38 @@ func TestRuntimeCInitSameErrors(t *testing.T) {
 			e.env = []string{"JINN_RUNTIME_CINIT=" + mode}
 			e.fails(c.want, "run", newID("bad"))
 		}
+	}
+}
+
+// exec runs the C init too: the same process, the same view, either way,
+// and the same error for a missing program.
+func TestRuntimeCInitExecBothWays(t *testing.T) {
+	umask := uint32(0o077)
+	e := newRT(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "100"}
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"chroot"}, Action: specs.ActErrno}}}
+	})
+	id := newID("exec")
+	e.must("run", "-d", id)
+	defer e.run("delete", "--force", id)
+	proc := specs.Process{Args: []string{"sh", "-c", `id; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; ulimit -n; umask; pwd; echo "$HOME"; chroot / true 2>&1; ls /proc/self/fd; cat /proc/self/cgroup`},
+		Env: []string{"PATH=/bin"}, Cwd: "/tmp", User: specs.User{UID: 65534, GID: 65534, AdditionalGids: []uint32{7}, Umask: &umask},
+		Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 256, Hard: 256}},
+		NoNewPrivileges: true, Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}}}
+	b, _ := json.Marshal(proc)
+	pf := filepath.Join(t.TempDir(), "process.json")
+	os.WriteFile(pf, b, 0o644)
+	var outs [2]string
+	for i, mode := range []string{"0", "1"} {
+		e.env = []string{"JINN_RUNTIME_CINIT=" + mode}
+		outs[i] = e.must("exec", "--process", pf, id)
+		e.fails("executable file not found in $PATH", "exec", id, "no-such-program")
+	}
+	if outs[0] != outs[1] {
+		t.Fatalf("exec: the Go init and the C init differ:\n--- Go\n%s\n--- C\n%s", outs[0], outs[1])
+	}
+	if !strings.Contains(outs[1], "uid=65534") || !strings.Contains(outs[1], "Operation not permitted") {
+		t.Errorf("exec output:\n%s", outs[1])
 	}
 }

@@ -140,6 +140,13 @@ static void run(void)
 			close(fd);
 			break;
 		}
+		case CINIT_OP_JOIN_FD: {
+			int fd = ci_num();
+			if (write(fd, "0", 1) != 1)
+				ci_die("join cgroup fd:%d: %s", fd, ci_errstr(errno));
+			close(fd);
+			break;
+		}
 		case CINIT_OP_UNSHARE:
 			if (unshare(ci_num()) < 0)
 				ci_die("unshare cgroup namespace: %s", ci_errstr(errno));

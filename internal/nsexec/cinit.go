@@ -205,13 +205,19 @@ func (p *Plan) Hooks() { p.op(C.CINIT_OP_HOOKS) }
 // Console opens a pty in the container, binds its slave over
 // /dev/console, sends the master to the console socket sock and makes the
 // slave the process's terminal; size may be nil.
-func (p *Plan) Console(sock int, rows, cols uint, sized bool) {
+// With console false (exec) there is no /dev/console, and the terminal
+// becomes stdio only at execve.
+func (p *Plan) Console(sock int, rows, cols uint, sized, console bool) {
 	p.op(C.CINIT_OP_CONSOLE)
 	p.num(uint64(sock))
 	p.num(b2u(sized))
 	p.num(uint64(rows))
 	p.num(uint64(cols))
+	p.num(b2u(console))
 }
+
+// JoinFd writes "0" to a v1 tasks file the parent opened and passed as fd.
+func (p *Plan) JoinFd(fd int) { p.op(C.CINIT_OP_JOIN_FD); p.num(uint64(fd)) }
 
 // WriteProc writes value to a /proc/self file; what prefixes the error.
 func (p *Plan) WriteProc(what, file, value string) { p.ops(C.CINIT_OP_WRITE_PROC, what, file, value) }

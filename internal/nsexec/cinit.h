@@ -43,7 +43,8 @@ enum cinit_op {
 	CINIT_OP_FDS,          // n extra fds (kept at 3..), n fifo fd (~0: run)
 	CINIT_OP_START,        // lookup, "ready", fifo, credentials, execve
 	CINIT_OP_NEXT,         // read the next part of the plan (u32 length, body)
-	CINIT_OP_CONSOLE,      // n console socket fd, n sized, n rows, n cols
+	CINIT_OP_CONSOLE,      // n console socket fd, n sized, n rows, n cols, n console (bind /dev/console, dup now)
+	CINIT_OP_JOIN_FD,      // n fd: write "0" (a v1 tasks file the parent opened)
 };
 
 #endif

@@ -648,6 +648,7 @@ void ci_op_console(void)
 {
 	int sock = ci_num(), sized = ci_num();
 	unsigned short rows = ci_num(), cols = ci_num();
+	int console = ci_num(); // the init's: /dev/console, and stdio now (exec: neither)
 	int mfd = openroot("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
 	if (mfd < 0)
 		fail_open("open ptmx (is /dev/pts mounted?): ", "/dev/pts/ptmx");
@@ -660,13 +661,15 @@ void ci_op_console(void)
 	int sfd = openroot(name, O_RDWR | O_NOCTTY);
 	if (sfd < 0)
 		fail_open("", name);
-	mkfile("bind /dev/console: ", "/dev/console");
-	int cfd = openroot("/dev/console", O_PATH);
-	if (cfd < 0)
-		fail_open("bind /dev/console: ", "/dev/console");
-	if (mount(ci_fdpath(sfd), ci_fdpath(cfd), "", MS_BIND, "") < 0)
-		ci_die("bind /dev/console: %s", ci_errstr(errno));
-	close(cfd);
+	if (console) {
+		mkfile("bind /dev/console: ", "/dev/console");
+		int cfd = openroot("/dev/console", O_PATH);
+		if (cfd < 0)
+			fail_open("bind /dev/console: ", "/dev/console");
+		if (mount(ci_fdpath(sfd), ci_fdpath(cfd), "", MS_BIND, "") < 0)
+			ci_die("bind /dev/console: %s", ci_errstr(errno));
+		close(cfd);
+	}
 	if (sized) {
 		struct winsize ws = {.ws_row = rows, .ws_col = cols};
 		ioctl(mfd, TIOCSWINSZ, &ws);
@@ -688,7 +691,7 @@ void ci_op_console(void)
 		ci_die("send pty master to console socket: %s", ci_errstr(errno));
 	close(mfd);
 	close(sock);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; console && i < 3; i++)
 		if (dup3(sfd, i, 0) < 0)
 			ci_die("terminal as fd %d: %s", i, ci_errstr(errno));
 	ci_tty = sfd;

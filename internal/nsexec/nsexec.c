@@ -96,13 +96,10 @@ static void join_cgroup(void)
 	unsetenv("_JINN_CGROUP");
 }
 
-__attribute__((constructor)) static void jinn_nsexec(void)
+// nsexec follows the header protocol (nsexec.go); it returns in the
+// process that goes on (after the fork, the child).
+static void nsexec(const char *env)
 {
-	join_cgroup();
-	cinit(); // returns unless the parent chose the C init (cinit.c)
-	const char *env = getenv("_JINN_NSEXEC");
-	if (env == NULL)
-		return;
 	syncfd = atoi(env);
 	unsetenv("_JINN_NSEXEC");
 
@@ -179,4 +176,13 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 		dprintf(syncfd, "{\"type\":\"pid\",\"pid\":%d}\n", pid);
 		_exit(0);
 	}
+}
+
+__attribute__((constructor)) static void jinn_nsexec(void)
+{
+	join_cgroup();
+	const char *env = getenv("_JINN_NSEXEC");
+	if (env != NULL)
+		nsexec(env);
+	cinit(); // returns unless the parent chose the C init (cinit.c)
 }

@@ -38,13 +38,14 @@ const cinitDefault = true
 //   - rlimits, user, groups, umask, capabilities, no_new_privs, a seccomp
 //     filter without notify, cwd, env, the PATH lookup;
 //   - a terminal (the master to the console socket or run's relay);
-//   - prestart and createRuntime hooks (run by the parent), create and run.
+//   - prestart and createRuntime hooks (run by the parent), create and run;
+//   - exec into such a container (after the nsexec stage joined it).
 //
 // Everything else is the Go init's: user namespaces and idmapped mounts,
 // namespaces joined by path (the nsexec header), time namespaces, no mount
 // namespace, createContainer and startContainer hooks (they
-// run inside), seccomp notify, personality, and exec into a container.
-func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
+// run inside), seccomp notify, personality.
+func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
 	switch os.Getenv(CInitEnv) {
 	case "0":
 		return false
@@ -55,11 +56,13 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 		}
 	}
 	p, l := spec.Process, spec.Linux
-	if header != nil || l == nil {
+	// exec joins the container's namespaces in the nsexec stage (header),
+	// then runs the plan.
+	if l == nil || header != nil && !exec {
 		return false
 	}
 	mnt, ok := nsOf(spec, specs.MountNamespace)
-	if !ok || mnt.Path != "" {
+	if !ok || mnt.Path != "" && !exec {
 		return false
 	}
 	for _, t := range []specs.LinuxNamespaceType{specs.UserNamespace, specs.TimeNamespace} {
@@ -67,11 +70,11 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 			return false
 		}
 	}
-	if ns, ok := nsOf(spec, specs.CgroupNamespace); ok && ns.Path != "" {
+	if ns, ok := nsOf(spec, specs.CgroupNamespace); ok && ns.Path != "" && !exec {
 		return false
 	}
 	h := hooksOf(spec)
-	if len(h.CreateContainer)+len(h.StartContainer) > 0 || l.Personality != nil {
+	if !exec && len(h.CreateContainer)+len(h.StartContainer) > 0 || l.Personality != nil {
 		return false
 	}
 	if l.Seccomp != nil && seccomp.UsesNotify(l.Seccomp) {
@@ -82,6 +85,9 @@ func cinitCovers(spec *specs.Spec, o *CreateOpts, header []byte) bool {
 		return false
 	}
 	for _, m := range spec.Mounts {
+		if exec {
+			break // made by create
+		}
 		for _, opt := range m.Options {
 			if opt == "idmap" || opt == "ridmap" {
 				return false
@@ -147,7 +153,7 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 		if b == nil {
 			b = &specs.Box{}
 		}
-		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil)
+		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil, true)
 	}
 	if pr.OOMScoreAdj != nil {
 		p.WriteProc("set oom_score_adj", "/proc/self/oom_score_adj", strconv.Itoa(*pr.OOMScoreAdj))
@@ -169,6 +175,44 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 	}
 	if spec.Domainname != "" {
 		p.Domainname(spec.Domainname)
+	}
+	proc, err := cinitProcess(spec, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.Process(proc)
+	return p.Parts(), nil
+}
+
+// cinitExecPlan is execInit's plan: the process joins the container's
+// cgroups (tasks files the parent opened) and its terminal, and is
+// exec'd; the nsexec stage put it in the container's namespaces.
+func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
+	p := nsexec.NewPlan(initComm)
+	if v := os.Getenv(oomScoreEnv); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
+		}
+		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
+	}
+	for _, t := range cfg.CgroupTasks {
+		if n, ok := strings.CutPrefix(t, taskFdPrefix); ok {
+			fd, err := strconv.Atoi(n)
+			if err != nil {
+				return nil, fmt.Errorf("join cgroup: %w", err)
+			}
+			p.JoinFd(fd)
+		} else {
+			p.JoinTasks(t)
+		}
+	}
+	if pr := spec.Process; pr.Terminal {
+		b := pr.ConsoleSize
+		if b == nil {
+			b = &specs.Box{}
+		}
+		p.OpenRoot("/") // the container's, entered by setns
+		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil, false)
 	}
 	proc, err := cinitProcess(spec, cfg)
 	if err != nil {

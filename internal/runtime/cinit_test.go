@@ -53,13 +53,13 @@ func TestCInitCovers(t *testing.T) {
 		if c.mutate != nil {
 			c.mutate(s, o)
 		}
-		if got := cinitCovers(s, o, c.header); got != c.want {
+		if got := cinitCovers(s, false, c.header); got != c.want {
 			t.Errorf("%s: cinitCovers = %v, want %v", c.name, got, c.want)
 		}
 	}
 	s := cinitSpec()
 	t.Setenv(CInitEnv, "0")
-	if cinitCovers(s, &CreateOpts{}, nil) {
+	if cinitCovers(s, false, nil) {
 		t.Errorf("%s=0: the C init chosen", CInitEnv)
 	}
 }

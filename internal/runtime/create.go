@@ -209,7 +209,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	l.env = append(l.env, "GOMAXPROCS=1")
 	header, forkPid := newNamespaces(spec, &l.attr)
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
-	if cinitCovers(spec, &o, header) {
+	if cinitCovers(spec, false, header) {
 		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
 		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
 			return nil, err
