@@ -31,7 +31,10 @@ void ci_clean(char *out, const char *in)
 {
 	char tmp[PATHMAX];
 	size_t n = 0;
-	snprintf(tmp, sizeof(tmp), "%s", in);
+	// Never a shorter path than asked for: a cut one would name another
+	// directory.
+	if (snprintf(tmp, sizeof(tmp), "%s", in) >= (int)sizeof(tmp))
+		ci_die("%.64s...: %s", in, ci_errstr(ENAMETOOLONG));
 	for (char *save = NULL, *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		if (strcmp(c, ".") == 0)
 			continue;
@@ -46,7 +49,7 @@ void ci_clean(char *out, const char *in)
 			out[n++] = '/';
 		size_t l = strlen(c);
 		if (n + l >= PATHMAX - 1)
-			break;
+			ci_die("%.64s...: %s", in, ci_errstr(ENAMETOOLONG));
 		memcpy(out + n, c, l);
 		n += l;
 	}
