@@ -118,6 +118,7 @@ type Mount struct {
 	Recursive           *unix.MountAttr
 }
 
+// Mount makes one of the spec's mounts inside the root (rootfs.mountOne).
 func (p *Plan) Mount(m Mount) {
 	p.ops(C.CINIT_OP_MOUNT, m.Source, m.Destination, m.SourcePath, m.Type)
 	p.num(uint64(m.Flags))
@@ -164,6 +165,7 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
+// Cgroup makes a cgroup mount (rootfs.mountCgroup).
 func (p *Plan) Cgroup(c Cgroup) {
 	p.ops(C.CINIT_OP_CGROUP, c.Source, c.Destination)
 	p.num(uint64(c.Flags))
@@ -246,6 +248,7 @@ func (p *Plan) RootReadonly() { p.op(C.CINIT_OP_ROOT_RO) }
 // Propagate sets / to a propagation type.
 func (p *Plan) Propagate(flags uintptr) { p.op(C.CINIT_OP_PROPAGATE); p.num(uint64(flags)) }
 
+// Hostname and Domainname set the uts namespace's names.
 func (p *Plan) Hostname(h string)   { p.ops(C.CINIT_OP_HOSTNAME, h) }
 func (p *Plan) Domainname(d string) { p.ops(C.CINIT_OP_DOMAINNAME, d) }
 

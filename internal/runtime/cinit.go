@@ -104,12 +104,9 @@ func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
 func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
-	p := nsexec.NewPlan(initComm)
-	if v := os.Getenv(oomScoreEnv); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
-		}
-		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
+	p, err := newCInitPlan()
+	if err != nil {
+		return nil, err
 	}
 	// The mounts before the first cgroup mount are made while the parent
 	// makes the cgroups; then the init joins them (and a new cgroup
@@ -149,11 +146,7 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 		p.Hooks()
 	}
 	if pr.Terminal {
-		b := pr.ConsoleSize
-		if b == nil {
-			b = &specs.Box{}
-		}
-		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil, true)
+		planConsole(p, pr, cfg.ConsoleFd, true)
 	}
 	if pr.OOMScoreAdj != nil {
 		p.WriteProc("set oom_score_adj", "/proc/self/oom_score_adj", strconv.Itoa(*pr.OOMScoreAdj))
@@ -188,12 +181,9 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 // cgroups (tasks files the parent opened) and its terminal, and is
 // exec'd; the nsexec stage put it in the container's namespaces.
 func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
-	p := nsexec.NewPlan(initComm)
-	if v := os.Getenv(oomScoreEnv); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
-		}
-		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
+	p, err := newCInitPlan()
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range cfg.CgroupTasks {
 		if n, ok := strings.CutPrefix(t, taskFdPrefix); ok {
@@ -207,12 +197,8 @@ func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
 		}
 	}
 	if pr := spec.Process; pr.Terminal {
-		b := pr.ConsoleSize
-		if b == nil {
-			b = &specs.Box{}
-		}
 		p.OpenRoot("/") // the container's, entered by setns
-		p.Console(cfg.ConsoleFd, b.Height, b.Width, pr.ConsoleSize != nil, false)
+		planConsole(p, pr, cfg.ConsoleFd, false)
 	}
 	proc, err := cinitProcess(spec, cfg)
 	if err != nil {
@@ -220,6 +206,27 @@ func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
 	}
 	p.Process(proc)
 	return p.Parts(), nil
+}
+
+// newCInitPlan starts a plan as Init starts: the runtime's oom_score_adj
+// given back.
+func newCInitPlan() (*nsexec.Plan, error) {
+	p := nsexec.NewPlan(initComm)
+	if v := os.Getenv(oomScoreEnv); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("restore oom_score_adj: bad %s", oomScoreEnv)
+		}
+		p.WriteProc("restore oom_score_adj", "/proc/self/oom_score_adj", v)
+	}
+	return p, nil
+}
+
+func planConsole(p *nsexec.Plan, pr *specs.Process, sock int, console bool) {
+	b := pr.ConsoleSize
+	if b == nil {
+		b = &specs.Box{}
+	}
+	p.Console(sock, b.Height, b.Width, pr.ConsoleSize != nil, console)
 }
 
 // sysctlPath checks a sysctl key as sysctl and writeProcSys do and names
