@@ -92,19 +92,6 @@ const char *ci_str_len(uint32_t *lenp)
 
 const char *ci_str(void) { return ci_str_len(NULL); }
 
-static int readfull(int fd, void *buf, size_t n)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t r = read(fd, (char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += r;
-	}
-	return 0;
-}
-
 static void op_hooks(void)
 {
 	char line[4096];
@@ -242,10 +229,10 @@ static void run(void)
 static void read_part(void)
 {
 	uint32_t len;
-	if (readfull(ci_sfd, &len, sizeof(len)) < 0)
+	if (ci_readfull(ci_sfd, &len, sizeof(len)) < 0)
 		_exit(1); // the parent went away (it reports why)
 	char *buf = malloc((size_t)len + 1);
-	if (buf == NULL || readfull(ci_sfd, buf, len) < 0)
+	if (buf == NULL || ci_readfull(ci_sfd, buf, len) < 0)
 		ci_die("cinit: read plan: %s", ci_errstr(errno));
 	plan = buf, pend = buf + len;
 }

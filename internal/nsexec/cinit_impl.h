@@ -62,6 +62,7 @@ const char *ci_str_len(uint32_t *lenp);
 const char *ci_str(void);
 const char *ci_fdpath(int fd);
 void ci_clean(char *out, const char *in);
+int ci_readfull(int fd, void *buf, size_t n); // nsexec.c
 
 // cinit_fs.c
 int ci_remount(const char *target, unsigned long flags);

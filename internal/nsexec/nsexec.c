@@ -35,7 +35,8 @@ static void fail(const char *what, const char *arg)
 	_exit(1);
 }
 
-static int readfull(int fd, void *buf, size_t n)
+// readfull is shared with the C init (cinit.c).
+int ci_readfull(int fd, void *buf, size_t n)
 {
 	size_t done = 0;
 	while (done < n) {
@@ -104,10 +105,10 @@ static void nsexec(const char *env)
 	unsetenv("_JINN_NSEXEC");
 
 	uint32_t len;
-	if (readfull(syncfd, &len, sizeof(len)) < 0 || len > 65536)
+	if (ci_readfull(syncfd, &len, sizeof(len)) < 0 || len > 65536)
 		fail("read header", "length");
 	char *buf = calloc(1, len + 1);
-	if (buf == NULL || readfull(syncfd, buf, len) < 0)
+	if (buf == NULL || ci_readfull(syncfd, buf, len) < 0)
 		fail("read header", "body");
 
 	// Open every namespace first: once in the container's mount namespace,

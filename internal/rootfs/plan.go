@@ -59,11 +59,9 @@ func planMount(p *nsexec.Plan, c *Config, m specs.Mount) error {
 		return fmt.Errorf("destination is not absolute")
 	}
 	flags, prop, data := ParseOptions(m.Options)
-	if m.Type == "cgroup" || m.Type == "cgroup2" {
-		if c.BeforeCgroup != nil {
-			if err := c.BeforeCgroup(); err != nil {
-				return err
-			}
+	if isCgroup(m) {
+		if err := c.enterCgroup(); err != nil {
+			return err
 		}
 		return planCgroup(p, c, m, flags)
 	}
@@ -92,14 +90,7 @@ func planMount(p *nsexec.Plan, c *Config, m specs.Mount) error {
 // the key under which the init finds its own cgroup in /proc/self/cgroup
 // once it has joined it.
 func planCgroup(p *nsexec.Plan, c *Config, m specs.Mount, flags uintptr) error {
-	hosts := c.CgroupMounts
-	if hosts == nil {
-		var err error
-		if hosts, err = cgroups.Mounts(); err != nil {
-			return err
-		}
-	}
-	own, err := ownCgroups()
+	hosts, own, err := cgroupHosts(c)
 	if err != nil {
 		return err
 	}
@@ -164,29 +155,11 @@ func planDevices(p *nsexec.Plan, c *Config) error {
 		all = append(all, c.Spec.Linux.Devices...)
 	}
 	for _, d := range all {
-		var typ uint32
-		switch d.Type {
-		case "c", "u":
-			typ = unix.S_IFCHR
-		case "b":
-			typ = unix.S_IFBLK
-		case "p":
-			typ = unix.S_IFIFO
-		default:
-			return fmt.Errorf("device %s: unknown device type %q", d.Path, d.Type)
+		n, err := nodeOf(d)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
-		mode := uint32(0o666)
-		if d.FileMode != nil {
-			mode = uint32(d.FileMode.Perm())
-		}
-		uid, gid := 0, 0
-		if d.UID != nil {
-			uid = int(*d.UID)
-		}
-		if d.GID != nil {
-			gid = int(*d.GID)
-		}
-		p.Mknod(d.Path, typ, mode, unix.Mkdev(uint32(d.Major), uint32(d.Minor)), uid, gid)
+		p.Mknod(d.Path, n.typ, n.mode, unix.Mkdev(uint32(d.Major), uint32(d.Minor)), n.uid, n.gid)
 	}
 	for _, l := range [][2]string{
 		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
