@@ -208,12 +208,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// set while it runs cannot make it fail to start a thread.
 	l.env = append(l.env, "GOMAXPROCS=1")
 	header, forkPid := newNamespaces(spec, &l.attr)
-	var plan [][]byte // the C init's (cinit.go), nil: the Go init
-	if cinitCovers(spec, false, header) {
-		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
-		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
-			return nil, err
-		}
+	useC := cinitCovers(spec, false, header)
+	if useC {
 		l.env = append(l.env, nsexec.CInitEnv+"="+strconv.Itoa(l.syncFd))
 	}
 	pid, conn, err := l.start("container init", header, forkPid)
@@ -221,9 +217,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { reap(pid) })
-	if plan != nil {
-		// The first part needs no cgroup: the init works on it while we
-		// make them.
+	var plan [][]byte // the C init's (cinit.go), nil: the Go init
+	if useC {
+		// Planned while the init execs (the seccomp program takes ~0.7 ms
+		// to compile); the first part needs no cgroup: the init works on
+		// it while we make them.
+		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
+		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
+			return nil, err
+		}
 		if _, err := conn.f.Write(plan[0]); err != nil {
 			return nil, fmt.Errorf("configure container init: %w", err)
 		}
