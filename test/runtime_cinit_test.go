@@ -137,6 +137,11 @@ func TestRuntimeCInitSameErrors(t *testing.T) {
 		{`mount /no/such/dir on /x: stat /no/such/dir: no such file or directory`, func(s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/no/such/dir", Options: []string{"bind"}})
 		}},
+		// The first mount: the C init fails in its plan's first part,
+		// while the parent makes the cgroups.
+		{`mount /no/such/first on /first: stat /no/such/first: no such file or directory`, func(s *specs.Spec) {
+			s.Mounts = append([]specs.Mount{{Destination: "/first", Type: "bind", Source: "/no/such/first", Options: []string{"bind"}}}, s.Mounts...)
+		}},
 		{`invalid sysctl \"a/b.c\"`, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"a/b.c": "1"} }},
 		{`unknown rlimit \"RLIMIT_BOGUS\"`, func(s *specs.Spec) {
 			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}
