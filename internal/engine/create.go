@@ -138,7 +138,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := os.MkdirAll(staging, 0o700); err != nil {
 		return nil, err
 	}
-	os.WriteFile(filepath.Join(staging, creatorFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	markCreator(staging)
 	if err := os.Rename(staging, tmp); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
