@@ -41,8 +41,11 @@ const cinitDefault = true
 //   - prestart and createRuntime hooks (run by the parent), create and run;
 //   - exec into such a container (after the nsexec stage joined it).
 //
+//   - network, ipc, uts and pid namespaces joined by path (a pod's
+//     sandbox), which the nsexec stage joins before the plan runs.
+//
 // Everything else is the Go init's: user namespaces and idmapped mounts,
-// namespaces joined by path (the nsexec header), time namespaces, no mount
+// mount and cgroup namespaces joined by path, time namespaces, no mount
 // namespace, createContainer and startContainer hooks (they
 // run inside), seccomp notify, personality.
 func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
@@ -56,9 +59,10 @@ func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
 		}
 	}
 	p, l := spec.Process, spec.Linux
-	// exec joins the container's namespaces in the nsexec stage (header),
-	// then runs the plan.
-	if l == nil || header != nil && !exec {
+	// Namespaces joined by path (a pod's network, ipc and uts; exec's all)
+	// are joined by the nsexec stage (header) before the plan runs; the
+	// kinds of joins the plan cannot follow are refused below.
+	if l == nil {
 		return false
 	}
 	mnt, ok := nsOf(spec, specs.MountNamespace)

@@ -24,7 +24,12 @@ func TestCInitCovers(t *testing.T) {
 	}{
 		{"plain", nil, nil, true},
 		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, true},
-		{"joined namespace", nil, []byte{1}, false},
+		{"joined network namespace", func(s *specs.Spec, _ *CreateOpts) {
+			setNS(s, specs.NetworkNamespace, "/proc/1/ns/net")
+		}, []byte{1}, true},
+		{"cgroup namespace by path", func(s *specs.Spec, _ *CreateOpts) {
+			setNS(s, specs.CgroupNamespace, "/proc/1/ns/cgroup")
+		}, []byte{1}, false},
 		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, nil, false},
 		{"mount namespace by path", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" }, nil, false},
 		{"user namespace", func(s *specs.Spec, _ *CreateOpts) {
@@ -106,4 +111,14 @@ func containsBytes(b []byte, s string) bool {
 		}
 	}
 	return false
+}
+
+func setNS(s *specs.Spec, t specs.LinuxNamespaceType, path string) {
+	for i := range s.Linux.Namespaces {
+		if s.Linux.Namespaces[i].Type == t {
+			s.Linux.Namespaces[i].Path = path
+			return
+		}
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: path})
 }
