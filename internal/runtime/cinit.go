@@ -26,35 +26,27 @@ const cinitDefault = true
 // cinitCovers is the one place that chooses the container's init: the C
 // init (internal/nsexec/cinit.c: no Go runtime start in the container's
 // process) or the Go one (Init). The C init covers:
-//
 //   - new namespaces made by clone (pid, network, ipc, uts, mount) and a
 //     new cgroup namespace, with a mount namespace;
-//
+//   - network, ipc, uts and pid namespaces joined by path (a pod's
+//     sandbox), which the nsexec stage joins before the plan runs;
 //   - the spec's mounts in order: binds with flags, propagation and
 //     recursive attributes, proc, sysfs, tmpfs, devpts, mqueue and any
 //     other filesystem by type, cgroup on v1, hybrid and v2 hosts, with
 //     or without a cgroup namespace; default and linux.devices, /dev
 //     links; masked and read-only paths, rootfs propagation, a read-only
 //     root; pivot_root or --no-pivot;
-//
 //   - sysctls, hostname, domainname, oom_score_adj, a session keyring;
-//
 //   - rlimits, user, groups, umask, capabilities, no_new_privs, a seccomp
 //     filter without notify, cwd, env, the PATH lookup;
-//
 //   - a terminal (the master to the console socket or run's relay);
-//
 //   - prestart and createRuntime hooks (run by the parent), create and run;
-//
 //   - exec into such a container (after the nsexec stage joined it).
-//
-//   - network, ipc, uts and pid namespaces joined by path (a pod's
-//     sandbox), which the nsexec stage joins before the plan runs.
 //
 // Everything else is the Go init's: user namespaces and idmapped mounts,
 // mount and cgroup namespaces joined by path, time namespaces, no mount
-// namespace, createContainer and startContainer hooks (they
-// run inside), seccomp notify, personality.
+// namespace, createContainer and startContainer hooks (they run inside),
+// seccomp notify, personality.
 func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
 	switch os.Getenv(CInitEnv) {
 	case "0":
