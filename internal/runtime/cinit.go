@@ -47,7 +47,7 @@ const cinitDefault = true
 // mount and cgroup namespaces joined by path, time namespaces, no mount
 // namespace, createContainer and startContainer hooks (they run inside),
 // seccomp notify, personality.
-func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
+func cinitCovers(spec *specs.Spec, exec bool) bool {
 	switch os.Getenv(CInitEnv) {
 	case "0":
 		return false
