@@ -58,11 +58,7 @@ FUZZERS := internal/runtime:FuzzConfig internal/jsonlite:FuzzDifferential intern
 	internal/build:FuzzDockerfile internal/build:FuzzDockerignore internal/cli:FuzzFormat \
 	internal/network:FuzzParsePort internal/engine:FuzzMountSpec
 fuzz:
-	@set -e; for f in $(FUZZERS); do \
-		pkg=$${f%%:*}; name=$${f##*:}; \
-		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
-	done
+	@hack/fuzz.sh $(GO) $(FUZZTIME) $(FUZZERS)
 
 demo: deps build fixtures
 	hack/demo.sh
