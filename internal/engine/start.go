@@ -358,7 +358,8 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 		return err
 	}
 	defer devnull.Close()
-	cmd := exec.Command(e.cfg.Monitor, cfgPath)
+	bin := e.monitorBinary(mc)
+	cmd := exec.Command(bin, cfgPath)
 	// The monitor's own messages (and Go's crash dumps) go to monitor.log.
 	mlog, err := os.OpenFile(filepath.Join(sd, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -373,7 +374,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid()))
 	if err := cmd.Start(); err != nil {
 		syncW.Close()
-		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)
+		return exitErr(ExitEngine, "start monitor %s: %v", bin, err)
 	}
 	syncW.Close()
 	monPid := cmd.Process.Pid
