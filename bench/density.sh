@@ -94,7 +94,7 @@ run_engine() {
 		start=("${J[@]}" run -d "${JRUN[@]}" busybox sleep 1000000)
 		ps=("${J[@]}" ps -a)
 		rm=("${J[@]}" rm -f)
-		mon="jinn-monitor $tmp"
+		mon="jinn-monitor(-c)? $tmp" # the C monitor, or the Go one
 	else
 		start=("${P[@]}" run -d "${PRUN[@]}" "$pimg" sleep 1000000)
 		ps=("${P[@]}" ps -a)

@@ -84,7 +84,9 @@ struct stream {
 	int fd;
 	const char *name;
 	uint8_t frame;
-	struct buf part; /* a line not yet ended */
+	int big;	  /* reading 128 KiB at a time */
+	int64_t last_big; /* ms: the last read of 8 KiB or more */
+	struct buf part;  /* a line not yet ended */
 };
 void stream_data(struct jlog *l, struct stream *s, const char *p, size_t n);
 void stream_flush(struct jlog *l, struct stream *s);

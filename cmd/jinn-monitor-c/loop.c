@@ -25,10 +25,14 @@
 #define STALL_MS 10000
 #define STDIN_MAX (1 << 20)
 #define FRAME_MAX (1 << 20)
-#define READ_MAX (32 << 10)
-#define FRAME_CHUNK (8 << 10)
+/* A stream is read 8 KiB at a time, as the Go monitor does (the json-file
+ * log's cut of lines over 16 KiB depends on it), and 128 KiB at a time
+ * while a read fills the buffer. The buffer is in .bss: pages a quiet
+ * container never fills are never touched. */
+#define READ_SMALL (8 << 10)
+#define READ_BIG (128 << 10)
 
-static char rbuf[READ_MAX];
+static char rbuf[READ_BIG];
 
 static void drop_client(struct mon *m, struct client *c)
 {
@@ -135,8 +139,8 @@ static void frame_in(struct mon *m, struct client *c, int typ, const char *p, si
 
 static int read_client(struct mon *m, struct client *c)
 {
-	char t[32 << 10];
-	ssize_t k = recv(c->fd, t, sizeof t, MSG_DONTWAIT);
+	char *t = rbuf; /* not the stack: it would stay 32 KiB deeper */
+	ssize_t k = recv(c->fd, t, 32 << 10, MSG_DONTWAIT);
 	if (k < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (k == 0)
@@ -267,17 +271,30 @@ void end_streams(struct mon *m)
 
 static void read_stream(struct mon *m, struct stream *s)
 {
-	ssize_t n = read(s->fd, rbuf, sizeof rbuf);
+	int64_t now = mono_ms();
+	if (s->big && now - s->last_big > 1000)
+		s->big = 0; /* quiet again: small reads, as the Go monitor's */
+	size_t want = s->big ? READ_BIG : READ_SMALL;
+	ssize_t n = read(s->fd, rbuf, want);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) { /* EOF, or EIO: a pty whose other side is closed */
 		stream_end(m, s);
 		return;
 	}
+	if ((size_t)n >= READ_SMALL) {
+		s->last_big = now;
+		if ((size_t)n == want && !s->big) {
+			/* A fast writer: one wake-up and log write per 128 KiB,
+			 * not per 8 KiB, and a pipe that holds a burst. */
+			s->big = 1;
+			fcntl(s->fd, F_SETPIPE_SZ, 1 << 20);
+		}
+	}
 	stream_data(&m->log, s, rbuf, n);
 	/* Frames of at most 8 KiB, as the Go monitor sends. */
-	for (ssize_t off = 0; off < n; off += FRAME_CHUNK)
-		broadcast(m, s->frame, rbuf + off, n - off < FRAME_CHUNK ? n - off : FRAME_CHUNK);
+	for (ssize_t off = 0; off < n; off += READ_SMALL)
+		broadcast(m, s->frame, rbuf + off, n - off < READ_SMALL ? n - off : READ_SMALL);
 }
 
 static void write_stdin(struct mon *m)

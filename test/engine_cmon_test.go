@@ -1,0 +1,201 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEngineMonitorC: containers without a health check get the C monitor
+// (cmd/jinn-monitor-c), which writes what the Go monitor writes: the same
+// json-file log (escaping, partial lines, rotation), output, exit codes
+// and restarts. JINN_MONITOR=go and health checks get the Go monitor.
+func TestEngineMonitorC(t *testing.T) {
+	if _, err := os.Stat(bin("jinn-monitor-c")); err != nil {
+		t.Skipf("jinn-monitor-c not built (no C compiler): %v", err)
+	}
+	j := newJinn(t, "")
+	none := []string{"--network", "none"}
+
+	t.Run("choice", func(t *testing.T) {
+		for _, tc := range []struct {
+			env   string
+			flags []string
+			want  string
+		}{
+			{"", nil, "jinn-monitor-c"},
+			{"", []string{"--health-cmd", "true", "--health-interval", "1s"}, "jinn-monitor"},
+			{"go", nil, "jinn-monitor"},
+		} {
+			id := strings.TrimSpace(j.okEnv(tc.env, j.runArgs(append(append([]string{"-d"}, none...), tc.flags...), "sleep", "100")...))
+			if got := monitorExe(t, id); got != tc.want {
+				t.Errorf("JINN_MONITOR=%q %v: monitor %q, want %q", tc.env, tc.flags, got, tc.want)
+			}
+			j.ok("rm", "-f", id)
+		}
+	})
+
+	t.Run("log parity", func(t *testing.T) {
+		script := `printf 'a "q" \\ <t> & \001\033 \377 x\n'; printf '\342\200\250 sep \342\200\251 \303\251 \346\227\245 \360\237\216\211\n'
+printf 'tab\there\r\n'; i=0; while [ $i -lt 40 ]; do echo "line $i of the rotation test"; i=$((i+1)); done
+printf 'err line\nerr partial' >&2; printf partial`
+		type result struct {
+			stdout, stderr string
+			code           int
+			lines          []string // stream + log of each line, oldest file first
+			raw            []string // each stdout line's JSON without its time
+			files          int
+		}
+		runOne := func(mon string) result {
+			var r result
+			args := j.runArgs(append([]string{"--log-opt", "max-size=1k", "--log-opt", "max-file=30"}, none...), "sh", "-c", script)
+			name := "parity-" + mon
+			args = append(args[:1], append([]string{"--name", name}, args[1:]...)...)
+			c := j.cmd(args...)
+			c.Env = append(os.Environ(), "JINN_MONITOR="+mon)
+			var out, errb bytes.Buffer
+			c.Stdout, c.Stderr = &out, &errb
+			c.Run()
+			r.stdout, r.stderr, r.code = out.String(), errb.String(), c.ProcessState.ExitCode()
+			logPath := j.inspect(name, "{{.LogPath}}")
+			var paths []string
+			for i := 29; i >= 1; i-- {
+				if _, err := os.Stat(logPath + "." + strconv.Itoa(i)); err == nil {
+					paths = append(paths, logPath+"."+strconv.Itoa(i))
+				}
+			}
+			paths = append(paths, logPath)
+			r.files = len(paths)
+			stamp := regexp.MustCompile(`,"time":"[^"]*"}$`)
+			for _, p := range paths {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(b) > 1024 {
+					t.Errorf("%s: %s is %d bytes, over max-size", mon, filepath.Base(p), len(b))
+				}
+				for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+					var e struct{ Log, Stream, Time string }
+					if err := json.Unmarshal([]byte(l), &e); err != nil {
+						t.Fatalf("%s: bad log line %q: %v", mon, l, err)
+					}
+					ts, err := time.Parse(time.RFC3339Nano, e.Time)
+					if err != nil || ts.Format(time.RFC3339Nano) != e.Time || ts.Location() != time.UTC {
+						t.Errorf("%s: time %q is not Go's RFC3339Nano in UTC", mon, e.Time)
+					}
+					r.lines = append(r.lines, e.Stream+" "+e.Log)
+					if e.Stream == "stdout" {
+						r.raw = append(r.raw, stamp.ReplaceAllString(l, "}"))
+					}
+				}
+			}
+			j.ok("rm", name)
+			return r
+		}
+		g, c := runOne("go"), runOne("c")
+		if g.stdout != c.stdout || g.stderr != c.stderr || g.code != c.code {
+			t.Errorf("attached output differs:\ngo: %q %q %d\n c: %q %q %d", g.stdout, g.stderr, g.code, c.stdout, c.stderr, c.code)
+		}
+		if !strings.HasPrefix(c.stdout, "a \"q\" \\ <t> & \x01\x1b \xff x\n") || !strings.HasSuffix(c.stdout, "partial") {
+			t.Errorf("attached stdout: %q", c.stdout)
+		}
+		if c.files < 4 {
+			t.Errorf("max-size=1k kept %d files: no rotation", c.files)
+		}
+		// The streams are separate pipes: compare each in order.
+		split := func(lines []string, stream string) []string {
+			var out []string
+			for _, l := range lines {
+				if strings.HasPrefix(l, stream+" ") {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+		for _, s := range []string{"stdout", "stderr"} {
+			if a, b := split(g.lines, s), split(c.lines, s); !reflect.DeepEqual(a, b) {
+				t.Errorf("%s log lines differ:\ngo: %q\n c: %q", s, a, b)
+			}
+		}
+		if !reflect.DeepEqual(g.raw, c.raw) {
+			t.Errorf("log bytes differ:\ngo: %q\n c: %q", g.raw, c.raw)
+		}
+	})
+
+	t.Run("long lines", func(t *testing.T) {
+		// Over 16 KiB, a line is cut, as docker's; the pieces make it up.
+		out := j.ok(j.runArgs(append([]string{"--name", "long"}, none...), "sh", "-c", "head -c 70000 /dev/zero | tr '\\0' x; echo")...)
+		want := strings.Repeat("x", 70000) + "\n"
+		if out != want {
+			t.Errorf("attached output: %d bytes, want %d", len(out), len(want))
+		}
+		b, err := os.ReadFile(j.inspect("long", "{{.LogPath}}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all strings.Builder
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		for _, l := range lines {
+			var e struct{ Log string }
+			json.Unmarshal([]byte(l), &e)
+			all.WriteString(e.Log)
+		}
+		if all.String() != want || len(lines) < 2 {
+			t.Errorf("log: %d pieces making %d bytes, want >1 making %d", len(lines), all.Len(), len(want))
+		}
+		j.ok("rm", "long")
+	})
+
+	t.Run("stdin", func(t *testing.T) {
+		c := j.cmd(j.runArgs(append([]string{"--rm", "-i"}, none...), "sh", "-c", "cat; echo done")...)
+		c.Stdin = strings.NewReader(strings.Repeat("in put\n", 20000))
+		out, err := c.Output()
+		if err != nil || string(out) != strings.Repeat("in put\n", 20000)+"done\n" {
+			t.Errorf("run -i: %v, %d bytes of output", err, len(out))
+		}
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		id := strings.TrimSpace(j.ok(j.runArgs(append([]string{"-d", "--restart", "on-failure:2"}, none...), "sh", "-c", "sleep 0.2; exit 3")...))
+		waitFor(t, 30*time.Second, "two restarts", func() bool {
+			return j.inspect(id, "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}") == "exited 2 3"
+		})
+		j.ok("rm", id)
+	})
+}
+
+// okEnv is ok with JINN_MONITOR=env ("" leaves the default).
+func (j *jinnEnv) okEnv(env string, args ...string) string {
+	j.t.Helper()
+	c := j.cmd(args...)
+	if env != "" {
+		c.Env = append(os.Environ(), "JINN_MONITOR="+env)
+	}
+	out, err := c.Output()
+	if err != nil {
+		j.t.Fatalf("jinn %v: %v", args, err)
+	}
+	return string(out)
+}
+
+// monitorExe names the binary of a container's monitor.
+func monitorExe(t *testing.T, id string) string {
+	t.Helper()
+	pid := monitorPid(t, id)
+	if pid == 0 {
+		t.Fatalf("no monitor for %s", id)
+	}
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(exe)
+}
