@@ -234,7 +234,10 @@ int take_reaped(struct mon *m, pid_t pid, int *status)
 	return 0;
 }
 
-/* wait_pid waits for pid's exit at most timeout_ms (-1: no limit). */
+/* wait_pid waits for pid's exit at most timeout_ms (-1: no limit). With
+ * no limit an idle monitor sleeps in poll until something happens: SIGCHLD
+ * stays pending in the signalfd until read, so no exit is missed and no
+ * timer wakes a thousand idle monitors. */
 int wait_pid(struct mon *m, pid_t pid, int timeout_ms, int *status)
 {
 	int64_t end = mono_ms() + timeout_ms;
@@ -242,10 +245,10 @@ int wait_pid(struct mon *m, pid_t pid, int timeout_ms, int *status)
 		reap(m);
 		if (take_reaped(m, pid, status))
 			return 0;
-		int left = timeout_ms < 0 ? 10000 : (int)(end - mono_ms());
-		if (left <= 0)
+		int left = timeout_ms < 0 ? -1 : (int)(end - mono_ms());
+		if (timeout_ms >= 0 && left <= 0)
 			return -1;
-		pump(m, left > 10000 ? 10000 : left);
+		pump(m, left);
 	}
 }
 
@@ -361,7 +364,7 @@ void pump(struct mon *m, int timeout_ms)
 		cl[n] = c;
 		pf[n++] = (struct pollfd){c->fd, ev};
 	}
-	if (full && timeout_ms > 1000)
+	if (full && (timeout_ms < 0 || timeout_ms > 1000))
 		timeout_ms = 1000; /* to notice a stall */
 	if (poll(pf, n, timeout_ms) <= 0)
 		return;
