@@ -26,6 +26,7 @@ struct buf {
 	char *p;
 	size_t n, cap;
 };
+void buf_reserve(struct buf *b, size_t n); /* room for n more bytes */
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_str(struct buf *b, const char *s);
 void buf_int(struct buf *b, int64_t v);

@@ -143,16 +143,15 @@ static void jlog_write(struct jlog *l, const char *p, size_t n)
 
 static void jlog_rotate(struct jlog *l)
 {
-	char a[4096], b[4096];
 	close(l->fd);
 	if (l->max_files > 1) {
-		for (int i = l->max_files - 1; i > 1; i--) {
-			snprintf(a, sizeof a, "%s.%d", l->path, i - 1);
-			snprintf(b, sizeof b, "%s.%d", l->path, i);
+		for (int i = l->max_files - 1; i > 0; i--) {
+			char *a = i > 1 ? xasprintf("%s.%d", l->path, i - 1) : xstrdup(l->path);
+			char *b = xasprintf("%s.%d", l->path, i);
 			rename(a, b);
+			free(a);
+			free(b);
 		}
-		snprintf(b, sizeof b, "%s.1", l->path);
-		rename(l->path, b);
 	}
 	l->fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	l->size = 0;

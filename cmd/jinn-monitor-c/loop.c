@@ -189,10 +189,10 @@ static void accept_client(struct mon *m)
 
 int listen_attach(struct mon *m, const char *dir)
 {
-	char path[4096];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(path, sizeof path, "%s/attach.sock", dir);
+	char *path = xasprintf("%s/attach.sock", dir);
 	unlink(path);
+	free(path);
 	int dfd = short_path(dir, "attach.sock", sa.sun_path, sizeof sa.sun_path);
 	if (dfd < 0)
 		return -1;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -146,24 +147,26 @@ static int64_t oom_count(struct config *c)
 
 static int stop_marker(struct config *c)
 {
-	char p[4096];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/stopped-by-user", c->state_dir);
-	return stat(p, &st) == 0;
+	char *p = xasprintf("%s/stopped-by-user", c->state_dir);
+	int r = stat(p, &st) == 0;
+	free(p);
+	return r;
 }
 
 static int should_restart(struct mon *m, int code, int restarts)
 {
 	struct config *c = m->cfg, nc;
-	char p[4096], *err = NULL;
+	char *err = NULL;
 	if (stop_marker(c))
 		return 0;
 	/* `jinn update --restart` rewrites the policy while it runs. */
-	snprintf(p, sizeof p, "%s/monitor.conf", c->state_dir);
+	char *p = xasprintf("%s/monitor.conf", c->state_dir);
 	if (config_read(p, &nc, &err) == 0 && !strcmp(nc.id, c->id)) {
 		c->restart = nc.restart;
 		c->restart_max = nc.restart_max;
 	}
+	free(p);
 	free(err);
 	if (!strcmp(c->restart, "always") || !strcmp(c->restart, "unless-stopped"))
 		return 1;
@@ -182,7 +185,7 @@ static int receive_pty(int lfd)
 	int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (cfd < 0)
 		return -1;
-	char data[4096], ctl[CMSG_SPACE(4 * sizeof(int))];
+	char data[256], ctl[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = {data, sizeof data};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
 	int fd = -1;
@@ -206,10 +209,10 @@ static int receive_pty(int lfd)
 
 static int listen_console(const char *dir, char *path, size_t len, int *dfd)
 {
-	char file[4096];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(file, sizeof file, "%s/console.sock", dir);
+	char *file = xasprintf("%s/console.sock", dir);
 	unlink(file);
+	free(file);
 	*dfd = short_path(dir, "console.sock", sa.sun_path, sizeof sa.sun_path);
 	if (*dfd < 0)
 		return -1;
@@ -234,7 +237,7 @@ static void read_msg(int fd, struct buf *b, int ms)
 	for (;;) {
 		struct pollfd p = {fd, POLLIN};
 		int left = end - mono_ms();
-		char t[4096];
+		char t[512];
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			return;
 		ssize_t k = read(fd, t, sizeof t);
@@ -259,9 +262,9 @@ static int nonblock_pipe(int p[2])
 static pid_t create(struct mon *m, int *first_stdin, char **err)
 {
 	struct config *c = m->cfg;
-	char pidfile[4096], csock[128];
+	char csock[128];
 	int files[3], closeafter[3], nclose = 0, errR = -1, outR = -1, clfd = -1, cdfd = -1, p[2], e;
-	snprintf(pidfile, sizeof pidfile, "%s/init.pid", c->state_dir);
+	char *pidfile = xasprintf("%s/init.pid", c->state_dir);
 	unlink(pidfile);
 	struct strv argv = {0};
 	strv_add(&argv, c->runtime);
@@ -364,12 +367,13 @@ out:
 	if (outR >= 0)
 		close(outR);
 	if (clfd >= 0) {
-		char file[4096];
+		char *file = xasprintf("%s/console.sock", c->state_dir);
 		close(clfd);
 		close(cdfd);
-		snprintf(file, sizeof file, "%s/console.sock", c->state_dir);
 		unlink(file);
+		free(file);
 	}
+	free(pidfile);
 	free(argv.v);
 	return pid;
 }
@@ -481,6 +485,9 @@ static int run(struct mon *m)
 			starting = 0;
 		}
 		sync_say(m, "ok %d\n", (int)pid);
+		/* What start-up freed goes back to the kernel: the heap is
+		 * otherwise kept until it is 128 KiB above its top chunk. */
+		malloc_trim(0);
 		int ws;
 		wait_pid(m, pid, -1, &ws);
 		int64_t finished = now_ns();

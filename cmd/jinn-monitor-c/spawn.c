@@ -118,11 +118,12 @@ static int run_collect(struct mon *m, char **argv, int timeout_ms, int *status, 
 	}
 	/* Output still in the pipe (a child of the runtime may hold it open:
 	 * take what is there, do not wait for EOF). */
-	for (char t[4096];;) {
-		ssize_t k = read(p[0], t, sizeof t);
+	for (;;) {
+		buf_reserve(&m->extra, 1024);
+		ssize_t k = read(p[0], m->extra.p + m->extra.n, 1024);
 		if (k <= 0)
 			break;
-		buf_add(&m->extra, t, k);
+		m->extra.n += k;
 	}
 	close(p[0]);
 	m->extra_fd = -1;

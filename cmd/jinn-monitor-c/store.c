@@ -40,7 +40,7 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-void buf_add(struct buf *b, const void *p, size_t n)
+void buf_reserve(struct buf *b, size_t n)
 {
 	if (b->n + n > b->cap) {
 		size_t c = b->cap ? b->cap : 256;
@@ -49,6 +49,11 @@ void buf_add(struct buf *b, const void *p, size_t n)
 		b->p = xrealloc(b->p, c);
 		b->cap = c;
 	}
+}
+
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
 }
@@ -208,13 +213,18 @@ static char *read_file(const char *path, size_t *n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct buf b = {0};
-	char t[4096];
 	ssize_t k;
 	if (fd < 0)
 		return NULL;
-	while ((k = read(fd, t, sizeof t)) > 0 || (k < 0 && errno == EINTR))
-		if (k > 0)
-			buf_add(&b, t, k);
+	for (;;) {
+		buf_reserve(&b, 1024);
+		k = read(fd, b.p + b.n, 1024);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		b.n += k;
+	}
 	close(fd);
 	buf_add(&b, "", 1);
 	*n = b.n - 1;
@@ -372,11 +382,11 @@ void state_free(struct state *s)
 
 int state_begin(const char *dir, struct state *s, int *lockfd)
 {
-	char path[4096];
 	size_t n;
 	memset(s, 0, sizeof *s);
-	snprintf(path, sizeof path, "%s/lock", dir);
+	char *path = xasprintf("%s/lock", dir);
 	int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	free(path);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) < 0)
@@ -384,8 +394,9 @@ int state_begin(const char *dir, struct state *s, int *lockfd)
 			close(fd);
 			return -1;
 		}
-	snprintf(path, sizeof path, "%s/state", dir);
+	path = xasprintf("%s/state", dir);
 	char *b = read_file(path, &n);
+	free(path);
 	if (!b && errno != ENOENT) {
 		close(fd);
 		return -1;
@@ -406,12 +417,11 @@ int state_begin(const char *dir, struct state *s, int *lockfd)
 int state_commit(const char *dir, struct state *s, int lockfd)
 {
 	static unsigned seq;
-	char tmp[4096], path[4096];
 	struct buf b = {0};
 	int r = -1;
 	state_encode(&b, s);
-	snprintf(path, sizeof path, "%s/state", dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp%d-%u", path, (int)getpid(), ++seq);
+	char *path = xasprintf("%s/state", dir);
+	char *tmp = xasprintf("%s.tmp%d-%u", path, (int)getpid(), ++seq);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		ssize_t w = write(fd, b.p, b.n);
@@ -421,6 +431,8 @@ int state_commit(const char *dir, struct state *s, int lockfd)
 			unlink(tmp);
 	}
 	buf_free(&b);
+	free(tmp);
+	free(path);
 	state_free(s);
 	close(lockfd);
 	return r;
