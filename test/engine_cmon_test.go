@@ -163,6 +163,20 @@ printf 'err line\nerr partial' >&2; printf partial`
 		}
 	})
 
+	t.Run("tty", func(t *testing.T) {
+		// Through the pty: its line discipline turns \n into \r\n, and
+		// the log has it as docker's does (one stdout stream).
+		out := j.ok(j.runArgs(append([]string{"-t", "--name", "tty"}, none...), "sh", "-c", "tty; echo out; echo err >&2")...)
+		if out != "/dev/pts/0\r\nout\r\nerr\r\n" {
+			t.Errorf("run -t: %q", out)
+		}
+		b, _ := os.ReadFile(j.inspect("tty", "{{.LogPath}}"))
+		if n := strings.Count(string(b), `"stream":"stdout"`); n != 3 || !strings.Contains(string(b), `"log":"err\r\n"`) {
+			t.Errorf("run -t log: %s", b)
+		}
+		j.ok("rm", "tty")
+	})
+
 	t.Run("restart", func(t *testing.T) {
 		id := strings.TrimSpace(j.ok(j.runArgs(append([]string{"-d", "--restart", "on-failure:2"}, none...), "sh", "-c", "sleep 0.2; exit 3")...))
 		waitFor(t, 30*time.Second, "two restarts", func() bool {
