@@ -283,10 +283,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// The socket closes on execve: EOF is success, a message is a
 		// failure. Returning only then means a signal sent after run -d
 		// reaches the user program, not the init.
-		if _, err := conn.recv(); err != io.EOF {
-			if err == nil {
-				err = fmt.Errorf("container init sent an unexpected message")
-			}
+		if err := conn.closed("container init"); err != nil {
 			return nil, err
 		}
 	}

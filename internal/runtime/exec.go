@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 
@@ -119,10 +118,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		return fail(err)
 	}
 	// The socket closes on execve: EOF is success, a message is a failure.
-	if _, err := conn.recv(); err != io.EOF {
-		if err == nil {
-			err = errors.New("exec process sent an unexpected message")
-		}
+	if err := conn.closed("exec process"); err != nil {
 		return fail(err)
 	}
 	if err := writePidFile(o.PidFile, pid); err != nil {
