@@ -9,6 +9,7 @@
  *
  *   cmon.h     shared types
  *   main.c     the monitor's life: start request, runs, restarts, the end
+ *   create.c   one run: `runtime run --detach`, pipes or the console socket
  *   loop.c     the poll loop: attach clients, output streams, reaping
  *   spawn.c    running the OCI runtime and the engine's commands
  *   logfile.c  docker's json-file log, events, JSON escaping
@@ -144,6 +145,9 @@ void close_clients(struct mon *m);
 void end_streams(struct mon *m);
 void sleep_ms(struct mon *m, int ms);
 void set_winsize(int fd, const uint8_t *sz);
+
+/* create.c */
+pid_t create(struct mon *m, int *first_stdin, char **err);
 
 /* spawn.c */
 pid_t spawn(char **argv, int fd0, int fd1, int fd2, int *err);

@@ -25,6 +25,7 @@
 #define STALL_MS 10000
 #define STDIN_MAX (1 << 20)
 #define FRAME_MAX (1 << 20)
+#define MAX_CLIENTS 48
 /* A stream is read 8 KiB at a time, as the Go monitor does (the json-file
  * log's cut of lines over 16 KiB depends on it), and 128 KiB at a time
  * while a read fills the buffer. The buffer is in .bss: pages a quiet
@@ -176,7 +177,8 @@ static void accept_client(struct mon *m)
 		close(fd);
 		return;
 	}
-	struct client *c = calloc(1, sizeof *c);
+	/* Bounded, so that every client has a slot in pump's poll set. */
+	struct client *c = m->nclients < MAX_CLIENTS ? calloc(1, sizeof *c) : NULL;
 	if (!c) {
 		close(fd);
 		return;
@@ -379,10 +381,8 @@ void pump(struct mon *m, int timeout_ms)
 		ssize_t k = read(m->extra_fd, rbuf, sizeof rbuf);
 		if (k > 0)
 			buf_add(&m->extra, rbuf, k);
-		else if (k == 0 || errno != EAGAIN) {
-			close(m->extra_fd);
-			m->extra_fd = -1;
-		}
+		else if (k == 0 || errno != EAGAIN)
+			m->extra_fd = -1; /* at its end: run_collect closes it */
 	}
 	if (ii >= 0 && pf[ii].revents)
 		write_stdin(m);
