@@ -150,7 +150,7 @@ void set_winsize(int fd, const uint8_t *sz);
 pid_t create(struct mon *m, int *first_stdin, char **err);
 
 /* spawn.c */
-pid_t spawn(char **argv, int fd0, int fd1, int fd2, int *err);
+pid_t spawn(char **argv, int fd0, int fd1, int fd2, int with_us, int *err);
 int run_cmd(struct mon *m, struct strv *argv, int timeout_ms, char **errmsg);
 int run_runtime(struct mon *m, const char *const *args, int timeout_ms, char **errmsg);
 int delete_force(struct mon *m);

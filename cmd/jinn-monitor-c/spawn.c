@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,16 +24,25 @@ int exit_code_of(int status)
  * with *err the errno of the fork or exec. The child gets the default
  * signal mask and dispositions back (the monitor blocks SIGCHLD for its
  * signalfd and ignores SIGPIPE: both would be inherited across exec by the
- * runtime and so by the container). */
-pid_t spawn(char **argv, int fd0, int fd1, int fd2, int *err)
+ * runtime and so by the container).
+ *
+ * with_us: the child is killed if the monitor dies first. For the
+ * runtime's `run`: a monitor killed while it runs says nothing to the
+ * engine, which then removes whatever the runtime made; a runtime going
+ * on meanwhile would start the container after that look, and leave it
+ * running unwatched. (A delete is better left to finish.) */
+pid_t spawn(char **argv, int fd0, int fd1, int fd2, int with_us, int *err)
 {
 	int ep[2], e = 0;
+	pid_t self = getpid();
 	if (pipe2(ep, O_CLOEXEC) < 0) {
 		*err = errno;
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (with_us && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self))
+			_exit(127);
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -102,7 +112,7 @@ static int run_collect(struct mon *m, char **argv, int timeout_ms, int *status, 
 		*err = errno;
 		return -1;
 	}
-	pid_t pid = spawn(argv, m->devnull, p[1], p[1], err);
+	pid_t pid = spawn(argv, m->devnull, p[1], p[1], 0, err);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
