@@ -75,14 +75,20 @@ bad:
 	return 1;
 }
 
+/* plain marks the bytes written as they are (jsonstr's plainHTML). */
+static const unsigned char plain[256] = {
+	[0x20 ... 0x7F] = 1, ['"'] = 0, ['\\'] = 0, ['<'] = 0, ['>'] = 0, ['&'] = 0,
+};
+
 void json_body(struct buf *b, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
+	/* The worst case, every byte as \u00XX: no growth check per byte. */
+	buf_reserve(b, 6 * n);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
-		while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '"' && s[j] != '\\' && s[j] != '<' &&
-		       s[j] != '>' && s[j] != '&')
+		while (j < n && plain[s[j]])
 			j++;
 		if (j > i) {
 			buf_add(b, s + i, j - i);
