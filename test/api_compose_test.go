@@ -179,7 +179,7 @@ volumes:
 	if out := a.ok("ps", "-q", "--filter", "label=com.docker.compose.project="+c.project); len(strings.Fields(out)) != 5 {
 		t.Fatalf("jinn ps: %q", out)
 	}
-	c.ok("down", "-v")
+	down := c.ok("down", "-v")
 	if out := a.ok("ps", "-aq"); out != "" {
 		t.Fatalf("containers left: %q", out)
 	}
@@ -187,7 +187,8 @@ volumes:
 		t.Fatalf("volumes left: %q", out)
 	}
 	if out := a.ok("network", "ls"); strings.Contains(out, c.project) {
-		t.Fatalf("network left: %q", out)
+		insp, _, _ := a.run("network", "inspect", c.project+"_back")
+		t.Fatalf("network left: %q\ndown said:\n%s\ninspect:\n%s", out, down, insp)
 	}
 }
 
