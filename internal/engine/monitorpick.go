@@ -15,8 +15,8 @@ const MonitorEnv = "JINN_MONITOR"
 //
 // jinn-monitor-c (cmd/jinn-monitor-c) is a single-threaded C program: a
 // Go monitor per container costs ~720 KiB of PSS (an empty Go program is
-// already 528 KiB of anonymous memory), the C one ~100 KiB, below conmon's
-// ~350 (BENCHMARKS.md, density). It does all the Go monitor does (stdio,
+// already 528 KiB of anonymous memory), the C one 64-71 KiB, conmon
+// 335-352 (BENCHMARKS.md, density). It does all the Go monitor does (stdio,
 // json-file log with rotation, state and events, attach with tty and
 // resize, restart policies, --rm, the start-up protocol) except health
 // checks, which run `runtime exec` on timers and keep a health log: those
