@@ -80,6 +80,34 @@ unshare -m sh -c '
 ' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv" "$base"
 summary "$work/cold.csv"
 
+# hyperfine times each command's runs one after the other, so a change in
+# the other load on the host lands on one runtime only. Here each runtime
+# runs a block of BLOCK tight-loop runs in turn, for BLOCK_ROUNDS rounds:
+# crun's back-to-back cgroup moves stay warm within a block, and load
+# drift hits every runtime alike. Times include a fork of the shell.
+echo
+echo "## tight loops in blocks of ${BLOCK:-10}, the runtimes taking turns for ${BLOCK_ROUNDS:-10} rounds (median ms)"
+unshare -m bash -c '
+	mount --make-rprivate /
+	umount /sys/fs/cgroup/unified
+	rounds=$0 block=$1; shift
+	for r in $(seq "$rounds"); do
+		for c in "$@"; do
+			[ -n "$c" ] || continue
+			name=${c%%=*} cmd=${c#*=}
+			$cmd >/dev/null 2>&1
+			for i in $(seq "$block"); do
+				s=$(date +%s%N); $cmd >/dev/null 2>&1; e=$(date +%s%N)
+				echo "$name $(( (e - s) / 1000 ))"
+			done
+		done
+	done
+' "${BLOCK_ROUNDS:-10}" "${BLOCK:-10}" "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"} |
+	sort -k1,1 -k2,2n | awk '{ v[$1, ++n[$1]] = $2 } !($1 in seen) { seen[$1] = 1; order[++k] = $1 }
+		END { for (i = 1; i <= k; i++) { r = order[i]; med[r] = v[r, int(n[r] / 2) + 1] / 1000 }
+			printf "%-14s %10s %16s\n", "runtime", "median ms", "jinn / this"
+			for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %16.2f\n", r, med[r], med["jinn-runtime"] / med[r] } }'
+
 # The load-independent figures: CPU time (task-clock of the whole process
 # tree), page faults and context switches per run, from perf stat, the
 # runtimes taking turns for PERF_ROUNDS rounds of PERF_RUNS runs each.

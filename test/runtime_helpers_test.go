@@ -22,6 +22,7 @@ type rtEnv struct {
 	rootfs string
 	bin    string   // the runtime: jinn-runtime by default
 	flags  []string // global flags before --root
+	env    []string // added to the runtime's environment
 }
 
 func newRT(t *testing.T, mutate func(*specs.Spec)) *rtEnv {
@@ -110,6 +111,9 @@ func newID(prefix string) string {
 func (e *rtEnv) cmd(args ...string) *exec.Cmd {
 	c := exec.Command(e.bin, append(append(append([]string{}, e.flags...), "--root", e.root), args...)...)
 	c.Dir = e.bundle
+	if len(e.env) > 0 {
+		c.Env = append(os.Environ(), e.env...)
+	}
 	return c
 }
 

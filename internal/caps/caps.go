@@ -160,3 +160,18 @@ func Bounding() (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// Masks returns c's five sets as bit masks (bounding, effective,
+// permitted, inheritable, ambient) for this kernel, and its last
+// capability: what Apply would set, for the C init to apply itself.
+func Masks(c *specs.LinuxCapabilities) ([5]uint64, int, error) {
+	last, err := capability.LastCap()
+	if err != nil {
+		return [5]uint64{}, 0, fmt.Errorf("read last capability: %w", err)
+	}
+	s, err := parse(c, last)
+	if err != nil {
+		return [5]uint64{}, 0, err
+	}
+	return [5]uint64{s.bounding, s.effective, s.permitted, s.inheritable, s.ambient}, int(last), nil
+}

@@ -23,6 +23,8 @@
 
 #define MAXNS 16
 
+void cinit(void);
+
 static int syncfd = -1;
 
 // fail reports one error line to the parent, in the JSON shape the Go side
@@ -33,7 +35,8 @@ static void fail(const char *what, const char *arg)
 	_exit(1);
 }
 
-static int readfull(int fd, void *buf, size_t n)
+// readfull is shared with the C init (cinit.c).
+int ci_readfull(int fd, void *buf, size_t n)
 {
 	size_t done = 0;
 	while (done < n) {
@@ -94,20 +97,18 @@ static void join_cgroup(void)
 	unsetenv("_JINN_CGROUP");
 }
 
-__attribute__((constructor)) static void jinn_nsexec(void)
+// nsexec follows the header protocol (nsexec.go); it returns in the
+// process that goes on (after the fork, the child).
+static void nsexec(const char *env)
 {
-	join_cgroup();
-	const char *env = getenv("_JINN_NSEXEC");
-	if (env == NULL)
-		return;
 	syncfd = atoi(env);
 	unsetenv("_JINN_NSEXEC");
 
 	uint32_t len;
-	if (readfull(syncfd, &len, sizeof(len)) < 0 || len > 65536)
+	if (ci_readfull(syncfd, &len, sizeof(len)) < 0 || len > 65536)
 		fail("read header", "length");
 	char *buf = calloc(1, len + 1);
-	if (buf == NULL || readfull(syncfd, buf, len) < 0)
+	if (buf == NULL || ci_readfull(syncfd, buf, len) < 0)
 		fail("read header", "body");
 
 	// Open every namespace first: once in the container's mount namespace,
@@ -176,4 +177,13 @@ __attribute__((constructor)) static void jinn_nsexec(void)
 		dprintf(syncfd, "{\"type\":\"pid\",\"pid\":%d}\n", pid);
 		_exit(0);
 	}
+}
+
+__attribute__((constructor)) static void jinn_nsexec(void)
+{
+	join_cgroup();
+	const char *env = getenv("_JINN_NSEXEC");
+	if (env != NULL)
+		nsexec(env);
+	cinit(); // returns unless the parent chose the C init (cinit.c)
 }

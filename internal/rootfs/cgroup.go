@@ -50,14 +50,7 @@ func hasOption(h cgroups.Mount, opt string) bool {
 // (the namespace makes the container's cgroup its root); without one, the
 // container's own cgroup directory is bound, never the host's root.
 func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
-	hosts := c.CgroupMounts
-	if hosts == nil {
-		var err error
-		if hosts, err = cgroups.Mounts(); err != nil {
-			return err
-		}
-	}
-	own, err := ownCgroups()
+	hosts, own, err := cgroupHosts(c)
 	if err != nil {
 		return err
 	}
@@ -124,6 +117,20 @@ func mountCgroup(r *Root, c *Config, m specs.Mount, flags uintptr) error {
 		return remount(fdPath(fd), flags|unix.MS_RDONLY)
 	}
 	return nil
+}
+
+// cgroupHosts is the host's cgroup mounts (the runtime's, or found now)
+// and the calling process's cgroup paths.
+func cgroupHosts(c *Config) ([]cgroups.Mount, map[string]string, error) {
+	hosts := c.CgroupMounts
+	if hosts == nil {
+		var err error
+		if hosts, err = cgroups.Mounts(); err != nil {
+			return nil, nil, err
+		}
+	}
+	own, err := ownCgroups()
+	return hosts, own, err
 }
 
 func mountHierarchy(r *Root, c *Config, dst string, h cgroups.Mount, own string, flags uintptr, ro bool) error {

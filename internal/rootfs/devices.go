@@ -61,22 +61,42 @@ func link(r *Root, target, p string) error {
 	return nil
 }
 
-func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
-	var typ uint32
+// node is what mknod makes for d: its file type and mode, and its owner.
+type node struct {
+	typ, mode uint32
+	uid, gid  int
+}
+
+func nodeOf(d specs.LinuxDevice) (node, error) {
+	n := node{mode: 0o666}
 	switch d.Type {
 	case "c", "u":
-		typ = unix.S_IFCHR
+		n.typ = unix.S_IFCHR
 	case "b":
-		typ = unix.S_IFBLK
+		n.typ = unix.S_IFBLK
 	case "p":
-		typ = unix.S_IFIFO
+		n.typ = unix.S_IFIFO
 	default:
-		return fmt.Errorf("unknown device type %q", d.Type)
+		return n, fmt.Errorf("unknown device type %q", d.Type)
 	}
-	mode := uint32(0o666)
 	if d.FileMode != nil {
-		mode = uint32(d.FileMode.Perm())
+		n.mode = uint32(d.FileMode.Perm())
 	}
+	if d.UID != nil {
+		n.uid = int(*d.UID)
+	}
+	if d.GID != nil {
+		n.gid = int(*d.GID)
+	}
+	return n, nil
+}
+
+func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
+	n, err := nodeOf(d)
+	if err != nil {
+		return err
+	}
+	typ, mode := n.typ, n.mode
 	if c.UserNS {
 		// mknod is denied in a user namespace: bind the host's node.
 		if err := r.MkFile(d.Path); err != nil {
@@ -106,15 +126,8 @@ func makeDevice(r *Root, c *Config, d specs.LinuxDevice) error {
 	if err := unix.Mknodat(pfd, name, typ|mode, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor)))); err != nil {
 		return fmt.Errorf("mknod: %w", err)
 	}
-	uid, gid := 0, 0
-	if d.UID != nil {
-		uid = int(*d.UID)
-	}
-	if d.GID != nil {
-		gid = int(*d.GID)
-	}
-	if uid != 0 || gid != 0 {
-		return unix.Fchownat(pfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW)
+	if n.uid != 0 || n.gid != 0 {
+		return unix.Fchownat(pfd, name, n.uid, n.gid, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	return nil
 }

@@ -192,16 +192,24 @@ func isBind(m specs.Mount) bool {
 	return false
 }
 
+func isCgroup(m specs.Mount) bool { return m.Type == "cgroup" || m.Type == "cgroup2" }
+
+// enterCgroup runs BeforeCgroup, before the first cgroup mount.
+func (c *Config) enterCgroup() error {
+	if c.BeforeCgroup == nil {
+		return nil
+	}
+	return c.BeforeCgroup()
+}
+
 func mountOne(r *Root, c *Config, m specs.Mount) error {
 	if !filepath.IsAbs(m.Destination) {
 		return fmt.Errorf("destination is not absolute")
 	}
 	flags, prop, data := ParseOptions(m.Options)
-	if m.Type == "cgroup" || m.Type == "cgroup2" {
-		if c.BeforeCgroup != nil {
-			if err := c.BeforeCgroup(); err != nil {
-				return err
-			}
+	if isCgroup(m) {
+		if err := c.enterCgroup(); err != nil {
+			return err
 		}
 		return mountCgroup(r, c, m, flags)
 	}

@@ -103,7 +103,15 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		}
 		cfg.CgroupTasks = l.cgroupLate(entry)
 	}
-	pid, conn, err := l.start("exec process", nsexec.Header(joins, nil, true), true)
+	header := nsexec.Header(joins, nil, true)
+	var plan [][]byte // the C init's (cinit.go), nil: the Go init
+	if cinitCovers(&spec, true, header) {
+		if plan, err = cinitExecPlan(&spec, &cfg); err != nil {
+			return 0, err
+		}
+		l.env = append(l.env, nsexec.CInitEnv+"="+strconv.Itoa(l.syncFd))
+	}
+	pid, conn, err := l.start("exec process", header, true)
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +119,13 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		reap(pid)
 		return 0, err
 	}
-	if err := conn.write(cfg.marshal()); err != nil {
+	if plan != nil {
+		for _, part := range plan {
+			if _, err := conn.f.Write(part); err != nil {
+				return fail(fmt.Errorf("configure exec process: %w", err))
+			}
+		}
+	} else if err := conn.write(cfg.marshal()); err != nil {
 		return fail(err)
 	}
 	if _, err := conn.expect(msgReady); err != nil {

@@ -47,6 +47,10 @@ import (
 //
 // Any failure in the child sends {"type":"error","msg":...} and exits 1;
 // the parent kills the child and removes everything it made.
+//
+// With the C init (cinit.go, internal/nsexec/cinit.go) steps 1-2 are its
+// plan instead of initConfig and "cgroup" (the plan's second part means
+// the cgroups are ready); steps 3-8 are the same messages.
 type message struct {
 	Type msgType `json:"type"`
 	Pid  int     `json:"pid,omitempty"`

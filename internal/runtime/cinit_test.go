@@ -1,0 +1,109 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func cinitSpec() *specs.Spec {
+	return &specs.Spec{Process: &specs.Process{Args: []string{"/bin/true"}}, Linux: &specs.Linux{
+		Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}, {Type: specs.CgroupNamespace}}}}
+}
+
+// What the C init covers, and what goes to the Go init: the one place
+// (cinitCovers) decides.
+func TestCInitCovers(t *testing.T) {
+	t.Setenv(CInitEnv, "")
+	for _, c := range []struct {
+		name   string
+		mutate func(*specs.Spec, *CreateOpts)
+		header []byte
+		want   bool
+	}{
+		{"plain", nil, nil, true},
+		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, true},
+		{"joined namespace", nil, []byte{1}, false},
+		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, nil, false},
+		{"mount namespace by path", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" }, nil, false},
+		{"user namespace", func(s *specs.Spec, _ *CreateOpts) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}, nil, false},
+		{"time namespace", func(s *specs.Spec, _ *CreateOpts) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+		}, nil, false},
+		{"createContainer hook", func(s *specs.Spec, _ *CreateOpts) {
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/x"}}}
+		}, nil, false},
+		{"prestart hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/x"}}} }, nil, true},
+		{"personality", func(s *specs.Spec, _ *CreateOpts) {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux}
+		}, nil, false},
+		{"seccomp notify", func(s *specs.Spec, _ *CreateOpts) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/x",
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
+		}, nil, false},
+		{"idmapped mount", func(s *specs.Spec, _ *CreateOpts) {
+			s.Mounts = []specs.Mount{{Destination: "/x", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}}}
+		}, nil, false},
+		{"too many groups", func(s *specs.Spec, _ *CreateOpts) { s.Process.User.AdditionalGids = make([]uint32, 300) }, nil, false},
+	} {
+		s, o := cinitSpec(), &CreateOpts{}
+		if c.mutate != nil {
+			c.mutate(s, o)
+		}
+		if got := cinitCovers(s, false, c.header); got != c.want {
+			t.Errorf("%s: cinitCovers = %v, want %v", c.name, got, c.want)
+		}
+	}
+	s := cinitSpec()
+	t.Setenv(CInitEnv, "0")
+	if cinitCovers(s, false, nil) {
+		t.Errorf("%s=0: the C init chosen", CInitEnv)
+	}
+}
+
+// The plan comes in two parts: the first runs while the parent makes the
+// cgroups, the second starts by joining them.
+func TestCInitPlanParts(t *testing.T) {
+	s := cinitSpec()
+	s.Root = &specs.Root{Path: "rootfs"}
+	s.Mounts = []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}}}
+	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1,
+		CgroupTasks: []string{"/sys/fs/cgroup/pids/x/tasks"}}
+	parts, err := cinitPlan(s, cfg, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != 2 {
+		t.Fatalf("%d parts, want 2", len(parts))
+	}
+	for i, p := range parts {
+		if n := binary.LittleEndian.Uint32(p); int(n) != len(p)-4 {
+			t.Errorf("part %d: length %d, body %d", i, n, len(p)-4)
+		}
+	}
+	if !containsBytes(parts[1], "/sys/fs/cgroup/pids/x/tasks") || containsBytes(parts[0], "tasks") {
+		t.Errorf("the cgroup join is not at the start of the second part")
+	}
+	cfg.CgroupTasks = []string{taskFdPrefix + "5"}
+	if _, err := cinitPlan(s, cfg, "id"); err == nil {
+		t.Errorf("tasks by fd planned")
+	}
+	s.Linux.Sysctl = map[string]string{"a/b.c": "1"}
+	cfg.CgroupTasks = nil
+	if _, err := cinitPlan(s, cfg, "id"); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
+		t.Errorf("bad sysctl: %v", err)
+	}
+}
+
+func containsBytes(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return true
+		}
+	}
+	return false
+}
