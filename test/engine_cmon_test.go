@@ -184,15 +184,37 @@ printf 'err line\nerr partial' >&2; printf partial`
 		})
 		j.ok("rm", id)
 	})
+
+	t.Run("attach", func(t *testing.T) {
+		// A later attach: input to a running container, then the end of
+		// it (FrameCloseStdin), its output and exit code back.
+		id := strings.TrimSpace(j.ok(j.runArgs(append([]string{"-d", "-i"}, none...), "sh", "-c", "cat; echo bye; exit 7")...))
+		c := j.cmd("attach", id)
+		c.Stdin = strings.NewReader("hello\n")
+		out, err := c.Output()
+		if string(out) != "hello\nbye\n" || c.ProcessState.ExitCode() != 7 {
+			t.Errorf("attach: %q, exit %d (%v)", out, c.ProcessState.ExitCode(), err)
+		}
+		j.ok("rm", id)
+	})
+
+	t.Run("update restart", func(t *testing.T) {
+		// The policy is read again when the container exits.
+		id := strings.TrimSpace(j.ok(j.runArgs(append([]string{"-d"}, none...), "sh", "-c", "sleep 1; exit 3")...))
+		j.ok("update", "--restart", "on-failure:1", id)
+		waitFor(t, 30*time.Second, "one restart", func() bool {
+			return j.inspect(id, "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}") == "exited 1 3"
+		})
+		j.ok("rm", id)
+	})
 }
 
-// okEnv is ok with JINN_MONITOR=env ("" leaves the default).
+// okEnv is ok with JINN_MONITOR=env ("": the default, whatever the
+// suite's environment says).
 func (j *jinnEnv) okEnv(env string, args ...string) string {
 	j.t.Helper()
 	c := j.cmd(args...)
-	if env != "" {
-		c.Env = append(os.Environ(), "JINN_MONITOR="+env)
-	}
+	c.Env = append(os.Environ(), "JINN_MONITOR="+env)
 	out, err := c.Output()
 	if err != nil {
 		j.t.Fatalf("jinn %v: %v", args, err)
