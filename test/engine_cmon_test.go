@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // TestEngineMonitorC: containers without a health check get the C monitor
@@ -23,6 +26,49 @@ func TestEngineMonitorC(t *testing.T) {
 	}
 	j := newJinn(t, "")
 	none := []string{"--network", "none"}
+
+	t.Run("codec", func(t *testing.T) {
+		// Strings the Go codec quotes in every way it can: escapes, \x,
+		// \u, non-ASCII, quotes, spaces. Go writes, C reads (and writes
+		// back), Go reads.
+		odd := "a \"b\" \\ \t\x01\x7f \xff é 日本 \u00a0\u2028 🎉 end"
+		dir := t.TempDir()
+		now := time.Unix(0, time.Now().UnixNano()).UTC()
+		want := &monitor.State{Status: "exited", Pid: 3, MonitorPid: 4, MonitorStart: 5, ExitCode: 137, OOMKilled: true,
+			Error: odd + "\nsecond line", StartedAt: now, FinishedAt: now.Add(time.Second), RestartCount: 2, Deleted: true,
+			Health: &monitor.HealthState{Status: "unhealthy", FailingStreak: 3, Log: []monitor.HealthLog{
+				{Start: now, End: now, ExitCode: 1, Output: odd + "\n"}}}}
+		if _, err := monitor.UpdateState(dir, func(s *monitor.State) { *s = *want }); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(bin("jinn-monitor-c"), "--codec-check", "state", dir).CombinedOutput(); err != nil {
+			t.Fatalf("C state round trip: %v %s", err, out)
+		}
+		got, err := monitor.ReadState(dir)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("state through C: %v\n got %+v\nwant %+v", err, got, want)
+		}
+		// A damaged state is refused, not rewritten.
+		os.WriteFile(filepath.Join(dir, "state"), []byte("format 2\nstatus \"running\"\n"), 0o600)
+		if exec.Command(bin("jinn-monitor-c"), "--codec-check", "state", dir).Run() == nil {
+			t.Errorf("C rewrote a state cut short")
+		}
+
+		cfg := &monitor.Config{ID: "id1", Name: odd, Image: "img", Events: "/e v", Runtime: "/rt", RuntimeArgs: []string{"--root", odd},
+			Bundle: "/b", StateDir: "/s", LogPath: "/l", LogMaxSize: 1 << 40, LogMaxFiles: 3, Stdin: true, Start: true,
+			Restart: monitor.Restart{Name: "on-failure", Max: 2}, OOMFiles: []string{"/o"}, Cleanup: []string{"jinn", "rm"},
+			OnExit: []string{"x"}, EventAttrs: []string{"k=" + odd}}
+		path := filepath.Join(dir, "monitor.conf")
+		if err := monitor.WriteConfig(path, cfg); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin("jinn-monitor-c"), "--codec-check", "config", path).Output()
+		wantOut := strings.Join([]string{cfg.ID, cfg.Name, cfg.Image, cfg.Events, cfg.Runtime, cfg.Bundle, cfg.StateDir, cfg.LogPath,
+			cfg.Restart.Name, "1099511627776 3 0 1 1 2 0", "0 --root", "0 " + odd, "1 /o", "2 jinn", "2 rm", "3 x", "4 k=" + odd}, "\n") + "\n"
+		if err != nil || string(out) != wantOut {
+			t.Errorf("config through C: %v\n got %q\nwant %q", err, out, wantOut)
+		}
+	})
 
 	t.Run("choice", func(t *testing.T) {
 		for _, tc := range []struct {

@@ -350,11 +350,41 @@ static void go_monitor(char **argv)
 	execv(self, argv);
 }
 
+/* codec_check is for test/engine_cmon_test.go: "state DIR" reads the
+ * state and writes it back (as every update does), "config FILE" prints
+ * what was read, a value a line, so that the tests hold this codec to the
+ * Go one's. */
+static int codec_check(char **argv)
+{
+	if (!strcmp(argv[1], "state")) {
+		struct state s;
+		int lk;
+		if (state_begin(argv[2], &s, &lk) < 0)
+			return 1;
+		return state_commit(argv[2], &s, lk) < 0;
+	}
+	struct config c;
+	char *err = NULL;
+	if (config_read(argv[2], &c, &err) < 0)
+		return 1;
+	printf("%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", c.id, c.name, c.image, c.events, c.runtime, c.bundle,
+	       c.state_dir, c.log_path, c.restart);
+	printf("%lld %d %d %d %d %d %d\n", (long long)c.log_max_size, c.log_max_files, c.tty, c.stdin_, c.start,
+	       c.restart_max, c.health);
+	struct strv *l[] = {&c.runtime_args, &c.oom_files, &c.cleanup, &c.on_exit, &c.event_attrs};
+	for (size_t i = 0; i < sizeof l / sizeof *l; i++)
+		for (int k = 0; k < l[i]->n; k++)
+			printf("%zu %s\n", i, l[i]->v[k]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct mon *m = &M;
 	static struct config cfg;
 	char *err = NULL;
+	if (argc == 4 && !strcmp(argv[1], "--codec-check"))
+		return codec_check(argv + 1);
 	if (argc != 2) {
 		fputs("usage: jinn-monitor-c CONFIG\n", stderr);
 		return 2;
