@@ -77,7 +77,7 @@ func TestEngineMonitorC(t *testing.T) {
 			want  string
 		}{
 			{"", nil, "jinn-monitor-c"},
-			{"", []string{"--health-cmd", "true", "--health-interval", "1s"}, "jinn-monitor"},
+			{"", []string{"--health-cmd", "true", "--health-interval", "1s"}, "jinn-monitor-c"},
 			{"go", nil, "jinn-monitor"},
 		} {
 			id := strings.TrimSpace(j.okEnv(tc.env, j.runArgs(append(append([]string{"-d"}, none...), tc.flags...), "sleep", "100")...))
@@ -242,6 +242,36 @@ printf 'err line\nerr partial' >&2; printf partial`
 			t.Errorf("attach: %q, exit %d (%v)", out, c.ProcessState.ExitCode(), err)
 		}
 		j.ok("rm", id)
+	})
+
+	t.Run("health", func(t *testing.T) {
+		// The same checks under both monitors: the same health, log
+		// entries (output, exit code) and status; a timed-out check too.
+		type entry struct {
+			ExitCode int
+			Output   string
+		}
+		health := func(mon, cmd, timeout string) (string, []entry) {
+			id := strings.TrimSpace(j.okEnv(mon, j.runArgs(append([]string{"-d", "--health-cmd", cmd, "--health-interval", "150ms",
+				"--health-timeout", timeout, "--health-retries", "2"}, none...), "sleep", "100")...))
+			defer j.ok("rm", "-f", id)
+			var h struct {
+				Status string
+				Log    []entry
+			}
+			waitFor(t, 20*time.Second, "three checks", func() bool {
+				json.Unmarshal([]byte(j.inspect(id, "{{json .State.Health}}")), &h)
+				return len(h.Log) >= 3
+			})
+			return h.Status, h.Log[:3]
+		}
+		for _, tc := range [][2]string{{"echo \"out <1>\"; exit 1", "5s"}, {"echo ok", "5s"}, {"sleep 3", "100ms"}} {
+			gs, gl := health("go", tc[0], tc[1])
+			cs, cl := health("c", tc[0], tc[1])
+			if gs != cs || !reflect.DeepEqual(gl, cl) {
+				t.Errorf("health %q: go %s %+v, c %s %+v", tc[0], gs, gl, cs, cl)
+			}
+		}
 	})
 
 	t.Run("update restart", func(t *testing.T) {

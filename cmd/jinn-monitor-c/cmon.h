@@ -1,8 +1,8 @@
 /* jinn-monitor-c: the per-container monitor in C, for the common case.
  *
- * It does what internal/monitor (the Go monitor) does, minus health checks:
- * the engine picks it only for containers without one (see
- * internal/engine/monitorpick.go, the one place that decides). Same files,
+ * It does what internal/monitor (the Go monitor) does; the engine picks it
+ * unless told otherwise (internal/engine/monitorpick.go, the one place
+ * that decides). Same files,
  * same formats, same attach protocol, same start-up protocol on fd 3; read
  * internal/monitor/config.go for the protocol table. One thread, one poll
  * loop: no Go runtime (528 KiB of anonymous memory before main), no glib.
@@ -10,6 +10,7 @@
  *   cmon.h     shared types
  *   main.c     the monitor's life: start request, runs, restarts, the end
  *   create.c   one run: `runtime run --detach`, pipes or the console socket
+ *   health.c   the health check: `runtime exec` on a timer, the health log
  *   loop.c     the poll loop: attach clients, output streams, reaping
  *   spawn.c    running the OCI runtime and the engine's commands
  *   logfile.c  docker's json-file log, events, JSON escaping
@@ -45,9 +46,15 @@ struct config {
 	char *id, *name, *image, *events, *runtime, *bundle, *state_dir, *log_path, *restart;
 	struct strv runtime_args, oom_files, cleanup, on_exit, event_attrs;
 	int64_t log_max_size;
-	int log_max_files, tty, stdin_, start, restart_max, health;
+	int log_max_files, tty, stdin_, start, restart_max;
+	/* The health check (Config.Health): durations in nanoseconds. */
+	struct strv health_test;
+	int64_t h_interval, h_timeout, h_start_period, h_start_interval;
+	int h_retries;
 };
 int config_read(const char *path, struct config *c, char **err);
+char *unq(const char *v);		   /* strconv.Unquote, or v as it is */
+void quote(struct buf *b, const char *s); /* what strconv.Unquote reads back */
 
 /* State is internal/monitor.State; times in Unix nanoseconds, 0 = unset. */
 struct state {
@@ -125,6 +132,13 @@ struct mon {
 	/* A command's output being collected (see run_cmd). */
 	int extra_fd;
 	struct buf extra;
+	/* The health check: the next run (ms, monotonic), the running one. */
+	struct {
+		int on, timed_out, fd;
+		pid_t pid;
+		int64_t began, next, deadline, start_ns;
+		struct buf out;
+	} h;
 	struct {
 		pid_t pid;
 		int status;
@@ -146,11 +160,18 @@ void end_streams(struct mon *m);
 void sleep_ms(struct mon *m, int ms);
 void set_winsize(int fd, const uint8_t *sz);
 
+/* health.c: the health check while the container runs */
+void health_start(struct mon *m);
+void health_tick(struct mon *m);
+int health_wait_ms(struct mon *m);
+void health_stop(struct mon *m);
+
 /* create.c */
 pid_t create(struct mon *m, int *first_stdin, char **err);
 
 /* spawn.c */
-pid_t spawn(char **argv, int fd0, int fd1, int fd2, int with_us, int *err);
+enum { SPAWN_WITH_US = 1, SPAWN_PGID = 2 };
+pid_t spawn(char **argv, int fd0, int fd1, int fd2, int flags, int *err);
 int run_cmd(struct mon *m, struct strv *argv, int timeout_ms, char **errmsg);
 int run_runtime(struct mon *m, const char *const *args, int timeout_ms, char **errmsg);
 int delete_force(struct mon *m);

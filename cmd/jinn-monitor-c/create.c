@@ -145,7 +145,7 @@ pid_t create(struct mon *m, int *first_stdin, char **err)
 		files[0] = inR;
 	}
 	strv_add(&argv, c->id);
-	pid_t rpid = spawn(argv.v, files[0], files[1], files[2], 1, &e);
+	pid_t rpid = spawn(argv.v, files[0], files[1], files[2], SPAWN_WITH_US, &e);
 	for (int i = 0; i < nclose; i++)
 		close(closeafter[i]);
 	nclose = 0;

@@ -350,6 +350,9 @@ void pump(struct mon *m, int timeout_ms)
 	int ie = m->extra_fd >= 0 ? n : -1;
 	if (m->extra_fd >= 0)
 		pf[n++] = (struct pollfd){m->extra_fd, POLLIN};
+	int ih = m->h.fd >= 0 ? n : -1;
+	if (m->h.fd >= 0)
+		pf[n++] = (struct pollfd){m->h.fd, POLLIN};
 	int ii = m->stdin_fd >= 0 && (m->stdin_q.n > 0 || m->stdin_close) ? n : -1;
 	if (ii >= 0)
 		pf[n++] = (struct pollfd){m->stdin_fd, POLLOUT};
@@ -383,6 +386,15 @@ void pump(struct mon *m, int timeout_ms)
 			buf_add(&m->extra, rbuf, k);
 		else if (k == 0 || errno != EAGAIN)
 			m->extra_fd = -1; /* at its end: run_collect closes it */
+	}
+	if (ih >= 0 && pf[ih].revents) { /* a health check's output: its first 4 KiB */
+		ssize_t k = read(m->h.fd, rbuf, READ_SMALL);
+		if (k > 0 && m->h.out.n < 4096)
+			buf_add(&m->h.out, rbuf, k);
+		else if (k == 0 || (k < 0 && errno != EAGAIN)) {
+			close(m->h.fd);
+			m->h.fd = -1;
+		}
 	}
 	if (ii >= 0 && pf[ii].revents)
 		write_stdin(m);

@@ -282,8 +282,13 @@ static int run(struct mon *m)
 		/* What start-up freed goes back to the kernel: the heap is
 		 * otherwise kept until it is 128 KiB above its top chunk. */
 		malloc_trim(0);
+		health_start(m);
 		int ws;
-		wait_pid(m, pid, -1, &ws);
+		while (wait_pid(m, pid, 0, &ws) < 0) {
+			health_tick(m);
+			pump(m, health_wait_ms(m));
+		}
+		health_stop(m);
 		int64_t finished = now_ns();
 		/* Its output, for at most 2 s (a process it left may hold a pipe). */
 		int64_t end = mono_ms() + 2000;
@@ -335,21 +340,6 @@ static int run(struct mon *m)
 	return 0;
 }
 
-/* go_monitor hands a container this monitor cannot serve (a health check)
- * to the Go monitor beside it, with the same arguments and fd 3. */
-static void go_monitor(char **argv)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
-	if (n <= 0)
-		return;
-	self[n] = 0;
-	char *slash = strrchr(self, '/');
-	strcpy(slash + 1, "jinn-monitor");
-	argv[0] = self;
-	execv(self, argv);
-}
-
 /* codec_check is for test/engine_cmon_test.go: "state DIR" reads the
  * state and writes it back (as every update does), "config FILE" prints
  * what was read, a value a line, so that the tests hold this codec to the
@@ -370,7 +360,7 @@ static int codec_check(char **argv)
 	printf("%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n", c.id, c.name, c.image, c.events, c.runtime, c.bundle,
 	       c.state_dir, c.log_path, c.restart);
 	printf("%lld %d %d %d %d %d %d\n", (long long)c.log_max_size, c.log_max_files, c.tty, c.stdin_, c.start,
-	       c.restart_max, c.health);
+	       c.restart_max, c.health_test.n);
 	struct strv *l[] = {&c.runtime_args, &c.oom_files, &c.cleanup, &c.on_exit, &c.event_attrs};
 	for (size_t i = 0; i < sizeof l / sizeof *l; i++)
 		for (int k = 0; k < l[i]->n; k++)
@@ -393,14 +383,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jinn-monitor-c: %s\n", err);
 		return 1;
 	}
-	if (cfg.health) {
-		go_monitor(argv);
-		fprintf(stderr, "jinn-monitor-c: health checks need jinn-monitor: %s\n", strerror(errno));
-		return 1;
-	}
 	m->cfg = &cfg;
 	m->sync_fd = fcntl(3, F_SETFD, FD_CLOEXEC) == 0 ? 3 : -1;
-	m->lfd = m->extra_fd = m->stdin_fd = -1;
+	m->lfd = m->extra_fd = m->stdin_fd = m->h.fd = -1;
 	m->streams[0].fd = m->streams[1].fd = -1;
 	/* The container's init is reparented to us when the runtime exits. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

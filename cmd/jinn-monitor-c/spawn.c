@@ -26,12 +26,12 @@ int exit_code_of(int status)
  * signalfd and ignores SIGPIPE: both would be inherited across exec by the
  * runtime and so by the container).
  *
- * with_us: the child is killed if the monitor dies first. For the
+ * SPAWN_WITH_US: the child is killed if the monitor dies first. For the
  * runtime's `run`: a monitor killed while it runs says nothing to the
  * engine, which then removes whatever the runtime made; a runtime going
  * on meanwhile would start the container after that look, and leave it
  * running unwatched. (A delete is better left to finish.) */
-pid_t spawn(char **argv, int fd0, int fd1, int fd2, int with_us, int *err)
+pid_t spawn(char **argv, int fd0, int fd1, int fd2, int flags, int *err)
 {
 	int ep[2], e = 0;
 	pid_t self = getpid();
@@ -41,8 +41,10 @@ pid_t spawn(char **argv, int fd0, int fd1, int fd2, int with_us, int *err)
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (with_us && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self))
+		if ((flags & SPAWN_WITH_US) && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != self))
 			_exit(127);
+		if (flags & SPAWN_PGID)
+			setpgid(0, 0); /* a timed-out check is killed with all it started */
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);

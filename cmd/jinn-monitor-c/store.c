@@ -123,7 +123,7 @@ static int hexval(int c)
 
 /* unq is codec.go's unq: strconv.Unquote of a double-quoted string, or the
  * value as it is when that fails. */
-static char *unq(const char *v)
+char *unq(const char *v)
 {
 	size_t n = strlen(v);
 	struct buf b = {0};
@@ -192,7 +192,7 @@ bad:
 }
 
 /* quote writes a string that strconv.Unquote reads back byte for byte. */
-static void quote(struct buf *b, const char *s)
+void quote(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	buf_add(b, "\"", 1);
@@ -285,7 +285,12 @@ int config_read(const char *path, struct config *c, char **err)
 		else if (!strcmp(k, "stdin")) c->stdin_ = !strcmp(v, "1");
 		else if (!strcmp(k, "start")) c->start = !strcmp(v, "1");
 		else if (!strcmp(k, "restart_max")) c->restart_max = atoi(v);
-		else if (!strncmp(k, "health_", 7)) c->health = 1;
+		else if (!strcmp(k, "health_test")) l = &c->health_test;
+		else if (!strcmp(k, "health_interval")) c->h_interval = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "health_timeout")) c->h_timeout = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "health_start_period")) c->h_start_period = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "health_start_interval")) c->h_start_interval = strtoll(v, NULL, 10);
+		else if (!strcmp(k, "health_retries")) c->h_retries = atoi(v);
 		if (s) {
 			free(*s);
 			*s = unq(v);

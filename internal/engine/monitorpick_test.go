@@ -8,8 +8,8 @@ import (
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
-// TestMonitorBinary: the C monitor unless a health check, JINN_MONITOR=go
-// or its absence asks for the Go one.
+// TestMonitorBinary: the C monitor unless JINN_MONITOR=go or its absence
+// asks for the Go one.
 func TestMonitorBinary(t *testing.T) {
 	dir := t.TempDir()
 	goMon, cMon := filepath.Join(dir, "jinn-monitor"), filepath.Join(dir, "jinn-monitor-c")
@@ -24,7 +24,7 @@ func TestMonitorBinary(t *testing.T) {
 	if got := e.monitorBinary(plain); got != cMon {
 		t.Errorf("plain container: %s", got)
 	}
-	if got := e.monitorBinary(health); got != goMon {
+	if got := e.monitorBinary(health); got != cMon {
 		t.Errorf("health check: %s", got)
 	}
 	t.Setenv(MonitorEnv, "go")
