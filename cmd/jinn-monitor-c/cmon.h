@@ -1,10 +1,10 @@
-/* jinn-monitor-c: the per-container monitor in C, for the common case.
+/* jinn-monitor-c: the per-container monitor in C.
  *
  * It does what internal/monitor (the Go monitor) does; the engine picks it
  * unless told otherwise (internal/engine/monitorpick.go, the one place
- * that decides). Same files,
- * same formats, same attach protocol, same start-up protocol on fd 3; read
- * internal/monitor/config.go for the protocol table. One thread, one poll
+ * that decides). Same files, same formats, same attach protocol, same
+ * start-up protocol on fd 3; read internal/monitor/config.go for the
+ * protocol table. One thread, one poll
  * loop: no Go runtime (528 KiB of anonymous memory before main), no glib.
  *
  *   cmon.h     shared types

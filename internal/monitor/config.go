@@ -2,8 +2,8 @@
 // the jinn CLI, holds the container's stdio, writes its logs, records how it
 // ended, applies its restart policy and health checks, and serves attach.
 //
-// cmd/jinn-monitor-c is this monitor again in C, for containers without a
-// health check (internal/engine/monitorpick.go): it reads and writes the
+// cmd/jinn-monitor-c is this monitor again in C, the one containers get
+// (internal/engine/monitorpick.go): it reads and writes the
 // same files and speaks the same protocols, so a change to any of them
 // (Config, State and their codec, the json-file log, events, the attach
 // frames, the start-up protocol below) is made in both;
