@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,6 +99,9 @@ func TestRuntimeCInitChosen(t *testing.T) {
 		{"1", func(s *specs.Spec) { // inside hooks: the Go init's
 			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
 		}, false},
+		{"1", func(s *specs.Spec) { // a network namespace joined by path, as a pod's containers do
+			setNS(s, specs.NetworkNamespace, fmt.Sprintf("/proc/%d/ns/net", os.Getpid()))
+		}, true},
 	} {
 		e := newRT(t, c.mutate)
 		e.env = []string{"JINN_RUNTIME_CINIT=" + c.mode}
@@ -186,4 +190,16 @@ func TestRuntimeCInitExecBothWays(t *testing.T) {
 	if !strings.Contains(outs[1], "uid=65534") || !strings.Contains(outs[1], "Operation not permitted") {
 		t.Errorf("exec output:\n%s", outs[1])
 	}
+}
+
+// setNS makes the spec's namespace of type t the one at path (added if
+// the spec has none of that type).
+func setNS(s *specs.Spec, t specs.LinuxNamespaceType, path string) {
+	for i := range s.Linux.Namespaces {
+		if s.Linux.Namespaces[i].Type == t {
+			s.Linux.Namespaces[i].Path = path
+			return
+		}
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: path})
 }

@@ -49,10 +49,7 @@ func (r *Root) mkdirAll(rel string, mode os.FileMode, own *Owner, depth int) err
 		}
 		err = unix.Mkdirat(dir, base, uint32(mode.Perm()))
 		if err == nil {
-			err = unix.Fchmodat(dir, base, uint32(mode.Perm()), 0)
-		}
-		if err == nil && own != nil {
-			err = unix.Fchownat(dir, base, own.UID, own.GID, unix.AT_SYMLINK_NOFOLLOW)
+			err = fixNewDir(dir, base, mode, own)
 		}
 		var target string
 		if errors.Is(err, unix.EEXIST) {
@@ -241,6 +238,25 @@ func (r *Root) Remove(rel string) error {
 	defer unix.Close(dir)
 	if err := unix.Unlinkat(dir, base, 0); err != nil {
 		return &os.PathError{Op: "remove", Path: rel, Err: err}
+	}
+	return nil
+}
+
+// fixNewDir sets the mode (past the umask) and owner of a directory just
+// made, through an fd of it: by name, fchmodat follows a symlink that
+// something sharing the directory (a volume's other user) put there
+// meanwhile, to a file anywhere on the host.
+func fixNewDir(dir int, base string, mode os.FileMode, own *Owner) error {
+	fd, err := unix.Openat(dir, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchmod(fd, uint32(mode.Perm())); err != nil {
+		return err
+	}
+	if own != nil {
+		return unix.Fchown(fd, own.UID, own.GID)
 	}
 	return nil
 }

@@ -130,10 +130,17 @@ void ci_mkdir_all(const char *prefix, const char *rel, int depth)
 			if (dir < 0)
 				fail_open(prefix, cur);
 			int err = 0;
-			if (mkdirat(dir, base, 0755) < 0)
+			if (mkdirat(dir, base, 0755) < 0) {
 				err = errno;
-			else if (fchmodat(dir, base, 0755, 0) < 0)
-				err = errno;
+			} else {
+				// Past the umask, through an fd: by name, fchmodat
+				// would follow a symlink swapped in meanwhile.
+				int d = openat(dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (d < 0 || fchmod(d, 0755) < 0)
+					err = errno;
+				if (d >= 0)
+					close(d);
+			}
 			ssize_t n = -1;
 			if (err == EEXIST)
 				n = readlinkat(dir, base, target, sizeof(target) - 1);

@@ -28,6 +28,8 @@ const cinitDefault = true
 // process) or the Go one (Init). The C init covers:
 //   - new namespaces made by clone (pid, network, ipc, uts, mount) and a
 //     new cgroup namespace, with a mount namespace;
+//   - network, ipc, uts and pid namespaces joined by path (a pod's
+//     sandbox), which the nsexec stage joins before the plan runs;
 //   - the spec's mounts in order: binds with flags, propagation and
 //     recursive attributes, proc, sysfs, tmpfs, devpts, mqueue and any
 //     other filesystem by type, cgroup on v1, hybrid and v2 hosts, with
@@ -42,10 +44,10 @@ const cinitDefault = true
 //   - exec into such a container (after the nsexec stage joined it).
 //
 // Everything else is the Go init's: user namespaces and idmapped mounts,
-// namespaces joined by path (the nsexec header), time namespaces, no mount
-// namespace, createContainer and startContainer hooks (they
-// run inside), seccomp notify, personality.
-func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
+// mount and cgroup namespaces joined by path, time namespaces, no mount
+// namespace, createContainer and startContainer hooks (they run inside),
+// seccomp notify, personality.
+func cinitCovers(spec *specs.Spec, exec bool) bool {
 	switch os.Getenv(CInitEnv) {
 	case "0":
 		return false
@@ -56,9 +58,10 @@ func cinitCovers(spec *specs.Spec, exec bool, header []byte) bool {
 		}
 	}
 	p, l := spec.Process, spec.Linux
-	// exec joins the container's namespaces in the nsexec stage (header),
-	// then runs the plan.
-	if l == nil || header != nil && !exec {
+	// Namespaces joined by path (a pod's network, ipc and uts; exec's all)
+	// are joined by the nsexec stage (header) before the plan runs; the
+	// kinds of joins the plan cannot follow are refused below.
+	if l == nil {
 		return false
 	}
 	mnt, ok := nsOf(spec, specs.MountNamespace)

@@ -19,47 +19,51 @@ func TestCInitCovers(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		mutate func(*specs.Spec, *CreateOpts)
-		header []byte
 		want   bool
 	}{
-		{"plain", nil, nil, true},
-		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, nil, true},
-		{"joined namespace", nil, []byte{1}, false},
-		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, nil, false},
-		{"mount namespace by path", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" }, nil, false},
+		{"plain", nil, true},
+		{"terminal", func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true }, true},
+		{"joined network namespace", func(s *specs.Spec, _ *CreateOpts) {
+			setNS(s, specs.NetworkNamespace, "/proc/1/ns/net")
+		}, true},
+		{"cgroup namespace by path", func(s *specs.Spec, _ *CreateOpts) {
+			setNS(s, specs.CgroupNamespace, "/proc/1/ns/cgroup")
+		}, false},
+		{"no mount namespace", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] }, false},
+		{"mount namespace by path", func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" }, false},
 		{"user namespace", func(s *specs.Spec, _ *CreateOpts) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-		}, nil, false},
+		}, false},
 		{"time namespace", func(s *specs.Spec, _ *CreateOpts) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
-		}, nil, false},
+		}, false},
 		{"createContainer hook", func(s *specs.Spec, _ *CreateOpts) {
 			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/x"}}}
-		}, nil, false},
-		{"prestart hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/x"}}} }, nil, true},
+		}, false},
+		{"prestart hook", func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/x"}}} }, true},
 		{"personality", func(s *specs.Spec, _ *CreateOpts) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux}
-		}, nil, false},
+		}, false},
 		{"seccomp notify", func(s *specs.Spec, _ *CreateOpts) {
 			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/x",
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}}}
-		}, nil, false},
+		}, false},
 		{"idmapped mount", func(s *specs.Spec, _ *CreateOpts) {
 			s.Mounts = []specs.Mount{{Destination: "/x", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}}}
-		}, nil, false},
-		{"too many groups", func(s *specs.Spec, _ *CreateOpts) { s.Process.User.AdditionalGids = make([]uint32, 300) }, nil, false},
+		}, false},
+		{"too many groups", func(s *specs.Spec, _ *CreateOpts) { s.Process.User.AdditionalGids = make([]uint32, 300) }, false},
 	} {
 		s, o := cinitSpec(), &CreateOpts{}
 		if c.mutate != nil {
 			c.mutate(s, o)
 		}
-		if got := cinitCovers(s, false, c.header); got != c.want {
+		if got := cinitCovers(s, false); got != c.want {
 			t.Errorf("%s: cinitCovers = %v, want %v", c.name, got, c.want)
 		}
 	}
 	s := cinitSpec()
 	t.Setenv(CInitEnv, "0")
-	if cinitCovers(s, false, nil) {
+	if cinitCovers(s, false) {
 		t.Errorf("%s=0: the C init chosen", CInitEnv)
 	}
 }
@@ -106,4 +110,14 @@ func containsBytes(b []byte, s string) bool {
 		}
 	}
 	return false
+}
+
+func setNS(s *specs.Spec, t specs.LinuxNamespaceType, path string) {
+	for i := range s.Linux.Namespaces {
+		if s.Linux.Namespaces[i].Type == t {
+			s.Linux.Namespaces[i].Path = path
+			return
+		}
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: path})
 }

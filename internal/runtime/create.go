@@ -208,7 +208,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	// set while it runs cannot make it fail to start a thread.
 	l.env = append(l.env, "GOMAXPROCS=1")
 	header, forkPid := newNamespaces(spec, &l.attr)
-	useC := cinitCovers(spec, false, header)
+	useC := cinitCovers(spec, false)
 	if useC {
 		l.env = append(l.env, nsexec.CInitEnv+"="+strconv.Itoa(l.syncFd))
 	}

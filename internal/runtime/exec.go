@@ -105,7 +105,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	header := nsexec.Header(joins, nil, true)
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
-	if cinitCovers(&spec, true, header) {
+	if cinitCovers(&spec, true) {
 		if plan, err = cinitExecPlan(&spec, &cfg); err != nil {
 			return 0, err
 		}
