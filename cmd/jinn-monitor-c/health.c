@@ -164,6 +164,7 @@ void health_tick(struct mon *m)
 			check_done(m, status);
 		else if (!m->h.timed_out && mono_ms() >= m->h.deadline) {
 			kill(-m->h.pid, SIGKILL);
+			kill(m->h.pid, SIGKILL); /* should its group not be its own */
 			m->h.timed_out = 1;
 		}
 		return;
@@ -184,8 +185,10 @@ int health_wait_ms(struct mon *m)
 /* health_stop ends the checks of a run that is over. */
 void health_stop(struct mon *m)
 {
-	if (m->h.pid)
+	if (m->h.pid) {
 		kill(-m->h.pid, SIGKILL);
+		kill(m->h.pid, SIGKILL);
+	}
 	if (m->h.fd >= 0)
 		close(m->h.fd);
 	m->h.fd = -1;
