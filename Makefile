@@ -23,9 +23,13 @@ CMON_FLAGS := -O2 -s -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \
 .PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz compose-v2
 all: build
 
+# jinn itself is built without cgo: nothing in it needs C (the runtime's C
+# stage is jinn-runtime's), and a static binary starts without the dynamic
+# loader, libc's start-up and cgo's thread set-up, ~0.5 ms of every command.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(CMDS))
+	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(filter-out jinn,$(CMDS)))
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/jinn
 	@$(MAKE) --no-print-directory $(BIN)/jinn-monitor-c
 
 $(BIN)/jinn-monitor-c: $(CMON_SRC)

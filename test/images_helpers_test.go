@@ -74,10 +74,12 @@ func storeCounts(t *testing.T, root string) (blobs, snaps int) {
 	ents, _ := os.ReadDir(filepath.Join(root, "image", "blobs", "sha256"))
 	sn, _ := os.ReadDir(filepath.Join(root, "snapshots"))
 	for _, e := range sn {
-		if e.IsDir() {
+		if e.IsDir() && e.Name() != "active" { // active/ holds the links of active snapshots
 			snaps++
 		}
 	}
+	links, _ := os.ReadDir(filepath.Join(root, "snapshots", "active"))
+	snaps += len(links)
 	return len(ents), snaps
 }
 

@@ -92,9 +92,13 @@ func dirNames(dir string) []string {
 func (w *leakWatch) snapshotDirs() []string {
 	var out []string
 	for _, n := range dirNames(filepath.Join(w.j.root, "snapshots")) {
-		if fi, err := os.Stat(filepath.Join(w.j.root, "snapshots", n)); err == nil && fi.IsDir() {
+		if fi, err := os.Stat(filepath.Join(w.j.root, "snapshots", n)); err == nil && fi.IsDir() && n != "active" {
 			out = append(out, n)
 		}
+	}
+	// active/ holds the links that name active snapshots (a container's).
+	for _, n := range dirNames(filepath.Join(w.j.root, "snapshots", "active")) {
+		out = append(out, "active/"+n)
 	}
 	return out
 }

@@ -2,12 +2,27 @@ package cgroups
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"strings"
 )
 
 // DefaultParent is jinn's own parent cgroup on every hierarchy.
 const DefaultParent = "jinn"
+
+// ParentEnv names the environment variable that sets the default parent
+// cgroup of jinn and jinn-runtime. Engines that drive runtimes by runc's
+// command line (jinn, containerd, podman) cannot pass an extra flag, but
+// their environment reaches the runtime.
+const ParentEnv = "JINN_CGROUP_PARENT"
+
+// ParentFromEnv is $JINN_CGROUP_PARENT, else DefaultParent.
+func ParentFromEnv() string {
+	if v := os.Getenv(ParentEnv); v != "" {
+		return v
+	}
+	return DefaultParent
+}
 
 // ValidParent checks a configured parent cgroup: a relative path below
 // each hierarchy's root, without "..", that is not the root itself.

@@ -34,12 +34,12 @@ func newBuildCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVarP(&bf.tags, "tag", "t", nil, `Name and optionally a tag in the "name:tag" format`)
+	stringArrayVarP(f, &bf.tags, "tag", "t", nil, `Name and optionally a tag in the "name:tag" format`)
 	f.StringVarP(&bf.file, "file", "f", "", `Name of the Dockerfile (Default is "PATH/Dockerfile")`)
-	f.StringArrayVar(&bf.buildArgs, "build-arg", nil, "Set build-time variables")
+	stringArrayVar(f, &bf.buildArgs, "build-arg", nil, "Set build-time variables")
 	f.StringVar(&bf.target, "target", "", "Set the target build stage to build.")
 	f.BoolVar(&bf.noCache, "no-cache", false, "Do not use cache when building the image")
-	f.StringArrayVar(&bf.labels, "label", nil, "Set metadata for an image")
+	stringArrayVar(f, &bf.labels, "label", nil, "Set metadata for an image")
 	f.StringVar(&bf.network, "network", "default", "Set the networking mode for the RUN instructions during build (default, none or host)")
 	f.BoolVarP(&bf.quiet, "quiet", "q", false, "Suppress the build output and print image ID on success")
 	f.StringVar(&bf.progress, "progress", "auto", "Set type of progress output (auto, plain)")

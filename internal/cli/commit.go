@@ -45,7 +45,7 @@ func newCommitCmd(o *Options) *cobra.Command {
 	f := c.Flags()
 	f.StringVarP(&author, "author", "a", "", "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")")
 	f.StringVarP(&message, "message", "m", "", "Commit message")
-	f.StringArrayVarP(&changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
+	stringArrayVarP(f, &changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
 	f.BoolVarP(&pause, "pause", "p", true, "Pause container during commit")
 	return c
 }

@@ -47,7 +47,7 @@ func newContainerPruneCmd(o *Options) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
+	stringArrayVar(c.Flags(), &filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
 	c.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	return c
 }

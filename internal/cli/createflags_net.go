@@ -20,13 +20,13 @@ type netFlags struct {
 
 func (f *netFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
-	fs.StringArrayVar(&f.expose, "expose", nil, "Expose a port or a range of ports")
+	stringArrayVar(fs, &f.expose, "expose", nil, "Expose a port or a range of ports")
 	fs.StringVar(&f.ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
 	fs.StringVar(&f.ip6, "ip6", "", "IPv6 address (e.g., 2001:db8::33)")
-	fs.StringArrayVar(&f.aliases, "network-alias", nil, "Add network-scoped alias for the container")
-	fs.StringArrayVar(&f.addHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
-	fs.StringArrayVar(&f.dns, "dns", nil, "Set custom DNS servers")
-	fs.StringArrayVar(&f.dnsSearch, "dns-search", nil, "Set custom DNS search domains")
+	stringArrayVar(fs, &f.aliases, "network-alias", nil, "Add network-scoped alias for the container")
+	stringArrayVar(fs, &f.addHosts, "add-host", nil, "Add a custom host-to-IP mapping (host:ip)")
+	stringArrayVar(fs, &f.dns, "dns", nil, "Set custom DNS servers")
+	stringArrayVar(fs, &f.dnsSearch, "dns-search", nil, "Set custom DNS search domains")
 	fs.StringVar(&f.ingressRate, "network-ingress-rate", "", "Limit traffic into the container (e.g. 10mbit)")
 	fs.StringVar(&f.egressRate, "network-egress-rate", "", "Limit traffic out of the container (e.g. 10mbit)")
 }

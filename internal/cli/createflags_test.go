@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -84,6 +85,29 @@ func TestCreateFlagsBad(t *testing.T) {
 		var u usageError
 		if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%v: %v, want a usage error with %q", tc.args, err, tc.msg)
+		}
+	}
+}
+
+// arrayValue renders and collects as pflag's own stringArray does.
+func TestArrayValueMatchesPflag(t *testing.T) {
+	for _, def := range [][]string{nil, {"a"}, {"a,b", `q"x`, " s", ""}} {
+		var ours, theirs []string
+		fo, fp := pflag.NewFlagSet("o", pflag.ContinueOnError), pflag.NewFlagSet("p", pflag.ContinueOnError)
+		stringArrayVarP(fo, &ours, "x", "x", def, "")
+		fp.StringArrayVarP(&theirs, "x", "x", def, "")
+		if a, b := fo.Lookup("x"), fp.Lookup("x"); a.DefValue != b.DefValue || a.Value.Type() != b.Value.Type() {
+			t.Fatalf("default %q: ours %q %s, pflag's %q %s", def, a.DefValue, a.Value.Type(), b.DefValue, b.Value.Type())
+		}
+		args := []string{"-x", "1,2", "--x", "3"}
+		if err := fo.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := fp.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(ours) != fmt.Sprint(theirs) || fo.Lookup("x").Value.String() != fp.Lookup("x").Value.String() {
+			t.Fatalf("parsed: ours %q, pflag's %q", ours, theirs)
 		}
 	}
 }

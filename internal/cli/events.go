@@ -86,6 +86,6 @@ func newEventsCmd(o *Options) *cobra.Command {
 	c.Flags().StringVar(&since, "since", "", "Show all events created since timestamp")
 	c.Flags().StringVar(&until, "until", "", "Stream events until this timestamp")
 	c.Flags().StringVar(&format, "format", "", formatHelpJSON)
-	c.Flags().StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	stringArrayVarP(c.Flags(), &filters, "filter", "f", nil, "Filter output based on conditions provided")
 	return c
 }

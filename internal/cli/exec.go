@@ -64,8 +64,8 @@ func newExecCmd(o *Options) *cobra.Command {
 	fl.BoolVarP(&detach, "detach", "d", false, "Detached mode: run command in the background")
 	fl.StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
 	fl.BoolVar(&privileged, "privileged", false, "Give extended privileges to the command")
-	fl.StringArrayVarP(&env, "env", "e", nil, "Set environment variables")
-	fl.StringArrayVar(&envFile, "env-file", nil, "Read in a file of environment variables")
+	stringArrayVarP(fl, &env, "env", "e", nil, "Set environment variables")
+	stringArrayVar(fl, &envFile, "env-file", nil, "Read in a file of environment variables")
 	fl.StringVarP(&user, "user", "u", "", `Username or UID (format: "<name|uid>[:<group|gid>]")`)
 	fl.StringVarP(&workdir, "workdir", "w", "", "Working directory inside the container")
 	return c

@@ -99,7 +99,7 @@ func imagesCmd(o *Options, use string, aliases []string) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
 	f.BoolVar(&digests, "digests", false, "Show digests")
 	f.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
-	f.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	stringArrayVarP(f, &filters, "filter", "f", nil, "Filter output based on conditions provided")
 	f.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }

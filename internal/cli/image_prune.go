@@ -45,6 +45,6 @@ func newImagePruneCmd(o *Options) *cobra.Command {
 	f := c.Flags()
 	f.BoolVarP(&all, "all", "a", false, "Remove all unused images, not just dangling ones")
 	f.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	f.StringArrayVar(&filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
+	stringArrayVar(f, &filters, "filter", nil, `Provide filter values (e.g. "until=<timestamp>")`)
 	return c
 }

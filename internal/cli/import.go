@@ -52,7 +52,7 @@ func newImportCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringArrayVarP(&changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
+	stringArrayVarP(f, &changes, "change", "c", nil, "Apply Dockerfile instruction to the created image")
 	f.StringVarP(&message, "message", "m", "", "Set commit message for imported image")
 	f.StringVar(&platform, "platform", "", "Set platform if server is multi-platform capable")
 	return c

@@ -20,7 +20,7 @@ func newNetworkConnectCmd(o *Options) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&ip, "ip", "", `IPv4 address (e.g., "172.30.100.104")`)
-	c.Flags().StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
+	stringArrayVar(c.Flags(), &aliases, "alias", nil, "Add network-scoped alias for the container")
 	return c
 }
 

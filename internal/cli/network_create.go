@@ -61,16 +61,16 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the Network")
-	f.StringArrayVar(&subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
-	f.StringArrayVar(&gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
+	stringArrayVar(f, &subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
+	stringArrayVar(f, &gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")
 	f.BoolVar(&ipv4, "ipv4", true, "Enable or disable IPv4 address assignment")
 	f.BoolVar(&opts.IPv6, "ipv6", false, "Enable or disable IPv6 address assignment")
 	f.BoolVar(&opts.Internal, "internal", false, "Restrict external access to the network")
 	f.IntVar(&opts.MTU, "mtu", 0, "MTU of the bridge and its veths")
-	f.StringArrayVar(&labels, "label", nil, "Set metadata on a network")
-	f.StringArrayVarP(&driverOpts, "opt", "o", nil, "Set driver specific options")
+	stringArrayVar(f, &labels, "label", nil, "Set metadata on a network")
+	stringArrayVarP(f, &driverOpts, "opt", "o", nil, "Set driver specific options")
 	f.StringVar(&opts.IPRange, "ip-range", "", "Allocate container ip from a sub-range")
-	f.StringArrayVar(&aux, "aux-address", nil, "Auxiliary IPv4 or IPv6 addresses used by Network driver")
+	stringArrayVar(f, &aux, "aux-address", nil, "Auxiliary IPv4 or IPv6 addresses used by Network driver")
 	return c
 }
 

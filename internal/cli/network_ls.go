@@ -85,7 +85,7 @@ func newNetworkLsCmd(o *Options) *cobra.Command {
 		},
 	}
 	fl := c.Flags()
-	fl.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
+	stringArrayVarP(fl, &filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
 	fl.StringVar(&format, "format", "", formatHelpTable)
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
 	fl.BoolVarP(&quiet, "quiet", "q", false, "Only display network IDs")

@@ -30,7 +30,7 @@ func newNetworkPruneCmd(o *Options) *cobra.Command {
 			return err
 		},
 	}
-	c.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
+	stringArrayVar(c.Flags(), &filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
 	c.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	return c
 }

@@ -184,7 +184,7 @@ func newPsCmd(o *Options) *cobra.Command {
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
 	fl.BoolVarP(&latest, "latest", "l", false, "Show the latest created container (includes all states)")
 	fl.IntVarP(&last, "last", "n", -1, "Show n last created containers (includes all states)")
-	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	stringArrayVarP(fl, &filters, "filter", "f", nil, "Filter output based on conditions provided")
 	fl.StringVar(&format, "format", "", formatHelpTable)
 	return c
 }

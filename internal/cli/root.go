@@ -9,7 +9,6 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/engine"
-	"github.com/jinn-containers/jinn/internal/ocicli"
 )
 
 // exportCgroupParent checks --cgroup-parent and puts it in the environment
@@ -21,7 +20,7 @@ func (o *Options) exportCgroupParent() error {
 	if err := cgroups.ValidParent(o.CgroupParent); err != nil {
 		return usageError{err}
 	}
-	return os.Setenv(ocicli.CgroupParentEnv, o.CgroupParent)
+	return os.Setenv(cgroups.ParentEnv, o.CgroupParent)
 }
 
 // Options are the global flags every command sees.
@@ -56,8 +55,8 @@ func NewRoot() *cobra.Command {
 	f.StringVar(&o.Root, "root", "/var/lib/jinn", "storage root")
 	f.StringVar(&o.RunRoot, "runroot", "/run/jinn", "runtime state root")
 	f.StringVar(&o.Runtime, "runtime", "jinn-runtime", "OCI runtime to drive")
-	f.StringVar(&o.CgroupParent, "cgroup-parent", ocicli.DefaultCgroupParent(),
-		"parent cgroup of all containers (default $"+ocicli.CgroupParentEnv+", else jinn)")
+	f.StringVar(&o.CgroupParent, "cgroup-parent", cgroups.ParentFromEnv(),
+		"parent cgroup of all containers (default $"+cgroups.ParentEnv+", else jinn)")
 	// Accepted as docker accepts it; jinn has no debug log to turn on.
 	f.BoolP("debug", "D", false, "debug logging")
 	root.AddCommand(

@@ -47,6 +47,7 @@ func newRunCmd(o *Options) *cobra.Command {
 				return err
 			}
 			ctx := c.Context()
+			opts.StartNow, opts.Attached = true, !detach
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
 				return err

@@ -84,7 +84,7 @@ func newSearchCmd(o *Options) *cobra.Command {
 		},
 	}
 	fl := c.Flags()
-	fl.StringArrayVarP(&filters, "filter", "f", nil, "Filter output based on conditions provided")
+	stringArrayVarP(fl, &filters, "filter", "f", nil, "Filter output based on conditions provided")
 	fl.StringVar(&format, "format", "", "Pretty-print search using a Go template")
 	fl.IntVar(&limit, "limit", 25, "Max number of search results")
 	fl.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")

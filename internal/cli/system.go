@@ -71,7 +71,7 @@ func newSystemPruneCmd(o *Options) *cobra.Command {
 		},
 	}
 	prune.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")
-	prune.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"label=<key>=<value>\")")
+	stringArrayVar(prune.Flags(), &filters, "filter", nil, "Provide filter values (e.g. \"label=<key>=<value>\")")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	prune.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
 	return prune

@@ -47,8 +47,8 @@ func newVolumeCmd(o *Options) *cobra.Command {
 		},
 	}
 	create.Flags().StringVarP(&driver, "driver", "d", "local", "Specify volume driver name")
-	create.Flags().StringArrayVar(&labels, "label", nil, "Set metadata for a volume")
-	create.Flags().StringArrayVarP(&volOpts, "opt", "o", nil, "Set driver specific options")
+	stringArrayVar(create.Flags(), &labels, "label", nil, "Set metadata for a volume")
+	stringArrayVarP(create.Flags(), &volOpts, "opt", "o", nil, "Set driver specific options")
 	var quiet bool
 	var format string
 	var lsFilters []string
@@ -83,7 +83,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 		},
 	}
 	ls.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display volume names")
-	ls.Flags().StringArrayVarP(&lsFilters, "filter", "f", nil, "Provide filter values (e.g. \"dangling=true\")")
+	stringArrayVarP(ls.Flags(), &lsFilters, "filter", "f", nil, "Provide filter values (e.g. \"dangling=true\")")
 	ls.Flags().StringVar(&format, "format", "", formatHelpTable)
 	var ifmt string
 	inspect := &cobra.Command{
@@ -155,7 +155,7 @@ func newVolumeCmd(o *Options) *cobra.Command {
 		},
 	}
 	prune.Flags().BoolVarP(&pruneAll, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
-	prune.Flags().StringArrayVar(&pruneFilters, "filter", nil, "Provide filter values (e.g. \"label=<label>\")")
+	stringArrayVar(prune.Flags(), &pruneFilters, "filter", nil, "Provide filter values (e.g. \"label=<label>\")")
 	prune.Flags().BoolVarP(&yes, "force", "f", false, "Do not prompt for confirmation")
 	v.AddCommand(create, ls, inspect, rm, prune)
 	return v

@@ -27,6 +27,10 @@ type CreateOptions struct {
 	Mounts        []string // --mount
 	Tmpfs         []string // --tmpfs
 	Runtime       string
+	// StartNow says the caller starts the container right after the
+	// create (run), and Attached that it attaches to it (run without -d):
+	// the engine may begin the start meanwhile (earlystart.go).
+	StartNow, Attached bool
 }
 
 var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -37,6 +41,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := validate(o); err != nil {
 		return nil, err
 	}
+	go warmJSON(o.StartNow)
 	if o.Name != "" {
 		if err := checkName("container", o.Name); err != nil {
 			return nil, &ExitError{Code: ExitEngine, Err: invalidArg{err.Error()}}
@@ -133,7 +138,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := os.MkdirAll(staging, 0o700); err != nil {
 		return nil, err
 	}
-	os.WriteFile(filepath.Join(staging, creatorFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	markCreator(staging)
 	if err := os.Rename(staging, tmp); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
@@ -154,6 +159,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	}
 	defer func() {
 		if err != nil {
+			e.abandonStart(c)
 			e.cleanup(c, true)
 		}
 	}()
@@ -173,6 +179,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	}
 	if err := os.MkdirAll(e.stateDir(c.ID), 0o700); err != nil {
 		return nil, err
+	}
+	if o.StartNow && o.Attached && c.Host.AutoRemove && e.ownNetns(c) {
+		e.beginStart(c)
 	}
 	if c.Snapshot != "" {
 		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {

@@ -99,6 +99,10 @@ type Local struct {
 	layoutOnce sync.Once
 	layout     *cgroups.Layout
 	layoutErr  error
+
+	// Starts begun by Create for an attached --rm run (earlystart.go).
+	earlyMu sync.Mutex
+	early   map[string]*earlyStart
 }
 
 // cgroupLayout is the host's cgroup hierarchies, looked up on first use

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/jinn-containers/jinn/internal/fsroot"
-	"github.com/jinn-containers/jinn/internal/rootfs"
+	"github.com/jinn-containers/jinn/internal/rootfs/procdest"
 )
 
 // kernelViews are where the kernel's own filesystems are mounted: an
@@ -38,7 +38,7 @@ func checkMountDest(dest string) error {
 	if path.Clean("/"+dest) == "/" {
 		return fmt.Errorf("invalid mount config: destination can't be '/'")
 	}
-	return rootfs.CheckProcDest(dest, false)
+	return procdest.Check(dest, false)
 }
 
 // checkResolvedMounts judges every mount destination where it lands in

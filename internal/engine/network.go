@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -107,9 +108,24 @@ func isNsfs(path string) bool {
 
 func (e *Local) removeNetns(c *Container) {
 	path := e.netnsPath(c.ID)
+	// The namespace's unmount waits for a grace period (namespace_unlock)
+	// and a veth's deletion for an rcu_barrier: they go side by side. The
+	// teardown sees the namespace through an fd (whether it is still
+	// there tells a lost setup), which keeps it alive until then, as the
+	// mount did.
+	nsPath := path
+	if fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		defer unix.Close(fd)
+		nsPath = "/proc/self/fd/" + strconv.Itoa(fd)
+	}
+	unmounted := make(chan struct{})
+	go func() {
+		defer close(unmounted)
+		unix.Unmount(path, unix.MNT_DETACH)
+		os.Remove(path)
+	}()
 	// Whether or not the namespace is still there (a reboot, a damaged
 	// container): the records of its veth, address and rules go by id.
-	e.net.Teardown(c, path)
-	unix.Unmount(path, unix.MNT_DETACH)
-	os.Remove(path)
+	e.net.Teardown(c, nsPath)
+	<-unmounted
 }

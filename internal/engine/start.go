@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,7 +29,16 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	if err != nil {
 		return 0, err
 	}
-	st := e.liveState(c)
+	early := e.takeEarly(c.ID)
+	if early != nil && a == nil {
+		// Create was told of an attached start: undo what it began.
+		e.endEarly(c, early)
+		early = nil
+	}
+	st := &monitor.State{Status: monitor.StatusCreated}
+	if early == nil {
+		st = e.liveState(c)
+	}
 	switch st.Status {
 	case StatusDead:
 		return 0, deadErr(c, st, "start")
@@ -71,12 +79,12 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 	}
 	attach := a != nil
 	if attach && c.Host.AutoRemove && e.ownNetns(c) {
-		if err := e.prepareEarly(c, size); err != nil {
+		if err := e.prepareEarly(c, size, early); err != nil {
 			e.Remove(ctx, c.ID, true, true)
 			return 0, err
 		}
 	} else {
-		if _, err := e.prepareStart(c, size, false); err != nil {
+		if _, err := e.prepareStart(c, size, false, nil); err != nil {
 			if a != nil && c.Host.AutoRemove {
 				e.Remove(ctx, c.ID, true, true)
 			}
@@ -106,13 +114,17 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 // start) comes up while the bundle is made and the network set up, and
 // waits for the start request that attach sends once both are done. Its
 // config names neither (a --rm container's monitor has no network
-// teardown of its own to run). On error the caller removes the container,
-// monitor and all.
-func (e *Local) prepareEarly(c *Container, size [2]uint16) error {
-	monc := make(chan error, 1)
-	go func() { monc <- e.spawnMonitor(c, false) }()
-	netWait, err := e.prepareStart(c, size, true)
-	merr := <-monc
+// teardown of its own to run). With s, both were begun by Create
+// (earlystart.go). On error the caller removes the container, monitor and
+// all.
+func (e *Local) prepareEarly(c *Container, size [2]uint16, s *earlyStart) error {
+	if s == nil {
+		monc := make(chan error, 1)
+		go func() { monc <- e.spawnMonitor(c, false) }()
+		s = &earlyStart{mon: monc}
+	}
+	netWait, err := e.prepareStart(c, size, true, s.net)
+	merr := <-s.mon
 	if err == nil {
 		err = netWait()
 	}
@@ -142,26 +154,21 @@ func (e *Local) endMonitors(id string) {
 // a container in a namespace of its own, see ownNetns) the network may
 // still be being set up when it returns; netWait (never nil) waits for it
 // and says whether it worked. On error nothing of the network is left.
-func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool) (_ func() error, err error) {
-	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
-		return nil, err
-	}
+func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, netc <-chan netResult) (_ func() error, err error) {
 	// The network namespace is made (and for a bridge, the veth, address,
 	// routes and rules) while the root filesystem is mounted and the
 	// command checked: the two are independent, and the network's part
-	// is mostly the kernel's waiting.
-	type netResult struct {
-		path string
-		err  error
-	}
-	netc := make(chan netResult, 1)
-	go func() {
-		p, err := e.containerNetns(c)
-		if err == nil {
-			err = e.writeNetFiles(c)
+	// is mostly the kernel's waiting. netc, if given, is that setup
+	// begun earlier.
+	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
+		if netc != nil {
+			e.undoNetns(c, (<-netc).path)
 		}
-		netc <- netResult{p, err}
-	}()
+		return nil, err
+	}
+	if netc == nil {
+		netc = e.setupNet(c)
+	}
 	var once sync.Once
 	var res netResult
 	netWait := func() error {
@@ -334,7 +341,15 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 func (e *Local) spawnMonitor(c *Container, start bool) error {
 	sd := e.stateDir(c.ID)
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
-	e.markRan(c)
+	if start {
+		e.markRan(c)
+	} else {
+		// The container runs only once asked (attach's start request,
+		// after this returns): its marker (a new inode under --root, not
+		// cheap on a busy file system) waits until the monitor is on its
+		// way.
+		defer e.markRan(c)
+	}
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
 	// The state first: a monitor config without a state reads as damaged
@@ -359,25 +374,26 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}
 	defer devnull.Close()
 	bin := e.monitorBinary(mc)
-	cmd := exec.Command(bin, cfgPath)
 	// The monitor's own messages (and Go's crash dumps) go to monitor.log.
 	mlog, err := os.OpenFile(filepath.Join(sd, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer mlog.Close()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, mlog
-	cmd.ExtraFiles = []*os.File{syncW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
-	// One P from the start: fewer per-P caches and threads in the monitor.
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid()))
-	if err := cmd.Start(); err != nil {
-		syncW.Close()
+	// syscall's fork and exec, not os/exec's: a process's first os/exec
+	// start probes pidfd support by forking a child that exits at once,
+	// on the critical path of a run (~0.3-1 ms).
+	monPid, _, err := syscall.StartProcess(bin, []string{bin, cfgPath}, &syscall.ProcAttr{
+		Dir: "/",
+		// One P from the start: fewer per-P caches and threads in the monitor.
+		Env:   append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
+		Files: []uintptr{devnull.Fd(), devnull.Fd(), mlog.Fd(), syncW.Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	syncW.Close()
+	if err != nil {
 		return exitErr(ExitEngine, "start monitor %s: %v", bin, err)
 	}
-	syncW.Close()
-	monPid := cmd.Process.Pid
 	// Record the monitor at once: a CLI killed from here on leaves a state
 	// that names the monitor, and a pid file that names it even when the
 	// state is damaged.
@@ -389,7 +405,14 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	})
 	line, _ := bufio.NewReader(syncR).ReadString('\n')
 	line = strings.TrimSpace(line)
-	go cmd.Wait() // reap it if it ends while we live
+	go func() { // reap it if it ends while we live
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(monPid, &ws, 0, nil); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
 	if strings.HasPrefix(line, "ok") {
 		return nil
 	}

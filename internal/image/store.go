@@ -107,7 +107,7 @@ func (s *Store) List() ([]*Image, error) {
 
 func (s *Store) snapSizes() map[string]int64 {
 	out := map[string]int64{}
-	infos, _ := s.snaps.List()
+	infos, _ := s.snaps.Committed() // layer sizes: not the containers' snapshots
 	for _, i := range infos {
 		out[i.Key] = i.Size
 	}

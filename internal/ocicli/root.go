@@ -128,18 +128,11 @@ func (g *Global) setup() error {
 }
 
 // CgroupParentEnv names the environment variable that sets jinn-runtime's
-// default --cgroup-parent. Engines that drive runtimes by runc's command
-// line (jinn, containerd, podman) cannot pass an extra flag, but their
-// environment reaches the runtime.
-const CgroupParentEnv = "JINN_CGROUP_PARENT"
+// default --cgroup-parent (cgroups.ParentEnv).
+const CgroupParentEnv = cgroups.ParentEnv
 
 // DefaultCgroupParent is $JINN_CGROUP_PARENT, else jinn.
-func DefaultCgroupParent() string {
-	if v := os.Getenv(CgroupParentEnv); v != "" {
-		return v
-	}
-	return cgroups.DefaultParent
-}
+func DefaultCgroupParent() string { return cgroups.ParentFromEnv() }
 
 // exactArgs is cobra.ExactArgs with runc's wording.
 func exactArgs(n int, what string) cobra.PositionalArgs {

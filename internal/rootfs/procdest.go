@@ -1,39 +1,20 @@
 package rootfs
 
 import (
-	"fmt"
-	"path"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/rootfs/procdest"
 )
 
-// lxcfsFiles are the files under /proc that may be mounted over (lxcfs's
-// emulated ones; runc's list).
-var lxcfsFiles = map[string]bool{
-	"/proc/cpuinfo": true, "/proc/diskstats": true, "/proc/meminfo": true, "/proc/stat": true,
-	"/proc/swaps": true, "/proc/uptime": true, "/proc/loadavg": true, "/proc/slabinfo": true,
-	"/proc/net/dev": true, "/proc/sys/kernel/ns_last_pid": true, "/proc/sys/crypto/fips_enabled": true,
-}
+// lxcfsFiles are the files under /proc that may be mounted over.
+var lxcfsFiles = procdest.LxcfsFiles
 
-// CheckProcDest is runc's rule for a mount whose destination, resolved
-// inside the root, is dest: only procfs goes on /proc (a tmpfs or a bind
-// of anything else there would hide the kernel's view and the masks made
-// on it), and nothing goes below /proc but lxcfs's files.
-func CheckProcDest(dest string, procfs bool) error {
-	dest = path.Clean("/" + dest)
-	switch {
-	case dest == "/proc":
-		if procfs {
-			return nil
-		}
-		return fmt.Errorf("%q cannot be mounted because only procfs may be mounted on /proc", clipPath(dest))
-	case len(dest) > len("/proc/") && dest[:len("/proc/")] == "/proc/" && !lxcfsFiles[dest]:
-		return fmt.Errorf("%q cannot be mounted because it is inside /proc (only lxcfs's procfs files may be replaced)", clipPath(dest))
-	}
-	return nil
-}
+// CheckProcDest is runc's rule for a mount destination in or on /proc
+// (procdest.Check).
+func CheckProcDest(dest string, procfs bool) error { return procdest.Check(dest, procfs) }
 
 // checkProcMount applies CheckProcDest to a mount of the spec, its
 // destination resolved through the image's symlinks first.
@@ -58,12 +39,4 @@ func checkProcMount(r *Root, c *Config, m specs.Mount) error {
 			unix.Stat(src, &st) == nil && st.Ino == 1
 	}
 	return CheckProcDest(dest, procfs)
-}
-
-// clipPath keeps a path in a message readable.
-func clipPath(p string) string {
-	if len(p) > 100 {
-		return p[:97] + "..."
-	}
-	return p
 }

@@ -3,11 +3,14 @@
 // rootfs, keyed by the container ID) stacked on them. Like containerd's
 // snapshotter it returns mounts as data; MountAll performs them.
 //
-// Layout under the root: meta.json (the index, replaced by atomic rename
-// under an flock), and one short numbered directory per snapshot holding fs/
-// (the layer or upper dir), work/ (overlay's workdir) and info.json (the
-// snapshot's own entry, from which a lost or damaged index is rebuilt). Short names keep
-// the overlay option string small, so ~100 layers fit in a page.
+// Layout under the root: meta.json (the index of committed layers and
+// views, replaced by atomic rename under an flock), active/KEY (a symlink
+// to the numbered directory of an active snapshot, which is not in the
+// index: active.go), and one short numbered directory per snapshot holding
+// fs/ (the layer or upper dir), work/ (overlay's workdir) and info.json (the
+// snapshot's own entry, from which a lost or damaged index is rebuilt).
+// Short names keep the overlay option string small, so ~100 layers fit in
+// a page.
 package snapshot
 
 import (
@@ -127,7 +130,7 @@ type index struct {
 
 // Open opens (creating if needed) the snapshots under root.
 func Open(root string) (*Snapshotter, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(root, activeDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create snapshot root %s: %w", root, err)
 	}
 	return &Snapshotter{root: root}, nil
@@ -151,10 +154,13 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 	if key == "" {
 		return nil, fmt.Errorf("prepare snapshot: empty key")
 	}
+	if kind == KindActive {
+		return s.createActive(key, parent, opts)
+	}
 	var ms []Mount
 	nosync := false
 	err := s.updateSync(&nosync, func(ix *index) error {
-		if _, ok := ix.Snapshots[key]; ok {
+		if _, ok := s.find(ix, key); ok {
 			return fmt.Errorf("prepare snapshot %s: %w", key, ErrExists)
 		}
 		if parent != "" {
@@ -203,7 +209,7 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 		}
 		var werr error
 		if info.Volatile {
-			werr = atomicfile.WriteFile(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+			werr = writeInfoNoSync(dir, info)
 		} else {
 			werr = writeInfo(dir, info)
 		}
@@ -235,7 +241,7 @@ func (s *Snapshotter) Mounts(key string) ([]Mount, error) {
 		return nil, err
 	}
 	defer unlock()
-	info, ok := ix.Snapshots[key]
+	info, ok := s.find(ix, key)
 	if !ok {
 		return nil, fmt.Errorf("mounts of %s: %w", key, ErrNotFound)
 	}
@@ -315,7 +321,7 @@ func (s *Snapshotter) Dirs(key string) (upper string, lowers []string, err error
 		return "", nil, err
 	}
 	defer unlock()
-	info, ok := ix.Snapshots[key]
+	info, ok := s.find(ix, key)
 	if !ok {
 		return "", nil, fmt.Errorf("snapshot %s: %w", key, ErrNotFound)
 	}
@@ -327,15 +333,19 @@ func (s *Snapshotter) Dirs(key string) (upper string, lowers []string, err error
 // (a layer that children can be prepared on). The upper dir becomes the layer
 // without copying.
 func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
-	return s.update(func(ix *index) error {
+	linked := false
+	err := s.update(func(ix *index) error {
 		info, ok := ix.Snapshots[key]
 		if !ok {
+			info, linked = s.active(key)
+		}
+		if info == nil {
 			return fmt.Errorf("commit %s: %w", key, ErrNotFound)
 		}
 		if info.Kind != KindActive {
 			return fmt.Errorf("commit %s: not an active snapshot", key)
 		}
-		if _, ok := ix.Snapshots[name]; ok {
+		if _, ok := s.find(ix, name); ok {
 			return fmt.Errorf("commit %s as %s: %w", key, name, ErrExists)
 		}
 		if info.QuotaKind == "loop" {
@@ -360,10 +370,18 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 		ix.Snapshots[name] = info
 		return nil
 	})
+	if err == nil && linked {
+		// The layer is in the index: the link is stale from here.
+		os.Remove(s.activeLink(key))
+	}
+	return err
 }
 
 // Remove deletes a snapshot that has no children, detaching its quota.
 func (s *Snapshotter) Remove(key string) error {
+	if found, err := s.removeActive(key); found {
+		return err
+	}
 	var dir string
 	nosync := false
 	err := s.updateSync(&nosync, func(ix *index) error {
@@ -372,27 +390,16 @@ func (s *Snapshotter) Remove(key string) error {
 			return fmt.Errorf("remove snapshot %s: %w", key, ErrNotFound)
 		}
 		nosync = info.Volatile
-		for _, c := range ix.Snapshots {
+		act, _ := s.actives()
+		for _, c := range append(act, values(ix.Snapshots)...) {
 			if c.Parent == key {
 				return fmt.Errorf("remove snapshot %s: %w (%s)", key, ErrInUse, c.Key)
 			}
 		}
-		dir = s.dir(info.ID)
-		switch info.QuotaKind {
-		case "loop":
-			if err := unmountLoop(dir); err != nil {
-				return fmt.Errorf("remove snapshot %s: %w", key, err)
-			}
-		case "xfs":
-			clearXFSQuota(dir, info.ID)
+		var err error
+		if dir, err = s.detach(info); err != nil {
+			return err
 		}
-		// Rename first so a crash leaves an obvious leftover, not a
-		// directory that a later snapshot with the same id would reuse.
-		gone := filepath.Join(s.root, "removing-"+strconv.Itoa(info.ID))
-		if err := os.Rename(dir, gone); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("remove snapshot %s: %w", key, err)
-		}
-		dir = gone
 		delete(ix.Snapshots, key)
 		return nil
 	})
@@ -402,6 +409,27 @@ func (s *Snapshotter) Remove(key string) error {
 	return err
 }
 
+// detach releases a snapshot's quota and renames its directory away
+// (returned, for the caller to remove once the record is gone). Rename
+// first so a crash leaves an obvious leftover, not a directory that a
+// later snapshot with the same id would reuse.
+func (s *Snapshotter) detach(info *Info) (string, error) {
+	dir := s.dir(info.ID)
+	switch info.QuotaKind {
+	case "loop":
+		if err := unmountLoop(dir); err != nil {
+			return "", fmt.Errorf("remove snapshot %s: %w", info.Key, err)
+		}
+	case "xfs":
+		clearXFSQuota(dir, info.ID)
+	}
+	gone := filepath.Join(s.root, "removing-"+strconv.Itoa(info.ID))
+	if err := os.Rename(dir, gone); err != nil && !os.IsNotExist(err) {
+		return "", fmt.Errorf("remove snapshot %s: %w", info.Key, err)
+	}
+	return gone, nil
+}
+
 // Stat returns the info of one snapshot.
 func (s *Snapshotter) Stat(key string) (Info, error) {
 	ix, unlock, err := s.lock()
@@ -409,7 +437,7 @@ func (s *Snapshotter) Stat(key string) (Info, error) {
 		return Info{}, err
 	}
 	defer unlock()
-	info, ok := ix.Snapshots[key]
+	info, ok := s.find(ix, key)
 	if !ok {
 		return Info{}, fmt.Errorf("snapshot %s: %w", key, ErrNotFound)
 	}
@@ -417,7 +445,13 @@ func (s *Snapshotter) Stat(key string) (Info, error) {
 }
 
 // List returns every snapshot, sorted by key.
-func (s *Snapshotter) List() ([]Info, error) {
+func (s *Snapshotter) List() ([]Info, error) { return s.list(true) }
+
+// Committed returns the committed layers and views (the index), sorted by
+// key: List without reading every container's snapshot.
+func (s *Snapshotter) Committed() ([]Info, error) { return s.list(false) }
+
+func (s *Snapshotter) list(active bool) ([]Info, error) {
 	ix, unlock, err := s.lock()
 	if err != nil {
 		return nil, err
@@ -425,7 +459,17 @@ func (s *Snapshotter) List() ([]Info, error) {
 	defer unlock()
 	out := make([]Info, 0, len(ix.Snapshots))
 	for _, i := range ix.Snapshots {
-		out = append(out, *i)
+		if active || i.Kind != KindActive {
+			out = append(out, *i)
+		}
+	}
+	if active {
+		act, _ := s.actives()
+		for _, i := range act {
+			if _, dup := ix.Snapshots[i.Key]; !dup {
+				out = append(out, *i)
+			}
+		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Key < out[b].Key })
 	return out, nil
@@ -484,6 +528,13 @@ func writeInfo(dir string, info *Info) error {
 	return atomicfile.WriteFileSync(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
 }
 
+// writeInfoNoSync is for a volatile snapshot's record (see WithVolatile).
+func writeInfoNoSync(dir string, info *Info) error {
+	return atomicfile.WriteFile(filepath.Join(dir, infoFile), mustJSON(info), 0o600)
+}
+
+func timeNow() time.Time { return time.Now().UTC() }
+
 // readIndex reads meta.json; a missing, truncated or garbled one is
 // rebuilt from the snapshots' own info.json files (the damaged file is
 // kept aside as meta.json.damaged), so that one bad write loses no
@@ -537,6 +588,9 @@ func (s *Snapshotter) rebuildIndex() (*index, int, error) {
 		if err != nil || json.Unmarshal(b, info) != nil || info.Key == "" || info.ID != id {
 			continue // no record: Cleanup reclaims it
 		}
+		if a, ok := s.active(info.Key); ok && a.ID == id {
+			continue // recorded by its link
+		}
 		if old, ok := ix.Snapshots[info.Key]; ok && old.ID > id {
 			continue
 		}
@@ -566,6 +620,14 @@ func (s *Snapshotter) updateSync(nosync *bool, fn func(*index) error) error {
 		return atomicfile.WriteFile(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
 	}
 	return atomicfile.WriteFileSync(filepath.Join(s.root, "meta.json"), mustJSON(ix), 0o600)
+}
+
+func values(m map[string]*Info) []*Info {
+	out := make([]*Info, 0, len(m))
+	for _, i := range m {
+		out = append(out, i)
+	}
+	return out
 }
 
 func mustJSON(v any) []byte {
@@ -609,6 +671,13 @@ func (s *Snapshotter) Cleanup() error {
 	known := map[string]bool{}
 	for _, i := range ix.Snapshots {
 		known[strconv.Itoa(i.ID)] = true
+	}
+	act, stale := s.actives()
+	for _, i := range act {
+		known[strconv.Itoa(i.ID)] = true
+	}
+	for _, n := range stale {
+		os.Remove(s.activeLink(n))
 	}
 	ents, err := os.ReadDir(s.root)
 	if err != nil {

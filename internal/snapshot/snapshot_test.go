@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -90,9 +92,12 @@ func TestLifecycle(t *testing.T) {
 	}
 	ents, _ := os.ReadDir(s.Root())
 	for _, e := range ents {
-		if e.IsDir() {
+		if e.IsDir() && e.Name() != activeDir {
 			t.Errorf("left dir %s", e.Name())
 		}
+	}
+	if links, _ := os.ReadDir(filepath.Join(s.Root(), activeDir)); len(links) > 0 {
+		t.Errorf("left active links: %v", links)
 	}
 }
 
@@ -243,5 +248,216 @@ func TestIndexDamage(t *testing.T) {
 				t.Errorf("new snapshot reuses id %d", info.ID)
 			}
 		})
+	}
+}
+
+// layerStore opens a store at root holding one committed layer, l1.
+func layerStore(t *testing.T, root string) *Snapshotter {
+	t.Helper()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prepare("l1-tmp", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit("l1", "l1-tmp"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestActiveOutsideIndex: an active snapshot is made and removed without
+// touching the index (meta.json byte for byte), is found by every lookup,
+// listed by List and not by Committed, and keeps a parent layer in use.
+func TestActiveOutsideIndex(t *testing.T) {
+	needRoot(t)
+	s := layerStore(t, t.TempDir())
+	meta := filepath.Join(s.Root(), "meta.json")
+	before, _ := os.ReadFile(meta)
+	for _, opts := range [][]Opt{nil, {WithVolatile()}} {
+		if _, err := s.Prepare("ctr", "l1", opts...); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(meta); string(b) != string(before) {
+			t.Fatalf("prepare rewrote the index: %s", b)
+		}
+		if _, err := s.Prepare("ctr", "l1"); !errors.Is(err, ErrExists) {
+			t.Fatalf("duplicate key: %v", err)
+		}
+		if _, err := s.Prepare("l1", "l1"); !errors.Is(err, ErrExists) {
+			t.Fatalf("key of a layer: %v", err)
+		}
+		if info, err := s.Stat("ctr"); err != nil || info.Kind != KindActive || info.Parent != "l1" {
+			t.Fatalf("stat: %+v %v", info, err)
+		}
+		if _, err := s.Mounts("ctr"); err != nil {
+			t.Fatal(err)
+		}
+		if l, _ := s.List(); len(l) != 2 {
+			t.Fatalf("list: %+v", l)
+		}
+		if l, _ := s.Committed(); len(l) != 1 || l[0].Key != "l1" {
+			t.Fatalf("committed: %+v", l)
+		}
+		if err := s.Remove("l1"); !errors.Is(err, ErrInUse) {
+			t.Fatalf("remove the parent of an active snapshot: %v", err)
+		}
+		if err := s.Remove("ctr"); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(meta); string(b) != string(before) {
+			t.Fatalf("remove rewrote the index: %s", b)
+		}
+		if _, err := s.Stat("ctr"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("stat after remove: %v", err)
+		}
+	}
+	if _, err := s.Prepare("a/b", "l1"); err == nil {
+		t.Fatal("a key with a slash was taken")
+	}
+}
+
+// TestActiveCutShort: what a process killed between the steps of a
+// prepare, remove or commit leaves is either a sound snapshot or nothing
+// that any lookup returns, and Cleanup reclaims it; the key can be used
+// again.
+func TestActiveCutShort(t *testing.T) {
+	needRoot(t)
+	s := layerStore(t, t.TempDir())
+	prep := func(key string) Info {
+		t.Helper()
+		if _, err := s.Prepare(key, "l1"); err != nil {
+			t.Fatal(err)
+		}
+		info, _ := s.Stat(key)
+		return info
+	}
+	// Prepare cut before its link: a directory with its info.json only.
+	a := prep("a")
+	os.Remove(s.activeLink("a"))
+	// Remove cut after renaming the directory away: a dangling link.
+	b := prep("b")
+	os.Rename(s.dir(b.ID), filepath.Join(s.Root(), "removing-"+strconv.Itoa(b.ID)))
+	// Commit cut after the index write: the layer and a link that names
+	// it under the old key.
+	c := prep("c")
+	c.Key, c.Kind = "l2", KindCommitted
+	if err := writeInfo(s.dir(c.ID), &c); err != nil {
+		t.Fatal(err)
+	}
+	// A link to a directory whose info.json was lost (a volatile write).
+	d := prep("d")
+	os.Remove(filepath.Join(s.dir(d.ID), infoFile))
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if _, err := s.Stat(k); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s: stat of a cut-short snapshot: %v", k, err)
+		}
+	}
+	if l, _ := s.List(); len(l) != 1 {
+		t.Errorf("list: %+v", l)
+	}
+	if err := s.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if links, _ := os.ReadDir(filepath.Join(s.Root(), activeDir)); len(links) != 0 {
+		t.Errorf("links left after cleanup: %v", links)
+	}
+	for _, id := range []int{a.ID, b.ID, d.ID} {
+		if _, err := os.Lstat(s.dir(id)); err == nil {
+			t.Errorf("directory %d left after cleanup", id)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(s.Root(), "removing-"+strconv.Itoa(b.ID))); err == nil {
+		t.Errorf("removing-%d left after cleanup", b.ID)
+	}
+	for _, k := range []string{"a", "b", "d"} {
+		prep(k)
+		if err := s.Remove(k); err != nil {
+			t.Errorf("%s: remove after reuse: %v", k, err)
+		}
+	}
+}
+
+// TestActiveKill9: a process preparing and removing active snapshots
+// (synced and volatile) is killed with -9 at 25 points; each time the
+// store opens whole: every link left is a sound snapshot or is reclaimed
+// by Cleanup with its directory, and every snapshot left can be mounted
+// (its lookups) and removed, leaving only the layer.
+func TestActiveKill9(t *testing.T) {
+	needRoot(t)
+	if root := os.Getenv("JINN_SNAPSHOT_CHURN"); root != "" {
+		s, err := Open(root)
+		if err != nil {
+			os.Exit(2)
+		}
+		// Killed long before; the limit only bounds an orphan.
+		for i, end := 0, time.Now().Add(10*time.Second); time.Now().Before(end); i++ {
+			key := "ctr-" + strconv.Itoa(os.Getpid()) + "-" + strconv.Itoa(i)
+			var opts []Opt
+			if i%2 == 1 {
+				opts = append(opts, WithVolatile())
+			}
+			if _, err := s.Prepare(key, "l1", opts...); err != nil {
+				os.Exit(3)
+			}
+			if i%3 != 0 {
+				s.Remove(key)
+			}
+		}
+		os.Exit(0)
+	}
+	root := t.TempDir()
+	s := layerStore(t, root)
+	l1, _ := s.Stat("l1")
+	for round := 0; round < 25; round++ {
+		c := exec.Command(os.Args[0], "-test.run", "^TestActiveKill9$")
+		c.Env = append(os.Environ(), "JINN_SNAPSHOT_CHURN="+root)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+round*7) * time.Millisecond)
+		c.Process.Kill()
+		if err := c.Wait(); err != nil && c.ProcessState.ExitCode() > 0 {
+			t.Fatalf("round %d: the churn failed: %v", round, err)
+		}
+		if err := s.Cleanup(); err != nil {
+			t.Fatal(err)
+		}
+		infos, err := s.List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, _ := os.ReadDir(filepath.Join(root, activeDir))
+		if len(links) != len(infos)-1 {
+			t.Fatalf("round %d: %d links after cleanup, %d active snapshots", round, len(links), len(infos)-1)
+		}
+		for _, i := range infos {
+			if i.Key == "l1" {
+				continue
+			}
+			if _, err := s.Mounts(i.Key); err != nil {
+				t.Fatalf("round %d: %s: %v", round, i.Key, err)
+			}
+		}
+	}
+	infos, _ := s.List()
+	t.Logf("%d active snapshots left by 25 killed churns", len(infos)-1)
+	for _, i := range infos {
+		if i.Key != "l1" {
+			if err := s.Remove(i.Key); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.Cleanup()
+	ents, _ := os.ReadDir(root)
+	for _, e := range ents {
+		if e.IsDir() && e.Name() != activeDir && e.Name() != strconv.Itoa(l1.ID) {
+			t.Errorf("left dir %s", e.Name())
+		}
+	}
+	if links, _ := os.ReadDir(filepath.Join(root, activeDir)); len(links) > 0 {
+		t.Errorf("left links: %d", len(links))
 	}
 }

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Phases of `run --rm` from `perf trace -e execve,exit_group,mkdirat,connect`
+outputs (bench/phases.sh): for each build (a prefix of the files), the
+median over its runs of the time between the events that start each phase.
+Usage: phases.py NAME=GLOB [NAME=GLOB ...]"""
+import glob
+import re
+import statistics
+import sys
+
+EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\(')
+
+ROWS = [
+    ("CLI start to its first record (Go start, flags, image lookup)", None, "create"),
+    ("records, snapshot, mount, until the monitor's exec", "create", "monitor"),
+    ("monitor's exec until the start request", "monitor", "connect"),
+    ("start request until the runtime's exec (monitor)", "connect", "rt"),
+    ("`runtime run --detach` until `true` exits", "rt", "true"),
+    ("`true`'s exit until `runtime delete`'s exec (monitor)", "true", "delete"),
+    ("`runtime delete`", "delete", "deleted"),
+    ("the delete's end until the CLI exits", "deleted", "end"),
+    ("total", None, "end"),
+]
+
+
+def marks(path):
+    ev = []
+    for line in open(path):
+        m = EVENT.match(line)
+        if m:
+            ev.append((float(m.group(1)), m.group(2), m.group(4)))
+    ev.sort()
+
+    def first(pred, after=0.0):
+        return next((t for t, c, s in ev if t >= after and pred(c, s)), None)
+
+    t = {
+        "create": first(lambda c, s: c == "jinn" and s == "mkdirat"),
+        "monitor": first(lambda c, s: c == "jinn-monitor" and s == "execve"),
+        "connect": first(lambda c, s: c == "jinn" and s == "connect"),
+        "rt": first(lambda c, s: s == "execve" and "jinn-runtime" in c),
+        "true": first(lambda c, s: c == "true" and s == "exit_group"),
+    }
+    t["delete"] = first(lambda c, s: s == "execve" and "jinn-runtime" in c, t["true"] or 0)
+    t["deleted"] = max([x for x, c, s in ev if s == "exit_group" and "jinn-runtime" in c] or [0])
+    t["end"] = max(x for x, _, _ in ev)
+    return t
+
+
+def main():
+    builds = [a.split("=", 1) for a in sys.argv[1:]]
+    runs = {n: [marks(p) for p in sorted(glob.glob(g))] for n, g in builds}
+    print("| phase (wall ms, median) | " + " | ".join(n for n, _ in builds) + " |")
+    print("| --- |" + " --- |" * len(builds))
+    for name, a, b in ROWS:
+        cells = []
+        for n, _ in builds:
+            vals = [r[b] - (r[a] if a else 0) for r in runs[n]
+                    if r.get(b) is not None and (a is None or r.get(a) is not None)]
+            cells.append("%.1f" % statistics.median(vals) if vals else "-")
+        print("| %s | %s |" % (name, " | ".join(cells)))
+
+
+main()
