@@ -6,12 +6,19 @@ GO ?= go
 BIN := bin
 FIXTURES ?= /var/lib/jinn-fixtures
 # Packages the tests and benchmarks use, all from Debian.
-DEBS := busybox-static runc crun podman skopeo iptables nftables iproute2 \
+DEBS := gcc libc6-dev busybox-static runc crun podman skopeo iptables nftables iproute2 \
 	redis-server nginx-light hyperfine uidmap e2fsprogs xfsprogs curl procps \
 	containerd docker.io containernetworking-plugins python3-docker docker-compose \
 	dbus-daemon
 
-CMDS := $(notdir $(wildcard cmd/*))
+CMDS := $(notdir $(patsubst %/main.go,%,$(wildcard cmd/*/main.go)))
+# jinn-monitor-c, the C monitor most containers get (internal/engine/
+# monitorpick.go); without a C compiler every container gets jinn-monitor.
+# Linked statically where libc.a is there: no ld.so and no relocated libc
+# data, ~45 KiB less private memory per container.
+CMON_SRC := $(wildcard cmd/jinn-monitor-c/*.[ch])
+CMON_FLAGS := -O2 -s -Wall -Wextra -Wno-sign-compare -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-format-truncation -D_FORTIFY_SOURCE=2
 
 .PHONY: all build deps fixtures test demo bench clean vet crictl critest fuzz compose-v2
 all: build
@@ -23,6 +30,14 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(filter-out jinn,$(CMDS)))
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/jinn
+	@$(MAKE) --no-print-directory $(BIN)/jinn-monitor-c
+
+$(BIN)/jinn-monitor-c: $(CMON_SRC)
+	@if command -v $(CC) >/dev/null; then \
+		echo "$(CC) -static -o $@ cmd/jinn-monitor-c/*.c"; \
+		$(CC) $(CMON_FLAGS) -static -o $@ cmd/jinn-monitor-c/*.c 2>/dev/null || \
+			$(CC) $(CMON_FLAGS) -o $@ cmd/jinn-monitor-c/*.c; \
+	else echo "no C compiler ($(CC)): every container gets the Go monitor"; fi
 
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

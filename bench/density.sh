@@ -18,7 +18,8 @@
 # N (default 100) containers; ROUNDS (default 1); NET (default none: podman
 # too gets --network none); JINN_RUNTIME (default: jinn's default);
 # SLAB=1 adds the largest /proc/slabinfo deltas; ENGINES="jinn" leaves
-# podman out (the default is "jinn podman"). Each engine has its own
+# podman out (the default is "jinn podman"); "jinn-go" is jinn with the Go
+# monitor for every container (ENGINES="jinn jinn-go podman"). Each engine has its own
 # temporary --root and --runroot, and everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,11 +91,13 @@ slab() { awk 'NR > 2 {print $1, $3 * $4}' /proc/slabinfo | sort; }
 run_engine() {
 	local name=$1 t0 t1 t9 m0 m1 k0 k1 i up ps0 ps1 run
 	local -a start ps rm
-	if [ "$name" = jinn ]; then
+	if [ "$name" = jinn ] || [ "$name" = jinn-go ]; then
 		start=("${J[@]}" run -d "${JRUN[@]}" busybox sleep 1000000)
+		# jinn-go: every container with the Go monitor (JINN_MONITOR=go).
+		[ "$name" = jinn-go ] && start=(env JINN_MONITOR=go "${start[@]}")
 		ps=("${J[@]}" ps -a)
 		rm=("${J[@]}" rm -f)
-		mon="jinn-monitor $tmp"
+		mon="jinn-monitor(-c)? $tmp" # the C monitor, or the Go one
 	else
 		start=("${P[@]}" run -d "${PRUN[@]}" "$pimg" sleep 1000000)
 		ps=("${P[@]}" ps -a)
@@ -176,3 +179,6 @@ echo
 	"host memory per container (memory cgroup) **$(ratio "$(med <<<"${CG[jinn]}")" "$(med <<<"${CG[podman]}")")**," \
 	"kernel **$(ratio "$(med <<<"${KERN[jinn]}")" "$(med <<<"${KERN[podman]}")")**," \
 	"monitor PSS **$(ratio "$(med <<<"${MON[jinn]}")" "$(med <<<"${MON[podman]}")")**"
+[ -n "${MEM[podman]:-}" ] && [ -n "${MEM[jinn-go]:-}" ] && echo "- jinn with the Go monitor / podman: host memory per container (memory cgroup)" \
+	"**$(ratio "$(med <<<"${CG[jinn-go]}")" "$(med <<<"${CG[podman]}")")**," \
+	"monitor PSS **$(ratio "$(med <<<"${MON[jinn-go]}")" "$(med <<<"${MON[podman]}")")**"

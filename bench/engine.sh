@@ -113,7 +113,7 @@ logger='while :; do echo "a log line of about fifty bytes, written every 20 ms";
 id=$("${J[@]}" --runtime runc run -d --network none busybox sh -c "$logger")
 pid=$("${P[@]}" run -d "${PRUN[@]}" "$pimg" sh -c "$logger")
 sleep 3
-mpid=$(pgrep -f "jinn-monitor .*$id" | head -1)
+mpid=$(pgrep -f "jinn-monitor(-c)? .*$id" | head -1) # the C monitor, or the Go one
 cpid=$(pgrep -f "conmon .*$pid" | head -1)
 read -r jr0 jp0 < <(smaps "$mpid")
 read -r cr0 cp0 < <(smaps "$cpid")
@@ -124,10 +124,10 @@ echo "Per-container monitor, side by side (KiB, from /proc/PID/smaps_rollup; a c
 echo
 echo "| monitor | Rss at 3 s | Pss at 3 s | Rss $LOGSECS s later | Pss $LOGSECS s later |"
 echo "| --- | --- | --- | --- | --- |"
-echo "| jinn-monitor | $jr0 | $jp0 | $jr1 | $jp1 |"
+echo "| $(basename "$(readlink "/proc/$mpid/exe")") | $jr0 | $jp0 | $jr1 | $jp1 |"
 echo "| conmon | $cr0 | $cp0 | $cr1 | $cp1 |"
 echo
-echo "- jinn-monitor / conmon Rss: **$(ratio "$jr0" "$cr0")** at 3 s, **$(ratio "$jr1" "$cr1")** $LOGSECS s later"
+echo "- jinn's monitor / conmon Rss: **$(ratio "$jr0" "$cr0")** at 3 s, **$(ratio "$jr1" "$cr1")** $LOGSECS s later"
 echo
 "${J[@]}" rm -f "$id" >/dev/null
 "${P[@]}" rm -f -t 0 "$pid" >/dev/null
@@ -142,7 +142,7 @@ start_many() { # engine-args... : starts N idle containers, prints seconds and K
 	echo "$(echo "$t1 - $t0" | bc) $((m0 - m1))"
 }
 read -r jt jm < <(start_many "${J[@]}" --runtime runc run -d --network none busybox sleep 600)
-jmon=$(pgrep -f "jinn-monitor $tmp" | while read -r p; do pss "$p"; done | awk '{s+=$1} END {print s}')
+jmon=$(pgrep -f "jinn-monitor(-c)? $tmp" | while read -r p; do pss "$p"; done | awk '{s+=$1} END {print s}')
 "${J[@]}" rm -f $("${J[@]}" ps -aq) >/dev/null
 read -r pt pm < <(start_many "${P[@]}" run -d "${PRUN[@]}" "$pimg" sleep 600)
 pmon=$(pgrep -f "conmon .*$tmp" | while read -r p; do pss "$p"; done | awk '{s+=$1} END {print s}')
@@ -154,4 +154,4 @@ echo "| --- | --- | --- | --- |"
 printf '| jinn | %.1f | %d | %.1f |\n' "$jt" $((jm / 1024)) "$(echo "$jmon / 1024" | bc -l)"
 printf '| podman 4.3 | %.1f | %d | %.1f |\n' "$pt" $((pm / 1024)) "$(echo "$pmon / 1024" | bc -l)"
 echo
-echo "- per monitor, PSS: jinn-monitor $((jmon / N)) KiB, conmon $((pmon / N)) KiB"
+echo "- per monitor, PSS: jinn's $((jmon / N)) KiB, conmon $((pmon / N)) KiB"

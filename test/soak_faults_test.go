@@ -109,7 +109,11 @@ func (s *soak) killer(kind string, stop chan struct{}) int {
 			if !strings.Contains(cmd, s.j.root) && !strings.Contains(cmd, s.j.runroot) {
 				continue
 			}
-			if name := filepath.Base(argv[0]); name == map[string]string{"cli": "jinn", "monitor": "jinn-monitor", "runtime": "jinn-runtime"}[kind] {
+			name := filepath.Base(argv[0])
+			if name == "jinn-monitor-c" {
+				name = "jinn-monitor" // either monitor is "the monitor"
+			}
+			if name == map[string]string{"cli": "jinn", "monitor": "jinn-monitor", "runtime": "jinn-runtime"}[kind] {
 				pids = append(pids, pid)
 			}
 		}

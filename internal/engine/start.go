@@ -373,6 +373,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 		return err
 	}
 	defer devnull.Close()
+	bin := e.monitorBinary(mc)
 	// The monitor's own messages (and Go's crash dumps) go to monitor.log.
 	mlog, err := os.OpenFile(filepath.Join(sd, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -382,7 +383,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	// syscall's fork and exec, not os/exec's: a process's first os/exec
 	// start probes pidfd support by forking a child that exits at once,
 	// on the critical path of a run (~0.3-1 ms).
-	monPid, _, err := syscall.StartProcess(e.cfg.Monitor, []string{e.cfg.Monitor, cfgPath}, &syscall.ProcAttr{
+	monPid, _, err := syscall.StartProcess(bin, []string{bin, cfgPath}, &syscall.ProcAttr{
 		Dir: "/",
 		// One P from the start: fewer per-P caches and threads in the monitor.
 		Env:   append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
@@ -391,7 +392,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	})
 	syncW.Close()
 	if err != nil {
-		return exitErr(ExitEngine, "start monitor %s: %v", e.cfg.Monitor, err)
+		return exitErr(ExitEngine, "start monitor %s: %v", bin, err)
 	}
 	// Record the monitor at once: a CLI killed from here on leaves a state
 	// that names the monitor, and a pid file that names it even when the

@@ -2,6 +2,13 @@
 // the jinn CLI, holds the container's stdio, writes its logs, records how it
 // ended, applies its restart policy and health checks, and serves attach.
 //
+// cmd/jinn-monitor-c is this monitor again in C, the one containers get
+// (internal/engine/monitorpick.go): it reads and writes the
+// same files and speaks the same protocols, so a change to any of them
+// (Config, State and their codec, the json-file log, events, the attach
+// frames, the start-up protocol below) is made in both;
+// test/engine_cmon_test.go holds the two to the same output.
+//
 // The monitor imports only the standard library and x/sys so that its
 // resident size stays near conmon's; the engine talks to it through files in
 // the container's state directory and the attach socket, never through Go
