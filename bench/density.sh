@@ -182,3 +182,4 @@ echo
 [ -n "${MEM[podman]:-}" ] && [ -n "${MEM[jinn-go]:-}" ] && echo "- jinn with the Go monitor / podman: host memory per container (memory cgroup)" \
 	"**$(ratio "$(med <<<"${CG[jinn-go]}")" "$(med <<<"${CG[podman]}")")**," \
 	"monitor PSS **$(ratio "$(med <<<"${MON[jinn-go]}")" "$(med <<<"${MON[podman]}")")**"
+true # the last line's test may fail (no jinn-go row): not the bench's status
