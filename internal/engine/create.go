@@ -95,6 +95,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if c.Host.Runtime == "" {
 		c.Host.Runtime = filepath.Base(rt)
 	}
+	c.CgroupParent = e.parentOf(c)
 	if c.Host.NetworkMode == "" {
 		c.Host.NetworkMode = "bridge"
 	}

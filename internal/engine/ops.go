@@ -95,6 +95,16 @@ func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) 
 	if !running(st) && !(st.Status == monitor.StatusCreated && st.MonitorPid != 0) {
 		return nil
 	}
+	if st.Error == errMonitorDied {
+		// Unwatched with the runtime's state lost (liveState found it in
+		// its cgroup): no runtime can signal it; SIGKILL through the
+		// cgroup is what is left.
+		if err := e.killDead(c); err != nil {
+			return exitErr(ExitEngine, "cannot stop container %s: %v", c.Name, err)
+		}
+		e.event(c, "stop")
+		return nil
+	}
 	rt := e.runtimeFor(c)
 	if st.Status == monitor.StatusPaused {
 		rt.Resume(c.ID)
@@ -289,7 +299,9 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 		if st.Status == monitor.StatusPaused {
 			rt.Resume(c.ID)
 		}
-		if !e.killUntilExit(c, rt, 5*time.Second) {
+		// Unwatched with the runtime's state lost (liveState found it in
+		// its cgroup): the runtime cannot end it, the cgroup can.
+		if st.Error == errMonitorDied || !e.killUntilExit(c, rt, 5*time.Second) {
 			// The runtime cannot end it (its binary gone, its state
 			// damaged): end it through its cgroup, or say it lives on.
 			if err := e.killDead(c); err != nil {
@@ -305,6 +317,12 @@ func (e *Local) Remove(ctx context.Context, ref string, force, volumes bool) err
 	}
 	if own, _ := monitor.ReadState(e.stateDir(c.ID)); own != nil && own.Deleted {
 		// The monitor already deleted it from the runtime.
+	} else if st.Error == errMonitorDied {
+		// Unwatched: the runtime's delete may know nothing of it (its
+		// state lost), so its cgroup goes through ours as well.
+		if err := e.removeDead(c); err != nil {
+			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)
+		}
 	} else if err := rt.Delete(c.ID); err != nil {
 		if s, serr := rt.State(c.ID); serr == nil && s.Status != "stopped" {
 			return exitErr(ExitEngine, "remove %s: %v", c.Name, err)

@@ -6,6 +6,10 @@ import (
 
 // liveState is the container's state as it truly is: if the monitor died,
 // the runtime is asked, so ps never reports a dead container as running.
+// errMonitorDied is a state's Error when the container's monitor is gone:
+// nothing watches it, and the runtime's state may be gone too.
+const errMonitorDied = "monitor died"
+
 func (e *Local) liveState(c *Container) *monitor.State {
 	st, err := monitor.ReadState(e.stateDir(c.ID))
 	if why := e.stateDamage(c, st, err); why != "" {
@@ -34,11 +38,19 @@ func (e *Local) liveState(c *Container) *monitor.State {
 	// The monitor is gone: the runtime knows whether the container lives.
 	os, err := e.runtimeFor(c).State(c.ID)
 	if err != nil {
+		// Nor does the runtime (its state lost): the cgroup does. A
+		// container still in it runs, unwatched, and needs stop or
+		// rm -f, which end it through the cgroup (killDead).
+		if pids := e.cgroupPids(c); len(pids) > 0 {
+			st.Status, st.Pid, st.MonitorPid = monitor.StatusRunning, pids[0], 0
+			st.Error = errMonitorDied
+			return st
+		}
 		st.Status, st.Pid = monitor.StatusExited, 0
 		if st.ExitCode == 0 {
 			st.ExitCode = 255
 		}
-		st.Error = "monitor died"
+		st.Error = errMonitorDied
 		return st
 	}
 	switch os.Status {
@@ -53,7 +65,7 @@ func (e *Local) liveState(c *Container) *monitor.State {
 		if st.ExitCode == 0 {
 			st.ExitCode = 255
 		}
-		st.Error = "monitor died"
+		st.Error = errMonitorDied
 	}
 	st.MonitorPid = 0
 	return st

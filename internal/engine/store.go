@@ -32,9 +32,13 @@ type Config struct {
 
 func (e *Local) cgroupParent() string { return cgroups.CleanParent(e.cfg.CgroupParent) }
 
-// parentOf is the cgroup a container's goes under: its own
+// parentOf is the cgroup a container's goes under: the one recorded at
+// its create, else (a record older than that field) its own
 // --cgroup-parent, else the engine's.
 func (e *Local) parentOf(c *Container) string {
+	if c != nil && c.CgroupParent != "" {
+		return c.CgroupParent
+	}
 	if c != nil && c.Host.CgroupParent != "" {
 		return cgroups.CleanParent(c.Host.CgroupParent)
 	}

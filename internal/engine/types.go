@@ -21,8 +21,13 @@ type Container struct {
 	Config   ContainerConfig `json:"config"`
 	Host     HostConfig      `json:"host"`
 	Runtime  string          `json:"runtime"` // runtime binary, resolved at create
-	Mounts   []MountPoint    `json:"mounts,omitempty"`
-	LogPath  string          `json:"log_path"`
+	// CgroupParent is the cgroup the container's goes under, resolved at
+	// create: its own --cgroup-parent, else the engine's (jinn's global
+	// flag) then, so that a later command run with another global flag
+	// still finds the container's cgroup.
+	CgroupParent string       `json:"cgroup_parent,omitempty"`
+	Mounts       []MountPoint `json:"mounts,omitempty"`
+	LogPath      string       `json:"log_path"`
 	// Damage says why the config could not be read; the rest is what
 	// could be recovered (damaged.go). Never stored.
 	Damage string `json:"-"`

@@ -1,0 +1,108 @@
+package test
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A container made under `jinn --cgroup-parent P` keeps P: a later rm -f
+// run without the flag, with the container's monitor and runtime state
+// gone, still ends it through its cgroup and removes the cgroup and P.
+func TestEngineCgroupParentRecorded(t *testing.T) {
+	j := newJinn(t, "")
+	parent := suite.cgroupParent + "/recorded"
+	t.Cleanup(func() { // nothing of ours left if the test fails half-way
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + parent)
+		for _, d := range append(dirs, "/sys/fs/cgroup/"+parent) {
+			syscall.Rmdir(d)
+		}
+	})
+	id := j.ok(append(append([]string{"--cgroup-parent", parent, "run", "-d", "--network", "none"}, j.image()...), "sleep", "1000")...)
+	id = id[:len(id)-1]
+	had := j.owned(id)
+	if had.pid == 0 || had.monitor == 0 {
+		t.Fatalf("no pid (%d) or monitor (%d) for %s", had.pid, had.monitor, id)
+	}
+	cgs := cgroupDirs(parent + "/" + id)
+	if len(cgs) == 0 {
+		t.Fatalf("no cgroup %s/%s on any hierarchy", parent, id)
+	}
+	// The monitor and the runtime's state go: only the record and the
+	// cgroup know where the container is.
+	syscall.Kill(had.monitor, syscall.SIGKILL)
+	for i := 0; i < 200 && alive(had.monitor); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	states, _ := filepath.Glob(filepath.Join(j.runroot, "runtime", "*", id))
+	if len(states) == 0 {
+		t.Fatalf("no runtime state for %s under %s", id, j.runroot)
+	}
+	for _, s := range states {
+		os.RemoveAll(s)
+	}
+	if got := j.inspect(id, "{{.State.Status}}"); got != "running" {
+		t.Errorf("unwatched container in its cgroup: status %q, want running", got)
+	}
+	if out, errs, code := j.run("rm", "-f", id); code != 0 {
+		t.Fatalf("rm -f without --cgroup-parent: exit %d: %s%s", code, out, errs)
+	}
+	for i := 0; i < 200 && alive(had.pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(had.pid) {
+		t.Fatalf("container process %d left running", had.pid)
+	}
+	if left := cgroupDirs(parent + "/" + id); len(left) > 0 {
+		t.Errorf("cgroups left: %v", left)
+	}
+	if left := cgroupDirs(parent); len(left) > 0 {
+		t.Errorf("the parent it was made under left: %v", left)
+	}
+}
+
+// An unwatched container whose runtime state is lost still stops: SIGKILL
+// through its cgroup, at once (no runtime can deliver its stop signal).
+func TestEngineStopUnwatched(t *testing.T) {
+	j := newJinn(t, "")
+	id := j.ok(append(append([]string{"run", "-d", "--name", "unwatched", "--network", "none"}, j.image()...), "sleep", "1000")...)
+	id = id[:len(id)-1]
+	had := j.owned(id)
+	syscall.Kill(had.monitor, syscall.SIGKILL)
+	for i := 0; i < 200 && alive(had.monitor); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	states, _ := filepath.Glob(filepath.Join(j.runroot, "runtime", "*", id))
+	for _, s := range states {
+		os.RemoveAll(s)
+	}
+	start := time.Now()
+	if out, errs, code := j.run("stop", id); code != 0 {
+		t.Fatalf("stop: exit %d: %s%s", code, out, errs)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stop took %v", d)
+	}
+	for i := 0; i < 200 && alive(had.pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(had.pid) {
+		t.Fatalf("container process %d left running", had.pid)
+	}
+	if got := j.inspect(id, "{{.State.Status}}"); got != "exited" {
+		t.Errorf("after stop: status %q, want exited", got)
+	}
+	j.ok("rm", id)
+	j.assertGone(id, "unwatched", had)
+}
+
+// cgroupDirs lists rel's directories on every cgroup hierarchy.
+func cgroupDirs(rel string) []string {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + rel)
+	if st, err := os.Stat("/sys/fs/cgroup/" + rel); err == nil && st.IsDir() {
+		dirs = append(dirs, "/sys/fs/cgroup/"+rel)
+	}
+	return dirs
+}
