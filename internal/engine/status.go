@@ -4,12 +4,13 @@ import (
 	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
-// liveState is the container's state as it truly is: if the monitor died,
-// the runtime is asked, so ps never reports a dead container as running.
 // errMonitorDied is a state's Error when the container's monitor is gone:
 // nothing watches it, and the runtime's state may be gone too.
 const errMonitorDied = "monitor died"
 
+// liveState is the container's state as it truly is: if the monitor died,
+// the runtime is asked (and, if it knows nothing, the cgroup), so ps never
+// reports a dead container as running, nor a running one as exited.
 func (e *Local) liveState(c *Container) *monitor.State {
 	st, err := monitor.ReadState(e.stateDir(c.ID))
 	if why := e.stateDamage(c, st, err); why != "" {
