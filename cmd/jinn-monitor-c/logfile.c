@@ -197,6 +197,17 @@ void jlog_end(struct jlog *l)
 		buf_free(&l->b);
 }
 
+#define MAX_LINE (16 * 1024)
+
+/* add_line logs a whole line in pieces of at most 16 KiB (lineSplitter's
+ * maxLine), however many reads it came in. */
+static void add_line(struct jlog *l, const char *stream, const char *p, size_t n)
+{
+	for (; n > MAX_LINE; p += MAX_LINE, n -= MAX_LINE)
+		jlog_add(l, stream, p, MAX_LINE);
+	jlog_add(l, stream, p, n);
+}
+
 /* stream_data is lineSplitter.write: whole lines are logged as they come;
  * a line longer than 16 KiB is cut, like docker's. */
 void stream_data(struct jlog *l, struct stream *s, const char *p, size_t n)
@@ -207,7 +218,7 @@ void stream_data(struct jlog *l, struct stream *s, const char *p, size_t n)
 		if (!nl) {
 			jlog_end(l);
 			buf_add(&s->part, p, n);
-			if (s->part.n >= 16 * 1024) {
+			if (s->part.n >= MAX_LINE) {
 				jlog_add(l, s->name, s->part.p, s->part.n);
 				jlog_end(l);
 				s->part.n = 0;
@@ -219,10 +230,10 @@ void stream_data(struct jlog *l, struct stream *s, const char *p, size_t n)
 		size_t k = nl - p + 1;
 		if (s->part.n > 0) {
 			buf_add(&s->part, p, k);
-			jlog_add(l, s->name, s->part.p, s->part.n);
+			add_line(l, s->name, s->part.p, s->part.n);
 			s->part.n = 0;
 		} else
-			jlog_add(l, s->name, p, k);
+			add_line(l, s->name, p, k);
 		p += k, n -= k;
 	}
 	jlog_end(l);

@@ -105,6 +105,9 @@ func (l *jsonLog) close() {
 	}
 }
 
+// maxLine is the longest piece of a line in the log (docker's 16 KiB).
+const maxLine = 16 * 1024
+
 // lineSplitter turns a stream of chunks into lines for the log; a line
 // longer than 16 KiB is cut, like docker's.
 type lineSplitter struct {
@@ -123,7 +126,7 @@ func (s *lineSplitter) write(p []byte) {
 			s.log.writeLines(s.stream, lines, now)
 			s.lines = lines[:0]
 			s.part = append(s.part, p...)
-			if len(s.part) >= 16*1024 {
+			if len(s.part) >= maxLine {
 				s.log.writeLine(s.stream, s.part, now)
 				s.part = s.part[:0]
 			}
@@ -135,6 +138,13 @@ func (s *lineSplitter) write(p []byte) {
 			// must not grow into it before the lines are written.
 			line = append(s.part, line...)
 			s.part = nil
+		}
+		// A whole line that came in one read is cut too, as a long
+		// line that came in many: docker's pieces are at most 16 KiB
+		// whatever the reads were.
+		for len(line) > maxLine {
+			lines = append(lines, line[:maxLine])
+			line = line[maxLine:]
 		}
 		lines = append(lines, line)
 		p = p[i+1:]

@@ -167,3 +167,40 @@ func TestJSONLogBatches(t *testing.T) {
 		t.Errorf("%d lines back, want 3000", next-1)
 	}
 }
+
+// A line over 16 KiB is cut into pieces of at most 16 KiB whether it
+// comes in one read or many (docker's pieces do not depend on the reads).
+func TestLongLinePieces(t *testing.T) {
+	line := strings.Repeat("x", 40000) + "\n"
+	for _, chunk := range []int{len(line), 8192, 1000} {
+		path := filepath.Join(t.TempDir(), "c-json.log")
+		l, err := openJSONLog(path, 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := &lineSplitter{stream: "stdout", log: l}
+		for p := []byte(line); len(p) > 0; {
+			n := min(chunk, len(p))
+			sp.write(p[:n])
+			p = p[n:]
+		}
+		sp.flush()
+		l.close()
+		b, _ := os.ReadFile(path)
+		var all strings.Builder
+		pieces := strings.Split(strings.TrimSpace(string(b)), "\n")
+		for _, p := range pieces {
+			var e struct{ Log string }
+			if err := json.Unmarshal([]byte(p), &e); err != nil {
+				t.Fatalf("bad line %q: %v", p, err)
+			}
+			if len(e.Log) > maxLine+chunk {
+				t.Errorf("reads of %d: a piece of %d bytes", chunk, len(e.Log))
+			}
+			all.WriteString(e.Log)
+		}
+		if all.String() != line || len(pieces) < 3 {
+			t.Errorf("reads of %d: %d pieces making %d bytes, want 3 or more making %d", chunk, len(pieces), all.Len(), len(line))
+		}
+	}
+}
