@@ -30,19 +30,8 @@ func TestEngineCgroupParentRecorded(t *testing.T) {
 	if len(cgs) == 0 {
 		t.Fatalf("no cgroup %s/%s on any hierarchy", parent, id)
 	}
-	// The monitor and the runtime's state go: only the record and the
-	// cgroup know where the container is.
-	syscall.Kill(had.monitor, syscall.SIGKILL)
-	for i := 0; i < 200 && alive(had.monitor); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	states, _ := filepath.Glob(filepath.Join(j.runroot, "runtime", "*", id))
-	if len(states) == 0 {
-		t.Fatalf("no runtime state for %s under %s", id, j.runroot)
-	}
-	for _, s := range states {
-		os.RemoveAll(s)
-	}
+	// Only the record and the cgroup know where the container is.
+	j.unwatch(id, had)
 	if got := j.inspect(id, "{{.State.Status}}"); got != "running" {
 		t.Errorf("unwatched container in its cgroup: status %q, want running", got)
 	}
@@ -70,14 +59,7 @@ func TestEngineStopUnwatched(t *testing.T) {
 	id := j.ok(append(append([]string{"run", "-d", "--name", "unwatched", "--network", "none"}, j.image()...), "sleep", "1000")...)
 	id = id[:len(id)-1]
 	had := j.owned(id)
-	syscall.Kill(had.monitor, syscall.SIGKILL)
-	for i := 0; i < 200 && alive(had.monitor); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	states, _ := filepath.Glob(filepath.Join(j.runroot, "runtime", "*", id))
-	for _, s := range states {
-		os.RemoveAll(s)
-	}
+	j.unwatch(id, had)
 	start := time.Now()
 	if out, errs, code := j.run("stop", id); code != 0 {
 		t.Fatalf("stop: exit %d: %s%s", code, out, errs)
@@ -96,6 +78,22 @@ func TestEngineStopUnwatched(t *testing.T) {
 	}
 	j.ok("rm", id)
 	j.assertGone(id, "unwatched", had)
+}
+
+// unwatch takes a running container's monitor and runtime state away.
+func (j *jinnEnv) unwatch(id string, had owned) {
+	j.t.Helper()
+	syscall.Kill(had.monitor, syscall.SIGKILL)
+	for i := 0; i < 200 && alive(had.monitor); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	states, _ := filepath.Glob(filepath.Join(j.runroot, "runtime", "*", id))
+	if len(states) == 0 {
+		j.t.Fatalf("no runtime state for %s under %s", id, j.runroot)
+	}
+	for _, s := range states {
+		os.RemoveAll(s)
+	}
 }
 
 // cgroupDirs lists rel's directories on every cgroup hierarchy.

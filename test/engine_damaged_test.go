@@ -261,11 +261,7 @@ func (j *jinnEnv) assertGone(id, name string, had owned) {
 			t.Errorf("mount left behind: %s", line)
 		}
 	}
-	cgs, _ := filepath.Glob("/sys/fs/cgroup/*/" + suite.cgroupParent + "/" + id)
-	if u, err := os.Stat("/sys/fs/cgroup/" + suite.cgroupParent + "/" + id); err == nil && u.IsDir() {
-		cgs = append(cgs, "/sys/fs/cgroup/"+suite.cgroupParent+"/"+id)
-	}
-	for _, cg := range cgs {
+	for _, cg := range cgroupDirs(suite.cgroupParent + "/" + id) {
 		t.Errorf("cgroup left behind: %s", cg)
 	}
 	left := []string{
