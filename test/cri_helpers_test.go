@@ -166,13 +166,19 @@ state = %q
   BinaryName = %[9]q
   SystemdCgroup = false
   Root = "%[11]s/jinn"
+[%[6]s.containerd.runtimes.jinn-shim]
+  runtime_type = "io.containerd.jinn.v2"
+[%[6]s.containerd.runtimes.jinn-shim.options]
+  ConfigPath = "%[12]s"
 [%[6]s.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = %[10]q
 [%[6]s.registry.mirrors."%[7]s"]
   endpoint = ["http://%[7]s"]
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.sock, e.sock+".ttrpc", filepath.Join(dir, "opt"),
-		cri, e.registry, criPause, bin("jinn-runtime"), cni, filepath.Join(dir, "runtime"))
+		cri, e.registry, criPause, bin("jinn-runtime"), cni, filepath.Join(dir, "runtime"), filepath.Join(dir, "jinn-shim.toml"))
+	os.WriteFile(filepath.Join(dir, "jinn-shim.toml"),
+		[]byte(fmt.Sprintf("Root = %q\nSystemdCgroup = false\n", filepath.Join(dir, "runtime", "jinn-shim"))), 0o644)
 	cf := filepath.Join(dir, "config.toml")
 	os.WriteFile(cf, []byte(conf), 0o644)
 	e.crictlY = filepath.Join(dir, "crictl.yaml")
@@ -191,7 +197,8 @@ state = %q
 	})
 	daemon(t, filepath.Join(dir, "containerd.log"), func() bool {
 		return exec.Command(crictl, "--config", e.crictlY, "info").Run() == nil
-	}, "containerd", "--config", cf)
+	}, "env", "PATH="+filepath.Dir(bin("containerd-shim-jinn-v2"))+":"+os.Getenv("PATH"), // containerd finds shims on PATH
+		"containerd", "--config", cf)
 	// And this one before it stops: pods that a failed test left, so the
 	// shims stop their containers and exit.
 	t.Cleanup(func() {

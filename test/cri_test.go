@@ -84,7 +84,7 @@ func TestCRILifecycle(t *testing.T) {
 	parent := top + "/pod" + randHex(8)
 
 	outer := t
-	for _, handler := range []string{"jinn", "runc"} {
+	for _, handler := range []string{"jinn", "jinn-shim", "runc"} {
 		t.Run(handler, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()

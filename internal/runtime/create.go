@@ -26,6 +26,9 @@ type CreateOpts struct {
 	NoPivot             bool
 	NoNewKeyring        bool
 	PreserveFDs         int
+	// Stdio are the init's fds 0, 1 and 2 (the caller's own if nil; a
+	// nil entry is /dev/null): a shim hands the container its fifos.
+	Stdio []*os.File
 	// Start makes the init go straight on to execve (run): no exec.fifo.
 	Start bool
 	// Spec and Config are the bundle's config if the caller has loaded it
@@ -127,6 +130,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if l, err = newLaunch(extra); err != nil {
 		return nil, err
 	}
+	l.stdio = o.Stdio
 	if !o.Start {
 		fifo := filepath.Join(c.Dir, fifoName)
 		if err := unix.Mkfifo(fifo, 0o622); err != nil {

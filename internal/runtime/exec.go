@@ -20,6 +20,7 @@ type ExecOpts struct {
 	Console       *os.File
 	PidFile       string
 	PreserveFDs   int
+	Stdio         []*os.File // as CreateOpts.Stdio
 }
 
 // Spec returns a container's config, for exec to build its process from.
@@ -72,6 +73,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer l.close()
+	l.stdio = o.Stdio
 	praw, err := json.Marshal(p)
 	if err != nil {
 		return 0, err

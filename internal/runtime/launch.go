@@ -25,6 +25,7 @@ type launch struct {
 	attr   syscall.SysProcAttr
 	parent *os.File // our end of the sync socket
 	syncFd int
+	stdio  []*os.File // the child's 0, 1, 2 if not ours (CreateOpts.Stdio)
 }
 
 // newLaunch passes the caller's fds 3..3+preserved-1 through at their
@@ -139,6 +140,19 @@ func (l *launch) start(what string, header []byte, forkPid bool) (int, *conn, er
 		l.env = append(l.env, nsexec.Env+"="+strconv.Itoa(l.syncFd))
 	}
 	fds := []uintptr{os.Stdin.Fd(), os.Stdout.Fd(), os.Stderr.Fd()}
+	if l.stdio != nil {
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer null.Close()
+		for i := range fds {
+			fds[i] = null.Fd()
+			if i < len(l.stdio) && l.stdio[i] != nil {
+				fds[i] = l.stdio[i].Fd()
+			}
+		}
+	}
 	for _, f := range l.files {
 		fds = append(fds, f.Fd())
 	}

@@ -1,0 +1,32 @@
+// Command containerd-shim-jinn-v2 is jinn's containerd shim v2
+// (runtime_type "io.containerd.jinn.v2"). It carries the runtime library,
+// and so nsexec's constructor: re-executed as "init", it is the container
+// side of create and exec, like jinn-runtime.
+package main
+
+import (
+	"os"
+	goruntime "runtime"
+
+	"github.com/jinn-containers/jinn/internal/runtime"
+	"github.com/jinn-containers/jinn/internal/shim"
+)
+
+func isInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv(runtime.InitEnv) != ""
+}
+
+func init() {
+	// The container side sets credentials on the thread that execs: keep
+	// main on the main thread.
+	if isInit() {
+		goruntime.LockOSThread()
+	}
+}
+
+func main() {
+	if isInit() {
+		runtime.Init()
+	}
+	os.Exit(shim.Main(os.Args[1:]))
+}

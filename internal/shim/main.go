@@ -1,0 +1,275 @@
+// Package shim is jinn's containerd shim v2 (runtime_type
+// "io.containerd.jinn.v2"): one long-lived process per pod that serves
+// containerd's Task API over ttrpc and drives the container lifecycle
+// in-process through internal/runtime, where the runc shim starts a runtime
+// binary for every create, start, kill and delete.
+//
+// How containerd (1.6) drives a shim binary, and what this package does:
+//
+//	containerd runs                       | the shim
+//	--------------------------------------+-------------------------------------------
+//	BIN [flags] -id ID start              | finds or starts the pod's shim (grouped by
+//	  cwd bundle, runtime options on stdin|  io.kubernetes.cri.sandbox-id), writes
+//	                                      |  bundle/address, prints the address, exits
+//	  (the serving shim, started by start)| serves Task on the socket (fd 3), logs to
+//	                                      |  the bundle's "log" fifo, publishes events
+//	                                      |  to $TTRPC_ADDRESS
+//	Task.Create … Task.Shutdown (ttrpc)   | service.go; Shutdown exits when no task is
+//	                                      |  left
+//	BIN [flags] -id ID -bundle B delete   | after a shim died: removes the container
+//	  cwd bundle's parent                 |  and its rootfs mount, prints a
+//	                                      |  DeleteResponse (protobuf) on stdout
+package shim
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
+	"github.com/containerd/ttrpc"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// RuntimeType is the name containerd knows this shim by.
+const RuntimeType = "io.containerd.jinn.v2"
+
+// socketDir is where containerd's shims keep their sockets (containerd
+// 1.6 hard-codes /run/containerd/s for its own).
+const socketDir = "/run/containerd/s"
+
+// sandboxAnnotation groups a pod's containers into one shim.
+const sandboxAnnotation = "io.kubernetes.cri.sandbox-id"
+
+// flags are what containerd passes every invocation.
+type flags struct {
+	namespace, id, address, publishBinary, bundle string
+	debug                                         bool
+}
+
+// Main runs the shim's command line and returns the exit code.
+func Main(args []string) int {
+	var f flags
+	fs := flag.NewFlagSet("containerd-shim-jinn-v2", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	fs.StringVar(&f.namespace, "namespace", "", "namespace of the task")
+	fs.StringVar(&f.id, "id", "", "id of the task")
+	fs.StringVar(&f.address, "address", "", "containerd's grpc address")
+	fs.StringVar(&f.publishBinary, "publish-binary", "", "containerd binary (unused: events go over ttrpc)")
+	fs.StringVar(&f.bundle, "bundle", "", "bundle of the task (delete)")
+	fs.BoolVar(&f.debug, "debug", false, "debug logs")
+	version := fs.Bool("v", false, "print the version")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *version {
+		fmt.Printf("containerd-shim-jinn-v2:\n  Runtime type: %s\n", RuntimeType)
+		return 0
+	}
+	if f.namespace == "" {
+		fmt.Fprintln(os.Stderr, "containerd-shim-jinn-v2: shim namespace cannot be empty")
+		return 1
+	}
+	var err error
+	switch cmd := fs.Arg(0); cmd {
+	case "start":
+		err = start(f)
+	case "delete":
+		err = cleanup(f)
+	case "":
+		err = serve(f)
+	default:
+		err = fmt.Errorf("unknown command %q", cmd)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "containerd-shim-jinn-v2: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// socketAddress is the pod's shim socket: one per containerd, namespace
+// and group, named by a hash so that it fits sun_path.
+func socketAddress(f flags, group string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{"jinn", f.address, f.namespace, group}, "/")))
+	return filepath.Join(socketDir, fmt.Sprintf("%x", sum))
+}
+
+// groupOf is the shim group of the bundle in the working directory: its
+// pod, or the task itself.
+func groupOf(id string) string {
+	spec, err := readBundleAnnotations("config.json")
+	if err == nil {
+		if g := spec[sandboxAnnotation]; g != "" {
+			return g
+		}
+	}
+	return id
+}
+
+// start finds the group's serving shim or starts one, and prints its
+// address: containerd reads our whole output as the address.
+func start(f flags) error {
+	if f.id == "" {
+		return errors.New("-id is required")
+	}
+	sock := socketAddress(f, groupOf(f.id))
+	addr := "unix://" + sock
+	if c, err := net.Dial("unix", sock); err == nil {
+		c.Close()
+		return printAddress(addr)
+	}
+	os.Remove(sock) // a dead shim's
+	if err := os.MkdirAll(socketDir, 0o711); err != nil {
+		return err
+	}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		// Another start of the same pod won the race: use its shim.
+		if c, derr := net.Dial("unix", sock); derr == nil {
+			c.Close()
+			return printAddress(addr)
+		}
+		return fmt.Errorf("listen on %s: %w", sock, err)
+	}
+	ul := l.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // the serving shim removes it
+	lf, err := ul.File()
+	l.Close()
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"-namespace", f.namespace, "-id", f.id, "-address", f.address}
+	if f.debug {
+		args = append(args, "-debug")
+	}
+	cmd := exec.Command(self, args...)
+	cmd.ExtraFiles = []*os.File{lf}
+	// Its own process group: a signal to containerd's group is not ours.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		os.Remove(sock)
+		return err
+	}
+	if err := os.WriteFile("shim.pid", []byte(fmt.Sprint(cmd.Process.Pid)), 0o644); err != nil {
+		cmd.Process.Kill()
+		os.Remove(sock)
+		return err
+	}
+	cmd.Process.Release()
+	return printAddress(addr)
+}
+
+// printAddress records the address in the bundle, where containerd finds
+// the shim again after its own restart, and prints it.
+func printAddress(addr string) error {
+	if err := os.WriteFile("address", []byte(addr), 0o644); err != nil {
+		return err
+	}
+	_, err := io.WriteString(os.Stdout, addr)
+	return err
+}
+
+// serve is the long-lived shim: the Task service on the socket that start
+// passed as fd 3.
+func serve(f flags) error {
+	logw := openLog()
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})).With("id", f.id)
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become a subreaper: %w", err)
+	}
+	lf := os.NewFile(3, "socket")
+	l, err := net.FileListener(lf)
+	lf.Close()
+	if err != nil {
+		return fmt.Errorf("shim socket: %w", err)
+	}
+	sock := l.Addr().String()
+	srv, err := ttrpc.NewServer()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pub := newPublisher(ctx, os.Getenv("TTRPC_ADDRESS"), f.namespace, log)
+	svc := newService(ctx, f.namespace, pub, log, func() {
+		// containerd 1.6 expects the shim to go away inside Shutdown
+		// (it takes a closed connection as success).
+		pub.close(2 * time.Second)
+		os.Remove(sock)
+		os.Exit(0)
+	})
+	taskapi.RegisterTaskService(srv, svc)
+	go svc.reapStrays(ctx)
+	log.Debug("serving", "socket", sock)
+	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// openLog opens the bundle's "log" fifo, which containerd reads into its
+// own log; without a reader, logs go nowhere. Its write end is never the
+// shim's stderr: a write to a closed fifo on fd 2 would kill the shim.
+func openLog() io.Writer {
+	fd, err := unix.Open("log", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return io.Discard
+	}
+	// Blocking writes: a full fifo slows the shim rather than losing lines.
+	unix.SetNonblock(fd, false)
+	return os.NewFile(uintptr(fd), "log")
+}
+
+// cleanup is the delete command: containerd runs it when a shim died, to
+// remove what the shim left of task f.id.
+func cleanup(f flags) error {
+	if f.id == "" || f.bundle == "" {
+		return errors.New("-id and -bundle are required")
+	}
+	opts, err := readBundleOptions(f.bundle)
+	if err != nil {
+		return err
+	}
+	rt := newRuntime(opts, f.namespace, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	pid := 0
+	if c, err := rt.Load(f.id); err == nil {
+		pid = c.State.Pid
+		c.Close()
+	}
+	if err := rt.Delete(f.id, true); err != nil && !isNotExist(err) {
+		fmt.Fprintf(os.Stderr, "delete %s: %v\n", f.id, err)
+	}
+	if err := unmountRootfs(f.bundle); err != nil {
+		fmt.Fprintf(os.Stderr, "unmount rootfs of %s: %v\n", f.id, err)
+	}
+	b, err := proto.Marshal(&taskapi.DeleteResponse{Pid: uint32(pid),
+		ExitStatus: 128 + uint32(unix.SIGKILL), ExitedAt: timestamppb.Now()})
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(b)
+	return err
+}

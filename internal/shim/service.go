@@ -1,0 +1,575 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	eventstypes "github.com/containerd/containerd/api/events"
+	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
+	"github.com/containerd/containerd/api/types/task"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/jinn-containers/jinn/internal/runtime"
+)
+
+// service is the Task API for the containers of one pod.
+type service struct {
+	ctx       context.Context
+	namespace string
+	pub       *publisher
+	log       *slog.Logger
+	exit      func()
+
+	mu         sync.Mutex
+	containers map[string]*container
+	tracked    map[int]bool // pids whose waiter reaps them (reaper.go)
+}
+
+// container is one task: its init and execs.
+type container struct {
+	id, bundle string
+	rt         *runtime.Runtime
+	spec       *specs.Spec
+	mounted    bool // we mounted bundle/rootfs
+	init       *process
+	oomDone    chan struct{} // the OOM watcher ended (it reports before the exit)
+
+	mu     sync.Mutex
+	execs  map[string]*process
+	paused bool
+}
+
+func newService(ctx context.Context, ns string, pub *publisher, log *slog.Logger, exit func()) *service {
+	return &service{ctx: ctx, namespace: ns, pub: pub, log: log, exit: exit,
+		containers: map[string]*container{}, tracked: map[int]bool{}}
+}
+
+var empty = &emptypb.Empty{}
+
+// errorf makes an error containerd maps to its errdefs kinds.
+func errorf(c codes.Code, format string, args ...any) error {
+	return status.Errorf(c, format, args...)
+}
+
+// fromRuntime gives a runtime error the code containerd expects.
+func fromRuntime(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, runtime.ErrNotExist):
+		return errorf(codes.NotFound, "%v", err)
+	case errors.Is(err, runtime.ErrNotRunning):
+		return errorf(codes.NotFound, "process already finished: %v", err)
+	}
+	return errorf(codes.Unknown, "%v", err)
+}
+
+func (s *service) get(id string) (*container, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.containers[id]
+	if c == nil {
+		return nil, errorf(codes.NotFound, "container %s: not found", id)
+	}
+	return c, nil
+}
+
+// process finds the init ("") or an exec of container id.
+func (s *service) process(id, execID string) (*container, *process, error) {
+	c, err := s.get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if execID == "" {
+		return c, c.init, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.execs[execID]
+	if p == nil {
+		return nil, nil, errorf(codes.NotFound, "exec %s of container %s: not found", execID, id)
+	}
+	return c, p, nil
+}
+
+func (s *service) track(pid int, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.tracked[pid] = true
+	} else {
+		delete(s.tracked, pid)
+	}
+}
+
+// Create makes the container: rootfs, stdio, and the runtime's create,
+// which leaves the init waiting for Start.
+func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *taskapi.CreateTaskResponse, err error) {
+	if r.Checkpoint != "" || r.ParentCheckpoint != "" {
+		return nil, errorf(codes.Unimplemented, "checkpoint and restore are not supported by jinn-shim")
+	}
+	if err := runtime.ValidateID(r.ID); err != nil {
+		return nil, errorf(codes.InvalidArgument, "%v", err)
+	}
+	opts, err := parseOptions(r.Options)
+	if err != nil {
+		return nil, errorf(codes.InvalidArgument, "%v", err)
+	}
+	s.mu.Lock()
+	if s.containers[r.ID] != nil {
+		s.mu.Unlock()
+		return nil, errorf(codes.AlreadyExists, "container %s: already exists", r.ID)
+	}
+	c := &container{id: r.ID, bundle: r.Bundle, rt: newRuntime(opts, s.namespace, s.log), execs: map[string]*process{},
+		oomDone: make(chan struct{})}
+	s.containers[r.ID] = c // reserved while being made
+	s.mu.Unlock()
+	defer func() {
+		if err != nil {
+			s.mu.Lock()
+			delete(s.containers, r.ID)
+			s.mu.Unlock()
+		}
+	}()
+	if err := writeBundleOptions(r.Bundle, opts); err != nil {
+		return nil, errorf(codes.Unknown, "write options: %v", err)
+	}
+	if err := mountRootfs(r.Bundle, r.Rootfs); err != nil {
+		return nil, errorf(codes.Unknown, "%v", err)
+	}
+	c.mounted = len(r.Rootfs) > 0
+	var io *stdio
+	defer func() {
+		if err != nil {
+			if io != nil {
+				io.close()
+			}
+			if c.mounted {
+				unmountRootfs(r.Bundle)
+			}
+		}
+	}()
+	spec, raw, err := runtime.LoadSpecRaw(r.Bundle)
+	if err != nil {
+		return nil, errorf(codes.InvalidArgument, "%v", err)
+	}
+	if spec.Process.Terminal != r.Terminal {
+		return nil, errorf(codes.InvalidArgument, "terminal %v does not match the spec's process.terminal %v", r.Terminal, spec.Process.Terminal)
+	}
+	c.spec = spec
+	if io, err = newStdio(r.Stdin, r.Stdout, r.Stderr, r.Terminal); err != nil {
+		return nil, errorf(codes.Unknown, "open stdio: %v", err)
+	}
+	if err := os.MkdirAll(c.rt.Root, 0o711); err != nil {
+		return nil, errorf(codes.Unknown, "%v", err)
+	}
+	created, err := c.rt.Create(runtime.CreateOpts{ID: r.ID, Bundle: r.Bundle, Spec: spec, Config: raw,
+		Stdio: io.files, Console: io.remote, NoPivot: opts.NoPivotRoot, NoNewKeyring: opts.NoNewKeyring})
+	if err != nil {
+		return nil, errorf(codes.Unknown, "%v", err)
+	}
+	created.Close()
+	p := newProcess("", io)
+	p.pid = created.Pid
+	c.init = p
+	if err := io.started(); err != nil {
+		c.rt.Delete(r.ID, true)
+		unix.Wait4(p.pid, nil, 0, nil)
+		return nil, errorf(codes.Unknown, "console: %v", err)
+	}
+	s.track(p.pid, true)
+	go p.wait(func(p *process) { s.initExited(c, p) })
+	go s.watchOOM(c)
+	s.pub.publish("/tasks/create", &eventstypes.TaskCreate{ContainerID: r.ID, Bundle: r.Bundle, Rootfs: r.Rootfs,
+		IO: &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}, Pid: uint32(p.pid)})
+	return &taskapi.CreateTaskResponse{Pid: uint32(p.pid)}, nil
+}
+
+// watchOOM publishes the container's OOM kills as the kernel reports them
+// (memory.oom_control on v1, memory.events on v2): CRI marks a container
+// OOMKilled from TaskOOM.
+func (s *service) watchOOM(c *container) {
+	defer close(c.oomDone)
+	err := c.rt.Events(s.ctx, c.id, 0, false, func(e runtime.Event) error {
+		if e.Type == "oom" {
+			s.pub.publish("/tasks/oom", &eventstypes.TaskOOM{ContainerID: c.id})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, runtime.ErrNotRunning) {
+		s.log.Debug("oom watch", "container", c.id, "err", err)
+	}
+}
+
+func (s *service) initExited(c *container, p *process) {
+	s.track(p.pid, false)
+	select { // an OOM kill is reported before the exit
+	case <-c.oomDone:
+	case <-time.After(250 * time.Millisecond):
+	}
+	if _, own := nsOf(c.spec, specs.PIDNamespace); !own {
+		// Nothing ends the init's children with it: the runc shim kills
+		// them too.
+		c.rt.Kill(c.id, unix.SIGKILL, true)
+	}
+	st, at := p.exit()
+	s.pub.publish("/tasks/exit", &eventstypes.TaskExit{ContainerID: c.id, ID: c.id, Pid: uint32(p.pid),
+		ExitStatus: st, ExitedAt: timestamppb.New(at)})
+}
+
+func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
+	if s != nil && s.Linux != nil {
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type == t && ns.Path == "" {
+				return ns, true
+			}
+		}
+	}
+	return specs.LinuxNamespace{}, false
+}
+
+// Start starts the init or an exec.
+func (s *service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.StartResponse, error) {
+	c, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		return s.startExec(c, p)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started || p.exited {
+		return nil, errorf(codes.FailedPrecondition, "container %s: already started", r.ID)
+	}
+	if err := c.rt.Start(r.ID); err != nil {
+		return nil, fromRuntime(err)
+	}
+	p.started = true
+	s.pub.publish("/tasks/start", &eventstypes.TaskStart{ContainerID: r.ID, Pid: uint32(p.pid)})
+	return &taskapi.StartResponse{Pid: uint32(p.pid)}, nil
+}
+
+// Delete removes a stopped init (and the container) or exec.
+func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskapi.DeleteResponse, error) {
+	c, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	if r.ExecID != "" {
+		if p.status() != task.Status_STOPPED && p.pid != 0 {
+			return nil, errorf(codes.FailedPrecondition, "exec %s is still running", r.ExecID)
+		}
+		c.mu.Lock()
+		delete(c.execs, r.ExecID)
+		c.mu.Unlock()
+		p.io.close()
+		st, at := p.exit()
+		return &taskapi.DeleteResponse{Pid: uint32(p.pid), ExitStatus: st, ExitedAt: timestamppb.New(at)}, nil
+	}
+	if st := p.status(); st == task.Status_RUNNING {
+		return nil, errorf(codes.FailedPrecondition, "container %s is still running", r.ID)
+	}
+	// A created init is killed by the runtime's delete; its waiter
+	// records the exit.
+	if err := c.rt.Delete(r.ID, false); err != nil && !errors.Is(err, runtime.ErrNotExist) {
+		return nil, fromRuntime(err)
+	}
+	<-p.done
+	if c.mounted {
+		if err := unmountRootfs(c.bundle); err != nil {
+			return nil, errorf(codes.Unknown, "unmount rootfs: %v", err)
+		}
+	}
+	p.io.close()
+	s.mu.Lock()
+	delete(s.containers, r.ID)
+	s.mu.Unlock()
+	st, at := p.exit()
+	s.pub.publish("/tasks/delete", &eventstypes.TaskDelete{ContainerID: r.ID, Pid: uint32(p.pid),
+		ExitStatus: st, ExitedAt: timestamppb.New(at)})
+	return &taskapi.DeleteResponse{Pid: uint32(p.pid), ExitStatus: st, ExitedAt: timestamppb.New(at)}, nil
+}
+
+// Exec records an exec process; Start runs it.
+func (s *service) Exec(ctx context.Context, r *taskapi.ExecProcessRequest) (*emptypb.Empty, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.init.status() == task.Status_STOPPED {
+		return nil, errorf(codes.FailedPrecondition, "container %s is not running", r.ID)
+	}
+	var ps specs.Process
+	if r.Spec == nil || json.Unmarshal(r.Spec.Value, &ps) != nil {
+		return nil, errorf(codes.InvalidArgument, "exec %s: the process spec is not valid JSON", r.ExecID)
+	}
+	if err := runtime.ValidateID(r.ExecID); err != nil {
+		return nil, errorf(codes.InvalidArgument, "exec id: %v", err)
+	}
+	if len(ps.Args) == 0 {
+		return nil, errorf(codes.InvalidArgument, "exec %s: process args must not be empty", r.ExecID)
+	}
+	if ps.Terminal != r.Terminal {
+		return nil, errorf(codes.InvalidArgument, "exec %s: terminal %v does not match the process spec", r.ExecID, r.Terminal)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.execs[r.ExecID] != nil {
+		return nil, errorf(codes.AlreadyExists, "exec %s of container %s: already exists", r.ExecID, r.ID)
+	}
+	io := &stdio{stdin: r.Stdin, stdout: r.Stdout, stderr: r.Stderr, terminal: r.Terminal}
+	p := newProcess(r.ExecID, io)
+	p.spec = &ps
+	c.execs[r.ExecID] = p
+	s.pub.publish("/tasks/exec-added", &eventstypes.TaskExecAdded{ContainerID: r.ID, ExecID: r.ExecID})
+	return empty, nil
+}
+
+func (s *service) startExec(c *container, p *process) (*taskapi.StartResponse, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started || p.exited {
+		return nil, errorf(codes.FailedPrecondition, "exec %s: already started", p.execID)
+	}
+	rec := p.io
+	io, err := newStdio(rec.stdin, rec.stdout, rec.stderr, rec.terminal)
+	if err != nil {
+		return nil, errorf(codes.Unknown, "exec %s: open stdio: %v", p.execID, err)
+	}
+	p.io = io
+	pid, err := c.rt.Exec(runtime.ExecOpts{ID: c.id, Process: p.spec, Stdio: io.files, Console: io.remote})
+	if err != nil {
+		io.close()
+		p.exited, p.exitStatus, p.exitedAt = true, 255, time.Now()
+		close(p.done)
+		if errors.Is(err, runtime.ErrNotExist) {
+			return nil, fromRuntime(err)
+		}
+		return nil, errorf(codes.Unknown, "%v", err)
+	}
+	p.pid, p.started = pid, true
+	if err := io.started(); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	s.track(pid, true)
+	go p.wait(func(p *process) {
+		s.track(p.pid, false)
+		st, at := p.exit()
+		s.pub.publish("/tasks/exit", &eventstypes.TaskExit{ContainerID: c.id, ID: p.execID, Pid: uint32(p.pid),
+			ExitStatus: st, ExitedAt: timestamppb.New(at)})
+	})
+	s.pub.publish("/tasks/exec-started", &eventstypes.TaskExecStarted{ContainerID: c.id, ExecID: p.execID, Pid: uint32(pid)})
+	return &taskapi.StartResponse{Pid: uint32(pid)}, nil
+}
+
+// State reports a process.
+func (s *service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.StateResponse, error) {
+	c, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	st := p.status()
+	c.mu.Lock()
+	if r.ExecID == "" && c.paused && st == task.Status_RUNNING {
+		st = task.Status_PAUSED
+	}
+	c.mu.Unlock()
+	code, at := p.exit()
+	resp := &taskapi.StateResponse{ID: r.ID, Bundle: c.bundle, Pid: uint32(p.pid), Status: st, ExecID: r.ExecID,
+		Stdin: p.io.stdin, Stdout: p.io.stdout, Stderr: p.io.stderr, Terminal: p.io.terminal, ExitStatus: code}
+	if !at.IsZero() {
+		resp.ExitedAt = timestamppb.New(at)
+	}
+	return resp, nil
+}
+
+// Wait blocks until the process exits.
+func (s *service) Wait(ctx context.Context, r *taskapi.WaitRequest) (*taskapi.WaitResponse, error) {
+	_, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	st, at := p.exit()
+	return &taskapi.WaitResponse{ExitStatus: st, ExitedAt: timestamppb.New(at)}, nil
+}
+
+// Kill signals the init (with All, every process of the container) or an
+// exec.
+func (s *service) Kill(ctx context.Context, r *taskapi.KillRequest) (*emptypb.Empty, error) {
+	c, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	sig := unix.Signal(r.Signal)
+	if r.ExecID != "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !p.started || p.exited {
+			return nil, errorf(codes.NotFound, "exec %s: process already finished", r.ExecID)
+		}
+		if err := unix.Kill(p.pid, sig); err != nil {
+			return nil, errorf(codes.Unknown, "kill exec %s: %v", r.ExecID, err)
+		}
+		return empty, nil
+	}
+	if p.status() == task.Status_STOPPED && !r.All {
+		return nil, errorf(codes.NotFound, "container %s: process already finished", r.ID)
+	}
+	if err := c.rt.Kill(r.ID, sig, r.All); err != nil {
+		if r.All && errors.Is(err, runtime.ErrNotRunning) {
+			return empty, nil
+		}
+		return nil, fromRuntime(err)
+	}
+	return empty, nil
+}
+
+// Pids lists the container's processes.
+func (s *service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.PidsResponse, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := c.rt.Pids(r.ID)
+	if err != nil {
+		return nil, fromRuntime(err)
+	}
+	resp := &taskapi.PidsResponse{}
+	for _, pid := range pids {
+		resp.Processes = append(resp.Processes, &task.ProcessInfo{Pid: uint32(pid)})
+	}
+	return resp, nil
+}
+
+// CloseIO closes a process's stdin.
+func (s *service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*emptypb.Empty, error) {
+	_, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Stdin {
+		p.io.closeStdin()
+	}
+	return empty, nil
+}
+
+// ResizePty sets the size of a process's terminal.
+func (s *service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*emptypb.Empty, error) {
+	_, p, err := s.process(r.ID, r.ExecID)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.io.resize(r.Width, r.Height); err != nil {
+		return nil, errorf(codes.FailedPrecondition, "resize: %v", err)
+	}
+	return empty, nil
+}
+
+// Pause freezes the container.
+func (s *service) Pause(ctx context.Context, r *taskapi.PauseRequest) (*emptypb.Empty, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.rt.Pause(r.ID); err != nil {
+		return nil, fromRuntime(err)
+	}
+	c.paused = true
+	s.pub.publish("/tasks/paused", &eventstypes.TaskPaused{ContainerID: r.ID})
+	return empty, nil
+}
+
+// Resume thaws it.
+func (s *service) Resume(ctx context.Context, r *taskapi.ResumeRequest) (*emptypb.Empty, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.rt.Resume(r.ID); err != nil {
+		return nil, fromRuntime(err)
+	}
+	c.paused = false
+	s.pub.publish("/tasks/resumed", &eventstypes.TaskResumed{ContainerID: r.ID})
+	return empty, nil
+}
+
+// Checkpoint is not supported: jinn has no CRIU integration.
+func (s *service) Checkpoint(ctx context.Context, r *taskapi.CheckpointTaskRequest) (*emptypb.Empty, error) {
+	return nil, errorf(codes.Unimplemented, "checkpoint is not supported by jinn-shim")
+}
+
+// Update sets new resource limits (a LinuxResources as JSON).
+func (s *service) Update(ctx context.Context, r *taskapi.UpdateTaskRequest) (*emptypb.Empty, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	var res specs.LinuxResources
+	if r.Resources == nil || json.Unmarshal(r.Resources.Value, &res) != nil {
+		return nil, errorf(codes.InvalidArgument, "update %s: resources are not valid JSON", r.ID)
+	}
+	if err := c.rt.Update(r.ID, &res); err != nil {
+		return nil, fromRuntime(err)
+	}
+	return empty, nil
+}
+
+// Connect tells containerd the shim's and the init's pids.
+func (s *service) Connect(ctx context.Context, r *taskapi.ConnectRequest) (*taskapi.ConnectResponse, error) {
+	resp := &taskapi.ConnectResponse{ShimPid: uint32(os.Getpid())}
+	if c, err := s.get(r.ID); err == nil && c.init != nil {
+		resp.TaskPid = uint32(c.init.pid)
+	}
+	return resp, nil
+}
+
+// Shutdown ends the shim once it has no task left.
+func (s *service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*emptypb.Empty, error) {
+	s.mu.Lock()
+	n := len(s.containers)
+	s.mu.Unlock()
+	if n > 0 && !r.Now {
+		return empty, nil
+	}
+	s.exit()
+	return empty, nil
+}
+
+// Stats reads the container's cgroup (stats.go).
+func (s *service) Stats(ctx context.Context, r *taskapi.StatsRequest) (*taskapi.StatsResponse, error) {
+	c, err := s.get(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.rt.Stats(r.ID)
+	if err != nil {
+		return nil, fromRuntime(err)
+	}
+	a, err := metrics(st)
+	if err != nil {
+		return nil, errorf(codes.Unknown, "stats: %v", err)
+	}
+	return &taskapi.StatsResponse{Stats: a}, nil
+}
+
+var _ taskapi.TaskService = (*service)(nil)
