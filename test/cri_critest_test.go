@@ -13,8 +13,9 @@ import (
 )
 
 // TestCRITest runs Kubernetes' CRI validation suite (critest) through
-// containerd once with handler runc and once with handler jinn, and fails
-// on every spec that passes with runc but not with jinn. `make test` runs
+// containerd once per handler: runc, jinn (jinn-runtime under the runc
+// shim) and jinn-shim (containerd-shim-jinn-v2), and fails on every spec
+// that passes with runc but not with a jinn handler. `make test` runs
 // the runtime's share of the suite (criFocus, about two minutes);
 // JINN_CRITEST_FULL=1 runs all 142 specs (about 6 minutes on 2 cores).
 // JINN_CRITEST_FOCUS=REGEXP runs the specs it matches instead.
@@ -53,8 +54,9 @@ func TestCRITest(t *testing.T) {
 	}
 	results := map[string]map[string]string{} // handler → spec → state
 	var specs []string
-	var jinnLog []byte
-	for _, handler := range []string{"runc", "jinn"} {
+	jinnLog := map[string][]byte{}
+	handlers := []string{"runc", "jinn", "jinn-shim"}
+	for _, handler := range handlers {
 		report := filepath.Join(e.dir, "critest-"+handler+".json")
 		args := []string{
 			"-runtime-endpoint", "unix://" + e.sock, "-image-endpoint", "unix://" + e.sock,
@@ -88,8 +90,8 @@ func TestCRITest(t *testing.T) {
 			t.Fatalf("critest %s: %v\n%s", handler, err, lastLines(string(out), 30))
 		}
 		results[handler] = res
-		if handler == "jinn" {
-			jinnLog = out
+		if handler != "runc" {
+			jinnLog[handler] = out
 		}
 		n := map[string]int{}
 		for s, st := range res {
@@ -104,19 +106,23 @@ func TestCRITest(t *testing.T) {
 	}
 	sort.Strings(specs)
 	var table strings.Builder
-	fmt.Fprintf(&table, "| spec | runc | jinn | why not passed |\n|---|---|---|---|\n")
+	fmt.Fprintf(&table, "| spec | runc | jinn | jinn-shim | why not passed |\n|---|---|---|---|---|\n")
+	failed := map[string]bool{}
 	for _, s := range specs {
-		r, j := results["runc"][s], results["jinn"][s]
-		table.WriteString(criTableRow(s, r, j))
-		if r == "passed" && j != "passed" {
-			t.Errorf("passes with runc, %s with jinn: %s", j, s)
+		r, j, js := results["runc"][s], results["jinn"][s], results["jinn-shim"][s]
+		table.WriteString(criTableRow(s, r, j, js))
+		for _, h := range handlers[1:] {
+			if got := results[h][s]; r == "passed" && got != "passed" {
+				t.Errorf("passes with runc, %s with %s: %s", got, h, s)
+				failed[h] = true
+			}
 		}
 	}
 	if p := os.Getenv("JINN_CRITEST_REPORT"); p != "" {
 		os.WriteFile(p, []byte(table.String()), 0o644)
 	}
-	if t.Failed() {
-		t.Logf("critest jinn (tail):\n%s", lastLines(string(jinnLog), 60))
+	for h := range failed {
+		t.Logf("critest %s (tail):\n%s", h, lastLines(string(jinnLog[h]), 60))
 	}
 }
 

@@ -35,15 +35,20 @@ var criWhy = []struct {
 
 // criTableRow is the report's row for spec with states r (runc) and j
 // (jinn) as readGinkgoReport gives them.
-func criTableRow(spec, r, j string) string {
+func criTableRow(spec, r string, others ...string) string {
 	rs, rmsg, _ := strings.Cut(r, ": ")
-	js, jmsg, _ := strings.Cut(j, ": ")
-	var why string
-	if rs != "passed" || js != "passed" {
-		msg := rmsg
+	states := []string{rs}
+	msg, allPassed := rmsg, rs == "passed"
+	for _, o := range others {
+		os, omsg, _ := strings.Cut(o, ": ")
+		states = append(states, os)
+		allPassed = allPassed && os == "passed"
 		if msg == "" {
-			msg = jmsg
+			msg = omsg
 		}
+	}
+	var why string
+	if !allPassed {
 		for _, w := range criWhy {
 			if w.spec.MatchString(spec) && (w.unrun || rs != "skipped" || msg != "") {
 				why = w.why
@@ -63,7 +68,7 @@ func criTableRow(spec, r, j string) string {
 		}
 	}
 	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-	return fmt.Sprintf("| %s | %s | %s | %s |\n", esc(strings.TrimPrefix(spec, "[k8s.io] ")), rs, js, esc(why))
+	return fmt.Sprintf("| %s | %s | %s |\n", esc(strings.TrimPrefix(spec, "[k8s.io] ")), strings.Join(states, " | "), esc(why))
 }
 func TestCRITableRow(t *testing.T) {
 	for _, c := range []struct{ spec, r, j, want string }{

@@ -138,18 +138,25 @@ func TestCRIOOMKilled(t *testing.T) {
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	top := "/kubepods-" + randHex(4)
 	t.Cleanup(func() { removeCgroups(top); removeCgroups("/jinn" + top) })
-	pod := e.podConfig("oom", top+"/burstable/pod"+randHex(8))
-	p := e.crictlOK("runp", "--runtime", "jinn", pod)
-	ctr := e.ctrConfig("hog", []string{"sh", "-c", "x=a; while true; do x=$x$x; done"},
-		map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 32 << 20}})
-	c := e.crictlOK("create", p, ctr, pod)
-	e.crictlOK("start", c)
-	e.waitState(c, "CONTAINER_EXITED", 60*time.Second)
-	st, _ := e.inspect(c)["status"].(map[string]any)
-	if st["reason"] != "OOMKilled" || st["exitCode"] != float64(137) {
-		t.Fatalf("hog: reason %v, exit code %v, want OOMKilled 137", st["reason"], st["exitCode"])
+	outer := t
+	for _, handler := range []string{"jinn", "jinn-shim"} {
+		t.Run(handler, func(t *testing.T) {
+			e.t = t
+			defer func() { e.t = outer }()
+			pod := e.podConfig("oom-"+handler, top+"/burstable/pod"+randHex(8))
+			p := e.crictlOK("runp", "--runtime", handler, pod)
+			ctr := e.ctrConfig("hog", []string{"sh", "-c", "x=a; while true; do x=$x$x; done"},
+				map[string]any{"resources": map[string]any{"memory_limit_in_bytes": 32 << 20}})
+			c := e.crictlOK("create", p, ctr, pod)
+			e.crictlOK("start", c)
+			e.waitState(c, "CONTAINER_EXITED", 60*time.Second)
+			st, _ := e.inspect(c)["status"].(map[string]any)
+			if st["reason"] != "OOMKilled" || st["exitCode"] != float64(137) {
+				t.Fatalf("hog: reason %v, exit code %v, want OOMKilled 137", st["reason"], st["exitCode"])
+			}
+			e.crictlOK("rm", c)
+			e.crictlOK("stopp", p)
+			e.crictlOK("rmp", p)
+		})
 	}
-	e.crictlOK("rm", c)
-	e.crictlOK("stopp", p)
-	e.crictlOK("rmp", p)
 }
