@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/cri.sh: Kubernetes' CRI benchmark (critest -benchmark, cri-tools
-# v1.37.0) through Debian's containerd 1.6 with runtime handlers runc and
-# jinn (runc's shim with jinn-runtime as its binary), side by side in one
-# containerd, rounds interleaved, and the jinn/runc ratio of each median:
+# v1.37.0) through Debian's containerd 1.6 with runtime handlers runc,
+# jinn (runc's shim with jinn-runtime as its binary) and jinn-shim (jinn's
+# own shim, containerd-shim-jinn-v2), side by side in one containerd,
+# rounds interleaved, and the ratios to runc of each median:
 # pod lifecycle (RunPodSandbox, PodSandboxStatus, StopPodSandbox,
 # RemovePodSandbox) and container lifecycle (create, start, status, stop,
 # remove). The harness is test/cri_bench_test.go: it starts containerd with
@@ -11,7 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
-[ -x bin/jinn-runtime ] || { echo "bench/cri.sh: bin/jinn-runtime missing (make build)" >&2; exit 1; }
+for b in jinn-runtime containerd-shim-jinn-v2; do
+	[ -x bin/$b ] || { echo "bench/cri.sh: bin/$b missing (make build)" >&2; exit 1; }
+done
 make -s crictl critest
 log=$(mktemp /tmp/jinn-bench-cri.XXXXXX)
 trap 'rm -f "$log"' EXIT

@@ -15,8 +15,9 @@ import (
 // TestCRIBench is bench/cri.sh's engine: critest's benchmark mode (pod
 // lifecycle: RunPodSandbox, PodSandboxStatus, StopPodSandbox,
 // RemovePodSandbox; container lifecycle: create, start, status, stop,
-// remove) through one containerd with handlers runc and jinn, in rounds
-// that alternate which handler goes first, and the medians side by side.
+// remove) through one containerd with handlers runc, jinn (jinn-runtime
+// under runc's shim) and jinn-shim (containerd-shim-jinn-v2), in rounds
+// that rotate which handler goes first, and the medians side by side.
 // Only with JINN_CRI_BENCH=1; JINN_CRI_BENCH_ROUNDS and _N size it.
 func TestCRIBench(t *testing.T) {
 	if os.Getenv("JINN_CRI_BENCH") != "1" {
@@ -32,7 +33,7 @@ func TestCRIBench(t *testing.T) {
 	// The images are pulled first: the first sample would time the pull.
 	e.crictlOK("pull", e.registry+"/"+criPause)
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox")
-	handlers := []string{"runc", "jinn"}
+	handlers := []string{"runc", "jinn", "jinn-shim"}
 	// op name → handler → durations
 	samples := map[string]map[string][]time.Duration{}
 	var ops []string
@@ -44,10 +45,8 @@ func TestCRIBench(t *testing.T) {
 		samples[op][h] = append(samples[op][h], d)
 	}
 	for r := 0; r < rounds; r++ {
-		order := handlers
-		if r%2 == 1 {
-			order = []string{handlers[1], handlers[0]}
-		}
+		k := r % len(handlers)
+		order := append(append([]string(nil), handlers[k:]...), handlers[:k]...)
 		for _, h := range order {
 			out := filepath.Join(e.dir, fmt.Sprintf("bench-%s-%d", h, r))
 			os.MkdirAll(out, 0o755)
@@ -89,10 +88,12 @@ func TestCRIBench(t *testing.T) {
 	}
 	fmt.Printf("critest -benchmark through containerd %s, %d rounds x %d pods and %d containers per handler (medians)\n",
 		"1.6", rounds, n, n)
-	fmt.Printf("| operation | runc | jinn | jinn/runc |\n|---|---|---|---|\n")
+	fmt.Printf("| operation | runc | jinn | jinn-shim | jinn/runc | jinn-shim/runc |\n|---|---|---|---|---|---|\n")
 	for _, op := range ops {
-		r, j := median(samples[op]["runc"]), median(samples[op]["jinn"])
-		fmt.Printf("| %s | %s | %s | %.2fx |\n", op, r.Round(10*time.Microsecond), j.Round(10*time.Microsecond), float64(j)/float64(r))
+		r, j, js := median(samples[op]["runc"]), median(samples[op]["jinn"]), median(samples[op]["jinn-shim"])
+		us := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+		fmt.Printf("| %s | %s | %s | %s | %.2fx | %.2fx |\n", op, us(r), us(j), us(js),
+			float64(j)/float64(r), float64(js)/float64(r))
 	}
 }
 

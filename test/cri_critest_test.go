@@ -18,7 +18,8 @@ import (
 // that passes with runc but not with a jinn handler. `make test` runs
 // the runtime's share of the suite (criFocus, about two minutes);
 // JINN_CRITEST_FULL=1 runs all 142 specs (about 6 minutes on 2 cores).
-// JINN_CRITEST_FOCUS=REGEXP runs the specs it matches instead.
+// JINN_CRITEST_FOCUS=REGEXP runs the specs it matches instead;
+// JINN_CRITEST_HANDLERS=jinn-shim runs runc and the handlers listed only.
 // JINN_CRITEST_REPORT=FILE writes the side-by-side table, with why each
 // spec that does not pass does not (docs/kubernetes.md holds the last one).
 // criFocus picks the specs that exercise the OCI runtime most in the least
@@ -56,6 +57,9 @@ func TestCRITest(t *testing.T) {
 	var specs []string
 	jinnLog := map[string][]byte{}
 	handlers := []string{"runc", "jinn", "jinn-shim"}
+	if h := os.Getenv("JINN_CRITEST_HANDLERS"); h != "" {
+		handlers = append([]string{"runc"}, strings.Split(h, ",")...)
+	}
 	for _, handler := range handlers {
 		report := filepath.Join(e.dir, "critest-"+handler+".json")
 		args := []string{
