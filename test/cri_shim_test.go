@@ -2,12 +2,15 @@ package test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // shimPidOf is the pid of the process that a container's init is the
@@ -109,4 +112,97 @@ func TestCRIShimFds(t *testing.T) {
 		}
 	}
 	e.crictlOK("rmp", "-f", p)
+}
+
+// TestCRIShimIO: stdio through jinn-shim: a container with a terminal
+// (its output reaches the log through the pty), exec with stdin and with
+// a terminal, stats and a memory limit update.
+func TestCRIShimIO(t *testing.T) {
+	e := startCRI(t)
+	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	pod := e.podConfig("io", top+"/pod"+randHex(8))
+	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	cfg := e.writeJSON("tty-ctr.json", map[string]any{
+		"metadata": map[string]any{"name": "tty"},
+		"image":    map[string]any{"image": e.registry + "/e2e-test-images/busybox:1.29-2"},
+		"command":  []string{"sh", "-c", "tty; exec sleep 1000"},
+		"log_path": "tty.log", "tty": true, "stdin": true,
+	})
+	c := e.crictlOK("create", p, cfg, pod)
+	e.crictlOK("start", c)
+	waitFor(t, 10*time.Second, "the tty in the log", func() bool {
+		out, _ := e.crictl("logs", c)
+		return strings.Contains(out, "/dev/pts/0")
+	})
+	cmd := exec.Command(criTool(t, "crictl"), "--config", e.crictlY, "exec", "-i", c, "sh", "-c", "cat; echo done")
+	cmd.Stdin = strings.NewReader("from-stdin\n")
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "from-stdin\ndone\n" {
+		t.Errorf("exec -i: %v: %q", err, out)
+	}
+	cmd = exec.Command(criTool(t, "crictl"), "--config", e.crictlY, "exec", "-it", c, "tty")
+	master, slave := openPty(t)
+	defer master.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave // crictl wants a terminal for -t
+	var ttyOut strings.Builder
+	read := make(chan struct{})
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := master.Read(b)
+			ttyOut.Write(b[:n])
+			if err != nil {
+				close(read)
+				return
+			}
+		}
+	}()
+	err := cmd.Run()
+	slave.Close()
+	master.SetReadDeadline(time.Now().Add(2 * time.Second))
+	<-read
+	if err != nil || !strings.Contains(ttyOut.String(), "/dev/pts/") {
+		t.Errorf("exec -it tty: %v: %q", err, ttyOut.String())
+	}
+	if _, err := e.crictl("exec", c, "sh", "-c", "exit 3"); err == nil {
+		t.Errorf("exec exit 3 succeeded")
+	}
+	e.crictlOK("update", "--memory", strconv.Itoa(96<<20), c)
+	cg := procCgroups(t, e.pid(c))
+	for k, path := range cg {
+		if !strings.HasSuffix(k, ":memory") {
+			continue
+		}
+		b, _ := os.ReadFile("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes")
+		if strings.TrimSpace(string(b)) != strconv.Itoa(96<<20) {
+			t.Errorf("memory limit after update: %q", b)
+		}
+	}
+	out := e.crictlOK("stats", "-o", "json", c)
+	if !strings.Contains(out, `"workingSetBytes"`) || !strings.Contains(out, `"usageCoreNanoSeconds"`) {
+		t.Errorf("stats: %s", out)
+	}
+	e.crictlOK("rmp", "-f", p)
+}
+
+// openPty opens a pseudo-terminal pair.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
 }
