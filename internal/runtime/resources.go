@@ -281,3 +281,22 @@ func (r *Runtime) destroyOrphanCgroup(id string) error {
 	}
 	return nil
 }
+
+// OOMWatch is for a caller that watches its containers' OOM kills itself
+// (the shim): notify sends each time the kernel reports one, kills counts
+// them (so that an OOM kill of the init is known at its exit without
+// waiting for the notification). c is a container just created (or
+// loaded).
+func (r *Runtime) OOMWatch(ctx context.Context, c *Container) (notify <-chan struct{}, kills func() (uint64, error), err error) {
+	mgr, err := r.cgroup(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if mgr == nil {
+		return nil, nil, fmt.Errorf("container %s has no cgroup", c.State.ID)
+	}
+	if notify, err = mgr.NotifyOOM(ctx); err != nil {
+		return nil, nil, err
+	}
+	return notify, mgr.OOMKills, nil
+}

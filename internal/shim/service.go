@@ -42,11 +42,13 @@ type container struct {
 	spec       *specs.Spec
 	mounted    bool // we mounted bundle/rootfs
 	init       *process
-	oomDone    chan struct{} // the OOM watcher ended (it reports before the exit)
+	oomKills   func() (uint64, error) // nil: unknown
+	stopOOM    context.CancelFunc
 
-	mu     sync.Mutex
-	execs  map[string]*process
-	paused bool
+	mu      sync.Mutex
+	execs   map[string]*process
+	paused  bool
+	oomSeen uint64 // OOM kills reported
 }
 
 func newService(ctx context.Context, ns string, pub *publisher, log *slog.Logger, exit func()) *service {
@@ -130,8 +132,7 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 		s.mu.Unlock()
 		return nil, errorf(codes.AlreadyExists, "container %s: already exists", r.ID)
 	}
-	c := &container{id: r.ID, bundle: r.Bundle, rt: newRuntime(opts, s.namespace, s.log), execs: map[string]*process{},
-		oomDone: make(chan struct{})}
+	c := &container{id: r.ID, bundle: r.Bundle, rt: newRuntime(opts, s.namespace, s.log), execs: map[string]*process{}}
 	s.containers[r.ID] = c // reserved while being made
 	s.mu.Unlock()
 	defer func() {
@@ -178,18 +179,21 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, errorf(codes.Unknown, "%v", err)
 	}
+	s.watchOOM(c, created.Container)
 	created.Close()
 	p := newProcess("", io)
 	p.pid = created.Pid
 	c.init = p
 	if err := io.started(); err != nil {
+		if c.stopOOM != nil {
+			c.stopOOM()
+		}
 		c.rt.Delete(r.ID, true)
 		unix.Wait4(p.pid, nil, 0, nil)
 		return nil, errorf(codes.Unknown, "console: %v", err)
 	}
 	s.track(p.pid, true)
 	go p.wait(func(p *process) { s.initExited(c, p) })
-	go s.watchOOM(c)
 	s.pub.publish("/tasks/create", &eventstypes.TaskCreate{ContainerID: r.ID, Bundle: r.Bundle, Rootfs: r.Rootfs,
 		IO: &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}, Pid: uint32(p.pid)})
 	return &taskapi.CreateTaskResponse{Pid: uint32(p.pid)}, nil
@@ -198,25 +202,44 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 // watchOOM publishes the container's OOM kills as the kernel reports them
 // (memory.oom_control on v1, memory.events on v2): CRI marks a container
 // OOMKilled from TaskOOM.
-func (s *service) watchOOM(c *container) {
-	defer close(c.oomDone)
-	err := c.rt.Events(s.ctx, c.id, 0, false, func(e runtime.Event) error {
-		if e.Type == "oom" {
-			s.pub.publish("/tasks/oom", &eventstypes.TaskOOM{ContainerID: c.id})
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, runtime.ErrNotRunning) {
+func (s *service) watchOOM(c *container, rc *runtime.Container) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	notify, kills, err := c.rt.OOMWatch(ctx, rc)
+	if err != nil {
+		cancel()
 		s.log.Debug("oom watch", "container", c.id, "err", err)
+		return
 	}
+	c.oomKills, c.stopOOM = kills, cancel
+	go func() {
+		for range notify {
+			s.reportOOM(c, true)
+		}
+	}()
+}
+
+// reportOOM publishes TaskOOM if the cgroup counts an OOM kill not yet
+// reported (or, notified, where it cannot count them).
+func (s *service) reportOOM(c *container, notified bool) {
+	if c.oomKills == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, err := c.oomKills()
+	switch {
+	case err != nil && notified:
+	case err == nil && n > c.oomSeen:
+		c.oomSeen = n
+	default:
+		return
+	}
+	s.pub.publish("/tasks/oom", &eventstypes.TaskOOM{ContainerID: c.id})
 }
 
 func (s *service) initExited(c *container, p *process) {
 	s.track(p.pid, false)
-	select { // an OOM kill is reported before the exit
-	case <-c.oomDone:
-	case <-time.After(250 * time.Millisecond):
-	}
+	s.reportOOM(c, false) // an OOM kill is reported before the exit
 	if _, own := nsOf(c.spec, specs.PIDNamespace); !own {
 		// Nothing ends the init's children with it: the runc shim kills
 		// them too.
@@ -292,6 +315,9 @@ func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 		}
 	}
 	p.io.close()
+	if c.stopOOM != nil {
+		c.stopOOM()
+	}
 	s.mu.Lock()
 	delete(s.containers, r.ID)
 	s.mu.Unlock()
