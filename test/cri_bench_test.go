@@ -86,6 +86,7 @@ func TestCRIBench(t *testing.T) {
 			}
 		}
 	}
+	cniAdd, cniDel, cniDel2 := cniCost(t, e, n)
 	fmt.Printf("critest -benchmark through containerd %s, %d rounds x %d pods and %d containers per handler (medians)\n",
 		"1.6", rounds, n, n)
 	fmt.Printf("| operation | runc | jinn | jinn-shim | jinn/runc | jinn-shim/runc |\n|---|---|---|---|---|---|\n")
@@ -95,6 +96,15 @@ func TestCRIBench(t *testing.T) {
 		fmt.Printf("| %s | %s | %s | %s | %.2fx | %.2fx |\n", op, us(r), us(j), us(js),
 			float64(j)/float64(r), float64(js)/float64(r))
 	}
+	// The pod lifecycle without its CNI calls, the same for every handler:
+	// how far a runtime can take it.
+	cni := cniAdd + cniDel + cniDel2
+	fmt.Printf("\nCNI (bridge + loopback, timed alone, medians): ADD %s, DEL %s, DEL again %s: %s of every pod lifecycle\n",
+		cniAdd.Round(10*time.Microsecond), cniDel.Round(10*time.Microsecond), cniDel2.Round(10*time.Microsecond), cni.Round(10*time.Microsecond))
+	r, j, js := median(samples["pod lifecycle (total)"]["runc"])-cni, median(samples["pod lifecycle (total)"]["jinn"])-cni,
+		median(samples["pod lifecycle (total)"]["jinn-shim"])-cni
+	fmt.Printf("| pod lifecycle without CNI | %s | %s | %s | %.2fx | %.2fx |\n", r.Round(10*time.Microsecond),
+		j.Round(10*time.Microsecond), js.Round(10*time.Microsecond), float64(j)/float64(r), float64(js)/float64(r))
 }
 
 func median(d []time.Duration) time.Duration {

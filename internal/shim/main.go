@@ -207,7 +207,7 @@ func serve(f flags) error {
 		return fmt.Errorf("shim socket: %w", err)
 	}
 	sock := l.Addr().String()
-	srv, err := ttrpc.NewServer()
+	srv, err := ttrpc.NewServer(ttrpc.WithUnaryServerInterceptor(timed(log)))
 	if err != nil {
 		return err
 	}
@@ -272,4 +272,15 @@ func cleanup(f flags) error {
 	}
 	_, err = os.Stdout.Write(b)
 	return err
+}
+
+// timed logs each call and its duration at debug level (containerd passes
+// -debug when its own log level is debug).
+func timed(log *slog.Logger) ttrpc.UnaryServerInterceptor {
+	return func(ctx context.Context, u ttrpc.Unmarshaler, info *ttrpc.UnaryServerInfo, m ttrpc.Method) (any, error) {
+		start := time.Now()
+		resp, err := m(ctx, u)
+		log.Debug("call", "method", info.FullMethod, "took", time.Since(start), "err", err)
+		return resp, err
+	}
 }
