@@ -171,6 +171,9 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 	}
 	// Recorded before the signal so that it comes before the monitor's "die".
 	e.killEvent(c, sig)
+	if st.Error == errMonitorDied {
+		return e.killUnwatched(c, sig)
+	}
 	if err := e.runtimeFor(c).Kill(c.ID, sig, false); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
