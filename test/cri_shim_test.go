@@ -32,12 +32,26 @@ func procName(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-// TestCRIShimCrash: a jinn-shim killed with SIGKILL leaves nothing once
-// containerd has run its cleanup (the shim binary's delete command): the
-// pod's containers end, their rootfs mounts, cgroups and runtime state go.
-func TestCRIShimCrash(t *testing.T) {
+// TestCRIShim: what handler jinn-shim (containerd-shim-jinn-v2) does
+// beyond the lifecycle tests, in one containerd (each start costs
+// seconds of CI).
+func TestCRIShim(t *testing.T) {
 	e := startCRI(t)
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
+	outer := t
+	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO} {
+		t.Run(name, func(t *testing.T) {
+			e.t = t
+			defer func() { e.t = outer }()
+			f(t, e)
+		})
+	}
+}
+
+// criShimCrash: a jinn-shim killed with SIGKILL leaves nothing once
+// containerd has run its cleanup (the shim binary's delete command): the
+// pod's containers end, their rootfs mounts, cgroups and runtime state go.
+func criShimCrash(t *testing.T, e *criEnv) {
 	top := "/kubepods-" + randHex(4)
 	t.Cleanup(func() { removeCgroups(top) })
 	parent := top + "/pod" + randHex(8)
@@ -77,12 +91,10 @@ func TestCRIShimCrash(t *testing.T) {
 	e.crictlOK("rmp", p)
 }
 
-// TestCRIShimFds: no fd of the shim reaches a container's init or an
-// exec: the init has exactly its stdio, an exec's only other fd is the one
-// ls opens to list them.
-func TestCRIShimFds(t *testing.T) {
-	e := startCRI(t)
-	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
+// criShimFds: no fd of the shim reaches a container's init or an exec:
+// the init has exactly its stdio, an exec's only other fd is the one ls
+// opens to list them.
+func criShimFds(t *testing.T, e *criEnv) {
 	top := "/kubepods-" + randHex(4)
 	t.Cleanup(func() { removeCgroups(top) })
 	pod := e.podConfig("fds", top+"/pod"+randHex(8))
@@ -114,12 +126,10 @@ func TestCRIShimFds(t *testing.T) {
 	e.crictlOK("rmp", "-f", p)
 }
 
-// TestCRIShimIO: stdio through jinn-shim: a container with a terminal
-// (its output reaches the log through the pty), exec with stdin and with
-// a terminal, stats and a memory limit update.
-func TestCRIShimIO(t *testing.T) {
-	e := startCRI(t)
-	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
+// criShimIO: stdio through jinn-shim: a container with a terminal (its
+// output reaches the log through the pty), exec with stdin and with a
+// terminal, stats and a memory limit update.
+func criShimIO(t *testing.T, e *criEnv) {
 	top := "/kubepods-" + randHex(4)
 	t.Cleanup(func() { removeCgroups(top) })
 	pod := e.podConfig("io", top+"/pod"+randHex(8))

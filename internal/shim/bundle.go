@@ -139,19 +139,20 @@ func writeBundleOptions(bundle string, o options) error {
 	return atomicfile.WriteFile(filepath.Join(bundle, optionsFile), b, 0o600)
 }
 
-func readBundleOptions(bundle string) (options, error) {
-	var o options
+// readBundleOptions reads the options Create wrote; found is false if
+// there are none (no create began, or a clean Delete removed them).
+func readBundleOptions(bundle string) (o options, found bool, err error) {
 	b, err := os.ReadFile(filepath.Join(bundle, optionsFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return o, nil // the shim died before create wrote them
+		return o, false, nil
 	}
 	if err != nil {
-		return o, err
+		return o, false, err
 	}
 	if err := json.Unmarshal(b, &o); err != nil {
-		return o, fmt.Errorf("%s: %w", optionsFile, err)
+		return o, false, fmt.Errorf("%s: %w", optionsFile, err)
 	}
-	return o, nil
+	return o, true, nil
 }
 
 // readBundleAnnotations reads config.json's annotations only.

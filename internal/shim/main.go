@@ -249,9 +249,14 @@ func cleanup(f flags) error {
 	if f.id == "" || f.bundle == "" {
 		return errors.New("-id and -bundle are required")
 	}
-	opts, err := readBundleOptions(f.bundle)
+	opts, found, err := readBundleOptions(f.bundle)
 	if err != nil {
 		return err
+	}
+	if !found {
+		// No task was made, or its Delete removed everything (and the
+		// file): containerd runs this after every shim's exit.
+		return writeDeleteResponse(0)
 	}
 	rt := newRuntime(opts, f.namespace, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	pid := 0
@@ -265,6 +270,11 @@ func cleanup(f flags) error {
 	if err := unmountRootfs(f.bundle); err != nil {
 		fmt.Fprintf(os.Stderr, "unmount rootfs of %s: %v\n", f.id, err)
 	}
+	return writeDeleteResponse(pid)
+}
+
+// writeDeleteResponse tells containerd how the task ended: killed.
+func writeDeleteResponse(pid int) error {
 	b, err := proto.Marshal(&taskapi.DeleteResponse{Pid: uint32(pid),
 		ExitStatus: 128 + uint32(unix.SIGKILL), ExitedAt: timestamppb.Now()})
 	if err != nil {

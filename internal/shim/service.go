@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -318,6 +319,9 @@ func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 	if c.stopOOM != nil {
 		c.stopOOM()
 	}
+	// Nothing is left for the delete command, which containerd runs even
+	// after a clean shutdown (main.go, cleanup).
+	os.Remove(filepath.Join(c.bundle, optionsFile))
 	s.mu.Lock()
 	delete(s.containers, r.ID)
 	s.mu.Unlock()
