@@ -39,7 +39,8 @@ func TestCRIShim(t *testing.T) {
 	e := startCRI(t)
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	outer := t
-	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO} {
+	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
+		"strays": criShimStrays} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()
@@ -215,4 +216,53 @@ func openPty(t *testing.T) (master, slave *os.File) {
 		t.Fatal(err)
 	}
 	return m, s
+}
+
+// criShimStrays: in a pod sharing the host's PID namespace, an orphan of
+// the container is reparented to the shim (a child subreaper), which
+// reaps it once it exits; the container's own exits are still reported.
+func criShimStrays(t *testing.T, e *criEnv) {
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	pod := e.writeJSON("strays-pod.json", map[string]any{
+		"metadata":      map[string]any{"name": "strays", "namespace": "jinn-test", "uid": randHex(8)},
+		"log_directory": filepath.Join(e.dir, "logs", "strays"),
+		"linux": map[string]any{"cgroup_parent": top + "/pod" + randHex(8),
+			"security_context": map[string]any{"namespace_options": map[string]any{"pid": 2}}},
+	})
+	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
+	e.crictlOK("start", c)
+	e.waitState(c, "CONTAINER_RUNNING", 10*time.Second)
+	shim := shimPidOf(t, e.pid(c))
+	// The subshell exits at once: its sleep becomes the shim's child.
+	e.crictlOK("exec", c, "sh", "-c", "(sleep 1 &); exit 0")
+	children := func() []string {
+		var kids []string
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(shim) + "/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			kids = append(kids, strings.Fields(string(b))...)
+		}
+		return kids
+	}
+	zombies := func() []string {
+		var z []string
+		for _, pid := range children() {
+			st, _ := os.ReadFile("/proc/" + pid + "/stat")
+			if i := strings.LastIndexByte(string(st), ')'); i > 0 && i+2 < len(st) && st[i+2] == 'Z' {
+				z = append(z, pid)
+			}
+		}
+		return z
+	}
+	if kids := children(); len(kids) < 3 { // pause, sleep 1000, sleep 1
+		t.Errorf("the orphan is not the shim's child: children %v", kids)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	waitFor(t, 5*time.Second, "the shim to reap its stray", func() bool { return len(zombies()) == 0 })
+	if out, err := e.crictl("exec", c, "sh", "-c", "exit 7"); err == nil || !strings.Contains(out, "exit code 7") {
+		t.Errorf("exec's exit after reaping: %v %s", err, out)
+	}
+	e.crictlOK("rmp", "-f", p)
 }
