@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/jinn-containers/jinn/internal/cgroups"
 )
 
 func testService(t *testing.T) *service {
@@ -119,4 +121,23 @@ func TestExecBadInput(t *testing.T) {
 	wantCode(t, err, codes.Unimplemented, "checkpoint")
 	_, err = s.State(ctx, &taskapi.StateRequest{ID: "c", ExecID: "nope"})
 	wantCode(t, err, codes.NotFound, "unknown exec")
+}
+
+func TestMetrics(t *testing.T) {
+	var s cgroups.Stats
+	s.CPU.Usage.Total, s.Memory.Usage.Usage, s.Pids.Current = 5000, 1<<20, 3
+	s.Memory.Raw = map[string]uint64{"total_inactive_file": 4096, "inactive_file": 8192}
+	s.Memory.OOMKill = 2
+	m1 := metricsV1(&s)
+	if m1.CPU.Usage.Total != 5000 || m1.Memory.Usage.Usage != 1<<20 || m1.Memory.TotalInactiveFile != 4096 || m1.Pids.Current != 3 {
+		t.Errorf("v1: %v", m1)
+	}
+	m2 := metricsV2(&s)
+	if m2.CPU.UsageUsec != 5 || m2.Memory.Usage != 1<<20 || m2.Memory.InactiveFile != 8192 || m2.MemoryEvents.OomKill != 2 {
+		t.Errorf("v2: %v", m2)
+	}
+	a, err := metrics(&s)
+	if err != nil || (a.TypeUrl != "io.containerd.cgroups.v1.Metrics" && a.TypeUrl != "io.containerd.cgroups.v2.Metrics") {
+		t.Errorf("metrics: %v %v", a.GetTypeUrl(), err)
+	}
 }
