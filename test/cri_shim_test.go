@@ -40,7 +40,7 @@ func TestCRIShim(t *testing.T) {
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
-		"strays": criShimStrays} {
+		"strays": criShimStrays, "pause": criShimPause} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()
@@ -263,6 +263,46 @@ func criShimStrays(t *testing.T, e *criEnv) {
 	waitFor(t, 5*time.Second, "the shim to reap its stray", func() bool { return len(zombies()) == 0 })
 	if out, err := e.crictl("exec", c, "sh", "-c", "exit 7"); err == nil || !strings.Contains(out, "exit code 7") {
 		t.Errorf("exec's exit after reaping: %v %s", err, out)
+	}
+	e.crictlOK("rmp", "-f", p)
+}
+
+// criShimPause: pause and resume (not in crictl: through ctr, on the same
+// task), the task's state in between, and checkpoint's clear refusal.
+func criShimPause(t *testing.T, e *criEnv) {
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	pod := e.podConfig("pause", top+"/pod"+randHex(8))
+	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
+	e.crictlOK("start", c)
+	ctr := func(args ...string) (string, error) {
+		out, err := exec.Command("ctr", append([]string{"--address", e.sock, "-n", "k8s.io", "tasks"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	status := func() string {
+		out, _ := ctr("ls")
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == c {
+				return f[2]
+			}
+		}
+		return "?"
+	}
+	if out, err := ctr("pause", c); err != nil {
+		t.Fatalf("ctr tasks pause: %v: %s", err, out)
+	}
+	if st := status(); st != "PAUSED" {
+		t.Errorf("after pause: %s", st)
+	}
+	if out, err := ctr("resume", c); err != nil {
+		t.Fatalf("ctr tasks resume: %v: %s", err, out)
+	}
+	if st := status(); st != "RUNNING" {
+		t.Errorf("after resume: %s", st)
+	}
+	if out, err := ctr("checkpoint", c); err == nil || !strings.Contains(out, "not supported") {
+		t.Errorf("checkpoint: %v: %s", err, out)
 	}
 	e.crictlOK("rmp", "-f", p)
 }
