@@ -40,7 +40,7 @@ func TestCRIShim(t *testing.T) {
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
-		"strays": criShimStrays, "pause": criShimPause} {
+		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()
@@ -304,5 +304,33 @@ func criShimPause(t *testing.T, e *criEnv) {
 	if out, err := ctr("checkpoint", c); err == nil || !strings.Contains(out, "not supported") {
 		t.Errorf("checkpoint: %v: %s", err, out)
 	}
+	e.crictlOK("rmp", "-f", p)
+}
+
+// criShimBadStart: a container whose program does not exist fails to
+// start with the runtime's reason, and leaves no runtime state, cgroup or
+// rootfs mount behind.
+func criShimBadStart(t *testing.T, e *criEnv) {
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	parent := top + "/pod" + randHex(8)
+	pod := e.podConfig("badstart", parent)
+	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"/no/such/program"}, nil), pod)
+	out, err := e.crictl("start", c)
+	if err == nil || !strings.Contains(out, "/no/such/program") {
+		t.Errorf("start of a missing program: %v: %s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "runtime", "jinn-shim", "k8s.io", c)); err == nil {
+		t.Errorf("runtime state left for %s", c)
+	}
+	for _, d := range cgroupDirs(strings.TrimPrefix(parent, "/") + "/" + c) {
+		t.Errorf("cgroup left: %s", d)
+	}
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(b), c) {
+		t.Errorf("a mount of %s is left", c)
+	}
+	e.crictlOK("rm", c)
 	e.crictlOK("rmp", "-f", p)
 }
