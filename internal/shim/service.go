@@ -69,6 +69,8 @@ func fromRuntime(err error) error {
 		return nil
 	case errors.Is(err, runtime.ErrNotExist):
 		return errorf(codes.NotFound, "%v", err)
+	case errors.Is(err, runtime.ErrExist):
+		return errorf(codes.AlreadyExists, "%v", err)
 	case errors.Is(err, runtime.ErrNotRunning):
 		return errorf(codes.NotFound, "process already finished: %v", err)
 	}
@@ -170,13 +172,10 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	if io, err = newStdio(r.Stdin, r.Stdout, r.Stderr, r.Terminal); err != nil {
 		return nil, errorf(codes.Unknown, "open stdio: %v", err)
 	}
-	if err := os.MkdirAll(c.rt.Root, 0o711); err != nil {
-		return nil, errorf(codes.Unknown, "%v", err)
-	}
 	created, err := c.rt.Create(runtime.CreateOpts{ID: r.ID, Bundle: r.Bundle, Spec: spec, Config: raw,
 		Stdio: io.files, Console: io.remote, NoPivot: opts.NoPivotRoot, NoNewKeyring: opts.NoNewKeyring})
 	if err != nil {
-		return nil, errorf(codes.Unknown, "%v", err)
+		return nil, fromRuntime(err)
 	}
 	s.watchOOM(c, created.Container)
 	created.Close()
