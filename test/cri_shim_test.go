@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,6 +65,13 @@ func criShimCrash(t *testing.T, e *criEnv) {
 	shim := shimPidOf(t, pid)
 	if n := procName(shim); n != "containerd-shim" { // comm is cut at 15 bytes
 		t.Fatalf("container's parent %d is %q, not the shim", shim, n)
+	}
+	// One shim per pod: the sandbox's init is its child too.
+	var sandbox map[string]any
+	json.Unmarshal([]byte(e.crictlOK("inspectp", p)), &sandbox)
+	info, _ := sandbox["info"].(map[string]any)
+	if spid, _ := info["pid"].(float64); spid == 0 || shimPidOf(t, int(spid)) != shim {
+		t.Errorf("the sandbox (pid %v) has another shim than its container (%d)", spid, shim)
 	}
 	if err := syscall.Kill(shim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
