@@ -1,9 +1,12 @@
 package shim
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -18,9 +21,12 @@ import (
 
 // publisher forwards task events to containerd's ttrpc Events service, in
 // the order they were published (an exit must follow its start), retrying
-// while containerd is briefly away.
+// while containerd is briefly away. Without a ttrpc address (a containerd
+// that sets no TTRPC_ADDRESS) it runs containerd's "publish" command, the
+// -publish-binary, with the event on stdin.
 type publisher struct {
 	address, namespace string
+	binary, grpc       string // the fallback: -publish-binary, -address
 	log                *slog.Logger
 	queue              chan *types.Envelope
 	done               chan struct{}
@@ -29,7 +35,12 @@ type publisher struct {
 }
 
 func newPublisher(ctx context.Context, address, namespace string, log *slog.Logger) *publisher {
+	return newPublisherBinary(ctx, address, namespace, "", "", log)
+}
+
+func newPublisherBinary(ctx context.Context, address, namespace, binary, grpc string, log *slog.Logger) *publisher {
 	p := &publisher{address: strings.TrimPrefix(address, "unix://"), namespace: namespace, log: log,
+		binary: binary, grpc: grpc,
 		queue: make(chan *types.Envelope, 256), done: make(chan struct{})}
 	go p.run(ctx)
 	return p
@@ -67,6 +78,11 @@ func (p *publisher) run(ctx context.Context) {
 				}
 			}
 			var err error
+			if p.address == "" && p.binary != "" {
+				if err = p.forwardByBinary(ctx, env); err == nil {
+					break
+				}
+			}
 			if client != nil {
 				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				_, err = eventsapi.NewEventsClient(client).Forward(cctx, &eventsapi.ForwardRequest{Envelope: env})
@@ -98,4 +114,21 @@ func (p *publisher) close(d time.Duration) {
 	case <-p.done:
 	case <-time.After(d):
 	}
+}
+
+// forwardByBinary runs `containerd --address A publish --topic T
+// --namespace N` with the event on stdin.
+func (p *publisher) forwardByBinary(ctx context.Context, env *types.Envelope) error {
+	b, err := proto.Marshal(env.Event)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, p.binary, "--address", p.grpc, "publish", "--topic", env.Topic, "--namespace", env.Namespace)
+	cmd.Stdin = bytes.NewReader(b)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s publish: %v: %s", p.binary, err, out)
+	}
+	return nil
 }

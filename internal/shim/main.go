@@ -68,7 +68,7 @@ func Main(args []string) int {
 	fs.StringVar(&f.namespace, "namespace", "", "namespace of the task")
 	fs.StringVar(&f.id, "id", "", "id of the task")
 	fs.StringVar(&f.address, "address", "", "containerd's grpc address")
-	fs.StringVar(&f.publishBinary, "publish-binary", "", "containerd binary (unused: events go over ttrpc)")
+	fs.StringVar(&f.publishBinary, "publish-binary", "", "containerd's binary, to publish events where $TTRPC_ADDRESS is not set")
 	fs.StringVar(&f.bundle, "bundle", "", "bundle of the task (delete)")
 	fs.BoolVar(&f.debug, "debug", false, "debug logs")
 	version := fs.Bool("v", false, "print the version")
@@ -157,7 +157,7 @@ func start(f flags) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"-namespace", f.namespace, "-id", f.id, "-address", f.address}
+	args := []string{"-namespace", f.namespace, "-id", f.id, "-address", f.address, "-publish-binary", f.publishBinary}
 	if f.debug {
 		args = append(args, "-debug")
 	}
@@ -213,7 +213,7 @@ func serve(f flags) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pub := newPublisher(ctx, os.Getenv("TTRPC_ADDRESS"), f.namespace, log)
+	pub := newPublisherBinary(ctx, os.Getenv("TTRPC_ADDRESS"), f.namespace, f.publishBinary, f.address, log)
 	svc := newService(ctx, f.namespace, pub, log, func() {
 		// containerd 1.6 expects the shim to go away inside Shutdown
 		// (it takes a closed connection as success).

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	eventstypes "github.com/containerd/containerd/api/events"
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
 	runcopts "github.com/containerd/containerd/api/types/runc/options"
 	rtopts "github.com/containerd/containerd/api/types/runtimeoptions/v1"
@@ -139,5 +141,26 @@ func TestMetrics(t *testing.T) {
 	a, err := metrics(&s)
 	if err != nil || (a.TypeUrl != "io.containerd.cgroups.v1.Metrics" && a.TypeUrl != "io.containerd.cgroups.v2.Metrics") {
 		t.Errorf("metrics: %v %v", a.GetTypeUrl(), err)
+	}
+}
+
+// TestPublishBinary: without a ttrpc address, events go through
+// containerd's publish command, in order.
+func TestPublishBinary(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	bin := filepath.Join(dir, "containerd")
+	os.WriteFile(bin, []byte("#!/bin/sh\necho \"$@ $(wc -c)\" >> "+out+"\n"), 0o755)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newPublisherBinary(ctx, "", "ns1", bin, "/run/c.sock", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.publish("/tasks/start", &eventstypes.TaskStart{ContainerID: "c", Pid: 7})
+	p.publish("/tasks/exit", &eventstypes.TaskExit{ContainerID: "c", ID: "c", Pid: 7, ExitStatus: 3})
+	p.close(5 * time.Second)
+	b, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "--address /run/c.sock publish --topic /tasks/start --namespace ns1 ") ||
+		!strings.HasPrefix(lines[1], "--address /run/c.sock publish --topic /tasks/exit --namespace ns1 ") {
+		t.Errorf("publish commands:\n%s", b)
 	}
 }
