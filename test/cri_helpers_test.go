@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +34,54 @@ type criEnv struct {
 	registry string // host:port of the loopback registry
 	bridge   string
 	crictlY  string // crictl's config file
+	cf       string // containerd's config file
+	daemon   *exec.Cmd
+	exited   chan struct{}
+}
+
+// startContainerd starts the env's containerd, logging to log, and waits
+// until CRI answers.
+func (e *criEnv) startContainerd(log string) {
+	t := e.t
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// containerd finds the shims on PATH: the test's jinn-shim first.
+	c := exec.Command("containerd", "--config", e.cf)
+	c.Env = append(os.Environ(), "PATH="+filepath.Dir(bin("containerd-shim-jinn-v2"))+":"+os.Getenv("PATH"))
+	c.Stdout, c.Stderr = f, f
+	if err := c.Start(); err != nil {
+		t.Fatalf("start containerd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { c.Wait(); f.Close(); close(exited) }()
+	e.daemon, e.exited = c, exited
+	crictl := criTool(t, "crictl")
+	for deadline := time.Now().Add(30 * time.Second); exec.Command(crictl, "--config", e.crictlY, "info").Run() != nil; {
+		select {
+		case <-exited:
+			b, _ := os.ReadFile(log)
+			t.Fatalf("containerd exited: %s", lastLines(string(b), 10))
+		default:
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(log)
+			t.Fatalf("containerd not ready in 30s: %s", lastLines(string(b), 10))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stopContainerd stops the env's containerd (its shims stay).
+func (e *criEnv) stopContainerd() {
+	e.daemon.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(15 * time.Second):
+		e.daemon.Process.Kill()
+		<-e.exited
+	}
 }
 
 // criCacheDir holds crictl and critest, built once per machine.
@@ -106,7 +155,7 @@ func startCRI(t *testing.T) *criEnv {
 			t.Skipf("%s not installed (Debian: containerd, runc, containernetworking-plugins)", p)
 		}
 	}
-	crictl := criTool(t, "crictl")
+	criTool(t, "crictl") // built once per machine
 	// The shims' sockets go in /run/containerd/s whatever containerd is told.
 	tidyRun(t, "/run/containerd", "/run/containerd/s", "/run/containerd/fifo")
 	// Short: containerd's and the shims' socket paths must fit in 108 bytes.
@@ -195,10 +244,9 @@ state = %q
 		exec.Command("umount", "-R", dir).Run()
 		os.RemoveAll(dir)
 	})
-	daemon(t, filepath.Join(dir, "containerd.log"), func() bool {
-		return exec.Command(crictl, "--config", e.crictlY, "info").Run() == nil
-	}, "env", "PATH="+filepath.Dir(bin("containerd-shim-jinn-v2"))+":"+os.Getenv("PATH"), // containerd finds shims on PATH
-		"containerd", "--config", cf)
+	e.cf = cf
+	e.startContainerd(filepath.Join(dir, "containerd.log"))
+	t.Cleanup(e.stopContainerd)
 	// And this one before it stops: pods that a failed test left, so the
 	// shims stop their containers and exit.
 	t.Cleanup(func() {

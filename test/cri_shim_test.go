@@ -41,7 +41,8 @@ func TestCRIShim(t *testing.T) {
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
-		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart} {
+		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart,
+		"restart": criShimRestart} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()
@@ -339,6 +340,28 @@ func criShimBadStart(t *testing.T, e *criEnv) {
 	if strings.Contains(string(b), c) {
 		t.Errorf("a mount of %s is left", c)
 	}
+	e.crictlOK("rm", c)
+	e.crictlOK("rmp", "-f", p)
+}
+
+// criShimRestart: containerd restarts while a jinn-shim pod runs; it finds
+// the shim again (the bundle's address file), and the container still
+// execs, reports its exit (events reach the new containerd) and goes.
+func criShimRestart(t *testing.T, e *criEnv) {
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	pod := e.podConfig("restart", top+"/pod"+randHex(8))
+	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
+	e.crictlOK("start", c)
+	e.stopContainerd()
+	e.startContainerd(filepath.Join(e.dir, "containerd-"+randHex(4)+".log"))
+	e.waitState(c, "CONTAINER_RUNNING", 10*time.Second)
+	if out := e.crictlOK("exec", c, "echo", "after-restart"); out != "after-restart" {
+		t.Errorf("exec after containerd's restart: %q", out)
+	}
+	e.crictlOK("stop", "-t", "1", c)
+	e.waitState(c, "CONTAINER_EXITED", 10*time.Second)
 	e.crictlOK("rm", c)
 	e.crictlOK("rmp", "-f", p)
 }
