@@ -34,11 +34,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
 	"github.com/containerd/ttrpc"
+	"github.com/jinn-containers/jinn/internal/memtrim"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -207,7 +209,8 @@ func serve(f flags) error {
 		return fmt.Errorf("shim socket: %w", err)
 	}
 	sock := l.Addr().String()
-	srv, err := ttrpc.NewServer(ttrpc.WithUnaryServerInterceptor(timed(log)))
+	var n calls
+	srv, err := ttrpc.NewServer(ttrpc.WithUnaryServerInterceptor(n.timed(log)))
 	if err != nil {
 		return err
 	}
@@ -223,6 +226,9 @@ func serve(f flags) error {
 	})
 	taskapi.RegisterTaskService(srv, svc)
 	go svc.reapStrays(ctx)
+	// A pod's shim mostly waits: it gives back its heap and the mappings
+	// of its code while idle, as the API service does.
+	go memtrim.WhileIdle(&n.active, &n.lastDone, ctx.Done())
 	log.Debug("serving", "socket", sock)
 	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
 		return err
@@ -284,12 +290,25 @@ func writeDeleteResponse(pid int) error {
 	return err
 }
 
+// calls counts the calls in flight and when the last ended, for
+// memtrim.WhileIdle; Wait, which blocks for a process's life without
+// running anything, does not count.
+type calls struct{ active, lastDone atomic.Int64 }
+
 // timed logs each call and its duration at debug level (containerd passes
 // -debug when its own log level is debug).
-func timed(log *slog.Logger) ttrpc.UnaryServerInterceptor {
+func (n *calls) timed(log *slog.Logger) ttrpc.UnaryServerInterceptor {
 	return func(ctx context.Context, u ttrpc.Unmarshaler, info *ttrpc.UnaryServerInfo, m ttrpc.Method) (any, error) {
 		start := time.Now()
+		counted := !strings.HasSuffix(info.FullMethod, "/Wait")
+		if counted {
+			n.active.Add(1)
+		}
 		resp, err := m(ctx, u)
+		if counted {
+			n.lastDone.Store(time.Now().UnixNano())
+			n.active.Add(-1)
+		}
 		log.Debug("call", "method", info.FullMethod, "took", time.Since(start), "err", err)
 		return resp, err
 	}
