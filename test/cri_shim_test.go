@@ -310,6 +310,14 @@ func criShimPause(t *testing.T, e *criEnv) {
 	if st := status(); st != "RUNNING" {
 		t.Errorf("after resume: %s", st)
 	}
+	// An exec's process carries its id (ctr tasks ps's INFO column).
+	execDone := make(chan struct{})
+	go func() { e.crictl("exec", c, "sleep", "3"); close(execDone) }()
+	waitFor(t, 5*time.Second, "the exec in ps", func() bool {
+		out, _ := ctr("ps", c)
+		return strings.Count(out, "\n") >= 3 && strings.Contains(out, "ExecID")
+	})
+	<-execDone
 	if out, err := ctr("checkpoint", c); err == nil || !strings.Contains(out, "not supported") {
 		t.Errorf("checkpoint: %v: %s", err, out)
 	}

@@ -48,13 +48,11 @@ func newPublisherBinary(ctx context.Context, address, namespace, binary, grpc st
 
 // publish queues an event for topic ("/tasks/exit", …).
 func (p *publisher) publish(topic string, ev proto.Message) {
-	a, err := anypb.New(ev)
+	a, err := marshalAny(ev)
 	if err != nil {
 		p.log.Error("encode event", "topic", topic, "err", err)
 		return
 	}
-	// containerd 1.6 looks events up by their bare proto name.
-	a.TypeUrl = strings.TrimPrefix(a.TypeUrl, "type.googleapis.com/")
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.closed {
@@ -131,4 +129,15 @@ func (p *publisher) forwardByBinary(ctx context.Context, env *types.Envelope) er
 		return fmt.Errorf("%s publish: %v: %s", p.binary, err, out)
 	}
 	return nil
+}
+
+// marshalAny wraps m as containerd 1.6 reads an Any: its type URL is the
+// bare proto name (gogo's typeurl registry), not type.googleapis.com/….
+func marshalAny(m proto.Message) (*anypb.Any, error) {
+	a, err := anypb.New(m)
+	if err != nil {
+		return nil, err
+	}
+	a.TypeUrl = strings.TrimPrefix(a.TypeUrl, "type.googleapis.com/")
+	return a, nil
 }

@@ -2,7 +2,10 @@ package shim
 
 import (
 	"context"
+
 	"encoding/json"
+
+	runcopts "github.com/containerd/containerd/api/types/runc/options"
 
 	eventstypes "github.com/containerd/containerd/api/events"
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
@@ -12,7 +15,8 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// Pids lists the container's processes.
+// Pids lists the container's processes; an exec's carries its id, as
+// with the runc shim.
 func (s *service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.PidsResponse, error) {
 	c, err := s.get(r.ID)
 	if err != nil {
@@ -22,9 +26,25 @@ func (s *service) Pids(ctx context.Context, r *taskapi.PidsRequest) (*taskapi.Pi
 	if err != nil {
 		return nil, fromRuntime(err)
 	}
+	execs := map[uint32]string{}
+	c.mu.Lock()
+	for id, p := range c.execs {
+		p.mu.Lock()
+		if p.started && !p.exited {
+			execs[uint32(p.pid)] = id
+		}
+		p.mu.Unlock()
+	}
+	c.mu.Unlock()
 	resp := &taskapi.PidsResponse{}
 	for _, pid := range pids {
-		resp.Processes = append(resp.Processes, &task.ProcessInfo{Pid: uint32(pid)})
+		pi := &task.ProcessInfo{Pid: uint32(pid)}
+		if id, ok := execs[pi.Pid]; ok {
+			if a, err := marshalAny(&runcopts.ProcessDetails{ExecID: id}); err == nil {
+				pi.Info = a
+			}
+		}
+		resp.Processes = append(resp.Processes, pi)
 	}
 	return resp, nil
 }

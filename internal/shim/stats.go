@@ -1,8 +1,6 @@
 package shim
 
 import (
-	"strings"
-
 	v1 "github.com/containerd/cgroups/v3/cgroup1/stats"
 	v2 "github.com/containerd/cgroups/v3/cgroup2/stats"
 	"golang.org/x/sys/unix"
@@ -21,17 +19,10 @@ func unifiedHost() bool {
 // metrics turns the runtime's stats into containerd's cgroup metrics, as
 // an Any (v1 Metrics on a v1 or hybrid host, v2 on a unified one).
 func metrics(s *cgroups.Stats) (*anypb.Any, error) {
-	var a *anypb.Any
-	var err error
 	if unifiedHost() {
-		a, err = anypb.New(metricsV2(s))
-	} else {
-		a, err = anypb.New(metricsV1(s))
+		return marshalAny(metricsV2(s))
 	}
-	if a != nil {
-		a.TypeUrl = strings.TrimPrefix(a.TypeUrl, "type.googleapis.com/")
-	}
-	return a, err
+	return marshalAny(metricsV1(s))
 }
 
 func metricsV1(s *cgroups.Stats) *v1.Metrics {
