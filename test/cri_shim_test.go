@@ -161,9 +161,11 @@ func criShimIO(t *testing.T, e *criEnv) {
 	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "from-stdin\ndone\n" {
 		t.Errorf("exec -i: %v: %q", err, out)
 	}
-	cmd = exec.Command(criTool(t, "crictl"), "--config", e.crictlY, "exec", "-it", c, "tty")
+	cmd = exec.Command(criTool(t, "crictl"), "--config", e.crictlY, "exec", "-it", c, "sh", "-c", "tty; sleep 0.5; stty size")
 	master, slave := openPty(t)
 	defer master.Close()
+	// crictl passes its terminal's size on (ResizePty).
+	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77})
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave // crictl wants a terminal for -t
 	var ttyOut strings.Builder
 	read := make(chan struct{})
@@ -182,8 +184,8 @@ func criShimIO(t *testing.T, e *criEnv) {
 	slave.Close()
 	master.SetReadDeadline(time.Now().Add(2 * time.Second))
 	<-read
-	if err != nil || !strings.Contains(ttyOut.String(), "/dev/pts/") {
-		t.Errorf("exec -it tty: %v: %q", err, ttyOut.String())
+	if err != nil || !strings.Contains(ttyOut.String(), "/dev/pts/") || !strings.Contains(ttyOut.String(), "33 77") {
+		t.Errorf("exec -it tty and its size: %v: %q", err, ttyOut.String())
 	}
 	if _, err := e.crictl("exec", c, "sh", "-c", "exit 3"); err == nil {
 		t.Errorf("exec exit 3 succeeded")
@@ -312,7 +314,7 @@ func criShimPause(t *testing.T, e *criEnv) {
 	}
 	// An exec's process carries its id (ctr tasks ps's INFO column).
 	execDone := make(chan struct{})
-	go func() { e.crictl("exec", c, "sleep", "3"); close(execDone) }()
+	go func() { e.crictl("exec", c, "sleep", "2"); close(execDone) }()
 	waitFor(t, 5*time.Second, "the exec in ps", func() bool {
 		out, _ := ctr("ps", c)
 		return strings.Count(out, "\n") >= 3 && strings.Contains(out, "ExecID")
