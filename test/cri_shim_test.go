@@ -351,6 +351,15 @@ func criShimBadStart(t *testing.T, e *criEnv) {
 		t.Errorf("a mount of %s is left", c)
 	}
 	e.crictlOK("rm", c)
+	// The same for an exec in a running container, which goes on.
+	c = e.crictlOK("create", p, e.ctrConfig("c2", []string{"sleep", "1000"}, nil), pod)
+	e.crictlOK("start", c)
+	if out, err := e.crictl("exec", c, "/no/such/exec"); err == nil || !strings.Contains(out, "/no/such/exec") {
+		t.Errorf("exec of a missing program: %v: %s", err, out)
+	}
+	if out := e.crictlOK("exec", c, "echo", "still-here"); out != "still-here" {
+		t.Errorf("exec after a failed one: %q", out)
+	}
 	e.crictlOK("rmp", "-f", p)
 }
 
