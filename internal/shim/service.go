@@ -191,9 +191,10 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 		return nil, errorf(codes.Unknown, "console: %v", err)
 	}
 	s.track(p.pid, true)
-	go p.wait(func(p *process) { s.initExited(c, p) })
+	// Queued before the waiter can queue an exit.
 	s.pub.publish("/tasks/create", &eventstypes.TaskCreate{ContainerID: r.ID, Bundle: r.Bundle, Rootfs: r.Rootfs,
 		IO: &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal}, Pid: uint32(p.pid)})
+	go p.wait(func(p *process) { s.initExited(c, p) })
 	return &taskapi.CreateTaskResponse{Pid: uint32(p.pid)}, nil
 }
 
