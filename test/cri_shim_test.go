@@ -42,7 +42,7 @@ func TestCRIShim(t *testing.T) {
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
 		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart,
-		"restart": criShimRestart} {
+		"restart": criShimRestart, "ctr": criShimCtr} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()
@@ -383,4 +383,36 @@ func criShimRestart(t *testing.T, e *criEnv) {
 	e.waitState(c, "CONTAINER_EXITED", 10*time.Second)
 	e.crictlOK("rm", c)
 	e.crictlOK("rmp", "-f", p)
+}
+
+// criShimCtr: the shim without CRI, through ctr: a task of its own (no
+// pod to group by), its output attached and its exit code, and --log-uri
+// file:// (the container writes the file).
+func criShimCtr(t *testing.T, e *criEnv) {
+	image := e.registry + "/e2e-test-images/busybox:1.29-2"
+	ctr := func(args ...string) (string, error) {
+		out, err := exec.Command("ctr", append([]string{"--address", e.sock, "-n", "jinn-test"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := ctr("images", "pull", "--plain-http", image); err != nil {
+		t.Fatalf("ctr pull: %v: %s", err, out)
+	}
+	run := []string{"run", "--rm", "--runtime", "io.containerd.jinn.v2", "--runtime-config-path", filepath.Join(e.dir, "jinn-shim.toml")}
+	if out, err := ctr(append(run, image, "ctr-"+randHex(4), "echo", "hello-ctr")...); err != nil || strings.TrimSpace(out) != "hello-ctr" {
+		t.Errorf("ctr run echo: %v: %q", err, out)
+	}
+	_, err := ctr(append(run, image, "ctr-"+randHex(4), "sh", "-c", "exit 3")...)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Errorf("ctr run exit 3: %v", err)
+	}
+	log := filepath.Join(e.dir, "ctr-out.log")
+	if out, err := ctr(append(run, "--log-uri", "file://"+log, image, "ctr-"+randHex(4), "sh", "-c", "echo to-file; echo err-too >&2")...); err != nil {
+		t.Errorf("ctr run --log-uri: %v: %s", err, out)
+	}
+	if b, _ := os.ReadFile(log); string(b) != "to-file\nerr-too\n" {
+		t.Errorf("--log-uri file: %q", b)
+	}
+	if out, _ := ctr("containers", "ls", "-q"); strings.TrimSpace(out) != "" {
+		t.Errorf("containers left: %s", out)
+	}
 }

@@ -164,3 +164,25 @@ func TestPublishBinary(t *testing.T) {
 		t.Errorf("publish commands:\n%s", b)
 	}
 }
+
+func TestOutputFile(t *testing.T) {
+	if _, ok, err := outputFile("/run/containerd/fifo/x-stdout"); ok || err != nil {
+		t.Errorf("a fifo path: %v %v", ok, err)
+	}
+	for _, bad := range []string{"binary:///usr/bin/logger", "file://relative/x", "tcp://1.2.3.4"} {
+		if _, ok, err := outputFile(bad); !ok || err == nil {
+			t.Errorf("%s: %v %v", bad, ok, err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "out.log")
+	os.WriteFile(p, []byte("old\n"), 0o640)
+	f, ok, err := outputFile("file://" + p)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	f.WriteString("new\n")
+	f.Close()
+	if b, _ := os.ReadFile(p); string(b) != "old\nnew\n" {
+		t.Errorf("appended: %q", b)
+	}
+}

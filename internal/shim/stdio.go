@@ -2,8 +2,12 @@ package shim
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,10 +76,14 @@ func newStdio(stdin, stdout, stderr string, terminal bool) (*stdio, error) {
 	return s, nil
 }
 
-// openOutput opens an output fifo for the process and a read end for us
-// that keeps its writes from failing while containerd's reader is away
-// (a restart): they block instead, once the pipe is full.
+// openOutput opens an output for the process: containerd's fifo, with a
+// read end for us that keeps its writes from failing while containerd's
+// reader is away (a restart: they block instead, once the pipe is full);
+// or, for a "file://" URI (ctr --log-uri), the file, appended to.
 func openOutput(path string) (w, keep *os.File, err error) {
+	if file, ok, err := outputFile(path); ok || err != nil {
+		return file, nil, err
+	}
 	keep, err = os.OpenFile(path, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
@@ -86,6 +94,24 @@ func openOutput(path string) (w, keep *os.File, err error) {
 		return nil, nil, err
 	}
 	return w, keep, nil
+}
+
+// outputFile opens a "file://" output; ok is false for a plain path (a
+// fifo). Logging binaries ("binary://") are not supported.
+func outputFile(path string) (f *os.File, ok bool, err error) {
+	scheme, _, found := strings.Cut(path, "://")
+	if !found {
+		return nil, false, nil
+	}
+	if scheme != "file" {
+		return nil, true, fmt.Errorf("output %s: only fifos and file:// are supported by jinn-shim", path)
+	}
+	u, err := url.Parse(path)
+	if err != nil || !filepath.IsAbs(u.Path) {
+		return nil, true, fmt.Errorf("output %s: not an absolute file:// URI", path)
+	}
+	f, err = os.OpenFile(u.Path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o640)
+	return f, true, err
 }
 
 // started is called once the process runs: it closes the process's ends
@@ -121,8 +147,12 @@ func (s *stdio) started() error {
 			io.Copy(io.Discard, master)
 			return
 		}
-		out, err := os.OpenFile(s.stdout, unix.O_WRONLY, 0)
+		out, isFile, err := outputFile(s.stdout)
+		if !isFile {
+			out, err = os.OpenFile(s.stdout, unix.O_WRONLY, 0)
+		}
 		if err != nil {
+			io.Copy(io.Discard, master)
 			return
 		}
 		defer out.Close()
