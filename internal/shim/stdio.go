@@ -107,7 +107,7 @@ func outputFile(path string) (f *os.File, ok bool, err error) {
 		return nil, true, fmt.Errorf("output %s: only fifos and file:// are supported by jinn-shim", path)
 	}
 	u, err := url.Parse(path)
-	if err != nil || !filepath.IsAbs(u.Path) {
+	if err != nil || u.Host != "" || !filepath.IsAbs(u.Path) {
 		return nil, true, fmt.Errorf("output %s: not an absolute file:// URI", path)
 	}
 	f, err = os.OpenFile(u.Path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o640)
