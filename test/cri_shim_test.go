@@ -74,6 +74,11 @@ func criShimCrash(t *testing.T, e *criEnv) {
 	if spid, _ := info["pid"].(float64); spid == 0 || shimPidOf(t, int(spid)) != shim {
 		t.Errorf("the sandbox (pid %v) has another shim than its container (%d)", spid, shim)
 	}
+	addr, err := os.ReadFile(filepath.Join(e.dir, "state", "io.containerd.runtime.v2.task", "k8s.io", c, "address"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := strings.TrimPrefix(string(addr), "unix://")
 	if err := syscall.Kill(shim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +94,9 @@ func criShimCrash(t *testing.T, e *criEnv) {
 	})
 	for _, d := range cgroupDirs(strings.TrimPrefix(parent, "/") + "/*") {
 		t.Errorf("cgroup left: %s", d)
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Errorf("the dead shim's socket is left: %s", sock)
 	}
 	b, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(b), "\n") {

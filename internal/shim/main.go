@@ -255,6 +255,7 @@ func cleanup(f flags) error {
 	if f.id == "" || f.bundle == "" {
 		return errors.New("-id and -bundle are required")
 	}
+	removeDeadSocket(f.bundle)
 	opts, found, err := readBundleOptions(f.bundle)
 	if err != nil {
 		return err
@@ -277,6 +278,24 @@ func cleanup(f flags) error {
 		fmt.Fprintf(os.Stderr, "unmount rootfs of %s: %v\n", f.id, err)
 	}
 	return writeDeleteResponse(pid)
+}
+
+// removeDeadSocket removes the socket of the bundle's shim if no shim
+// serves it any more (a shim that was killed could not).
+func removeDeadSocket(bundle string) {
+	b, err := os.ReadFile(filepath.Join(bundle, "address"))
+	if err != nil {
+		return
+	}
+	sock := strings.TrimPrefix(strings.TrimSpace(string(b)), "unix://")
+	if filepath.Dir(sock) != socketDir {
+		return // not one of ours
+	}
+	if c, err := net.Dial("unix", sock); err == nil {
+		c.Close() // the pod's shim still serves its other tasks
+		return
+	}
+	os.Remove(sock)
 }
 
 // writeDeleteResponse tells containerd how the task ended: killed.
