@@ -97,7 +97,7 @@ func (s *service) CloseIO(ctx context.Context, r *taskapi.CloseIORequest) (*empt
 		return nil, err
 	}
 	if r.Stdin {
-		p.io.closeStdin()
+		p.stdio().closeStdin()
 	}
 	return empty, nil
 }
@@ -108,7 +108,7 @@ func (s *service) ResizePty(ctx context.Context, r *taskapi.ResizePtyRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := p.io.resize(r.Width, r.Height); err != nil {
+	if err := p.stdio().resize(r.Width, r.Height); err != nil {
 		return nil, errorf(codes.FailedPrecondition, "resize: %v", err)
 	}
 	return empty, nil

@@ -58,14 +58,28 @@ func (p *process) wait(exited func(p *process)) {
 	if ws.Signaled() {
 		status = 128 + uint32(ws.Signal())
 	}
-	if p.io != nil && p.io.terminal {
-		p.io.drain()
+	if io := p.stdio(); io.terminal {
+		io.drain()
 	}
 	p.mu.Lock()
 	p.exited, p.exitStatus, p.exitedAt = true, status, time.Now()
 	p.mu.Unlock()
 	exited(p)
 	close(p.done)
+}
+
+// pidOf is the process's pid, 0 for an exec not started.
+func (p *process) pidOf() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pid
+}
+
+// stdio is the process's (an exec's is replaced when it starts).
+func (p *process) stdio() *stdio {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.io
 }
 
 // exit returns the recorded exit (zero values while running).

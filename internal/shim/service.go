@@ -81,7 +81,7 @@ func (s *service) get(id string) (*container, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.containers[id]
-	if c == nil {
+	if c == nil || c.init == nil { // nil: reserved by a Create under way
 		return nil, errorf(codes.NotFound, "container %s: not found", id)
 	}
 	return c, nil
@@ -181,7 +181,9 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	created.Close()
 	p := newProcess("", io)
 	p.pid = created.Pid
-	c.init = p
+	s.mu.Lock()
+	c.init = p // the task is visible from here on
+	s.mu.Unlock()
 	if err := io.started(); err != nil {
 		if c.stopOOM != nil {
 			c.stopOOM()
@@ -289,15 +291,15 @@ func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 		return nil, err
 	}
 	if r.ExecID != "" {
-		if p.status() != task.Status_STOPPED && p.pid != 0 {
+		if p.status() != task.Status_STOPPED && p.pidOf() != 0 {
 			return nil, errorf(codes.FailedPrecondition, "exec %s is still running", r.ExecID)
 		}
 		c.mu.Lock()
 		delete(c.execs, r.ExecID)
 		c.mu.Unlock()
-		p.io.close()
+		p.stdio().close()
 		st, at := p.exit()
-		return &taskapi.DeleteResponse{Pid: uint32(p.pid), ExitStatus: st, ExitedAt: timestamppb.New(at)}, nil
+		return &taskapi.DeleteResponse{Pid: uint32(p.pidOf()), ExitStatus: st, ExitedAt: timestamppb.New(at)}, nil
 	}
 	if st := p.status(); st == task.Status_RUNNING {
 		return nil, errorf(codes.FailedPrecondition, "container %s is still running", r.ID)
@@ -313,7 +315,7 @@ func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 			return nil, errorf(codes.Unknown, "unmount rootfs: %v", err)
 		}
 	}
-	p.io.close()
+	p.stdio().close()
 	if c.stopOOM != nil {
 		c.stopOOM()
 	}
@@ -335,15 +337,16 @@ func (s *service) State(ctx context.Context, r *taskapi.StateRequest) (*taskapi.
 	if err != nil {
 		return nil, err
 	}
-	st := p.status()
+	st, pid := p.status(), p.pidOf()
 	c.mu.Lock()
 	if r.ExecID == "" && c.paused && st == task.Status_RUNNING {
 		st = task.Status_PAUSED
 	}
 	c.mu.Unlock()
 	code, at := p.exit()
-	resp := &taskapi.StateResponse{ID: r.ID, Bundle: c.bundle, Pid: uint32(p.pid), Status: st, ExecID: r.ExecID,
-		Stdin: p.io.stdin, Stdout: p.io.stdout, Stderr: p.io.stderr, Terminal: p.io.terminal, ExitStatus: code}
+	io := p.stdio()
+	resp := &taskapi.StateResponse{ID: r.ID, Bundle: c.bundle, Pid: uint32(pid), Status: st, ExecID: r.ExecID,
+		Stdin: io.stdin, Stdout: io.stdout, Stderr: io.stderr, Terminal: io.terminal, ExitStatus: code}
 	if !at.IsZero() {
 		resp.ExitedAt = timestamppb.New(at)
 	}
