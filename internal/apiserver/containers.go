@@ -107,7 +107,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: []string{}})
+	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: append([]string{}, c.Warnings...)})
 }
 
 // normalizeImage is docker's familiar form with the default tag.
@@ -299,6 +299,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) error {
 	res.Memory, res.MemorySwap, res.MemoryReservation = req.Memory, req.MemorySwap, req.MemoryReservation
 	res.NanoCpus, res.CPUShares, res.CpusetCpus, res.PidsLimit = req.NanoCPUs, req.CPUShares, req.CpusetCpus, req.PidsLimit
 	res.BlkioWeight = req.BlkioWeight
+	res.CPURealtimePeriod, res.CPURealtimeRuntime = req.CPURealtimePeriod, req.CPURealtimeRuntime
 	if req.CPUQuota > 0 && res.NanoCpus == 0 {
 		period := req.CPUPeriod
 		if period == 0 {

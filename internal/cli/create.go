@@ -30,6 +30,9 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, w := range ctr.Warnings {
+				fmt.Fprintln(c.ErrOrStderr(), "WARNING: "+w)
+			}
 			if err := f.more.created(ctr.ID); err != nil {
 				return err
 			}

@@ -30,6 +30,7 @@ type createFlags struct {
 	publish                                                          []string
 	net                                                              netFlags
 	more                                                             moreFlags
+	res                                                              resFlags
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -81,6 +82,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	stringArrayVarP(fs, &f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.net.register(fs)
 	f.more.register(fs)
+	f.res.register(fs)
 	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
 	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -249,6 +251,9 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 	}
 	if err := f.more.apply(o); err != nil {
+		return nil, err
+	}
+	if err := f.res.apply(h); err != nil {
 		return nil, err
 	}
 	return o, nil

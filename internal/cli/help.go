@@ -15,6 +15,7 @@ var flagLine = regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
 // itself (sizes, durations, key=value lists).
 var dockerFlagTypes = map[string]string{
 	"memory": "bytes", "memory-swap": "bytes", "memory-reservation": "bytes", "shm-size": "bytes",
+	"kernel-memory": "bytes", "io-maxbandwidth": "bytes",
 	"cpus": "decimal", "health-interval": "duration", "health-timeout": "duration",
 	"health-start-period": "duration", "health-start-interval": "duration",
 	"sysctl": "map", "annotation": "map", "storage-opt": "list", "opt": "map",

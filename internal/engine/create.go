@@ -50,6 +50,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := checkResources(&o.Host.Resources); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: invalidArg{err.Error()}}
 	}
+	warnings, err := e.checkHostResources(&o.Host)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
 		return nil, err
@@ -82,6 +86,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		Host:    o.Host,
 		Runtime: rt,
 	}
+	c.Warnings = warnings
 	if c.Image == "" {
 		c.Image = o.Rootfs
 	}

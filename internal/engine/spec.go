@@ -259,7 +259,7 @@ func resources(h *HostConfig) *specs.LinuxResources {
 	if h.PidsLimit != nil && *h.PidsLimit != 0 {
 		r.Pids = &specs.LinuxPids{Limit: h.PidsLimit}
 	}
-	if h.BlkioWeight > 0 || len(h.BlkioDeviceReadBps) > 0 || len(h.BlkioDeviceWriteBps) > 0 {
+	if h.BlkioWeight > 0 || len(h.BlkioDeviceReadBps) > 0 || len(h.BlkioDeviceWriteBps) > 0 || h.BlkioExtras.any() {
 		b := &specs.LinuxBlockIO{}
 		if h.BlkioWeight > 0 {
 			w := h.BlkioWeight
@@ -267,6 +267,7 @@ func resources(h *HostConfig) *specs.LinuxResources {
 		}
 		b.ThrottleReadBpsDevice = throttle(h.BlkioDeviceReadBps)
 		b.ThrottleWriteBpsDevice = throttle(h.BlkioDeviceWriteBps)
+		moreBlkio(&h.BlkioExtras, b)
 		r.BlockIO = b
 	}
 	extraResources(h, r)

@@ -39,6 +39,7 @@ func extraResources(h *HostConfig, r *specs.LinuxResources) {
 		v := uint64(*x.MemorySwappiness)
 		r.Memory.Swappiness = &v
 	}
+	realtimeCPU(&h.RealtimeExtras, r)
 }
 
 // applyHostExtras lays the namespace modes, /dev/shm size, sysctls,

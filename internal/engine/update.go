@@ -37,6 +37,15 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 	if err := mergeUpdate(h, u); err != nil {
 		return err
 	}
+	if u.CPURealtimePeriod != 0 || u.CPURealtimeRuntime != 0 {
+		l, err := e.cgroupLayout()
+		if err != nil {
+			return err
+		}
+		if err := checkRealtime(h.CPURealtimePeriod, h.CPURealtimeRuntime, l); err != nil {
+			return err
+		}
+	}
 	st := e.liveState(c)
 	if running(st) {
 		if err := e.runtimeFor(c).Update(c.ID, updateResources(h, u)); err != nil {
@@ -99,6 +108,8 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 	setIf(&h.CPUQuota, u.CPUQuota)
 	setIf(&h.CpusetMems, u.CpusetMems)
 	setIf(&h.BlkioWeight, u.BlkioWeight)
+	setIf(&h.CPURealtimePeriod, u.CPURealtimePeriod)
+	setIf(&h.CPURealtimeRuntime, u.CPURealtimeRuntime)
 	if u.PidsLimit != nil {
 		v := *u.PidsLimit
 		if v < 0 {
@@ -123,7 +134,8 @@ func updateResources(h *HostConfig, u *UpdateConfig) *specs.LinuxResources {
 	if u.Memory != 0 || u.MemorySwap != 0 || u.MemoryReservation != 0 {
 		r.Memory = all.Memory
 	}
-	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" || u.CPUPeriod != 0 || u.CPUQuota != 0 || u.CpusetMems != "" {
+	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" || u.CPUPeriod != 0 || u.CPUQuota != 0 || u.CpusetMems != "" ||
+		u.CPURealtimePeriod != 0 || u.CPURealtimeRuntime != 0 {
 		r.CPU = all.CPU
 	}
 	if u.PidsLimit != nil {
