@@ -57,3 +57,83 @@ func TestNetworkCommands(t *testing.T) {
 	}
 	j.ok("rm", "-f", "box")
 }
+
+// TestNetworkConnectOptions: run --link-local-ip, and network connect's
+// --driver-opt com.docker.network.endpoint.ifname, --gw-priority (the
+// highest, then the network name first, gives the default route),
+// --link-local-ip, --link and --ip6 (kept for a stopped container's
+// start), with one-line refusals of bad values.
+func TestNetworkConnectOptions(t *testing.T) {
+	j := netJinn(t)
+	j.ok("network", "create", "--subnet", "10.87.91.0/24", "zlow")
+	j.ok("network", "create", "--subnet", "10.87.92.0/24", "amid")
+	j.ok("network", "create", "--subnet", "10.87.93.0/24", "--ipv6", "--subnet", "fd00:87:93::/64", "v6b")
+	j.ok(j.runArgs([]string{"-d", "--name", "box", "--network", "zlow", "--link-local-ip", "169.254.7.7", "--link-local-ip", "fe80::7"}, "sleep", "100")...)
+	if out := j.ok("exec", "box", "ip", "addr", "show", "eth0"); !strings.Contains(out, "169.254.7.7/32") || !strings.Contains(out, "fe80::7/128") {
+		t.Errorf("run --link-local-ip: eth0\n%s", out)
+	}
+	j.ok(j.runArgs([]string{"-d", "--name", "peer", "--network", "amid"}, "sleep", "100")...)
+	route := func() string {
+		out := j.ok("exec", "box", "ip", "route")
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "default") {
+				return strings.Join(strings.Fields(l), " ")
+			}
+		}
+		return "none:\n" + out
+	}
+	if got := route(); got != "default via 10.87.91.1 dev eth0" {
+		t.Errorf("before connect: %s", got)
+	}
+	j.ok("network", "connect", "--driver-opt", "com.docker.network.endpoint.ifname=lab0", "--gw-priority", "10", "--ip", "10.87.92.50",
+		"--link-local-ip", "169.254.8.8", "--link", "peer:pal", "amid", "box")
+	if out := j.ok("exec", "box", "ip", "addr", "show", "lab0"); !strings.Contains(out, "10.87.92.50/24") || !strings.Contains(out, "169.254.8.8/32") {
+		t.Errorf("connect --driver-opt ifname=lab0 --ip --link-local-ip: lab0\n%s", out)
+	}
+	if got := route(); got != "default via 10.87.92.1 dev lab0" {
+		t.Errorf("connect --gw-priority 10: %s", got)
+	}
+	if out := j.ok("exec", "box", "ping", "-c", "1", "-W", "2", "pal"); !strings.Contains(out, "10.87.92.2") {
+		t.Errorf("connect --link peer:pal: %s", out)
+	}
+	if got := j.inspect("box", "{{.NetworkSettings.Networks.amid.GwPriority}} {{.NetworkSettings.Networks.amid.IPAMConfig.LinkLocalIPs}}"); got != "10 [169.254.8.8]" {
+		t.Errorf("inspect GwPriority, LinkLocalIPs: %q", got)
+	}
+	j.ok("network", "disconnect", "amid", "box")
+	if got := route(); got != "default via 10.87.91.1 dev eth0" {
+		t.Errorf("after disconnect: %s", got)
+	}
+	// Equal priorities: the network whose name sorts first.
+	j.ok("network", "connect", "amid", "box")
+	if got := route(); got != "default via 10.87.92.1 dev eth1" {
+		t.Errorf("connect amid at priority 0 beside zlow: %s", got)
+	}
+	j.ok("network", "disconnect", "amid", "box")
+	j.ok("network", "connect", "--gw-priority", "-1", "amid", "box")
+	if got := route(); got != "default via 10.87.91.1 dev eth0" {
+		t.Errorf("connect --gw-priority -1: %s", got)
+	}
+	for _, bad := range [][]string{
+		{"--driver-opt", "foo=bar", "v6b", "box"}, {"--driver-opt", "com.docker.network.endpoint.ifname=much-too-long-name", "v6b", "box"},
+		{"--driver-opt", "com.docker.network.endpoint.ifname=eth0", "v6b", "box"}, {"--link-local-ip", "bogus", "v6b", "box"},
+		{"--link", "nosuch", "v6b", "box"}, {"--ip6", "10.0.0.1", "v6b", "box"},
+	} {
+		if _, errs, code := j.run(append([]string{"network", "connect"}, bad...)...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("network connect %v: exit %d %q", bad, code, errs)
+		}
+	}
+	if _, _, code := j.run("exec", "box", "ip", "link", "show", "eth2"); code == 0 {
+		t.Errorf("a refused connect left an interface")
+	}
+	// A stopped container keeps what it asked for until it starts.
+	j.ok("stop", "-t", "0", "box")
+	j.ok("network", "connect", "--ip6", "fd00:87:93::99", "v6b", "box")
+	j.ok("start", "box")
+	if out := j.ok("exec", "box", "ip", "-6", "addr"); !strings.Contains(out, "fd00:87:93::99/64") {
+		t.Errorf("connect --ip6 while stopped, then start:\n%s", out)
+	}
+	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--link-local-ip", "bogus"}, "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("run --link-local-ip bogus: exit %d %q", code, errs)
+	}
+	j.ok("rm", "-f", "box", "peer")
+}

@@ -94,14 +94,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			ip, aliases := "", []string(nil)
-			if es := nc.EndpointsConfig[n]; es != nil {
-				aliases = es.Aliases
-				if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
-					ip = es.IPAMConfig.IPv4Address.String()
-				}
-			}
-			if err := s.eng.Connect(r.Context(), n, c.ID, ip, aliases); err != nil {
+			if err := s.eng.Connect(r.Context(), n, c.ID, connectOptions(nc.EndpointsConfig[n])); err != nil {
 				s.eng.Remove(context.WithoutCancel(r.Context()), c.ID, true, true)
 				return err
 			}

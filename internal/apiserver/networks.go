@@ -12,6 +12,7 @@ import (
 
 	mnet "github.com/moby/moby/api/types/network"
 
+	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/filters"
 	"github.com/jinn-containers/jinn/internal/network"
 )
@@ -283,15 +284,7 @@ func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var ip string
-	var aliases []string
-	if es := req.EndpointConfig; es != nil {
-		aliases = es.Aliases
-		if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
-			ip = es.IPAMConfig.IPv4Address.String()
-		}
-	}
-	if err := s.eng.Connect(r.Context(), n.Name, req.Container, ip, aliases); err != nil {
+	if err := s.eng.Connect(r.Context(), n.Name, req.Container, connectOptions(req.EndpointConfig)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -327,4 +320,27 @@ func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) error {
 		names = []string{}
 	}
 	return writeJSON(w, http.StatusOK, mnet.PruneReport{NetworksDeleted: names})
+}
+
+// connectOptions is an EndpointConfig (connect, or create's other
+// networks) as the engine's: addresses, aliases, link-local addresses,
+// driver options, gateway priority, links.
+func connectOptions(es *mnet.EndpointSettings) *engine.ConnectOptions {
+	o := &engine.ConnectOptions{}
+	if es == nil {
+		return o
+	}
+	o.Aliases, o.DriverOpts, o.GwPriority, o.Links = es.Aliases, es.DriverOpts, es.GwPriority, es.Links
+	if c := es.IPAMConfig; c != nil {
+		if c.IPv4Address.IsValid() {
+			o.IP = c.IPv4Address.String()
+		}
+		if c.IPv6Address.IsValid() {
+			o.IP6 = c.IPv6Address.String()
+		}
+		for _, a := range c.LinkLocalIPs {
+			o.LinkLocalIPs = append(o.LinkLocalIPs, a.String())
+		}
+	}
+	return o
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net"
 	"strconv"
 	"strings"
 
@@ -83,6 +84,12 @@ func (f *resFlags) apply(h *engine.HostConfig) error {
 		v.dst(n)
 	}
 	h.VolumeDriver, h.Isolation = f.volumeDriver, f.isolation
+	for _, a := range f.linkLocalIPs {
+		if net.ParseIP(a) == nil {
+			return badFlag("invalid argument %q for \"--link-local-ip\" flag: %s is not an ip address", a, a)
+		}
+	}
+	h.LinkLocalIPs = f.linkLocalIPs
 	return nil
 }
 

@@ -57,7 +57,7 @@ type Engine interface {
 	// Ports are the container's published ports (none when it is not running).
 	Ports(ctx context.Context, ref string) ([]network.Port, error)
 	// Connect and Disconnect attach a running container to a network and back.
-	Connect(ctx context.Context, network, ref, ip string, aliases []string) error
+	Connect(ctx context.Context, network, ref string, o *ConnectOptions) error
 	Disconnect(ctx context.Context, network, ref string) error
 	// Networks is the engine's network manager, for the network commands.
 	Networks() (*network.Manager, error)

@@ -128,7 +128,11 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			m.undo(c)
 		}
 	}()
-	if err := m.attach(c, netName, a.IP, a.IP6, a.Aliases); err != nil {
+	own := EndpointOptions{IP: a.IP, IP6: a.IP6, Aliases: a.Aliases, LinkLocalIPs: a.LinkLocalIPs}
+	if err := own.Check(); err != nil {
+		return nil, err
+	}
+	if err := m.attach(c, netName, own); err != nil {
 		return nil, err
 	}
 	// Networks joined with Connect stay joined across restarts, as in docker.
@@ -137,9 +141,12 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
 			continue
 		}
-		if err := m.attach(c, x.Network, x.IP, "", x.Aliases); err != nil {
+		if err := m.attach(c, x.Network, x.EndpointOptions); err != nil {
 			return nil, err
 		}
+	}
+	if err := m.setRoutes(c); err != nil {
+		return nil, err
 	}
 	for _, p := range a.Ports {
 		if h := net.ParseIP(p.HostIP); h != nil && h.To4() == nil && c.Endpoints[0].IP6 == "" {
@@ -173,10 +180,14 @@ func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
 }
 
 // attach adds one endpoint on network to c (veth, address, route, tc).
-func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, aliases []string) error {
+func (m *Manager) attach(c *containerState, netName string, o EndpointOptions) error {
+	wantIP, wantIP6, aliases := o.IP, o.IP6, o.Aliases
 	for _, ep := range c.Endpoints {
 		if ep.Network == netName {
 			return fmt.Errorf("container %s is already connected to network %s", c.ID, netName)
+		}
+		if o.IfName != "" && ep.IfName == o.IfName {
+			return fmt.Errorf("interface name %s is already in use in container %s (network %s)", o.IfName, c.ID, ep.Network)
 		}
 	}
 	n, err := m.ensureNetwork(netName)
@@ -191,10 +202,16 @@ func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, ali
 		return errors.New("network-scoped aliases are only supported for user-defined networks")
 	}
 	ep := Endpoint{
-		Network:  netName,
-		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
-		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
-		Aliases:  aliases,
+		Network:      netName,
+		IfName:       o.IfName,
+		HostVeth:     vethName(m.cfg.StateDir, c.ID, netName),
+		Aliases:      aliases,
+		LinkLocalIPs: o.LinkLocalIPs,
+		GwPriority:   o.GwPriority,
+		LinkHosts:    m.linkHosts(netName, o.Links),
+	}
+	if ep.IfName == "" {
+		ep.IfName = fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints))
 	}
 	if n.HasIPv4() {
 		ip, err := allocateIP(n, used, wantIP, m.lastIP(netName))
@@ -227,7 +244,7 @@ func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, ali
 		ep.IP6, ep.Gateway6 = ip6.String(), n.Gateway6
 		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
-	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
+	if err := addVeth(n, &ep, c.NetnsPath, c.IngressRate, c.EgressRate); err != nil {
 		return err
 	}
 	c.Endpoints = append(c.Endpoints, ep)
@@ -464,8 +481,13 @@ func (m *Manager) usedIPs(network string) (map[string]bool, error) {
 	return used, nil
 }
 
-// Connect attaches a running container to one more network (eth1...).
-func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, aliases []string) (*Result, error) {
+// Connect attaches a running container to one more network (eth1... or
+// the interface name asked for); the default route moves if the new
+// network outranks the others (gateways).
+func (m *Manager) Connect(ctx context.Context, containerID, network string, o EndpointOptions) (*Result, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
 	unlock, err := m.lock()
 	if err != nil {
 		return nil, err
@@ -475,25 +497,37 @@ func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, 
 	if err != nil {
 		return nil, err
 	}
-	if err := m.attach(c, network, ip, "", aliases); err != nil {
+	if err := m.attach(c, network, o); err != nil {
 		return nil, err
 	}
-	res, err := m.commit(c)
+	res, err := m.routeAndCommit(c)
 	if err != nil {
 		delLink(c.Endpoints[len(c.Endpoints)-1].HostVeth)
+		c.Endpoints = c.Endpoints[:len(c.Endpoints)-1]
+		m.setRoutes(c)
 		return nil, err
 	}
-	list := append(m.connected(containerID), connection{Network: network, IP: ip, Aliases: aliases})
+	list := append(m.connected(containerID), connection{Network: network, EndpointOptions: o})
 	if err := writeJSON(m.connPath(containerID), list); err != nil {
 		return nil, fmt.Errorf("remember %s on %s: %w", containerID, network, err)
 	}
 	return res, nil
 }
 
+func (m *Manager) routeAndCommit(c *containerState) (*Result, error) {
+	if err := m.setRoutes(c); err != nil {
+		return nil, err
+	}
+	return m.commit(c)
+}
+
 // Remember records one more network for a container that does not run
 // (docker network connect on a stopped container, or a create with
 // several networks): Setup joins it at start, after the container's own.
-func (m *Manager) Remember(containerID, network, ip string, aliases []string) error {
+func (m *Manager) Remember(containerID, network string, o EndpointOptions) error {
+	if err := o.Check(); err != nil {
+		return err
+	}
 	unlock, err := m.lock()
 	if err != nil {
 		return err
@@ -506,7 +540,10 @@ func (m *Manager) Remember(containerID, network, ip string, aliases []string) er
 	if slices.ContainsFunc(list, func(x connection) bool { return x.Network == network }) {
 		return fmt.Errorf("container %s is already connected to network %s", containerID, network)
 	}
-	list = append(list, connection{Network: network, IP: ip, Aliases: aliases})
+	if o.IfName != "" && slices.ContainsFunc(list, func(x connection) bool { return x.IfName == o.IfName }) {
+		return fmt.Errorf("interface name %s is already in use in container %s", o.IfName, containerID)
+	}
+	list = append(list, connection{Network: network, EndpointOptions: o})
 	if err := writeJSON(m.connPath(containerID), list); err != nil {
 		return fmt.Errorf("remember %s on %s: %w", containerID, network, err)
 	}
@@ -532,9 +569,8 @@ func (m *Manager) Unremember(containerID, network string) (bool, error) {
 
 // connection is a network joined with Connect, replayed by Setup.
 type connection struct {
-	Network string   `json:"network"`
-	IP      string   `json:"ip,omitempty"`
-	Aliases []string `json:"aliases,omitempty"`
+	Network string `json:"network"`
+	EndpointOptions
 }
 
 func (m *Manager) connPath(id string) string {
@@ -578,7 +614,7 @@ func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (
 	if err := writeJSON(m.connPath(containerID), list); err != nil {
 		return nil, err
 	}
-	res, err := m.commit(c)
+	res, err := m.routeAndCommit(c)
 	if err != nil {
 		return nil, err
 	}

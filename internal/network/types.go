@@ -88,14 +88,16 @@ type Attachment struct {
 	IP          string // requested address; "" allocates one
 	IP6         string // requested IPv6 address (--ip6) on a dual-stack or IPv6-only network
 	Aliases     []string
-	Ports       []Port
-	ExtraHosts  []string // "name:ip" as docker's --add-host
-	DNS         []string // nameservers for resolv.conf; overrides the default
-	DNSSearch   []string
-	DNSOptions  []string // resolv.conf options; override the host's
-	MAC         string   // --mac-address of the first interface; "" lets the kernel pick
-	IngressRate uint64   // bits per second into the container; 0 = unlimited
-	EgressRate  uint64   // bits per second out of the container; 0 = unlimited
+	// LinkLocalIPs are more addresses on the interface (--link-local-ip).
+	LinkLocalIPs []string
+	Ports        []Port
+	ExtraHosts   []string // "name:ip" as docker's --add-host
+	DNS          []string // nameservers for resolv.conf; overrides the default
+	DNSSearch    []string
+	DNSOptions   []string // resolv.conf options; override the host's
+	MAC          string   // --mac-address of the first interface; "" lets the kernel pick
+	IngressRate  uint64   // bits per second into the container; 0 = unlimited
+	EgressRate   uint64   // bits per second out of the container; 0 = unlimited
 	// FilesDir is where hosts, hostname and resolv.conf go; default: a
 	// directory of the Manager's (removed by Teardown).
 	FilesDir string
@@ -114,6 +116,12 @@ type Endpoint struct {
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`
+	// LinkLocalIPs are more addresses on the interface (--link-local-ip).
+	LinkLocalIPs []string `json:"linkLocalIPs,omitempty"`
+	// GwPriority ranks the endpoint for the default route (gateways).
+	GwPriority int `json:"gwPriority,omitempty"`
+	// LinkHosts are the hosts entries ("name:ip") of its --link targets.
+	LinkHosts []string `json:"linkHosts,omitempty"`
 }
 
 // Result tells the engine what was made: the endpoints, the resolved
