@@ -212,8 +212,8 @@ func checkDevicePaths(r *Resources) error {
 // devices) and docker's Linux-only rules (--isolation, --volume-driver);
 // it returns docker's warnings for what it discards.
 func (e *Local) checkHostResources(h *HostConfig) ([]string, error) {
-	if i := strings.ToLower(h.Isolation); i != "" && i != "default" {
-		return nil, invalid("Invalid isolation: %q - %s only supports 'default'", h.Isolation, runtime.GOOS)
+	if err := CheckIsolation(h.Isolation); err != nil {
+		return nil, err
 	}
 	if d := h.VolumeDriver; d != "" && d != "local" {
 		return nil, invalid("error looking up volume plugin %s: plugin %q not found (jinn has only the local volume driver)", d, d)
@@ -231,4 +231,13 @@ func (e *Local) checkHostResources(h *HostConfig) ([]string, error) {
 		return w, err
 	}
 	return w, checkDevicePaths(r)
+}
+
+// CheckIsolation is dockerd's rule for --isolation on Linux (run, create,
+// build): only "default", or nothing.
+func CheckIsolation(i string) error {
+	if l := strings.ToLower(i); l != "" && l != "default" {
+		return invalid("Invalid isolation: %q - %s only supports 'default'", i, runtime.GOOS)
+	}
+	return nil
 }

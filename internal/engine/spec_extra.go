@@ -16,7 +16,7 @@ import (
 
 // extraResources lays --cpu-period, --cpu-quota, --cpuset-mems and
 // --memory-swappiness over r.
-func extraResources(h *HostConfig, r *specs.LinuxResources) {
+func extraResources(h *Resources, r *specs.LinuxResources) {
 	x := &h.ResourceExtras
 	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" {
 		if r.CPU == nil {
@@ -80,14 +80,9 @@ func (e *Local) applyHostExtras(s *specs.Spec, c *Container, root string) error 
 		}
 		if x.IpcMode == "host" {
 			s.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev", "rprivate"}}
-		} else if x.ShmSize > 0 {
-			for j, o := range m.Options {
-				if strings.HasPrefix(o, "size=") {
-					s.Mounts[i].Options[j] = fmt.Sprintf("size=%d", x.ShmSize)
-				}
-			}
 		}
 	}
+	setShmSize(s, x.ShmSize)
 	if len(x.Sysctls) > 0 {
 		s.Linux.Sysctl = map[string]string{}
 		for k, v := range x.Sysctls {
@@ -291,4 +286,21 @@ func (e *Local) linkHosts(c *Container) []string {
 		}
 	}
 	return out
+}
+
+// setShmSize sizes the recipe's /dev/shm tmpfs (0 leaves docker's 64m).
+func setShmSize(s *specs.Spec, size int64) {
+	if size <= 0 {
+		return
+	}
+	for i, m := range s.Mounts {
+		if m.Destination != "/dev/shm" || m.Type != "tmpfs" {
+			continue
+		}
+		for j, o := range m.Options {
+			if strings.HasPrefix(o, "size=") {
+				s.Mounts[i].Options[j] = fmt.Sprintf("size=%d", size)
+			}
+		}
+	}
 }

@@ -65,7 +65,7 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 	bundle := filepath.Join(e.bundleDir(c.ID), "config.json")
 	var spec specs.Spec
 	if readJSON(bundle, &spec) == nil && spec.Linux != nil {
-		r := resources(h)
+		r := resources(&h.Resources)
 		if spec.Linux.Resources != nil {
 			r.Devices = spec.Linux.Resources.Devices
 		}
@@ -129,7 +129,7 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 // updateResources are the limits the runtime's update sets: those u
 // changes, as the merged config h has them; a lifted pids limit is -1.
 func updateResources(h *HostConfig, u *UpdateConfig) *specs.LinuxResources {
-	all := resources(h)
+	all := resources(&h.Resources)
 	r := &specs.LinuxResources{}
 	if u.Memory != 0 || u.MemorySwap != 0 || u.MemoryReservation != 0 {
 		r.Memory = all.Memory
