@@ -302,7 +302,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 	if !boolParam(r, "stdout") && !boolParam(r, "stderr") {
 		return badRequest("Bad parameters: you must choose at least one stream")
 	}
-	o := &engine.LogOptions{Follow: boolParam(r, "follow"), Timestamps: boolParam(r, "timestamps"), Tail: -1}
+	o := &engine.LogOptions{Follow: boolParam(r, "follow"), Timestamps: boolParam(r, "timestamps"), Details: boolParam(r, "details"), Tail: -1}
 	if t := r.URL.Query().Get("tail"); t != "" && t != "all" {
 		n, err := strconv.Atoi(t)
 		if err != nil {

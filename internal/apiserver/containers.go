@@ -241,6 +241,13 @@ func (s *Server) kill(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) remove(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if boolParam(r, "link") {
+		if err := s.eng.RemoveLink(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	v, err := s.eng.Inspect(r.Context(), id)
 	if err != nil {
 		return err

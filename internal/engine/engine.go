@@ -38,6 +38,8 @@ type Engine interface {
 	Pause(ctx context.Context, ref string) error
 	Unpause(ctx context.Context, ref string) error
 	Rename(ctx context.Context, ref, name string) error
+	// RemoveLink is rm --link: a container forgets a legacy link.
+	RemoveLink(ctx context.Context, name string) error
 	// Update changes a container's limits and restart policy, live.
 	Update(ctx context.Context, ref string, u *UpdateConfig) error
 	Top(ctx context.Context, ref string) ([]int, error)
