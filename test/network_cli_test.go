@@ -137,3 +137,39 @@ func TestNetworkConnectOptions(t *testing.T) {
 	}
 	j.ok("rm", "-f", "box", "peer")
 }
+
+// TestNetworkCreateConfigOnly: network create --config-only keeps
+// addresses for --config-from networks (no bridge, no containers),
+// --ipam-opt and --attachable are kept and shown, --ipam-driver and
+// --scope take only what jinn has, inspect -v is inspect.
+func TestNetworkCreateConfigOnly(t *testing.T) {
+	j := netJinn(t)
+	j.ok("network", "create", "--config-only", "--subnet", "10.87.95.0/24", "--gateway", "10.87.95.254",
+		"--ip-range", "10.87.95.128/25", "--ipam-opt", "foo=bar", "cfgnet")
+	j.ok("network", "create", "--config-from", "cfgnet", "--attachable", "--ipam-driver", "default", "--scope", "local", "realnet")
+	if got := strings.TrimSpace(j.ok("network", "ls", "--format", "{{.Name}}={{.Driver}}", "--filter", "name=net")); got != "cfgnet=null\nrealnet=bridge" && got != "realnet=bridge\ncfgnet=null" {
+		t.Errorf("ls: %q", got)
+	}
+	f := "{{.ConfigOnly}} {{.ConfigFrom.Network}} {{.Attachable}} {{.IPAM.Options}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}"
+	if got := strings.TrimSpace(j.ok("network", "inspect", "-v", "-f", f, "cfgnet", "realnet")); got != "true  false map[foo:bar] 10.87.95.0/24 10.87.95.254 10.87.95.128/25\nfalse cfgnet true map[foo:bar] 10.87.95.0/24 10.87.95.254 10.87.95.128/25" {
+		t.Errorf("inspect:\n%s", got)
+	}
+	if out := j.ok(j.runArgs([]string{"--rm", "--network", "realnet"}, "ip", "-4", "-o", "addr", "show", "eth0")...); !strings.Contains(out, "10.87.95.128/24") {
+		t.Errorf("a container on the --config-from network: %s", out)
+	}
+	for _, bad := range [][]string{
+		{"run", "--rm", "--network", "cfgnet", "busybox", "true"},
+		{"network", "create", "--config-from", "cfgnet", "--subnet", "10.87.96.0/24", "x1"},
+		{"network", "create", "--config-from", "nosuch", "x2"}, {"network", "create", "--ipam-driver", "dhcp", "x3"},
+		{"network", "create", "--scope", "swarm", "x4"}, {"network", "create", "--ipam-opt", "novalue", "x5"},
+		{"network", "rm", "cfgnet"}, {"network", "create", "--config-only", "realnet"},
+	} {
+		if _, errs, code := j.run(bad...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+	j.ok("network", "rm", "realnet", "cfgnet")
+	if out := j.ok("network", "ls", "--format", "{{.Name}}"); strings.Contains(out, "net\n") {
+		t.Errorf("left after rm:\n%s", out)
+	}
+}

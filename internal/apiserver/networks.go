@@ -70,6 +70,13 @@ func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 	if n.NoMasquerade {
 		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
 	}
+	d.ConfigOnly, d.Attachable = n.ConfigOnly, n.Attachable
+	if n.ConfigFrom != "" {
+		d.ConfigFrom = mnet.ConfigReference{Network: n.ConfigFrom}
+	}
+	for k, v := range n.IPAMOptions {
+		d.IPAM.Options[k] = v
+	}
 	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
 		c := mnet.IPAMConfig{Subnet: p}
 		c.Gateway, _ = netip.ParseAddr(n.Gateway)
@@ -203,7 +210,13 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.findNetwork(req.Name); err == nil {
 		return conflict("network with name %s already exists", req.Name)
 	}
-	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
+	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels, ConfigOnly: req.ConfigOnly, Attachable: req.Attachable}
+	if req.ConfigFrom != nil {
+		opts.ConfigFrom = req.ConfigFrom.Network
+	}
+	if req.Scope != "" && req.Scope != "local" {
+		return badRequest("scope %q is not supported: only local networks (jinn has no swarm)", req.Scope)
+	}
 	for k, v := range req.Options {
 		if err := opts.SetDriverOption(k, v); err != nil {
 			return badRequest("%v", err)
@@ -212,6 +225,10 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
 	opts.NoIPv4 = req.EnableIPv4 != nil && !*req.EnableIPv4
 	if req.IPAM != nil {
+		if d := req.IPAM.Driver; d != "" && d != "default" {
+			return badRequest("IPAM driver %q is not supported: only default", d)
+		}
+		opts.IPAMOptions = req.IPAM.Options
 		// One IPv4 and, on a dual-stack network, one IPv6 pool.
 		for _, c := range req.IPAM.Config {
 			subnet, gw := &opts.Subnet, &opts.Gateway

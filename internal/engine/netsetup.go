@@ -135,8 +135,10 @@ func (e *Local) checkNetwork(c *Container, img *Image) error {
 		if err != nil {
 			return err
 		}
-		if _, err := m.InspectNetwork(mode.Network); err != nil {
+		if n, err := m.InspectNetwork(mode.Network); err != nil {
 			return exitErr(ExitEngine, "network %s not found", mode.Network)
+		} else if n.ConfigOnly {
+			return exitErr(ExitEngine, "network %s is a config-only network: containers cannot join it", n.Name)
 		}
 	}
 	if mode.Kind == network.ModeContainer {
@@ -337,8 +339,10 @@ func (e *Local) connectStopped(c *Container, network_ string, o network.Endpoint
 		return invalid("the container's own network (%s) takes no interface name or links: connect them to a second network", network_)
 	}
 	if m, err := e.Networks(); err == nil && network_ != "bridge" {
-		if _, err := m.InspectNetwork(network_); err != nil {
+		if n, err := m.InspectNetwork(network_); err != nil {
 			return exitErr(ExitEngine, "network %s not found", network_)
+		} else if n.ConfigOnly {
+			return exitErr(ExitEngine, "network %s is a config-only network: containers cannot join it", n.Name)
 		}
 	}
 	n := &c.Host.NetConfig

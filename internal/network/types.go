@@ -41,6 +41,15 @@ type Network struct {
 	// bridge and every container get an IPv6 address too.
 	Subnet6  string `json:"subnet6,omitempty"`
 	Gateway6 string `json:"gateway6,omitempty"`
+	// ConfigOnly: a --config-only network (confignet.go); ConfigFrom
+	// names the one this network's options came from.
+	ConfigOnly bool   `json:"configOnly,omitempty"`
+	ConfigFrom string `json:"configFrom,omitempty"`
+	// Attachable and IPAMOptions are kept and shown, as docker's default
+	// IPAM and local networks keep them (neither changes what a
+	// container gets here).
+	Attachable  bool              `json:"attachable,omitempty"`
+	IPAMOptions map[string]string `json:"ipamOptions,omitempty"`
 }
 
 // HasIPv4 tells a network with IPv4 from an IPv6-only one (--ipv4=false),
@@ -68,6 +77,10 @@ type NetworkOptions struct {
 	NoIPv4       bool   // --ipv4=false: an IPv6-only network (with --ipv6)
 	Subnet6      string // the IPv6 --subnet
 	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
+	ConfigOnly   bool              // --config-only
+	ConfigFrom   string            // --config-from
+	Attachable   bool              // --attachable
+	IPAMOptions  map[string]string // --ipam-opt
 }
 
 // Port is one published port: host [HostIP:]HostPort to container ContainerPort.
