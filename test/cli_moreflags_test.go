@@ -1,6 +1,7 @@
 package test
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,35 @@ func TestCLILogsDetailsRmLink(t *testing.T) {
 		}
 	}
 	j.ok("rm", "-f", "db", "web")
+}
+
+// TestCLIHostPlatformAndCheckpoint: history, image inspect, rmi and save
+// take --platform for the host's platform only (jinn's images are the
+// host's), and start --checkpoint is refused (no CRIU).
+func TestCLIHostPlatformAndCheckpoint(t *testing.T) {
+	j := newJinn(t, "")
+	j.image()
+	host := "linux/" + runtime.GOARCH
+	j.ok("history", "--platform", host, "busybox")
+	j.ok("image", "inspect", "--platform", host, "busybox")
+	j.ok("save", "--platform", host, "-o", t.TempDir()+"/b.tar", "busybox")
+	for _, bad := range [][]string{
+		{"history", "--platform", "linux/s390x", "busybox"}, {"image", "inspect", "--platform", "windows/amd64", "busybox"},
+		{"rmi", "--platform", "linux/s390x", "busybox"}, {"image", "save", "--platform", "linux/s390x", "busybox"},
+		{"history", "--platform", "bogus", "busybox"},
+	} {
+		if _, errs, code := j.run(bad...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+	if !strings.Contains(j.ok("images", "-q"), j.inspect("busybox", "{{.Id}}")[7:19]) {
+		t.Errorf("a refused rmi --platform removed the image")
+	}
+	j.ok(j.runArgs([]string{"-d", "--name", "c", "--network", "none"}, "true")...)
+	j.ok("wait", "c")
+	if _, errs, code := j.run("start", "--checkpoint", "cp1", "c"); code != 125 || !strings.Contains(errs, "CRIU") {
+		t.Errorf("start --checkpoint: exit %d %q", code, errs)
+	}
+	j.ok("rm", "-f", "c")
+	j.ok("rmi", "--platform", host, "busybox")
 }

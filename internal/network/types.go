@@ -73,10 +73,10 @@ type NetworkOptions struct {
 	AuxAddresses map[string]string
 	NoICC        bool
 	NoMasquerade bool
-	IPv6         bool   // --ipv6
-	NoIPv4       bool   // --ipv4=false: an IPv6-only network (with --ipv6)
-	Subnet6      string // the IPv6 --subnet
-	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
+	IPv6         bool              // --ipv6
+	NoIPv4       bool              // --ipv4=false: an IPv6-only network (with --ipv6)
+	Subnet6      string            // the IPv6 --subnet
+	Gateway6     string            // the IPv6 --gateway; "" is the subnet's ::1
 	ConfigOnly   bool              // --config-only
 	ConfigFrom   string            // --config-from
 	Attachable   bool              // --attachable
