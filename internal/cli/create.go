@@ -22,6 +22,9 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if err := f.more.prepare(c, o, opts); err != nil {
 				return err
 			}
+			if err := f.res.apiSocket(o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err

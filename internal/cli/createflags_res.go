@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -19,7 +22,7 @@ type resFlags struct {
 	isolation                                       string
 	rtPeriod, rtRuntime, cpuCount, cpuPercent       int64
 	ioMaxIOps                                       uint64
-	disableContentTrust                             bool
+	disableContentTrust, useAPISocket               bool
 }
 
 func (f *resFlags) register(fs *pflag.FlagSet) {
@@ -37,6 +40,26 @@ func (f *resFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.isolation, "isolation", "", "Container isolation technology")
 	fs.BoolVar(&f.disableContentTrust, "disable-content-trust", true, "Skip image verification")
 	stringArrayVar(fs, &f.linkLocalIPs, "link-local-ip", nil, "Container IPv4/IPv6 link-local addresses")
+	fs.BoolVar(&f.useAPISocket, "use-api-socket", false, "Bind mount Docker API socket and required auth (the socket of a running `jinn system service`)")
+}
+
+// apiSocket is --use-api-socket: as docker's CLI does, the engine's API
+// socket (here a running `jinn system service`'s, <runroot>/docker.sock)
+// is bind-mounted at /var/run/docker.sock and DOCKER_HOST names it.
+func (f *resFlags) apiSocket(o *Options, opts *engine.CreateOptions) error {
+	if !f.useAPISocket {
+		return nil
+	}
+	sock := filepath.Join(o.RunRoot, "docker.sock")
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return badFlag("--use-api-socket: no jinn API service listens on %s: start `jinn system service` first (%v)", sock, errors.Unwrap(err))
+	}
+	c.Close()
+	opts.Volumes = append(opts.Volumes, sock+":/var/run/docker.sock")
+	opts.Host.Binds = opts.Volumes
+	opts.Config.Env = append(opts.Config.Env, "DOCKER_HOST=unix:///var/run/docker.sock")
+	return nil
 }
 
 // apply parses the flags into h; the engine checks the values against

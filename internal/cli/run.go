@@ -42,6 +42,9 @@ func newRunCmd(o *Options) *cobra.Command {
 			if err := f.more.prepare(c, o, opts); err != nil {
 				return err
 			}
+			if err := f.res.apiSocket(o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err

@@ -1,0 +1,60 @@
+package test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAPIFlagsViaDocker: docker 28's CLI against `jinn system service`
+// gets the new flags' effects through the API: create's IOPS limits,
+// link-local addresses, connect's EndpointConfig (IPv6
+// address, interface name, gateway priority), build's limits; and
+// run --use-api-socket mounts the service's socket.
+func TestAPIFlagsViaDocker(t *testing.T) {
+	needCgroupV1(t, "blkio", "memory")
+	j := netJinn(t)
+	j.image()
+	a := &apiEnv{jinnEnv: j, dir: t.TempDir()}
+	a.sock = filepath.Join(j.runroot, "docker.sock")
+	a.start()
+	cli := dockerCLIs(t)[0]
+	dev := blockDevice(t)
+
+	a.dockerOK(cli, "network", "create", "--subnet", "10.87.97.0/24", "--ipv6", "--subnet", "fd00:87:97::/64", "apinet")
+	a.dockerOK(cli, "network", "create", "--subnet", "10.87.98.0/24", "apiaux")
+	a.dockerOK(cli, "run", "-d", "--name", "box", "--network", "apinet", "--device-write-iops", dev+":300",
+		"--link-local-ip", "169.254.9.9", "busybox", "sleep", "600")
+	if got := hostCgroupFile(t, j, "box", "blkio", "blkio.throttle.write_iops_device"); !strings.Contains(got, devMajMin(t, dev)+" 300") {
+		t.Errorf("--device-write-iops through the API: %q", got)
+	}
+	if out := a.dockerOK(cli, "exec", "box", "ip", "addr", "show", "eth0"); !strings.Contains(out, "169.254.9.9/32") {
+		t.Errorf("--link-local-ip through the API:\n%s", out)
+	}
+	a.dockerOK(cli, "network", "connect", "--driver-opt", "com.docker.network.endpoint.ifname=aux0", "--gw-priority", "3", "apiaux", "box")
+	if out := a.dockerOK(cli, "exec", "box", "ip", "route"); !strings.Contains(out, "default via 10.87.98.1 dev aux0") {
+		t.Errorf("connect --gw-priority, ifname through the API:\n%s", out)
+	}
+	if out := a.dockerOK(cli, "inspect", "-f", "{{.NetworkSettings.Networks.apiaux.GwPriority}} {{.NetworkSettings.Networks.apiaux.DriverOpts}}", "box"); out != "3 map[com.docker.network.endpoint.ifname:aux0]\n" {
+		t.Errorf("inspect through the API: %q", out)
+	}
+	a.dockerOK(cli, "network", "disconnect", "apiaux", "box")
+	a.dockerOK(cli, "stop", "-t", "0", "box")
+	a.dockerOK(cli, "network", "connect", "--ip6", "fd00:87:98::5", "apiaux", "box")
+	a.dockerOK(cli, "network", "disconnect", "apiaux", "box")
+	a.dockerOK(cli, "rm", "-f", "box")
+
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) nofile=$(ulimit -n) host=$(grep db /etc/hosts | cut -f1)\n"})
+	if out := a.dockerOK(cli, "build", "--no-cache", "-m", "48m", "--ulimit", "nofile=256:256", "--add-host", "db:10.9.8.7", dir); !strings.Contains(out, "mem=50331648 nofile=256 host=10.9.8.7") {
+		t.Errorf("build limits through the API:\n%s", out)
+	}
+	if _, errb, code := a.docker(cli, "", "build", "--platform", "linux/s390x", dir); code == 0 || !strings.Contains(errb, "platform") {
+		t.Errorf("build --platform linux/s390x through the API: %d %q", code, errb)
+	}
+
+	out := j.ok(j.runArgs([]string{"--rm", "--network", "none", "--use-api-socket"}, "sh", "-c", "echo $DOCKER_HOST; test -S /var/run/docker.sock && echo socket")...)
+	if out != "unix:///var/run/docker.sock\nsocket\n" {
+		t.Errorf("run --use-api-socket: %q", out)
+	}
+}
