@@ -98,3 +98,23 @@ func TestCLIHostPlatformAndCheckpoint(t *testing.T) {
 	j.ok("rm", "-f", "c")
 	j.ok("rmi", "--platform", host, "busybox")
 }
+
+// TestCLIContextEdit: context create, update and rm take docker's flags
+// and refuse in one line what a daemonless jinn has no use for (its one
+// context is the engine at --root); rm --force of no context is no error.
+func TestCLIContextEdit(t *testing.T) {
+	j := newJinn(t, "")
+	for _, bad := range [][]string{
+		{"context", "create", "--description", "d", "--docker", "host=unix:///run/x.sock", "other"},
+		{"context", "update", "--description", "d", "default"}, {"context", "update", "nosuch"},
+		{"context", "rm", "default"}, {"context", "rm", "nosuch"},
+	} {
+		if _, errs, code := j.run(bad...); code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+	j.ok("context", "rm", "--force", "nosuch")
+	if got := j.ok("context", "ls", "-q"); got != "default\n" {
+		t.Errorf("context ls -q: %q", got)
+	}
+}
