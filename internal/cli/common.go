@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -186,4 +187,21 @@ func protectFromOOM() {
 // start and attach forward them to the container instead.
 func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+}
+
+// keyValues parses a key=value list flag into a map (nil for none), in
+// docker's words for one that is not.
+func keyValues(flag string, kvs []string) (map[string]string, error) {
+	var m map[string]string
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, badFlag("invalid argument %q for \"--%s\" flag: must be key=value", kv, flag)
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+	}
+	return m, nil
 }

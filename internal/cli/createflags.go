@@ -165,19 +165,7 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		return nil, err
 	}
 	var err error
-	parseSize := func(flag, s string) (int64, error) {
-		if s == "" {
-			return 0, nil
-		}
-		if s == "-1" && flag == "memory-swap" {
-			return -1, nil
-		}
-		n, err := units.ParseBytes(s)
-		if err != nil {
-			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
-		}
-		return n, nil
-	}
+	parseSize := func(flag, s string) (int64, error) { return sizeFlag(flag, s, flag == "memory-swap") }
 	if h.Memory, err = parseSize("memory", f.memory); err != nil {
 		return nil, err
 	}

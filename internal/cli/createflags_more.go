@@ -169,15 +169,9 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 			return badFlag("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a)
 		}
 	}
-	for _, a := range f.annotations {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok || k == "" {
-			return badFlag("invalid argument %q for \"--annotation\" flag: must be key=value", a)
-		}
-		if h.Annotations == nil {
-			h.Annotations = map[string]string{}
-		}
-		h.Annotations[k] = v
+	var err error
+	if h.Annotations, err = keyValues("annotation", f.annotations); err != nil {
+		return err
 	}
 	for _, l := range f.links {
 		name, alias, _ := strings.Cut(l, ":")

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/engine"
@@ -16,15 +14,9 @@ func newNetworkConnectCmd(o *Options) *cobra.Command {
 		Short: "Connect a running container to a network",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			for _, kv := range driverOpts {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return badFlag("invalid argument %q for \"--driver-opt\" flag: must be key=value", kv)
-				}
-				if opts.DriverOpts == nil {
-					opts.DriverOpts = map[string]string{}
-				}
-				opts.DriverOpts[k] = v
+			var err error
+			if opts.DriverOpts, err = keyValues("driver-opt", driverOpts); err != nil {
+				return err
 			}
 			e, err := o.engine()
 			if err != nil {

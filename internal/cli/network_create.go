@@ -32,15 +32,9 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 			if scope != "" && scope != "local" {
 				return badFlag("scope %q is not supported: only local networks (jinn has no swarm)", scope)
 			}
-			for _, kv := range ipamOpts {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return badFlag("invalid argument %q for \"--ipam-opt\" flag: must be key=value", kv)
-				}
-				if opts.IPAMOptions == nil {
-					opts.IPAMOptions = map[string]string{}
-				}
-				opts.IPAMOptions[k] = v
+			var err error
+			if opts.IPAMOptions, err = keyValues("ipam-opt", ipamOpts); err != nil {
+				return err
 			}
 			if err := networkSubnets(&opts, subnets, gateways); err != nil {
 				return err

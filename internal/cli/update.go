@@ -65,19 +65,7 @@ func newUpdateCmd(o *Options) *cobra.Command {
 // config checks the flags into the engine's update.
 func (f *updateFlags) config(c *cobra.Command) (*engine.UpdateConfig, error) {
 	u := &engine.UpdateConfig{}
-	size := func(flag, s string, allowUnlimited bool) (int64, error) {
-		if s == "" {
-			return 0, nil
-		}
-		if s == "-1" && allowUnlimited {
-			return -1, nil
-		}
-		n, err := units.ParseBytes(s)
-		if err != nil || n < 0 {
-			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
-		}
-		return n, nil
-	}
+	size := sizeFlag
 	var err error
 	if u.Memory, err = size("memory", f.memory, false); err != nil {
 		return nil, err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-
-	"github.com/jinn-containers/jinn/internal/monitor"
 )
 
 // RemoveLink is rm --link /SELF/ALIAS: the container SELF forgets its
@@ -18,18 +16,14 @@ func (e *Local) RemoveLink(ctx context.Context, name string) error {
 	if parent == "" {
 		return exitErr(ExitEngine, "Conflict, cannot remove the default link name of the container")
 	}
-	c, err := e.Lookup(strings.TrimPrefix(parent, "/"))
-	if err != nil {
+	if _, err := e.Lookup(strings.TrimPrefix(parent, "/")); err != nil {
 		return exitErr(ExitEngine, "Cannot get parent %s for link name %s", parent, path)
 	}
-	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	c, unlock, err := e.lockContainer(strings.TrimPrefix(parent, "/"))
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.readContainer(c.ID); err != nil {
-		return err
-	}
 	suffix := ":/" + c.Name + "/" + alias
 	n := len(c.Host.Links)
 	c.Host.Links = slices.DeleteFunc(c.Host.Links, func(l string) bool { return strings.HasSuffix(l, suffix) })

@@ -21,18 +21,11 @@ type UpdateConfig struct {
 // now through the runtime's update when it runs, in its bundle so the
 // monitor's restarts keep them, and in its config for the next start.
 func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
-	c, err := e.Lookup(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.readContainer(c.ID); err != nil {
-		return err
-	}
 	h := &c.Host
 	if err := mergeUpdate(h, u); err != nil {
 		return err
@@ -79,6 +72,24 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 	}
 	e.event(c, "update")
 	return nil
+}
+
+// lockContainer finds ref and takes its lock, then reads its config
+// again: what a change of the config is made on.
+func (e *Local) lockContainer(ref string) (*Container, func(), error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err = e.readContainer(c.ID); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return c, unlock, nil
 }
 
 // mergeUpdate lays u over h with docker's checks.
