@@ -378,6 +378,7 @@ func TestCLIRunBlkioRealtimeFlags(t *testing.T) {
 		{"--device-read-iops", dev}, {"--device-read-iops", "vda:1"}, {"--device-write-iops", dev + ":x"}, {"--device-read-iops", "/dev/nosuchdev:1"},
 		{"--device-read-iops", "/dev/null:1"}, {"--blkio-weight-device", dev + ":5"}, {"--blkio-weight-device", "sda"},
 		{"--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000"}, {"--cpu-rt-runtime", "-5"}, {"--isolation", "hyperv"},
+		{"--cgroup-parent", suite.cgroupParent + "-nort" + randHex(3), "--cpu-rt-runtime", "100"}, // no budget there
 		{"--volume-driver", "nfs"}, {"--io-maxiops", "10"}, {"--io-maxbandwidth", "1m"}, {"--kernel-memory", "lots"},
 	}
 	if !hasWeightFiles() {

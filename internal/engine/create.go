@@ -101,6 +101,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		c.Host.Runtime = filepath.Base(rt)
 	}
 	c.CgroupParent = e.parentOf(c)
+	if err := e.checkRealtimeBudget(c); err != nil {
+		return nil, err
+	}
 	if c.Host.NetworkMode == "" {
 		c.Host.NetworkMode = "bridge"
 	}

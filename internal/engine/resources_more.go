@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -240,4 +241,40 @@ func CheckIsolation(i string) error {
 		return invalid("Invalid isolation: %q - %s only supports 'default'", i, runtime.GOOS)
 	}
 	return nil
+}
+
+// checkRealtimeBudget refuses a real-time runtime the container's parent
+// cgroup cannot give (the kernel's EINVAL at start otherwise): a child's
+// share of a period is at most its parent's. dockerd gives its parent a
+// budget only with its own --cpu-rt-runtime; jinn has no daemon, so the
+// parent (--cgroup-parent, or jinn's) must have one.
+func (e *Local) checkRealtimeBudget(c *Container) error {
+	h := &c.Host
+	rt := h.CPURealtimeRuntime
+	if rt <= 0 || strings.HasSuffix(c.CgroupParent, ".slice") {
+		return nil
+	}
+	l, err := e.cgroupLayout()
+	if err != nil || l.V1["cpu"] == "" {
+		return nil
+	}
+	dir := filepath.Join(l.V1["cpu"], c.CgroupParent)
+	if _, err := os.Stat(dir); err != nil {
+		return invalid("--cpu-rt-runtime %d: the parent cgroup /%s does not exist yet, and jinn makes it with no real-time runtime: make it with a budget (cpu.rt_runtime_us), or use another --cgroup-parent", rt, c.CgroupParent)
+	}
+	read := func(f string) int64 {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return n
+	}
+	budget, parentPeriod := read("cpu.rt_runtime_us"), read("cpu.rt_period_us")
+	period := h.CPURealtimePeriod
+	if period == 0 {
+		period = 1000000 // the kernel's default
+	}
+	if budget == -1 || parentPeriod > 0 && rt*parentPeriod <= budget*period {
+		return nil
+	}
+	return invalid("--cpu-rt-runtime %d: the parent cgroup /%s has %dus of real-time runtime per %dus (cpu.rt_runtime_us): give it more, or use another --cgroup-parent",
+		rt, c.CgroupParent, budget, parentPeriod)
 }

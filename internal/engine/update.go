@@ -38,6 +38,9 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 		if err := checkRealtime(h.CPURealtimePeriod, h.CPURealtimeRuntime, l); err != nil {
 			return err
 		}
+		if err := e.checkRealtimeBudget(c); err != nil {
+			return err
+		}
 	}
 	st := e.liveState(c)
 	if running(st) {
