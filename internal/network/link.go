@@ -133,9 +133,11 @@ func sysctl(key, val string) error {
 }
 
 // addVeth makes the veth pair: hostName on the bridge, ifName inside the
-// namespace with ip/prefix and its link-local addresses, and tc limits;
-// the default routes are setRoutes'. On error nothing is left.
-func addVeth(n *Network, ep *Endpoint, nsPath string, ingress, egress uint64) (err error) {
+// namespace with ip/prefix and its link-local addresses, the default
+// routes through the gateway when defaultRoute says (a container of one
+// network; setRoutes chooses among several), and tc limits. On error
+// nothing is left.
+func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress, egress uint64) (err error) {
 	br, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
 		return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
@@ -225,6 +227,18 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, ingress, egress uint64) (e
 	}
 	if lo, err := h.LinkByName("lo"); err == nil {
 		h.LinkSetUp(lo)
+	}
+	if defaultRoute && !n.Internal && ep.IP6 != "" {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway6), Family: unix.AF_INET6}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("default IPv6 route via %s: %w", n.Gateway6, err)
+		}
+	}
+	if defaultRoute && !n.Internal && ep.IP != "" {
+		r := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: net.ParseIP(n.Gateway).To4()}
+		if err := h.RouteAdd(r); err != nil {
+			return fmt.Errorf("default route via %s: %w", n.Gateway, err)
+		}
 	}
 	if egress > 0 { // out of the container: leaves the container side
 		if err := setTBF(*h, peer, egress); err != nil {

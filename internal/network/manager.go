@@ -132,21 +132,26 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	if err := own.Check(); err != nil {
 		return nil, err
 	}
-	if err := m.attach(c, netName, own); err != nil {
+	// One network gets its default route with its veth (the common run,
+	// on one netlink handle); with more, gateways picks once all joined.
+	conns := m.connected(a.ContainerID)
+	if err := m.attach(c, netName, own, len(conns) == 0); err != nil {
 		return nil, err
 	}
 	// Networks joined with Connect stay joined across restarts, as in docker.
-	for _, x := range m.connected(a.ContainerID) {
+	for _, x := range conns {
 		if _, err := m.loadNetwork(x.Network); errors.Is(err, ErrNotFound) {
 			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
 			continue
 		}
-		if err := m.attach(c, x.Network, x.EndpointOptions); err != nil {
+		if err := m.attach(c, x.Network, x.EndpointOptions, false); err != nil {
 			return nil, err
 		}
 	}
-	if err := m.setRoutes(c); err != nil {
-		return nil, err
+	if len(conns) > 0 {
+		if err := m.setRoutes(c); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range a.Ports {
 		if h := net.ParseIP(p.HostIP); h != nil && h.To4() == nil && c.Endpoints[0].IP6 == "" {
@@ -179,8 +184,9 @@ func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
 	return &Result{HostsPath: h, HostnamePath: hn, ResolvConfPath: r}, nil
 }
 
-// attach adds one endpoint on network to c (veth, address, route, tc).
-func (m *Manager) attach(c *containerState, netName string, o EndpointOptions) error {
+// attach adds one endpoint on network to c (veth, addresses, tc), with
+// the default route through it when route says so.
+func (m *Manager) attach(c *containerState, netName string, o EndpointOptions, route bool) error {
 	wantIP, wantIP6, aliases := o.IP, o.IP6, o.Aliases
 	for _, ep := range c.Endpoints {
 		if ep.Network == netName {
@@ -244,7 +250,7 @@ func (m *Manager) attach(c *containerState, netName string, o EndpointOptions) e
 		ep.IP6, ep.Gateway6 = ip6.String(), n.Gateway6
 		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
-	if err := addVeth(n, &ep, c.NetnsPath, c.IngressRate, c.EgressRate); err != nil {
+	if err := addVeth(n, &ep, c.NetnsPath, route, c.IngressRate, c.EgressRate); err != nil {
 		return err
 	}
 	c.Endpoints = append(c.Endpoints, ep)
@@ -497,7 +503,7 @@ func (m *Manager) Connect(ctx context.Context, containerID, network string, o En
 	if err != nil {
 		return nil, err
 	}
-	if err := m.attach(c, network, o); err != nil {
+	if err := m.attach(c, network, o, false); err != nil {
 		return nil, err
 	}
 	res, err := m.routeAndCommit(c)
