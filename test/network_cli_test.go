@@ -132,8 +132,9 @@ func TestNetworkConnectOptions(t *testing.T) {
 	if out := j.ok("exec", "box", "ip", "-6", "addr"); !strings.Contains(out, "fd00:87:93::99/64") {
 		t.Errorf("connect --ip6 while stopped, then start:\n%s", out)
 	}
-	if got := route(); got != "default via 10.87.93.1 dev eth1" {
-		t.Errorf("at start, v6b (first by name) gives the default route: %s", got)
+	// eth1 is amid again (at -1), eth2 v6b: v6b outranks zlow by name.
+	if got := route(); got != "default via 10.87.93.1 dev eth2" {
+		t.Errorf("at start, v6b gives the default route: %s", got)
 	}
 	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--link-local-ip", "bogus"}, "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("run --link-local-ip bogus: exit %d %q", code, errs)
