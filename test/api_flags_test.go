@@ -2,6 +2,7 @@ package test
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,8 @@ import (
 // TestAPIFlagsViaDocker: docker 28's CLI against `jinn system service`
 // gets the new flags' effects through the API: create's IOPS limits,
 // link-local addresses, connect's EndpointConfig (IPv6
-// address, interface name, gateway priority), build's limits; and
+// address, interface name, gateway priority), build's limits, the image
+// endpoints' host-only platform; and
 // run --use-api-socket mounts the service's socket.
 func TestAPIFlagsViaDocker(t *testing.T) {
 	needCgroupV1(t, "blkio", "memory")
@@ -51,6 +53,14 @@ func TestAPIFlagsViaDocker(t *testing.T) {
 	}
 	if _, errb, code := a.docker(cli, "", "build", "--platform", "linux/s390x", dir); code == 0 || !strings.Contains(errb, "platform") {
 		t.Errorf("build --platform linux/s390x through the API: %d %q", code, errb)
+	}
+
+	a.dockerOK(cli, "image", "inspect", "--platform", "linux/"+runtime.GOARCH, "busybox")
+	for _, bad := range [][]string{{"image", "inspect", "--platform", "linux/s390x", "busybox"}, {"history", "--platform", "linux/s390x", "busybox"},
+		{"rmi", "--platform", "linux/s390x", "busybox"}} {
+		if _, errb, code := a.docker(cli, "", bad...); code == 0 || !strings.Contains(errb, "platform linux/s390x is not supported") {
+			t.Errorf("%v through the API: %d %q", bad, code, errb)
+		}
 	}
 
 	out := j.ok(j.runArgs([]string{"--rm", "--network", "none", "--use-api-socket"}, "sh", "-c", "echo $DOCKER_HOST; test -S /var/run/docker.sock && echo socket")...)

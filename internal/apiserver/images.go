@@ -157,6 +157,9 @@ func matchGlob(pattern, s string) bool {
 // (names have slashes, so the suffix decides).
 func (s *Server) imageByName(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if err := hostPlatformParam(r, "platform"); err != nil {
+		return err
+	}
 	switch {
 	case strings.HasSuffix(name, "/json"):
 		return s.imageInspect(w, r, strings.TrimSuffix(name, "/json"))
@@ -286,6 +289,9 @@ func (s *Server) imageTag(w http.ResponseWriter, r *http.Request, name string) e
 }
 
 func (s *Server) imageRemove(w http.ResponseWriter, r *http.Request) error {
+	if err := hostPlatformParam(r, "platforms"); err != nil {
+		return err
+	}
 	st, err := s.images()
 	if err != nil {
 		return err
@@ -332,6 +338,9 @@ func (s *Server) imagePrune(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) imageSave(w http.ResponseWriter, r *http.Request) error {
+	if err := hostPlatformParam(r, "platform"); err != nil {
+		return err
+	}
 	st, err := s.images()
 	if err != nil {
 		return err
@@ -530,6 +539,29 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 		}
 		prog.emit(map[string]any{"status": tag + ": digest: " + img.Manifest.String(),
 			"aux": map[string]any{"Tag": tag, "Digest": img.Manifest.String()}})
+	}
+	return nil
+}
+
+// hostPlatformParam refuses a platform query parameter (the API's JSON
+// OCI platform, or os/arch) other than the host's: jinn's images are the
+// host's, as the CLI's --platform says.
+func hostPlatformParam(r *http.Request, param string) error {
+	for _, v := range r.URL.Query()[param] {
+		if v == "" {
+			continue
+		}
+		var p struct {
+			OS           string `json:"os"`
+			Architecture string `json:"architecture"`
+			Variant      string `json:"variant"`
+		}
+		if json.Unmarshal([]byte(v), &p) == nil && p.OS != "" {
+			v = strings.TrimSuffix(p.OS+"/"+p.Architecture+"/"+p.Variant, "/")
+		}
+		if err := image.CheckHostPlatform(v); err != nil {
+			return badRequest("%v", err)
+		}
 	}
 	return nil
 }
