@@ -5,13 +5,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/jinn-containers/jinn/internal/testutil"
 )
 
 // TestAPIFlagsViaDocker: docker 28's CLI against `jinn system service`
 // gets the new flags' effects through the API: create's IOPS limits,
 // link-local addresses, connect's EndpointConfig (IPv6
 // address, interface name, gateway priority), build's limits, the image
-// endpoints' host-only platform; and
+// endpoints' host-only platform, push/pull --all-tags; and
 // run --use-api-socket mounts the service's socket.
 func TestAPIFlagsViaDocker(t *testing.T) {
 	needCgroupV1(t, "blkio", "memory")
@@ -61,6 +63,20 @@ func TestAPIFlagsViaDocker(t *testing.T) {
 		if _, errb, code := a.docker(cli, "", bad...); code == 0 || !strings.Contains(errb, "platform linux/s390x is not supported") {
 			t.Errorf("%v through the API: %d %q", bad, code, errb)
 		}
+	}
+
+	reg := testutil.OpenRegistry(t)
+	for _, tag := range []string{"a", "b"} {
+		a.dockerOK(cli, "tag", "busybox", reg+"/lib/all:"+tag)
+	}
+	if out := a.dockerOK(cli, "push", "--all-tags", reg+"/lib/all"); !strings.Contains(out, "a: digest:") || !strings.Contains(out, "b: digest:") {
+		t.Errorf("push --all-tags through the API:\n%s", out)
+	}
+	a.dockerOK(cli, "rmi", reg+"/lib/all:a", reg+"/lib/all:b")
+	a.dockerOK(cli, "pull", "--all-tags", reg+"/lib/all")
+	// Only the tags the reference names, though busybox:latest is the same image.
+	if out := a.dockerOK(cli, "images", "--format", "{{.Tag}}", reg+"/lib/all"); out != "a\nb\n" && out != "b\na\n" {
+		t.Errorf("pull --all-tags through the API, images REPO: %q", out)
 	}
 
 	out := j.ok(j.runArgs([]string{"--rm", "--network", "none", "--use-api-socket"}, "sh", "-c", "echo $DOCKER_HOST; test -S /var/run/docker.sock && echo socket")...)

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +94,7 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 		if !imageMatch(specs, img) {
 			continue
 		}
-		out = append(out, imageSummary(img, users[img.ID.String()]))
+		out = append(out, imageSummary(refTags(specs, img), users[img.ID.String()]))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -121,17 +123,36 @@ func imageMatch(specs []string, img *image.Image) bool {
 	return f.Labels(img.Config.Config.Labels) &&
 		f.Any("dangling", func(v string) bool { return (v == "true") == (len(img.RepoTags) == 0) }) &&
 		f.Any("reference", func(v string) bool {
-			for _, t := range img.RepoTags {
-				name := t
-				if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
-					name = t[:i]
-				}
-				if t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name) {
-					return true
-				}
-			}
-			return false
+			return slices.ContainsFunc(img.RepoTags, func(t string) bool { return refMatch(v, t) })
 		})
+}
+
+// refMatch: tag t is what reference filter v names.
+func refMatch(v, t string) bool {
+	name := t
+	if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
+		name = t[:i]
+	}
+	return t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name)
+}
+
+// refTags are the tags of img a reference filter names, as dockerd lists
+// them (an image tagged twice shows only the tags asked for).
+func refTags(specs []string, img *image.Image) *image.Image {
+	var refs []string
+	for _, sp := range specs {
+		if v, ok := strings.CutPrefix(sp, "reference="); ok {
+			refs = append(refs, v)
+		}
+	}
+	if len(refs) == 0 {
+		return img
+	}
+	cp := *img
+	cp.RepoTags = slices.DeleteFunc(slices.Clone(img.RepoTags), func(t string) bool {
+		return !slices.ContainsFunc(refs, func(v string) bool { return refMatch(v, t) })
+	})
+	return &cp
 }
 
 func matchGlob(pattern, s string) bool {
@@ -500,9 +521,28 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid reference format: %v", err)
 	}
 	prog := newProgress(w)
-	img, err := st.Pull(r.Context(), ref, image.PullOptions{Platform: p, Keychain: kc, Progress: prog})
-	if err != nil {
-		prog.fail(err)
+	refs := []string{ref}
+	if repo, err := image.RepoName(ref); err == nil {
+		// No tag at all: every tag, as dockerd (pull --all-tags).
+		tags, err := st.RemoteTags(r.Context(), repo, false)
+		if err != nil {
+			prog.fail(err)
+			return nil
+		}
+		refs = refs[:0]
+		for _, t := range tags {
+			refs = append(refs, repo+":"+t)
+		}
+	}
+	var img *image.Image
+	for _, ref := range refs {
+		if img, err = st.Pull(r.Context(), ref, image.PullOptions{Platform: p, Keychain: kc, Progress: prog}); err != nil {
+			prog.fail(err)
+			return nil
+		}
+	}
+	if img == nil {
+		prog.fail(fmt.Errorf("repository %s has no tags", from))
 		return nil
 	}
 	prog.emit(map[string]string{"status": "Digest: " + img.Manifest.String()})
@@ -519,26 +559,40 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 	if tag := r.URL.Query().Get("tag"); tag != "" {
 		ref += ":" + tag
 	}
-	if _, err := st.Get(ref); err != nil {
-		return notFound("No such image: %s", ref)
+	refs := []string{ref}
+	if repo, err := image.RepoName(ref); err == nil {
+		// No tag at all: every local tag, as dockerd (push --all-tags).
+		if refs, err = st.LocalTags(repo); err != nil {
+			return err
+		}
+		if len(refs) == 0 {
+			return notFound("An image does not exist locally with the tag: %s", name)
+		}
+	}
+	for _, ref := range refs {
+		if _, err := st.Get(ref); err != nil {
+			return notFound("No such image: %s", ref)
+		}
 	}
 	kc, err := registryAuth(r)
 	if err != nil {
 		return err
 	}
 	prog := newProgress(w)
-	if err := st.Push(r.Context(), ref, image.PushOptions{Keychain: kc, Progress: prog}); err != nil {
-		prog.fail(err)
-		return nil
-	}
-	img, _ := st.Get(ref)
-	if img != nil {
-		tag := "latest"
-		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-			tag = ref[i+1:]
+	for _, ref := range refs {
+		if err := st.Push(r.Context(), ref, image.PushOptions{Keychain: kc, Progress: prog}); err != nil {
+			prog.fail(err)
+			return nil
 		}
-		prog.emit(map[string]any{"status": tag + ": digest: " + img.Manifest.String(),
-			"aux": map[string]any{"Tag": tag, "Digest": img.Manifest.String()}})
+		img, _ := st.Get(ref)
+		if img != nil {
+			tag := "latest"
+			if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+				tag = ref[i+1:]
+			}
+			prog.emit(map[string]any{"status": tag + ": digest: " + img.Manifest.String(),
+				"aux": map[string]any{"Tag": tag, "Digest": img.Manifest.String()}})
+		}
 	}
 	return nil
 }
