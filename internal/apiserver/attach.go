@@ -179,6 +179,9 @@ func (s *Server) untrack(id string, a *attachment) {
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if q := r.URL.Query(); q.Get("checkpoint") != "" || q.Get("checkpoint-dir") != "" {
+		return badRequest("cannot restore from a checkpoint: checkpoint and restore need CRIU, which jinn does not use")
+	}
 	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
 	if err != nil {
 		return err
