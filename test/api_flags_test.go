@@ -13,7 +13,7 @@ import (
 // gets the new flags' effects through the API: create's IOPS limits,
 // link-local addresses, connect's EndpointConfig (IPv6
 // address, interface name, gateway priority), build's limits, the image
-// endpoints' host-only platform, push/pull --all-tags; and
+// endpoints' host-only platform, push/pull --all-tags, rm --link; and
 // run --use-api-socket mounts the service's socket.
 func TestAPIFlagsViaDocker(t *testing.T) {
 	needCgroupV1(t, "blkio", "memory")
@@ -46,7 +46,12 @@ func TestAPIFlagsViaDocker(t *testing.T) {
 	a.dockerOK(cli, "stop", "-t", "0", "box")
 	a.dockerOK(cli, "network", "connect", "--ip6", "fd00:87:98::5", "apiaux", "box")
 	a.dockerOK(cli, "network", "disconnect", "apiaux", "box")
-	a.dockerOK(cli, "rm", "-f", "box")
+	a.dockerOK(cli, "create", "--name", "web", "--network", "apinet", "--link", "box:bx", "busybox", "true")
+	a.dockerOK(cli, "rm", "--link", "/web/bx")
+	if out := a.dockerOK(cli, "inspect", "-f", "{{.HostConfig.Links}}", "web"); out != "[]\n" {
+		t.Errorf("rm --link through the API: %q", out)
+	}
+	a.dockerOK(cli, "rm", "-f", "box", "web")
 
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) nofile=$(ulimit -n) host=$(grep db /etc/hosts | cut -f1)\n"})

@@ -25,7 +25,7 @@ func (s *Server) containerRoutes() {
 	s.handle("POST /containers/{id}/restart", s.restart)
 	s.handle("POST /containers/{id}/kill", s.kill)
 	s.handle("POST /containers/{id}/wait", s.wait)
-	s.handle("DELETE /containers/{id}", s.remove)
+	s.handle("DELETE /containers/{id...}", s.remove) // {id...}: rm --link names /SELF/ALIAS
 	s.handle("POST /containers/{id}/attach", s.attach)
 	s.handle("GET /containers/{id}/logs", s.logs)
 	s.handle("POST /containers/{id}/resize", s.resize)
