@@ -380,6 +380,7 @@ func TestCLIRunBlkioRealtimeFlags(t *testing.T) {
 		{"--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000"}, {"--cpu-rt-runtime", "-5"}, {"--isolation", "hyperv"},
 		{"--cgroup-parent", suite.cgroupParent + "-nort" + randHex(3), "--cpu-rt-runtime", "100"}, // no budget there
 		{"--volume-driver", "nfs"}, {"--io-maxiops", "10"}, {"--io-maxbandwidth", "1m"}, {"--kernel-memory", "lots"},
+		{"--use-api-socket"}, // no jinn system service on this runroot
 	}
 	if !hasWeightFiles() {
 		t.Log("no blkio weight files (no bfq): --blkio-weight-device is refused")

@@ -40,7 +40,7 @@ func (f *resFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.isolation, "isolation", "", "Container isolation technology")
 	fs.BoolVar(&f.disableContentTrust, "disable-content-trust", true, "Skip image verification")
 	stringArrayVar(fs, &f.linkLocalIPs, "link-local-ip", nil, "Container IPv4/IPv6 link-local addresses")
-	fs.BoolVar(&f.useAPISocket, "use-api-socket", false, "Bind mount Docker API socket and required auth (the socket of a running `jinn system service`)")
+	fs.BoolVar(&f.useAPISocket, "use-api-socket", false, "Bind mount Docker API socket and required auth (the socket of a running jinn system service)")
 }
 
 // apiSocket is --use-api-socket: as docker's CLI does, the engine's API

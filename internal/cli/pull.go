@@ -50,6 +50,7 @@ func newPullCmd(o *Options) *cobra.Command {
 	}
 	f := c.Flags()
 	f.BoolVarP(&allTags, "all-tags", "a", false, "Download all tagged images in the repository")
+	f.Bool("disable-content-trust", true, "Skip image verification (no content trust: nothing is signed here)")
 	f.StringVar(&platform, "platform", "", "Set platform if server is multi-platform capable")
 	f.BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	f.BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")

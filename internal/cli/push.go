@@ -52,7 +52,9 @@ func newPushCmd(o *Options) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&allTags, "all-tags", "a", false, "Push all tags of an image to the repository")
+	c.Flags().Bool("disable-content-trust", true, "Skip image signing (no content trust: nothing is signed here)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	c.Flags().BoolVar(&insecure, "insecure", false, "Allow plain HTTP to the registry (loopback always may)")
-	return c
+	return hostPlatformOnly(c, "Push a platform-specific manifest as a single-platform image to the registry. Image index won't be pushed, "+
+		"meaning that other manifests, including attestations won't be preserved. 'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)", false)
 }
