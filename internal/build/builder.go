@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/image"
 )
