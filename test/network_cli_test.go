@@ -68,6 +68,7 @@ func TestNetworkConnectOptions(t *testing.T) {
 	j.ok("network", "create", "--subnet", "10.87.91.0/24", "zlow")
 	j.ok("network", "create", "--subnet", "10.87.92.0/24", "amid")
 	j.ok("network", "create", "--subnet", "10.87.93.0/24", "--ipv6", "--subnet", "fd00:87:93::/64", "v6b")
+	j.ok("network", "create", "--subnet", "10.87.94.0/24", "zlow2")
 	j.ok(j.runArgs([]string{"-d", "--name", "box", "--network", "zlow", "--link-local-ip", "169.254.7.7", "--link-local-ip", "fe80::7"}, "sleep", "100")...)
 	if out := j.ok("exec", "box", "ip", "addr", "show", "eth0"); !strings.Contains(out, "169.254.7.7/32") || !strings.Contains(out, "fe80::7/128") {
 		t.Errorf("run --link-local-ip: eth0\n%s", out)
@@ -127,6 +128,11 @@ func TestNetworkConnectOptions(t *testing.T) {
 	}
 	// A stopped container keeps what it asked for until it starts.
 	j.ok("stop", "-t", "0", "box")
+	for _, bad := range [][]string{{"--ip6", "fd00:1::9", "v6b", "box"}, {"--ip6", "fd00:87:93::9", "zlow2", "box"}, {"--ip", "10.87.90.9", "v6b", "box"}} {
+		if _, errs, code := j.run(append([]string{"network", "connect"}, bad...)...); code == 0 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("network connect %v to a stopped container: exit %d %q", bad, code, errs)
+		}
+	}
 	j.ok("network", "connect", "--ip6", "fd00:87:93::99", "v6b", "box")
 	j.ok("start", "box")
 	if out := j.ok("exec", "box", "ip", "-6", "addr"); !strings.Contains(out, "fd00:87:93::99/64") {

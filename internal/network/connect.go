@@ -61,8 +61,12 @@ func (m *Manager) Remember(containerID, network string, o EndpointOptions) error
 		return err
 	}
 	defer unlock()
-	if _, err := m.loadNetwork(network); err != nil {
+	n, err := m.loadNetwork(network)
+	if err != nil {
 		return fmt.Errorf("network %s not found", network)
+	}
+	if err := o.fits(n); err != nil {
+		return err
 	}
 	list := m.connected(containerID)
 	if slices.ContainsFunc(list, func(x connection) bool { return x.Network == network }) {

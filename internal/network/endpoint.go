@@ -79,6 +79,24 @@ func (o *EndpointOptions) Check() error {
 	return nil
 }
 
+// fits refuses addresses the network cannot give, now rather than at
+// the container's start (a stopped container's connect).
+func (o *EndpointOptions) fits(n *Network) error {
+	for _, a := range []struct{ ip, subnet, flag string }{{o.IP, n.Subnet, "--ip"}, {o.IP6, n.Subnet6, "--ip6"}} {
+		if a.ip == "" {
+			continue
+		}
+		_, ipn, err := net.ParseCIDR(a.subnet)
+		if err != nil {
+			return fmt.Errorf("%s %s: network %s has no such address family", a.flag, a.ip, n.Name)
+		}
+		if !ipn.Contains(net.ParseIP(a.ip)) {
+			return fmt.Errorf("%s %s: not in network %s's subnet %s", a.flag, a.ip, n.Name, a.subnet)
+		}
+	}
+	return nil
+}
+
 // checkIfName is the kernel's rule for an interface name.
 func checkIfName(s string) error {
 	if s == "" || len(s) > 15 || s == "." || s == ".." || s == "lo" || strings.ContainsAny(s, "/: \t\n") {
