@@ -44,8 +44,21 @@ func TestAPIFlagsViaDocker(t *testing.T) {
 	}
 	a.dockerOK(cli, "network", "disconnect", "apiaux", "box")
 	a.dockerOK(cli, "stop", "-t", "0", "box")
-	a.dockerOK(cli, "network", "connect", "--ip6", "fd00:87:98::5", "apiaux", "box")
-	a.dockerOK(cli, "network", "disconnect", "apiaux", "box")
+	a.dockerOK(cli, "network", "create", "--subnet", "10.87.99.0/24", "--ipv6", "--subnet", "fd00:87:99::/64", "apiv6")
+	a.dockerOK(cli, "network", "connect", "--ip6", "fd00:87:99::5", "apiv6", "box")
+	a.dockerOK(cli, "start", "box")
+	if out := a.dockerOK(cli, "exec", "box", "ip", "-6", "addr"); !strings.Contains(out, "fd00:87:99::5/64") {
+		t.Errorf("connect --ip6 to a stopped container through the API, then start:\n%s", out)
+	}
+	if _, errb, code := a.docker(cli, "", "network", "connect", "--ip6", "fd00:87:98::5", "apiaux", "box"); code == 0 || !strings.Contains(errb, "--ip6") {
+		t.Errorf("connect --ip6 to an IPv4 network: %d %q", code, errb)
+	}
+	a.dockerOK(cli, "run", "-d", "--name", "own", "--network", "name=apinet,driver-opt=com.docker.network.endpoint.ifname=own0,gw-priority=2",
+		"busybox", "sleep", "600")
+	if out := a.dockerOK(cli, "exec", "own", "ip", "route"); !strings.Contains(out, "default via 10.87.97.1 dev own0") {
+		t.Errorf("run --network name=,driver-opt=ifname through the API:\n%s", out)
+	}
+	a.dockerOK(cli, "rm", "-f", "own")
 	a.dockerOK(cli, "create", "--name", "web", "--network", "apinet", "--link", "box:bx", "busybox", "true")
 	a.dockerOK(cli, "rm", "--link", "/web/bx")
 	if out := a.dockerOK(cli, "inspect", "-f", "{{.HostConfig.Links}}", "web"); out != "[]\n" {

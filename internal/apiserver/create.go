@@ -187,6 +187,14 @@ func netOptions(h *engine.HostConfig, cfg *container.Config, hc *container.HostC
 					n.LinkLocalIPs = append(n.LinkLocalIPs, a.String())
 				}
 			}
+			for k, v := range es.DriverOpts {
+				var eo network.EndpointOptions
+				if err := eo.SetDriverOpt(k, v); err != nil {
+					return badRequest("%v", err)
+				}
+				n.IfName = eo.IfName
+			}
+			n.GwPriority = es.GwPriority
 		}
 	}
 	return nil

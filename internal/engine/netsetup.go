@@ -28,6 +28,10 @@ type NetConfig struct {
 	NetworkIngressRate uint64         `json:"NetworkIngressRate,omitempty"` // bit/s into the container
 	NetworkEgressRate  uint64         `json:"NetworkEgressRate,omitempty"`  // bit/s out of it
 	LinkLocalIPs       []string       `json:"LinkLocalIPs,omitempty"`       // --link-local-ip
+	// IfName and GwPriority are the own network's interface name and
+	// gateway priority (the API's EndpointConfig, a connect while stopped).
+	IfName     string `json:"IfName,omitempty"`
+	GwPriority int    `json:"GwPriority,omitempty"`
 }
 
 // Networks is the network manager of this engine's root, opened once.
@@ -94,7 +98,7 @@ func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachm
 	}
 	return network.Attachment{
 		ContainerID: c.ID, Name: c.Name, Hostname: c.Config.Hostname, NetnsPath: nsPath,
-		Network: netName, IP: n.IPAddress, IP6: n.IP6Address, Aliases: n.NetworkAliases, LinkLocalIPs: n.LinkLocalIPs, Ports: ports,
+		Network: netName, IP: n.IPAddress, IP6: n.IP6Address, Aliases: n.NetworkAliases, LinkLocalIPs: n.LinkLocalIPs, IfName: n.IfName, GwPriority: n.GwPriority, Ports: ports,
 		ExtraHosts: append(e.linkHosts(c), n.ExtraHosts...), DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: c.Host.DNSOptions, MAC: c.Host.MacAddress,
 		IngressRate: n.NetworkIngressRate, EgressRate: n.NetworkEgressRate,
 		FilesDir: e.containerDir(c.ID),
@@ -335,8 +339,8 @@ func (e *Local) connectStopped(c *Container, network_ string, o network.Endpoint
 		}
 		return nil
 	}
-	if o.IfName != "" || len(o.Links) > 0 {
-		return invalid("the container's own network (%s) takes no interface name or links: connect them to a second network", network_)
+	if len(o.Links) > 0 {
+		return invalid("the container's own network (%s) takes no links: connect it to a second network", network_)
 	}
 	if m, err := e.Networks(); err == nil && network_ != "bridge" {
 		if n, err := m.InspectNetwork(network_); err != nil {
@@ -347,6 +351,7 @@ func (e *Local) connectStopped(c *Container, network_ string, o network.Endpoint
 	}
 	n := &c.Host.NetConfig
 	c.Host.NetworkMode, n.IPAddress, n.IP6Address, n.NetworkAliases, n.LinkLocalIPs = network_, o.IP, o.IP6, o.Aliases, o.LinkLocalIPs
+	n.IfName, n.GwPriority = o.IfName, o.GwPriority
 	return e.writeContainer(c)
 }
 

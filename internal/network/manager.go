@@ -128,7 +128,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			m.undo(c)
 		}
 	}()
-	own := EndpointOptions{IP: a.IP, IP6: a.IP6, Aliases: a.Aliases, LinkLocalIPs: a.LinkLocalIPs}
+	own := EndpointOptions{IP: a.IP, IP6: a.IP6, Aliases: a.Aliases, LinkLocalIPs: a.LinkLocalIPs, IfName: a.IfName, GwPriority: a.GwPriority}
 	if err := own.Check(); err != nil {
 		return nil, err
 	}

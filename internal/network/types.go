@@ -101,8 +101,11 @@ type Attachment struct {
 	IP          string // requested address; "" allocates one
 	IP6         string // requested IPv6 address (--ip6) on a dual-stack or IPv6-only network
 	Aliases     []string
-	// LinkLocalIPs are more addresses on the interface (--link-local-ip).
+	// LinkLocalIPs are more addresses on the interface (--link-local-ip);
+	// IfName and GwPriority are the API's EndpointConfig of the network.
 	LinkLocalIPs []string
+	IfName       string
+	GwPriority   int
 	Ports        []Port
 	ExtraHosts   []string // "name:ip" as docker's --add-host
 	DNS          []string // nameservers for resolv.conf; overrides the default
