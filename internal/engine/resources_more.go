@@ -166,24 +166,6 @@ func (x *BlkioExtras) any() bool {
 	return len(x.BlkioWeightDevice)+len(x.BlkioDeviceReadIOps)+len(x.BlkioDeviceWriteIOps) > 0
 }
 
-// realtimeCPU lays --cpu-rt-period and --cpu-rt-runtime over r.
-func realtimeCPU(x *RealtimeExtras, r *specs.LinuxResources) {
-	if x.CPURealtimePeriod == 0 && x.CPURealtimeRuntime == 0 {
-		return
-	}
-	if r.CPU == nil {
-		r.CPU = &specs.LinuxCPU{}
-	}
-	if x.CPURealtimePeriod > 0 {
-		p := uint64(x.CPURealtimePeriod)
-		r.CPU.RealtimePeriod = &p
-	}
-	if x.CPURealtimeRuntime != 0 {
-		rt := x.CPURealtimeRuntime
-		r.CPU.RealtimeRuntime = &rt
-	}
-}
-
 // checkDevicePaths refuses a per-device limit on a path that is no
 // block device here: docker's daemon fails the start on it; jinn says so
 // at create, before anything is made.

@@ -14,21 +14,23 @@ import (
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
-// extraResources lays --cpu-period, --cpu-quota, --cpuset-mems and
-// --memory-swappiness over r.
+// extraResources lays --cpu-period, --cpu-quota, --cpuset-mems,
+// --cpu-rt-period, --cpu-rt-runtime and --memory-swappiness over r.
 func extraResources(h *Resources, r *specs.LinuxResources) {
-	x := &h.ResourceExtras
-	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" {
+	x, rt := &h.ResourceExtras, &h.RealtimeExtras
+	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" || rt.CPURealtimePeriod > 0 || rt.CPURealtimeRuntime != 0 {
 		if r.CPU == nil {
 			r.CPU = &specs.LinuxCPU{}
 		}
-		if x.CPUPeriod > 0 {
-			p := uint64(x.CPUPeriod)
-			r.CPU.Period = &p
-		}
+		setPositive(&r.CPU.Period, x.CPUPeriod)
+		setPositive(&r.CPU.RealtimePeriod, rt.CPURealtimePeriod)
 		if x.CPUQuota != 0 {
 			q := x.CPUQuota
 			r.CPU.Quota = &q
+		}
+		if rt.CPURealtimeRuntime != 0 {
+			v := rt.CPURealtimeRuntime
+			r.CPU.RealtimeRuntime = &v
 		}
 		r.CPU.Mems = x.CpusetMems
 	}
@@ -39,7 +41,14 @@ func extraResources(h *Resources, r *specs.LinuxResources) {
 		v := uint64(*x.MemorySwappiness)
 		r.Memory.Swappiness = &v
 	}
-	realtimeCPU(&h.RealtimeExtras, r)
+}
+
+// setPositive sets *dst to v when v is more than 0.
+func setPositive(dst **uint64, v int64) {
+	if v > 0 {
+		u := uint64(v)
+		*dst = &u
+	}
 }
 
 // applyHostExtras lays the namespace modes, /dev/shm size, sysctls,
