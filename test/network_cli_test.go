@@ -183,3 +183,43 @@ func TestNetworkCreateConfigOnly(t *testing.T) {
 		t.Errorf("left after rm:\n%s", out)
 	}
 }
+
+// TestNetworkRunSeveral: run takes --network more than once and docker's
+// name=…,alias=…,ip=…,gw-priority=…,driver-opt=…,link-local-ip=… form:
+// the first is the container's own, the others are joined at its start.
+func TestNetworkRunSeveral(t *testing.T) {
+	j := netJinn(t)
+	j.ok("network", "create", "--subnet", "10.87.101.0/24", "sev2")
+	j.ok("network", "create", "--subnet", "10.87.102.0/24", "sev1")
+	j.ok(j.runArgs([]string{"-d", "--name", "m", "--network",
+		"name=sev2,alias=x,gw-priority=1,driver-opt=com.docker.network.endpoint.ifname=e2,link-local-ip=169.254.3.3,ip=10.87.101.77",
+		"--network", "name=sev1,alias=y"}, "sleep", "100")...)
+	out := j.ok("exec", "m", "ip", "-o", "-4", "addr")
+	for _, want := range []string{"e2    inet 10.87.101.77/24", "e2    inet 169.254.3.3/32", "eth0    inet 10.87.102.2/24"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if out := j.ok("exec", "m", "ip", "route"); !strings.Contains(out, "default via 10.87.101.1 dev e2") {
+		t.Errorf("gw-priority=1 on the first network:\n%s", out)
+	}
+	if got := j.inspect("m", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.Aliases}} {{end}}"); got != "sev1=[y] sev2=[x]" {
+		t.Errorf("inspect networks: %q", got)
+	}
+	j.ok("restart", "-t", "0", "m")
+	if out := j.ok("exec", "m", "ip", "-o", "-4", "addr"); !strings.Contains(out, "eth0    inet 10.87.102.") || !strings.Contains(out, "e2    inet 10.87.101.77/24") {
+		t.Errorf("after restart:\n%s", out)
+	}
+	for _, bad := range [][]string{
+		{"--network", "none", "--network", "sev1"}, {"--network", "name=sev1,bogus=1"}, {"--network", "sev1", "--network", "nosuch"},
+		{"--network", "name=sev1,gw-priority=high"}, {"--network", "alias=x"},
+	} {
+		if _, errs, code := j.run(j.runArgs(append([]string{"--rm"}, bad...), "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("run %v: exit %d %q", bad, code, errs)
+		}
+	}
+	if got := strings.Fields(j.ok("ps", "-aq")); len(got) != 1 {
+		t.Errorf("refused runs left containers: %v", got)
+	}
+	j.ok("rm", "-f", "m")
+}

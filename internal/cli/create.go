@@ -33,6 +33,9 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := f.connectExtra(c.Context(), e, ctr.ID); err != nil {
+				return err
+			}
 			for _, w := range ctr.Warnings {
 				fmt.Fprintln(c.ErrOrStderr(), "WARNING: "+w)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
 )
 
@@ -20,7 +21,8 @@ type createFlags struct {
 	securityOpt, ulimits, logOpts, storageOpts, readBps, writeBps    []string
 	tty, interactive, rm, readOnly, privileged, oomKillDisable, init bool
 	memory, memorySwap, memoryReservation, cpus, cpusetCpus, restart string
-	stopSignal, network, logDriver                                   string
+	stopSignal, logDriver                                            string
+	network                                                          []string
 	cpuShares, pidsLimit                                             int64
 	blkioWeight                                                      uint16
 	oomScoreAdj, stopTimeout                                         int
@@ -31,6 +33,9 @@ type createFlags struct {
 	net                                                              netFlags
 	more                                                             moreFlags
 	res                                                              resFlags
+	// extraNets are the --network values after the first: joined once
+	// the container is created (connectExtra).
+	extraNets []netSpec
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -77,7 +82,7 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "no", "Restart policy to apply when a container exits")
 	fs.StringVar(&f.stopSignal, "stop-signal", "", "Signal to stop the container")
 	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "Timeout (in seconds) to stop a container")
-	fs.StringVar(&f.network, "network", "bridge", "Connect a container to a network")
+	stringArrayVar(fs, &f.network, "network", nil, "Connect a container to a network")
 	fs.SetAnnotation("network", dockerTypeAnnotation, []string{"network"})
 	stringArrayVarP(fs, &f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.net.register(fs)
@@ -161,7 +166,15 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	h.AutoRemove, h.ReadonlyRootfs, h.Privileged, h.Init = f.rm, f.readOnly, f.privileged, f.init
 	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = f.capAdd, f.capDrop, f.securityOpt, f.oomScoreAdj
 	h.Binds = f.volumes
-	if err := f.net.apply(h, f.network, f.publish); err != nil {
+	own := network.DefaultNetwork
+	if len(f.network) > 0 {
+		ns, err := parseNetSpec(f.network[0])
+		if err != nil {
+			return nil, err
+		}
+		own = ns.name
+	}
+	if err := f.net.apply(h, own, f.publish); err != nil {
 		return nil, err
 	}
 	var err error
@@ -242,6 +255,10 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		return nil, err
 	}
 	if err := f.res.apply(h); err != nil {
+		return nil, err
+	}
+	// After the flags: a network's own mac-address= outranks --mac-address.
+	if f.extraNets, err = networks(h, f.network); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -50,9 +50,13 @@ func newRunCmd(o *Options) *cobra.Command {
 				return err
 			}
 			ctx := c.Context()
-			opts.StartNow, opts.Attached = true, !detach
+			// Not begun early when more networks are to be recorded first.
+			opts.StartNow, opts.Attached = len(f.extraNets) == 0, !detach
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
+				return err
+			}
+			if err := f.connectExtra(c.Context(), e, ctr.ID); err != nil {
 				return err
 			}
 			for _, w := range ctr.Warnings {
