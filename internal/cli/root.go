@@ -11,6 +11,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/image"
 )
 
 // exportCgroupParent checks --cgroup-parent and puts it in the environment
@@ -33,7 +34,9 @@ type Options struct {
 	// CgroupParent is --cgroup-parent: the cgroup containers go under.
 	CgroupParent string
 
-	eng engine.Engine // made by engine() on first use
+	eng    engine.Engine // made by engine() on first use
+	images *image.Store  // opened by openImageStore on first use
+	found  foundImage    // the image run or create looked up, for the engine
 }
 
 // commands are the constructors of jinn's top-level commands, one per file,
