@@ -4,12 +4,11 @@ package cli
 
 import (
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/cmdline"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 )
@@ -78,7 +77,7 @@ func NewRoot() *cobra.Command {
 // suggestions) get it all.
 func NewRootFor(args []string) *cobra.Command {
 	root, o := newRoot()
-	name := commandName(root, args)
+	name := cmdline.CommandName(root.PersistentFlags(), args)
 	for _, c := range commands {
 		if c.name == name {
 			root.AddCommand(c.make(o))
@@ -90,34 +89,6 @@ func NewRootFor(args []string) *cobra.Command {
 		}
 	}
 	return NewRoot()
-}
-
-// commandName is the first argument that is neither a global flag nor its
-// value; "" if there is none, or if a flag is not a global one.
-func commandName(root *cobra.Command, args []string) string {
-	f := root.PersistentFlags()
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "" || a[0] != '-' {
-			return a
-		}
-		var fl *pflag.Flag
-		if name, ok := strings.CutPrefix(a, "--"); ok {
-			if strings.Contains(name, "=") {
-				continue
-			}
-			fl = f.Lookup(name)
-		} else if len(a) == 2 {
-			fl = f.ShorthandLookup(a[1:])
-		}
-		if fl == nil {
-			return ""
-		}
-		if fl.NoOptDefVal == "" { // takes a value: the next argument
-			i++
-		}
-	}
-	return ""
 }
 
 // newRoot is the root command with its global flags and no command.
