@@ -144,12 +144,17 @@ func testDockerDetached(t *testing.T, a *apiEnv, cli string) {
 	}
 	events.Process.Kill()
 	events.Wait()
-	if !strings.Contains(strings.Join(got, " "), "die") || got[len(got)-1] != "stop" {
+	if !strings.Contains(strings.Join(got, " "), "kill die stop") || got[len(got)-1] != "stop" {
 		t.Fatalf("events: %v", got)
 	}
-	a.dockerOK(cli, "restart", "ticker")
+	since := time.Now()
+	a.dockerOK(cli, "restart", "ticker") // stopped: only started
 	if st := a.dockerOK(cli, "inspect", "-f", "{{.State.Running}}", "ticker"); st != "true\n" {
 		t.Fatalf("after restart: %q", st)
+	}
+	if out := a.dockerOK(cli, "events", "--since", unixArg(since), "--until", unixArg(time.Now()), "--filter", "container=ticker",
+		"--format", "{{.Action}}"); strings.Join(strings.Fields(out), " ") != "start restart" {
+		t.Fatalf("restart's events: %q", out)
 	}
 	if _, errb, code := a.docker(cli, "", "rm", "ticker"); code == 0 || !strings.Contains(errb, "stop the container before removing") {
 		t.Fatalf("rm of a running container: %d %q", code, errb)

@@ -60,6 +60,16 @@ func TestBuildMultiStage(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	// --label is docker's last step, one per label.
+	var last string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "Step ") {
+			last = l
+		}
+	}
+	if n, rest, _ := strings.Cut(strings.TrimPrefix(last, "Step "), "/"); !strings.HasPrefix(rest, n+" : LABEL built.by=test") {
+		t.Errorf("last step %q, want Step N/N : LABEL built.by=test", last)
+	}
 	img := e.image("app:1")
 	if b, _ := os.ReadFile(iid); string(b) != img.ID.String() {
 		t.Errorf("iidfile %q, image %s", b, img.ID)

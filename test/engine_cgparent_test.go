@@ -3,6 +3,7 @@ package test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -103,4 +104,33 @@ func cgroupDirs(rel string) []string {
 		dirs = append(dirs, "/sys/fs/cgroup/"+rel)
 	}
 	return dirs
+}
+
+// TestEngineKillUnwatched: kill reaches a container no runtime can signal
+// any more (monitor dead, runtime state lost): another signal goes to its
+// init (found in its cgroup), SIGKILL ends everything there.
+func TestEngineKillUnwatched(t *testing.T) {
+	j := newJinn(t, "")
+	for _, sig := range []string{"USR1", "KILL"} {
+		name := "unwatched-" + strings.ToLower(sig)
+		id := j.ok(append(append([]string{"run", "-d", "--network", "none", "--name", name}, j.image()...),
+			"sh", "-c", "trap 'exit 3' USR1; while :; do sleep 0.1; done")...)
+		id = id[:len(id)-1]
+		had := j.owned(id)
+		j.unwatch(id, had)
+		if got := j.inspect(id, "{{.State.Status}}"); got != "running" {
+			t.Fatalf("%s: unwatched container is %q, want running", sig, got)
+		}
+		if out, errs, code := j.run("kill", "-s", sig, id); code != 0 {
+			t.Fatalf("kill -s %s: exit %d: %s%s", sig, code, out, errs)
+		}
+		for i := 0; i < 300 && alive(had.pid); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if alive(had.pid) {
+			t.Fatalf("kill -s %s: container process %d left running", sig, had.pid)
+		}
+		j.ok("rm", "-f", id)
+		j.assertGone(id, name, had)
+	}
 }

@@ -3,6 +3,8 @@ package test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,6 +244,55 @@ printf 'err line\nerr partial' >&2; printf partial`
 			t.Errorf("attach: %q, exit %d (%v)", out, c.ProcessState.ExitCode(), err)
 		}
 		j.ok("rm", id)
+	})
+
+	t.Run("many_attach", func(t *testing.T) {
+		// More clients than the C monitor's poll set once held (64): every
+		// one gets the output, as with the Go monitor (no limit).
+		id := strings.TrimSpace(j.ok(j.runArgs(append([]string{"-d"}, none...), "sh", "-c", "while :; do echo out; sleep 0.05; done")...))
+		defer j.ok("rm", "-f", id)
+		// Through the directory's fd: the path is longer than sun_path.
+		dir, err := os.Open(filepath.Join(j.runroot, "containers", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dir.Close()
+		sock := fmt.Sprintf("/proc/self/fd/%d/attach.sock", dir.Fd())
+		const n = 100
+		got := make(chan error, n)
+		for i := 0; i < n; i++ {
+			var conn net.Conn
+			var err error
+			for try := 0; try < 100; try++ { // the listen backlog is 16
+				if conn, err = net.Dial("unix", sock); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+			defer conn.Close()
+			go func() {
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for {
+					typ, p, err := monitor.ReadFrame(conn)
+					if err != nil || typ == monitor.FrameExit {
+						got <- fmt.Errorf("no output before %v/%d", err, typ)
+						return
+					}
+					if typ == monitor.FrameStdout && string(p) == "out\n" {
+						got <- nil
+						return
+					}
+				}
+			}()
+		}
+		for i := 0; i < n; i++ {
+			if err := <-got; err != nil {
+				t.Fatalf("an attached client: %v", err)
+			}
+		}
 	})
 
 	t.Run("health", func(t *testing.T) {

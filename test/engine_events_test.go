@@ -64,6 +64,28 @@ func TestEngineEvents(t *testing.T) {
 		t.Errorf("die event: %+v", ev)
 	}
 
+	// stop, restart and kill record docker's kill events (the signal by
+	// number) before the monitor's die; restart ends with "restart".
+	// sleep as the namespace's init ignores SIGTERM: stop escalates.
+	t1 := time.Now()
+	sl := "monitor-ev-sleep-" + fmt.Sprint(time.Now().UnixNano()%1e6)
+	j.ok(append([]string{"run", "-d", "--network", "none", "--name", sl}, append(img, "sleep", "60")...)...)
+	j.ok("stop", "-t", "1", sl)
+	j.ok("restart", "-t", "0", sl) // stopped: only started
+	j.ok("restart", "-t", "0", sl) // running
+	j.ok("kill", sl)
+	j.ok("wait", sl)
+	j.ok("rm", sl)
+	got := strings.Fields(j.ok("events", "--since", unixArg(t1), "--until", unixArg(time.Now()), "--filter", "container="+sl,
+		"--format", "{{.Action}}{{with .Actor.Attributes.signal}}/{{.}}{{end}}"))
+	want := "create start kill/15 kill/9 die stop start restart kill/9 die stop start restart kill/9 die destroy"
+	if strings.Join(got, " ") != want {
+		t.Errorf("stop/restart/kill events:\n got %q\nwant %q", strings.Join(got, " "), want)
+	}
+	if _, errs, code := j.run("restart", "-s", "NOPE", sl); code != 1 || !strings.Contains(errs, "Invalid signal: NOPE") {
+		t.Errorf("restart -s NOPE: exit %d: %s", code, errs)
+	}
+
 	// --until in the near future: events follow until then, then exit.
 	start := time.Now()
 	j.ok("events", "--until", unixArg(start.Add(700*time.Millisecond)))

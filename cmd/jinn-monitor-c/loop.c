@@ -25,7 +25,9 @@
 #define STALL_MS 10000
 #define STDIN_MAX (1 << 20)
 #define FRAME_MAX (1 << 20)
-#define MAX_CLIENTS 48
+/* Clients past this are refused: far above docker users' needs, below
+ * the fd limit (1024) that would make accept fail and the loop spin. */
+#define MAX_CLIENTS 1000
 /* A stream is read 8 KiB at a time, as the Go monitor does (the json-file
  * log's cut of lines over 16 KiB depends on it), and 128 KiB at a time
  * while a read fills the buffer. The buffer is in .bss: pages a quiet
@@ -177,7 +179,6 @@ static void accept_client(struct mon *m)
 		close(fd);
 		return;
 	}
-	/* Bounded, so that every client has a slot in pump's poll set. */
 	struct client *c = m->nclients < MAX_CLIENTS ? calloc(1, sizeof *c) : NULL;
 	if (!c) {
 		close(fd);
@@ -324,8 +325,26 @@ static void write_stdin(struct mon *m)
 /* pump waits at most timeout_ms for something to happen and handles it. */
 void pump(struct mon *m, int timeout_ms)
 {
-	struct pollfd pf[64];
-	struct client *cl[64];
+	/* The poll set: the monitor's own fds (at most 8), then one per client;
+	 * grown as clients come, never shrunk (a few bytes a client). */
+	static struct pollfd *pf;
+	static struct client **cl;
+	static int cap;
+	if (cap < 8 + m->nclients) {
+		int c = 8 + m->nclients + 16;
+		struct pollfd *p = realloc(pf, c * sizeof *pf);
+		if (p)
+			pf = p;
+		struct client **q = p ? realloc(cl, c * sizeof *cl) : NULL;
+		if (q)
+			cl = q;
+		if (!p || !q) {
+			/* Out of memory: wait a moment rather than poll a short set. */
+			poll(NULL, 0, 100);
+			return;
+		}
+		cap = c;
+	}
 	int n = 0, full = 0, ns[2] = {-1, -1};
 	int64_t now = mono_ms();
 	for (struct client *c = m->clients, *next; c; c = next) {
@@ -362,7 +381,7 @@ void pump(struct mon *m, int timeout_ms)
 			pf[n++] = (struct pollfd){m->streams[i].fd, POLLIN};
 		}
 	int first = n;
-	for (struct client *c = m->clients; c && n < 64; c = c->next) {
+	for (struct client *c = m->clients; c && n < cap; c = c->next) {
 		short ev = m->stdin_q.n < STDIN_MAX ? POLLIN : 0;
 		if (c->out.n > 0)
 			ev |= POLLOUT;

@@ -197,19 +197,19 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) restart(w http.ResponseWriter, r *http.Request) error {
-	v, _, err := s.stopRunning(r)
+	t, err := timeoutParam(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.eng.Start(r.Context(), v.ID, nil); err != nil {
+	if err := s.eng.Restart(r.Context(), r.PathValue("id"), r.URL.Query().Get("signal"), t); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// stopRunning stops the path's container if it runs (the request's t, or
-// its own stop timeout) and says whether it ran.
+// stopRunning stops the path's container if it runs (the request's
+// signal and t, or its own) and says whether it ran.
 func (s *Server) stopRunning(r *http.Request) (*engine.View, bool, error) {
 	t, err := timeoutParam(r)
 	if err != nil {
@@ -223,7 +223,7 @@ func (s *Server) stopRunning(r *http.Request) (*engine.View, bool, error) {
 	if !running(v.State) {
 		return v, false, nil
 	}
-	return v, true, s.eng.Stop(r.Context(), id, t)
+	return v, true, s.eng.StopWith(r.Context(), id, r.URL.Query().Get("signal"), t)
 }
 
 func (s *Server) kill(w http.ResponseWriter, r *http.Request) error {

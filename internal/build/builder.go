@@ -80,6 +80,7 @@ func Build(ctx context.Context, store *image.Store, bctx *Context, dfData []byte
 	for i := 0; i <= last; i++ {
 		b.steps += 1 + len(df.Stages[i].Instrs)
 	}
+	b.steps += len(opts.Labels)
 	meta, err := b.metaArgs()
 	if err != nil {
 		return nil, err

@@ -265,25 +265,32 @@ func jsonString(v any) string {
 	return string(b)
 }
 
-// addLabels applies --label to the final image as one more cached step.
+// addLabels applies --label to the final image as docker's classic
+// builder does: one more cached LABEL step per label, in key order.
 func (b *Builder) addLabels(ctx context.Context, img *image.Image) (*image.Image, error) {
 	s := &stage{b: b}
 	if img != nil {
 		s.adopt(img)
 	}
-	var parts []string
-	for k, v := range b.opts.Labels {
-		parts = append(parts, k+"="+v)
+	keys := make([]string, 0, len(b.opts.Labels))
+	for k := range b.opts.Labels {
+		keys = append(keys, k)
 	}
-	sortStrings(parts)
-	err := s.commit(ctx, append([]string{"LABEL"}, parts...), nop("LABEL "+strings.Join(parts, " ")), func(c *image.Config) error {
-		if c.Config.Labels == nil {
-			c.Config.Labels = map[string]string{}
+	sortStrings(keys)
+	for _, k := range keys {
+		kv := k + "=" + b.opts.Labels[k]
+		b.step++
+		b.out.step(b.step, b.steps, "LABEL "+kv)
+		err := s.commit(ctx, []string{"LABEL", kv}, nop("LABEL "+kv), func(c *image.Config) error {
+			if c.Config.Labels == nil {
+				c.Config.Labels = map[string]string{}
+			}
+			c.Config.Labels[k] = b.opts.Labels[k]
+			return nil
+		}, nil)
+		if err != nil {
+			return nil, err
 		}
-		for k, v := range b.opts.Labels {
-			c.Config.Labels[k] = v
-		}
-		return nil
-	}, nil)
-	return s.img, err
+	}
+	return s.img, nil
 }

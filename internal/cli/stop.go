@@ -9,19 +9,15 @@ import (
 )
 
 func newStopCmd(o *Options) *cobra.Command {
-	return stopCmd(o, "stop", "Stop one or more running containers", nil)
+	return stopCmd(o, "stop", "Stop one or more running containers", engine.Engine.StopWith)
 }
 
 func newRestartCmd(o *Options) *cobra.Command {
-	return stopCmd(o, "restart", "Restart one or more containers", func(ctx context.Context, e engine.Engine, id string) error {
-		_, err := e.Start(ctx, id, nil)
-		return err
-	})
+	return stopCmd(o, "restart", "Restart one or more containers", engine.Engine.Restart)
 }
 
-// stopCmd is docker stop, and docker restart when then starts each
-// container again once it has stopped.
-func stopCmd(o *Options, name, short string, then func(context.Context, engine.Engine, string) error) *cobra.Command {
+// stopCmd is docker stop and docker restart: the same flags, one engine call each.
+func stopCmd(o *Options, name, short string, do func(engine.Engine, context.Context, string, string, *int) error) *cobra.Command {
 	var timeout int
 	var signal string
 	c := &cobra.Command{
@@ -39,10 +35,7 @@ func stopCmd(o *Options, name, short string, then func(context.Context, engine.E
 			}
 			ctx := c.Context()
 			return forEach(c, args, func(id string) error {
-				if err := e.StopWith(ctx, id, signal, t); err != nil || then == nil {
-					return err
-				}
-				return then(ctx, e, id)
+				return do(e, ctx, id, signal, t)
 			})
 		},
 	}

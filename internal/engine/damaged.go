@@ -283,6 +283,44 @@ func (e *Local) killDead(c *Container) error {
 	return nil
 }
 
+// killUnwatched signals a container that no runtime can reach (its
+// monitor died, the runtime's state is lost; liveState found it in its
+// cgroup): SIGKILL ends everything there as stop does, another signal
+// goes to its init, the process that is pid 1 of its own namespace.
+func (e *Local) killUnwatched(c *Container, sig string) error {
+	n, _ := signalNumber(sig)
+	if n == int(syscall.SIGKILL) {
+		if err := e.killDead(c); err != nil {
+			return exitErr(ExitEngine, "cannot kill container %s: %v", c.Name, err)
+		}
+		return nil
+	}
+	for _, pid := range e.cgroupPids(c) {
+		if nsInit(pid) {
+			if err := syscall.Kill(pid, syscall.Signal(n)); err != nil {
+				return exitErr(ExitEngine, "cannot kill container %s: %v", c.Name, err)
+			}
+			return nil
+		}
+	}
+	return exitErr(ExitEngine, "cannot kill container %s: its init is not found in its cgroup", c.Name)
+}
+
+// nsInit says whether pid is pid 1 of a pid namespace below the host's
+// (the last NSpid field of its status).
+func nsInit(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "NSpid:" {
+			return f[len(f)-1] == "1"
+		}
+	}
+	return false
+}
+
 func waitGone(pid int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for monitor.Alive(pid, 0) {

@@ -25,6 +25,8 @@ type Engine interface {
 	Stop(ctx context.Context, ref string, timeout *int) error
 	// StopWith is Stop with another signal than the container's ("" for its own).
 	StopWith(ctx context.Context, ref, signal string, timeout *int) error
+	// Restart is StopWith, then Start, as one docker "restart".
+	Restart(ctx context.Context, ref, signal string, timeout *int) error
 	Kill(ctx context.Context, ref, signal string) error
 	Remove(ctx context.Context, ref string, force, volumes bool) error
 	List(ctx context.Context) ([]*View, error)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -58,15 +59,25 @@ func (l *EventLog) AddAttrs(typ, action, id string, attrs map[string]string) {
 }
 
 // event records a container event with the container's name, image and
-// labels as attributes, as docker's are.
-func (e *Local) event(c *Container, action string) {
+// labels as attributes, as docker's are, and extra key/value pairs (a
+// kill's "signal").
+func (e *Local) event(c *Container, action string, extra ...string) {
 	attrs := map[string]string{"name": c.Name, "image": c.Image}
 	for k, v := range c.Config.Labels {
 		if k != "name" && k != "image" {
 			attrs[k] = v
 		}
 	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		attrs[extra[i]] = extra[i+1]
+	}
 	e.events.AddAttrs("container", action, c.ID, attrs)
+}
+
+// killEvent records docker's "kill" event: the signal by number.
+func (e *Local) killEvent(c *Container, sig string) {
+	n, _ := signalNumber(sig)
+	e.event(c, "kill", "signal", strconv.Itoa(n))
 }
 
 // labelAttrs is labels as the monitor's "key=value" event attributes.

@@ -80,7 +80,7 @@ func (e *Local) Stop(ctx context.Context, ref string, timeout *int) error {
 func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) error {
 	if signal != "" {
 		if _, ok := signalNumber(signal); !ok {
-			return exitErr(ExitEngine, "Invalid signal: %s", signal)
+			return invalid("Invalid signal: %s", signal)
 		}
 	}
 	c, err := e.Lookup(ref)
@@ -99,6 +99,7 @@ func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) 
 		// Unwatched with the runtime's state lost (liveState found it in
 		// its cgroup): no runtime can signal it; SIGKILL through the
 		// cgroup is what is left.
+		e.killEvent(c, "KILL")
 		if err := e.killDead(c); err != nil {
 			return exitErr(ExitEngine, "cannot stop container %s: %v", c.Name, err)
 		}
@@ -124,12 +125,14 @@ func (e *Local) StopWith(ctx context.Context, ref, signal string, timeout *int) 
 		sig = "TERM"
 	}
 	if t != 0 {
+		e.killEvent(c, sig)
 		if err := rt.Kill(c.ID, normSignal(sig), false); err == nil && e.waitExit(c, time.Duration(t)*time.Second) {
 			e.waitMonitor(c, 5*time.Second)
 			e.event(c, "stop")
 			return nil
 		}
 	}
+	e.killEvent(c, "KILL")
 	if !e.killUntilExit(c, rt, 10*time.Second) {
 		return exitErr(ExitEngine, "cannot stop container %s: still running after SIGKILL", c.Name)
 	}
@@ -160,16 +163,35 @@ func (e *Local) Kill(ctx context.Context, ref, sig string) error {
 		sig = "KILL"
 	}
 	if _, ok := signalNumber(sig); !ok {
-		return exitErr(ExitEngine, "Invalid signal: %s", sig)
+		return invalid("Invalid signal: %s", sig)
 	}
 	sig = normSignal(sig)
 	if sig == "KILL" || sig == "9" {
 		e.markStopped(c)
 	}
+	// Recorded before the signal so that it comes before the monitor's "die".
+	e.killEvent(c, sig)
+	if st.Error == errMonitorDied {
+		return e.killUnwatched(c, sig)
+	}
 	if err := e.runtimeFor(c).Kill(c.ID, sig, false); err != nil {
 		return &ExitError{Code: ExitEngine, Err: err}
 	}
-	e.event(c, "kill")
+	return nil
+}
+
+// Restart stops the container if it runs (StopWith's signal and
+// timeout), starts it again and records docker's "restart" event.
+func (e *Local) Restart(ctx context.Context, ref, signal string, timeout *int) error {
+	if err := e.StopWith(ctx, ref, signal, timeout); err != nil {
+		return err
+	}
+	if _, err := e.Start(ctx, ref, nil); err != nil {
+		return err
+	}
+	if c, err := e.Lookup(ref); err == nil {
+		e.event(c, "restart")
+	}
 	return nil
 }
 
