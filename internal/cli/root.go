@@ -77,6 +77,9 @@ func NewRoot() *cobra.Command {
 // suggestions) get it all.
 func NewRootFor(args []string) *cobra.Command {
 	root, o := newRoot()
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+		return root
+	}
 	name := cmdline.CommandName(root.PersistentFlags(), args)
 	for _, c := range commands {
 		if c.name == name {
@@ -101,6 +104,10 @@ func newRoot() (*cobra.Command, *Options) {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(flagError)
+	// docker --version: "Docker version 28.0.1, build 068a01e".
+	root.Version = Version
+	root.SetVersionTemplate("jinn version {{.Version}}, build " + shortCommit() + "\n")
+	root.Flags().BoolP("version", "v", false, "Print version information and quit")
 	// jinn and its monitors keep out of the OOM killer's way where the
 	// kernel lets them (lowering needs CAP_SYS_RESOURCE); containers get
 	// their own value in their spec.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,25 @@ func TestNewRootFor(t *testing.T) {
 	for _, args := range [][]string{nil, {"--help"}, {"help", "run"}, {"nosuch"}, {"--nosuch", "run"}, {"-x", "run"}, {"--", "run"}, {"completion", "bash"}} {
 		if n, all := len(NewRootFor(args).Commands()), len(NewRoot().Commands()); n != all {
 			t.Errorf("%q: %d top-level commands, want the whole tree's %d", args, n, all)
+		}
+	}
+}
+
+// jinn --version and -v print docker's one line, with the root alone.
+func TestVersionFlag(t *testing.T) {
+	for _, f := range []string{"--version", "-v"} {
+		root := NewRootFor([]string{f})
+		if n := len(root.Commands()); n != 0 {
+			t.Errorf("%s: %d commands built, want none", f, n)
+		}
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetArgs([]string{f})
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if got := out.String(); !strings.HasPrefix(got, "jinn version "+Version+", build ") || !strings.HasSuffix(got, "\n") {
+			t.Errorf("%s: %q", f, got)
 		}
 	}
 }
