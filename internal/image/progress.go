@@ -5,36 +5,23 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
-	units "github.com/docker/go-units"
 	digest "github.com/opencontainers/go-digest"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/sys/unix"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-// progress shows transfers: on a terminal one line per layer, redrawn in
-// place as docker draws them; plain lines otherwise (logs, CI, tests).
-// (A bar library linked into jinn cost every command ~0.15 ms of package
-// initialisation, its ANSI-stripping regexp the most.)
+// progress shows transfers: an mpb bar per layer on a terminal, plain
+// lines otherwise (logs, CI, tests).
 type progress struct {
 	w  io.Writer
 	mu sync.Mutex
-	// On a terminal: the bars, how many lines of them are on the screen,
-	// and the redrawing goroutine's stop and end.
-	tty   bool
-	bars  []*pbar
-	shown int
-	stop  chan struct{}
-	ended chan struct{}
+	p  *mpb.Progress
 }
-
-// redrawEvery is how often the bars are redrawn while bytes flow.
-const redrawEvery = 150 * time.Millisecond
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -49,46 +36,9 @@ func isTerminal(w io.Writer) bool {
 func newProgress(w io.Writer) *progress {
 	p := &progress{w: w}
 	if w != nil && isTerminal(w) {
-		p.startBars()
+		p.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 	}
 	return p
-}
-
-// startBars draws bars from now on.
-func (p *progress) startBars() {
-	p.tty, p.stop, p.ended = true, make(chan struct{}), make(chan struct{})
-	go p.redraw()
-}
-
-func (p *progress) redraw() {
-	defer close(p.ended)
-	t := time.NewTicker(redrawEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			p.mu.Lock()
-			p.draw()
-			p.mu.Unlock()
-		}
-	}
-}
-
-// draw puts the bars back over the ones on the screen (p.mu held).
-func (p *progress) draw() {
-	var b strings.Builder
-	if p.shown > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA", p.shown) // up to the first bar
-	}
-	for _, bar := range p.bars {
-		b.WriteString("\r\x1b[K")
-		b.WriteString(bar.text())
-		b.WriteByte('\n')
-	}
-	p.shown = len(p.bars)
-	io.WriteString(p.w, b.String())
 }
 
 func (p *progress) line(format string, args ...any) {
@@ -97,102 +47,46 @@ func (p *progress) line(format string, args ...any) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tty && p.shown > 0 {
-		// Above the bars: clear them, print, draw them again below.
-		fmt.Fprintf(p.w, "\x1b[%dA\r\x1b[J", p.shown)
-		p.shown = 0
-		fmt.Fprintf(p.w, format+"\n", args...)
-		p.draw()
-		return
-	}
 	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
 type pbar struct {
 	p    *progress
 	d    digest.Digest
-	size int64
-	n    atomic.Int64
-	end  string // "", "done" or "failed" (p.mu)
+	bar  *mpb.Bar
 	push bool
 }
 
 func (p *progress) bar(d digest.Digest, size int64) *pbar { return p.newBar(d, size, false) }
 
 func (p *progress) newBar(d digest.Digest, size int64, push bool) *pbar {
-	b := &pbar{p: p, d: d, size: size, push: push}
-	switch {
-	case p.tty:
-		p.mu.Lock()
-		p.bars = append(p.bars, b)
-		p.mu.Unlock()
-	case push:
+	b := &pbar{p: p, d: d, push: push}
+	if p.p != nil {
+		b.bar = p.p.AddBar(size,
+			mpb.PrependDecorators(decor.Name(short(d)+" "), decor.CountersKibiByte("% .1f / % .1f")),
+			mpb.AppendDecorators(decor.Percentage()))
+	} else if push {
 		p.line("%s: Pushing", short(d))
-	default:
+	} else {
 		p.line("%s: Pulling fs layer", short(d))
 	}
 	return b
 }
 
-// text is the bar's line: "3f57d9401f8d: Downloading [==>   ] 1.2MB/3.4MB".
-func (b *pbar) text() string {
-	switch b.end {
-	case "done":
-		if b.push {
-			return short(b.d) + ": Pushed"
-		}
-		return short(b.d) + ": Pull complete"
-	case "failed":
-		return short(b.d) + ": Failed"
-	}
-	verb := "Downloading"
-	if b.push {
-		verb = "Pushing"
-	}
-	n := b.n.Load()
-	if b.size <= 0 {
-		return fmt.Sprintf("%s: %s %s", short(b.d), verb, units.HumanSize(float64(n)))
-	}
-	const width = 40
-	fill := int(min(n, b.size) * width / b.size)
-	bar := strings.Repeat("=", fill)
-	if fill < width {
-		bar += ">" + strings.Repeat(" ", width-fill-1)
-	}
-	return fmt.Sprintf("%s: %s [%s] %s/%s", short(b.d), verb, bar,
-		units.HumanSize(float64(n)), units.HumanSize(float64(b.size)))
-}
-
-// counter counts what is read through it into its bar.
-type counter struct {
-	r io.Reader
-	b *pbar
-}
-
-func (c counter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.b.n.Add(int64(n))
-	return n, err
-}
-
-// add counts n more bytes done (push's updates).
-func (b *pbar) add(n int64) { b.n.Add(n) }
-
 func (b *pbar) reader(r io.Reader) io.Reader {
-	if !b.p.tty {
+	if b.bar == nil {
 		return r
 	}
-	return counter{r, b}
+	return b.bar.ProxyReader(r)
 }
 
 func (b *pbar) done(err error) {
-	if b.p.tty {
-		b.p.mu.Lock()
-		b.end = "done"
+	if b.bar != nil {
 		if err != nil {
-			b.end = "failed"
+			b.bar.Abort(false)
+		} else {
+			b.bar.SetTotal(-1, true)
 		}
-		b.p.mu.Unlock()
 		return
 	}
 	switch {
@@ -205,16 +99,9 @@ func (b *pbar) done(err error) {
 	}
 }
 
-// wait draws the bars' last state and stops redrawing: what follows
-// is printed below them. The transfers are over.
 func (p *progress) wait() {
-	if !p.tty {
-		return
+	if p.p != nil {
+		p.p.Wait()
+		p.p = nil
 	}
-	close(p.stop)
-	<-p.ended
-	p.mu.Lock()
-	p.draw()
-	p.tty, p.bars, p.shown = false, nil, 0
-	p.mu.Unlock()
 }
