@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/engine"
 )
 
@@ -177,9 +178,9 @@ func checkTTY(tty, interactive bool) error {
 	return nil
 }
 
-func protectFromOOM() {
-	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
-}
+// protectFromOOM is the runtime's protection (cgroups.Protect: plain
+// syscalls, no write where the score is already low enough).
+func protectFromOOM() { cgroups.Protect() }
 
 // interruptible is the command's context, cancelled by Ctrl-C or SIGTERM,
 // for the commands that stop cleanly on it (pull, build, logs -f, wait,

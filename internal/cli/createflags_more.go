@@ -295,6 +295,9 @@ func (f *moreFlags) prepare(c *cobra.Command, o *Options, opts *engine.CreateOpt
 			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("image with reference %s was found but its platform (%s/%s) does not match the specified platform (%s/%s)",
 				opts.Image, img.Config.OS, img.Config.Architecture, plat.OS, plat.Architecture)}
 		}
+		if !missing { // not pulled: the engine's lookup takes this one
+			o.found = foundImage{opts.Image, img}
+		}
 		return nil // the engine reports a missing image
 	}
 	var prog io.Writer

@@ -3,13 +3,17 @@ package cli
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// flagLine finds a flag's name and value type in pflag's usage lines.
-var flagLine = regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
+// flagLine finds a flag's name and value type in pflag's usage lines;
+// compiled on first use, not at every start of jinn.
+var flagLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
+})
 
 // dockerFlagTypes are docker's type names of flags jinn parses as strings
 // itself (sizes, durations, key=value lists).
@@ -35,7 +39,7 @@ var dockerTypes = map[string]string{"stringArray": "list", "stringSlice": "list"
 func dockerFlagUsages(fs *pflag.FlagSet) string {
 	lines := strings.Split(fs.FlagUsages(), "\n")
 	for i, l := range lines {
-		m := flagLine.FindStringSubmatch(l)
+		m := flagLine().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +32,19 @@ type CreateOptions struct {
 	StartNow, Attached bool
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName: [a-zA-Z0-9][a-zA-Z0-9_.-]*, docker's rule for container and
+// volume names (a scan: a regexp compiled at package init would cost every
+// start of jinn, whatever the command).
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Create makes a container: its config, name, root filesystem and mounts.
 // It starts nothing. Any failure removes what was made.

@@ -19,7 +19,7 @@ func checkName(what, name string) error {
 	if len(name) > maxNameLen {
 		return fmt.Errorf("Invalid %s name: %d characters long, at most %d are allowed", what, len(name), maxNameLen)
 	}
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("Invalid %s name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", what, short(name))
 	}
 	return nil
