@@ -36,7 +36,7 @@ def marks(path):
 
     t = {
         "create": first(lambda c, s: c == "jinn" and s == "mkdirat"),
-        "monitor": first(lambda c, s: c == "jinn-monitor" and s == "execve"),
+        "monitor": first(lambda c, s: c.startswith("jinn-monitor") and s == "execve"),  # -c: the C one
         "connect": first(lambda c, s: c == "jinn" and s == "connect"),
         "rt": first(lambda c, s: s == "execve" and "jinn-runtime" in c),
         "true": first(lambda c, s: c == "true" and s == "exit_group"),

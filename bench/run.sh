@@ -3,7 +3,7 @@
 # is compared to, and prints the ratios. Results are recorded in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")"
-for b in runtime engine density latency phases waits images network build cri api; do
+for b in runtime engine density latency phases start waits images network build cri api; do
 	[ -x "./$b.sh" ] || continue
 	echo "== $b"
 	"./$b.sh"

@@ -1,9 +1,11 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -305,4 +307,142 @@ func TestCLIRunCgroupParent(t *testing.T) {
 	if _, errs, code := j.run(j.runArgs([]string{"--rm", "--cgroup-parent", "../escape"}, "true")...); code != 125 || !strings.Contains(errs, "cgroup parent") {
 		t.Errorf("--cgroup-parent ../escape: exit %d %q", code, errs)
 	}
+}
+
+// TestCLIRunBlkioRealtimeFlags: --device-read-iops/--device-write-iops
+// reach blkio.throttle.*_iops_device, --cpu-rt-runtime/--cpu-rt-period
+// cpu.rt_* (run and update), --blkio-weight-device needs weight files
+// (no bfq: refused), and the flags docker's Linux daemon refuses or
+// discards are refused or warned about, each with one line, nothing made.
+func TestCLIRunBlkioRealtimeFlags(t *testing.T) {
+	needCgroupV1(t, "blkio", "cpu")
+	j := newJinn(t, "")
+	dev := blockDevice(t)
+	j.ok(j.runArgs([]string{"-d", "--name", "iops", "--network", "none", "--device-read-iops", dev + ":100", "--device-write-iops", dev + ":200"}, "sleep", "100")...)
+	majMin := devMajMin(t, dev)
+	if got := hostCgroupFile(t, j, "iops", "blkio", "blkio.throttle.read_iops_device"); !strings.Contains(got, majMin+" 100") {
+		t.Errorf("--device-read-iops %s:100: %q (want %s 100)", dev, got, majMin)
+	}
+	if got := hostCgroupFile(t, j, "iops", "blkio", "blkio.throttle.write_iops_device"); !strings.Contains(got, majMin+" 200") {
+		t.Errorf("--device-write-iops %s:200: %q", dev, got)
+	}
+	if got := j.inspect("iops", "{{json .HostConfig.BlkioDeviceWriteIOps}}"); got != `[{"Path":"`+dev+`","Rate":200}]` {
+		t.Errorf("inspect BlkioDeviceWriteIOps %s", got)
+	}
+	j.ok("rm", "-f", "iops")
+
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"); err != nil {
+		t.Log("skip --cpu-rt-*: no CONFIG_RT_GROUP_SCHED (cpu.rt_runtime_us)")
+	} else {
+		// A child's real-time budget comes out of its parent's: the test's
+		// own parent gets 2% of the root's.
+		parent := suite.cgroupParent + "-rt" + randHex(3)
+		dir := filepath.Join("/sys/fs/cgroup/cpu", parent)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(dir) })
+		if err := os.WriteFile(filepath.Join(dir, "cpu.rt_runtime_us"), []byte("20000"), 0o644); err != nil {
+			t.Fatalf("give the test's parent a real-time budget: %v", err)
+		}
+		j.ok(j.runArgs([]string{"-d", "--name", "rt", "--network", "none", "--cgroup-parent", parent, "--cpu-rt-period", "500000", "--cpu-rt-runtime", "10000"}, "sleep", "100")...)
+		id := j.inspect("rt", "{{.Id}}")
+		read := func(f string) string {
+			b, _ := os.ReadFile(filepath.Join(dir, id, f))
+			return strings.TrimSpace(string(b))
+		}
+		if p, r := read("cpu.rt_period_us"), read("cpu.rt_runtime_us"); p != "500000" || r != "10000" {
+			t.Errorf("--cpu-rt-period 500000 --cpu-rt-runtime 10000: cgroup %s %s", p, r)
+		}
+		j.ok("update", "--cpu-rt-runtime", "5000", "rt")
+		if r := read("cpu.rt_runtime_us"); r != "5000" {
+			t.Errorf("update --cpu-rt-runtime 5000: cgroup %s", r)
+		}
+		if got := j.inspect("rt", "{{.HostConfig.CpuRealtimePeriod}} {{.HostConfig.CpuRealtimeRuntime}}"); got != "500000 5000" {
+			t.Errorf("inspect real-time: %s", got)
+		}
+		if _, errs, code := j.run("update", "--cpu-rt-runtime", "600000", "rt"); code == 0 || !strings.Contains(errs, "cpu real-time runtime cannot be higher than cpu real-time period") {
+			t.Errorf("update --cpu-rt-runtime over the period: exit %d %q", code, errs)
+		}
+		j.ok("rm", "-f", "rt")
+	}
+
+	_, errs, _ := j.run(j.runArgs([]string{"--rm", "--network", "none", "--kernel-memory", "10m", "--cpu-percent", "50", "--cpu-count", "2",
+		"--isolation", "default", "--volume-driver", "local", "--disable-content-trust=false"}, "true")...)
+	for _, w := range []string{"WARNING: Your kernel does not support kernel memory limit", "WARNING: linux does not support CPU percent", "WARNING: linux does not support CPU count"} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("no %q in %q", w, errs)
+		}
+	}
+	bad := [][]string{
+		{"--device-read-iops", dev}, {"--device-read-iops", "vda:1"}, {"--device-write-iops", dev + ":x"}, {"--device-read-iops", "/dev/nosuchdev:1"},
+		{"--device-read-iops", "/dev/null:1"}, {"--blkio-weight-device", dev + ":5"}, {"--blkio-weight-device", "sda"},
+		{"--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000"}, {"--cpu-rt-runtime", "-5"}, {"--isolation", "hyperv"},
+		{"--cgroup-parent", suite.cgroupParent + "-nort" + randHex(3), "--cpu-rt-runtime", "100"}, // no budget there
+		{"--volume-driver", "nfs"}, {"--io-maxiops", "10"}, {"--io-maxbandwidth", "1m"}, {"--kernel-memory", "lots"},
+		{"--use-api-socket"}, // no jinn system service on this runroot
+	}
+	if !hasWeightFiles() {
+		t.Log("no blkio weight files (no bfq): --blkio-weight-device is refused")
+		bad = append(bad, []string{"--blkio-weight-device", dev + ":500"})
+	}
+	for _, b := range bad {
+		if _, errs, code := j.run(j.runArgs(append([]string{"--rm", "--network", "none"}, b...), "true")...); code != 125 || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("run %v: exit %d %q", b, code, errs)
+		}
+	}
+	if n := len(strings.Fields(j.ok("ps", "-aq"))); n != 0 {
+		t.Errorf("bad flags left %d containers", n)
+	}
+}
+
+// blockDevice is a block device of the host to put limits on.
+func blockDevice(t *testing.T) string {
+	t.Helper()
+	var st syscall.Stat_t
+	for _, d := range []string{"/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/loop0"} {
+		if syscall.Stat(d, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFBLK {
+			return d
+		}
+	}
+	t.Skip("no block device to limit")
+	return ""
+}
+
+func devMajMin(t *testing.T, dev string) string {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dev, &st); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d:%d", st.Rdev>>8&0xfff, st.Rdev&0xff|st.Rdev>>12&0xfff00)
+}
+
+// hasWeightFiles: the v1 blkio hierarchy weighs I/O per device (CFQ or bfq).
+func hasWeightFiles() bool {
+	for _, f := range []string{"blkio.weight_device", "blkio.bfq.weight_device"} {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/blkio", f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCLIRunBlkioWeightDevice: --blkio-weight-device reaches the blkio
+// hierarchy's per-device weights where the I/O scheduler has them (bfq).
+func TestCLIRunBlkioWeightDevice(t *testing.T) {
+	needCgroupV1(t, "blkio")
+	if !hasWeightFiles() {
+		t.Skip("no blkio weight files: the I/O scheduler has no weights (bfq)")
+	}
+	j := newJinn(t, "")
+	dev := blockDevice(t)
+	j.ok(j.runArgs([]string{"-d", "--name", "wd", "--network", "none", "--blkio-weight-device", dev + ":300"}, "sleep", "100")...)
+	file := "blkio.bfq.weight_device"
+	if _, err := os.Stat("/sys/fs/cgroup/blkio/blkio.weight_device"); err == nil {
+		file = "blkio.weight_device"
+	}
+	if got := hostCgroupFile(t, j, "wd", "blkio", file); !strings.Contains(got, devMajMin(t, dev)+" 300") {
+		t.Errorf("--blkio-weight-device %s:300: %s %q", dev, file, got)
+	}
+	j.ok("rm", "-f", "wd")
 }

@@ -123,7 +123,9 @@ static void watch_parent(struct mon *m)
 			close(fd);
 	}
 	unsetenv("JINN_MONITOR_PARENT");
-	unsetenv("GOMAXPROCS");
+	/* GOMAXPROCS=1 (the engine's) stays for the runtime commands the
+	 * monitor runs, its only children: a Go runtime starts with one P,
+	 * as recipe.Runtime's commands do. */
 }
 
 static int64_t oom_count(struct config *c)

@@ -19,7 +19,7 @@ func main() {
 	// get their fds by ExtraFiles; systemd's LISTEN_FDS are taken before
 	// any exec.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	if cmd, err := cli.NewRoot().ExecuteC(); err != nil {
+	if cmd, err := cli.NewRootFor(os.Args[1:]).ExecuteC(); err != nil {
 		var ee *engine.ExitError
 		if e, ok := err.(*engine.ExitError); ok {
 			ee = e

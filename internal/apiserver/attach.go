@@ -179,6 +179,9 @@ func (s *Server) untrack(id string, a *attachment) {
 
 func (s *Server) start(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if q := r.URL.Query(); q.Get("checkpoint") != "" || q.Get("checkpoint-dir") != "" {
+		return badRequest("cannot restore from a checkpoint: checkpoint and restore need CRIU, which jinn does not use")
+	}
 	v, err := s.eng.Inspect(ctx, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -302,7 +305,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) error {
 	if !boolParam(r, "stdout") && !boolParam(r, "stderr") {
 		return badRequest("Bad parameters: you must choose at least one stream")
 	}
-	o := &engine.LogOptions{Follow: boolParam(r, "follow"), Timestamps: boolParam(r, "timestamps"), Tail: -1}
+	o := &engine.LogOptions{Follow: boolParam(r, "follow"), Timestamps: boolParam(r, "timestamps"), Details: boolParam(r, "details"), Tail: -1}
 	if t := r.URL.Query().Get("tail"); t != "" && t != "all" {
 		n, err := strconv.Atoi(t)
 		if err != nil {

@@ -29,6 +29,9 @@ func (s *Server) build(w http.ResponseWriter, r *http.Request) error {
 	if err := build.CheckNetwork(opts.Network); err != nil {
 		return badRequest("%v", err)
 	}
+	if err := buildLimits(r, &opts); err != nil {
+		return err
+	}
 	for _, t := range opts.Tags {
 		if _, err := image.ParseRef(t); err != nil {
 			return badRequest("invalid tag %q: %v", t, err)

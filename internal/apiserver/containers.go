@@ -25,7 +25,7 @@ func (s *Server) containerRoutes() {
 	s.handle("POST /containers/{id}/restart", s.restart)
 	s.handle("POST /containers/{id}/kill", s.kill)
 	s.handle("POST /containers/{id}/wait", s.wait)
-	s.handle("DELETE /containers/{id}", s.remove)
+	s.handle("DELETE /containers/{id...}", s.remove) // {id...}: rm --link names /SELF/ALIAS
 	s.handle("POST /containers/{id}/attach", s.attach)
 	s.handle("GET /containers/{id}/logs", s.logs)
 	s.handle("POST /containers/{id}/resize", s.resize)
@@ -94,20 +94,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			ip, aliases := "", []string(nil)
-			if es := nc.EndpointsConfig[n]; es != nil {
-				aliases = es.Aliases
-				if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
-					ip = es.IPAMConfig.IPv4Address.String()
-				}
-			}
-			if err := s.eng.Connect(r.Context(), n, c.ID, ip, aliases); err != nil {
+			if err := s.eng.Connect(r.Context(), n, c.ID, connectOptions(nc.EndpointsConfig[n])); err != nil {
 				s.eng.Remove(context.WithoutCancel(r.Context()), c.ID, true, true)
 				return err
 			}
 		}
 	}
-	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: []string{}})
+	return writeJSON(w, http.StatusCreated, container.CreateResponse{ID: c.ID, Warnings: append([]string{}, c.Warnings...)})
 }
 
 // normalizeImage is docker's familiar form with the default tag.
@@ -248,6 +241,13 @@ func (s *Server) kill(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) remove(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if boolParam(r, "link") {
+		if err := s.eng.RemoveLink(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	v, err := s.eng.Inspect(r.Context(), id)
 	if err != nil {
 		return err
@@ -299,6 +299,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) error {
 	res.Memory, res.MemorySwap, res.MemoryReservation = req.Memory, req.MemorySwap, req.MemoryReservation
 	res.NanoCpus, res.CPUShares, res.CpusetCpus, res.PidsLimit = req.NanoCPUs, req.CPUShares, req.CpusetCpus, req.PidsLimit
 	res.BlkioWeight = req.BlkioWeight
+	res.CPURealtimePeriod, res.CPURealtimeRuntime = req.CPURealtimePeriod, req.CPURealtimeRuntime
 	if req.CPUQuota > 0 && res.NanoCpus == 0 {
 		period := req.CPUPeriod
 		if period == 0 {

@@ -182,6 +182,19 @@ func netOptions(h *engine.HostConfig, cfg *container.Config, hc *container.HostC
 			if es.IPAMConfig != nil && es.IPAMConfig.IPv6Address.IsValid() {
 				n.IP6Address = es.IPAMConfig.IPv6Address.String()
 			}
+			if es.IPAMConfig != nil {
+				for _, a := range es.IPAMConfig.LinkLocalIPs {
+					n.LinkLocalIPs = append(n.LinkLocalIPs, a.String())
+				}
+			}
+			for k, v := range es.DriverOpts {
+				var eo network.EndpointOptions
+				if err := eo.SetDriverOpt(k, v); err != nil {
+					return badRequest("%v", err)
+				}
+				n.IfName = eo.IfName
+			}
+			n.GwPriority = es.GwPriority
 		}
 	}
 	return nil

@@ -79,6 +79,7 @@ func hostExtras(h *engine.HostConfig, hc *container.HostConfig, nc *mnet.Network
 	if err := r.Check(hc.NanoCPUs); err != nil {
 		return badRequest("%v", err)
 	}
+	resExtras(h, hc)
 	return nil
 }
 
@@ -100,4 +101,5 @@ func hostExtrasOf(hc *container.HostConfig, h *engine.HostConfig) {
 	}
 	r := h.Resources.ResourceExtras
 	hc.CPUPeriod, hc.CPUQuota, hc.CpusetMems, hc.MemorySwappiness = r.CPUPeriod, r.CPUQuota, r.CpusetMems, r.MemorySwappiness
+	resExtrasOf(hc, h)
 }

@@ -92,7 +92,7 @@ var legacyFields = map[string]bool{
 	"MacAddress": true, "KernelMemory": true, "KernelMemoryTCP": true, "CpuCount": true,
 	"CpuPercent": true, "IOMaximumIOps": true, "IOMaximumBandwidth": true, "Domainname": true,
 	"NetworkDisabled": true, "OnBuild": true, "Shell": true, "ArgsEscaped": true, "PidsLimit": true,
-	"BlkioDeviceReadIOps": true, "BlkioDeviceWriteIOps": true, "EnableIPv6": true, "EnableIPv4": true,
+	"EnableIPv6": true, "EnableIPv4": true,
 	"CheckDuplicate": true, "Detach": true, "Container": true, "ContainerIDFile": true, "ConfigOnly": true, "ConfigFrom": true, "Scope": true, "Ingress": true,
 }
 

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +94,7 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 		if !imageMatch(specs, img) {
 			continue
 		}
-		out = append(out, imageSummary(img, users[img.ID.String()]))
+		out = append(out, imageSummary(refTags(specs, img), users[img.ID.String()]))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -121,16 +123,7 @@ func imageMatch(specs []string, img *image.Image) bool {
 	return f.Labels(img.Config.Config.Labels) &&
 		f.Any("dangling", func(v string) bool { return (v == "true") == (len(img.RepoTags) == 0) }) &&
 		f.Any("reference", func(v string) bool {
-			for _, t := range img.RepoTags {
-				name := t
-				if i := strings.LastIndex(t, ":"); i > strings.LastIndex(t, "/") {
-					name = t[:i]
-				}
-				if t == v || name == v || t == normalizeImage(v) || matchGlob(v, t) || matchGlob(v, name) {
-					return true
-				}
-			}
-			return false
+			return slices.ContainsFunc(img.RepoTags, func(t string) bool { return refMatch(v, t) })
 		})
 }
 
@@ -157,6 +150,9 @@ func matchGlob(pattern, s string) bool {
 // (names have slashes, so the suffix decides).
 func (s *Server) imageByName(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
+	if err := hostPlatformParam(r, "platform"); err != nil {
+		return err
+	}
 	switch {
 	case strings.HasSuffix(name, "/json"):
 		return s.imageInspect(w, r, strings.TrimSuffix(name, "/json"))
@@ -286,6 +282,9 @@ func (s *Server) imageTag(w http.ResponseWriter, r *http.Request, name string) e
 }
 
 func (s *Server) imageRemove(w http.ResponseWriter, r *http.Request) error {
+	if err := hostPlatformParam(r, "platforms"); err != nil {
+		return err
+	}
 	st, err := s.images()
 	if err != nil {
 		return err
@@ -332,6 +331,9 @@ func (s *Server) imagePrune(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) imageSave(w http.ResponseWriter, r *http.Request) error {
+	if err := hostPlatformParam(r, "platform"); err != nil {
+		return err
+	}
 	st, err := s.images()
 	if err != nil {
 		return err
@@ -491,9 +493,28 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid reference format: %v", err)
 	}
 	prog := newProgress(w)
-	img, err := st.Pull(r.Context(), ref, image.PullOptions{Platform: p, Keychain: kc, Progress: prog})
-	if err != nil {
-		prog.fail(err)
+	refs := []string{ref}
+	if repo, err := image.RepoName(ref); err == nil {
+		// No tag at all: every tag, as dockerd (pull --all-tags).
+		tags, err := st.RemoteTags(r.Context(), repo, false)
+		if err != nil {
+			prog.fail(err)
+			return nil
+		}
+		refs = refs[:0]
+		for _, t := range tags {
+			refs = append(refs, repo+":"+t)
+		}
+	}
+	var img *image.Image
+	for _, ref := range refs {
+		if img, err = st.Pull(r.Context(), ref, image.PullOptions{Platform: p, Keychain: kc, Progress: prog}); err != nil {
+			prog.fail(err)
+			return nil
+		}
+	}
+	if img == nil {
+		prog.fail(fmt.Errorf("repository %s has no tags", from))
 		return nil
 	}
 	prog.emit(map[string]string{"status": "Digest: " + img.Manifest.String()})
@@ -510,26 +531,40 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 	if tag := r.URL.Query().Get("tag"); tag != "" {
 		ref += ":" + tag
 	}
-	if _, err := st.Get(ref); err != nil {
-		return notFound("No such image: %s", ref)
+	refs := []string{ref}
+	if repo, err := image.RepoName(ref); err == nil {
+		// No tag at all: every local tag, as dockerd (push --all-tags).
+		if refs, err = st.LocalTags(repo); err != nil {
+			return err
+		}
+		if len(refs) == 0 {
+			return notFound("An image does not exist locally with the tag: %s", name)
+		}
+	}
+	for _, ref := range refs {
+		if _, err := st.Get(ref); err != nil {
+			return notFound("No such image: %s", ref)
+		}
 	}
 	kc, err := registryAuth(r)
 	if err != nil {
 		return err
 	}
 	prog := newProgress(w)
-	if err := st.Push(r.Context(), ref, image.PushOptions{Keychain: kc, Progress: prog}); err != nil {
-		prog.fail(err)
-		return nil
-	}
-	img, _ := st.Get(ref)
-	if img != nil {
-		tag := "latest"
-		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-			tag = ref[i+1:]
+	for _, ref := range refs {
+		if err := st.Push(r.Context(), ref, image.PushOptions{Keychain: kc, Progress: prog}); err != nil {
+			prog.fail(err)
+			return nil
 		}
-		prog.emit(map[string]any{"status": tag + ": digest: " + img.Manifest.String(),
-			"aux": map[string]any{"Tag": tag, "Digest": img.Manifest.String()}})
+		img, _ := st.Get(ref)
+		if img != nil {
+			tag := "latest"
+			if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+				tag = ref[i+1:]
+			}
+			prog.emit(map[string]any{"status": tag + ": digest: " + img.Manifest.String(),
+				"aux": map[string]any{"Tag": tag, "Digest": img.Manifest.String()}})
+		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	mnet "github.com/moby/moby/api/types/network"
 
+	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/filters"
 	"github.com/jinn-containers/jinn/internal/network"
 )
@@ -68,6 +69,13 @@ func NetworkDoc(n *network.NetworkInfo) mnet.Inspect {
 	}
 	if n.NoMasquerade {
 		d.Options["com.docker.network.bridge.enable_ip_masquerade"] = "false"
+	}
+	d.ConfigOnly, d.Attachable = n.ConfigOnly, n.Attachable
+	if n.ConfigFrom != "" {
+		d.ConfigFrom = mnet.ConfigReference{Network: n.ConfigFrom}
+	}
+	for k, v := range n.IPAMOptions {
+		d.IPAM.Options[k] = v
 	}
 	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
 		c := mnet.IPAMConfig{Subnet: p}
@@ -202,7 +210,13 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.findNetwork(req.Name); err == nil {
 		return conflict("network with name %s already exists", req.Name)
 	}
-	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels}
+	opts := network.NetworkOptions{Internal: req.Internal, Labels: req.Labels, ConfigOnly: req.ConfigOnly, Attachable: req.Attachable}
+	if req.ConfigFrom != nil {
+		opts.ConfigFrom = req.ConfigFrom.Network
+	}
+	if req.Scope != "" && req.Scope != "local" {
+		return badRequest("scope %q is not supported: only local networks (jinn has no swarm)", req.Scope)
+	}
 	for k, v := range req.Options {
 		if err := opts.SetDriverOption(k, v); err != nil {
 			return badRequest("%v", err)
@@ -211,6 +225,10 @@ func (s *Server) networkCreate(w http.ResponseWriter, r *http.Request) error {
 	opts.IPv6 = req.EnableIPv6 != nil && *req.EnableIPv6
 	opts.NoIPv4 = req.EnableIPv4 != nil && !*req.EnableIPv4
 	if req.IPAM != nil {
+		if d := req.IPAM.Driver; d != "" && d != "default" {
+			return badRequest("IPAM driver %q is not supported: only default", d)
+		}
+		opts.IPAMOptions = req.IPAM.Options
 		// One IPv4 and, on a dual-stack network, one IPv6 pool.
 		for _, c := range req.IPAM.Config {
 			subnet, gw := &opts.Subnet, &opts.Gateway
@@ -283,15 +301,7 @@ func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var ip string
-	var aliases []string
-	if es := req.EndpointConfig; es != nil {
-		aliases = es.Aliases
-		if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
-			ip = es.IPAMConfig.IPv4Address.String()
-		}
-	}
-	if err := s.eng.Connect(r.Context(), n.Name, req.Container, ip, aliases); err != nil {
+	if err := s.eng.Connect(r.Context(), n.Name, req.Container, connectOptions(req.EndpointConfig)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -327,4 +337,27 @@ func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) error {
 		names = []string{}
 	}
 	return writeJSON(w, http.StatusOK, mnet.PruneReport{NetworksDeleted: names})
+}
+
+// connectOptions is an EndpointConfig (connect, or create's other
+// networks) as the engine's: addresses, aliases, link-local addresses,
+// driver options, gateway priority, links.
+func connectOptions(es *mnet.EndpointSettings) *engine.ConnectOptions {
+	o := &engine.ConnectOptions{}
+	if es == nil {
+		return o
+	}
+	o.Aliases, o.DriverOpts, o.GwPriority, o.Links = es.Aliases, es.DriverOpts, es.GwPriority, es.Links
+	if c := es.IPAMConfig; c != nil {
+		if c.IPv4Address.IsValid() {
+			o.IP = c.IPv4Address.String()
+		}
+		if c.IPv6Address.IsValid() {
+			o.IP6 = c.IPv6Address.String()
+		}
+		for _, a := range c.LinkLocalIPs {
+			o.LinkLocalIPs = append(o.LinkLocalIPs, a.String())
+		}
+	}
+	return o
 }

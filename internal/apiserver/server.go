@@ -135,7 +135,9 @@ func (s *Server) busy() func() {
 	}
 }
 
-var versionPrefix = regexp.MustCompile(`^/v(\d+)\.(\d+)(/.*)$`)
+// versionPrefix is compiled on first use: this package is linked into
+// every jinn command, and most never serve.
+var versionPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/v(\d+)\.(\d+)(/.*)$`) })
 
 type ctxKey int
 
@@ -150,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "agent", r.UserAgent())
 	}
 	version := APIVersion
-	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+	if m := versionPrefix().FindStringSubmatch(r.URL.Path); m != nil {
 		version = "1." + m[2]
 		if m[1] != "1" || versionLess(version, MinAPIVersion) {
 			writeError(w, &apiError{http.StatusBadRequest, "client version " + m[1] + "." + m[2] + " is too old. Minimum supported API version is " + MinAPIVersion + ", please upgrade your client to a newer version"})

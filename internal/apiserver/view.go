@@ -98,6 +98,18 @@ func endpointSettings(ep network.Endpoint, containerID string, ids netIDs) *mnet
 	es.GlobalIPv6Address, _ = netip.ParseAddr(ep.IP6)
 	es.GlobalIPv6PrefixLen = ep.Prefix6
 	es.IPv6Gateway, _ = netip.ParseAddr(ep.Gateway6)
+	es.GwPriority = ep.GwPriority
+	if len(ep.LinkLocalIPs) > 0 {
+		es.IPAMConfig = &mnet.EndpointIPAMConfig{}
+		for _, a := range ep.LinkLocalIPs {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				es.IPAMConfig.LinkLocalIPs = append(es.IPAMConfig.LinkLocalIPs, ip)
+			}
+		}
+	}
+	if !strings.HasPrefix(ep.IfName, "eth") {
+		es.DriverOpts = map[string]string{network.IfNameOption: ep.IfName}
+	}
 	if mac, err := net.ParseMAC(ep.MAC); err == nil {
 		es.MacAddress = mnet.HardwareAddr(mac)
 	}

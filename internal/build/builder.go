@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/image"
 )
@@ -32,6 +33,13 @@ type Options struct {
 	Root       string            // the store root (for the cache and temp dirs)
 	// CgroupParent is the cgroup RUN steps go under ("jinn" if empty).
 	CgroupParent string
+	// ExtraHosts are --add-host name:ip entries of the RUN steps'
+	// /etc/hosts (host-gateway: the host, on the host's network only).
+	ExtraHosts []string
+	// Step lays docker build's limits of RUN steps (memory, CPU, ulimits,
+	// security options, /dev/shm) over each step's spec; nil leaves the
+	// recipe's. The engine's StepLimits.Apply is the one.
+	Step func(*specs.Spec) error
 }
 
 // Builder runs builds against one image store.

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/image"
+	jnet "github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
@@ -52,6 +55,23 @@ func (s *stage) run(ctx context.Context, in *Instruction) error {
 		return s.b.runContainer(ctx, rootfs, argv, env, cfg.WorkingDir, cfg.User, network)
 	})
 }
+
+// CheckHosts validates --add-host entries.
+func CheckHosts(hosts []string) error {
+	for _, h := range hosts {
+		if _, _, err := jnet.ParseExtraHost(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckPlatform refuses a --platform other than the host's: RUN steps
+// run here, on this kernel and CPU.
+func CheckPlatform(p string) error { return image.CheckHostPlatform(p) }
+
+// ErrSquash is docker's refusal of --squash without experimental mode.
+var ErrSquash = errors.New("squash is only supported with experimental mode")
 
 // CheckNetwork validates --network.
 func CheckNetwork(n string) error { return checkNetwork(n) }
@@ -137,7 +157,12 @@ func (b *Builder) runContainer(ctx context.Context, rootfs string, argv, env []s
 	}
 	// buildkit's open-file limit for build steps.
 	spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}}
-	created, err := netFiles(root, bundle, id, network, spec)
+	if b.opts.Step != nil {
+		if err := b.opts.Step(spec); err != nil {
+			return err
+		}
+	}
+	created, err := netFiles(root, bundle, id, network, b.opts.ExtraHosts, spec)
 	if err != nil {
 		return err
 	}
@@ -204,13 +229,25 @@ func resolveOwner(root *fsroot.Root, spec string) (*fsroot.Owner, error) {
 // netFiles gives the RUN an /etc/hosts (and, on the host network, the
 // host's /etc/resolv.conf) as read-only bind mounts, as docker does. It
 // returns the targets that did not exist, to be removed after the RUN.
-func netFiles(root *fsroot.Root, bundle, id, network string, spec *specs.Spec) ([]string, error) {
+func netFiles(root *fsroot.Root, bundle, id, network string, extraHosts []string, spec *specs.Spec) ([]string, error) {
 	if st, err := root.Stat("etc"); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil, nil // no /etc (a scratch image): add nothing to the layer
 	}
-	files := map[string]string{
-		"etc/hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + id + "\n",
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	for _, h := range extraHosts {
+		name, ip, err := jnet.ParseExtraHost(h)
+		if err != nil {
+			return nil, err
+		}
+		if ip == jnet.HostGateway {
+			if network != "host" {
+				continue // no network of its own: nothing of the host is reachable
+			}
+			ip = "127.0.0.1"
+		}
+		hosts += ip + "\t" + name + "\n"
 	}
+	files := map[string]string{"etc/hosts": hosts + "127.0.1.1\t" + id + "\n"}
 	if network == "host" {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
 			files["etc/resolv.conf"] = string(b)

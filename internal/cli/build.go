@@ -20,6 +20,7 @@ type buildFlags struct {
 	progress, iidfile       string
 	noCache, quiet          bool
 	rm, forceRm, pull       bool
+	run                     buildRunFlags
 }
 
 // newBuildCmd is `jinn build` (also `jinn image build`).
@@ -47,6 +48,7 @@ func newBuildCmd(o *Options) *cobra.Command {
 	f.BoolVar(&bf.rm, "rm", true, "Remove intermediate containers after a successful build (always)")
 	f.BoolVar(&bf.forceRm, "force-rm", false, "Always remove intermediate containers (always)")
 	f.BoolVar(&bf.pull, "pull", false, "Always attempt to pull a newer version of the image (not supported)")
+	bf.run.register(f)
 	return cmd
 }
 
@@ -104,6 +106,9 @@ func runBuild(cmd *cobra.Command, o *Options, bf *buildFlags, ctxArg string) err
 		opts.Labels[k] = v
 	}
 	if err := build.CheckNetwork(bf.network); err != nil {
+		return err
+	}
+	if err := bf.run.apply(o, &opts, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 

@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/engine"
 )
 
@@ -176,9 +178,9 @@ func checkTTY(tty, interactive bool) error {
 	return nil
 }
 
-func protectFromOOM() {
-	os.WriteFile("/proc/self/oom_score_adj", []byte("-999"), 0)
-}
+// protectFromOOM is the runtime's protection (cgroups.Protect: plain
+// syscalls, no write where the score is already low enough).
+func protectFromOOM() { cgroups.Protect() }
 
 // interruptible is the command's context, cancelled by Ctrl-C or SIGTERM,
 // for the commands that stop cleanly on it (pull, build, logs -f, wait,
@@ -186,4 +188,21 @@ func protectFromOOM() {
 // start and attach forward them to the container instead.
 func interruptible(c *cobra.Command) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+}
+
+// keyValues parses a key=value list flag into a map (nil for none), in
+// docker's words for one that is not.
+func keyValues(flag string, kvs []string) (map[string]string, error) {
+	var m map[string]string
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, badFlag("invalid argument %q for \"--%s\" flag: must be key=value", kv, flag)
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+	}
+	return m, nil
 }

@@ -99,5 +99,6 @@ func newContextCmd(o *Options) *cobra.Command {
 	}
 	inspect.Flags().StringVarP(&ifmt, "format", "f", "", formatHelpJSON)
 	c.AddCommand(ls, show, use, inspect)
+	c.AddCommand(newContextEditCmds()...)
 	return c
 }

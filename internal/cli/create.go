@@ -22,6 +22,9 @@ func newCreateCmd(o *Options) *cobra.Command {
 			if err := f.more.prepare(c, o, opts); err != nil {
 				return err
 			}
+			if err := f.res.apiSocket(o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
@@ -29,6 +32,12 @@ func newCreateCmd(o *Options) *cobra.Command {
 			ctr, err := e.Create(c.Context(), opts)
 			if err != nil {
 				return err
+			}
+			if err := f.connectExtra(c.Context(), e, ctr.ID); err != nil {
+				return err
+			}
+			for _, w := range ctr.Warnings {
+				fmt.Fprintln(c.ErrOrStderr(), "WARNING: "+w)
 			}
 			if err := f.more.created(ctr.ID); err != nil {
 				return err

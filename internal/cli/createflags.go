@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
 )
 
@@ -20,7 +21,8 @@ type createFlags struct {
 	securityOpt, ulimits, logOpts, storageOpts, readBps, writeBps    []string
 	tty, interactive, rm, readOnly, privileged, oomKillDisable, init bool
 	memory, memorySwap, memoryReservation, cpus, cpusetCpus, restart string
-	stopSignal, network, logDriver                                   string
+	stopSignal, logDriver                                            string
+	network                                                          []string
 	cpuShares, pidsLimit                                             int64
 	blkioWeight                                                      uint16
 	oomScoreAdj, stopTimeout                                         int
@@ -30,6 +32,10 @@ type createFlags struct {
 	publish                                                          []string
 	net                                                              netFlags
 	more                                                             moreFlags
+	res                                                              resFlags
+	// extraNets are the --network values after the first: joined once
+	// the container is created (connectExtra).
+	extraNets []netSpec
 }
 
 func (f *createFlags) register(fs *pflag.FlagSet) {
@@ -76,11 +82,12 @@ func (f *createFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.restart, "restart", "no", "Restart policy to apply when a container exits")
 	fs.StringVar(&f.stopSignal, "stop-signal", "", "Signal to stop the container")
 	fs.IntVar(&f.stopTimeout, "stop-timeout", -1, "Timeout (in seconds) to stop a container")
-	fs.StringVar(&f.network, "network", "bridge", "Connect a container to a network")
+	stringArrayVar(fs, &f.network, "network", nil, "Connect a container to a network")
 	fs.SetAnnotation("network", dockerTypeAnnotation, []string{"network"})
 	stringArrayVarP(fs, &f.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.net.register(fs)
 	f.more.register(fs)
+	f.res.register(fs)
 	fs.StringVar(&f.healthCmd, "health-cmd", "", "Command to run to check health")
 	fs.StringVar(&f.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	fs.StringVar(&f.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -159,23 +166,19 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 	h.AutoRemove, h.ReadonlyRootfs, h.Privileged, h.Init = f.rm, f.readOnly, f.privileged, f.init
 	h.CapAdd, h.CapDrop, h.SecurityOpt, h.OomScoreAdj = f.capAdd, f.capDrop, f.securityOpt, f.oomScoreAdj
 	h.Binds = f.volumes
-	if err := f.net.apply(h, f.network, f.publish); err != nil {
+	own := network.DefaultNetwork
+	if len(f.network) > 0 {
+		ns, err := parseNetSpec(f.network[0])
+		if err != nil {
+			return nil, err
+		}
+		own = ns.name
+	}
+	if err := f.net.apply(h, own, f.publish); err != nil {
 		return nil, err
 	}
 	var err error
-	parseSize := func(flag, s string) (int64, error) {
-		if s == "" {
-			return 0, nil
-		}
-		if s == "-1" && flag == "memory-swap" {
-			return -1, nil
-		}
-		n, err := units.ParseBytes(s)
-		if err != nil {
-			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
-		}
-		return n, nil
-	}
+	parseSize := func(flag, s string) (int64, error) { return sizeFlag(flag, s, flag == "memory-swap") }
 	if h.Memory, err = parseSize("memory", f.memory); err != nil {
 		return nil, err
 	}
@@ -249,6 +252,13 @@ func (f *createFlags) options(fs *pflag.FlagSet, args []string) (*engine.CreateO
 		}
 	}
 	if err := f.more.apply(o); err != nil {
+		return nil, err
+	}
+	if err := f.res.apply(h); err != nil {
+		return nil, err
+	}
+	// After the flags: a network's own mac-address= outranks --mac-address.
+	if f.extraNets, err = networks(h, f.network); err != nil {
 		return nil, err
 	}
 	return o, nil

@@ -169,15 +169,9 @@ func (f *moreFlags) apply(o *engine.CreateOptions) error {
 			return badFlag("invalid argument %q for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR", a)
 		}
 	}
-	for _, a := range f.annotations {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok || k == "" {
-			return badFlag("invalid argument %q for \"--annotation\" flag: must be key=value", a)
-		}
-		if h.Annotations == nil {
-			h.Annotations = map[string]string{}
-		}
-		h.Annotations[k] = v
+	var err error
+	if h.Annotations, err = keyValues("annotation", f.annotations); err != nil {
+		return err
 	}
 	for _, l := range f.links {
 		name, alias, _ := strings.Cut(l, ":")
@@ -300,6 +294,9 @@ func (f *moreFlags) prepare(c *cobra.Command, o *Options, opts *engine.CreateOpt
 		if !missing && f.platform != "" && (img.Config.OS != plat.OS || img.Config.Architecture != plat.Architecture) {
 			return &engine.ExitError{Code: engine.ExitEngine, Err: fmt.Errorf("image with reference %s was found but its platform (%s/%s) does not match the specified platform (%s/%s)",
 				opts.Image, img.Config.OS, img.Config.Architecture, plat.OS, plat.Architecture)}
+		}
+		if !missing { // not pulled: the engine's lookup takes this one
+			o.found = foundImage{opts.Image, img}
 		}
 		return nil // the engine reports a missing image
 	}

@@ -22,7 +22,7 @@ func newImages(o *Options) (engine.Images, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeImages{st: st}, nil
+	return &storeImages{st: st, found: &o.found}, nil
 }
 
 // imagesInUse is the engine's in-use check for rmi and image prune.
@@ -41,9 +41,18 @@ type storeImages struct {
 	// layer in it.
 	mu       sync.Mutex
 	prepared map[string][]engine.Mount
+	found    *foundImage // what the command looked up before the engine
 }
 
 func (s *storeImages) Get(ref string) (*engine.Image, error) {
+	if s.found != nil {
+		s.mu.Lock()
+		img := s.found.take(ref)
+		s.mu.Unlock()
+		if img != nil {
+			return convertImage(img), nil
+		}
+	}
 	img, err := s.st.GetConfig(ref) // engine.Image has no size
 	if image.IsNotFound(err) {
 		return nil, engine.ErrImageNotFound

@@ -3,18 +3,23 @@ package cli
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// flagLine finds a flag's name and value type in pflag's usage lines.
-var flagLine = regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
+// flagLine finds a flag's name and value type in pflag's usage lines;
+// compiled on first use, not at every start of jinn.
+var flagLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\s+(?:-\S, )?--([\w-]+)) (\w+)( +)`)
+})
 
 // dockerFlagTypes are docker's type names of flags jinn parses as strings
 // itself (sizes, durations, key=value lists).
 var dockerFlagTypes = map[string]string{
 	"memory": "bytes", "memory-swap": "bytes", "memory-reservation": "bytes", "shm-size": "bytes",
+	"kernel-memory": "bytes", "io-maxbandwidth": "bytes",
 	"cpus": "decimal", "health-interval": "duration", "health-timeout": "duration",
 	"health-start-period": "duration", "health-start-interval": "duration",
 	"sysctl": "map", "annotation": "map", "storage-opt": "list", "opt": "map",
@@ -34,7 +39,7 @@ var dockerTypes = map[string]string{"stringArray": "list", "stringSlice": "list"
 func dockerFlagUsages(fs *pflag.FlagSet) string {
 	lines := strings.Split(fs.FlagUsages(), "\n")
 	for i, l := range lines {
-		m := flagLine.FindStringSubmatch(l)
+		m := flagLine().FindStringSubmatch(l)
 		if m == nil {
 			continue
 		}

@@ -96,7 +96,7 @@ func newHistoryCmd(o *Options) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
 	f.BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
 	f.StringVar(&format, "format", "", formatHelpTable)
-	return c
+	return hostPlatformOnly(c, "Show history for the given platform. "+platformFormat, false)
 }
 
 // chainOf is the snapshot key of the layer stack d.

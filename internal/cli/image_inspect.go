@@ -131,7 +131,8 @@ func newImageInspectCmd(o *Options) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
-	return c
+	return hostPlatformOnly(c, "Inspect a specific platform of the multi-platform image. If the image or the server is not multi-platform capable, "+
+		"the command will error out if the platform does not match. 'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)", false)
 }
 
 // toAny lists documents of one type as printInspect takes them.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jinn-containers/jinn/internal/engine"
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 // networkSettings fills inspect's NetworkSettings from the network state:
@@ -32,6 +33,7 @@ func networkSettings(o *Options, v *engine.View) networkJSON {
 			"IPAddress": ep.IP, "IPPrefixLen": ep.Prefix, "Gateway": ep.Gateway,
 			"MacAddress": ep.MAC, "Aliases": ep.Aliases,
 			"GlobalIPv6Address": ep.IP6, "GlobalIPv6PrefixLen": ep.Prefix6, "IPv6Gateway": ep.Gateway6,
+			"GwPriority": ep.GwPriority, "IPAMConfig": endpointIPAM(ep), "DriverOpts": endpointDriverOpts(ep),
 		}
 	}
 	ports, _ := m.Ports(v.ID)
@@ -62,4 +64,21 @@ func portsColumn(o *Options, v *engine.View) string {
 		cols = append(cols, fmt.Sprintf("%s->%d/%s", p.HostAddr(), p.ContainerPort, p.Proto))
 	}
 	return strings.Join(cols, ", ")
+}
+
+// endpointIPAM is an endpoint's IPAMConfig as docker shows it: the
+// link-local addresses asked for (nil without).
+func endpointIPAM(ep network.Endpoint) map[string]any {
+	if len(ep.LinkLocalIPs) == 0 {
+		return nil
+	}
+	return map[string]any{"LinkLocalIPs": ep.LinkLocalIPs}
+}
+
+// endpointDriverOpts names an interface that is not the next ethN.
+func endpointDriverOpts(ep network.Endpoint) map[string]string {
+	if strings.HasPrefix(ep.IfName, "eth") {
+		return nil
+	}
+	return map[string]string{network.IfNameOption: ep.IfName}
 }

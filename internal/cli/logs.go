@@ -30,14 +30,14 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func newLogsCmd(o *Options) *cobra.Command {
-	var follow, timestamps bool
+	var follow, timestamps, details bool
 	var tail, since, until string
 	c := &cobra.Command{
 		Use:   "logs [OPTIONS] CONTAINER",
 		Short: "Fetch the logs of a container",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			lo := &engine.LogOptions{Follow: follow, Timestamps: timestamps, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr()}
+			lo := &engine.LogOptions{Follow: follow, Timestamps: timestamps, Details: details, Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr()}
 			var err error
 			if lo.Tail, err = engine.ParseTail(tail); err != nil {
 				return badFlag("%v", err)
@@ -57,6 +57,7 @@ func newLogsCmd(o *Options) *cobra.Command {
 			return e.Logs(ctx, args[0], lo)
 		},
 	}
+	c.Flags().BoolVar(&details, "details", false, "Show extra details provided to logs")
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "Follow log output")
 	c.Flags().BoolVarP(&timestamps, "timestamps", "t", false, "Show timestamps")
 	c.Flags().StringVarP(&tail, "tail", "n", "all", "Number of lines to show from the end of the logs")

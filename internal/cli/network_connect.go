@@ -2,25 +2,40 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/jinn-containers/jinn/internal/engine"
 )
 
 func newNetworkConnectCmd(o *Options) *cobra.Command {
-	var ip string
-	var aliases []string
+	var opts engine.ConnectOptions
+	var driverOpts []string
 	c := &cobra.Command{
 		Use:   "connect [OPTIONS] NETWORK CONTAINER",
 		Short: "Connect a running container to a network",
 		Args:  exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
+			var err error
+			if opts.DriverOpts, err = keyValues("driver-opt", driverOpts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
 			}
-			return e.Connect(c.Context(), args[0], args[1], ip, aliases)
+			return e.Connect(c.Context(), args[0], args[1], &opts)
 		},
 	}
-	c.Flags().StringVar(&ip, "ip", "", `IPv4 address (e.g., "172.30.100.104")`)
-	stringArrayVar(c.Flags(), &aliases, "alias", nil, "Add network-scoped alias for the container")
+	fs := c.Flags()
+	stringArrayVar(fs, &opts.Aliases, "alias", nil, "Add network-scoped alias for the container")
+	fs.StringSliceVar(&driverOpts, "driver-opt", nil, "driver options for the network")
+	fs.IntVar(&opts.GwPriority, "gw-priority", 0, "Highest gw-priority provides the default gateway. Accepts positive and negative values.")
+	fs.StringVar(&opts.IP, "ip", "", `IPv4 address (e.g., "172.30.100.104")`)
+	fs.StringVar(&opts.IP6, "ip6", "", `IPv6 address (e.g., "2001:db8::33")`)
+	stringArrayVar(fs, &opts.Links, "link", nil, "Add link to another container")
+	fs.StringSliceVar(&opts.LinkLocalIPs, "link-local-ip", nil, "Add a link-local address for the container")
+	for _, n := range []string{"driver-opt", "link-local-ip"} {
+		fs.SetAnnotation(n, dockerTypeAnnotation, []string{"strings"})
+	}
 	return c
 }
 

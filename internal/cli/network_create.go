@@ -12,9 +12,9 @@ import (
 
 func newNetworkCreateCmd(o *Options) *cobra.Command {
 	var opts network.NetworkOptions
-	var driver string
+	var driver, ipamDriver, scope string
 	ipv4 := true
-	var labels, driverOpts, aux, subnets, gateways []string
+	var labels, driverOpts, aux, subnets, gateways, ipamOpts []string
 	c := &cobra.Command{
 		Use:   "create [OPTIONS] NETWORK",
 		Short: "Create a network",
@@ -24,6 +24,16 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 				return fmt.Errorf("network driver %q is not supported: only bridge", driver)
 			}
 			if err := networkDriverOpts(&opts, driverOpts); err != nil {
+				return err
+			}
+			if ipamDriver != "default" {
+				return badFlag("IPAM driver %q is not supported: only default", ipamDriver)
+			}
+			if scope != "" && scope != "local" {
+				return badFlag("scope %q is not supported: only local networks (jinn has no swarm)", scope)
+			}
+			var err error
+			if opts.IPAMOptions, err = keyValues("ipam-opt", ipamOpts); err != nil {
 				return err
 			}
 			if err := networkSubnets(&opts, subnets, gateways); err != nil {
@@ -60,6 +70,13 @@ func newNetworkCreateCmd(o *Options) *cobra.Command {
 		},
 	}
 	f := c.Flags()
+	f.BoolVar(&opts.Attachable, "attachable", false, "Enable manual container attachment")
+	f.StringVar(&opts.ConfigFrom, "config-from", "", "The network from which to copy the configuration")
+	f.BoolVar(&opts.ConfigOnly, "config-only", false, "Create a configuration only network")
+	f.StringVar(&ipamDriver, "ipam-driver", "default", "IP Address Management Driver")
+	stringArrayVar(f, &ipamOpts, "ipam-opt", nil, "Set IPAM driver specific options")
+	f.SetAnnotation("ipam-opt", dockerTypeAnnotation, []string{"map"})
+	f.StringVar(&scope, "scope", "", "Control the network's scope")
 	f.StringVarP(&driver, "driver", "d", "bridge", "Driver to manage the Network")
 	stringArrayVar(f, &subnets, "subnet", nil, "Subnet in CIDR format that represents a network segment")
 	stringArrayVar(f, &gateways, "gateway", nil, "IPv4 or IPv6 Gateway for the master subnet")

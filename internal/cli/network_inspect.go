@@ -12,6 +12,7 @@ import (
 
 func newNetworkInspectCmd(o *Options) *cobra.Command {
 	var format string
+	var verbose bool
 	c := &cobra.Command{
 		Use:   "inspect NETWORK [NETWORK...]",
 		Short: "Display detailed information on one or more networks",
@@ -49,5 +50,8 @@ func newNetworkInspectCmd(o *Options) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&format, "format", "f", "", formatHelpJSON)
+	// Docker's verbose adds a swarm network's services and tasks; a local
+	// network's document is the same with it or without, here as there.
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "Verbose output for diagnostics")
 	return c
 }

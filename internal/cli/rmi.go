@@ -51,5 +51,5 @@ func rmiCmd(o *Options, use string, aliases []string) *cobra.Command {
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force removal of the image")
 	c.Flags().BoolVar(&noPrune, "no-prune", false, "Do not delete untagged parents")
-	return c
+	return hostPlatformOnly(c, "Remove only the given platform variant. "+platformFormat, true)
 }

@@ -42,15 +42,25 @@ func newRunCmd(o *Options) *cobra.Command {
 			if err := f.more.prepare(c, o, opts); err != nil {
 				return err
 			}
+			if err := f.res.apiSocket(o, opts); err != nil {
+				return err
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
 			}
 			ctx := c.Context()
-			opts.StartNow, opts.Attached = true, !detach
+			// Not begun early when more networks are to be recorded first.
+			opts.StartNow, opts.Attached = len(f.extraNets) == 0, !detach
 			ctr, err := e.Create(ctx, opts)
 			if err != nil {
 				return err
+			}
+			if err := f.connectExtra(c.Context(), e, ctr.ID); err != nil {
+				return err
+			}
+			for _, w := range ctr.Warnings {
+				fmt.Fprintln(c.ErrOrStderr(), "WARNING: "+w)
 			}
 			if err := f.more.created(ctr.ID); err != nil {
 				return err

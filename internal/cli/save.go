@@ -28,5 +28,5 @@ func newSaveCmd(o *Options) *cobra.Command {
 	}
 	c.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
 	c.Flags().StringVar(&format, "format", "docker-archive", "Archive format: docker-archive or oci-archive")
-	return c
+	return hostPlatformOnly(c, "Save only the given platform variant. "+platformFormat, false)
 }

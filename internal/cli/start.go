@@ -8,12 +8,15 @@ import (
 
 func newStartCmd(o *Options) *cobra.Command {
 	var attach, interactive bool
-	var detachKeys string
+	var detachKeys, checkpoint, checkpointDir string
 	c := &cobra.Command{
 		Use:   "start [OPTIONS] CONTAINER [CONTAINER...]",
 		Short: "Start one or more stopped containers",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if checkpoint != "" || checkpointDir != "" {
+				return badFlag("cannot restore from a checkpoint: checkpoint and restore need CRIU, which jinn does not use")
+			}
 			e, err := o.engine()
 			if err != nil {
 				return err
@@ -42,6 +45,8 @@ func newStartCmd(o *Options) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&attach, "attach", "a", false, "Attach STDOUT/STDERR and forward signals")
+	c.Flags().StringVar(&checkpoint, "checkpoint", "", "Restore from this checkpoint")
+	c.Flags().StringVar(&checkpointDir, "checkpoint-dir", "", "Use a custom checkpoint storage directory")
 	c.Flags().BoolVarP(&interactive, "interactive", "i", false, "Attach container's STDIN")
 	c.Flags().StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
 	return c

@@ -17,6 +17,7 @@ type updateFlags struct {
 	memory, memorySwap, memoryReservation, cpus, cpusetCpus, restart string
 	cpusetMems                                                       string
 	cpuShares, pidsLimit, cpuPeriod, cpuQuota                        int64
+	rtPeriod, rtRuntime                                              int64
 	blkioWeight                                                      uint16
 }
 
@@ -47,6 +48,8 @@ func newUpdateCmd(o *Options) *cobra.Command {
 	fl.Uint16Var(&f.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)")
 	fl.Int64Var(&f.cpuPeriod, "cpu-period", 0, "Limit CPU CFS (Completely Fair Scheduler) period")
 	fl.Int64Var(&f.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
+	fl.Int64Var(&f.rtPeriod, "cpu-rt-period", 0, "Limit the CPU real-time period in microseconds")
+	fl.Int64Var(&f.rtRuntime, "cpu-rt-runtime", 0, "Limit the CPU real-time runtime in microseconds")
 	fl.Int64VarP(&f.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
 	fl.StringVar(&f.cpus, "cpus", "", "Number of CPUs")
 	fl.StringVar(&f.cpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
@@ -62,19 +65,7 @@ func newUpdateCmd(o *Options) *cobra.Command {
 // config checks the flags into the engine's update.
 func (f *updateFlags) config(c *cobra.Command) (*engine.UpdateConfig, error) {
 	u := &engine.UpdateConfig{}
-	size := func(flag, s string, allowUnlimited bool) (int64, error) {
-		if s == "" {
-			return 0, nil
-		}
-		if s == "-1" && allowUnlimited {
-			return -1, nil
-		}
-		n, err := units.ParseBytes(s)
-		if err != nil || n < 0 {
-			return 0, badFlag("invalid argument %q for \"--%s\" flag: invalid size: '%s'", s, flag, s)
-		}
-		return n, nil
-	}
+	size := sizeFlag
 	var err error
 	if u.Memory, err = size("memory", f.memory, false); err != nil {
 		return nil, err
@@ -112,6 +103,7 @@ func (f *updateFlags) config(c *cobra.Command) (*engine.UpdateConfig, error) {
 		return nil, badFlag("CPU cfs quota can not be less than 1ms (i.e. 1000)")
 	}
 	u.CPUPeriod, u.CPUQuota, u.CpusetMems = f.cpuPeriod, f.cpuQuota, f.cpusetMems
+	u.CPURealtimePeriod, u.CPURealtimeRuntime = f.rtPeriod, f.rtRuntime
 	if c.Flags().Changed("pids-limit") {
 		v := f.pidsLimit
 		u.PidsLimit = &v

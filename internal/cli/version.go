@@ -70,6 +70,15 @@ func gitCommit() string {
 	return "unknown"
 }
 
+// shortCommit is the commit as docker --version shows it: 7 characters.
+func shortCommit() string {
+	c := gitCommit()
+	if len(c) > 7 {
+		c = c[:7]
+	}
+	return c
+}
+
 func newVersionCmd(o *Options) *cobra.Command {
 	var format string
 	c := &cobra.Command{

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +32,19 @@ type CreateOptions struct {
 	StartNow, Attached bool
 }
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+// validName: [a-zA-Z0-9][a-zA-Z0-9_.-]*, docker's rule for container and
+// volume names (a scan: a regexp compiled at package init would cost every
+// start of jinn, whatever the command).
+func validName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '-') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // Create makes a container: its config, name, root filesystem and mounts.
 // It starts nothing. Any failure removes what was made.
@@ -49,6 +60,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	}
 	if err := checkResources(&o.Host.Resources); err != nil {
 		return nil, &ExitError{Code: ExitEngine, Err: invalidArg{err.Error()}}
+	}
+	warnings, err := e.checkHostResources(&o.Host)
+	if err != nil {
+		return nil, err
 	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
@@ -82,6 +97,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		Host:    o.Host,
 		Runtime: rt,
 	}
+	c.Warnings = warnings
 	if c.Image == "" {
 		c.Image = o.Rootfs
 	}
@@ -96,6 +112,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		c.Host.Runtime = filepath.Base(rt)
 	}
 	c.CgroupParent = e.parentOf(c)
+	if err := e.checkRealtimeBudget(c); err != nil {
+		return nil, err
+	}
 	if c.Host.NetworkMode == "" {
 		c.Host.NetworkMode = "bridge"
 	}

@@ -38,6 +38,8 @@ type Engine interface {
 	Pause(ctx context.Context, ref string) error
 	Unpause(ctx context.Context, ref string) error
 	Rename(ctx context.Context, ref, name string) error
+	// RemoveLink is rm --link: a container forgets a legacy link.
+	RemoveLink(ctx context.Context, name string) error
 	// Update changes a container's limits and restart policy, live.
 	Update(ctx context.Context, ref string, u *UpdateConfig) error
 	Top(ctx context.Context, ref string) ([]int, error)
@@ -57,7 +59,7 @@ type Engine interface {
 	// Ports are the container's published ports (none when it is not running).
 	Ports(ctx context.Context, ref string) ([]network.Port, error)
 	// Connect and Disconnect attach a running container to a network and back.
-	Connect(ctx context.Context, network, ref, ip string, aliases []string) error
+	Connect(ctx context.Context, network, ref string, o *ConnectOptions) error
 	Disconnect(ctx context.Context, network, ref string) error
 	// Networks is the engine's network manager, for the network commands.
 	Networks() (*network.Manager, error)

@@ -94,7 +94,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		return 0, err
 	}
 	rt := e.runtimeFor(c)
-	args := rt.Args("exec", "--process", procPath)
+	args := []string{"exec", "--process", procPath}
 	if o.Detach {
 		args = append(args, "--detach", "--pid-file", filepath.Join(dir, "pid"))
 	}
@@ -104,7 +104,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 		if err := writeJSON(procPath, &p); err != nil {
 			return 0, err
 		}
-		out, err := exec.Command(rt.Path, append(args, c.ID)...).CombinedOutput()
+		out, err := rt.Command(append(args, c.ID)...).CombinedOutput()
 		if err != nil {
 			return 0, execError(string(out))
 		}
@@ -112,7 +112,7 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	}
 	// In the foreground the runtime itself holds the pty (with -t) and
 	// copies it to our stdio, as runc exec -t does.
-	cmd := exec.Command(rt.Path, append(args, c.ID)...)
+	cmd := rt.Command(append(args, c.ID)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	if cmd.Stdin == nil && o.Tty {
 		cmd.Stdin, _ = os.Open(os.DevNull)

@@ -19,8 +19,12 @@ type LogOptions struct {
 	Since      time.Time
 	Until      time.Time
 	Timestamps bool
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// Details puts each line's log attributes before it (--details):
+	// docker's --log-opt labels/env/tag, which the json-file driver here
+	// does not take, so an empty set and its separating space.
+	Details bool
+	Stdout  io.Writer
+	Stderr  io.Writer
 }
 
 // Logs prints the container's json-file log, rotated files first. With
@@ -124,6 +128,9 @@ func (p *logPrinter) print(en *logEntry) {
 		p.ts = t.AppendFormat(p.ts[:0], "2006-01-02T15:04:05.000000000Z07:00")
 		p.ts = append(p.ts, ' ')
 		w.Write(p.ts)
+	}
+	if o.Details {
+		w.WriteByte(' ')
 	}
 	w.Write(en.Log)
 }

@@ -27,6 +27,11 @@ type NetConfig struct {
 	ExtraHosts         []string       `json:"ExtraHosts,omitempty"`
 	NetworkIngressRate uint64         `json:"NetworkIngressRate,omitempty"` // bit/s into the container
 	NetworkEgressRate  uint64         `json:"NetworkEgressRate,omitempty"`  // bit/s out of it
+	LinkLocalIPs       []string       `json:"LinkLocalIPs,omitempty"`       // --link-local-ip
+	// IfName and GwPriority are the own network's interface name and
+	// gateway priority (the API's EndpointConfig, a connect while stopped).
+	IfName     string `json:"IfName,omitempty"`
+	GwPriority int    `json:"GwPriority,omitempty"`
 }
 
 // Networks is the network manager of this engine's root, opened once.
@@ -93,7 +98,7 @@ func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachm
 	}
 	return network.Attachment{
 		ContainerID: c.ID, Name: c.Name, Hostname: c.Config.Hostname, NetnsPath: nsPath,
-		Network: netName, IP: n.IPAddress, IP6: n.IP6Address, Aliases: n.NetworkAliases, Ports: ports,
+		Network: netName, IP: n.IPAddress, IP6: n.IP6Address, Aliases: n.NetworkAliases, LinkLocalIPs: n.LinkLocalIPs, IfName: n.IfName, GwPriority: n.GwPriority, Ports: ports,
 		ExtraHosts: append(e.linkHosts(c), n.ExtraHosts...), DNS: n.DNS, DNSSearch: n.DNSSearch, DNSOptions: c.Host.DNSOptions, MAC: c.Host.MacAddress,
 		IngressRate: n.NetworkIngressRate, EgressRate: n.NetworkEgressRate,
 		FilesDir: e.containerDir(c.ID),
@@ -118,7 +123,7 @@ func (e *Local) checkNetwork(c *Container, img *Image) error {
 	switch {
 	case !bridged && (len(n.PortSpecs) > 0 || n.PublishAllPorts):
 		return exitErr(ExitEngine, "conflicting options: port publishing and the container type network mode")
-	case !bridged && (n.IPAddress != "" || n.IP6Address != "" || len(n.NetworkAliases) > 0):
+	case !bridged && (n.IPAddress != "" || n.IP6Address != "" || len(n.NetworkAliases) > 0 || len(n.LinkLocalIPs) > 0):
 		return exitErr(ExitEngine, "conflicting options: --ip/--network-alias need a bridge network")
 	case mode.Network == network.DefaultNetwork && len(n.NetworkAliases) > 0:
 		return exitErr(ExitEngine, "network-scoped aliases are only supported for user-defined networks")
@@ -134,8 +139,10 @@ func (e *Local) checkNetwork(c *Container, img *Image) error {
 		if err != nil {
 			return err
 		}
-		if _, err := m.InspectNetwork(mode.Network); err != nil {
+		if n, err := m.InspectNetwork(mode.Network); err != nil {
 			return exitErr(ExitEngine, "network %s not found", mode.Network)
+		} else if n.ConfigOnly {
+			return exitErr(ExitEngine, "network %s is a config-only network: containers cannot join it", n.Name)
 		}
 	}
 	if mode.Kind == network.ModeContainer {
@@ -244,21 +251,71 @@ func MatchPort(p network.Port, want string) bool {
 	return portKey(p) == want
 }
 
+// ConnectOptions are network connect's: docker's EndpointSettings.
+type ConnectOptions struct {
+	IP, IP6      string
+	Aliases      []string
+	LinkLocalIPs []string
+	// DriverOpts are the endpoint's driver options: the bridge knows
+	// com.docker.network.endpoint.ifname.
+	DriverOpts map[string]string
+	// GwPriority: the highest gives the default route (docker 28).
+	GwPriority int
+	// Links are NAME[:ALIAS] of containers on the network.
+	Links []string
+}
+
+// endpointOptions checks o into the network package's, the links
+// resolved to their containers.
+func (e *Local) endpointOptions(o *ConnectOptions) (network.EndpointOptions, error) {
+	eo := network.EndpointOptions{IP: o.IP, IP6: o.IP6, Aliases: o.Aliases, LinkLocalIPs: o.LinkLocalIPs, GwPriority: o.GwPriority}
+	for k, v := range o.DriverOpts {
+		if err := eo.SetDriverOpt(k, v); err != nil {
+			return eo, invalid("%v", err)
+		}
+	}
+	if err := eo.Check(); err != nil {
+		return eo, invalid("%v", err)
+	}
+	for _, l := range o.Links {
+		name, alias, _ := strings.Cut(l, ":")
+		if name == "" || strings.Contains(alias, ":") {
+			return eo, invalid("invalid link %q: NAME[:ALIAS]", l)
+		}
+		t, err := e.Lookup(name)
+		if err != nil {
+			return eo, exitErr(ExitEngine, "could not get container for %s", name)
+		}
+		if alias == "" {
+			alias = t.Name
+		}
+		eo.Links = append(eo.Links, network.Link{ContainerID: t.ID, Name: t.Name, Alias: alias})
+	}
+	return eo, nil
+}
+
 // Connect attaches a running container to one more network (until it
 // stops), or records the network of a stopped one.
-func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases []string) error {
+func (e *Local) Connect(ctx context.Context, network_, ref string, o *ConnectOptions) error {
+	if o == nil {
+		o = &ConnectOptions{}
+	}
+	eo, err := e.endpointOptions(o)
+	if err != nil {
+		return err
+	}
 	v, err := e.inspect(ref)
 	if err != nil {
 		return err
 	}
 	if !running(v.State) || !isNsfs(e.netnsPath(v.ID)) {
-		return e.connectStopped(v.Container, network_, ip, aliases)
+		return e.connectStopped(v.Container, network_, eo)
 	}
 	m, err := e.Networks()
 	if err != nil {
 		return err
 	}
-	_, err = m.Connect(ctx, v.ID, network_, ip, aliases)
+	_, err = m.Connect(ctx, v.ID, network_, eo)
 	return err
 }
 
@@ -266,7 +323,7 @@ func (e *Local) Connect(ctx context.Context, network_, ref, ip string, aliases [
 // docker does: it joins it at start. One without a network (none) gets it
 // as its own (after a disconnect, as compose does); a bridged one joins it
 // after its own, as a network Connect joined while it ran.
-func (e *Local) connectStopped(c *Container, network_, ip string, aliases []string) error {
+func (e *Local) connectStopped(c *Container, network_ string, o network.EndpointOptions) error {
 	switch mode := c.Host.NetworkMode; {
 	case mode == network_, mode == "none", mode == "bridge" && network_ == "bridge":
 	default:
@@ -277,17 +334,24 @@ func (e *Local) connectStopped(c *Container, network_, ip string, aliases []stri
 		if err != nil {
 			return err
 		}
-		if err := m.Remember(c.ID, network_, ip, aliases); err != nil {
+		if err := m.Remember(c.ID, network_, o); err != nil {
 			return exitErr(ExitEngine, "%v", err)
 		}
 		return nil
 	}
+	if len(o.Links) > 0 {
+		return invalid("the container's own network (%s) takes no links: connect it to a second network", network_)
+	}
 	if m, err := e.Networks(); err == nil && network_ != "bridge" {
-		if _, err := m.InspectNetwork(network_); err != nil {
+		if n, err := m.InspectNetwork(network_); err != nil {
 			return exitErr(ExitEngine, "network %s not found", network_)
+		} else if n.ConfigOnly {
+			return exitErr(ExitEngine, "network %s is a config-only network: containers cannot join it", n.Name)
 		}
 	}
-	c.Host.NetworkMode, c.Host.IPAddress, c.Host.NetworkAliases = network_, ip, aliases
+	n := &c.Host.NetConfig
+	c.Host.NetworkMode, n.IPAddress, n.IP6Address, n.NetworkAliases, n.LinkLocalIPs = network_, o.IP, o.IP6, o.Aliases, o.LinkLocalIPs
+	n.IfName, n.GwPriority = o.IfName, o.GwPriority
 	return e.writeContainer(c)
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
@@ -148,37 +149,8 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 	if c.Config.Tty && in.consoleSize[0] > 0 && in.consoleSize[1] > 0 {
 		p.ConsoleSize = &specs.Box{Height: uint(in.consoleSize[0]), Width: uint(in.consoleSize[1])}
 	}
-	for _, ul := range h.Ulimits {
-		p.Rlimits = append(p.Rlimits, specs.POSIXRlimit{Type: rlimitNames[ul.Name], Soft: uint64(ul.Soft), Hard: uint64(ul.Hard)})
-	}
-	sec, err := parseSecurityOpts(h.SecurityOpt, probeLSM())
-	if err != nil {
-		return nil, err
-	}
-	p.NoNewPrivileges = sec.noNewPrivileges
-	if sec.apparmor != "" && sec.apparmor != "unconfined" {
-		p.ApparmorProfile = sec.apparmor
-	}
-	p.SelinuxLabel = sec.selinuxLabel()
-	if sec.unmaskPaths {
-		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
-	}
-	if sec.writableCgroups {
-		for i := range s.Mounts {
-			if s.Mounts[i].Destination == "/sys/fs/cgroup" {
-				for j, o := range s.Mounts[i].Options {
-					if o == "ro" {
-						s.Mounts[i].Options[j] = "rw"
-					}
-				}
-			}
-		}
-	}
 	s.Root.Readonly = h.ReadonlyRootfs
-	r := resources(h)
-	r.Devices = s.Linux.Resources.Devices
-	s.Linux.Resources = r
-	if err := applySeccomp(s, sec); err != nil {
+	if err := applyLimits(s, h.SecurityOpt, &h.Resources); err != nil {
 		return nil, err
 	}
 	for _, f := range []string{"hostname", "hosts", "resolv.conf"} {
@@ -214,7 +186,7 @@ func buildSpec(in *specInput) (*specs.Spec, error) {
 }
 
 // resources maps the resource flags onto linux.resources.
-func resources(h *HostConfig) *specs.LinuxResources {
+func resources(h *Resources) *specs.LinuxResources {
 	r := &specs.LinuxResources{}
 	mem := &specs.LinuxMemory{}
 	if h.Memory > 0 {
@@ -259,7 +231,7 @@ func resources(h *HostConfig) *specs.LinuxResources {
 	if h.PidsLimit != nil && *h.PidsLimit != 0 {
 		r.Pids = &specs.LinuxPids{Limit: h.PidsLimit}
 	}
-	if h.BlkioWeight > 0 || len(h.BlkioDeviceReadBps) > 0 || len(h.BlkioDeviceWriteBps) > 0 {
+	if h.BlkioWeight > 0 || len(h.BlkioDeviceReadBps) > 0 || len(h.BlkioDeviceWriteBps) > 0 || h.BlkioExtras.any() {
 		b := &specs.LinuxBlockIO{}
 		if h.BlkioWeight > 0 {
 			w := h.BlkioWeight
@@ -267,6 +239,7 @@ func resources(h *HostConfig) *specs.LinuxResources {
 		}
 		b.ThrottleReadBpsDevice = throttle(h.BlkioDeviceReadBps)
 		b.ThrottleWriteBpsDevice = throttle(h.BlkioDeviceWriteBps)
+		moreBlkio(&h.BlkioExtras, b)
 		r.BlockIO = b
 	}
 	extraResources(h, r)
@@ -329,4 +302,47 @@ func applySeccomp(s *specs.Spec, sec *securityOpts) error {
 	}
 	s.Linux.Seccomp = sc
 	return nil
+}
+
+// applyLimits lays the ulimits, security options and resource limits
+// over a spec made by the recipe: a container's, or a build step's.
+func applyLimits(s *specs.Spec, secOpts []string, r *Resources) error {
+	p := s.Process
+	setRlimits(p, r.Ulimits)
+	sec, err := parseSecurityOpts(secOpts, probeLSM())
+	if err != nil {
+		return err
+	}
+	p.NoNewPrivileges = sec.noNewPrivileges
+	if sec.apparmor != "" && sec.apparmor != "unconfined" {
+		p.ApparmorProfile = sec.apparmor
+	}
+	p.SelinuxLabel = sec.selinuxLabel()
+	if sec.unmaskPaths {
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+	}
+	if sec.writableCgroups {
+		for i := range s.Mounts {
+			if s.Mounts[i].Destination == "/sys/fs/cgroup" {
+				for j, o := range s.Mounts[i].Options {
+					if o == "ro" {
+						s.Mounts[i].Options[j] = "rw"
+					}
+				}
+			}
+		}
+	}
+	res := resources(r)
+	res.Devices = s.Linux.Resources.Devices
+	s.Linux.Resources = res
+	return applySeccomp(s, sec)
+}
+
+// setRlimits sets the ulimits over p's, one of a kind.
+func setRlimits(p *specs.Process, uls []Ulimit) {
+	for _, ul := range uls {
+		rl := specs.POSIXRlimit{Type: rlimitNames[ul.Name], Soft: uint64(ul.Soft), Hard: uint64(ul.Hard)}
+		p.Rlimits = slices.DeleteFunc(p.Rlimits, func(x specs.POSIXRlimit) bool { return x.Type == rl.Type })
+		p.Rlimits = append(p.Rlimits, rl)
+	}
 }

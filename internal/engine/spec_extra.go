@@ -14,21 +14,23 @@ import (
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
 
-// extraResources lays --cpu-period, --cpu-quota, --cpuset-mems and
-// --memory-swappiness over r.
-func extraResources(h *HostConfig, r *specs.LinuxResources) {
-	x := &h.ResourceExtras
-	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" {
+// extraResources lays --cpu-period, --cpu-quota, --cpuset-mems,
+// --cpu-rt-period, --cpu-rt-runtime and --memory-swappiness over r.
+func extraResources(h *Resources, r *specs.LinuxResources) {
+	x, rt := &h.ResourceExtras, &h.RealtimeExtras
+	if x.CPUPeriod > 0 || x.CPUQuota != 0 || x.CpusetMems != "" || rt.CPURealtimePeriod > 0 || rt.CPURealtimeRuntime != 0 {
 		if r.CPU == nil {
 			r.CPU = &specs.LinuxCPU{}
 		}
-		if x.CPUPeriod > 0 {
-			p := uint64(x.CPUPeriod)
-			r.CPU.Period = &p
-		}
+		setPositive(&r.CPU.Period, x.CPUPeriod)
+		setPositive(&r.CPU.RealtimePeriod, rt.CPURealtimePeriod)
 		if x.CPUQuota != 0 {
 			q := x.CPUQuota
 			r.CPU.Quota = &q
+		}
+		if rt.CPURealtimeRuntime != 0 {
+			v := rt.CPURealtimeRuntime
+			r.CPU.RealtimeRuntime = &v
 		}
 		r.CPU.Mems = x.CpusetMems
 	}
@@ -38,6 +40,14 @@ func extraResources(h *HostConfig, r *specs.LinuxResources) {
 		}
 		v := uint64(*x.MemorySwappiness)
 		r.Memory.Swappiness = &v
+	}
+}
+
+// setPositive sets *dst to v when v is more than 0.
+func setPositive(dst **uint64, v int64) {
+	if v > 0 {
+		u := uint64(v)
+		*dst = &u
 	}
 }
 
@@ -79,14 +89,9 @@ func (e *Local) applyHostExtras(s *specs.Spec, c *Container, root string) error 
 		}
 		if x.IpcMode == "host" {
 			s.Mounts[i] = specs.Mount{Destination: "/dev/shm", Type: "bind", Source: "/dev/shm", Options: []string{"rbind", "nosuid", "noexec", "nodev", "rprivate"}}
-		} else if x.ShmSize > 0 {
-			for j, o := range m.Options {
-				if strings.HasPrefix(o, "size=") {
-					s.Mounts[i].Options[j] = fmt.Sprintf("size=%d", x.ShmSize)
-				}
-			}
 		}
 	}
+	setShmSize(s, x.ShmSize)
 	if len(x.Sysctls) > 0 {
 		s.Linux.Sysctl = map[string]string{}
 		for k, v := range x.Sysctls {
@@ -290,4 +295,21 @@ func (e *Local) linkHosts(c *Container) []string {
 		}
 	}
 	return out
+}
+
+// setShmSize sizes the recipe's /dev/shm tmpfs (0 leaves docker's 64m).
+func setShmSize(s *specs.Spec, size int64) {
+	if size <= 0 {
+		return
+	}
+	for i, m := range s.Mounts {
+		if m.Destination != "/dev/shm" || m.Type != "tmpfs" {
+			continue
+		}
+		for j, o := range m.Options {
+			if strings.HasPrefix(o, "size=") {
+				s.Mounts[i].Options[j] = fmt.Sprintf("size=%d", size)
+			}
+		}
+	}
 }

@@ -47,6 +47,13 @@ func TestBuildSpecGolden(t *testing.T) {
 			r.CpusetCpus, r.PidsLimit, r.BlkioWeight, r.OomKillDisable = "0", &pids, 300, &yes
 			r.Ulimits = []Ulimit{{Name: "nofile", Soft: 100, Hard: 200}}
 		},
+		"blkio-realtime": func(c *Container, _ *specInput) {
+			r := &c.Host.Resources
+			r.CPURealtimePeriod, r.CPURealtimeRuntime = 1000000, 950
+			r.BlkioDeviceReadIOps = []ThrottleDevice{{Path: "/dev/null", Rate: 100}}
+			r.BlkioDeviceWriteIOps = []ThrottleDevice{{Path: "/dev/null", Rate: 200}}
+			r.BlkioWeightDevice = []WeightDevice{{Path: "/dev/null", Weight: 300}}
+		},
 		"security": func(c *Container, _ *specInput) {
 			c.Host.SecurityOpt = []string{"no-new-privileges", "seccomp=unconfined"}
 		},

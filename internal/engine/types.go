@@ -31,6 +31,9 @@ type Container struct {
 	// Damage says why the config could not be read; the rest is what
 	// could be recovered (damaged.go). Never stored.
 	Damage string `json:"-"`
+	// Warnings are what create discarded or ignored, as dockerd's
+	// create response has them. Never stored.
+	Warnings []string `json:"-"`
 }
 
 // ContainerConfig is docker's Config: what the container runs.
@@ -101,6 +104,8 @@ type Resources struct {
 	OomKillDisable      *bool            `json:"OomKillDisable"`
 	Ulimits             []Ulimit         `json:"Ulimits"`
 	ResourceExtras
+	BlkioExtras
+	RealtimeExtras
 }
 
 // ThrottleDevice is a --device-read-bps/--device-write-bps entry.

@@ -30,6 +30,10 @@ type HostExtras struct {
 	CgroupParent string `json:"CgroupParent"`
 	// MacAddress is --mac-address: the first interface's.
 	MacAddress string `json:"MacAddress,omitempty"`
+	// VolumeDriver is --volume-driver: only "local" here.
+	VolumeDriver string `json:"VolumeDriver"`
+	// Isolation is --isolation: on Linux only "default".
+	Isolation string `json:"Isolation"`
 }
 
 // DeviceMapping is one --device HOST[:CONTAINER[:PERMISSIONS]].

@@ -21,21 +21,26 @@ type UpdateConfig struct {
 // now through the runtime's update when it runs, in its bundle so the
 // monitor's restarts keep them, and in its config for the next start.
 func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
-	c, err := e.Lookup(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.readContainer(c.ID); err != nil {
-		return err
-	}
 	h := &c.Host
 	if err := mergeUpdate(h, u); err != nil {
 		return err
+	}
+	if u.CPURealtimePeriod != 0 || u.CPURealtimeRuntime != 0 {
+		l, err := e.cgroupLayout()
+		if err != nil {
+			return err
+		}
+		if err := checkRealtime(h.CPURealtimePeriod, h.CPURealtimeRuntime, l); err != nil {
+			return err
+		}
+		if err := e.checkRealtimeBudget(c); err != nil {
+			return err
+		}
 	}
 	st := e.liveState(c)
 	if running(st) {
@@ -56,7 +61,7 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 	bundle := filepath.Join(e.bundleDir(c.ID), "config.json")
 	var spec specs.Spec
 	if readJSON(bundle, &spec) == nil && spec.Linux != nil {
-		r := resources(h)
+		r := resources(&h.Resources)
 		if spec.Linux.Resources != nil {
 			r.Devices = spec.Linux.Resources.Devices
 		}
@@ -70,6 +75,24 @@ func (e *Local) Update(ctx context.Context, ref string, u *UpdateConfig) error {
 	}
 	e.event(c, "update")
 	return nil
+}
+
+// lockContainer finds ref and takes its lock, then reads its config
+// again: what a change of the config is made on.
+func (e *Local) lockContainer(ref string) (*Container, func(), error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := monitor.Lock(e.stateDir(c.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err = e.readContainer(c.ID); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return c, unlock, nil
 }
 
 // mergeUpdate lays u over h with docker's checks.
@@ -99,6 +122,8 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 	setIf(&h.CPUQuota, u.CPUQuota)
 	setIf(&h.CpusetMems, u.CpusetMems)
 	setIf(&h.BlkioWeight, u.BlkioWeight)
+	setIf(&h.CPURealtimePeriod, u.CPURealtimePeriod)
+	setIf(&h.CPURealtimeRuntime, u.CPURealtimeRuntime)
 	if u.PidsLimit != nil {
 		v := *u.PidsLimit
 		if v < 0 {
@@ -118,12 +143,13 @@ func mergeUpdate(h *HostConfig, u *UpdateConfig) error {
 // updateResources are the limits the runtime's update sets: those u
 // changes, as the merged config h has them; a lifted pids limit is -1.
 func updateResources(h *HostConfig, u *UpdateConfig) *specs.LinuxResources {
-	all := resources(h)
+	all := resources(&h.Resources)
 	r := &specs.LinuxResources{}
 	if u.Memory != 0 || u.MemorySwap != 0 || u.MemoryReservation != 0 {
 		r.Memory = all.Memory
 	}
-	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" || u.CPUPeriod != 0 || u.CPUQuota != 0 || u.CpusetMems != "" {
+	if u.NanoCpus != 0 || u.CPUShares != 0 || u.CpusetCpus != "" || u.CPUPeriod != 0 || u.CPUQuota != 0 || u.CpusetMems != "" ||
+		u.CPURealtimePeriod != 0 || u.CPURealtimeRuntime != 0 {
 		r.CPU = all.CPU
 	}
 	if u.PidsLimit != nil {

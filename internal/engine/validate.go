@@ -19,7 +19,7 @@ func checkName(what, name string) error {
 	if len(name) > maxNameLen {
 		return fmt.Errorf("Invalid %s name: %d characters long, at most %d are allowed", what, len(name), maxNameLen)
 	}
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("Invalid %s name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", what, short(name))
 	}
 	return nil
@@ -61,32 +61,8 @@ func validate(o *CreateOptions) error {
 	if h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000 {
 		return bad("Invalid value %d, range for oom score adj is [-1000, 1000]", h.OomScoreAdj)
 	}
-	if h.Memory > 0 && h.Memory < 6*1024*1024 {
-		return bad("Minimum memory limit allowed is 6MB")
-	}
-	if h.MemorySwap > 0 && h.Memory == 0 {
-		return bad("You should always set the Memory limit when using Memoryswap limit, see usage")
-	}
-	if h.MemorySwap > 0 && h.MemorySwap < h.Memory {
-		return bad("Minimum memoryswap limit should be larger than memory limit, see usage")
-	}
-	if h.BlkioWeight != 0 && (h.BlkioWeight < 10 || h.BlkioWeight > 1000) {
-		return bad("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", h.BlkioWeight)
-	}
-	for _, d := range append(append([]ThrottleDevice{}, h.BlkioDeviceReadBps...), h.BlkioDeviceWriteBps...) {
-		if !strings.HasPrefix(d.Path, "/dev/") {
-			return bad("invalid argument %q: bad format for device rate, expected /dev/DEVICE:RATE", d.Path)
-		}
-	}
-	for _, u := range h.Ulimits {
-		switch u.Name {
-		case "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as":
-		default:
-			return bad("invalid ulimit type: %s", u.Name)
-		}
-		if u.Soft > u.Hard {
-			return bad("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
-		}
+	if err := checkLimits(&h.Resources); err != nil {
+		return err
 	}
 	rp := h.RestartPolicy
 	switch rp.Name {
@@ -116,6 +92,40 @@ func validate(o *CreateOptions) error {
 			}
 		default:
 			return bad("unknown log opt '%s' for json-file log driver", k)
+		}
+	}
+	return nil
+}
+
+// checkLimits checks the memory, block I/O and ulimit values docker's
+// daemon checks, for containers and build steps alike.
+func checkLimits(r *Resources) error {
+	bad := invalid
+	if r.Memory > 0 && r.Memory < 6*1024*1024 {
+		return bad("Minimum memory limit allowed is 6MB")
+	}
+	if r.MemorySwap > 0 && r.Memory == 0 {
+		return bad("You should always set the Memory limit when using Memoryswap limit, see usage")
+	}
+	if r.MemorySwap > 0 && r.MemorySwap < r.Memory {
+		return bad("Minimum memoryswap limit should be larger than memory limit, see usage")
+	}
+	if r.BlkioWeight != 0 && (r.BlkioWeight < 10 || r.BlkioWeight > 1000) {
+		return bad("invalid argument %d for \"--blkio-weight\": range is from 10 to 1000", r.BlkioWeight)
+	}
+	for _, d := range append(append([]ThrottleDevice{}, r.BlkioDeviceReadBps...), r.BlkioDeviceWriteBps...) {
+		if !strings.HasPrefix(d.Path, "/dev/") {
+			return bad("invalid argument %q: bad format for device rate, expected /dev/DEVICE:RATE", d.Path)
+		}
+	}
+	for _, u := range r.Ulimits {
+		switch u.Name {
+		case "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack", "as":
+		default:
+			return bad("invalid ulimit type: %s", u.Name)
+		}
+		if u.Soft > u.Hard {
+			return bad("ulimit soft limit must be less than or equal to hard limit: %d > %d", u.Soft, u.Hard)
 		}
 	}
 	return nil

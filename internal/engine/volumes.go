@@ -48,7 +48,7 @@ func (v *VolumeStore) create(name string, labels map[string]string, anonymous bo
 	if len(name) > maxNameLen {
 		return nil, &ExitError{Code: ExitEngine, Err: checkName("volume", name)}
 	}
-	if !validName.MatchString(name) {
+	if !validName(name) {
 		return nil, exitErr(ExitEngine, "create %s: \"%s\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed", name, name)
 	}
 	if vol, err := v.Get(name); err == nil {

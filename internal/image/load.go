@@ -12,11 +12,11 @@ import (
 	"path"
 	"strings"
 
-	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/jinn-containers/jinn/internal/image/archive"
+	"github.com/jinn-containers/jinn/internal/image/reference"
 )
 
 // Media types of docker's schema 2, read alongside OCI's.

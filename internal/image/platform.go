@@ -41,3 +41,17 @@ func matchPlatform(want ocispec.Platform, p *ocispec.Platform) bool {
 	}
 	return want.Variant == "" || p.Variant == want.Variant
 }
+
+// CheckHostPlatform refuses a --platform other than the host's, for what
+// works on the host's platform only ("" is the host's).
+func CheckHostPlatform(s string) error {
+	want, err := ParsePlatform(s)
+	if err != nil {
+		return err
+	}
+	host := DefaultPlatform()
+	if want.OS != host.OS || want.Architecture != host.Architecture {
+		return fmt.Errorf("platform %s is not supported: only the host's platform (%s/%s)", s, host.OS, host.Architecture)
+	}
+	return nil
+}

@@ -2,11 +2,11 @@ package image
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
-	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/jinn-containers/jinn/internal/image/reference"
 )
 
 // ParseRef parses a docker-style reference and normalises it: "busybox"
@@ -35,14 +35,17 @@ func Familiar(full string) string {
 	return reference.FamiliarString(n)
 }
 
-var hexPrefix = regexp.MustCompile(`^[a-f0-9]{1,64}$`)
-
 // idCandidate returns the hex part of s if s can be an image ID or prefix
 // ("3f57d9401f8d", "sha256:3f57…").
 func idCandidate(s string) (string, bool) {
 	h := strings.TrimPrefix(s, "sha256:")
-	if !hexPrefix.MatchString(h) {
+	if h == "" || len(h) > 64 {
 		return "", false
+	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return "", false
+		}
 	}
 	return h, true
 }

@@ -9,11 +9,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/jinn-containers/jinn/internal/image/archive"
+	"github.com/jinn-containers/jinn/internal/image/reference"
 )
 
 type saveItem struct {

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
+	"github.com/jinn-containers/jinn/internal/image/reference"
 	"github.com/jinn-containers/jinn/internal/snapshot"
 )
 

@@ -3,11 +3,15 @@ package network
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // writeFiles writes the container's hosts, hostname and resolv.conf into
@@ -24,7 +28,11 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 	} else {
 		hb.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
 	}
-	for _, h := range c.ExtraHosts {
+	extra := c.ExtraHosts
+	for _, ep := range c.Endpoints {
+		extra = append(slices.Clip(extra), ep.LinkHosts...)
+	}
+	for _, h := range extra {
 		name, ip, err := ParseExtraHost(h)
 		if err != nil {
 			return "", "", "", err
@@ -92,11 +100,26 @@ func writeFiles(dir string, c *containerState, nets map[string]*Network, hostRes
 		path string
 		data []byte
 	}{{hosts, hb.Bytes()}, {hostname, []byte(c.Hostname + "\n")}, {resolv, rb.Bytes()}} {
-		if err := writeFileAtomic(f.path, f.data, 0o644); err != nil {
+		if err := rewriteFile(f.path, f.data); err != nil {
 			return "", "", "", fmt.Errorf("write %s: %w", f.path, err)
 		}
 	}
 	return hosts, hostname, resolv, nil
+}
+
+// rewriteFile writes a container's file: a new one by rename, one that
+// exists in place, as a running container has it bind-mounted (a rename
+// would leave it the old one after a connect or disconnect).
+func rewriteFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return writeFileAtomic(path, data, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
 }
 
 // HostGateway is docker's special --add-host address: the host as the

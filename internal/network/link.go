@@ -133,8 +133,10 @@ func sysctl(key, val string) error {
 }
 
 // addVeth makes the veth pair: hostName on the bridge, ifName inside the
-// namespace with ip/prefix, a default route via the gateway when it is the
-// container's first interface, and tc limits. On error nothing is left.
+// namespace with ip/prefix and its link-local addresses, the default
+// routes through the gateway when defaultRoute says (a container of one
+// network; setRoutes chooses among several), and tc limits. On error
+// nothing is left.
 func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress, egress uint64) (err error) {
 	br, err := netlink.LinkByName(n.Bridge)
 	if err != nil {
@@ -216,6 +218,9 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 		if err := h.AddrAdd(peer, a6); err != nil {
 			return fmt.Errorf("address %s on %s: %w", a6, ep.IfName, err)
 		}
+	}
+	if err := addLinkLocal(h, peer, ep); err != nil {
+		return err
 	}
 	if err := h.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.IfName, err)

@@ -128,16 +128,28 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 			m.undo(c)
 		}
 	}()
-	if err := m.attach(c, netName, a.IP, a.IP6, a.Aliases); err != nil {
+	own := EndpointOptions{IP: a.IP, IP6: a.IP6, Aliases: a.Aliases, LinkLocalIPs: a.LinkLocalIPs, IfName: a.IfName, GwPriority: a.GwPriority}
+	if err := own.Check(); err != nil {
+		return nil, err
+	}
+	// One network gets its default route with its veth (the common run,
+	// on one netlink handle); with more, gateways picks once all joined.
+	conns := m.connected(a.ContainerID)
+	if err := m.attach(c, netName, own, len(conns) == 0); err != nil {
 		return nil, err
 	}
 	// Networks joined with Connect stay joined across restarts, as in docker.
-	for _, x := range m.connected(a.ContainerID) {
+	for _, x := range conns {
 		if _, err := m.loadNetwork(x.Network); errors.Is(err, ErrNotFound) {
 			slog.Warn("network removed since connect", "container", a.ContainerID, "network", x.Network)
 			continue
 		}
-		if err := m.attach(c, x.Network, x.IP, "", x.Aliases); err != nil {
+		if err := m.attach(c, x.Network, x.EndpointOptions, false); err != nil {
+			return nil, err
+		}
+	}
+	if len(conns) > 0 {
+		if err := m.setRoutes(c); err != nil {
 			return nil, err
 		}
 	}
@@ -172,11 +184,16 @@ func (m *Manager) SetupFiles(a Attachment, hostNet bool) (*Result, error) {
 	return &Result{HostsPath: h, HostnamePath: hn, ResolvConfPath: r}, nil
 }
 
-// attach adds one endpoint on network to c (veth, address, route, tc).
-func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, aliases []string) error {
+// attach adds one endpoint on network to c (veth, addresses, tc), with
+// the default route through it when route says so.
+func (m *Manager) attach(c *containerState, netName string, o EndpointOptions, route bool) error {
+	wantIP, wantIP6, aliases := o.IP, o.IP6, o.Aliases
 	for _, ep := range c.Endpoints {
 		if ep.Network == netName {
 			return fmt.Errorf("container %s is already connected to network %s", c.ID, netName)
+		}
+		if o.IfName != "" && ep.IfName == o.IfName {
+			return fmt.Errorf("interface name %s is already in use in container %s (network %s)", o.IfName, c.ID, ep.Network)
 		}
 	}
 	n, err := m.ensureNetwork(netName)
@@ -191,10 +208,16 @@ func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, ali
 		return errors.New("network-scoped aliases are only supported for user-defined networks")
 	}
 	ep := Endpoint{
-		Network:  netName,
-		IfName:   fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints)),
-		HostVeth: vethName(m.cfg.StateDir, c.ID, netName),
-		Aliases:  aliases,
+		Network:      netName,
+		IfName:       o.IfName,
+		HostVeth:     vethName(m.cfg.StateDir, c.ID, netName),
+		Aliases:      aliases,
+		LinkLocalIPs: o.LinkLocalIPs,
+		GwPriority:   o.GwPriority,
+		LinkHosts:    m.linkHosts(netName, o.Links),
+	}
+	if ep.IfName == "" {
+		ep.IfName = fmt.Sprintf("eth%d", nextIfIndex(c.Endpoints))
 	}
 	if n.HasIPv4() {
 		ip, err := allocateIP(n, used, wantIP, m.lastIP(netName))
@@ -227,7 +250,7 @@ func (m *Manager) attach(c *containerState, netName, wantIP, wantIP6 string, ali
 		ep.IP6, ep.Gateway6 = ip6.String(), n.Gateway6
 		ep.Prefix6, _ = ipn6.Mask.Size()
 	}
-	if err := addVeth(n, &ep, c.NetnsPath, len(c.Endpoints) == 0, c.IngressRate, c.EgressRate); err != nil {
+	if err := addVeth(n, &ep, c.NetnsPath, route, c.IngressRate, c.EgressRate); err != nil {
 		return err
 	}
 	c.Endpoints = append(c.Endpoints, ep)
@@ -462,127 +485,6 @@ func (m *Manager) usedIPs(network string) (map[string]bool, error) {
 		}
 	}
 	return used, nil
-}
-
-// Connect attaches a running container to one more network (eth1...).
-func (m *Manager) Connect(ctx context.Context, containerID, network, ip string, aliases []string) (*Result, error) {
-	unlock, err := m.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	c, err := m.loadContainer(containerID)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.attach(c, network, ip, "", aliases); err != nil {
-		return nil, err
-	}
-	res, err := m.commit(c)
-	if err != nil {
-		delLink(c.Endpoints[len(c.Endpoints)-1].HostVeth)
-		return nil, err
-	}
-	list := append(m.connected(containerID), connection{Network: network, IP: ip, Aliases: aliases})
-	if err := writeJSON(m.connPath(containerID), list); err != nil {
-		return nil, fmt.Errorf("remember %s on %s: %w", containerID, network, err)
-	}
-	return res, nil
-}
-
-// Remember records one more network for a container that does not run
-// (docker network connect on a stopped container, or a create with
-// several networks): Setup joins it at start, after the container's own.
-func (m *Manager) Remember(containerID, network, ip string, aliases []string) error {
-	unlock, err := m.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := m.loadNetwork(network); err != nil {
-		return fmt.Errorf("network %s not found", network)
-	}
-	list := m.connected(containerID)
-	if slices.ContainsFunc(list, func(x connection) bool { return x.Network == network }) {
-		return fmt.Errorf("container %s is already connected to network %s", containerID, network)
-	}
-	list = append(list, connection{Network: network, IP: ip, Aliases: aliases})
-	if err := writeJSON(m.connPath(containerID), list); err != nil {
-		return fmt.Errorf("remember %s on %s: %w", containerID, network, err)
-	}
-	return nil
-}
-
-// Unremember drops a network Remember or Connect recorded for a container
-// that does not run; it reports whether there was one.
-func (m *Manager) Unremember(containerID, network string) (bool, error) {
-	unlock, err := m.lock()
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-	list := m.connected(containerID)
-	n := len(list)
-	list = slices.DeleteFunc(list, func(x connection) bool { return x.Network == network })
-	if len(list) == n {
-		return false, nil
-	}
-	return true, writeJSON(m.connPath(containerID), list)
-}
-
-// connection is a network joined with Connect, replayed by Setup.
-type connection struct {
-	Network string   `json:"network"`
-	IP      string   `json:"ip,omitempty"`
-	Aliases []string `json:"aliases,omitempty"`
-}
-
-func (m *Manager) connPath(id string) string {
-	return filepath.Join(m.cfg.StateDir, "connected", id+".json")
-}
-
-func (m *Manager) connected(id string) []connection {
-	var list []connection
-	readJSON(m.connPath(id), &list)
-	return list
-}
-
-// Forget drops what Connect remembered for a container being removed.
-func (m *Manager) Forget(containerID string) error {
-	if err := os.Remove(m.connPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// Disconnect removes the container's endpoint on network.
-func (m *Manager) Disconnect(ctx context.Context, containerID, network string) (*Result, error) {
-	unlock, err := m.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	c, err := m.loadContainer(containerID)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(c.Endpoints, func(e Endpoint) bool { return e.Network == network })
-	if i < 0 {
-		return nil, fmt.Errorf("container %s is not connected to network %s", containerID, network)
-	}
-	if err := delLink(c.Endpoints[i].HostVeth); err != nil {
-		return nil, fmt.Errorf("delete veth %s: %w", c.Endpoints[i].HostVeth, err)
-	}
-	c.Endpoints = slices.Delete(c.Endpoints, i, i+1)
-	list := slices.DeleteFunc(m.connected(containerID), func(x connection) bool { return x.Network == network })
-	if err := writeJSON(m.connPath(containerID), list); err != nil {
-		return nil, err
-	}
-	res, err := m.commit(c)
-	if err != nil {
-		return nil, err
-	}
-	return res, m.gcNetworks()
 }
 
 // Ports returns the container's published ports (for `jinn port`, ps and

@@ -389,7 +389,7 @@ func TestConnectDisconnect(t *testing.T) {
 		c.Close()
 		t.Fatal("reached extra before connect")
 	}
-	res, err := m.Connect(ctx, a.id, "extra", "", []string{"m2"})
+	res, err := m.Connect(ctx, a.id, "extra", EndpointOptions{Aliases: []string{"m2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

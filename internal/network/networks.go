@@ -15,6 +15,9 @@ import (
 // ensureNetwork loads network name (creating the default network's record
 // on first use) and makes sure its bridge exists.
 func (m *Manager) ensureNetwork(name string) (*Network, error) {
+	if _, err := m.loadConfig(name); err == nil {
+		return nil, fmt.Errorf("network %s is a config-only network: containers cannot join it", name)
+	}
 	n, err := m.loadNetwork(name)
 	if errors.Is(err, ErrNotFound) && name == DefaultNetwork {
 		return m.createWithBridge(DefaultNetwork, NetworkOptions{Subnet: m.cfg.DefaultSubnet})
@@ -64,6 +67,23 @@ func (m *Manager) CreateNetwork(ctx context.Context, name string, opts NetworkOp
 		return nil, err
 	}
 	defer unlock()
+	if _, err := m.loadConfig(name); err == nil {
+		return nil, fmt.Errorf("network %s already exists", name)
+	}
+	if opts.ConfigOnly {
+		if opts.ConfigFrom != "" {
+			return nil, errors.New("a configuration network cannot depend on another configuration network")
+		}
+		if _, err := m.loadNetwork(name); err == nil {
+			return nil, fmt.Errorf("network %s already exists", name)
+		}
+		return m.createConfigOnly(name, opts)
+	}
+	if opts.ConfigFrom != "" {
+		if opts, err = m.fromConfig(opts); err != nil {
+			return nil, err
+		}
+	}
 	n, err := m.createWithBridge(name, opts)
 	if err != nil {
 		return nil, err
@@ -120,6 +140,7 @@ func (m *Manager) createLocked(name string, opts NetworkOptions) (*Network, erro
 		DNS: name != DefaultNetwork, Bridge: "jbr-" + id[:11],
 		NoICC: opts.NoICC, NoMasquerade: opts.NoMasquerade,
 	}
+	n.ConfigFrom, n.Attachable, n.IPAMOptions = opts.ConfigFrom, opts.Attachable, opts.IPAMOptions
 	if err := checkRanges(n, subnet, opts); err != nil {
 		return nil, err
 	}
@@ -147,6 +168,7 @@ func (m *Manager) createIPv6Only(name string, opts NetworkOptions, nets []*Netwo
 		Name: name, ID: id, Driver: "bridge", Internal: opts.Internal, MTU: opts.MTU, Labels: opts.Labels,
 		Created: time.Now().UTC(), DNS: true, Bridge: "jbr-" + id[:11], NoICC: opts.NoICC, NoMasquerade: opts.NoMasquerade,
 	}
+	n.ConfigFrom, n.Attachable, n.IPAMOptions = opts.ConfigFrom, opts.Attachable, opts.IPAMOptions
 	if err := checkIPv6(n, opts, nets); err != nil {
 		return nil, err
 	}
@@ -208,6 +230,13 @@ func (m *Manager) Networks() ([]NetworkInfo, error) {
 		}
 		out = append(out, info)
 	}
+	cfgs, err := m.loadConfigs()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cfgs {
+		out = append(out, NetworkInfo{Network: c.Network, Containers: map[string]Endpoint{}})
+	}
 	return out, nil
 }
 
@@ -253,6 +282,9 @@ func (m *Manager) RemoveNetwork(ctx context.Context, nameOrID string) error {
 		return err
 	}
 	defer unlock()
+	if info.ConfigOnly {
+		return m.removeConfig(info.Name)
+	}
 	used, err := m.networksInUse()
 	if err != nil {
 		return err
@@ -309,6 +341,17 @@ func (m *Manager) PruneNetworksWhere(ctx context.Context, keep func(*Network) bo
 		if n.Name != DefaultNetwork {
 			removed = append(removed, n.Name)
 		}
+	}
+	// Config-only networks go once no network left depends on them.
+	cfgs, err := m.loadConfigs()
+	if err != nil {
+		return removed, errors.Join(append(errs, err)...)
+	}
+	for _, c := range cfgs {
+		if keep != nil && !keep(&c.Network) || m.removeConfig(c.Name) != nil {
+			continue
+		}
+		removed = append(removed, c.Name)
 	}
 	return removed, errors.Join(errs...)
 }

@@ -41,6 +41,15 @@ type Network struct {
 	// bridge and every container get an IPv6 address too.
 	Subnet6  string `json:"subnet6,omitempty"`
 	Gateway6 string `json:"gateway6,omitempty"`
+	// ConfigOnly: a --config-only network (confignet.go); ConfigFrom
+	// names the one this network's options came from.
+	ConfigOnly bool   `json:"configOnly,omitempty"`
+	ConfigFrom string `json:"configFrom,omitempty"`
+	// Attachable and IPAMOptions are kept and shown, as docker's default
+	// IPAM and local networks keep them (neither changes what a
+	// container gets here).
+	Attachable  bool              `json:"attachable,omitempty"`
+	IPAMOptions map[string]string `json:"ipamOptions,omitempty"`
 }
 
 // HasIPv4 tells a network with IPv4 from an IPv6-only one (--ipv4=false),
@@ -64,10 +73,14 @@ type NetworkOptions struct {
 	AuxAddresses map[string]string
 	NoICC        bool
 	NoMasquerade bool
-	IPv6         bool   // --ipv6
-	NoIPv4       bool   // --ipv4=false: an IPv6-only network (with --ipv6)
-	Subnet6      string // the IPv6 --subnet
-	Gateway6     string // the IPv6 --gateway; "" is the subnet's ::1
+	IPv6         bool              // --ipv6
+	NoIPv4       bool              // --ipv4=false: an IPv6-only network (with --ipv6)
+	Subnet6      string            // the IPv6 --subnet
+	Gateway6     string            // the IPv6 --gateway; "" is the subnet's ::1
+	ConfigOnly   bool              // --config-only
+	ConfigFrom   string            // --config-from
+	Attachable   bool              // --attachable
+	IPAMOptions  map[string]string // --ipam-opt
 }
 
 // Port is one published port: host [HostIP:]HostPort to container ContainerPort.
@@ -88,14 +101,19 @@ type Attachment struct {
 	IP          string // requested address; "" allocates one
 	IP6         string // requested IPv6 address (--ip6) on a dual-stack or IPv6-only network
 	Aliases     []string
-	Ports       []Port
-	ExtraHosts  []string // "name:ip" as docker's --add-host
-	DNS         []string // nameservers for resolv.conf; overrides the default
-	DNSSearch   []string
-	DNSOptions  []string // resolv.conf options; override the host's
-	MAC         string   // --mac-address of the first interface; "" lets the kernel pick
-	IngressRate uint64   // bits per second into the container; 0 = unlimited
-	EgressRate  uint64   // bits per second out of the container; 0 = unlimited
+	// LinkLocalIPs are more addresses on the interface (--link-local-ip);
+	// IfName and GwPriority are the API's EndpointConfig of the network.
+	LinkLocalIPs []string
+	IfName       string
+	GwPriority   int
+	Ports        []Port
+	ExtraHosts   []string // "name:ip" as docker's --add-host
+	DNS          []string // nameservers for resolv.conf; overrides the default
+	DNSSearch    []string
+	DNSOptions   []string // resolv.conf options; override the host's
+	MAC          string   // --mac-address of the first interface; "" lets the kernel pick
+	IngressRate  uint64   // bits per second into the container; 0 = unlimited
+	EgressRate   uint64   // bits per second out of the container; 0 = unlimited
 	// FilesDir is where hosts, hostname and resolv.conf go; default: a
 	// directory of the Manager's (removed by Teardown).
 	FilesDir string
@@ -114,6 +132,12 @@ type Endpoint struct {
 	Gateway  string   `json:"gateway"`
 	MAC      string   `json:"mac"`
 	Aliases  []string `json:"aliases,omitempty"`
+	// LinkLocalIPs are more addresses on the interface (--link-local-ip).
+	LinkLocalIPs []string `json:"linkLocalIPs,omitempty"`
+	// GwPriority ranks the endpoint for the default route (gateways).
+	GwPriority int `json:"gwPriority,omitempty"`
+	// LinkHosts are the hosts entries ("name:ip") of its --link targets.
+	LinkHosts []string `json:"linkHosts,omitempty"`
 }
 
 // Result tells the engine what was made: the endpoints, the resolved

@@ -17,11 +17,11 @@ func newRun(g *Global) *cobra.Command {
 			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay
-			spec, raw, err := runtime.LoadSpecRaw(o.Bundle)
+			err := o.Load()
 			if err != nil {
 				return err
 			}
-			o.Spec, o.Config = spec, raw
+			spec := o.Spec
 			if !detach && o.ConsoleSocket == "" && spec.Process.Terminal {
 				// A terminal with nobody to take the master: be the taker.
 				if relay, err = newConsoleRelay(); err != nil {

@@ -106,7 +106,7 @@ func cinitCovers(spec *specs.Spec, exec bool) bool {
 // cinitPlan is the C init's plan: the Go init's steps (initMain,
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
-func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
+func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string) ([][]byte, error) {
 	if spec.Domainname != "" {
 		p.Domainname(spec.Domainname)
 	}
-	proc, err := cinitProcess(spec, cfg)
+	proc, err := cinitProcess(spec, cfg, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
 		p.OpenRoot("/") // the container's, entered by setns
 		planConsole(p, pr, cfg.ConsoleFd, false)
 	}
-	proc, err := cinitProcess(spec, cfg)
+	proc, err := cinitProcess(spec, cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,9 @@ func sysctlPath(k string) (string, error) {
 	return filepath.Join("sys", strings.ReplaceAll(k, ".", "/")), nil
 }
 
-func cinitProcess(spec *specs.Spec, cfg *initConfig) (*nsexec.Process, error) {
+// cinitProcess is the process part of a plan; sc is its seccomp program
+// if already compiled (nil: compiled here).
+func cinitProcess(spec *specs.Spec, cfg *initConfig, sc *seccomp.Program) (*nsexec.Process, error) {
 	p := spec.Process
 	out := &nsexec.Process{Args: p.Args, Env: append(p.Env[:len(p.Env):len(p.Env)], cfg.ExtraEnv...),
 		Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids, Umask: 0o022,
@@ -270,10 +272,13 @@ func cinitProcess(spec *specs.Spec, cfg *initConfig) (*nsexec.Process, error) {
 		}
 		out.Caps, out.LastCap = &m, last
 	}
-	if sc := spec.Linux.Seccomp; sc != nil {
-		prog, err := seccomp.Compile(sc)
-		if err != nil {
-			return nil, err
+	if prof := spec.Linux.Seccomp; prof != nil {
+		prog := sc
+		if prog == nil {
+			var err error
+			if prog, err = seccomp.Compile(prof); err != nil {
+				return nil, err
+			}
 		}
 		out.Seccomp, out.SeccompFlg = prog.Filter, prog.Flags
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/binary"
+	"reflect"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -77,7 +78,7 @@ func TestCInitPlanParts(t *testing.T) {
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}}}
 	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1,
 		CgroupTasks: []string{"/sys/fs/cgroup/pids/x/tasks"}}
-	parts, err := cinitPlan(s, cfg, "id")
+	parts, err := cinitPlan(s, cfg, "id", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +94,12 @@ func TestCInitPlanParts(t *testing.T) {
 		t.Errorf("the cgroup join is not at the start of the second part")
 	}
 	cfg.CgroupTasks = []string{taskFdPrefix + "5"}
-	if _, err := cinitPlan(s, cfg, "id"); err == nil {
+	if _, err := cinitPlan(s, cfg, "id", nil); err == nil {
 		t.Errorf("tasks by fd planned")
 	}
 	s.Linux.Sysctl = map[string]string{"a/b.c": "1"}
 	cfg.CgroupTasks = nil
-	if _, err := cinitPlan(s, cfg, "id"); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
+	if _, err := cinitPlan(s, cfg, "id", nil); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
 		t.Errorf("bad sysctl: %v", err)
 	}
 }
@@ -120,4 +121,36 @@ func setNS(s *specs.Spec, t specs.LinuxNamespaceType, path string) {
 		}
 	}
 	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: t, Path: path})
+}
+
+// The seccomp program the spec's check compiled goes into the C init's
+// plan as it is: the same plan as compiling it again, and only for the
+// profile it was compiled from.
+func TestCInitPlanCompiledSeccomp(t *testing.T) {
+	s := cinitSpec()
+	s.Root = &specs.Root{Path: "rootfs"}
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64},
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "chmod"}, Action: specs.ActErrno}}}
+	sc, err := validateConfinement(s)
+	if err != nil || sc == nil {
+		t.Fatalf("validate: %v %v", sc, err)
+	}
+	if sc.of(&specs.LinuxSeccomp{}) != nil || sc.of(nil) != nil || (*compiledSeccomp)(nil).of(s.Linux.Seccomp) != nil {
+		t.Errorf("a program for another profile")
+	}
+	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1}
+	if _, err := cinitPlan(s, cfg, "id", sc.of(s.Linux.Seccomp)); err != nil {
+		t.Fatal(err)
+	}
+	reused, err := cinitProcess(s, cfg, sc.of(s.Linux.Seccomp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := cinitProcess(s, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh.Seccomp) == 0 || !reflect.DeepEqual(reused, fresh) {
+		t.Errorf("the process with the checked program differs from one compiled again")
+	}
 }

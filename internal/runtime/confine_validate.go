@@ -11,23 +11,43 @@ import (
 
 // validateConfinement checks the confinement parts of a spec before
 // anything is made, so a typo is a one-line error from create, not a
-// half-started container: capability names, the seccomp profile (compiled
-// once here; the init compiles it again after the pivot), personality.
-func validateConfinement(s *specs.Spec) error {
+// half-started container: capability names, the seccomp profile,
+// personality. It returns the seccomp program it compiled: the C init's
+// plan takes it (the Go init compiles its own after the pivot).
+func validateConfinement(s *specs.Spec) (*compiledSeccomp, error) {
 	if err := validateProcessConfinement(s.Process); err != nil {
-		return err
+		return nil, err
 	}
+	var sc *compiledSeccomp
 	if s.Linux.Seccomp != nil {
-		if _, err := seccomp.Compile(s.Linux.Seccomp); err != nil {
-			return err
+		prog, err := seccomp.Compile(s.Linux.Seccomp)
+		if err != nil {
+			return nil, err
 		}
+		sc = &compiledSeccomp{s.Linux.Seccomp, prog}
 	}
 	if p := s.Linux.Personality; p != nil {
 		if _, err := personality(p); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return sc, nil
+}
+
+// compiledSeccomp is a spec's seccomp profile compiled when the spec was
+// checked: docker's profile takes ~0.8 ms to compile, and create compiled
+// it twice (the check, then the C init's plan).
+type compiledSeccomp struct {
+	src  *specs.LinuxSeccomp
+	prog *seccomp.Program
+}
+
+// of is the program compiled from sc, nil if c holds another profile's.
+func (c *compiledSeccomp) of(sc *specs.LinuxSeccomp) *seccomp.Program {
+	if c == nil || c.src != sc {
+		return nil
+	}
+	return c.prog
 }
 
 func validateProcessConfinement(p *specs.Process) error {

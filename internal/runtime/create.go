@@ -32,9 +32,10 @@ type CreateOpts struct {
 	// Start makes the init go straight on to execve (run): no exec.fifo.
 	Start bool
 	// Spec and Config are the bundle's config if the caller has loaded it
-	// already (LoadSpec).
-	Spec   *specs.Spec
-	Config []byte
+	// already (Load).
+	Spec    *specs.Spec
+	Config  []byte
+	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
 }
 
 // Created is a container just made; Pid is its init, a child of the
@@ -79,7 +80,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	spec, raw := o.Spec, o.Config
 	if spec == nil || raw == nil {
-		if spec, raw, err = loadSpec(bundle); err != nil {
+		if spec, raw, o.seccomp, err = loadSpec(bundle); err != nil {
 			return nil, err
 		}
 	}
@@ -227,7 +228,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// to compile); the first part needs no cgroup: the init works on
 		// it while we make them.
 		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
-		if plan, err = cinitPlan(spec, &cfg, o.ID); err != nil {
+		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp)); err != nil {
 			return nil, err
 		}
 		if _, err := conn.f.Write(plan[0]); err != nil {

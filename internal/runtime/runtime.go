@@ -39,31 +39,36 @@ func (r *Runtime) cgroupParent() string {
 
 // LoadSpec reads and checks bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
-	s, _, err := loadSpec(bundle)
+	s, _, _, err := loadSpec(bundle)
 	return s, err
 }
 
-// LoadSpecRaw is LoadSpec that also returns config.json's bytes.
-func LoadSpecRaw(bundle string) (*specs.Spec, []byte, error) { return loadSpec(bundle) }
+// Load reads and checks o.Bundle's config.json into o.Spec and o.Config,
+// keeping what the check compiled for Create.
+func (o *CreateOpts) Load() (err error) {
+	o.Spec, o.Config, o.seccomp, err = loadSpec(o.Bundle)
+	return err
+}
 
 // loadSpec also returns the file's bytes: they are passed on and saved as
 // they are, which spares encoding the spec again.
-func loadSpec(bundle string) (*specs.Spec, []byte, error) {
+func loadSpec(bundle string) (*specs.Spec, []byte, *compiledSeccomp, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, errors.New("JSON specification file config.json not found")
+		return nil, nil, nil, errors.New("JSON specification file config.json not found")
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read config.json: %w", err)
+		return nil, nil, nil, fmt.Errorf("read config.json: %w", err)
 	}
 	var s specs.Spec
 	if err := decodeSpec(b, &s); err != nil {
-		return nil, nil, fmt.Errorf("parse config.json: %w", err)
+		return nil, nil, nil, fmt.Errorf("parse config.json: %w", err)
 	}
-	if err := validate(&s, bundle); err != nil {
-		return nil, nil, fmt.Errorf("invalid config.json: %w", err)
+	sc, err := validate(&s, bundle)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("invalid config.json: %w", err)
 	}
-	return &s, b, nil
+	return &s, b, sc, nil
 }
 
 var nsTypes = map[specs.LinuxNamespaceType]bool{
@@ -72,27 +77,28 @@ var nsTypes = map[specs.LinuxNamespaceType]bool{
 	specs.CgroupNamespace: true, specs.TimeNamespace: true,
 }
 
-func validate(s *specs.Spec, bundle string) error {
+// validate checks a spec; it returns its seccomp profile compiled.
+func validate(s *specs.Spec, bundle string) (*compiledSeccomp, error) {
 	if s.Process == nil {
-		return errors.New("process is missing")
+		return nil, errors.New("process is missing")
 	}
 	if len(s.Process.Args) == 0 {
-		return errors.New("process.args is empty")
+		return nil, errors.New("process.args is empty")
 	}
 	if s.Root == nil || s.Root.Path == "" {
-		return errors.New("root.path is missing")
+		return nil, errors.New("root.path is missing")
 	}
 	if s.Linux == nil {
-		return errors.New("linux is missing")
+		return nil, errors.New("linux is missing")
 	}
 	absMountDests(s)
 	seen := map[specs.LinuxNamespaceType]bool{}
 	for _, ns := range s.Linux.Namespaces {
 		if !nsTypes[ns.Type] {
-			return fmt.Errorf("unknown namespace type %q", ns.Type)
+			return nil, fmt.Errorf("unknown namespace type %q", ns.Type)
 		}
 		if seen[ns.Type] {
-			return fmt.Errorf("namespace %s given twice", ns.Type)
+			return nil, fmt.Errorf("namespace %s given twice", ns.Type)
 		}
 		seen[ns.Type] = true
 	}
@@ -101,32 +107,33 @@ func validate(s *specs.Spec, bundle string) error {
 		// needs a private one cannot be done there (runc refuses it too).
 		switch {
 		case len(s.Linux.MaskedPaths)+len(s.Linux.ReadonlyPaths) > 0:
-			return errors.New("maskedPaths and readonlyPaths need a mount namespace")
+			return nil, errors.New("maskedPaths and readonlyPaths need a mount namespace")
 		case s.Linux.RootfsPropagation != "":
-			return errors.New("rootfsPropagation needs a mount namespace")
+			return nil, errors.New("rootfsPropagation needs a mount namespace")
 		}
 	}
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
-		return errors.New("hostname or domainname needs a uts namespace")
+		return nil, errors.New("hostname or domainname needs a uts namespace")
 	}
 	if (len(s.Linux.UIDMappings) > 0 || len(s.Linux.GIDMappings) > 0) && !seen[specs.UserNamespace] {
-		return errors.New("uid/gid mappings need a user namespace")
+		return nil, errors.New("uid/gid mappings need a user namespace")
 	}
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
-		return errors.New("timeOffsets need a time namespace")
+		return nil, errors.New("timeOffsets need a time namespace")
 	}
-	if err := validateConfinement(s); err != nil {
-		return err
+	sc, err := validateConfinement(s)
+	if err != nil {
+		return nil, err
 	}
 	root := rootfsPath(s, bundle)
 	fi, err := os.Stat(root)
 	if err != nil {
-		return fmt.Errorf("rootfs: %w", err)
+		return nil, fmt.Errorf("rootfs: %w", err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("rootfs %s is not a directory", root)
+		return nil, fmt.Errorf("rootfs %s is not a directory", root)
 	}
-	return nil
+	return sc, nil
 }
 
 // absMountDests makes relative mount destinations absolute: config.md

@@ -144,7 +144,9 @@ func (r *Runtime) Load(id string) (*Container, error) {
 }
 
 func (c *Container) read() error {
-	b, err := os.ReadFile(filepath.Join(c.Dir, stateFile))
+	// Plain syscalls: state, kill and delete then never start the
+	// netpoller (an epoll instance and an eventfd for one file).
+	b, err := cgfs.ReadFile(filepath.Join(c.Dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return ErrNotExist
 	}

@@ -42,8 +42,8 @@ func Read(dir, file string) (string, error) {
 	return strings.TrimRight(string(b), "\n"), nil
 }
 
-// ReadFile is os.ReadFile for the small files of cgroupfs and procfs,
-// with open, read and close alone: an os.File also costs an fstat, four
+// ReadFile is os.ReadFile for the small files of cgroupfs and procfs (and
+// the runtime's state record), with open, read and close alone: an os.File also costs an fstat, four
 // fcntls and an attempt to register with the netpoller (whose first use
 // makes an epoll instance), ten syscalls a file in all.
 func ReadFile(path string) ([]byte, error) {
