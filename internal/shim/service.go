@@ -161,19 +161,19 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 			}
 		}
 	}()
-	spec, raw, err := runtime.LoadSpecRaw(r.Bundle)
-	if err != nil {
+	co := runtime.CreateOpts{ID: r.ID, Bundle: r.Bundle, NoPivot: opts.NoPivotRoot, NoNewKeyring: opts.NoNewKeyring}
+	if err := co.Load(); err != nil {
 		return nil, errorf(codes.InvalidArgument, "%v", err)
 	}
-	if spec.Process.Terminal != r.Terminal {
-		return nil, errorf(codes.InvalidArgument, "terminal %v does not match the spec's process.terminal %v", r.Terminal, spec.Process.Terminal)
+	if co.Spec.Process.Terminal != r.Terminal {
+		return nil, errorf(codes.InvalidArgument, "terminal %v does not match the spec's process.terminal %v", r.Terminal, co.Spec.Process.Terminal)
 	}
-	c.spec = spec
+	c.spec = co.Spec
 	if io, err = newStdio(r.Stdin, r.Stdout, r.Stderr, r.Terminal); err != nil {
 		return nil, errorf(codes.Unknown, "open stdio: %v", err)
 	}
-	created, err := c.rt.Create(runtime.CreateOpts{ID: r.ID, Bundle: r.Bundle, Spec: spec, Config: raw,
-		Stdio: io.files, Console: io.remote, NoPivot: opts.NoPivotRoot, NoNewKeyring: opts.NoNewKeyring})
+	co.Stdio, co.Console = io.files, io.remote
+	created, err := c.rt.Create(co)
 	if err != nil {
 		return nil, fromRuntime(err)
 	}
