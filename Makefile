@@ -36,10 +36,13 @@ all: build
 RT_STATIC := -tags osusergo,netgo -ldflags '-linkmode external -extldflags -static'
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(filter-out jinn jinn-runtime,$(CMDS)))
+	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./cmd/,$(filter-out jinn jinn-runtime containerd-shim-jinn-v2,$(CMDS)))
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/jinn
-	$(GO) build -trimpath $(RT_STATIC) -o $(BIN)/ ./cmd/jinn-runtime 2>/dev/null || \
-		$(GO) build -trimpath -o $(BIN)/ ./cmd/jinn-runtime
+	@# The shim re-executes itself as each container's init: linked as the runtime is.
+	for c in jinn-runtime containerd-shim-jinn-v2; do \
+		$(GO) build -trimpath $(RT_STATIC) -o $(BIN)/ ./cmd/$$c 2>/dev/null || \
+		$(GO) build -trimpath -o $(BIN)/ ./cmd/$$c || exit 1; \
+	done
 	@$(MAKE) --no-print-directory $(BIN)/jinn-monitor-c
 
 $(BIN)/jinn-monitor-c: $(CMON_SRC)
