@@ -4,6 +4,9 @@
 // side of create and exec, like jinn-runtime.
 package main
 
+// extern int jinn_shim_start_fd;
+import "C"
+
 import (
 	"os"
 	goruntime "runtime"
@@ -28,5 +31,7 @@ func main() {
 	if isInit() {
 		runtime.Init()
 	}
-	os.Exit(shim.Main(os.Args[1:]))
+	// startfork.c forked a "start" before Go: this is its child, which
+	// answers through the pipe and serves.
+	os.Exit(shim.Main(os.Args[1:], int(C.jinn_shim_start_fd)))
 }

@@ -62,8 +62,10 @@ type flags struct {
 	debug                                         bool
 }
 
-// Main runs the shim's command line and returns the exit code.
-func Main(args []string) int {
+// Main runs the shim's command line and returns the exit code. startFD
+// is the pipe of a start forked before Go (see the command's
+// startfork.c), -1 otherwise.
+func Main(args []string, startFD int) int {
 	var f flags
 	fs := flag.NewFlagSet("containerd-shim-jinn-v2", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -88,11 +90,22 @@ func Main(args []string) int {
 	var err error
 	switch cmd := fs.Arg(0); cmd {
 	case "start":
+		if startFD >= 0 {
+			return startForked(f, os.NewFile(uintptr(startFD), "start"))
+		}
 		err = start(f)
 	case "delete":
 		err = cleanup(f)
 	case "":
-		err = serve(f)
+		// Started by an unforked start: the socket is fd 3.
+		lf := os.NewFile(3, "socket")
+		var l net.Listener
+		if l, err = net.FileListener(lf); err == nil {
+			err = serve(f, l)
+		} else {
+			err = fmt.Errorf("shim socket: %w", err)
+		}
+		lf.Close()
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
@@ -122,34 +135,77 @@ func groupOf(id string) string {
 	return id
 }
 
-// start finds the group's serving shim or starts one, and prints its
-// address: containerd reads our whole output as the address.
-func start(f flags) error {
+// listenGroup finds the group's serving shim (l is nil) or listens on its
+// socket; addr is the address either way.
+func listenGroup(f flags) (addr string, l *net.UnixListener, err error) {
 	if f.id == "" {
-		return errors.New("-id is required")
+		return "", nil, errors.New("-id is required")
 	}
 	sock := socketAddress(f, groupOf(f.id))
-	addr := "unix://" + sock
+	addr = "unix://" + sock
 	if c, err := net.Dial("unix", sock); err == nil {
 		c.Close()
-		return printAddress(addr)
+		return addr, nil, nil
 	}
 	os.Remove(sock) // a dead shim's
 	if err := os.MkdirAll(socketDir, 0o711); err != nil {
-		return err
+		return "", nil, err
 	}
-	l, err := net.Listen("unix", sock)
+	nl, err := net.Listen("unix", sock)
 	if err != nil {
 		// Another start of the same pod won the race: use its shim.
 		if c, derr := net.Dial("unix", sock); derr == nil {
 			c.Close()
-			return printAddress(addr)
+			return addr, nil, nil
 		}
-		return fmt.Errorf("listen on %s: %w", sock, err)
+		return "", nil, fmt.Errorf("listen on %s: %w", sock, err)
 	}
-	ul := l.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false) // the serving shim removes it
-	lf, err := ul.File()
+	l = nl.(*net.UnixListener)
+	l.SetUnlinkOnClose(false) // the serving shim removes it
+	return addr, l, nil
+}
+
+// startForked is start in the child startfork.c made: it answers the
+// parent through the pipe ("0" and the address, or "1" and the error)
+// and, if the group had no shim, serves it itself.
+func startForked(f flags, pipe *os.File) int {
+	addr, l, err := listenGroup(f)
+	if err == nil && l != nil {
+		err = os.WriteFile("shim.pid", []byte(fmt.Sprint(os.Getpid())), 0o644)
+	}
+	if err == nil {
+		err = os.WriteFile("address", []byte(addr), 0o644)
+	}
+	if err != nil {
+		if l != nil {
+			os.Remove(l.Addr().String())
+		}
+		io.WriteString(pipe, "1containerd-shim-jinn-v2: "+err.Error()+"\n")
+		return 1
+	}
+	io.WriteString(pipe, "0"+addr)
+	pipe.Close()
+	if l == nil {
+		return 0
+	}
+	if err := serve(f, l); err != nil {
+		return 1 // its log has it; nobody reads our stderr now
+	}
+	return 0
+}
+
+// start finds the group's serving shim or starts one, and prints its
+// address: containerd reads our whole output as the address.
+func start(f flags) error {
+	addr, l, err := listenGroup(f)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		return printAddress(addr)
+	}
+	sock := l.Addr().String()
+	lf, err := l.File()
 	l.Close()
 	if err != nil {
 		return err
@@ -190,9 +246,8 @@ func printAddress(addr string) error {
 	return err
 }
 
-// serve is the long-lived shim: the Task service on the socket that start
-// passed as fd 3.
-func serve(f flags) error {
+// serve is the long-lived shim: the Task service on l, the pod's socket.
+func serve(f flags, l net.Listener) error {
 	logw := openLog()
 	level := slog.LevelInfo
 	if f.debug {
@@ -201,12 +256,6 @@ func serve(f flags) error {
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})).With("id", f.id)
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become a subreaper: %w", err)
-	}
-	lf := os.NewFile(3, "socket")
-	l, err := net.FileListener(lf)
-	lf.Close()
-	if err != nil {
-		return fmt.Errorf("shim socket: %w", err)
 	}
 	sock := l.Addr().String()
 	var n calls
