@@ -9,26 +9,13 @@ import "C"
 
 import (
 	"os"
-	goruntime "runtime"
 
 	"github.com/jinn-containers/jinn/internal/runtime"
 	"github.com/jinn-containers/jinn/internal/shim"
 )
 
-func isInit() bool {
-	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv(runtime.InitEnv) != ""
-}
-
-func init() {
-	// The container side sets credentials on the thread that execs: keep
-	// main on the main thread.
-	if isInit() {
-		goruntime.LockOSThread()
-	}
-}
-
 func main() {
-	if isInit() {
+	if runtime.IsInit() {
 		runtime.Init()
 	}
 	// startfork.c forked a "start" before Go: this is its child, which

@@ -4,30 +4,17 @@ package main
 
 import (
 	"os"
-	goruntime "runtime"
 	"runtime/debug"
 
 	"github.com/jinn-containers/jinn/internal/ocicli"
 	"github.com/jinn-containers/jinn/internal/runtime"
 )
 
-func isInit() bool {
-	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv(runtime.InitEnv) != ""
-}
-
-func init() {
-	// The container side sets credentials on the thread that execs: keep
-	// main on the main thread.
-	if isInit() {
-		goruntime.LockOSThread()
-	}
-}
-
 func main() {
 	// A runtime command lives milliseconds and allocates little: no GC.
 	// (Wait turns it back on for a container that runs long.)
 	debug.SetGCPercent(-1)
-	if isInit() {
+	if runtime.IsInit() {
 		runtime.Init()
 	}
 	os.Exit(ocicli.Main(os.Args[1:]))

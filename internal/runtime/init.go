@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -23,10 +24,24 @@ const taskFdPrefix = "fd:"
 // sync socket, and its presence means "be the container side".
 const InitEnv = "_JINN_INIT"
 
-// Init is the container side of create and exec, in the re-executed binary.
-// The caller must have locked the main goroutine to the main thread (in an
-// init function): credentials, no_new_privs and seccomp are set on the
-// thread that calls execve. Init returns only by exiting.
+// IsInit says whether this process is the re-executed binary's container
+// side: "init" as its first argument and InitEnv set.
+func IsInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv(InitEnv) != ""
+}
+
+func init() {
+	// The container side sets credentials, no_new_privs and seccomp on the
+	// thread that calls execve: keep the main goroutine on the main thread
+	// from the start (package inits run on it) in every binary that
+	// carries the runtime (jinn-runtime, the shim).
+	if IsInit() {
+		goruntime.LockOSThread()
+	}
+}
+
+// Init is the container side of create and exec, in the re-executed binary
+// (IsInit). Init returns only by exiting.
 func Init() {
 	fd, err := strconv.Atoi(os.Getenv(InitEnv))
 	if err != nil {
