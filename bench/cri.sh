@@ -9,6 +9,8 @@
 # remove). The harness is test/cri_bench_test.go: it starts containerd with
 # its own config, root, sockets, CNI bridge and a loopback registry.
 # ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it.
+# JINN_CRI_LOG=FILE runs containerd (and so the shims) at debug level and
+# keeps its log there: per-call timings of the shims, containerd's steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH

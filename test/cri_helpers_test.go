@@ -48,7 +48,13 @@ func (e *criEnv) startContainerd(log string) {
 		t.Fatal(err)
 	}
 	// containerd finds the shims on PATH: the test's jinn-shim first.
-	c := exec.Command("containerd", "--config", e.cf)
+	args := []string{"--config", e.cf}
+	if os.Getenv("JINN_CRI_LOG") != "" {
+		// Debug level, for containerd's and the shims' timings (the
+		// shims get -debug); the log is kept at $JINN_CRI_LOG.
+		args = append(args, "--log-level", "debug")
+	}
+	c := exec.Command("containerd", args...)
 	c.Env = append(os.Environ(), "PATH="+filepath.Dir(bin("containerd-shim-jinn-v2"))+":"+os.Getenv("PATH"))
 	c.Stdout, c.Stderr = f, f
 	if err := c.Start(); err != nil {
@@ -242,6 +248,9 @@ state = %q
 			t.Logf("containerd log (tail):\n%s", lastLines(string(b), 40))
 		}
 		exec.Command("umount", "-R", dir).Run()
+		if keep := os.Getenv("JINN_CRI_LOG"); keep != "" {
+			exec.Command("cp", filepath.Join(dir, "containerd.log"), keep).Run()
+		}
 		os.RemoveAll(dir)
 	})
 	e.cf = cf
