@@ -55,13 +55,8 @@ func TestCRIShim(t *testing.T) {
 // containerd has run its cleanup (the shim binary's delete command): the
 // pod's containers end, their rootfs mounts, cgroups and runtime state go.
 func criShimCrash(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	parent := top + "/pod" + randHex(8)
-	pod := e.podConfig("crash", parent)
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
-	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
-	e.crictlOK("start", c)
+	parent, pod, p := e.shimPod(t, "crash")
+	c := e.sleeper(p, pod)
 	pid := e.pid(c)
 	shim := shimPidOf(t, pid)
 	if n := procName(shim); n != "containerd-shim" { // comm is cut at 15 bytes
@@ -113,12 +108,8 @@ func criShimCrash(t *testing.T, e *criEnv) {
 // the init has exactly its stdio, an exec's only other fd is the one ls
 // opens to list them.
 func criShimFds(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	pod := e.podConfig("fds", top+"/pod"+randHex(8))
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
-	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
-	e.crictlOK("start", c)
+	_, pod, p := e.shimPod(t, "fds")
+	c := e.sleeper(p, pod)
 	e.waitState(c, "CONTAINER_RUNNING", 10*time.Second)
 	fdDir := "/proc/" + strconv.Itoa(e.pid(c)) + "/fd"
 	ents, err := os.ReadDir(fdDir)
@@ -148,10 +139,7 @@ func criShimFds(t *testing.T, e *criEnv) {
 // output reaches the log through the pty), exec with stdin and with a
 // terminal, stats and a memory limit update.
 func criShimIO(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	pod := e.podConfig("io", top+"/pod"+randHex(8))
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	_, pod, p := e.shimPod(t, "io")
 	cfg := e.writeJSON("tty-ctr.json", map[string]any{
 		"metadata": map[string]any{"name": "tty"},
 		"image":    map[string]any{"image": e.registry + "/e2e-test-images/busybox:1.29-2"},
@@ -250,8 +238,7 @@ func criShimStrays(t *testing.T, e *criEnv) {
 			"security_context": map[string]any{"namespace_options": map[string]any{"pid": 2}}},
 	})
 	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
-	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
-	e.crictlOK("start", c)
+	c := e.sleeper(p, pod)
 	e.waitState(c, "CONTAINER_RUNNING", 10*time.Second)
 	shim := shimPidOf(t, e.pid(c))
 	// The subshell exits at once: its sleep becomes the shim's child.
@@ -289,12 +276,8 @@ func criShimStrays(t *testing.T, e *criEnv) {
 // criShimPause: pause and resume (not in crictl: through ctr, on the same
 // task), the task's state in between, and checkpoint's clear refusal.
 func criShimPause(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	pod := e.podConfig("pause", top+"/pod"+randHex(8))
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
-	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
-	e.crictlOK("start", c)
+	_, pod, p := e.shimPod(t, "pause")
+	c := e.sleeper(p, pod)
 	ctr := func(args ...string) (string, error) {
 		out, err := exec.Command("ctr", append([]string{"--address", e.sock, "-n", "k8s.io", "tasks"}, args...)...).CombinedOutput()
 		return string(out), err
@@ -338,11 +321,7 @@ func criShimPause(t *testing.T, e *criEnv) {
 // start with the runtime's reason, and leaves no runtime state, cgroup or
 // rootfs mount behind.
 func criShimBadStart(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	parent := top + "/pod" + randHex(8)
-	pod := e.podConfig("badstart", parent)
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+	parent, pod, p := e.shimPod(t, "badstart")
 	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"/no/such/program"}, nil), pod)
 	out, err := e.crictl("start", c)
 	if err == nil || !strings.Contains(out, "/no/such/program") {
@@ -375,12 +354,8 @@ func criShimBadStart(t *testing.T, e *criEnv) {
 // the shim again (the bundle's address file), and the container still
 // execs, reports its exit (events reach the new containerd) and goes.
 func criShimRestart(t *testing.T, e *criEnv) {
-	top := "/kubepods-" + randHex(4)
-	t.Cleanup(func() { removeCgroups(top) })
-	pod := e.podConfig("restart", top+"/pod"+randHex(8))
-	p := e.crictlOK("runp", "--runtime", "jinn-shim", pod)
-	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
-	e.crictlOK("start", c)
+	_, pod, p := e.shimPod(t, "restart")
+	c := e.sleeper(p, pod)
 	e.stopContainerd()
 	e.startContainerd(filepath.Join(e.dir, "containerd-"+randHex(4)+".log"))
 	e.waitState(c, "CONTAINER_RUNNING", 10*time.Second)
@@ -423,4 +398,21 @@ func criShimCtr(t *testing.T, e *criEnv) {
 	if out, _ := ctr("containers", "ls", "-q"); strings.TrimSpace(out) != "" {
 		t.Errorf("containers left: %s", out)
 	}
+}
+
+// shimPod runs a jinn-shim pod named name under a cgroup parent of its own
+// (removed when the test ends): its parent, config file and id.
+func (e *criEnv) shimPod(t *testing.T, name string) (parent, pod, p string) {
+	top := "/kubepods-" + randHex(4)
+	t.Cleanup(func() { removeCgroups(top) })
+	parent = top + "/pod" + randHex(8)
+	pod = e.podConfig(name, parent)
+	return parent, pod, e.crictlOK("runp", "--runtime", "jinn-shim", pod)
+}
+
+// sleeper creates and starts container c1 (sleep 1000) in pod p.
+func (e *criEnv) sleeper(p, pod string) string {
+	c := e.crictlOK("create", p, e.ctrConfig("c1", []string{"sleep", "1000"}, nil), pod)
+	e.crictlOK("start", c)
+	return c
 }
