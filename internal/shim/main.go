@@ -174,7 +174,7 @@ func startForked(f flags, pipe *os.File) int {
 		err = os.WriteFile("shim.pid", []byte(fmt.Sprint(os.Getpid())), 0o644)
 	}
 	if err == nil {
-		err = os.WriteFile("address", []byte(addr), 0o644)
+		err = recordAddress(addr)
 	}
 	if err != nil {
 		if l != nil {
@@ -236,15 +236,18 @@ func start(f flags) error {
 	return printAddress(addr)
 }
 
-// printAddress records the address in the bundle, where containerd finds
-// the shim again after its own restart, and prints it.
+// printAddress records the address and prints it.
 func printAddress(addr string) error {
-	if err := os.WriteFile("address", []byte(addr), 0o644); err != nil {
+	if err := recordAddress(addr); err != nil {
 		return err
 	}
 	_, err := io.WriteString(os.Stdout, addr)
 	return err
 }
+
+// recordAddress writes the address in the bundle, where containerd finds
+// the shim again after its own restart.
+func recordAddress(addr string) error { return os.WriteFile("address", []byte(addr), 0o644) }
 
 // serve is the long-lived shim: the Task service on l, the pod's socket.
 func serve(f flags, l net.Listener) error {
