@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/clip"
 )
 
 // CreateOptions is a container as `jinn create/run` describes it; the CLI
@@ -73,10 +75,10 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if o.Rootfs == "" {
 		img, err = e.images.Get(o.Image)
 		if errors.Is(err, ErrImageNotFound) {
-			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", short(normalizeRef(o.Image)), short(normalizeRef(o.Image)))
+			return nil, exitErr(ExitEngine, "Unable to find image '%s' locally: No such image: %s", clip.Line(normalizeRef(o.Image)), clip.Line(normalizeRef(o.Image)))
 		}
 		if err != nil {
-			return nil, exitErr(ExitEngine, "image %s: %v", short(o.Image), err)
+			return nil, exitErr(ExitEngine, "image %s: %v", clip.Line(o.Image), err)
 		}
 	} else {
 		st, err := os.Stat(o.Rootfs)

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/jinn-containers/jinn/internal/clip"
 	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/rootfs/procdest"
 )
@@ -27,9 +28,9 @@ func checkImageVolume(vol, dest string) error {
 		return nil
 	}
 	if dest != path.Clean("/"+vol) {
-		return fmt.Errorf("invalid image: VOLUME %q resolves to %s inside the image, over the kernel's view; refused", short(vol), dest)
+		return fmt.Errorf("invalid image: VOLUME %s resolves to %s inside the image, over the kernel's view; refused", clip.Quote(vol), clip.Line(dest))
 	}
-	return fmt.Errorf("invalid image: VOLUME %q would hide the kernel's view at %s; refused", short(vol), dest)
+	return fmt.Errorf("invalid image: VOLUME %s would hide the kernel's view at %s; refused", clip.Quote(vol), clip.Line(dest))
 }
 
 // checkMountDest refuses a -v/--mount/--tmpfs destination (resolved or
@@ -56,12 +57,12 @@ func (e *Local) checkResolvedMounts(c *Container, imageVols map[string]bool) err
 	for _, m := range c.Mounts {
 		dest, err := r.Resolve(m.Destination)
 		if err != nil {
-			return fmt.Errorf("mount destination %s: %w", short(m.Destination), err)
+			return fmt.Errorf("mount destination %s: %w", clip.Line(m.Destination), err)
 		}
 		if imageVols[m.Destination] {
-			err = checkImageVolume(m.Destination, dest)
+			err = checkImageVolume(m.Destination, clip.Line(dest))
 		} else if err = checkMountDest(dest); err != nil && dest != m.Destination {
-			err = fmt.Errorf("mount destination %q resolves to %s inside the image: %w", short(m.Destination), dest, err)
+			err = fmt.Errorf("mount destination %s resolves to %s inside the image: %w", clip.Quote(m.Destination), clip.Line(dest), err)
 		}
 		if err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/jinn-containers/jinn/internal/clip"
 )
 
 // parseVolumeSpec parses one -v value: DEST (an anonymous volume),
@@ -17,7 +19,7 @@ func parseVolumeSpec(v string) (MountPoint, error) {
 	case 2, 3:
 		m.Source, m.Destination = parts[0], parts[1]
 		if m.Source == "" || m.Destination == "" {
-			return m, fmt.Errorf("invalid spec: %s: empty section between colons", short(v))
+			return m, fmt.Errorf("invalid spec: %s: empty section between colons", clip.Line(v))
 		}
 		if len(parts) == 3 {
 			m.Mode = parts[2]
@@ -29,12 +31,12 @@ func parseVolumeSpec(v string) (MountPoint, error) {
 				case "private", "rprivate", "shared", "rshared", "slave", "rslave":
 					m.Propagation = opt
 				default:
-					return m, fmt.Errorf("invalid mode: %s", short(parts[2]))
+					return m, fmt.Errorf("invalid mode: %s", clip.Line(parts[2]))
 				}
 			}
 		}
 	default:
-		return m, fmt.Errorf("invalid volume specification: '%s'", short(v))
+		return m, fmt.Errorf("invalid volume specification: '%s'", clip.Line(v))
 	}
 	if m.Source != "" {
 		if filepath.IsAbs(m.Source) {
@@ -70,7 +72,7 @@ func parseMountSpec(spec string) (MountPoint, error) {
 			tmpfsOpts = append(tmpfsOpts, "mode="+v)
 		case "volume-nocopy", "consistency":
 		default:
-			return m, fmt.Errorf("invalid field '%s' must be a key=value pair", short(kv))
+			return m, fmt.Errorf("invalid field '%s' must be a key=value pair", clip.Line(kv))
 		}
 	}
 	switch m.Type {
@@ -93,7 +95,7 @@ func parseMountSpec(spec string) (MountPoint, error) {
 		m.Source = "tmpfs"
 		m.Options = strings.Join(append([]string{"nosuid", "nodev", "noexec"}, tmpfsOpts...), ",")
 	default:
-		return m, fmt.Errorf("invalid mount type: %q", short(m.Type))
+		return m, fmt.Errorf("invalid mount type: %s", clip.Quote(m.Type))
 	}
 	if m.Destination == "" {
 		return m, fmt.Errorf("invalid mount config: field Target must not be empty")

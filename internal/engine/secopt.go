@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jinn-containers/jinn/internal/clip"
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -79,55 +80,44 @@ func parseSecurityOpts(opts []string, lsm hostLSM) (*securityOpts, error) {
 			k, v, ok = strings.Cut(o, ":")
 		}
 		if !ok || v == "" {
-			return nil, fmt.Errorf("invalid --security-opt %q: a value is needed", short(o))
+			return nil, fmt.Errorf("invalid --security-opt %s: a value is needed", clip.Quote(o))
 		}
 		switch k {
 		case "no-new-privileges":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, fmt.Errorf("invalid --security-opt %q: no-new-privileges takes true or false", short(o))
+				return nil, fmt.Errorf("invalid --security-opt %s: no-new-privileges takes true or false", clip.Quote(o))
 			}
 			s.noNewPrivileges = b
 		case "seccomp":
 			s.seccomp = v
 		case "apparmor":
 			if v != "unconfined" && !lsm.apparmor {
-				return nil, fmt.Errorf("invalid --security-opt %q: AppArmor is not enabled on this host", short(o))
+				return nil, fmt.Errorf("invalid --security-opt %s: AppArmor is not enabled on this host", clip.Quote(o))
 			}
 			s.apparmor = v
 		case "label":
 			if v != "disable" && !lsm.selinux {
-				return nil, fmt.Errorf("invalid --security-opt %q: SELinux is not enabled on this host", short(o))
+				return nil, fmt.Errorf("invalid --security-opt %s: SELinux is not enabled on this host", clip.Quote(o))
 			}
 			s.labels = append(s.labels, v)
 		case "systempaths":
 			if v != "unconfined" {
-				return nil, fmt.Errorf("invalid --security-opt %q: systempaths takes only unconfined", short(o))
+				return nil, fmt.Errorf("invalid --security-opt %s: systempaths takes only unconfined", clip.Quote(o))
 			}
 			s.unmaskPaths = true
 		case "writable-cgroups":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, fmt.Errorf("invalid --security-opt %q: writable-cgroups takes true or false", short(o))
+				return nil, fmt.Errorf("invalid --security-opt %s: writable-cgroups takes true or false", clip.Quote(o))
 			}
 			s.writableCgroups = b
 		default:
-			return nil, fmt.Errorf("invalid --security-opt %q: unknown option %q", short(o), short(k))
+			return nil, fmt.Errorf("invalid --security-opt %s: unknown option %s", clip.Quote(o), clip.Quote(k))
 		}
 	}
 	return s, nil
 }
-
-// short keeps an echoed value to one readable line: clipped, and line
-// breaks shown as \n.
-func short(s string) string {
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return oneLine.Replace(s)
-}
-
-var oneLine = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // embedSeccompProfiles replaces seccomp=FILE by seccomp=<the file's JSON>,
 // as docker's CLI does, so the container does not depend on the file
@@ -169,7 +159,7 @@ func checkSecurityOpts(opts []string) error {
 	}
 	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{}}, Linux: &specs.Linux{}}
 	if _, err := mobyseccomp.LoadProfile(sec.seccomp, spec); err != nil {
-		return fmt.Errorf("decoding seccomp profile failed: %s", short(err.Error()))
+		return fmt.Errorf("decoding seccomp profile failed: %s", clip.Line(err.Error()))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jinn-containers/jinn/internal/clip"
 	"github.com/jinn-containers/jinn/internal/units"
 )
 
@@ -20,7 +21,7 @@ func checkName(what, name string) error {
 		return fmt.Errorf("Invalid %s name: %d characters long, at most %d are allowed", what, len(name), maxNameLen)
 	}
 	if !validName(name) {
-		return fmt.Errorf("Invalid %s name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", what, short(name))
+		return fmt.Errorf("Invalid %s name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", what, clip.Line(name))
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/jinn-containers/jinn/internal/clip"
 )
 
 // sizeRE is docker's size syntax: decimal digits with an optional
@@ -30,16 +32,16 @@ var multipliers = map[string]float64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 <
 func ParseBytes(s string) (int64, error) {
 	m := sizeRE().FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
 	if m == nil {
-		return 0, fmt.Errorf("invalid size: '%s'", short(s))
+		return 0, fmt.Errorf("invalid size: '%s'", clip.Line(s))
 	}
 	f, err := strconv.ParseFloat(m[1], 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, fmt.Errorf("invalid size: '%s'", short(s))
+		return 0, fmt.Errorf("invalid size: '%s'", clip.Line(s))
 	}
 	f *= multipliers[m[2]]
 	// 2^63 is the first float64 that does not fit.
 	if f >= math.MaxInt64 {
-		return 0, fmt.Errorf("invalid size: '%s': larger than %d bytes", short(s), int64(math.MaxInt64))
+		return 0, fmt.Errorf("invalid size: '%s': larger than %d bytes", clip.Line(s), int64(math.MaxInt64))
 	}
 	return int64(f), nil
 }
@@ -49,22 +51,14 @@ func ParseBytes(s string) (int64, error) {
 func ParseCPUs(s string) (int64, error) {
 	r, ok := new(big.Rat).SetString(s)
 	if !ok || r.Sign() < 0 {
-		return 0, fmt.Errorf("failed to parse %s as a rational number", short(s))
+		return 0, fmt.Errorf("failed to parse %s as a rational number", clip.Line(s))
 	}
 	nano := r.Mul(r, big.NewRat(1e9, 1))
 	if !nano.IsInt() {
 		return 0, fmt.Errorf("value is too precise")
 	}
 	if !nano.Num().IsInt64() {
-		return 0, fmt.Errorf("%s CPUs is out of range", short(s))
+		return 0, fmt.Errorf("%s CPUs is out of range", clip.Line(s))
 	}
 	return nano.Num().Int64(), nil
-}
-
-// short keeps an echoed value to one readable line.
-func short(s string) string {
-	if len(s) > 64 {
-		return s[:61] + "..."
-	}
-	return s
 }

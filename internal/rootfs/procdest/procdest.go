@@ -7,6 +7,8 @@ package procdest
 import (
 	"fmt"
 	"path"
+
+	"github.com/jinn-containers/jinn/internal/clip"
 )
 
 // LxcfsFiles are the files under /proc that may be mounted over (lxcfs's
@@ -28,17 +30,9 @@ func Check(dest string, procfs bool) error {
 		if procfs {
 			return nil
 		}
-		return fmt.Errorf("%q cannot be mounted because only procfs may be mounted on /proc", clipPath(dest))
+		return fmt.Errorf("%s cannot be mounted because only procfs may be mounted on /proc", clip.Quote(dest))
 	case len(dest) > len("/proc/") && dest[:len("/proc/")] == "/proc/" && !LxcfsFiles[dest]:
-		return fmt.Errorf("%q cannot be mounted because it is inside /proc (only lxcfs's procfs files may be replaced)", clipPath(dest))
+		return fmt.Errorf("%s cannot be mounted because it is inside /proc (only lxcfs's procfs files may be replaced)", clip.Quote(dest))
 	}
 	return nil
-}
-
-// clipPath keeps a path in a message readable.
-func clipPath(p string) string {
-	if len(p) > 100 {
-		return p[:97] + "..."
-	}
-	return p
 }
