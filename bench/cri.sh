@@ -8,7 +8,8 @@
 # RemovePodSandbox) and container lifecycle (create, start, status, stop,
 # remove). The harness is test/cri_bench_test.go: it starts containerd with
 # its own config, root, sockets, CNI bridge and a loopback registry.
-# ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it.
+# ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it;
+# HANDLERS=runc,jinn-shim times only those (development runs).
 # JINN_CRI_LOG=FILE runs containerd (and so the shims) at debug level and
 # keeps its log there: per-call timings of the shims, containerd's steps.
 set -euo pipefail
@@ -21,6 +22,7 @@ make -s crictl critest
 log=$(mktemp /tmp/jinn-bench-cri.XXXXXX)
 trap 'rm -f "$log"' EXIT
 if ! JINN_CRI_BENCH=1 JINN_CRI_BENCH_ROUNDS=${ROUNDS:-2} JINN_CRI_BENCH_N=${N:-10} \
+	JINN_CRI_BENCH_HANDLERS=${HANDLERS:-} \
 	JINN_FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures} JINN_BIN=$PWD/bin \
 	go test -count=1 -p 1 -timeout 30m ./test -run '^TestCRIBench$' -v >"$log" 2>&1; then
 	grep -v '^        time=' "$log" | tail -n 40 >&2
