@@ -42,7 +42,7 @@ func TestCRIShim(t *testing.T) {
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
 		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart,
-		"restart": criShimRestart, "ctr": criShimCtr} {
+		"restart": criShimRestart, "ctr": criShimCtr, "release": criShimRelease} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()

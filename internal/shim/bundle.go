@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/containerd/api/types"
 	runcopts "github.com/containerd/containerd/api/types/runc/options"
 	rtopts "github.com/containerd/containerd/api/types/runtimeoptions/v1"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -189,6 +190,38 @@ func mountRootfs(bundle string, ms []*types.Mount) error {
 
 func unmountRootfs(bundle string) error {
 	return rootfs.UnmountUnder(filepath.Join(bundle, "rootfs"))
+}
+
+// detachRootfs takes the mounts on bundle/rootfs out of the mount table at
+// once and returns the release of the last reference to the topmost: the
+// caller answers first and releases after. The kernel syncs an overlay's
+// upper filesystem when its superblock goes (syncfs of the host
+// filesystem under the snapshots: 0.3-25 ms on this VM's quiet disk, up
+// to a second behind other writers), and that need not hold up a task's
+// Delete. Nothing is left under the bundle, which containerd removes.
+func detachRootfs(bundle string) (release func(), err error) {
+	target := filepath.Join(bundle, "rootfs")
+	fd, err := unix.Open(target, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1 // no rootfs left: nothing to hold
+	}
+	release = func() {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	// A lazy unmount takes the mounts below with it; one per stacked
+	// mount, until the directory is no mount point.
+	for {
+		err := unix.Unmount(target, unix.MNT_DETACH)
+		if err == unix.EINVAL || err == unix.ENOENT {
+			return release, nil
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("unmount rootfs: %w", err)
+		}
+	}
 }
 
 func isNotExist(err error) bool { return errors.Is(err, runtime.ErrNotExist) }

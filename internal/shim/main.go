@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -269,11 +270,16 @@ func serve(f flags, l net.Listener) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pub := newPublisherBinary(ctx, os.Getenv("TTRPC_ADDRESS"), f.namespace, f.publishBinary, f.address, log)
+	tl := &trackedListener{Listener: l}
 	svc := newService(ctx, f.namespace, pub, log, func() {
 		// containerd 1.6 expects the shim to go away inside Shutdown
-		// (it takes a closed connection as success).
+		// (it takes a closed connection as success). The connections
+		// end first: a rootfs still being released (detachRootfs) keeps
+		// the process in the kernel until the sync is done, and with it
+		// every descriptor it has.
 		pub.close(2 * time.Second)
 		os.Remove(sock)
+		tl.hangUp()
 		os.Exit(0)
 	})
 	taskapi.RegisterTaskService(srv, svc)
@@ -282,10 +288,45 @@ func serve(f flags, l net.Listener) error {
 	// of its code while idle, as the API service does.
 	go memtrim.WhileIdle(&n.active, &n.lastDone, ctx.Done())
 	log.Debug("serving", "socket", sock)
-	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
+	if err := srv.Serve(ctx, tl); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// trackedListener keeps the connections it accepted, for hangUp.
+type trackedListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns []*net.UnixConn
+}
+
+func (l *trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if uc, ok := c.(*net.UnixConn); ok {
+		l.mu.Lock()
+		// Those already closed go (one connection per task).
+		kept := l.conns[:0]
+		for _, o := range l.conns {
+			if raw, err := o.SyscallConn(); err == nil && raw.Control(func(uintptr) {}) == nil {
+				kept = append(kept, o)
+			}
+		}
+		l.conns = append(kept, uc)
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// hangUp shuts the connections down (shutdown(2)): containerd reads EOF at
+// once, whatever else still holds their descriptors.
+func (l *trackedListener) hangUp() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.CloseRead()
+		c.CloseWrite()
+	}
 }
 
 // openLog opens the bundle's "log" fifo, which containerd reads into its

@@ -31,7 +31,8 @@ type service struct {
 
 	mu         sync.Mutex
 	containers map[string]*container
-	tracked    map[int]bool // pids whose waiter reaps them (reaper.go)
+	tracked    map[int]bool             // pids whose waiter reaps them (reaper.go)
+	releasing  map[string]chan struct{} // bundle → closed when its old rootfs is released
 }
 
 // container is one task: its init and execs.
@@ -52,7 +53,7 @@ type container struct {
 
 func newService(ctx context.Context, ns string, pub *publisher, log *slog.Logger, exit func()) *service {
 	return &service{ctx: ctx, namespace: ns, pub: pub, log: log, exit: exit,
-		containers: map[string]*container{}, tracked: map[int]bool{}}
+		containers: map[string]*container{}, tracked: map[int]bool{}, releasing: map[string]chan struct{}{}}
 }
 
 var empty = &emptypb.Empty{}
@@ -146,6 +147,7 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	if err := writeBundleOptions(r.Bundle, opts); err != nil {
 		return nil, errorf(codes.Unknown, "write options: %v", err)
 	}
+	s.waitReleased(r.Bundle) // the same task made again: its old rootfs first
 	if err := mountRootfs(r.Bundle, r.Rootfs); err != nil {
 		return nil, errorf(codes.Unknown, "%v", err)
 	}
@@ -262,6 +264,36 @@ func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool
 	return specs.LinuxNamespace{}, false
 }
 
+// releaseLater releases a deleted task's rootfs (detachRootfs) in the
+// background, after Delete's answer.
+func (s *service) releaseLater(bundle string, release func()) {
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.releasing[bundle] = done
+	s.mu.Unlock()
+	go func() {
+		release()
+		s.mu.Lock()
+		if s.releasing[bundle] == done {
+			delete(s.releasing, bundle)
+		}
+		s.mu.Unlock()
+		close(done)
+	}()
+}
+
+// waitReleased waits until the rootfs a deleted task of bundle had is
+// released: the same snapshot mounted again while its old overlay lives
+// would share its upper directory.
+func (s *service) waitReleased(bundle string) {
+	s.mu.Lock()
+	done := s.releasing[bundle]
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
 // Start starts the init or an exec.
 func (s *service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.StartResponse, error) {
 	c, p, err := s.process(r.ID, r.ExecID)
@@ -311,9 +343,11 @@ func (s *service) Delete(ctx context.Context, r *taskapi.DeleteRequest) (*taskap
 	}
 	<-p.done
 	if c.mounted {
-		if err := unmountRootfs(c.bundle); err != nil {
-			return nil, errorf(codes.Unknown, "unmount rootfs: %v", err)
+		release, err := detachRootfs(c.bundle)
+		if err != nil {
+			return nil, errorf(codes.Unknown, "%v", err)
 		}
+		defer s.releaseLater(c.bundle, release)
 	}
 	p.stdio().close()
 	if c.stopOOM != nil {
@@ -387,8 +421,16 @@ func (s *service) Kill(ctx context.Context, r *taskapi.KillRequest) (*emptypb.Em
 		}
 		return empty, nil
 	}
-	if p.status() == task.Status_STOPPED && !r.All {
-		return nil, errorf(codes.NotFound, "container %s: process already finished", r.ID)
+	if p.status() == task.Status_STOPPED {
+		if !r.All {
+			return nil, errorf(codes.NotFound, "container %s: process already finished", r.ID)
+		}
+		if _, own := nsOf(c.spec, specs.PIDNamespace); own {
+			// The kernel ended every process of the init's pid namespace
+			// before the init could be reaped: nothing is left to signal
+			// (containerd sends this after every exit, before Delete).
+			return empty, nil
+		}
 	}
 	if err := c.rt.Kill(r.ID, sig, r.All); err != nil {
 		if r.All && errors.Is(err, runtime.ErrNotRunning) {

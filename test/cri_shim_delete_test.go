@@ -1,0 +1,131 @@
+package test
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
+	"google.golang.org/protobuf/proto"
+)
+
+// TestCRIShimDeleteCommand: the shim binary's delete command, which
+// containerd runs after every task's connection closes. Where the task
+// left nothing it answers before Go starts (quickdelete.c: no Go init
+// trace on stderr), with the bytes Go's proto.Marshal writes; a bundle
+// with leftovers, a dead socket or flags it does not know go on into Go.
+func TestCRIShimDeleteCommand(t *testing.T) {
+	shimBin := bin("containerd-shim-jinn-v2")
+	if _, err := os.Stat(shimBin); err != nil {
+		t.Skipf("%s not built", shimBin)
+	}
+	bundle := t.TempDir()
+	run := func(args ...string) (resp *taskapi.DeleteResponse, raw []byte, goStarted bool, err error) {
+		c := exec.Command(shimBin, args...)
+		c.Dir = filepath.Dir(bundle)
+		c.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		err = c.Run()
+		goStarted = strings.Contains(stderr.String(), "init runtime")
+		if err != nil {
+			return nil, nil, goStarted, err
+		}
+		resp = &taskapi.DeleteResponse{}
+		if uerr := proto.Unmarshal(stdout.Bytes(), resp); uerr != nil {
+			t.Fatalf("delete's answer %x: %v", stdout.Bytes(), uerr)
+		}
+		return resp, stdout.Bytes(), goStarted, nil
+	}
+	check := func(name string, wantGo bool, args ...string) {
+		t.Helper()
+		before := time.Now().Add(-time.Second)
+		resp, raw, goStarted, err := run(args...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if goStarted != wantGo {
+			t.Errorf("%s: Go started %v, want %v", name, goStarted, wantGo)
+		}
+		at := resp.ExitedAt.AsTime()
+		if resp.ExitStatus != 137 || resp.Pid != 0 || at.Before(before) || at.After(time.Now()) {
+			t.Errorf("%s: answer %v", name, resp)
+		}
+		if want, _ := proto.Marshal(resp); !bytes.Equal(raw, want) {
+			t.Errorf("%s: answer %x, proto.Marshal writes %x", name, raw, want)
+		}
+	}
+	id := "jinn-test-" + randHex(8)
+	std := []string{"-namespace", "k8s.io", "-address", "/run/x.sock", "-publish-binary", "/usr/bin/containerd", "-id", id, "-bundle", bundle}
+	check("clean bundle", false, append(std, "delete")...)
+	check("-debug, --flag=value", false, "-debug", "--namespace=k8s.io", "-id="+id, "--bundle", bundle, "delete")
+
+	// The pod's socket still served (other tasks of the pod): left alone.
+	sock := filepath.Join("/run/containerd/s", "jinn-test-"+randHex(8))
+	os.MkdirAll(filepath.Dir(sock), 0o711)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(sock)
+	os.WriteFile(filepath.Join(bundle, "address"), []byte("unix://"+sock), 0o644)
+	check("served socket", false, append(std, "delete")...)
+	if _, err := os.Stat(sock); err != nil {
+		t.Errorf("a served socket was removed: %v", err)
+	}
+	// Nobody serves it: Go removes it.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	check("dead socket", true, append(std, "delete")...)
+	if _, err := os.Stat(sock); err == nil {
+		t.Errorf("a dead socket was left")
+	}
+	os.Remove(filepath.Join(bundle, "address"))
+
+	// A task's options left by a shim that died: Go cleans up.
+	os.WriteFile(filepath.Join(bundle, "jinn-shim.json"), []byte(`{"root":"`+t.TempDir()+`"}`), 0o600)
+	check("options left", true, append(std, "delete")...)
+	os.Remove(filepath.Join(bundle, "jinn-shim.json"))
+
+	// Bad or unknown flags: Go's own errors.
+	if _, _, goStarted, err := run("-namespace", "k8s.io", "-id", id, "delete"); err == nil || !goStarted {
+		t.Errorf("no -bundle: %v (Go started %v)", err, goStarted)
+	}
+	if _, _, goStarted, err := run("-namespace", "", "-id", id, "-bundle", bundle, "delete"); err == nil || !goStarted {
+		t.Errorf("empty -namespace: %v (Go started %v)", err, goStarted)
+	}
+	check("an unknown flag", true, append([]string{"-debug=true"}, append(std, "delete")...)...)
+}
+
+// criShimRelease: a container deleted from a pod that goes on leaves the
+// pod's shim with no descriptor more than before it was made (the rootfs
+// that Delete detached is released after the answer, detachRootfs), and
+// the same container made again in its place starts.
+func criShimRelease(t *testing.T, e *criEnv) {
+	_, pod, p := e.shimPod(t, "release")
+	c := e.sleeper(p, pod)
+	shim := shimPidOf(t, e.pid(c))
+	e.crictlOK("rm", "-f", c)
+	fds := func() int {
+		ents, _ := os.ReadDir("/proc/" + strconv.Itoa(shim) + "/fd")
+		return len(ents)
+	}
+	base := fds()
+	for i := 0; i < 3; i++ {
+		c = e.sleeper(p, pod)
+		e.crictlOK("stop", "-t", "0", c)
+		e.crictlOK("rm", c)
+	}
+	waitFor(t, 10*time.Second, "the shim's descriptors back to "+strconv.Itoa(base), func() bool { return fds() <= base })
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(b), c) {
+		t.Errorf("a mount of %s is left", c)
+	}
+	e.crictlOK("rmp", "-f", p)
+}
