@@ -17,13 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shimflags.h"
+
 // Where shim sockets live (internal/shim's socketDir).
 static const char sock_prefix[] = "unix:///run/containerd/s/";
-
-static int is(const char *a, size_t n, const char *name)
-{
-	return strlen(name) == n && strncmp(a, name, n) == 0;
-}
 
 // served tells whether the socket the bundle's address file names is
 // served (1), absent (0), or neither or unknown (-1: Go decides).
@@ -75,33 +72,10 @@ __attribute__((constructor)) static void jinn_shim_quick_delete(int argc, char *
 	(void)envp;
 	if (argc < 2 || strcmp(argv[argc - 1], "delete") != 0)
 		return;
-	// Go's flag syntax as containerd writes it: -name value, -name=value,
-	// one or two dashes; -debug alone.
-	const char *ns = NULL, *id = NULL, *bundle = NULL;
-	for (int i = 1; i < argc - 1; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-')
-			return;
-		a += a[1] == '-' ? 2 : 1;
-		const char *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		if (is(a, n, "debug") && !eq)
-			continue;
-		const char *v = eq ? eq + 1 : (i + 2 < argc ? argv[++i] : NULL);
-		if (v == NULL)
-			return;
-		if (is(a, n, "namespace"))
-			ns = v;
-		else if (is(a, n, "id"))
-			id = v;
-		else if (is(a, n, "bundle"))
-			bundle = v;
-		else if (!is(a, n, "address") && !is(a, n, "publish-binary"))
-			return;
-	}
-	if (!ns || !*ns || !id || !*id || !bundle || !*bundle)
+	struct shim_flags f;
+	if (!parse_shim_flags(argc, argv, &f) || !f.ns || !*f.ns || !f.id || !*f.id || !f.bundle || !*f.bundle)
 		return;
-	int dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dir = open(f.bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return;
 	struct stat st;
