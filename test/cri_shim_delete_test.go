@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -128,4 +129,78 @@ func criShimRelease(t *testing.T, e *criEnv) {
 		t.Errorf("a mount of %s is left", c)
 	}
 	e.crictlOK("rmp", "-f", p)
+}
+
+// spareShims lists the spare shims (spare.go) of the env's containerd's
+// CRI namespace: those still waiting (their working directory is "/"),
+// or with all, those that became a pod's shim too.
+func (e *criEnv) spareShims(all bool) []int {
+	var out []int
+	procs, _ := os.ReadDir("/proc")
+	for _, d := range procs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) < 3 || args[len(args)-1] != "spare" || !strings.HasSuffix(args[0], "containerd-shim-jinn-v2") ||
+			!strings.Contains(string(b), "\x00"+e.sock+"\x00") || !strings.Contains(string(b), "\x00k8s.io\x00") {
+			continue
+		}
+		if cwd, _ := os.Readlink("/proc/" + d.Name() + "/cwd"); all || cwd == "/" {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// criShimSpare: once a pod's sandbox started, a spare shim waits; the next
+// pod's shim is that spare (and only that pod's), which starts the next
+// spare in turn. (TestCRIShim checks that none is left once containerd
+// stops.)
+func criShimSpare(t *testing.T, e *criEnv) {
+	_, pod1, p1 := e.shimPod(t, "spare1")
+	var spare int
+	waitFor(t, 10*time.Second, "a spare shim", func() bool {
+		s := e.spareShims(false)
+		if len(s) == 1 {
+			spare = s[0]
+		}
+		return len(s) == 1
+	})
+	_, pod2, p2 := e.shimPod(t, "spare2")
+	if got := shimPidOf(t, e.podPid(p2)); got != spare {
+		t.Errorf("the second pod's shim is %d, not the spare %d", got, spare)
+	}
+	if got := shimPidOf(t, e.podPid(p1)); got == spare {
+		t.Errorf("the first pod's shim is the spare")
+	}
+	waitFor(t, 10*time.Second, "the next spare", func() bool {
+		s := e.spareShims(false)
+		return len(s) == 1 && s[0] != spare
+	})
+	// Both pods work: a container each, which ends with its pod.
+	c1, c2 := e.sleeper(p1, pod1), e.sleeper(p2, pod2)
+	if shimPidOf(t, e.pid(c2)) != spare || shimPidOf(t, e.pid(c1)) == spare {
+		t.Errorf("containers in the wrong shims")
+	}
+	e.crictlOK("rmp", "-f", p1)
+	e.crictlOK("rmp", "-f", p2)
+	waitFor(t, 10*time.Second, "the second pod's shim to exit", func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(spare))
+		return err != nil
+	})
+}
+
+// podPid is the pid of pod p's sandbox (its pause process).
+func (e *criEnv) podPid(p string) int {
+	var sandbox map[string]any
+	json.Unmarshal([]byte(e.crictlOK("inspectp", p)), &sandbox)
+	info, _ := sandbox["info"].(map[string]any)
+	pid, _ := info["pid"].(float64)
+	if pid == 0 {
+		e.t.Fatalf("no pid for pod %s", p)
+	}
+	return int(pid)
 }

@@ -37,12 +37,19 @@ func procName(pid int) string {
 // beyond the lifecycle tests, in one containerd (each start costs
 // seconds of CI).
 func TestCRIShim(t *testing.T) {
-	e := startCRI(t)
+	var e *criEnv
+	// After containerd stopped (cleanups run last-in first-out).
+	t.Cleanup(func() {
+		if e != nil {
+			waitFor(t, 10*time.Second, "the spare shims to exit with containerd", func() bool { return len(e.spareShims(true)) == 0 })
+		}
+	})
+	e = startCRI(t)
 	e.crictlOK("pull", e.registry+"/e2e-test-images/busybox:1.29-2")
 	outer := t
 	for name, f := range map[string]func(*testing.T, *criEnv){"crash": criShimCrash, "fds": criShimFds, "io": criShimIO,
 		"strays": criShimStrays, "pause": criShimPause, "badstart": criShimBadStart,
-		"restart": criShimRestart, "ctr": criShimCtr, "release": criShimRelease} {
+		"restart": criShimRestart, "ctr": criShimCtr, "release": criShimRelease, "spare": criShimSpare} {
 		t.Run(name, func(t *testing.T) {
 			e.t = t
 			defer func() { e.t = outer }()

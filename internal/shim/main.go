@@ -97,6 +97,8 @@ func Main(args []string, startFD int) int {
 		err = start(f)
 	case "delete":
 		err = cleanup(f)
+	case "spare":
+		err = spare(f)
 	case "":
 		// Started by an unforked start: the socket is fd 3.
 		lf := os.NewFile(3, "socket")
@@ -282,6 +284,13 @@ func serve(f flags, l net.Listener) error {
 		tl.hangUp()
 		os.Exit(0)
 	})
+	if sparesOn() {
+		svc.firstStart = func() {
+			if err := startSpare(f); err != nil {
+				log.Debug("start a spare shim", "err", err)
+			}
+		}
+	}
 	taskapi.RegisterTaskService(srv, svc)
 	go svc.reapStrays(ctx)
 	// A pod's shim mostly waits: it gives back its heap and the mappings

@@ -33,6 +33,9 @@ type service struct {
 	containers map[string]*container
 	tracked    map[int]bool             // pids whose waiter reaps them (reaper.go)
 	releasing  map[string]chan struct{} // bundle → closed when its old rootfs is released
+
+	firstStart func() // run once, after the first init started (spare.go)
+	started    sync.Once
 }
 
 // container is one task: its init and execs.
@@ -313,6 +316,9 @@ func (s *service) Start(ctx context.Context, r *taskapi.StartRequest) (*taskapi.
 	}
 	p.started = true
 	s.pub.publish("/tasks/start", &eventstypes.TaskStart{ContainerID: r.ID, Pid: uint32(p.pid)})
+	if s.firstStart != nil {
+		s.started.Do(func() { go s.firstStart() })
+	}
 	return &taskapi.StartResponse{Pid: uint32(p.pid)}, nil
 }
 
