@@ -273,6 +273,11 @@ func serve(f flags, l net.Listener) error {
 	defer cancel()
 	pub := newPublisherBinary(ctx, os.Getenv("TTRPC_ADDRESS"), f.namespace, f.publishBinary, f.address, log)
 	tl := &trackedListener{Listener: l}
+	startSpareOnce := sync.OnceFunc(func() {
+		if err := startSpare(f); err != nil {
+			log.Debug("start a spare shim", "err", err)
+		}
+	})
 	svc := newService(ctx, f.namespace, pub, log, func() {
 		// containerd 1.6 expects the shim to go away inside Shutdown
 		// (it takes a closed connection as success). The connections
@@ -282,14 +287,16 @@ func serve(f flags, l net.Listener) error {
 		pub.close(2 * time.Second)
 		os.Remove(sock)
 		tl.hangUp()
+		if sparesOn() {
+			startSpareOnce() // if not done yet: containerd no longer waits for us
+		}
 		os.Exit(0)
 	})
 	if sparesOn() {
-		svc.firstStart = func() {
-			if err := startSpare(f); err != nil {
-				log.Debug("start a spare shim", "err", err)
-			}
-		}
+		// Not at once: a spare's start is a Go start (~2.5 ms of CPU),
+		// which would compete with the pod's own next steps; a pod that
+		// ends sooner starts it as it exits.
+		svc.firstStart = func() { time.AfterFunc(spareDelay, startSpareOnce) }
 	}
 	taskapi.RegisterTaskService(srv, svc)
 	go svc.reapStrays(ctx)

@@ -19,7 +19,7 @@ import (
 // A pod's shim is a process of its own, and its Go start (~2.5 ms of
 // CPU: the runtime, package inits, 450 page faults) was the largest
 // part of the shim's start in every RunPodSandbox. A spare is a shim
-// started ahead, after a pod's first task started, that waits to serve the
+// started ahead, a while after a pod's first task started, that waits to serve the
 // next pod, and only one: once it takes a pod it is that pod's shim like
 // any other, and starts the next spare. Nothing is shared between pods.
 //
@@ -42,6 +42,10 @@ import (
 // restarted containerd gets a fresh one. An upgraded binary has another
 // inode, so a start of the new binary passes an old spare over, which then
 // exits. JINN_SHIM_SPARE=0 in containerd's environment turns spares off.
+
+// spareDelay is how long after its first task started a pod's shim starts
+// the next spare.
+const spareDelay = 100 * time.Millisecond
 
 // spareKey is what a start and a spare must share: the flags, containerd's
 // ttrpc address and this binary.
