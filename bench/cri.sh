@@ -9,7 +9,8 @@
 # remove). The harness is test/cri_bench_test.go: it starts containerd with
 # its own config, root, sockets, CNI bridge and a loopback registry.
 # ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it;
-# HANDLERS=runc,jinn-shim times only those (development runs).
+# HANDLERS=runc,jinn-shim times only those (development runs);
+# JINN_SHIM_SPARE=1 gives jinn-shim its spare shims (docs/kubernetes.md).
 # JINN_CRI_LOG=FILE runs containerd (and so the shims) at debug level and
 # keeps its log there: per-call timings of the shims, containerd's steps.
 set -euo pipefail
