@@ -106,7 +106,13 @@ func cinitCovers(spec *specs.Spec, exec bool) bool {
 // cinitPlan is the C init's plan: the Go init's steps (initMain,
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
-func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program) ([][]byte, error) {
+//
+// With limitsLate the process and its start are a third part, which the
+// parent sends once it has set the cgroup limits: the init makes the
+// cgroup mounts, pivot_root, the masks and the sysctls meanwhile. The
+// limits bind the user program, which starts only after them; the init is
+// ours and joined the cgroups already (v1 cpusets filled in by Apply).
+func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program, limitsLate bool) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
 		return nil, err
@@ -175,6 +181,9 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 	proc, err := cinitProcess(spec, cfg, sc)
 	if err != nil {
 		return nil, err
+	}
+	if limitsLate {
+		p.Split()
 	}
 	p.Process(proc)
 	return p.Parts(), nil

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/binary"
 	"reflect"
 	"testing"
@@ -70,7 +71,8 @@ func TestCInitCovers(t *testing.T) {
 }
 
 // The plan comes in two parts: the first runs while the parent makes the
-// cgroups, the second starts by joining them.
+// cgroups, the second starts by joining them; with limitsLate a third
+// holds the process.
 func TestCInitPlanParts(t *testing.T) {
 	s := cinitSpec()
 	s.Root = &specs.Root{Path: "rootfs"}
@@ -78,7 +80,7 @@ func TestCInitPlanParts(t *testing.T) {
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}}}
 	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1,
 		CgroupTasks: []string{"/sys/fs/cgroup/pids/x/tasks"}}
-	parts, err := cinitPlan(s, cfg, "id", nil)
+	parts, err := cinitPlan(s, cfg, "id", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +95,21 @@ func TestCInitPlanParts(t *testing.T) {
 	if !containsBytes(parts[1], "/sys/fs/cgroup/pids/x/tasks") || containsBytes(parts[0], "tasks") {
 		t.Errorf("the cgroup join is not at the start of the second part")
 	}
+	// limitsLate: the process and its start wait for a third part.
+	three, err := cinitPlan(s, cfg, "id", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(three) != 3 || !bytes.Equal(three[0], parts[0]) || containsBytes(three[1], "/bin/true") || !containsBytes(three[2], "/bin/true") {
+		t.Errorf("limitsLate: %d parts, or the process not alone in the last", len(three))
+	}
 	cfg.CgroupTasks = []string{taskFdPrefix + "5"}
-	if _, err := cinitPlan(s, cfg, "id", nil); err == nil {
+	if _, err := cinitPlan(s, cfg, "id", nil, false); err == nil {
 		t.Errorf("tasks by fd planned")
 	}
 	s.Linux.Sysctl = map[string]string{"a/b.c": "1"}
 	cfg.CgroupTasks = nil
-	if _, err := cinitPlan(s, cfg, "id", nil); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
+	if _, err := cinitPlan(s, cfg, "id", nil, false); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
 		t.Errorf("bad sysctl: %v", err)
 	}
 }
@@ -139,7 +149,7 @@ func TestCInitPlanCompiledSeccomp(t *testing.T) {
 		t.Errorf("a program for another profile")
 	}
 	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1}
-	if _, err := cinitPlan(s, cfg, "id", sc.of(s.Linux.Seccomp)); err != nil {
+	if _, err := cinitPlan(s, cfg, "id", sc.of(s.Linux.Seccomp), false); err != nil {
 		t.Fatal(err)
 	}
 	reused, err := cinitProcess(s, cfg, sc.of(s.Linux.Seccomp))
