@@ -107,11 +107,13 @@ func cinitCovers(spec *specs.Spec, exec bool) bool {
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
 //
-// With limitsLate the process and its start are a third part, which the
-// parent sends once it has set the cgroup limits: the init makes the
-// cgroup mounts, pivot_root, the masks and the sysctls meanwhile. The
-// limits bind the user program, which starts only after them; the init is
-// ours and joined the cgroups already (v1 cpusets filled in by Apply).
+// With limitsLate, where the init joins its cgroups before it makes the
+// devices (a cgroup mount in the spec), the devices and all after them
+// are a third part, which the parent sends once it has set the cgroup
+// limits: the init joins and makes its cgroup mounts and the mounts after
+// them meanwhile. Nothing before that part touches a device node, and the
+// limits bind the user program, which starts only after them (v1 cpusets
+// are filled in by Apply, before the join).
 func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program, limitsLate bool) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
@@ -136,6 +138,9 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 		}
 		if hasCgNS && cgNS.Path == "" {
 			p.Unshare(unix.CLONE_NEWCGROUP)
+		}
+		if limitsLate {
+			p.SplitBeforeDevices()
 		}
 		return nil
 	}
@@ -181,9 +186,6 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 	proc, err := cinitProcess(spec, cfg, sc)
 	if err != nil {
 		return nil, err
-	}
-	if limitsLate {
-		p.Split()
 	}
 	p.Process(proc)
 	return p.Parts(), nil

@@ -95,13 +95,20 @@ func TestCInitPlanParts(t *testing.T) {
 	if !containsBytes(parts[1], "/sys/fs/cgroup/pids/x/tasks") || containsBytes(parts[0], "tasks") {
 		t.Errorf("the cgroup join is not at the start of the second part")
 	}
-	// limitsLate: the process and its start wait for a third part.
+	// limitsLate: the devices and what follows wait for a third part;
+	// without a cgroup mount the join comes after the devices: two parts.
 	three, err := cinitPlan(s, cfg, "id", nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(three) != 3 || !bytes.Equal(three[0], parts[0]) || containsBytes(three[1], "/bin/true") || !containsBytes(three[2], "/bin/true") {
-		t.Errorf("limitsLate: %d parts, or the process not alone in the last", len(three))
+	if len(three) != 3 || !bytes.Equal(three[0], parts[0]) || !containsBytes(three[1], "tasks") ||
+		containsBytes(three[1], "/dev/null") || !containsBytes(three[2], "/dev/null") || !containsBytes(three[2], "/bin/true") {
+		t.Errorf("limitsLate: %d parts, or the devices not in the last", len(three))
+	}
+	noCg := *s
+	noCg.Mounts = s.Mounts[:1]
+	if two, err := cinitPlan(&noCg, cfg, "id", nil, true); err != nil || len(two) != 2 {
+		t.Errorf("limitsLate without a cgroup mount: %d parts, %v", len(two), err)
 	}
 	cfg.CgroupTasks = []string{taskFdPrefix + "5"}
 	if _, err := cinitPlan(s, cfg, "id", nil, false); err == nil {

@@ -223,9 +223,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	undo = append(undo, func() { reap(pid) })
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
-	// The C init's last part (the process and its start) waits for the
-	// limits; with hooks the init reads their "ok" between parts, and a
-	// systemd unit takes the init only at Register: those keep two parts.
+	// The C init's last part (from its devices on) waits for the limits;
+	// with hooks the init reads their "ok" between parts, and a systemd
+	// unit takes the init only at Register: those keep two parts.
 	h := hooksOf(spec)
 	limitsLate := useC && late && mgr != nil && !r.SystemdCgroup && len(h.Prestart)+len(h.CreateRuntime) == 0
 	if useC {
@@ -236,6 +236,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp), limitsLate); err != nil {
 			return nil, err
 		}
+		limitsLate = len(plan) == 3 // not when the devices come before the join
 		if _, err := conn.f.Write(plan[0]); err != nil {
 			return nil, fmt.Errorf("configure container init: %w", err)
 		}
