@@ -14,7 +14,7 @@ func newRun(g *Global) *cobra.Command {
 		Args:  exactArgs(1, "container id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			oneP()
-			o.ID, o.Start, o.HoldMountNS = args[0], true, !detach
+			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay
 			err := o.Load()

@@ -31,9 +31,6 @@ type CreateOpts struct {
 	Stdio []*os.File
 	// Start makes the init go straight on to execve (run): no exec.fifo.
 	Start bool
-	// HoldMountNS keeps a reference to the container's new mount
-	// namespace in Created.MountNS (run, which waits for the container).
-	HoldMountNS bool
 	// Spec and Config are the bundle's config if the caller has loaded it
 	// already (Load).
 	Spec    *specs.Spec
@@ -46,12 +43,6 @@ type CreateOpts struct {
 type Created struct {
 	*Container
 	Pid int
-	// MountNS is an fd of the container's mount namespace (HoldMountNS),
-	// -1 if none. With it, the container's last process exits without
-	// tearing the namespace down, which waits for an RCU grace period
-	// (0.2-1 ms here, in the exit that wait4 waits for); Remove drops it
-	// on a thread of its own while it removes the cgroups and the state.
-	MountNS int
 }
 
 // nsProcName maps the spec's namespace names to /proc/PID/ns names.
@@ -231,14 +222,6 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { reap(pid) })
-	mntNS := -1
-	if mnt, ok := nsOf(spec, specs.MountNamespace); o.HoldMountNS && ok && mnt.Path == "" {
-		// Our child, not reaped: the pid is still its.
-		if fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
-			mntNS = fd
-			undo = append(undo, func() { unix.Close(fd) })
-		}
-	}
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
 	// The C init's last part (from its devices on) waits for the limits;
 	// with hooks the init reads their "ok" between parts, and a systemd
@@ -362,7 +345,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, err
 		}
 	}
-	return &Created{Container: c, Pid: pid, MountNS: mntNS}, nil
+	return &Created{Container: c, Pid: pid}, nil
 }
 
 // newNamespaces sets the clone flags (and id maps) of the namespaces that

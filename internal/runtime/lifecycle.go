@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/rootfs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -11,9 +12,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/jinn-containers/jinn/internal/nsexec"
-	"github.com/jinn-containers/jinn/internal/rootfs"
 )
 
 // Start releases a created container's init to execve the user program
@@ -293,10 +291,6 @@ func Wait(pid int) int {
 // Remove deletes a container run has waited for (it relocks it: while
 // it ran, other commands could use it, or delete it).
 func (r *Runtime) Remove(c *Created) error {
-	if c.MountNS >= 0 {
-		nsexec.CloseAsync(c.MountNS)
-		c.MountNS = -1
-	}
 	if err := c.relock(); err != nil {
 		return err
 	}
