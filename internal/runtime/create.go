@@ -474,7 +474,7 @@ func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgr
 // container needs, as runc adds them: mknod of anything (the cgroup still
 // guards use), the default devices and the pty devices. A needed rule the
 // spec already grants, with no deny after it, is not added again: the
-// engine's specs carry them all (13 writes to devices.allow less).
+// engine's specs carry them all (11 writes to devices.allow less).
 func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
 	if spec.Linux.Resources == nil || len(spec.Linux.Resources.Devices) == 0 {
 		return nil
