@@ -60,27 +60,7 @@ if [ "${ENGINE_SPEC:-1}" != 0 ] && [ -x "$(dirname "$JINN")/jinn" ]; then
 	ej="$(dirname "$JINN")/jinn --root $work/engine/root --runroot $work/engine/run"
 	hack/mkimage-busybox.sh "$FIXTURES/images/busybox.tar"
 	$ej load -q -i "$FIXTURES/images/busybox.tar" >/dev/null
-	$ej run -d --name bench-spec --network none busybox sleep 60 >/dev/null
-	eid=$($ej inspect -f '{{.Id}}' bench-spec)
-	mkdir -p "$ebundle"
-	cp -a "$FIXTURES/busybox" "$ebundle/rootfs"
-	python3 - "$work/engine/run/containers/$eid/bundle/config.json" "$ebundle" <<'PY'
-import json, os, shutil, sys
-src, b = sys.argv[1], sys.argv[2]
-s = json.load(open(src))
-s["root"] = {"path": "rootfs"}
-s["process"]["args"] = ["true"]
-for n in s["linux"]["namespaces"]:
-    n.pop("path", None)  # a network namespace of its own, as jinn's
-s["linux"]["cgroupsPath"] = "/jinn/jinn-bench-rt"
-for m in s["mounts"]:
-    if m.get("type") == "bind" and os.path.isfile(m["source"]):
-        dst = os.path.join(b, os.path.basename(m["source"]))
-        shutil.copy(m["source"], dst)
-        m["source"] = dst
-json.dump(s, open(os.path.join(b, "config.json"), "w"))
-PY
-	$ej rm -f bench-spec >/dev/null
+	JINN_FIXTURES=$FIXTURES bench/enginebundle.sh "$(dirname "$JINN")/jinn" "$work/engine/root" "$work/engine/run" "$ebundle"
 	$ej system prune -f >/dev/null 2>&1 || true
 fi
 
@@ -125,28 +105,35 @@ unshare -m sh -c '
 ' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv" "$base"
 summary "$work/cold.csv"
 
+# turns ROUNDS BODY name=cmd...: in the private namespace of the tables
+# above, round after round, each runtime in turn runs BODY (bash, with
+# $name and $cmd set); empty entries are skipped.
+turns() {
+	unshare -m bash -c '
+		mount --make-rprivate /
+		umount /sys/fs/cgroup/unified
+		rounds=$1 body=$2
+		shift 2
+		for r in $(seq "$rounds"); do
+			for c in "$@"; do
+				[ -n "$c" ] || continue
+				name=${c%%=*} cmd=${c#*=}
+				eval "$body"
+			done
+		done' turns "$@"
+}
+
 # hyperfine times each command's runs one after the other, so a change in
 # the other load on the host lands on one runtime only. Here each runtime
 # runs a block of BLOCK tight-loop runs in turn, for BLOCK_ROUNDS rounds:
 # crun's back-to-back cgroup moves stay warm within a block, and load
 # drift hits every runtime alike. Times include a fork of the shell.
 blocks() {
-	unshare -m bash -c '
-		mount --make-rprivate /
-		umount /sys/fs/cgroup/unified
-		rounds=$0 block=$1; shift
-		for r in $(seq "$rounds"); do
-			for c in "$@"; do
-				[ -n "$c" ] || continue
-				name=${c%%=*} cmd=${c#*=}
-				$cmd >/dev/null 2>&1
-				for i in $(seq "$block"); do
-					s=$EPOCHREALTIME; $cmd >/dev/null 2>&1; e=$EPOCHREALTIME
-					echo "$name $(( ${e/./} - ${s/./} ))"
-				done
-			done
-		done
-	' "${BLOCK_ROUNDS:-10}" "${BLOCK:-10}" "$@" |
+	turns "${BLOCK_ROUNDS:-10}" '$cmd >/dev/null 2>&1
+		for i in $(seq '"${BLOCK:-10}"'); do
+			s=$EPOCHREALTIME; $cmd >/dev/null 2>&1; e=$EPOCHREALTIME
+			echo "$name $(( ${e/./} - ${s/./} ))"
+		done' "$@" |
 		sort -k1,1 -k2,2n | awk '{ v[$1, ++n[$1]] = $2 } !($1 in seen) { seen[$1] = 1; order[++k] = $1 }
 			END { for (i = 1; i <= k; i++) { r = order[i]; med[r] = v[r, int(n[r] / 2) + 1] / 1000 }
 				printf "%-14s %10s %16s\n", "runtime", "median ms", "jinn / this"
@@ -170,19 +157,8 @@ fi
 command -v perf >/dev/null || { echo "(perf missing: no CPU table)"; exit 0; }
 echo
 perfstat() {
-	unshare -m sh -c '
-		mount --make-rprivate /
-		umount /sys/fs/cgroup/unified
-		rounds=$0 runs=$1; shift
-		for r in $(seq "$rounds"); do
-			for c in "$@"; do
-				[ -n "$c" ] || continue
-				name=${c%%=*} cmd=${c#*=}
-				perf stat -x, -r "$runs" -e task-clock,page-faults,context-switches -- $cmd 2>&1 >/dev/null |
-					sed "s/^/$name,/"
-			done
-		done
-	' "$PERF_ROUNDS" "$PERF_RUNS" "$@" |
+	turns "$PERF_ROUNDS" 'perf stat -x, -r '"$PERF_RUNS"' -e task-clock,page-faults,context-switches -- $cmd 2>&1 >/dev/null |
+		sed "s/^/$name,/"' "$@" |
 		awk -F, '$4 == "task-clock" || $4 ~ /^task-clock/ { cpu[$1] += $2; n[$1]++ }
 			$4 ~ /^page-faults/ { pf[$1] += $2 } $4 ~ /^context-switches/ { cs[$1] += $2 }
 			!($1 in seen) { seen[$1] = 1; order[++k] = $1 }
