@@ -147,7 +147,7 @@ func TestCInitPlanCompiledSeccomp(t *testing.T) {
 	s.Root = &specs.Root{Path: "rootfs"}
 	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64},
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "chmod"}, Action: specs.ActErrno}}}
-	sc, err := validateConfinement(s)
+	sc, err := validateConfinement(s, "")
 	if err != nil || sc == nil {
 		t.Fatalf("validate: %v %v", sc, err)
 	}

@@ -36,6 +36,10 @@ type CreateOpts struct {
 	Spec    *specs.Spec
 	Config  []byte
 	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
+	// SeccompCache is where Load remembers the seccomp profile it
+	// compiled (Runtime.SeccompCache; "": nowhere). Create's own load
+	// uses its runtime's.
+	SeccompCache string
 }
 
 // Created is a container just made; Pid is its init, a child of the
@@ -80,7 +84,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	spec, raw := o.Spec, o.Config
 	if spec == nil || raw == nil {
-		if spec, raw, o.seccomp, err = loadSpec(bundle); err != nil {
+		if spec, raw, o.seccomp, err = loadSpec(bundle, r.SeccompCache()); err != nil {
 			return nil, err
 		}
 	}
