@@ -194,7 +194,8 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 // cinitExecPlan is execInit's plan: the process joins the container's
 // cgroups (tasks files the parent opened) and its terminal, and is
 // exec'd; the nsexec stage put it in the container's namespaces.
-func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
+// sc is the container's seccomp program if compiled already.
+func cinitExecPlan(spec *specs.Spec, cfg *initConfig, sc *seccomp.Program) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
 		p.OpenRoot("/") // the container's, entered by setns
 		planConsole(p, pr, cfg.ConsoleFd, false)
 	}
-	proc, err := cinitProcess(spec, cfg, nil)
+	proc, err := cinitProcess(spec, cfg, sc)
 	if err != nil {
 		return nil, err
 	}
