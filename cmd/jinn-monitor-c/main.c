@@ -205,6 +205,20 @@ static int finish(struct mon *m, int code, int delegate)
 	return m->removed;
 }
 
+/* finish_rm ends a --rm container's monitor once the runtime's delete is
+ * done (announce went first): FrameDeleted to the attached CLI, and if
+ * none removed the container, the engine's removal. */
+static void finish_rm(struct mon *m, int code, int deleted)
+{
+	struct config *c = m->cfg;
+	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
+	update(m, &dc, NULL);
+	if (c->on_exit.n > 0)
+		run_cmd(m, &c->on_exit, 60000, NULL);
+	if (!finish(m, code, 1))
+		run_cmd(m, &c->cleanup, 60000, NULL);
+}
+
 static int run(struct mon *m)
 {
 	struct config *c = m->cfg;
@@ -302,9 +316,20 @@ static int run(struct mon *m)
 		if (oom)
 			event(c, "oom", NULL, NULL);
 		event(c, "die", "exitCode", cs);
-		struct state st = {0};
 		struct change ex = {.what = SET_STATUS | SET_EXIT | SET_OOM | SET_FINISHED | SET_PID, .status = "exited",
 				    .exit_code = code, .oom = oom, .finished = finished};
+		if (c->cleanup.n > 0) {
+			/* --rm (never restarted: the engine refuses a restart
+			 * policy with it): the runtime's delete starts now, its
+			 * start overlapping the state's record and the CLI's
+			 * removals; the cgroup's OOM count was read above. */
+			pid_t del = delete_begin(m);
+			update(m, &ex, NULL);
+			announce(m, code);
+			finish_rm(m, code, delete_end(m, del));
+			return 0;
+		}
+		struct state st = {0};
 		update(m, &ex, &st);
 		if (!should_restart(m, code, restarts))
 			break;
@@ -330,15 +355,17 @@ static int run(struct mon *m)
 		state_free(&st);
 		close(lk);
 	}
-	if (c->cleanup.n > 0) /* --rm: the attached CLI removes the rest meanwhile */
+	if (c->cleanup.n > 0) { /* --rm: the attached CLI removes the rest meanwhile */
 		announce(m, code);
+		finish_rm(m, code, delete_force(m));
+		return 0;
+	}
 	int deleted = delete_force(m);
 	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
 	update(m, &dc, NULL);
 	if (c->on_exit.n > 0)
 		run_cmd(m, &c->on_exit, 60000, NULL);
-	if (!finish(m, code, c->cleanup.n > 0) && c->cleanup.n > 0)
-		run_cmd(m, &c->cleanup, 60000, NULL);
+	finish(m, code, 0);
 	return 0;
 }
 
