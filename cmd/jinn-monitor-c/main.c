@@ -206,17 +206,20 @@ static int finish(struct mon *m, int code, int delegate)
 }
 
 /* finish_rm ends a --rm container's monitor once the runtime's delete is
- * done (announce went first): FrameDeleted to the attached CLI, and if
- * none removed the container, the engine's removal. */
+ * done (announce went first): FrameDeleted to the attached CLI, which then
+ * removes the state directory; only if none did, the state records the
+ * delete and the engine's removal runs. (Recorded before FrameDeleted, it
+ * would be a write the CLI waits for and then removes.) */
 static void finish_rm(struct mon *m, int code, int deleted)
 {
 	struct config *c = m->cfg;
-	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
-	update(m, &dc, NULL);
 	if (c->on_exit.n > 0)
 		run_cmd(m, &c->on_exit, 60000, NULL);
-	if (!finish(m, code, 1))
-		run_cmd(m, &c->cleanup, 60000, NULL);
+	if (finish(m, code, 1))
+		return;
+	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
+	update(m, &dc, NULL);
+	run_cmd(m, &c->cleanup, 60000, NULL);
 }
 
 static int run(struct mon *m)
