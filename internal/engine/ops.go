@@ -390,12 +390,16 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 // every freed block), and either left alone by a kill is found by prune
 // (a state directory without its container: prune's cleanup unmounts its
 // root filesystem). The rootfs's unmount, which waits for an RCU grace
-// period (namespace_unlock), goes before the snapshot's removal only.
-func (e *Local) cleanupRecords(c *Container, volumes bool) (netDone func()) {
+// period (namespace_unlock), goes before the snapshot's removal only;
+// unmounted, if not nil, is unmountRunning's, begun while the container ran.
+func (e *Local) cleanupRecords(c *Container, volumes bool, unmounted <-chan struct{}) (netDone func()) {
 	netDone = e.removeNetnsMeanwhile(c)
 	snapDone := make(chan struct{})
 	go func() {
 		defer close(snapDone)
+		if unmounted != nil {
+			<-unmounted
+		}
 		e.unmountRootfs(c)
 		if c.Snapshot != "" {
 			e.images.Remove(c.Snapshot)
