@@ -165,30 +165,22 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		os.RemoveAll(staging)
 		return nil, err
 	}
-	if img.ID != "" {
-		c.Snapshot = "jinn-" + c.ID
-	}
-	// The snapshot is made while the records are written: from here on
-	// .new-ID (then the container's directory) tells prune that its
-	// container is being made, and a create killed midway leaves a
-	// snapshot that prune removes with the rest (TestEngineCreateKill9).
-	prepared := e.prepareMeanwhile(c, img)
 	if o.Name != "" {
 		if err := e.reserveName(o.Name, c.ID); err != nil {
-			e.dropPrepared(c, prepared)
 			os.RemoveAll(tmp)
 			return nil, err
 		}
 		c.Name = o.Name
 	} else if c.Name, err = e.generateName(c.ID); err != nil {
-		e.dropPrepared(c, prepared)
 		os.RemoveAll(tmp)
 		return nil, err
 	}
 	c.LogPath = filepath.Join(e.containerDir(c.ID), c.ID+"-json.log")
+	if img.ID != "" {
+		c.Snapshot = "jinn-" + c.ID
+	}
 	defer func() {
 		if err != nil {
-			prepared() // nothing of it is left behind
 			e.abandonStart(c)
 			e.cleanup(c, true)
 		}
@@ -214,7 +206,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		e.beginStart(c)
 	}
 	if c.Snapshot != "" {
-		if err := prepared(); err != nil {
+		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {
 			return nil, exitErr(ExitEngine, "prepare root filesystem: %v", err)
 		}
 		if err := e.mountRootfs(c); err != nil {
@@ -233,32 +225,6 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	}
 	e.event(c, "create")
 	return c, nil
-}
-
-// prepareMeanwhile makes c's snapshot of img (if it has one) in the
-// background and returns the wait for it (its error; any number of calls).
-func (e *Local) prepareMeanwhile(c *Container, img *Image) func() error {
-	if c.Snapshot == "" {
-		return func() error { return nil }
-	}
-	key, opts, volatile := c.Snapshot, c.Host.StorageOpt, c.Host.AutoRemove
-	done := make(chan struct{})
-	var err error
-	go func() {
-		defer close(done)
-		_, err = e.images.Prepare(key, img, opts, volatile)
-	}()
-	return func() error {
-		<-done
-		return err
-	}
-}
-
-// dropPrepared removes what prepareMeanwhile made, once it is done.
-func (e *Local) dropPrepared(c *Container, prepared func() error) {
-	if prepared() == nil && c.Snapshot != "" {
-		e.images.Remove(c.Snapshot)
-	}
 }
 
 // normalizeRef adds docker's default tag for messages.
