@@ -106,12 +106,12 @@ for i in $(seq "$R"); do
 	for j in $(seq 0 $((n - 1))); do
 		k=${order[$(((i + j) % n))]}
 		s=$(date +%s%N)
-		${cmd[$k]} >/dev/null 2>&1
+		${cmd[$k]} >/dev/null 2>"$tmp/err" || { echo "latency: $k failed: $(head -c 300 "$tmp/err")" >&2; exit 1; }
 		e=$(date +%s%N)
 		echo $(((e - s) / 1000)) >>"$tmp/w.$k"
 		settle "$k"
 		s=$(date +%s%N)
-		perf stat -x, -e task-clock -o "$tmp/pst" ${cmd[$k]} >/dev/null 2>&1
+		perf stat -x, -e task-clock -o "$tmp/pst" ${cmd[$k]} >/dev/null 2>"$tmp/err" || { echo "latency: $k under perf stat failed: $(head -c 300 "$tmp/err")" >&2; exit 1; }
 		e=$(date +%s%N)
 		echo $(((e - s) / 1000)) >>"$tmp/p.$k"
 		grep task-clock "$tmp/pst" | cut -d, -f1 >>"$tmp/c.$k"
