@@ -37,6 +37,7 @@ cleanup() {
 		grep -F " $tmp/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
 		sleep 0.3
 	done
+	rmdir /sys/fs/cgroup/*/"$(basename "$tmp")" /sys/fs/cgroup/unified/"$(basename "$tmp")" 2>/dev/null
 	rm -rf "$tmp"
 	for d in /run/containers/networks /run/containers /run/runc; do
 		grep -qx "$d" <<<"$pre_run" || rmdir "$d" 2>/dev/null
@@ -52,15 +53,19 @@ $new run -d --name rt-spec --network none busybox sleep 60 >/dev/null
 rtid=$($new inspect -f '{{.Id}}' rt-spec)
 mkdir -p "$tmp/rtb"
 cp -a "$fx/busybox" "$tmp/rtb/rootfs"
-python3 - "$run/jinn/containers/$rtid/bundle/config.json" "$tmp/rtb" <<'PY'
+# Its cgroup goes under a parent of the bench's own: under /jinn, which
+# every jinn store on the machine shares, another store's delete removing
+# the empty /jinn between the runtime's mkdir and its join failed a run now
+# and then ("join cgroup .../jinn/jinn-bench-rt/tasks: no such file").
+python3 - "$run/jinn/containers/$rtid/bundle/config.json" "$tmp/rtb" "/$(basename "$tmp")/rt" <<'PY'
 import json, os, shutil, sys
-src, b = sys.argv[1], sys.argv[2]
+src, b, cg = sys.argv[1], sys.argv[2], sys.argv[3]
 s = json.load(open(src))
 s["root"] = {"path": "rootfs"}
 s["process"]["args"] = ["true"]
 for n in s["linux"]["namespaces"]:
     n.pop("path", None)  # a network namespace of its own, as jinn's
-s["linux"]["cgroupsPath"] = "/jinn/jinn-bench-rt"
+s["linux"]["cgroupsPath"] = cg
 for m in s["mounts"]:
     if m.get("type") == "bind" and os.path.isfile(m["source"]):
         dst = os.path.join(b, os.path.basename(m["source"]))
