@@ -314,6 +314,12 @@ static int run(struct mon *m)
 		while (streams_open(m) && mono_ms() < end)
 			pump(m, (int)(end - mono_ms()));
 		int code = exit_code_of(ws), oom = oom_count(c) > oom_base;
+		/* --rm (never restarted: the engine refuses a restart policy
+		 * with it): the runtime's delete starts as soon as the cgroup's
+		 * OOM count is read (it removes the cgroup), its start
+		 * overlapping the events, the state's record and the CLI's
+		 * removals. */
+		pid_t del = c->cleanup.n > 0 ? delete_begin(m) : 0;
 		char cs[16];
 		snprintf(cs, sizeof cs, "%d", code);
 		if (oom)
@@ -322,11 +328,6 @@ static int run(struct mon *m)
 		struct change ex = {.what = SET_STATUS | SET_EXIT | SET_OOM | SET_FINISHED | SET_PID, .status = "exited",
 				    .exit_code = code, .oom = oom, .finished = finished};
 		if (c->cleanup.n > 0) {
-			/* --rm (never restarted: the engine refuses a restart
-			 * policy with it): the runtime's delete starts now, its
-			 * start overlapping the state's record and the CLI's
-			 * removals; the cgroup's OOM count was read above. */
-			pid_t del = delete_begin(m);
 			update(m, &ex, NULL);
 			announce(m, code);
 			finish_rm(m, code, delete_end(m, del));

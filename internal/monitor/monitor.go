@@ -152,6 +152,16 @@ func Run(cfg *Config, sync *os.File) int {
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
 		oom := m.oomCount() > oomBase
+		// --rm (never restarted: the engine refuses a restart policy
+		// with it): the runtime's delete starts as soon as the cgroup's
+		// OOM count is read (it removes the cgroup), its start
+		// overlapping the events, the state's record and the CLI's
+		// removals.
+		var deleted chan bool
+		if len(cfg.Cleanup) > 0 {
+			deleted = make(chan bool, 1)
+			go func() { deleted <- m.deleteForce() }()
+		}
 		if oom {
 			m.event("oom")
 		}
@@ -159,13 +169,7 @@ func Run(cfg *Config, sync *os.File) int {
 		exited := func(s *State) {
 			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = StatusExited, code, oom, finished, 0
 		}
-		if len(cfg.Cleanup) > 0 {
-			// --rm (never restarted: the engine refuses a restart
-			// policy with it): the runtime's delete starts now, its
-			// start overlapping the state's record and the CLI's
-			// removals; the cgroup's OOM count was read above.
-			deleted := make(chan bool, 1)
-			go func() { deleted <- m.deleteForce() }()
+		if deleted != nil {
 			UpdateState(cfg.StateDir, exited)
 			m.hub.announce(code)
 			m.finishRm(code, <-deleted)
