@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
@@ -212,7 +213,13 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 	for _, m := range c.Mounts {
 		skip = append(skip, m.Destination)
 	}
-	if err := checkExecutable(root, c.Path, cwd, env, skip); err != nil {
+	r, err := fsroot.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	err = checkExecutable(r, c.Path, cwd, env, skip)
+	r.Close()
+	if err != nil {
 		var ee *ExitError
 		if ok := asExit(err, &ee); ok {
 			return nil, &ExitError{Code: ee.Code, Err: fmt.Errorf("failed to create task for container: %w", ee.Err)}
