@@ -38,6 +38,8 @@ work=$(mktemp -d /tmp/jinn-bench-runtime.XXXXXX)
 cleanup() {
 	set +e
 	grep -F " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+	# The engine's spec's cgroup parent (crun and runc leave it).
+	rmdir /sys/fs/cgroup/*/"$(basename "$work")"/rt /sys/fs/cgroup/*/"$(basename "$work")" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -60,7 +62,8 @@ if [ "${ENGINE_SPEC:-1}" != 0 ] && [ -x "$(dirname "$JINN")/jinn" ]; then
 	ej="$(dirname "$JINN")/jinn --root $work/engine/root --runroot $work/engine/run"
 	hack/mkimage-busybox.sh "$FIXTURES/images/busybox.tar"
 	$ej load -q -i "$FIXTURES/images/busybox.tar" >/dev/null
-	JINN_FIXTURES=$FIXTURES bench/enginebundle.sh "$(dirname "$JINN")/jinn" "$work/engine/root" "$work/engine/run" "$ebundle"
+	JINN_FIXTURES=$FIXTURES bench/enginebundle.sh "$(dirname "$JINN")/jinn" "$work/engine/root" "$work/engine/run" \
+		"$ebundle" "/$(basename "$work")/rt"
 	$ej system prune -f >/dev/null 2>&1 || true
 fi
 
