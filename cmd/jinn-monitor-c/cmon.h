@@ -175,6 +175,8 @@ pid_t spawn(char **argv, int fd0, int fd1, int fd2, int flags, int *err);
 int run_cmd(struct mon *m, struct strv *argv, int timeout_ms, char **errmsg);
 int run_runtime(struct mon *m, const char *const *args, int timeout_ms, char **errmsg);
 int delete_force(struct mon *m);
+pid_t delete_begin(struct mon *m);
+int delete_end(struct mon *m, pid_t pid);
 char *runtime_error(const char *rt, const char *cmd, const char *out, size_t n, int status);
 int short_path(const char *dir, const char *name, char *out, size_t outlen);
 

@@ -205,6 +205,23 @@ static int finish(struct mon *m, int code, int delegate)
 	return m->removed;
 }
 
+/* finish_rm ends a --rm container's monitor once the runtime's delete is
+ * done (announce went first): FrameDeleted to the attached CLI, which then
+ * removes the state directory; only if none did, the state records the
+ * delete and the engine's removal runs. (Recorded before FrameDeleted, it
+ * would be a write the CLI waits for and then removes.) */
+static void finish_rm(struct mon *m, int code, int deleted)
+{
+	struct config *c = m->cfg;
+	if (c->on_exit.n > 0)
+		run_cmd(m, &c->on_exit, 60000, NULL);
+	if (finish(m, code, 1))
+		return;
+	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
+	update(m, &dc, NULL);
+	run_cmd(m, &c->cleanup, 60000, NULL);
+}
+
 static int run(struct mon *m)
 {
 	struct config *c = m->cfg;
@@ -297,14 +314,26 @@ static int run(struct mon *m)
 		while (streams_open(m) && mono_ms() < end)
 			pump(m, (int)(end - mono_ms()));
 		int code = exit_code_of(ws), oom = oom_count(c) > oom_base;
+		/* --rm (never restarted: the engine refuses a restart policy
+		 * with it): the runtime's delete starts as soon as the cgroup's
+		 * OOM count is read (it removes the cgroup), its start
+		 * overlapping the events, the state's record and the CLI's
+		 * removals. */
+		pid_t del = c->cleanup.n > 0 ? delete_begin(m) : 0;
 		char cs[16];
 		snprintf(cs, sizeof cs, "%d", code);
 		if (oom)
 			event(c, "oom", NULL, NULL);
 		event(c, "die", "exitCode", cs);
-		struct state st = {0};
 		struct change ex = {.what = SET_STATUS | SET_EXIT | SET_OOM | SET_FINISHED | SET_PID, .status = "exited",
 				    .exit_code = code, .oom = oom, .finished = finished};
+		if (c->cleanup.n > 0) {
+			update(m, &ex, NULL);
+			announce(m, code);
+			finish_rm(m, code, delete_end(m, del));
+			return 0;
+		}
+		struct state st = {0};
 		update(m, &ex, &st);
 		if (!should_restart(m, code, restarts))
 			break;
@@ -330,15 +359,17 @@ static int run(struct mon *m)
 		state_free(&st);
 		close(lk);
 	}
-	if (c->cleanup.n > 0) /* --rm: the attached CLI removes the rest meanwhile */
+	if (c->cleanup.n > 0) { /* --rm: the attached CLI removes the rest meanwhile */
 		announce(m, code);
+		finish_rm(m, code, delete_force(m));
+		return 0;
+	}
 	int deleted = delete_force(m);
 	struct change dc = {.what = SET_MONPID | SET_DELETED, .deleted = deleted};
 	update(m, &dc, NULL);
 	if (c->on_exit.n > 0)
 		run_cmd(m, &c->on_exit, 60000, NULL);
-	if (!finish(m, code, c->cleanup.n > 0) && c->cleanup.n > 0)
-		run_cmd(m, &c->cleanup, 60000, NULL);
+	finish(m, code, 0);
 	return 0;
 }
 

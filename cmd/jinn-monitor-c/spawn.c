@@ -152,17 +152,24 @@ int run_cmd(struct mon *m, struct strv *argv, int timeout_ms, char **errmsg)
 	return r;
 }
 
-/* run_runtime runs the OCI runtime with its global args and then args. */
-int run_runtime(struct mon *m, const char *const *args, int timeout_ms, char **errmsg)
+/* runtime_argv is the OCI runtime with its global args and then args. */
+static struct strv runtime_argv(struct config *c, const char *const *args)
 {
 	struct strv argv = {0};
-	struct config *c = m->cfg;
-	int status, err;
 	strv_add(&argv, c->runtime);
 	for (int i = 0; i < c->runtime_args.n; i++)
 		strv_add(&argv, c->runtime_args.v[i]);
 	for (int i = 0; args[i]; i++)
 		strv_add(&argv, (char *)args[i]);
+	return argv;
+}
+
+/* run_runtime runs the OCI runtime with its global args and then args. */
+int run_runtime(struct mon *m, const char *const *args, int timeout_ms, char **errmsg)
+{
+	struct config *c = m->cfg;
+	int status, err;
+	struct strv argv = runtime_argv(c, args);
 	int r = run_collect(m, argv.v, timeout_ms, &status, &err);
 	if (r < 0 && errmsg) {
 		if (err == ETIMEDOUT)
@@ -190,6 +197,38 @@ int delete_force(struct mon *m)
 			return 0;
 		sleep_ms(m, (i + 1) * 50);
 	}
+}
+
+/* delete_begin starts the runtime's `delete --force` without waiting for
+ * it, and delete_end waits for it (as delete_force, trying again if it
+ * failed). A --rm container's monitor begins the delete as soon as the
+ * exit is known: the runtime's process start (a Go binary's) then overlaps
+ * the monitor's last records and the attached CLI's removals. Its output
+ * is not wanted (delete_force drops it too). Returns -1 if it could not
+ * start; delete_end then deletes as delete_force does. */
+pid_t delete_begin(struct mon *m)
+{
+	const char *args[] = {"delete", "--force", m->cfg->id, NULL};
+	struct strv argv = runtime_argv(m->cfg, args);
+	int err;
+	pid_t pid = spawn(argv.v, m->devnull, m->devnull, m->devnull, 0, &err);
+	free(argv.v);
+	return pid;
+}
+
+int delete_end(struct mon *m, pid_t pid)
+{
+	int status;
+	if (pid > 0) {
+		if (wait_pid(m, pid, 30000, &status) < 0) {
+			kill(pid, SIGKILL);
+			wait_pid(m, pid, -1, &status);
+			status = -1;
+		}
+		if (status == 0)
+			return 1;
+	}
+	return delete_force(m);
 }
 
 /* short_path is monitor.ShortPath: dir/name under the 108-byte limit of

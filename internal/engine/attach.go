@@ -116,6 +116,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			}
 		}()
 	}
+	var unmounted <-chan struct{} // unmountRunning's, once started
 	for {
 		typ, p, err := monitor.ReadFrame(conn)
 		if err != nil {
@@ -151,6 +152,9 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if a.Started != nil {
 				a.Started()
 			}
+			if c.Host.AutoRemove && unmounted == nil {
+				unmounted = e.unmountRunning(c)
+			}
 		case monitor.FrameStdout:
 			if a.Stdout != nil {
 				a.Stdout.Write(p)
@@ -175,7 +179,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 1 && f[1] == "rm+" {
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
-				netDone := e.cleanupRecords(c, true)
+				netDone := e.cleanupRecords(c, true, unmounted)
 				// Its name is free from here: destroy says so before
 				// another container may take it.
 				e.event(c, "destroy")

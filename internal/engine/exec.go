@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
@@ -81,7 +82,20 @@ func (e *Local) Exec(ctx context.Context, ref string, o *ExecOptions) (int, erro
 	for _, m := range c.Mounts {
 		skip = append(skip, m.Destination)
 	}
-	if err := checkExecutable(root, o.Cmd[0], p.Cwd, p.Env, skip); err != nil {
+	// The command is looked for where the container sees it: its own root
+	// (/proc/PID/root, pinned by a pidfd), not the host's mount of its
+	// image's, which a --rm run unmounts once the container runs
+	// (unmountRunning).
+	r, err := fsroot.OpenProcessRoot(st.Pid)
+	if err != nil {
+		r, err = fsroot.Open(root)
+	}
+	if err != nil {
+		return 0, exitErr(ExitEngine, "exec in %s: %v", c.Name, err)
+	}
+	err = checkExecutable(r, o.Cmd[0], p.Cwd, p.Env, skip)
+	r.Close()
+	if err != nil {
 		return 0, err
 	}
 	dir, err := os.MkdirTemp(e.stateDir(c.ID), "exec-")

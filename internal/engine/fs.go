@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,17 +10,6 @@ import (
 	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/recipe"
 )
-
-// openInRoot opens path as if root were "/": symlinks and ".." cannot
-// leave root (internal/fsroot).
-func openInRoot(root, path string, flags int) (*os.File, error) {
-	r, err := fsroot.Open(root)
-	if err != nil {
-		return nil, fmt.Errorf("open root: %w", err)
-	}
-	defer r.Close()
-	return r.OpenFile(path, flags)
-}
 
 // execUser is a resolved --user.
 type execUser = recipe.User
@@ -52,7 +40,7 @@ func resolveUserRunning(pid int, root, spec string) (execUser, error) {
 // checkExecutable finds argv0 inside root the way execvp would, so that a
 // missing or non-executable command gets docker's 127/126 whatever the
 // runtime prints. Paths under skip (volume mounts) are not checked.
-func checkExecutable(root, argv0, cwd string, env []string, skip []string) error {
+func checkExecutable(root *fsroot.Root, argv0, cwd string, env []string, skip []string) error {
 	if argv0 == "" {
 		return exitErr(ExitEngine, "no command specified")
 	}
@@ -68,7 +56,7 @@ func checkExecutable(root, argv0, cwd string, env []string, skip []string) error
 		if underMount(p) {
 			return true, nil
 		}
-		f, err := openInRoot(root, p, unix.O_PATH)
+		f, err := root.OpenFile(p, unix.O_PATH)
 		if err != nil {
 			return false, nil
 		}

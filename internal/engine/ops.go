@@ -387,13 +387,20 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 //
 // The snapshot and the records go side by side: each removal waits on
 // the disk (a file system mounted with discard waits for the device at
-// every freed block), and either left alone by a kill is found by prune.
-func (e *Local) cleanupRecords(c *Container, volumes bool) (netDone func()) {
+// every freed block), and either left alone by a kill is found by prune
+// (a state directory without its container: prune's cleanup unmounts its
+// root filesystem). The rootfs's unmount, which waits for an RCU grace
+// period (namespace_unlock), goes before the snapshot's removal only;
+// unmounted, if not nil, is unmountRunning's, begun while the container ran.
+func (e *Local) cleanupRecords(c *Container, volumes bool, unmounted <-chan struct{}) (netDone func()) {
 	netDone = e.removeNetnsMeanwhile(c)
-	e.unmountRootfs(c)
 	snapDone := make(chan struct{})
 	go func() {
 		defer close(snapDone)
+		if unmounted != nil {
+			<-unmounted
+		}
+		e.unmountRootfs(c)
 		if c.Snapshot != "" {
 			e.images.Remove(c.Snapshot)
 		}

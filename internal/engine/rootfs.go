@@ -47,6 +47,26 @@ func mountOn(m Mount, dir string) error {
 	return mounter.Mount(m.Type, m.Source, dir, m.Options)
 }
 
+// unmountRunning unmounts, in the background, the host's mount of the root
+// filesystem of a --rm container that its attached CLI just started, and
+// returns a channel closed once done. The container no longer needs it: its
+// mount namespace has a mount of its own (the runtime's bind and
+// pivot_root, in a private tree that no unmount here reaches), which keeps
+// the overlay alive until the container's namespace goes; what looks into
+// a running container goes through /proc/PID/root (cp, exec -u). So the
+// unmount's RCU grace period (namespace_unlock, 1-10 ms here) passes while
+// the container runs, instead of after its exit, before the snapshot's
+// removal. A CLI killed after it leaves the container whole: rm -f and
+// prune find its rootfs unmounted, as after a reboot.
+func (e *Local) unmountRunning(c *Container) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.unmountRootfs(c)
+	}()
+	return done
+}
+
 func (e *Local) unmountRootfs(c *Container) {
 	if c.Snapshot == "" {
 		return

@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/fsroot"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
@@ -212,7 +213,13 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 	for _, m := range c.Mounts {
 		skip = append(skip, m.Destination)
 	}
-	if err := checkExecutable(root, c.Path, cwd, env, skip); err != nil {
+	r, err := fsroot.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	err = checkExecutable(r, c.Path, cwd, env, skip)
+	r.Close()
+	if err != nil {
 		var ee *ExitError
 		if ok := asExit(err, &ee); ok {
 			return nil, &ExitError{Code: ee.Code, Err: fmt.Errorf("failed to create task for container: %w", ee.Err)}
@@ -385,10 +392,9 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	// on the critical path of a run (~0.3-1 ms).
 	monPid, _, err := syscall.StartProcess(bin, []string{bin, cfgPath}, &syscall.ProcAttr{
 		Dir: "/",
-		// One P from the start: fewer per-P caches and threads in the
-		// monitor, and in the runtime commands it runs (it keeps the
-		// variable for them, as recipe.Runtime's commands have it).
-		Env:   append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
+		// The runtime commands' environment (recipe.Runtime.Environ: one P,
+		// the seccomp cache), for the monitor too: it runs them with its own.
+		Env:   append(e.runtimeFor(c).Environ(), monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
 		Files: []uintptr{devnull.Fd(), devnull.Fd(), mlog.Fd(), syncW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/jinn-containers/jinn/internal/image/reference"
 )
 
 // RepoName is a reference with neither tag nor digest, as pull/push

@@ -152,13 +152,30 @@ func Run(cfg *Config, sync *os.File) int {
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
 		oom := m.oomCount() > oomBase
+		// --rm (never restarted: the engine refuses a restart policy
+		// with it): the runtime's delete starts as soon as the cgroup's
+		// OOM count is read (it removes the cgroup), its start
+		// overlapping the events, the state's record and the CLI's
+		// removals.
+		var deleted chan bool
+		if len(cfg.Cleanup) > 0 {
+			deleted = make(chan bool, 1)
+			go func() { deleted <- m.deleteForce() }()
+		}
 		if oom {
 			m.event("oom")
 		}
 		m.event("die", "exitCode", itoa(code))
-		st, _ := UpdateState(cfg.StateDir, func(s *State) {
+		exited := func(s *State) {
 			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = StatusExited, code, oom, finished, 0
-		})
+		}
+		if deleted != nil {
+			UpdateState(cfg.StateDir, exited)
+			m.hub.announce(code)
+			m.finishRm(code, <-deleted)
+			return 0
+		}
+		st, _ := UpdateState(cfg.StateDir, exited)
 		if !m.shouldRestart(code, restarts, st) {
 			break
 		}
@@ -185,16 +202,29 @@ func Run(cfg *Config, sync *os.File) int {
 	if len(cfg.Cleanup) > 0 {
 		// --rm: the attached CLI removes the rest while the runtime deletes.
 		m.hub.announce(code)
+		m.finishRm(code, m.deleteForce())
+		return 0
 	}
 	deleted := m.deleteForce()
 	UpdateState(cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
 	if len(cfg.OnExit) > 0 {
 		m.r.run(cfg.OnExit, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
 	}
-	if !m.hub.finish(code, len(cfg.Cleanup) > 0) && len(cfg.Cleanup) > 0 {
-		m.r.run(cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
-	}
+	m.hub.finish(code, false)
 	return 0
+}
+
+// finishRm ends a --rm container's monitor once the runtime's delete is
+// done (announce went first): FrameDeleted to the attached CLI, which then
+// removes the state directory; only if none did, the state records the
+// delete and the engine's removal runs. (Recorded before FrameDeleted, it
+// would be a write the CLI waits for and then removes.)
+func (m *monitor) finishRm(code int, deleted bool) {
+	if m.hub.finish(code, true) {
+		return
+	}
+	UpdateState(m.cfg.StateDir, func(s *State) { s.MonitorPid, s.Deleted = 0, deleted })
+	m.r.run(m.cfg.Cleanup, []*os.File{m.devnul, m.devnul, m.devnul}, time.Minute, nil)
 }
 
 func (m *monitor) shouldRestart(code, restarts int, st *State) bool {
