@@ -241,6 +241,10 @@ state = %q
 
 	// Cleanups run last-in first-out: this one after containerd stopped.
 	t.Cleanup(func() {
+		// A jinn-shim may outlive its Shutdown for as long as the kernel
+		// syncs the rootfs it released (detachRootfs), a spare until it
+		// sees containerd gone.
+		waitFor(t, 10*time.Second, "the jinn shims of this containerd to exit", func() bool { return len(e.jinnShims()) == 0 })
 		exec.Command("ip", "link", "del", e.bridge).Run()
 		assertNoMounts(t, dir)
 		if t.Failed() {

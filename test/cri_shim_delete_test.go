@@ -131,6 +131,24 @@ func criShimRelease(t *testing.T, e *criEnv) {
 	e.crictlOK("rmp", "-f", p)
 }
 
+// jinnShims lists the jinn-shim processes of the env's containerd.
+func (e *criEnv) jinnShims() []int {
+	var out []int
+	procs, _ := os.ReadDir("/proc")
+	for _, d := range procs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
+		if i := bytes.IndexByte(b, 0); i > 0 && strings.HasSuffix(string(b[:i]), "containerd-shim-jinn-v2") &&
+			bytes.Contains(b, []byte("\x00"+e.sock+"\x00")) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // spareShims lists the spare shims (spare.go) of the env's containerd's
 // CRI namespace: those still waiting (their working directory is "/"),
 // or with all, those that became a pod's shim too.
