@@ -133,26 +133,22 @@ func criShimRelease(t *testing.T, e *criEnv) {
 
 // jinnShims lists the jinn-shim processes of the env's containerd.
 func (e *criEnv) jinnShims() []int {
-	var out []int
-	procs, _ := os.ReadDir("/proc")
-	for _, d := range procs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		b, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
-		if i := bytes.IndexByte(b, 0); i > 0 && strings.HasSuffix(string(b[:i]), "containerd-shim-jinn-v2") &&
-			bytes.Contains(b, []byte("\x00"+e.sock+"\x00")) {
-			out = append(out, pid)
-		}
-	}
-	return out
+	return e.shimProcs(func(args []string, cwd string) bool { return true })
 }
 
 // spareShims lists the spare shims (spare.go) of the env's containerd's
 // CRI namespace: those still waiting (their working directory is "/"),
 // or with all, those that became a pod's shim too.
 func (e *criEnv) spareShims(all bool) []int {
+	return e.shimProcs(func(args []string, cwd string) bool {
+		return args[len(args)-1] == "spare" && strings.Contains(strings.Join(args, "\x00"), "\x00k8s.io\x00") &&
+			(all || cwd == "/")
+	})
+}
+
+// shimProcs lists the jinn-shim processes of the env's containerd whose
+// arguments and working directory match.
+func (e *criEnv) shimProcs(match func(args []string, cwd string) bool) []int {
 	var out []int
 	procs, _ := os.ReadDir("/proc")
 	for _, d := range procs {
@@ -162,11 +158,10 @@ func (e *criEnv) spareShims(all bool) []int {
 		}
 		b, _ := os.ReadFile("/proc/" + d.Name() + "/cmdline")
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) < 3 || args[len(args)-1] != "spare" || !strings.HasSuffix(args[0], "containerd-shim-jinn-v2") ||
-			!strings.Contains(string(b), "\x00"+e.sock+"\x00") || !strings.Contains(string(b), "\x00k8s.io\x00") {
+		if len(args) < 3 || !strings.HasSuffix(args[0], "containerd-shim-jinn-v2") || !bytes.Contains(b, []byte("\x00"+e.sock+"\x00")) {
 			continue
 		}
-		if cwd, _ := os.Readlink("/proc/" + d.Name() + "/cwd"); all || cwd == "/" {
+		if cwd, _ := os.Readlink("/proc/" + d.Name() + "/cwd"); match(args, cwd) {
 			out = append(out, pid)
 		}
 	}

@@ -168,21 +168,31 @@ func listenGroup(f flags) (addr string, l *net.UnixListener, err error) {
 	return addr, l, nil
 }
 
-// startForked is start in the child startfork.c made: it answers the
-// parent through the pipe ("0" and the address, or "1" and the error)
-// and, if the group had no shim, serves it itself.
-func startForked(f flags, pipe *os.File) int {
-	addr, l, err := listenGroup(f)
+// claimGroup is listenGroup for this process, which will serve the group
+// if l is not nil: the bundle records its pid and the address; on an
+// error nothing is left listening.
+func claimGroup(f flags) (addr string, l *net.UnixListener, err error) {
+	addr, l, err = listenGroup(f)
 	if err == nil && l != nil {
 		err = os.WriteFile("shim.pid", []byte(fmt.Sprint(os.Getpid())), 0o644)
 	}
 	if err == nil {
 		err = recordAddress(addr)
 	}
+	if err != nil && l != nil {
+		os.Remove(l.Addr().String())
+		l.Close()
+		l = nil
+	}
+	return addr, l, err
+}
+
+// startForked is start in the child startfork.c made: it answers the
+// parent through the pipe ("0" and the address, or "1" and the error)
+// and, if the group had no shim, serves it itself.
+func startForked(f flags, pipe *os.File) int {
+	addr, l, err := claimGroup(f)
 	if err != nil {
-		if l != nil {
-			os.Remove(l.Addr().String())
-		}
 		io.WriteString(pipe, "1containerd-shim-jinn-v2: "+err.Error()+"\n")
 		return 1
 	}

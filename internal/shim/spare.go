@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -137,7 +138,7 @@ func spare(f flags) error {
 		os.Remove(sock)
 		os.Exit(0)
 	}
-	cc, err := net.Dial("unix", ttrpcAddr)
+	cc, err := net.Dial("unix", strings.TrimPrefix(ttrpcAddr, "unix://"))
 	if err != nil {
 		os.Remove(sock)
 		return nil
@@ -198,6 +199,7 @@ func takeover(f flags, key string, c *net.UnixConn) (id string, listener net.Lis
 		// Another binary or containerd with the same hash: not ours to
 		// serve, and no start will want this spare.
 		reply("1spare: another key")
+		os.Remove(spareSocket(key))
 		os.Exit(0)
 	}
 	bundle, id := string(parts[7]), string(parts[8])
@@ -210,18 +212,8 @@ func takeover(f flags, key string, c *net.UnixConn) (id string, listener net.Lis
 		return "", nil, false
 	}
 	f.id = id
-	addr, l, err := listenGroup(f)
-	if err == nil && l != nil {
-		err = os.WriteFile("shim.pid", []byte(fmt.Sprint(os.Getpid())), 0o644)
-	}
-	if err == nil {
-		err = recordAddress(addr)
-	}
+	addr, l, err := claimGroup(f)
 	if err != nil {
-		if l != nil {
-			os.Remove(l.Addr().String())
-			l.Close()
-		}
 		os.Chdir("/")
 		reply("1containerd-shim-jinn-v2: " + err.Error())
 		return "", nil, false
