@@ -3,6 +3,8 @@ package network
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -103,5 +105,46 @@ func TestReleaseHeldNamespace(t *testing.T) {
 	}
 	if _, err := os.Stat(m.releasePath(d.id)); !os.IsNotExist(err) {
 		t.Errorf("release record of %s left: %v", d.id, err)
+	}
+}
+
+// BenchmarkSetup times Setup on the default network with its bridge and
+// rules already there (another container keeps them), as a `run` does.
+func BenchmarkSetup(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	m, err := Open(Config{StateDir: filepath.Join(b.TempDir(), "net")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	mk := func(i int) (string, string) {
+		id, ns := randID(), filepath.Join(dir, "ns"+strconv.Itoa(i))
+		if err := NewNetns(ns); err != nil {
+			b.Fatal(err)
+		}
+		return id, ns
+	}
+	keepID, keepNS := mk(-1)
+	if _, err := m.Setup(ctx, Attachment{ContainerID: keepID, NetnsPath: keepNS}); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		m.Release(ctx, keepID, func() error { return RemoveNetns(keepNS) })
+		m.PruneNetworks(ctx)
+	}()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		id, ns := mk(i)
+		b.StartTimer()
+		if _, err := m.Setup(ctx, Attachment{ContainerID: id, NetnsPath: ns}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		m.Release(ctx, id, func() error { return RemoveNetns(ns) })
+		b.StartTimer()
 	}
 }
