@@ -33,12 +33,35 @@ import (
 // workqueue, milliseconds quiet and up to a second or so under load.
 const releaseBound = 5 * time.Second
 
-// release is what a removed container left to the kernel.
+// release is what a removed container left to the kernel: its record,
+// linked under releasing/ at its removal (Since: the link's mtime).
 type release struct {
-	ID    string              `json:"id"`
-	Veths []string            `json:"veths"`
-	IPs   map[string][]string `json:"ips"` // network -> addresses
-	Since time.Time           `json:"since"`
+	*containerState
+	Since time.Time
+}
+
+// veths and ips of the release (on network).
+func (r *release) veths() []string {
+	var out []string
+	for _, ep := range r.Endpoints {
+		out = append(out, ep.HostVeth)
+	}
+	return out
+}
+
+func (r *release) ips(network string) []string {
+	var out []string
+	for _, ep := range r.Endpoints {
+		if ep.Network != network {
+			continue
+		}
+		for _, ip := range []string{ep.IP, ep.IP6} {
+			if ip != "" {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
 }
 
 func (m *Manager) releasePath(id string) string {
@@ -64,19 +87,11 @@ func (m *Manager) Release(ctx context.Context, containerID string, unbind func()
 		// Lost or damaged: by name, as Teardown does.
 		return errors.Join(m.teardownLocked(containerID, nil, true), unbind())
 	}
-	r := release{ID: containerID, IPs: map[string][]string{}, Since: time.Now()}
-	for _, ep := range c.Endpoints {
-		r.Veths = append(r.Veths, ep.HostVeth)
-		for _, ip := range []string{ep.IP, ep.IP6} {
-			if ip != "" {
-				r.IPs[ep.Network] = append(r.IPs[ep.Network], ip)
-			}
-		}
-	}
-	// The release's record goes first: killed after it, the container's
-	// own record is still there and the next teardown (prune) repeats this.
-	if len(r.Veths) > 0 {
-		if err := writeJSON(m.releasePath(containerID), &r); err != nil {
+	// The release is the record under a second name (no new inode to
+	// make): killed after it, the record itself is still there and the
+	// next teardown (prune) repeats this.
+	if len(c.Endpoints) > 0 {
+		if err := m.linkRelease(containerID); err != nil {
 			return errors.Join(m.teardownLocked(containerID, c, false), unbind())
 		}
 	}
@@ -115,6 +130,26 @@ func (m *Manager) dropRecords(containerID string) error {
 	return errors.Join(append(errs, m.gcNetworks())...)
 }
 
+func (m *Manager) linkRelease(id string) error {
+	p := m.releasePath(id)
+	err := os.Link(m.ctrPath(id), p)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		err = os.Link(m.ctrPath(id), p)
+	}
+	if errors.Is(err, os.ErrExist) { // a release cut short, or a stale one
+		os.Remove(p)
+		err = os.Link(m.ctrPath(id), p)
+	}
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	return os.Chtimes(p, now, now)
+}
+
 func (m *Manager) loadReleases() []*release {
 	dir := filepath.Join(m.cfg.StateDir, "releasing")
 	ents, err := os.ReadDir(dir)
@@ -128,11 +163,16 @@ func (m *Manager) loadReleases() []*release {
 			os.Remove(filepath.Join(dir, e.Name())) // an atomic write cut short
 			continue
 		}
-		var r release
-		if err := readJSON(filepath.Join(dir, e.Name()), &r); err != nil || r.ID != id {
+		var c containerState
+		fi, err := e.Info()
+		if err == nil {
+			err = readJSON(filepath.Join(dir, e.Name()), &c)
+		}
+		if err != nil || c.ID != id {
 			os.Remove(filepath.Join(dir, e.Name()))
 			continue
 		}
+		r := release{containerState: &c, Since: fi.ModTime()}
 		out = append(out, &r)
 	}
 	return out
@@ -148,7 +188,7 @@ func (m *Manager) sweepReleases(force bool) error {
 			errs = append(errs, m.reclaimRelease(r.ID))
 			continue
 		}
-		if !slices.ContainsFunc(r.Veths, linkExists) {
+		if !slices.ContainsFunc(r.veths(), linkExists) {
 			os.Remove(m.releasePath(r.ID))
 		}
 	}
@@ -157,12 +197,13 @@ func (m *Manager) sweepReleases(force bool) error {
 
 // reclaimRelease deletes a release's veths now and forgets it.
 func (m *Manager) reclaimRelease(id string) error {
-	var r release
-	if err := readJSON(m.releasePath(id), &r); err != nil {
+	var c containerState
+	if err := readJSON(m.releasePath(id), &c); err != nil {
 		return nil
 	}
+	r := release{containerState: &c}
 	var errs []error
-	for _, v := range r.Veths {
+	for _, v := range r.veths() {
 		errs = append(errs, delLink(v))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -181,7 +222,7 @@ func (m *Manager) reclaimIP(network, ip string) error {
 		return nil
 	}
 	for _, r := range m.loadReleases() {
-		if slices.Contains(r.IPs[network], ip) {
+		if slices.Contains(r.ips(network), ip) {
 			if err := m.reclaimRelease(r.ID); err != nil {
 				return err
 			}
@@ -195,7 +236,7 @@ func (m *Manager) reclaimIP(network, ip string) error {
 func (m *Manager) reclaimNetwork(network string) error {
 	var errs []error
 	for _, r := range m.loadReleases() {
-		if len(r.IPs[network]) > 0 {
+		if len(r.ips(network)) > 0 {
 			errs = append(errs, m.reclaimRelease(r.ID))
 		}
 	}
@@ -205,7 +246,7 @@ func (m *Manager) reclaimNetwork(network string) error {
 // releasedIPs adds the addresses releases still hold on the network.
 func (m *Manager) releasedIPs(network string, used map[string]bool) {
 	for _, r := range m.loadReleases() {
-		for _, ip := range r.IPs[network] {
+		for _, ip := range r.ips(network) {
 			used[ip] = true
 		}
 	}
