@@ -87,7 +87,7 @@ func (b bridgeNet) Teardown(c *Container, nsPath string) error {
 }
 
 // Release is Teardown at the container's removal while its namespace is
-// still bound at nsPath: unbind drops that, and the kernel deletes the
+// still bound: unbind drops the bind mount, and the kernel deletes the
 // veths with the namespace (network.Manager.Release). A bridged
 // container whose record is lost is torn down by name, as Teardown does.
 func (b bridgeNet) Release(c *Container, unbind func() error) error {
