@@ -59,6 +59,14 @@ func planDirs(p, kind string) []string {
 	return out
 }
 
+// goServed checks that the Go delete served every delete so far.
+func goServed(t *testing.T, served func() []string) {
+	t.Helper()
+	if got := served(); len(got) != 0 {
+		t.Errorf("the C delete served %v", got)
+	}
+}
+
 // gone says whether pid has exited (a zombie not yet reaped has).
 func gone(pid int) bool {
 	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -124,9 +132,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 		if !exists(out) {
 			t.Error("the poststop hook did not run")
 		}
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 		assertDeleted(t, e, id, nil)
 	})
 	t.Run("force kills", func(t *testing.T) {
@@ -142,9 +148,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 		if !gone(pid) {
 			t.Errorf("init %d survived delete --force", pid)
 		}
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 		assertDeleted(t, e, id, planDirs(p, "rm"))
 	})
 	t.Run("created", func(t *testing.T) {
@@ -157,9 +161,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 		if !gone(pid) {
 			t.Errorf("created init %d survived delete", pid)
 		}
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 		assertDeleted(t, e, id, nil)
 	})
 	t.Run("stale plan", func(t *testing.T) {
@@ -179,9 +181,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 		unix.Removexattr(filepath.Join(e.root, id), deletePlanXattr)
 		e.must("delete", id)
 		assertDeleted(t, e, id, planDirs(p, "rm"))
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 	})
 	// A live process under the plan's pid is the init only with the
 	// plan's start time: another one (a reused pid) is not.
@@ -227,9 +227,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.must("delete", id)
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 		assertDeleted(t, e, id, rm)
 	})
 	// Flags the C delete does not know are Go's.
@@ -238,9 +236,7 @@ func TestRuntimeCDeleteFallsThrough(t *testing.T) {
 		served := cDeleteEnv(t, e)
 		id := exitedContainer(t, e, "cdeldebug")
 		e.must("--debug", "delete", id)
-		if got := served(); len(got) != 0 {
-			t.Errorf("the C delete served %v", got)
-		}
+		goServed(t, served)
 		assertDeleted(t, e, id, nil)
 	})
 }
