@@ -288,7 +288,7 @@ __attribute__((constructor)) static void jinn_delete(int argc, char **argv, char
 {
 	(void)envp;
 	struct args a = {.root = "/run/jinn-runtime"}; /* ocicli.defaultRoot for root */
-	if (argc < 3 || geteuid() != 0 || parse(argc, argv, &a) < 0)
+	if (argc < 3 || parse(argc, argv, &a) < 0 || geteuid() != 0)
 		return;
 	if (a.log != NULL && *a.log != 0) {
 		/* Go's setup opens (makes) the log first; a failure is its to report. */
