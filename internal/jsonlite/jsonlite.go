@@ -54,6 +54,17 @@ func Unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// Decode is json.Unmarshal into a fresh *v, by this package where it
+// can: what encoding/json would give, with its errors.
+func Decode[T any](data []byte, v *T) error {
+	if Unmarshal(data, v) == nil {
+		return nil
+	}
+	var zero T
+	*v = zero // partly filled
+	return json.Unmarshal(data, v)
+}
+
 const maxDepth = 1000
 
 type decoder struct {
@@ -374,7 +385,7 @@ func (d *decoder) object(v reflect.Value, depth int) bool {
 			}
 			return d.skip(depth + 1)
 		}
-		return d.value(v.Field(f), depth+1)
+		return d.value(v.FieldByIndex(f), depth+1)
 	})
 }
 
@@ -416,51 +427,88 @@ func (d *decoder) skip(depth int) bool {
 }
 
 type fieldSet struct {
-	byName map[string]int // JSON name to field index
-	folds  bool           // a name holds a letter with a non-ASCII fold (k, s)
+	byName map[string][]int // JSON name to field index path
+	folds  bool             // a name holds a letter with a non-ASCII fold (k, s)
 }
 
 var fieldCache sync.Map // reflect.Type -> fieldSet
 
 // structFields maps t's JSON names to its fields, as encoding/json names
-// them; false for what it would treat specially (embedded structs, tag
-// options other than omitempty and omitzero).
+// them, with the fields of embedded structs promoted (the shallowest name
+// wins); false for what it would treat specially (embedded pointers and
+// non-structs, two fields of one name at the same depth, tag options
+// other than omitempty and omitzero).
 func structFields(t reflect.Type) (fieldSet, bool) {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.(fieldSet), true
 	}
-	fs := fieldSet{byName: map[string]int{}}
+	fs := fieldSet{byName: map[string][]int{}}
+	depth := map[string]int{}
+	if !fs.add(t, nil, depth, 0) {
+		return fs, false
+	}
+	fieldCache.Store(t, fs)
+	return fs, true
+}
+
+// add puts t's fields (at index path at, depth deep) into fs; depth
+// holds the depth each name was found at.
+func (fs *fieldSet) add(t reflect.Type, at []int, depth map[string]int, d int) bool {
+	if d > 8 {
+		return false
+	}
+	var embedded []int
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if f.Anonymous {
-			return fs, false
-		}
-		if !f.IsExported() {
-			continue
-		}
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if f.Type.Kind() != reflect.Struct {
+				return false // embedded pointers and named non-structs
+			}
+			embedded = append(embedded, i)
+			continue
+		}
+		if !f.IsExported() {
+			if f.Anonymous {
+				return false // an unexported embedded type with a name
+			}
+			continue
+		}
 		for _, o := range strings.Split(opts, ",") {
 			if o != "" && o != "omitempty" && o != "omitzero" {
-				return fs, false
+				return false
 			}
 		}
 		if name == "" {
 			name = f.Name
 		} else if !validTagName(name) {
-			return fs, false // encoding/json would use the field's name
+			return false // encoding/json would use the field's name
 		}
-		if _, dup := fs.byName[name]; dup {
-			return fs, false
+		// Embedded structs are walked depth first: a name found
+		// deeper before is hidden by this one, one found shallower
+		// hides this one.
+		if dd, dup := depth[name]; dup {
+			if dd == d {
+				return false // encoding/json's tie rules: left to it
+			}
+			if dd < d {
+				continue
+			}
 		}
-		fs.byName[name] = i
+		depth[name] = d
+		fs.byName[name] = append(append([]int(nil), at...), i)
 		fs.folds = fs.folds || strings.ContainsAny(name, "kKsS")
 	}
-	fieldCache.Store(t, fs)
-	return fs, true
+	for _, i := range embedded {
+		if !fs.add(t.Field(i).Type, append(append([]int(nil), at...), i), depth, d+1) {
+			return false
+		}
+	}
+	return true
 }
 
 // validTagName is encoding/json's isValidTag for ASCII names: letters,
