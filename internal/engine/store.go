@@ -15,6 +15,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Config says where the engine keeps its files and what it runs.
@@ -144,7 +145,7 @@ func (e *Local) readContainer(id string) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{}
-	if err := json.Unmarshal(b, c); err != nil {
+	if err := jsonlite.Decode(b, c); err != nil {
 		return nil, fmt.Errorf("parse config of %s: %w", id, err)
 	}
 	return c, nil

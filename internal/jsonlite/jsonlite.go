@@ -6,8 +6,9 @@
 // more than the decoding. This decoder looks at a type only when the input
 // reaches it.
 //
-// It handles structs (json tags, exported fields), pointers, slices,
-// string-keyed maps, strings, bools, integers, and types with their own
+// It handles structs (json tags, exported fields, embedded structs),
+// pointers, slices, arrays, string-keyed maps, strings, bools, integers,
+// and types with their own
 // UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
 // it calls as encoding/json does. Anything else, and anything where
 // encoding/json's rules are subtle (a key that matches a field only
@@ -54,14 +55,15 @@ func Unmarshal(data []byte, v any) error {
 	return nil
 }
 
-// Decode is json.Unmarshal into a fresh *v, by this package where it
-// can: what encoding/json would give, with its errors.
-func Decode[T any](data []byte, v *T) error {
+// Decode is json.Unmarshal into v, a pointer to a zero value, by this
+// package where it can: what encoding/json would give, with its errors.
+func Decode(data []byte, v any) error {
 	if Unmarshal(data, v) == nil {
 		return nil
 	}
-	var zero T
-	*v = zero // partly filled
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero() // partly filled
+	}
 	return json.Unmarshal(data, v)
 }
 
@@ -183,6 +185,8 @@ func (d *decoder) value(v reflect.Value, depth int) bool {
 			return false // base64 in encoding/json
 		}
 		return d.array(v, depth)
+	case reflect.Array:
+		return d.fixed(v, depth)
 	case reflect.String:
 		s, ok := d.str()
 		if ok {
@@ -264,6 +268,23 @@ func (d *decoder) array(v reflect.Value, depth int) bool {
 	})
 	if ok {
 		v.Set(s)
+	}
+	return ok
+}
+
+// fixed fills a Go array as encoding/json does: elements past its
+// length are checked and dropped, those missing are zeroed.
+func (d *decoder) fixed(v reflect.Value, depth int) bool {
+	i := 0
+	ok := d.elements(func() bool {
+		i++
+		if i > v.Len() {
+			return d.skip(depth + 1)
+		}
+		return d.value(v.Index(i-1), depth+1)
+	})
+	for ; ok && i < v.Len(); i++ {
+		v.Index(i).SetZero()
 	}
 	return ok
 }

@@ -24,6 +24,7 @@ type odd struct {
 	Raw    json.RawMessage
 	T      time.Time  `json:"t"`
 	PT     *time.Time `json:"pt"`
+	Arr    [2]uint16  `json:"arr"`
 	skip   int
 }
 
@@ -89,6 +90,7 @@ func seeds() [][]byte {
 		[]byte(`{"a":-128,"u":65535,"p":-9223372036854775808,"s":null,"m":{"k":"v"},"Named":"pid","inner":{"a":1,"inner":null}}`),
 		[]byte(`{"a":128}`), []byte(`{"u":-1}`), []byte(`{"a":01}`), []byte(`{"kelvin":"x","\u212aelvin":"y"}`),
 		[]byte(`{"Raw":{"x":1}}`), []byte(`{"t":"2026-12-06T22:10:00.123456789Z","pt":"2026-12-06T23:10:00+01:00","Raw":[1, "x"]}`),
+		[]byte(`{"arr":[1,2,3]}`), []byte(`{"arr":[1]}`), []byte(`{"arr":null}`), []byte(`{"arr":[1,"x"]}`), []byte(`{"arr":[1,2,{"x":[]}]}`),
 		[]byte(`{"a":5,"deep":"d","Other":"o","ID":"i"}`), []byte(`{"a":"s"}`), []byte(`{"deep":1}`), []byte(`{"X":"y"}`),
 		[]byte(`{"created":"2026-12-06T22:10:00Z","architecture":"amd64","os":"linux","os.features":["a"],"variant":"v8",` +
 			`"config":{"User":"u","Env":["A=1"],"Cmd":["sh"],"Healthcheck":{"Test":["CMD","true"],"Interval":1000},` +
@@ -125,6 +127,9 @@ func TestDifferentialSeeds(t *testing.T) {
 		}
 		t.Fatalf("no seed %s", prefix)
 		return nil
+	}
+	if !differential[odd](t, at(`{"arr":[1,2,3]}`)) || !differential[odd](t, at(`{"arr":[1]}`)) {
+		t.Error("jsonlite left arrays to encoding/json")
 	}
 	if !differential[embeds](t, at(`{"a":5,"deep"`)) {
 		t.Error("jsonlite left embedded structs to encoding/json")
