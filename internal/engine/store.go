@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -132,11 +133,13 @@ func (e *Local) generateName(id string) (string, error) {
 }
 
 func (e *Local) writeContainer(c *Container) error {
-	b, err := json.MarshalIndent(c, "", "  ")
+	b, err := jsonlite.Encode(c)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFileSync(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
+	var out bytes.Buffer
+	json.Indent(&out, b, "", "  ") // json.MarshalIndent's bytes
+	return atomicfile.WriteFileSync(filepath.Join(e.containerDir(c.ID), "config.json"), out.Bytes(), 0o600)
 }
 
 func (e *Local) readContainer(id string) (*Container, error) {
