@@ -13,6 +13,11 @@
 # process into a cgroup (runc's and crun's write to cgroup.procs) waits
 # for an RCU grace period unless another move happened within the last
 # one; back to back, each run finds the previous one's still fresh.
+#
+# The blocks and perf stat tables are repeated for the engine's spec of
+# `jinn run --network none busybox true` (ENGINE_SPEC=0 leaves it out):
+# jinn-runtime against crun on the bundle bench/latency.sh's
+# jinn-runtime-none row runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JINN=${JINN:-$PWD/bin/jinn-runtime}
@@ -30,7 +35,14 @@ done
 [ -x "$JINN" ] || { echo "bench/runtime.sh: $JINN missing (make build)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/jinn-bench-runtime.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+	set +e
+	grep -F " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m"; done
+	# The engine's spec's cgroup parent (crun and runc leave it).
+	rmdir /sys/fs/cgroup/*/"$(basename "$work")"/rt /sys/fs/cgroup/*/"$(basename "$work")" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 bundle=$work/bundle
 mkdir -p "$bundle" "$work/state"
 cp -a "$FIXTURES/busybox" "$bundle/rootfs"
@@ -38,6 +50,22 @@ cp -a "$FIXTURES/busybox" "$bundle/rootfs"
 (cd "$bundle" && runc spec)
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"\/bin\/true"/' "$bundle/config.json"
 grep -q '"/bin/true"' "$bundle/config.json"
+
+# The engine's spec (ENGINE_SPEC=0 skips it): what `jinn run --network
+# none busybox true` hands the runtime (docker's seccomp profile, 11
+# masked and 5 read-only paths, its /dev rules, a network namespace of its
+# own), taken from a container that bin/jinn creates in a store of the
+# bench's own, on a copy of the same root file system.
+ebundle=""
+if [ "${ENGINE_SPEC:-1}" != 0 ] && [ -x "$(dirname "$JINN")/jinn" ]; then
+	ebundle=$work/ebundle
+	ej="$(dirname "$JINN")/jinn --root $work/engine/root --runroot $work/engine/run"
+	hack/mkimage-busybox.sh "$FIXTURES/images/busybox.tar"
+	$ej load -q -i "$FIXTURES/images/busybox.tar" >/dev/null
+	JINN_FIXTURES=$FIXTURES bench/enginebundle.sh "$(dirname "$JINN")/jinn" "$work/engine/root" "$work/engine/run" \
+		"$ebundle" "/$(basename "$work")/rt"
+	$ej system prune -f >/dev/null 2>&1 || true
+fi
 
 jinn="$JINN --root $work/state/jinn run -b $bundle bench-jinn"
 runc="runc --root $work/state/runc run -b $bundle bench-runc"
@@ -80,56 +108,70 @@ unshare -m sh -c '
 ' "$COLD_RUNS" "$jinn" "$crun" "$runc" "$work/cold.csv" "$base"
 summary "$work/cold.csv"
 
+# turns ROUNDS BODY name=cmd...: in the private namespace of the tables
+# above, round after round, each runtime in turn runs BODY (bash, with
+# $name and $cmd set); empty entries are skipped.
+turns() {
+	unshare -m bash -c '
+		mount --make-rprivate /
+		umount /sys/fs/cgroup/unified
+		rounds=$1 body=$2
+		shift 2
+		for r in $(seq "$rounds"); do
+			for c in "$@"; do
+				[ -n "$c" ] || continue
+				name=${c%%=*} cmd=${c#*=}
+				eval "$body"
+			done
+		done' turns "$@"
+}
+
 # hyperfine times each command's runs one after the other, so a change in
 # the other load on the host lands on one runtime only. Here each runtime
 # runs a block of BLOCK tight-loop runs in turn, for BLOCK_ROUNDS rounds:
 # crun's back-to-back cgroup moves stay warm within a block, and load
 # drift hits every runtime alike. Times include a fork of the shell.
+blocks() {
+	turns "${BLOCK_ROUNDS:-10}" '$cmd >/dev/null 2>&1
+		for i in $(seq '"${BLOCK:-10}"'); do
+			s=$EPOCHREALTIME; $cmd >/dev/null 2>&1; e=$EPOCHREALTIME
+			echo "$name $(( ${e/./} - ${s/./} ))"
+		done' "$@" |
+		sort -k1,1 -k2,2n | awk '{ v[$1, ++n[$1]] = $2 } !($1 in seen) { seen[$1] = 1; order[++k] = $1 }
+			END { for (i = 1; i <= k; i++) { r = order[i]; med[r] = v[r, int(n[r] / 2) + 1] / 1000 }
+				printf "%-14s %10s %16s\n", "runtime", "median ms", "jinn / this"
+				for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %16.2f\n", r, med[r], med["jinn-runtime"] / med[r] } }'
+}
 echo
 echo "## tight loops in blocks of ${BLOCK:-10}, the runtimes taking turns for ${BLOCK_ROUNDS:-10} rounds (median ms)"
-unshare -m bash -c '
-	mount --make-rprivate /
-	umount /sys/fs/cgroup/unified
-	rounds=$0 block=$1; shift
-	for r in $(seq "$rounds"); do
-		for c in "$@"; do
-			[ -n "$c" ] || continue
-			name=${c%%=*} cmd=${c#*=}
-			$cmd >/dev/null 2>&1
-			for i in $(seq "$block"); do
-				s=$(date +%s%N); $cmd >/dev/null 2>&1; e=$(date +%s%N)
-				echo "$name $(( (e - s) / 1000 ))"
-			done
-		done
-	done
-' "${BLOCK_ROUNDS:-10}" "${BLOCK:-10}" "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"} |
-	sort -k1,1 -k2,2n | awk '{ v[$1, ++n[$1]] = $2 } !($1 in seen) { seen[$1] = 1; order[++k] = $1 }
-		END { for (i = 1; i <= k; i++) { r = order[i]; med[r] = v[r, int(n[r] / 2) + 1] / 1000 }
-			printf "%-14s %10s %16s\n", "runtime", "median ms", "jinn / this"
-			for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %16.2f\n", r, med[r], med["jinn-runtime"] / med[r] } }'
+blocks "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"}
+if [ -n "$ebundle" ]; then
+	ejinn="$JINN --root $work/state/jinn run -b $ebundle bench-ejinn"
+	ecrun="crun --root $work/state/crun run -b $ebundle bench-ecrun"
+	ebase="${BASE:+$BASE --root $work/state/base run -b $ebundle bench-ebase}"
+	echo
+	echo "## the same, the engine's spec of run --network none busybox true"
+	blocks "jinn-runtime=$ejinn" "crun=$ecrun" ${ebase:+"jinn-base=$ebase"}
+fi
 
 # The load-independent figures: CPU time (task-clock of the whole process
 # tree), page faults and context switches per run, from perf stat, the
 # runtimes taking turns for PERF_ROUNDS rounds of PERF_RUNS runs each.
 command -v perf >/dev/null || { echo "(perf missing: no CPU table)"; exit 0; }
 echo
+perfstat() {
+	turns "$PERF_ROUNDS" 'perf stat -x, -r '"$PERF_RUNS"' -e task-clock,page-faults,context-switches -- $cmd 2>&1 >/dev/null |
+		sed "s/^/$name,/"' "$@" |
+		awk -F, '$4 == "task-clock" || $4 ~ /^task-clock/ { cpu[$1] += $2; n[$1]++ }
+			$4 ~ /^page-faults/ { pf[$1] += $2 } $4 ~ /^context-switches/ { cs[$1] += $2 }
+			!($1 in seen) { seen[$1] = 1; order[++k] = $1 }
+			END { printf "%-14s %10s %12s %12s %16s\n", "runtime", "cpu ms", "page faults", "ctx switches", "jinn cpu / this"
+				for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %12.0f %12.0f %16.2f\n", r, cpu[r] / n[r], pf[r] / n[r], cs[r] / n[r], (cpu["jinn-runtime"] / n["jinn-runtime"]) / (cpu[r] / n[r]) } }'
+}
 echo "## perf stat per run, same private namespace, $PERF_ROUNDS interleaved rounds of $PERF_RUNS (means of the rounds)"
-unshare -m sh -c '
-	mount --make-rprivate /
-	umount /sys/fs/cgroup/unified
-	rounds=$0 runs=$1; shift
-	for r in $(seq "$rounds"); do
-		for c in "$@"; do
-			[ -n "$c" ] || continue
-			name=${c%%=*} cmd=${c#*=}
-			perf stat -x, -r "$runs" -e task-clock,page-faults,context-switches -- $cmd 2>&1 >/dev/null |
-				sed "s/^/$name,/"
-		done
-	done
-' "$PERF_ROUNDS" "$PERF_RUNS" "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"} |
-	awk -F, '$4 == "task-clock" || $4 ~ /^task-clock/ { cpu[$1] += $2; n[$1]++ }
-		$4 ~ /^page-faults/ { pf[$1] += $2 } $4 ~ /^context-switches/ { cs[$1] += $2 }
-		!($1 in seen) { seen[$1] = 1; order[++k] = $1 }
-		END { printf "%-14s %10s %12s %12s %16s\n", "runtime", "cpu ms", "page faults", "ctx switches", "jinn cpu / this"
-			for (i = 1; i <= k; i++) { r = order[i]; printf "%-14s %10.2f %12.0f %12.0f %16.2f\n", r, cpu[r] / n[r], pf[r] / n[r], cs[r] / n[r], (cpu["jinn-runtime"] / n["jinn-runtime"]) / (cpu[r] / n[r]) } }'
-
+perfstat "jinn-runtime=$jinn" "crun=$crun" "runc=$runc" ${base:+"jinn-base=$base"}
+if [ -n "$ebundle" ]; then
+	echo
+	echo "## the same, the engine's spec"
+	perfstat "jinn-runtime=$ejinn" "crun=$ecrun" ${ebase:+"jinn-base=$ebase"}
+fi

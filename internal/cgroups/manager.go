@@ -324,7 +324,10 @@ func (m *manager) removeEmptyParents() {
 			if !own && !cgfs.MadeByJinn(dir) {
 				break
 			}
-			if rmdirIfEmpty(dir); cgfs.Exists(dir, "") {
+			rmdirIfEmpty(dir)
+			// Still there (in use): its parents are too. At the top
+			// (jinn's own parent, usually) there is nothing more to ask.
+			if up := path.Dir(d); up == "." || up == "/" || cgfs.Exists(dir, "") {
 				break
 			}
 		}

@@ -34,6 +34,9 @@ const CInitEnv = C.CINIT_ENV
 type Plan struct {
 	b     []byte
 	parts [][]byte
+	// splitAtDevice: the next device node made starts a new part
+	// (SplitBeforeDevices).
+	splitAtDevice bool
 }
 
 // NewPlan starts a plan; comm is the name the init takes until execve.
@@ -50,6 +53,12 @@ func (p *Plan) Split() {
 	p.parts = append(p.parts, p.finish())
 	p.b = make([]byte, 4, 4096)
 }
+
+// SplitBeforeDevices makes the first device node planned from here on
+// start a new part: the parent sends it once the device cgroup's rules
+// are written. Between its "deny all" and the "allow"s a mknod, or an
+// open of a device node, would fail.
+func (p *Plan) SplitBeforeDevices() { p.splitAtDevice = true }
 
 func (p *Plan) finish() []byte {
 	binary.LittleEndian.PutUint32(p.b, uint32(len(p.b)-4))
@@ -189,6 +198,10 @@ func (p *Plan) Cgroup(c Cgroup) {
 
 // Mknod makes a device node (typ: S_IFCHR, S_IFBLK, S_IFIFO).
 func (p *Plan) Mknod(path string, typ, mode uint32, rdev uint64, uid, gid int) {
+	if p.splitAtDevice {
+		p.splitAtDevice = false
+		p.Split()
+	}
 	p.ops(C.CINIT_OP_MKNOD, path)
 	for _, v := range []uint64{uint64(typ), uint64(mode), rdev, uint64(uid), uint64(gid)} {
 		p.num(v)

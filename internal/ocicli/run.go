@@ -17,6 +17,7 @@ func newRun(g *Global) *cobra.Command {
 			o.ID, o.Start = args[0], true
 			r := g.Runtime()
 			var relay *consoleRelay
+			o.SeccompCache = r.SeccompCache()
 			err := o.Load()
 			if err != nil {
 				return err

@@ -106,7 +106,15 @@ func cinitCovers(spec *specs.Spec, exec bool) bool {
 // cinitPlan is the C init's plan: the Go init's steps (initMain,
 // startUser, finish) in their order, with everything that does not need
 // the container's namespaces worked out here.
-func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program) ([][]byte, error) {
+//
+// With limitsLate, where the init joins its cgroups before it makes the
+// devices (a cgroup mount in the spec), the devices and all after them
+// are a third part, which the parent sends once it has set the cgroup
+// limits: the init joins and makes its cgroup mounts and the mounts after
+// them meanwhile. Nothing before that part touches a device node, and the
+// limits bind the user program, which starts only after them (v1 cpusets
+// are filled in by Apply, before the join).
+func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program, limitsLate bool) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
 		return nil, err
@@ -130,6 +138,9 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 		}
 		if hasCgNS && cgNS.Path == "" {
 			p.Unshare(unix.CLONE_NEWCGROUP)
+		}
+		if limitsLate {
+			p.SplitBeforeDevices()
 		}
 		return nil
 	}
@@ -183,7 +194,8 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 // cinitExecPlan is execInit's plan: the process joins the container's
 // cgroups (tasks files the parent opened) and its terminal, and is
 // exec'd; the nsexec stage put it in the container's namespaces.
-func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
+// sc is the container's seccomp program if compiled already.
+func cinitExecPlan(spec *specs.Spec, cfg *initConfig, sc *seccomp.Program) ([][]byte, error) {
 	p, err := newCInitPlan()
 	if err != nil {
 		return nil, err
@@ -203,7 +215,7 @@ func cinitExecPlan(spec *specs.Spec, cfg *initConfig) ([][]byte, error) {
 		p.OpenRoot("/") // the container's, entered by setns
 		planConsole(p, pr, cfg.ConsoleFd, false)
 	}
-	proc, err := cinitProcess(spec, cfg, nil)
+	proc, err := cinitProcess(spec, cfg, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,8 @@ func TestCInitCovers(t *testing.T) {
 }
 
 // The plan comes in two parts: the first runs while the parent makes the
-// cgroups, the second starts by joining them.
+// cgroups, the second starts by joining them; with limitsLate a third
+// holds the process.
 func TestCInitPlanParts(t *testing.T) {
 	s := cinitSpec()
 	s.Root = &specs.Root{Path: "rootfs"}
@@ -78,7 +79,7 @@ func TestCInitPlanParts(t *testing.T) {
 		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}}}
 	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1,
 		CgroupTasks: []string{"/sys/fs/cgroup/pids/x/tasks"}}
-	parts, err := cinitPlan(s, cfg, "id", nil)
+	parts, err := cinitPlan(s, cfg, "id", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +94,28 @@ func TestCInitPlanParts(t *testing.T) {
 	if !containsBytes(parts[1], "/sys/fs/cgroup/pids/x/tasks") || containsBytes(parts[0], "tasks") {
 		t.Errorf("the cgroup join is not at the start of the second part")
 	}
+	// limitsLate: the devices and what follows wait for a third part;
+	// without a cgroup mount the join comes after the devices: two parts.
+	three, err := cinitPlan(s, cfg, "id", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(three) != 3 || len(three[0]) != len(parts[0]) || !containsBytes(three[1], "tasks") ||
+		containsBytes(three[1], "/dev/null") || !containsBytes(three[2], "/dev/null") || !containsBytes(three[2], "/bin/true") {
+		t.Errorf("limitsLate: %d parts, or the devices not in the last", len(three))
+	}
+	noCg := *s
+	noCg.Mounts = s.Mounts[:1]
+	if two, err := cinitPlan(&noCg, cfg, "id", nil, true); err != nil || len(two) != 2 {
+		t.Errorf("limitsLate without a cgroup mount: %d parts, %v", len(two), err)
+	}
 	cfg.CgroupTasks = []string{taskFdPrefix + "5"}
-	if _, err := cinitPlan(s, cfg, "id", nil); err == nil {
+	if _, err := cinitPlan(s, cfg, "id", nil, false); err == nil {
 		t.Errorf("tasks by fd planned")
 	}
 	s.Linux.Sysctl = map[string]string{"a/b.c": "1"}
 	cfg.CgroupTasks = nil
-	if _, err := cinitPlan(s, cfg, "id", nil); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
+	if _, err := cinitPlan(s, cfg, "id", nil, false); err == nil || err.Error() != `invalid sysctl "a/b.c"` {
 		t.Errorf("bad sysctl: %v", err)
 	}
 }
@@ -131,7 +147,7 @@ func TestCInitPlanCompiledSeccomp(t *testing.T) {
 	s.Root = &specs.Root{Path: "rootfs"}
 	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64},
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir", "chmod"}, Action: specs.ActErrno}}}
-	sc, err := validateConfinement(s)
+	sc, err := validateConfinement(s, "")
 	if err != nil || sc == nil {
 		t.Fatalf("validate: %v %v", sc, err)
 	}
@@ -139,7 +155,7 @@ func TestCInitPlanCompiledSeccomp(t *testing.T) {
 		t.Errorf("a program for another profile")
 	}
 	cfg := &initConfig{Rootfs: "/nonexistent/rootfs", Bundle: "/nonexistent", FifoFd: -1}
-	if _, err := cinitPlan(s, cfg, "id", sc.of(s.Linux.Seccomp)); err != nil {
+	if _, err := cinitPlan(s, cfg, "id", sc.of(s.Linux.Seccomp), false); err != nil {
 		t.Fatal(err)
 	}
 	reused, err := cinitProcess(s, cfg, sc.of(s.Linux.Seccomp))

@@ -13,14 +13,15 @@ import (
 // anything is made, so a typo is a one-line error from create, not a
 // half-started container: capability names, the seccomp profile,
 // personality. It returns the seccomp program it compiled: the C init's
-// plan takes it (the Go init compiles its own after the pivot).
-func validateConfinement(s *specs.Spec) (*compiledSeccomp, error) {
+// plan takes it (the Go init compiles its own after the pivot). cache is
+// compileSeccomp's.
+func validateConfinement(s *specs.Spec, cache string) (*compiledSeccomp, error) {
 	if err := validateProcessConfinement(s.Process); err != nil {
 		return nil, err
 	}
 	var sc *compiledSeccomp
 	if s.Linux.Seccomp != nil {
-		prog, err := seccomp.Compile(s.Linux.Seccomp)
+		prog, err := compileSeccomp(s.Linux.Seccomp, cache)
 		if err != nil {
 			return nil, err
 		}

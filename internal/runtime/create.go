@@ -36,6 +36,10 @@ type CreateOpts struct {
 	Spec    *specs.Spec
 	Config  []byte
 	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
+	// SeccompCache is where Load remembers the seccomp profile it
+	// compiled (Runtime.SeccompCache; "": nowhere). Create's own load
+	// uses its runtime's.
+	SeccompCache string
 }
 
 // Created is a container just made; Pid is its init, a child of the
@@ -80,7 +84,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	spec, raw := o.Spec, o.Config
 	if spec == nil || raw == nil {
-		if spec, raw, o.seccomp, err = loadSpec(bundle); err != nil {
+		if spec, raw, o.seccomp, err = loadSpec(bundle, r.SeccompCache()); err != nil {
 			return nil, err
 		}
 	}
@@ -223,16 +227,49 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	undo = append(undo, func() { reap(pid) })
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
+	// The C init's last part (from its devices on) waits for the limits;
+	// with hooks the init reads their "ok" between parts, and a systemd
+	// unit takes the init only at Register: those keep two parts.
+	h := hooksOf(spec)
+	limitsLate := useC && late && mgr != nil && !r.SystemdCgroup && len(h.Prestart)+len(h.CreateRuntime) == 0
 	if useC {
 		// Planned while the init execs (the seccomp program takes ~0.7 ms
 		// to compile); the first part needs no cgroup: the init works on
 		// it while we make them.
 		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
-		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp)); err != nil {
+		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp), limitsLate); err != nil {
 			return nil, err
 		}
+		limitsLate = len(plan) == 3 // not when the devices come before the join
 		if _, err := conn.f.Write(plan[0]); err != nil {
 			return nil, fmt.Errorf("configure container init: %w", err)
+		}
+		plan = plan[1:]
+	}
+	// sendPlan sends the next n parts of the plan.
+	sendPlan := func(n int) error {
+		for _, part := range plan[:n] {
+			if _, err := conn.f.Write(part); err != nil {
+				if _, rerr := conn.recv(); rerr != nil && rerr != io.EOF {
+					return rerr // the init failed: its reason
+				}
+				return fmt.Errorf("configure container init: %w", err)
+			}
+		}
+		plan = plan[n:]
+		return nil
+	}
+	if mgr != nil && late {
+		if err := mgr.Apply(0); err != nil {
+			return nil, fmt.Errorf("cgroup apply: %w", err)
+		}
+		cfg.CgroupTasks = lateTasks
+	}
+	if limitsLate {
+		// The cgroups are there: the init joins them and goes on to
+		// pivot_root while the limits are set.
+		if err := sendPlan(1); err != nil {
+			return nil, err
 		}
 	}
 	c.State.Pid = pid
@@ -242,17 +279,12 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	c.State.Created = time.Now().UTC()
 	cfg.State = specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
 		Pid: pid, Bundle: bundle, Annotations: spec.Annotations}
-	// The limits are checked and set while the init's runtime starts up,
-	// before it has its config and so before it can do anything: a bad
-	// limit fails create before the init has begun. The init was born in
-	// its cgroup, so "cgroup" follows its config at once.
+	// The limits are checked and set while the init's runtime starts up
+	// (or, with the C init, while it mounts): before the user program can
+	// start, so a bad limit fails create before it has begun. The init
+	// was born in its cgroup (or joins it first thing), so "cgroup"
+	// follows its config at once.
 	if mgr != nil {
-		if late {
-			if err := mgr.Apply(0); err != nil {
-				return nil, fmt.Errorf("cgroup apply: %w", err)
-			}
-			cfg.CgroupTasks = lateTasks
-		}
 		if err := setCgroup(mgr, spec); err != nil {
 			return nil, err
 		}
@@ -260,15 +292,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, err
 		}
 	}
-	if plan != nil {
-		// The rest of the plan means "cgroup": they are ready to join.
-		for _, part := range plan[1:] {
-			if _, err := conn.f.Write(part); err != nil {
-				if _, rerr := conn.recv(); rerr != nil && rerr != io.EOF {
-					return nil, rerr // the init failed: its reason
-				}
-				return nil, fmt.Errorf("configure container init: %w", err)
-			}
+	if useC {
+		// The rest of the plan means "cgroup" (two parts) or "limits
+		// set" (limitsLate).
+		if err := sendPlan(len(plan)); err != nil {
+			return nil, err
 		}
 	} else {
 		if err := conn.write(cfg.marshal()); err != nil {
@@ -298,7 +326,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		}
 		// The container is created by now as far as the hooks can tell:
 		// runc hands them status "created".
-		h, st := hooksOf(spec), cfg.State
+		st := cfg.State
 		st.Status = specs.StateCreated
 		if err := runHooks("prestart", h.Prestart, st); err != nil {
 			return nil, err
@@ -448,17 +476,54 @@ func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgr
 
 // allowedDevices is the spec's device cgroup rules followed by what every
 // container needs, as runc adds them: mknod of anything (the cgroup still
-// guards use), the default devices and the pty devices.
+// guards use), the default devices and the pty devices. A needed rule the
+// spec already grants, with no deny after it, is not added again: the
+// engine's specs carry them all (11 writes to devices.allow less).
 func allowedDevices(spec *specs.Spec) []specs.LinuxDeviceCgroup {
 	if spec.Linux.Resources == nil || len(spec.Linux.Resources.Devices) == 0 {
 		return nil
 	}
-	out := append([]specs.LinuxDeviceCgroup{}, spec.Linux.Resources.Devices...)
-	out = append(out, devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"))
+	rules := spec.Linux.Resources.Devices
+	out := append([]specs.LinuxDeviceCgroup{}, rules...)
+	need := []specs.LinuxDeviceCgroup{devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m")}
 	for _, d := range rootfs.DefaultDevices {
-		out = append(out, devRule("c", d.Major, d.Minor, "rwm"))
+		need = append(need, devRule("c", d.Major, d.Minor, "rwm"))
 	}
 	// linux.devices are made, not allowed: as with runc, their use is
 	// what linux.resources.devices grants (docker's --device HOST:r).
-	return append(out, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
+	need = append(need, devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"))
+	for _, r := range need {
+		if !grantedLast(rules, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// grantedLast says whether rules allow exactly r with no deny after it.
+func grantedLast(rules []specs.LinuxDeviceCgroup, r specs.LinuxDeviceCgroup) bool {
+	for i := len(rules) - 1; i >= 0; i-- {
+		x := rules[i]
+		if !x.Allow {
+			return false
+		}
+		if devKey(x) == devKey(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func devKey(d specs.LinuxDeviceCgroup) [4]string {
+	num := func(p *int64) string {
+		if p == nil || *p < 0 {
+			return "*"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	t := d.Type
+	if t == "" {
+		t = "a"
+	}
+	return [4]string{t, num(d.Major), num(d.Minor), d.Access}
 }

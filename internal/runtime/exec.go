@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/jinn-containers/jinn/internal/nsexec"
+	"github.com/jinn-containers/jinn/internal/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -108,7 +109,13 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	header := nsexec.Header(joins, nil, true)
 	var plan [][]byte // the C init's (cinit.go), nil: the Go init
 	if cinitCovers(&spec, true) {
-		if plan, err = cinitExecPlan(&spec, &cfg); err != nil {
+		var sc *seccomp.Program
+		if p := spec.Linux.Seccomp; p != nil {
+			if sc, err = compileSeccomp(p, r.SeccompCache()); err != nil {
+				return 0, err
+			}
+		}
+		if plan, err = cinitExecPlan(&spec, &cfg, sc); err != nil {
 			return 0, err
 		}
 		l.env = append(l.env, nsexec.CInitEnv+"="+strconv.Itoa(l.syncFd))

@@ -230,11 +230,22 @@ func (r *Runtime) destroy(c *Container) error {
 	}
 	st := c.OCI().State
 	st.Status = specs.StateStopped
-	if err := os.RemoveAll(c.Dir); err != nil {
+	if err := removeStateDir(c.Dir); err != nil {
 		return fmt.Errorf("remove state: %w", err)
 	}
 	runHooksWarn(r.Log, "poststop", hooksOf(c.State.Spec).Poststop, st)
 	return nil
+}
+
+// removeStateDir removes a container's directory: in the common case
+// state.json is all that is left in it (two syscalls, where RemoveAll
+// takes fifteen); anything else takes RemoveAll.
+func removeStateDir(dir string) error {
+	unix.Unlink(filepath.Join(dir, stateFile))
+	if err := unix.Rmdir(dir); err == nil || err == unix.ENOENT {
+		return nil
+	}
+	return os.RemoveAll(dir)
 }
 
 // waitExit waits until a process that is not our child has exited.

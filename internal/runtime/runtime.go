@@ -39,20 +39,21 @@ func (r *Runtime) cgroupParent() string {
 
 // LoadSpec reads and checks bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
-	s, _, _, err := loadSpec(bundle)
+	s, _, _, err := loadSpec(bundle, "")
 	return s, err
 }
 
 // Load reads and checks o.Bundle's config.json into o.Spec and o.Config,
 // keeping what the check compiled for Create.
 func (o *CreateOpts) Load() (err error) {
-	o.Spec, o.Config, o.seccomp, err = loadSpec(o.Bundle)
+	o.Spec, o.Config, o.seccomp, err = loadSpec(o.Bundle, o.SeccompCache)
 	return err
 }
 
 // loadSpec also returns the file's bytes: they are passed on and saved as
-// they are, which spares encoding the spec again.
-func loadSpec(bundle string) (*specs.Spec, []byte, *compiledSeccomp, error) {
+// they are, which spares encoding the spec again. cache is where the
+// compiled seccomp profile is remembered ("" for nowhere).
+func loadSpec(bundle, cache string) (*specs.Spec, []byte, *compiledSeccomp, error) {
 	b, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil, errors.New("JSON specification file config.json not found")
@@ -64,7 +65,7 @@ func loadSpec(bundle string) (*specs.Spec, []byte, *compiledSeccomp, error) {
 	if err := decodeSpec(b, &s); err != nil {
 		return nil, nil, nil, fmt.Errorf("parse config.json: %w", err)
 	}
-	sc, err := validate(&s, bundle)
+	sc, err := validate(&s, bundle, cache)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("invalid config.json: %w", err)
 	}
@@ -78,7 +79,7 @@ var nsTypes = map[specs.LinuxNamespaceType]bool{
 }
 
 // validate checks a spec; it returns its seccomp profile compiled.
-func validate(s *specs.Spec, bundle string) (*compiledSeccomp, error) {
+func validate(s *specs.Spec, bundle, cache string) (*compiledSeccomp, error) {
 	if s.Process == nil {
 		return nil, errors.New("process is missing")
 	}
@@ -121,7 +122,7 @@ func validate(s *specs.Spec, bundle string) (*compiledSeccomp, error) {
 	if len(s.Linux.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return nil, errors.New("timeOffsets need a time namespace")
 	}
-	sc, err := validateConfinement(s)
+	sc, err := validateConfinement(s, cache)
 	if err != nil {
 		return nil, err
 	}

@@ -169,38 +169,38 @@ func Mkdir(dir string) ([]string, error) {
 }
 
 func mkdirOnce(dir string) ([]string, error) {
-	// The common case, the parent there and dir not: one mkdir, without
-	// the stats of the walk up.
+	// mkdir first, the parents only when it says they are missing: with
+	// jinn's parent gone (its last container deleted) that is mkdir,
+	// mkdir of the parent, mkdir again, and no stat of the walk up.
 	switch err := unix.Mkdir(dir, 0o755); err {
 	case nil:
 		return []string{dir}, nil
 	case unix.EEXIST:
 		return nil, nil
+	case unix.ENOENT:
+	default:
+		return nil, fmt.Errorf("make cgroup %s: %w", dir, err)
 	}
-	var made []string
-	var missing []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		missing = append(missing, d)
-		if d == "/" || d == "." {
-			break
-		}
+	up := filepath.Dir(dir)
+	if up == dir || up == "." {
+		return nil, fmt.Errorf("make cgroup %s: %w", dir, unix.ENOENT)
 	}
-	for i := len(missing) - 1; i >= 0; i-- {
-		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, os.ErrExist) {
-			return made, fmt.Errorf("make cgroup %s: %w", missing[i], err)
-		}
-		made = append(made, missing[i])
-		if i > 0 {
-			// Best effort: an unmarked parent is only left behind.
-			_ = unix.Setxattr(missing[i], madeXattr, []byte("1"), 0)
-		}
+	made, err := mkdirOnce(up)
+	if err != nil {
+		return made, err
 	}
-	return made, nil
+	if len(made) > 0 && made[len(made)-1] == up {
+		// Best effort: an unmarked parent is only left behind.
+		_ = unix.Setxattr(up, madeXattr, []byte("1"), 0)
+	}
+	switch err := unix.Mkdir(dir, 0o755); err {
+	case nil:
+		return append(made, dir), nil
+	case unix.EEXIST:
+		return made, nil
+	default:
+		return made, fmt.Errorf("make cgroup %s: %w", dir, err)
+	}
 }
 
 // madeXattr marks a parent cgroup that jinn made. The trusted namespace

@@ -115,3 +115,31 @@ func TestPageSizes(t *testing.T) {
 		t.Error("DevNum wildcard")
 	}
 }
+
+// Mkdir makes the missing parents, outermost first, and reports only what
+// it made.
+func TestMkdirParents(t *testing.T) {
+	root := t.TempDir()
+	leaf := filepath.Join(root, "a", "b", "c")
+	made, err := Mkdir(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(root, "a"), filepath.Join(root, "a", "b"), leaf}
+	if !reflect.DeepEqual(made, want) {
+		t.Errorf("made %q, want %q", made, want)
+	}
+	if made, err := Mkdir(leaf); err != nil || len(made) != 0 {
+		t.Errorf("again: made %q, %v", made, err)
+	}
+	other := filepath.Join(root, "a", "d")
+	if made, err := Mkdir(other); err != nil || !reflect.DeepEqual(made, []string{other}) {
+		t.Errorf("sibling: made %q, %v", made, err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Mkdir(filepath.Join(root, "f", "x")); err == nil {
+		t.Errorf("mkdir under a file worked")
+	}
+}

@@ -75,14 +75,54 @@ func (m *Manager) Create() error {
 		if cs, ok := m.dirs["cpuset"]; ok && cs == d {
 			// A new v1 cpuset starts with no CPUs and no memory nodes, and
 			// a process cannot join it until it has both: copy the parent's.
-			for _, c := range mk {
-				if err := initCpuset(c); err != nil {
-					return fail(err)
-				}
+			if err := initCpusets(mk); err != nil {
+				return fail(err)
 			}
 		}
 	}
 	return nil
+}
+
+// initCpusets fills in the cpusets Mkdir just made (outermost first, each
+// the parent of the next): the parent's value of the first is read, and
+// the ones below it get the same, without reading back what was written.
+func initCpusets(made []string) error {
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		val := ""
+		for i, dir := range made {
+			if i == 0 || filepath.Dir(dir) != made[i-1] {
+				v, err := parentCpuset(dir, f)
+				if err != nil {
+					return err
+				}
+				val = v
+			}
+			if err := cgfs.Write(dir, f, val); err != nil {
+				return fmt.Errorf("init cpuset: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// parentCpuset reads f of dir's parent; a parent another create has just
+// made and not yet filled in is filled in first, or dir stays empty too
+// and no process can join it (ENOSPC).
+func parentCpuset(dir, f string) (string, error) {
+	up := filepath.Dir(dir)
+	v, err := cgfs.Read(up, f)
+	if err != nil {
+		return "", fmt.Errorf("init cpuset %s: %w", dir, err)
+	}
+	if v == "" && up != dir && up != "/" {
+		if err := initCpuset(up); err != nil {
+			return "", err
+		}
+		if v, err = cgfs.Read(up, f); err != nil {
+			return "", fmt.Errorf("init cpuset %s: %w", dir, err)
+		}
+	}
+	return v, nil
 }
 
 func initCpuset(dir string) error {
