@@ -219,98 +219,29 @@ func emptyValue(v reflect.Value) bool {
 }
 
 type encField struct {
-	key       []byte // `"name":`
-	index     []int
-	omitEmpty bool
-	depth     int
+	key []byte // `"name":`
+	field
 }
 
 var encCache sync.Map // reflect.Type -> []encField
 
-// encFields lists t's fields as encoding/json writes them: in field order,
-// embedded structs' fields in their place, a name hidden by a shallower
-// one left out. false for what it treats specially (structFields'
-// refusals, omitzero).
+// encFields is fields(t) with each name quoted as a key; false also for
+// omitzero.
 func encFields(t reflect.Type) ([]encField, bool) {
 	if fs, ok := encCache.Load(t); ok {
 		return fs.([]encField), true
 	}
-	var all []encField
-	if !collect(t, nil, 0, &all) {
+	list, ok := fields(t)
+	if !ok {
 		return nil, false
 	}
-	best := map[string]int{} // name -> shallowest depth
-	count := map[string]int{}
-	for _, f := range all {
-		n := string(f.key)
-		if d, ok := best[n]; !ok || f.depth < d {
-			best[n] = f.depth
-			count[n] = 1
-		} else if f.depth == d {
-			count[n]++
+	out := make([]encField, 0, len(list))
+	for _, f := range list {
+		if f.omitZero {
+			return nil, false
 		}
-	}
-	var out []encField
-	for _, f := range all {
-		n := string(f.key)
-		if f.depth != best[n] {
-			continue
-		}
-		if count[n] > 1 {
-			return nil, false // encoding/json's tie rules: left to it
-		}
-		f.key = append(appendString(nil, n), ':')
-		out = append(out, f)
+		out = append(out, encField{key: append(appendString(nil, f.name), ':'), field: f})
 	}
 	encCache.Store(t, out)
 	return out, true
-}
-
-// collect appends t's fields (key holding the bare name for now) in
-// field order, walking embedded structs where they stand.
-func collect(t reflect.Type, at []int, depth int, out *[]encField) bool {
-	if depth > 8 {
-		return false
-	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		idx := append(append([]int(nil), at...), i)
-		if f.Anonymous && name == "" {
-			if f.Type.Kind() != reflect.Struct {
-				return false
-			}
-			if !collect(f.Type, idx, depth+1, out) {
-				return false
-			}
-			continue
-		}
-		if !f.IsExported() {
-			if f.Anonymous {
-				return false
-			}
-			continue
-		}
-		omit := false
-		for _, o := range strings.Split(opts, ",") {
-			switch o {
-			case "":
-			case "omitempty":
-				omit = true
-			default:
-				return false // omitzero, string
-			}
-		}
-		if name == "" {
-			name = f.Name
-		} else if !validTagName(name) {
-			return false
-		}
-		*out = append(*out, encField{key: []byte(name), index: idx, omitEmpty: omit, depth: depth})
-	}
-	return true
 }

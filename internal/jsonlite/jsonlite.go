@@ -1,6 +1,6 @@
-// Package jsonlite decodes JSON into plain Go structs the way
-// encoding/json does, for the runtime's processes that live a few
-// milliseconds. encoding/json builds, before it decodes anything, its
+// Package jsonlite decodes JSON into plain Go structs, and encodes them
+// (encode.go), the way encoding/json does, for the runtime's processes and
+// the engine's CLI, which live a few milliseconds. encoding/json builds, before it decodes anything, its
 // decoders and its encoders for the whole graph of the target type,
 // whatever the input holds: about 1 ms for the OCI spec in each process,
 // more than the decoding. This decoder looks at a type only when the input
@@ -454,82 +454,23 @@ type fieldSet struct {
 
 var fieldCache sync.Map // reflect.Type -> fieldSet
 
-// structFields maps t's JSON names to its fields, as encoding/json names
-// them, with the fields of embedded structs promoted (the shallowest name
-// wins); false for what it would treat specially (embedded pointers and
-// non-structs, two fields of one name at the same depth, tag options
-// other than omitempty and omitzero).
+// structFields maps t's JSON names to its fields as encoding/json finds
+// them (fields, below): false for what it treats specially.
 func structFields(t reflect.Type) (fieldSet, bool) {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.(fieldSet), true
 	}
 	fs := fieldSet{byName: map[string][]int{}}
-	depth := map[string]int{}
-	if !fs.add(t, nil, depth, 0) {
+	list, ok := fields(t)
+	if !ok {
 		return fs, false
+	}
+	for _, f := range list {
+		fs.byName[f.name] = f.index
+		fs.folds = fs.folds || strings.ContainsAny(f.name, "kKsS")
 	}
 	fieldCache.Store(t, fs)
 	return fs, true
-}
-
-// add puts t's fields (at index path at, depth deep) into fs; depth
-// holds the depth each name was found at.
-func (fs *fieldSet) add(t reflect.Type, at []int, depth map[string]int, d int) bool {
-	if d > 8 {
-		return false
-	}
-	var embedded []int
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			if f.Type.Kind() != reflect.Struct {
-				return false // embedded pointers and named non-structs
-			}
-			embedded = append(embedded, i)
-			continue
-		}
-		if !f.IsExported() {
-			if f.Anonymous {
-				return false // an unexported embedded type with a name
-			}
-			continue
-		}
-		for _, o := range strings.Split(opts, ",") {
-			if o != "" && o != "omitempty" && o != "omitzero" {
-				return false
-			}
-		}
-		if name == "" {
-			name = f.Name
-		} else if !validTagName(name) {
-			return false // encoding/json would use the field's name
-		}
-		// Embedded structs are walked depth first: a name found
-		// deeper before is hidden by this one, one found shallower
-		// hides this one.
-		if dd, dup := depth[name]; dup {
-			if dd == d {
-				return false // encoding/json's tie rules: left to it
-			}
-			if dd < d {
-				continue
-			}
-		}
-		depth[name] = d
-		fs.byName[name] = append(append([]int(nil), at...), i)
-		fs.folds = fs.folds || strings.ContainsAny(name, "kKsS")
-	}
-	for _, i := range embedded {
-		if !fs.add(t.Field(i).Type, append(append([]int(nil), at...), i), depth, d+1) {
-			return false
-		}
-	}
-	return true
 }
 
 // validTagName is encoding/json's isValidTag for ASCII names: letters,
