@@ -1,15 +1,14 @@
 // Package jsonlite decodes JSON into plain Go structs, and encodes them
 // (encode.go), the way encoding/json does, for the runtime's processes and
-// the engine's CLI, which live a few milliseconds. encoding/json builds, before it decodes anything, its
-// decoders and its encoders for the whole graph of the target type,
-// whatever the input holds: about 1 ms for the OCI spec in each process,
-// more than the decoding. This decoder looks at a type only when the input
-// reaches it.
+// the engine's CLI, which live a few milliseconds. encoding/json builds,
+// before it decodes anything, its decoders and its encoders for the whole
+// graph of the target type, whatever the input holds: about 1 ms for the
+// OCI spec in each process, more than the decoding. This decoder looks at
+// a type only when the input reaches it.
 //
 // It handles structs (json tags, exported fields, embedded structs),
 // pointers, slices, arrays, string-keyed maps, strings, bools, integers,
-// and types with their own
-// UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
+// and types with their own UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
 // it calls as encoding/json does. Anything else, and anything where
 // encoding/json's rules are subtle (a key that matches a field only
 // without regard to case, a key given twice, a number that is not a plain
