@@ -3,6 +3,7 @@ package jsonlite
 import (
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // field is a struct field as encoding/json sees it.
@@ -21,6 +22,20 @@ type field struct {
 // rules), tag options other than omitempty and omitzero, tag names it
 // would not use.
 func fields(t reflect.Type) ([]field, bool) {
+	// Cached for both directions: a CLI writes a record and reads it back.
+	if c, ok := fieldsCache.Load(t); ok {
+		return c.([]field), true
+	}
+	out, ok := walkFields(t)
+	if ok {
+		fieldsCache.Store(t, out)
+	}
+	return out, ok
+}
+
+var fieldsCache sync.Map // reflect.Type -> []field
+
+func walkFields(t reflect.Type) ([]field, bool) {
 	var all []field
 	if !collect(t, nil, 0, &all) {
 		return nil, false
