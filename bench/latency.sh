@@ -47,33 +47,11 @@ trap cleanup EXIT
 hack/mkimage-busybox.sh "$fx/images/busybox.tar"
 $new load -q -i "$fx/images/busybox.tar" >/dev/null
 [ -n "$base" ] && $base load -q -i "$fx/images/busybox.tar" >/dev/null
-# The runtime floor: jinn's own spec of `run --network none busybox true`
-# (from a created container's bundle), run by jinn-runtime directly.
-$new run -d --name rt-spec --network none busybox sleep 60 >/dev/null
-rtid=$($new inspect -f '{{.Id}}' rt-spec)
-mkdir -p "$tmp/rtb"
-cp -a "$fx/busybox" "$tmp/rtb/rootfs"
-# Its cgroup goes under a parent of the bench's own: under /jinn, which
-# every jinn store on the machine shares, another store's delete removing
-# the empty /jinn between the runtime's mkdir and its join failed a run now
-# and then ("join cgroup .../jinn/jinn-bench-rt/tasks: no such file").
-python3 - "$run/jinn/containers/$rtid/bundle/config.json" "$tmp/rtb" "/$(basename "$tmp")/rt" <<'PY'
-import json, os, shutil, sys
-src, b, cg = sys.argv[1], sys.argv[2], sys.argv[3]
-s = json.load(open(src))
-s["root"] = {"path": "rootfs"}
-s["process"]["args"] = ["true"]
-for n in s["linux"]["namespaces"]:
-    n.pop("path", None)  # a network namespace of its own, as jinn's
-s["linux"]["cgroupsPath"] = cg
-for m in s["mounts"]:
-    if m.get("type") == "bind" and os.path.isfile(m["source"]):
-        dst = os.path.join(b, os.path.basename(m["source"]))
-        shutil.copy(m["source"], dst)
-        m["source"] = dst
-json.dump(s, open(os.path.join(b, "config.json"), "w"))
-PY
-$new rm -f rt-spec >/dev/null
+# The runtime floor: jinn's own spec of `run --network none busybox true`,
+# run by jinn-runtime directly (bench/enginebundle.sh), its cgroup under a
+# parent of the bench's own.
+JINN_FIXTURES=$fx bench/enginebundle.sh "$(realpath "${JINN_BIN:-bin}")/jinn" "$tmp/jinn/root" "$run/jinn" \
+	"$tmp/rtb" "/$(basename "$tmp")/rt"
 rt="$(realpath "${JINN_BIN:-bin}")/jinn-runtime --root $run/rt run -b $tmp/rtb bench-rt"
 # PODMAN=0 leaves podman out: its ~250 ms runs between the others' make a
 # base-against-after comparison noisier.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // damages are what a crash, a full disk or a stray write do to a record.
@@ -281,9 +282,16 @@ func (j *jinnEnv) assertGone(id, name string, had owned) {
 			t.Errorf("left behind: %s", p)
 		}
 	}
+	// The kernel deletes a removed container's veths with its namespace,
+	// after rm returns (network_release_test.go): bounded by releaseWait.
 	for _, v := range had.veths {
-		if _, err := os.Stat("/sys/class/net/" + v); err == nil {
-			t.Errorf("veth left behind: %s", v)
+		for deadline := time.Now().Add(releaseWait); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat("/sys/class/net/" + v); err != nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Errorf("veth left behind: %s", v)
+				break
+			}
 		}
 	}
 	if had.port != "" && j.hasPortRule(had.port) {

@@ -1,6 +1,11 @@
 // Command jinn-runtime is an OCI runtime with runc's command line. The same
 // binary, re-executed as "init", is the container side of create and exec.
+// The delete of a stopped container is served in C before Go starts
+// (delete.c).
 package main
+
+// #cgo CFLAGS: -Wall -O2
+import "C"
 
 import (
 	"os"

@@ -300,6 +300,34 @@ func (m *manager) killStrays() bool {
 // that holds another container fails (EBUSY), which ends the walk up; a
 // create racing with it retries its mkdir (cgfs.Mkdir).
 func (m *manager) removeEmptyParents() {
+	for _, chain := range m.parentChains() {
+		for i, p := range chain {
+			if !p.Own && !cgfs.MadeByJinn(p.Dir) {
+				break
+			}
+			rmdirIfEmpty(p.Dir)
+			// Still there (in use): its parents are too. At the top
+			// (jinn's own parent, usually) there is nothing more to ask.
+			if i == len(chain)-1 || cgfs.Exists(p.Dir, "") {
+				break
+			}
+		}
+	}
+}
+
+// parentDir is one parent of the container's cgroup on one mount; Own:
+// below jinn's parent or the parent itself, removed without asking who
+// made it.
+type parentDir struct {
+	Dir string
+	Own bool
+}
+
+// parentChains lists, per cgroup mount, the parents removeEmptyParents
+// walks up through, nearest first, up to the one below the mount's root.
+// The walk's rules are removeEmptyParents' (and the C delete's, which
+// reads them from DeletePlan).
+func (m *manager) parentChains() [][]parentDir {
 	var mounts []string
 	seen := map[string]bool{}
 	for _, mnt := range m.layout.V1 {
@@ -317,21 +345,18 @@ func (m *manager) removeEmptyParents() {
 	if m.layout.Unified != "" {
 		mounts = append(mounts, m.layout.Unified)
 	}
+	var out [][]parentDir
 	for _, mnt := range mounts {
+		var chain []parentDir
 		for d := path.Dir(m.path); d != "." && d != "/"; d = path.Dir(d) {
-			dir := filepath.Join(mnt, d)
 			own := d == m.parent || strings.HasPrefix(d, m.parent+"/")
-			if !own && !cgfs.MadeByJinn(dir) {
-				break
-			}
-			rmdirIfEmpty(dir)
-			// Still there (in use): its parents are too. At the top
-			// (jinn's own parent, usually) there is nothing more to ask.
-			if up := path.Dir(d); up == "." || up == "/" || cgfs.Exists(dir, "") {
-				break
-			}
+			chain = append(chain, parentDir{Dir: filepath.Join(mnt, d), Own: own})
+		}
+		if len(chain) > 0 {
+			out = append(out, chain)
 		}
 	}
+	return out
 }
 
 // RemoveEmptyParent removes parent (relative to each hierarchy's root) on

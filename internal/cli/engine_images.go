@@ -218,6 +218,11 @@ func (s *storeImages) ContainerSnapshots() ([]engine.SnapshotInfo, error) {
 	return out, nil
 }
 
+// Sweep is the snapshotter's Cleanup: it holds the lock every Prepare
+// holds until its snapshot is named, so what it finds unnamed is garbage
+// whoever else is at work.
+func (s *storeImages) Sweep() { s.st.Snapshots().Cleanup() }
+
 func (s *storeImages) Usage(key string) int64 {
 	u, _ := s.st.Snapshots().Usage(key)
 	return u.Size

@@ -404,4 +404,6 @@ func (e *Local) pruneSnapshots() {
 		}
 		e.cleanup(&Container{ID: id, Snapshot: k}, false)
 	}
+	// A create killed inside Prepare leaves a directory no snapshot names.
+	e.images.Sweep()
 }

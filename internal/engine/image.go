@@ -60,6 +60,9 @@ type Images interface {
 	Export(ctx context.Context, key string, w io.Writer) error
 	// ContainerSnapshots lists the snapshots Prepare made.
 	ContainerSnapshots() ([]SnapshotInfo, error)
+	// Sweep removes what Prepares killed midway left, which no snapshot
+	// names yet.
+	Sweep()
 	// Usage is the disk space of a snapshot or layer (0 if unknown).
 	Usage(key string) int64
 }
@@ -86,4 +89,5 @@ func (noImages) Commit(context.Context, string, string, *ImageCommit) (string, e
 func (noImages) Changes(string) ([]Change, error)                { return nil, ErrImageNotFound }
 func (noImages) Export(context.Context, string, io.Writer) error { return ErrImageNotFound }
 func (noImages) ContainerSnapshots() ([]SnapshotInfo, error)     { return nil, nil }
+func (noImages) Sweep()                                          {}
 func (noImages) Usage(string) int64                              { return 0 }

@@ -86,6 +86,22 @@ func (b bridgeNet) Teardown(c *Container, nsPath string) error {
 	return errors.Join(m.Teardown(context.Background(), c.ID), m.Forget(c.ID))
 }
 
+// Release is Teardown at the container's removal while its namespace is
+// still bound: unbind drops the bind mount, and the kernel deletes the
+// veths with the namespace (network.Manager.Release). A bridged
+// container whose record is lost is torn down by name, as Teardown does.
+func (b bridgeNet) Release(c *Container, unbind func() error) error {
+	m, err := b.e.Networks()
+	if err != nil {
+		return errors.Join(err, unbind())
+	}
+	ctx := context.Background()
+	if mode, err := network.ParseMode(c.Host.NetworkMode); err == nil && mode.Kind == network.ModeBridge && m.Generation(c.ID) == "" {
+		return errors.Join(m.TeardownLost(ctx, c.ID), m.Forget(c.ID), unbind())
+	}
+	return errors.Join(m.Release(ctx, c.ID, unbind), m.Forget(c.ID))
+}
+
 func (e *Local) attachment(c *Container, nsPath, netName string) network.Attachment {
 	n := &c.Host.NetConfig
 	ports := append([]network.Port{}, n.PortSpecs...)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/network"
 )
 
 // NetworkSetup is where networking happens: after the engine made the
@@ -106,8 +108,21 @@ func isNsfs(path string) bool {
 	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
 
+// netReleaser is a NetworkSetup that can leave a removed container's
+// veths to the kernel's teardown of its namespace (bridgeNet.Release).
+type netReleaser interface {
+	Release(c *Container, unbind func() error) error
+}
+
 func (e *Local) removeNetns(c *Container) {
 	path := e.netnsPath(c.ID)
+	if r, ok := e.net.(netReleaser); ok && isNsfs(path) {
+		// Still bound, so the veths' container ends are in it: once
+		// unbound, the kernel deletes them with the namespace, and the
+		// removal does not wait for their rcu_barrier.
+		r.Release(c, func() error { return network.RemoveNetns(path) })
+		return
+	}
 	// The namespace's unmount waits for a grace period (namespace_unlock)
 	// and a veth's deletion for an rcu_barrier: they go side by side. The
 	// teardown sees the namespace through an fd (whether it is still

@@ -11,7 +11,8 @@ import (
 
 // runtimeFor is the driver of the container's OCI runtime.
 func (e *Local) runtimeFor(c *Container) *recipe.Runtime {
-	return &recipe.Runtime{Path: c.Runtime, Root: e.runtimeRoot(c.Runtime)}
+	return &recipe.Runtime{Path: c.Runtime, Root: e.runtimeRoot(c.Runtime),
+		SeccompCache: filepath.Join(e.cfg.RunRoot, "seccomp.cache")}
 }
 
 // resolveRuntime finds a runtime binary: a path, jinn-runtime next to the

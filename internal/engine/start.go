@@ -392,10 +392,9 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	// on the critical path of a run (~0.3-1 ms).
 	monPid, _, err := syscall.StartProcess(bin, []string{bin, cfgPath}, &syscall.ProcAttr{
 		Dir: "/",
-		// One P from the start: fewer per-P caches and threads in the
-		// monitor, and in the runtime commands it runs (it keeps the
-		// variable for them, as recipe.Runtime's commands have it).
-		Env:   append(os.Environ(), "GOMAXPROCS=1", monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
+		// The runtime commands' environment (recipe.Runtime.Environ: one P,
+		// the seccomp cache), for the monitor too: it runs them with its own.
+		Env:   append(e.runtimeFor(c).Environ(), monitor.ParentEnv+"="+strconv.Itoa(os.Getpid())),
 		Files: []uintptr{devnull.Fd(), devnull.Fd(), mlog.Fd(), syncW.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})

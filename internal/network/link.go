@@ -16,7 +16,14 @@ import (
 // store that owns it (owner), so `ip link` and leak checks can tell whose
 // bridge a jbr-* is.
 func ensureBridge(n *Network, owner string) error {
-	br, err := netlink.LinkByName(n.Bridge)
+	// One socket for all the requests: the package's functions open one
+	// per request.
+	host, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	defer host.Close()
+	br, err := host.LinkByName(n.Bridge)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if !errors.As(err, &nf) {
@@ -24,22 +31,22 @@ func ensureBridge(n *Network, owner string) error {
 		}
 		la := netlink.NewLinkAttrs()
 		la.Name = n.Bridge
-		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := host.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("create bridge %s: %w", n.Bridge, err)
 		}
-		if br, err = netlink.LinkByName(n.Bridge); err != nil {
+		if br, err = host.LinkByName(n.Bridge); err != nil {
 			return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
 		}
 		// An MTU given at creation is not "set by the user" for the
 		// kernel, which then moves it with the ports (back to 1500 when
 		// the last goes); changed afterwards, it stays.
 		if br.Attrs().MTU != n.MTU {
-			if err := netlink.LinkSetMTU(br, n.MTU); err != nil {
+			if err := host.LinkSetMTU(br, n.MTU); err != nil {
 				removeBridge(n.Bridge)
 				return fmt.Errorf("MTU %d on bridge %s: %w", n.MTU, n.Bridge, err)
 			}
 		}
-		if err := netlink.LinkSetAlias(br, BridgeAliasPrefix+owner); err != nil {
+		if err := host.LinkSetAlias(br, BridgeAliasPrefix+owner); err != nil {
 			removeBridge(n.Bridge)
 			return fmt.Errorf("alias of bridge %s: %w", n.Bridge, err)
 		}
@@ -57,7 +64,7 @@ func ensureBridge(n *Network, owner string) error {
 	if n.HasIPv4() {
 		_, ipn, _ := net.ParseCIDR(n.Subnet)
 		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway).To4(), Mask: ipn.Mask}}
-		if err := netlink.AddrReplace(br, addr); err != nil {
+		if err := host.AddrReplace(br, addr); err != nil {
 			return fmt.Errorf("address %s on %s: %w", addr, n.Bridge, err)
 		}
 	}
@@ -68,11 +75,11 @@ func ensureBridge(n *Network, owner string) error {
 		}
 		_, ipn6, _ := net.ParseCIDR(n.Subnet6)
 		a6 := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(n.Gateway6), Mask: ipn6.Mask}, Flags: unix.IFA_F_NODAD}
-		if err := netlink.AddrReplace(br, a6); err != nil {
+		if err := host.AddrReplace(br, a6); err != nil {
 			return fmt.Errorf("address %s on %s: %w", a6, n.Bridge, err)
 		}
 	}
-	if err := netlink.LinkSetUp(br); err != nil {
+	if err := host.LinkSetUp(br); err != nil {
 		return fmt.Errorf("bring up %s: %w", n.Bridge, err)
 	}
 	// route_localnet lets DNAT'd connections to 127.0.0.1:hostPort leave
@@ -138,7 +145,12 @@ func sysctl(key, val string) error {
 // network; setRoutes chooses among several), and tc limits. On error
 // nothing is left.
 func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress, egress uint64) (err error) {
-	br, err := netlink.LinkByName(n.Bridge)
+	hh, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	defer hh.Close()
+	br, err := hh.LinkByName(n.Bridge)
 	if err != nil {
 		return fmt.Errorf("look up bridge %s: %w", n.Bridge, err)
 	}
@@ -159,28 +171,25 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 	// what a veth uses by default anyway.
 	la.NumTxQueues, la.NumRxQueues = 1, 1
 	veth := &netlink.Veth{LinkAttrs: la, PeerName: ep.IfName, PeerNamespace: netlink.NsFd(ns)}
-	if err := netlink.LinkAdd(veth); err != nil {
+	if err := hh.LinkAdd(veth); err != nil {
 		return fmt.Errorf("create veth %s in %s: %w", ep.HostVeth, nsPath, err)
 	}
 	defer func() {
 		if err != nil {
-			netlink.LinkDel(veth) // takes the peer with it
+			hh.LinkDel(veth) // takes the peer with it
 		}
 	}()
-	host, err := netlink.LinkByName(ep.HostVeth)
-	if err != nil {
-		return fmt.Errorf("look up %s: %w", ep.HostVeth, err)
-	}
-	if err := netlink.LinkSetUp(host); err != nil {
+	host := netlink.Link(veth) // its index filled in by LinkAdd
+	if err := hh.LinkSetUp(host); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.HostVeth, err)
 	}
 	if n.NoICC { // enable_icc=false: isolated ports reach the gateway, not each other
-		if err := netlink.LinkSetIsolated(host, true); err != nil {
+		if err := hh.LinkSetIsolated(host, true); err != nil {
 			return fmt.Errorf("isolate %s on %s: %w", ep.HostVeth, n.Bridge, err)
 		}
 	}
 	if ingress > 0 { // into the container: leaves the host side
-		if err := setTBF(netlink.Handle{}, host, ingress); err != nil {
+		if err := setTBF(*hh, host, ingress); err != nil {
 			return err
 		}
 	}

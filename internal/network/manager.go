@@ -110,6 +110,7 @@ func (m *Manager) Setup(ctx context.Context, a Attachment) (res *Result, err err
 	if _, err := m.loadContainer(a.ContainerID); err == nil {
 		return nil, fmt.Errorf("network setup: container %s is already set up", a.ContainerID)
 	}
+	m.sweepReleases(false)
 	c := &containerState{
 		ID: a.ContainerID, Name: a.Name, Hostname: a.Hostname, NetnsPath: a.NetnsPath,
 		ExtraHosts: a.ExtraHosts, DNS: a.DNS, DNSSearch: a.DNSSearch, DNSOptions: a.DNSOptions, MAC: a.MAC,
@@ -199,6 +200,11 @@ func (m *Manager) attach(c *containerState, netName string, o EndpointOptions, r
 	n, err := m.ensureNetwork(netName)
 	if err != nil {
 		return err
+	}
+	// An address a removed container's veth still holds until the kernel
+	// deletes it (release.go) is taken back when asked for by name.
+	if err := errors.Join(m.reclaimIP(netName, wantIP), m.reclaimIP(netName, wantIP6)); err != nil {
+		return fmt.Errorf("network %s: reclaim an address: %w", netName, err)
 	}
 	used, err := m.usedIPs(netName)
 	if err != nil {
@@ -376,6 +382,13 @@ func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen strin
 	if c != nil && gen != "" && c.Generation != gen {
 		return nil
 	}
+	return errors.Join(m.teardownLocked(containerID, c, damaged), m.sweepReleases(false))
+}
+
+// teardownLocked deletes the container's veths (those of every network
+// when its record is damaged), rebuilds the rules without it and removes
+// its record and files; c is its record, nil if lost.
+func (m *Manager) teardownLocked(containerID string, c *containerState, damaged bool) error {
 	// The veths go while the rules are rebuilt without the container:
 	// each waits for the kernel (a veth's deletion for an rcu_barrier, a
 	// rule change for nf_tables' cleanup), so the waits overlap. Its
@@ -413,16 +426,7 @@ func (m *Manager) TeardownGeneration(ctx context.Context, containerID, gen strin
 	errs := []error{m.syncRulesExcept(containerID)}
 	wg.Wait()
 	errs = append(errs, linkErrs...)
-	if err := os.Remove(m.ctrPath(containerID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, err)
-	}
-	if err := os.RemoveAll(m.FilesDir(containerID)); err != nil {
-		errs = append(errs, err)
-	}
-	if err := m.gcNetworks(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, m.dropRecords(containerID))...)
 }
 
 // gcNetworks stops DNS servers of networks without containers. The
@@ -474,6 +478,7 @@ func (m *Manager) usedIPs(network string) (map[string]bool, error) {
 		return nil, err
 	}
 	used := map[string]bool{}
+	m.releasedIPs(network, used)
 	for _, c := range ctrs {
 		for _, ep := range c.Endpoints {
 			if ep.Network == network {

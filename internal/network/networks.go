@@ -292,6 +292,9 @@ func (m *Manager) RemoveNetwork(ctx context.Context, nameOrID string) error {
 	if used[info.Name] {
 		return fmt.Errorf("network %s has active endpoints", info.Name)
 	}
+	if err := m.reclaimNetwork(info.Name); err != nil {
+		return fmt.Errorf("remove network %s: %w", info.Name, err)
+	}
 	return m.removeLocked(&info.Network)
 }
 
@@ -334,7 +337,7 @@ func (m *Manager) PruneNetworksWhere(ctx context.Context, keep func(*Network) bo
 		if used[n.Name] || keep != nil && !keep(n) {
 			continue
 		}
-		if err := m.removeLocked(n); err != nil {
+		if err := errors.Join(m.reclaimNetwork(n.Name), m.removeLocked(n)); err != nil {
 			errs = append(errs, err)
 			continue
 		}

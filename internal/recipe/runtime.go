@@ -23,7 +23,16 @@ import (
 type Runtime struct {
 	Path string // the runtime binary
 	Root string // --root: the runtime's own state
+	// SeccompCache, if set, is a file (in the engine's run root) where
+	// jinn-runtime remembers the last seccomp profile it compiled: the
+	// engine gives every container the same profile, 0.5-0.8 ms to compile
+	// at each create. Other runtimes ignore the variable.
+	SeccompCache string
 }
+
+// SeccompCacheEnv is the variable that names Runtime.SeccompCache to
+// jinn-runtime (internal/runtime reads it).
+const SeccompCacheEnv = "JINN_RUNTIME_SECCOMP_CACHE"
 
 // Args are the runtime's global flags followed by a.
 func (r *Runtime) Args(a ...string) []string {
@@ -38,8 +47,18 @@ func (r *Runtime) Args(a ...string) []string {
 // the same setting for the runtime commands they run.
 func (r *Runtime) Command(a ...string) *exec.Cmd {
 	cmd := exec.Command(r.Path, r.Args(a...)...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	cmd.Env = r.Environ()
 	return cmd
+}
+
+// Environ is the environment of the runtime's commands, Command's and
+// those a monitor runs.
+func (r *Runtime) Environ() []string {
+	env := append(os.Environ(), "GOMAXPROCS=1")
+	if r.SeccompCache != "" {
+		env = append(env, SeccompCacheEnv+"="+r.SeccompCache)
+	}
+	return env
 }
 
 // Output runs one runtime command and returns its stdout; errors carry

@@ -310,6 +310,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := c.save(); err != nil {
 		return nil, err
 	}
+	writeDeletePlan(c, mgr) // deleteplan.go
 	for {
 		m, err := conn.recv()
 		if err != nil {

@@ -13,11 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/recipe"
 	"github.com/jinn-containers/jinn/internal/seccomp"
 )
 
 // The last seccomp profile compiled can be remembered in a file that the
-// caller names in SeccompCacheEnv (the engine: one in its run root).
+// caller names in recipe.SeccompCacheEnv (the engine: one in its run root).
 // Docker's profile, in every container the engine makes, takes 0.5-0.8 ms
 // to compile at each create, on the path to the init's fork. The file is
 // used only if it and its directory are ours and nobody else may write
@@ -26,16 +27,15 @@ import (
 // whose compiler made it. Not in the runtime's --root: a root whose
 // containers are all deleted is left empty.
 const (
-	SeccompCacheEnv   = "JINN_RUNTIME_SECCOMP_CACHE"
 	seccompCacheMagic = "jinn-seccomp-cache 1\n"
 	seccompCacheMax   = 1 << 20
 )
 
 // SeccompCache is the file where r's creates remember their last compiled
-// seccomp profile (CreateOpts.SeccompCache): SeccompCacheEnv's if it is
+// seccomp profile (CreateOpts.SeccompCache): recipe.SeccompCacheEnv's if it is
 // an absolute path, else none.
 func (r *Runtime) SeccompCache() string {
-	if f := os.Getenv(SeccompCacheEnv); filepath.IsAbs(f) {
+	if f := os.Getenv(recipe.SeccompCacheEnv); filepath.IsAbs(f) {
 		return f
 	}
 	return ""

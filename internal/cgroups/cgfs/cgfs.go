@@ -207,6 +207,9 @@ func mkdirOnce(dir string) ([]string, error) {
 // needs CAP_SYS_ADMIN, so nobody unprivileged can make jinn remove theirs.
 const madeXattr = "trusted.jinn.made"
 
+// MadeXattr is madeXattr's name, for the C delete's plan to carry.
+const MadeXattr = madeXattr
+
 // MadeByJinn says whether dir is a parent cgroup that Mkdir made.
 func MadeByJinn(dir string) bool {
 	var b [1]byte

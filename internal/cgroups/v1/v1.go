@@ -43,6 +43,9 @@ func (m *Manager) Has(controller string) bool {
 }
 
 // dirList is every distinct directory, sorted so operations are repeatable.
+// Dirs lists the cgroup's directory on each hierarchy, once each.
+func (m *Manager) Dirs() []string { return m.dirList() }
+
 func (m *Manager) dirList() []string {
 	seen := map[string]bool{}
 	var out []string
