@@ -81,7 +81,7 @@ test: deps build fixtures
 # (seeds, and the inputs that found bugs, are in each package's
 # testdata/fuzz/<Fuzzer>; `go test ./...` replays them).
 FUZZTIME ?= 4s
-FUZZERS := internal/runtime:FuzzConfig internal/jsonlite:FuzzDifferential internal/image/reference:FuzzDifferential internal/seccomp:FuzzCompile \
+FUZZERS := internal/runtime:FuzzConfig internal/jsonlite:FuzzDifferential internal/jsonlite:FuzzEncode internal/image/reference:FuzzDifferential internal/seccomp:FuzzCompile \
 	internal/image:FuzzLoadOCI internal/image:FuzzLoadDocker internal/image/archive:FuzzApply \
 	internal/build:FuzzDockerfile internal/build:FuzzDockerignore internal/cli:FuzzFormat \
 	internal/network:FuzzParsePort internal/engine:FuzzMountSpec

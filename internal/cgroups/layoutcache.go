@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // DetectLayoutCached is DetectLayout, remembered in file (best put on a
@@ -98,7 +99,7 @@ func readLayoutCache(file, key string) *Layout {
 		return nil
 	}
 	var c layoutCache
-	if json.Unmarshal(b, &c) != nil || c.Layout == nil || c.Hierarchies != key {
+	if jsonlite.Decode(b, &c) != nil || c.Layout == nil || c.Hierarchies != key {
 		return nil
 	}
 	l := c.Layout

@@ -54,7 +54,6 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := validate(o); err != nil {
 		return nil, err
 	}
-	go warmJSON(o.StartNow)
 	if o.Name != "" {
 		if err := checkName("container", o.Name); err != nil {
 			return nil, &ExitError{Code: ExitEngine, Err: invalidArg{err.Error()}}

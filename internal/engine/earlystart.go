@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"encoding/json"
 	"runtime"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // earlyStart is the start of an attached --rm run (docker's `run --rm`
@@ -79,17 +76,4 @@ func (e *Local) endEarly(c *Container, s *earlyStart) {
 	e.undoNetns(c, r.path)
 	<-s.mon
 	e.endMonitors(c.ID)
-}
-
-// warmJSON builds encoding/json's encoders for the records a run writes
-// (the container's config, the OCI spec) on another core while the
-// create does its file work: the first Marshal of a type builds the
-// encoders of its whole type graph (~0.5-0.9 ms for specs.Spec, ~0.2 for
-// Container, cold), and a Marshal that comes while the build runs waits
-// for it instead of doing it again.
-func warmJSON(spec bool) {
-	json.Marshal((*Container)(nil))
-	if spec {
-		json.Marshal((*specs.Spec)(nil))
-	}
 }

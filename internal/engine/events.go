@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Event is docker's event message, with its legacy status/id/from fields.
@@ -46,7 +48,7 @@ func (l *EventLog) AddAttrs(typ, action, id string, attrs map[string]string) {
 	now := time.Now()
 	ev := Event{Type: typ, Action: action, Scope: "local", Time: now.Unix(), TimeNano: now.UnixNano(),
 		Actor: Actor{ID: id, Attributes: attrs}}
-	b, err := json.Marshal(ev)
+	b, err := jsonlite.Encode(ev)
 	if err != nil {
 		return
 	}

@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"encoding/json"
 	"os"
+
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 func readJSON(path string, v any) error {
@@ -10,5 +11,5 @@ func readJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return json.Unmarshal(b, v)
+	return jsonlite.Decode(b, v)
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/fsroot"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/network"
 	"github.com/jinn-containers/jinn/internal/units"
@@ -276,7 +276,7 @@ func healthArgs(test []string) []string {
 }
 
 func writeJSON(path string, v any) error {
-	b, err := json.Marshal(v)
+	b, err := jsonlite.Encode(v)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Config says where the engine keeps its files and what it runs.
@@ -131,11 +133,13 @@ func (e *Local) generateName(id string) (string, error) {
 }
 
 func (e *Local) writeContainer(c *Container) error {
-	b, err := json.MarshalIndent(c, "", "  ")
+	b, err := jsonlite.Encode(c)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFileSync(filepath.Join(e.containerDir(c.ID), "config.json"), b, 0o600)
+	var out bytes.Buffer
+	json.Indent(&out, b, "", "  ") // json.MarshalIndent's bytes
+	return atomicfile.WriteFileSync(filepath.Join(e.containerDir(c.ID), "config.json"), out.Bytes(), 0o600)
 }
 
 func (e *Local) readContainer(id string) (*Container, error) {
@@ -144,7 +148,7 @@ func (e *Local) readContainer(id string) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{}
-	if err := json.Unmarshal(b, c); err != nil {
+	if err := jsonlite.Decode(b, c); err != nil {
 		return nil, fmt.Errorf("parse config of %s: %w", id, err)
 	}
 	return c, nil

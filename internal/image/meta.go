@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // meta is images.json: the image records and the references to them. It is
@@ -58,7 +59,7 @@ func (s *Store) lockMeta() (*meta, func(), error) {
 	m := &meta{}
 	b, err := os.ReadFile(filepath.Join(s.dir, "images.json"))
 	if err == nil {
-		err = json.Unmarshal(b, m)
+		err = jsonlite.Decode(b, m)
 	} else if os.IsNotExist(err) {
 		err = nil
 	}

@@ -1,7 +1,6 @@
 package image
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/image/reference"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 	"github.com/jinn-containers/jinn/internal/snapshot"
 )
 
@@ -125,7 +125,7 @@ func (s *Store) load(m *meta, id digest.Digest, sizes map[string]int64) (*Image,
 	if err != nil {
 		return nil, fmt.Errorf("image %s config: %w", id.Encoded()[:12], err)
 	}
-	if err := json.Unmarshal(cb, &img.Config); err != nil {
+	if err := jsonlite.Decode(cb, &img.Config); err != nil {
 		return nil, fmt.Errorf("image %s config: %w", id.Encoded()[:12], err)
 	}
 	if r.Manifest != "" {
@@ -134,7 +134,7 @@ func (s *Store) load(m *meta, id digest.Digest, sizes map[string]int64) (*Image,
 			return nil, fmt.Errorf("image %s manifest: %w", id.Encoded()[:12], err)
 		}
 		var man ocispec.Manifest
-		if err := json.Unmarshal(mb, &man); err != nil {
+		if err := jsonlite.Decode(mb, &man); err != nil {
 			return nil, fmt.Errorf("image %s manifest: %w", id.Encoded()[:12], err)
 		}
 		img.Layers = man.Layers

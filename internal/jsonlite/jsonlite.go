@@ -1,14 +1,14 @@
-// Package jsonlite decodes JSON into plain Go structs the way
-// encoding/json does, for the runtime's processes that live a few
-// milliseconds. encoding/json builds, before it decodes anything, its
-// decoders and its encoders for the whole graph of the target type,
-// whatever the input holds: about 1 ms for the OCI spec in each process,
-// more than the decoding. This decoder looks at a type only when the input
-// reaches it.
+// Package jsonlite decodes JSON into plain Go structs, and encodes them
+// (encode.go), the way encoding/json does, for the runtime's processes and
+// the engine's CLI, which live a few milliseconds. encoding/json builds,
+// before it decodes anything, its decoders and its encoders for the whole
+// graph of the target type, whatever the input holds: about 1 ms for the
+// OCI spec in each process, more than the decoding. This decoder looks at
+// a type only when the input reaches it.
 //
-// It handles structs (json tags, exported fields), pointers, slices,
-// string-keyed maps, strings, bools, integers, and types with their own
-// UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
+// It handles structs (json tags, exported fields, embedded structs),
+// pointers, slices, arrays, string-keyed maps, strings, bools, integers,
+// and types with their own UnmarshalJSON on a pointer receiver (json.RawMessage, time.Time), which
 // it calls as encoding/json does. Anything else, and anything where
 // encoding/json's rules are subtle (a key that matches a field only
 // without regard to case, a key given twice, a number that is not a plain
@@ -52,6 +52,18 @@ func Unmarshal(data []byte, v any) error {
 		return ErrUnsupported
 	}
 	return nil
+}
+
+// Decode is json.Unmarshal into v, a pointer to a zero value, by this
+// package where it can: what encoding/json would give, with its errors.
+func Decode(data []byte, v any) error {
+	if Unmarshal(data, v) == nil {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero() // partly filled
+	}
+	return json.Unmarshal(data, v)
 }
 
 const maxDepth = 1000
@@ -172,6 +184,8 @@ func (d *decoder) value(v reflect.Value, depth int) bool {
 			return false // base64 in encoding/json
 		}
 		return d.array(v, depth)
+	case reflect.Array:
+		return d.fixed(v, depth)
 	case reflect.String:
 		s, ok := d.str()
 		if ok {
@@ -253,6 +267,23 @@ func (d *decoder) array(v reflect.Value, depth int) bool {
 	})
 	if ok {
 		v.Set(s)
+	}
+	return ok
+}
+
+// fixed fills a Go array as encoding/json does: elements past its
+// length are checked and dropped, those missing are zeroed.
+func (d *decoder) fixed(v reflect.Value, depth int) bool {
+	i := 0
+	ok := d.elements(func() bool {
+		i++
+		if i > v.Len() {
+			return d.skip(depth + 1)
+		}
+		return d.value(v.Index(i-1), depth+1)
+	})
+	for ; ok && i < v.Len(); i++ {
+		v.Index(i).SetZero()
 	}
 	return ok
 }
@@ -374,7 +405,7 @@ func (d *decoder) object(v reflect.Value, depth int) bool {
 			}
 			return d.skip(depth + 1)
 		}
-		return d.value(v.Field(f), depth+1)
+		return d.value(v.FieldByIndex(f), depth+1)
 	})
 }
 
@@ -416,48 +447,26 @@ func (d *decoder) skip(depth int) bool {
 }
 
 type fieldSet struct {
-	byName map[string]int // JSON name to field index
-	folds  bool           // a name holds a letter with a non-ASCII fold (k, s)
+	byName map[string][]int // JSON name to field index path
+	folds  bool             // a name holds a letter with a non-ASCII fold (k, s)
 }
 
 var fieldCache sync.Map // reflect.Type -> fieldSet
 
-// structFields maps t's JSON names to its fields, as encoding/json names
-// them; false for what it would treat specially (embedded structs, tag
-// options other than omitempty and omitzero).
+// structFields maps t's JSON names to its fields as encoding/json finds
+// them (fields, below): false for what it treats specially.
 func structFields(t reflect.Type) (fieldSet, bool) {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.(fieldSet), true
 	}
-	fs := fieldSet{byName: map[string]int{}}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous {
-			return fs, false
-		}
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		for _, o := range strings.Split(opts, ",") {
-			if o != "" && o != "omitempty" && o != "omitzero" {
-				return fs, false
-			}
-		}
-		if name == "" {
-			name = f.Name
-		} else if !validTagName(name) {
-			return fs, false // encoding/json would use the field's name
-		}
-		if _, dup := fs.byName[name]; dup {
-			return fs, false
-		}
-		fs.byName[name] = i
-		fs.folds = fs.folds || strings.ContainsAny(name, "kKsS")
+	fs := fieldSet{byName: map[string][]int{}}
+	list, ok := fields(t)
+	if !ok {
+		return fs, false
+	}
+	for _, f := range list {
+		fs.byName[f.name] = f.index
+		fs.folds = fs.folds || strings.ContainsAny(f.name, "kKsS")
 	}
 	fieldCache.Store(t, fs)
 	return fs, true

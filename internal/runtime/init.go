@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -75,7 +76,7 @@ func initMain(c *conn) error {
 	if err := c.dec.Decode(&raw); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
-	if err := unmarshal(raw, &cfg); err != nil {
+	if err := jsonlite.Decode(raw, &cfg); err != nil {
 		return fmt.Errorf("read init config: %w", err)
 	}
 	// Before anything else, above all before any fork: this thread is the

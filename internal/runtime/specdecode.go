@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/jsonlite"
@@ -16,16 +14,6 @@ import (
 // forms). These shadows of specs.Spec also leave out the sections a
 // process never reads; the JSON keys are the same, and the skipped
 // sections are ignored as unknown keys are.
-
-// unmarshal is json.Unmarshal, by jsonlite where it can.
-func unmarshal[T any](b []byte, v *T) error {
-	if jsonlite.Unmarshal(b, v) == nil {
-		return nil
-	}
-	var zero T
-	*v = zero // jsonlite may have filled part of it
-	return json.Unmarshal(b, v)
-}
 
 // specShadow is specs.Spec without the other platforms' sections.
 type specShadow struct {
@@ -43,7 +31,7 @@ type specShadow struct {
 // decodeSpec decodes config.json for the runtime's side of create.
 func decodeSpec(b []byte, s *specs.Spec) error {
 	var sh specShadow
-	if err := unmarshal(b, &sh); err != nil {
+	if err := jsonlite.Decode(b, &sh); err != nil {
 		return err
 	}
 	*s = specs.Spec{Version: sh.Version, Process: sh.Process, Root: sh.Root, Hostname: sh.Hostname,
@@ -85,7 +73,7 @@ type initSpecShadow struct {
 // it leaves out (linux.resources and the like) stays nil.
 func decodeInitSpec(b []byte, s *specs.Spec) error {
 	var sh initSpecShadow
-	if err := unmarshal(b, &sh); err != nil {
+	if err := jsonlite.Decode(b, &sh); err != nil {
 		return err
 	}
 	*s = specs.Spec{Version: sh.Version, Process: sh.Process, Root: sh.Root, Hostname: sh.Hostname,
@@ -114,7 +102,7 @@ type storedSpecShadow struct {
 
 func decodeStoredSpec(b []byte, s *specs.Spec) error {
 	var sh storedSpecShadow
-	if err := unmarshal(b, &sh); err != nil {
+	if err := jsonlite.Decode(b, &sh); err != nil {
 		return err
 	}
 	*s = specs.Spec{Version: sh.Version, Hooks: sh.Hooks, Annotations: sh.Annotations}

@@ -16,6 +16,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // The errors runc prints, word for word: engines match on them.
@@ -153,7 +154,7 @@ func (c *Container) read() error {
 	if err != nil {
 		return err
 	}
-	if err := unmarshal(b, &c.State); err != nil { // specdecode.go
+	if err := jsonlite.Decode(b, &c.State); err != nil {
 		return fmt.Errorf("read state of %s: %w", filepath.Base(c.Dir), err)
 	}
 	c.State.Spec = new(specs.Spec)
