@@ -80,21 +80,55 @@ func newStdio(stdin, stdout, stderr string, terminal bool) (*stdio, error) {
 // read end for us that keeps its writes from failing while containerd's
 // reader is away (a restart: they block instead, once the pipe is full);
 // or, for a "file://" URI (ctr --log-uri), the file, appended to.
+//
+// The write end is opened first, waiting (at most readerWait) for
+// containerd's reader: containerd starts opening it, blocking, before it
+// asks for the process, and a process that ended before that open returned
+// would leave it blocked for ever (no writer comes again): an exec of
+// `exit 3` whose end never reached crictl. Our own reader, opened after,
+// ends a wait for a client that never reads.
 func openOutput(path string) (w, keep *os.File, err error) {
 	if file, ok, err := outputFile(path); ok || err != nil {
 		return file, nil, err
 	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	wc := make(chan opened, 1)
+	go func() {
+		f, err := os.OpenFile(path, unix.O_WRONLY, 0)
+		wc <- opened{f, err}
+	}()
+	var o opened
+	select {
+	case o = <-wc:
+	case <-time.After(readerWait):
+	}
 	keep, err = os.OpenFile(path, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if o.f == nil && o.err == nil {
+		if err != nil {
+			return nil, nil, err // the open returns when a reader comes
+		}
+		o = <-wc // our reader lets the open return
+	}
+	if err == nil {
+		err = o.err
+	}
 	if err != nil {
+		if keep != nil {
+			keep.Close()
+		}
+		if o.f != nil {
+			o.f.Close()
+		}
 		return nil, nil, err
 	}
-	w, err = os.OpenFile(path, unix.O_WRONLY, 0) // a reader exists: no wait
-	if err != nil {
-		keep.Close()
-		return nil, nil, err
-	}
-	return w, keep, nil
+	return o.f, keep, nil
 }
+
+// readerWait bounds openOutput's wait for containerd's reader.
+const readerWait = time.Second
 
 // outputFile opens a "file://" output; ok is false for a plain path (a
 // fifo). Logging binaries ("binary://") are not supported.
