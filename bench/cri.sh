@@ -10,7 +10,7 @@
 # its own config, root, sockets, CNI bridge and a loopback registry.
 # ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it;
 # HANDLERS=runc,jinn-shim times only those (development runs);
-# JINN_SHIM_SPARE=1 gives jinn-shim its spare shims (docs/kubernetes.md).
+# JINN_SHIM_SPARE=0 runs jinn-shim without its spare shims (docs/kubernetes.md).
 # JINN_CRI_LOG=FILE runs containerd (and so the shims) at debug level and
 # keeps its log there: per-call timings of the shims, containerd's steps.
 set -euo pipefail

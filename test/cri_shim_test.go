@@ -37,9 +37,6 @@ func procName(pid int) string {
 // beyond the lifecycle tests, in one containerd (each start costs
 // seconds of CI).
 func TestCRIShim(t *testing.T) {
-	// Spare shims on (spare.go; containerd passes its environment on),
-	// so that most pods here are served by a former spare.
-	t.Setenv("JINN_SHIM_SPARE", "1")
 	var e *criEnv
 	// After containerd stopped (cleanups run last-in first-out).
 	t.Cleanup(func() {

@@ -44,7 +44,7 @@ import (
 // containerd does (and so in tests, which stop their containerd), and a
 // restarted containerd gets a fresh one. An upgraded binary has another
 // inode, so a start of the new binary passes an old spare over, which then
-// exits. Spares are off unless JINN_SHIM_SPARE=1 (sparesOn).
+// exits. JINN_SHIM_SPARE=0 turns spares off (sparesOn).
 
 // spareDelay is how long after its first task started a pod's shim starts
 // the next spare.
@@ -71,13 +71,10 @@ func spareSocket(key string) string {
 	return filepath.Join(socketDir, fmt.Sprintf("jinn-spare-%016x", h.Sum64()))
 }
 
-// sparesOn tells whether this shim starts spares: JINN_SHIM_SPARE=1 in
-// containerd's environment, and containerd gives a ttrpc address. Off by
-// default: in two of about ten long critest and TestCRIShim runs on a
-// loaded host, an exec in a pod served by a former spare never reported
-// its end, and the cause is not found yet.
+// sparesOn tells whether this shim starts spares: containerd gives a
+// ttrpc address, and JINN_SHIM_SPARE is not 0 in its environment.
 func sparesOn() bool {
-	return os.Getenv("TTRPC_ADDRESS") != "" && os.Getenv("JINN_SHIM_SPARE") == "1"
+	return os.Getenv("TTRPC_ADDRESS") != "" && os.Getenv("JINN_SHIM_SPARE") != "0"
 }
 
 // startSpare starts a spare for the flags' containerd and namespace, if
