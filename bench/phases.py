@@ -9,6 +9,9 @@ import statistics
 import sys
 
 EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\(')
+# A call that other events interrupted ends on a line of its own, under the
+# process's name after it (an execve's new name): "... [continued]: execve()".
+CONTINUED = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+)\s+\.\.\. \[continued\]: (\w+)\(')
 
 ROWS = [
     ("CLI start to its first record (Go start, flags, image lookup)", None, "create"),
@@ -26,7 +29,7 @@ ROWS = [
 def marks(path):
     ev = []
     for line in open(path):
-        m = EVENT.match(line)
+        m = EVENT.match(line) or CONTINUED.match(line)
         if m:
             ev.append((float(m.group(1)), m.group(2), m.group(4)))
     ev.sort()

@@ -6,7 +6,7 @@
 # monitor's spawn, the monitor's start, the runtime's run and delete, the
 # end. With BASE_BIN=DIR another build runs interleaved beside this one
 # (JINN_BIN, default bin/). NET=bridge times jinn's default bridge instead
-# of --network none. Needs perf.
+# of --network none. KEEP=DIR keeps the traces. Needs perf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${R:-15}
@@ -50,3 +50,6 @@ done
 args=()
 for n in "${names[@]}"; do args+=("$n=$tmp/pt-$n-*.txt"); done
 python3 bench/phases.py "${args[@]}"
+# KEEP=DIR keeps the traces (pt-BUILD-ROUND.txt) for a closer look.
+[ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$tmp"/pt-*.txt "$KEEP"/
+exit 0

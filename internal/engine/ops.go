@@ -16,6 +16,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
+	"github.com/jinn-containers/jinn/internal/rmtree"
 )
 
 // waitExit polls until the container no longer runs or d passes.
@@ -427,10 +428,21 @@ func (e *Local) removeNetnsMeanwhile(c *Container) (wait func()) {
 	return func() { <-done }
 }
 
-func (e *Local) cleanupState(c *Container) {
-	e.removeRuntimeDirs(c.ID)
+// cleanupState removes the container's state directory (and, with
+// runtimeDirs, the runtime's) and jinn's empty parent cgroups, the two
+// side by side: the parents' rmdirs need only the container's records
+// gone and the runtime's delete done, which the caller saw.
+func (e *Local) cleanupState(c *Container, runtimeDirs bool) {
+	if runtimeDirs {
+		e.removeRuntimeDirs(c.ID)
+	}
+	parents := make(chan struct{})
+	go func() {
+		defer close(parents)
+		e.removeEmptyParentCgroup(c)
+	}()
 	os.RemoveAll(e.stateDir(c.ID))
-	e.removeEmptyParentCgroup(c)
+	<-parents
 }
 
 func (e *Local) removeAnonVolumes(c *Container) {
@@ -458,9 +470,9 @@ func (e *Local) removeRecords(c *Container) {
 		}
 	}
 	if renamed {
-		os.RemoveAll(gone)
+		rmtree.RemoveAll(gone)
 	} else {
-		os.RemoveAll(e.containerDir(c.ID))
+		rmtree.RemoveAll(e.containerDir(c.ID))
 	}
 }
 

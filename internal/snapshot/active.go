@@ -1,13 +1,15 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/jinn-containers/jinn/internal/jsonlite"
+	"github.com/jinn-containers/jinn/internal/rmtree"
 )
 
 // Active snapshots (a container's root filesystem, a layer being unpacked,
@@ -68,7 +70,7 @@ func readInfo(dir string) (*Info, error) {
 		return nil, err
 	}
 	info := &Info{}
-	if err := json.Unmarshal(b, info); err != nil {
+	if err := jsonlite.Decode(b, info); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -222,7 +224,7 @@ func (s *Snapshotter) removeActive(key string) (found bool, err error) {
 	}
 	unlock()
 	if err == nil {
-		os.RemoveAll(gone)
+		rmtree.RemoveAll(gone)
 	}
 	return true, err
 }

@@ -14,7 +14,6 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Kind tells committed layers from writable snapshots.
@@ -543,7 +543,7 @@ func (s *Snapshotter) readIndex() (*index, error) {
 	ix := &index{Snapshots: map[string]*Info{}}
 	p := filepath.Join(s.root, "meta.json")
 	b, err := os.ReadFile(p)
-	if err == nil && json.Unmarshal(b, ix) == nil && ix.Snapshots != nil {
+	if err == nil && jsonlite.Decode(b, ix) == nil && ix.Snapshots != nil {
 		return ix, nil
 	}
 	if err != nil && !os.IsNotExist(err) {
@@ -585,7 +585,7 @@ func (s *Snapshotter) rebuildIndex() (*index, int, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(s.dir(id), infoFile))
 		info := &Info{}
-		if err != nil || json.Unmarshal(b, info) != nil || info.Key == "" || info.ID != id {
+		if err != nil || jsonlite.Decode(b, info) != nil || info.Key == "" || info.ID != id {
 			continue // no record: Cleanup reclaims it
 		}
 		if a, ok := s.active(info.Key); ok && a.ID == id {
@@ -631,7 +631,7 @@ func values(m map[string]*Info) []*Info {
 }
 
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := jsonlite.Encode(v)
 	if err != nil {
 		panic(err) // only plain data is marshalled
 	}
