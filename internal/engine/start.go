@@ -26,9 +26,12 @@ import (
 // runs (its monitor holds it); with streams it attaches first, starts, and
 // returns the container's exit code when it ends (or 0 on detach).
 func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, error) {
-	c, err := e.Lookup(ref)
-	if err != nil {
-		return 0, err
+	c := e.earlyContainer(ref)
+	if c == nil {
+		var err error
+		if c, err = e.Lookup(ref); err != nil {
+			return 0, err
+		}
 	}
 	early := e.takeEarly(c.ID)
 	if early != nil && a == nil {
