@@ -54,13 +54,6 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err := validate(o); err != nil {
 		return nil, err
 	}
-	if o.StartNow {
-		// The start's monitor config names the container's cgroup files
-		// (the layout: a cache file read and ~10 mount points checked,
-		// ~0.5 ms of CPU): found now, on the other core, while this
-		// goroutine makes the records; not on the monitor's way.
-		go e.cgroupLayout()
-	}
 	if o.Name != "" {
 		if err := checkName("container", o.Name); err != nil {
 			return nil, &ExitError{Code: ExitEngine, Err: invalidArg{err.Error()}}
