@@ -16,7 +16,6 @@ import (
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/monitor"
 	"github.com/jinn-containers/jinn/internal/recipe"
-	"github.com/jinn-containers/jinn/internal/rmtree"
 )
 
 // waitExit polls until the container no longer runs or d passes.
@@ -470,9 +469,9 @@ func (e *Local) removeRecords(c *Container) {
 		}
 	}
 	if renamed {
-		rmtree.RemoveAll(gone)
+		os.RemoveAll(gone)
 	} else {
-		rmtree.RemoveAll(e.containerDir(c.ID))
+		os.RemoveAll(e.containerDir(c.ID))
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/jinn-containers/jinn/internal/jsonlite"
-	"github.com/jinn-containers/jinn/internal/rmtree"
 )
 
 // Active snapshots (a container's root filesystem, a layer being unpacked,
@@ -224,7 +223,7 @@ func (s *Snapshotter) removeActive(key string) (found bool, err error) {
 	}
 	unlock()
 	if err == nil {
-		rmtree.RemoveAll(gone)
+		os.RemoveAll(gone)
 	}
 	return true, err
 }
