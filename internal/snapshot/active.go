@@ -203,14 +203,14 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 
 // removeActive removes the active snapshot key; found is false when key
 // names none (it may be in the index).
+//
+// The index is not read: a sound link (its info.json names key as active)
+// is never in the index as well, since a commit rewrites info.json (kind
+// committed) before it adds the layer to the index and drops the link.
 func (s *Snapshotter) removeActive(key string) (found bool, err error) {
-	ix, unlock, err := s.lock()
+	unlock, err := s.lockOnly()
 	if err != nil {
 		return true, err
-	}
-	if _, inIndex := ix.Snapshots[key]; inIndex {
-		unlock()
-		return false, nil
 	}
 	info, ok := s.active(key)
 	if !ok {

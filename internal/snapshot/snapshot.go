@@ -506,20 +506,29 @@ func (s *Snapshotter) workDir(i *Info) string {
 
 // lock takes the exclusive lock and reads the index.
 func (s *Snapshotter) lock() (*index, func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	unlock, err := s.lockOnly()
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
+		return nil, nil, err
 	}
 	ix, err := s.readIndex()
 	if err != nil {
-		f.Close()
+		unlock()
 		return nil, nil, fmt.Errorf("read snapshot index: %w", err)
 	}
-	return ix, func() { f.Close() }, nil
+	return ix, unlock, nil
+}
+
+// lockOnly takes the lock without reading the index.
+func (s *Snapshotter) lockOnly() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 const infoFile = "info.json"
