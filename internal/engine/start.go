@@ -236,7 +236,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 		}
 		netns = res.path
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.netFilesDir(c), consoleSize: consoleSize,
 		cgroupParent: e.parentOf(c)}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")
