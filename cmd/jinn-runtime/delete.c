@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jinnc.h"
+
 #define PLAN_XATTR "trusted.jinn.delete" /* deleteplan.go: deletePlanXattr */
 #define PLAN_MAGIC "jinn-delete 1"       /* deleteplan.go: deletePlanMagic */
 #define MAX_LINES 1024
@@ -48,7 +50,7 @@ struct args {
 
 // valid_id is runtime.ValidateID: letters, digits and _+-., not "." or
 // "..", at most 1024 bytes.
-static int valid_id(const char *id)
+int valid_id(const char *id)
 {
 	size_t n = strlen(id);
 	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
@@ -62,7 +64,7 @@ static int valid_id(const char *id)
 
 // valid_parent is cgroups.ValidParent's verdict (the Go setup checks the
 // parent, from --cgroup-parent or the environment, on every command).
-static int valid_parent(const char *p)
+int valid_parent(const char *p)
 {
 	if (*p == 0 || strpbrk(p, ":\n") != NULL)
 		return 0;
@@ -199,7 +201,7 @@ static int has_prefix(const char *s, const char *p, const char **rest)
 // run_plan checks the whole plan and the init, then removes the cgroups;
 // it says -1 to leave the delete to Go (which redoes what was done: an
 // rmdir of a cgroup that is gone is no error there either).
-static int run_plan(char *plan)
+int run_plan(char *plan)
 {
 	char *lines[MAX_LINES], *save = NULL;
 	int n = 0;
@@ -261,7 +263,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 
 // remove_state is runtime.removeStateDir: in the common case state.json is
 // all that is left (and the exec fifo of a container never started).
-static int remove_state(int dfd, const char *dir)
+int remove_state(int dfd, const char *dir)
 {
 	unlinkat(dfd, "exec.fifo", 0);
 	unlinkat(dfd, "state.json", 0);

@@ -36,6 +36,9 @@ type CreateOpts struct {
 	Spec    *specs.Spec
 	Config  []byte
 	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
+	// RunPlan: leave the plan of this run for the C run of the next
+	// (runplan.go), if it can replay it (run, not detached).
+	RunPlan bool
 	// SeccompCache is where Load remembers the seccomp profile it
 	// compiled (Runtime.SeccompCache; "": nowhere). Create's own load
 	// uses its runtime's.
@@ -226,7 +229,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { reap(pid) })
-	var plan [][]byte // the C init's (cinit.go), nil: the Go init
+	var plan, parts [][]byte // the C init's (cinit.go), nil: the Go init
 	// The C init's last part (from its devices on) waits for the limits;
 	// with hooks the init reads their "ok" between parts, and a systemd
 	// unit takes the init only at Register: those keep two parts.
@@ -241,6 +244,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			return nil, err
 		}
 		limitsLate = len(plan) == 3 // not when the devices come before the join
+		parts = plan
 		if _, err := conn.f.Write(plan[0]); err != nil {
 			return nil, fmt.Errorf("configure container init: %w", err)
 		}
@@ -349,6 +353,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := conn.closed("container init"); err != nil {
 			return nil, err
 		}
+	}
+	if o.RunPlan {
+		r.writeRunPlan(&runPlanInput{o: &o, c: c, mgr: mgr, parts: parts, limitsLate: limitsLate,
+			cloneflags: l.attr.Cloneflags, nsexec: header != nil || l.attr.UseCgroupFD})
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }

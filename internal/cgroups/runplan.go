@@ -1,0 +1,68 @@
+package cgroups
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
+)
+
+// RunPlan is what the C run (cmd/jinn-runtime/run.c) does to a
+// container's cgroups, worked out by the Go code that does it otherwise:
+// the v1 directories Create makes (cgfs.Mkdir's rules, the cpuset filled
+// in from its parent) and the writes of Set, in order. The facts of the
+// host it holds (Hierarchies, Roots) are checked before it is used, as
+// the layout cache's are.
+type RunPlan struct {
+	Hierarchies string // HierarchyKey
+	Roots       []Root
+	Dirs        []string // v1.Manager.Dirs: Create's order
+	Cpuset      string   // the cpuset hierarchy's, "" if none
+	Writes      []cgfs.WriteOp
+}
+
+// Root is a cgroup mount point and its root's device and inode.
+type Root struct {
+	Mount    string
+	Dev, Ino uint64
+}
+
+// PlanRun returns m's run plan for the limits r (nil: none); false where
+// the C run cannot replay it: a cgroup2 hierarchy (Create enables
+// controllers, clone joins by fd), systemd, a limit written by more than a
+// plain write (WriteDevice, oom_control), a layout the checks cannot pin.
+func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
+	fm, ok := m.(*manager)
+	if !ok || fm.v1 == nil || fm.v2 != nil || fm.layout.Unified != "" {
+		return nil, false
+	}
+	p := &RunPlan{Hierarchies: hierarchyKey(), Dirs: fm.v1.Dirs()}
+	if p.Hierarchies == "" {
+		return nil, false
+	}
+	for _, mnt := range layoutMounts(fm.layout) {
+		id, ok := rootID(mnt)
+		if !ok {
+			return nil, false
+		}
+		p.Roots = append(p.Roots, Root{mnt, id[0], id[1]})
+	}
+	p.Cpuset, _ = fm.v1.Dir("cpuset")
+	if r == nil {
+		return p, true
+	}
+	if validate(r) != nil {
+		return nil, false
+	}
+	r1, _, err := fm.split(r)
+	if err != nil {
+		return nil, false
+	}
+	tx, err := fm.v1.Prepare(r1)
+	if err != nil {
+		return nil, false
+	}
+	if p.Writes, ok = tx.Writes(); !ok {
+		return nil, false
+	}
+	return p, true
+}
