@@ -105,7 +105,9 @@ static struct {
 	int late;
 	const char *dir[MAXLIST];
 	int ndir;
-	const char *cpuset;
+	const char *cpuset, *v2dir, *v2root, *v2ctl;
+	const char *enable[MAXLIST];
+	int nenable;
 	char *wpath[MAXLIST], *wdata[MAXLIST];
 	int nw;
 	struct blob config, cgrec, part[3], state, del;
@@ -308,6 +310,7 @@ static int load(void)
 		FIELD("hier", R.hier)
 		FIELD("oom", R.oom)
 		FIELD("cpuset", R.cpuset)
+		FIELD("v2dir", R.v2dir)
 #undef FIELD
 		if (strcmp(line, "mnt") == 0 && R.nmnt < MAXLIST) {
 			R.mnt[R.nmnt++] = v;
@@ -320,6 +323,15 @@ static int load(void)
 			*tab = 0;
 			R.wpath[R.nw] = v;
 			R.wdata[R.nw++] = tab + 1;
+		} else if (strcmp(line, "v2enable") == 0 && R.nenable < MAXLIST) {
+			R.enable[R.nenable++] = v;
+		} else if (strcmp(line, "v2ctl") == 0) {
+			char *tab = strchr(v, '\t');
+			if (tab == NULL)
+				return -1;
+			*tab = 0;
+			R.v2root = v;
+			R.v2ctl = tab + 1;
 		} else if (strcmp(line, "clone") == 0) {
 			R.clone = strtoul(v, NULL, 10);
 		} else if (strcmp(line, "late") == 0) {
@@ -330,6 +342,8 @@ static int load(void)
 	}
 	return -1;
 }
+
+static int cg_read(const char *dir, const char *file, char *out, size_t size);
 
 static int eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
 
@@ -386,6 +400,13 @@ static int fresh(void)
 		if (sscanf(R.mnt[i], "%llu %llu %n", &dev, &ino, &off) != 2 || off == 0 || stat(R.mnt[i] + off, &st) < 0 ||
 		    st.st_dev != dev || st.st_ino != ino || statfs(R.mnt[i] + off, &sf) < 0 ||
 		    (sf.f_type != 0x27e0eb && sf.f_type != 0x63677270))
+			return 0;
+	}
+	if ((R.v2dir != NULL) != (R.v2root != NULL))
+		return 0;
+	if (R.v2root) {
+		char ctl[4096];
+		if (cg_read(R.v2root, "cgroup.controllers", ctl, sizeof ctl) < 0 || !eq(ctl, R.v2ctl))
 			return 0;
 	}
 	char path[PATH_MAX];
@@ -649,6 +670,59 @@ static void make_cgroups(void)
 	}
 }
 
+// enable_all is v2.enableAll: every controller dir has, in its
+// subtree_control.
+static int enable_all(const char *dir)
+{
+	char avail[4096], on[4096], add[4096] = "", p[PATH_MAX];
+	if (cg_read(dir, "cgroup.controllers", avail, sizeof avail) < 0 ||
+	    cg_read(dir, "cgroup.subtree_control", on, sizeof on) < 0)
+		return -1;
+	size_t o = 0;
+	for (char *save = NULL, *c = strtok_r(avail, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+		int enabled = 0;
+		for (const char *q = on; *q;) {
+			size_t l = strcspn(q, " ");
+			if (l == strlen(c) && strncmp(q, c, l) == 0)
+				enabled = 1;
+			q += l;
+			q += strspn(q, " ");
+		}
+		if (!enabled)
+			o += snprintf(add + o, sizeof add - o, "%s+%s", o ? " " : "", c);
+	}
+	if (o == 0)
+		return 0;
+	snprintf(p, sizeof p, "%s/cgroup.subtree_control", dir);
+	return cg_write(p, add);
+}
+
+// make_unified is LateEntry's v2.Create on a hybrid host: the cgroup2
+// directory the init is cloned into. Returns its fd, -1 if none.
+static int make_unified(void)
+{
+	if (R.v2dir == NULL)
+		return -1;
+	struct made m = {.n = 0};
+	int r = 0;
+	for (int t = 0; t < 20; t++) {
+		r = mkdir_once(R.v2dir, &m);
+		if (r == 0 || errno != ENOENT)
+			break;
+	}
+	for (int k = 0; k < m.n; k++)
+		free(m.v[k]);
+	if (r < 0)
+		FAIL("cgroup apply: make cgroup %s: %s", R.v2dir, errstr(errno));
+	for (int i = 0; i < R.nenable; i++)
+		if (enable_all(R.enable[i]) < 0)
+			FAIL("cgroup apply: enable controllers in %s: %s", R.enable[i], errstr(errno));
+	int fd = open(R.v2dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		FAIL("open cgroup: %s", errstr(errno));
+	return fd;
+}
+
 static void set_limits(void)
 {
 	for (int i = 0; i < R.nw; i++)
@@ -797,7 +871,18 @@ static void create(int exefd)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		FAIL("socketpair: %s", errstr(errno));
 	R.sock = sv[0];
-	pid_t pid = syscall(SYS_clone, R.clone | SIGCHLD, NULL, NULL, NULL, NULL);
+	int cgfd = make_unified();
+	pid_t pid;
+	if (cgfd >= 0) {
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			    set_tid_size, cgroup;
+		} ca = {.flags = R.clone | 0x200000000ULL /* CLONE_INTO_CGROUP */, .exit_signal = SIGCHLD,
+		    .cgroup = cgfd};
+		pid = syscall(SYS_clone3, &ca, sizeof ca);
+	} else {
+		pid = syscall(SYS_clone, R.clone | SIGCHLD, NULL, NULL, NULL, NULL);
+	}
 	if (pid < 0)
 		FAIL("start container init: fork/exec: %s", errstr(errno));
 	if (pid == 0) {
@@ -817,6 +902,8 @@ static void create(int exefd)
 		_exit(1);
 	}
 	R.pid = pid;
+	if (cgfd >= 0)
+		close(cgfd);
 	close(sv[1]);
 	close(exefd);
 	send_part(0);

@@ -1,6 +1,10 @@
 package cgroups
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
@@ -18,6 +22,15 @@ type RunPlan struct {
 	Dirs        []string // v1.Manager.Dirs: Create's order
 	Cpuset      string   // the cpuset hierarchy's, "" if none
 	Writes      []cgfs.WriteOp
+	// Unified is the container's cgroup2 directory on a hybrid host ("":
+	// none), made before the fork (with Mkdir's rules) and entered by
+	// clone3; Enable are the cgroups v2.Create enables controllers in;
+	// Controllers is the cgroup2 root's list, which split's choices
+	// depend on.
+	Unified      string
+	UnifiedMount string
+	Enable      []string
+	Controllers string
 }
 
 // Root is a cgroup mount point and its root's device and inode.
@@ -32,14 +45,31 @@ type Root struct {
 // plain write (WriteDevice, oom_control), a layout the checks cannot pin.
 func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 	fm, ok := m.(*manager)
-	if !ok || fm.v1 == nil || fm.v2 != nil || fm.layout.Unified != "" {
+	if !ok || fm.v1 == nil || (fm.v2 == nil) != (fm.layout.Unified == "") {
 		return nil, false
 	}
 	p := &RunPlan{Hierarchies: hierarchyKey(), Dirs: fm.v1.Dirs()}
 	if p.Hierarchies == "" {
 		return nil, false
 	}
+	if fm.v2 != nil {
+		var strict bool
+		if p.Enable, strict = fm.v2.EnableDirs(); !strict {
+			return nil, false
+		}
+		p.Unified, p.UnifiedMount = fm.v2.Dir(), fm.layout.Unified
+		b, err := os.ReadFile(filepath.Join(fm.layout.Unified, "cgroup.controllers"))
+		if err != nil {
+			return nil, false
+		}
+		p.Controllers = strings.TrimSpace(string(b))
+	}
+	seen := map[string]bool{}
 	for _, mnt := range layoutMounts(fm.layout) {
+		if seen[mnt] {
+			continue
+		}
+		seen[mnt] = true
 		id, ok := rootID(mnt)
 		if !ok {
 			return nil, false
@@ -53,7 +83,7 @@ func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 	if validate(r) != nil {
 		return nil, false
 	}
-	r1, _, err := fm.split(r)
+	r1, r2, err := fm.split(r)
 	if err != nil {
 		return nil, false
 	}
@@ -63,6 +93,17 @@ func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 	}
 	if p.Writes, ok = tx.Writes(); !ok {
 		return nil, false
+	}
+	if fm.v2 != nil {
+		tx2, err := fm.v2.Prepare(r2)
+		if err != nil {
+			return nil, false
+		}
+		w2, ok := tx2.Writes()
+		if !ok {
+			return nil, false
+		}
+		p.Writes = append(p.Writes, w2...)
 	}
 	return p, true
 }

@@ -356,7 +356,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	if o.RunPlan {
 		r.writeRunPlan(&runPlanInput{o: &o, c: c, mgr: mgr, parts: parts, limitsLate: limitsLate,
-			cloneflags: l.attr.Cloneflags, nsexec: header != nil || l.attr.UseCgroupFD})
+			cloneflags: l.attr.Cloneflags, nsexec: header != nil})
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }

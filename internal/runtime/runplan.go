@@ -159,6 +159,13 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	if cg.Cpuset != "" {
 		line("cpuset %s", cg.Cpuset)
 	}
+	if cg.Unified != "" {
+		line("v2ctl %s\t%s", cg.UnifiedMount, cg.Controllers)
+		line("v2dir %s", cg.Unified)
+		for _, d := range cg.Enable {
+			line("v2enable %s", d)
+		}
+	}
 	for _, w := range cg.Writes {
 		line("write %s\t%s", filepath.Join(w.Dir, w.File), w.Data)
 	}
