@@ -29,8 +29,8 @@ type RunPlan struct {
 	// depend on.
 	Unified      string
 	UnifiedMount string
-	Enable      []string
-	Controllers string
+	Enable       []string
+	Controllers  string
 }
 
 // Root is a cgroup mount point and its root's device and inode.
