@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -112,8 +113,39 @@ func (r *Runtime) writeRunPlan(in *runPlanInput) {
 	}
 	trusted := ours(fd, unix.S_IFDIR)
 	unix.Close(fd)
-	if trusted {
-		_ = atomicfile.WriteFile(file, b, 0o600)
+	if !trusted {
+		return
+	}
+	if _, err := os.Lstat(file); err != nil {
+		prunePlans(dir)
+	}
+	_ = atomicfile.WriteFile(file, b, 0o600)
+}
+
+// runPlansKept bounds the plans of roots gone or unused: one per root,
+// and at most this many roots.
+const runPlansKept = 64
+
+// prunePlans removes the oldest plans of dir once it holds runPlansKept,
+// before a new root's plan is added.
+func prunePlans(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) < runPlansKept {
+		return
+	}
+	type plan struct {
+		name string
+		when int64
+	}
+	var ps []plan
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "run-") {
+			ps = append(ps, plan{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].when < ps[j].when })
+	for i := 0; i+runPlansKept-1 < len(ps); i++ {
+		os.Remove(filepath.Join(dir, ps[i].name))
 	}
 }
 

@@ -1,0 +1,233 @@
+package test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The C run (cmd/jinn-runtime/run.c): `run` of a bundle the Go run has
+// run before with the same id and config is served before Go starts, from
+// the plan the Go run left (internal/runtime/runplan.go).
+
+// cRunEnv gives e's runtime a plan directory of its own, a cgroup parent
+// of its own and the C run's trace file, whose ids it returns.
+func cRunEnv(t *testing.T, e *rtEnv) (served func() []string, planDir, parent string) {
+	dir := t.TempDir()
+	planDir, trace := filepath.Join(dir, "plans"), filepath.Join(dir, "trace")
+	parent = os.Getenv(cgroupParentEnv) + "/crun-" + newID("p")
+	e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR="+planDir, "JINN_RUN_TRACE="+trace, cgroupParentEnv+"="+parent)
+	return func() []string {
+		b, _ := os.ReadFile(trace)
+		return strings.Fields(string(b))
+	}, planDir, parent
+}
+
+type runResult struct {
+	out, err string
+	code     int
+}
+
+// runBoth runs id twice: by Go (no plan yet), then by C, which must give
+// the same result.
+func runBoth(t *testing.T, e *rtEnv, served func() []string, id string, args ...string) runResult {
+	t.Helper()
+	before := len(served())
+	var res [2]runResult
+	for i := range res {
+		o, er, c := e.run(append(append([]string{"run"}, args...), id)...)
+		res[i] = runResult{o, er, c}
+		want := before + i
+		if got := served(); len(got) != want {
+			t.Fatalf("run %d of %s: the C run served %v, want %d runs", i+1, id, got, want)
+		}
+	}
+	if res[0] != res[1] {
+		t.Fatalf("Go run %+v, C run %+v", res[0], res[1])
+	}
+	return res[1]
+}
+
+func cRunCgroups(parent, id string) []string {
+	var out []string
+	for _, c := range []string{"memory", "pids", "devices", "freezer", "cpuset"} {
+		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", c)); err == nil {
+			out = append(out, filepath.Join("/sys/fs/cgroup", c, parent, id))
+		}
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/unified/cgroup.controllers"); err == nil {
+		out = append(out, filepath.Join("/sys/fs/cgroup/unified", parent, id))
+	}
+	return out
+}
+
+func TestRuntimeCRun(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/tasks"); err != nil {
+		t.Skipf("the C run needs v1 cgroup hierarchies (pure cgroup2 host): %v", err)
+	}
+	e := newRT(t, nil)
+	served, _, parent := cRunEnv(t, e)
+
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sh", "-c", "echo out; echo err >&2; exit 3"} })
+	if r := runBoth(t, e, served, "crun-exit", "--bundle", e.bundle); r.code != 3 || r.out != "out\n" || r.err != "err\n" {
+		t.Errorf("exit 3 run: %+v", r)
+	}
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"/bin/true"} })
+	if r := runBoth(t, e, served, "crun-true"); r.code != 0 || r.out != "" || r.err != "" {
+		t.Errorf("true: %+v", r)
+	}
+	assertDeleted(t, e, "crun-true", cRunCgroups(parent, "crun-true"))
+
+	// A sleeping container, twice: state and kill from another process
+	// while it runs, its cgroups there, the id taken; killed, 137, and
+	// nothing left.
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "30"} })
+	const id = "crun-sleep"
+	for i := 0; i < 2; i++ {
+		cmd := e.cmd("run", id)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, e, id, specs.StateRunning)
+		if st := e.state(id); st.Pid <= 0 || st.Bundle != e.bundle {
+			t.Errorf("run %d: state %+v", i+1, st)
+		}
+		for _, d := range cRunCgroups(parent, id) {
+			if _, err := os.Stat(d); err != nil {
+				t.Errorf("run %d: cgroup %s: %v", i+1, d, err)
+			}
+		}
+		e.fails("container with given ID already exists", "run", id)
+		e.must("kill", id, "KILL")
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 137 {
+			t.Errorf("run %d of a killed container: %v, stderr %q", i+1, err, stderr.String())
+		}
+		assertDeleted(t, e, id, cRunCgroups(parent, id))
+		if got := served(); len(got) != 2+i {
+			t.Errorf("run %d: the C run served %v", i+1, got)
+		}
+	}
+}
+
+// An init that fails once the C run has forked it: the error as Go's run
+// reports it, exit 1, nothing left.
+func TestRuntimeCRunInitFails(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/tasks"); err != nil {
+		t.Skipf("the C run needs v1 cgroup hierarchies (pure cgroup2 host): %v", err)
+	}
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"/bin/gone"} })
+	served, _, parent := cRunEnv(t, e)
+	if err := os.WriteFile(filepath.Join(e.rootfs, "bin/gone"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.must("run", "crun-fail")
+	if err := os.Remove(filepath.Join(e.rootfs, "bin/gone")); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := e.run("run", "crun-fail")
+	if got := served(); len(got) != 0 {
+		t.Errorf("a failed C run traced %v", got)
+	}
+	if code != 1 || !strings.Contains(stderr, `level=error msg="exec: \"/bin/gone\": no such file or directory"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	assertDeleted(t, e, "crun-fail", cRunCgroups(parent, "crun-fail"))
+	// Go's run reports it the same way.
+	e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR=off")
+	if _, goErr, goCode := e.run("run", "crun-fail"); goCode != code || goErr[strings.Index(goErr, "level="):] != stderr[strings.Index(stderr, "level="):] {
+		t.Errorf("Go: exit %d, %q; C: exit %d, %q", goCode, goErr, code, stderr)
+	}
+}
+
+// What the C run leaves to Go: every case still runs, by Go.
+func TestRuntimeCRunFallsThrough(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/tasks"); err != nil {
+		t.Skipf("the C run needs v1 cgroup hierarchies (pure cgroup2 host): %v", err)
+	}
+	e := newRT(t, nil)
+	served, planDir, _ := cRunEnv(t, e)
+	const id = "crun-ft"
+	e.must("run", id) // the plan
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	for _, args := range [][]string{
+		{"run", "--pid-file", pidFile, id},
+		{"run", "--no-pivot", id},
+		{"run", "--no-new-keyring", id},
+		{"--debug", "run", id},
+		{"run", "--preserve-fds", "0", id},
+		{"run", "--bundle", e.bundle + "/", id}, // not the plan's bundle, as written
+		{"run", "crun-other"},                   // another id: its plan replaces id's
+	} {
+		e.must(args...)
+		if got := served(); len(got) != 0 {
+			t.Fatalf("%v: the C run served %v", args, got)
+		}
+	}
+	if _, err := os.Stat(pidFile); err != nil {
+		t.Errorf("--pid-file: %v", err)
+	}
+	e.must("run", id) // by Go: the plan is crun-other's
+	e.must("run", id)
+	if got := served(); len(got) != 1 {
+		t.Fatalf("the plan's run: the C run served %v", got)
+	}
+
+	// Changed config bytes (the same spec, written again with a space).
+	p := filepath.Join(e.bundle, "config.json")
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, append(b, ' '), 0o644)
+	e.must("run", id)
+	e.must("run", id) // by C again: the Go run left a plan for the new bytes
+	if got := served(); len(got) != 2 {
+		t.Fatalf("changed config: the C run served %v, want the second run only", got)
+	}
+
+	// A plan of another binary (a copy: another inode) is not used, and
+	// that binary's own plan is not the first's.
+	cp := filepath.Join(t.TempDir(), "jinn-runtime")
+	if out, err := exec.Command("cp", e.bin, cp).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	orig := e.bin
+	e.bin = cp
+	e.must("run", id)
+	e.bin = orig
+	e.must("run", id)
+	if got := served(); len(got) != 2 {
+		t.Fatalf("another binary's plan: the C run served %v", got)
+	}
+
+	// A plan directory others may write is not trusted.
+	e.must("run", id)
+	if got := served(); len(got) != 3 {
+		t.Fatalf("the C run served %v", got)
+	}
+	if err := os.Chmod(planDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	e.must("run", id)
+	if got := served(); len(got) != 3 {
+		t.Fatalf("an untrusted plan directory: the C run served %v", got)
+	}
+	os.Chmod(planDir, 0o700)
+
+	// --detach: Go's, and the container runs on.
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "2"} })
+	e.must("run", id)
+	e.must("run", "-d", id)
+	waitStatus(t, e, id, specs.StateRunning)
+	e.must("kill", id, "KILL")
+	waitStatus(t, e, id, specs.StateStopped)
+	e.must("delete", id)
+	if got := served(); len(got) != 3 {
+		t.Fatalf("--detach: the C run served %v", got)
+	}
+}
