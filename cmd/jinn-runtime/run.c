@@ -221,7 +221,8 @@ static int ours(int fd, mode_t type)
 	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == 0 && (st.st_mode & 022) == 0;
 }
 
-// load reads the plan of --root: RunPlanFile's name, fnv-1a of the root.
+// load reads the plan of this run: RunPlanFile's name, fnv-1a of the
+// root, the bundle and the id.
 static int load(void)
 {
 	const char *dir = RUNPLAN_DIR, *env = getenv("JINN_RUNTIME_PLAN_DIR");
@@ -230,8 +231,13 @@ static int load(void)
 	if (dir[0] != '/')
 		return -1;
 	uint64_t h = 14695981039346656037ULL;
-	for (const unsigned char *p = (const unsigned char *)R.root; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
+	const char *key[] = {R.root, R.bundle_abs, R.id};
+	for (int k = 0; k < 3; k++)
+		for (const unsigned char *p = (const unsigned char *)key[k];; p++) {
+			h = (h ^ *p) * 1099511628211ULL; // the NUL too, between them
+			if (*p == 0)
+				break;
+		}
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/run-%016llx", dir, (unsigned long long)h) >= sizeof path)
 		return -1;

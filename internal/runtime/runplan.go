@@ -33,7 +33,8 @@ import (
 //     limit writes (cgroups.PlanRun), state.json and the delete plan with
 //     holes for the pid, its start time and the creation time.
 //
-// One plan per --root (the file's name is a hash of it), in a directory
+// One plan per --root, bundle and id (the file's name is a hash of them),
+// at most runPlansKept in all, in a directory
 // of root's that nobody else may write (JINN_RUNTIME_PLAN_DIR, default
 // /run/jinn-runtime-plans; a relative value turns plans off), not in
 // --root: the runtime tests want a root empty once its containers are
@@ -47,8 +48,9 @@ const (
 	holePid, holeStart, holeCreated = "\x01", "\x02", "\x03"
 )
 
-// RunPlanFile is where run plans of root go, "" if nowhere.
-func RunPlanFile(root string) string {
+// RunPlanFile is where the run plan of id's run from bundle under root
+// goes, "" if nowhere.
+func RunPlanFile(root, bundle, id string) string {
 	dir := runPlanDirDef
 	if v, ok := os.LookupEnv(runPlanDirEnv); ok {
 		dir = v
@@ -57,7 +59,7 @@ func RunPlanFile(root string) string {
 		return ""
 	}
 	h := fnv.New64a()
-	h.Write([]byte(root))
+	h.Write([]byte(root + "\x00" + bundle + "\x00" + id + "\x00"))
 	return filepath.Join(dir, fmt.Sprintf("run-%016x", h.Sum64()))
 }
 
@@ -95,7 +97,7 @@ func (r *Runtime) runPlanEligible(in *runPlanInput) bool {
 // writeRunPlan leaves the plan of this run for the next, if the C run can
 // replay it; a failure only means the next run is Go's too.
 func (r *Runtime) writeRunPlan(in *runPlanInput) {
-	file := RunPlanFile(r.Root)
+	file := RunPlanFile(r.Root, in.c.State.Bundle, in.c.State.ID)
 	if file == "" || !r.runPlanEligible(in) {
 		return
 	}
