@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,40 +84,47 @@ func TestRuntimeCRun(t *testing.T) {
 	}
 	assertDeleted(t, e, "crun-true", cRunCgroups(parent, "crun-true"))
 
-	// A sleeping container, twice: state and kill from another process
-	// while it runs, its cgroups there, the id taken; killed, 137, and
-	// nothing left.
+	// A sleeping container, run by Go, then by C twice: once with the
+	// same id, once with another id of the same length (the id is a hole
+	// of the plan: the state dir, cgroups, keyring, not part of its key).
+	// State and kill from another process while it runs, its cgroups
+	// there, the id taken; killed, 137, and nothing left.
 	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "30"} })
-	const id = "crun-sleep"
-	for i := 0; i < 2; i++ {
-		cmd := e.cmd("run", id)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitStatus(t, e, id, specs.StateRunning)
-		if st := e.state(id); st.Pid <= 0 || st.Bundle != e.bundle {
-			t.Errorf("run %d: state %+v", i+1, st)
-		}
-		for _, d := range cRunCgroups(parent, id) {
-			if _, err := os.Stat(d); err != nil {
-				t.Errorf("run %d: cgroup %s: %v", i+1, d, err)
-			}
-		}
-		e.fails("container with given ID already exists", "run", id)
-		e.must("kill", id, "KILL")
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 137 {
-			t.Errorf("run %d of a killed container: %v, stderr %q", i+1, err, stderr.String())
-		}
-		assertDeleted(t, e, id, cRunCgroups(parent, id))
-		if got := served(); len(got) != 2+i {
+	for i, id := range []string{"crun-sleep1", "crun-sleep1", "crun-sleep2"} {
+		cRunSleeper(t, e, parent, id)
+		if got := served(); len(got) != 2+i || i > 0 && got[1+i] != id {
 			t.Errorf("run %d: the C run served %v", i+1, got)
 		}
 	}
 }
 
+func cRunSleeper(t *testing.T, e *rtEnv, parent, id string) {
+	t.Helper()
+	cmd := e.cmd("run", id)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, e, id, specs.StateRunning)
+	st := e.state(id)
+	if st.Pid <= 0 || st.Bundle != e.bundle || st.ID != id {
+		t.Errorf("%s: state %+v", id, st)
+	}
+	for _, d := range cRunCgroups(parent, id) {
+		b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		if err != nil || !strings.Contains("\n"+string(b), "\n"+strconv.Itoa(st.Pid)+"\n") {
+			t.Errorf("%s: cgroup %s: %q, %v; want its init %d", id, d, b, err, st.Pid)
+		}
+	}
+	e.fails("container with given ID already exists", "run", id)
+	e.must("kill", id, "KILL")
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 137 {
+		t.Errorf("%s killed: %v, stderr %q", id, err, stderr.String())
+	}
+	assertDeleted(t, e, id, cRunCgroups(parent, id))
+}
 // An init that fails once the C run has forked it: the error as Go's run
 // reports it, exit 1, nothing left.
 func TestRuntimeCRunInitFails(t *testing.T) {

@@ -222,7 +222,8 @@ static int ours(int fd, mode_t type)
 }
 
 // load reads the plan of this run: RunPlanFile's name, fnv-1a of the
-// root, the bundle and the id.
+// root, the bundle and the id's length; the id is written into the plan's
+// holes (runtime.idHoles) before anything is read from it.
 static int load(void)
 {
 	const char *dir = RUNPLAN_DIR, *env = getenv("JINN_RUNTIME_PLAN_DIR");
@@ -231,7 +232,9 @@ static int load(void)
 	if (dir[0] != '/')
 		return -1;
 	uint64_t h = 14695981039346656037ULL;
-	const char *key[] = {R.root, R.bundle_abs, R.id};
+	char idlen[24];
+	snprintf(idlen, sizeof idlen, "%zu", strlen(R.id));
+	const char *key[] = {R.root, R.bundle_abs, idlen};
 	for (int k = 0; k < 3; k++)
 		for (const unsigned char *p = (const unsigned char *)key[k];; p++) {
 			h = (h ^ *p) * 1099511628211ULL; // the NUL too, between them
@@ -258,20 +261,36 @@ static int load(void)
 	close(fd);
 	R.buf[st.st_size] = 0;
 	char *p = R.buf, *end = R.buf + st.st_size;
-	int first = 1;
+	// "jinn-run 1", then "holes IDLEN OFFSET...": the body's id bytes.
+	size_t ml = strlen(RUNPLAN_MAGIC);
+	if ((size_t)(end - p) < ml + 1 || memcmp(p, RUNPLAN_MAGIC "\n", ml + 1) != 0)
+		return -1;
+	p += ml + 1;
+	char *nl = memchr(p, '\n', end - p);
+	if (nl == NULL || strncmp(p, "holes ", 6) != 0)
+		return -1;
+	*nl = 0;
+	char *body = nl + 1, *q = p + 6, *e;
+	size_t n = strtoul(q, &e, 10), idl = strlen(R.id), blen = end - body;
+	if (e == q || n != idl)
+		return -1;
+	for (q = e; *q == ' ';) {
+		unsigned long long off = strtoull(q + 1, &e, 10);
+		if (e == q + 1 || off > blen || blen - off < idl)
+			return -1;
+		memcpy(body + off, R.id, idl);
+		q = e;
+	}
+	if (*q)
+		return -1;
+	p = body;
 	while (p < end) {
-		char *nl = memchr(p, '\n', end - p);
+		nl = memchr(p, '\n', end - p);
 		if (nl == NULL)
 			return -1;
 		*nl = 0;
 		char *line = p, *sp = strchr(line, ' '), *v = sp ? sp + 1 : "";
 		p = nl + 1;
-		if (first) {
-			if (strcmp(line, RUNPLAN_MAGIC) != 0)
-				return -1;
-			first = 0;
-			continue;
-		}
 		if (strcmp(line, "end") == 0)
 			return p == end && R.config.p && R.state.p && R.del.p && R.cgrec.p && R.nparts >= 2 ? 0 : -1;
 		if (sp == NULL)

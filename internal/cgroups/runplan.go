@@ -39,6 +39,28 @@ type Root struct {
 	Dev, Ino uint64
 }
 
+// PlanRunLike is PlanRun for a cgroup not made yet (the run plan's probe
+// of another id): the limits are like's writes, each to the same file of
+// m's directory on the same hierarchy.
+func PlanRunLike(m Manager, like *RunPlan) (*RunPlan, bool) {
+	p, ok := PlanRun(m, nil)
+	if !ok || len(p.Dirs) != len(like.Dirs) {
+		return nil, false
+	}
+	dirs := map[string]string{like.Unified: p.Unified}
+	for i, d := range like.Dirs {
+		dirs[d] = p.Dirs[i]
+	}
+	for _, w := range like.Writes {
+		d, ok := dirs[w.Dir]
+		if !ok || d == "" {
+			return nil, false
+		}
+		p.Writes = append(p.Writes, cgfs.WriteOp{Dir: d, File: w.File, Data: w.Data})
+	}
+	return p, true
+}
+
 // PlanRun returns m's run plan for the limits r (nil: none); false where
 // the C run cannot replay it: a cgroup2 hierarchy (Create enables
 // controllers, clone joins by fd), systemd, a limit written by more than a
@@ -106,4 +128,13 @@ func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 		p.Writes = append(p.Writes, w2...)
 	}
 	return p, true
+}
+
+// LateTaskPaths are the v1 tasks files LateEntry names, without making
+// anything (the run plan's probe of another id).
+func LateTaskPaths(m Manager) []string {
+	if fm, ok := m.(*manager); ok && fm.v1 != nil {
+		return fm.v1.TaskPaths()
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
+	"github.com/jinn-containers/jinn/internal/seccomp"
 )
 
 // CreateOpts are create's (and run's) flags.
@@ -230,6 +231,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	undo = append(undo, func() { reap(pid) })
 	var plan, parts [][]byte // the C init's (cinit.go), nil: the Go init
+	var probe func(id string, tasks []string) ([][]byte, error)
 	// The C init's last part (from its devices on) waits for the limits;
 	// with hooks the init reads their "ok" between parts, and a systemd
 	// unit takes the init only at Register: those keep two parts.
@@ -240,8 +242,20 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// to compile); the first part needs no cgroup: the init works on
 		// it while we make them.
 		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
-		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp), limitsLate); err != nil {
+		sc := o.seccomp.of(spec.Linux.Seccomp)
+		if sc == nil && spec.Linux.Seccomp != nil && o.RunPlan {
+			// Compiled once for the plan and the run plan's probe.
+			if sc, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+				return nil, err
+			}
+		}
+		if plan, err = cinitPlan(spec, &cfg, o.ID, sc, limitsLate); err != nil {
 			return nil, err
+		}
+		probe = func(id string, tasks []string) ([][]byte, error) {
+			pc := cfg
+			pc.CgroupTasks = tasks
+			return cinitPlan(spec, &pc, id, sc, limitsLate)
 		}
 		limitsLate = len(plan) == 3 // not when the devices come before the join
 		parts = plan
@@ -356,7 +370,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	if o.RunPlan {
 		r.writeRunPlan(&runPlanInput{o: &o, c: c, mgr: mgr, parts: parts, limitsLate: limitsLate,
-			cloneflags: l.attr.Cloneflags, nsexec: header != nil})
+			cloneflags: l.attr.Cloneflags, nsexec: header != nil, probe: probe})
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }

@@ -33,7 +33,8 @@ import (
 //     limit writes (cgroups.PlanRun), state.json and the delete plan with
 //     holes for the pid, its start time and the creation time.
 //
-// One plan per --root, bundle and id (the file's name is a hash of them),
+// One plan per --root, bundle and id length (the file's name is a hash of
+// them; the id is a hole in the plan, see idHoles),
 // at most runPlansKept in all, in a directory
 // of root's that nobody else may write (JINN_RUNTIME_PLAN_DIR, default
 // /run/jinn-runtime-plans; a relative value turns plans off), not in
@@ -48,9 +49,9 @@ const (
 	holePid, holeStart, holeCreated = "\x01", "\x02", "\x03"
 )
 
-// RunPlanFile is where the run plan of id's run from bundle under root
-// goes, "" if nowhere.
-func RunPlanFile(root, bundle, id string) string {
+// RunPlanFile is where the run plan of a run from bundle under root with
+// an id of idLen bytes goes, "" if nowhere.
+func RunPlanFile(root, bundle string, idLen int) string {
 	dir := runPlanDirDef
 	if v, ok := os.LookupEnv(runPlanDirEnv); ok {
 		dir = v
@@ -59,7 +60,7 @@ func RunPlanFile(root, bundle, id string) string {
 		return ""
 	}
 	h := fnv.New64a()
-	h.Write([]byte(root + "\x00" + bundle + "\x00" + id + "\x00"))
+	h.Write([]byte(root + "\x00" + bundle + "\x00" + strconv.Itoa(idLen) + "\x00"))
 	return filepath.Join(dir, fmt.Sprintf("run-%016x", h.Sum64()))
 }
 
@@ -72,6 +73,10 @@ type runPlanInput struct {
 	limitsLate bool
 	cloneflags uintptr
 	nsexec     bool // the nsexec stage ran (joins, a time namespace)
+	// probe plans the C init for another id (and its tasks files).
+	probe func(id string, tasks []string) ([][]byte, error)
+	cg    *cgroups.RunPlan // the cgroups' plan, once encoded
+	like  *cgroups.RunPlan // the probe's: the real id's cgroups' plan
 }
 
 // runPlanEligible says whether the C run can do what this create did.
@@ -97,14 +102,19 @@ func (r *Runtime) runPlanEligible(in *runPlanInput) bool {
 // writeRunPlan leaves the plan of this run for the next, if the C run can
 // replay it; a failure only means the next run is Go's too.
 func (r *Runtime) writeRunPlan(in *runPlanInput) {
-	file := RunPlanFile(r.Root, in.c.State.Bundle, in.c.State.ID)
+	file := RunPlanFile(r.Root, in.c.State.Bundle, len(in.c.State.ID))
 	if file == "" || !r.runPlanEligible(in) {
 		return
 	}
-	b, ok := r.encodeRunPlan(in)
+	body, ok := r.encodeRunPlan(in)
 	if !ok {
 		return
 	}
+	b := fmt.Appendf(nil, "%s\nholes %d", runPlanMagic, len(in.c.State.ID))
+	for _, o := range r.idHoles(in, body) {
+		b = fmt.Appendf(b, " %d", o)
+	}
+	b = append(append(b, '\n'), body...)
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return
@@ -159,10 +169,17 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 		x.Devices = allowedDevices(c.State.Spec)
 		res = &x
 	}
-	cg, ok := cgroups.PlanRun(in.mgr, res)
+	var cg *cgroups.RunPlan
+	var ok bool
+	if in.like != nil {
+		cg, ok = cgroups.PlanRunLike(in.mgr, in.like)
+	} else {
+		cg, ok = cgroups.PlanRun(in.mgr, res)
+	}
 	if !ok {
 		return nil, false
 	}
+	in.cg = cg
 	var exe, mntns unix.Stat_t
 	if unix.Stat("/proc/self/exe", &exe) != nil || unix.Stat("/proc/self/ns/mnt", &mntns) != nil {
 		return nil, false
@@ -173,7 +190,6 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	}
 	var b bytes.Buffer
 	line := func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) }
-	line("%s", runPlanMagic)
 	line("exe %d %d %d %d %d", exe.Dev, exe.Ino, exe.Size, exe.Mtim.Sec, exe.Mtim.Nsec)
 	line("root %s", r.Root)
 	line("bundle %s", c.State.Bundle)
@@ -230,6 +246,56 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	blob("delete", []byte(del))
 	line("end")
 	return b.Bytes(), true
+}
+
+// idHoles are the offsets in body where the id goes, so that a run of
+// another id of the same length can use the plan: every place the id
+// flows into (the state dir, a default cgroupsPath, the keyring's name)
+// is a path or a name. Found where body has the id and proved by planning
+// a probe id: body with the probe written at the holes must be the
+// probe's plan, byte for byte. None (the plan is for this id only) if the
+// probe's differs anywhere else.
+func (r *Runtime) idHoles(in *runPlanInput, body []byte) []int {
+	id := in.c.State.ID
+	probe := []byte(id)
+	for i := range probe {
+		probe[i] = 'x'
+		if id[i] == 'x' {
+			probe[i] = 'y'
+		}
+	}
+	pc := &Container{Dir: filepath.Join(r.Root, string(probe)), State: in.c.State, layout: in.c.layout, lock: -1}
+	pc.State.ID = string(probe)
+	mgr, err := r.cgroup(pc)
+	if err != nil || mgr == nil || in.probe == nil {
+		return nil
+	}
+	pc.State.Cgroup = mgr.Path()
+	parts, err := in.probe(pc.State.ID, cgroups.LateTaskPaths(mgr))
+	if err != nil {
+		return nil
+	}
+	pin := *in
+	pin.c, pin.mgr, pin.parts, pin.like = pc, mgr, parts, in.cg
+	want, ok := r.encodeRunPlan(&pin)
+	if !ok || len(want) != len(body) {
+		return nil
+	}
+	var holes []int
+	got := bytes.Clone(body)
+	for i := 0; i+len(id) <= len(body); {
+		if string(body[i:i+len(id)]) != id {
+			i++
+			continue
+		}
+		holes = append(holes, i)
+		copy(got[i:], probe)
+		i += len(id)
+	}
+	if !bytes.Equal(got, want) {
+		return nil
+	}
+	return holes
 }
 
 func b2i(v bool) int {
