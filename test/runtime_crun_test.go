@@ -125,6 +125,7 @@ func cRunSleeper(t *testing.T, e *rtEnv, parent, id string) {
 	}
 	assertDeleted(t, e, id, cRunCgroups(parent, id))
 }
+
 // An init that fails once the C run has forked it: the error as Go's run
 // reports it, exit 1, nothing left.
 func TestRuntimeCRunInitFails(t *testing.T) {
