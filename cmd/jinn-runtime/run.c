@@ -131,7 +131,7 @@ static int parse(int argc, char **argv)
 {
 	static const char *valued[] = {"root", "log", "log-format", "cgroup-parent", "criu", "rootless"};
 	const char *parent = getenv("JINN_CGROUP_PARENT"); /* cgroups.ParentEnv */
-	int i = 1;
+	int i = 1, parent_flag = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strncmp(argv[i], "--", 2) != 0)
 			return -1;
@@ -155,7 +155,7 @@ static int parse(int argc, char **argv)
 		else if (k == 2)
 			R.logfmt = v;
 		else if (k == 3)
-			parent = v;
+			parent = v, parent_flag = 1;
 	}
 	if (i >= argc || strcmp(argv[i], "run") != 0)
 		return -1;
@@ -177,7 +177,9 @@ static int parse(int argc, char **argv)
 		return -1;
 	if (strcmp(R.logfmt, "text") != 0 && strcmp(R.logfmt, "json") != 0)
 		return -1;
-	R.parent = parent && *parent ? parent : "jinn"; /* cgroups.DefaultParent */
+	// A flag is taken as given (an empty one is Go's error to report);
+	// an empty variable means the default, as cgroups.ParentFromEnv.
+	R.parent = parent_flag || (parent && *parent) ? parent : "jinn"; /* cgroups.DefaultParent */
 	if (!valid_parent(R.parent))
 		return -1;
 	// filepath.Abs: a bundle not clean already differs from the plan's.
@@ -529,15 +531,11 @@ static size_t quote(char *out, size_t size, const char *s, int json)
 	return o;
 }
 
-// fatal reports msg as runc's logrus line (to --log, or stderr), and on
-// stderr too when the log is a file; then the run's exit 1.
-__attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fmt, ...)
+// report writes msg as runc's logrus line (to --log, or stderr), and on
+// stderr too when the log is a file (ocicli's fatal).
+static void report(const char *msg)
 {
-	char msg[4096], when[64], qm[8300], qt[160], line[8600];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
+	char when[64], qm[8300], qt[160], line[8600];
 	time_t now = time(NULL);
 	struct tm tm;
 	localtime_r(&now, &tm);
@@ -558,6 +556,17 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fm
 	(void)!write(R.logfd >= 0 ? R.logfd : 2, line, len);
 	if (R.logfd >= 0)
 		dprintf(2, "%s\n", msg);
+}
+
+// fatal reports and ends the run: exit 1.
+__attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	report(msg);
 	_exit(1);
 }
 
@@ -1029,8 +1038,13 @@ static void remove_container(void)
 	if ((n = fgetxattr(dfd, DELETE_XATTR, plan, sizeof plan - 1)) > 0) {
 		plan[n] = 0;
 		if (run_plan(plan) == 0) {
-			if (remove_state(dfd, R.dirpath) < 0)
-				fatal("remove state: %s", errstr(errno));
+			// As Go's run: reported, and the exit is still the
+			// container's.
+			if (remove_state(dfd, R.dirpath) < 0) {
+				char msg[PATH_MAX + 128];
+				snprintf(msg, sizeof msg, "remove state: %s", errstr(errno));
+				report(msg);
+			}
 			close(dfd);
 			return;
 		}
