@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,23 +138,40 @@ func TestRuntimeCRunInitFails(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.rootfs, "bin/gone"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.must("run", "crun-fail")
-	if err := os.Remove(filepath.Join(e.rootfs, "bin/gone")); err != nil {
-		t.Fatal(err)
+	for i, format := range []string{"text", "json"} {
+		e.must("run", "crun-fail") // the plan
+		if err := os.Remove(filepath.Join(e.rootfs, "bin/gone")); err != nil {
+			t.Fatal(err)
+		}
+		log := filepath.Join(t.TempDir(), "log")
+		e.flags = []string{"--log", log, "--log-format", format}
+		_, stderr, code := e.run("run", "crun-fail")
+		cLog, _ := os.ReadFile(log)
+		if got := served(); len(got) != 2*i+1 { // the second plan run is C's too
+			t.Errorf("the C run served %v", got)
+		}
+		want := `exec: "/bin/gone": no such file or directory`
+		if code != 1 || stderr != want+"\n" {
+			t.Errorf("%s: exit %d, stderr %q", format, code, stderr)
+		}
+		assertDeleted(t, e, "crun-fail", cRunCgroups(parent, "crun-fail"))
+		// Go's run reports it the same way.
+		os.Remove(log)
+		env := e.env
+		e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR=off")
+		_, goErr, goCode := e.run("run", "crun-fail")
+		goLog, _ := os.ReadFile(log)
+		e.env, e.flags = env, nil
+		if goCode != code || goErr != stderr || stripTime(string(goLog)) != stripTime(string(cLog)) {
+			t.Errorf("%s: Go: exit %d, %q, log %q; C: exit %d, %q, log %q", format, goCode, goErr, goLog, code, stderr, cLog)
+		}
+		os.WriteFile(filepath.Join(e.rootfs, "bin/gone"), []byte("#!/bin/sh\n"), 0o755)
 	}
-	_, stderr, code := e.run("run", "crun-fail")
-	if got := served(); len(got) != 0 {
-		t.Errorf("a failed C run traced %v", got)
-	}
-	if code != 1 || !strings.Contains(stderr, `level=error msg="exec: \"/bin/gone\": no such file or directory"`) {
-		t.Errorf("exit %d, stderr %q", code, stderr)
-	}
-	assertDeleted(t, e, "crun-fail", cRunCgroups(parent, "crun-fail"))
-	// Go's run reports it the same way.
-	e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR=off")
-	if _, goErr, goCode := e.run("run", "crun-fail"); goCode != code || goErr[strings.Index(goErr, "level="):] != stderr[strings.Index(stderr, "level="):] {
-		t.Errorf("Go: exit %d, %q; C: exit %d, %q", goCode, goErr, code, stderr)
-	}
+}
+
+// stripTime drops the time of logrus lines, text or JSON.
+func stripTime(s string) string {
+	return regexp.MustCompile(`time=\S+ |,?"time":"[^"]*"`).ReplaceAllString(s, "")
 }
 
 // What the C run leaves to Go: every case still runs, by Go.

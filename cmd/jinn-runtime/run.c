@@ -1060,6 +1060,8 @@ static void remove_container(void)
 		;
 }
 
+// trace, when JINN_RUN_TRACE names a file, appends the id there: the
+// tests' proof that the C run served a command.
 static void trace(void)
 {
 	const char *f = getenv("JINN_RUN_TRACE");
@@ -1111,11 +1113,11 @@ __attribute__((constructor)) static void jinn_run(int argc, char **argv, char **
 		rmdir(R.dirpath);
 		goto closego;
 	}
+	trace(); // served here from now on, whatever happens
 	create(exefd);
 	close(R.dfd); // unlocked while it runs: state, kill, exec work
 	int code = wait_init();
 	remove_container();
-	trace();
 	_exit(code);
 closego:
 	close(exefd);
