@@ -129,35 +129,12 @@ static struct {
 // --console-socket, --no-pivot, ...) is Go's.
 static int parse(int argc, char **argv)
 {
-	static const char *valued[] = {"root", "log", "log-format", "cgroup-parent", "criu", "rootless"};
-	const char *parent = getenv("JINN_CGROUP_PARENT"); /* cgroups.ParentEnv */
-	int i = 1, parent_flag = 0;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strncmp(argv[i], "--", 2) != 0)
-			return -1;
-		const char *name = argv[i] + 2, *eq = strchr(name, '='), *v;
-		size_t n = eq ? (size_t)(eq - name) : strlen(name), k = 0;
-		for (; k < sizeof valued / sizeof valued[0]; k++)
-			if (strlen(valued[k]) == n && strncmp(valued[k], name, n) == 0)
-				break;
-		if (k == sizeof valued / sizeof valued[0])
-			return -1;
-		if (eq)
-			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else
-			return -1;
-		if (k == 0)
-			R.root = v;
-		else if (k == 1)
-			R.log = v;
-		else if (k == 2)
-			R.logfmt = v;
-		else if (k == 3)
-			parent = v, parent_flag = 1;
-	}
-	if (i >= argc || strcmp(argv[i], "run") != 0)
+	struct global g = {.root = R.root, .logfmt = R.logfmt};
+	int i = global_flags(argc, argv, &g);
+	const char *parent = g.parent ? g.parent : getenv("JINN_CGROUP_PARENT"); /* cgroups.ParentEnv */
+	int parent_flag = g.parent != NULL;
+	R.root = g.root, R.log = g.log, R.logfmt = g.logfmt;
+	if (i < 0 || strcmp(argv[i], "run") != 0)
 		return -1;
 	for (i++; i < argc; i++) {
 		const char *a = argv[i];
@@ -174,8 +151,6 @@ static int parse(int argc, char **argv)
 		}
 	}
 	if (R.id == NULL || !valid_id(R.id) || R.root[0] != '/')
-		return -1;
-	if (strcmp(R.logfmt, "text") != 0 && strcmp(R.logfmt, "json") != 0)
 		return -1;
 	// A flag is taken as given (an empty one is Go's error to report);
 	// an empty variable means the default, as cgroups.ParentFromEnv.
