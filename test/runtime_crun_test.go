@@ -2,15 +2,19 @@ package test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // The C run (cmd/jinn-runtime/run.c): `run` of a bundle the Go run has
@@ -255,5 +259,80 @@ func TestRuntimeCRunFallsThrough(t *testing.T) {
 	e.must("delete", id)
 	if got := served(); len(got) != 3 {
 		t.Fatalf("--detach: the C run served %v", got)
+	}
+}
+
+// CVE-2019-5736 on the C run: its init, a fork of the runtime, execs the
+// runtime again from the read-only clone (as the Go run's), so a handle on
+// its exe kept past the user program's execve cannot open the host binary
+// for writing, once nothing runs it. The init is caught before that
+// execve by a freezer cgroup the test made frozen in its place: it
+// freezes as it joins.
+func TestRuntimeCRunBinaryIsSealed(t *testing.T) {
+	freezer := "/sys/fs/cgroup/freezer"
+	if _, err := os.Stat(filepath.Join(freezer, "tasks")); err != nil {
+		t.Skipf("no v1 freezer hierarchy: %v", err)
+	}
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "2"} })
+	served, _, parent := cRunEnv(t, e)
+	const id = "crun-sealed"
+	e.must("run", id) // Go's, the plan
+	dir := freezer
+	var made []string // removed at the end, those the run left
+	defer func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			os.Remove(made[i])
+		}
+	}()
+	for _, el := range strings.Split(parent+"/"+id, "/") {
+		dir = filepath.Join(dir, el)
+		if err := os.Mkdir(dir, 0o755); err == nil {
+			made = append(made, dir)
+		} else if !os.IsExist(err) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	cmd := e.cmd("run", id)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	for i := 0; i < 500 && pid == 0; i++ {
+		b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if pid == 0 {
+		os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		t.Fatal("the init never joined its freezer cgroup")
+	}
+	comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
+	os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if strings.TrimSpace(string(comm)) != "jinn:[init]" {
+		t.Fatalf("caught %q, want the init before its execve", comm)
+	}
+	// Once the run is over, no process runs the binary (ETXTBSY while
+	// the run's own process does).
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	w, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_WRONLY, 0)
+	if err == nil {
+		w.Close()
+		t.Fatal("the runtime binary is writable through the C run's init's exe")
+	}
+	if !errors.Is(err, syscall.EROFS) {
+		t.Fatalf("open exe for writing: %v, want EROFS", err)
+	}
+	if got := served(); len(got) != 1 {
+		t.Errorf("the C run served %v", got)
 	}
 }
