@@ -1,12 +1,14 @@
 // `jinn-runtime run [-b BUNDLE] ID` of the common case, served in an ELF
 // constructor before the Go runtime starts, from the plan the Go run of
 // the same bundle left (internal/runtime/runplan.go). The Go code decides
-// everything and this code reads no JSON: it checks the plan's key (the
-// exact bytes of config.json, the bundle, the id, --root, the cgroup
-// parent, this binary, the mount namespace, the cgroup hierarchies, the
-// oom score) and replays what the Go run does, in its order:
+// everything and this code reads no JSON: it writes the id into the
+// plan's holes, checks the plan's key (the exact bytes of config.json, the
+// bundle, --root, the cgroup parent, this binary, the mount namespace, the
+// cgroup hierarchies, the oom score) and replays what the Go run does, in
+// its order:
 //
 //	state dir + lock, cgroup record   (newContainer, recordCgroup)
+//	[the cgroup2 directory]           (LateEntry, on a hybrid host)
 //	clone with the new namespaces     the child execs the init from a
 //	                                  read-only clone of this binary
 //	                                  (sealedExe: CVE-2019-5736); its
