@@ -3,9 +3,9 @@
 // the same bundle left (internal/runtime/runplan.go). The Go code decides
 // everything and this code reads no JSON: it writes the id into the
 // plan's holes, checks the plan's key (the exact bytes of config.json, the
-// bundle, --root, the cgroup parent, this binary, the mount namespace, the
-// cgroup hierarchies, the oom score) and replays what the Go run does, in
-// its order:
+// bundle, --root, the cgroup parent, this binary, the boot, the mount
+// namespace, the cgroup hierarchies, the oom score) and replays what the
+// Go run does, in its order:
 //
 //	state dir + lock, cgroup record   (newContainer, recordCgroup)
 //	[the cgroup2 directory]           (LateEntry, on a hybrid host)
@@ -100,7 +100,7 @@ static struct {
 	char bundle_abs[PATH_MAX];
 	// the plan
 	char *buf;
-	const char *exe, *proot, *pbundle, *pid_, *pparent, *mntns, *hier, *oom;
+	const char *exe, *proot, *pbundle, *pid_, *pparent, *mntns, *boot, *hier, *oom;
 	const char *mnt[MAXLIST];
 	int nmnt;
 	unsigned long clone;
@@ -311,6 +311,7 @@ static int load(void)
 		FIELD("id", R.pid_)
 		FIELD("parent", R.pparent)
 		FIELD("mntns", R.mntns)
+		FIELD("boot", R.boot)
 		FIELD("hier", R.hier)
 		FIELD("oom", R.oom)
 		FIELD("cpuset", R.cpuset)
@@ -395,6 +396,8 @@ static int fresh(void)
 	if (!eq(R.mntns, s))
 		return 0;
 	char key[4096];
+	if (cg_read("/proc/sys/kernel/random", "boot_id", key, sizeof key) < 0 || !eq(R.boot, key))
+		return 0;
 	if (hierarchies(key, sizeof key) < 0 || !eq(R.hier, key))
 		return 0;
 	for (int i = 0; i < R.nmnt; i++) {

@@ -25,7 +25,8 @@ import (
 // that the plan's key still holds and replays it:
 //   - the key: the exact bytes of config.json, the bundle, the id, --root,
 //     the cgroup parent, the binary (/proc/self/exe's device, inode, size
-//     and time, as the seccomp cache), the mount namespace, the cgroup
+//     and time, as the seccomp cache), the boot (the kernel's facts: its
+//     last capability, its seccomp arch), the mount namespace, the cgroup
 //     hierarchies and their roots (as the layout cache), the runtime's
 //     oom_score_adj as ProtectSelf leaves it;
 //   - the state directory and its cgroup record, the clone flags, the C
@@ -184,6 +185,10 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	if unix.Stat("/proc/self/exe", &exe) != nil || unix.Stat("/proc/self/ns/mnt", &mntns) != nil {
 		return nil, false
 	}
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return nil, false
+	}
 	oom := os.Getenv(oomScoreEnv)
 	if oom == "" {
 		oom = "-"
@@ -196,6 +201,7 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	line("id %s", c.State.ID)
 	line("parent %s", r.cgroupParent())
 	line("mntns %d %d", mntns.Dev, mntns.Ino)
+	line("boot %s", strings.TrimSpace(string(boot)))
 	line("hier %s", cg.Hierarchies)
 	for _, m := range cg.Roots {
 		line("mnt %d %d %s", m.Dev, m.Ino, m.Mount)
