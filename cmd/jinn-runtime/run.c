@@ -109,7 +109,7 @@ static struct {
 	int ndir;
 	const char *cpuset, *v2dir, *v2root, *v2ctl;
 	const char *enable[MAXLIST];
-	int nenable;
+	int nenable, loose;
 	char *wpath[MAXLIST], *wdata[MAXLIST];
 	int nw;
 	struct blob config, cgrec, part[3], state, del;
@@ -328,8 +328,9 @@ static int load(void)
 			*tab = 0;
 			R.wpath[R.nw] = v;
 			R.wdata[R.nw++] = tab + 1;
-		} else if (strcmp(line, "v2enable") == 0 && R.nenable < MAXLIST) {
+		} else if ((strcmp(line, "v2enable") == 0 || strcmp(line, "v2each") == 0) && R.nenable < MAXLIST) {
 			R.enable[R.nenable++] = v;
+			R.loose = line[2] == 'e' && line[3] == 'a'; /* v2each */
 		} else if (strcmp(line, "v2ctl") == 0) {
 			char *tab = strchr(v, '\t');
 			if (tab == NULL)
@@ -711,6 +712,20 @@ static int enable_all(const char *dir)
 	return cg_write(p, add);
 }
 
+// enable_each is v2.enableEach: each controller dir has, refusals
+// ignored (a cgroup outside jinn's parent takes what it allows).
+static void enable_each(const char *dir)
+{
+	char avail[4096], p[PATH_MAX], c1[256];
+	if (cg_read(dir, "cgroup.controllers", avail, sizeof avail) < 0)
+		return;
+	snprintf(p, sizeof p, "%s/cgroup.subtree_control", dir);
+	for (char *save = NULL, *c = strtok_r(avail, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+		snprintf(c1, sizeof c1, "+%s", c);
+		cg_write(p, c1);
+	}
+}
+
 // make_unified is LateEntry's v2.Create on a hybrid host: the cgroup2
 // directory the init is cloned into. Returns its fd, -1 if none.
 static int make_unified(void)
@@ -729,8 +744,11 @@ static int make_unified(void)
 	if (r < 0)
 		FAIL("cgroup apply: make cgroup %s: %s", R.v2dir, errstr(errno));
 	for (int i = 0; i < R.nenable; i++)
-		if (enable_all(R.enable[i]) < 0)
-			FAIL("cgroup apply: enable controllers in %s: %s", R.enable[i], errstr(errno));
+		if (enable_all(R.enable[i]) < 0) {
+			if (!R.loose)
+				FAIL("cgroup apply: enable controllers in %s: %s", R.enable[i], errstr(errno));
+			enable_each(R.enable[i]);
+		}
 	int fd = open(R.v2dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		FAIL("open cgroup: %s", errstr(errno));

@@ -24,12 +24,14 @@ type RunPlan struct {
 	Writes      []cgfs.WriteOp
 	// Unified is the container's cgroup2 directory on a hybrid host ("":
 	// none), made before the fork (with Mkdir's rules) and entered by
-	// clone3; Enable are the cgroups v2.Create enables controllers in;
+	// clone3; Enable are the cgroups v2.Create enables controllers in
+	// (Loose: taking what each allows, a path outside jinn's parent);
 	// Controllers is the cgroup2 root's list, which split's choices
 	// depend on.
 	Unified      string
 	UnifiedMount string
 	Enable       []string
+	Loose        bool
 	Controllers  string
 }
 
@@ -76,9 +78,8 @@ func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 	}
 	if fm.v2 != nil {
 		var strict bool
-		if p.Enable, strict = fm.v2.EnableDirs(); !strict {
-			return nil, false
-		}
+		p.Enable, strict = fm.v2.EnableDirs()
+		p.Loose = !strict
 		p.Unified, p.UnifiedMount = fm.v2.Dir(), fm.layout.Unified
 		b, err := os.ReadFile(filepath.Join(fm.layout.Unified, "cgroup.controllers"))
 		if err != nil {

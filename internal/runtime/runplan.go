@@ -218,8 +218,9 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	if cg.Unified != "" {
 		line("v2ctl %s\t%s", cg.UnifiedMount, cg.Controllers)
 		line("v2dir %s", cg.Unified)
+		kind := map[bool]string{false: "v2enable", true: "v2each"}[cg.Loose]
 		for _, d := range cg.Enable {
-			line("v2enable %s", d)
+			line("%s %s", kind, d)
 		}
 	}
 	for _, w := range cg.Writes {
