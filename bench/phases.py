@@ -8,10 +8,13 @@ import re
 import statistics
 import sys
 
-EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\(')
+EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\((.*)')
 # A call that other events interrupted ends on a line of its own, under the
 # process's name after it (an execve's new name): "... [continued]: execve()".
-CONTINUED = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+)\s+\.\.\. \[continued\]: (\w+)\(')
+CONTINUED = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+)\s+\.\.\. \[continued\]: (\w+)\((.*)')
+# The C monitor's frames to the attached CLI: the exit frame ("CODE rm+")
+# is its first with a payload after the container's exit.
+FRAME_LEN = re.compile(r'len: (\d+)')
 
 ROWS = [
     ("CLI start to its first record (Go start, flags, image lookup)", None, "create"),
@@ -22,6 +25,8 @@ ROWS = [
     ("`true`'s exit until `runtime delete`'s exec (monitor)", "true", "delete"),
     ("`runtime delete`", "delete", "deleted"),
     ("the delete's end until the CLI exits", "deleted", "end"),
+    ("(`true`'s exit until the exit frame goes to the CLI: monitor)", "true", "exitframe"),
+    ("(the exit frame until the CLI exits: its removals, the delete beside them)", "exitframe", "end"),
     ("total", None, "end"),
 ]
 
@@ -31,8 +36,11 @@ def marks(path):
     for line in open(path):
         m = EVENT.match(line) or CONTINUED.match(line)
         if m:
-            ev.append((float(m.group(1)), m.group(2), m.group(4)))
+            ev.append((float(m.group(1)), m.group(2), m.group(4), m.group(5)))
     ev.sort()
+    frames = [t for t, c, s, a in ev if c.startswith("jinn-monitor") and s == "sendto"
+              and FRAME_LEN.search(a) and int(FRAME_LEN.search(a).group(1)) > 5]
+    ev = [(t, c, s) for t, c, s, _ in ev]
 
     def first(pred, after=0.0):
         return next((t for t, c, s in ev if t >= after and pred(c, s)), None)
@@ -47,6 +55,7 @@ def marks(path):
     t["delete"] = first(lambda c, s: s == "execve" and "jinn-runtime" in c, t["true"] or 0)
     t["deleted"] = max([x for x, c, s in ev if s == "exit_group" and "jinn-runtime" in c] or [0])
     t["end"] = max(x for x, _, _ in ev)
+    t["exitframe"] = next((x for x in frames if t["true"] is not None and x >= t["true"]), None)
     return t
 
 

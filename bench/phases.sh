@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where the wall time of `jinn run --rm --network none busybox true` goes:
 # R runs (default 15) under `perf trace` (execve, exit_group, mkdirat,
-# connect: cheap tracepoints), and the median length of each phase between
+# connect, sendto: cheap tracepoints), and the median length of each phase between
 # those events (bench/phases.py): the CLI's start, its records and the
 # monitor's spawn, the monitor's start, the runtime's run and delete, the
 # end. With BASE_BIN=DIR another build runs interleaved beside this one
@@ -43,7 +43,7 @@ for i in $(seq "$R"); do
 	round=("${names[@]}")
 	[ $((i % 2)) = 0 ] && [ "${#names[@]}" = 2 ] && round=("${names[1]}" "${names[0]}")
 	for n in "${round[@]}"; do
-		perf trace -o "$tmp/pt-$n-$i.txt" -e 'execve,exit_group,mkdirat,connect' -- \
+		perf trace -o "$tmp/pt-$n-$i.txt" -e 'execve,exit_group,mkdirat,connect,sendto' -- \
 			${bin[$n]} --root "$tmp/$n" --runroot "$tmp/run/$n" run --rm "${net[@]}" busybox true
 	done
 done
