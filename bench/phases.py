@@ -36,11 +36,12 @@ def marks(path):
     for line in open(path):
         m = EVENT.match(line) or CONTINUED.match(line)
         if m:
-            ev.append((float(m.group(1)), m.group(2), m.group(4), m.group(5)))
+            ev.append((float(m.group(1)), m.group(2), m.group(4), m.group(5), m.group(3)))
     ev.sort()
-    frames = [t for t, c, s, a in ev if c.startswith("jinn-monitor") and s == "sendto"
+    frames = [t for t, c, s, a, _ in ev if c.startswith("jinn-monitor") and s == "sendto"
               and FRAME_LEN.search(a) and int(FRAME_LEN.search(a).group(1)) > 5]
-    ev = [(t, c, s) for t, c, s, _ in ev]
+    pids = ev
+    ev = [(t, c, s) for t, c, s, _, _ in ev]
 
     def first(pred, after=0.0):
         return next((t for t, c, s in ev if t >= after and pred(c, s)), None)
@@ -52,8 +53,13 @@ def marks(path):
         "rt": first(lambda c, s: s == "execve" and "jinn-runtime" in c),
         "true": first(lambda c, s: c == "true" and s == "exit_group"),
     }
-    t["delete"] = first(lambda c, s: s == "execve" and "jinn-runtime" in c, t["true"] or 0)
-    t["deleted"] = max([x for x, c, s in ev if s == "exit_group" and "jinn-runtime" in c] or [0])
+    # The delete is the monitor's one exec after the container's exit. An
+    # exec's line may carry the name from before it (jinn-monitor-c), so
+    # it and its exit are found by pid, not by name.
+    after = t["true"] or 0
+    dpid = next((p for x, c, s, _, p in pids if x >= after and s == "execve" and c != "jinn"), None)
+    t["delete"] = next((x for x, c, s, _, p in pids if x >= after and s == "execve" and p == dpid), None)
+    t["deleted"] = next((x for x, c, s, _, p in pids if s == "exit_group" and p == dpid), None)
     t["end"] = max(x for x, _, _ in ev)
     t["exitframe"] = next((x for x in frames if t["true"] is not None and x >= t["true"]), None)
     return t
