@@ -153,6 +153,10 @@ static void nsexec(const char *env)
 				fail("setns", pass == 0 ? "user" : "namespace");
 			close(fds[i]);
 		}
+	// Entering a user namespace the caller does not own sets dumpability
+	// to fs.suid_dumpable (commit_creds): off again.
+	if (n > 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("set", "non-dumpable");
 	// New namespaces after the joined user namespace: they are owned by
 	// it, so the container's root there may use them (sethostname, mount).
 	if (newns && unshare(newns) < 0)
@@ -209,12 +213,15 @@ static void nsexec(const char *env)
 // binary (Go's forkAndExecInChild), before this constructor; one it joins
 // has them already. Its own /proc/self files stay open to the init: ptrace's
 // checks always let a process at itself (fd, exe, environ), and the files
-// checked by owner (oom_score_adj) are opened while the init still has the
-// ids non-dumpable makes their owner: the root of the user namespace it was
+// checked by owner are opened while the init still has the ids that
+// non-dumpable makes their owner, the root of the user namespace it was
 // exec'd in (cloned: the container's; otherwise the host's, whose ids a
-// setns keeps). The exception, timens_offsets after a setns by a rootless
-// runtime, is opened dumpable (nsexec). Once the init takes other ids, the
-// kernel makes it non-dumpable anyway (fs.suid_dumpable is 0 by default).
+// root runtime's setns keeps): oom_score_adj, written only by a root
+// runtime; timens_offsets, opened dumpable for a rootless runtime's setns
+// (nsexec). New ids, or a user namespace the caller does not own, reset
+// dumpability to fs.suid_dumpable (commit_creds), which a host may set to
+// 1: the inits turn it off again after each (nsexec, cinit_exec.c's
+// finish, runtime.setUser).
 //
 // Other jinn-runtime processes (the CLI, idmap.go's userns helper) are
 // left as they are.
