@@ -16,4 +16,7 @@ int valid_parent(const char *p);
 int run_plan(char *plan);
 int remove_state(int dfd, const char *dir);
 
+// internal/nsexec/nsexec.c, linked into the same binary.
+int ci_readfull(int fd, void *buf, size_t n);
+
 #endif

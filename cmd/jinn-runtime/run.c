@@ -179,20 +179,6 @@ static int parse(int argc, char **argv)
 
 // ---- the plan ----
 
-static int read_all(int fd, char *buf, size_t n)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = read(fd, buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += r;
-	}
-	return 0;
-}
-
 // ours is runtime.ours: root's, and nobody else may write it.
 static int ours(int fd, mode_t type)
 {
@@ -233,7 +219,7 @@ static int load(void)
 		return -1;
 	struct stat st;
 	if (!ours(fd, S_IFREG) || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > PLAN_MAX ||
-	    (R.buf = malloc(st.st_size + 1)) == NULL || read_all(fd, R.buf, st.st_size) < 0) {
+	    (R.buf = malloc(st.st_size + 1)) == NULL || ci_readfull(fd, R.buf, st.st_size) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -425,7 +411,7 @@ static int fresh(void)
 		return 0;
 	char *b = NULL;
 	int same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == R.config.n &&
-		   (b = malloc(R.config.n + 1)) != NULL && read_all(fd, b, R.config.n) == 0 &&
+		   (b = malloc(R.config.n + 1)) != NULL && ci_readfull(fd, b, R.config.n) == 0 &&
 		   memcmp(b, R.config.p, R.config.n) == 0;
 	free(b);
 	close(fd);
