@@ -237,3 +237,45 @@ func holdExecOpen(fan int, held chan<- int, release <-chan struct{}) {
 	unix.Write(fan, (*[unsafe.Sizeof(resp)]byte)(unsafe.Pointer(&resp))[:])
 	unix.Close(int(ev.Fd))
 }
+
+// Nothing host-side reaches the user program: the sync socket, the exec
+// fifo, the console and plan's fds close at the init's execve, and so do
+// fds the runtime's caller leaked to it (here a host directory, not
+// close-on-exec, as CVE-2024-21626's was). The Go run, the C run (the run
+// plan of the first), and exec through the Go and the C init.
+func TestSecurityInitFdsCloseAtExecve(t *testing.T) {
+	e := newSec(t, func(s *specs.Spec) { s.Process.Args = []string{"jinn-attack", "cwd"} })
+	served, _, _ := cRunEnv(t, e)
+	leak, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leak.Close()
+	run := func(args ...string) string {
+		t.Helper()
+		c := e.cmd(args...)
+		c.ExtraFiles = []*os.File{leak} // fd 3, inherited as is
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("%v: %v %s", args, err, out)
+		}
+		if s := string(out); strings.Contains(s, "\nfd ") || !strings.Contains(s, "getwd") {
+			t.Errorf("%v: descriptors reached the container's process:\n%s", args, s)
+		}
+		return string(out)
+	}
+	id := secID("fds")
+	for i := 0; i < 2; i++ {
+		run("run", id)
+		if got := served(); len(got) != i {
+			t.Fatalf("run %d: the C run served %v", i+1, got)
+		}
+	}
+	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "100"} })
+	e.must("run", "-d", id)
+	defer e.run("delete", "--force", id)
+	for _, mode := range []string{"0", "1"} {
+		e.env = append(e.env, "JINN_RUNTIME_CINIT="+mode)
+		run("exec", id, "jinn-attack", "cwd")
+	}
+}

@@ -157,7 +157,7 @@ func cwd() {
 		names = append(names, e.Name())
 	}
 	fmt.Println("root", strings.Join(names, ","), errno(err))
-	for fd := 3; fd < 20; fd++ {
+	for fd := 3; fd < 1024; fd++ { // a caller's fds may sit high (a shell's 255)
 		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
 			fmt.Println("fd", fd, l)
 		}
