@@ -34,14 +34,7 @@ import (
 // same check).
 func TestSecurityExecInitNotDumpable(t *testing.T) {
 	t.Run("GoInit", func(t *testing.T) {
-		dir := t.TempDir()
-		os.Chmod(dir, 0o755)
-		sock := filepath.Join(dir, "agent.sock")
-		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		sock, l := agentSocket(t)
 		e := newSec(t, func(s *specs.Spec) {
 			s.Root.Readonly = false
 			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: sock,
@@ -179,44 +172,19 @@ func attackHeldExec(t *testing.T, e *rtEnv, id string, held <-chan int, release 
 // on; with held set, it first reports the pid of the first notification
 // and holds it until release closes.
 func holdAgent(l *net.UnixListener, held chan<- int, release <-chan struct{}) {
-	c, err := l.AcceptUnix()
-	if err != nil {
+	fd, _ := acceptListener(l)
+	if fd < 0 {
 		return
 	}
-	defer c.Close()
-	buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return
-	}
-	msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
-	if len(msgs) != 1 {
-		return
-	}
-	fds, _ := unix.ParseUnixRights(&msgs[0])
-	if len(fds) != 1 {
-		return
-	}
-	fd := fds[0]
 	defer unix.Close(fd)
-	for {
-		var req [80]byte // struct seccomp_notif: id, pid, flags, data
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
-			if e == unix.EINTR {
-				continue
-			}
-			return // the process is gone
-		}
+	answerNotifs(fd, func(req *[80]byte, resp *[24]byte) {
 		if held != nil {
 			held <- int(binary.LittleEndian.Uint32(req[8:]))
 			<-release
 			held = nil
 		}
-		var resp [24]byte // struct seccomp_notif_resp: id, val, error, flags
-		copy(resp[0:8], req[0:8])
 		binary.LittleEndian.PutUint32(resp[20:], unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
-		unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0])))
-	}
+	})
 }
 
 // holdExecOpen holds the first open for execve that fan reports, tells its
