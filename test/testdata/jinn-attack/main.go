@@ -82,6 +82,7 @@ func exe(args []string) {
 	deadline := time.Now().Add(d)
 	self := os.Getpid()
 	held := map[int]int{} // pid -> O_PATH fd of its exe
+	denied := map[int]bool{}
 	caught, wrote := 0, 0
 	for time.Now().Before(deadline) {
 		ents, _ := os.ReadDir("/proc")
@@ -94,6 +95,11 @@ func exe(args []string) {
 				continue
 			}
 			link, err := os.Readlink("/proc/" + e.Name() + "/exe")
+			if errors.Is(err, unix.EACCES) && !denied[pid] {
+				// Only a non-dumpable process hides its exe here: in this
+				// container, a runtime init before its execve.
+				denied[pid] = true
+			}
 			if err != nil || !runtimeExe(link) {
 				continue
 			}
@@ -135,7 +141,7 @@ func exe(args []string) {
 			held[pid] = -1
 		}
 	}
-	fmt.Println("caught", caught, "wrote", wrote)
+	fmt.Println("caught", caught, "wrote", wrote, "denied", len(denied))
 }
 
 // runtimeExe says whether an exe link is not one of the container's own
