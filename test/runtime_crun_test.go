@@ -187,9 +187,8 @@ func TestRuntimeCRunFallsThrough(t *testing.T) {
 	served, planDir, _ := cRunEnv(t, e)
 	const id = "crun-ft"
 	e.must("run", id) // the plan
-	pidFile := filepath.Join(t.TempDir(), "pid")
 	for _, args := range [][]string{
-		{"run", "--pid-file", pidFile, id},
+		{"run", "--pid-file", "a/../pid", id}, // not clean: filepath.Abs's
 		{"run", "--no-pivot", id},
 		{"run", "--no-new-keyring", id},
 		{"--debug", "run", id},
@@ -202,7 +201,7 @@ func TestRuntimeCRunFallsThrough(t *testing.T) {
 			t.Fatalf("%v: the C run served %v", args, got)
 		}
 	}
-	if _, err := os.Stat(pidFile); err != nil {
+	if _, err := os.Stat(filepath.Join(e.bundle, "pid")); err != nil {
 		t.Errorf("--pid-file: %v", err)
 	}
 	e.must("run", id)
@@ -249,17 +248,87 @@ func TestRuntimeCRunFallsThrough(t *testing.T) {
 	}
 	os.Chmod(planDir, 0o700)
 
-	// --detach: Go's, and the container runs on.
-	e.edit(func(s *specs.Spec) { s.Process.Args = []string{"sleep", "2"} })
-	e.must("run", id)
-	e.must("run", "-d", id)
-	waitStatus(t, e, id, specs.StateRunning)
-	e.must("kill", id, "KILL")
-	waitStatus(t, e, id, specs.StateStopped)
-	e.must("delete", id)
-	if got := served(); len(got) != 3 {
-		t.Fatalf("--detach: the C run served %v", got)
+}
+
+// `run --detach --pid-file P ID`, as the engine's monitors run it: by Go,
+// then by C, the same exit (0, nothing said), the pid file as Go writes it
+// (absolute or relative to the working directory), the container running
+// on for the caller: state, kill, and its exit status seen by delete.
+func TestRuntimeCRunDetach(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/tasks"); err != nil {
+		t.Skipf("the C run needs v1 cgroup hierarchies (pure cgroup2 host): %v", err)
 	}
+	e := newRT(t, func(s *specs.Spec) { s.Process.Args = []string{"sleep", "30"} })
+	served, _, parent := cRunEnv(t, e)
+	abs := filepath.Join(t.TempDir(), "init.pid")
+	for i, pidFile := range []string{abs, abs, "init.pid", "init.pid"} {
+		id := "crun-det" + strconv.Itoa(i%2)
+		os.Remove(abs)
+		os.Remove(filepath.Join(e.bundle, "init.pid"))
+		out, stderr, code := e.run("run", "--detach", "--bundle", e.bundle, "--pid-file", pidFile, id)
+		if code != 0 || out != "" || stderr != "" {
+			t.Fatalf("run %d: exit %d, %q, %q", i+1, code, out, stderr)
+		}
+		if got := served(); len(got) != i || i > 0 && got[i-1] != id {
+			t.Errorf("run %d: the C run served %v", i+1, got)
+		}
+		st := e.state(id)
+		if st.Status != specs.StateRunning || st.Pid <= 0 {
+			t.Fatalf("run %d: state %+v", i+1, st)
+		}
+		p := pidFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(e.bundle, p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != strconv.Itoa(st.Pid) {
+			t.Errorf("run %d: pid file %q, %v; want %d", i+1, b, err, st.Pid)
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644&^umask() {
+			t.Errorf("run %d: pid file mode %v, %v", i+1, fi.Mode(), err)
+		}
+		if ents, _ := os.ReadDir(filepath.Dir(p)); len(ents) != 1 && filepath.IsAbs(pidFile) {
+			t.Errorf("run %d: left beside the pid file: %v", i+1, ents)
+		}
+		for _, d := range cRunCgroups(parent, id) {
+			b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+			if err != nil || !strings.Contains("\n"+string(b), "\n"+strconv.Itoa(st.Pid)+"\n") {
+				t.Errorf("%s: cgroup %s: %q, %v; want its init %d", id, d, b, err, st.Pid)
+			}
+		}
+		e.fails("container with given ID already exists", "run", "-d", id)
+		e.must("kill", id, "KILL")
+		waitStatus(t, e, id, specs.StateStopped)
+		e.must("delete", id)
+		assertDeleted(t, e, id, cRunCgroups(parent, id))
+	}
+
+	// A pid file that cannot be written: Go's error, exit 1, nothing left.
+	bad := filepath.Join(t.TempDir(), "gone", "init.pid")
+	var res [2]runResult
+	env := e.env
+	for i := range res {
+		e.env = env
+		if i == 0 {
+			e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR=off")
+		}
+		o, er, c := e.run("run", "-d", "--pid-file", bad, "crun-det0")
+		res[i] = runResult{o, regexp.MustCompile(`\.tmp\d+-\d+`).ReplaceAllString(er, ".tmpN"), c}
+		assertDeleted(t, e, "crun-det0", cRunCgroups(parent, "crun-det0"))
+	}
+	e.env = env
+	if got := served(); len(got) != 4 {
+		t.Errorf("bad pid file: the C run served %v", got)
+	}
+	if res[0] != res[1] || res[1].code != 1 || !strings.Contains(res[1].err, "write pid file: open "+bad+".tmpN: no such file") {
+		t.Errorf("bad pid file: Go %+v, C %+v", res[0], res[1])
+	}
+}
+
+func umask() os.FileMode {
+	m := unix.Umask(0)
+	unix.Umask(m)
+	return os.FileMode(m)
 }
 
 // CVE-2019-5736 on the C run: its init, a fork of the runtime, execs the

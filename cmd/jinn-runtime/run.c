@@ -96,8 +96,9 @@ struct blob {
 
 static struct {
 	// the command line
-	const char *root, *log, *logfmt, *parent, *bundle, *id;
-	char bundle_abs[PATH_MAX];
+	const char *root, *log, *logfmt, *parent, *bundle, *id, *pidfile;
+	char bundle_abs[PATH_MAX], pidfile_abs[PATH_MAX];
+	int detach;
 	// the plan
 	char *buf;
 	const char *exe, *proot, *pbundle, *pid_, *pparent, *mntns, *boot, *hier, *oom;
@@ -126,9 +127,49 @@ static struct {
 
 // ---- the command line ----
 
-// parse accepts "[global flags] run [--bundle|-b B] ID" with the global
-// flags delete.c knows; anything else (--debug, --detach, --pid-file,
-// --console-socket, --no-pivot, ...) is Go's.
+// clean says whether p is as filepath.Clean leaves it (no empty, "." or
+// ".." element, no trailing slash), so that the kernel's walk of it is
+// the walk of Go's filepath.Abs result.
+static int clean(const char *p)
+{
+	for (const char *e = p; *e;) {
+		const char *s = strchr(e, '/');
+		size_t n = s ? (size_t)(s - e) : strlen(e);
+		if ((n == 0 && e != p) || (n == 1 && e[0] == '.') || (n == 2 && e[0] == '.' && e[1] == '.'))
+			return 0;
+		if (s == NULL)
+			return 1;
+		e = s + 1;
+		if (*e == 0)
+			return 0;
+	}
+	return 1;
+}
+
+// abs_clean is filepath.Abs of a clean path p into out (PATH_MAX); -1 (Go's
+// to serve) for anything else.
+static int abs_clean(const char *p, char *out)
+{
+	if (!clean(p) || (p[0] == '/' && p[1] == 0))
+		return -1;
+	if (p[0] == '/') {
+		if (strlen(p) >= PATH_MAX)
+			return -1;
+		strcpy(out, p);
+		return 0;
+	}
+	if (getcwd(out, PATH_MAX) == NULL || out[0] != '/')
+		return -1;
+	size_t l = strlen(out);
+	if (l + 1 + strlen(p) >= PATH_MAX)
+		return -1;
+	snprintf(out + l, PATH_MAX - l, "%s%s", l == 1 ? "" : "/", p);
+	return 0;
+}
+
+// parse accepts "[global flags] run [--bundle|-b B] [--detach|-d]
+// [--pid-file P] ID" with the global flags delete.c knows; anything else
+// (--debug, --console-socket, --no-pivot, ...) is Go's.
 static int parse(int argc, char **argv)
 {
 	struct global g = {.root = R.root, .logfmt = R.logfmt};
@@ -146,6 +187,14 @@ static int parse(int argc, char **argv)
 			R.bundle = argv[++i];
 		} else if (strncmp(a, "--bundle=", 9) == 0) {
 			R.bundle = a + 9;
+		} else if (strcmp(a, "--detach") == 0 || strcmp(a, "-d") == 0) {
+			R.detach = 1;
+		} else if (strcmp(a, "--pid-file") == 0) {
+			if (i + 1 >= argc)
+				return -1;
+			R.pidfile = argv[++i];
+		} else if (strncmp(a, "--pid-file=", 11) == 0) {
+			R.pidfile = a + 11;
 		} else if (a[0] == '-' || R.id != NULL) {
 			return -1;
 		} else {
@@ -158,6 +207,8 @@ static int parse(int argc, char **argv)
 	// an empty variable means the default, as cgroups.ParentFromEnv.
 	R.parent = parent_flag || (parent && *parent) ? parent : "jinn"; /* cgroups.DefaultParent */
 	if (!valid_parent(R.parent))
+		return -1;
+	if (R.pidfile && *R.pidfile && abs_clean(R.pidfile, R.pidfile_abs) < 0)
 		return -1;
 	// filepath.Abs: a bundle not clean already differs from the plan's.
 	if (R.bundle && R.bundle[0] == '/') {
@@ -882,6 +933,30 @@ static int recv_msg(char *t, size_t tsize, char *msg, size_t msize)
 	}
 }
 
+// write_pid_file is runtime.writePidFile: the pid, no newline, by rename
+// (atomicfile.WriteFile, its second write of the run after state.json).
+static void write_pid_file(pid_t pid)
+{
+	if (R.pidfile == NULL || *R.pidfile == 0)
+		return;
+	char tmp[PATH_MAX + 64], data[32];
+	int n = snprintf(data, sizeof data, "%d", pid);
+	snprintf(tmp, sizeof tmp, "%s.tmp%d-2", R.pidfile_abs, getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		FAIL("write pid file: open %s: %s", tmp, errstr(errno));
+	if (write(fd, data, n) != n || close(fd) < 0) {
+		int e = errno;
+		unlink(tmp);
+		FAIL("write pid file: write %s: %s", tmp, errstr(e));
+	}
+	if (rename(tmp, R.pidfile_abs) < 0) {
+		int e = errno;
+		unlink(tmp);
+		FAIL("write pid file: rename %s %s: %s", tmp, R.pidfile_abs, errstr(e));
+	}
+}
+
 // create is runtime.Create from the fork on.
 static void create(int exefd)
 {
@@ -978,6 +1053,7 @@ static void create(int exefd)
 		FAIL("%s", msg);
 	if (strcmp(t, "ready") != 0)
 		FAIL("container init sent \"%s\"", t);
+	write_pid_file(pid);
 	r = recv_msg(t, sizeof t, msg, sizeof msg);
 	if (r < 0)
 		FAIL("read from container init: %s", errstr(errno));
@@ -1100,6 +1176,8 @@ __attribute__((constructor)) static void jinn_run(int argc, char **argv, char **
 	trace(); // served here from now on, whatever happens
 	create(exefd);
 	close(R.dfd); // unlocked while it runs: state, kill, exec work
+	if (R.detach)
+		_exit(0); // the init is the caller's (a subreaper's) from now on
 	int code = wait_init();
 	remove_container();
 	_exit(code);

@@ -38,7 +38,7 @@ type CreateOpts struct {
 	Config  []byte
 	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
 	// RunPlan: leave the plan of this run for the C run of the next
-	// (runplan.go), if it can replay it (run, not detached).
+	// (runplan.go), if it can replay it (run, detached or not).
 	RunPlan bool
 	// SeccompCache is where Load remembers the seccomp profile it
 	// compiled (Runtime.SeccompCache; "": nowhere). Create's own load

@@ -81,7 +81,7 @@ type runPlanInput struct {
 }
 
 // runPlanEligible says whether the C run can do what this create did.
-// Everything else stays Go's: hooks, a terminal, a pid file, preserved or
+// Everything else stays Go's: hooks, a terminal, preserved or
 // socket-activation fds, a user namespace, namespaces joined by path, no
 // new pid namespace (CVE-2019-5736: only the init may exist in the
 // container before the user program's execve), systemd or cgroup2
@@ -95,7 +95,7 @@ func (r *Runtime) runPlanEligible(in *runPlanInput) bool {
 	return os.Geteuid() == 0 && nhooks == 0 && in.mgr != nil && !r.SystemdCgroup && !in.nsexec &&
 		(len(in.parts) == 2 || len(in.parts) == 3 && in.limitsLate) &&
 		!s.Process.Terminal && s.Process.ApparmorProfile == "" && s.Process.SelinuxLabel == "" &&
-		o.PidFile == "" && o.PreserveFDs == 0 && listenFDs() == 0 && o.Stdio == nil && o.Console == nil &&
+		o.PreserveFDs == 0 && listenFDs() == 0 && o.Stdio == nil && o.Console == nil &&
 		!o.NoPivot && !o.NoNewKeyring && os.Getenv("NOTIFY_SOCKET") == "" &&
 		f&unix.CLONE_NEWPID != 0 && f&unix.CLONE_NEWNS != 0 && f&unix.CLONE_NEWUSER == 0 && joinsCgroupLate(s)
 }
