@@ -100,12 +100,15 @@ static struct {
 	char bundle_abs[PATH_MAX], pidfile_abs[PATH_MAX];
 	int detach;
 	// the plan
-	char *buf;
+	char *buf, *cfg;
+	size_t cfgn;
 	const char *exe, *proot, *pbundle, *pid_, *pparent, *mntns, *boot, *hier, *oom;
 	const char *mnt[MAXLIST];
 	int nmnt;
 	unsigned long clone;
 	int late;
+	int jflag[8], njoin;
+	const char *jpath[8];
 	const char *dir[MAXLIST];
 	int ndir;
 	const char *cpuset, *v2dir, *v2root, *v2ctl;
@@ -237,9 +240,62 @@ static int ours(int fd, mode_t type)
 	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == 0 && (st.st_mode & 022) == 0;
 }
 
+#define ID_PREFIX 12 /* runtime.idPrefixLen */
+
+// fill_id writes the id into b (n bytes) at the offsets of the line q
+// ("OFF OFF ..."), or its first len bytes: -1 if one is out of range.
+static int fill_id(char *b, size_t n, const char *q, size_t len)
+{
+	char *e;
+	while (*q == ' ') {
+		unsigned long long off = strtoull(q + 1, &e, 10);
+		if (e == q + 1 || off > n || n - off < len)
+			return -1;
+		memcpy(b + off, R.id, len);
+		q = e;
+	}
+	return *q ? -1 : 0;
+}
+
+// blank_id is runtime.fillIDHoles(b, id, "\x01..."): from the left, the
+// id, else its 12-byte prefix, blanked out of b's n bytes.
+static void blank_id(char *b, size_t n)
+{
+	size_t il = strlen(R.id), pl = il > ID_PREFIX ? ID_PREFIX : 0;
+	for (size_t i = 0; i < n;) {
+		if (n - i >= il && memcmp(b + i, R.id, il) == 0) {
+			memset(b + i, 1, il);
+			i += il;
+		} else if (pl && n - i >= pl && memcmp(b + i, R.id, pl) == 0) {
+			memset(b + i, 1, pl);
+			i += pl;
+		} else {
+			i++;
+		}
+	}
+}
+
+// read_config reads the bundle's config.json (Go's is the error to report).
+static int read_config(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if ((size_t)snprintf(path, sizeof path, "%s/config.json", R.bundle_abs) >= sizeof path)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= PLAN_MAX &&
+		 (R.cfg = malloc(st.st_size)) != NULL && ci_readfull(fd, R.cfg, st.st_size) == 0;
+	close(fd);
+	R.cfgn = ok ? st.st_size : 0;
+	return ok ? 0 : -1;
+}
+
 // load reads the plan of this run: RunPlanFile's name, fnv-1a of the
-// root, the bundle and the id's length; the id is written into the plan's
-// holes (runtime.idHoles) before anything is read from it.
+// root, the bundle, the id's length and config.json (the id and its
+// prefix blanked out of the bundle and the config); the id and its prefix are written into the plan's holes
+// (runtime.idHoles) before anything is read from it.
 static int load(void)
 {
 	const char *dir = RUNPLAN_DIR, *env = getenv("JINN_RUNTIME_PLAN_DIR");
@@ -250,13 +306,24 @@ static int load(void)
 	uint64_t h = 14695981039346656037ULL;
 	char idlen[24];
 	snprintf(idlen, sizeof idlen, "%zu", strlen(R.id));
-	const char *key[] = {R.root, R.bundle_abs, idlen};
+	char blanked[PATH_MAX];
+	strcpy(blanked, R.bundle_abs);
+	blank_id(blanked, strlen(blanked));
+	const char *key[] = {R.root, blanked, idlen};
 	for (int k = 0; k < 3; k++)
 		for (const unsigned char *p = (const unsigned char *)key[k];; p++) {
 			h = (h ^ *p) * 1099511628211ULL; // the NUL too, between them
 			if (*p == 0)
 				break;
 		}
+	char *cfg = malloc(R.cfgn);
+	if (cfg == NULL)
+		return -1;
+	memcpy(cfg, R.cfg, R.cfgn);
+	blank_id(cfg, R.cfgn);
+	for (size_t i = 0; i < R.cfgn; i++)
+		h = (h ^ (unsigned char)cfg[i]) * 1099511628211ULL;
+	free(cfg);
 	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/run-%016llx", dir, (unsigned long long)h) >= sizeof path)
 		return -1;
@@ -277,27 +344,21 @@ static int load(void)
 	close(fd);
 	R.buf[st.st_size] = 0;
 	char *p = R.buf, *end = R.buf + st.st_size;
-	// "jinn-run 1", then "holes IDLEN OFFSET...": the body's id bytes.
+	// "jinn-run 1", then "holes IDLEN OFFSET...": the body's id bytes,
+	// "prefix OFFSET...": its prefix's.
 	size_t ml = strlen(RUNPLAN_MAGIC);
 	if ((size_t)(end - p) < ml + 1 || memcmp(p, RUNPLAN_MAGIC "\n", ml + 1) != 0)
 		return -1;
 	p += ml + 1;
-	char *nl = memchr(p, '\n', end - p);
-	if (nl == NULL || strncmp(p, "holes ", 6) != 0)
+	char *nl = memchr(p, '\n', end - p), *pl = nl ? memchr(nl + 1, '\n', end - nl - 1) : NULL;
+	if (nl == NULL || pl == NULL || strncmp(p, "holes ", 6) != 0 || strncmp(nl + 1, "prefix", 6) != 0)
 		return -1;
-	*nl = 0;
-	char *body = nl + 1, *q = p + 6, *e;
+	*nl = *pl = 0;
+	char *body = pl + 1, *q = p + 6, *e;
 	size_t n = strtoul(q, &e, 10), idl = strlen(R.id), blen = end - body;
-	if (e == q || n != idl)
+	if (e == q || n != idl || fill_id(body, blen, e, idl) < 0)
 		return -1;
-	for (q = e; *q == ' ';) {
-		unsigned long long off = strtoull(q + 1, &e, 10);
-		if (e == q + 1 || off > blen || blen - off < idl)
-			return -1;
-		memcpy(body + off, R.id, idl);
-		q = e;
-	}
-	if (*q)
+	if (strcmp(nl + 1, "prefix") != 0 && (idl <= ID_PREFIX || fill_id(body, blen, nl + 7, ID_PREFIX) < 0))
 		return -1;
 	p = body;
 	while (p < end) {
@@ -377,6 +438,12 @@ static int load(void)
 			R.v2ctl = tab + 1;
 		} else if (strcmp(line, "clone") == 0) {
 			R.clone = strtoul(v, NULL, 10);
+		} else if (strcmp(line, "join") == 0) {
+			char *path = strchr(v, ' ');
+			if (path == NULL || R.njoin == 8)
+				return -1;
+			R.jflag[R.njoin] = strtol(v, NULL, 10);
+			R.jpath[R.njoin++] = path + 1;
 		} else if (strcmp(line, "late") == 0) {
 			R.late = strcmp(v, "1") == 0;
 		} else {
@@ -454,19 +521,8 @@ static int fresh(void)
 		if (cg_read(R.v2root, "cgroup.controllers", ctl, sizeof ctl) < 0 || !eq(ctl, R.v2ctl))
 			return 0;
 	}
-	char path[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof path, "%s/config.json", R.bundle_abs) >= sizeof path)
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	char *b = NULL;
-	int same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == R.config.n &&
-		   (b = malloc(R.config.n + 1)) != NULL && ci_readfull(fd, b, R.config.n) == 0 &&
-		   memcmp(b, R.config.p, R.config.n) == 0;
-	free(b);
-	close(fd);
-	return same;
+	// The template with this id written into its holes, every byte.
+	return R.cfgn == R.config.n && memcmp(R.cfg, R.config.p, R.cfgn) == 0;
 }
 
 // protect is runtime.ProtectSelf, and says whether the oom score it leaves
@@ -964,6 +1020,12 @@ static void create(int exefd)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		FAIL("socketpair: %s", errstr(errno));
 	R.sock = sv[0];
+	// The namespaces joined by path, opened here (nsexec opens them all
+	// before its first setns), joined by the child before its exec.
+	int jfd[8];
+	for (int i = 0; i < R.njoin; i++)
+		if ((jfd[i] = open(R.jpath[i], O_RDONLY | O_CLOEXEC)) < 0)
+			FAIL("nsexec: open namespace %s: %s", R.jpath[i], strerror(errno));
 	int cgfd = make_unified();
 	pid_t pid;
 	if (cgfd >= 0) {
@@ -982,6 +1044,12 @@ static void create(int exefd)
 		// The child: `jinn-runtime init` from the read-only clone, its
 		// sync socket at 3, nothing else of ours past execve.
 		int efd = exefd, s = sv[1];
+		for (int i = 0; i < R.njoin; i++)
+			if (setns(jfd[i], R.jflag[i]) < 0) {
+				// nsexec's words: the type is the kernel's check.
+				dprintf(s, "{\"type\":\"error\",\"msg\":\"nsexec: setns namespace: %s\"}\n", strerror(errno));
+				_exit(1);
+			}
 		if (efd == 3)
 			efd = fcntl(efd, F_DUPFD_CLOEXEC, 4);
 		if (s != 3)
@@ -995,6 +1063,8 @@ static void create(int exefd)
 		_exit(1);
 	}
 	R.pid = pid;
+	for (int i = 0; i < R.njoin; i++)
+		close(jfd[i]);
 	if (cgfd >= 0)
 		close(cgfd);
 	close(sv[1]);
@@ -1142,7 +1212,7 @@ __attribute__((constructor)) static void jinn_run(int argc, char **argv, char **
 	const char *c = getenv("JINN_RUNTIME_CINIT"); /* runtime.CInitEnv */
 	if ((c && strcmp(c, "0") == 0) || getenv("NOTIFY_SOCKET") || getenv("LISTEN_FDS"))
 		return;
-	if (load() < 0 || !fresh())
+	if (read_config() < 0 || load() < 0 || !fresh())
 		goto go;
 	if (!protect())
 		goto go;
@@ -1188,5 +1258,6 @@ go:
 	if (R.logfd >= 0)
 		close(R.logfd);
 	free(R.buf);
-	R.buf = NULL;
+	free(R.cfg);
+	R.buf = R.cfg = NULL;
 }

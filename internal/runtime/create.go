@@ -231,7 +231,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	undo = append(undo, func() { reap(pid) })
 	var plan, parts [][]byte // the C init's (cinit.go), nil: the Go init
-	var probe func(id string, tasks []string) ([][]byte, error)
+	var probe func(id string, spec *specs.Spec, st State, tasks []string) ([][]byte, error)
 	// The C init's last part (from its devices on) waits for the limits;
 	// with hooks the init reads their "ok" between parts, and a systemd
 	// unit takes the init only at Register: those keep two parts.
@@ -252,10 +252,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if plan, err = cinitPlan(spec, &cfg, o.ID, sc, limitsLate); err != nil {
 			return nil, err
 		}
-		probe = func(id string, tasks []string) ([][]byte, error) {
+		probe = func(id string, ps *specs.Spec, st State, tasks []string) ([][]byte, error) {
 			pc := cfg
-			pc.CgroupTasks = tasks
-			return cinitPlan(spec, &pc, id, sc, limitsLate)
+			pc.CgroupTasks, pc.Config, pc.Rootfs, pc.Bundle = tasks, st.Config, st.Rootfs, st.Bundle
+			return cinitPlan(ps, &pc, id, sc, limitsLate)
 		}
 		limitsLate = len(plan) == 3 // not when the devices come before the join
 		parts = plan
@@ -370,7 +370,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	if o.RunPlan {
 		r.writeRunPlan(&runPlanInput{o: &o, c: c, mgr: mgr, parts: parts, limitsLate: limitsLate,
-			cloneflags: l.attr.Cloneflags, nsexec: header != nil, probe: probe})
+			cloneflags: l.attr.Cloneflags, probe: probe})
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }

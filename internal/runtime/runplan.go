@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,8 +35,11 @@ import (
 //     limit writes (cgroups.PlanRun), state.json and the delete plan with
 //     holes for the pid, its start time and the creation time.
 //
-// One plan per --root, bundle and id length (the file's name is a hash of
-// them; the id is a hole in the plan, see idHoles),
+// One plan per --root, bundle, id length and config (the file's name is a
+// hash of them, with the id and its 12-byte prefix blanked out of the
+// bundle and the config, so that the engine's containers of one config
+// share a plan; the
+// id and its prefix are holes in the plan, see idHoles),
 // at most runPlansKept in all, in a directory
 // of root's that nobody else may write (JINN_RUNTIME_PLAN_DIR, default
 // /run/jinn-runtime-plans; a relative value turns plans off), not in
@@ -48,11 +52,58 @@ const (
 	runPlanDirDef = "/run/jinn-runtime-plans"
 	// Holes of the templates: bytes JSON and the delete plan never hold.
 	holePid, holeStart, holeCreated = "\x01", "\x02", "\x03"
+	// What the id's bytes are in the bundle hashed into the plan's name.
+	holeBundle = 0x01
+	// The id's prefix the engine uses (hostname, HOSTNAME): a hole too.
+	idPrefixLen = 12
 )
 
-// RunPlanFile is where the run plan of a run from bundle under root with
-// an id of idLen bytes goes, "" if nowhere.
-func RunPlanFile(root, bundle string, idLen int) string {
+// idPrefix is the id's prefix that is a hole of its own, "" if none (an
+// id no longer than it).
+func idPrefix(id string) string {
+	if len(id) <= idPrefixLen {
+		return ""
+	}
+	return id[:idPrefixLen]
+}
+
+// findIDHoles scans b from the left: where the id is, a hole; else where
+// its prefix is, a prefix hole (run.c: blank_id does the same scan).
+func findIDHoles(b []byte, id string) (holes, prefixHoles []int) {
+	pre := idPrefix(id)
+	for i := 0; i < len(b); {
+		switch {
+		case bytes.HasPrefix(b[i:], []byte(id)):
+			holes = append(holes, i)
+			i += len(id)
+		case pre != "" && bytes.HasPrefix(b[i:], []byte(pre)):
+			prefixHoles = append(prefixHoles, i)
+			i += len(pre)
+		default:
+			i++
+		}
+	}
+	return holes, prefixHoles
+}
+
+// fillIDHoles is b with other (as long as id) written where id was, and
+// its prefix where id's prefix was.
+func fillIDHoles(b []byte, id, other string) []byte {
+	holes, pre := findIDHoles(b, id)
+	out := bytes.Clone(b)
+	for _, o := range holes {
+		copy(out[o:], other)
+	}
+	for _, o := range pre {
+		copy(out[o:], other[:idPrefixLen])
+	}
+	return out
+}
+
+// RunPlanFile is where the run plan of a run of id from bundle under root
+// with config goes, "" if nowhere: every id of that length whose bundle
+// and config differ only where this id (or its prefix) is shares it.
+func RunPlanFile(root, bundle, id string, config []byte) string {
 	dir := runPlanDirDef
 	if v, ok := os.LookupEnv(runPlanDirEnv); ok {
 		dir = v
@@ -61,7 +112,10 @@ func RunPlanFile(root, bundle string, idLen int) string {
 		return ""
 	}
 	h := fnv.New64a()
-	h.Write([]byte(root + "\x00" + bundle + "\x00" + strconv.Itoa(idLen) + "\x00"))
+	blank := bytes.Repeat([]byte{holeBundle}, len(id))
+	b := fillIDHoles([]byte(bundle), id, string(blank))
+	h.Write([]byte(root + "\x00" + string(b) + "\x00" + strconv.Itoa(len(id)) + "\x00"))
+	h.Write(fillIDHoles(config, id, string(blank)))
 	return filepath.Join(dir, fmt.Sprintf("run-%016x", h.Sum64()))
 }
 
@@ -73,16 +127,17 @@ type runPlanInput struct {
 	parts      [][]byte // the C init's, as sent
 	limitsLate bool
 	cloneflags uintptr
-	nsexec     bool // the nsexec stage ran (joins, a time namespace)
-	// probe plans the C init for another id (and its tasks files).
-	probe func(id string, tasks []string) ([][]byte, error)
+	// probe plans the C init for another id, its spec and state (its
+	// config, bundle, rootfs) and its tasks files.
+	probe func(id string, spec *specs.Spec, st State, tasks []string) ([][]byte, error)
 	cg    *cgroups.RunPlan // the cgroups' plan, once encoded
 	like  *cgroups.RunPlan // the probe's: the real id's cgroups' plan
 }
 
 // runPlanEligible says whether the C run can do what this create did.
 // Everything else stays Go's: hooks, a terminal, preserved or
-// socket-activation fds, a user namespace, namespaces joined by path, no
+// socket-activation fds, a user namespace, namespaces joined by path but
+// for network, ipc and uts (cRunJoins), a time namespace, no
 // new pid namespace (CVE-2019-5736: only the init may exist in the
 // container before the user program's execve), systemd or cgroup2
 // hierarchies, LSM labels (Go warns), rootless.
@@ -92,7 +147,7 @@ func (r *Runtime) runPlanEligible(in *runPlanInput) bool {
 	nhooks := len(h.Prestart) + len(h.CreateRuntime) + len(h.CreateContainer) + len(h.StartContainer) +
 		len(h.Poststart) + len(h.Poststop)
 	f := in.cloneflags
-	return os.Geteuid() == 0 && nhooks == 0 && in.mgr != nil && !r.SystemdCgroup && !in.nsexec &&
+	return os.Geteuid() == 0 && nhooks == 0 && in.mgr != nil && !r.SystemdCgroup && joinsOK(s) &&
 		(len(in.parts) == 2 || len(in.parts) == 3 && in.limitsLate) &&
 		!s.Process.Terminal && s.Process.ApparmorProfile == "" && s.Process.SelinuxLabel == "" &&
 		o.PreserveFDs == 0 && listenFDs() == 0 && o.Stdio == nil && o.Console == nil &&
@@ -100,10 +155,45 @@ func (r *Runtime) runPlanEligible(in *runPlanInput) bool {
 		f&unix.CLONE_NEWPID != 0 && f&unix.CLONE_NEWNS != 0 && f&unix.CLONE_NEWUSER == 0 && joinsCgroupLate(s)
 }
 
+// cJoinable are the namespaces the C run joins by path itself: its child
+// opens the path and setns(2)s into it with the type given, so that a
+// path of another type fails as the nsexec stage's does, before the
+// init's exec. The others need a fork (pid), come before the rest (user)
+// or are refused by the C init (mount, cgroup, time).
+var cJoinable = map[specs.LinuxNamespaceType]bool{
+	specs.NetworkNamespace: true, specs.IPCNamespace: true, specs.UTSNamespace: true,
+}
+
+// cRunJoins are the namespaces s joins by path, in the nsexec stage's
+// order (joinOrder); false if the C run cannot join them all or s wants a
+// new time namespace (nsexec's too).
+func cRunJoins(s *specs.Spec) ([]specs.LinuxNamespace, bool) {
+	var joins []specs.LinuxNamespace
+	for _, t := range joinOrder {
+		ns, ok := nsOf(s, t)
+		switch {
+		case !ok:
+		case t == specs.TimeNamespace:
+			return nil, false
+		case ns.Path == "":
+		case !cJoinable[t] || strings.ContainsAny(ns.Path, "\n\r\t\x00"):
+			return nil, false
+		default:
+			joins = append(joins, ns)
+		}
+	}
+	return joins, true
+}
+
+func joinsOK(s *specs.Spec) bool {
+	_, ok := cRunJoins(s)
+	return ok
+}
+
 // writeRunPlan leaves the plan of this run for the next, if the C run can
 // replay it; a failure only means the next run is Go's too.
 func (r *Runtime) writeRunPlan(in *runPlanInput) {
-	file := RunPlanFile(r.Root, in.c.State.Bundle, len(in.c.State.ID))
+	file := RunPlanFile(r.Root, in.c.State.Bundle, in.c.State.ID, in.c.State.Config)
 	if file == "" || !r.runPlanEligible(in) {
 		return
 	}
@@ -112,7 +202,12 @@ func (r *Runtime) writeRunPlan(in *runPlanInput) {
 		return
 	}
 	b := fmt.Appendf(nil, "%s\nholes %d", runPlanMagic, len(in.c.State.ID))
-	for _, o := range r.idHoles(in, body) {
+	holes, prefixHoles := r.idHoles(in, body)
+	for _, o := range holes {
+		b = fmt.Appendf(b, " %d", o)
+	}
+	b = append(b, "\nprefix"...)
+	for _, o := range prefixHoles {
 		b = fmt.Appendf(b, " %d", o)
 	}
 	b = append(append(b, '\n'), body...)
@@ -209,6 +304,10 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	line("oom %s", oom)
 	line("clone %d", in.cloneflags)
 	line("late %d", b2i(len(in.parts) == 3))
+	joins, _ := cRunJoins(c.State.Spec)
+	for _, ns := range joins {
+		line("join %d %s", cloneFlag[ns.Type], ns.Path)
+	}
 	for _, d := range cg.Dirs {
 		line("dir %s", d)
 	}
@@ -255,14 +354,21 @@ func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	return b.Bytes(), true
 }
 
-// idHoles are the offsets in body where the id goes, so that a run of
-// another id of the same length can use the plan: every place the id
-// flows into (the state dir, a default cgroupsPath, the keyring's name)
-// is a path or a name. Found where body has the id and proved by planning
-// a probe id: body with the probe written at the holes must be the
-// probe's plan, byte for byte. None (the plan is for this id only) if the
-// probe's differs anywhere else.
-func (r *Runtime) idHoles(in *runPlanInput, body []byte) []int {
+// idHoles are the offsets in body where the id goes, and where its
+// 12-byte prefix goes (the engine's hostname), so that a run of another
+// id of the same length can use the plan: every place the id flows into
+// (the state dir, a default cgroupsPath, the keyring's name, and whatever
+// of the bundle's path and config.json bytes holds it: the engine's
+// rootfs, cgroupsPath, network namespace, hosts files, hostname) is a
+// path or a name. Found where body has the id or its prefix, and proved by
+// planning a probe id with the probe's bundle and config (each the real
+// one with the probe written where the id and its prefix were): body with
+// the probe written at the holes must be the probe's plan, byte for byte.
+// None (the plan is for this id only) if the probe's differs anywhere
+// else. The config bytes are in body, so the C run, which writes its id
+// into the holes and then compares the config.json it reads with the
+// plan's, runs only a config that is the template with its id written in.
+func (r *Runtime) idHoles(in *runPlanInput, body []byte) (holes, prefixHoles []int) {
 	id := in.c.State.ID
 	probe := []byte(id)
 	for i := range probe {
@@ -271,38 +377,45 @@ func (r *Runtime) idHoles(in *runPlanInput, body []byte) []int {
 			probe[i] = 'y'
 		}
 	}
-	pc := &Container{Dir: filepath.Join(r.Root, string(probe)), State: in.c.State, layout: in.c.layout, lock: -1}
-	pc.State.ID = string(probe)
+	if in.probe == nil || strings.Contains(id, string(probe)) {
+		return nil, nil
+	}
+	st := in.c.State
+	pst := st
+	pst.ID = string(probe)
+	pst.Config = fillIDHoles(st.Config, id, pst.ID)
+	pst.Bundle = string(fillIDHoles([]byte(st.Bundle), id, pst.ID))
+	var ps specs.Spec
+	if decodeSpec(pst.Config, &ps) != nil || ps.Linux == nil || ps.Root == nil || ps.Process == nil {
+		return nil, nil
+	}
+	absMountDests(&ps)
+	// The seccomp program is compiled once, from the real spec.
+	if !reflect.DeepEqual(ps.Linux.Seccomp, st.Spec.Linux.Seccomp) {
+		return nil, nil
+	}
+	pst.Spec, pst.Rootfs = &ps, rootfsPath(&ps, pst.Bundle)
+	pc := &Container{Dir: filepath.Join(r.Root, pst.ID), State: pst, layout: in.c.layout, lock: -1}
 	mgr, err := r.cgroup(pc)
-	if err != nil || mgr == nil || in.probe == nil {
-		return nil
+	if err != nil || mgr == nil {
+		return nil, nil
 	}
 	pc.State.Cgroup = mgr.Path()
-	parts, err := in.probe(pc.State.ID, cgroups.LateTaskPaths(mgr))
+	parts, err := in.probe(pst.ID, &ps, pc.State, cgroups.LateTaskPaths(mgr))
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	pin := *in
 	pin.c, pin.mgr, pin.parts, pin.like = pc, mgr, parts, in.cg
 	want, ok := r.encodeRunPlan(&pin)
 	if !ok || len(want) != len(body) {
-		return nil
+		return nil, nil
 	}
-	var holes []int
-	got := bytes.Clone(body)
-	for i := 0; i+len(id) <= len(body); {
-		if string(body[i:i+len(id)]) != id {
-			i++
-			continue
-		}
-		holes = append(holes, i)
-		copy(got[i:], probe)
-		i += len(id)
+	holes, prefixHoles = findIDHoles(body, id)
+	if !bytes.Equal(fillIDHoles(body, id, pst.ID), want) {
+		return nil, nil
 	}
-	if !bytes.Equal(got, want) {
-		return nil
-	}
-	return holes
+	return holes, prefixHoles
 }
 
 func b2i(v bool) int {

@@ -49,18 +49,28 @@ func TestPrunePlans(t *testing.T) {
 }
 
 // RunPlanFile's name is the C run's (run.c: load): fnv-1a of the root,
-// the bundle and the id's length, each ended by a NUL.
+// the bundle, the id's length, each ended by a NUL, and the config (the
+// id and its prefix blanked out of the bundle and the config).
 func TestRunPlanFile(t *testing.T) {
 	t.Setenv(runPlanDirEnv, "/p")
-	if got := RunPlanFile("/r", "/b", 3); got != "/p/run-"+fnv1a("/r\x00/b\x003\x00") {
+	if got := RunPlanFile("/r", "/b", "abc", []byte("{}")); got != "/p/run-"+fnv1a("/r\x00/b\x003\x00{}") {
 		t.Errorf("got %s", got)
 	}
+	id := "0123456789abcdef"
+	got := RunPlanFile("/r", "/b/"+id+"/x/0123456789abc", id, []byte(`{"h":"0123456789ab"}`))
+	if got != "/p/run-"+fnv1a("/r\x00/b/"+strings.Repeat("\x01", 16)+"/x/"+strings.Repeat("\x01", 12)+"c\x0016\x00"+
+		`{"h":"`+strings.Repeat("\x01", 12)+`"}`) {
+		t.Errorf("an id in the bundle: got %s", got)
+	}
+	if RunPlanFile("/r", "/b/fedcba9876543210/x/fedcba987654c", "fedcba9876543210", []byte(`{"h":"fedcba987654"}`)) != got {
+		t.Error("another id's bundle: another plan")
+	}
 	t.Setenv(runPlanDirEnv, "off")
-	if got := RunPlanFile("/r", "/b", 3); got != "" {
+	if got := RunPlanFile("/r", "/b", "abc", []byte("{}")); got != "" {
 		t.Errorf("plans off: %s", got)
 	}
 	t.Setenv(runPlanDirEnv, "/p")
-	if got := RunPlanFile("rel", "/b", 3); got != "" {
+	if got := RunPlanFile("rel", "/b", "abc", nil); got != "" {
 		t.Errorf("a relative root: %s", got)
 	}
 }
@@ -71,4 +81,20 @@ func fnv1a(s string) string {
 		h = (h ^ uint64(s[i])) * 1099511628211
 	}
 	return fmt.Sprintf("%016x", h)
+}
+
+func TestFindIDHoles(t *testing.T) {
+	id := "0123456789abcdefXYZ"
+	b := []byte("h=0123456789ab;" + id + ";" + id + "0123456789ab")
+	holes, pre := findIDHoles(b, id)
+	if fmt.Sprint(holes, pre) != "[15 35] [2 54]" {
+		t.Errorf("holes %v, prefix holes %v", holes, pre)
+	}
+	other := strings.Repeat("q", len(id))
+	if got := string(fillIDHoles(b, id, other)); got != "h=qqqqqqqqqqqq;"+other+";"+other+"qqqqqqqqqqqq" {
+		t.Errorf("filled: %s", got)
+	}
+	if h, p := findIDHoles([]byte("abcabc"), "abc"); len(h) != 2 || len(p) != 0 {
+		t.Errorf("a short id: %v %v", h, p)
+	}
 }
