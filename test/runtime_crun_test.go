@@ -2,7 +2,11 @@ package test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -403,5 +407,138 @@ func TestRuntimeCRunBinaryIsSealed(t *testing.T) {
 	}
 	if got := served(); len(got) != 1 {
 		t.Errorf("the C run served %v", got)
+	}
+}
+
+// The engine's bundles: one per container, under a directory named by its
+// id, whose config.json holds the id (the rootfs under the bundle, the
+// network namespace joined by path, a hosts file's source) and its
+// 12-byte prefix (hostname, HOSTNAME). The first run is Go's; the next
+// ids' are C's from its plan (the id and its prefix are holes of the
+// plan, its name and its config), each in its own namespace and name. A
+// namespace path that is missing or of another type fails as Go's run
+// does; a config that differs elsewhere is Go's.
+func TestRuntimeCRunEngineBundle(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/tasks"); err != nil {
+		t.Skipf("the C run needs v1 cgroup hierarchies (pure cgroup2 host): %v", err)
+	}
+	e := newRT(t, nil)
+	served, _, parent := cRunEnv(t, e)
+	base := t.TempDir()
+	var netns []string
+	t.Cleanup(func() {
+		for _, p := range netns {
+			unix.Unmount(p, unix.MNT_DETACH)
+		}
+	})
+	tmplBytes, _ := os.ReadFile(filepath.Join(e.bundle, "config.json"))
+	// bundle makes id's bundle; ns: "" a new network namespace, "gone"
+	// none, "file" a regular file; hostname: "" the id's prefix.
+	bundle := func(id, ns, hostname string) string {
+		t.Helper()
+		dir := filepath.Join(base, id)
+		bdl := filepath.Join(dir, "bundle")
+		if err := os.MkdirAll(bdl, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cp", "-a", e.rootfs, filepath.Join(bdl, "rootfs")).CombinedOutput(); err != nil {
+			t.Fatalf("copy rootfs: %v: %s", err, out)
+		}
+		os.WriteFile(filepath.Join(dir, "hosts"), []byte("127.0.0.1 localhost "+id[:12]+"\n"), 0o644)
+		nsPath := filepath.Join(base, "netns-"+id)
+		switch ns {
+		case "":
+			os.WriteFile(nsPath, nil, 0o644)
+			if out, err := exec.Command("unshare", "--net="+nsPath, "true").CombinedOutput(); err != nil {
+				t.Skipf("a network namespace bound to a file (unshare --net=FILE): %v: %s", err, out)
+			}
+			netns = append(netns, nsPath)
+		case "file":
+			os.WriteFile(nsPath, nil, 0o644)
+		}
+		if hostname == "" {
+			hostname = id[:12]
+		}
+		var s specs.Spec
+		if err := json.Unmarshal(tmplBytes, &s); err != nil {
+			t.Fatal(err)
+		}
+		s.Hostname = hostname
+		s.Process.Env = append([]string{"HOSTNAME=" + hostname}, s.Process.Env...)
+		s.Process.Args = []string{"sh", "-c", "hostname; echo $HOSTNAME; cat /etc/hosts; readlink /proc/self/ns/net; exit 3"}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/etc/hosts", Type: "bind",
+			Source: filepath.Join(dir, "hosts"), Options: []string{"rbind", "ro"}})
+		nss := s.Linux.Namespaces
+		s.Linux.Namespaces = nil
+		for _, n := range nss {
+			if n.Type != specs.NetworkNamespace {
+				s.Linux.Namespaces = append(s.Linux.Namespaces, n)
+			}
+		}
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: nsPath})
+		b, err := json.Marshal(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bdl, "config.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return bdl
+	}
+	engineID := func() string {
+		b := make([]byte, 32)
+		rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+	for i := 0; i < 3; i++ {
+		id := engineID()
+		out, stderr, code := e.run("run", "--bundle", bundle(id, "", ""), id)
+		var st unix.Stat_t
+		unix.Stat(filepath.Join(base, "netns-"+id), &st)
+		want := fmt.Sprintf("%s\n%s\n127.0.0.1 localhost %s\nnet:[%d]\n", id[:12], id[:12], id[:12], st.Ino)
+		if code != 3 || out != want || stderr != "" {
+			t.Errorf("run %d: exit %d, %q, %q; want 3, %q", i+1, code, out, stderr, want)
+		}
+		if got := served(); len(got) != i || i > 0 && got[i-1] != id {
+			t.Errorf("run %d: the C run served %v", i+1, got)
+		}
+		assertDeleted(t, e, id, cRunCgroups(parent, id))
+	}
+
+	// A namespace path that is not there, or not a network namespace:
+	// Go's error (plans off), then C's, the same; nothing left.
+	env := e.env
+	for i, ns := range []string{"gone", "file"} {
+		id := engineID()
+		bdl := bundle(id, ns, "")
+		var res [2]runResult
+		for k := range res {
+			e.env = env
+			if k == 0 {
+				e.env = append(e.env, "JINN_RUNTIME_PLAN_DIR=off")
+			}
+			o, er, c := e.run("run", "--bundle", bdl, id)
+			res[k] = runResult{o, er, c}
+			assertDeleted(t, e, id, cRunCgroups(parent, id))
+		}
+		e.env = env
+		if got := served(); len(got) != 3+i {
+			t.Errorf("%s: the C run served %v", ns, got)
+		}
+		wantErr := map[string]string{"gone": "nsexec: open namespace " + filepath.Join(base, "netns-"+id) + ": No such file or directory",
+			"file": "nsexec: setns namespace: Invalid argument"}[ns]
+		if res[0].code != res[1].code || stripTime(res[0].err) != stripTime(res[1].err) || res[1].code != 1 ||
+			!strings.Contains(res[1].err, strconv.Quote(wantErr)) {
+			t.Errorf("%s: Go %+v, C %+v; want exit 1, %q", ns, res[0], res[1], wantErr)
+		}
+	}
+
+	// A config that differs from the template elsewhere: Go's.
+	id := engineID()
+	if out, _, code := e.run("run", "--bundle", bundle(id, "", "other"), id); code != 3 || !strings.HasPrefix(out, "other\nother\n") {
+		t.Errorf("another hostname: exit %d, %q", code, out)
+	}
+	if got := served(); len(got) != 4 {
+		t.Errorf("another hostname: the C run served %v", got)
 	}
 }

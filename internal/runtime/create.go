@@ -260,6 +260,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		limitsLate = len(plan) == 3 // not when the devices come before the join
 		parts = plan
 		if _, err := conn.f.Write(plan[0]); err != nil {
+			// An init that failed already (the nsexec stage) said why.
+			if _, rerr := conn.recv(); rerr != nil && rerr != io.EOF {
+				return nil, rerr
+			}
 			return nil, fmt.Errorf("configure container init: %w", err)
 		}
 		plan = plan[1:]
