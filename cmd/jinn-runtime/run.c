@@ -646,11 +646,14 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fm
 
 static void cleanup(void);
 
-// FAIL is a failure once the init is forked: undo, report, exit 1.
-#define FAIL(...)                    \
-	do {                         \
-		cleanup();           \
-		fatal(__VA_ARGS__);  \
+// FAIL is a failure once the init is forked: undo, report, exit 1. The
+// message is made first: the undoing changes errno.
+#define FAIL(...)                                              \
+	do {                                                   \
+		char fail_msg_[2 * PATH_MAX + 512];            \
+		snprintf(fail_msg_, sizeof fail_msg_, __VA_ARGS__); \
+		cleanup();                                     \
+		fatal("%s", fail_msg_);                        \
 	} while (0)
 
 // ---- the cgroups (cgfs.Mkdir, v1.Create's cpusets, setCgroup) ----

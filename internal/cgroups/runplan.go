@@ -110,7 +110,7 @@ func PlanRun(m Manager, r *specs.LinuxResources) (*RunPlan, bool) {
 	if err != nil {
 		return nil, false
 	}
-	tx, err := fm.v1.Prepare(r1)
+	tx, err := fm.v1.PrepareFresh(r1) // replayed on a new cgroup
 	if err != nil {
 		return nil, false
 	}

@@ -2,6 +2,7 @@ package v1
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,6 +28,24 @@ func (m *Manager) Prepare(r *specs.LinuxResources) (*cgfs.Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// PrepareFresh is Prepare for the cgroup as mkdir leaves it, whatever it
+// holds now: the run plan (cgroups.PlanRun) is made once the run has set
+// its limits and is replayed on a new cgroup, where the order of the
+// memory writes must be the one a fresh cgroup needs.
+func (m *Manager) PrepareFresh(r *specs.LinuxResources) (*cgfs.Plan, error) {
+	f := *m
+	f.fresh = true
+	return f.Prepare(r)
+}
+
+// memswLimit is the cgroup's memory+swap limit; a new cgroup's is none.
+func (m *Manager) memswLimit(d string) (uint64, error) {
+	if m.fresh {
+		return math.MaxInt64, nil
+	}
+	return cgfs.ReadUint(d, "memory.memsw.limit_in_bytes")
 }
 
 // dir returns the cgroup's directory for ctrl, which must exist.
@@ -70,7 +89,7 @@ func (m *Manager) memory(p *cgfs.Plan, r *specs.LinuxResources) error {
 		}
 		// memsw must never drop below the memory limit, so the order of
 		// the two writes depends on whether swap grows or shrinks.
-		cur, err := cgfs.ReadUint(d, "memory.memsw.limit_in_bytes")
+		cur, err := m.memswLimit(d)
 		if err != nil {
 			return fmt.Errorf("linux.resources.memory.swap: %w", err)
 		}
@@ -85,7 +104,7 @@ func (m *Manager) memory(p *cgfs.Plan, r *specs.LinuxResources) error {
 		if mem.Limit != nil && *mem.Limit != 0 && cgfs.Exists(d, "memory.memsw.limit_in_bytes") {
 			// The kernel refuses a memory limit above memory+swap with a
 			// bare EINVAL: say which field to give.
-			cur, err := cgfs.ReadUint(d, "memory.memsw.limit_in_bytes")
+			cur, err := m.memswLimit(d)
 			if err == nil && cur < 1<<62 && (*mem.Limit == -1 || uint64(*mem.Limit) > cur) {
 				return fmt.Errorf("linux.resources.memory.limit %d: above the memory+swap limit %d in force; give memory.swap too", *mem.Limit, cur)
 			}

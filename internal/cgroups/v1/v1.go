@@ -17,7 +17,8 @@ import (
 
 // Manager is one cgroup on the v1 hierarchies it was given.
 type Manager struct {
-	dirs map[string]string // controller -> the cgroup's directory on its hierarchy
+	dirs  map[string]string // controller -> the cgroup's directory on its hierarchy
+	fresh bool              // PrepareFresh: plan for the cgroup as made
 }
 
 // New makes a Manager for the cgroup at path (relative to each mount) on
