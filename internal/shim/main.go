@@ -104,7 +104,7 @@ func Main(args []string, startFD int) int {
 		lf := os.NewFile(3, "socket")
 		var l net.Listener
 		if l, err = net.FileListener(lf); err == nil {
-			err = serve(f, l)
+			err = serve(f, l, "")
 		} else {
 			err = fmt.Errorf("shim socket: %w", err)
 		}
@@ -146,11 +146,13 @@ func listenGroup(f flags) (addr string, l *net.UnixListener, err error) {
 	}
 	sock := socketAddress(f, groupOf(f.id))
 	addr = "unix://" + sock
-	if c, err := net.Dial("unix", sock); err == nil {
-		c.Close()
-		return addr, nil, nil
+	if _, err := os.Lstat(sock); err == nil { // (a new pod's has none: no dial)
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return addr, nil, nil
+		}
+		os.Remove(sock) // a dead shim's
 	}
-	os.Remove(sock) // a dead shim's
 	if err := os.MkdirAll(socketDir, 0o711); err != nil {
 		return "", nil, err
 	}
@@ -201,7 +203,7 @@ func startForked(f flags, pipe *os.File) int {
 	if l == nil {
 		return 0
 	}
-	if err := serve(f, l); err != nil {
+	if err := serve(f, l, ""); err != nil {
 		return 1 // its log has it; nobody reads our stderr now
 	}
 	return 0
@@ -262,8 +264,9 @@ func printAddress(addr string) error {
 // the shim again after its own restart.
 func recordAddress(addr string) error { return os.WriteFile("address", []byte(addr), 0o644) }
 
-// serve is the long-lived shim: the Task service on l, the pod's socket.
-func serve(f flags, l net.Listener) error {
+// serve is the long-lived shim: the Task service on l, the pod's socket;
+// taken is a spare's takeover of the pod, timed ("": not a spare).
+func serve(f flags, l net.Listener, taken string) error {
 	logw := openLog()
 	level := slog.LevelInfo
 	if f.debug {
@@ -295,13 +298,15 @@ func serve(f flags, l net.Listener) error {
 		// end first: a rootfs still being released (detachRootfs) keeps
 		// the process in the kernel until the sync is done, and with it
 		// every descriptor it has.
+		// The connections go first: events still queued (a TaskDelete)
+		// need not hold containerd up.
 		t0 := time.Now()
-		pub.close(2 * time.Second)
-		t1 := time.Now()
 		os.Remove(sock)
 		tl.hangUp()
-		log.Debug("hung up", "events", t1.Sub(t0), "hangup", time.Since(t1))
+		t1 := time.Now()
+		pub.close(2 * time.Second)
 		svc.waitDeletes(10 * time.Second) // containerd does not wait for them
+		log.Debug("exit", "hangup", t1.Sub(t0), "events and deletes", time.Since(t1))
 		if sparesOn() {
 			startSpareOnce() // if not done yet: containerd no longer waits for us
 		}
@@ -318,7 +323,7 @@ func serve(f flags, l net.Listener) error {
 	// A pod's shim mostly waits: it gives back its heap and the mappings
 	// of its code while idle, as the API service does.
 	go memtrim.WhileIdle(&n.active, &n.lastDone, ctx.Done())
-	log.Debug("serving", "socket", sock)
+	log.Debug("serving", "socket", sock, "takeover", taken)
 	if err := srv.Serve(ctx, tl); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
 		return err
 	}

@@ -3,12 +3,9 @@ package shim
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
-	"time"
 
 	eventstypes "github.com/containerd/containerd/api/events"
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
@@ -179,11 +176,11 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	if err := co.Load(); err != nil {
 		return nil, errorf(codes.InvalidArgument, "%v", err)
 	}
+	st.mark("load")
 	if co.Spec.Process.Terminal != r.Terminal {
 		return nil, errorf(codes.InvalidArgument, "terminal %v does not match the spec's process.terminal %v", r.Terminal, co.Spec.Process.Terminal)
 	}
 	c.spec = co.Spec
-	st.mark("load")
 	if io, err = newStdio(r.Stdin, r.Stdout, r.Stderr, r.Terminal); err != nil {
 		return nil, errorf(codes.Unknown, "open stdio: %v", err)
 	}
@@ -485,32 +482,3 @@ func (s *service) Shutdown(ctx context.Context, r *taskapi.ShutdownRequest) (*em
 }
 
 var _ taskapi.TaskService = (*service)(nil)
-
-// steps times a call's steps for the debug log (nil when it is off).
-type steps struct {
-	last time.Time
-	b    strings.Builder
-}
-
-func (s *service) steps() *steps {
-	if !s.log.Enabled(s.ctx, slog.LevelDebug) {
-		return nil
-	}
-	return &steps{last: time.Now()}
-}
-
-func (st *steps) mark(name string) {
-	if st == nil {
-		return
-	}
-	now := time.Now()
-	fmt.Fprintf(&st.b, "%s=%s ", name, now.Sub(st.last).Round(time.Microsecond))
-	st.last = now
-}
-
-// log logs the steps of call.
-func (st *steps) log(l *slog.Logger, call string) {
-	if st != nil {
-		l.Debug(call+" steps", "steps", st.b.String())
-	}
-}
