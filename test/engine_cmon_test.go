@@ -91,7 +91,7 @@ func TestEngineMonitorC(t *testing.T) {
 	})
 
 	t.Run("log parity", func(t *testing.T) {
-		script := `printf 'a "q" \\ <t> & \001\033 \377 x\n'; printf '\342\200\250 sep \342\200\251 \303\251 \346\227\245 \360\237\216\211\n'
+		script := `printf 'a "q" \\ <t> & \001\033 \b\f \377 x\n'; printf '\342\200\250 sep \342\200\251 \303\251 \346\227\245 \360\237\216\211\n'
 printf 'tab\there\r\n'; i=0; while [ $i -lt 40 ]; do echo "line $i of the rotation test"; i=$((i+1)); done
 printf 'err line\nerr partial' >&2; printf partial`
 		type result struct {
@@ -152,7 +152,7 @@ printf 'err line\nerr partial' >&2; printf partial`
 		if g.stdout != c.stdout || g.stderr != c.stderr || g.code != c.code {
 			t.Errorf("attached output differs:\ngo: %q %q %d\n c: %q %q %d", g.stdout, g.stderr, g.code, c.stdout, c.stderr, c.code)
 		}
-		if !strings.HasPrefix(c.stdout, "a \"q\" \\ <t> & \x01\x1b \xff x\n") || !strings.HasSuffix(c.stdout, "partial") {
+		if !strings.HasPrefix(c.stdout, "a \"q\" \\ <t> & \x01\x1b \b\f \xff x\n") || !strings.HasSuffix(c.stdout, "partial") {
 			t.Errorf("attached stdout: %q", c.stdout)
 		}
 		if c.files < 4 {

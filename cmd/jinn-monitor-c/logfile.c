@@ -102,6 +102,8 @@ void json_body(struct buf *b, const char *str, size_t n)
 			if (c == '\n') t[1] = 'n';
 			else if (c == '\r') t[1] = 'r';
 			else if (c == '\t') t[1] = 't';
+			else if (c == '\b') t[1] = 'b'; /* encoding/json since Go 1.22 */
+			else if (c == '\f') t[1] = 'f';
 			else if (c != '"' && c != '\\') {
 				t[1] = 'u', t[2] = '0', t[3] = '0', t[4] = hex[c >> 4], t[5] = hex[c & 15];
 				k = 6;

@@ -57,6 +57,10 @@ func AppendBody[S ~string | ~[]byte](b []byte, s S, html bool) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
+			case c == '\b': // encoding/json since Go 1.22
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
 			default: // control characters, and <, > and & with html
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}

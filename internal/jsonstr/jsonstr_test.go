@@ -9,7 +9,7 @@ import (
 // TestMatchesEncodingJSON: both rules write byte for byte what
 // encoding/json writes, with and without HTML escaping.
 func TestMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"b\s`, "nl\ncr\rtab\t", "\x00\x01\x1f\x7f", "<a>&b",
+	for _, s := range []string{"", "plain", `q"b\s`, "nl\ncr\rtab\t", "\x00\x01\x1f\x7f", "bs\bff\f", "<a>&b",
 		"é ü 日本", "\u2028\u2029", "bad\xffutf8\xc3", "emoji 🎉"} {
 		for _, html := range []bool{false, true} {
 			var buf bytes.Buffer
