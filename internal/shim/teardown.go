@@ -48,7 +48,13 @@ func (s *service) deleteLater(c *container, p *process) *optionsLock {
 	if c.spec.Hooks != nil && len(c.spec.Hooks.Poststop) > 0 {
 		return nil
 	}
-	path := filepath.Join(c.bundle, optionsFile)
+	return lockOptions(c.bundle)
+}
+
+// lockOptions opens and locks the bundle's options file (nil if it
+// cannot: then nothing is put off).
+func lockOptions(bundle string) *optionsLock {
+	path := filepath.Join(bundle, optionsFile)
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil
