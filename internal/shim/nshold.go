@@ -3,6 +3,7 @@ package shim
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,11 +14,17 @@ import (
 // the init's exit, that wait comes before the init turns into a zombie,
 // so before its exit reaches containerd. Held here, the exit goes
 // straight through, and the teardown happens when the shim lets go, after
-// Delete's answer. A nil *nsHold holds nothing.
+// Delete's answer (containerd's CRI deletes a task as soon as it has its
+// exit), or nsHoldAfterExit after the exit if no Delete came by then. A
+// nil *nsHold holds nothing.
 type nsHold struct {
 	once sync.Once
 	fd   int
 }
+
+// nsHoldAfterExit is how long an exited init's mount namespace is held
+// for a Delete that has not come.
+const nsHoldAfterExit = time.Second
 
 // holdNS opens /proc/PID/ns/NAME of our child pid (not yet reaped, so the
 // pid is its); nil if that fails (the init died: nothing to hold).

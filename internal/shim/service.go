@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	eventstypes "github.com/containerd/containerd/api/events"
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
@@ -268,6 +269,9 @@ func (s *service) initExited(c *container, p *process) {
 	st, at := p.exit()
 	s.pub.publish("/tasks/exit", &eventstypes.TaskExit{ContainerID: c.id, ID: c.id, Pid: uint32(p.pid),
 		ExitStatus: st, ExitedAt: timestamppb.New(at)})
+	// A task that is not deleted soon (ctr's detached tasks) does not
+	// keep its mounts (a tmpfs's pages) for long (nshold.go).
+	time.AfterFunc(nsHoldAfterExit, c.mntNS.release)
 }
 
 func nsOf(s *specs.Spec, t specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
