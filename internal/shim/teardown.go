@@ -110,8 +110,12 @@ func (s *service) teardown(c *container, lock *optionsLock, rootfs func()) {
 		}
 		// The mount namespace before the rootfs: its mounts hold the
 		// same overlay, whose last reference syncs the host filesystem.
+		st := s.steps()
 		c.mntNS.release()
+		st.mark("mntns")
 		rootfs()
+		st.mark("rootfs")
+		st.log(s.log, "teardown")
 		s.mu.Lock()
 		if s.releasing[c.id] == done {
 			delete(s.releasing, c.id)
