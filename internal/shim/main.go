@@ -297,19 +297,20 @@ func serve(f flags, l net.Listener, taken string) error {
 		// (it takes a closed connection as success). The connections
 		// end first: a rootfs still being released (detachRootfs) keeps
 		// the process in the kernel until the sync is done, and with it
-		// every descriptor it has.
-		// The connections go first: events still queued (a TaskDelete)
-		// need not hold containerd up.
+		// every descriptor it has; nor need events still queued (a
+		// TaskDelete) hold containerd up. The spare next, as main's
+		// order had it: started after the runtime's deletes instead, it
+		// did worse in paired rounds (BENCHMARKS.md, round 8).
 		t0 := time.Now()
 		os.Remove(sock)
 		tl.hangUp()
-		t1 := time.Now()
-		pub.close(2 * time.Second)
-		svc.waitDeletes(10 * time.Second) // containerd does not wait for them
-		log.Debug("exit", "hangup", t1.Sub(t0), "events and deletes", time.Since(t1))
 		if sparesOn() {
 			startSpareOnce() // if not done yet: containerd no longer waits for us
 		}
+		t1 := time.Now()
+		pub.close(2 * time.Second)
+		svc.waitDeletes(10 * time.Second) // containerd does not wait for them
+		log.Debug("exit", "hangup and spare", t1.Sub(t0), "events and deletes", time.Since(t1))
 		os.Exit(0)
 	})
 	if sparesOn() {
