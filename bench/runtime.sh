@@ -45,6 +45,10 @@ cleanup() {
 trap cleanup EXIT
 bundle=$work/bundle
 mkdir -p "$bundle" "$work/state"
+# jinn-runtime run's plans for its C run (the second run of a bundle on):
+# the bench's own, gone with it. JINN_RUNTIME_PLAN_DIR=off measures the
+# Go run alone.
+export JINN_RUNTIME_PLAN_DIR=${JINN_RUNTIME_PLAN_DIR:-$work/plans}
 cp -a "$FIXTURES/busybox" "$bundle/rootfs"
 # One config.json for all three: runc's default, without a terminal.
 (cd "$bundle" && runc spec)

@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,14 +18,7 @@ import (
 // host) with the process state; the agent answers mkdir with EACCES and the
 // container sees it; the same for an exec'd process.
 func TestSecuritySeccompNotify(t *testing.T) {
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	sock := filepath.Join(dir, "agent.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	sock, l := agentSocket(t)
 	got := make(chan string, 4)
 	go agent(l, got)
 	e := newSec(t, func(s *specs.Spec) {
@@ -64,43 +56,75 @@ func TestSecuritySeccompNotify(t *testing.T) {
 	e.must("delete", "--force", id)
 }
 
+// agentSocket listens where a seccomp agent is reached (listenerPath);
+// closed at the end of the test.
+func agentSocket(t *testing.T) (string, *net.UnixListener) {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return sock, l
+}
+
 // agent takes one listener and answers every notification with EACCES.
 func agent(l *net.UnixListener, got chan<- string) {
+	fd, state := acceptListener(l)
+	if state != "" {
+		got <- state
+	}
+	if fd < 0 {
+		return
+	}
+	defer unix.Close(fd)
+	answerNotifs(fd, func(req *[80]byte, resp *[24]byte) {
+		eacces := -int32(unix.EACCES)
+		binary.LittleEndian.PutUint32(resp[16:], uint32(eacces))
+	})
+}
+
+// acceptListener takes one connection from the runtime and returns the
+// seccomp listener and the process state it came with (fd -1: none).
+func acceptListener(l *net.UnixListener) (int, string) {
 	c, err := l.AcceptUnix()
 	if err != nil {
-		return
+		return -1, ""
 	}
 	defer c.Close()
 	buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
-		return
+		return -1, ""
 	}
-	var st specs.ContainerProcessState
-	json.Unmarshal(buf[:n], &st)
-	got <- string(buf[:n])
 	msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
 	if len(msgs) != 1 {
-		return
+		return -1, string(buf[:n])
 	}
 	fds, _ := unix.ParseUnixRights(&msgs[0])
 	if len(fds) != 1 {
-		return
+		return -1, string(buf[:n])
 	}
-	fd := fds[0]
-	defer unix.Close(fd)
+	return fds[0], string(buf[:n])
+}
+
+// answerNotifs answers each notification on the listener fd as answer
+// fills in the response (its id already set) until the process is gone.
+func answerNotifs(fd int, answer func(req *[80]byte, resp *[24]byte)) {
 	for {
-		var req [80]byte // struct seccomp_notif
+		var req [80]byte // struct seccomp_notif: id, pid, flags, data
 		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
 			if e == unix.EINTR {
 				continue
 			}
 			return // the container is gone
 		}
-		var resp [24]byte // struct seccomp_notif_resp
+		var resp [24]byte // struct seccomp_notif_resp: id, val, error, flags
 		copy(resp[0:8], req[0:8])
-		eacces := -int32(unix.EACCES)
-		binary.LittleEndian.PutUint32(resp[16:], uint32(eacces))
+		answer(&req, &resp)
 		unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0])))
 	}
 }

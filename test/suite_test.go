@@ -60,6 +60,8 @@ func runSuite(m *testing.M) int {
 	// inherits both.
 	os.Setenv("TMPDIR", dir)
 	os.Setenv(cgroupParentEnv, suite.cgroupParent)
+	// jinn-runtime run's plans for the C run (runplan.go) stay the suite's.
+	os.Setenv("JINN_RUNTIME_PLAN_DIR", filepath.Join(dir, "run-plans"))
 	// No test may reach a registry beyond loopback (an image missing by
 	// mistake would make `run` pull from docker.io): HTTPS goes to a closed
 	// loopback port, loopback itself goes direct.

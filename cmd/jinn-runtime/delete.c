@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jinnc.h"
+
 #define PLAN_XATTR "trusted.jinn.delete" /* deleteplan.go: deletePlanXattr */
 #define PLAN_MAGIC "jinn-delete 1"       /* deleteplan.go: deletePlanMagic */
 #define MAX_LINES 1024
@@ -48,7 +50,7 @@ struct args {
 
 // valid_id is runtime.ValidateID: letters, digits and _+-., not "." or
 // "..", at most 1024 bytes.
-static int valid_id(const char *id)
+int valid_id(const char *id)
 {
 	size_t n = strlen(id);
 	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
@@ -62,7 +64,7 @@ static int valid_id(const char *id)
 
 // valid_parent is cgroups.ValidParent's verdict (the Go setup checks the
 // parent, from --cgroup-parent or the environment, on every command).
-static int valid_parent(const char *p)
+int valid_parent(const char *p)
 {
 	if (*p == 0 || strpbrk(p, ":\n") != NULL)
 		return 0;
@@ -80,25 +82,24 @@ static int valid_parent(const char *p)
 	return named;
 }
 
-// parse accepts runc's form "[global flags] delete [--force|-f] ID" with
-// the global flags that change nothing here; it says 0 if this code can
-// serve it.
-static int parse(int argc, char **argv, struct args *a)
+// global_flags reads runc's global flags before the command, those the C
+// stages can take (the others change nothing they do): it returns the
+// command's index, -1 for anything else (--debug, --systemd-cgroup,
+// --help, an unknown flag: Go's).
+int global_flags(int argc, char **argv, struct global *g)
 {
 	static const char *valued[] = {"root", "log", "log-format", "cgroup-parent", "criu", "rootless"};
-	const char *parent = getenv("JINN_CGROUP_PARENT"); /* cgroups.ParentEnv */
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strncmp(argv[i], "--", 2) != 0)
 			return -1;
 		const char *name = argv[i] + 2, *eq = strchr(name, '='), *v;
-		size_t n = eq ? (size_t)(eq - name) : strlen(name);
-		size_t k = 0;
+		size_t n = eq ? (size_t)(eq - name) : strlen(name), k = 0;
 		for (; k < sizeof valued / sizeof valued[0]; k++)
 			if (strlen(valued[k]) == n && strncmp(valued[k], name, n) == 0)
 				break;
 		if (k == sizeof valued / sizeof valued[0])
-			return -1; /* --debug, --systemd-cgroup, --help, unknown */
+			return -1;
 		if (eq)
 			v = eq + 1;
 		else if (i + 1 < argc)
@@ -106,15 +107,28 @@ static int parse(int argc, char **argv, struct args *a)
 		else
 			return -1;
 		if (k == 0)
-			a->root = v;
+			g->root = v;
 		else if (k == 1)
-			a->log = v;
+			g->log = v;
 		else if (k == 2 && strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
 			return -1;
+		else if (k == 2)
+			g->logfmt = v;
 		else if (k == 3)
-			parent = v;
+			g->parent = v;
 	}
-	if (i >= argc || strcmp(argv[i], "delete") != 0)
+	return i < argc ? i : -1;
+}
+
+// parse accepts runc's form "[global flags] delete [--force|-f] ID"; it
+// says 0 if this code can serve it.
+static int parse(int argc, char **argv, struct args *a)
+{
+	struct global g = {.root = a->root};
+	int i = global_flags(argc, argv, &g);
+	const char *parent = g.parent ? g.parent : getenv("JINN_CGROUP_PARENT"); /* cgroups.ParentEnv */
+	a->root = g.root, a->log = g.log;
+	if (i < 0 || strcmp(argv[i], "delete") != 0)
 		return -1;
 	for (i++; i < argc; i++) {
 		if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
@@ -199,7 +213,7 @@ static int has_prefix(const char *s, const char *p, const char **rest)
 // run_plan checks the whole plan and the init, then removes the cgroups;
 // it says -1 to leave the delete to Go (which redoes what was done: an
 // rmdir of a cgroup that is gone is no error there either).
-static int run_plan(char *plan)
+int run_plan(char *plan)
 {
 	char *lines[MAX_LINES], *save = NULL;
 	int n = 0;
@@ -261,7 +275,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 
 // remove_state is runtime.removeStateDir: in the common case state.json is
 // all that is left (and the exec fifo of a container never started).
-static int remove_state(int dfd, const char *dir)
+int remove_state(int dfd, const char *dir)
 {
 	unlinkat(dfd, "exec.fifo", 0);
 	unlinkat(dfd, "state.json", 0);

@@ -342,6 +342,7 @@ func (m *manager) parentChains() [][]parentDir {
 			mounts = append(mounts, mnt)
 		}
 	}
+	sort.Strings(mounts) // the same plan each time (the run plan's probe)
 	if m.layout.Unified != "" {
 		mounts = append(mounts, m.layout.Unified)
 	}

@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"encoding/binary"
+	"sort"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -37,6 +38,7 @@ type Plan struct {
 	// splitAtDevice: the next device node made starts a new part
 	// (SplitBeforeDevices).
 	splitAtDevice bool
+	procFiles     []string // ProcFile's, not yet in b
 }
 
 // NewPlan starts a plan; comm is the name the init takes until execve.
@@ -72,7 +74,17 @@ func (p *Plan) Parts() [][]byte {
 	return append(p.parts, p.finish())
 }
 
-func (p *Plan) op(o int) { p.b = append(p.b, byte(o)) }
+func (p *Plan) op(o int) {
+	if len(p.procFiles) > 0 {
+		files := p.procFiles
+		p.procFiles = nil
+		sort.Strings(files)
+		for _, f := range files {
+			p.ops(C.CINIT_OP_LXCFS, f)
+		}
+	}
+	p.b = append(p.b, byte(o))
+}
 
 func (p *Plan) str(s string) {
 	p.b = binary.LittleEndian.AppendUint32(p.b, uint32(len(s)))
@@ -94,8 +106,11 @@ func (p *Plan) JoinTasks(path string) { p.ops(C.CINIT_OP_JOIN_TASKS, path) }
 // Unshare makes new namespaces (a cgroup namespace, once in the cgroup).
 func (p *Plan) Unshare(flags uintptr) { p.op(C.CINIT_OP_UNSHARE); p.num(uint64(flags)) }
 
-// ProcFile names a file under /proc that a mount may cover.
-func (p *Plan) ProcFile(path string) { p.ops(C.CINIT_OP_LXCFS, path) }
+// ProcFile names a file under /proc that a mount may cover. A run of
+// them goes into the plan sorted, before the next op: callers list them
+// from a map, and the same config must give the same plan (the run
+// plan's probe, internal/runtime/runplan.go).
+func (p *Plan) ProcFile(path string) { p.procFiles = append(p.procFiles, path) }
 
 // HostMount is a mount(2) on host paths (the rootfs bind, propagation);
 // what prefixes its error.

@@ -189,6 +189,10 @@ __attribute__((noreturn)) static void finish(const char *path)
 		ci_die("setgid %llu: %s", (unsigned long long)P.gid, ci_errstr(errno));
 	if (syscall(SYS_setresuid, P.uid, P.uid, P.uid) < 0)
 		ci_die("setuid %llu: %s", (unsigned long long)P.uid, ci_errstr(errno));
+	// New ids set dumpability to fs.suid_dumpable, which a host may have
+	// at 1: non-dumpable again until execve (nsexec.c, nondumpable).
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		ci_die("set non-dumpable: %s", ci_errstr(errno));
 	umask(P.umask);
 	// Nothing of the runtime's leaks into the container: everything past
 	// the preserved fds closes on execve.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #endif
 
 #define MAXNS 16
+
+#include "cinit.h" // CINIT_ENV
 
 void cinit(void);
 
@@ -150,6 +153,10 @@ static void nsexec(const char *env)
 				fail("setns", pass == 0 ? "user" : "namespace");
 			close(fds[i]);
 		}
+	// Entering a user namespace the caller does not own sets dumpability
+	// to fs.suid_dumpable (commit_creds): off again.
+	if (n > 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("set", "non-dumpable");
 	// New namespaces after the joined user namespace: they are owned by
 	// it, so the container's root there may use them (sethostname, mount).
 	if (newns && unshare(newns) < 0)
@@ -159,7 +166,18 @@ static void nsexec(const char *env)
 		// it; execve of the user program moves the process in.
 		if (unshare(CLONE_NEWTIME) < 0)
 			fail("unshare", "time");
+		// Non-dumpable, the file is owned by the root of the user
+		// namespace this binary was exec'd in: after a setns by a
+		// rootless runtime, not us. Dumpable for the open only (runc's
+		// window for its maps): no joined pid namespace holds this
+		// process yet (it forks into one below), and it still has every
+		// capability of its user namespace.
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		int e = errno;
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			fail("set", "non-dumpable");
+		errno = e;
 		if (fd < 0 || write(fd, offsets, strlen(offsets)) < 0)
 			fail("write", "timens_offsets");
 		close(fd);
@@ -179,8 +197,50 @@ static void nsexec(const char *env)
 	}
 }
 
+// nondumpable makes an init (Go or C; of create, run or exec) non-dumpable
+// before it does anything else; the execve of the user program gives the
+// new image its own dumpability (CVE-2016-9962). An exec's init joins a
+// running container: once it has the user's ids and the container's
+// capabilities, a process in the container with the same would pass
+// ptrace's checks and could attach to it or open its /proc/PID/{environ,
+// fd/*,mem}, reaching the host fds it still holds (the sync socket to the
+// runtime, the console socket) or running code in it. Non-dumpable, only
+// CAP_SYS_PTRACE in the user namespace the init was exec'd in passes.
+//
+// runc makes its init dumpable again while the parent writes its uid_map,
+// gid_map and setgroups; jinn's never need that: a user namespace the init
+// is cloned into has its maps written between clone and the execve of this
+// binary (Go's forkAndExecInChild), before this constructor; one it joins
+// has them already. Its own /proc/self files stay open to the init: ptrace's
+// checks always let a process at itself (fd, exe, environ), and the files
+// checked by owner are opened while the init still has the ids that
+// non-dumpable makes their owner, the root of the user namespace it was
+// exec'd in (cloned: the container's; otherwise the host's, whose ids a
+// root runtime's setns keeps): oom_score_adj, written only by a root
+// runtime; timens_offsets, opened dumpable for a rootless runtime's setns
+// (nsexec). New ids, or a user namespace the caller does not own, reset
+// dumpability to fs.suid_dumpable (commit_creds), which a host may set to
+// 1: the inits turn it off again after each (nsexec, cinit_exec.c's
+// finish, runtime.setUser).
+//
+// Other jinn-runtime processes (the CLI, idmap.go's userns helper) are
+// left as they are.
+static void nondumpable(void)
+{
+	if (getenv("_JINN_INIT") == NULL && getenv(CINIT_ENV) == NULL && getenv("_JINN_NSEXEC") == NULL)
+		return;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		const char *s = getenv("_JINN_INIT");
+		if (s == NULL)
+			s = getenv(CINIT_ENV);
+		syncfd = s ? atoi(s) : -1;
+		fail("set", "non-dumpable");
+	}
+}
+
 __attribute__((constructor)) static void jinn_nsexec(void)
 {
+	nondumpable(); // first: see above
 	join_cgroup();
 	const char *env = getenv("_JINN_NSEXEC");
 	if (env != NULL)

@@ -30,6 +30,11 @@
 //
 // Any failure in steps 1-4 writes {"type":"error","msg":...} and exits 1.
 //
+// Before anything else, in any init (_JINN_INIT, CInitEnv or Env set), the
+// constructor makes the process non-dumpable until its execve of the user
+// program, so that nothing in the container can ptrace it or open its
+// /proc/PID files (CVE-2016-9962; nsexec.c, nondumpable).
+//
 // Independently of the socket protocol, and before it, the constructor
 // writes "0" to each fd listed in CgroupEnv ("5,6,7": the container's v1
 // tasks files, opened by the parent) and closes them: the process joins its

@@ -30,6 +30,7 @@ func newRun(g *Global) *cobra.Command {
 				}
 				o.Console = relay.remote
 			}
+			o.RunPlan = !detach && relay == nil && !g.Debug
 			c, err := r.Create(o)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -169,12 +170,18 @@ func cinitPlan(spec *specs.Spec, cfg *initConfig, id string, sc *seccomp.Program
 		p.Keyring("_ses." + id)
 	}
 	p.Pivot(cfg.Rootfs, cfg.NoPivot)
-	for k, v := range spec.Linux.Sysctl {
+	// In order: the same config gives the same plan (runplan.go).
+	keys := make([]string, 0, len(spec.Linux.Sysctl))
+	for k := range spec.Linux.Sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
 		rel, err := sysctlPath(k)
 		if err != nil {
 			return nil, err
 		}
-		p.Sysctl(k, rel, v)
+		p.Sysctl(k, rel, spec.Linux.Sysctl[k])
 	}
 	rootfs.PlanFinish(p, rc)
 	if spec.Hostname != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/jinn-containers/jinn/internal/cgroups"
 	"github.com/jinn-containers/jinn/internal/nsexec"
 	"github.com/jinn-containers/jinn/internal/rootfs"
+	"github.com/jinn-containers/jinn/internal/seccomp"
 )
 
 // CreateOpts are create's (and run's) flags.
@@ -36,6 +37,9 @@ type CreateOpts struct {
 	Spec    *specs.Spec
 	Config  []byte
 	seccomp *compiledSeccomp // Spec's profile, compiled by Load's check
+	// RunPlan: leave the plan of this run for the C run of the next
+	// (runplan.go), if it can replay it (run, not detached).
+	RunPlan bool
 	// SeccompCache is where Load remembers the seccomp profile it
 	// compiled (Runtime.SeccompCache; "": nowhere). Create's own load
 	// uses its runtime's.
@@ -226,7 +230,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	undo = append(undo, func() { reap(pid) })
-	var plan [][]byte // the C init's (cinit.go), nil: the Go init
+	var plan, parts [][]byte // the C init's (cinit.go), nil: the Go init
+	var probe func(id string, tasks []string) ([][]byte, error)
 	// The C init's last part (from its devices on) waits for the limits;
 	// with hooks the init reads their "ok" between parts, and a systemd
 	// unit takes the init only at Register: those keep two parts.
@@ -237,10 +242,23 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		// to compile); the first part needs no cgroup: the init works on
 		// it while we make them.
 		cfg.CgroupTasks, cfg.CgroupMounts = lateTasks, c.State.CgroupMounts
-		if plan, err = cinitPlan(spec, &cfg, o.ID, o.seccomp.of(spec.Linux.Seccomp), limitsLate); err != nil {
+		sc := o.seccomp.of(spec.Linux.Seccomp)
+		if sc == nil && spec.Linux.Seccomp != nil && o.RunPlan {
+			// Compiled once for the plan and the run plan's probe.
+			if sc, err = seccomp.Compile(spec.Linux.Seccomp); err != nil {
+				return nil, err
+			}
+		}
+		if plan, err = cinitPlan(spec, &cfg, o.ID, sc, limitsLate); err != nil {
 			return nil, err
 		}
+		probe = func(id string, tasks []string) ([][]byte, error) {
+			pc := cfg
+			pc.CgroupTasks = tasks
+			return cinitPlan(spec, &pc, id, sc, limitsLate)
+		}
 		limitsLate = len(plan) == 3 // not when the devices come before the join
+		parts = plan
 		if _, err := conn.f.Write(plan[0]); err != nil {
 			return nil, fmt.Errorf("configure container init: %w", err)
 		}
@@ -349,6 +367,10 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := conn.closed("container init"); err != nil {
 			return nil, err
 		}
+	}
+	if o.RunPlan {
+		r.writeRunPlan(&runPlanInput{o: &o, c: c, mgr: mgr, parts: parts, limitsLate: limitsLate,
+			cloneflags: l.attr.Cloneflags, nsexec: header != nil, probe: probe})
 	}
 	return &Created{Container: c, Pid: pid}, nil
 }

@@ -29,19 +29,28 @@ const deletePlanMagic = "jinn-delete 1"
 // no plan either. Any state of the directory the C delete does not expect
 // falls through to Go too.
 func writeDeletePlan(c *Container, mgr cgroups.Manager) {
+	plan, ok := deletePlanText(c, mgr, strconv.Itoa(c.State.Pid), strconv.FormatUint(c.State.StartTime, 10))
+	if ok {
+		unix.Setxattr(c.Dir, deletePlanXattr, []byte(plan), 0)
+	}
+}
+
+// deletePlanText is the delete plan, with pid and start as given (the run
+// plan's holes, runplan.go); false where Go must delete.
+func deletePlanText(c *Container, mgr cgroups.Manager, pid, start string) (string, bool) {
 	s := c.State.Spec
 	if len(hooksOf(s).Poststop) > 0 {
-		return
+		return "", false
 	}
 	if _, ok := nsOf(s, specs.MountNamespace); !ok && c.State.Rootfs != "" {
-		return
+		return "", false
 	}
 	var b strings.Builder
 	b.WriteString(deletePlanMagic + "\n")
-	b.WriteString("init " + strconv.Itoa(c.State.Pid) + " " + strconv.FormatUint(c.State.StartTime, 10) + "\n")
+	b.WriteString("init " + pid + " " + start + "\n")
 	if mgr != nil && !cgroups.DeletePlan(mgr, &b) {
-		return
+		return "", false
 	}
 	b.WriteString("end\n") // a plan cut short is no plan
-	unix.Setxattr(c.Dir, deletePlanXattr, []byte(b.String()), 0)
+	return b.String(), true
 }

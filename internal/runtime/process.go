@@ -96,6 +96,12 @@ func setUser(u specs.User) error {
 	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID)); e != 0 {
 		return fmt.Errorf("setuid %d: %w", u.UID, e)
 	}
+	// New ids set dumpability to fs.suid_dumpable, which a host may have
+	// at 1: non-dumpable again until execve (CVE-2016-9962, see
+	// internal/nsexec/nsexec.c).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("set non-dumpable: %w", err)
+	}
 	return nil
 }
 

@@ -143,3 +143,23 @@ func TestMkdirParents(t *testing.T) {
 		t.Errorf("mkdir under a file worked")
 	}
 }
+
+func TestPlanWrites(t *testing.T) {
+	p := &Plan{}
+	p.Write("/a", "f", "1")
+	p.Save(func() error { return nil }, nil)
+	p.WriteOnly("/a", "g", "2")
+	w, ok := p.Writes()
+	if !ok || len(w) != 2 || w[0] != (WriteOp{"/a", "f", "1"}) || w[1] != (WriteOp{"/a", "g", "2"}) {
+		t.Errorf("writes %v, %v", w, ok)
+	}
+	p.Func(nil, nil)
+	if _, ok := p.Writes(); ok {
+		t.Error("a Func step is more than a write")
+	}
+	q := &Plan{}
+	q.WriteDevice("/a", "f", "8:0", "1", "0")
+	if _, ok := q.Writes(); ok {
+		t.Error("a device write is more than a write")
+	}
+}

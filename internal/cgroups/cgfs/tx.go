@@ -11,7 +11,19 @@ import (
 type Plan struct {
 	steps []step
 	done  []step
+	// writes are the plan's effects as plain writes, in order, for a
+	// replay without Go (the C run, cmd/jinn-runtime/run.c); opaque: a
+	// step that is not one (Func, WriteDevice) makes them unusable.
+	writes []WriteOp
+	opaque bool
 }
+
+// WriteOp is one write of a plan: data to dir/file.
+type WriteOp struct{ Dir, File, Data string }
+
+// Writes returns the plan's effects as plain writes, in order; false if
+// a step is more than a write.
+func (p *Plan) Writes() ([]WriteOp, bool) { return p.writes, !p.opaque }
 
 type step struct {
 	do   func() error
@@ -21,6 +33,7 @@ type step struct {
 // Write plans writing data to dir/file; undo writes back what the file
 // held just before.
 func (p *Plan) Write(dir, file, data string) {
+	p.writes = append(p.writes, WriteOp{dir, file, data})
 	var old string
 	p.steps = append(p.steps, step{
 		do: func() error {
@@ -38,6 +51,7 @@ func (p *Plan) Write(dir, file, data string) {
 // (blkio.throttle.*, io.max, ...). Undo restores the device's old line, or
 // writes "maj:min none" when it had none.
 func (p *Plan) WriteDevice(dir, file, dev, value, none string) {
+	p.opaque = true
 	var old string
 	p.steps = append(p.steps, step{
 		do: func() error {
@@ -59,7 +73,19 @@ func (p *Plan) WriteDevice(dir, file, dev, value, none string) {
 
 // Func plans an arbitrary step with its undo (either may be nil).
 func (p *Plan) Func(do, undo func() error) {
+	p.opaque = true
 	p.steps = append(p.steps, step{do: do, undo: undo})
+}
+
+// Save plans a step that only reads what undo needs: no effect.
+func (p *Plan) Save(read, undo func() error) {
+	p.steps = append(p.steps, step{do: read, undo: undo})
+}
+
+// WriteOnly plans writing data to dir/file with nothing to undo.
+func (p *Plan) WriteOnly(dir, file, data string) {
+	p.writes = append(p.writes, WriteOp{dir, file, data})
+	p.steps = append(p.steps, step{do: func() error { return Write(dir, file, data) }})
 }
 
 // Len is the number of planned steps.

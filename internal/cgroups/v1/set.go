@@ -310,7 +310,7 @@ func (m *Manager) devices(p *cgfs.Plan, r *specs.LinuxResources) error {
 		return err
 	}
 	var old string
-	p.Func(func() error {
+	p.Save(func() error {
 		var err error
 		old, err = cgfs.Read(d, "devices.list")
 		return err
@@ -333,7 +333,7 @@ func (m *Manager) devices(p *cgfs.Plan, r *specs.LinuxResources) error {
 			file = "devices.allow"
 		}
 		rule := DeviceRule(dev)
-		p.Func(func() error { return cgfs.Write(d, file, rule) }, nil)
+		p.WriteOnly(d, file, rule)
 	}
 	return nil
 }

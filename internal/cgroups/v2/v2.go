@@ -47,11 +47,25 @@ func (m *Manager) Create() error {
 	if err != nil {
 		return fail(err)
 	}
-	// Enable in jinn's parent and every cgroup below it down to (not
-	// including) the container's own, which stays a leaf holding processes.
-	// A path outside jinn's parent (an absolute cgroupsPath) is enabled
-	// from the hierarchy's root down, as runc does, and like runc takes
-	// what each cgroup there allows: one holding processes refuses.
+	dirs, strict := m.EnableDirs()
+	for _, d := range dirs {
+		if err := enableAll(d); err != nil {
+			if strict {
+				return fail(err)
+			}
+			enableEach(d)
+		}
+	}
+	return nil
+}
+
+// EnableDirs are the cgroups Create enables the controllers in, top
+// first: jinn's parent and every cgroup below it down to (not including)
+// the container's own, which stays a leaf holding processes. A path
+// outside jinn's parent (an absolute cgroupsPath) is enabled from the
+// hierarchy's root down, as runc does, and like runc takes what each
+// cgroup there allows (strict false: one holding processes refuses).
+func (m *Manager) EnableDirs() (dirs []string, strict bool) {
 	top, strict := m.parent, true
 	rel, err := filepath.Rel(m.parent, m.path)
 	if err != nil || strings.HasPrefix(rel, "..") {
@@ -59,15 +73,10 @@ func (m *Manager) Create() error {
 	}
 	d := filepath.Join(m.mount, top)
 	for _, el := range strings.Split(rel, "/") {
-		if err := enableAll(d); err != nil {
-			if strict {
-				return fail(err)
-			}
-			enableEach(d)
-		}
+		dirs = append(dirs, d)
 		d = filepath.Join(d, el)
 	}
-	return nil
+	return dirs, strict
 }
 
 // enableEach enables dir's controllers one at a time, ignoring refusals.

