@@ -199,6 +199,9 @@ func (s *service) Create(ctx context.Context, r *taskapi.CreateTaskRequest) (_ *
 	p.pid = created.Pid
 	if _, own := nsOf(c.spec, specs.MountNamespace); own {
 		c.mntNS = holdNS(p.pid, "mnt")
+		if c.mntNS == nil {
+			s.log.Debug("mount namespace not held", "container", c.id)
+		}
 	}
 	s.mu.Lock()
 	c.init = p // the task is visible from here on
