@@ -8,7 +8,13 @@ import re
 import statistics
 import sys
 
-EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\(')
+EVENT = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+) (\w+)\((.*)')
+# A call that other events interrupted ends on a line of its own, under the
+# process's name after it (an execve's new name): "... [continued]: execve()".
+CONTINUED = re.compile(r'^\s*([\d.]+) \(\s*[\d.]*\s*(?:ms)?\): ([^/]+)/(\d+)\s+\.\.\. \[continued\]: (\w+)\((.*)')
+# The C monitor's frames to the attached CLI: the exit frame ("CODE rm+")
+# is its first with a payload after the container's exit.
+FRAME_LEN = re.compile(r'len: (\d+)')
 
 ROWS = [
     ("CLI start to its first record (Go start, flags, image lookup)", None, "create"),
@@ -19,6 +25,8 @@ ROWS = [
     ("`true`'s exit until `runtime delete`'s exec (monitor)", "true", "delete"),
     ("`runtime delete`", "delete", "deleted"),
     ("the delete's end until the CLI exits", "deleted", "end"),
+    ("(`true`'s exit until the exit frame goes to the CLI: monitor)", "true", "exitframe"),
+    ("(the exit frame until the CLI exits: its removals, the delete beside them)", "exitframe", "end"),
     ("total", None, "end"),
 ]
 
@@ -26,10 +34,14 @@ ROWS = [
 def marks(path):
     ev = []
     for line in open(path):
-        m = EVENT.match(line)
+        m = EVENT.match(line) or CONTINUED.match(line)
         if m:
-            ev.append((float(m.group(1)), m.group(2), m.group(4)))
+            ev.append((float(m.group(1)), m.group(2), m.group(4), m.group(5), m.group(3)))
     ev.sort()
+    frames = [t for t, c, s, a, _ in ev if c.startswith("jinn-monitor") and s == "sendto"
+              and FRAME_LEN.search(a) and int(FRAME_LEN.search(a).group(1)) > 5]
+    pids = ev
+    ev = [(t, c, s) for t, c, s, _, _ in ev]
 
     def first(pred, after=0.0):
         return next((t for t, c, s in ev if t >= after and pred(c, s)), None)
@@ -41,9 +53,15 @@ def marks(path):
         "rt": first(lambda c, s: s == "execve" and "jinn-runtime" in c),
         "true": first(lambda c, s: c == "true" and s == "exit_group"),
     }
-    t["delete"] = first(lambda c, s: s == "execve" and "jinn-runtime" in c, t["true"] or 0)
-    t["deleted"] = max([x for x, c, s in ev if s == "exit_group" and "jinn-runtime" in c] or [0])
+    # The delete is the monitor's one exec after the container's exit. An
+    # exec's line may carry the name from before it (jinn-monitor-c), so
+    # it and its exit are found by pid, not by name.
+    after = t["true"] or 0
+    dpid = next((p for x, c, s, _, p in pids if x >= after and s == "execve" and c != "jinn"), None)
+    t["delete"] = next((x for x, c, s, _, p in pids if x >= after and s == "execve" and p == dpid), None)
+    t["deleted"] = next((x for x, c, s, _, p in pids if s == "exit_group" and p == dpid), None)
     t["end"] = max(x for x, _, _ in ev)
+    t["exitframe"] = next((x for x in frames if t["true"] is not None and x >= t["true"]), None)
     return t
 
 

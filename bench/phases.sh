@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Where the wall time of `jinn run --rm --network none busybox true` goes:
 # R runs (default 15) under `perf trace` (execve, exit_group, mkdirat,
-# connect: cheap tracepoints), and the median length of each phase between
+# connect, sendto: cheap tracepoints), and the median length of each phase between
 # those events (bench/phases.py): the CLI's start, its records and the
 # monitor's spawn, the monitor's start, the runtime's run and delete, the
 # end. With BASE_BIN=DIR another build runs interleaved beside this one
 # (JINN_BIN, default bin/). NET=bridge times jinn's default bridge instead
-# of --network none. Needs perf.
+# of --network none. KEEP=DIR keeps the traces. Needs perf.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${R:-15}
@@ -43,10 +43,13 @@ for i in $(seq "$R"); do
 	round=("${names[@]}")
 	[ $((i % 2)) = 0 ] && [ "${#names[@]}" = 2 ] && round=("${names[1]}" "${names[0]}")
 	for n in "${round[@]}"; do
-		perf trace -o "$tmp/pt-$n-$i.txt" -e 'execve,exit_group,mkdirat,connect' -- \
+		perf trace -o "$tmp/pt-$n-$i.txt" -e 'execve,exit_group,mkdirat,connect,sendto' -- \
 			${bin[$n]} --root "$tmp/$n" --runroot "$tmp/run/$n" run --rm "${net[@]}" busybox true
 	done
 done
 args=()
 for n in "${names[@]}"; do args+=("$n=$tmp/pt-$n-*.txt"); done
 python3 bench/phases.py "${args[@]}"
+# KEEP=DIR keeps the traces (pt-BUILD-ROUND.txt) for a closer look.
+[ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$tmp"/pt-*.txt "$KEEP"/
+exit 0

@@ -314,12 +314,6 @@ static int run(struct mon *m)
 		while (streams_open(m) && mono_ms() < end)
 			pump(m, (int)(end - mono_ms()));
 		int code = exit_code_of(ws), oom = oom_count(c) > oom_base;
-		/* --rm (never restarted: the engine refuses a restart policy
-		 * with it): the runtime's delete starts as soon as the cgroup's
-		 * OOM count is read (it removes the cgroup), its start
-		 * overlapping the events, the state's record and the CLI's
-		 * removals. */
-		pid_t del = c->cleanup.n > 0 ? delete_begin(m) : 0;
 		char cs[16];
 		snprintf(cs, sizeof cs, "%d", code);
 		if (oom)
@@ -328,8 +322,18 @@ static int run(struct mon *m)
 		struct change ex = {.what = SET_STATUS | SET_EXIT | SET_OOM | SET_FINISHED | SET_PID, .status = "exited",
 				    .exit_code = code, .oom = oom, .finished = finished};
 		if (c->cleanup.n > 0) {
-			update(m, &ex, NULL);
+			/* --rm (never restarted: the engine refuses a restart
+			 * policy with it). The attached CLI's removals are the
+			 * long pole of the run's end, so they begin first: the
+			 * exit goes out as soon as the die event is written
+			 * (always before the CLI's destroy), then the runtime's
+			 * delete starts (the cgroup's OOM count was read: it
+			 * removes the cgroup), and the state's record is written
+			 * while it runs. The CLI removes the state directory
+			 * only after FrameDeleted, so after this record. */
 			announce(m, code);
+			pid_t del = delete_begin(m);
+			update(m, &ex, NULL);
 			finish_rm(m, code, delete_end(m, del));
 			return 0;
 		}

@@ -134,7 +134,7 @@ func dockerTime(t time.Time) string {
 
 func inspectJSON(o *Options, v *engine.View) *containerJSON {
 	st := v.State
-	dir := filepath.Join(o.Root, "containers", v.ID)
+	dir := engine.NetFilesDir(o.Root, o.RunRoot, v.Container)
 	j := &containerJSON{
 		ID: v.ID, Created: dockerTime(v.Created), Path: v.Path, Args: v.Args, Image: v.ImageID,
 		ResolvConfPath: filepath.Join(dir, "resolv.conf"), HostnamePath: filepath.Join(dir, "hostname"),

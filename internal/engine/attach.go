@@ -179,16 +179,24 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 1 && f[1] == "rm+" {
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
+				deleted := make(chan struct{})
+				go func() {
+					defer close(deleted)
+					if !waitDeleted(conn) {
+						// The monitor died before its delete was done.
+						e.runtimeFor(c).Delete(c.ID)
+					}
+					// The runtime's directories are the runtime's
+					// record only: they go as soon as it is done.
+					e.removeRuntimeDirs(c.ID)
+				}()
 				netDone := e.cleanupRecords(c, true, unmounted)
 				// Its name is free from here: destroy says so before
 				// another container may take it.
 				e.event(c, "destroy")
-				if !waitDeleted(conn) {
-					// The monitor died before its delete was done.
-					e.runtimeFor(c).Delete(c.ID)
-				}
+				<-deleted
 				netDone()
-				e.cleanupState(c)
+				e.cleanupState(c, false)
 				send(monitor.FrameRemoved, nil)
 			}
 			return code, nil

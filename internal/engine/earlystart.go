@@ -13,6 +13,7 @@ import (
 // waits for its start request, and an error of either side is reported
 // by Start, as if Start had begun them.
 type earlyStart struct {
+	c   *Container       // as Create wrote it: Start need not read it back
 	mon <-chan error     // spawnMonitor's answer
 	net <-chan netResult // the network namespace and its files
 }
@@ -42,7 +43,7 @@ func (e *Local) setupNet(c *Container) <-chan netResult {
 func (e *Local) beginStart(c *Container) {
 	mon := make(chan error, 1)
 	go func() { mon <- e.spawnMonitor(c, false) }()
-	s := &earlyStart{mon: mon, net: e.setupNet(c)}
+	s := &earlyStart{c: c, mon: mon, net: e.setupNet(c)}
 	// The monitor's start is the long pole of a run's start: let its
 	// goroutine run now rather than when this one next blocks.
 	runtime.Gosched()
@@ -52,6 +53,19 @@ func (e *Local) beginStart(c *Container) {
 	}
 	e.early[c.ID] = s
 	e.earlyMu.Unlock()
+}
+
+// earlyContainer is the container whose start Create began, by its full
+// id: the one the early start's monitor and network were made for, so
+// Start uses it rather than reading back (and decoding) the record Create
+// just wrote. nil if none.
+func (e *Local) earlyContainer(ref string) *Container {
+	e.earlyMu.Lock()
+	defer e.earlyMu.Unlock()
+	if s := e.early[ref]; s != nil {
+		return s.c
+	}
+	return nil
 }
 
 // takeEarly hands over the begun start of id, once; nil if none.

@@ -427,10 +427,21 @@ func (e *Local) removeNetnsMeanwhile(c *Container) (wait func()) {
 	return func() { <-done }
 }
 
-func (e *Local) cleanupState(c *Container) {
-	e.removeRuntimeDirs(c.ID)
+// cleanupState removes the container's state directory (and, with
+// runtimeDirs, the runtime's) and jinn's empty parent cgroups, the two
+// side by side: the parents' rmdirs need only the container's records
+// gone and the runtime's delete done, which the caller saw.
+func (e *Local) cleanupState(c *Container, runtimeDirs bool) {
+	if runtimeDirs {
+		e.removeRuntimeDirs(c.ID)
+	}
+	parents := make(chan struct{})
+	go func() {
+		defer close(parents)
+		e.removeEmptyParentCgroup(c)
+	}()
 	os.RemoveAll(e.stateDir(c.ID))
-	e.removeEmptyParentCgroup(c)
+	<-parents
 }
 
 func (e *Local) removeAnonVolumes(c *Container) {

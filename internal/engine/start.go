@@ -26,9 +26,12 @@ import (
 // runs (its monitor holds it); with streams it attaches first, starts, and
 // returns the container's exit code when it ends (or 0 on detach).
 func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, error) {
-	c, err := e.Lookup(ref)
-	if err != nil {
-		return 0, err
+	c := e.earlyContainer(ref)
+	if c == nil {
+		var err error
+		if c, err = e.Lookup(ref); err != nil {
+			return 0, err
+		}
 	}
 	early := e.takeEarly(c.ID)
 	if early != nil && a == nil {
@@ -233,7 +236,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 		}
 		netns = res.path
 	}
-	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.containerDir(c.ID), consoleSize: consoleSize,
+	in := &specInput{c: c, rootfs: root, user: user, env: env, netns: netns, hostDir: e.netFilesDir(c), consoleSize: consoleSize,
 		cgroupParent: e.parentOf(c)}
 	if c.Host.Init {
 		in.initBin = filepath.Join(filepath.Dir(e.cfg.Self), "jinn-init")

@@ -152,16 +152,6 @@ func Run(cfg *Config, sync *os.File) int {
 		io.wait(2 * time.Second)
 		code := exitCode(ws)
 		oom := m.oomCount() > oomBase
-		// --rm (never restarted: the engine refuses a restart policy
-		// with it): the runtime's delete starts as soon as the cgroup's
-		// OOM count is read (it removes the cgroup), its start
-		// overlapping the events, the state's record and the CLI's
-		// removals.
-		var deleted chan bool
-		if len(cfg.Cleanup) > 0 {
-			deleted = make(chan bool, 1)
-			go func() { deleted <- m.deleteForce() }()
-		}
 		if oom {
 			m.event("oom")
 		}
@@ -169,9 +159,20 @@ func Run(cfg *Config, sync *os.File) int {
 		exited := func(s *State) {
 			s.Status, s.ExitCode, s.OOMKilled, s.FinishedAt, s.Pid = StatusExited, code, oom, finished, 0
 		}
-		if deleted != nil {
-			UpdateState(cfg.StateDir, exited)
+		if len(cfg.Cleanup) > 0 {
+			// --rm (never restarted: the engine refuses a restart
+			// policy with it). The attached CLI's removals are the long
+			// pole of the run's end, so they begin first: the exit goes
+			// out once the die event is written (always before the
+			// CLI's destroy), then the runtime's delete starts (the
+			// cgroup's OOM count was read: it removes the cgroup), and
+			// the state's record is written while it runs. The CLI
+			// removes the state directory only after FrameDeleted, so
+			// after this record.
 			m.hub.announce(code)
+			deleted := make(chan bool, 1)
+			go func() { deleted <- m.deleteForce() }()
+			UpdateState(cfg.StateDir, exited)
 			m.finishRm(code, <-deleted)
 			return 0
 		}

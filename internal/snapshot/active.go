@@ -1,13 +1,16 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Active snapshots (a container's root filesystem, a layer being unpacked,
@@ -64,11 +67,14 @@ func (s *Snapshotter) active(key string) (*Info, bool) {
 
 func readInfo(dir string) (*Info, error) {
 	b, err := os.ReadFile(filepath.Join(dir, infoFile))
+	if errors.Is(err, os.ErrNotExist) {
+		b, err = readInfoXattr(dir)
+	}
 	if err != nil {
 		return nil, err
 	}
 	info := &Info{}
-	if err := json.Unmarshal(b, info); err != nil {
+	if err := jsonlite.Decode(b, info); err != nil {
 		return nil, err
 	}
 	return info, nil
@@ -176,9 +182,12 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 	} else if err := mkdirs(dir, ""); err != nil {
 		return fail(err)
 	}
-	if info.Volatile {
+	switch {
+	case info.Volatile && info.Quota == 0:
+		err = writeInfoXattr(dir, info)
+	case info.Volatile:
 		err = writeInfoNoSync(dir, info)
-	} else {
+	default:
 		err = writeInfo(dir, info)
 	}
 	if err != nil {
@@ -202,14 +211,14 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 
 // removeActive removes the active snapshot key; found is false when key
 // names none (it may be in the index).
+//
+// The index is not read: a sound link (its info.json names key as active)
+// is never in the index as well, since a commit rewrites info.json (kind
+// committed) before it adds the layer to the index and drops the link.
 func (s *Snapshotter) removeActive(key string) (found bool, err error) {
-	ix, unlock, err := s.lock()
+	unlock, err := s.lockOnly()
 	if err != nil {
 		return true, err
-	}
-	if _, inIndex := ix.Snapshots[key]; inIndex {
-		unlock()
-		return false, nil
 	}
 	info, ok := s.active(key)
 	if !ok {
@@ -225,4 +234,36 @@ func (s *Snapshotter) removeActive(key string) (found bool, err error) {
 		os.RemoveAll(gone)
 	}
 	return true, err
+}
+
+// infoXattr holds a volatile active snapshot's record, on its directory,
+// where the file system has user xattrs: a --rm container's layer is made
+// and removed on every run, and info.json was one more inode to allocate
+// (on ext4 without a journal, a scan of the recently freed ones) and one
+// more block to discard at removal. The record is the same, and read the
+// same way: readInfo takes info.json first (a commit writes one, kind
+// committed, which then is the truth), then this.
+const infoXattr = "user.jinn.snapshot"
+
+func writeInfoXattr(dir string, info *Info) error {
+	b := mustJSON(info)
+	if err := unix.Setxattr(dir, infoXattr, b, 0); err != nil {
+		return writeInfoNoSync(dir, info)
+	}
+	return nil
+}
+
+func readInfoXattr(dir string) ([]byte, error) {
+	b := make([]byte, 1024)
+	for {
+		n, err := unix.Getxattr(dir, infoXattr, b)
+		if err == unix.ERANGE {
+			b = make([]byte, 2*len(b))
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "getxattr", Path: dir, Err: os.ErrNotExist}
+		}
+		return b[:n], nil
+	}
 }

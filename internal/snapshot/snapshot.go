@@ -14,7 +14,6 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
 // Kind tells committed layers from writable snapshots.
@@ -506,20 +506,29 @@ func (s *Snapshotter) workDir(i *Info) string {
 
 // lock takes the exclusive lock and reads the index.
 func (s *Snapshotter) lock() (*index, func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	unlock, err := s.lockOnly()
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("lock snapshots: %w", err)
+		return nil, nil, err
 	}
 	ix, err := s.readIndex()
 	if err != nil {
-		f.Close()
+		unlock()
 		return nil, nil, fmt.Errorf("read snapshot index: %w", err)
 	}
-	return ix, func() { f.Close() }, nil
+	return ix, unlock, nil
+}
+
+// lockOnly takes the lock without reading the index.
+func (s *Snapshotter) lockOnly() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock snapshots: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 const infoFile = "info.json"
@@ -543,7 +552,7 @@ func (s *Snapshotter) readIndex() (*index, error) {
 	ix := &index{Snapshots: map[string]*Info{}}
 	p := filepath.Join(s.root, "meta.json")
 	b, err := os.ReadFile(p)
-	if err == nil && json.Unmarshal(b, ix) == nil && ix.Snapshots != nil {
+	if err == nil && jsonlite.Decode(b, ix) == nil && ix.Snapshots != nil {
 		return ix, nil
 	}
 	if err != nil && !os.IsNotExist(err) {
@@ -585,7 +594,7 @@ func (s *Snapshotter) rebuildIndex() (*index, int, error) {
 		}
 		b, err := os.ReadFile(filepath.Join(s.dir(id), infoFile))
 		info := &Info{}
-		if err != nil || json.Unmarshal(b, info) != nil || info.Key == "" || info.ID != id {
+		if err != nil || jsonlite.Decode(b, info) != nil || info.Key == "" || info.ID != id {
 			continue // no record: Cleanup reclaims it
 		}
 		if a, ok := s.active(info.Key); ok && a.ID == id {
@@ -631,7 +640,7 @@ func values(m map[string]*Info) []*Info {
 }
 
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := jsonlite.Encode(v)
 	if err != nil {
 		panic(err) // only plain data is marshalled
 	}

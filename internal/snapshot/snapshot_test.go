@@ -461,3 +461,46 @@ func TestActiveKill9(t *testing.T) {
 		t.Errorf("left links: %d", len(links))
 	}
 }
+
+// TestVolatileInfoXattr: a volatile active snapshot's record is an xattr
+// of its directory (no info.json); it is found, cleaned up like any, and a
+// commit's info.json takes over.
+func TestVolatileInfoXattr(t *testing.T) {
+	needRoot(t)
+	s := layerStore(t, t.TempDir())
+	if _, err := s.Prepare("ctr", "l1", WithVolatile()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Stat("ctr")
+	if err != nil || info.Kind != KindActive || !info.Volatile || info.Parent != "l1" {
+		t.Fatalf("stat: %+v %v", info, err)
+	}
+	dir := s.dir(info.ID)
+	if _, err := os.Stat(filepath.Join(dir, infoFile)); !os.IsNotExist(err) {
+		t.Skipf("no user xattrs on %s: info.json is used (%v)", dir, err)
+	}
+	if err := s.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat("ctr"); err != nil {
+		t.Fatalf("cleanup took a sound volatile snapshot: %v", err)
+	}
+	if err := s.Commit("l2", "ctr"); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Stat("l2"); err != nil || info.Kind != KindCommitted || info.Volatile {
+		t.Fatalf("committed: %+v %v", info, err)
+	}
+	if _, err := s.Stat("ctr"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the active key after commit: %v", err)
+	}
+	if _, err := s.Prepare("ctr2", "l2", WithVolatile()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove("ctr2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat("ctr2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after remove: %v", err)
+	}
+}
