@@ -11,6 +11,9 @@
 # ROUNDS (2) and N (10 pods and 10 containers per handler per round) size it;
 # HANDLERS=runc,jinn-shim times only those (development runs);
 # JINN_SHIM_SPARE=0 runs jinn-shim without its spare shims (docs/kubernetes.md).
+# BASE_SHIM=BINARY times another build of containerd-shim-jinn-v2 (e.g.
+# main's) as handler jinn-base beside the others, in the same containerd
+# (add jinn-base to HANDLERS), and prints the two side by side.
 # JINN_CRI_LOG=FILE runs containerd (and so the shims) at debug level and
 # keeps its log there: per-call timings of the shims, containerd's steps.
 set -euo pipefail
@@ -21,7 +24,13 @@ for b in jinn-runtime containerd-shim-jinn-v2; do
 done
 make -s crictl critest
 log=$(mktemp /tmp/jinn-bench-cri.XXXXXX)
-trap 'rm -f "$log"' EXIT
+base=
+trap 'rm -f "$log"; [ -z "$base" ] || rm -rf "$base"' EXIT
+if [ -n "${BASE_SHIM:-}" ]; then
+	base=$(mktemp -d /tmp/jinn-bench-base.XXXXXX)
+	cp "$BASE_SHIM" "$base/containerd-shim-jinnbase-v2"
+	export JINN_CRI_BASE_SHIM=$base/containerd-shim-jinnbase-v2
+fi
 if ! JINN_CRI_BENCH=1 JINN_CRI_BENCH_ROUNDS=${ROUNDS:-2} JINN_CRI_BENCH_N=${N:-10} \
 	JINN_CRI_BENCH_HANDLERS=${HANDLERS:-} \
 	JINN_FIXTURES=${JINN_FIXTURES:-/var/lib/jinn-fixtures} JINN_BIN=$PWD/bin \

@@ -102,6 +102,15 @@ func TestCRIBench(t *testing.T) {
 		fmt.Printf("| %s | %s | %s | %s | %.2fx | %.2fx |\n", op, us(r), us(j), us(js),
 			float64(j)/float64(r), float64(js)/float64(r))
 	}
+	if samples["pod lifecycle (total)"]["jinn-base"] != nil {
+		fmt.Printf("jinn-base (JINN_CRI_BASE_SHIM) against jinn-shim, medians:\n| operation | jinn-base | jinn-shim | jinn-base/runc | jinn-shim/runc |\n|---|---|---|---|---|\n")
+		for _, op := range ops {
+			r, b, js := median(samples[op]["runc"]), median(samples[op]["jinn-base"]), median(samples[op]["jinn-shim"])
+			fmt.Printf("| %s | %s | %s | %.2fx | %.2fx |\n", op, b.Round(10*time.Microsecond), js.Round(10*time.Microsecond),
+				float64(b)/float64(r), float64(js)/float64(r))
+		}
+		fmt.Println()
+	}
 	// The pod lifecycle without its CNI calls, the same for every handler:
 	// how far a runtime can take it.
 	cni := cniAdd + cniDel + cniDel2

@@ -55,7 +55,11 @@ func (e *criEnv) startContainerd(log string) {
 		args = append(args, "--log-level", "debug")
 	}
 	c := exec.Command("containerd", args...)
-	c.Env = append(os.Environ(), "PATH="+filepath.Dir(bin("containerd-shim-jinn-v2"))+":"+os.Getenv("PATH"))
+	path := filepath.Dir(bin("containerd-shim-jinn-v2")) + ":" + os.Getenv("PATH")
+	if b := os.Getenv("JINN_CRI_BASE_SHIM"); b != "" {
+		path = filepath.Dir(b) + ":" + path
+	}
+	c.Env = append(os.Environ(), "PATH="+path)
 	c.Stdout, c.Stderr = f, f
 	if err := c.Start(); err != nil {
 		t.Fatalf("start containerd: %v", err)
@@ -225,13 +229,13 @@ state = %q
   runtime_type = "io.containerd.jinn.v2"
 [%[6]s.containerd.runtimes.jinn-shim.options]
   ConfigPath = "%[12]s"
-[%[6]s.cni]
+%[13]s[%[6]s.cni]
   bin_dir = "/usr/lib/cni"
   conf_dir = %[10]q
 [%[6]s.registry.mirrors."%[7]s"]
   endpoint = ["http://%[7]s"]
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.sock, e.sock+".ttrpc", filepath.Join(dir, "opt"),
-		cri, e.registry, criPause, bin("jinn-runtime"), cni, filepath.Join(dir, "runtime"), filepath.Join(dir, "jinn-shim.toml"))
+		cri, e.registry, criPause, bin("jinn-runtime"), cni, filepath.Join(dir, "runtime"), filepath.Join(dir, "jinn-shim.toml"), baseShimRuntime(filepath.Join(dir, "jinn-shim.toml")))
 	os.WriteFile(filepath.Join(dir, "jinn-shim.toml"),
 		[]byte(fmt.Sprintf("Root = %q\nSystemdCgroup = false\n", filepath.Join(dir, "runtime", "jinn-shim"))), 0o644)
 	cf := filepath.Join(dir, "config.toml")
@@ -303,4 +307,15 @@ func (e *criEnv) waitState(id, state string, d time.Duration) {
 		out, _ := e.crictl("inspect", "-o", "go-template", "--template", "{{.status.state}}", id)
 		return strings.TrimSpace(out) == state
 	})
+}
+
+// baseShimRuntime is handler jinn-base, another build of the shim to time
+// beside this one in the same containerd (bench/cri.sh's BASE_SHIM: a
+// containerd-shim-jinnbase-v2 binary), or nothing.
+func baseShimRuntime(config string) string {
+	if os.Getenv("JINN_CRI_BASE_SHIM") == "" {
+		return ""
+	}
+	return fmt.Sprintf("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.jinn-base]\n  runtime_type = \"io.containerd.jinnbase.v2\"\n"+
+		"[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.jinn-base.options]\n  ConfigPath = %q\n", config)
 }

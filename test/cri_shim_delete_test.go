@@ -13,6 +13,7 @@ import (
 	"time"
 
 	taskapi "github.com/containerd/containerd/api/runtime/task/v2"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -92,6 +93,27 @@ func TestCRIShimDeleteCommand(t *testing.T) {
 	// A task's options left by a shim that died: Go cleans up.
 	os.WriteFile(filepath.Join(bundle, "jinn-shim.json"), []byte(`{"root":"`+t.TempDir()+`"}`), 0o600)
 	check("options left", true, append(std, "delete")...)
+	// The same, locked by a live shim that deletes the task after its
+	// Delete's answer (internal/shim, teardown.go): answered from C, and
+	// the file left to its owner.
+	os.WriteFile(filepath.Join(bundle, "jinn-shim.json"), []byte(`{"root":"`+t.TempDir()+`"}`), 0o600)
+	lf, err := os.Open(filepath.Join(bundle, "jinn-shim.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	check("options locked by a live shim", false, append(std, "delete")...)
+	if _, err := os.Stat(filepath.Join(bundle, "jinn-shim.json")); err != nil {
+		t.Errorf("the locked options file was removed: %v", err)
+	}
+	// Go's delete (an unknown flag takes it there) leaves it too.
+	check("options locked, Go's delete", true, append([]string{"-debug=true"}, append(std, "delete")...)...)
+	if _, err := os.Stat(filepath.Join(bundle, "jinn-shim.json")); err != nil {
+		t.Errorf("Go's delete removed the locked options file: %v", err)
+	}
+	lf.Close()
 	os.Remove(filepath.Join(bundle, "jinn-shim.json"))
 
 	// Bad or unknown flags: Go's own errors.
@@ -106,10 +128,13 @@ func TestCRIShimDeleteCommand(t *testing.T) {
 
 // criShimRelease: a container deleted from a pod that goes on leaves the
 // pod's shim with no descriptor more than before it was made (the rootfs
-// that Delete detached is released after the answer, detachRootfs), and
-// the same container made again in its place starts.
+// that Delete detached, the init's mount namespace and the options file's
+// lock are let go after the answer: teardown.go), its runtime state and
+// cgroups go (the runtime's delete follows the answer too), and the same
+// container made again in its place starts. Once the pod goes, nothing of
+// it is left either (its shim exits only after its deletes are done).
 func criShimRelease(t *testing.T, e *criEnv) {
-	_, pod, p := e.shimPod(t, "release")
+	parent, pod, p := e.shimPod(t, "release")
 	c := e.sleeper(p, pod)
 	shim := shimPidOf(t, e.pid(c))
 	e.crictlOK("rm", "-f", c)
@@ -118,17 +143,38 @@ func criShimRelease(t *testing.T, e *criEnv) {
 		return len(ents)
 	}
 	base := fds()
+	deleted := []string{c}
 	for i := 0; i < 3; i++ {
 		c = e.sleeper(p, pod)
 		e.crictlOK("stop", "-t", "0", c)
 		e.crictlOK("rm", c)
+		deleted = append(deleted, c)
 	}
 	waitFor(t, 10*time.Second, "the shim's descriptors back to "+strconv.Itoa(base), func() bool { return fds() <= base })
 	b, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(b), c) {
 		t.Errorf("a mount of %s is left", c)
 	}
+	state := filepath.Join(e.dir, "runtime", "jinn-shim", "k8s.io")
+	for _, id := range deleted {
+		if _, err := os.Stat(filepath.Join(state, id)); err == nil {
+			t.Errorf("runtime state of deleted %s is left", id)
+		}
+		for _, d := range cgroupDirs(strings.TrimPrefix(parent, "/") + "/" + id) {
+			t.Errorf("cgroup of deleted %s left: %s", id, d)
+		}
+	}
 	e.crictlOK("rmp", "-f", p)
+	waitFor(t, 10*time.Second, "the pod's shim to exit", func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(shim))
+		return err != nil
+	})
+	if _, err := os.Stat(filepath.Join(state, p)); err == nil {
+		t.Errorf("runtime state of the removed pod's sandbox is left")
+	}
+	for _, d := range cgroupDirs(strings.TrimPrefix(parent, "/") + "/*") {
+		t.Errorf("cgroup left: %s", d)
+	}
 }
 
 // jinnShims lists the jinn-shim processes of the env's containerd.

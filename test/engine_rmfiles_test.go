@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,4 +63,31 @@ func TestEngineRmNetFilesOnRunRoot(t *testing.T) {
 		t.Errorf("a kept container's HostsPath %q", got)
 	}
 	j.ok("rm", "kept")
+}
+
+// TestAPIInspectRmNetFiles: the Engine API's inspect names a --rm
+// container's hosts files where they are, as the CLI's inspect does.
+func TestAPIInspectRmNetFiles(t *testing.T) {
+	a := newAPI(t)
+	img := a.image()
+	for _, rm := range []bool{true, false} {
+		args := []string{"run", "-d", "--network", "none", img[0], "sleep", "30"}
+		if rm {
+			args = append(args[:2], append([]string{"--rm"}, args[2:]...)...)
+		}
+		id := strings.TrimSpace(a.ok(args...))
+		code, body, _ := a.get("GET", "/containers/"+id+"/json", "")
+		var doc struct{ HostsPath, HostnamePath, ResolvConfPath string }
+		if code != 200 || json.Unmarshal([]byte(body), &doc) != nil {
+			t.Fatalf("inspect: %d %s", code, body)
+		}
+		cli := strings.TrimSpace(a.ok("inspect", "-f", "{{.HostsPath}} {{.HostnamePath}} {{.ResolvConfPath}}", id))
+		if got := doc.HostsPath + " " + doc.HostnamePath + " " + doc.ResolvConfPath; got != cli {
+			t.Errorf("rm=%v: API %q, CLI %q", rm, got, cli)
+		}
+		if _, err := os.Stat(doc.HostsPath); err != nil {
+			t.Errorf("rm=%v: API's HostsPath: %v", rm, err)
+		}
+		a.ok("rm", "-f", id)
+	}
 }

@@ -2,7 +2,9 @@
 // connection closes (shim v2's cleanup after a dead shim), and waits for
 // it inside the task's Delete: on the path of every StopPodSandbox and
 // StopContainer. After a clean Delete the task left nothing: its options
-// file (jinn-shim.json) is gone and the pod's socket is served or gone.
+// file (jinn-shim.json) is gone, or locked by the live shim that deletes
+// the task after its answer (internal/shim, teardown.go), and the pod's
+// socket is served or gone.
 // Then the answer is a fixed DeleteResponse ("killed", now), given here
 // before the Go runtime starts (~2.5 ms of a Go start). Anything else
 // (options left by a shim that died, a socket nobody serves, flags this
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +57,18 @@ static int served(int dir)
 	return ok ? 1 : -1;
 }
 
+// held tells whether the options file is gone or a live shim holds its
+// lock; a shim that died lets go of it with its last descriptor.
+static int held(int dir)
+{
+	int fd = openat(dir, "jinn-shim.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT;
+	int locked = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return locked;
+}
+
 static size_t varint(unsigned char *p, unsigned long long v)
 {
 	size_t n = 0;
@@ -79,7 +94,8 @@ __attribute__((constructor)) static void jinn_shim_quick_delete(int argc, char *
 	if (dir < 0)
 		return;
 	struct stat st;
-	int clean = fstatat(dir, "jinn-shim.json", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT && served(dir) >= 0;
+	int gone = fstatat(dir, "jinn-shim.json", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+	int clean = (gone || held(dir)) && served(dir) >= 0;
 	close(dir);
 	if (!clean)
 		return;

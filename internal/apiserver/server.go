@@ -41,6 +41,7 @@ type Config struct {
 	Images  func() (*image.Store, error)
 	Version string // jinn's version
 	Root    string // the store root, for /info
+	RunRoot string // the run root: a --rm container's hosts files live there
 	Runtime string // the default OCI runtime
 	// Build is the builder's base options (store, runtime, cgroup parent).
 	Build build.Options

@@ -250,10 +250,11 @@ func (s *Server) inspectDoc(v *engine.View, version string) any {
 		Image: v.ImageID, LogPath: v.LogPath, Name: "/" + v.Name, RestartCount: v.State.RestartCount,
 		Driver: "overlay2", Platform: "linux", ExecIDs: s.execIDs(v.ID), HostConfig: hostConfigOf(v),
 		Mounts: mountsOf(v), Config: configOf(v), NetworkSettings: ns,
-		ResolvConfPath: filepath.Join(filepath.Dir(v.LogPath), "resolv.conf"),
-		HostnamePath:   filepath.Join(filepath.Dir(v.LogPath), "hostname"),
-		HostsPath:      filepath.Join(filepath.Dir(v.LogPath), "hosts"),
 	}
+	files := engine.NetFilesDir(s.cfg.Root, s.cfg.RunRoot, v.Container)
+	doc.ResolvConfPath = filepath.Join(files, "resolv.conf")
+	doc.HostnamePath = filepath.Join(files, "hostname")
+	doc.HostsPath = filepath.Join(files, "hosts")
 	if doc.Args == nil {
 		doc.Args = []string{}
 	}

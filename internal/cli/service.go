@@ -87,7 +87,7 @@ func runService(c *cobra.Command, o *Options, f *serviceFlags, uri string) error
 	}
 	log := slog.New(slog.NewTextHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	srv := apiserver.New(apiserver.Config{
-		Engine: e, Images: images, Version: Version, Root: o.Root, Runtime: o.Runtime,
+		Engine: e, Images: images, Version: Version, Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime,
 		Build: build.Options{Root: o.Root, RunRoot: o.RunRoot, Runtime: buildRuntime(c, o), CgroupParent: o.CgroupParent},
 		Idle:  time.Duration(f.idle) * time.Second, Log: log,
 	})

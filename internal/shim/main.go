@@ -104,7 +104,7 @@ func Main(args []string, startFD int) int {
 		lf := os.NewFile(3, "socket")
 		var l net.Listener
 		if l, err = net.FileListener(lf); err == nil {
-			err = serve(f, l)
+			err = serve(f, l, "")
 		} else {
 			err = fmt.Errorf("shim socket: %w", err)
 		}
@@ -146,11 +146,13 @@ func listenGroup(f flags) (addr string, l *net.UnixListener, err error) {
 	}
 	sock := socketAddress(f, groupOf(f.id))
 	addr = "unix://" + sock
-	if c, err := net.Dial("unix", sock); err == nil {
-		c.Close()
-		return addr, nil, nil
+	if _, err := os.Lstat(sock); err == nil { // (a new pod's has none: no dial)
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return addr, nil, nil
+		}
+		os.Remove(sock) // a dead shim's
 	}
-	os.Remove(sock) // a dead shim's
 	if err := os.MkdirAll(socketDir, 0o711); err != nil {
 		return "", nil, err
 	}
@@ -201,7 +203,7 @@ func startForked(f flags, pipe *os.File) int {
 	if l == nil {
 		return 0
 	}
-	if err := serve(f, l); err != nil {
+	if err := serve(f, l, ""); err != nil {
 		return 1 // its log has it; nobody reads our stderr now
 	}
 	return 0
@@ -262,14 +264,15 @@ func printAddress(addr string) error {
 // the shim again after its own restart.
 func recordAddress(addr string) error { return os.WriteFile("address", []byte(addr), 0o644) }
 
-// serve is the long-lived shim: the Task service on l, the pod's socket.
-func serve(f flags, l net.Listener) error {
+// serve is the long-lived shim: the Task service on l, the pod's socket;
+// taken is a spare's takeover of the pod, timed ("": not a spare).
+func serve(f flags, l net.Listener, taken string) error {
 	logw := openLog()
 	level := slog.LevelInfo
 	if f.debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level})).With("id", f.id)
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level, ReplaceAttr: microseconds})).With("id", f.id)
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("become a subreaper: %w", err)
 	}
@@ -288,18 +291,26 @@ func serve(f flags, l net.Listener) error {
 			log.Debug("start a spare shim", "err", err)
 		}
 	})
-	svc := newService(ctx, f.namespace, pub, log, func() {
+	var svc *service
+	svc = newService(ctx, f.namespace, pub, log, func() {
 		// containerd 1.6 expects the shim to go away inside Shutdown
 		// (it takes a closed connection as success). The connections
 		// end first: a rootfs still being released (detachRootfs) keeps
 		// the process in the kernel until the sync is done, and with it
-		// every descriptor it has.
-		pub.close(2 * time.Second)
+		// every descriptor it has; nor need events still queued (a
+		// TaskDelete) hold containerd up. The spare next, as main's
+		// order had it: started after the runtime's deletes instead, it
+		// did worse in paired rounds (BENCHMARKS.md, round 8).
+		t0 := time.Now()
 		os.Remove(sock)
 		tl.hangUp()
 		if sparesOn() {
 			startSpareOnce() // if not done yet: containerd no longer waits for us
 		}
+		t1 := time.Now()
+		pub.close(2 * time.Second)
+		svc.waitDeletes(10 * time.Second) // containerd does not wait for them
+		log.Debug("exit", "hangup and spare", t1.Sub(t0), "events and deletes", time.Since(t1))
 		os.Exit(0)
 	})
 	if sparesOn() {
@@ -313,7 +324,7 @@ func serve(f flags, l net.Listener) error {
 	// A pod's shim mostly waits: it gives back its heap and the mappings
 	// of its code while idle, as the API service does.
 	go memtrim.WhileIdle(&n.active, &n.lastDone, ctx.Done())
-	log.Debug("serving", "socket", sock)
+	log.Debug("serving", "socket", sock, "takeover", taken)
 	if err := srv.Serve(ctx, tl); err != nil && !errors.Is(err, ttrpc.ErrServerClosed) {
 		return err
 	}
@@ -375,6 +386,10 @@ func cleanup(f flags) error {
 		return errors.New("-id and -bundle are required")
 	}
 	removeDeadSocket(f.bundle)
+	if optionsHeld(f.bundle) {
+		// The live shim deletes the task after its answer (teardown.go).
+		return writeDeleteResponse(0)
+	}
 	opts, found, err := readBundleOptions(f.bundle)
 	if err != nil {
 		return err
@@ -426,6 +441,16 @@ func writeDeleteResponse(pid int) error {
 	}
 	_, err = os.Stdout.Write(b)
 	return err
+}
+
+// microseconds logs times to the microsecond, as containerd's own log
+// does: the shim's lines are read beside containerd's to time a call's
+// steps.
+func microseconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+		return slog.String(slog.TimeKey, a.Value.Time().UTC().Format("2006-01-02T15:04:05.000000Z07:00"))
+	}
+	return a
 }
 
 // calls counts the calls in flight and when the last ended, for

@@ -154,7 +154,8 @@ func spare(f flags) error {
 			gone()
 		}
 		mu.Lock()
-		pod, listener, ok := takeover(f, key, c.(*net.UnixConn))
+		st := startSteps(f.debug)
+		pod, listener, ok := takeover(f, key, c.(*net.UnixConn), st)
 		if !ok {
 			mu.Unlock()
 			continue
@@ -163,13 +164,13 @@ func spare(f flags) error {
 		os.Remove(sock)
 		cc.Close()
 		f.id = pod
-		return serve(f, listener)
+		return serve(f, listener, st.String())
 	}
 }
 
 // takeover answers one start: ok if this spare now serves the pod it
 // named (listener is the pod's socket).
-func takeover(f flags, key string, c *net.UnixConn) (id string, listener net.Listener, ok bool) {
+func takeover(f flags, key string, c *net.UnixConn, st *steps) (id string, listener net.Listener, ok bool) {
 	defer c.Close()
 	reply := func(s string) { c.Write([]byte(s)) }
 	raw, err := c.SyscallConn()
@@ -186,6 +187,7 @@ func takeover(f flags, key string, c *net.UnixConn) (id string, listener net.Lis
 	if err != nil {
 		return "", nil, false
 	}
+	st.mark("request")
 	parts := bytes.Split(req, []byte{0})
 	// The key has 7 parts, then the bundle and the id, each ended by a NUL.
 	if len(parts) != 10 || len(parts[9]) != 0 {
@@ -208,14 +210,17 @@ func takeover(f flags, key string, c *net.UnixConn) (id string, listener net.Lis
 		reply("1spare: " + err.Error())
 		return "", nil, false
 	}
+	st.mark("chdir")
 	f.id = id
 	addr, l, err := claimGroup(f)
+	st.mark("claim")
 	if err != nil {
 		os.Chdir("/")
 		reply("1containerd-shim-jinn-v2: " + err.Error())
 		return "", nil, false
 	}
 	reply("0" + addr)
+	st.mark("reply")
 	if l == nil { // the pod has its shim: stay the spare
 		os.Chdir("/")
 		return "", nil, false
