@@ -21,6 +21,12 @@
 //	unlock, wait, forwarding signals  (runtime.Wait)
 //	delete.c's delete                 (Remove)
 //
+// --detach returns once the init is past its execve (the caller, a
+// subreaper, takes it); --pid-file is written after "ready", as Go does.
+// Network, ipc and uts namespaces joined by path are entered by the child
+// before its exec. The id and its 12-byte prefix are holes of the plan,
+// its file's name and the config.json it must match.
+//
 // Anything it does not know returns into Go before any side effect (or
 // after undoing its own: the state directory it just made): no plan, a
 // stale one, a flag or form of the command line it does not know, a taken
@@ -294,8 +300,9 @@ static int read_config(void)
 
 // load reads the plan of this run: RunPlanFile's name, fnv-1a of the
 // root, the bundle, the id's length and config.json (the id and its
-// prefix blanked out of the bundle and the config); the id and its prefix are written into the plan's holes
-// (runtime.idHoles) before anything is read from it.
+// prefix blanked out of the bundle and the config); the id and its prefix
+// are written into the plan's holes (runtime.idHoles) before anything is
+// read from it.
 static int load(void)
 {
 	const char *dir = RUNPLAN_DIR, *env = getenv("JINN_RUNTIME_PLAN_DIR");
