@@ -135,3 +135,31 @@ func TestStatsFake(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// PrepareFresh orders the memory writes for a new cgroup (memsw
+// unlimited: the limit first), whatever the cgroup holds now: the run
+// plan is made after the run limited it, and replayed on a new one.
+func TestPrepareFreshMemoryOrder(t *testing.T) {
+	_, m := fakeHierarchies(t)
+	d, _ := m.Dir("memory")
+	os.WriteFile(filepath.Join(d, "memory.memsw.limit_in_bytes"), []byte("33554432"), 0o644)
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(16 << 20), Swap: i64(32 << 20)}}
+	order := func(p *cgfs.Plan, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := p.Writes()
+		var files []string
+		for _, x := range w {
+			files = append(files, x.File)
+		}
+		return strings.Join(files, " ")
+	}
+	if got := order(m.Prepare(r)); got != "memory.memsw.limit_in_bytes memory.limit_in_bytes" {
+		t.Errorf("on the limited cgroup: %s", got)
+	}
+	if got := order(m.PrepareFresh(r)); got != "memory.limit_in_bytes memory.memsw.limit_in_bytes" {
+		t.Errorf("fresh: %s", got)
+	}
+}
