@@ -89,8 +89,13 @@ func engineCRunStory(t *testing.T, j *jinnEnv, env []string) []string {
 		}
 		norm := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, id, "ID"), id[:12], "ID12") }
 		say("run -d: %d %q", c, e)
+		// The init's pid: sh until it execs sleep.
 		pid, _ := strconv.Atoi(j.inspect(id, "{{.State.Pid}}"))
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		var cmdline []byte
+		waitFor(t, 5*time.Second, "sleep", func() bool {
+			cmdline, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			return strings.HasPrefix(string(cmdline), "sleep\x00")
+		})
 		say("pid: %v %q", pid > 0, strings.ReplaceAll(string(cmdline), "\x00", " "))
 		o, e, c = run("exec", id, "sh", "-c", "echo in $(hostname); exit 5")
 		say("exec: %d %q %q", c, norm(o), e)
