@@ -21,10 +21,11 @@ import (
 
 // The run plan: what `jinn-runtime run` of the common case does, left by
 // the Go run for the C run (cmd/jinn-runtime/run.c), which serves the
-// next run of the same bundle in the binary's ELF constructor, before the
+// next run of the same config in the binary's ELF constructor, before the
 // Go runtime starts. The Go code decides everything; the C code checks
 // that the plan's key still holds and replays it:
-//   - the key: the exact bytes of config.json, the bundle, the id, --root,
+//   - the key: the exact bytes of config.json and the bundle (the id and
+//     its prefix written into their holes, see idHoles), --root,
 //     the cgroup parent, the binary (/proc/self/exe's device, inode, size
 //     and time, as the seccomp cache), the boot (the kernel's facts: its
 //     last capability, its seccomp arch), the mount namespace, the cgroup
@@ -90,6 +91,11 @@ func findIDHoles(b []byte, id string) (holes, prefixHoles []int) {
 // its prefix where id's prefix was.
 func fillIDHoles(b []byte, id, other string) []byte {
 	holes, pre := findIDHoles(b, id)
+	return writeIDAt(b, holes, pre, other)
+}
+
+// writeIDAt is b with other written at holes and its prefix at pre.
+func writeIDAt(b []byte, holes, pre []int, other string) []byte {
 	out := bytes.Clone(b)
 	for _, o := range holes {
 		copy(out[o:], other)
@@ -412,7 +418,7 @@ func (r *Runtime) idHoles(in *runPlanInput, body []byte) (holes, prefixHoles []i
 		return nil, nil
 	}
 	holes, prefixHoles = findIDHoles(body, id)
-	if !bytes.Equal(fillIDHoles(body, id, pst.ID), want) {
+	if !bytes.Equal(writeIDAt(body, holes, prefixHoles, pst.ID), want) {
 		return nil, nil
 	}
 	return holes, prefixHoles
