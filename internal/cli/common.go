@@ -39,7 +39,7 @@ func (o *Options) newEngine() (engine.Engine, error) {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}
 	e, err := engine.New(engine.Config{Root: o.Root, RunRoot: o.RunRoot, Runtime: o.Runtime, Self: self,
-		CgroupParent: o.CgroupParent}, imgs)
+		CgroupParent: o.CgroupParent, Rec: o.rec}, imgs)
 	if err != nil {
 		return nil, &engine.ExitError{Code: engine.ExitEngine, Err: err}
 	}

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,7 @@ type Options struct {
 	eng    engine.Engine // made by engine() on first use
 	images *image.Store  // opened by openImageStore on first use
 	found  foundImage    // the image run or create looked up, for the engine
+	rec    *cliplan.Recorder // an eligible run's recorder (runplan.go)
 }
 
 // commands are the constructors of jinn's top-level commands, one per file,

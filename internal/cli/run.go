@@ -22,7 +22,9 @@ func newRunCmd(o *Options) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
 		Short: "Create and run a new container from an image",
-		RunE: func(c *cobra.Command, args []string) error {
+		RunE: func(c *cobra.Command, args []string) (err error) {
+			o.beginRunPlan(c, f, detach)
+			defer func() { o.endRunPlan(err) }()
 			opts, err := f.options(c.Flags(), args)
 			if err != nil {
 				return err

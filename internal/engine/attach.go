@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,6 +77,12 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 				}
 			}
 		}()
+	}
+	if r := e.rec(); r != nil {
+		// The replay attaches by the same short path, sends the start,
+		// relays the frames; the end's removals are not recorded yet.
+		r.Op("attach", filepath.Join(e.stateDir(c.ID), monitor.AttachSock))
+		r.Op("unrecorded", "the run's end")
 	}
 	if start {
 		if err := send(monitor.FrameStart, nil); err != nil {

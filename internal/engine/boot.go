@@ -31,7 +31,10 @@ const ranXattr = "user.jinn.ran"
 // markRan records a start: the container has run, and no user stop holds.
 func (e *Local) markRan(c *Container) {
 	dir := e.containerDir(c.ID)
+	e.rec().Op("xattr", dir, ranXattr, "1")
+	e.rec().Op("unlink", filepath.Join(dir, monitor.StopMarker))
 	if unix.Setxattr(dir, ranXattr, []byte("1"), 0) != nil {
+		e.rec().Refuse("no user xattrs under the root")
 		if f, err := os.OpenFile(filepath.Join(dir, ranMarker), os.O_CREATE|os.O_RDONLY, 0o600); err == nil {
 			f.Close()
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jinn-containers/jinn/internal/clip"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 )
 
 // CreateOptions is a container as `jinn create/run` describes it; the CLI
@@ -156,10 +157,19 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	// prune can tell at once that a killed CLI left it.
 	tmp := filepath.Join(e.cfg.Root, "containers", ".new-"+c.ID)
 	staging := tmp + "." + strconv.Itoa(os.Getpid())
+	if r := e.rec(); r != nil {
+		r.Hole(cliplan.HoleID, c.ID)
+		r.Hole(cliplan.HoleID12, c.ID[:12])
+		r.Hole(cliplan.HoleCreated, c.Created.Format(time.RFC3339Nano))
+		r.Hole(cliplan.HolePid, strconv.Itoa(os.Getpid()))
+	}
 	if err := os.MkdirAll(staging, 0o700); err != nil {
 		return nil, err
 	}
+	e.recMkdir(staging, 0o700)
 	markCreator(staging)
+	e.rec().Op("xattr", staging, creatorXattr, strconv.Itoa(os.Getpid()))
+	e.rec().Op("rename", staging, tmp)
 	if err := os.Rename(staging, tmp); err != nil {
 		os.RemoveAll(staging)
 		return nil, err
@@ -170,9 +180,13 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			return nil, err
 		}
 		c.Name = o.Name
-	} else if c.Name, err = e.generateName(c.ID); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
+	} else {
+		e.rec().Op("words", strings.Join(adjectives, " "), strings.Join(nouns, " "))
+		if c.Name, err = e.generateName(c.ID); err != nil {
+			os.RemoveAll(tmp)
+			return nil, err
+		}
+		e.rec().Hole(cliplan.HoleName, c.Name)
 	}
 	c.LogPath = filepath.Join(e.containerDir(c.ID), c.ID+"-json.log")
 	if img.ID != "" {
@@ -194,17 +208,26 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("write container config: %w", err)
 	}
+	e.recFile(filepath.Join(tmp, "config.json"), 0o600)
 	if err := os.Rename(tmp, e.containerDir(c.ID)); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("write container config: %w", err)
 	}
+	e.rec().Op("rename", tmp, e.containerDir(c.ID))
 	if err := os.MkdirAll(e.stateDir(c.ID), 0o700); err != nil {
 		return nil, err
 	}
-	if o.StartNow && o.Attached && c.Host.AutoRemove && e.ownNetns(c) {
+	e.recMkdir(e.stateDir(c.ID), 0o700)
+	// A recorded run begins nothing early: its steps go one after
+	// another, in an order the concurrent path can have.
+	if o.StartNow && o.Attached && c.Host.AutoRemove && e.ownNetns(c) && e.rec() == nil {
 		e.beginStart(c)
 	}
 	if c.Snapshot != "" {
+		// Not recorded yet: the snapshot's directory, counter, record
+		// and link are the snapshot package's writes (its seam comes
+		// with the C replay).
+		e.rec().Op("unrecorded", "snapshot prepare")
 		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {
 			return nil, exitErr(ExitEngine, "prepare root filesystem: %v", err)
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
@@ -45,12 +47,22 @@ func (l *EventLog) Add(typ, action, id, name, image string) {
 
 // AddAttrs records an event with the given actor attributes.
 func (l *EventLog) AddAttrs(typ, action, id string, attrs map[string]string) {
+	l.add(typ, action, id, attrs, nil)
+}
+
+// add is AddAttrs, recording the line appended into rec.
+func (l *EventLog) add(typ, action, id string, attrs map[string]string, rec *cliplan.Recorder) {
 	now := time.Now()
 	ev := Event{Type: typ, Action: action, Scope: "local", Time: now.Unix(), TimeNano: now.UnixNano(),
 		Actor: Actor{ID: id, Attributes: attrs}}
 	b, err := jsonlite.Encode(ev)
 	if err != nil {
 		return
+	}
+	if rec != nil {
+		rec.Hole(cliplan.HoleEvNano, strconv.FormatInt(ev.TimeNano, 10))
+		rec.Hole(cliplan.HoleEvSec, strconv.FormatInt(ev.Time, 10))
+		rec.Op("append", l.path, 0o600, append(bytes.Clone(b), '\n'))
 	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -73,7 +85,7 @@ func (e *Local) event(c *Container, action string, extra ...string) {
 	for i := 0; i+1 < len(extra); i += 2 {
 		attrs[extra[i]] = extra[i+1]
 	}
-	e.events.AddAttrs("container", action, c.ID, attrs)
+	e.events.add("container", action, c.ID, attrs, e.rec())
 }
 
 // killEvent records docker's "kill" event: the signal by number.

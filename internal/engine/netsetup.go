@@ -253,6 +253,14 @@ func (e *Local) writeNetFiles(c *Container) error {
 		return err
 	}
 	_, err = m.SetupFiles(e.attachment(c, "", ""), mode.Kind == network.ModeHost)
+	if err == nil && e.rec() != nil {
+		// Made from the host's files: the plan holds while they do.
+		e.rec().KeyStat("/etc/resolv.conf")
+		e.rec().KeyStat("/etc/hosts")
+		for _, f := range []string{"hosts", "hostname", "resolv.conf"} {
+			e.recFile(filepath.Join(dir, f), 0o644)
+		}
+	}
 	return err
 }
 

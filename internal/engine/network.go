@@ -42,6 +42,8 @@ func (e *Local) makeNetns(c *Container) (string, error) {
 	if err != nil && !os.IsExist(err) {
 		return "", fmt.Errorf("create netns file: %w", err)
 	}
+	// The replay: the file, a namespace of its own bound on it, lo up.
+	e.rec().Op("netns", path)
 	if f != nil {
 		f.Close()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/jinn-containers/jinn/internal/mounter"
 	"golang.org/x/sys/unix"
@@ -30,6 +31,7 @@ func (e *Local) mountRootfs(c *Container) error {
 	if isMountpoint(dir) {
 		return nil
 	}
+	e.recMkdir(dir, 0o755)
 	mounts, err := e.images.Mounts(c.Snapshot)
 	if err != nil {
 		return fmt.Errorf("snapshot of %s: %w", c.ID, err)
@@ -38,6 +40,7 @@ func (e *Local) mountRootfs(c *Container) error {
 		if err := mountOn(m, dir); err != nil {
 			return fmt.Errorf("mount %s root filesystem on %s: %w", m.Type, dir, err)
 		}
+		e.rec().Op("mount", m.Type, m.Source, dir, strings.Join(m.Options, ","))
 	}
 	return nil
 }

@@ -124,7 +124,11 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 func (e *Local) prepareEarly(c *Container, size [2]uint16, s *earlyStart) error {
 	if s == nil {
 		monc := make(chan error, 1)
-		go func() { monc <- e.spawnMonitor(c, false) }()
+		if e.rec() != nil {
+			monc <- e.spawnMonitor(c, false) // recorded: one step after another
+		} else {
+			go func() { monc <- e.spawnMonitor(c, false) }()
+		}
 		s = &earlyStart{mon: monc}
 	}
 	netWait, err := e.prepareStart(c, size, true, s.net)
@@ -170,8 +174,16 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 		}
 		return nil, err
 	}
+	e.recMkdir(e.bundleDir(c.ID), 0o700)
 	if netc == nil {
 		netc = e.setupNet(c)
+		if e.rec() != nil {
+			// Recorded: the network's steps before the rootfs's.
+			r := <-netc
+			ch := make(chan netResult, 1)
+			ch <- r
+			netc = ch
+		}
 	}
 	var once sync.Once
 	var res netResult
@@ -254,6 +266,7 @@ func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, ne
 	if err := writeJSON(filepath.Join(e.bundleDir(c.ID), "config.json"), spec); err != nil {
 		return nil, err
 	}
+	e.recFile(filepath.Join(e.bundleDir(c.ID), "config.json"), 0o600)
 	if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
 		p := *spec.Process
 		p.Terminal = false
@@ -351,6 +364,7 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 func (e *Local) spawnMonitor(c *Container, start bool) error {
 	sd := e.stateDir(c.ID)
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
+	e.rec().Op("unlink", filepath.Join(sd, monitor.StopMarker))
 	if start {
 		e.markRan(c)
 	} else {
@@ -370,9 +384,12 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	}); err != nil {
 		return err
 	}
+	e.rec().Op("create", filepath.Join(sd, "lock"), 0o600) // UpdateState's lock file
+	e.recFile(filepath.Join(sd, monitor.StateFile), 0o600)
 	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
 		return err
 	}
+	e.recFile(cfgPath, 0o600)
 	syncR, syncW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -405,6 +422,13 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	if err != nil {
 		return exitErr(ExitEngine, "start monitor %s: %v", bin, err)
 	}
+	if r := e.rec(); r != nil {
+		// fds 0 and 1 /dev/null, 2 monitor.log (appended), 3 the sync
+		// pipe; its own session; the environment as given.
+		env := append(e.runtimeFor(c).Environ(), monitor.ParentEnv+"="+strconv.Itoa(os.Getpid()))
+		r.Op("spawn", bin, cfgPath, filepath.Join(sd, "monitor.log"), strings.Join(env, "\x00"))
+		r.KeyStat(bin)
+	}
 	// Record the monitor at once: a CLI killed from here on leaves a state
 	// that names the monitor, and a pid file that names it even when the
 	// state is damaged.
@@ -414,8 +438,14 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 			s.MonitorPid, s.MonitorStart = monPid, monitor.ProcStart(monPid)
 		}
 	})
+	if e.rec() != nil {
+		e.recMonitor(monPid, monitor.ProcStart(monPid))
+		e.recFile(filepath.Join(sd, monitorPidFile), 0o600)
+		e.recFile(filepath.Join(sd, monitor.StateFile), 0o600)
+	}
 	line, _ := bufio.NewReader(syncR).ReadString('\n')
 	line = strings.TrimSpace(line)
+	e.rec().Op("sync") // the monitor's word: "ok", else the run fails
 	go func() { // reap it if it ends while we live
 		var ws syscall.WaitStatus
 		for {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -30,6 +31,9 @@ type Config struct {
 	// every hierarchy ("jinn" if empty). jinn-runtime learns it from
 	// $JINN_CGROUP_PARENT, which the CLI sets for its children.
 	CgroupParent string
+	// Rec, if set, records this run's writes for the CLI's run plan
+	// (cliplan.go); its goroutines then run one after another.
+	Rec *cliplan.Recorder
 }
 
 func (e *Local) cgroupParent() string { return cgroups.CleanParent(e.cfg.CgroupParent) }
@@ -73,6 +77,12 @@ func (e *Local) claimName(name, id string, takeover bool) error {
 		return err
 	}
 	err := os.Symlink(id, filepath.Join(e.namesDir(), name))
+	if err == nil {
+		// The replay takes the given name, or picks one as generateName
+		// does (the word lists go into the plan: recNameWords), and
+		// links it the same way.
+		e.rec().Op("name", id, filepath.Join(e.namesDir(), name))
+	}
 	if errors.Is(err, os.ErrExist) {
 		other, _ := os.Readlink(filepath.Join(e.namesDir(), name))
 		if takeover && other != id && !e.hasAnyDir(other) {
