@@ -34,9 +34,9 @@ type Options struct {
 	// CgroupParent is --cgroup-parent: the cgroup containers go under.
 	CgroupParent string
 
-	eng    engine.Engine // made by engine() on first use
-	images *image.Store  // opened by openImageStore on first use
-	found  foundImage    // the image run or create looked up, for the engine
+	eng    engine.Engine     // made by engine() on first use
+	images *image.Store      // opened by openImageStore on first use
+	found  foundImage        // the image run or create looked up, for the engine
 	rec    *cliplan.Recorder // an eligible run's recorder (runplan.go)
 }
 

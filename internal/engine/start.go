@@ -446,7 +446,7 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	line, _ := bufio.NewReader(syncR).ReadString('\n')
 	line = strings.TrimSpace(line)
 	e.rec().Op("sync") // the monitor's word: "ok", else the run fails
-	go func() { // reap it if it ends while we live
+	go func() {        // reap it if it ends while we live
 		var ws syscall.WaitStatus
 		for {
 			if _, err := syscall.Wait4(monPid, &ws, 0, nil); err != syscall.EINTR {

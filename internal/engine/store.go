@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"github.com/jinn-containers/jinn/internal/cliplan"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 	"path/filepath"
 	"runtime"
