@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"io"
 	"sync"
 
@@ -22,7 +23,7 @@ func newImages(o *Options) (engine.Images, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeImages{st: st, found: &o.found}, nil
+	return &storeImages{st: st, found: &o.found, rec: o.rec}, nil
 }
 
 // imagesInUse is the engine's in-use check for rmi and image prune.
@@ -42,6 +43,7 @@ type storeImages struct {
 	mu       sync.Mutex
 	prepared map[string][]engine.Mount
 	found    *foundImage // what the command looked up before the engine
+	rec      *cliplan.Recorder
 }
 
 func (s *storeImages) Get(ref string) (*engine.Image, error) {
@@ -94,6 +96,9 @@ func (s *storeImages) Prepare(key string, img *engine.Image, opts map[string]str
 	if volatile {
 		sopts = append(sopts, snapshot.WithVolatile())
 	}
+	if s.rec != nil {
+		sopts = append(sopts, snapshot.WithRecorder(s.rec))
+	}
 	ms, err := s.st.Snapshots().Prepare(key, img.ChainID, sopts...)
 	if err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func (s *storeImages) Remove(key string) error {
 	s.mu.Lock()
 	delete(s.prepared, key)
 	s.mu.Unlock()
-	err := s.st.Snapshots().Remove(key)
+	err := s.st.Snapshots().RemoveRecorded(key, s.rec)
 	if errors.Is(err, snapshot.ErrNotFound) {
 		return nil
 	}

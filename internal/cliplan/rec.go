@@ -70,8 +70,8 @@ type Recorder struct {
 }
 
 type hole struct {
-	val  string
-	mark byte
+	prefix, val string // val where it follows prefix (and no digit follows it)
+	mark        byte
 }
 
 // New is a recorder for one run.
@@ -112,8 +112,42 @@ func (r *Recorder) Hole(mark byte, val string) {
 		return
 	}
 	r.mu.Lock()
-	r.holes = append(r.holes, hole{val, mark})
+	r.holes = append(r.holes, hole{val: val, mark: mark})
 	r.mu.Unlock()
+}
+
+// HoleAt registers val as the hole mark where it follows prefix and no
+// digit follows it: a small number (the snapshot's) is a hole only where
+// it stands for what it numbers.
+func (r *Recorder) HoleAt(prefix, val string, mark byte) {
+	if r == nil || val == "" {
+		return
+	}
+	r.mu.Lock()
+	r.holes = append(r.holes, hole{prefix: prefix, val: val, mark: mark})
+	r.mu.Unlock()
+}
+
+// fill is a with h's value written as its marker.
+func (h hole) fill(a []byte) []byte {
+	if h.prefix == "" {
+		return bytes.ReplaceAll(a, []byte(h.val), []byte{h.mark})
+	}
+	pat := []byte(h.prefix + h.val)
+	var out []byte
+	for {
+		i := bytes.Index(a, pat)
+		if i < 0 {
+			return append(out, a...)
+		}
+		end := i + len(pat)
+		if end < len(a) && a[end] >= '0' && a[end] <= '9' {
+			out = append(out, a[:end]...)
+		} else {
+			out = append(append(out, a[:i+len(h.prefix)]...), h.mark)
+		}
+		a = a[end:]
+	}
 }
 
 // Refuse says this run cannot be replayed (a seam met a case the C
@@ -154,7 +188,9 @@ func (r *Recorder) Template() ([]Op, bool) {
 	holes := append([]hole(nil), r.holes...)
 	ops := append([]Op(nil), r.ops...)
 	r.mu.Unlock()
-	sort.SliceStable(holes, func(i, j int) bool { return len(holes[i].val) > len(holes[j].val) })
+	sort.SliceStable(holes, func(i, j int) bool {
+		return len(holes[i].prefix+holes[i].val) > len(holes[j].prefix+holes[j].val)
+	})
 	out := make([]Op, len(ops))
 	for i, op := range ops {
 		out[i].Kind = op.Kind
@@ -163,7 +199,7 @@ func (r *Recorder) Template() ([]Op, bool) {
 				return nil, false
 			}
 			for _, h := range holes {
-				a = bytes.ReplaceAll(a, []byte(h.val), []byte{h.mark})
+				a = h.fill(a)
 			}
 			out[i].Args = append(out[i].Args, a)
 		}

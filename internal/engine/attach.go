@@ -82,7 +82,6 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 		// The replay attaches by the same short path, sends the start,
 		// relays the frames; the end's removals are not recorded yet.
 		r.Op("attach", filepath.Join(e.stateDir(c.ID), monitor.AttachSock))
-		r.Op("unrecorded", "the run's end")
 	}
 	if start {
 		if err := send(monitor.FrameStart, nil); err != nil {
@@ -159,6 +158,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if a.Started != nil {
 				a.Started()
 			}
+			e.rec().Op("started")
 			if c.Host.AutoRemove && unmounted == nil {
 				unmounted = e.unmountRunning(c)
 			}
@@ -176,6 +176,12 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 0 {
 				code, _ = strconv.Atoi(f[0])
 			}
+			if r := e.rec(); r != nil {
+				r.Op("exit") // the exit frame, "CODE rm+": what follows is its
+				if len(f) < 2 || f[1] != "rm+" {
+					r.Refuse("an exit frame without rm+")
+				}
+			}
 			if len(f) > 1 && f[1] == "rm" {
 				// --rm: the monitor already deleted it from the runtime;
 				// removing here saves an exec of jinn in the monitor.
@@ -186,9 +192,9 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 1 && f[1] == "rm+" {
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
-				deleted := make(chan struct{})
-				go func() {
-					defer close(deleted)
+				rt := e.runtimeFor(c)
+				e.rec().Op("waitdeleted", rt.Path, strings.Join(rt.Args("delete", "--force", c.ID), "\x00"), strings.Join(rt.Environ(), "\x00"))
+				deleted := e.background(func() {
 					if !waitDeleted(conn) {
 						// The monitor died before its delete was done.
 						e.runtimeFor(c).Delete(c.ID)
@@ -196,7 +202,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 					// The runtime's directories are the runtime's
 					// record only: they go as soon as it is done.
 					e.removeRuntimeDirs(c.ID)
-				}()
+				})
 				netDone := e.cleanupRecords(c, true, unmounted)
 				// Its name is free from here: destroy says so before
 				// another container may take it.
@@ -204,6 +210,7 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 				<-deleted
 				netDone()
 				e.cleanupState(c, false)
+				e.rec().Op("removed")
 				send(monitor.FrameRemoved, nil)
 			}
 			return code, nil

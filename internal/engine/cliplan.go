@@ -62,3 +62,19 @@ func utoa(n uint64) string {
 }
 
 var _ = unix.O_CLOEXEC
+
+// background runs fn in a goroutine and returns a channel closed when it
+// is done; a recorded run runs it at once (its steps one after another).
+func (e *Local) background(fn func()) <-chan struct{} {
+	done := make(chan struct{})
+	if e.rec() != nil {
+		fn()
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	return done
+}

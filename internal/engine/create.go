@@ -224,10 +224,6 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		e.beginStart(c)
 	}
 	if c.Snapshot != "" {
-		// Not recorded yet: the snapshot's directory, counter, record
-		// and link are the snapshot package's writes (its seam comes
-		// with the C replay).
-		e.rec().Op("unrecorded", "snapshot prepare")
 		if _, err := e.images.Prepare(c.Snapshot, img, c.Host.StorageOpt, c.Host.AutoRemove); err != nil {
 			return nil, exitErr(ExitEngine, "prepare root filesystem: %v", err)
 		}

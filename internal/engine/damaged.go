@@ -357,6 +357,7 @@ func (e *Local) removeDead(c *Container) error {
 func (e *Local) removeRuntimeDirs(id string) error {
 	dirs, _ := filepath.Glob(filepath.Join(e.cfg.RunRoot, "runtime", "*", id))
 	for _, d := range dirs {
+		e.rec().Op("rmtree", d)
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}

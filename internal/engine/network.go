@@ -122,7 +122,11 @@ func (e *Local) removeNetns(c *Container) {
 		// Still bound, so the veths' container ends are in it: once
 		// unbound, the kernel deletes them with the namespace, and the
 		// removal does not wait for their rcu_barrier.
-		r.Release(c, func() error { return network.RemoveNetns(path) })
+		r.Release(c, func() error {
+			e.rec().Op("umount", path)
+			e.rec().Op("unlink", path)
+			return network.RemoveNetns(path)
+		})
 		return
 	}
 	// The namespace's unmount waits for a grace period (namespace_unlock)

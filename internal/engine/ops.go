@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -394,9 +395,7 @@ func (e *Local) cleanup(c *Container, volumes bool) {
 // unmounted, if not nil, is unmountRunning's, begun while the container ran.
 func (e *Local) cleanupRecords(c *Container, volumes bool, unmounted <-chan struct{}) (netDone func()) {
 	netDone = e.removeNetnsMeanwhile(c)
-	snapDone := make(chan struct{})
-	go func() {
-		defer close(snapDone)
+	snapDone := e.background(func() {
 		if unmounted != nil {
 			<-unmounted
 		}
@@ -404,7 +403,7 @@ func (e *Local) cleanupRecords(c *Container, volumes bool, unmounted <-chan stru
 		if c.Snapshot != "" {
 			e.images.Remove(c.Snapshot)
 		}
-	}()
+	})
 	if volumes {
 		e.removeAnonVolumes(c)
 	}
@@ -419,11 +418,7 @@ func (e *Local) cleanupRecords(c *Container, volumes bool, unmounted <-chan stru
 // unmount for a grace period), so it overlaps the rest of a cleanup: the
 // rootfs's unmount, the snapshot's removal and the runtime's delete.
 func (e *Local) removeNetnsMeanwhile(c *Container) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		e.removeNetns(c)
-	}()
+	done := e.background(func() { e.removeNetns(c) })
 	return func() { <-done }
 }
 
@@ -435,11 +430,8 @@ func (e *Local) cleanupState(c *Container, runtimeDirs bool) {
 	if runtimeDirs {
 		e.removeRuntimeDirs(c.ID)
 	}
-	parents := make(chan struct{})
-	go func() {
-		defer close(parents)
-		e.removeEmptyParentCgroup(c)
-	}()
+	parents := e.background(func() { e.removeEmptyParentCgroup(c) })
+	e.rec().Op("rmtree", e.stateDir(c.ID))
 	os.RemoveAll(e.stateDir(c.ID))
 	<-parents
 }
@@ -460,9 +452,16 @@ func (e *Local) removeRecords(c *Container) {
 	// leaves a .removing- directory, which prune finishes, names and all.
 	gone := filepath.Join(e.cfg.Root, "containers", ".removing-"+c.ID)
 	renamed := os.Rename(e.containerDir(c.ID), gone) == nil
+	if !renamed {
+		e.rec().Refuse("the container directory was not there to remove")
+	}
+	e.rec().Op("rename", e.containerDir(c.ID), gone)
 	if c.Name != "" {
+		// releaseName: only while the name is still this container's.
+		e.rec().Op("unname", c.ID, filepath.Join(e.namesDir(), c.Name))
 		e.releaseName(c.Name, c.ID)
 	}
+	e.rec().Op("rmtree", gone)
 	if c.Damage != "" {
 		for _, n := range e.namesOf(c.ID) {
 			e.releaseName(n, c.ID)
@@ -482,6 +481,21 @@ func (e *Local) removeEmptyParentCgroup(c *Container) {
 	l, err := e.cgroupLayout()
 	if err != nil {
 		return
+	}
+	if r := e.rec(); r != nil {
+		// The replay: when the store holds no container (ids' rule: a
+		// directory of a 64-byte name), rmdir the parent on each
+		// hierarchy, as RemoveEmptyParentOn does.
+		dirs := []any{filepath.Join(e.cfg.Root, "containers")}
+		if p := e.cgroupParent(); p != "" && path.Clean("/"+p) != "/" {
+			for _, mnt := range l.Mounts {
+				dirs = append(dirs, filepath.Join(mnt, p))
+			}
+		}
+		r.Op("rmparent", dirs...)
+		if c.Host.CgroupParent != "" {
+			r.Refuse("a --cgroup-parent of its own")
+		}
 	}
 	if ids, err := e.ids(); err == nil && len(ids) == 0 {
 		cgroups.RemoveEmptyParentOn(l, e.cgroupParent())

@@ -62,12 +62,7 @@ func mountOn(m Mount, dir string) error {
 // removal. A CLI killed after it leaves the container whole: rm -f and
 // prune find its rootfs unmounted, as after a reboot.
 func (e *Local) unmountRunning(c *Container) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		e.unmountRootfs(c)
-	}()
-	return done
+	return e.background(func() { e.unmountRootfs(c) })
 }
 
 func (e *Local) unmountRootfs(c *Container) {
@@ -75,6 +70,7 @@ func (e *Local) unmountRootfs(c *Container) {
 		return
 	}
 	dir := e.rootfsDir(c.ID)
+	e.rec().Op("umount", dir)
 	for i := 0; i < 8; i++ {
 		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
 			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {

@@ -1,8 +1,11 @@
 package snapshot
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,13 +176,25 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 	for _, o := range opts {
 		o(info)
 	}
+	if r := info.rec; r != nil {
+		// Under the lock taken above: the replay takes it, allocates as
+		// allocActive did (from the index's next, which the plan's key
+		// holds by meta.json's identity, and the hint), and goes on.
+		r.Op("snaplock", filepath.Join(s.root, "lock"))
+		r.Op("snapalloc", s.root, ix.Next, filepath.Join(s.root, nextFile))
+		s.recHoles(r, id)
+		r.Hole(cliplan.HoleSnapTm, info.Created.Format(time.RFC3339Nano))
+		if info.Quota > 0 || !info.Volatile {
+			r.Refuse("a snapshot with a quota or records synced")
+		}
+	}
 	if info.Quota > 0 {
 		qk, err := s.setupQuota(dir, info.ID, info.Quota)
 		if err != nil {
 			return fail(fmt.Errorf("size quota: %w", err))
 		}
 		info.QuotaKind = qk
-	} else if err := mkdirs(dir, ""); err != nil {
+	} else if err := mkdirs(dir, "", info.rec); err != nil {
 		return fail(err)
 	}
 	switch {
@@ -194,6 +209,11 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 		return fail(err)
 	}
 	link := s.activeLink(key)
+	if info.rec != nil {
+		info.rec.Op("xattr", dir, infoXattr, mustJSON(info))
+		info.rec.Op("snaplink", link) // a link to the number
+		info.rec.Op("snapunlock")
+	}
 	err = os.Symlink(strconv.Itoa(id), link)
 	if errors.Is(err, os.ErrExist) {
 		// A stale link (find saw no snapshot behind it).
@@ -215,7 +235,7 @@ func (s *Snapshotter) createActive(key, parent string, opts []Opt) ([]Mount, err
 // The index is not read: a sound link (its info.json names key as active)
 // is never in the index as well, since a commit rewrites info.json (kind
 // committed) before it adds the layer to the index and drops the link.
-func (s *Snapshotter) removeActive(key string) (found bool, err error) {
+func (s *Snapshotter) removeActive(key string, rec *cliplan.Recorder) (found bool, err error) {
 	unlock, err := s.lockOnly()
 	if err != nil {
 		return true, err
@@ -223,6 +243,7 @@ func (s *Snapshotter) removeActive(key string) (found bool, err error) {
 	info, ok := s.active(key)
 	if !ok {
 		unlock()
+		rec.Refuse("no snapshot to remove")
 		return false, nil
 	}
 	gone, err := s.detach(info)
@@ -233,7 +254,28 @@ func (s *Snapshotter) removeActive(key string) (found bool, err error) {
 	if err == nil {
 		os.RemoveAll(gone)
 	}
+	if rec != nil {
+		s.recHoles(rec, info.ID)
+		rec.Op("snaplock", filepath.Join(s.root, "lock"))
+		rec.Op("rename", s.dir(info.ID), gone)
+		rec.Op("unlink", s.activeLink(key))
+		rec.Op("snapunlock")
+		rec.Op("rmtree", gone)
+		if err != nil || info.QuotaKind != "" {
+			rec.Refuse("a snapshot removal of another kind")
+		}
+	}
 	return true, err
+}
+
+// recHoles registers the active snapshot's number id as a hole where it
+// stands for the snapshot: its directory, the one being removed, its
+// record's "id".
+func (s *Snapshotter) recHoles(r *cliplan.Recorder, id int) {
+	n := strconv.Itoa(id)
+	r.HoleAt(s.root+"/", n, cliplan.HoleSnap)
+	r.HoleAt(s.root+"/removing-", n, cliplan.HoleSnap)
+	r.HoleAt(`"id":`, n, cliplan.HoleSnap)
 }
 
 // infoXattr holds a volatile active snapshot's record, on its directory,

@@ -19,7 +19,7 @@ import (
 // nothing outside.
 func (s *Snapshotter) setupQuota(dir string, id int, size int64) (string, error) {
 	if mnt, ok := xfsPrjquota(dir); ok {
-		if err := mkdirs(dir, ""); err != nil {
+		if err := mkdirs(dir, "", nil); err != nil {
 			return "", err
 		}
 		proj := strconv.Itoa(1_000_000 + id)
@@ -52,7 +52,7 @@ func (s *Snapshotter) setupQuota(dir string, id int, size int64) (string, error)
 	if err := s.ensureLoop(dir); err != nil {
 		return "", err
 	}
-	if err := mkdirs(dir, "mnt"); err != nil {
+	if err := mkdirs(dir, "mnt", nil); err != nil {
 		unmountLoop(dir)
 		return "", err
 	}

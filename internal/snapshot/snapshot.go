@@ -16,6 +16,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,7 +75,14 @@ type Info struct {
 	// unmount, and the kernel refuses to mount it again after a crash), and
 	// its records are written without fsync (see WithVolatile).
 	Volatile bool `json:"volatile,omitempty"`
+
+	rec *cliplan.Recorder // WithRecorder's, for this call only
 }
+
+// WithRecorder records the snapshot's writes for the CLI's run plan
+// (internal/cliplan): its number is a hole, allocated by the replay as
+// allocActive does, under the same lock.
+func WithRecorder(r *cliplan.Recorder) Opt { return func(i *Info) { i.rec = r } }
 
 // Usage is the disk a snapshot's own directory uses.
 type Usage struct {
@@ -202,7 +210,7 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 			info.QuotaKind = qk
 		} else {
 			info.Quota = 0
-			if err := mkdirs(dir, ""); err != nil {
+			if err := mkdirs(dir, "", nil); err != nil {
 				os.RemoveAll(dir)
 				return fmt.Errorf("prepare snapshot %s: %w", key, err)
 			}
@@ -225,11 +233,13 @@ func (s *Snapshotter) create(kind Kind, key, parent string, opts []Opt) ([]Mount
 	return ms, err
 }
 
-func mkdirs(dir, sub string) error {
+func mkdirs(dir, sub string, rec *cliplan.Recorder) error {
 	base := filepath.Join(dir, sub)
 	if err := os.MkdirAll(filepath.Join(base, "fs"), 0o755); err != nil {
 		return err
 	}
+	rec.Op("mkdir", filepath.Join(base, "fs"), 0o755)
+	rec.Op("mkdir", filepath.Join(base, "work"), 0o700)
 	return os.MkdirAll(filepath.Join(base, "work"), 0o700)
 }
 
@@ -378,8 +388,12 @@ func (s *Snapshotter) Commit(name, key string, opts ...Opt) error {
 }
 
 // Remove deletes a snapshot that has no children, detaching its quota.
-func (s *Snapshotter) Remove(key string) error {
-	if found, err := s.removeActive(key); found {
+func (s *Snapshotter) Remove(key string) error { return s.RemoveRecorded(key, nil) }
+
+// RemoveRecorded is Remove, recording an active snapshot's removal in rec
+// (WithRecorder); any other removal refuses the plan.
+func (s *Snapshotter) RemoveRecorded(key string, rec *cliplan.Recorder) error {
+	if found, err := s.removeActive(key, rec); found {
 		return err
 	}
 	var dir string
