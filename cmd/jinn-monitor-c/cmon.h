@@ -100,11 +100,7 @@ struct stream {
 void stream_data(struct jlog *l, struct stream *s, const char *p, size_t n);
 void stream_flush(struct jlog *l, struct stream *s);
 
-/* Attach frames (internal/monitor/attach.go). */
-enum {
-	FrameStdin, FrameStdout, FrameStderr, FrameExit, FrameCloseStdin, FrameResize,
-	FrameStart, FrameStarted, FrameRemoved, FrameDeleted,
-};
+#include "frames.h"
 
 struct client {
 	int fd;

@@ -1,5 +1,10 @@
 // Command jinn is a daemonless container engine with docker's command line.
+// `run --rm` of an eligible command line is served in C before Go starts,
+// from the plan two Go runs left (cliplan.c, internal/cliplan).
 package main
+
+// #cgo CFLAGS: -Wall -O2
+import "C"
 
 import (
 	"fmt"

@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/engine"
 )
 
@@ -74,6 +76,13 @@ func newRunCmd(o *Options) *cobra.Command {
 				}
 				fmt.Fprintln(c.OutOrStdout(), ctr.ID)
 				return nil
+			}
+			if o.rec != nil && sigProxy {
+				// sig-proxy's kill, as runAttached's e.Kill: the replay
+				// runs this jinn's kill (Go's) with the signal's number.
+				self, _ := os.Executable()
+				o.rec.Hole(cliplan.HoleSig, cliplan.SignalSlot)
+				o.rec.Op("sigproxy", strings.Join([]string{self, "--root", o.Root, "--runroot", o.RunRoot, "kill", "--signal", cliplan.SignalSlot, ctr.ID}, "\x00"))
 			}
 			return runAttached(ctx, e, ctr.ID, opts.Config.Tty, opts.Config.OpenStdin, keys, sigProxy, func(a *engine.AttachOptions) (int, error) {
 				// -a: the streams not named are not shown.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -47,7 +48,14 @@ func (o *Options) beginRunPlan(c *cobra.Command, f *createFlags, detach bool) {
 	}
 	r := cliplan.New()
 	r.Key("argv", strings.Join(os.Args[1:], "\x00"))
-	r.Key("env", strings.Join(os.Environ(), "\x00"))
+	// The environment as this process got it (the CLI sets variables of
+	// its own for its children, JINN_CGROUP_PARENT: the replay's spawn
+	// op has them).
+	env, err := os.ReadFile("/proc/self/environ")
+	if err != nil {
+		return
+	}
+	r.Key("env", bytes.TrimSuffix(env, []byte{0}))
 	r.KeyStat("/proc/self/exe")
 	r.KeyFile("/proc/sys/kernel/random/boot_id")
 	r.KeyLink("/proc/self/ns/mnt")

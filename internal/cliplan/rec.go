@@ -48,10 +48,13 @@ const (
 	HoleMonBoot = 0x08 // the monitor's start time (clock ticks since boot)
 	HoleEvSec   = 0x0e // an event's time, seconds
 	HoleEvNano  = 0x0f // an event's time, nanoseconds
-	HoleSnapNxt = 0x10 // the snapshot hint: the number after HoleSnap, padded
 	HoleSnapTm  = 0x11 // the snapshot's created time (RFC 3339 nano)
-	HoleTmpSeq  = 0x12 // an atomic write's sequence number
+	HoleSig     = 0x13 // a signal's number (sig-proxy's kill)
 )
+
+// SignalSlot stands for the signal in a recorded command line (Hole
+// makes it HoleSig): the recorder takes no marker bytes from a seam.
+const SignalSlot = "<<signal>>"
 
 // Op is one write the path did: its kind and its arguments, in order.
 type Op struct {
@@ -299,7 +302,8 @@ func (r *Recorder) KeyOps() []Op {
 
 var holeNames = map[byte]string{HoleID: "<ID>", HoleID12: "<ID12>", HoleName: "<NAME>", HolePid: "<PID>",
 	HoleCreated: "<CREATED>", HoleSnap: "<SNAP>", HoleMonPid: "<MONPID>", HoleMonBoot: "<MONSTART>",
-	HoleEvSec: "<EVSEC>", HoleEvNano: "<EVNANO>", HoleSnapNxt: "<SNAPNEXT>", HoleSnapTm: "<SNAPTIME>", HoleTmpSeq: "<SEQ>"}
+	HoleEvSec: "<EVSEC>", HoleEvNano: "<EVNANO>", HoleSnapTm: "<SNAPTIME>",
+	HoleSig: "<SIG>"}
 
 // Dump is an encoded op list for people: one op a line, holes by name,
 // long arguments cut.
