@@ -123,9 +123,12 @@ static int owned_ok(int fd, mode_t type)
 	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_uid == 0 && (st.st_mode & 022) == 0;
 }
 
-// load reads the plan file of this argv (cliplan.File: FNV-64a of the
-// args, each ended by a NUL) through no symlink.
-static char *load(int argc, char **argv, size_t *len)
+static char *joined(char **v, size_t *n, int skip_);
+
+// load reads the plan file of this argv and environment (cliplan.File:
+// FNV-64a of the args, each ended by a NUL, then of the environment
+// without "_") through no symlink.
+static char *load(int argc, char **argv, char **envp, size_t *len)
 {
 	const char *dir = getenv("JINN_CLI_PLAN_DIR"); /* cliplan.DirEnv */
 	if (!dir || dir[0] != '/')
@@ -138,6 +141,13 @@ static char *load(int argc, char **argv, size_t *len)
 			if (!*p)
 				break;
 		}
+	size_t en;
+	char *env = joined(envp, &en, 1);
+	for (size_t i = 0; i < en; i++) {
+		h ^= (unsigned char)env[i];
+		h *= 1099511628211ULL;
+	}
+	free(env);
 	char name[32];
 	snprintf(name, sizeof name, "run-%016llx", (unsigned long long)h);
 	int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -231,20 +241,23 @@ static char *section(char **p, char *end, const char *name, size_t *n)
 
 static int same(const struct arg *a, const char *s, size_t n) { return a->n == n && memcmp(a->p, s, n) == 0; }
 
-// joined is v's strings each followed by a NUL but the last.
-static char *joined(char **v, size_t *n)
+// joined is v's strings each followed by a NUL but the last; with
+// skip_, without "_" (cliplan.KeyEnv).
+static char *joined(char **v, size_t *n, int skip_)
 {
 	size_t l = 0;
 	for (char **s = v; *s; s++)
 		l += strlen(*s) + 1;
 	char *b = malloc(l + 1), *o = b;
 	for (char **s = v; *s; s++) {
+		if (skip_ && !strncmp(*s, "_=", 2))
+			continue;
 		size_t m = strlen(*s);
 		memcpy(o, *s, m);
 		o += m;
 		*o++ = 0;
 	}
-	*n = l ? l - 1 : 0;
+	*n = o > b ? (size_t)(o - b) - 1 : 0;
 	return b;
 }
 
@@ -255,10 +268,10 @@ static int key_holds(struct op *k, char **argv, char **envp)
 	char *j = NULL;
 	int ok = 0;
 	if (!strcmp(k->kind, "argv") && k->nargs == 1) {
-		j = joined(argv + 1, &n);
+		j = joined(argv + 1, &n, 0);
 		ok = same(&k->args[0], j, n);
 	} else if (!strcmp(k->kind, "env") && k->nargs == 1) {
-		j = joined(envp, &n);
+		j = joined(envp, &n, 1);
 		ok = same(&k->args[0], j, n);
 	} else if (!strcmp(k->kind, "stat") && k->nargs == 5) {
 		struct stat st;
@@ -295,7 +308,7 @@ static int key_holds(struct op *k, char **argv, char **envp)
 static void serve(int argc, char **argv, char **envp)
 {
 	size_t len;
-	char *b = load(argc, argv, &len), *end = b + len, *p = b;
+	char *b = load(argc, argv, envp, &len), *end = b + len, *p = b;
 	if (!b)
 		return;
 	char *nl = memchr(p, '\n', len);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const kinds[] = {
@@ -44,6 +45,8 @@ int known_op(const char *kind)
 static char **rm_argv; /* Go's `rm -f -v ID`, for a failure after writes */
 static jmp_buf back;   /* replay's: a failure before any write returns into Go */
 static char *staging;  /* the container's .new- directory until its name is linked */
+static int tracing;    /* JINN_CLI_PLAN_TRACE set: each op's time too */
+static struct timespec t0;
 
 // fail ends a run that went wrong after its first write: the Go path's
 // cleanup removes what was made, the error is printed as jinn prints one.
@@ -445,6 +448,11 @@ static void step(struct op *o)
 	if (strcmp(k, "words") && strcmp(k, "sigproxy"))
 		R.side_effects = 1;
 	forward_pending();
+	if (tracing) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		trace("c-run op %s %ld us", k, (ts.tv_sec - t0.tv_sec) * 1000000 + (ts.tv_nsec - t0.tv_nsec) / 1000);
+	}
 }
 
 int replay(struct plan *p)
@@ -478,6 +486,8 @@ int replay(struct plan *p)
 	}
 	// What the caller left open is not passed on (main.go's CloseRange).
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	tracing = getenv("JINN_CLI_PLAN_TRACE") != NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (setjmp(back))
 		return -1; /* into Go: nothing was written, or it was undone */
 	for (int i = 0; i < p->nops; i++)

@@ -38,6 +38,7 @@ type Options struct {
 	images *image.Store      // opened by openImageStore on first use
 	found  foundImage        // the image run or create looked up, for the engine
 	rec    *cliplan.Recorder // an eligible run's recorder (runplan.go)
+	recEnv []byte            // the environment its key holds
 }
 
 // commands are the constructors of jinn's top-level commands, one per file,

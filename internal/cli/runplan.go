@@ -55,7 +55,8 @@ func (o *Options) beginRunPlan(c *cobra.Command, f *createFlags, detach bool) {
 	if err != nil {
 		return
 	}
-	r.Key("env", bytes.TrimSuffix(env, []byte{0}))
+	o.recEnv = cliplan.KeyEnv(bytes.Split(bytes.TrimSuffix(env, []byte{0}), []byte{0}))
+	r.Key("env", o.recEnv)
 	r.KeyStat("/proc/self/exe")
 	r.KeyFile("/proc/sys/kernel/random/boot_id")
 	r.KeyLink("/proc/self/ns/mnt")
@@ -85,12 +86,12 @@ func (o *Options) endRunPlan(err error) {
 			res = "a value holds a marker byte"
 		} else {
 			p = &cliplan.Plan{Key: cliplan.Encode(r.KeyOps()), Ops: cliplan.Encode(ops)}
-			res = cliplan.Offer(cliplan.File(os.Args[1:]), p)
+			res = cliplan.Offer(cliplan.File(os.Args[1:], o.recEnv), p)
 		}
 	}
 	if t := os.Getenv(cliplan.TraceEnv); filepath.IsAbs(t) {
 		if f, err := os.OpenFile(t, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
-			fmt.Fprintf(f, "go-run plan=%s file=%s\n", res, cliplan.File(os.Args[1:]))
+			fmt.Fprintf(f, "go-run plan=%s file=%s\n", res, cliplan.File(os.Args[1:], o.recEnv))
 			if p != nil {
 				f.Write(cliplan.Dump(p.Ops))
 			}

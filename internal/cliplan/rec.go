@@ -346,3 +346,17 @@ func Dump(enc []byte) []byte {
 	}
 	return out
 }
+
+// KeyEnv is the environment as the key holds it: every variable but "_",
+// the shell's note of the command it ran (`perf stat jinn` and `jinn`
+// differ in it alone); the runtime's commands do not get it either
+// (recipe.Runtime.Environ).
+func KeyEnv(env [][]byte) []byte {
+	var out [][]byte
+	for _, e := range env {
+		if !bytes.HasPrefix(e, []byte("_=")) {
+			out = append(out, e)
+		}
+	}
+	return bytes.Join(out, []byte{0})
+}

@@ -39,9 +39,11 @@ func Dir() string {
 	return filepath.Clean(d)
 }
 
-// File is the plan of the command line args (everything after argv[0]),
-// "" if plans are off.
-func File(args []string) string {
+// File is the plan of the command line args (everything after argv[0])
+// in the environment env (KeyEnv's), "" if plans are off: one plan per
+// both, so that a command run in two environments (`perf stat` adds to
+// PATH) keeps a plan for each.
+func File(args []string, env []byte) string {
 	d := Dir()
 	if d == "" {
 		return ""
@@ -51,6 +53,7 @@ func File(args []string) string {
 		h.Write([]byte(a))
 		h.Write([]byte{0})
 	}
+	h.Write(env)
 	return filepath.Join(d, fmt.Sprintf("run-%016x", h.Sum64()))
 }
 

@@ -54,7 +54,16 @@ func (r *Runtime) Command(a ...string) *exec.Cmd {
 // Environ is the environment of the runtime's commands, Command's and
 // those a monitor runs.
 func (r *Runtime) Environ() []string {
-	env := append(os.Environ(), "GOMAXPROCS=1")
+	// Not "_": the shell's note of the command it ran means nothing to
+	// the runtime, and the CLI's C run (cmd/jinn/cliplan.c) keys on the
+	// environment without it.
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "_=") {
+			env = append(env, e)
+		}
+	}
+	env = append(env, "GOMAXPROCS=1")
 	if r.SeccompCache != "" {
 		env = append(env, SeccompCacheEnv+"="+r.SeccompCache)
 	}
