@@ -131,7 +131,9 @@ static char *joined(char **v, size_t *n, int skip_);
 static char *load(int argc, char **argv, char **envp, size_t *len)
 {
 	const char *dir = getenv("JINN_CLI_PLAN_DIR"); /* cliplan.DirEnv */
-	if (!dir || dir[0] != '/')
+	if (!dir)
+		dir = "/run/jinn-cli-plans"; /* cliplan.DirDefault */
+	if (dir[0] != '/')
 		return NULL;
 	uint64_t h = 14695981039346656037ULL;
 	for (int i = 1; i < argc; i++)
@@ -359,7 +361,12 @@ static void serve(int argc, char **argv, char **envp)
 
 __attribute__((constructor)) static void jinn_cli_run(int argc, char **argv, char **envp)
 {
-	if (argc < 4 || geteuid() != 0 || !getenv("JINN_CLI_PLAN_DIR"))
+	// Only a run (`run` among the first arguments: the global flags come
+	// before it) is looked up; every other command goes to Go at once.
+	int run = 0;
+	for (int i = 1; i < argc && i < 8; i++)
+		run |= !strcmp(argv[i], "run");
+	if (argc < 4 || !run || geteuid() != 0)
 		return;
 	serve(argc, argv, envp);
 }

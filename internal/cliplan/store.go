@@ -16,14 +16,14 @@ import (
 )
 
 // Plans live in a directory of root's that nobody else may write:
-// DirEnv names it (a relative value, or none, turns plans off: until the
-// C replay serves them, recording costs every eligible run a little and
-// helps none, so plans are opt-in). One file per command line (its name
-// a hash of the argv), at most Kept in all.
+// DirEnv names it (DirDefault if unset; a relative value, "" too, turns
+// plans off). One file per command line and environment, at most Kept in
+// all.
 const (
-	Magic  = "jinn-cli-plan 1"
-	DirEnv = "JINN_CLI_PLAN_DIR"
-	Kept   = 64
+	Magic      = "jinn-cli-plan 1"
+	DirEnv     = "JINN_CLI_PLAN_DIR"
+	DirDefault = "/run/jinn-cli-plans"
+	Kept       = 64
 	// TraceEnv, set to a file's path, makes every eligible Go run append
 	// what it recorded and what became of the plan (tests prove by it
 	// which path ran and what the plan holds).
@@ -32,7 +32,10 @@ const (
 
 // Dir is the plan directory, "" if plans are off.
 func Dir() string {
-	d := os.Getenv(DirEnv)
+	d, ok := os.LookupEnv(DirEnv)
+	if !ok {
+		d = DirDefault
+	}
 	if !filepath.IsAbs(d) {
 		return ""
 	}
