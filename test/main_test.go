@@ -39,7 +39,17 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	os.Exit(runSuite(m))
+	// The CLI's run plans (internal/cliplan) of the suite's stores go
+	// into a directory of the suite's own.
+	plans, err := os.MkdirTemp("", "jinn-cli-plans-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test:", err)
+		os.Exit(1)
+	}
+	os.Setenv("JINN_CLI_PLAN_DIR", plans)
+	code := runSuite(m)
+	os.RemoveAll(plans)
+	os.Exit(code)
 }
 
 // bin returns the path of one of jinn's binaries.

@@ -21,19 +21,33 @@
 
 static volatile sig_atomic_t pending[32];
 static int proxying;
+static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
+#define NSIGS (sizeof sigs / sizeof *sigs)
+static struct sigaction saved[NSIGS];
 
 static void on_signal(int sig) { pending[sig] = 1; }
 
 void proxy_signals(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2};
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read sees EINTR */
 	sigemptyset(&sa.sa_mask);
-	for (unsigned i = 0; i < sizeof sigs / sizeof *sigs; i++)
-		sigaction(sigs[i], &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
+	for (unsigned i = 0; i < NSIGS; i++) {
+		struct sigaction *s = &sa, ign = {0};
+		if (sigs[i] == SIGHUP) {
+			ign.sa_handler = SIG_IGN;
+			s = &ign;
+		}
+		sigaction(sigs[i], s, proxying ? NULL : &saved[i]);
+	}
 	proxying = 1;
+}
+
+void restore_signals(void)
+{
+	for (unsigned i = 0; proxying && i < NSIGS; i++)
+		sigaction(sigs[i], &saved[i], NULL);
+	proxying = 0;
 }
 
 char **split0(char *s, size_t n)

@@ -355,6 +355,12 @@ static void serve(int argc, char **argv, char **envp)
 	set_hole(HoleCreated, t);
 	trace("c-run serve %s", R.hole[HoleID]);
 	int code = replay(&plan);
+	if (code < 0) {
+		// Into Go as if this code were not there (what it wrote is
+		// undone): the signals' dispositions as they came.
+		restore_signals();
+		return;
+	}
 	trace("c-run exit %d", code);
 	exit(code);
 }

@@ -59,6 +59,7 @@ int attach_connect(const char *sock);
 int attach_until(int want, char **payload); /* relays output; 0 when a frame of type want came */
 int send_frame(int typ);
 void proxy_signals(void);
+void restore_signals(void);
 void forward_pending(void);
 pid_t spawn_argv(char *const *argv, char *const *envp, int wait);
 char **split0(char *s, size_t n); /* \0-separated into a NULL-ended vector (in place) */

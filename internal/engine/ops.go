@@ -149,6 +149,8 @@ func normSignal(s string) string {
 
 // Kill sends a signal to the container's init.
 func (e *Local) Kill(ctx context.Context, ref, sig string) error {
+	// sig-proxy's kill during a recorded run: not a step of the run.
+	e.rec().Refuse("a signal passed on")
 	c, err := e.Lookup(ref)
 	if err != nil {
 		return err
