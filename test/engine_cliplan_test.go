@@ -277,8 +277,8 @@ func TestCLIPlanIneligible(t *testing.T) {
 	p := newPlanEnv(t)
 	img := p.image()
 	for _, flags := range [][]string{
-		{"run", "--rm"},                              // the bridge
-		{"run", "--network", "none"},                 // no --rm
+		{"run", "--rm"},              // the bridge
+		{"run", "--network", "none"}, // no --rm
 		{"run", "--rm", "--network", "none", "-e", "A=1"},
 		{"run", "--rm", "--network", "none", "-i"},
 		{"run", "--rm", "--network", "host"},
