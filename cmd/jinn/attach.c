@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t pending[32];
+static pid_t kills[16]; /* sig-proxy's kill commands not yet reaped */
 static int proxying;
 static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
 #define NSIGS (sizeof sigs / sizeof *sigs)
@@ -106,12 +107,18 @@ void forward_pending(void)
 		char *line = fill(&a, &len);
 		char **argv = split0(line, len);
 		trace("c-run sig-proxy %d", s);
-		spawn_argv(argv, environ, 0);
+		pid_t pid = spawn_argv(argv, environ, 0);
+		for (int i = 0; pid > 0 && i < 16; i++)
+			if (kills[i] <= 0) {
+				kills[i] = pid;
+				break;
+			}
 		free(argv);
 		free(line);
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0) /* kills done, not the monitor: it is in its own session but ours */
-		;
+	for (int i = 0; i < 16; i++) /* the kills that are done; no other child */
+		if (kills[i] > 0 && waitpid(kills[i], NULL, WNOHANG) == kills[i])
+			kills[i] = 0;
 }
 
 // attach_connect is monitor.ShortPath and net.Dial: the socket through

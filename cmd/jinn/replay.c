@@ -31,7 +31,7 @@
 static const char *const kinds[] = {
 	"mkdir", "xattr", "rename", "words", "name", "write", "create", "append", "unlink", "snaplock",
 	"snapalloc", "snaplink", "snapunlock", "mount", "spawn", "sync", "netns", "attach", "started",
-	"umount", "exit", "waitdeleted", "unname", "rmtree", "rmparent", "removed", "sigproxy", NULL,
+	"umount", "exit", "waitdeleted", "unname", "rmtree", "rmparent", "removed", "sigproxy", "netwait", NULL,
 };
 
 int known_op(const char *kind)
@@ -199,8 +199,12 @@ static void op_snapalloc(struct op *o)
 	}
 }
 
+static pid_t netns_child;
+
 // netns is makeNetns: the file, a namespace of a child's bound on it, lo
-// up in it; this process stays in the host's.
+// up in it; this process stays in the host's. The child works while the
+// monitor starts; netwait waits for it where the Go path's network
+// goroutine went on.
 static void op_netns(const char *path)
 {
 	int fd = open(path, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0600);
@@ -219,8 +223,20 @@ static void op_netns(const char *path)
 		ifr.ifr_flags |= IFF_UP;
 		_exit(ioctl(s, SIOCSIFFLAGS, &ifr) < 0 ? 2 : 0);
 	}
+	if (pid < 0)
+		fail("make network namespace", strerror(errno));
+	netns_child = pid;
+}
+
+static void op_netwait(void)
+{
 	int st;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+	pid_t pid = netns_child;
+	netns_child = 0;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			fail("make network namespace", strerror(errno));
+	if (pid <= 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		fail("make network namespace", NULL);
 }
 
@@ -404,6 +420,8 @@ static void step(struct op *o)
 		op_sync();
 	else if (!strcmp(k, "netns"))
 		op_netns(a[0]);
+	else if (!strcmp(k, "netwait"))
+		op_netwait();
 	else if (!strcmp(k, "attach")) {
 		err = attach_connect(a[0]) < 0 || send_frame(FrameStart) < 0;
 	} else if (!strcmp(k, "started")) {

@@ -125,11 +125,24 @@ func (e *Local) prepareEarly(c *Container, size [2]uint16, s *earlyStart) error 
 	if s == nil {
 		monc := make(chan error, 1)
 		if e.rec() != nil {
-			monc <- e.spawnMonitor(c, false) // recorded: one step after another
+			// Recorded: one step after another, in an order the
+			// concurrent path can have and the replay can overlap: the
+			// namespace (the replay makes it in a child), the monitor's
+			// start, then the network's files once the namespace is
+			// there ("netwait").
+			net := make(chan netResult, 1)
+			p, err := e.containerNetns(c)
+			monc <- e.spawnMonitor(c, false)
+			if err == nil {
+				e.rec().Op("netwait")
+				err = e.writeNetFiles(c)
+			}
+			net <- netResult{p, err}
+			s = &earlyStart{mon: monc, net: net}
 		} else {
 			go func() { monc <- e.spawnMonitor(c, false) }()
+			s = &earlyStart{mon: monc}
 		}
-		s = &earlyStart{mon: monc}
 	}
 	netWait, err := e.prepareStart(c, size, true, s.net)
 	merr := <-s.mon
