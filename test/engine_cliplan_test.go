@@ -346,3 +346,50 @@ func grepTrace(b []byte) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// The monitor of a C run killed: the run says so (125) and the container
+// goes, as a Go run's does.
+func TestCLIPlanMonitorDies(t *testing.T) {
+	p := newPlanEnv(t)
+	img := p.image()
+	args := append(append([]string{"run", "--rm", "--network", "none", "--name", "mondies"}, img...), "sleep", "30")
+	for i, w := range []string{"go", "go", "c"} {
+		before, _ := os.ReadFile(p.trace)
+		c := p.pcmd(args...)
+		var errb bytes.Buffer
+		c.Stderr = &errb
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		waitFor(t, 10*time.Second, "the container to run", func() bool {
+			out, _, _ := p.run("inspect", "-f", "{{.State.Running}} {{.ID}}", "mondies")
+			f := strings.Fields(out)
+			if len(f) == 2 && f[0] == "true" {
+				id = f[1]
+			}
+			return id != ""
+		})
+		if i < 2 {
+			p.ok("kill", "mondies") // the plan's runs end as runs do
+		} else if pid := monitorPid(t, id); pid == 0 {
+			t.Fatal("no monitor")
+		} else {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		err := c.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		after, _ := os.ReadFile(p.trace)
+		path := pathOf(string(after[len(before):]))
+		if i == 2 && (code != 125 || !strings.Contains(errb.String(), "its monitor died") || !strings.Contains(string(after[len(before):]), "c-run fail")) {
+			t.Fatalf("monitor killed: exit %d, %q\n%s", code, errb.String(), grepTrace(after[len(before):]))
+		}
+		if i < 2 && (path != w || code != 137) {
+			t.Fatalf("run %d: %s path, exit %d", i, path, code)
+		}
+		p.assertEmpty()
+	}
+}
