@@ -84,8 +84,8 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 			if bar == nil && u.Total > 0 {
 				bar = prog.newBar(img.Manifest, u.Total, true)
 			}
-			if bar != nil && bar.bar != nil {
-				bar.bar.IncrInt64(u.Complete - last)
+			if bar != nil {
+				bar.add(u.Complete - last)
 			}
 			last = u.Complete
 		}
