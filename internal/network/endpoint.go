@@ -164,7 +164,7 @@ func (m *Manager) setRoutes(c *containerState) error {
 		return fmt.Errorf("open netns %s: %w", c.NetnsPath, err)
 	}
 	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
+	h, err := routeHandleAt(ns)
 	if err != nil {
 		return fmt.Errorf("netlink in %s: %w", c.NetnsPath, err)
 	}

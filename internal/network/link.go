@@ -194,7 +194,7 @@ func addVeth(n *Network, ep *Endpoint, nsPath string, defaultRoute bool, ingress
 		}
 	}
 
-	h, err := netlink.NewHandleAt(ns)
+	h, err := routeHandleAt(ns)
 	if err != nil {
 		return fmt.Errorf("netlink in %s: %w", nsPath, err)
 	}

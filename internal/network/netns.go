@@ -97,7 +97,7 @@ func withNetlinkIn(path string, fn func(*netlink.Handle) error) error {
 		return fmt.Errorf("open netns %s: %w", path, err)
 	}
 	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
+	h, err := routeHandleAt(ns)
 	if err != nil {
 		return fmt.Errorf("netlink in %s: %w", path, err)
 	}
@@ -139,4 +139,12 @@ func InNetns(path string, fn func() error) error {
 		errc <- ferr
 	}()
 	return <-errc
+}
+
+// routeHandleAt is a netlink handle for links, addresses and routes in the
+// namespace ns. Route sockets only: a handle of every family opens an xfrm
+// and a netfilter socket too, each made by moving the thread into ns and
+// back, three times the work on a bridged container's start.
+func routeHandleAt(ns netns.NsHandle) (*netlink.Handle, error) {
+	return netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 }
