@@ -17,10 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// cgroup2 has no devices files: access to device nodes is decided by a
-// BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup. jinn
-// compiles the spec's rules into one such program.
-
 // The kernel's bpf_cgroup_dev_ctx: access_type is (access << 16) | type.
 const (
 	devBlock = 1 // BPF_DEVCG_DEV_BLOCK
@@ -102,9 +98,9 @@ func DeviceProgram(rules []specs.LinuxDeviceCgroup) (asm.Instructions, error) {
 	return insns, nil
 }
 
-// Load (a v2.DeviceFilter) compiles rules and loads the program, which runs the kernel's
-// verifier: a program it refuses fails before any write. The returned
-// attach puts it on the cgroup at dir.
+// Load is the runtime's v2.DeviceFilter: it compiles rules and loads the
+// program, which runs the kernel's verifier, so a program it refuses fails
+// before any write. The returned attach puts it on the cgroup at dir.
 func Load(dir string, rules []specs.LinuxDeviceCgroup) (attach func() error, err error) {
 	insns, err := DeviceProgram(rules)
 	if err != nil {
