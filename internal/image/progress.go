@@ -27,6 +27,7 @@ type progress struct {
 	w     io.Writer
 	mu    sync.Mutex
 	term  bool
+	cols  int // the terminal's width: a bar line must not wrap
 	bars  []*pbar
 	drawn int // bar lines on the screen below the cursor's line
 	stop  chan struct{}
@@ -36,18 +37,27 @@ type progress struct {
 // redrawEvery is how often bars are redrawn while data moves.
 const redrawEvery = 150 * time.Millisecond
 
-func isTerminal(w io.Writer) bool {
+// termCols is w's width if it is a terminal, else 0. A terminal without a
+// size (a bare pty) cannot draw bars either.
+func termCols(w io.Writer) int {
 	f, ok := w.(*os.File)
 	if !ok {
-		return false
+		return 0
 	}
-	// A terminal without a size (a bare pty) cannot draw bars.
 	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
-	return err == nil && ws.Col > 0
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, term: w != nil && isTerminal(w)}
+	p := &progress{w: w}
+	if w != nil {
+		p.cols = termCols(w)
+		p.term = p.cols > 0
+	}
+	return p
 }
 
 // line prints a status line; on a terminal above the bars, which are
@@ -179,39 +189,59 @@ func (p *progress) render(b *strings.Builder) {
 
 const barWidth = 30
 
+// render writes the bar's line, the bar narrowed (or left out, then the
+// line cut) to fit the terminal: a wrapped line would throw the redraw's
+// cursor movements off.
 func (b *pbar) render(w *strings.Builder) {
 	cur, total := b.cur.Load(), b.total
 	state := b.state.Load()
 	if state == 1 && total > 0 {
 		cur = total
 	}
-	w.WriteString(short(b.d))
-	w.WriteByte(' ')
+	head := short(b.d) + " "
 	switch state {
 	case 1:
 		if b.push {
-			w.WriteString("Pushed ")
+			head += "Pushed "
 		} else {
-			w.WriteString("Pull complete ")
+			head += "Pull complete "
 		}
 	case 2:
-		w.WriteString("Failed ")
+		head += "Failed "
+	}
+	tail := fmt.Sprintf(" %s / %s", kibi(cur), kibi(total))
+	if total > 0 {
+		tail += fmt.Sprintf(" %3d %%", min(cur, total)*100/total)
+	}
+	width := barWidth
+	if cols := b.p.cols; cols > 0 {
+		// The widest the line gets, so that the bar keeps its width
+		// from the first drawing to the last.
+		widest := len(short(b.d)) + len(" Pull complete []") + len(tail) +
+			max(0, len(kibi(total))-len(kibi(cur)))
+		width = min(width, cols-1-widest)
+	}
+	if width < 5 {
+		line := head + strings.TrimPrefix(tail, " ")
+		if cols := b.p.cols; cols > 1 && len(line) > cols-1 {
+			line = line[:cols-1]
+		}
+		w.WriteString(line)
+		return
 	}
 	fill := 0
 	if total > 0 {
-		fill = int(min(cur, total) * barWidth / total)
+		fill = int(min(cur, total) * int64(width) / total)
 	}
+	w.WriteString(head)
 	w.WriteByte('[')
 	w.WriteString(strings.Repeat("=", fill))
-	if fill < barWidth {
+	if fill < width {
 		w.WriteByte('>')
-		w.WriteString(strings.Repeat(" ", barWidth-fill-1))
+		w.WriteString(strings.Repeat(" ", width-fill-1))
 	}
 	w.WriteByte(']')
-	fmt.Fprintf(w, " %s / %s", kibi(cur), kibi(total))
-	if total > 0 {
-		fmt.Fprintf(w, " %3d %%", min(cur, total)*100/total)
-	}
+	w.WriteString(tail)
 }
 
 // kibi is n bytes in binary units, one decimal: "1.5 MiB".

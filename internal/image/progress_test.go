@@ -64,3 +64,28 @@ func TestProgressPlain(t *testing.T) {
 		t.Errorf("got %q, want %q", out.String(), want)
 	}
 }
+
+// TestProgressNarrowTerminal: no bar line is wider than the terminal (a
+// wrapped line would throw the redraw's cursor movements off): the bar
+// narrows, then goes, then the line is cut.
+func TestProgressNarrowTerminal(t *testing.T) {
+	for _, cols := range []int{200, 60, 40, 20} {
+		var out bytes.Buffer
+		p := &progress{w: &out, term: true, cols: cols}
+		b := p.bar(digest.FromString("a"), 3<<30)
+		b.add(1 << 30)
+		b.done(nil)
+		p.wait()
+		for _, l := range strings.Split(out.String(), "\n") {
+			if i := strings.LastIndex(l, "\x1b[K"); i >= 0 {
+				l = l[i+len("\x1b[K"):]
+			}
+			if len(l) > cols-1 {
+				t.Errorf("%d columns: line of %d: %q", cols, len(l), l)
+			}
+		}
+		if cols >= 60 && !strings.Contains(out.String(), "[===") {
+			t.Errorf("%d columns: no bar drawn: %q", cols, out.String())
+		}
+	}
+}
