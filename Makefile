@@ -53,8 +53,8 @@ build:
 	@# `jinn --version`'s exit (exit_group to the parent's wakeup) 0.48 ->
 	@# 0.24 ms, `run --rm`'s 1.07 -> 0.57 ms. bin/ is what the tests, the
 	@# demo and the benchmarks run: as installed. (jinn-runtime and the
-	@# shim, written by the external linker, are ~80% large folios already:
-	@# a copy measured no gain.)
+	@# shim, written by the external linker, are 58-87% large folios
+	@# already: a copy of jinn-runtime measured no gain.)
 	@for f in $(addprefix $(BIN)/,$(filter-out jinn-runtime containerd-shim-jinn-v2,$(CMDS))); do \
 		cp $$f $$f.tmp && mv -f $$f.tmp $$f || exit 1; \
 	done
