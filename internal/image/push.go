@@ -71,6 +71,7 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 		opts.Parallel = 4
 	}
 	prog := newProgress(opts.Progress)
+	defer prog.wait() // an early return stops the redraws too
 	prog.line("The push refers to repository [%s]", named.Name())
 	updates := make(chan v1.Update, 16)
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain(opts.Keychain)),
