@@ -1,6 +1,13 @@
 // Command jinn is a daemonless container engine with docker's command line.
 // `run --rm` of an eligible command line is served in C before Go starts,
 // from the plan two Go runs left (cliplan.c, internal/cliplan).
+//
+// No //go:debug settings here: Go 1.25+ reads the cgroup's CPU limit at
+// every start (/proc/self/cgroup, mountinfo; 4-5% of `jinn --version`)
+// whatever containermaxprocs and updatemaxprocs say, and turning both off
+// measured no gain; internal/cpu's feature switches (hash/crc32's SSE4.2
+// tables, 5%) are read from the environment only. What the start pays is
+// in BENCHMARKS.md, "Round 9: the Go binaries' start".
 package main
 
 // #cgo CFLAGS: -Wall -O2

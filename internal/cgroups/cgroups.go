@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
+	v2 "github.com/jinn-containers/jinn/internal/cgroups/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -117,6 +118,10 @@ type Config struct {
 	// Layout is the host's hierarchies; nil detects them (tests pass a
 	// directory laid out like cgroupfs).
 	Layout *Layout
+	// DeviceFilter enforces device rules on cgroup2 (package
+	// v2/devfilter's Load); without it, Set refuses device rules there.
+	// Only the runtime sets them, and only it links the BPF library.
+	DeviceFilter v2.DeviceFilter
 }
 
 // New returns the Manager for a container's cgroup on this host's
@@ -132,7 +137,7 @@ func New(cfg Config) (Manager, error) {
 			return nil, err
 		}
 	}
-	m := newManager(l, parentOf(cfg), p)
+	m := newManager(l, parentOf(cfg), p, cfg.DeviceFilter)
 	if cfg.Systemd {
 		return newSystemd(cfg, m)
 	}

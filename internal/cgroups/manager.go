@@ -27,7 +27,7 @@ type manager struct {
 	v2     *v2.Manager // nil on a pure v1 host
 }
 
-func newManager(l *Layout, parent, p string) *manager {
+func newManager(l *Layout, parent, p string, devices v2.DeviceFilter) *manager {
 	m := &manager{layout: l, path: p, parent: strings.Trim(path.Clean("/"+parent), "/")}
 	if len(l.V1)+len(l.Named) > 0 {
 		all := make(map[string]string, len(l.V1)+len(l.Named))
@@ -40,7 +40,7 @@ func newManager(l *Layout, parent, p string) *manager {
 		m.v1 = v1.New(all, p)
 	}
 	if l.Unified != "" {
-		m.v2 = v2.New(l.Unified, path.Clean(parent), p)
+		m.v2 = v2.New(l.Unified, path.Clean(parent), p).WithDevices(devices)
 	}
 	return m
 }

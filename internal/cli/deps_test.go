@@ -26,6 +26,15 @@ func TestCLILinksNoCStage(t *testing.T) {
 		// Its init compiles ten regular expressions: 1.1 ms and 414 KB
 		// of every command (it came back once through a new caller).
 		"github.com/distribution/reference": "use internal/image/reference",
+		// The BPF library and its 31 packages (debug/elf, debug/dwarf,
+		// encoding/xml, go/parser...): only the runtime sets cgroup2
+		// device rules (internal/cgroups/v2/devfilter).
+		"github.com/cilium/ebpf": "only jinn-runtime needs cgroup2 device programs",
+		// A progress-bar library whose dependencies' init (stripansi's
+		// regexp, go-runewidth's and uniseg's tables) every command paid.
+		"github.com/vbauerster/mpb/v8":  "internal/image draws its own bars",
+		"github.com/acarl005/stripansi": "a regexp compiled at every start",
+		"github.com/mattn/go-runewidth": "tables built at every start",
 	}
 	for _, p := range strings.Fields(string(out)) {
 		if why, ok := banned[p]; ok {

@@ -54,6 +54,7 @@ func (s *Store) pull(ctx context.Context, ref string, opts PullOptions) (img *Im
 	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain(opts.Keychain))}
 	prog := newProgress(opts.Progress)
+	defer prog.wait() // an early return stops the redraws too
 	done := s.writing()
 	defer func() {
 		done()

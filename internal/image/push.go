@@ -71,6 +71,7 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 		opts.Parallel = 4
 	}
 	prog := newProgress(opts.Progress)
+	defer prog.wait() // an early return stops the redraws too
 	prog.line("The push refers to repository [%s]", named.Name())
 	updates := make(chan v1.Update, 16)
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(keychain(opts.Keychain)),
@@ -84,8 +85,8 @@ func (s *Store) push(ctx context.Context, ref string, opts PushOptions) error {
 			if bar == nil && u.Total > 0 {
 				bar = prog.newBar(img.Manifest, u.Total, true)
 			}
-			if bar != nil && bar.bar != nil {
-				bar.bar.IncrInt64(u.Complete - last)
+			if bar != nil {
+				bar.add(u.Complete - last)
 			}
 			last = u.Complete
 		}

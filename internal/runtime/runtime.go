@@ -13,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/cgroups/v2/devfilter"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -189,7 +190,8 @@ func (r *Runtime) cgroup(c *Container) (cgroups.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}
-	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd, Layout: l})
+	m, err := cgroups.New(cgroups.Config{Path: path, Name: s.ID, Parent: parent, Systemd: s.Systemd, Layout: l,
+		DeviceFilter: devfilter.Load})
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of %s: %w", s.ID, err)
 	}

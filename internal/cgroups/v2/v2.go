@@ -21,6 +21,8 @@ type Manager struct {
 	parent string // jinn's parent cgroup, relative to mount
 	path   string // the container's cgroup, relative to mount
 	dir    string
+	// devices loads the program for device rules; nil refuses them.
+	devices DeviceFilter
 }
 
 // New makes a Manager for the cgroup at path under mount. parent is jinn's

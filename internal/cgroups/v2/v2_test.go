@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jinn-containers/jinn/internal/cgroups/cgfs"
+	"github.com/jinn-containers/jinn/internal/cgroups/v2/devfilter"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -260,7 +261,7 @@ func TestRealUnifiedDevices(t *testing.T) {
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
-	m := New(mnt, "jinn", "jinn/jinn-test-"+hex.EncodeToString(b))
+	m := New(mnt, "jinn", "jinn/jinn-test-"+hex.EncodeToString(b)).WithDevices(devfilter.Load)
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
@@ -304,5 +305,15 @@ func TestRealUnifiedDevices(t *testing.T) {
 	}
 	if out := try("echo > /dev/zero && echo ok"); strings.Contains(out, "ok") {
 		t.Errorf("write to /dev/zero allowed with only r: %s", out)
+	}
+}
+
+// Device rules on a Manager without a DeviceFilter (the engine's) are
+// refused, never skipped: the container would get every device.
+func TestDevicesWithoutFilterRefused(t *testing.T) {
+	_, m := fakeCgroup(t)
+	_, err := m.Prepare(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}})
+	if err == nil || !strings.Contains(err.Error(), "no device filter") {
+		t.Fatalf("Prepare with device rules and no filter: %v", err)
 	}
 }
