@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jinn-containers/jinn/internal/cliplan"
 	"io"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/jinn-containers/jinn/internal/build"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"
 	"github.com/jinn-containers/jinn/internal/snapshot"

@@ -3,12 +3,12 @@
 package cli
 
 import (
-	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/cmdline"
 	"github.com/jinn-containers/jinn/internal/engine"
 	"github.com/jinn-containers/jinn/internal/image"

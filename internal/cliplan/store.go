@@ -7,12 +7,11 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/plandir"
 )
 
 // Plans live in a directory of root's that nobody else may write:
@@ -106,18 +105,9 @@ func section(b []byte, name string) (body, rest []byte, err error) {
 	return rest[:n], rest[n:], nil
 }
 
-// Trusted opens dir (no symlink) and says whether only root may write it:
-// owned by root, no group or other write. The C side checks the same
-// before it reads a plan.
-func Trusted(dir string) bool {
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && st.Uid == 0 && st.Mode&0o022 == 0
-}
+// Trusted says whether only root may have written dir (the C side checks
+// the same before it reads a plan).
+func Trusted(dir string) bool { return os.Geteuid() == 0 && plandir.Trusted(dir) }
 
 // Offer is what a Go run of an eligible command line leaves: the plan
 // file is written as a candidate the first time, promoted to proved when
@@ -137,7 +127,7 @@ func Offer(file string, p *Plan) string {
 		}
 		p.Proved = true
 	} else if err != nil {
-		prune(dir)
+		plandir.Prune(dir, "run-", Kept)
 	}
 	if err := atomicfile.WriteFile(file, p.encode(), 0o600); err != nil {
 		return "write: " + err.Error()
@@ -169,26 +159,3 @@ func readPlan(file string) (*Plan, error) {
 
 // Read is the plan at file, for tests and the trace.
 func Read(file string) (*Plan, error) { return readPlan(file) }
-
-// prune removes the oldest plans once dir holds Kept, before a new one
-// is added.
-func prune(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) < Kept {
-		return
-	}
-	type plan struct {
-		name string
-		when int64
-	}
-	var ps []plan
-	for _, e := range ents {
-		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "run-") {
-			ps = append(ps, plan{e.Name(), info.ModTime().UnixNano()})
-		}
-	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].when < ps[j].when })
-	for i := 0; i+Kept-1 < len(ps); i++ {
-		os.Remove(filepath.Join(dir, ps[i].name))
-	}
-}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
 	"github.com/jinn-containers/jinn/internal/cgroups"
+	"github.com/jinn-containers/jinn/internal/plandir"
 )
 
 // The run plan: what `jinn-runtime run` of the common case does, left by
@@ -225,13 +225,13 @@ func (r *Runtime) writeRunPlan(in *runPlanInput) {
 	if err != nil {
 		return
 	}
-	trusted := ours(fd, unix.S_IFDIR)
+	trusted := plandir.Owned(fd, unix.S_IFDIR)
 	unix.Close(fd)
 	if !trusted {
 		return
 	}
 	if _, err := os.Lstat(file); err != nil {
-		prunePlans(dir)
+		plandir.Prune(dir, "run-", runPlansKept)
 	}
 	_ = atomicfile.WriteFile(file, b, 0o600)
 }
@@ -239,29 +239,6 @@ func (r *Runtime) writeRunPlan(in *runPlanInput) {
 // runPlansKept bounds the plans of roots gone or unused: one per root,
 // and at most this many roots.
 const runPlansKept = 64
-
-// prunePlans removes the oldest plans of dir once it holds runPlansKept,
-// before a new root's plan is added.
-func prunePlans(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) < runPlansKept {
-		return
-	}
-	type plan struct {
-		name string
-		when int64
-	}
-	var ps []plan
-	for _, e := range ents {
-		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "run-") {
-			ps = append(ps, plan{e.Name(), info.ModTime().UnixNano()})
-		}
-	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].when < ps[j].when })
-	for i := 0; i+runPlansKept-1 < len(ps); i++ {
-		os.Remove(filepath.Join(dir, ps[i].name))
-	}
-}
 
 func (r *Runtime) encodeRunPlan(in *runPlanInput) ([]byte, bool) {
 	c := in.c

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jinn-containers/jinn/internal/plandir"
 )
 
 func TestStateTemplate(t *testing.T) {
@@ -41,7 +43,7 @@ func TestPrunePlans(t *testing.T) {
 		when := time.Unix(int64(1000+i), 0)
 		os.Chtimes(p, when, when)
 	}
-	prunePlans(dir)
+	plandir.Prune(dir, "run-", runPlansKept)
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != runPlansKept-1 || ents[0].Name() != "run-006" {
 		t.Errorf("left %d, the oldest %s; want %d from run-006", len(ents), ents[0].Name(), runPlansKept-1)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/plandir"
 	"github.com/jinn-containers/jinn/internal/recipe"
 	"github.com/jinn-containers/jinn/internal/seccomp"
 )
@@ -41,13 +42,6 @@ func (r *Runtime) SeccompCache() string {
 	return ""
 }
 
-// ours says whether fd is ours and writable by nobody else.
-func ours(fd int, mode uint32) bool {
-	var st unix.Stat_t
-	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == mode && st.Uid == uint32(unix.Geteuid()) &&
-		st.Mode&0o022 == 0
-}
-
 // compileSeccomp is seccomp.Compile, remembered in file if it is not "".
 func compileSeccomp(sc *specs.LinuxSeccomp, file string) (*seccomp.Program, error) {
 	if file == "" {
@@ -57,7 +51,7 @@ func compileSeccomp(sc *specs.LinuxSeccomp, file string) (*seccomp.Program, erro
 	if err != nil {
 		return seccomp.Compile(sc)
 	}
-	trusted := ours(dir, unix.S_IFDIR)
+	trusted := plandir.Owned(dir, unix.S_IFDIR)
 	unix.Close(dir)
 	key, ok := seccompKey(sc)
 	if !trusted || !ok {
@@ -119,7 +113,7 @@ func readSeccompCache(file string, key [sha256.Size]byte) *seccomp.Program {
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if !ours(fd, unix.S_IFREG) || unix.Fstat(fd, &st) != nil || st.Size > seccompCacheMax {
+	if !plandir.Owned(fd, unix.S_IFREG) || unix.Fstat(fd, &st) != nil || st.Size > seccompCacheMax {
 		return nil
 	}
 	b := make([]byte, st.Size)

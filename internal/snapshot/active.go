@@ -1,18 +1,17 @@
 package snapshot
 
 import (
-	"time"
-
 	"errors"
 	"fmt"
-	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 

@@ -16,7 +16,6 @@ package snapshot
 import (
 	"errors"
 	"fmt"
-	"github.com/jinn-containers/jinn/internal/cliplan"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/jinn-containers/jinn/internal/atomicfile"
+	"github.com/jinn-containers/jinn/internal/cliplan"
 	"github.com/jinn-containers/jinn/internal/jsonlite"
 )
 
