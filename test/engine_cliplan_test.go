@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -391,5 +392,56 @@ func TestCLIPlanMonitorDies(t *testing.T) {
 			t.Fatalf("run %d: %s path, exit %d", i, path, code)
 		}
 		p.assertEmpty()
+	}
+}
+
+// What the caller of a C run left open reaches neither the monitor nor
+// the container (main.go's CloseRange, done by the C run too).
+func TestCLIPlanNoFdLeak(t *testing.T) {
+	p := newPlanEnv(t)
+	img := p.image()
+	args := append(append([]string{"run", "--rm", "--network", "none", "--name", "fds"}, img...), "sh", "-c", "ls /proc/self/fd; sleep 30")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	var st syscall.Stat_t
+	syscall.Fstat(int(r.Fd()), &st)
+	leak := "pipe:[" + strconv.FormatUint(st.Ino, 10) + "]"
+	for i, want := range []string{"go", "go", "c"} {
+		before, _ := os.ReadFile(p.trace)
+		c := p.pcmd(args...)
+		var out bytes.Buffer
+		c.Stdout = &out
+		c.ExtraFiles = []*os.File{r, w}
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		waitFor(t, 10*time.Second, "the container to run", func() bool {
+			o, _, _ := p.run("inspect", "-f", "{{.State.Running}} {{.ID}}", "fds")
+			if f := strings.Fields(o); len(f) == 2 && f[0] == "true" {
+				id = f[1]
+			}
+			return id != ""
+		})
+		mon := monitorPid(t, id)
+		fds, _ := os.ReadDir("/proc/" + itoa(mon) + "/fd")
+		for _, f := range fds {
+			if l, _ := os.Readlink("/proc/" + itoa(mon) + "/fd/" + f.Name()); l == leak {
+				t.Errorf("run %d: the caller's pipe is the monitor's fd %s", i, f.Name())
+			}
+		}
+		p.ok("kill", "fds")
+		c.Wait()
+		after, _ := os.ReadFile(p.trace)
+		if path := pathOf(string(after[len(before):])); path != want {
+			t.Fatalf("run %d: %s path", i, path)
+		}
+		if got := strings.Fields(out.String()); len(got) != 4 { // 0 1 2 and ls's own
+			t.Errorf("run %d: the container's fds: %v", i, got)
+		}
 	}
 }

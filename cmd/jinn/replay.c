@@ -322,8 +322,10 @@ static void op_rmparent(struct op *o)
 	DIR *d = opendir(o->args[0].p);
 	struct dirent *e;
 	int any = 0;
+	struct stat st;
 	while (d && (e = readdir(d)))
-		if (strlen(e->d_name) == 64 && e->d_type == DT_DIR)
+		if (strlen(e->d_name) == 64 && (e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN &&
+			fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))))
 			any = 1;
 	if (d)
 		closedir(d);
