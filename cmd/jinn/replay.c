@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <net/if.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -31,7 +32,7 @@
 static const char *const kinds[] = {
 	"mkdir", "xattr", "rename", "words", "name", "write", "create", "append", "unlink", "snaplock",
 	"snapalloc", "snaplink", "snapunlock", "mount", "spawn", "sync", "netns", "attach", "started",
-	"umount", "exit", "waitdeleted", "unname", "rmtree", "rmparent", "removed", "sigproxy", "netwait", NULL,
+	"umount", "exit", "waitdeleted", "unname", "rmtree", "rmparent", "removed", "sigproxy", "netwait", "rmglob", NULL,
 };
 
 int known_op(const char *kind)
@@ -451,6 +452,14 @@ static void step(struct op *o)
 			unlink(a[1]);
 	} else if (!strcmp(k, "rmtree"))
 		rmtree_at(AT_FDCWD, a[0]);
+	else if (!strcmp(k, "rmglob")) {
+		glob_t g;
+		if (glob(a[0], GLOB_NOSORT, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				rmtree_at(AT_FDCWD, g.gl_pathv[i]);
+			globfree(&g);
+		}
+	}
 	else if (!strcmp(k, "rmparent"))
 		op_rmparent(o);
 	else if (!strcmp(k, "removed"))

@@ -355,9 +355,12 @@ func (e *Local) removeDead(c *Container) error {
 // that no longer runs: a state directory without (readable) state, which
 // jinn-runtime's and crun's delete do not remove.
 func (e *Local) removeRuntimeDirs(id string) error {
-	dirs, _ := filepath.Glob(filepath.Join(e.cfg.RunRoot, "runtime", "*", id))
+	pattern := filepath.Join(e.cfg.RunRoot, "runtime", "*", id)
+	// The replay globs as this does: whether the runtime's delete left
+	// anything differs from run to run.
+	e.rec().Op("rmglob", pattern)
+	dirs, _ := filepath.Glob(pattern)
 	for _, d := range dirs {
-		e.rec().Op("rmtree", d)
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}
