@@ -111,7 +111,7 @@ static void rmtree_at(int dfd, const char *name)
 
 // gen_name is generateName's pick: two random bytes per try, a number
 // after the fourth; a taken name is passed over, never taken over.
-static int gen_name(const char *id, const char *link_tmpl, const struct arg *link)
+static int gen_name(const char *id, const struct arg *link)
 {
 	char *lists[2][300];
 	int n[2] = {0, 0};
@@ -122,7 +122,6 @@ static int gen_name(const char *id, const char *link_tmpl, const struct arg *lin
 		if (!n[l])
 			return -1;
 	}
-	(void)link_tmpl;
 	for (int i = 0; i < 20; i++) {
 		unsigned char b[2];
 		char name[128];
@@ -150,7 +149,7 @@ static void op_name(struct op *o, const char *id)
 {
 	char *path;
 	if (memchr(o->args[1].p, HoleName, o->args[1].n)) {
-		if (!R.words[0] || gen_name(id, NULL, &o->args[1]) < 0)
+		if (!R.words[0] || gen_name(id, &o->args[1]) < 0)
 			fail("could not find a free container name", NULL);
 		return;
 	}
@@ -356,7 +355,129 @@ static void op_waitdeleted(struct op *o)
 	spawn_argv(argv, ev, 1);
 }
 
-// step runs one op with its arguments filled.
+// fs_op is an op on the store's files and mounts: 0 done, 1 failed (errno
+// set), -1 not one of them.
+static int fs_op(const char *k, struct op *o, char **a, size_t *n)
+{
+	if (!strcmp(k, "mkdir"))
+		return mkdir(a[0], num(&o->args[1])) < 0 && errno != EEXIST;
+	if (!strcmp(k, "xattr"))
+		return setxattr(a[0], a[1], a[2], n[2], 0) < 0;
+	if (!strcmp(k, "rename")) {
+		if (!staging && strstr(a[1], "/.new-"))
+			staging = strdup(a[1]);
+		return rename(a[0], a[1]) < 0;
+	}
+	if (!strcmp(k, "write"))
+		return write_atomic(a[0], a[2], n[2], num(&o->args[1])) < 0;
+	if (!strcmp(k, "create") || !strcmp(k, "append")) {
+		int fd = open(a[0], O_WRONLY | O_CREAT | O_CLOEXEC | (k[0] == 'a' ? O_APPEND : 0), num(&o->args[1]));
+		int err = fd < 0;
+		if (fd >= 0 && k[0] == 'a')
+			err = write(fd, a[2], n[2]) != (ssize_t)n[2];
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (!strcmp(k, "unlink"))
+		return unlink(a[0]), 0;
+	if (!strcmp(k, "unname")) {
+		char t[128];
+		ssize_t r = readlink(a[1], t, sizeof t - 1);
+		if (r > 0 && (t[r] = 0, !strcmp(t, a[0])))
+			unlink(a[1]);
+		return 0;
+	}
+	if (!strcmp(k, "rmtree"))
+		return rmtree_at(AT_FDCWD, a[0]), 0;
+	if (!strcmp(k, "rmglob")) {
+		glob_t g;
+		if (glob(a[0], GLOB_NOSORT, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				rmtree_at(AT_FDCWD, g.gl_pathv[i]);
+			globfree(&g);
+		}
+		return 0;
+	}
+	if (!strcmp(k, "rmparent"))
+		return op_rmparent(o), 0;
+	if (!strcmp(k, "mount"))
+		return mount(a[1], a[2], a[0], 0, a[3]) < 0;
+	if (!strcmp(k, "umount"))
+		return op_umount(a[0]), 0;
+	return -1;
+}
+
+// snap_op is the snapshot's allocation under its lock.
+static int snap_op(const char *k, struct op *o, char **a)
+{
+	if (!strcmp(k, "snaplock")) {
+		R.snapfd = open(a[0], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		return R.snapfd < 0 || flock(R.snapfd, LOCK_EX) < 0;
+	}
+	if (!strcmp(k, "snapalloc"))
+		return op_snapalloc(o), 0;
+	if (!strcmp(k, "snaplink")) {
+		if (symlink(R.hole[HoleSnap], a[0]) < 0 && errno == EEXIST) {
+			unlink(a[0]);
+			return symlink(R.hole[HoleSnap], a[0]) < 0;
+		}
+		return 0;
+	}
+	if (!strcmp(k, "snapunlock")) {
+		close(R.snapfd);
+		R.snapfd = -1;
+		return 0;
+	}
+	return -1;
+}
+
+// proc_op is an op of the monitor, the network namespace or the attach
+// socket; a failure ends the run itself.
+static int proc_op(const char *k, struct op *o, char **a)
+{
+	char *p = NULL;
+	if (!strcmp(k, "words")) {
+		R.words[0] = strdup(o->args[0].p);
+		R.words[1] = strdup(o->args[1].p);
+	} else if (!strcmp(k, "name"))
+		op_name(o, R.hole[HoleID]);
+	else if (!strcmp(k, "spawn"))
+		op_spawn(o);
+	else if (!strcmp(k, "sync"))
+		op_sync();
+	else if (!strcmp(k, "netns"))
+		op_netns(a[0]);
+	else if (!strcmp(k, "netwait"))
+		op_netwait();
+	else if (!strcmp(k, "sigproxy")) {
+		R.sigproxy = malloc(o->args[0].n + 1);
+		memcpy(R.sigproxy, o->args[0].p, o->args[0].n + 1);
+		R.sigproxy_n = o->args[0].n;
+		proxy_signals();
+	} else if (!strcmp(k, "attach"))
+		return attach_connect(a[0]) < 0 || send_frame(FrameStart) < 0;
+	else if (!strcmp(k, "started")) {
+		if (attach_until(FrameStarted, &p) < 0)
+			fail("attach", "the monitor went away");
+		if (p && *p)
+			fail("OCI runtime create failed", p);
+	} else if (!strcmp(k, "exit")) {
+		if (attach_until(FrameExit, &p) < 0)
+			fail("error waiting for container", "its monitor died");
+		R.code = atoi(p);
+		char *sp = strchr(p, ' ');
+		if (!sp || strcmp(sp + 1, "rm+"))
+			fail("attach", "an exit frame the plan did not expect");
+	} else if (!strcmp(k, "waitdeleted"))
+		op_waitdeleted(o);
+	else if (!strcmp(k, "removed"))
+		send_frame(FrameRemoved);
+	return 0;
+}
+
+// step runs one op with its arguments filled (the ops that fill their
+// own, when their values come, are lazy).
 static void step(struct op *o)
 {
 	char *a[8] = {0};
@@ -376,100 +497,11 @@ static void step(struct op *o)
 	for (int i = 0; !lazy && i < o->nargs && i < 8; i++)
 		if (!(a[i] = fill(&o->args[i], &n[i])))
 			fail("plan: a hole without a value in", k);
-	int err = 0;
-	if (!strcmp(k, "mkdir"))
-		err = mkdir(a[0], num(&o->args[1])) < 0 && errno != EEXIST;
-	else if (!strcmp(k, "xattr"))
-		err = setxattr(a[0], a[1], a[2], n[2], 0) < 0;
-	else if (!strcmp(k, "rename")) {
-		err = rename(a[0], a[1]) < 0;
-		if (!staging && strstr(a[1], "/.new-"))
-			staging = strdup(a[1]);
-	}
-	else if (!strcmp(k, "words")) {
-		R.words[0] = strdup(o->args[0].p);
-		R.words[1] = strdup(o->args[1].p);
-	} else if (!strcmp(k, "name"))
-		op_name(o, R.hole[HoleID]);
-	else if (!strcmp(k, "write"))
-		err = write_atomic(a[0], a[2], n[2], num(&o->args[1])) < 0;
-	else if (!strcmp(k, "create") || !strcmp(k, "append")) {
-		int fd = open(a[0], O_WRONLY | O_CREAT | O_CLOEXEC | (k[0] == 'a' ? O_APPEND : 0), num(&o->args[1]));
-		err = fd < 0;
-		if (fd >= 0 && k[0] == 'a')
-			err = write(fd, a[2], n[2]) != (ssize_t)n[2];
-		if (fd >= 0)
-			close(fd);
-	} else if (!strcmp(k, "unlink"))
-		unlink(a[0]);
-	else if (!strcmp(k, "snaplock")) {
-		R.snapfd = open(a[0], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		err = R.snapfd < 0 || flock(R.snapfd, LOCK_EX) < 0;
-	} else if (!strcmp(k, "snapalloc"))
-		op_snapalloc(o);
-	else if (!strcmp(k, "snaplink")) {
-		if (symlink(R.hole[HoleSnap], a[0]) < 0 && errno == EEXIST) {
-			unlink(a[0]);
-			err = symlink(R.hole[HoleSnap], a[0]) < 0;
-		}
-	} else if (!strcmp(k, "snapunlock")) {
-		close(R.snapfd);
-		R.snapfd = -1;
-	} else if (!strcmp(k, "mount"))
-		err = mount(a[1], a[2], a[0], 0, a[3]) < 0;
-	else if (!strcmp(k, "spawn"))
-		op_spawn(o);
-	else if (!strcmp(k, "sync"))
-		op_sync();
-	else if (!strcmp(k, "netns"))
-		op_netns(a[0]);
-	else if (!strcmp(k, "netwait"))
-		op_netwait();
-	else if (!strcmp(k, "attach")) {
-		err = attach_connect(a[0]) < 0 || send_frame(FrameStart) < 0;
-	} else if (!strcmp(k, "started")) {
-		char *p = NULL;
-		if (attach_until(FrameStarted, &p) < 0)
-			fail("attach", "the monitor went away");
-		if (p && *p)
-			fail("OCI runtime create failed", p);
-	} else if (!strcmp(k, "umount"))
-		op_umount(a[0]);
-	else if (!strcmp(k, "exit")) {
-		char *p = NULL;
-		if (attach_until(FrameExit, &p) < 0)
-			fail("error waiting for container", "its monitor died");
-		R.code = atoi(p);
-		char *sp = strchr(p, ' ');
-		if (!sp || strcmp(sp + 1, "rm+"))
-			fail("attach", "an exit frame the plan did not expect");
-	} else if (!strcmp(k, "waitdeleted"))
-		op_waitdeleted(o);
-	else if (!strcmp(k, "unname")) {
-		char t[128];
-		ssize_t r = readlink(a[1], t, sizeof t - 1);
-		if (r > 0 && (t[r] = 0, !strcmp(t, a[0])))
-			unlink(a[1]);
-	} else if (!strcmp(k, "rmtree"))
-		rmtree_at(AT_FDCWD, a[0]);
-	else if (!strcmp(k, "rmglob")) {
-		glob_t g;
-		if (glob(a[0], GLOB_NOSORT, NULL, &g) == 0) {
-			for (size_t i = 0; i < g.gl_pathc; i++)
-				rmtree_at(AT_FDCWD, g.gl_pathv[i]);
-			globfree(&g);
-		}
-	}
-	else if (!strcmp(k, "rmparent"))
-		op_rmparent(o);
-	else if (!strcmp(k, "removed"))
-		send_frame(FrameRemoved);
-	else if (!strcmp(k, "sigproxy")) {
-		R.sigproxy = malloc(o->args[0].n + 1);
-		memcpy(R.sigproxy, o->args[0].p, o->args[0].n + 1);
-		R.sigproxy_n = o->args[0].n;
-		proxy_signals();
-	}
+	int err = fs_op(k, o, a, n);
+	if (err < 0)
+		err = snap_op(k, o, a);
+	if (err < 0)
+		err = proc_op(k, o, a);
 	if (err)
 		fail(k, a[0] ? a[0] : strerror(errno));
 	for (int i = 0; i < 8; i++)
