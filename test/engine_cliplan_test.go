@@ -445,3 +445,48 @@ func TestCLIPlanNoFdLeak(t *testing.T) {
 		}
 	}
 }
+
+// C runs side by side (and beside a Go run): each its own id, name and
+// snapshot under the snapshot lock; all exit 0; nothing left.
+func TestCLIPlanParallel(t *testing.T) {
+	p := newPlanEnv(t)
+	img := p.image()
+	args := append(append([]string{"run", "--rm", "--network", "none"}, img...), "sh", "-c", "hostname")
+	for i := 0; i < 2; i++ {
+		p.prun(args...)
+	}
+	type res struct {
+		out  string
+		code int
+	}
+	ch := make(chan res, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			a := args
+			if i == 7 {
+				a = append(append([]string{"run", "--rm", "--network", "none", "-e", "X=1"}, img...), "sh", "-c", "hostname")
+			}
+			c := p.pcmd(a...)
+			var out bytes.Buffer
+			c.Stdout = &out
+			err := c.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			ch <- res{out.String(), code}
+		}(i)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 8; i++ {
+		r := <-ch
+		if r.code != 0 || len(r.out) != 13 || seen[r.out] {
+			t.Errorf("run: exit %d, hostname %q (seen before: %v)", r.code, r.out, seen[r.out])
+		}
+		seen[r.out] = true
+	}
+	if b, _ := os.ReadFile(p.trace); strings.Count(string(b), "c-run exit 0") < 5 {
+		t.Errorf("few C runs:\n%s", grepTrace(b))
+	}
+	p.assertEmpty()
+}
