@@ -402,7 +402,7 @@ static int fs_op(const char *k, struct op *o, char **a, size_t *n)
 	if (!strcmp(k, "rmparent"))
 		return op_rmparent(o), 0;
 	if (!strcmp(k, "mount"))
-		return mount(a[1], a[2], a[0], 0, a[3]) < 0;
+		return mount(a[1], a[2], a[0], num(&o->args[4]), a[3]) < 0;
 	if (!strcmp(k, "umount"))
 		return op_umount(a[0]), 0;
 	return -1;

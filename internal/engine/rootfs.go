@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/jinn-containers/jinn/internal/mounter"
 	"golang.org/x/sys/unix"
@@ -40,7 +39,14 @@ func (e *Local) mountRootfs(c *Container) error {
 		if err := mountOn(m, dir); err != nil {
 			return fmt.Errorf("mount %s root filesystem on %s: %w", m.Type, dir, err)
 		}
-		e.rec().Op("mount", m.Type, m.Source, dir, strings.Join(m.Options, ","))
+		if r := e.rec(); r != nil {
+			// As mounter splits them: the replay passes them on.
+			flags, data, bind := mounter.Split(m.Type, m.Options)
+			if bind {
+				r.Refuse("a bind as the root filesystem")
+			}
+			r.Op("mount", m.Type, m.Source, dir, data, int(flags))
+		}
 	}
 	return nil
 }

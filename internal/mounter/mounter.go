@@ -16,9 +16,30 @@ import (
 // remounted read-only, since the kernel ignores MS_RDONLY on the bind
 // itself, and undone if that fails.
 func Mount(typ, source, target string, options []string) error {
-	var flags uintptr
-	var data []string
-	bind := typ == "bind"
+	flags, data, bind := Split(typ, options)
+	if bind {
+		if err := unix.Mount(source, target, "", flags&^unix.MS_RDONLY|unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s on %s: %w", source, target, err)
+		}
+		if flags&unix.MS_RDONLY != 0 {
+			if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+				unix.Unmount(target, unix.MNT_DETACH)
+				return fmt.Errorf("remount %s read-only: %w", target, err)
+			}
+		}
+		return nil
+	}
+	if err := unix.Mount(source, target, typ, flags, data); err != nil {
+		return fmt.Errorf("mount %s (%s) on %s: %w", source, typ, target, err)
+	}
+	return nil
+}
+
+// Split is options as mount(2) takes them: the flags, the filesystem
+// data, and whether it is a bind.
+func Split(typ string, options []string) (flags uintptr, data string, bind bool) {
+	var d []string
+	bind = typ == "bind"
 	for _, o := range options {
 		switch o {
 		case "ro":
@@ -36,23 +57,8 @@ func Mount(typ, source, target string, options []string) error {
 		case "noexec":
 			flags |= unix.MS_NOEXEC
 		default:
-			data = append(data, o)
+			d = append(d, o)
 		}
 	}
-	if bind {
-		if err := unix.Mount(source, target, "", flags&^unix.MS_RDONLY|unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s on %s: %w", source, target, err)
-		}
-		if flags&unix.MS_RDONLY != 0 {
-			if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-				unix.Unmount(target, unix.MNT_DETACH)
-				return fmt.Errorf("remount %s read-only: %w", target, err)
-			}
-		}
-		return nil
-	}
-	if err := unix.Mount(source, target, typ, flags, strings.Join(data, ",")); err != nil {
-		return fmt.Errorf("mount %s (%s) on %s: %w", source, typ, target, err)
-	}
-	return nil
+	return flags, strings.Join(d, ","), bind
 }
