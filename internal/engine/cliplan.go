@@ -2,8 +2,7 @@ package engine
 
 import (
 	"os"
-
-	"golang.org/x/sys/unix"
+	"strconv"
 
 	"github.com/jinn-containers/jinn/internal/cliplan"
 )
@@ -35,33 +34,15 @@ func (e *Local) recFile(path string, mode int) {
 // key admits: the store's own directories).
 func (e *Local) recMkdir(path string, mode int) { e.rec().Op("mkdir", path, mode) }
 
-// recProcStart registers the monitor's pid and start time as holes.
+// recMonitor registers the monitor's pid and start time as holes.
 func (e *Local) recMonitor(pid int, start uint64) {
 	r := e.rec()
 	if r == nil {
 		return
 	}
-	r.Hole(cliplan.HoleMonPid, itoa(pid))
-	r.Hole(cliplan.HoleMonBoot, utoa(start))
+	r.Hole(cliplan.HoleMonPid, strconv.Itoa(pid))
+	r.Hole(cliplan.HoleMonBoot, strconv.FormatUint(start, 10))
 }
-
-func itoa(n int) string { return utoa(uint64(n)) }
-
-func utoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
-
-var _ = unix.O_CLOEXEC
 
 // background runs fn in a goroutine and returns a channel closed when it
 // is done; a recorded run runs it at once (its steps one after another).
