@@ -296,6 +296,24 @@ func TestCLIPlanIneligible(t *testing.T) {
 			p.ok("container", "prune", "-f")
 		}
 	}
+	// An image whose VOLUME (an anonymous volume) or HEALTHCHECK the
+	// plan's seams do not record: Go's, no plan.
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM "+img[0]+"\nVOLUME /data\n"), 0o644)
+	p.ok("build", "-q", "-t", "withvol", ctx)
+	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM "+img[0]+"\nHEALTHCHECK CMD true\n"), 0o644)
+	p.ok("build", "-q", "-t", "withhealth", ctx)
+	for _, im := range []string{"withvol", "withhealth"} {
+		for i := 0; i < 3; i++ {
+			_, errs, code, path := p.prun("run", "--rm", "--network", "none", im, "true")
+			if code != 0 || path != "go" {
+				t.Fatalf("%s: exit %d, %s path: %s", im, code, path, errs)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(p.trace); !strings.Contains(string(b), "plan=volumes or mounts") || !strings.Contains(string(b), "plan=a health check") {
+		t.Errorf("trace does not say why:\n%s", grepTrace(b))
+	}
 	if plans, _ := filepath.Glob(filepath.Join(p.dir, "run-*")); len(plans) != 0 {
 		t.Errorf("plans written: %v", plans)
 	}

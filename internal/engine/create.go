@@ -198,6 +198,20 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 			e.cleanup(c, true)
 		}
 	}()
+	if r := e.rec(); r != nil {
+		// What the image brings that the plan's seams do not record:
+		// its VOLUMEs (anonymous volumes made and mounted), a health
+		// check (health.json and the monitor's checks).
+		if len(c.Mounts) > 0 {
+			r.Refuse("volumes or mounts")
+		}
+		if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
+			r.Refuse("a health check")
+		}
+		if c.Host.Init || c.Rootfs != "" {
+			r.Refuse("--init or --rootfs")
+		}
+	}
 	if err := e.checkLinks(c); err != nil {
 		return nil, err
 	}
