@@ -494,6 +494,11 @@ func (e *Local) removeEmptyParentCgroup(c *Container) {
 				dirs = append(dirs, filepath.Join(mnt, p))
 			}
 		}
+		// The hierarchies (here and in the monitor's OOM files): the
+		// plan holds while each is the mount it was.
+		for _, mnt := range l.Mounts {
+			r.KeyStat(mnt)
+		}
 		r.Op("rmparent", dirs...)
 		if c.Host.CgroupParent != "" {
 			r.Refuse("a --cgroup-parent of its own")
