@@ -72,7 +72,16 @@ add jinn-runtime-none "$rt"
 # adds ~10 ms to jinn's six-process run and more to podman's: its wall
 # time is shown apart ("under perf"), as rounds before 2026-12-07 05:30
 # measured it.
-for k in "${order[@]}"; do ${cmd[$k]} >/dev/null 2>&1; : >"$tmp/w.$k"; : >"$tmp/p.$k"; : >"$tmp/c.$k"; done
+# Two warm-up runs each: jinn serves `run --rm` of a command line from C
+# once two Go runs of it left the same plan (README: /run/jinn-cli-plans),
+# and perf stat's runs (another PATH) have a plan of their own.
+for k in "${order[@]}"; do
+	for _ in 1 2; do
+		${cmd[$k]} >/dev/null 2>&1
+		perf stat -x, -e task-clock -o /dev/null ${cmd[$k]} >/dev/null 2>&1 || true
+	done
+	: >"$tmp/w.$k"; : >"$tmp/p.$k"; : >"$tmp/c.$k"
+done
 # podman's --rm returns before its cleanup (conmon's `podman container
 # cleanup`, ~100 ms of CPU) is done: whatever ran next would run beside
 # it. settle waits (at most 3 s) until no process of podman's stores is
