@@ -192,21 +192,32 @@ func (e *Local) attach(ctx context.Context, c *Container, a *AttachOptions, star
 			if len(f) > 1 && f[1] == "rm+" {
 				// --rm, told before the runtime's delete: what the delete
 				// does not touch goes meanwhile, the rest once it is done.
-				rt := e.runtimeFor(c)
-				e.rec().Op("waitdeleted", rt.Path, strings.Join(rt.Args("delete", "--force", c.ID), "\x00"), strings.Join(rt.Environ(), "\x00"))
-				deleted := e.background(func() {
+				deletion := func() {
+					rt := e.runtimeFor(c)
+					e.rec().Op("waitdeleted", rt.Path, strings.Join(rt.Args("delete", "--force", c.ID), "\x00"), strings.Join(rt.Environ(), "\x00"))
 					if !waitDeleted(conn) {
 						// The monitor died before its delete was done.
-						e.runtimeFor(c).Delete(c.ID)
+						rt.Delete(c.ID)
 					}
 					// The runtime's directories are the runtime's
 					// record only: they go as soon as it is done.
 					e.removeRuntimeDirs(c.ID)
-				})
+				}
+				var deleted <-chan struct{}
+				if e.rec() == nil {
+					deleted = e.background(deletion)
+				}
 				netDone := e.cleanupRecords(c, true, unmounted)
 				// Its name is free from here: destroy says so before
 				// another container may take it.
 				e.event(c, "destroy")
+				if deleted == nil {
+					// Recorded: the wait for the delete after the
+					// removals it does not touch (an order the
+					// concurrent path can have), so that the replay's
+					// removals go while the runtime deletes.
+					deleted = e.background(deletion)
+				}
 				<-deleted
 				netDone()
 				e.cleanupState(c, false)

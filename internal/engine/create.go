@@ -232,9 +232,7 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		return nil, err
 	}
 	e.recMkdir(e.stateDir(c.ID), 0o700)
-	// A recorded run begins nothing early: its steps go one after
-	// another, in an order the concurrent path can have.
-	if o.StartNow && o.Attached && c.Host.AutoRemove && e.ownNetns(c) && e.rec() == nil {
+	if o.StartNow && o.Attached && c.Host.AutoRemove && e.ownNetns(c) {
 		e.beginStart(c)
 	}
 	if c.Snapshot != "" {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime"
+	"sync"
 )
 
 // earlyStart is the start of an attached --rm run (docker's `run --rm`
@@ -16,6 +17,34 @@ type earlyStart struct {
 	c   *Container       // as Create wrote it: Start need not read it back
 	mon <-chan error     // spawnMonitor's answer
 	net <-chan netResult // the network namespace and its files
+	// await and awaitNet, if not nil, are the answers instead of mon and
+	// net: a recorded run's (beginRecorded), awaited where Start needs
+	// them.
+	await    func() error
+	awaitNet func() netResult
+}
+
+// monitorErr is the monitor's answer to its start.
+func (s *earlyStart) monitorErr() error {
+	if s.await != nil {
+		return s.await()
+	}
+	return <-s.mon
+}
+
+// netFn is the network side's result, read once; nil if Start makes it.
+func (s *earlyStart) netFn() func() netResult {
+	if s.awaitNet != nil {
+		return s.awaitNet
+	}
+	if s.net == nil {
+		return nil
+	}
+	return onceNet(s.net)
+}
+
+func onceNet(ch <-chan netResult) func() netResult {
+	return sync.OnceValue(func() netResult { return <-ch })
 }
 
 type netResult struct {
@@ -41,12 +70,18 @@ func (e *Local) setupNet(c *Container) <-chan netResult {
 // creator runs attached at once; Start (prepareEarly) takes them over,
 // a failed create ends them (abandonStart).
 func (e *Local) beginStart(c *Container) {
-	mon := make(chan error, 1)
-	go func() { mon <- e.spawnMonitor(c, false) }()
-	s := &earlyStart{c: c, mon: mon, net: e.setupNet(c)}
-	// The monitor's start is the long pole of a run's start: let its
-	// goroutine run now rather than when this one next blocks.
-	runtime.Gosched()
+	var s *earlyStart
+	if e.rec() != nil {
+		s = e.beginRecorded(c)
+		s.c = c
+	} else {
+		mon := make(chan error, 1)
+		go func() { mon <- e.spawnMonitor(c, false) }()
+		s = &earlyStart{c: c, mon: mon, net: e.setupNet(c)}
+		// The monitor's start is the long pole of a run's start: let its
+		// goroutine run now rather than when this one next blocks.
+		runtime.Gosched()
+	}
 	e.earlyMu.Lock()
 	if e.early == nil {
 		e.early = map[string]*earlyStart{}
@@ -86,8 +121,33 @@ func (e *Local) abandonStart(c *Container) {
 }
 
 func (e *Local) endEarly(c *Container, s *earlyStart) {
-	r := <-s.net
+	r := s.netFn()()
 	e.undoNetns(c, r.path)
-	<-s.mon
+	s.monitorErr()
 	e.endMonitors(c.ID)
+}
+
+// beginRecorded is beginStart for a recorded run (internal/cliplan): one
+// step after another, in an order the concurrent path can have, and one
+// the replay overlaps: the namespace (the replay makes it in a child) and
+// the monitor's start here; the namespace's end ("netwait", then the
+// network's files) and the monitor's word are awaited (and recorded) only
+// where Start needs them, so that the replay's namespace and monitor come
+// up while the snapshot is made and mounted and the bundle written.
+func (e *Local) beginRecorded(c *Container) *earlyStart {
+	p, err := e.containerNetns(c)
+	await, merr := e.startMonitor(c, false)
+	if merr != nil {
+		await = func() error { return merr }
+	}
+	return &earlyStart{
+		await: sync.OnceValue(await),
+		awaitNet: sync.OnceValue(func() netResult {
+			if err == nil {
+				e.rec().Op("netwait")
+				err = e.writeNetFiles(c)
+			}
+			return netResult{p, err}
+		}),
+	}
 }

@@ -123,29 +123,16 @@ func (e *Local) Start(ctx context.Context, ref string, a *AttachOptions) (int, e
 // all.
 func (e *Local) prepareEarly(c *Container, size [2]uint16, s *earlyStart) error {
 	if s == nil {
-		monc := make(chan error, 1)
 		if e.rec() != nil {
-			// Recorded: one step after another, in an order the
-			// concurrent path can have and the replay can overlap: the
-			// namespace (the replay makes it in a child), the monitor's
-			// start, then the network's files once the namespace is
-			// there ("netwait").
-			net := make(chan netResult, 1)
-			p, err := e.containerNetns(c)
-			monc <- e.spawnMonitor(c, false)
-			if err == nil {
-				e.rec().Op("netwait")
-				err = e.writeNetFiles(c)
-			}
-			net <- netResult{p, err}
-			s = &earlyStart{mon: monc, net: net}
+			s = e.beginRecorded(c)
 		} else {
+			monc := make(chan error, 1)
 			go func() { monc <- e.spawnMonitor(c, false) }()
 			s = &earlyStart{mon: monc}
 		}
 	}
-	netWait, err := e.prepareStart(c, size, true, s.net)
-	merr := <-s.mon
+	netWait, err := e.prepareStart(c, size, true, s.netFn())
+	merr := s.monitorErr()
 	if err == nil {
 		err = netWait()
 	}
@@ -175,34 +162,34 @@ func (e *Local) endMonitors(id string) {
 // a container in a namespace of its own, see ownNetns) the network may
 // still be being set up when it returns; netWait (never nil) waits for it
 // and says whether it worked. On error nothing of the network is left.
-func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, netc <-chan netResult) (_ func() error, err error) {
+func (e *Local) prepareStart(c *Container, consoleSize [2]uint16, early bool, netRes func() netResult) (_ func() error, err error) {
 	// The network namespace is made (and for a bridge, the veth, address,
 	// routes and rules) while the root filesystem is mounted and the
 	// command checked: the two are independent, and the network's part
-	// is mostly the kernel's waiting. netc, if given, is that setup
-	// begun earlier.
+	// is mostly the kernel's waiting. netRes, if given, is that setup
+	// begun earlier (its result, read once).
 	if err := os.MkdirAll(e.bundleDir(c.ID), 0o700); err != nil {
-		if netc != nil {
-			e.undoNetns(c, (<-netc).path)
+		if netRes != nil {
+			e.undoNetns(c, netRes().path)
 		}
 		return nil, err
 	}
 	e.recMkdir(e.bundleDir(c.ID), 0o700)
-	if netc == nil {
-		netc = e.setupNet(c)
+	if netRes == nil {
+		netc := e.setupNet(c)
 		if e.rec() != nil {
 			// Recorded: the network's steps before the rootfs's.
 			r := <-netc
-			ch := make(chan netResult, 1)
-			ch <- r
-			netc = ch
+			netRes = func() netResult { return r }
+		} else {
+			netRes = onceNet(netc)
 		}
 	}
 	var once sync.Once
 	var res netResult
 	netWait := func() error {
 		once.Do(func() {
-			res = <-netc
+			res = netRes()
 			if res.err != nil {
 				e.undoNetns(c, res.path)
 				res.err = &ExitError{Code: ExitEngine, Err: res.err}
@@ -375,6 +362,18 @@ func (e *Local) monitorConfig(c *Container, start bool) *monitor.Config {
 // session, and waits for its word that the runtime's create (and start,
 // when start) worked.
 func (e *Local) spawnMonitor(c *Container, start bool) error {
+	await, err := e.startMonitor(c, start)
+	if err != nil {
+		return err
+	}
+	return await()
+}
+
+// startMonitor is spawnMonitor up to the monitor's start; await waits for
+// its word. A recorded run (beginRecorded) awaits it only where Start
+// needs it, so that the replay overlaps the monitor's start with the
+// snapshot and its mount.
+func (e *Local) startMonitor(c *Container, start bool) (await func() error, err error) {
 	sd := e.stateDir(c.ID)
 	os.Remove(filepath.Join(sd, monitor.StopMarker))
 	e.rec().Op("unlink", filepath.Join(sd, monitor.StopMarker))
@@ -382,10 +381,14 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 		e.markRan(c)
 	} else {
 		// The container runs only once asked (attach's start request,
-		// after this returns): its marker (a new inode under --root, not
-		// cheap on a busy file system) waits until the monitor is on its
-		// way.
-		defer e.markRan(c)
+		// after the monitor's word): its marker (a new inode under --root,
+		// not cheap on a busy file system) waits until the monitor is on
+		// its way.
+		defer func() {
+			if err != nil {
+				e.markRan(c)
+			}
+		}()
 	}
 	mc := e.monitorConfig(c, start)
 	cfgPath := filepath.Join(sd, monitor.ConfigFile)
@@ -395,29 +398,32 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 		restarts := s.RestartCount
 		*s = monitor.State{Status: monitor.StatusCreated, RestartCount: restarts}
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	e.rec().Op("create", filepath.Join(sd, "lock"), 0o600) // UpdateState's lock file
 	e.recFile(filepath.Join(sd, monitor.StateFile), 0o600)
 	if err := monitor.WriteConfig(cfgPath, mc); err != nil {
-		return err
+		return nil, err
 	}
 	e.recFile(cfgPath, 0o600)
 	syncR, syncW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer syncR.Close()
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return err
+		syncR.Close()
+		syncW.Close()
+		return nil, err
 	}
 	defer devnull.Close()
 	bin := e.monitorBinary(mc)
 	// The monitor's own messages (and Go's crash dumps) go to monitor.log.
 	mlog, err := os.OpenFile(filepath.Join(sd, "monitor.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		syncR.Close()
+		syncW.Close()
+		return nil, err
 	}
 	defer mlog.Close()
 	// syscall's fork and exec, not os/exec's: a process's first os/exec
@@ -433,7 +439,8 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 	})
 	syncW.Close()
 	if err != nil {
-		return exitErr(ExitEngine, "start monitor %s: %v", bin, err)
+		syncR.Close()
+		return nil, exitErr(ExitEngine, "start monitor %s: %v", bin, err)
 	}
 	if r := e.rec(); r != nil {
 		// fds 0 and 1 /dev/null, 2 monitor.log (appended), 3 the sync
@@ -456,33 +463,39 @@ func (e *Local) spawnMonitor(c *Container, start bool) error {
 		e.recFile(filepath.Join(sd, monitorPidFile), 0o600)
 		e.recFile(filepath.Join(sd, monitor.StateFile), 0o600)
 	}
-	line, _ := bufio.NewReader(syncR).ReadString('\n')
-	line = strings.TrimSpace(line)
-	e.rec().Op("sync") // the monitor's word: "ok", else the run fails
-	go func() {        // reap it if it ends while we live
-		var ws syscall.WaitStatus
-		for {
-			if _, err := syscall.Wait4(monPid, &ws, 0, nil); err != syscall.EINTR {
-				return
+	return func() error {
+		defer syncR.Close()
+		if !start {
+			defer e.markRan(c)
+		}
+		line, _ := bufio.NewReader(syncR).ReadString('\n')
+		line = strings.TrimSpace(line)
+		e.rec().Op("sync") // the monitor's word: "ok", else the run fails
+		go func() {        // reap it if it ends while we live
+			var ws syscall.WaitStatus
+			for {
+				if _, err := syscall.Wait4(monPid, &ws, 0, nil); err != syscall.EINTR {
+					return
+				}
 			}
+		}()
+		if strings.HasPrefix(line, "ok") {
+			return nil
 		}
-	}()
-	if strings.HasPrefix(line, "ok") {
-		return nil
-	}
-	msg := strings.TrimPrefix(line, "error ")
-	if msg == "" {
-		// The monitor died (kill -9, OOM) after its runtime may have
-		// made or even started the container: a failed run must not
-		// leave it running unwatched.
-		rt := e.runtimeFor(c)
-		if _, err := rt.State(c.ID); err == nil {
-			e.killUntilExit(c, rt, 5*time.Second)
-			rt.Delete(c.ID)
+		msg := strings.TrimPrefix(line, "error ")
+		if msg == "" {
+			// The monitor died (kill -9, OOM) after its runtime may have
+			// made or even started the container: a failed run must not
+			// leave it running unwatched.
+			rt := e.runtimeFor(c)
+			if _, err := rt.State(c.ID); err == nil {
+				e.killUntilExit(c, rt, 5*time.Second)
+				rt.Delete(c.ID)
+			}
+			msg = "monitor exited without a word"
 		}
-		msg = "monitor exited without a word"
-	}
-	return runtimeExitError(msg)
+		return runtimeExitError(msg)
+	}, nil
 }
 
 // runtimeExitError maps a runtime's create/start failure to docker's code.
