@@ -7,7 +7,7 @@
 //
 // Anything unusual before the first write returns into Go, which runs the
 // command as if this code were not there: plans off (JINN_CLI_PLAN_DIR
-// unset or relative), not root, no plan for this argv, a plan not proved,
+// empty or relative; unset is /run/jinn-cli-plans), not root, no plan for this argv, a plan not proved,
 // a plan directory or file that someone other than root could have
 // written, a key that no longer holds (argv, the environment, this
 // binary, the monitor's and runtime's, the boot, the mount namespace,

@@ -7,7 +7,7 @@
 // whatever containermaxprocs and updatemaxprocs say, and turning both off
 // measured no gain; internal/cpu's feature switches (hash/crc32's SSE4.2
 // tables, 5%) are read from the environment only. What the start pays is
-// in BENCHMARKS.md, "Round 9: the Go binaries' start".
+// in BENCHMARKS.md, "Round 9: the Go CLI's start and exit".
 package main
 
 // #cgo CFLAGS: -Wall -O2
