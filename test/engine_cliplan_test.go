@@ -280,10 +280,16 @@ func TestCLIPlanIneligible(t *testing.T) {
 	for _, flags := range [][]string{
 		{"run", "--rm"},              // the bridge
 		{"run", "--network", "none"}, // no --rm
-		{"run", "--rm", "--network", "none", "-e", "A=1"},
 		{"run", "--rm", "--network", "none", "-i"},
-		{"run", "--rm", "--network", "host"},
-		{"run", "--rm", "--network", "none", "--tmpfs", "/x"},
+		// One refused form per kind: a flag that reads host state the
+		// key does not hold, a variable the key leaves out, an option
+		// with a value (a FILE form), a host binary, files.
+		{"run", "--rm", "--network", "none", "--cpus", "1"},
+		{"run", "--rm", "--network", "none", "-e", "_"},
+		{"run", "--rm", "--network", "none", "--security-opt", "seccomp=unconfined"},
+		{"run", "--rm", "--network", "none", "--init"},
+		{"run", "--rm", "--network", "none", "--env-file", "/dev/null"},
+		{"run", "--rm", "--network", "none", "-v", "/tmp:/mnt"},
 	} {
 		for i := 0; i < 3; i++ {
 			a := append(append(append([]string{}, flags...), img...), "true")
@@ -317,6 +323,74 @@ func TestCLIPlanIneligible(t *testing.T) {
 	if plans, _ := filepath.Glob(filepath.Join(p.dir, "run-*")); len(plans) != 0 {
 		t.Errorf("plans written: %v", plans)
 	}
+}
+
+// The value flags a plan admits (runPlanFlags): for each, the third run
+// is C's and prints what the flag changed as the Go runs did.
+func TestCLIPlanFlags(t *testing.T) {
+	p := newPlanEnv(t)
+	img := p.image()
+	t.Setenv("FR3_FROM_ENV", "from-env")
+	hostHosts, _ := os.ReadFile("/etc/hosts")
+	cgMem := `cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo none`
+	for _, tc := range []struct {
+		flags  []string
+		script string
+		want   string // in the output ("" for any)
+	}{
+		{[]string{"-e", "A=1", "--env", "FR3_FROM_ENV"}, `echo "$A $FR3_FROM_ENV"`, "1 from-env\n"},
+		{[]string{"-w", "/tmp"}, `pwd`, "/tmp\n"},
+		{[]string{"-u", "1000:100"}, `id -u; id -g`, "1000\n100\n"},
+		{[]string{"--entrypoint", "echo"}, "", "sh -c\n"},
+		{[]string{"--hostname", "box", "--name", "boxed", "--add-host", "h1:10.1.2.3", "--add-host", "gw:host-gateway"}, `hostname; cat /etc/hostname; grep -E 'h1|gw|box' /etc/hosts`, "box\nbox\n10.1.2.3\th1\n127.0.1.1\tbox boxed\n"},
+		{[]string{"--memory", "64m", "--pids-limit", "50"}, cgMem, ""},
+		{[]string{"--read-only", "--tmpfs", "/scratch"}, `touch /x 2>/dev/null || echo ro; touch /scratch/a && echo rw; grep -c ' /scratch tmpfs' /proc/mounts`, "ro\nrw\n1\n"},
+		{[]string{"--cap-drop", "ALL", "--cap-add", "CHOWN", "--security-opt", "no-new-privileges"}, `grep -E 'CapEff|NoNewPrivs' /proc/self/status`, "CapEff:\t0000000000000001\nNoNewPrivs:\t1\n"},
+		{[]string{"--ulimit", "nofile=100:200", "--dns", "192.0.2.53", "--dns-search", "example.test"}, `ulimit -n; cat /etc/resolv.conf`, "100\n"},
+		{[]string{"-l", "k=v", "--stop-signal", "SIGINT", "--stop-timeout", "3", "--log-driver", "json-file", "--log-opt", "max-size=1m"}, `echo labelled`, "labelled\n"},
+		{[]string{"--network", "host", "--add-host", "gw:host-gateway"}, `cat /etc/hosts`, string(hostHosts)},
+	} {
+		net := []string{"--network", "none"}
+		for _, f := range tc.flags {
+			if f == "--network" {
+				net = nil
+			}
+		}
+		a := append(append(append([]string{"run", "--rm"}, net...), tc.flags...), img...)
+		if tc.script != "" {
+			a = append(a, "sh", "-c", tc.script)
+		} else {
+			a = append(a, "sh", "-c")
+		}
+		var first string
+		for i, w := range []string{"go", "go", "c"} {
+			out, errs, code, path := p.prun(a...)
+			if path != w || code != 0 {
+				t.Fatalf("%v run %d: %s path (want %s), exit %d: %s%s", tc.flags, i, path, w, code, errs, grepTrace(mustRead(p.trace)))
+			}
+			if i == 0 {
+				first = out
+				if !strings.Contains(out, tc.want) {
+					t.Errorf("%v: output %q, want %q in it", tc.flags, out, tc.want)
+				}
+			} else if out != first {
+				t.Errorf("%v run %d (%s): output %q, Go's %q", tc.flags, i, path, out, first)
+			}
+		}
+		if tc.script == cgMem {
+			if strings.Contains(first, "none") {
+				t.Logf("no memory controller to read: compared the outputs only")
+			} else if !strings.Contains(first, "67108864") {
+				t.Errorf("memory limit: %q", first)
+			}
+		}
+		p.assertEmpty()
+	}
+}
+
+func mustRead(path string) []byte {
+	b, _ := os.ReadFile(path)
+	return b
 }
 
 // kill -9 of C runs at many points: what each leaves, rm -f, prune and

@@ -17,22 +17,98 @@ import (
 
 // runPlanFlags are the run flags an eligible command line may set (an
 // allowlist: everything else, -d, -t, -i, volumes, mounts, env files,
-// ports, a bridge, is the Go path's alone).
-var runPlanFlags = map[string]bool{"rm": true, "network": true, "net": true, "name": true}
+// ports, a bridge, is the Go path's alone). Each was vetted along its Go
+// path (create flags -> engine -> spec, monitor config, network files):
+// every write it makes lands at a recorded seam, every read is of what
+// the key holds (the argv, the environment but `_`, the image's committed
+// layers under images.json and the snapshot index, the host's hosts,
+// resolv.conf; a container's hostname is its id's, --network host's too).
+// runPlanValues refuses
+// the forms that are not.
+//
+//	flag                  writes                       reads
+//	--rm --name           records, names (seams)       -
+//	-e/--env K=V          config.json, spec env        argv
+//	-e/--env K            same                         the environment (not `_`: unkeyed)
+//	-w/--workdir          config.json, spec cwd        the rootfs (image layers: checkExecutable)
+//	-u/--user             config.json, spec user       the rootfs's passwd/group (resolveUser)
+//	--entrypoint          config.json, spec args       the rootfs (checkExecutable)
+//	-h/--hostname         config.json, hostname, hosts -
+//	-l/--label            config.json, events          argv
+//	-m/--memory           config.json, spec resources  - (the runtime applies it)
+//	--pids-limit          same                         -
+//	--cap-add/--cap-drop  config.json, spec caps       -
+//	--read-only           config.json, spec root       -
+//	--tmpfs               config.json, spec mounts     - (the runtime mounts it; no volume)
+//	--ulimit              config.json, spec rlimits    -
+//	--add-host            config.json, hosts           - (host-gateway: a constant per mode)
+//	--dns --dns-search    config.json, resolv.conf     -
+//	--dns-option          same                         -
+//	--stop-signal         config.json                  -
+//	--stop-timeout        config.json                  -
+//	--log-driver          config.json, monitor config  json-file only (the one there is)
+//	--log-opt             same                         max-size, max-file only
+//	--security-opt        config.json, spec            no-new-privileges only (no FILE form)
+//	--network none|host   network files (seam)         host: /etc/hosts, resolv.conf (keyed)
+//
+// Left out: --cpus (validate reads runtime.NumCPU, the caller's CPU
+// affinity, which the key does not hold), and every flag naming a host
+// file, device, container, volume, port or cgroup.
+var runPlanFlags = map[string]bool{
+	"rm": true, "network": true, "net": true, "name": true,
+	"env": true, "workdir": true, "user": true, "entrypoint": true, "hostname": true,
+	"label": true, "memory": true, "pids-limit": true, "cap-add": true, "cap-drop": true,
+	"read-only": true, "tmpfs": true, "ulimit": true, "add-host": true, "dns": true,
+	"dns-search": true, "dns-option": true, "stop-signal": true, "stop-timeout": true,
+	"log-driver": true, "log-opt": true, "security-opt": true,
+}
+
+// runPlanValues says whether the admitted flags' values are all of the
+// forms vetted above.
+func runPlanValues(f *createFlags) bool {
+	if len(f.network) != 1 || (f.network[0] != "none" && f.network[0] != "host") {
+		return false
+	}
+	for _, kv := range f.env {
+		if kv == "_" {
+			return false // the one variable the key leaves out
+		}
+	}
+	if f.logDriver != "json-file" {
+		return false // the one driver there is: others are refused in Go
+	}
+	for _, o := range f.logOpts {
+		k, _, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size", "max-file":
+		default:
+			return false
+		}
+	}
+	for _, o := range f.securityOpt {
+		switch o {
+		case "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true",
+			"no-new-privileges=false", "no-new-privileges:false":
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // runPlanGlobal are the global flags it may set.
 var runPlanGlobal = map[string]bool{"root": true, "runroot": true}
 
 // beginRunPlan starts recording the run if its command line is eligible
 // for the CLI's run plan (internal/cliplan) and plans are on: `run --rm
-// --network none IMAGE [CMD...]`, attached, no terminal, no stdin, with
-// at most --name and the global --root/--runroot besides.
+// --network none|host IMAGE [CMD...]`, attached, no terminal, no stdin,
+// with at most the flags of runPlanFlags (in their vetted forms) and the
+// global --root/--runroot besides.
 func (o *Options) beginRunPlan(c *cobra.Command, f *createFlags, detach bool) {
 	if cliplan.Dir() == "" || detach || o.eng != nil {
 		return
 	}
 	ok := true
-	rm, nets := f.rm, f.network
 	c.Flags().Visit(func(f *pflag.Flag) { // the global flags' too
 		if !runPlanFlags[f.Name] && !runPlanGlobal[f.Name] {
 			ok = false
@@ -43,7 +119,7 @@ func (o *Options) beginRunPlan(c *cobra.Command, f *createFlags, detach bool) {
 			ok = false
 		}
 	})
-	if !ok || !rm || len(nets) != 1 || nets[0] != "none" || os.Geteuid() != 0 {
+	if !ok || !f.rm || !runPlanValues(f) || os.Geteuid() != 0 {
 		return
 	}
 	r := cliplan.New()

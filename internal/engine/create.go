@@ -202,8 +202,13 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 		// What the image brings that the plan's seams do not record:
 		// its VOLUMEs (anonymous volumes made and mounted), a health
 		// check (health.json and the monitor's checks).
-		if len(c.Mounts) > 0 {
-			r.Refuse("volumes or mounts")
+		// A --tmpfs is the runtime's from the spec; anything else mounted
+		// is not.
+		for _, m := range c.Mounts {
+			if m.Type != "tmpfs" {
+				r.Refuse("volumes or mounts")
+				break
+			}
 		}
 		if hc := c.Config.Healthcheck; hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE" {
 			r.Refuse("a health check")
