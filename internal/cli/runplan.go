@@ -23,8 +23,7 @@ import (
 // the key holds (the argv, the environment but `_`, the image's committed
 // layers under images.json and the snapshot index, the host's hosts,
 // resolv.conf; a container's hostname is its id's, --network host's too).
-// runPlanValues refuses
-// the forms that are not.
+// runPlanValues refuses the forms that are not.
 //
 //	flag                  writes                       reads
 //	--rm --name           records, names (seams)       -
