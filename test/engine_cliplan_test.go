@@ -332,6 +332,11 @@ func TestCLIPlanFlags(t *testing.T) {
 	img := p.image()
 	t.Setenv("FR3_FROM_ENV", "from-env")
 	hostHosts, _ := os.ReadFile("/etc/hosts")
+	hostLinks := ""
+	links, _ := os.ReadDir("/sys/class/net")
+	for _, l := range links {
+		hostLinks += l.Name() + " "
+	}
 	cgMem := `cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo none`
 	for _, tc := range []struct {
 		flags  []string
@@ -348,7 +353,8 @@ func TestCLIPlanFlags(t *testing.T) {
 		{[]string{"--cap-drop", "ALL", "--cap-add", "CHOWN", "--security-opt", "no-new-privileges"}, `grep -E 'CapEff|NoNewPrivs' /proc/self/status`, "CapEff:\t0000000000000001\nNoNewPrivs:\t1\n"},
 		{[]string{"--ulimit", "nofile=100:200", "--dns", "192.0.2.53", "--dns-search", "example.test"}, `ulimit -n; cat /etc/resolv.conf`, "100\n"},
 		{[]string{"-l", "k=v", "--stop-signal", "SIGINT", "--stop-timeout", "3", "--log-driver", "json-file", "--log-opt", "max-size=1m"}, `echo labelled`, "labelled\n"},
-		{[]string{"--network", "host", "--add-host", "gw:host-gateway"}, `cat /etc/hosts`, string(hostHosts)},
+		{[]string{"--network", "host", "--add-host", "gw:host-gateway"}, `cat /etc/hosts; ls /sys/class/net | tr '\n' ' '`, string(hostHosts)},
+		{[]string{"--network", "host"}, `ls /sys/class/net | tr '\n' ' '`, hostLinks},
 	} {
 		net := []string{"--network", "none"}
 		for _, f := range tc.flags {
