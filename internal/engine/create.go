@@ -67,6 +67,9 @@ func (e *Local) Create(ctx context.Context, o *CreateOptions) (_ *Container, err
 	if err != nil {
 		return nil, err
 	}
+	if len(warnings) > 0 {
+		e.rec().Refuse("warnings") // printed by the CLI, not at a seam
+	}
 	rt, err := e.resolveRuntime(o.Runtime)
 	if err != nil {
 		return nil, err
