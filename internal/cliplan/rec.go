@@ -131,26 +131,41 @@ func (r *Recorder) HoleAt(prefix, val string, mark byte) {
 	r.mu.Unlock()
 }
 
-// fill is a with h's value written as its marker.
+// fill is a with h's value written as its marker. A number is a hole only
+// as a whole number: not where a digit follows it, nor, without a prefix,
+// where one precedes it (a pid inside a larger constant of the spec: the
+// two runs' renders would differ, and the plan would wait for two runs
+// whose pids happen not to).
 func (h hole) fill(a []byte) []byte {
-	if h.prefix == "" {
-		return bytes.ReplaceAll(a, []byte(h.val), []byte{h.mark})
-	}
 	pat := []byte(h.prefix + h.val)
+	bounded := h.prefix != "" || isNumber(h.val)
 	var out []byte
-	for {
-		i := bytes.Index(a, pat)
-		if i < 0 {
-			return append(out, a...)
+	last := 0
+	for from := 0; ; {
+		j := bytes.Index(a[from:], pat)
+		if j < 0 {
+			return append(out, a[last:]...)
 		}
+		i := from + j
 		end := i + len(pat)
-		if end < len(a) && a[end] >= '0' && a[end] <= '9' {
-			out = append(out, a[:end]...)
-		} else {
-			out = append(append(out, a[:i+len(h.prefix)]...), h.mark)
+		from = end
+		if bounded && (end < len(a) && isDigit(a[end]) || h.prefix == "" && i > 0 && isDigit(a[i-1])) {
+			continue
 		}
-		a = a[end:]
+		out = append(append(out, a[last:i+len(h.prefix)]...), h.mark)
+		last = end
 	}
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Refuse says this run cannot be replayed (a seam met a case the C

@@ -36,6 +36,26 @@ func TestTemplateHoles(t *testing.T) {
 	}
 }
 
+// A pid is a hole only as a whole number: not inside a larger constant
+// (the spec's seccomp masks), where two runs' renders would differ.
+func TestTemplateWholeNumbers(t *testing.T) {
+	r := New()
+	r.Hole(HoleMonPid, "14060")
+	r.Op("write", "state", 0o600, "monitor_pid 14060\n")
+	r.Op("write", "spec", 0o600, `{"value":2114060288,"n":140601}`)
+	r.Op("write", "pid", 0o600, "14060 5333992\n")
+	ops, ok := r.Template()
+	if !ok {
+		t.Fatal("template refused")
+	}
+	want := []string{"monitor_pid \x07\n", `{"value":2114060288,"n":140601}`, "\x07 5333992\n"}
+	for i := range want {
+		if got := string(ops[i].Args[2]); got != want[i] {
+			t.Errorf("op %d: %q, want %q", i, got, want[i])
+		}
+	}
+}
+
 func TestNilRecorder(t *testing.T) {
 	var r *Recorder
 	r.Op("mkdir", "/x", 1)
