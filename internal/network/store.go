@@ -141,6 +141,12 @@ func (m *Manager) loadNetworks() ([]*Network, error) {
 			continue
 		}
 		n, err := m.loadNetwork(name)
+		if errors.Is(err, ErrNotFound) {
+			// Removed meanwhile (docker compose down removes a
+			// project's networks side by side): listing or inspecting
+			// another network must not fail for it.
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

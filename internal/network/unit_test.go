@@ -203,3 +203,29 @@ func TestDNSAnswer(t *testing.T) {
 		t.Errorf("a name on another network resolved: %+v", msg.Answers)
 	}
 }
+
+// A network removed between the listing of the directory and the read of
+// its record (a concurrent RemoveNetwork) is skipped, not an error for
+// the others: compose's down inspects one network while it removes
+// another.
+func TestLoadNetworksSkipsRemoved(t *testing.T) {
+	m := &Manager{cfg: Config{StateDir: t.TempDir()}}
+	dir := filepath.Join(m.cfg.StateDir, "networks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(m.netPath("kept"), &Network{Name: "kept", Driver: "bridge"}); err != nil {
+		t.Fatal(err)
+	}
+	// What ReadDir saw but the read did not find.
+	if err := os.Symlink(filepath.Join(dir, "gone"), m.netPath("removed")); err != nil {
+		t.Fatal(err)
+	}
+	nets, err := m.loadNetworks()
+	if err != nil || len(nets) != 1 || nets[0].Name != "kept" {
+		t.Fatalf("loadNetworks: %v, %v", nets, err)
+	}
+	if _, err := m.InspectNetwork("kept"); err != nil {
+		t.Fatalf("inspect beside a removed network: %v", err)
+	}
+}
